@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The tree model every file-system writer consumes.
+ *
+ * The engine builds it (from source directories, later from a staging folder or an imported
+ * session) and owns it; the iso9660 and udf writers only read it, plus the per-writer
+ * scratch slot they are given. It lives in common/ so that iso9660/ and udf/ can read it
+ * without depending on engine/ (ARCHITECTURE.md dependency direction).
+ *
+ * Names are raw bytes as the source had them (usually UTF-8, possibly not); each writer maps
+ * them to its own character set. Children are kept sorted by bfs_node_name_cmp() so that the
+ * order, and so every address the plan assigns, is deterministic.
+ *
+ * Not thread-safe.
+ */
+#ifndef BFS_COMMON_TREE_H
+#define BFS_COMMON_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/macro.h"
+
+enum bfs_node_type {
+	BFS_NODE_DIR,
+	BFS_NODE_FILE,
+	BFS_NODE_SYMLINK,
+	BFS_NODE_CHR,
+	BFS_NODE_BLK,
+	BFS_NODE_FIFO,
+	BFS_NODE_SOCK,
+};
+
+enum bfs_node_flags {
+	BFS_NODE_HIDDEN = 1u << 0, /* set the hidden/existence flag in ISO, Joliet and UDF */
+};
+
+/* Per-writer scratch slots in struct bfs_node. */
+enum bfs_fs_slot {
+	BFS_SLOT_ISO9660,
+	BFS_SLOT_JOLIET,
+	BFS_SLOT_UDF,
+	BFS_SLOT_ENGINE,
+	BFS_SLOT_COUNT,
+};
+
+/* A point in time: seconds since the epoch (may be negative) and nanoseconds. */
+struct bfs_time {
+	int64_t sec;
+	uint32_t nsec;
+};
+
+struct bfs_node {
+	struct bfs_node *parent; /* NULL for the root */
+	struct bfs_node **children;
+	size_t nchildren;
+	size_t children_cap;
+
+	char *name; /* one component, raw bytes, NUL-terminated; "" for the root */
+	size_t name_len;
+
+	enum bfs_node_type type;
+	uint32_t mode; /* permission bits with setuid/setgid/sticky (07777), no type bits */
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t size; /* regular file: bytes; symlink: strlen(target); otherwise 0 */
+	struct bfs_time mtime;
+	struct bfs_time atime;
+	struct bfs_time ctime;
+	uint32_t rdev_major; /* BFS_NODE_CHR / BFS_NODE_BLK */
+	uint32_t rdev_minor;
+	char *target;	  /* symlink target, raw bytes, NUL-terminated */
+	char *src_path;	  /* regular file: where its data is read from (may be NULL when
+				size is 0) */
+	uint64_t src_dev; /* identity of the source, for hard links and change checks */
+	uint64_t src_ino;
+
+	/*
+	 * Hard links: every node of a link group but the first (in tree order) points at the
+	 * first, its primary. Only the primary carries data_lba; nlink counts the group's
+	 * members inside this tree. Directories: 2 + number of subdirectories.
+	 */
+	struct bfs_node *link_primary;
+	uint32_t nlink;
+	uint64_t ino;	/* stable serial number, unique per tree, 1 for the root */
+	uint32_t flags; /* enum bfs_node_flags */
+
+	/* Set by the plan: absolute LBA of the file's data (regular files with size > 0). */
+	uint64_t data_lba;
+
+	void *fs_priv[BFS_SLOT_COUNT]; /* per-writer scratch; the writer that sets it frees it */
+};
+
+/* Iterate over the children of a directory in their sorted order. */
+#define bfs_node_foreach_child(child, dir, i) \
+	for ((i) = 0; (i) < (dir)->nchildren && ((child) = (dir)->children[(i)], 1); (i)++)
+
+/*
+ * Allocate a node with a copy of name[0..name_len). Owned by the caller until added to a
+ * parent, then by the parent. Returns NULL on out of memory.
+ */
+struct bfs_node *bfs_node_new(const char *name, size_t name_len, enum bfs_node_type type);
+
+/* Free a node, its names, paths and every descendant. NULL-safe; returns NULL. */
+struct bfs_node *bfs_node_free(struct bfs_node *n);
+BFS_DEFINE_FREEP(struct bfs_node, bfs_node_free)
+
+/* Byte-wise order of names (memcmp, shorter first on a common prefix). */
+int bfs_node_name_cmp(const struct bfs_node *a, const struct bfs_node *b);
+
+/*
+ * Add child to dir, keeping children sorted. Takes ownership of child on success.
+ * -EEXIST when dir already has a child of that name, -ENOMEM.
+ */
+int bfs_node_add_child(struct bfs_node *dir, struct bfs_node *child) BFS_WARN_UNUSED;
+
+/* Look up a child by name; borrowed pointer, valid while the tree is not changed. */
+struct bfs_node *bfs_node_find_child(const struct bfs_node *dir, const char *name, size_t name_len);
+
+/* Remove child from its parent and return it (the caller owns it then). */
+struct bfs_node *bfs_node_detach(struct bfs_node *child);
+
+/* The node whose data this node shares: its link primary, or itself. */
+static inline const struct bfs_node *bfs_node_data_node(const struct bfs_node *n)
+{
+	return n->link_primary ? n->link_primary : n;
+}
+
+/* Depth below the root: root 0, its children 1, ... */
+unsigned bfs_node_depth(const struct bfs_node *n);
+
+/*
+ * The path of n from the root, "/a/b" ("/" for the root), raw bytes. Returns a malloc'd
+ * string the caller frees, NULL on out of memory.
+ */
+char *bfs_node_path(const struct bfs_node *n);
+
+/*
+ * Visit every node in pre-order (a directory before its children, children in sorted
+ * order), without recursion. A non-zero return from fn stops the walk and is returned.
+ */
+typedef int (*bfs_node_visit_fn)(struct bfs_node *n, void *userdata);
+int bfs_node_walk(struct bfs_node *root, bfs_node_visit_fn fn, void *userdata);
+
+/*
+ * Finish a tree after it has been built: recompute nlink for directories and hard-link
+ * groups, assign link_primary by tree order (among nodes with the same non-zero
+ * src_dev/src_ino that are regular files), and number inodes 1..N in pre-order.
+ * Returns 0 or -ENOMEM.
+ */
+int bfs_tree_finalize(struct bfs_node *root) BFS_WARN_UNUSED;
+
+/* Counts over a tree. */
+struct bfs_tree_stats {
+	uint64_t dirs;	/* including the root */
+	uint64_t files; /* regular files, hard links counted once per name */
+	uint64_t symlinks;
+	uint64_t specials;   /* device, fifo and socket nodes */
+	uint64_t data_bytes; /* sum of sizes of link primaries */
+	unsigned max_depth;
+};
+void bfs_tree_stats(struct bfs_node *root, struct bfs_tree_stats *ret);
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * UDF (ECMA-167 3rd edition + OSTA UDF 1.02 / 2.01 / 2.50) image writer, for bridge images
+ * whose file data is shared with the ISO 9660 trees.
+ *
+ * Plan-then-write like iso9660/writer.h. Order of the engine's calls, each taking blocks
+ * from the shared absolute block cursor:
+ *	iso9660 descriptors (S+16...)   -> udf_writer_plan_vrs    (BEA01, NSR0x, TEA01)
+ *	udf_writer_plan_vds                (main VDS, reserve VDS, LVID at >= S+32; AVDP at
+ *	                                    S+256; the partition starts at S+257)
+ *	udf_writer_plan_meta               (FSD, ICBs, directory data; for 2.50 the metadata
+ *	                                    file extent, 32-block aligned)
+ *	iso9660 meta, then file data       (engine; every data extent lies in the partition)
+ *	udf_writer_plan_tail               (2.50 mirror file; partition end; a closing AVDP as
+ *	                                    the last block of the volume)
+ *	udf_writer_finish, then extents/fill.
+ *
+ * Not thread-safe.
+ */
+#ifndef UDF_WRITER_H
+#define UDF_WRITER_H
+
+#include <stdint.h>
+
+#include "common/diag.h"
+#include "common/extent.h"
+#include "common/tree.h"
+
+struct udf_writer;
+
+/* UDF revision as the spec's BCD: 0x0102, 0x0201, 0x0250. */
+struct udf_writer_opts {
+	uint16_t revision;
+};
+
+/*
+ * Build the writer's model of the tree (CS0 names, FIDs, ICB sizes). Borrows opts and
+ * root for the writer's life. Errors: -EINVAL (unsupported revision), -ENOMEM; nodes UDF
+ * cannot record (device, fifo and socket nodes) are skipped with a warning in diag.
+ */
+int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, struct bfs_diag *diag,
+		   struct udf_writer **ret) BFS_WARN_UNUSED;
+
+/* Free the writer and its fs_priv scratch. NULL-safe. */
+struct udf_writer *udf_writer_free(struct udf_writer *w);
+BFS_DEFINE_FREEP(struct udf_writer, udf_writer_free)
+
+/* Volume Recognition Sequence: three blocks right after the ISO set terminator. */
+int udf_writer_plan_vrs(struct udf_writer *w, uint64_t *cursor) BFS_WARN_UNUSED;
+
+/*
+ * Main and reserve VDS and the integrity sequence from max(*cursor, session_start + 32),
+ * then the AVDP at session_start + 256. -ENOSPC (a bug) when they do not fit below it.
+ * Leaves *cursor at session_start + 257, the partition start.
+ */
+int udf_writer_plan_vds(struct udf_writer *w, uint64_t session_start,
+			uint64_t *cursor) BFS_WARN_UNUSED;
+
+/* File set, ICBs and directory data (or the 2.50 metadata file). Advances *cursor. */
+int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor) BFS_WARN_UNUSED;
+
+/* After file data: the 2.50 mirror file, the partition end, the closing AVDP. */
+int udf_writer_plan_tail(struct udf_writer *w, uint64_t *cursor) BFS_WARN_UNUSED;
+
+/* As iso9660_writer_finish(). */
+int udf_writer_finish(struct udf_writer *w, const struct bfs_volume_info *vi) BFS_WARN_UNUSED;
+
+/* As iso9660_writer_extents() / iso9660_writer_fill(). */
+const struct bfs_extent_list *udf_writer_extents(const struct udf_writer *w);
+int udf_writer_fill(struct udf_writer *w, const struct bfs_extent *e, uint8_t *buf) BFS_WARN_UNUSED;
+
+#endif
