@@ -75,6 +75,7 @@ struct bfs_node {
 				size is 0) */
 	uint64_t src_dev; /* identity of the source, for hard links and change checks */
 	uint64_t src_ino;
+	struct bfs_time src_mtime; /* the source's mtime at snapshot, before any clamping */
 
 	/*
 	 * Hard links: every node of a link group but the first (in tree order) points at the

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The burnfs command.
+ *
+ * Exit codes (also in README.md and `burnfs --help`):
+ *	0	success
+ *	1	the job failed (a source unreadable or changed while read, an I/O error)
+ *	2	usage error (bad option or argument)
+ *	3	the sources cannot be represented (path table or size limits, name clash)
+ *	130	interrupted (SIGINT/SIGTERM); nothing is left behind
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#include "common/extent.h"
+#include "common/log.h"
+#include "engine/image.h"
+
+enum {
+	EXIT_JOB = 1,
+	EXIT_USAGE = 2,
+	EXIT_LIMIT = 3,
+	EXIT_INTR = 130,
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: burnfs image SRC... -o OUT [options]\n"
+		"       burnfs --version\n"
+		"\n"
+		"Build a hybrid ISO 9660 / Joliet / Rock Ridge / UDF image from directories and "
+		"files.\n"
+		"A directory SRC is merged into the image root; a file SRC goes to /NAME.\n"
+		"\n"
+		"  -o, --output OUT        image file to write (temporary file + rename)\n"
+		"      --media cd|dvd|bd   per-media defaults (default: dvd)\n"
+		"      --fs LIST           file systems: iso9660,joliet,rockridge,udf\n"
+		"      --udf-rev REV       1.02, 2.01 or 2.50\n"
+		"      --iso-level N       2 or 3 (default: 2, 3 for BD or files >= 4 GiB)\n"
+		"      --volid NAME        volume identifier (default: BURNFS)\n"
+		"      --graft SRC=/DEST   put SRC at /DEST in the image (repeatable)\n"
+		"      --exclude GLOB      leave out names or image paths matching GLOB\n"
+		"      --json              print a JSON summary on stdout\n"
+		"  -q, --quiet             no progress, no warnings\n"
+		"\n"
+		"SOURCE_DATE_EPOCH, when set, fixes every time stamp: same tree, same bytes.\n"
+		"\n"
+		"Exit codes: 0 success, 1 the job failed, 2 usage error, 3 the sources cannot be\n"
+		"represented, 130 interrupted.\n");
+}
+
+static int parse_fs(const char *s, struct eng_image_opts *o)
+{
+	_cleanup_free_ char *copy = strdup(s);
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "iso9660") == 0)
+			o->iso9660 = true;
+		else if (strcmp(t, "joliet") == 0)
+			o->joliet = true;
+		else if (strcmp(t, "rockridge") == 0)
+			o->rockridge = true;
+		else if (strcmp(t, "udf") == 0)
+			o->udf = true;
+		else {
+			fprintf(stderr, "burnfs: --fs: unknown file system '%s'\n", t);
+			return -EINVAL;
+		}
+	}
+	if ((o->joliet || o->rockridge) && !o->iso9660) {
+		fprintf(stderr, "burnfs: --fs: joliet and rockridge need iso9660\n");
+		return -EINVAL;
+	}
+	if (!o->iso9660 && !o->udf) {
+		fprintf(stderr, "burnfs: --fs: no file system given\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int exit_for(int err)
+{
+	switch (err) {
+	case -EMLINK:
+	case -EFBIG:
+	case -ENAMETOOLONG:
+	case -EEXIST:
+	case -ELOOP:
+	case -ENOSPC:
+		return EXIT_LIMIT;
+	case -EINTR:
+		return EXIT_INTR;
+	default:
+		return EXIT_JOB;
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void progress(uint64_t done, uint64_t total, double t0, bool final)
+{
+	double el = now_s() - t0, rate = el > 0 ? (double)done * BFS_BLOCK_SIZE / el : 0;
+	double eta = rate > 0 ? (double)(total - done) * BFS_BLOCK_SIZE / rate : 0;
+	int pct = total ? (int)(done * 100 / total) : 100, bar = pct * 30 / 100;
+	char b[31];
+
+	memset(b, '=', (size_t)bar);
+	memset(b + bar, ' ', (size_t)(30 - bar));
+	b[30] = '\0';
+	fprintf(stderr, "\r[%s] %3d%%  %.1f / %.1f MiB  %.1f MB/s  ETA %d:%02d%s", b, pct,
+		(double)done * BFS_BLOCK_SIZE / 1048576.0,
+		(double)total * BFS_BLOCK_SIZE / 1048576.0, rate / 1e6, (int)eta / 60,
+		(int)eta % 60, final ? "\n" : "  ");
+}
+
+static bool zero_block(const uint8_t *p)
+{
+	const uint64_t *q = (const uint64_t *)(const void *)p;
+
+	for (size_t i = 0; i < BFS_BLOCK_SIZE / 8; i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
+/* Write n blocks at block offset pos, leaving all-zero blocks as holes. */
+static int write_sparse(int fd, const uint8_t *buf, size_t n, uint64_t pos)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+		bool z = zero_block(buf + i * BFS_BLOCK_SIZE);
+
+		while (j < n && zero_block(buf + j * BFS_BLOCK_SIZE) == z)
+			j++;
+		if (!z) {
+			const uint8_t *p = buf + i * BFS_BLOCK_SIZE;
+			size_t len = (j - i) * BFS_BLOCK_SIZE;
+			off_t off = (off_t)((pos + i) * BFS_BLOCK_SIZE);
+
+			while (len > 0) {
+				ssize_t w = pwrite(fd, p, len, off);
+
+				if (w < 0) {
+					if (errno == EINTR)
+						continue;
+					return -errno;
+				}
+				p += w, len -= (size_t)w, off += w;
+			}
+		}
+		i = j;
+	}
+	return 0;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static int cmd_image(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"media", required_argument, NULL, 'm'},
+		{"fs", required_argument, NULL, 'f'},
+		{"udf-rev", required_argument, NULL, 'u'},
+		{"iso-level", required_argument, NULL, 'l'},
+		{"volid", required_argument, NULL, 'V'},
+		{"graft", required_argument, NULL, 'g'},
+		{"exclude", required_argument, NULL, 'x'},
+		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct eng_image_opts io = {.media = ENG_MEDIA_DVD, .ring_bytes = 16u << 20};
+	struct eng_scan_opts so = {0};
+	_cleanup_free_ struct eng_source *srcs = NULL;
+	_cleanup_free_ const char **excl = NULL;
+	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
+	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	struct bfs_diag diag = {0};
+	struct eng_image_info info;
+	const char *out = NULL, *sde;
+	size_t nsrcs = 0, nexcl = 0;
+	bool json = false, quiet = false, tty = false;
+	double t0, last = 0;
+	uint64_t pos = 0;
+	int c, r, rc = 0;
+
+	srcs = bfs_new(struct eng_source, (size_t)argc);
+	excl = bfs_new(const char *, (size_t)argc);
+	if (!srcs || !excl)
+		return EXIT_JOB;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'm':
+			if (strcmp(optarg, "cd") == 0)
+				io.media = ENG_MEDIA_CD;
+			else if (strcmp(optarg, "dvd") == 0)
+				io.media = ENG_MEDIA_DVD;
+			else if (strcmp(optarg, "bd") == 0)
+				io.media = ENG_MEDIA_BD;
+			else {
+				fprintf(stderr, "burnfs: --media: '%s' is not cd, dvd or bd\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (parse_fs(optarg, &io) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'u':
+			if (strcmp(optarg, "1.02") == 0)
+				io.udf_rev = 0x0102;
+			else if (strcmp(optarg, "2.01") == 0)
+				io.udf_rev = 0x0201;
+			else if (strcmp(optarg, "2.50") == 0)
+				io.udf_rev = 0x0250;
+			else {
+				fprintf(stderr,
+					"burnfs: --udf-rev: '%s' is not 1.02, 2.01 or 2.50\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'l':
+			if (strcmp(optarg, "2") && strcmp(optarg, "3")) {
+				fprintf(stderr, "burnfs: --iso-level: '%s' is not 2 or 3\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			io.iso_level = (unsigned)atoi(optarg);
+			break;
+		case 'V':
+			if (!*optarg || strlen(optarg) > 32) {
+				fprintf(stderr, "burnfs: --volid: 1 to 32 characters\n");
+				return EXIT_USAGE;
+			}
+			io.volume_id = optarg;
+			break;
+		case 'g': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg || eq[1] != '/' || !eq[2]) {
+				fprintf(stderr, "burnfs: --graft: '%s' is not SRC=/DEST\n", optarg);
+				return EXIT_USAGE;
+			}
+			*eq = '\0';
+			srcs[nsrcs++] = (struct eng_source){.path = optarg, .dest = eq + 1};
+			break;
+		}
+		case 'x':
+			excl[nexcl++] = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		srcs[nsrcs++] = (struct eng_source){.path = argv[i]};
+	if (!out || nsrcs == 0) {
+		fprintf(stderr, "burnfs image: %s\n",
+			!out ? "no output given (-o OUT)" : "no SRC given");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (io.udf_rev && !io.udf && (io.iso9660 || io.joliet || io.rockridge)) {
+		fprintf(stderr, "burnfs: --udf-rev given but --fs has no udf\n");
+		return EXIT_USAGE;
+	}
+	sde = getenv("SOURCE_DATE_EPOCH");
+	if (sde && *sde) {
+		char *end;
+		long long v;
+
+		errno = 0;
+		v = strtoll(sde, &end, 10);
+		if (errno || *end || end == sde) {
+			fprintf(stderr, "burnfs: SOURCE_DATE_EPOCH='%s' is not a number\n", sde);
+			return EXIT_USAGE;
+		}
+		so.have_epoch = io.have_epoch = true;
+		so.epoch = io.epoch = v;
+	}
+	if (quiet)
+		bfs_log_set_level(LOG_ERR);
+	so.excludes = excl;
+	so.nexcludes = nexcl;
+
+	r = eng_scan(srcs, nsrcs, &so, &diag, &root);
+	if (r < 0) {
+		fprintf(stderr, "burnfs: %s\n", bfs_diag_msg(&diag, r));
+		return exit_for(r);
+	}
+	r = eng_image_new(&io, root, &diag, &img);
+	if (r < 0) {
+		fprintf(stderr, "burnfs: %s\n", bfs_diag_msg(&diag, r));
+		return exit_for(r);
+	}
+	eng_image_info(img, &info);
+
+	{
+		_cleanup_free_ char *d1 = strdup(out), *d2 = strdup(out);
+
+		if (!d1 || !d2 ||
+		    asprintf(&tmp, "%s/.%s.burnfs-XXXXXX", dirname(d1), basename(d2)) < 0)
+			return EXIT_JOB;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "burnfs: '%s': cannot create: %m\n", out);
+		free(tmp);
+		tmp = NULL;
+		return EXIT_JOB;
+	}
+	(void)fchmod(fd, 0644 & ~(mode_t)0);
+	{
+		mode_t um = umask(0);
+
+		umask(um);
+		(void)fchmod(fd, 0666 & ~um);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	buf = malloc(512 * BFS_BLOCK_SIZE);
+	if (!buf) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = eng_stream_start(img);
+	if (r < 0)
+		goto fail;
+	tty = !quiet && isatty(STDERR_FILENO);
+	t0 = now_s();
+	for (;;) {
+		ssize_t n;
+
+		if (interrupted) {
+			r = -EINTR;
+			bfs_diag_set(&diag, r, "interrupted");
+			goto fail;
+		}
+		n = eng_stream_read(img, buf, 512);
+		if (n < 0) {
+			r = (int)n;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		r = write_sparse(fd, buf, (size_t)n, pos);
+		if (r < 0) {
+			bfs_diag_clear(&diag);
+			bfs_diag_set(&diag, r, "'%s': write error: %s", out, strerror(-r));
+			goto fail;
+		}
+		pos += (uint64_t)n;
+		if (tty && now_s() - last >= 0.25) {
+			last = now_s();
+			progress(pos, info.blocks, t0, false);
+		}
+	}
+	if (pos != info.blocks) {
+		r = bfs_diag_set(&diag, -EIO, "internal error: streamed %llu blocks of %llu",
+				 (unsigned long long)pos, (unsigned long long)info.blocks);
+		goto fail;
+	}
+	if (ftruncate(fd, (off_t)(pos * BFS_BLOCK_SIZE)) < 0 || close(fd) < 0) {
+		fd = -1;
+		r = bfs_diag_set(&diag, -errno, "'%s': %m", out);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, out) < 0) {
+		r = bfs_diag_set(&diag, -errno, "'%s': cannot rename into place: %m", out);
+		goto fail;
+	}
+	if (tty)
+		progress(pos, info.blocks, t0, true);
+	if (json) {
+		printf("{\"output\": ");
+		json_str(stdout, out);
+		printf(", \"blocks\": %llu, \"bytes\": %llu, \"file_systems\": [",
+		       (unsigned long long)info.blocks,
+		       (unsigned long long)info.blocks * BFS_BLOCK_SIZE);
+		{
+			const char *sep = "";
+
+			if (info.iso9660)
+				printf("%s\"iso9660\"", sep), sep = ", ";
+			if (info.joliet)
+				printf("%s\"joliet\"", sep), sep = ", ";
+			if (info.rockridge)
+				printf("%s\"rockridge\"", sep), sep = ", ";
+			if (info.udf)
+				printf("%s\"udf\"", sep);
+		}
+		printf("], \"iso_level\": %u, \"udf_revision\": \"%x.%02x\", \"files\": %llu, "
+		       "\"directories\": %llu, \"symlinks\": %llu, \"specials\": %llu, "
+		       "\"data_bytes\": %llu, \"warnings\": %u, \"seconds\": %.3f}\n",
+		       info.iso_level, info.udf_rev >> 8, info.udf_rev & 0xff,
+		       (unsigned long long)info.stats.files, (unsigned long long)info.stats.dirs,
+		       (unsigned long long)info.stats.symlinks,
+		       (unsigned long long)info.stats.specials,
+		       (unsigned long long)info.stats.data_bytes, diag.nwarnings, now_s() - t0);
+	}
+	free(tmp);
+	tmp = NULL;
+	return 0;
+fail:
+	if (tmp)
+		(void)unlink(tmp);
+	if (tty)
+		fputc('\n', stderr);
+	fprintf(stderr, "burnfs: %s\n", bfs_diag_msg(&diag, r));
+	rc = exit_for(r);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("burnfs %s\n", BFS_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "image") == 0)
+		return cmd_image(argc - 1, argv + 1);
+	fprintf(stderr, "burnfs: '%s' is not a burnfs command (this build has: image)\n", argv[1]);
+	return EXIT_USAGE;
+}

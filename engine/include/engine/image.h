@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The image engine: snapshot a set of sources into a tree, plan a hybrid ISO 9660 /
+ * Joliet / Rock Ridge / UDF layout over one block cursor, and stream the image as whole
+ * 2048-byte blocks (ARCHITECTURE.md, data flow steps 1-3).
+ *
+ *	eng_scan()          sources -> finalized tree (lstat snapshot of every node)
+ *	eng_image_new()     tree + options -> plan (every address fixed, nothing read yet)
+ *	eng_stream_start()  producer thread: writers' metadata + file data into a ring buffer
+ *	eng_stream_read()   pull whole blocks until 0 (end) or a negative errno
+ *
+ * A source file whose size or mtime differs from the snapshot when it is read fails the
+ * stream with its path. Same tree + same SOURCE_DATE_EPOCH gives the same bytes.
+ */
+#ifndef ENGINE_IMAGE_H
+#define ENGINE_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/diag.h"
+#include "common/tree.h"
+
+enum eng_media {
+	ENG_MEDIA_CD,
+	ENG_MEDIA_DVD,
+	ENG_MEDIA_BD,
+};
+
+/* One source: a path and where it goes in the image ("/" merges a directory's contents). */
+struct eng_source {
+	const char *path;
+	const char *dest; /* absolute image path; NULL = "/" for directories, "/NAME" else */
+};
+
+struct eng_scan_opts {
+	const char *const *excludes; /* fnmatch(3) globs, matched against names and image paths */
+	size_t nexcludes;
+	bool have_epoch; /* SOURCE_DATE_EPOCH given: clamp times to it */
+	int64_t epoch;
+};
+
+/*
+ * Build a finalized tree from sources. Symlinks inside the sources are recorded, not
+ * followed; a source given by the user that is a symlink is followed. A directory that is
+ * its own ancestor (bind mounts) is an error naming both paths.
+ */
+int eng_scan(const struct eng_source *srcs, size_t nsrcs, const struct eng_scan_opts *opts,
+	     struct bfs_diag *diag, struct bfs_node **ret) BFS_WARN_UNUSED;
+
+struct eng_image_opts {
+	enum eng_media media;
+	bool iso9660, joliet, rockridge, udf; /* all false: the per-media defaults */
+	uint16_t udf_rev;		      /* 0: per media */
+	unsigned iso_level;		      /* 0: per media (2, or 3 when a file >= 4 GiB) */
+	const char *volume_id;		      /* NULL: "BURNFS" */
+	bool have_epoch;
+	int64_t epoch;
+	size_t ring_bytes; /* 0: 64 MiB */
+};
+
+struct eng_image;
+
+/* What the plan chose, for summaries. */
+struct eng_image_info {
+	uint64_t blocks; /* image length in 2048-byte blocks */
+	bool iso9660, joliet, rockridge, udf;
+	unsigned iso_level;
+	uint16_t udf_rev;
+	struct bfs_tree_stats stats;
+};
+
+/* Plan an image over root (borrowed; must outlive the image). */
+int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, struct bfs_diag *diag,
+		  struct eng_image **ret) BFS_WARN_UNUSED;
+struct eng_image *eng_image_free(struct eng_image *img);
+BFS_DEFINE_FREEP(struct eng_image, eng_image_free)
+
+void eng_image_info(const struct eng_image *img, struct eng_image_info *ret);
+
+/* Start the producer thread. */
+int eng_stream_start(struct eng_image *img) BFS_WARN_UNUSED;
+
+/*
+ * Copy up to nblocks whole blocks of the image into buf. Returns the number of blocks
+ * copied (> 0), 0 at the end of the image, or a negative errno with the cause in the
+ * image's diag. Blocks come in order, from LBA 0.
+ */
+ssize_t eng_stream_read(struct eng_image *img, uint8_t *buf, size_t nblocks) BFS_WARN_UNUSED;
+
+/* Blocks delivered so far. */
+uint64_t eng_stream_pos(const struct eng_image *img);
+
+#endif

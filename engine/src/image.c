@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Plan and stream of one image (data flow steps 2 and 3).
+ *
+ * The plan takes every block from one cursor, in this order (S = session start, 0 here):
+ *	S+0..15		system area (zeros)
+ *	S+16..		ISO PVD, Joliet SVD, terminator; UDF BEA01/NSR0x/TEA01
+ *	..S+256		UDF main/reserve VDS, LVID; AVDP at S+256 (UDF only)
+ *	..		UDF FSD/ICBs/directories, ISO path tables/directories/CE areas
+ *	..		file data, link primaries in tree pre-order, each block aligned
+ *	..		UDF tail (2.50 mirror, closing AVDP)
+ * and turns it into a list of segments sorted by LBA. The producer thread renders the
+ * segments into a ring of 1 MiB slots; eng_stream_read() copies them out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "config.h"
+
+#include "common/extent.h"
+#include "common/log.h"
+#include "engine/image.h"
+#include "iso9660/writer.h"
+#include "udf/writer.h"
+
+#define SLOT_BLOCKS 512u /* 1 MiB */
+
+enum seg_kind {
+	SEG_ZERO,
+	SEG_ISO,
+	SEG_UDF,
+	SEG_DATA,
+};
+
+struct seg {
+	uint64_t lba;
+	uint64_t nblocks;
+	enum seg_kind kind;
+	const struct bfs_extent *ext; /* SEG_ISO, SEG_UDF */
+	struct bfs_node *file;	      /* SEG_DATA */
+};
+
+struct slot {
+	uint8_t *data;
+	size_t nblocks;
+};
+
+struct eng_image {
+	struct eng_image_opts opts;
+	struct bfs_node *root;
+	struct bfs_diag *diag;
+	struct iso9660_writer *iso;
+	struct udf_writer *udf;
+	struct bfs_volume_info vi;
+	char volume_id[64];
+	char application[64];
+	struct eng_image_info info;
+
+	struct seg *segs;
+	size_t nsegs;
+	size_t segs_cap;
+
+	/* producer state */
+	size_t cur_seg;
+	uint64_t seg_off; /* blocks of cur_seg already produced */
+	uint8_t *meta;	  /* rendered metadata extent */
+	size_t meta_cap;
+	int fd; /* open data file of cur_seg, -1 */
+	uint64_t data_end, hole_end;
+	struct bfs_diag pdiag; /* producer's own diag, copied to diag on failure */
+
+	/* ring */
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t can_put, can_get;
+	struct slot *slots;
+	size_t nslots;
+	size_t head, tail; /* produced / consumed slot counts */
+	bool done, stop;
+	int err;
+	size_t rpos; /* blocks of the consumer's current slot already read */
+	uint64_t delivered;
+};
+
+static int seg_add(struct eng_image *img, uint64_t lba, uint64_t n, enum seg_kind kind,
+		   const struct bfs_extent *e, struct bfs_node *f)
+{
+	if (BFS_GROW(img->segs, img->segs_cap, img->nsegs + 1) < 0)
+		return -ENOMEM;
+	img->segs[img->nsegs++] =
+		(struct seg){.lba = lba, .nblocks = n, .kind = kind, .ext = e, .file = f};
+	return 0;
+}
+
+static int seg_cmp(const void *pa, const void *pb)
+{
+	const struct seg *a = pa, *b = pb;
+
+	return a->lba < b->lba ? -1 : a->lba > b->lba;
+}
+
+struct data_plan {
+	struct eng_image *img;
+	uint64_t *cursor;
+};
+
+static int plan_file(struct bfs_node *n, void *userdata)
+{
+	struct data_plan *dp = userdata;
+	uint64_t nb;
+
+	if (n->type != BFS_NODE_FILE || n->link_primary || n->size == 0)
+		return 0;
+	nb = BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE);
+	n->data_lba = *dp->cursor;
+	*dp->cursor += nb;
+	return seg_add(dp->img, n->data_lba, nb, SEG_DATA, NULL, n);
+}
+
+static void volume_id(struct eng_image *img)
+{
+	const char *v = img->opts.volume_id ? img->opts.volume_id : "BURNFS";
+
+	snprintf(img->volume_id, sizeof(img->volume_id), "%s", v);
+}
+
+static int find_big(struct bfs_node *n, void *userdata)
+{
+	if (n->type == BFS_NODE_FILE && n->size >= 4ull * 1024 * 1024 * 1024)
+		*(bool *)userdata = true;
+	return 0;
+}
+
+static int plan(struct eng_image *img)
+{
+	uint64_t cursor = 0;
+	struct data_plan dp = {img, &cursor};
+	const struct bfs_extent_list *l;
+	uint64_t at;
+	size_t n;
+	int r;
+
+	r = seg_add(img, 0, 16, SEG_ZERO, NULL, NULL);
+	if (r < 0)
+		return r;
+	cursor = 16;
+	if (img->iso) {
+		r = iso9660_writer_plan_descriptors(img->iso, &cursor);
+		if (r < 0)
+			return r;
+	}
+	if (img->udf) {
+		r = udf_writer_plan_vrs(img->udf, &cursor);
+		if (r == 0)
+			r = udf_writer_plan_vds(img->udf, 0, &cursor);
+		if (r == 0)
+			r = udf_writer_plan_meta(img->udf, &cursor);
+		if (r < 0)
+			return r;
+	}
+	if (img->iso) {
+		r = iso9660_writer_plan_meta(img->iso, &cursor);
+		if (r < 0)
+			return r;
+	}
+	r = bfs_node_walk(img->root, plan_file, &dp);
+	if (r < 0)
+		return r;
+	if (img->udf) {
+		r = udf_writer_plan_tail(img->udf, &cursor);
+		if (r < 0)
+			return r;
+	}
+	img->vi.volume_blocks = cursor;
+	if (img->iso) {
+		r = iso9660_writer_finish(img->iso, &img->vi);
+		if (r < 0)
+			return r;
+		l = iso9660_writer_extents(img->iso);
+		for (size_t i = 0; i < l->n && r == 0; i++)
+			r = seg_add(img, l->v[i].lba, l->v[i].nblocks, SEG_ISO, &l->v[i], NULL);
+	}
+	if (img->udf && r == 0) {
+		r = udf_writer_finish(img->udf, &img->vi);
+		if (r < 0)
+			return r;
+		l = udf_writer_extents(img->udf);
+		for (size_t i = 0; i < l->n && r == 0; i++)
+			r = seg_add(img, l->v[i].lba, l->v[i].nblocks, SEG_UDF, &l->v[i], NULL);
+	}
+	if (r < 0)
+		return r;
+	qsort(img->segs, img->nsegs, sizeof(*img->segs), seg_cmp);
+	/* fill gaps with zeros; overlaps are bugs */
+	n = img->nsegs;
+	at = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct seg *s = &img->segs[i];
+
+		if (s->lba < at)
+			return bfs_diag_set(img->diag, -EIO,
+					    "internal error: plan overlap at block %llu",
+					    (unsigned long long)s->lba);
+		if (s->lba > at) {
+			r = seg_add(img, at, s->lba - at, SEG_ZERO, NULL, NULL);
+			if (r < 0)
+				return r;
+			s = &img->segs[i];
+		}
+		at = s->lba + s->nblocks;
+	}
+	if (at != cursor)
+		return bfs_diag_set(img->diag, -EIO, "internal error: plan ends at %llu, not %llu",
+				    (unsigned long long)at, (unsigned long long)cursor);
+	qsort(img->segs, img->nsegs, sizeof(*img->segs), seg_cmp);
+	img->info.blocks = cursor;
+	return 0;
+}
+
+int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, struct bfs_diag *diag,
+		  struct eng_image **ret)
+{
+	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
+	struct eng_image_opts *o;
+	bool big = false;
+	int r;
+
+	img = bfs_new(struct eng_image, 1);
+	if (!img)
+		return -ENOMEM;
+	img->fd = -1;
+	img->root = root;
+	img->diag = diag;
+	img->opts = *opts;
+	o = &img->opts;
+	pthread_mutex_init(&img->lock, NULL);
+	pthread_cond_init(&img->can_put, NULL);
+	pthread_cond_init(&img->can_get, NULL);
+
+	if (!o->iso9660 && !o->joliet && !o->rockridge && !o->udf) {
+		o->iso9660 = o->joliet = o->rockridge = true;
+		o->udf = o->media != ENG_MEDIA_CD;
+	}
+	if ((o->joliet || o->rockridge) && !o->iso9660)
+		return bfs_diag_set(diag, -EINVAL, "joliet and rockridge need iso9660");
+	(void)bfs_node_walk(root, find_big, &big);
+	if (!o->iso_level)
+		o->iso_level = o->media == ENG_MEDIA_BD || big ? 3 : 2;
+	if (!o->udf_rev)
+		o->udf_rev = o->media == ENG_MEDIA_BD ? 0x0250 : 0x0102;
+	bfs_tree_stats(root, &img->info.stats);
+
+	volume_id(img);
+	snprintf(img->application, sizeof(img->application), "BURNFS %s", BFS_VERSION);
+	img->vi.volume_id = img->volume_id;
+	img->vi.application = img->application;
+	img->vi.preparer = img->application;
+	img->vi.system_id = "LINUX";
+	if (o->have_epoch) {
+		img->vi.create_time = (struct bfs_time){.sec = o->epoch};
+	} else {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		img->vi.create_time =
+			(struct bfs_time){.sec = now.tv_sec, .nsec = (uint32_t)now.tv_nsec};
+	}
+	{
+		struct {
+			int64_t sec;
+			uint32_t nsec;
+			char v[64];
+		} seed = {img->vi.create_time.sec, img->vi.create_time.nsec, {0}};
+
+		memcpy(seed.v, img->volume_id, sizeof(seed.v));
+		img->vi.uuid = XXH3_64bits(&seed, sizeof(seed));
+	}
+
+	if (o->iso9660) {
+		struct iso9660_writer_opts io = {
+			.joliet = o->joliet,
+			.rockridge = o->rockridge,
+			.level = o->iso_level,
+		};
+
+		r = iso9660_writer_new(&io, root, diag, &img->iso);
+		if (r < 0)
+			return r;
+	}
+	if (o->udf) {
+		struct udf_writer_opts uo = {.revision = o->udf_rev};
+
+		r = udf_writer_new(&uo, root, diag, &img->udf);
+		if (r < 0)
+			return r;
+	}
+	r = plan(img);
+	if (r < 0)
+		return r;
+	img->info.iso9660 = o->iso9660;
+	img->info.joliet = o->joliet;
+	img->info.rockridge = o->rockridge;
+	img->info.udf = o->udf;
+	img->info.iso_level = o->iso9660 ? o->iso_level : 0;
+	img->info.udf_rev = o->udf ? o->udf_rev : 0;
+	*ret = TAKE_PTR(img);
+	return 0;
+}
+
+void eng_image_info(const struct eng_image *img, struct eng_image_info *ret)
+{
+	*ret = img->info;
+}
+
+/* ---- producer ------------------------------------------------------------------------- */
+
+static int data_open(struct eng_image *img, struct bfs_node *f)
+{
+	struct stat st;
+
+	img->fd = open(f->src_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (img->fd < 0)
+		return bfs_diag_set(&img->pdiag, -errno, "'%s': cannot open: %m", f->src_path);
+	if (fstat(img->fd, &st) < 0)
+		return bfs_diag_set(&img->pdiag, -errno, "'%s': %m", f->src_path);
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size ||
+	    st.st_mtim.tv_sec != f->src_mtime.sec ||
+	    (uint32_t)st.st_mtim.tv_nsec != f->src_mtime.nsec)
+		return bfs_diag_set(&img->pdiag, -ESTALE,
+				    "'%s': changed since it was scanned (size or mtime)",
+				    f->src_path);
+	(void)posix_fadvise(img->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	img->data_end = 0;
+	img->hole_end = 0;
+	return 0;
+}
+
+static int data_close(struct eng_image *img, struct bfs_node *f)
+{
+	struct stat st;
+	int r = 0;
+
+	if (fstat(img->fd, &st) < 0)
+		r = bfs_diag_set(&img->pdiag, -errno, "'%s': %m", f->src_path);
+	else if ((uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->src_mtime.sec ||
+		 (uint32_t)st.st_mtim.tv_nsec != f->src_mtime.nsec)
+		r = bfs_diag_set(&img->pdiag, -ESTALE,
+				 "'%s': changed while it was being read (size or mtime)",
+				 f->src_path);
+	close(img->fd);
+	img->fd = -1;
+	return r;
+}
+
+/* Read file bytes [off, off+len) into buf, skipping holes. */
+static int data_read(struct eng_image *img, struct bfs_node *f, uint64_t off, uint8_t *buf,
+		     size_t len)
+{
+	while (len > 0) {
+		size_t n;
+		ssize_t got;
+
+		if (off >= img->data_end) {
+			/* find the next data region: [hole_end, data_end) */
+			off_t d = lseek(img->fd, (off_t)off, SEEK_DATA), h;
+
+			if (d < 0) {
+				if (errno != ENXIO)
+					d = (off_t)off, h = (off_t)f->size;
+				else
+					d = (off_t)f->size, h = (off_t)f->size;
+			} else {
+				h = lseek(img->fd, d, SEEK_HOLE);
+				if (h < 0)
+					h = (off_t)f->size;
+			}
+			img->hole_end = (uint64_t)d;
+			img->data_end = BFS_MAX((uint64_t)h, (uint64_t)d);
+			if (img->data_end == off && off < f->size)
+				img->data_end = f->size; /* be safe: read the rest */
+			if (img->hole_end > f->size)
+				img->hole_end = f->size;
+		}
+		if (off < img->hole_end) {
+			n = (size_t)BFS_MIN((uint64_t)len, img->hole_end - off);
+			memset(buf, 0, n);
+		} else {
+			n = (size_t)BFS_MIN((uint64_t)len, img->data_end - off);
+			got = pread(img->fd, buf, n, (off_t)off);
+			if (got < 0) {
+				if (errno == EINTR)
+					continue;
+				return bfs_diag_set(&img->pdiag, -errno, "'%s': read error: %m",
+						    f->src_path);
+			}
+			if (got == 0)
+				return bfs_diag_set(&img->pdiag, -ESTALE,
+						    "'%s': shrank while it was being read",
+						    f->src_path);
+			n = (size_t)got;
+		}
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Produce up to max blocks into buf from the current position; returns blocks made. */
+static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
+{
+	size_t made = 0;
+	int r;
+
+	while (made < max && img->cur_seg < img->nsegs) {
+		struct seg *s = &img->segs[img->cur_seg];
+		size_t n = (size_t)BFS_MIN((uint64_t)(max - made), s->nblocks - img->seg_off);
+		uint8_t *dst = buf + made * BFS_BLOCK_SIZE;
+
+		switch (s->kind) {
+		case SEG_ZERO:
+			memset(dst, 0, n * BFS_BLOCK_SIZE);
+			break;
+		case SEG_ISO:
+		case SEG_UDF:
+			if (img->seg_off == 0) {
+				size_t need = (size_t)s->nblocks * BFS_BLOCK_SIZE;
+
+				if (need > img->meta_cap) {
+					uint8_t *m = realloc(img->meta, need);
+
+					if (!m)
+						return -ENOMEM;
+					img->meta = m;
+					img->meta_cap = need;
+				}
+				r = s->kind == SEG_ISO
+					    ? iso9660_writer_fill(img->iso, s->ext, img->meta)
+					    : udf_writer_fill(img->udf, s->ext, img->meta);
+				if (r < 0)
+					return bfs_diag_set(&img->pdiag, r,
+							    "rendering metadata at block %llu: %s",
+							    (unsigned long long)s->lba,
+							    bfs_diag_msg(img->diag, r));
+			}
+			memcpy(dst, img->meta + img->seg_off * BFS_BLOCK_SIZE, n * BFS_BLOCK_SIZE);
+			break;
+		case SEG_DATA: {
+			struct bfs_node *f = s->file;
+			uint64_t off = img->seg_off * BFS_BLOCK_SIZE;
+			size_t bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, f->size - off);
+
+			if (img->seg_off == 0) {
+				r = data_open(img, f);
+				if (r < 0)
+					return r;
+			}
+			r = data_read(img, f, off, dst, bytes);
+			if (r < 0)
+				return r;
+			memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
+			if (img->seg_off + n == s->nblocks) {
+				r = data_close(img, f);
+				if (r < 0)
+					return r;
+			}
+			break;
+		}
+		}
+		made += n;
+		img->seg_off += n;
+		if (img->seg_off == s->nblocks) {
+			img->cur_seg++;
+			img->seg_off = 0;
+		}
+	}
+	return (ssize_t)made;
+}
+
+static void *producer(void *arg)
+{
+	struct eng_image *img = arg;
+
+	for (;;) {
+		struct slot *sl;
+		ssize_t n;
+
+		pthread_mutex_lock(&img->lock);
+		while (img->head - img->tail == img->nslots && !img->stop)
+			pthread_cond_wait(&img->can_put, &img->lock);
+		if (img->stop) {
+			pthread_mutex_unlock(&img->lock);
+			break;
+		}
+		sl = &img->slots[img->head % img->nslots];
+		pthread_mutex_unlock(&img->lock);
+
+		n = produce(img, sl->data, SLOT_BLOCKS);
+
+		pthread_mutex_lock(&img->lock);
+		if (n < 0) {
+			img->err = (int)n;
+			img->done = true;
+		} else if (n == 0) {
+			img->done = true;
+		} else {
+			sl->nblocks = (size_t)n;
+			img->head++;
+		}
+		pthread_cond_broadcast(&img->can_get);
+		pthread_mutex_unlock(&img->lock);
+		if (n <= 0)
+			break;
+	}
+	return NULL;
+}
+
+int eng_stream_start(struct eng_image *img)
+{
+	size_t ring = img->opts.ring_bytes ? img->opts.ring_bytes : 64u << 20;
+	uint64_t need = img->info.blocks / SLOT_BLOCKS + 1;
+	int r;
+
+	if (img->started)
+		return -EALREADY;
+	img->nslots = BFS_MAX(ring / (SLOT_BLOCKS * BFS_BLOCK_SIZE), (size_t)2);
+	if (need < img->nslots)
+		img->nslots = BFS_MAX((size_t)need, (size_t)2);
+	img->slots = bfs_new(struct slot, img->nslots);
+	if (!img->slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < img->nslots; i++) {
+		img->slots[i].data = malloc(SLOT_BLOCKS * BFS_BLOCK_SIZE);
+		if (!img->slots[i].data)
+			return -ENOMEM;
+	}
+	r = -pthread_create(&img->thread, NULL, producer, img);
+	if (r < 0)
+		return bfs_diag_set(img->diag, r, "cannot start the producer thread");
+	img->started = true;
+	return 0;
+}
+
+ssize_t eng_stream_read(struct eng_image *img, uint8_t *buf, size_t nblocks)
+{
+	size_t got = 0;
+
+	if (!img->started)
+		return -EINVAL;
+	pthread_mutex_lock(&img->lock);
+	while (got < nblocks) {
+		struct slot *sl;
+		size_t n;
+
+		while (img->head == img->tail && !img->done)
+			pthread_cond_wait(&img->can_get, &img->lock);
+		if (img->head == img->tail) { /* done */
+			if (img->err && got == 0) {
+				int err = img->err;
+
+				pthread_mutex_unlock(&img->lock);
+				bfs_diag_set(img->diag, err, "%s", bfs_diag_msg(&img->pdiag, err));
+				return err;
+			}
+			break;
+		}
+		sl = &img->slots[img->tail % img->nslots];
+		pthread_mutex_unlock(&img->lock);
+		n = BFS_MIN(nblocks - got, sl->nblocks - img->rpos);
+		memcpy(buf + got * BFS_BLOCK_SIZE, sl->data + img->rpos * BFS_BLOCK_SIZE,
+		       n * BFS_BLOCK_SIZE);
+		got += n;
+		img->rpos += n;
+		pthread_mutex_lock(&img->lock);
+		if (img->rpos == sl->nblocks) {
+			img->rpos = 0;
+			img->tail++;
+			pthread_cond_broadcast(&img->can_put);
+		}
+	}
+	pthread_mutex_unlock(&img->lock);
+	img->delivered += got;
+	return (ssize_t)got;
+}
+
+uint64_t eng_stream_pos(const struct eng_image *img)
+{
+	return img->delivered;
+}
+
+struct eng_image *eng_image_free(struct eng_image *img)
+{
+	if (!img)
+		return NULL;
+	if (img->started) {
+		pthread_mutex_lock(&img->lock);
+		img->stop = true;
+		pthread_cond_broadcast(&img->can_put);
+		pthread_mutex_unlock(&img->lock);
+		pthread_join(img->thread, NULL);
+	}
+	if (img->fd >= 0)
+		close(img->fd);
+	for (size_t i = 0; img->slots && i < img->nslots; i++)
+		free(img->slots[i].data);
+	free(img->slots);
+	free(img->meta);
+	free(img->segs);
+	iso9660_writer_free(img->iso);
+	udf_writer_free(img->udf);
+	pthread_mutex_destroy(&img->lock);
+	pthread_cond_destroy(&img->can_put);
+	pthread_cond_destroy(&img->can_get);
+	free(img);
+	return NULL;
+}

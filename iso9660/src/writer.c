@@ -1,0 +1,1261 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ISO 9660 + Joliet + Rock Ridge writer. See iso9660/writer.h for the calling sequence.
+ *
+ * Model: one struct iso_tree per hierarchy (primary, Joliet). Each holds its directories in
+ * path-table order; each directory its records in ECMA-119 9.3 order. Sizes are fixed in
+ * iso9660_writer_new(); addresses in the plan steps; bytes are produced only by fill(), from
+ * deterministic functions of the model, so nothing is kept that can be recomputed.
+ *
+ * Rock Ridge entries of a record are built into a scratch buffer, then split: what fits in
+ * the 255-byte record stays inline, the rest goes to continuation areas (CE), which are
+ * packed per directory into blocks right after that directory's extent. The split and the
+ * packing are recomputed identically at plan and at fill time.
+ *
+ * Directories deeper than 8 levels are written as deep paths (readers on Linux, BSD, macOS
+ * and Windows accept them); Rock Ridge relocation is not offered: opts->rr_relocate is
+ * refused with -EOPNOTSUPP.
+ */
+#include "iso9660/writer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/bytes.h"
+#include "common/charset.h"
+
+/* The largest extent of one record of a multi-extent file: block aligned, below 4 GiB. */
+#define ISO_MAX_EXTENT	     0xFFFFF800ull
+#define ISO_MAX_RECORD	     255u
+#define ISO_CE_LEN	     28u
+#define ISO_MAX_DIRS	     65535u
+#define ISO_NAME_MAX_L2	     30u /* name + extension, level 2 and 3 */
+#define ISO_DIRNAME_MAX	     31u
+#define JOLIET_NAME_MAX	     64u /* UCS-2 characters */
+#define RR_NM_MAX	     250u
+#define RR_SL_COMPONENTS_MAX 248u /* bytes of component area per SL entry */
+
+enum iso_kind {
+	ISO_EXT_PVD,
+	ISO_EXT_SVD,
+	ISO_EXT_TERM,
+	ISO_EXT_PT_L,
+	ISO_EXT_PT_M,
+	ISO_EXT_DIR,
+	ISO_EXT_CE,
+};
+
+struct iso_dir;
+struct iso_tree;
+
+/* One directory record (besides "." and ".."). */
+struct iso_rec {
+	struct bfs_node *node;
+	struct iso_dir *dir; /* node is a directory: its model in the same tree */
+	uint8_t *id;	     /* file identifier bytes (d-characters or UCS-2 BE) */
+	uint8_t id_len;
+	uint8_t part;	/* multi-extent: index of this record's extent */
+	uint8_t nparts; /* multi-extent: number of records of the file (1 otherwise) */
+};
+
+struct iso_dir {
+	struct bfs_node *node;
+	struct iso_dir *parent;
+	const struct iso_tree *tree;
+	const uint8_t *id; /* identifier in the parent (path table), NULL for the root */
+	uint8_t id_len;
+	struct iso_rec *recs;
+	size_t nrecs;
+	uint32_t number; /* path table number, 1 for the root */
+	uint32_t size;	 /* bytes, a multiple of the block size */
+	uint32_t ce_blocks;
+	uint64_t lba;
+	uint64_t ce_lba;
+};
+
+struct iso_tree {
+	bool joliet;
+	bool rr;
+	struct iso_dir **dirs; /* path table order */
+	size_t ndirs;
+	size_t dirs_cap;
+	uint32_t pt_size;
+	uint64_t pt_l_lba;
+	uint64_t pt_m_lba;
+};
+
+struct iso9660_writer {
+	struct iso9660_writer_opts opts;
+	struct bfs_node *root;
+	struct bfs_diag *diag;
+	const struct bfs_volume_info *vi;
+	struct iso_tree trees[2];
+	unsigned ntrees;
+	struct bfs_extent_list extents;
+	uint64_t pvd_lba;
+	uint8_t *susp; /* scratch for building one record's system use entries */
+	size_t susp_cap;
+	unsigned joliet_skipped;
+};
+
+/* ---- small encoders ---------------------------------------------------------------- */
+
+static void put_both16(uint8_t *p, uint16_t v)
+{
+	bfs_put_le16(p, v);
+	bfs_put_be16(p + 2, v);
+}
+
+static void put_both32(uint8_t *p, uint32_t v)
+{
+	bfs_put_le32(p, v);
+	bfs_put_be32(p + 4, v);
+}
+
+static void time_split(const struct bfs_time *t, struct tm *tm)
+{
+	time_t s = (time_t)t->sec;
+
+	if (!gmtime_r(&s, tm))
+		memset(tm, 0, sizeof(*tm));
+}
+
+/* ECMA-119 9.1.5: 7-byte recording date, GMT; years clamped to 1900..2155. */
+static void put_time7(uint8_t *p, const struct bfs_time *t)
+{
+	struct tm tm;
+	int64_t y;
+
+	time_split(t, &tm);
+	y = (int64_t)tm.tm_year;
+	if (t->sec < -2208988800LL || y < 0) {
+		memcpy(p, (const uint8_t[7]){0, 1, 1, 0, 0, 0, 0}, 7);
+		return;
+	}
+	if (y > 255) {
+		memcpy(p, (const uint8_t[7]){255, 12, 31, 23, 59, 59, 0}, 7);
+		return;
+	}
+	p[0] = (uint8_t)y;
+	p[1] = (uint8_t)(tm.tm_mon + 1);
+	p[2] = (uint8_t)tm.tm_mday;
+	p[3] = (uint8_t)tm.tm_hour;
+	p[4] = (uint8_t)tm.tm_min;
+	p[5] = (uint8_t)tm.tm_sec;
+	p[6] = 0;
+}
+
+/* ECMA-119 8.4.26.1: 17-byte digit date; t NULL means "not specified". */
+static void put_time17(uint8_t *p, const struct bfs_time *t)
+{
+	struct tm tm;
+	char b[32];
+	long y;
+
+	if (!t) {
+		memset(p, '0', 16);
+		p[16] = 0;
+		return;
+	}
+	time_split(t, &tm);
+	y = (long)tm.tm_year + 1900;
+	if (y < 1)
+		y = 1;
+	if (y > 9999)
+		y = 9999;
+	snprintf(b, sizeof(b), "%04ld%02d%02d%02d%02d%02d%02u", y, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(t->nsec / 10000000u) % 100u);
+	memcpy(p, b, 16);
+	p[16] = 0;
+}
+
+static bool is_dchar(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static uint8_t to_dchar(uint8_t c)
+{
+	if (c >= 'a' && c <= 'z')
+		return (uint8_t)(c - 'a' + 'A');
+	return is_dchar(c) ? c : '_';
+}
+
+static uint8_t to_achar(uint8_t c)
+{
+	if (c >= 'a' && c <= 'z')
+		return (uint8_t)(c - 'a' + 'A');
+	if (is_dchar(c) || strchr(" !\"%&'()*+,-./:;<=>?", c))
+		return c;
+	return '_';
+}
+
+/* A padded identifier field of d- or a-characters. */
+static void put_ident(uint8_t *p, size_t field, const char *s, bool dchars)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	memset(p, ' ', field);
+	for (size_t i = 0; i < n && i < field; i++)
+		p[i] = dchars ? to_dchar((uint8_t)s[i]) : to_achar((uint8_t)s[i]);
+}
+
+/* The same field in UCS-2 BE for the Joliet SVD (field bytes, even). */
+static void put_ident_ucs2(uint8_t *p, size_t field, const char *s)
+{
+	size_t n = s ? strlen(s) : 0, pos = 0, o = 0;
+	uint32_t cp;
+
+	for (size_t i = 0; i + 1 < field; i += 2)
+		bfs_put_be16(p + i, 0x0020);
+	while (pos < n && o + 2 <= field) {
+		(void)bfs_utf8_next((const uint8_t *)s, n, &pos, &cp);
+		if (cp > 0xFFFF || cp < 0x20 || strchr("*/:;?\\", (int)cp))
+			cp = '_';
+		bfs_put_be16(p + o, (uint16_t)cp);
+		o += 2;
+	}
+}
+
+/* ---- names ------------------------------------------------------------------------- */
+
+/*
+ * ISO 9660 level 2/3 identifier for a node: d-characters, "NAME.EXT;1" for files,
+ * "NAME" for directories; suffix n > 0 makes "NAME_n". Returns the length.
+ */
+static size_t iso_name(const struct bfs_node *n, unsigned suffix, uint8_t *out)
+{
+	const uint8_t *s = (const uint8_t *)n->name;
+	size_t len = n->name_len, dot = len, blen, elen, o = 0;
+	char sfx[16] = "";
+	size_t slen;
+
+	if (suffix)
+		snprintf(sfx, sizeof(sfx), "_%u", suffix);
+	slen = strlen(sfx);
+	if (n->type == BFS_NODE_DIR) {
+		blen = BFS_MIN(len, ISO_DIRNAME_MAX - slen);
+		for (size_t i = 0; i < blen; i++)
+			out[o++] = to_dchar(s[i]);
+		memcpy(out + o, sfx, slen);
+		o += slen;
+		if (!o)
+			out[o++] = '_';
+		return o;
+	}
+	for (size_t i = len; i > 0; i--) {
+		if (s[i - 1] == '.') {
+			dot = i - 1;
+			break;
+		}
+	}
+	elen = dot < len ? BFS_MIN(len - dot - 1, 8u) : 0;
+	blen = BFS_MIN(dot, ISO_NAME_MAX_L2 - elen - slen);
+	for (size_t i = 0; i < blen; i++)
+		out[o++] = to_dchar(s[i]);
+	memcpy(out + o, sfx, slen);
+	o += slen;
+	if (!o && !elen)
+		out[o++] = '_';
+	out[o++] = '.';
+	for (size_t i = 0; i < elen; i++)
+		out[o++] = to_dchar(s[dot + 1 + i]);
+	out[o++] = ';';
+	out[o++] = '1';
+	return o;
+}
+
+static bool joliet_bad(uint32_t cp)
+{
+	return cp < 0x20 || cp > 0xFFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == '*' ||
+	       cp == '/' || cp == ':' || cp == ';' || cp == '?' || cp == '\\' ||
+	       cp == BFS_REPLACEMENT_CHAR;
+}
+
+/*
+ * Joliet identifier: UCS-2 BE, at most 64 characters, the extension kept when it is short,
+ * characters outside UCS-2 and forbidden ones mapped to '_'; suffix n > 0 adds "~n" before
+ * the extension. Returns the length in bytes; *lossy tells whether the name was changed.
+ */
+static size_t joliet_name(const struct bfs_node *n, unsigned suffix, uint8_t *out, bool *lossy)
+{
+	uint32_t cps[1024];
+	size_t ncp = 0, pos = 0, dot, base, ext, o = 0;
+	char sfx[16] = "";
+	size_t slen;
+
+	*lossy = false;
+	while (pos < n->name_len && ncp < BFS_ARRAY_SIZE(cps)) {
+		uint32_t cp;
+
+		(void)bfs_utf8_next((const uint8_t *)n->name, n->name_len, &pos, &cp);
+		if (joliet_bad(cp)) {
+			cp = '_';
+			*lossy = true;
+		}
+		cps[ncp++] = cp;
+	}
+	if (suffix)
+		snprintf(sfx, sizeof(sfx), "~%u", suffix);
+	slen = strlen(sfx);
+	dot = ncp;
+	if (n->type != BFS_NODE_DIR) {
+		for (size_t i = ncp; i > 1; i--) {
+			if (cps[i - 1] == '.') {
+				dot = i - 1;
+				break;
+			}
+		}
+	}
+	ext = ncp - dot; /* including the dot */
+	if (ext > 16) {	 /* not an extension worth keeping apart */
+		dot = ncp;
+		ext = 0;
+	}
+	base = BFS_MIN(dot, JOLIET_NAME_MAX - ext - slen);
+	if (base < dot || ncp > JOLIET_NAME_MAX)
+		*lossy = true;
+	for (size_t i = 0; i < base; i++, o += 2)
+		bfs_put_be16(out + o, (uint16_t)cps[i]);
+	for (size_t i = 0; i < slen; i++, o += 2)
+		bfs_put_be16(out + o, (uint16_t)sfx[i]);
+	for (size_t i = 0; i < ext; i++, o += 2)
+		bfs_put_be16(out + o, (uint16_t)cps[dot + i]);
+	return o;
+}
+
+/* Case-folded key for Joliet collisions (Windows compares names without case). */
+static void joliet_fold(const uint8_t *id, size_t len, uint8_t *out)
+{
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		uint16_t c = bfs_get_be16(id + i);
+
+		if (c >= 'a' && c <= 'z')
+			c = (uint16_t)(c - 'a' + 'A');
+		bfs_put_be16(out + i, c);
+	}
+}
+
+/* ECMA-119 9.3: compare name parts (padded), then extensions; unit is 1 or 2 bytes. */
+static size_t id_split(const uint8_t *id, size_t len, size_t unit, bool file)
+{
+	if (!file)
+		return len;
+	for (size_t i = len; i >= unit; i -= unit) {
+		if (id[i - unit] == (unit == 1 ? ';' : 0) && (unit == 1 || id[i - 1] == ';'))
+			len = i - unit;
+	}
+	for (size_t i = len; i >= unit; i -= unit) {
+		bool isdot = unit == 1 ? id[i - 1] == '.' : (id[i - 2] == 0 && id[i - 1] == '.');
+
+		if (isdot)
+			return i - unit;
+	}
+	return len;
+}
+
+static int pad_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int c = memcmp(a, b, BFS_MIN(al, bl));
+
+	if (c)
+		return c;
+	return al < bl ? -1 : al > bl;
+}
+
+static int rec_cmp(const void *pa, const void *pb, void *unit)
+{
+	const struct iso_rec *a = pa, *b = pb;
+	size_t u = *(const size_t *)unit;
+	bool af = a->node->type != BFS_NODE_DIR, bf = b->node->type != BFS_NODE_DIR;
+	size_t ad = id_split(a->id, a->id_len, u, af), bd = id_split(b->id, b->id_len, u, bf);
+	int c = pad_cmp(a->id, ad, b->id, bd);
+
+	if (c)
+		return c;
+	c = pad_cmp(a->id + ad, a->id_len - ad, b->id + bd, b->id_len - bd);
+	if (c)
+		return c;
+	return (int)a->part - (int)b->part;
+}
+
+/* ---- Rock Ridge ---------------------------------------------------------------------- */
+
+static int susp_reserve(struct iso9660_writer *w, size_t *len, size_t more)
+{
+	if (*len + more > w->susp_cap) {
+		size_t ncap = BFS_MAX(w->susp_cap * 2, *len + more + 4096);
+		uint8_t *p = realloc(w->susp, ncap);
+
+		if (!p)
+			return -ENOMEM;
+		w->susp = p;
+		w->susp_cap = ncap;
+	}
+	return 0;
+}
+
+static uint8_t *susp_add(struct iso9660_writer *w, size_t *len, const char sig[2], size_t elen)
+{
+	uint8_t *p;
+
+	if (susp_reserve(w, len, elen) < 0)
+		return NULL;
+	p = w->susp + *len;
+	memset(p, 0, elen);
+	p[0] = (uint8_t)sig[0];
+	p[1] = (uint8_t)sig[1];
+	p[2] = (uint8_t)elen;
+	p[3] = 1;
+	*len += elen;
+	return p;
+}
+
+static const char rr_er_id[] = "IEEE_P1282";
+static const char rr_er_des[] =
+	"THE IEEE P1282 PROTOCOL PROVIDES SUPPORT FOR POSIX FILE SYSTEM SEMANTICS";
+static const char rr_er_src[] = "PLEASE CONTACT THE IEEE STANDARDS DEPARTMENT, PISCATAWAY, NJ, "
+				"USA FOR THE P1282 SPECIFICATION";
+
+static uint32_t rr_mode(const struct bfs_node *n)
+{
+	static const uint32_t type_bits[] = {
+		[BFS_NODE_DIR] = 0040000,  [BFS_NODE_FILE] = 0100000, [BFS_NODE_SYMLINK] = 0120000,
+		[BFS_NODE_CHR] = 0020000,  [BFS_NODE_BLK] = 0060000,  [BFS_NODE_FIFO] = 0010000,
+		[BFS_NODE_SOCK] = 0140000,
+	};
+	return type_bits[n->type] | (n->mode & 07777);
+}
+
+struct sl_state {
+	size_t sl_off; /* offset of the open SL entry in w->susp, SIZE_MAX if none */
+	size_t area;   /* component bytes in it */
+};
+
+static int sl_component(struct iso9660_writer *w, size_t *len, struct sl_state *st, uint8_t cflags,
+			const char *c, size_t clen)
+{
+	do {
+		size_t piece = BFS_MIN(clen, RR_SL_COMPONENTS_MAX - 2);
+		uint8_t *p;
+
+		if (st->sl_off == SIZE_MAX || st->area + 2 + piece > RR_SL_COMPONENTS_MAX) {
+			if (st->sl_off != SIZE_MAX)
+				w->susp[st->sl_off + 4] = 1; /* CONTINUE in the next SL */
+			if (susp_reserve(w, len, 5 + RR_SL_COMPONENTS_MAX) < 0)
+				return -ENOMEM;
+			st->sl_off = *len;
+			(void)susp_add(w, len, "SL", 5);
+			st->area = 0;
+		}
+		p = w->susp + *len;
+		p[0] = (uint8_t)(cflags | (piece < clen ? 0x01 : 0));
+		p[1] = (uint8_t)piece;
+		memcpy(p + 2, c, piece);
+		*len += 2 + piece;
+		st->area += 2 + piece;
+		w->susp[st->sl_off + 2] = (uint8_t)(5 + st->area);
+		c += piece;
+		clen -= piece;
+	} while (clen > 0);
+	return 0;
+}
+
+/* SL entries for a symlink target: ROOT, CURRENT, PARENT and named components. */
+static int rr_sl(struct iso9660_writer *w, size_t *len, const struct bfs_node *n)
+{
+	const char *t = n->target ? n->target : "";
+	size_t tl = strlen(t), i = 0;
+	struct sl_state st = {.sl_off = SIZE_MAX};
+	int r;
+
+	if (tl > 0 && t[0] == '/') {
+		r = sl_component(w, len, &st, 0x08, "", 0);
+		if (r < 0)
+			return r;
+		i = 1;
+	}
+	while (i < tl) {
+		size_t clen = 0;
+		const char *c = t + i;
+		uint8_t cflags = 0;
+
+		while (i + clen < tl && t[i + clen] != '/')
+			clen++;
+		i += clen + 1;
+		if (clen == 0)
+			continue;
+		if (clen == 1 && c[0] == '.')
+			cflags = 0x02, clen = 0;
+		else if (clen == 2 && c[0] == '.' && c[1] == '.')
+			cflags = 0x04, clen = 0;
+		r = sl_component(w, len, &st, cflags, c, clen);
+		if (r < 0)
+			return r;
+	}
+	if (st.sl_off == SIZE_MAX) /* empty target: one empty component */
+		return sl_component(w, len, &st, 0, "", 0);
+	return 0;
+}
+
+/*
+ * Build the system use entries of one record into w->susp. kind: 0 a child, 1 ".", 2 "..".
+ * n is the node the record describes.
+ */
+static int rr_build(struct iso9660_writer *w, const struct bfs_node *n, int kind, bool root_dot,
+		    size_t *ret_len)
+{
+	const struct bfs_node *dn = bfs_node_data_node(n);
+	size_t len = 0;
+	uint8_t *p;
+
+	if (root_dot) {
+		p = susp_add(w, &len, "SP", 7);
+		if (!p)
+			return -ENOMEM;
+		p[4] = 0xBE;
+		p[5] = 0xEF;
+	}
+	p = susp_add(w, &len, "PX", 44);
+	if (!p)
+		return -ENOMEM;
+	put_both32(p + 4, rr_mode(n));
+	put_both32(p + 12, n->nlink);
+	put_both32(p + 20, n->uid);
+	put_both32(p + 28, n->gid);
+	put_both32(p + 36, (uint32_t)dn->ino);
+	p = susp_add(w, &len, "TF", 5 + 3 * 7);
+	if (!p)
+		return -ENOMEM;
+	p[4] = 0x02 | 0x04 | 0x08; /* MODIFY, ACCESS, ATTRIBUTES */
+	put_time7(p + 5, &n->mtime);
+	put_time7(p + 12, &n->atime);
+	put_time7(p + 19, &n->ctime);
+	if (n->type == BFS_NODE_CHR || n->type == BFS_NODE_BLK) {
+		p = susp_add(w, &len, "PN", 20);
+		if (!p)
+			return -ENOMEM;
+		put_both32(p + 4, n->rdev_major);
+		put_both32(p + 12, n->rdev_minor);
+	}
+	if (kind == 0) {
+		size_t off = 0;
+
+		do {
+			size_t piece = BFS_MIN(n->name_len - off, RR_NM_MAX);
+
+			p = susp_add(w, &len, "NM", 5 + piece);
+			if (!p)
+				return -ENOMEM;
+			p[4] = off + piece < n->name_len ? 1 : 0;
+			memcpy(p + 5, n->name + off, piece);
+			off += piece;
+		} while (off < n->name_len);
+		if (n->type == BFS_NODE_SYMLINK && rr_sl(w, &len, n) < 0)
+			return -ENOMEM;
+	}
+	if (root_dot) {
+		size_t li = strlen(rr_er_id), ld = strlen(rr_er_des), ls = strlen(rr_er_src);
+
+		p = susp_add(w, &len, "ER", 8 + li + ld + ls);
+		if (!p)
+			return -ENOMEM;
+		p[4] = (uint8_t)li;
+		p[5] = (uint8_t)ld;
+		p[6] = (uint8_t)ls;
+		p[7] = 1;
+		memcpy(p + 8, rr_er_id, li);
+		memcpy(p + 8 + li, rr_er_des, ld);
+		memcpy(p + 8 + li + ld, rr_er_src, ls);
+	}
+	*ret_len = len;
+	return 0;
+}
+
+/*
+ * Split of a record's entries (w->susp[0..len)) between the record and continuation chunks.
+ * inline_len: bytes kept in the record (CE excluded); chunks: the lengths of the
+ * continuation chunks, each including its own trailing CE when another chunk follows.
+ */
+struct susp_split {
+	size_t inline_len;
+	size_t nchunks;
+	size_t chunk_start[64]; /* offsets into w->susp */
+	size_t chunk_len[64];	/* bytes of entries, without the trailing CE */
+};
+
+static int susp_split(const uint8_t *s, size_t len, size_t budget, struct susp_split *sp)
+{
+	size_t pos = 0, used = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	if (len <= budget) {
+		sp->inline_len = len;
+		return 0;
+	}
+	while (pos < len && used + s[pos + 2] + ISO_CE_LEN <= budget) {
+		used += s[pos + 2];
+		pos += s[pos + 2];
+	}
+	sp->inline_len = used;
+	while (pos < len) {
+		size_t c = 0, start = pos;
+
+		if (sp->nchunks == BFS_ARRAY_SIZE(sp->chunk_len))
+			return -E2BIG;
+		while (pos < len) {
+			size_t e = s[pos + 2];
+			bool last = pos + e == len;
+
+			if (c + e + (last ? 0 : ISO_CE_LEN) > BFS_BLOCK_SIZE)
+				break;
+			c += e;
+			pos += e;
+		}
+		sp->chunk_start[sp->nchunks] = start;
+		sp->chunk_len[sp->nchunks++] = c;
+	}
+	return 0;
+}
+
+static size_t chunk_total(const struct susp_split *sp, size_t k)
+{
+	return sp->chunk_len[k] + (k + 1 < sp->nchunks ? ISO_CE_LEN : 0);
+}
+
+/* Place chunks of one record in a directory's continuation area, advancing *ce_pos. */
+static void ce_place(const struct susp_split *sp, uint64_t *ce_pos, uint64_t *offs)
+{
+	for (size_t k = 0; k < sp->nchunks; k++) {
+		size_t t = chunk_total(sp, k);
+
+		if (t > BFS_BLOCK_SIZE - *ce_pos % BFS_BLOCK_SIZE)
+			*ce_pos = BFS_ROUND_UP(*ce_pos, BFS_BLOCK_SIZE);
+		offs[k] = *ce_pos;
+		*ce_pos += t;
+	}
+}
+
+static void put_ce(uint8_t *p, uint64_t ce_lba, uint64_t off, size_t len)
+{
+	p[0] = 'C';
+	p[1] = 'E';
+	p[2] = ISO_CE_LEN;
+	p[3] = 1;
+	put_both32(p + 4, (uint32_t)(ce_lba + off / BFS_BLOCK_SIZE));
+	put_both32(p + 12, (uint32_t)(off % BFS_BLOCK_SIZE));
+	put_both32(p + 20, (uint32_t)len);
+}
+
+/* ---- records ------------------------------------------------------------------------- */
+
+/* One record slot of a directory: "." (i == 0), ".." (i == 1), or recs[i - 2]. */
+struct slot {
+	const struct bfs_node *node; /* what the record describes */
+	const uint8_t *id;
+	uint8_t id_len;
+	int kind; /* 0 child, 1 ".", 2 ".." */
+	const struct iso_dir *dir;
+	const struct iso_rec *rec;
+};
+
+static void dir_slot(const struct iso_dir *d, size_t i, struct slot *s)
+{
+	static const uint8_t dot[1] = {0}, dotdot[1] = {1};
+
+	memset(s, 0, sizeof(*s));
+	if (i == 0) {
+		s->node = d->node, s->id = dot, s->id_len = 1, s->kind = 1, s->dir = d;
+	} else if (i == 1) {
+		const struct iso_dir *p = d->parent ? d->parent : d;
+
+		s->node = p->node, s->id = dotdot, s->id_len = 1, s->kind = 2, s->dir = p;
+	} else {
+		const struct iso_rec *r = &d->recs[i - 2];
+
+		s->node = r->node, s->id = r->id, s->id_len = r->id_len, s->rec = r,
+		s->dir = r->dir;
+	}
+}
+
+static size_t rec_base_len(uint8_t id_len)
+{
+	return 33 + id_len + (id_len % 2 == 0 ? 1 : 0);
+}
+
+/*
+ * Size of one record and its continuation chunks; builds the entries into w->susp.
+ */
+static int slot_layout(struct iso9660_writer *w, const struct iso_tree *t, const struct iso_dir *d,
+		       const struct slot *s, size_t *rec_len, struct susp_split *sp)
+{
+	size_t base = rec_base_len(s->id_len), len = 0;
+	int r;
+
+	memset(sp, 0, sizeof(*sp));
+	if (!t->rr) {
+		*rec_len = base;
+		return 0;
+	}
+	r = rr_build(w, s->node, s->kind, s->kind == 1 && !d->parent, &len);
+	if (r < 0)
+		return r;
+	r = susp_split(w->susp, len, (ISO_MAX_RECORD - base) & ~1u, sp);
+	if (r < 0)
+		return bfs_diag_set(w->diag, -ENAMETOOLONG, "Rock Ridge entries of '%s' too long",
+				    s->node->name);
+	*rec_len = base + sp->inline_len + (sp->nchunks ? ISO_CE_LEN : 0);
+	*rec_len += *rec_len & 1;
+	return 0;
+}
+
+static void put_dirrec(uint8_t *p, size_t rec_len, const struct slot *s, uint64_t lba,
+		       uint32_t size, uint8_t flags)
+{
+	p[0] = (uint8_t)rec_len;
+	p[1] = 0;
+	put_both32(p + 2, (uint32_t)lba);
+	put_both32(p + 10, size);
+	put_time7(p + 18, &s->node->mtime);
+	p[25] = flags;
+	p[26] = 0;
+	p[27] = 0;
+	put_both16(p + 28, 1);
+	p[32] = s->id_len;
+	memcpy(p + 33, s->id, s->id_len);
+}
+
+static void slot_extent(const struct slot *s, uint64_t *lba, uint32_t *size, uint8_t *flags)
+{
+	const struct bfs_node *n = s->node;
+
+	*flags = (n->flags & BFS_NODE_HIDDEN) && s->kind == 0 ? 0x01 : 0;
+	if (s->dir) {
+		*lba = s->dir->lba;
+		*size = s->dir->size;
+		*flags |= 0x02;
+		return;
+	}
+	*lba = 0;
+	*size = 0;
+	if (n->type == BFS_NODE_FILE && n->size > 0) {
+		const struct bfs_node *dn = bfs_node_data_node(n);
+		uint64_t off = (uint64_t)s->rec->part * ISO_MAX_EXTENT;
+
+		*lba = dn->data_lba + off / BFS_BLOCK_SIZE;
+		*size = (uint32_t)BFS_MIN(n->size - off, ISO_MAX_EXTENT);
+		if (s->rec->part + 1 < s->rec->nparts)
+			*flags |= 0x80;
+	}
+}
+
+/*
+ * Walk a directory's records, computing layout; with out set, render the directory extent
+ * (out_dir, d->size bytes) and/or its continuation area (out_ce, ce_blocks blocks).
+ */
+static int dir_render(struct iso9660_writer *w, const struct iso_tree *t, struct iso_dir *d,
+		      uint8_t *out_dir, uint8_t *out_ce, uint64_t *ret_size, uint64_t *ret_ce)
+{
+	uint64_t pos = 0, ce_pos = 0;
+	size_t nslots = d->nrecs + 2;
+	struct susp_split sp;
+	uint64_t offs[64];
+
+	for (size_t i = 0; i < nslots; i++) {
+		struct slot s;
+		size_t rl = 0;
+		int r;
+
+		dir_slot(d, i, &s);
+		r = slot_layout(w, t, d, &s, &rl, &sp);
+		if (r < 0)
+			return r;
+		if (rl > BFS_BLOCK_SIZE - pos % BFS_BLOCK_SIZE)
+			pos = BFS_ROUND_UP(pos, BFS_BLOCK_SIZE);
+		ce_place(&sp, &ce_pos, offs);
+		if (out_dir) {
+			uint8_t *p = out_dir + pos;
+			uint64_t lba;
+			uint32_t size;
+			uint8_t flags;
+			size_t o = rec_base_len(s.id_len);
+
+			slot_extent(&s, &lba, &size, &flags);
+			put_dirrec(p, rl, &s, lba, size, flags);
+			memcpy(p + o, w->susp, sp.inline_len);
+			if (sp.nchunks)
+				put_ce(p + o + sp.inline_len, d->ce_lba, offs[0],
+				       chunk_total(&sp, 0));
+		}
+		if (out_ce) {
+			for (size_t k = 0; k < sp.nchunks; k++) {
+				uint8_t *p = out_ce + offs[k];
+
+				memcpy(p, w->susp + sp.chunk_start[k], sp.chunk_len[k]);
+				if (k + 1 < sp.nchunks)
+					put_ce(p + sp.chunk_len[k], d->ce_lba, offs[k + 1],
+					       chunk_total(&sp, k + 1));
+			}
+		}
+		pos += rl;
+	}
+	*ret_size = BFS_ROUND_UP(pos, BFS_BLOCK_SIZE);
+	*ret_ce = BFS_DIV_ROUND_UP(ce_pos, BFS_BLOCK_SIZE);
+	return 0;
+}
+
+/* ---- model ------------------------------------------------------------------------- */
+
+static void dir_free(struct iso_dir *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nrecs; i++)
+		if (d->recs[i].part == 0)
+			free(d->recs[i].id);
+	free(d->recs);
+	free(d);
+}
+
+static int tree_add_dir(struct iso9660_writer *w, struct iso_tree *t, struct bfs_node *n,
+			struct iso_dir *parent, struct iso_dir **ret)
+{
+	struct iso_dir *d;
+
+	if (t->ndirs >= ISO_MAX_DIRS) {
+		_cleanup_free_ char *path = bfs_node_path(n);
+
+		return bfs_diag_set(w->diag, -EMLINK,
+				    "'%s': more than %u directories, more than an ISO 9660 path "
+				    "table can hold",
+				    path ? path : n->name, ISO_MAX_DIRS);
+	}
+	if (BFS_GROW(t->dirs, t->dirs_cap, t->ndirs + 1) < 0)
+		return -ENOMEM;
+	d = bfs_new(struct iso_dir, 1);
+	if (!d)
+		return -ENOMEM;
+	d->node = n;
+	d->parent = parent;
+	d->tree = t;
+	d->number = (uint32_t)t->ndirs + 1;
+	t->dirs[t->ndirs++] = d;
+	*ret = d;
+	return 0;
+}
+
+static bool tree_records(const struct iso_tree *t, const struct bfs_node *c)
+{
+	if (c->type == BFS_NODE_DIR || c->type == BFS_NODE_FILE)
+		return true;
+	return t->rr && !t->joliet;
+}
+
+/* Records of one directory: names mapped, collisions resolved, sorted. */
+static int dir_build(struct iso9660_writer *w, struct iso_tree *t, struct iso_dir *d)
+{
+	const struct bfs_node *dn = d->node;
+	struct bfs_strset seen = {0};
+	struct bfs_node *c;
+	size_t i, nrecs = 0;
+	int r = 0;
+
+	for (i = 0; i < dn->nchildren; i++) {
+		c = dn->children[i];
+		if (!tree_records(t, c))
+			continue;
+		if (c->type == BFS_NODE_FILE && c->size >= 4ull * 1024 * 1024 * 1024)
+			nrecs += BFS_DIV_ROUND_UP(c->size, ISO_MAX_EXTENT);
+		else
+			nrecs++;
+	}
+	d->recs = bfs_new(struct iso_rec, nrecs);
+	if (!d->recs)
+		return -ENOMEM;
+	bfs_node_foreach_child(c, dn, i) {
+		uint8_t id[256], key[256];
+		size_t len = 0;
+		unsigned nparts = 1;
+		bool lossy = false;
+
+		if (!tree_records(t, c)) {
+			if (t->joliet)
+				w->joliet_skipped++;
+			else {
+				_cleanup_free_ char *path = bfs_node_path(c);
+
+				bfs_diag_warn(w->diag,
+					      "'%s': special file needs Rock Ridge, not recorded "
+					      "in the ISO 9660 tree",
+					      path ? path : c->name);
+			}
+			continue;
+		}
+		if (c->type == BFS_NODE_FILE && c->size >= 4ull * 1024 * 1024 * 1024) {
+			if (w->opts.level < 3) {
+				_cleanup_free_ char *path = bfs_node_path(c);
+
+				r = bfs_diag_set(w->diag, -EFBIG,
+						 "'%s': %llu bytes needs ISO 9660 level 3 "
+						 "(files of 4 GiB and more)",
+						 path ? path : c->name,
+						 (unsigned long long)c->size);
+				goto out;
+			}
+			nparts = (unsigned)BFS_DIV_ROUND_UP(c->size, ISO_MAX_EXTENT);
+			if (nparts > 255) {
+				r = bfs_diag_set(w->diag, -EFBIG, "'%s': file too large", c->name);
+				goto out;
+			}
+		}
+		for (unsigned sfx = 0;; sfx++) {
+			int added;
+
+			if (t->joliet) {
+				len = joliet_name(c, sfx, id, &lossy);
+				joliet_fold(id, len, key);
+			} else {
+				len = iso_name(c, sfx, id);
+				memcpy(key, id, len);
+			}
+			added = bfs_strset_add(&seen, key, len);
+			if (added < 0) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (added)
+				break;
+		}
+		for (unsigned p = 0; p < nparts; p++) {
+			struct iso_rec *rec = &d->recs[d->nrecs++];
+
+			rec->node = c;
+			rec->id_len = (uint8_t)len;
+			rec->part = (uint8_t)p;
+			rec->nparts = (uint8_t)nparts;
+			if (p == 0) {
+				rec->id = malloc(len);
+				if (!rec->id) {
+					r = -ENOMEM;
+					goto out;
+				}
+				memcpy(rec->id, id, len);
+			} else {
+				rec->id = d->recs[d->nrecs - 2].id;
+			}
+		}
+	}
+	{
+		size_t unit = t->joliet ? 2 : 1;
+
+		qsort_r(d->recs, d->nrecs, sizeof(*d->recs), rec_cmp, &unit);
+	}
+out:
+	bfs_strset_done(&seen);
+	return r;
+}
+
+static int tree_build(struct iso9660_writer *w, struct iso_tree *t)
+{
+	struct iso_dir *root;
+	int r;
+
+	r = tree_add_dir(w, t, w->root, NULL, &root);
+	if (r < 0)
+		return r;
+	/* breadth first: path table order falls out of the queue */
+	for (size_t q = 0; q < t->ndirs; q++) {
+		struct iso_dir *d = t->dirs[q];
+
+		r = dir_build(w, t, d);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < d->nrecs; i++) {
+			struct iso_rec *rec = &d->recs[i];
+
+			if (rec->node->type != BFS_NODE_DIR)
+				continue;
+			r = tree_add_dir(w, t, rec->node, d, &rec->dir);
+			if (r < 0)
+				return r;
+			rec->dir->id = rec->id;
+			rec->dir->id_len = rec->id_len;
+		}
+	}
+	return 0;
+}
+
+static uint32_t pt_rec_len(const struct iso_dir *d)
+{
+	size_t l = d->id ? d->id_len : 1;
+
+	return (uint32_t)(8 + l + (l & 1));
+}
+
+int iso9660_writer_new(const struct iso9660_writer_opts *opts, struct bfs_node *root,
+		       struct bfs_diag *diag, struct iso9660_writer **ret)
+{
+	_cleanup_(iso9660_writer_freep) struct iso9660_writer *w = NULL;
+	int r;
+
+	if (!opts || !root || root->type != BFS_NODE_DIR || (opts->level != 2 && opts->level != 3))
+		return bfs_diag_set(diag, -EINVAL, "ISO 9660: interchange level must be 2 or 3");
+	if (opts->rr_relocate)
+		return bfs_diag_set(diag, -EOPNOTSUPP,
+				    "ISO 9660: Rock Ridge directory relocation is not supported; "
+				    "deep directories are written as deep paths");
+	w = bfs_new(struct iso9660_writer, 1);
+	if (!w)
+		return -ENOMEM;
+	w->opts = *opts;
+	w->root = root;
+	w->diag = diag;
+	w->trees[0].rr = opts->rockridge;
+	w->ntrees = 1;
+	if (opts->joliet) {
+		w->trees[1].joliet = true;
+		w->ntrees = 2;
+	}
+	for (unsigned i = 0; i < w->ntrees; i++) {
+		struct iso_tree *t = &w->trees[i];
+
+		r = tree_build(w, t);
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k < t->ndirs; k++)
+			t->pt_size += pt_rec_len(t->dirs[k]);
+	}
+	if (w->joliet_skipped)
+		bfs_diag_warn(w->diag,
+			      "Joliet: %u symlinks and special files have no Joliet form and "
+			      "appear only in the Rock Ridge tree",
+			      w->joliet_skipped);
+	*ret = TAKE_PTR(w);
+	return 0;
+}
+
+struct iso9660_writer *iso9660_writer_free(struct iso9660_writer *w)
+{
+	if (!w)
+		return NULL;
+	for (unsigned i = 0; i < 2; i++) {
+		for (size_t k = 0; k < w->trees[i].ndirs; k++)
+			dir_free(w->trees[i].dirs[k]);
+		free(w->trees[i].dirs);
+	}
+	bfs_extent_list_done(&w->extents);
+	free(w->susp);
+	free(w);
+	return NULL;
+}
+
+int iso9660_writer_plan_descriptors(struct iso9660_writer *w, uint64_t *cursor)
+{
+	int r;
+
+	w->pvd_lba = *cursor;
+	r = bfs_extent_list_add(&w->extents, (*cursor)++, 1, ISO_EXT_PVD, NULL);
+	if (r == 0 && w->opts.joliet)
+		r = bfs_extent_list_add(&w->extents, (*cursor)++, 1, ISO_EXT_SVD, &w->trees[1]);
+	if (r == 0)
+		r = bfs_extent_list_add(&w->extents, (*cursor)++, 1, ISO_EXT_TERM, NULL);
+	return r;
+}
+
+int iso9660_writer_plan_meta(struct iso9660_writer *w, uint64_t *cursor)
+{
+	int r;
+
+	for (unsigned i = 0; i < w->ntrees; i++) {
+		struct iso_tree *t = &w->trees[i];
+		uint64_t ptb = BFS_DIV_ROUND_UP(t->pt_size, BFS_BLOCK_SIZE);
+
+		t->pt_l_lba = *cursor;
+		r = bfs_extent_list_add(&w->extents, *cursor, ptb, ISO_EXT_PT_L, t);
+		if (r < 0)
+			return r;
+		*cursor += ptb;
+		t->pt_m_lba = *cursor;
+		r = bfs_extent_list_add(&w->extents, *cursor, ptb, ISO_EXT_PT_M, t);
+		if (r < 0)
+			return r;
+		*cursor += ptb;
+	}
+	/* sizes first (records of a directory point at subdirectory sizes only) */
+	for (unsigned i = 0; i < w->ntrees; i++) {
+		struct iso_tree *t = &w->trees[i];
+
+		for (size_t k = 0; k < t->ndirs; k++) {
+			struct iso_dir *d = t->dirs[k];
+			uint64_t size, ce;
+
+			r = dir_render(w, t, d, NULL, NULL, &size, &ce);
+			if (r < 0)
+				return r;
+			if (size > UINT32_MAX)
+				return bfs_diag_set(w->diag, -EFBIG, "'%s': directory too large",
+						    d->node->name);
+			d->size = (uint32_t)size;
+			d->ce_blocks = (uint32_t)ce;
+		}
+		for (size_t k = 0; k < t->ndirs; k++) {
+			struct iso_dir *d = t->dirs[k];
+
+			d->lba = *cursor;
+			r = bfs_extent_list_add(&w->extents, *cursor, d->size / BFS_BLOCK_SIZE,
+						ISO_EXT_DIR, d);
+			if (r < 0)
+				return r;
+			*cursor += d->size / BFS_BLOCK_SIZE;
+			if (d->ce_blocks) {
+				d->ce_lba = *cursor;
+				r = bfs_extent_list_add(&w->extents, *cursor, d->ce_blocks,
+							ISO_EXT_CE, d);
+				if (r < 0)
+					return r;
+				*cursor += d->ce_blocks;
+			}
+		}
+	}
+	if (*cursor > UINT32_MAX)
+		return bfs_diag_set(w->diag, -EFBIG, "ISO 9660: metadata beyond 2^32 blocks");
+	return 0;
+}
+
+int iso9660_writer_finish(struct iso9660_writer *w, const struct bfs_volume_info *vi)
+{
+	if (vi->volume_blocks > UINT32_MAX)
+		return bfs_diag_set(w->diag, -EFBIG, "ISO 9660: volume of %llu blocks too large",
+				    (unsigned long long)vi->volume_blocks);
+	w->vi = vi;
+	return 0;
+}
+
+const struct bfs_extent_list *iso9660_writer_extents(const struct iso9660_writer *w)
+{
+	return &w->extents;
+}
+
+static int fill_vd(struct iso9660_writer *w, const struct iso_tree *t, uint8_t *b)
+{
+	const struct bfs_volume_info *vi = w->vi;
+	const struct iso_dir *root = t->dirs[0];
+	struct slot s;
+	uint8_t flags;
+	uint64_t lba;
+	uint32_t size;
+
+	b[0] = t->joliet ? 2 : 1;
+	memcpy(b + 1, "CD001", 5);
+	b[6] = 1;
+	if (t->joliet) {
+		put_ident_ucs2(b + 8, 32, vi->system_id);
+		put_ident_ucs2(b + 40, 32, vi->volume_id);
+		b[88] = '%', b[89] = '/', b[90] = 'E'; /* UCS-2 level 3 */
+		put_ident_ucs2(b + 190, 128, vi->volume_id);
+		put_ident_ucs2(b + 318, 128, vi->publisher);
+		put_ident_ucs2(b + 446, 128, vi->preparer);
+		put_ident_ucs2(b + 574, 128, vi->application);
+		put_ident_ucs2(b + 702, 37, NULL);
+		put_ident_ucs2(b + 739, 37, NULL);
+		put_ident_ucs2(b + 776, 37, NULL);
+	} else {
+		put_ident(b + 8, 32, vi->system_id, false);
+		put_ident(b + 40, 32, vi->volume_id, true);
+		put_ident(b + 190, 128, vi->volume_id, true);
+		put_ident(b + 318, 128, vi->publisher, false);
+		put_ident(b + 446, 128, vi->preparer, false);
+		put_ident(b + 574, 128, vi->application, false);
+		put_ident(b + 702, 37, NULL, true);
+		put_ident(b + 739, 37, NULL, true);
+		put_ident(b + 776, 37, NULL, true);
+	}
+	put_both32(b + 80, (uint32_t)vi->volume_blocks);
+	put_both16(b + 120, 1);
+	put_both16(b + 124, 1);
+	put_both16(b + 128, BFS_BLOCK_SIZE);
+	put_both32(b + 132, t->pt_size);
+	bfs_put_le32(b + 140, (uint32_t)t->pt_l_lba);
+	bfs_put_be32(b + 148, (uint32_t)t->pt_m_lba);
+	dir_slot(root, 0, &s);
+	slot_extent(&s, &lba, &size, &flags);
+	put_dirrec(b + 156, 34, &s, lba, size, flags);
+	put_time17(b + 813, &vi->create_time);
+	put_time17(b + 830, &vi->create_time);
+	put_time17(b + 847, NULL);
+	put_time17(b + 864, &vi->create_time);
+	b[881] = 1;
+	return 0;
+}
+
+static const uint8_t *pt_ident(const struct iso_dir *d, uint8_t *len)
+{
+	static const uint8_t root_id[1] = {0};
+
+	if (d->id) {
+		*len = d->id_len;
+		return d->id;
+	}
+	*len = 1;
+	return root_id;
+}
+
+static void fill_pt(const struct iso_tree *t, bool msb, uint8_t *b)
+{
+	size_t o = 0;
+
+	for (size_t k = 0; k < t->ndirs; k++) {
+		const struct iso_dir *d = t->dirs[k];
+		uint8_t l;
+		const uint8_t *id = pt_ident(d, &l);
+		uint16_t parent = (uint16_t)(d->parent ? d->parent->number : 1);
+
+		b[o] = l;
+		b[o + 1] = 0;
+		if (msb) {
+			bfs_put_be32(b + o + 2, (uint32_t)d->lba);
+			bfs_put_be16(b + o + 6, parent);
+		} else {
+			bfs_put_le32(b + o + 2, (uint32_t)d->lba);
+			bfs_put_le16(b + o + 6, parent);
+		}
+		memcpy(b + o + 8, id, l);
+		o += 8 + l + (l & 1);
+	}
+}
+
+int iso9660_writer_fill(struct iso9660_writer *w, const struct bfs_extent *e, uint8_t *buf)
+{
+	uint64_t size, ce;
+
+	memset(buf, 0, e->nblocks * BFS_BLOCK_SIZE);
+	if (!w->vi)
+		return -EINVAL;
+	switch (e->kind) {
+	case ISO_EXT_PVD:
+		return fill_vd(w, &w->trees[0], buf);
+	case ISO_EXT_SVD:
+		return fill_vd(w, e->obj, buf);
+	case ISO_EXT_TERM:
+		buf[0] = 255;
+		memcpy(buf + 1, "CD001", 5);
+		buf[6] = 1;
+		return 0;
+	case ISO_EXT_PT_L:
+	case ISO_EXT_PT_M:
+		fill_pt(e->obj, e->kind == ISO_EXT_PT_M, buf);
+		return 0;
+	case ISO_EXT_DIR:
+	case ISO_EXT_CE: {
+		struct iso_dir *d = e->obj;
+
+		return dir_render(w, d->tree, d, e->kind == ISO_EXT_DIR ? buf : NULL,
+				  e->kind == ISO_EXT_CE ? buf : NULL, &size, &ce);
+	}
+	default:
+		return -EINVAL;
+	}
+}
