@@ -26,6 +26,7 @@
 
 #include "common/bytes.h"
 #include "common/charset.h"
+#include "common/log.h"
 
 /* The largest extent of one record of a multi-extent file: block aligned, below 4 GiB. */
 #define ISO_MAX_EXTENT	     0xFFFFF800ull
@@ -1029,7 +1030,7 @@ int iso9660_writer_new(const struct iso9660_writer_opts *opts, struct bfs_node *
 			t->pt_size += pt_rec_len(t->dirs[k]);
 	}
 	if (w->joliet_skipped)
-		bfs_diag_warn(w->diag,
+		bfs_log(LOG_INFO,
 			      "Joliet: %u symlinks and special files have no Joliet form and "
 			      "appear only in the Rock Ridge tree",
 			      w->joliet_skipped);

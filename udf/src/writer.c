@@ -8,7 +8,7 @@
  * end of the file data, read-only access type; file data is shared with the ISO trees.
  * 1.02 and 2.01 keep the file set, ICBs and directories in the physical partition; 2.50
  * keeps them in a metadata partition whose metadata file and mirror file (separate copies,
- * duplicate flag set) are 32-block aligned, the mirror after the file data.
+ * duplicate flag set) are 32-block aligned, the mirror right after the metadata file.
  *
  * Every node gets one metadata extent: its (E)FE block, followed by its directory data or
  * symlink data when that does not fit in the ICB. Hard links share the primary's ICB.
@@ -567,21 +567,14 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 		at += u->blocks;
 	}
 	if (w->meta) {
+		/*
+		 * The mirror follows the metadata file rather than the file data: 7-Zip treats
+		 * anything but zeros and anchors after the last file extent as a damaged
+		 * volume, and a separate copy still survives a bad block in the main one.
+		 */
 		w->meta_blocks = BFS_ROUND_UP(at - w->meta_start, UDF_ALIGN_250);
-		at = w->meta_start + w->meta_blocks;
-	}
-	*cursor = at;
-	return 0;
-}
-
-int udf_writer_plan_tail(struct udf_writer *w, uint64_t *cursor)
-{
-	int r;
-
-	if (w->meta) {
-		*cursor = BFS_ROUND_UP(*cursor, UDF_ALIGN_250);
-		w->mirror_start = *cursor;
-		r = bfs_extent_list_add(&w->extents, *cursor, 2, UDF_EXT_FSD, (void *)1);
+		w->mirror_start = w->meta_start + w->meta_blocks;
+		r = bfs_extent_list_add(&w->extents, w->mirror_start, 2, UDF_EXT_FSD, (void *)1);
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < w->nnodes; i++) {
@@ -594,8 +587,14 @@ int udf_writer_plan_tail(struct udf_writer *w, uint64_t *cursor)
 			if (r < 0)
 				return r;
 		}
-		*cursor += w->meta_blocks;
+		at = w->mirror_start + w->meta_blocks;
 	}
+	*cursor = at;
+	return 0;
+}
+
+int udf_writer_plan_tail(struct udf_writer *w, uint64_t *cursor)
+{
 	w->part_len = *cursor - w->part_start;
 	w->end_avdp_lba = *cursor;
 	*cursor += 1;

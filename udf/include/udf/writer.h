@@ -9,10 +9,10 @@
  *	udf_writer_plan_vds                (main VDS, reserve VDS, LVID at >= S+32; AVDP at
  *	                                    S+256; the partition starts at S+257)
  *	udf_writer_plan_meta               (FSD, ICBs, directory data; for 2.50 the metadata
- *	                                    file extent, 32-block aligned)
+ *	                                    file extent and its mirror, 32-block aligned)
  *	iso9660 meta, then file data       (engine; every data extent lies in the partition)
- *	udf_writer_plan_tail               (2.50 mirror file; partition end; a closing AVDP as
- *	                                    the last block of the volume)
+ *	udf_writer_plan_tail               (partition end; a closing AVDP as the last block of
+ *	                                    the volume)
  *	udf_writer_finish, then extents/fill.
  *
  * Not thread-safe.
@@ -59,7 +59,7 @@ int udf_writer_plan_vds(struct udf_writer *w, uint64_t session_start,
 /* File set, ICBs and directory data (or the 2.50 metadata file). Advances *cursor. */
 int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor) BFS_WARN_UNUSED;
 
-/* After file data: the 2.50 mirror file, the partition end, the closing AVDP. */
+/* After file data: the partition end and the closing AVDP. */
 int udf_writer_plan_tail(struct udf_writer *w, uint64_t *cursor) BFS_WARN_UNUSED;
 
 /* As iso9660_writer_finish(). */

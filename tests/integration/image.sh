@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# image.sh CASE: `burnfs image` end to end on generated trees (see the cases below).
+set -u
+: "${BURNFS:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-it.XXXXXX")
+trap 'chmod -R u+rwx "$t" 2>/dev/null; rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+small_tree() {
+	mkdir -p "$1/d/e"
+	echo one >"$1/a"
+	echo two >"$1/d/b"
+	ln -s ../a "$1/d/link"
+}
+# no output and no temporary file may be left in $1
+no_leftovers() {
+	[ -z "$(ls -A "$1")" ] || fail "left behind: $(ls -A "$1")"
+}
+
+case $1 in
+deterministic)
+	export SOURCE_DATE_EPOCH=1700000000
+	/usr/bin/python3 "$here/../interop/mktree.py" "$t/src"
+	"$BURNFS" image -q "$t/src" -o "$t/1.iso" || fail "first build"
+	cp -a "$t/src" "$t/src2" # new inodes, new ctimes and atimes
+	"$BURNFS" image -q "$t/src2" -o "$t/2.iso" || fail "second build"
+	cmp "$t/1.iso" "$t/2.iso" || fail "two builds differ"
+	"$BURNFS" image -q --media bd "$t/src" -o "$t/3.iso" || fail "bd build"
+	"$BURNFS" image -q --media bd "$t/src2" -o "$t/4.iso" || fail "bd build 2"
+	cmp "$t/3.iso" "$t/4.iso" || fail "two bd builds differ"
+	;;
+json)
+	small_tree "$t/src"
+	out=$("$BURNFS" image --json "$t/src" -o "$t/x.iso") || fail "build"
+	echo "$out" | /usr/bin/python3 -c '
+import json, os, sys
+j = json.load(sys.stdin)
+assert j["blocks"] * 2048 == os.path.getsize(sys.argv[1]), j
+assert j["file_systems"] == ["iso9660", "joliet", "rockridge", "udf"], j
+assert j["files"] == 2 and j["directories"] == 3 and j["symlinks"] == 1, j
+assert j["udf_revision"] == "1.02" and j["iso_level"] == 2, j
+' "$t/x.iso" || fail "json summary: $out"
+	out=$("$BURNFS" image --json --media cd "$t/src" -o "$t/cd.iso") || fail "cd"
+	echo "$out" | grep -q '"file_systems": \["iso9660", "joliet", "rockridge"\]' || fail "cd: $out"
+	out=$("$BURNFS" image --json --media bd "$t/src" -o "$t/bd.iso") || fail "bd"
+	echo "$out" | grep -q '"iso_level": 3, "udf_revision": "2.50"' || fail "bd: $out"
+	out=$("$BURNFS" image --json --fs udf "$t/src" -o "$t/u.iso") || fail "udf only"
+	echo "$out" | grep -q '"file_systems": \["udf"\]' || fail "udf only: $out"
+	;;
+graft-exclude)
+	small_tree "$t/src"
+	echo x >"$t/src/skip.tmp"
+	"$BURNFS" image -q "$t/src" --graft "$t/src/a=/deep/er/copy" --exclude '*.tmp' \
+		--volid MYDISC -o "$t/x.iso" || fail "build"
+	l=$(xorriso -indev "$t/x.iso" -find / 2>/dev/null)
+	echo "$l" | grep -q "^'/deep/er/copy'$" || fail "graft missing: $l"
+	echo "$l" | grep -q skip.tmp && fail "exclude ignored"
+	isoinfo -d -i "$t/x.iso" | grep -q 'Volume id: MYDISC' || fail "volid"
+	;;
+usage)
+	small_tree "$t/src"
+	mkdir "$t/out"
+	"$BURNFS" image "$t/src" 2>/dev/null; [ $? = 2 ] || fail "no -o: want 2"
+	"$BURNFS" image --media floppy "$t/src" -o "$t/out/x" 2>/dev/null; [ $? = 2 ] || fail "bad media"
+	"$BURNFS" image --fs ntfs "$t/src" -o "$t/out/x" 2>/dev/null; [ $? = 2 ] || fail "bad fs"
+	"$BURNFS" image --udf-rev 3.0 "$t/src" -o "$t/out/x" 2>/dev/null; [ $? = 2 ] || fail "bad rev"
+	"$BURNFS" frobnicate 2>/dev/null; [ $? = 2 ] || fail "bad command"
+	SOURCE_DATE_EPOCH=soon "$BURNFS" image "$t/src" -o "$t/out/x" 2>/dev/null; [ $? = 2 ] || fail "bad SDE"
+	"$BURNFS" image "$t/nonexistent" -o "$t/out/x" 2>"$t/err"; [ $? = 1 ] || fail "missing src"
+	grep -q "nonexistent" "$t/err" || fail "message does not name the path: $(cat "$t/err")"
+	no_leftovers "$t/out"
+	;;
+unreadable)
+	command -v setpriv >/dev/null || exit 77
+	[ "$(id -u)" = 0 ] || exit 77
+	small_tree "$t/src"
+	echo secret >"$t/src/d/locked"
+	chmod 000 "$t/src/d/locked"
+	mkdir "$t/out"
+	chmod 777 "$t/out" "$t"
+	chmod -R a+rX "$t/src"
+	chmod 000 "$t/src/d/locked"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$BURNFS" image -q "$t/src" -o "$t/out/x.iso" 2>"$t/err"
+	rc=$?
+	[ $rc = 1 ] || fail "unreadable file: exit $rc, want 1"
+	grep -q "d/locked" "$t/err" || fail "message does not name the file: $(cat "$t/err")"
+	no_leftovers "$t/out"
+	chmod 000 "$t/src/d/e"
+	chmod 644 "$t/src/d/locked"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$BURNFS" image -q "$t/src" -o "$t/out/x.iso" 2>"$t/err"
+	rc=$?
+	[ $rc = 1 ] || fail "unreadable directory: exit $rc"
+	grep -q "d/e" "$t/err" || fail "message does not name the directory: $(cat "$t/err")"
+	no_leftovers "$t/out"
+	;;
+changed)
+	# a file that changes while the image streams: exit 1, named, nothing left behind
+	mkdir -p "$t/src" "$t/out"
+	truncate -s 12G "$t/src/a_big"
+	echo before >"$t/src/z_changes"
+	"$BURNFS" image -q "$t/src" -o "$t/out/x.iso" 2>"$t/err" &
+	pid=$!
+	sleep 0.5
+	echo "after, longer" >"$t/src/z_changes"
+	wait $pid
+	rc=$?
+	[ $rc = 1 ] || fail "changed file: exit $rc, want 1 ($(cat "$t/err"))"
+	grep -q "z_changes': changed" "$t/err" || fail "message: $(cat "$t/err")"
+	no_leftovers "$t/out"
+	;;
+interrupt)
+	mkdir -p "$t/src" "$t/out"
+	truncate -s 12G "$t/src/a_big"
+	"$BURNFS" image -q "$t/src" -o "$t/out/x.iso" 2>"$t/err" &
+	pid=$!
+	sleep 0.5
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	[ $rc = 130 ] || fail "interrupt: exit $rc, want 130"
+	no_leftovers "$t/out"
+	;;
+loops)
+	small_tree "$t/src"
+	ln -s . "$t/src/d/self"
+	ln -s ../.. "$t/src/d/e/up"
+	"$BURNFS" image -q "$t/src" -o "$t/x.iso" || fail "symlinked directory loops are recorded as links"
+	xorriso -indev "$t/x.iso" -find /d/self -exec lsdl 2>/dev/null | grep -q -- "-> '.'" || fail "loop link"
+	ln -s loop2 "$t/loop1"
+	ln -s loop1 "$t/loop2"
+	mkdir "$t/out"
+	"$BURNFS" image -q "$t/loop1" -o "$t/out/y.iso" 2>"$t/err"
+	rc=$?
+	[ $rc = 3 ] || fail "source symlink loop: exit $rc, want 3"
+	grep -q loop1 "$t/err" || fail "message: $(cat "$t/err")"
+	no_leftovers "$t/out"
+	;;
+clash)
+	small_tree "$t/src"
+	echo other >"$t/other"
+	mkdir "$t/out"
+	"$BURNFS" image -q "$t/src" --graft "$t/other=/a" -o "$t/out/x.iso" 2>"$t/err"
+	rc=$?
+	[ $rc = 3 ] || fail "clash: exit $rc, want 3"
+	grep -q "'/a'" "$t/err" || fail "message: $(cat "$t/err")"
+	no_leftovers "$t/out"
+	;;
+many-dirs)
+	mkdir -p "$t/src" "$t/out"
+	(cd "$t/src" && seq -f 'd%05g' 0 65535 | xargs mkdir)
+	"$BURNFS" image -q "$t/src" -o "$t/out/x.iso" 2>"$t/err"
+	rc=$?
+	[ $rc = 3 ] || fail "65536 directories: exit $rc, want 3"
+	grep -q "more than 65535 directories" "$t/err" || fail "message: $(cat "$t/err")"
+	no_leftovers "$t/out"
+	"$BURNFS" image -q --fs udf "$t/src" -o "$t/out/u.iso" || fail "UDF alone has no path table limit"
+	;;
+big)
+	# sparse 1 GiB, 4 GiB and 4.5 GiB files: level 3 multi-extent in ISO and Joliet,
+	# UDF extents below 1 GiB; sizes and marker bytes as independent readers see them
+	/usr/bin/python3 "$here/../interop/mktree.py" "$t/src" --big
+	mkdir "$t/out"
+	"$BURNFS" image -q --iso-level 2 "$t/src" -o "$t/out/l2.iso" 2>"$t/err"
+	[ $? = 3 ] || fail "level 2 must refuse 4 GiB files"
+	grep -q "sparse_4g" "$t/err" || fail "message: $(cat "$t/err")"
+	no_leftovers "$t/out"
+	"$BURNFS" image -q "$t/src" -o "$t/big.iso" || fail "build"
+	[ "$(du -k "$t/big.iso" | cut -f1)" -lt 65536 ] || fail "image of sparse files is not sparse"
+	l=$(xorriso -indev "$t/big.iso" -find / -type f -exec lsdl 2>/dev/null)
+	for f in "sparse_1g 1073741824" "sparse_4g 4294967296" "sparse_4g5 4831838208"; do
+		set -- $f
+		echo "$l" | grep -q " $2 .*'/$1'" || fail "xorriso size of $1: $l"
+	done
+	for rr in -R -J; do
+		isoinfo $rr -l -i "$t/big.iso" >"$t/l" || fail "isoinfo $rr"
+		for f in sparse_4g sparse_4g5; do
+			[ "$(grep -c "$f" "$t/l")" -ge 2 ] || fail "isoinfo $rr: $f is not multi-extent"
+		done
+	done
+	for off in 0 2147483648 4294967293 4831838203; do
+		xorriso -osirrox on -indev "$t/big.iso" -extract_cut /sparse_4g5 $off 5 "$t/cut" >/dev/null 2>&1 || fail "extract_cut"
+		want=$(dd if="$t/src/sparse_4g5" bs=1 skip=$off count=5 2>/dev/null | od -An -tx1)
+		[ "$(od -An -tx1 "$t/cut")" = "$want" ] || fail "sparse_4g5 at $off differs"
+		rm -f "$t/cut"
+	done
+	u=${BURNFS_BUILD:-}/tests/interop/udfread-ls
+	if [ -x "$u" ]; then
+		"$u" "$t/big.iso" >"$t/u" || fail "udfread-ls"
+		for f in "sparse_1g 1073741824" "sparse_4g 4294967296" "sparse_4g5 4831838208"; do
+			set -- $f
+			want=$(sha256sum "$t/src/$1" | cut -d' ' -f1)
+			grep -q "^f $2 $want /$1\$" "$t/u" || fail "udfread: $1: $(cat "$t/u")"
+		done
+	fi
+	udfinfo "$t/big.iso" >/dev/null 2>"$t/e" || fail "udfinfo"
+	[ ! -s "$t/e" ] || fail "udfinfo warnings: $(cat "$t/e")"
+	;;
+*)
+	echo "unknown case $1" >&2
+	exit 2
+	;;
+esac
+exit 0

@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# interop.sh VARIANT READER: build (once, shared between tests) the torture tree and the
+# image VARIANT with the built burnfs, then check it with READER (check.py).
+#	dvd      DVD defaults: ISO 9660 level 2 + Joliet + Rock Ridge + UDF 1.02
+#	udf201   the same with UDF 2.01
+#	bd       BD defaults: UDF 2.50 (metadata partition + mirror) + ISO level 3
+#	nosym    DVD defaults on the tree without symlinks and FIFOs (7-Zip refuses those)
+#	nosymbd  BD defaults on the same
+set -eu
+variant=$1 reader=$2
+here=$(cd "$(dirname "$0")" && pwd)
+: "${BURNFS:?}" "${BURNFS_BUILD:?}"
+data=$BURNFS_BUILD/interop-data
+mkdir -p "$data"
+export SOURCE_DATE_EPOCH=1700000000
+
+case $variant in
+nosym*) tree=$data/tree-nosym treeargs=--no-symlinks ;;
+*) tree=$data/tree treeargs= ;;
+esac
+case $variant in
+dvd | nosym) args="--media dvd" ;;
+udf201) args="--media dvd --udf-rev 2.01" ;;
+bd | nosymbd) args="--media bd" ;;
+*) echo "unknown variant $variant" >&2; exit 2 ;;
+esac
+img=$data/$variant.iso
+
+(
+	flock 9
+	if [ ! -d "$tree" ]; then
+		rm -rf "$tree.tmp"
+		/usr/bin/python3 "$here/mktree.py" "$tree.tmp" $treeargs
+		mv "$tree.tmp" "$tree"
+	fi
+	if [ ! -f "$img" ] || [ "$BURNFS" -nt "$img" ]; then
+		# shellcheck disable=SC2086
+		"$BURNFS" image -q $args "$tree" -o "$img"
+	fi
+) 9>"$data/.lock-$variant"
+
+exec /usr/bin/python3 "$here/check.py" "$reader" "$img" "$tree"

@@ -1,0 +1,194 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# usage: kernel-read.sh IMAGE iso9660|udf [MOUNTOPTS]
+#
+# Read IMAGE with the Linux kernel's own isofs or udf driver: boot the installed Debian
+# kernel (linux-image-amd64) under qemu-system-x86_64 (TCG; KR_ACCEL=kvm to
+# try KVM) with IMAGE attached read-only as an IDE CD-ROM and a throwaway busybox-static
+# initramfs, which mounts /dev/sr0 with "-t FSTYPE -o ro[,MOUNTOPTS]" and lists it.
+#
+# stdout: one line per entry below the mount root, in find(1) order:
+#	TYPE MODE SIZE MTIME SHA256 PATH
+#   TYPE    d f l c b p s
+#   MODE    octal permission bits incl. setuid/setgid/sticky (e.g. 755, 4755)
+#   SIZE    st_size in bytes;  MTIME  st_mtime in seconds since the epoch
+#   SHA256  of a regular file's content ("ERROR" when reading it failed), the link target
+#           for a symlink (escaped like PATH), '-' otherwise
+#   PATH    relative to the mount root, starting with '/'
+# PATH and link targets write bytes < 0x21, > 0x7e and '\' as \xHH (lowercase hex).
+#
+# Exit 0 on success; 1 when the mount fails (==MOUNTFAIL== and the kernel's messages on
+# stderr), the guest does not finish within KR_TIMEOUT seconds (default 300), or on bad
+# usage; 77 (skip) when qemu-system-x86_64, a static /bin/busybox, or a readable kernel
+# with its modules are missing.
+#
+# Known limits of the guest kernel, not of the image: Debian 12's 6.1 isofs truncates
+# Rock Ridge names and symlink targets it cannot fit in its buffers, and Rock Ridge/ISO
+# times past 2038-01-19 wrap (32-bit). /boot/vmlinuz-* is mode 0600 on Debian, so
+# non-root users usually get exit 77.
+set -u
+
+me=kernel-read
+usage() { echo "usage: $me.sh IMAGE iso9660|udf [MOUNTOPTS]" >&2; exit 1; }
+[ $# -ge 2 ] && [ $# -le 3 ] || usage
+img=$1 fs=$2 opts=ro${3:+,$3}
+case $fs in iso9660|udf) ;; *) usage ;; esac
+[ -r "$img" ] || { echo "$me: cannot read $img" >&2; exit 1; }
+case $opts in *[!A-Za-z0-9_.,=:/+-]*) echo "$me: odd characters in MOUNTOPTS" >&2; exit 1 ;; esac
+
+skip() { echo "$me: $*; skipping" >&2; exit 77; }
+command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not installed"
+command -v cpio >/dev/null 2>&1 || skip "cpio not installed"
+command -v gzip >/dev/null 2>&1 || skip "gzip not installed"
+[ -x /bin/busybox ] || skip "/bin/busybox (busybox-static) not installed"
+case $(LC_ALL=C file -b /bin/busybox 2>/dev/null || echo static) in
+*dynamically*) skip "/bin/busybox is not static (install busybox-static)" ;;
+esac
+
+# newest kernel that has both an image and modules.dep
+kver= kimg=
+for d in $(ls /lib/modules 2>/dev/null | sort -rV); do
+	if [ -f "/boot/vmlinuz-$d" ] && [ -f "/lib/modules/$d/modules.dep" ]; then
+		kver=$d kimg=/boot/vmlinuz-$d
+		break
+	fi
+done
+[ -n "$kver" ] || skip "no /boot/vmlinuz-* with /lib/modules/* (install linux-image-amd64)"
+[ -r "$kimg" ] || skip "$kimg not readable (run as root)"
+mdir=/lib/modules/$kver
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kernel-read.XXXXXX") || exit 1
+cleanup() { rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+root=$tmp/root
+mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/mnt" "$root/mod"
+cp /bin/busybox "$root/bin/busybox" || exit 1
+
+# Modules in load order (dependencies first), from modules.dep; built-ins are skipped.
+order=
+add_mod() { # $1 = module name (- or _)
+	local n line path dep d
+	n=$(echo "$1" | tr - _)
+	case " $order " in *" $n "*) return 0 ;; esac
+	line=$(awk -v n="$n" '{
+		p = $1; sub(/:$/, "", p); b = p; sub(/.*\//, "", b); sub(/\.ko(\..*)?$/, "", b)
+		gsub(/-/, "_", b); if (b == n) { print; exit } }' "$mdir/modules.dep")
+	if [ -z "$line" ]; then
+		if grep -Eq "/$(echo "$n" | sed 's/_/[-_]/g')\.ko\$" "$mdir/modules.builtin" 2>/dev/null; then
+			return 0
+		fi
+		skip "module $1 not found for kernel $kver"
+	fi
+	set -- $line
+	path=${1%:}
+	shift
+	for dep in "$@"; do
+		d=${dep##*/}
+		add_mod "${d%%.ko*}"
+	done
+	case " $order " in *" $n "*) return 0 ;; esac
+	case $path in
+	*.ko.xz) xz -dc "$mdir/$path" >"$root/mod/$n.ko" || busybox xz -dc "$mdir/$path" >"$root/mod/$n.ko" ;;
+	*.ko.zst) zstd -qdc "$mdir/$path" >"$root/mod/$n.ko" ;;
+	*.ko.gz) gzip -dc "$mdir/$path" >"$root/mod/$n.ko" ;;
+	*) cp "$mdir/$path" "$root/mod/$n.ko" ;;
+	esac || skip "cannot unpack $path"
+	order="$order $n"
+}
+for m in libata ata_piix cdrom sr_mod crc-itu-t isofs udf nls_utf8; do
+	add_mod "$m"
+done
+echo "$order" >"$root/modules"
+printf '%s\n' "$fs" >"$root/fstype"
+printf '%s\n' "$opts" >"$root/opts"
+
+# One line per entry, for the paths given as arguments (all below /mnt).
+cat >"$root/bin/entry" <<'EOF'
+#!/bin/busybox sh
+esc() { # stdin bytes -> escaped text; $1 = 1 to drop the final byte (readlink's newline)
+	od -An -v -tx1 | awk -v drop="$1" '
+	BEGIN { for (i = 0; i < 256; i++) h[sprintf("%02x", i)] = i }
+	{ for (i = 1; i <= NF; i++) b[n++] = $i }
+	END { if (drop) n--; for (i = 0; i < n; i++) { v = h[b[i]]
+		if (v > 32 && v < 127 && v != 92) printf "%c", v; else printf "\\x%s", b[i] } }'
+}
+for p; do
+	st=$(stat -c '%f %s %Y' "$p") || { echo "? 0 0 0 ERROR $(printf '%s' "${p#/mnt}" | esc)"; continue; }
+	set -- $st
+	m=$((0x$1))
+	case $((m & 0170000)) in
+	16384) t=d ;; 32768) t=f ;; 40960) t=l ;; 8192) t=c ;;
+	24576) t=b ;; 4096) t=p ;; 49152) t=s ;; *) t=? ;;
+	esac
+	h=-
+	if [ $t = f ]; then
+		h=$(sha256sum <"$p" 2>/dev/null) && h=${h%% *} || h=ERROR
+		[ -n "$h" ] || h=ERROR
+	elif [ $t = l ]; then
+		h=$(readlink "$p" | esc 1)
+		[ -n "$h" ] || h=ERROR
+	fi
+	echo "$t $(printf '%o' $((m & 07777))) $2 $3 $h $(printf '%s' "${p#/mnt}" | esc)"
+done
+EOF
+
+cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+dmesg -n 1
+for m in $(cat /modules); do insmod /mod/$m.ko || echo "insmod $m failed"; done
+i=0
+while [ ! -b /dev/sr0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+fs=$(cat /fstype) opts=$(cat /opts)
+if mount -t "$fs" -o "$opts" /dev/sr0 /mnt 2>/tmp/err; then
+	echo "==BEGIN=="
+	find /mnt -mindepth 1 -exec sh /bin/entry {} +
+	echo "==END=="
+else
+	echo "==MOUNTFAIL== $(cat /tmp/err)"
+	[ -b /dev/sr0 ] || echo "no /dev/sr0"
+	dmesg | tail -25
+	echo "==MOUNTFAIL-END=="
+fi
+sync
+poweroff -f
+EOF
+chmod +x "$root/init" "$root/bin/entry"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$tmp/initrd.gz" || exit 1
+
+# TCG only: on this kind of machine /dev/kvm exists but a KVM guest spins without booting
+accel=${KR_ACCEL:-tcg}
+case $img in /*) ;; *) img=$PWD/$img ;; esac
+qimg=$(printf '%s' "$img" | sed 's/,/,,/g')
+# -accel tcg after kvm: QEMU falls back when KVM cannot be initialised after all
+set -- -accel "$accel"
+[ $accel = kvm ] && set -- "$@" -accel tcg
+timeout "${KR_TIMEOUT:-300}" qemu-system-x86_64 "$@" -m 512 -nographic -no-reboot \
+	-kernel "$kimg" -initrd "$tmp/initrd.gz" \
+	-append "console=ttyS0 quiet loglevel=1 panic=-1" \
+	-drive "file=$qimg,media=cdrom,if=ide,readonly=on,format=raw" \
+	</dev/null >"$tmp/out" 2>&1
+qrc=$?
+tr -d '\r' <"$tmp/out" >"$tmp/log"
+
+if grep -q '^==END==$' "$tmp/log"; then
+	sed -n '/^==BEGIN==$/,/^==END==$/p' "$tmp/log" | sed '1d;$d'
+	exit 0
+fi
+if grep -q '^==MOUNTFAIL==' "$tmp/log"; then
+	sed -n '/^==MOUNTFAIL==/,/^==MOUNTFAIL-END==$/p' "$tmp/log" | sed '$d' >&2
+	exit 1
+fi
+if [ $qrc = 124 ]; then
+	echo "$me: timed out after ${KR_TIMEOUT:-300}s; last console output:" >&2
+else
+	echo "$me: guest did not finish (qemu exit $qrc); last console output:" >&2
+fi
+tail -30 "$tmp/log" >&2
+exit 1
