@@ -1031,9 +1031,9 @@ int iso9660_writer_new(const struct iso9660_writer_opts *opts, struct bfs_node *
 	}
 	if (w->joliet_skipped)
 		bfs_log(LOG_INFO,
-			      "Joliet: %u symlinks and special files have no Joliet form and "
-			      "appear only in the Rock Ridge tree",
-			      w->joliet_skipped);
+			"Joliet: %u symlinks and special files have no Joliet form and "
+			"appear only in the Rock Ridge tree",
+			w->joliet_skipped);
 	*ret = TAKE_PTR(w);
 	return 0;
 }

@@ -63,7 +63,7 @@ cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 root=$tmp/root
-mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/mnt" "$root/mod"
+mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/mnt" "$root/mod" "$root/tmp"
 cp /bin/busybox "$root/bin/busybox" || exit 1
 
 # Modules in load order (dependencies first), from modules.dep; built-ins are skipped.
@@ -169,10 +169,10 @@ qimg=$(printf '%s' "$img" | sed 's/,/,,/g')
 # -accel tcg after kvm: QEMU falls back when KVM cannot be initialised after all
 set -- -accel "$accel"
 [ $accel = kvm ] && set -- "$@" -accel tcg
-timeout "${KR_TIMEOUT:-300}" qemu-system-x86_64 "$@" -m 512 -nographic -no-reboot \
+timeout "${KR_TIMEOUT:-300}" qemu-system-x86_64 "$@" -m 512 -nodefaults -display none -serial stdio -no-reboot \
 	-kernel "$kimg" -initrd "$tmp/initrd.gz" \
 	-append "console=ttyS0 quiet loglevel=1 panic=-1" \
-	-drive "file=$qimg,media=cdrom,if=ide,readonly=on,format=raw" \
+	-drive "file=$qimg,media=cdrom,if=ide,index=0,readonly=on,format=raw" \
 	</dev/null >"$tmp/out" 2>&1
 qrc=$?
 tr -d '\r' <"$tmp/out" >"$tmp/log"

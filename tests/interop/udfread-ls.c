@@ -71,7 +71,7 @@ static int list(udfread *u, const char *dir)
 			putchar('\n');
 			r = list(u, path);
 		} else {
-			UDFFILE *f = udfread_file_open(u, path);
+			UDFFILE *f = udfread_file_openat(d, ent.d_name);
 			char hex[65];
 
 			if (!f) {
@@ -105,7 +105,8 @@ int main(int argc, char **argv)
 	}
 	u = udfread_init();
 	if (!u || udfread_open(u, argv[1]) < 0) {
-		fprintf(stderr, "udfread-ls: '%s': not a UDF volume libudfread can open\n", argv[1]);
+		fprintf(stderr, "udfread-ls: '%s': not a UDF volume libudfread can open\n",
+			argv[1]);
 		return 1;
 	}
 	r = list(u, "/");

@@ -913,7 +913,8 @@ static size_t put_fid(struct udf_writer *w, uint8_t *p, uint32_t tag_lbn, uint8_
 	p[19] = name_len;
 	long_ad(p + 20, BFS_BLOCK_SIZE, (uint32_t)target->lbn, meta_ref(w), (uint32_t)target->uid);
 	bfs_put_le16(p + 36, 0);
-	memcpy(p + 38, name, name_len);
+	if (name_len)
+		memcpy(p + 38, name, name_len);
 	tag_put(w, p, TAG_FID, tag_lbn, len);
 	return len;
 }
