@@ -483,6 +483,19 @@ def r_kernel(fs):
             elif e["type"] == "l":
                 e["target"] = unescape(h)
             got[unescape(path)] = e
+        if fs == "rr":
+            # Linux 6.1 isofs cuts Rock Ridge names of 254+ bytes (a reader limit,
+            # documented): match a cut name to the full one it starts with
+            want = expect(model, "rr")
+            for p in list(got):
+                d, _, n = p.rpartition(b"/")
+                if len(n) >= 200 and p not in want:
+                    full = [w for w in want
+                            if w.rpartition(b"/")[0] == d and w not in got
+                            and len(w.rpartition(b"/")[2]) > len(n)
+                            and w.rpartition(b"/")[2].startswith(n[:-3])]
+                    if len(full) == 1:
+                        got[full[0]] = got.pop(p)
         if fs == "udf":
             # Linux udf keeps names, contents, modes, times and symlinks
             compare(rep, expect(model, "udf"), got, ["type", "mode", "size", "sha", "target", "mtime"])

@@ -47,7 +47,7 @@ case $(LC_ALL=C file -b /bin/busybox 2>/dev/null || echo static) in
 esac
 
 # newest kernel that has both an image and modules.dep
-kver= kimg=
+kver='' kimg=''
 for d in $(ls /lib/modules 2>/dev/null | sort -rV); do
 	if [ -f "/boot/vmlinuz-$d" ] && [ -f "/lib/modules/$d/modules.dep" ]; then
 		kver=$d kimg=/boot/vmlinuz-$d
@@ -153,7 +153,7 @@ if mount -t "$fs" -o "$opts" /dev/sr0 /mnt 2>/tmp/err; then
 else
 	echo "==MOUNTFAIL== $(cat /tmp/err)"
 	[ -b /dev/sr0 ] || echo "no /dev/sr0"
-	dmesg | tail -25
+	dmesg | grep -iE 'isofs|iso9660|udf|rock|joliet|sr0|cdrom|i/o|error' | tail -25
 	echo "==MOUNTFAIL-END=="
 fi
 sync

@@ -10,6 +10,7 @@ directories, symlinks (relative, absolute, dangling, long), hard links, files of
 2047/2048/2049 bytes, mtimes before 1970 and after 2038, modes with setuid and 0600.
 --big adds sparse files of exactly 1 GiB, 4 GiB and 4.5 GiB with marker bytes.
 --no-symlinks leaves symlinks and FIFOs out (7-Zip refuses UDF volumes holding them).
+--no-wide makes the 10,000-entry directory a 20-entry one (for the slow QEMU reader).
 """
 import os
 import random
@@ -30,6 +31,7 @@ def main():
     args = sys.argv[1:]
     root = os.fsencode(args[0])
     symlinks = "--no-symlinks" not in args
+    wide = "--no-wide" not in args
     big = "--big" in args
     rnd = random.Random(1234)
     os.makedirs(root, exist_ok=True)
@@ -93,7 +95,7 @@ def main():
 
     # wide
     os.makedirs(j("wide"))
-    for i in range(10000):
+    for i in range(10000 if wide else 20):
         wfile(j("wide", "entry%05d" % i), b"")
 
     # links

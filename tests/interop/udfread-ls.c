@@ -27,17 +27,28 @@ static int hash_file(UDFFILE *f, const char *path, char *hex)
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int64_t total = 0, size = udfread_file_size(f);
 	ssize_t n;
 
-	if (!ctx)
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		fprintf(stderr, "udfread-ls: '%s': OpenSSL SHA-256 unavailable\n", path);
+		EVP_MD_CTX_free(ctx);
 		return -1;
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	while ((n = udfread_file_read(f, buf, sizeof(buf))) > 0)
+	}
+	while ((n = udfread_file_read(f, buf, sizeof(buf))) > 0) {
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		total += n;
+	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	if (n < 0) {
-		fprintf(stderr, "udfread-ls: '%s': read error\n", path);
+		fprintf(stderr, "udfread-ls: '%s': read error after %lld bytes\n", path,
+			(long long)total);
+		return -1;
+	}
+	if (total != size) {
+		fprintf(stderr, "udfread-ls: '%s': read %lld bytes, file size %lld\n", path,
+			(long long)total, (long long)size);
 		return -1;
 	}
 	for (unsigned i = 0; i < mdlen; i++)
