@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Byte-exact checks of the ISO 9660 writer's volume descriptors, path table and Rock Ridge
+ * entries against ECMA-119 and RRIP 1.12, on a two-entry tree.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/bytes.h"
+#include "iso9660/writer.h"
+
+static struct bfs_node *tree(void)
+{
+	struct bfs_node *root = bfs_node_new("", 0, BFS_NODE_DIR);
+	struct bfs_node *f = bfs_node_new("hello.txt", 9, BFS_NODE_FILE);
+	struct bfs_node *d = bfs_node_new("sub", 3, BFS_NODE_DIR);
+
+	root->mode = d->mode = 0755;
+	f->mode = 04755;
+	f->size = 5;
+	f->mtime.sec = 0; /* 1970-01-01 */
+	assert_int_equal(bfs_node_add_child(root, f), 0);
+	assert_int_equal(bfs_node_add_child(root, d), 0);
+	assert_int_equal(bfs_tree_finalize(root), 0);
+	return root;
+}
+
+/* find a SUSP entry with signature sig in a directory record */
+static const uint8_t *susp(const uint8_t *rec, const char *sig)
+{
+	size_t len = rec[0], o = 33 + rec[32] + (rec[32] % 2 == 0);
+
+	while (o + 4 <= len) {
+		if (rec[o] == sig[0] && rec[o + 1] == sig[1])
+			return rec + o;
+		if (rec[o + 2] == 0)
+			break;
+		o += rec[o + 2];
+	}
+	return NULL;
+}
+
+static void test_layout(void **state)
+{
+	struct iso9660_writer_opts o = {.joliet = true, .rockridge = true, .level = 2};
+	struct bfs_volume_info vi = {.volume_id = "TEST", .system_id = "LINUX", .application = "T"};
+	struct bfs_node *root = tree();
+	struct iso9660_writer *w = NULL;
+	const struct bfs_extent_list *l;
+	struct bfs_diag d = {0};
+	uint64_t cur = 16;
+	uint8_t *b;
+
+	(void)state;
+	assert_int_equal(iso9660_writer_new(&o, root, &d, &w), 0);
+	assert_int_equal(iso9660_writer_plan_descriptors(w, &cur), 0);
+	assert_int_equal(cur, 19); /* PVD, SVD, terminator */
+	assert_int_equal(iso9660_writer_plan_meta(w, &cur), 0);
+	root->children[0]->data_lba = cur; /* hello.txt */
+	cur += 1;
+	vi.volume_blocks = cur;
+	assert_int_equal(iso9660_writer_finish(w, &vi), 0);
+	l = iso9660_writer_extents(w);
+	b = calloc(1, 2048 * 64);
+
+	/* PVD */
+	assert_int_equal(iso9660_writer_fill(w, &l->v[0], b), 0);
+	assert_int_equal(b[0], 1);
+	assert_memory_equal(b + 1, "CD001", 5);
+	assert_int_equal(bfs_get_le32(b + 80), cur); /* volume space size, both byte orders */
+	assert_int_equal(bfs_get_be32(b + 84), cur);
+	assert_int_equal(bfs_get_le16(b + 128), 2048);
+	assert_memory_equal(b + 40, "TEST                            ", 32);
+	assert_int_equal(b[156], 34); /* root record */
+	assert_int_equal(b[156 + 25], 0x02);
+	assert_int_equal(b[881], 1);
+
+	/* Joliet SVD: UCS-2 level 3 escape, UCS-2 BE volume id */
+	assert_int_equal(iso9660_writer_fill(w, &l->v[1], b), 0);
+	assert_int_equal(b[0], 2);
+	assert_memory_equal(b + 88, "%/E", 3);
+	assert_memory_equal(b + 40, "\0T\0E\0S\0T\0 ", 10);
+
+	/* terminator */
+	assert_int_equal(iso9660_writer_fill(w, &l->v[2], b), 0);
+	assert_int_equal(b[0], 255);
+
+	/* L path table of the primary tree: root (id 0x00, parent 1), then SUB */
+	assert_int_equal(iso9660_writer_fill(w, &l->v[3], b), 0);
+	assert_int_equal(b[0], 1);
+	assert_int_equal(b[8], 0);
+	assert_int_equal(bfs_get_le16(b + 6), 1);
+	assert_int_equal(b[10], 3);
+	assert_memory_equal(b + 18, "SUB", 3);
+	assert_int_equal(bfs_get_le16(b + 16), 1);
+
+	/* root directory: ".", "..", HELLO.TXT;1, SUB with Rock Ridge */
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].kind == 5 /* directory */) {
+			const uint8_t *r, *e;
+
+			assert_int_equal(iso9660_writer_fill(w, &l->v[i], b), 0);
+			r = b;
+			e = susp(r, "SP");
+			assert_non_null(e); /* SP first in the root's "." */
+			assert_ptr_equal(e, r + 34);
+			assert_int_equal(e[4], 0xBE);
+			assert_int_equal(e[5], 0xEF);
+			assert_non_null(susp(r, "CE")); /* ER goes to a continuation area */
+			r += r[0];
+			r += r[0]; /* skip ".." */
+			assert_int_equal(r[32], 11);
+			assert_memory_equal(r + 33, "HELLO.TXT;1", 11);
+			assert_int_equal(bfs_get_le32(r + 2), root->children[0]->data_lba);
+			assert_int_equal(bfs_get_le32(r + 10), 5);
+			assert_int_equal(r[18], 70); /* 1970 */
+			e = susp(r, "PX");
+			assert_non_null(e);
+			assert_int_equal(e[2], 44); /* RRIP 1.12 with inode number */
+			assert_int_equal(bfs_get_le32(e + 4), 0104755);
+			e = susp(r, "NM");
+			assert_non_null(e);
+			assert_memory_equal(e + 5, "hello.txt", 9);
+			break;
+		}
+	}
+	free(b);
+	iso9660_writer_free(w);
+	bfs_node_free(root);
+}
+
+static void test_level2_refuses_4g(void **state)
+{
+	struct iso9660_writer_opts o = {.rockridge = true, .level = 2};
+	struct bfs_node *root = tree();
+	struct iso9660_writer *w = NULL;
+	struct bfs_diag d = {0};
+
+	(void)state;
+	root->children[0]->size = 4ull << 30;
+	assert_int_equal(iso9660_writer_new(&o, root, &d, &w), -EFBIG);
+	assert_non_null(strstr(d.msg, "/hello.txt"));
+	o.level = 3;
+	assert_int_equal(iso9660_writer_new(&o, root, &d, &w), 0);
+	iso9660_writer_free(w);
+	bfs_node_free(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_level2_refuses_4g),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
