@@ -33,7 +33,10 @@ if [ -f "$log" ]; then
 import json, sys
 p = f = s = 0
 for line in open(sys.argv[1]):
-    r = json.loads(line)["result"]
+    try:
+        r = json.loads(line)["result"]
+    except (ValueError, KeyError):
+        continue
     if r == "OK" or r == "EXPECTEDFAIL":
         p += 1
     elif r == "SKIP":
