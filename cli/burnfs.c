@@ -232,7 +232,7 @@ static int cmd_image(int argc, char **argv)
 	bool json = false, quiet = false, tty = false;
 	double t0, last = 0;
 	uint64_t pos = 0;
-	int c, r, rc = 0;
+	int c, r;
 
 	srcs = bfs_new(struct eng_source, (size_t)argc);
 	excl = bfs_new(const char *, (size_t)argc);
@@ -374,7 +374,6 @@ static int cmd_image(int argc, char **argv)
 		tmp = NULL;
 		return EXIT_JOB;
 	}
-	(void)fchmod(fd, 0644 & ~(mode_t)0);
 	{
 		mode_t um = umask(0);
 
@@ -475,8 +474,7 @@ fail:
 	if (tty)
 		fputc('\n', stderr);
 	fprintf(stderr, "burnfs: %s\n", bfs_diag_msg(&diag, r));
-	rc = exit_for(r);
-	return rc;
+	return exit_for(r);
 }
 
 int main(int argc, char **argv)

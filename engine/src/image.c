@@ -8,7 +8,7 @@
  *	..S+256		UDF main/reserve VDS, LVID; AVDP at S+256 (UDF only)
  *	..		UDF FSD/ICBs/directories, ISO path tables/directories/CE areas
  *	..		file data, link primaries in tree pre-order, each block aligned
- *	..		UDF tail (2.50 mirror, closing AVDP)
+ *	..		UDF partition end and closing AVDP (the 2.50 mirror follows the metadata file)
  * and turns it into a list of segments sorted by LBA. The producer thread renders the
  * segments into a ring of 1 MiB slots; eng_stream_read() copies them out.
  */
@@ -140,11 +140,19 @@ static int find_big(struct bfs_node *n, void *userdata)
 	return 0;
 }
 
+static int add_extents(struct eng_image *img, const struct bfs_extent_list *l, enum seg_kind kind)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < l->n && r == 0; i++)
+		r = seg_add(img, l->v[i].lba, l->v[i].nblocks, kind, &l->v[i], NULL);
+	return r;
+}
+
 static int plan(struct eng_image *img)
 {
 	uint64_t cursor = 0;
 	struct data_plan dp = {img, &cursor};
-	const struct bfs_extent_list *l;
 	uint64_t at;
 	size_t n;
 	int r;
@@ -183,22 +191,18 @@ static int plan(struct eng_image *img)
 	img->vi.volume_blocks = cursor;
 	if (img->iso) {
 		r = iso9660_writer_finish(img->iso, &img->vi);
+		if (r == 0)
+			r = add_extents(img, iso9660_writer_extents(img->iso), SEG_ISO);
 		if (r < 0)
 			return r;
-		l = iso9660_writer_extents(img->iso);
-		for (size_t i = 0; i < l->n && r == 0; i++)
-			r = seg_add(img, l->v[i].lba, l->v[i].nblocks, SEG_ISO, &l->v[i], NULL);
 	}
-	if (img->udf && r == 0) {
+	if (img->udf) {
 		r = udf_writer_finish(img->udf, &img->vi);
+		if (r == 0)
+			r = add_extents(img, udf_writer_extents(img->udf), SEG_UDF);
 		if (r < 0)
 			return r;
-		l = udf_writer_extents(img->udf);
-		for (size_t i = 0; i < l->n && r == 0; i++)
-			r = seg_add(img, l->v[i].lba, l->v[i].nblocks, SEG_UDF, &l->v[i], NULL);
 	}
-	if (r < 0)
-		return r;
 	qsort(img->segs, img->nsegs, sizeof(*img->segs), seg_cmp);
 	/* fill gaps with zeros; overlaps are bugs */
 	n = img->nsegs;

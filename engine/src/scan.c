@@ -204,7 +204,7 @@ static int add_entry(struct scan *s, struct bfs_node *dir, const char *name, siz
 
 static int read_dir(struct scan *s, struct bfs_node *dir, const char *path)
 {
-	_cleanup_free_ char *child = NULL;
+	_cleanup_free_ char *child = NULL, *dp = NULL;
 	size_t plen = strlen(path), cap = plen + 258;
 	DIR *d;
 	struct dirent *de;
@@ -214,7 +214,9 @@ static int read_dir(struct scan *s, struct bfs_node *dir, const char *path)
 	if (!d)
 		return bfs_diag_set(s->diag, -errno, "'%s': cannot read directory: %m", path);
 	child = malloc(cap);
-	if (!child) {
+	if (s->opts->nexcludes)
+		dp = bfs_node_path(dir); /* image path of dir, for --exclude */
+	if (!child || (s->opts->nexcludes && !dp)) {
 		closedir(d);
 		return -ENOMEM;
 	}
@@ -236,11 +238,10 @@ static int read_dir(struct scan *s, struct bfs_node *dir, const char *path)
 		snprintf(child, cap, "%s%s%s", path, plen && path[plen - 1] == '/' ? "" : "/",
 			 de->d_name);
 		if (s->opts->nexcludes) {
-			_cleanup_free_ char *dp = bfs_node_path(dir);
 			_cleanup_free_ char *ip = NULL;
 
-			if (!dp || asprintf(&ip, "%s%s%s", dp, strcmp(dp, "/") ? "/" : "",
-					    de->d_name) < 0) {
+			if (asprintf(&ip, "%s%s%s", dp, strcmp(dp, "/") ? "/" : "", de->d_name) <
+			    0) {
 				r = -ENOMEM;
 				break;
 			}
@@ -349,7 +350,7 @@ int eng_scan(const struct eng_source *srcs, size_t nsrcs, const struct eng_scan_
 			_cleanup_free_ char *d = NULL;
 
 			if (!dest) {
-				const char *b = strrchr(path, '/');
+				const char *b;
 				size_t l = strlen(path);
 
 				while (l > 1 && path[l - 1] == '/')

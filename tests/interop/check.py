@@ -348,7 +348,6 @@ def r_pycdlib(kind):
     def f(img, model, rep, opts):
         if kind == "iso":
             got = pycdlib_walk(img, "iso", model, rep, False)
-            want = {p: e for p, e in expect(model, "rr").items() if e["type"] in "df" or True}
             # plain ISO 9660 names are mapped; compare the count of entries it records
             n = sum(1 for e in model.values() if e["type"] in "dflps")
             if len(got) != n:
