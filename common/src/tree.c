@@ -2,20 +2,21 @@
 #include "common/tree.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct bfs_node *bfs_node_new(const char *name, size_t name_len, enum bfs_node_type type)
 {
-	struct bfs_node *n = bfs_new(struct bfs_node, 1);
+	struct bfs_node *n;
 
+	/* one allocation for the node and its name */
+	if (name_len > SIZE_MAX - sizeof(*n) - 1)
+		return NULL;
+	n = calloc(1, sizeof(*n) + name_len + 1);
 	if (!n)
 		return NULL;
-	n->name = malloc(name_len + 1);
-	if (!n->name) {
-		free(n);
-		return NULL;
-	}
+	n->name = (char *)(n + 1);
 	memcpy(n->name, name, name_len);
 	n->name[name_len] = '\0';
 	n->name_len = name_len;
@@ -42,7 +43,6 @@ struct bfs_node *bfs_node_free(struct bfs_node *root)
 		}
 		parent = n == root ? NULL : n->parent;
 		free(n->children);
-		free(n->name);
 		free(n->target);
 		free(n->src_path);
 		free(n);

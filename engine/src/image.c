@@ -40,12 +40,15 @@ enum seg_kind {
 	SEG_DATA,
 };
 
+/* 24 bytes: there is one per file and per metadata extent. */
 struct seg {
-	uint64_t lba;
+	uint64_t lba : 56; /* images stay far below 2^56 blocks */
+	uint64_t kind : 8; /* enum seg_kind */
 	uint64_t nblocks;
-	enum seg_kind kind;
-	const struct bfs_extent *ext; /* SEG_ISO, SEG_UDF */
-	struct bfs_node *file;	      /* SEG_DATA */
+	union {
+		const struct bfs_extent *ext; /* SEG_ISO, SEG_UDF */
+		size_t first;		      /* SEG_DATA: index in files of its first file */
+	};
 };
 
 struct slot {
@@ -67,10 +70,15 @@ struct eng_image {
 	struct seg *segs;
 	size_t nsegs;
 	size_t segs_cap;
+	/* files with data in plan order; a SEG_DATA segment covers a run of them back to back */
+	struct bfs_node **files;
+	size_t nfiles;
+	size_t files_cap;
 
 	/* producer state */
 	size_t cur_seg;
 	uint64_t seg_off; /* blocks of cur_seg already produced */
+	size_t cur_file;  /* SEG_DATA: index in files of the file at seg_off */
 	uint8_t *meta;	  /* rendered metadata extent */
 	size_t meta_cap;
 	int fd; /* open data file of cur_seg, -1 */
@@ -92,12 +100,11 @@ struct eng_image {
 };
 
 static int seg_add(struct eng_image *img, uint64_t lba, uint64_t n, enum seg_kind kind,
-		   const struct bfs_extent *e, struct bfs_node *f)
+		   const struct bfs_extent *e)
 {
 	if (BFS_GROW(img->segs, img->segs_cap, img->nsegs + 1) < 0)
 		return -ENOMEM;
-	img->segs[img->nsegs++] =
-		(struct seg){.lba = lba, .nblocks = n, .kind = kind, .ext = e, .file = f};
+	img->segs[img->nsegs++] = (struct seg){.lba = lba, .kind = kind, .nblocks = n, .ext = e};
 	return 0;
 }
 
@@ -116,6 +123,7 @@ struct data_plan {
 static int plan_file(struct bfs_node *n, void *userdata)
 {
 	struct data_plan *dp = userdata;
+	struct eng_image *img = dp->img;
 	uint64_t nb;
 
 	if (n->type != BFS_NODE_FILE || n->link_primary || n->size == 0)
@@ -123,7 +131,19 @@ static int plan_file(struct bfs_node *n, void *userdata)
 	nb = BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE);
 	n->data_lba = *dp->cursor;
 	*dp->cursor += nb;
-	return seg_add(dp->img, n->data_lba, nb, SEG_DATA, NULL, n);
+	if (BFS_GROW(img->files, img->files_cap, img->nfiles + 1) < 0)
+		return -ENOMEM;
+	img->files[img->nfiles++] = n;
+	/* extend the open data run, or start one */
+	if (img->nsegs && img->segs[img->nsegs - 1].kind == SEG_DATA &&
+	    img->segs[img->nsegs - 1].lba + img->segs[img->nsegs - 1].nblocks == n->data_lba) {
+		img->segs[img->nsegs - 1].nblocks += nb;
+		return 0;
+	}
+	if (seg_add(img, n->data_lba, nb, SEG_DATA, NULL) < 0)
+		return -ENOMEM;
+	img->segs[img->nsegs - 1].first = img->nfiles - 1;
+	return 0;
 }
 
 static void volume_id(struct eng_image *img)
@@ -145,7 +165,7 @@ static int add_extents(struct eng_image *img, const struct bfs_extent_list *l, e
 	int r = 0;
 
 	for (size_t i = 0; i < l->n && r == 0; i++)
-		r = seg_add(img, l->v[i].lba, l->v[i].nblocks, kind, &l->v[i], NULL);
+		r = seg_add(img, l->v[i].lba, l->v[i].nblocks, kind, &l->v[i]);
 	return r;
 }
 
@@ -157,7 +177,7 @@ static int plan(struct eng_image *img)
 	size_t n;
 	int r;
 
-	r = seg_add(img, 0, 16, SEG_ZERO, NULL, NULL);
+	r = seg_add(img, 0, 16, SEG_ZERO, NULL);
 	if (r < 0)
 		return r;
 	cursor = 16;
@@ -215,7 +235,7 @@ static int plan(struct eng_image *img)
 					    "internal error: plan overlap at block %llu",
 					    (unsigned long long)s->lba);
 		if (s->lba > at) {
-			r = seg_add(img, at, s->lba - at, SEG_ZERO, NULL, NULL);
+			r = seg_add(img, at, s->lba - at, SEG_ZERO, NULL);
 			if (r < 0)
 				return r;
 			s = &img->segs[i];
@@ -342,9 +362,15 @@ static int data_open(struct eng_image *img, struct bfs_node *f)
 		return bfs_diag_set(&img->pdiag, -ESTALE,
 				    "'%s': changed since it was scanned (size or mtime)",
 				    f->src_path);
-	(void)posix_fadvise(img->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	img->data_end = 0;
+	if (f->size >= (1u << 20))
+		(void)posix_fadvise(img->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	img->hole_end = 0;
+	/*
+	 * Look for holes (SEEK_DATA/SEEK_HOLE) only when the file has fewer blocks allocated
+	 * than its size: that saves two system calls per small file. Holes missed this way are
+	 * read as zeros, which is what they are.
+	 */
+	img->data_end = (uint64_t)st.st_blocks * 512 < f->size ? 0 : f->size;
 	return 0;
 }
 
@@ -459,11 +485,19 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 			memcpy(dst, img->meta + img->seg_off * BFS_BLOCK_SIZE, n * BFS_BLOCK_SIZE);
 			break;
 		case SEG_DATA: {
-			struct bfs_node *f = s->file;
-			uint64_t off = img->seg_off * BFS_BLOCK_SIZE;
-			size_t bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, f->size - off);
+			struct bfs_node *f;
+			uint64_t off, fblocks;
+			size_t bytes;
 
-			if (img->seg_off == 0) {
+			if (img->seg_off == 0)
+				img->cur_file = s->first;
+			f = img->files[img->cur_file];
+			off = (s->lba + img->seg_off - f->data_lba) * BFS_BLOCK_SIZE;
+			fblocks = BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE);
+			/* one file at a time */
+			n = (size_t)BFS_MIN((uint64_t)n, fblocks - off / BFS_BLOCK_SIZE);
+			bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, f->size - off);
+			if (off == 0) {
 				r = data_open(img, f);
 				if (r < 0)
 					return r;
@@ -472,10 +506,11 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 			if (r < 0)
 				return r;
 			memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
-			if (img->seg_off + n == s->nblocks) {
+			if (off / BFS_BLOCK_SIZE + n == fblocks) {
 				r = data_close(img, f);
 				if (r < 0)
 					return r;
+				img->cur_file++;
 			}
 			break;
 		}
@@ -619,6 +654,7 @@ struct eng_image *eng_image_free(struct eng_image *img)
 	free(img->slots);
 	free(img->meta);
 	free(img->segs);
+	free(img->files);
 	iso9660_writer_free(img->iso);
 	udf_writer_free(img->udf);
 	pthread_mutex_destroy(&img->lock);

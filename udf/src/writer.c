@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/arena.h"
 #include "common/bytes.h"
 #include "common/charset.h"
 
@@ -58,7 +59,7 @@ enum {
 
 struct udf_node {
 	struct bfs_node *node;
-	uint8_t name[UDF_NAME_MAX]; /* CS0 identifier in the parent */
+	const uint8_t *name; /* CS0 identifier in the parent, in the writer's arena */
 	uint8_t name_len;
 	uint64_t lbn;	   /* (E)FE block, in the partition holding metadata */
 	uint64_t uid;	   /* unique id */
@@ -84,6 +85,7 @@ struct udf_writer {
 	uint64_t meta_base; /* absolute LBA of LBN 0 of the metadata partition (or partition) */
 	uint64_t next_uid;
 	uint64_t nfiles, ndirs;
+	struct bfs_arena arena;	 /* udf_node objects and their names */
 	struct udf_node **nodes; /* pre-order */
 	size_t nnodes;
 	size_t nodes_cap;
@@ -333,7 +335,7 @@ static int add_node(struct udf_writer *w, struct bfs_node *n)
 
 	if (BFS_GROW(w->nodes, w->nodes_cap, w->nnodes + 1) < 0)
 		return -ENOMEM;
-	u = bfs_new(struct udf_node, 1);
+	u = bfs_arena_alloc(&w->arena, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	u->node = n;
@@ -367,6 +369,7 @@ static int name_children(struct udf_writer *w, struct bfs_node *dir)
 
 	bfs_node_foreach_child(c, dir, i) {
 		struct udf_node *u = unode(c);
+		uint8_t name[UDF_NAME_MAX];
 		bool lossy = false;
 
 		if (!u)
@@ -377,27 +380,32 @@ static int name_children(struct udf_writer *w, struct bfs_node *dir)
 			int added;
 
 			if (sfx == 0) {
-				l = cs0(c->name, c->name_len, u->name, UDF_NAME_MAX, &lossy);
+				l = cs0(c->name, c->name_len, name, UDF_NAME_MAX, &lossy);
 			} else {
 				/* cut the name so that the suffix fits in 255 bytes */
 				tl = (size_t)snprintf(tmp, sizeof(tmp), "~%u", sfx);
-				l = cs0(c->name, c->name_len, u->name,
-					UDF_NAME_MAX - tl * (u->name[0] == 16 ? 2 : 1), NULL);
+				l = cs0(c->name, c->name_len, name,
+					UDF_NAME_MAX - tl * (name[0] == 16 ? 2 : 1), NULL);
 				for (size_t k = 0; k < tl; k++) {
-					if (u->name[0] == 16) {
-						bfs_put_be16(u->name + l, (uint16_t)tmp[k]);
+					if (name[0] == 16) {
+						bfs_put_be16(name + l, (uint16_t)tmp[k]);
 						l += 2;
 					} else {
-						u->name[l++] = (uint8_t)tmp[k];
+						name[l++] = (uint8_t)tmp[k];
 					}
 				}
 			}
-			added = bfs_strset_add(&seen, u->name, l);
+			added = bfs_strset_add(&seen, name, l);
 			if (added < 0) {
 				r = -ENOMEM;
 				goto out;
 			}
 			if (added) {
+				u->name = bfs_arena_memdup(&w->arena, name, l);
+				if (!u->name) {
+					r = -ENOMEM;
+					goto out;
+				}
 				u->name_len = (uint8_t)l;
 				break;
 			}
@@ -493,9 +501,9 @@ struct udf_writer *udf_writer_free(struct udf_writer *w)
 		return NULL;
 	for (size_t i = 0; i < w->nnodes; i++) {
 		w->nodes[i]->node->fs_priv[BFS_SLOT_UDF] = NULL;
-		free(w->nodes[i]);
 	}
 	free(w->nodes);
+	bfs_arena_done(&w->arena);
 	bfs_extent_list_done(&w->extents);
 	free(w);
 	return NULL;

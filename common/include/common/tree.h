@@ -57,7 +57,8 @@ struct bfs_node {
 	size_t nchildren;
 	size_t children_cap;
 
-	char *name; /* one component, raw bytes, NUL-terminated; "" for the root */
+	char *name; /* one component, raw bytes, NUL-terminated, allocated with the node; "" for
+		      the root */
 	size_t name_len;
 
 	enum bfs_node_type type;
