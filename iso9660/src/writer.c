@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/arena.h"
 #include "common/bytes.h"
 #include "common/charset.h"
 #include "common/log.h"
@@ -97,7 +98,8 @@ struct iso9660_writer {
 	unsigned ntrees;
 	struct bfs_extent_list extents;
 	uint64_t pvd_lba;
-	uint8_t *susp; /* scratch for building one record's system use entries */
+	struct bfs_arena arena; /* identifiers of the records */
+	uint8_t *susp;		/* scratch for building one record's system use entries */
 	size_t susp_cap;
 	unsigned joliet_skipped;
 };
@@ -814,9 +816,6 @@ static void dir_free(struct iso_dir *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nrecs; i++)
-		if (d->recs[i].part == 0)
-			free(d->recs[i].id);
 	free(d->recs);
 	free(d);
 }
@@ -938,12 +937,11 @@ static int dir_build(struct iso9660_writer *w, struct iso_tree *t, struct iso_di
 			rec->part = (uint8_t)p;
 			rec->nparts = (uint8_t)nparts;
 			if (p == 0) {
-				rec->id = malloc(len);
+				rec->id = bfs_arena_memdup(&w->arena, id, len);
 				if (!rec->id) {
 					r = -ENOMEM;
 					goto out;
 				}
-				memcpy(rec->id, id, len);
 			} else {
 				rec->id = d->recs[d->nrecs - 2].id;
 			}
@@ -1048,6 +1046,7 @@ struct iso9660_writer *iso9660_writer_free(struct iso9660_writer *w)
 		free(w->trees[i].dirs);
 	}
 	bfs_extent_list_done(&w->extents);
+	bfs_arena_done(&w->arena);
 	free(w->susp);
 	free(w);
 	return NULL;

@@ -36,11 +36,14 @@ enum udf_kind {
 	UDF_EXT_VDS,  /* obj: (void *)0 main, 1 reserve */
 	UDF_EXT_LVID, /* LVID + TD */
 	UDF_EXT_AVDP,
-	UDF_EXT_META_FE,   /* 2.50 metadata file EFE; obj 0 main, 1 mirror */
-	UDF_EXT_FSD,	   /* FSD + TD; obj 0 main, 1 mirror */
-	UDF_EXT_NODE,	   /* obj: struct udf_node */
-	UDF_EXT_NODE_MIRR, /* 2.50 mirror copy of a node's blocks */
+	UDF_EXT_META_FE,    /* 2.50 metadata file EFE; obj 0 main, 1 mirror */
+	UDF_EXT_FSD,	    /* FSD + TD; obj 0 main, 1 mirror */
+	UDF_EXT_NODES,	    /* nodes back to back; obj: index in nodes of the first one */
+	UDF_EXT_NODES_MIRR, /* 2.50 mirror copy of such a run */
 };
+
+/* Node runs are cut at this many blocks (512 KiB) unless one node is larger. */
+#define UDF_RUN_BLOCKS 256u
 
 enum {
 	TAG_PVD = 1,
@@ -563,16 +566,25 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 	if (r < 0)
 		return r;
 	at += 2;
-	for (size_t i = 0; i < w->nnodes; i++) {
-		struct udf_node *u = w->nodes[i];
+	for (size_t i = 0; i < w->nnodes;) {
+		/* one extent per run of nodes: a few hundred, not one per file */
+		uint64_t start = at;
+		size_t first = i;
 
-		if (!u->blocks)
-			continue;
-		u->lbn = at - w->meta_base;
-		r = bfs_extent_list_add(&w->extents, at, u->blocks, UDF_EXT_NODE, u);
-		if (r < 0)
-			return r;
-		at += u->blocks;
+		for (; i < w->nnodes; i++) {
+			struct udf_node *u = w->nodes[i];
+
+			if (at > start && at - start + u->blocks > UDF_RUN_BLOCKS)
+				break;
+			u->lbn = at - w->meta_base;
+			at += u->blocks;
+		}
+		if (at > start) {
+			r = bfs_extent_list_add(&w->extents, start, at - start, UDF_EXT_NODES,
+						(void *)(uintptr_t)first);
+			if (r < 0)
+				return r;
+		}
 	}
 	if (w->meta) {
 		/*
@@ -585,13 +597,14 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 		r = bfs_extent_list_add(&w->extents, w->mirror_start, 2, UDF_EXT_FSD, (void *)1);
 		if (r < 0)
 			return r;
-		for (size_t i = 0; i < w->nnodes; i++) {
-			struct udf_node *u = w->nodes[i];
+		for (size_t i = 0; i < w->extents.n; i++) {
+			const struct bfs_extent *e = &w->extents.v[i];
 
-			if (!u->blocks)
+			if (e->kind != UDF_EXT_NODES)
 				continue;
-			r = bfs_extent_list_add(&w->extents, w->mirror_start + u->lbn, u->blocks,
-						UDF_EXT_NODE_MIRR, u);
+			r = bfs_extent_list_add(&w->extents,
+						w->mirror_start + (e->lba - w->meta_base),
+						e->nblocks, UDF_EXT_NODES_MIRR, e->obj);
 			if (r < 0)
 				return r;
 		}
@@ -1007,6 +1020,24 @@ static void fill_meta_fe(struct udf_writer *w, uint8_t *b)
 	}
 }
 
+static int fill_nodes(struct udf_writer *w, const struct bfs_extent *e, uint8_t *buf)
+{
+	uint64_t done = 0;
+
+	for (size_t i = (uintptr_t)e->obj; i < w->nnodes && done < e->nblocks; i++) {
+		struct udf_node *u = w->nodes[i];
+		int r;
+
+		if (!u->blocks)
+			continue;
+		r = fill_node(w, u, buf + done * BFS_BLOCK_SIZE);
+		if (r < 0)
+			return r;
+		done += u->blocks;
+	}
+	return done == e->nblocks ? 0 : -EINVAL;
+}
+
 int udf_writer_fill(struct udf_writer *w, const struct bfs_extent *e, uint8_t *buf)
 {
 	memset(buf, 0, e->nblocks * BFS_BLOCK_SIZE);
@@ -1031,9 +1062,9 @@ int udf_writer_fill(struct udf_writer *w, const struct bfs_extent *e, uint8_t *b
 	case UDF_EXT_FSD:
 		fill_fsd(w, buf);
 		return 0;
-	case UDF_EXT_NODE:
-	case UDF_EXT_NODE_MIRR:
-		return fill_node(w, e->obj, buf);
+	case UDF_EXT_NODES:
+	case UDF_EXT_NODES_MIRR:
+		return fill_nodes(w, e, buf);
 	default:
 		return -EINVAL;
 	}
