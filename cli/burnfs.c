@@ -216,13 +216,13 @@ static int cmd_image(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct eng_image_opts io = {.media = ENG_MEDIA_DVD, .ring_bytes = 4u << 20};
+	struct eng_image_opts io = {.media = ENG_MEDIA_DVD, .ring_bytes = 2u << 20};
 	struct eng_scan_opts so = {0};
 	_cleanup_free_ struct eng_source *srcs = NULL;
 	_cleanup_free_ const char **excl = NULL;
 	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
 	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
-	_cleanup_free_ uint8_t *buf = NULL;
+	const uint8_t *buf;
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
 	struct bfs_diag diag = {0};
@@ -384,11 +384,6 @@ static int cmd_image(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	buf = malloc(512 * BFS_BLOCK_SIZE);
-	if (!buf) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	r = eng_stream_start(img);
 	if (r < 0)
 		goto fail;
@@ -402,7 +397,7 @@ static int cmd_image(int argc, char **argv)
 			bfs_diag_set(&diag, r, "interrupted");
 			goto fail;
 		}
-		n = eng_stream_read(img, buf, 512);
+		n = eng_stream_peek(img, 512, &buf);
 		if (n < 0) {
 			r = (int)n;
 			goto fail;
@@ -410,6 +405,7 @@ static int cmd_image(int argc, char **argv)
 		if (n == 0)
 			break;
 		r = write_sparse(fd, buf, (size_t)n, pos);
+		eng_stream_consume(img, (size_t)n);
 		if (r < 0) {
 			bfs_diag_clear(&diag);
 			bfs_diag_set(&diag, r, "'%s': write error: %s", out, strerror(-r));

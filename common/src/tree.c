@@ -2,6 +2,7 @@
 #include "common/tree.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,4 +306,31 @@ void bfs_tree_stats(struct bfs_node *root, struct bfs_tree_stats *ret)
 {
 	*ret = (struct bfs_tree_stats){0};
 	(void)bfs_node_walk(root, stats_visit, ret);
+}
+
+int bfs_node_src_path(const struct bfs_node *n, char *buf, size_t cap)
+{
+	const char *dir;
+	size_t dl;
+	bool slash;
+
+	if (n->src_path) {
+		dl = strlen(n->src_path);
+		if (dl >= cap)
+			return -ENAMETOOLONG;
+		memcpy(buf, n->src_path, dl + 1);
+		return (int)dl;
+	}
+	if (!n->parent || !n->parent->src_path)
+		return -ENOENT;
+	dir = n->parent->src_path;
+	dl = strlen(dir);
+	slash = dl && dir[dl - 1] != '/';
+	if (dl + slash + n->name_len >= cap)
+		return -ENAMETOOLONG;
+	memcpy(buf, dir, dl);
+	if (slash)
+		buf[dl++] = '/';
+	memcpy(buf + dl, n->name, n->name_len + 1);
+	return (int)(dl + n->name_len);
 }

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -81,7 +82,8 @@ struct eng_image {
 	size_t cur_file;  /* SEG_DATA: index in files of the file at seg_off */
 	uint8_t *meta;	  /* rendered metadata extent */
 	size_t meta_cap;
-	int fd; /* open data file of cur_seg, -1 */
+	int fd;			   /* open data file of cur_seg, -1 */
+	char path[PATH_MAX + 256]; /* its source path */
 	uint64_t data_end, hole_end;
 	struct bfs_diag pdiag; /* producer's own diag, copied to diag on failure */
 
@@ -350,18 +352,26 @@ void eng_image_info(const struct eng_image *img, struct eng_image_info *ret)
 static int data_open(struct eng_image *img, struct bfs_node *f)
 {
 	struct stat st;
+	int r;
 
-	img->fd = open(f->src_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	r = bfs_node_src_path(f, img->path, sizeof(img->path));
+	if (r < 0) {
+		_cleanup_free_ char *ip = bfs_node_path(f);
+
+		return bfs_diag_set(&img->pdiag, r, "'%s': no source path: %s", ip ? ip : f->name,
+				    strerror(-r));
+	}
+	img->fd = open(img->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (img->fd < 0)
-		return bfs_diag_set(&img->pdiag, -errno, "'%s': cannot open: %m", f->src_path);
+		return bfs_diag_set(&img->pdiag, -errno, "'%s': cannot open: %m", img->path);
 	if (fstat(img->fd, &st) < 0)
-		return bfs_diag_set(&img->pdiag, -errno, "'%s': %m", f->src_path);
+		return bfs_diag_set(&img->pdiag, -errno, "'%s': %m", img->path);
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size ||
 	    st.st_mtim.tv_sec != f->src_mtime.sec ||
 	    (uint32_t)st.st_mtim.tv_nsec != f->src_mtime.nsec)
 		return bfs_diag_set(&img->pdiag, -ESTALE,
 				    "'%s': changed since it was scanned (size or mtime)",
-				    f->src_path);
+				    img->path);
 	if (f->size >= (1u << 20))
 		(void)posix_fadvise(img->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	img->hole_end = 0;
@@ -380,12 +390,12 @@ static int data_close(struct eng_image *img, struct bfs_node *f)
 	int r = 0;
 
 	if (fstat(img->fd, &st) < 0)
-		r = bfs_diag_set(&img->pdiag, -errno, "'%s': %m", f->src_path);
+		r = bfs_diag_set(&img->pdiag, -errno, "'%s': %m", img->path);
 	else if ((uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->src_mtime.sec ||
 		 (uint32_t)st.st_mtim.tv_nsec != f->src_mtime.nsec)
 		r = bfs_diag_set(&img->pdiag, -ESTALE,
 				 "'%s': changed while it was being read (size or mtime)",
-				 f->src_path);
+				 img->path);
 	close(img->fd);
 	img->fd = -1;
 	return r;
@@ -430,12 +440,12 @@ static int data_read(struct eng_image *img, struct bfs_node *f, uint64_t off, ui
 				if (errno == EINTR)
 					continue;
 				return bfs_diag_set(&img->pdiag, -errno, "'%s': read error: %m",
-						    f->src_path);
+						    img->path);
 			}
 			if (got == 0)
 				return bfs_diag_set(&img->pdiag, -ESTALE,
 						    "'%s': shrank while it was being read",
-						    f->src_path);
+						    img->path);
 			n = (size_t)got;
 		}
 		buf += n;
@@ -587,6 +597,46 @@ int eng_stream_start(struct eng_image *img)
 		return bfs_diag_set(img->diag, r, "cannot start the producer thread");
 	img->started = true;
 	return 0;
+}
+
+ssize_t eng_stream_peek(struct eng_image *img, size_t nblocks, const uint8_t **ret_buf)
+{
+	struct slot *sl;
+
+	if (!img->started || nblocks == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&img->lock);
+	while (img->head == img->tail && !img->done)
+		pthread_cond_wait(&img->can_get, &img->lock);
+	if (img->head == img->tail) { /* done */
+		int err = img->err;
+
+		pthread_mutex_unlock(&img->lock);
+		if (err) {
+			bfs_diag_set(img->diag, err, "%s", bfs_diag_msg(&img->pdiag, err));
+			return err;
+		}
+		return 0;
+	}
+	sl = &img->slots[img->tail % img->nslots];
+	pthread_mutex_unlock(&img->lock);
+	*ret_buf = sl->data + img->rpos * BFS_BLOCK_SIZE;
+	return (ssize_t)BFS_MIN(nblocks, sl->nblocks - img->rpos);
+}
+
+void eng_stream_consume(struct eng_image *img, size_t n)
+{
+	struct slot *sl = &img->slots[img->tail % img->nslots];
+
+	img->rpos += n;
+	img->delivered += n;
+	if (img->rpos == sl->nblocks) {
+		pthread_mutex_lock(&img->lock);
+		img->rpos = 0;
+		img->tail++;
+		pthread_cond_broadcast(&img->can_put);
+		pthread_mutex_unlock(&img->lock);
+	}
 }
 
 ssize_t eng_stream_read(struct eng_image *img, uint8_t *buf, size_t nblocks)

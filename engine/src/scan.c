@@ -74,9 +74,6 @@ static int node_fill(struct scan *s, struct bfs_node *n, const char *path, const
 	switch (n->type) {
 	case BFS_NODE_FILE:
 		n->size = (uint64_t)st->st_size;
-		n->src_path = strdup(path);
-		if (!n->src_path)
-			return -ENOMEM;
 		break;
 	case BFS_NODE_SYMLINK: {
 		size_t cap = (size_t)st->st_size + 1;
@@ -142,6 +139,27 @@ static int push(struct scan *s, struct bfs_node *dir, const char *path)
 	return 0;
 }
 
+/*
+ * Record where n (to become a child of dir) comes from: always for directories, and for
+ * files only when bfs_node_src_path() could not derive it from dir.
+ */
+static int set_src_path(const struct bfs_node *dir, struct bfs_node *n, const char *path)
+{
+	if (n->type != BFS_NODE_DIR && n->type != BFS_NODE_FILE)
+		return 0;
+	if (n->type == BFS_NODE_FILE && dir->src_path) {
+		size_t dl = strlen(dir->src_path), pl = strlen(path);
+		bool slash = dl && dir->src_path[dl - 1] != '/';
+
+		if (pl == dl + slash + n->name_len && memcmp(path, dir->src_path, dl) == 0 &&
+		    (!slash || path[dl] == '/') &&
+		    memcmp(path + dl + slash, n->name, n->name_len) == 0)
+			return 0;
+	}
+	n->src_path = strdup(path);
+	return n->src_path ? 0 : -ENOMEM;
+}
+
 /* Is (dev, ino) the identity of dir or one of its ancestors? */
 static struct bfs_node *ancestor_with(struct bfs_node *dir, dev_t dev, ino_t ino)
 {
@@ -188,6 +206,9 @@ static int add_entry(struct scan *s, struct bfs_node *dir, const char *name, siz
 	if (!n)
 		return -ENOMEM;
 	r = node_fill(s, n, path, st);
+	if (r < 0)
+		return r;
+	r = set_src_path(dir, n, path);
 	if (r < 0)
 		return r;
 	if (n->type == BFS_NODE_DIR) {
@@ -339,6 +360,8 @@ int eng_scan(const struct eng_source *srcs, size_t nsrcs, const struct eng_scan_
 			/* merge the directory's contents into the root */
 			if (root->src_ino == 0) {
 				r = node_fill(&s, root, path, &st);
+				if (r == 0 && !(root->src_path = strdup(path)))
+					r = -ENOMEM;
 				if (r < 0)
 					break;
 			}

@@ -60,16 +60,17 @@ enum {
 	TAG_EFE = 266,
 };
 
+/* One per recorded node; 48 bytes, grouped by size. */
 struct udf_node {
 	struct bfs_node *node;
 	const uint8_t *name; /* CS0 identifier in the parent, in the writer's arena */
-	uint8_t name_len;
-	uint64_t lbn;	   /* (E)FE block, in the partition holding metadata */
-	uint64_t uid;	   /* unique id */
-	uint32_t blocks;   /* FE + data blocks */
-	uint64_t data_len; /* directory FIDs / symlink components bytes */
-	bool embedded;	   /* data in the ICB */
+	uint64_t data_len;   /* directory FIDs / symlink components bytes */
+	uint32_t lbn;	     /* (E)FE block, in the partition holding metadata */
+	uint32_t uid;	     /* unique id (a 64-bit field on disc) */
+	uint32_t blocks;     /* FE + data blocks */
 	uint32_t ndirs, nfids;
+	uint8_t name_len;
+	bool embedded; /* data in the ICB */
 };
 
 struct udf_writer {
@@ -88,10 +89,10 @@ struct udf_writer {
 	uint64_t meta_base; /* absolute LBA of LBN 0 of the metadata partition (or partition) */
 	uint64_t next_uid;
 	uint64_t nfiles, ndirs;
-	struct bfs_arena arena;	 /* udf_node objects and their names */
-	struct udf_node **nodes; /* pre-order */
+	struct bfs_arena arena; /* names */
+	struct udf_node *nodes; /* pre-order */
 	size_t nnodes;
-	size_t nodes_cap;
+	size_t nodes_cap; /* counted before they are made: nodes never move */
 	unsigned skipped;
 };
 
@@ -336,14 +337,18 @@ static int add_node(struct udf_writer *w, struct bfs_node *n)
 {
 	struct udf_node *u;
 
-	if (BFS_GROW(w->nodes, w->nodes_cap, w->nnodes + 1) < 0)
-		return -ENOMEM;
-	u = bfs_arena_alloc(&w->arena, sizeof(*u));
-	if (!u)
-		return -ENOMEM;
+	if (w->nnodes == w->nodes_cap)
+		return -EINVAL; /* the tree changed since it was counted */
+	u = &w->nodes[w->nnodes++];
 	u->node = n;
 	n->fs_priv[BFS_SLOT_UDF] = u;
-	w->nodes[w->nnodes++] = u;
+	return 0;
+}
+
+static int count(struct bfs_node *n, void *userdata)
+{
+	if (recorded(n))
+		(*(size_t *)userdata)++;
 	return 0;
 }
 
@@ -445,11 +450,15 @@ int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, st
 	w->diag = diag;
 	w->v2 = opts->revision >= 0x0200;
 	w->meta = opts->revision >= 0x0250;
+	(void)bfs_node_walk(root, count, &w->nodes_cap);
+	w->nodes = bfs_new(struct udf_node, w->nodes_cap);
+	if (!w->nodes)
+		return -ENOMEM;
 	r = bfs_node_walk(root, visit, w);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < w->nnodes; i++) {
-		struct udf_node *u = w->nodes[i];
+		struct udf_node *u = &w->nodes[i];
 		struct bfs_node *n = u->node, *c;
 		size_t k;
 
@@ -503,7 +512,7 @@ struct udf_writer *udf_writer_free(struct udf_writer *w)
 	if (!w)
 		return NULL;
 	for (size_t i = 0; i < w->nnodes; i++) {
-		w->nodes[i]->node->fs_priv[BFS_SLOT_UDF] = NULL;
+		w->nodes[i].node->fs_priv[BFS_SLOT_UDF] = NULL;
 	}
 	free(w->nodes);
 	bfs_arena_done(&w->arena);
@@ -572,7 +581,7 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 		size_t first = i;
 
 		for (; i < w->nnodes; i++) {
-			struct udf_node *u = w->nodes[i];
+			struct udf_node *u = &w->nodes[i];
 
 			if (at > start && at - start + u->blocks > UDF_RUN_BLOCKS)
 				break;
@@ -627,7 +636,7 @@ int udf_writer_plan_tail(struct udf_writer *w, uint64_t *cursor)
 int udf_writer_finish(struct udf_writer *w, const struct bfs_volume_info *vi)
 {
 	for (size_t i = 0; i < w->nnodes; i++) {
-		const struct bfs_node *n = w->nodes[i]->node;
+		const struct bfs_node *n = w->nodes[i].node;
 
 		if (n->type == BFS_NODE_FILE && n->size > 0 && !n->link_primary &&
 		    (n->data_lba < w->part_start ||
@@ -1025,7 +1034,7 @@ static int fill_nodes(struct udf_writer *w, const struct bfs_extent *e, uint8_t 
 	uint64_t done = 0;
 
 	for (size_t i = (uintptr_t)e->obj; i < w->nnodes && done < e->nblocks; i++) {
-		struct udf_node *u = w->nodes[i];
+		struct udf_node *u = &w->nodes[i];
 		int r;
 
 		if (!u->blocks)

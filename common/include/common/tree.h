@@ -38,19 +38,20 @@ enum bfs_node_flags {
 
 /* Per-writer scratch slots in struct bfs_node. */
 enum bfs_fs_slot {
-	BFS_SLOT_ISO9660,
-	BFS_SLOT_JOLIET,
 	BFS_SLOT_UDF,
-	BFS_SLOT_ENGINE,
 	BFS_SLOT_COUNT,
 };
 
-/* A point in time: seconds since the epoch (may be negative) and nanoseconds. */
+/*
+ * A point in time: seconds since the epoch (may be negative) and nanoseconds. Packed to 12
+ * bytes: a tree holds four per node.
+ */
 struct bfs_time {
 	int64_t sec;
 	uint32_t nsec;
-};
+} __attribute__((packed, aligned(4)));
 
+/* Fields are grouped by size so that a node carries no padding: trees hold millions. */
 struct bfs_node {
 	struct bfs_node *parent; /* NULL for the root */
 	struct bfs_node **children;
@@ -60,38 +61,42 @@ struct bfs_node {
 	char *name; /* one component, raw bytes, NUL-terminated, allocated with the node; "" for
 		      the root */
 	size_t name_len;
-
-	enum bfs_node_type type;
-	uint32_t mode; /* permission bits with setuid/setgid/sticky (07777), no type bits */
-	uint32_t uid;
-	uint32_t gid;
-	uint64_t size; /* regular file: bytes; symlink: strlen(target); otherwise 0 */
-	struct bfs_time mtime;
-	struct bfs_time atime;
-	struct bfs_time ctime;
-	uint32_t rdev_major; /* BFS_NODE_CHR / BFS_NODE_BLK */
-	uint32_t rdev_minor;
-	char *target;	  /* symlink target, raw bytes, NUL-terminated */
-	char *src_path;	  /* regular file: where its data is read from (may be NULL when
-				size is 0) */
-	uint64_t src_dev; /* identity of the source, for hard links and change checks */
-	uint64_t src_ino;
-	struct bfs_time src_mtime; /* the source's mtime at snapshot, before any clamping */
-
+	char *target; /* symlink target, raw bytes, NUL-terminated */
+	/*
+	 * Where the node came from. Directories read from disk keep their path. A regular
+	 * file keeps NULL when its path is its parent's src_path joined with its name (see
+	 * bfs_node_src_path()), which is the common case and saves memory; otherwise its
+	 * full path (a file given on the command line, or merged from a second source).
+	 */
+	char *src_path;
 	/*
 	 * Hard links: every node of a link group but the first (in tree order) points at the
 	 * first, its primary. Only the primary carries data_lba; nlink counts the group's
 	 * members inside this tree. Directories: 2 + number of subdirectories.
 	 */
 	struct bfs_node *link_primary;
-	uint32_t nlink;
-	uint64_t ino;	/* stable serial number, unique per tree, 1 for the root */
-	uint32_t flags; /* enum bfs_node_flags */
+	void *fs_priv[BFS_SLOT_COUNT]; /* per-writer scratch; the writer that sets it frees it */
 
+	uint64_t size;	  /* regular file: bytes; symlink: strlen(target); otherwise 0 */
+	uint64_t src_dev; /* identity of the source, for hard links and change checks */
+	uint64_t src_ino;
+	uint64_t ino; /* stable serial number, unique per tree, 1 for the root */
 	/* Set by the plan: absolute LBA of the file's data (regular files with size > 0). */
 	uint64_t data_lba;
 
-	void *fs_priv[BFS_SLOT_COUNT]; /* per-writer scratch; the writer that sets it frees it */
+	struct bfs_time mtime;
+	struct bfs_time atime;
+	struct bfs_time ctime;
+	struct bfs_time src_mtime; /* the source's mtime at snapshot, before any clamping */
+
+	enum bfs_node_type type;
+	uint32_t mode; /* permission bits with setuid/setgid/sticky (07777), no type bits */
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t rdev_major; /* BFS_NODE_CHR / BFS_NODE_BLK */
+	uint32_t rdev_minor;
+	uint32_t nlink;
+	uint32_t flags; /* enum bfs_node_flags */
 };
 
 /* Iterate over the children of a directory in their sorted order. */
@@ -128,6 +133,13 @@ static inline const struct bfs_node *bfs_node_data_node(const struct bfs_node *n
 {
 	return n->link_primary ? n->link_primary : n;
 }
+
+/*
+ * The source path of n into buf (cap bytes, NUL-terminated): n->src_path, or the parent's
+ * joined with n's name by one '/'. Returns the length, -ENOENT when n has no source, or
+ * -ENAMETOOLONG when buf is too small.
+ */
+int bfs_node_src_path(const struct bfs_node *n, char *buf, size_t cap) BFS_WARN_UNUSED;
 
 /* Depth below the root: root 0, its children 1, ... */
 unsigned bfs_node_depth(const struct bfs_node *n);

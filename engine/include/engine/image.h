@@ -90,6 +90,18 @@ int eng_stream_start(struct eng_image *img) BFS_WARN_UNUSED;
  */
 ssize_t eng_stream_read(struct eng_image *img, uint8_t *buf, size_t nblocks) BFS_WARN_UNUSED;
 
+/*
+ * Zero-copy form of eng_stream_read(): point *ret_buf at the next produced blocks inside
+ * the ring (at most nblocks of them) and return how many there are (> 0), 0 at the end, or
+ * a negative errno. The blocks stay valid and in place until eng_stream_consume(), which
+ * must follow before the next peek or read.
+ */
+ssize_t eng_stream_peek(struct eng_image *img, size_t nblocks,
+			const uint8_t **ret_buf) BFS_WARN_UNUSED;
+
+/* Release n (<= the last peek's count) blocks to the producer. */
+void eng_stream_consume(struct eng_image *img, size_t n);
+
 /* Blocks delivered so far. */
 uint64_t eng_stream_pos(const struct eng_image *img);
 
