@@ -14,12 +14,14 @@ struct bfs_arena_chunk {
 	max_align_t data[];
 };
 
-void *bfs_arena_alloc(struct bfs_arena *a, size_t n)
+static void *arena_alloc(struct bfs_arena *a, size_t n, size_t align)
 {
 	struct bfs_arena_chunk *c;
 	size_t size;
 
-	n = BFS_ROUND_UP(n ? n : 1, (size_t)8);
+	if (!n)
+		n = 1;
+	a->used = BFS_MIN(BFS_ROUND_UP(a->used, align), a->cap);
 	if (n > SIZE_MAX - sizeof(*c) - ARENA_CHUNK)
 		return NULL;
 	if (a->head && a->cap - a->used >= n) {
@@ -45,9 +47,14 @@ void *bfs_arena_alloc(struct bfs_arena *a, size_t n)
 	return c->data;
 }
 
+void *bfs_arena_alloc(struct bfs_arena *a, size_t n)
+{
+	return arena_alloc(a, n, 8);
+}
+
 void *bfs_arena_memdup(struct bfs_arena *a, const void *s, size_t n)
 {
-	void *p = bfs_arena_alloc(a, n);
+	void *p = arena_alloc(a, n, 1);
 
 	if (p && n)
 		memcpy(p, s, n);

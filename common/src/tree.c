@@ -12,7 +12,7 @@ struct bfs_node *bfs_node_new(const char *name, size_t name_len, enum bfs_node_t
 	struct bfs_node *n;
 
 	/* one allocation for the node and its name */
-	if (name_len > SIZE_MAX - sizeof(*n) - 1)
+	if (name_len > UINT32_MAX)
 		return NULL;
 	n = calloc(1, sizeof(*n) + name_len + 1);
 	if (!n)
@@ -85,7 +85,7 @@ static size_t child_lower_bound(const struct bfs_node *dir, const struct bfs_nod
 
 int bfs_node_add_child(struct bfs_node *dir, struct bfs_node *child)
 {
-	int found, r;
+	int found;
 	size_t i;
 
 	if (dir->type != BFS_NODE_DIR)
@@ -93,9 +93,19 @@ int bfs_node_add_child(struct bfs_node *dir, struct bfs_node *child)
 	i = child_lower_bound(dir, child, &found);
 	if (found)
 		return -EEXIST;
-	r = BFS_GROW(dir->children, dir->children_cap, dir->nchildren + 1);
-	if (r < 0)
-		return r;
+	if (dir->nchildren == dir->children_cap) {
+		uint32_t ncap;
+		struct bfs_node **p;
+
+		if (dir->children_cap >= UINT32_MAX / 2)
+			return -EMLINK;
+		ncap = dir->children_cap ? dir->children_cap * 2 : 4;
+		p = reallocarray(dir->children, ncap, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		dir->children = p;
+		dir->children_cap = ncap;
+	}
 	memmove(dir->children + i + 1, dir->children + i,
 		(dir->nchildren - i) * sizeof(*dir->children));
 	dir->children[i] = child;
@@ -236,6 +246,16 @@ static int finalize_visit(struct bfs_node *n, void *userdata)
 		for (i = 0; i < n->nchildren; i++)
 			sub += n->children[i]->type == BFS_NODE_DIR;
 		n->nlink = 2 + sub;
+		if (n->children_cap > n->nchildren && n->nchildren) {
+			/* the tree is complete: give back the growth slack */
+			struct bfs_node **p =
+				realloc(n->children, n->nchildren * sizeof(*n->children));
+
+			if (p) {
+				n->children = p;
+				n->children_cap = n->nchildren;
+			}
+		}
 	} else {
 		n->nlink = 1;
 	}

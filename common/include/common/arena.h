@@ -2,7 +2,8 @@
 /*
  * A bump allocator for many small objects that live and die together (per-writer node
  * models, names). Memory comes in 64 KiB chunks (larger requests get their own chunk) and is
- * released all at once by bfs_arena_done(). Allocations are 8-byte aligned and zeroed.
+ * released all at once by bfs_arena_done(). bfs_arena_alloc() memory is 8-byte aligned and
+ * zeroed; bfs_arena_memdup() copies are byte strings, packed without alignment.
  *
  * Not thread-safe.
  */

@@ -55,12 +55,9 @@ struct bfs_time {
 struct bfs_node {
 	struct bfs_node *parent; /* NULL for the root */
 	struct bfs_node **children;
-	size_t nchildren;
-	size_t children_cap;
 
-	char *name; /* one component, raw bytes, NUL-terminated, allocated with the node; "" for
+	char *name;   /* one component, raw bytes, NUL-terminated, allocated with the node; "" for
 		      the root */
-	size_t name_len;
 	char *target; /* symlink target, raw bytes, NUL-terminated */
 	/*
 	 * Where the node came from. Directories read from disk keep their path. A regular
@@ -97,6 +94,9 @@ struct bfs_node {
 	uint32_t rdev_minor;
 	uint32_t nlink;
 	uint32_t flags; /* enum bfs_node_flags */
+	uint32_t name_len;
+	uint32_t nchildren;
+	uint32_t children_cap;
 };
 
 /* Iterate over the children of a directory in their sorted order. */
