@@ -60,6 +60,8 @@ static void usage(FILE *f)
 		"      --volid NAME        volume identifier (default: BURNFS)\n"
 		"      --graft SRC=/DEST   put SRC at /DEST in the image (repeatable)\n"
 		"      --exclude GLOB      leave out names or image paths matching GLOB\n"
+		"      --manifest          add /.burnfs/SHA256SUMS (hidden): `sha256sum -c` lines\n"
+		"                          for every file, checkable from the mounted image\n"
 		"      --json              print a JSON summary on stdout\n"
 		"  -q, --quiet             no progress, no warnings\n"
 		"\n"
@@ -212,6 +214,7 @@ static int cmd_image(int argc, char **argv)
 		{"graft", required_argument, NULL, 'g'},
 		{"exclude", required_argument, NULL, 'x'},
 		{"json", no_argument, NULL, 'j'},
+		{"manifest", no_argument, NULL, 'M'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -305,6 +308,9 @@ static int cmd_image(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'M':
+			io.manifest = true;
 			break;
 		case 'q':
 			quiet = true;

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <xxhash.h>
 
 #include "config.h"
@@ -76,11 +77,20 @@ struct eng_image {
 	size_t nfiles;
 	size_t files_cap;
 
+	/* hashes (opts.hashes) */
+	struct eng_hash128 *chunks; /* one per ENG_CHUNK_BLOCKS of the image */
+	size_t nchunks;
+	uint8_t (*sha)[32];	   /* per entry of files */
+	EVP_MD_CTX *md;		   /* producer's SHA-256 of the current file */
+	struct bfs_node *manifest; /* /.burnfs/SHA256SUMS, or NULL */
+	uint8_t *manifest_data;	   /* its bytes, made when the producer reaches it */
+
 	/* producer state */
 	size_t cur_seg;
-	uint64_t seg_off; /* blocks of cur_seg already produced */
-	size_t cur_file;  /* SEG_DATA: index in files of the file at seg_off */
-	uint8_t *meta;	  /* rendered metadata extent */
+	uint64_t produced; /* blocks produced so far */
+	uint64_t seg_off;  /* blocks of cur_seg already produced */
+	size_t cur_file;   /* SEG_DATA: index in files of the file at seg_off */
+	uint8_t *meta;	   /* rendered metadata extent */
 	size_t meta_cap;
 	int fd;			   /* open data file of cur_seg, -1 */
 	char path[PATH_MAX + 256]; /* its source path */
@@ -120,6 +130,7 @@ static int seg_cmp(const void *pa, const void *pb)
 struct data_plan {
 	struct eng_image *img;
 	uint64_t *cursor;
+	bool last; /* planning the manifest */
 };
 
 static int plan_file(struct bfs_node *n, void *userdata)
@@ -130,6 +141,8 @@ static int plan_file(struct bfs_node *n, void *userdata)
 
 	if (n->type != BFS_NODE_FILE || n->link_primary || n->size == 0)
 		return 0;
+	if (n == img->manifest && !dp->last)
+		return 0; /* planned after every other file */
 	nb = BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE);
 	n->data_lba = *dp->cursor;
 	*dp->cursor += nb;
@@ -174,7 +187,7 @@ static int add_extents(struct eng_image *img, const struct bfs_extent_list *l, e
 static int plan(struct eng_image *img)
 {
 	uint64_t cursor = 0;
-	struct data_plan dp = {img, &cursor};
+	struct data_plan dp = {.img = img, .cursor = &cursor};
 	uint64_t at;
 	size_t n;
 	int r;
@@ -203,6 +216,10 @@ static int plan(struct eng_image *img)
 			return r;
 	}
 	r = bfs_node_walk(img->root, plan_file, &dp);
+	if (r == 0 && img->manifest) {
+		dp.last = true;
+		r = plan_file(img->manifest, &dp);
+	}
 	if (r < 0)
 		return r;
 	if (img->udf) {
@@ -250,6 +267,191 @@ static int plan(struct eng_image *img)
 	qsort(img->segs, img->nsegs, sizeof(*img->segs), seg_cmp);
 	img->info.blocks = cursor;
 	return 0;
+}
+
+/* ---- manifest ------------------------------------------------------------------------ */
+
+#define MANIFEST_DIR  ".burnfs"
+#define MANIFEST_FILE "SHA256SUMS"
+
+/*
+ * One `sha256sum` line for path (without its leading '/') into out (NULL: measure only).
+ * Like GNU coreutils: a name holding '\\' or a newline is escaped and the line starts with
+ * a backslash.
+ */
+static size_t manifest_line(const char *path, const uint8_t sha[32], char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	bool esc = strpbrk(path, "\\\n") != NULL;
+	size_t o = 0;
+
+	if (esc) {
+		if (out)
+			out[o] = '\\';
+		o++;
+	}
+	for (size_t i = 0; i < 32; i++) {
+		if (out) {
+			out[o] = hex[sha[i] >> 4];
+			out[o + 1] = hex[sha[i] & 15];
+		}
+		o += 2;
+	}
+	if (out)
+		out[o] = out[o + 1] = ' ';
+	o += 2;
+	for (const char *c = path; *c; c++) {
+		if (esc && (*c == '\\' || *c == '\n')) {
+			if (out) {
+				out[o] = '\\';
+				out[o + 1] = *c == '\n' ? 'n' : '\\';
+			}
+			o += 2;
+		} else {
+			if (out)
+				out[o] = *c;
+			o++;
+		}
+	}
+	if (out)
+		out[o] = '\n';
+	return o + 1;
+}
+
+struct manifest_walk {
+	struct eng_image *img;
+	uint64_t size;
+	char *out; /* NULL: measure */
+	int err;
+};
+
+static const uint8_t *file_sha(const struct eng_image *img, const struct bfs_node *n)
+{
+	static const uint8_t empty[32] = {
+		0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+		0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+		0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+	};
+	size_t lo = 0, hi = img->nfiles;
+
+	n = bfs_node_data_node(n);
+	if (n->size == 0 || !img->sha)
+		return empty;
+	while (lo < hi) { /* files are in data_lba order */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->files[mid]->data_lba < n->data_lba)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < img->nfiles && img->files[lo] == n ? img->sha[lo] : empty;
+}
+
+static int manifest_visit(struct bfs_node *n, void *userdata)
+{
+	struct manifest_walk *m = userdata;
+	_cleanup_free_ char *path = NULL;
+
+	if (n->type != BFS_NODE_FILE || n == m->img->manifest)
+		return 0;
+	path = bfs_node_path(n);
+	if (!path)
+		return -ENOMEM;
+	m->size += manifest_line(path + 1, file_sha(m->img, n), m->out ? m->out + m->size : NULL);
+	return 0;
+}
+
+static int manifest_add(struct eng_image *img)
+{
+	struct manifest_walk m = {.img = img};
+	struct bfs_node *d, *f;
+	struct bfs_time t = img->vi.create_time;
+	int r;
+
+	if (bfs_node_find_child(img->root, MANIFEST_DIR, strlen(MANIFEST_DIR)))
+		return bfs_diag_set(img->diag, -EEXIST,
+				    "'/" MANIFEST_DIR
+				    "': reserved for the manifest, but the sources "
+				    "have it");
+	r = bfs_node_walk(img->root, manifest_visit, &m);
+	if (r < 0)
+		return r;
+	d = bfs_node_new(MANIFEST_DIR, strlen(MANIFEST_DIR), BFS_NODE_DIR);
+	if (!d)
+		return -ENOMEM;
+	d->mode = 0555;
+	d->mtime = d->atime = d->ctime = d->src_mtime = t;
+	d->flags = BFS_NODE_HIDDEN;
+	r = bfs_node_add_child(img->root, d);
+	if (r < 0) {
+		bfs_node_free(d);
+		return r;
+	}
+	f = bfs_node_new(MANIFEST_FILE, strlen(MANIFEST_FILE), BFS_NODE_FILE);
+	if (!f)
+		return -ENOMEM;
+	f->mode = 0444;
+	f->mtime = f->atime = f->ctime = f->src_mtime = t;
+	f->flags = BFS_NODE_HIDDEN;
+	f->size = m.size;
+	r = bfs_node_add_child(d, f);
+	if (r < 0) {
+		bfs_node_free(f);
+		return r;
+	}
+	img->manifest = f;
+	return bfs_tree_finalize(img->root);
+}
+
+/* The manifest's bytes, once every other file has been hashed. */
+static int manifest_make(struct eng_image *img)
+{
+	struct manifest_walk m = {.img = img};
+	int r;
+
+	free(img->manifest_data);
+	img->manifest_data = malloc(img->manifest->size ? img->manifest->size : 1);
+	if (!img->manifest_data)
+		return -ENOMEM;
+	m.out = (char *)img->manifest_data;
+	r = bfs_node_walk(img->root, manifest_visit, &m);
+	if (r < 0)
+		return r;
+	if (m.size != img->manifest->size)
+		return bfs_diag_set(
+			&img->pdiag, -EIO, "internal error: manifest is %llu bytes, planned %llu",
+			(unsigned long long)m.size, (unsigned long long)img->manifest->size);
+	return 0;
+}
+
+const struct eng_hash128 *eng_image_chunk_hashes(const struct eng_image *img, size_t *ret_n)
+{
+	*ret_n = img->nchunks;
+	return img->chunks;
+}
+
+void eng_image_files_in(const struct eng_image *img, uint64_t lba, uint64_t n, eng_file_range_fn fn,
+			void *userdata)
+{
+	size_t lo = 0, hi = img->nfiles;
+
+	/* first file whose data ends after lba */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct bfs_node *f = img->files[mid];
+
+		if (f->data_lba + BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE) <= lba)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < img->nfiles && img->files[lo]->data_lba < lba + n; lo++) {
+		const struct bfs_node *f = img->files[lo];
+
+		fn(f, f->data_lba, f->data_lba + BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE) - 1,
+		   userdata);
+	}
 }
 
 int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, struct bfs_diag *diag,
@@ -309,6 +511,13 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 
 		memcpy(seed.v, img->volume_id, sizeof(seed.v));
 		img->vi.uuid = XXH3_64bits(&seed, sizeof(seed));
+	}
+	if (o->manifest) {
+		o->hashes = true;
+		r = manifest_add(img);
+		if (r < 0)
+			return r;
+		bfs_tree_stats(root, &img->info.stats);
 	}
 
 	if (o->iso9660) {
@@ -507,19 +716,39 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 			/* one file at a time */
 			n = (size_t)BFS_MIN((uint64_t)n, fblocks - off / BFS_BLOCK_SIZE);
 			bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, f->size - off);
-			if (off == 0) {
-				r = data_open(img, f);
+			if (f == img->manifest) {
+				if (off == 0) {
+					r = manifest_make(img);
+					if (r < 0)
+						return r;
+				}
+				memcpy(dst, img->manifest_data + off, bytes);
+			} else {
+				if (off == 0) {
+					r = data_open(img, f);
+					if (r < 0)
+						return r;
+					if (img->md &&
+					    !EVP_DigestInit_ex(img->md, EVP_sha256(), NULL))
+						return bfs_diag_set(&img->pdiag, -ENOMEM,
+								    "SHA-256 unavailable");
+				}
+				r = data_read(img, f, off, dst, bytes);
 				if (r < 0)
 					return r;
+				if (img->md)
+					(void)EVP_DigestUpdate(img->md, dst, bytes);
 			}
-			r = data_read(img, f, off, dst, bytes);
-			if (r < 0)
-				return r;
 			memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
 			if (off / BFS_BLOCK_SIZE + n == fblocks) {
-				r = data_close(img, f);
-				if (r < 0)
-					return r;
+				if (f != img->manifest) {
+					r = data_close(img, f);
+					if (r < 0)
+						return r;
+					if (img->md)
+						(void)EVP_DigestFinal_ex(
+							img->md, img->sha[img->cur_file], NULL);
+				}
 				img->cur_file++;
 			}
 			break;
@@ -565,6 +794,14 @@ static void *producer(void *arg)
 			sl->nblocks = (size_t)n;
 			img->head++;
 		}
+		if (n > 0 && img->chunks) {
+			/* slots start on chunk boundaries: one slot, one chunk */
+			XXH128_hash_t h = XXH3_128bits(sl->data, (size_t)n * BFS_BLOCK_SIZE);
+
+			img->chunks[img->produced / ENG_CHUNK_BLOCKS] =
+				(struct eng_hash128){.hi = h.high64, .lo = h.low64};
+			img->produced += (uint64_t)n;
+		}
 		pthread_cond_broadcast(&img->can_get);
 		pthread_mutex_unlock(&img->lock);
 		if (n <= 0)
@@ -581,6 +818,14 @@ int eng_stream_start(struct eng_image *img)
 
 	if (img->started)
 		return -EALREADY;
+	if (img->opts.hashes) {
+		img->nchunks = BFS_DIV_ROUND_UP(img->info.blocks, ENG_CHUNK_BLOCKS);
+		img->chunks = bfs_new(struct eng_hash128, BFS_MAX(img->nchunks, (size_t)1));
+		img->sha = calloc(BFS_MAX(img->nfiles, (size_t)1), sizeof(*img->sha));
+		img->md = EVP_MD_CTX_new();
+		if (!img->chunks || !img->sha || !img->md)
+			return -ENOMEM;
+	}
 	img->nslots = BFS_MAX(ring / (SLOT_BLOCKS * BFS_BLOCK_SIZE), (size_t)2);
 	if (need < img->nslots)
 		img->nslots = BFS_MAX((size_t)need, (size_t)2);
@@ -705,6 +950,10 @@ struct eng_image *eng_image_free(struct eng_image *img)
 	free(img->meta);
 	free(img->segs);
 	free(img->files);
+	free(img->chunks);
+	free(img->sha);
+	EVP_MD_CTX_free(img->md);
+	free(img->manifest_data);
 	iso9660_writer_free(img->iso);
 	udf_writer_free(img->udf);
 	pthread_mutex_destroy(&img->lock);

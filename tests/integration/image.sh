@@ -30,6 +30,32 @@ deterministic)
 	"$BURNFS" image -q --media bd "$t/src2" -o "$t/4.iso" || fail "bd build 2"
 	cmp "$t/3.iso" "$t/4.iso" || fail "two bd builds differ"
 	;;
+manifest)
+	# the manifest, read through xorriso (Rock Ridge) and 7z (UDF), checks with sha256sum -c
+	command -v xorriso >/dev/null || exit 77
+	export SOURCE_DATE_EPOCH=1700000000
+	/usr/bin/python3 "$here/../interop/mktree.py" "$t/src" --no-symlinks
+	printf x >"$t/src/back\\slash"
+	printf y >"$t/src/new
+line"
+	"$BURNFS" image -q --manifest "$t/src" -o "$t/m.iso" || fail "build"
+	xorriso -osirrox on -indev "$t/m.iso" -extract / "$t/rr" >/dev/null 2>&1 ||
+		fail "xorriso extract"
+	[ -f "$t/rr/.burnfs/SHA256SUMS" ] || fail "no manifest in the image"
+	n=$(find "$t/src" -type f -printf x | wc -c)
+	[ "$(wc -l <"$t/rr/.burnfs/SHA256SUMS")" -eq "$n" ] || fail "manifest lines != $n files"
+	(cd "$t/rr" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "sha256sum -c (Rock Ridge)"
+	# a changed byte is caught
+	f=$(find "$t/rr" -type f -size +0 ! -path '*/.burnfs/*' | sort | head -1)
+	chmod u+w "$f"
+	printf '\377' | dd of="$f" bs=1 seek=0 conv=notrunc status=none
+	(cd "$t/rr" && sha256sum --quiet -c .burnfs/SHA256SUMS >/dev/null 2>&1) &&
+		fail "corruption not caught"
+	# the source may not hold /.burnfs
+	mkdir "$t/src/.burnfs"
+	"$BURNFS" image -q --manifest "$t/src" -o "$t/n.iso" 2>"$t/err" && fail "reserved name accepted"
+	grep -q "reserved" "$t/err" || fail "unclear error: $(cat "$t/err")"
+	;;
 json)
 	small_tree "$t/src"
 	out=$("$BURNFS" image --json "$t/src" -o "$t/x.iso") || fail "build"

@@ -59,6 +59,22 @@ struct eng_image_opts {
 	bool have_epoch;
 	int64_t epoch;
 	size_t ring_bytes; /* 0: 64 MiB */
+	/*
+	 * Add the manifest /.burnfs/SHA256SUMS (hidden in ISO 9660, Joliet and UDF) to the
+	 * tree: one `sha256sum -c` line per regular file, paths relative to the root. Its data
+	 * is the last file of the image, so every other file has been hashed when it is made.
+	 * Implies hashes.
+	 */
+	bool manifest;
+	/* Hash while streaming: XXH3-128 per ENG_CHUNK_BLOCKS chunk, SHA-256 per file. */
+	bool hashes;
+};
+
+/* Verify granularity: 1 MiB of the image, counted from its first block. */
+#define ENG_CHUNK_BLOCKS 512u
+
+struct eng_hash128 {
+	uint64_t hi, lo;
 };
 
 struct eng_image;
@@ -101,6 +117,23 @@ ssize_t eng_stream_peek(struct eng_image *img, size_t nblocks,
 
 /* Release n (<= the last peek's count) blocks to the producer. */
 void eng_stream_consume(struct eng_image *img, size_t n);
+
+/*
+ * With opts.hashes: the XXH3-128 of each ENG_CHUNK_BLOCKS chunk of the image (the last one
+ * may be short), *ret_n of them. Borrowed, valid until eng_image_free(); complete once the
+ * stream has ended (eng_stream_read/peek returned 0); before that, the chunks delivered so
+ * far are final. NULL without opts.hashes.
+ */
+const struct eng_hash128 *eng_image_chunk_hashes(const struct eng_image *img, size_t *ret_n);
+
+/*
+ * The files whose data lies in blocks [lba, lba + n) of the image, for naming what a
+ * verify mismatch hit: calls fn for each (file node, first and last image LBA of the file).
+ */
+typedef void (*eng_file_range_fn)(const struct bfs_node *file, uint64_t first, uint64_t last,
+				  void *userdata);
+void eng_image_files_in(const struct eng_image *img, uint64_t lba, uint64_t n, eng_file_range_fn fn,
+			void *userdata);
 
 /* Blocks delivered so far. */
 uint64_t eng_stream_pos(const struct eng_image *img);
