@@ -60,6 +60,8 @@ static void usage(FILE *f)
 		"      --volid NAME        volume identifier (default: BURNFS)\n"
 		"      --graft SRC=/DEST   put SRC at /DEST in the image (repeatable)\n"
 		"      --exclude GLOB      leave out names or image paths matching GLOB\n"
+		"      --start-lba N       address the image for a session starting at block N of\n"
+		"                          a disc (like mkisofs -C); OUT holds the session only\n"
 		"      --manifest          add /.burnfs/SHA256SUMS (hidden): `sha256sum -c` lines\n"
 		"                          for every file, checkable from the mounted image\n"
 		"      --json              print a JSON summary on stdout\n"
@@ -215,6 +217,7 @@ static int cmd_image(int argc, char **argv)
 		{"exclude", required_argument, NULL, 'x'},
 		{"json", no_argument, NULL, 'j'},
 		{"manifest", no_argument, NULL, 'M'},
+		{"start-lba", required_argument, NULL, 'S'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -312,6 +315,19 @@ static int cmd_image(int argc, char **argv)
 		case 'M':
 			io.manifest = true;
 			break;
+		case 'S': {
+			char *end;
+
+			errno = 0;
+			io.start_lba = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    io.start_lba > UINT32_MAX) {
+				fprintf(stderr, "burnfs: --start-lba: '%s' is not a block number\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'q':
 			quiet = true;
 			break;

@@ -186,16 +186,17 @@ static int add_extents(struct eng_image *img, const struct bfs_extent_list *l, e
 
 static int plan(struct eng_image *img)
 {
-	uint64_t cursor = 0;
+	const uint64_t start = img->opts.start_lba;
+	uint64_t cursor = start;
 	struct data_plan dp = {.img = img, .cursor = &cursor};
 	uint64_t at;
 	size_t n;
 	int r;
 
-	r = seg_add(img, 0, 16, SEG_ZERO, NULL);
+	r = seg_add(img, start, 16, SEG_ZERO, NULL);
 	if (r < 0)
 		return r;
-	cursor = 16;
+	cursor = start + 16;
 	if (img->iso) {
 		r = iso9660_writer_plan_descriptors(img->iso, &cursor);
 		if (r < 0)
@@ -204,7 +205,7 @@ static int plan(struct eng_image *img)
 	if (img->udf) {
 		r = udf_writer_plan_vrs(img->udf, &cursor);
 		if (r == 0)
-			r = udf_writer_plan_vds(img->udf, 0, &cursor);
+			r = udf_writer_plan_vds(img->udf, start, &cursor);
 		if (r == 0)
 			r = udf_writer_plan_meta(img->udf, &cursor);
 		if (r < 0)
@@ -245,7 +246,7 @@ static int plan(struct eng_image *img)
 	qsort(img->segs, img->nsegs, sizeof(*img->segs), seg_cmp);
 	/* fill gaps with zeros; overlaps are bugs */
 	n = img->nsegs;
-	at = 0;
+	at = start;
 	for (size_t i = 0; i < n; i++) {
 		struct seg *s = &img->segs[i];
 
@@ -265,7 +266,8 @@ static int plan(struct eng_image *img)
 		return bfs_diag_set(img->diag, -EIO, "internal error: plan ends at %llu, not %llu",
 				    (unsigned long long)at, (unsigned long long)cursor);
 	qsort(img->segs, img->nsegs, sizeof(*img->segs), seg_cmp);
-	img->info.blocks = cursor;
+	img->info.start_lba = start;
+	img->info.blocks = cursor - start;
 	return 0;
 }
 

@@ -56,6 +56,29 @@ line"
 	"$BURNFS" image -q --manifest "$t/src" -o "$t/n.iso" 2>"$t/err" && fail "reserved name accepted"
 	grep -q "reserved" "$t/err" || fail "unclear error: $(cat "$t/err")"
 	;;
+start-lba)
+	# a session addressed at block 1000 (the NWA of an appended session), read with the
+	# session offset by isoinfo (Rock Ridge and Joliet) and udfinfo
+	command -v isoinfo >/dev/null && command -v udfinfo >/dev/null || exit 77
+	export SOURCE_DATE_EPOCH=1700000000
+	small_tree "$t/src"
+	head -c 300000 /dev/urandom >"$t/src/d/e/data"
+	"$BURNFS" image -q "$t/src" -o "$t/0.iso" || fail "build"
+	"$BURNFS" image -q --start-lba 0 "$t/src" -o "$t/00.iso" || fail "build at 0"
+	cmp "$t/0.iso" "$t/00.iso" || fail "--start-lba 0 differs from the default"
+	"$BURNFS" image -q --start-lba 1000 "$t/src" -o "$t/s.iso" || fail "build at 1000"
+	[ "$(stat -c %s "$t/s.iso")" = "$(stat -c %s "$t/0.iso")" ] || fail "sizes differ"
+	isoinfo -i "$t/s.iso" -N 1000 -R -x /d/e/data >"$t/rr" || fail "isoinfo RR"
+	cmp "$t/rr" "$t/src/d/e/data" || fail "Rock Ridge content at offset"
+	isoinfo -i "$t/s.iso" -N 1000 -J -x /d/b >"$t/j" || fail "isoinfo Joliet"
+	cmp "$t/j" "$t/src/d/b" || fail "Joliet content at offset"
+	isoinfo -i "$t/s.iso" -N 1000 -R -l | grep -q "link -> ../a" || fail "symlink at offset"
+	{ head -c $((1000 * 2048)) /dev/zero; cat "$t/s.iso"; } >"$t/disc.img"
+	udfinfo --startblock=1000 "$t/disc.img" >"$t/ui" 2>&1 || fail "udfinfo: $(cat "$t/ui")"
+	grep -qi warn "$t/ui" && fail "udfinfo warns: $(cat "$t/ui")"
+	grep -q "start=1016, blocks=6, type=VRS" "$t/ui" || fail "UDF VRS not at 1016: $(cat "$t/ui")"
+	"$BURNFS" image -q --start-lba x "$t/src" -o "$t/x.iso" 2>/dev/null; [ $? = 2 ] || fail "bad --start-lba accepted"
+	;;
 json)
 	small_tree "$t/src"
 	out=$("$BURNFS" image --json "$t/src" -o "$t/x.iso") || fail "build"

@@ -60,6 +60,11 @@ struct eng_image_opts {
 	int64_t epoch;
 	size_t ring_bytes; /* 0: 64 MiB */
 	/*
+	 * First block of the session on the medium (the next writable address): every
+	 * address in the image is absolute, the stream starts there.
+	 */
+	uint64_t start_lba;
+	/*
 	 * Add the manifest /.burnfs/SHA256SUMS (hidden in ISO 9660, Joliet and UDF) to the
 	 * tree: one `sha256sum -c` line per regular file, paths relative to the root. Its data
 	 * is the last file of the image, so every other file has been hashed when it is made.
@@ -81,7 +86,8 @@ struct eng_image;
 
 /* What the plan chose, for summaries. */
 struct eng_image_info {
-	uint64_t blocks; /* image length in 2048-byte blocks */
+	uint64_t start_lba; /* absolute address of the stream's first block */
+	uint64_t blocks;    /* image length in 2048-byte blocks */
 	bool iso9660, joliet, rockridge, udf;
 	unsigned iso_level;
 	uint16_t udf_rev;
