@@ -92,8 +92,10 @@ struct eng_image {
 	size_t cur_file;   /* SEG_DATA: index in files of the file at seg_off */
 	uint8_t *meta;	   /* rendered metadata extent */
 	size_t meta_cap;
-	int fd;			   /* open data file of cur_seg, -1 */
-	char path[PATH_MAX + 256]; /* its source path */
+	int fd;				 /* open data file of cur_seg, -1 */
+	char path[PATH_MAX + 256];	 /* its source path */
+	const struct bfs_node *dir_node; /* the directory dir_fd is open on */
+	int dir_fd;			 /* O_PATH, or -1 */
 	uint64_t data_end, hole_end;
 	struct bfs_diag pdiag; /* producer's own diag, copied to diag on failure */
 
@@ -468,6 +470,7 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 	if (!img)
 		return -ENOMEM;
 	img->fd = -1;
+	img->dir_fd = -1;
 	img->root = root;
 	img->diag = diag;
 	img->opts = *opts;
@@ -572,7 +575,18 @@ static int data_open(struct eng_image *img, struct bfs_node *f)
 		return bfs_diag_set(&img->pdiag, r, "'%s': no source path: %s", ip ? ip : f->name,
 				    strerror(-r));
 	}
-	img->fd = open(img->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (!f->src_path && f->parent != img->dir_node) {
+		/* files of one directory come one after another: open them relative to it */
+		if (img->dir_fd >= 0)
+			close(img->dir_fd);
+		img->dir_node = f->parent;
+		img->dir_fd = open(f->parent->src_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (!f->src_path && img->dir_fd >= 0)
+		img->fd =
+			openat(img->dir_fd, f->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	else
+		img->fd = open(img->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (img->fd < 0)
 		return bfs_diag_set(&img->pdiag, -errno, "'%s': cannot open: %m", img->path);
 	if (fstat(img->fd, &st) < 0)
@@ -946,6 +960,8 @@ struct eng_image *eng_image_free(struct eng_image *img)
 	}
 	if (img->fd >= 0)
 		close(img->fd);
+	if (img->dir_fd >= 0)
+		close(img->dir_fd);
 	for (size_t i = 0; img->slots && i < img->nslots; i++)
 		free(img->slots[i].data);
 	free(img->slots);

@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,7 +270,7 @@ static int read_dir(struct scan *s, struct bfs_node *dir, const char *path)
 			if (excluded(s, de->d_name, ip))
 				continue;
 		}
-		if (lstat(child, &st) < 0) {
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = bfs_diag_set(s->diag, -errno, "'%s': %m", child);
 			break;
 		}
