@@ -222,7 +222,7 @@ static int cmd_image(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct eng_image_opts io = {.media = ENG_MEDIA_DVD, .ring_bytes = 2u << 20};
+	struct eng_image_opts io = {.media = ENG_MEDIA_DVD, .ring_bytes = 1u << 20};
 	struct eng_scan_opts so = {0};
 	_cleanup_free_ struct eng_source *srcs = NULL;
 	_cleanup_free_ const char **excl = NULL;

@@ -33,8 +33,6 @@
 #include "iso9660/writer.h"
 #include "udf/writer.h"
 
-#define SLOT_BLOCKS 512u /* 1 MiB */
-
 enum seg_kind {
 	SEG_ZERO,
 	SEG_ISO,
@@ -106,7 +104,9 @@ struct eng_image {
 	pthread_cond_t can_put, can_get;
 	struct slot *slots;
 	size_t nslots;
-	size_t head, tail; /* produced / consumed slot counts */
+	size_t slot_blocks; /* ENG_CHUNK_BLOCKS, or half of it for rings under 4 MiB */
+	XXH3_state_t *xxh;  /* chunk being hashed */
+	size_t head, tail;  /* produced / consumed slot counts */
 	bool done, stop;
 	int err;
 	size_t rpos; /* blocks of the consumer's current slot already read */
@@ -218,6 +218,11 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
+	/* every regular file, an upper bound of those with data: one allocation */
+	img->files = bfs_new(struct bfs_node *, BFS_MAX(img->info.stats.files, (uint64_t)1));
+	if (!img->files)
+		return -ENOMEM;
+	img->files_cap = BFS_MAX(img->info.stats.files, (uint64_t)1);
 	r = bfs_node_walk(img->root, plan_file, &dp);
 	if (r == 0 && img->manifest) {
 		dp.last = true;
@@ -798,7 +803,7 @@ static void *producer(void *arg)
 		sl = &img->slots[img->head % img->nslots];
 		pthread_mutex_unlock(&img->lock);
 
-		n = produce(img, sl->data, SLOT_BLOCKS);
+		n = produce(img, sl->data, img->slot_blocks);
 
 		pthread_mutex_lock(&img->lock);
 		if (n < 0) {
@@ -811,12 +816,17 @@ static void *producer(void *arg)
 			img->head++;
 		}
 		if (n > 0 && img->chunks) {
-			/* slots start on chunk boundaries: one slot, one chunk */
-			XXH128_hash_t h = XXH3_128bits(sl->data, (size_t)n * BFS_BLOCK_SIZE);
-
-			img->chunks[img->produced / ENG_CHUNK_BLOCKS] =
-				(struct eng_hash128){.hi = h.high64, .lo = h.low64};
+			/* slots tile chunks: a chunk ends at a slot end */
+			(void)XXH3_128bits_update(img->xxh, sl->data, (size_t)n * BFS_BLOCK_SIZE);
 			img->produced += (uint64_t)n;
+			if (img->produced % ENG_CHUNK_BLOCKS == 0 ||
+			    img->produced == img->info.blocks) {
+				XXH128_hash_t h = XXH3_128bits_digest(img->xxh);
+
+				img->chunks[(img->produced - 1) / ENG_CHUNK_BLOCKS] =
+					(struct eng_hash128){.hi = h.high64, .lo = h.low64};
+				(void)XXH3_128bits_reset(img->xxh);
+			}
 		}
 		pthread_cond_broadcast(&img->can_get);
 		pthread_mutex_unlock(&img->lock);
@@ -829,7 +839,7 @@ static void *producer(void *arg)
 int eng_stream_start(struct eng_image *img)
 {
 	size_t ring = img->opts.ring_bytes ? img->opts.ring_bytes : 64u << 20;
-	uint64_t need = img->info.blocks / SLOT_BLOCKS + 1;
+	uint64_t need;
 	int r;
 
 	if (img->started)
@@ -839,17 +849,21 @@ int eng_stream_start(struct eng_image *img)
 		img->chunks = bfs_new(struct eng_hash128, BFS_MAX(img->nchunks, (size_t)1));
 		img->sha = calloc(BFS_MAX(img->nfiles, (size_t)1), sizeof(*img->sha));
 		img->md = EVP_MD_CTX_new();
-		if (!img->chunks || !img->sha || !img->md)
+		img->xxh = XXH3_createState();
+		if (!img->chunks || !img->sha || !img->md || !img->xxh)
 			return -ENOMEM;
+		(void)XXH3_128bits_reset(img->xxh);
 	}
-	img->nslots = BFS_MAX(ring / (SLOT_BLOCKS * BFS_BLOCK_SIZE), (size_t)2);
+	img->slot_blocks = ring < (4u << 20) ? ENG_CHUNK_BLOCKS / 2 : ENG_CHUNK_BLOCKS;
+	need = img->info.blocks / img->slot_blocks + 1;
+	img->nslots = BFS_MAX(ring / (img->slot_blocks * BFS_BLOCK_SIZE), (size_t)2);
 	if (need < img->nslots)
 		img->nslots = BFS_MAX((size_t)need, (size_t)2);
 	img->slots = bfs_new(struct slot, img->nslots);
 	if (!img->slots)
 		return -ENOMEM;
 	for (size_t i = 0; i < img->nslots; i++) {
-		img->slots[i].data = malloc(SLOT_BLOCKS * BFS_BLOCK_SIZE);
+		img->slots[i].data = malloc(img->slot_blocks * BFS_BLOCK_SIZE);
 		if (!img->slots[i].data)
 			return -ENOMEM;
 	}
@@ -971,6 +985,7 @@ struct eng_image *eng_image_free(struct eng_image *img)
 	free(img->chunks);
 	free(img->sha);
 	EVP_MD_CTX_free(img->md);
+	XXH3_freeState(img->xxh);
 	free(img->manifest_data);
 	iso9660_writer_free(img->iso);
 	udf_writer_free(img->udf);

@@ -54,10 +54,11 @@ struct iso_dir;
 struct iso_tree;
 
 /* One directory record (besides "." and ".."). */
+/* One per name and tree (two per file with Joliet): 24 bytes. */
 struct iso_rec {
 	struct bfs_node *node;
-	struct iso_dir *dir; /* node is a directory: its model in the same tree */
-	uint8_t *id;	     /* file identifier bytes (d-characters or UCS-2 BE) */
+	uint8_t *id;	 /* file identifier bytes (d-characters or UCS-2 BE) */
+	uint32_t dir_nr; /* node is a directory: its number in the same tree (index + 1) */
 	uint8_t id_len;
 	uint8_t part;	/* multi-extent: index of this record's extent */
 	uint8_t nparts; /* multi-extent: number of records of the file (1 otherwise) */
@@ -680,7 +681,7 @@ static void dir_slot(const struct iso_dir *d, size_t i, struct slot *s)
 		const struct iso_rec *r = &d->recs[i - 2];
 
 		s->node = r->node, s->id = r->id, s->id_len = r->id_len, s->rec = r,
-		s->dir = r->dir;
+		s->dir = r->dir_nr ? d->tree->dirs[r->dir_nr - 1] : NULL;
 	}
 }
 
@@ -977,11 +978,14 @@ static int tree_build(struct iso9660_writer *w, struct iso_tree *t)
 
 			if (rec->node->type != BFS_NODE_DIR)
 				continue;
-			r = tree_add_dir(w, t, rec->node, d, &rec->dir);
+			struct iso_dir *sub;
+
+			r = tree_add_dir(w, t, rec->node, d, &sub);
 			if (r < 0)
 				return r;
-			rec->dir->id = rec->id;
-			rec->dir->id_len = rec->id_len;
+			rec->dir_nr = sub->number;
+			sub->id = rec->id;
+			sub->id_len = rec->id_len;
 		}
 	}
 	return 0;

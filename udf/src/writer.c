@@ -60,15 +60,19 @@ enum {
 	TAG_EFE = 266,
 };
 
-/* One per recorded node; 48 bytes, grouped by size. */
+/* One per recorded node; 40 bytes, grouped by size. */
 struct udf_node {
 	struct bfs_node *node;
-	const uint8_t *name; /* CS0 identifier in the parent, in the writer's arena */
-	uint64_t data_len;   /* directory FIDs / symlink components bytes */
-	uint32_t lbn;	     /* (E)FE block, in the partition holding metadata */
-	uint32_t uid;	     /* unique id (a 64-bit field on disc) */
-	uint32_t blocks;     /* FE + data blocks */
-	uint32_t ndirs, nfids;
+	/*
+	 * CS0 identifier in the parent, in the writer's arena; NULL when it is the 8-bit form
+	 * of the node's own name (compression ID 8 + the name's bytes), which saves a copy
+	 * for most names.
+	 */
+	const uint8_t *name;
+	uint64_t data_len; /* directory FIDs / symlink components bytes */
+	uint32_t lbn;	   /* (E)FE block, in the partition holding metadata */
+	uint32_t uid;	   /* unique id (a 64-bit field on disc) */
+	uint32_t blocks;   /* FE + data blocks */
 	uint8_t name_len;
 	bool embedded; /* data in the ICB */
 };
@@ -408,6 +412,12 @@ static int name_children(struct udf_writer *w, struct bfs_node *dir)
 				r = -ENOMEM;
 				goto out;
 			}
+			if (added && name[0] == 8 && l == (size_t)c->name_len + 1 &&
+			    memcmp(name + 1, c->name, c->name_len) == 0) {
+				u->name = NULL;
+				u->name_len = (uint8_t)l;
+				break;
+			}
 			if (added) {
 				u->name = bfs_arena_memdup(&w->arena, name, l);
 				if (!u->name) {
@@ -478,8 +488,6 @@ int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, st
 				if (!unode(c))
 					continue;
 				u->data_len += fid_len(unode(c)->name_len);
-				if (c->type == BFS_NODE_DIR)
-					u->ndirs++;
 			}
 			u->blocks += (uint32_t)BFS_DIV_ROUND_UP(u->data_len, BFS_BLOCK_SIZE);
 			w->ndirs++;
@@ -933,7 +941,8 @@ static size_t long_ads(uint8_t *ad, uint64_t lbn, uint64_t len, uint16_t part)
 }
 
 static size_t put_fid(struct udf_writer *w, uint8_t *p, uint32_t tag_lbn, uint8_t chars,
-		      const uint8_t *name, uint8_t name_len, const struct udf_node *target)
+		      const uint8_t *name, uint8_t name_len, const char *target_name,
+		      const struct udf_node *target)
 {
 	size_t len = fid_len(name_len);
 
@@ -943,8 +952,12 @@ static size_t put_fid(struct udf_writer *w, uint8_t *p, uint32_t tag_lbn, uint8_
 	p[19] = name_len;
 	long_ad(p + 20, BFS_BLOCK_SIZE, (uint32_t)target->lbn, meta_ref(w), (uint32_t)target->uid);
 	bfs_put_le16(p + 36, 0);
-	if (name_len)
+	if (name) {
 		memcpy(p + 38, name, name_len);
+	} else if (name_len) { /* 8-bit form of the node's name */
+		p[38] = 8;
+		memcpy(p + 39, target_name, name_len - 1u);
+	}
 	tag_put(w, p, TAG_FID, tag_lbn, len);
 	return len;
 }
@@ -963,7 +976,7 @@ static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 		uint8_t *d = b + BFS_BLOCK_SIZE;
 		size_t o = 0, k;
 
-		o += put_fid(w, d, lbn + 1, 0x0A, NULL, 0, parent);
+		o += put_fid(w, d, lbn + 1, 0x0A, NULL, 0, NULL, parent);
 		bfs_node_foreach_child(c, n, k) {
 			const struct udf_node *cu = unode(c);
 			uint8_t chars = 0;
@@ -975,7 +988,7 @@ static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 			if (c->flags & BFS_NODE_HIDDEN)
 				chars |= 0x01;
 			o += put_fid(w, d + o, lbn + 1 + (uint32_t)(o / BFS_BLOCK_SIZE), chars,
-				     cu->name, cu->name_len, unode(bfs_node_data_node(c)));
+				     cu->name, cu->name_len, c->name, unode(bfs_node_data_node(c)));
 		}
 		adl = short_ads(ad, lbn + 1, u->data_len);
 		fill_fe(w, n, u, b, lbn, 0, ad, adl, u->data_len,
