@@ -7,7 +7,9 @@ usage: check.py READER IMAGE SRC [--no-mtime]
 READER: xorriso (Rock Ridge extraction), bsdtar-joliet (bsdtar with Rock Ridge off),
 isoinfo-rr, isoinfo-joliet, pycdlib-iso, pycdlib-joliet, pycdlib-rr, pycdlib-udf,
 7z-udf (extraction + 7z t), udfread (tests' libudfread lister), udfinfo,
-kernel-rr, kernel-joliet, kernel-udf (Linux isofs/udf in a QEMU guest).
+kernel-rr, kernel-joliet, kernel-udf (Linux isofs/udf in a QEMU guest),
+burnfs-rr, burnfs-joliet (burnfs's own reader: tests the reader, proves nothing about the
+writer).
 
 Exit 0 when everything the reader can express matches, 1 with a list of differences,
 77 when the reader is not installed. What each reader cannot express (e.g. Joliet has no
@@ -413,6 +415,56 @@ def r_udfread(img, model, rep, opts):
     compare(rep, want, got, ["type", "size", "sha"])
 
 
+def isols_model(img, view):
+    """burnfs's own ISO reader (tests/iso9660/isols): not independent, it tests the reader."""
+    exe = os.environ.get("ISOLS") or os.path.join(os.environ.get("BURNFS_BUILD", "build"), "tests", "iso9660", "isols")
+    if not os.path.exists(exe):
+        print("isols not built")
+        sys.exit(SKIP)
+    r = run([exe] + view + [img])
+    if r.returncode:
+        raise RuntimeError("isols failed: " + r.stderr.decode(errors="replace")[-500:])
+    got = {}
+    for line in r.stdout.split(b"\n"):
+        if not line:
+            continue
+        t, mode, size, h, mtime, rest = line.split(b" ", 5)
+        path, _, target = rest.partition(b" -> ")
+        e = {"type": t.decode(), "mode": int(mode, 8), "mtime": int(mtime)}
+        if e["type"] == "f":
+            e["size"] = int(size)
+            e["sha"] = h.decode()
+        if e["type"] == "l":
+            e["target"] = unescape(target)
+        got[unescape(path)] = e
+    return got
+
+
+def r_burnfs_rr(img, model, rep, opts):
+    try:
+        got = isols_model(img, [])
+    except RuntimeError as e:
+        rep.err(str(e))
+        return
+    got.pop(b"/.burnfs", None)
+    got.pop(b"/.burnfs/SHA256SUMS", None)
+    for e in got.values():
+        if e["type"] in "cb":  # the source model calls every special but a FIFO "s"
+            e["type"] = "s"
+    compare(rep, expect(model, "rr"), got, ["type", "mode", "size", "sha", "target", "mtime"])
+
+
+def r_burnfs_joliet(img, model, rep, opts):
+    try:
+        got = isols_model(img, ["--joliet"])
+    except RuntimeError as e:
+        rep.err(str(e))
+        return
+    got.pop(b"/.burnfs", None)
+    got.pop(b"/.burnfs/SHA256SUMS", None)
+    compare(rep, expect(model, "joliet"), got, ["type", "size", "sha", "mtime"], joliet=True)
+
+
 def mutf8(p):
     """libudfread returns names in modified UTF-8: astral characters as two surrogates."""
     s = p.decode("utf-8", "surrogateescape")
@@ -525,6 +577,8 @@ READERS = {
     "kernel-rr": r_kernel("rr"),
     "kernel-joliet": r_kernel("joliet"),
     "kernel-udf": r_kernel("udf"),
+    "burnfs-rr": r_burnfs_rr,
+    "burnfs-joliet": r_burnfs_joliet,
 }
 
 
