@@ -8,7 +8,7 @@ what=${1:-test}
 build_pkgs="meson ninja-build pkg-config gcc libcmocka-dev libxxhash-dev libssl-dev"
 test_pkgs="xorriso libarchive-tools genisoimage python3-pycdlib p7zip-full udftools
 libudfread-dev qemu-system-x86 linux-image-amd64 busybox-static cpio
-libclang-rt-14-dev clang-format time"
+libclang-rt-14-dev clang-format time xz-utils"
 
 case $what in
 build) pkgs=$build_pkgs ;;
