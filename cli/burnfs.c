@@ -23,6 +23,8 @@
 
 #include "config.h"
 
+#include "cli.h"
+
 #include "common/extent.h"
 #include "common/log.h"
 #include "engine/image.h"
@@ -46,6 +48,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: burnfs image SRC... -o OUT [options]\n"
+		"       burnfs verify IMAGE [--session LBA] [--against SRC] [--json]\n"
 		"       burnfs --version\n"
 		"\n"
 		"Build a hybrid ISO 9660 / Joliet / Rock Ridge / UDF image from directories and "
@@ -511,6 +514,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "image") == 0)
 		return cmd_image(argc - 1, argv + 1);
-	fprintf(stderr, "burnfs: '%s' is not a burnfs command (this build has: image)\n", argv[1]);
+	if (strcmp(argv[1], "verify") == 0)
+		return cli_verify_main(argc - 1, argv + 1);
+	fprintf(stderr, "burnfs: '%s' is not a burnfs command (this build has: image, verify)\n",
+		argv[1]);
 	return EXIT_USAGE;
 }

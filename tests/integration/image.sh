@@ -79,6 +79,41 @@ start-lba)
 	grep -q "start=1016, blocks=6, type=VRS" "$t/ui" || fail "UDF VRS not at 1016: $(cat "$t/ui")"
 	"$BURNFS" image -q --start-lba x "$t/src" -o "$t/x.iso" 2>/dev/null; [ $? = 2 ] || fail "bad --start-lba accepted"
 	;;
+verify)
+	# burnfs verify against the manifest and against the tree; a flipped byte is named
+	export SOURCE_DATE_EPOCH=1700000000
+	/usr/bin/python3 "$here/../interop/mktree.py" "$t/src" --no-wide
+	printf 'MARKER-%s' "$(seq 1 500 | tr -d '\n')" >"$t/src/marked"
+	"$BURNFS" image -q --manifest "$t/src" -o "$t/m.iso" || fail "build"
+	"$BURNFS" verify "$t/m.iso" >"$t/out" 2>"$t/err" || fail "verify: $(cat "$t/out" "$t/err")"
+	grep -q "differ" "$t/err" || fail "no summary: $(cat "$t/err")"
+	"$BURNFS" verify "$t/m.iso" --against "$t/src" >"$t/out" 2>&1 || fail "verify --against: $(cat "$t/out")"
+	"$BURNFS" verify --json "$t/m.iso" 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["ok"] and j["files_ok"] > 50 and j["files_bad"] == 0, j' || fail "json"
+	cp "$t/m.iso" "$t/bad.iso"
+	off=$(grep -obUaP "MARKER-1234" "$t/bad.iso" | head -1 | cut -d: -f1)
+	[ -n "$off" ] || fail "marker not found in the image"
+	printf 'X' | dd of="$t/bad.iso" bs=1 seek=$((off + 3)) conv=notrunc status=none
+	"$BURNFS" verify "$t/bad.iso" >"$t/out" 2>&1 && fail "a flipped byte passed"
+	grep -q "^/marked: content differs from the manifest" "$t/out" || fail "file not named: $(cat "$t/out")"
+	[ "$(grep -c "differs" "$t/out")" = 1 ] || fail "more than one file reported: $(cat "$t/out")"
+	"$BURNFS" verify "$t/bad.iso" --against "$t/src" >"$t/out" 2>&1 && fail "--against passed a flipped byte"
+	grep -q "^/marked: content differs from the source" "$t/out" || fail "--against: $(cat "$t/out")"
+	echo new >"$t/src/added"
+	rm "$t/src/marked"
+	"$BURNFS" verify "$t/m.iso" --against "$t/src" >"$t/out" 2>&1 && fail "--against passed a changed tree"
+	grep -q "^/added: in the source, not on the disc" "$t/out" || fail "missing not named: $(cat "$t/out")"
+	grep -q "^/marked: on the disc, not in the source" "$t/out" || fail "extra not named: $(cat "$t/out")"
+	"$BURNFS" image -q "$t/src" -o "$t/plain.iso" || fail "build without manifest"
+	"$BURNFS" verify "$t/plain.iso" 2>"$t/err" && fail "no manifest passed"
+	grep -q "no manifest" "$t/err" || fail "unclear: $(cat "$t/err")"
+	head -c 100000 /dev/urandom >"$t/junk.iso"
+	"$BURNFS" verify "$t/junk.iso" 2>"$t/err"
+	[ $? = 1 ] || fail "junk: wrong exit code"
+	grep -q "volume descriptor" "$t/err" || fail "junk: unclear: $(cat "$t/err")"
+	;;
 json)
 	small_tree "$t/src"
 	out=$("$BURNFS" image --json "$t/src" -o "$t/x.iso") || fail "build"

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Subcommands of the burnfs command, one file each; exit codes as in burnfs.c. */
+#ifndef BFS_CLI_H
+#define BFS_CLI_H
+
+enum {
+	CLI_EXIT_JOB = 1,
+	CLI_EXIT_USAGE = 2,
+	CLI_EXIT_LIMIT = 3,
+	CLI_EXIT_INTR = 130,
+};
+
+/* `burnfs verify`: argv[0] is "verify". */
+int cli_verify_main(int argc, char **argv);
+
+#endif
