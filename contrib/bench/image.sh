@@ -7,7 +7,7 @@
 # cat of the same data to one file (the floor), in one run; prints ratios.
 # Targets: (a) burnfs <= 0.5x genisoimage wall and <= 0.5x its peak RSS;
 #          (b) burnfs <= 1.15x the cat floor.
-# Each tool runs ROUNDS (default 3) times; the table shows the best wall time.
+# Each tool runs ROUNDS (default 5) times; the table shows the best wall time.
 # Needs ~10 GiB free in WORKDIR (default: ${TMPDIR:-/tmp}/burnfs-bench). Not a test.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -65,13 +65,13 @@ measure() {
 	echo "$name $(cat "$w/time")"
 }
 
-# Each tool runs ROUNDS times (default 3), interleaved with the others, and the best wall
+# Each tool runs ROUNDS times (default 5), interleaved with the others, and the best wall
 # time and the largest peak RSS count: on a shared VM the first write into freshly freed
 # memory is several times slower than the next, and that noise hits whichever tool runs
 # first after another tool freed its output.
 run_set() {
 	local set=$1 src=$w/$1 r
-	for r in $(seq "${ROUNDS:-3}"); do
+	for r in $(seq "${ROUNDS:-5}"); do
 		measure burnfs "$burnfs" image -q --media dvd "$src" -o "$w/out.img"
 		measure genisoimage genisoimage -quiet -udf -J -R -o "$w/out.img" "$src"
 		measure xorriso xorriso -as mkisofs -quiet -J -R -o "$w/out.img" "$src"
@@ -80,7 +80,7 @@ run_set() {
 }
 
 report() {
-	awk -v set="$1" -v rounds="${ROUNDS:-3}" '
+	awk -v set="$1" -v rounds="${ROUNDS:-5}" '
 	{
 		if (!($1 in wall)) { order[n++] = $1; wall[$1] = $2; rss[$1] = $3 }
 		if ($2 < wall[$1]) wall[$1] = $2

@@ -95,7 +95,8 @@ struct eng_image {
 	const struct bfs_node *dir_node; /* the directory dir_fd is open on */
 	int dir_fd;			 /* O_PATH, or -1 */
 	uint64_t data_end, hole_end;
-	struct bfs_diag pdiag; /* producer's own diag, copied to diag on failure */
+	struct bfs_diag pdiag;		     /* producer's own diag, copied to diag on failure */
+	const volatile sig_atomic_t *cancel; /* eng_image_write_fd() */
 
 	/* ring */
 	pthread_t thread;
@@ -783,6 +784,181 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 		}
 	}
 	return (ssize_t)made;
+}
+
+/* ---- direct write --------------------------------------------------------------------- */
+
+static int pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off)
+{
+	while (len > 0) {
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w, len -= (size_t)w, off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Copy [off, off + len) of the open source file to out at out_off, inside the kernel. */
+static int copy_range(struct eng_image *img, int out, uint64_t off, uint64_t len, uint64_t out_off)
+{
+	while (len > 0) {
+		loff_t in = (loff_t)off, o = (loff_t)out_off;
+		ssize_t n;
+
+		if (img->cancel && *img->cancel)
+			return bfs_diag_set(&img->pdiag, -ECANCELED, "interrupted");
+		/* 64 MiB at a time: a cancel is seen within a fraction of a second */
+		n = copy_file_range(img->fd, &in, out, &o, (size_t)BFS_MIN(len, 64u << 20), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 &&
+		    (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS)) {
+			/* another file system or no support: through memory */
+			uint8_t *buf = img->meta;
+			size_t chunk = (size_t)BFS_MIN(len, (uint64_t)img->meta_cap);
+			int r;
+
+			r = data_read(img, img->files[img->cur_file], off, buf, chunk);
+			if (r == 0)
+				r = pwrite_all(out, buf, chunk, out_off);
+			if (r < 0)
+				return r;
+			n = (ssize_t)chunk;
+		} else if (n < 0) {
+			return bfs_diag_set(&img->pdiag, -errno, "'%s': copy error: %m", img->path);
+		} else if (n == 0) {
+			return bfs_diag_set(&img->pdiag, -ESTALE,
+					    "'%s': shrank while it was being read", img->path);
+		}
+		off += (uint64_t)n, len -= (uint64_t)n, out_off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* The data regions of the open file f (holes stay holes in the output). */
+static int copy_file(struct eng_image *img, struct bfs_node *f, int out)
+{
+	uint64_t base = (f->data_lba - img->opts.start_lba) * BFS_BLOCK_SIZE;
+	uint64_t off = 0;
+	int r;
+
+	if (img->data_end == f->size) /* fully allocated: one copy */
+		return copy_range(img, out, 0, f->size, base);
+	while (off < f->size) {
+		off_t d = lseek(img->fd, (off_t)off, SEEK_DATA), h;
+
+		if (d < 0 && errno == ENXIO)
+			break; /* a hole up to the end */
+		if (d < 0)     /* no SEEK_DATA here: copy everything */
+			return copy_range(img, out, off, f->size - off, base + off);
+		h = lseek(img->fd, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > f->size)
+			h = (off_t)f->size;
+		if ((uint64_t)h <= (uint64_t)d)
+			break;
+		r = copy_range(img, out, (uint64_t)d, (uint64_t)(h - d), base + (uint64_t)d);
+		if (r < 0)
+			return r;
+		off = (uint64_t)h;
+	}
+	return 0;
+}
+
+int eng_image_write_fd(struct eng_image *img, int fd, const volatile sig_atomic_t *cancel,
+		       eng_progress_fn progress, void *userdata)
+{
+	uint64_t done = 0, last = 0;
+	int r = 0;
+
+	if (img->opts.hashes || img->started)
+		return -EINVAL;
+	img->cancel = cancel;
+	img->meta_cap = 1u << 20;
+	img->meta = malloc(img->meta_cap);
+	if (!img->meta)
+		return -ENOMEM;
+	for (size_t i = 0; i < img->nsegs && r == 0; i++) {
+		const struct seg *s = &img->segs[i];
+		uint64_t pos = (s->lba - img->opts.start_lba) * BFS_BLOCK_SIZE;
+
+		if (cancel && *cancel) {
+			r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
+			break;
+		}
+		switch (s->kind) {
+		case SEG_ZERO:
+			break;
+		case SEG_ISO:
+		case SEG_UDF: {
+			size_t need = (size_t)s->nblocks * BFS_BLOCK_SIZE;
+
+			if (need > img->meta_cap) {
+				uint8_t *m = realloc(img->meta, need);
+
+				if (!m)
+					return -ENOMEM;
+				img->meta = m;
+				img->meta_cap = need;
+			}
+			r = s->kind == SEG_ISO ? iso9660_writer_fill(img->iso, s->ext, img->meta)
+					       : udf_writer_fill(img->udf, s->ext, img->meta);
+			if (r < 0) {
+				r = bfs_diag_set(
+					img->diag, r, "rendering metadata at block %llu: %s",
+					(unsigned long long)s->lba, bfs_diag_msg(img->diag, r));
+				break;
+			}
+			r = pwrite_all(fd, img->meta, need, pos);
+			if (r < 0)
+				r = bfs_diag_set(img->diag, r, "write error: %s", strerror(-r));
+			break;
+		}
+		case SEG_DATA: {
+			uint64_t end = s->lba + s->nblocks;
+
+			for (img->cur_file = s->first; r == 0 && img->cur_file < img->nfiles &&
+						       img->files[img->cur_file]->data_lba < end;
+			     img->cur_file++) {
+				struct bfs_node *f = img->files[img->cur_file];
+
+				if (cancel && *cancel) {
+					r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
+					break;
+				}
+				r = data_open(img, f);
+				if (r == 0)
+					r = copy_file(img, f, fd);
+				if (r == 0)
+					r = data_close(img, f);
+				else if (img->fd >= 0) {
+					close(img->fd);
+					img->fd = -1;
+				}
+				if (r < 0)
+					r = bfs_diag_set(img->diag, r, "%s",
+							 bfs_diag_msg(&img->pdiag, r));
+				done = f->data_lba - img->opts.start_lba +
+				       BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE);
+				if (progress && done - last >= 131072) {
+					progress(done, img->info.blocks, userdata);
+					last = done;
+				}
+			}
+			break;
+		}
+		}
+		done = s->lba + s->nblocks - img->opts.start_lba;
+	}
+	if (r == 0 && ftruncate(fd, (off_t)(img->info.blocks * BFS_BLOCK_SIZE)) < 0)
+		r = bfs_diag_set(img->diag, -errno, "write error: %m");
+	if (r == 0 && progress)
+		progress(img->info.blocks, img->info.blocks, userdata);
+	img->delivered = r == 0 ? img->info.blocks : 0;
+	return r;
 }
 
 static void *producer(void *arg)

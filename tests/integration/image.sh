@@ -29,6 +29,11 @@ deterministic)
 	"$BURNFS" image -q --media bd "$t/src" -o "$t/3.iso" || fail "bd build"
 	"$BURNFS" image -q --media bd "$t/src2" -o "$t/4.iso" || fail "bd build 2"
 	cmp "$t/3.iso" "$t/4.iso" || fail "two bd builds differ"
+	# the two ways of writing an image file give the same bytes
+	BURNFS_IMAGE_PATH=direct "$BURNFS" image -q "$t/src" -o "$t/5.iso" || fail "direct"
+	BURNFS_IMAGE_PATH=stream "$BURNFS" image -q "$t/src" -o "$t/6.iso" || fail "stream"
+	cmp "$t/1.iso" "$t/5.iso" || fail "direct path differs"
+	cmp "$t/1.iso" "$t/6.iso" || fail "stream path differs"
 	;;
 manifest)
 	# the manifest, read through xorriso (Rock Ridge) and 7z (UDF), checks with sha256sum -c
@@ -183,7 +188,8 @@ changed)
 	mkdir -p "$t/src" "$t/out"
 	truncate -s 12G "$t/src/a_big"
 	echo before >"$t/src/z_changes"
-	"$BURNFS" image -q "$t/src" -o "$t/out/x.iso" 2>"$t/err" &
+	# --manifest: the stream path, which hashes 12 GiB of zeros (slow enough)
+	"$BURNFS" image -q --manifest "$t/src" -o "$t/out/x.iso" 2>"$t/err" &
 	pid=$!
 	sleep 0.5
 	echo "after, longer" >"$t/src/z_changes"
@@ -194,16 +200,22 @@ changed)
 	no_leftovers "$t/out"
 	;;
 interrupt)
-	mkdir -p "$t/src" "$t/out"
+	# SIGINT during the stream path (--manifest: hashing 12 GiB of zeros) and during the
+	# direct path (copying a 4 GiB allocated file inside the kernel): exit 130, no output
+	mkdir -p "$t/src" "$t/out" "$t/src2"
 	truncate -s 12G "$t/src/a_big"
-	"$BURNFS" image -q "$t/src" -o "$t/out/x.iso" 2>"$t/err" &
-	pid=$!
-	sleep 0.5
-	kill -INT $pid
-	wait $pid
-	rc=$?
-	[ $rc = 130 ] || fail "interrupt: exit $rc, want 130"
-	no_leftovers "$t/out"
+	fallocate -l 4G "$t/src2/a_big" 2>/dev/null || head -c 1G /dev/zero >"$t/src2/a_big"
+	for args in "--manifest $t/src" "$t/src2"; do
+		# shellcheck disable=SC2086
+		"$BURNFS" image -q $args -o "$t/out/x.iso" 2>"$t/err" &
+		pid=$!
+		sleep 0.3
+		kill -INT $pid
+		wait $pid
+		rc=$?
+		[ $rc = 130 ] || fail "interrupt ($args): exit $rc, want 130 ($(cat "$t/err"))"
+		no_leftovers "$t/out"
+	done
 	;;
 loops)
 	small_tree "$t/src"
@@ -251,6 +263,15 @@ big)
 	no_leftovers "$t/out"
 	"$BURNFS" image -q "$t/src" -o "$t/big.iso" || fail "build"
 	[ "$(du -k "$t/big.iso" | cut -f1)" -lt 65536 ] || fail "image of sparse files is not sparse"
+	# both ways of writing the file: same bytes, both sparse
+	export SOURCE_DATE_EPOCH=1700000000
+	"$BURNFS" image -q "$t/src" -o "$t/big.iso" || fail "build"
+	for p in direct stream; do
+		BURNFS_IMAGE_PATH=$p "$BURNFS" image -q "$t/src" -o "$t/$p.iso" || fail "$p build"
+		[ "$(du -k "$t/$p.iso" | cut -f1)" -lt 65536 ] || fail "$p: not sparse"
+		cmp "$t/big.iso" "$t/$p.iso" || fail "$p path differs"
+		rm "$t/$p.iso"
+	done
 	l=$(xorriso -indev "$t/big.iso" -find / -type f -exec lsdl 2>/dev/null)
 	for f in "sparse_1g 1073741824" "sparse_4g 4294967296" "sparse_4g5 4831838208"; do
 		set -- $f

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -101,6 +102,19 @@ struct eng_image *eng_image_free(struct eng_image *img);
 BFS_DEFINE_FREEP(struct eng_image, eng_image_free)
 
 void eng_image_info(const struct eng_image *img, struct eng_image_info *ret);
+
+/*
+ * Write the whole image into fd (a regular file, opened for writing, empty) without the
+ * producer thread: metadata is rendered, file data is copied inside the kernel
+ * (copy_file_range, falling back to read/write), and zero blocks are not written, so the
+ * result is sparse where the image is zero. Same bytes as the stream. Not with
+ * opts.hashes (hashes need the data in memory: use the stream). *cancel, when it becomes
+ * true, stops the copy with -ECANCELED; progress (may be NULL) gets the blocks done so far
+ * at least every 256 MiB and at the end.
+ */
+typedef void (*eng_progress_fn)(uint64_t done, uint64_t total, void *userdata);
+int eng_image_write_fd(struct eng_image *img, int fd, const volatile sig_atomic_t *cancel,
+		       eng_progress_fn progress, void *userdata) BFS_WARN_UNUSED;
 
 /* Start the producer thread. */
 int eng_stream_start(struct eng_image *img) BFS_WARN_UNUSED;
