@@ -65,6 +65,9 @@ static void usage(FILE *f)
 		"      --exclude GLOB      leave out names or image paths matching GLOB\n"
 		"      --start-lba N       address the image for a session starting at block N of\n"
 		"                          a disc (like mkisofs -C); OUT holds the session only\n"
+		"      --rr-relocate       move directories deeper than 8 levels to a hidden\n"
+		"                          /.rr_moved (Rock Ridge CL/PL/RE) instead of writing\n"
+		"                          deep paths (the default)\n"
 		"      --manifest          add /.burnfs/SHA256SUMS (hidden): `sha256sum -c` lines\n"
 		"                          for every file, checkable from the mounted image\n"
 		"      --json              print a JSON summary on stdout\n"
@@ -254,6 +257,7 @@ static int cmd_image(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"manifest", no_argument, NULL, 'M'},
 		{"start-lba", required_argument, NULL, 'S'},
+		{"rr-relocate", no_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -350,6 +354,9 @@ static int cmd_image(int argc, char **argv)
 			break;
 		case 'M':
 			io.manifest = true;
+			break;
+		case 'R':
+			io.rr_relocate = true;
 			break;
 		case 'S': {
 			char *end;

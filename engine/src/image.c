@@ -536,6 +536,7 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 			.joliet = o->joliet,
 			.rockridge = o->rockridge,
 			.level = o->iso_level,
+			.rr_relocate = o->rr_relocate,
 		};
 
 		r = iso9660_writer_new(&io, root, diag, &img->iso);

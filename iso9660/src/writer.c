@@ -12,9 +12,12 @@
  * packed per directory into blocks right after that directory's extent. The split and the
  * packing are recomputed identically at plan and at fill time.
  *
- * Directories deeper than 8 levels are written as deep paths (readers on Linux, BSD, macOS
- * and Windows accept them); Rock Ridge relocation is not offered: opts->rr_relocate is
- * refused with -EOPNOTSUPP.
+ * Directories deeper than 8 levels are written as deep paths by default (readers on Linux,
+ * BSD, macOS and Windows accept them). With opts->rr_relocate the primary tree follows
+ * ECMA-119 6.8.2.1 instead: a directory that would sit at level 9 or deeper (the root is
+ * level 1) moves to the hidden directory /RR_MOVED (RRIP 1.12 4.1.5: its record there
+ * carries RE, a zero-length file record with CL stands in its old place, and its ".."
+ * carries PL), so that Rock Ridge readers see the original tree. Joliet keeps deep paths.
  */
 #include "iso9660/writer.h"
 
@@ -34,6 +37,7 @@
 #define ISO_MAX_RECORD	     255u
 #define ISO_CE_LEN	     28u
 #define ISO_MAX_DIRS	     65535u
+#define ISO_MAX_LEVEL	     8u	 /* ECMA-119 6.8.2.1, the root being level 1 */
 #define ISO_NAME_MAX_L2	     30u /* name + extension, level 2 and 3 */
 #define ISO_DIRNAME_MAX	     31u
 #define JOLIET_NAME_MAX	     64u /* UCS-2 characters */
@@ -62,6 +66,13 @@ struct iso_rec {
 	uint8_t id_len;
 	uint8_t part;	/* multi-extent: index of this record's extent */
 	uint8_t nparts; /* multi-extent: number of records of the file (1 otherwise) */
+	uint8_t reloc;	/* RELOC_*: a relocated directory's stand-in or moved record */
+};
+
+enum {
+	RELOC_NONE,
+	RELOC_CL, /* the file record with CL left where a relocated directory was */
+	RELOC_RE, /* the relocated directory's record in RR_MOVED */
 };
 
 struct iso_dir {
@@ -77,11 +88,15 @@ struct iso_dir {
 	uint32_t ce_blocks;
 	uint64_t lba;
 	uint64_t ce_lba;
+	unsigned level;		     /* path table level: 1 for the root */
+	struct iso_dir *orig_parent; /* relocated: the directory it was moved out of (PL) */
 };
 
 struct iso_tree {
 	bool joliet;
 	bool rr;
+	bool reloc;	       /* Rock Ridge relocation of deep directories */
+	struct iso_dir *moved; /* RR_MOVED, when something was relocated */
 	struct iso_dir **dirs; /* path table order */
 	size_t ndirs;
 	size_t dirs_cap;
@@ -102,6 +117,7 @@ struct iso9660_writer {
 	struct bfs_arena arena; /* identifiers of the records */
 	uint8_t *susp;		/* scratch for building one record's system use entries */
 	size_t susp_cap;
+	struct bfs_node *rr_moved; /* synthetic node of the relocation directory, owned */
 	unsigned joliet_skipped;
 };
 
@@ -386,6 +402,19 @@ static int rec_cmp(const void *pa, const void *pb, void *unit)
 	return (int)a->part - (int)b->part;
 }
 
+/* One record slot of a directory: "." (i == 0), ".." (i == 1), or recs[i - 2]. */
+struct slot {
+	const struct bfs_node *node; /* what the record describes */
+	const uint8_t *id;
+	uint8_t id_len;
+	int kind; /* 0 child, 1 ".", 2 ".." */
+	const struct iso_dir *dir;
+	const struct iso_rec *rec;
+	const struct iso_dir *cl; /* stand-in of a relocated directory: where it went */
+	const struct iso_dir *pl; /* ".." of a relocated directory: where it came from */
+	bool re;		  /* the relocated directory's own record */
+};
+
 /* ---- Rock Ridge ---------------------------------------------------------------------- */
 
 static int susp_reserve(struct iso9660_writer *w, size_t *len, size_t more)
@@ -509,10 +538,11 @@ static int rr_sl(struct iso9660_writer *w, size_t *len, const struct bfs_node *n
  * Build the system use entries of one record into w->susp. kind: 0 a child, 1 ".", 2 "..".
  * n is the node the record describes.
  */
-static int rr_build(struct iso9660_writer *w, const struct bfs_node *n, int kind, bool root_dot,
-		    size_t *ret_len)
+static int rr_build(struct iso9660_writer *w, const struct slot *s, bool root_dot, size_t *ret_len)
 {
+	const struct bfs_node *n = s->node;
 	const struct bfs_node *dn = bfs_node_data_node(n);
+	int kind = s->kind;
 	size_t len = 0;
 	uint8_t *p;
 
@@ -561,6 +591,21 @@ static int rr_build(struct iso9660_writer *w, const struct bfs_node *n, int kind
 		if (n->type == BFS_NODE_SYMLINK && rr_sl(w, &len, n) < 0)
 			return -ENOMEM;
 	}
+	/* RRIP 1.12 4.1.5: relocation; the block numbers are filled in at render time */
+	if (s->cl) {
+		p = susp_add(w, &len, "CL", 12);
+		if (!p)
+			return -ENOMEM;
+		put_both32(p + 4, (uint32_t)s->cl->lba);
+	}
+	if (s->pl) {
+		p = susp_add(w, &len, "PL", 12);
+		if (!p)
+			return -ENOMEM;
+		put_both32(p + 4, (uint32_t)s->pl->lba);
+	}
+	if (s->re && !susp_add(w, &len, "RE", 4))
+		return -ENOMEM;
 	if (root_dot) {
 		size_t li = strlen(rr_er_id), ld = strlen(rr_er_des), ls = strlen(rr_er_src);
 
@@ -656,16 +701,6 @@ static void put_ce(uint8_t *p, uint64_t ce_lba, uint64_t off, size_t len)
 
 /* ---- records ------------------------------------------------------------------------- */
 
-/* One record slot of a directory: "." (i == 0), ".." (i == 1), or recs[i - 2]. */
-struct slot {
-	const struct bfs_node *node; /* what the record describes */
-	const uint8_t *id;
-	uint8_t id_len;
-	int kind; /* 0 child, 1 ".", 2 ".." */
-	const struct iso_dir *dir;
-	const struct iso_rec *rec;
-};
-
 static void dir_slot(const struct iso_dir *d, size_t i, struct slot *s)
 {
 	static const uint8_t dot[1] = {0}, dotdot[1] = {1};
@@ -677,11 +712,17 @@ static void dir_slot(const struct iso_dir *d, size_t i, struct slot *s)
 		const struct iso_dir *p = d->parent ? d->parent : d;
 
 		s->node = p->node, s->id = dotdot, s->id_len = 1, s->kind = 2, s->dir = p;
+		s->pl = d->orig_parent;
 	} else {
 		const struct iso_rec *r = &d->recs[i - 2];
+		const struct iso_dir *sub = r->dir_nr ? d->tree->dirs[r->dir_nr - 1] : NULL;
 
-		s->node = r->node, s->id = r->id, s->id_len = r->id_len, s->rec = r,
-		s->dir = r->dir_nr ? d->tree->dirs[r->dir_nr - 1] : NULL;
+		s->node = r->node, s->id = r->id, s->id_len = r->id_len, s->rec = r;
+		if (r->reloc == RELOC_CL)
+			s->cl = sub; /* a file record; the directory lives in RR_MOVED */
+		else
+			s->dir = sub;
+		s->re = r->reloc == RELOC_RE;
 	}
 }
 
@@ -704,7 +745,7 @@ static int slot_layout(struct iso9660_writer *w, const struct iso_tree *t, const
 		*rec_len = base;
 		return 0;
 	}
-	r = rr_build(w, s->node, s->kind, s->kind == 1 && !d->parent, &len);
+	r = rr_build(w, s, s->kind == 1 && !d->parent, &len);
 	if (r < 0)
 		return r;
 	r = susp_split(w->susp, len, (ISO_MAX_RECORD - base) & ~1u, sp);
@@ -842,6 +883,7 @@ static int tree_add_dir(struct iso9660_writer *w, struct iso_tree *t, struct bfs
 	d->node = n;
 	d->parent = parent;
 	d->tree = t;
+	d->level = parent ? parent->level + 1 : 1;
 	d->number = (uint32_t)t->ndirs + 1;
 	t->dirs[t->ndirs++] = d;
 	*ret = d;
@@ -873,10 +915,13 @@ static int dir_build(struct iso9660_writer *w, struct iso_tree *t, struct iso_di
 		else
 			nrecs++;
 	}
+	if (t->reloc && w->rr_moved && !d->parent)
+		nrecs++; /* RR_MOVED */
 	d->recs = bfs_new(struct iso_rec, nrecs);
 	if (!d->recs)
 		return -ENOMEM;
-	bfs_node_foreach_child(c, dn, i) {
+	for (i = 0; i < dn->nchildren + (nrecs > 0 && t->reloc && w->rr_moved && !d->parent); i++) {
+		c = i < dn->nchildren ? dn->children[i] : w->rr_moved;
 		uint8_t id[256], key[256];
 		size_t len = 0;
 		unsigned nparts = 1;
@@ -937,6 +982,11 @@ static int dir_build(struct iso9660_writer *w, struct iso_tree *t, struct iso_di
 			rec->id_len = (uint8_t)len;
 			rec->part = (uint8_t)p;
 			rec->nparts = (uint8_t)nparts;
+			if (t->reloc && c->type == BFS_NODE_DIR && dn == w->rr_moved)
+				rec->reloc = RELOC_RE;
+			else if (t->reloc && c->type == BFS_NODE_DIR &&
+				 d->level + 1 > ISO_MAX_LEVEL)
+				rec->reloc = RELOC_CL;
 			if (p == 0) {
 				rec->id = bfs_arena_memdup(&w->arena, id, len);
 				if (!rec->id) {
@@ -958,6 +1008,76 @@ out:
 	return r;
 }
 
+/*
+ * Rock Ridge relocation, before the tree is built: find the directories that would sit
+ * deeper than ISO_MAX_LEVEL (a relocated one starts again at level 3, under RR_MOVED at
+ * level 2) and make the synthetic RR_MOVED node whose children they are. Iterative.
+ */
+static int reloc_plan(struct iso9660_writer *w)
+{
+	struct item {
+		struct bfs_node *n;
+		unsigned level;
+	} *stack = NULL;
+	size_t n = 0, cap = 0;
+	struct bfs_node **moved = NULL;
+	size_t nmoved = 0, moved_cap = 0;
+	uint64_t max_ino = w->root->ino;
+	int r = 0;
+
+	if (BFS_GROW(stack, cap, 1) < 0)
+		return -ENOMEM;
+	stack[n++] = (struct item){w->root, 1};
+	while (n > 0 && r == 0) {
+		struct item it = stack[--n];
+		struct bfs_node *c;
+		size_t i;
+
+		bfs_node_foreach_child(c, it.n, i) {
+			unsigned level = it.level + 1;
+
+			max_ino = BFS_MAX(max_ino, c->ino);
+			if (c->type != BFS_NODE_DIR)
+				continue;
+			if (level > ISO_MAX_LEVEL) {
+				if (BFS_GROW(moved, moved_cap, nmoved + 1) < 0) {
+					r = -ENOMEM;
+					break;
+				}
+				moved[nmoved++] = c;
+				level = 3;
+			}
+			if (BFS_GROW(stack, cap, n + 1) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			stack[n++] = (struct item){c, level};
+		}
+	}
+	free(stack);
+	if (r < 0 || nmoved == 0) {
+		free(moved);
+		return r;
+	}
+	w->rr_moved = bfs_node_new(".rr_moved", 9, BFS_NODE_DIR);
+	if (!w->rr_moved) {
+		free(moved);
+		return -ENOMEM;
+	}
+	/* not a child of the tree: it borrows the moved nodes without becoming their parent */
+	w->rr_moved->children = moved;
+	w->rr_moved->nchildren = (uint32_t)nmoved;
+	w->rr_moved->children_cap = (uint32_t)nmoved;
+	w->rr_moved->mode = 0555;
+	w->rr_moved->uid = w->root->uid;
+	w->rr_moved->gid = w->root->gid;
+	w->rr_moved->mtime = w->rr_moved->atime = w->rr_moved->ctime = w->root->mtime;
+	w->rr_moved->nlink = 2 + (uint32_t)nmoved;
+	w->rr_moved->ino = max_ino + 1;
+	w->rr_moved->flags = BFS_NODE_HIDDEN;
+	return 0;
+}
+
 static int tree_build(struct iso9660_writer *w, struct iso_tree *t)
 {
 	struct iso_dir *root;
@@ -976,7 +1096,7 @@ static int tree_build(struct iso9660_writer *w, struct iso_tree *t)
 		for (size_t i = 0; i < d->nrecs; i++) {
 			struct iso_rec *rec = &d->recs[i];
 
-			if (rec->node->type != BFS_NODE_DIR)
+			if (rec->node->type != BFS_NODE_DIR || rec->reloc == RELOC_CL)
 				continue;
 			struct iso_dir *sub;
 
@@ -986,6 +1106,35 @@ static int tree_build(struct iso9660_writer *w, struct iso_tree *t)
 			rec->dir_nr = sub->number;
 			sub->id = rec->id;
 			sub->id_len = rec->id_len;
+			if (rec->node == w->rr_moved)
+				t->moved = sub;
+		}
+	}
+	if (!t->moved)
+		return 0;
+	/* each stand-in points at its moved directory, which points back (CL / PL) */
+	for (size_t q = 0; q < t->ndirs; q++) {
+		struct iso_dir *d = t->dirs[q];
+
+		for (size_t i = 0; i < d->nrecs; i++) {
+			struct iso_rec *rec = &d->recs[i];
+
+			if (rec->reloc != RELOC_CL)
+				continue;
+			for (size_t k = 0; k < t->moved->nrecs; k++) {
+				const struct iso_rec *m = &t->moved->recs[k];
+
+				if (m->node == rec->node) {
+					rec->dir_nr = m->dir_nr;
+					t->dirs[m->dir_nr - 1]->orig_parent = d;
+					break;
+				}
+			}
+			if (!rec->dir_nr)
+				return bfs_diag_set(
+					w->diag, -EIO,
+					"internal error: relocated '%s' not in RR_MOVED",
+					rec->node->name);
 		}
 	}
 	return 0;
@@ -1006,10 +1155,9 @@ int iso9660_writer_new(const struct iso9660_writer_opts *opts, struct bfs_node *
 
 	if (!opts || !root || root->type != BFS_NODE_DIR || (opts->level != 2 && opts->level != 3))
 		return bfs_diag_set(diag, -EINVAL, "ISO 9660: interchange level must be 2 or 3");
-	if (opts->rr_relocate)
-		return bfs_diag_set(diag, -EOPNOTSUPP,
-				    "ISO 9660: Rock Ridge directory relocation is not supported; "
-				    "deep directories are written as deep paths");
+	if (opts->rr_relocate && !opts->rockridge)
+		return bfs_diag_set(diag, -EINVAL,
+				    "ISO 9660: directory relocation needs Rock Ridge (CL/PL/RE)");
 	w = bfs_new(struct iso9660_writer, 1);
 	if (!w)
 		return -ENOMEM;
@@ -1017,7 +1165,13 @@ int iso9660_writer_new(const struct iso9660_writer_opts *opts, struct bfs_node *
 	w->root = root;
 	w->diag = diag;
 	w->trees[0].rr = opts->rockridge;
+	w->trees[0].reloc = opts->rr_relocate;
 	w->ntrees = 1;
+	if (opts->rr_relocate) {
+		r = reloc_plan(w);
+		if (r < 0)
+			return r;
+	}
 	if (opts->joliet) {
 		w->trees[1].joliet = true;
 		w->ntrees = 2;
@@ -1052,6 +1206,10 @@ struct iso9660_writer *iso9660_writer_free(struct iso9660_writer *w)
 	bfs_extent_list_done(&w->extents);
 	bfs_arena_done(&w->arena);
 	free(w->susp);
+	if (w->rr_moved) {
+		free(w->rr_moved->children); /* borrowed nodes: not theirs to free */
+		free(w->rr_moved);
+	}
 	free(w);
 	return NULL;
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Compare what an independent reader sees in an image with the source tree.
 
-usage: check.py READER IMAGE SRC [--no-mtime]
+usage: check.py READER IMAGE SRC [--no-mtime] [--reloc]
 
 READER: xorriso (Rock Ridge extraction), bsdtar-joliet (bsdtar with Rock Ridge off),
 isoinfo-rr, isoinfo-joliet, pycdlib-iso, pycdlib-joliet, pycdlib-rr, pycdlib-udf,
@@ -122,9 +122,16 @@ def joliet_collisions(model):
     return out
 
 
+RELOC = False  # --reloc: the image relocates deep directories (burnfs image --rr-relocate)
+
+
 def expect(model, fs):
     """The entries fs can record, under the names it records them."""
     out = {}
+    if RELOC and fs not in ("joliet", "udf"):
+        # the relocation directory: hidden flag set, shown empty by Rock Ridge readers
+        # (its entries carry RE), as libisofs, Linux and pycdlib show genisoimage's rr_moved
+        out[b"/.rr_moved"] = {"type": "d", "mode": 0o555, "mtime": 0}
     for p, e in model.items():
         if fs == "joliet":
             if e["type"] not in "df":
@@ -322,9 +329,23 @@ def pycdlib_rr_walk(img, rep):
             p = rr_dir + b"/" + name
             ip = iso_dir + "/" + ident
             rr = c.rock_ridge
+            if rr.relocated_record():
+                continue  # RE: shown where its CL stand-in is
             mode = rr.get_file_mode()
             e = {"mode": stat.S_IMODE(mode)}
-            if c.is_dir():
+            if rr.child_link_record_exists():
+                # CL: a relocated directory, living in the relocation directory
+                moved = rr.cl_to_moved_dr
+                if moved is None:
+                    rep.err("%s: CL entry pycdlib could not resolve" % show(p))
+                    continue
+                e["type"] = "d"
+                parts, r = [], moved
+                while r.parent is not None and not r.is_root:
+                    parts.append(r.file_identifier().decode())
+                    r = r.parent
+                stack.append((p, "/" + "/".join(reversed(parts)), moved))
+            elif c.is_dir():
                 e["type"] = "d"
                 stack.append((p, ip, c))
             elif rr.is_symlink():
@@ -586,7 +607,9 @@ def main():
     if len(sys.argv) < 4 or sys.argv[1] not in READERS:
         print(__doc__)
         return 2
+    global RELOC
     reader, img, src = sys.argv[1:4]
+    RELOC = "--reloc" in sys.argv[4:]
     model = source_model(src)
     sde = os.environ.get("SOURCE_DATE_EPOCH")
     if sde:  # the image was built with it: times are clamped to it

@@ -7,8 +7,9 @@
 #	bd       BD defaults: UDF 2.50 (metadata partition + mirror) + ISO level 3
 #	nosym    DVD defaults on the tree without symlinks and FIFOs (7-Zip refuses those)
 #	nosymbd  BD defaults on the same
-#	kdvd, kudf201, kbd  the same three on the tree with a 20-entry instead of a
-#	         10,000-entry directory, for the Linux kernel in QEMU (TCG is slow)
+#	reloc    DVD defaults with --rr-relocate (Rock Ridge CL/PL/RE instead of deep paths)
+#	kdvd, kudf201, kbd, kreloc  dvd, udf201, bd and reloc on the tree with a 20-entry
+#	         instead of a 10,000-entry directory, for the Linux kernel in QEMU (TCG is slow)
 set -eu
 variant=$1 reader=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +25,7 @@ k*) tree=$data/tree-narrow treeargs=--no-wide ;;
 esac
 case $variant in
 dvd | nosym | kdvd) args="--media dvd" ;;
+reloc | kreloc) args="--media dvd --rr-relocate" ;;
 udf201 | kudf201) args="--media dvd --udf-rev 2.01" ;;
 bd | nosymbd | kbd) args="--media bd" ;;
 *) echo "unknown variant $variant" >&2; exit 2 ;;
@@ -43,4 +45,9 @@ img=$data/$variant.iso
 	fi
 ) 9>"$data/.lock-$variant"
 
-exec /usr/bin/python3 "$here/check.py" "$reader" "$img" "$tree"
+case $variant in
+*reloc) extra=--reloc ;;
+*) extra= ;;
+esac
+# shellcheck disable=SC2086
+exec /usr/bin/python3 "$here/check.py" "$reader" "$img" "$tree" $extra

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,92 @@ static void test_layout(void **state)
 	bfs_node_free(root);
 }
 
+/*
+ * Rock Ridge relocation (RRIP 1.12 4.1.5) of a chain d1/d2/.../d10: d(k) is at level k+1,
+ * so d8 (level 9) moves to RR_MOVED; d7 keeps a file record "D8" with CL.
+ */
+static void test_relocation(void **state)
+{
+	struct iso9660_writer_opts o = {.rockridge = true, .level = 2, .rr_relocate = true};
+	struct bfs_volume_info vi = {.volume_id = "T", .system_id = "LINUX", .application = "T"};
+	struct bfs_node *root = bfs_node_new("", 0, BFS_NODE_DIR), *p = root;
+	struct iso9660_writer *w = NULL;
+	const struct bfs_extent_list *l;
+	struct bfs_diag d = {0};
+	uint64_t cur = 16, lba_d8 = 0, lba_moved = 0, lba_d9 = 0, lba_re = 0;
+	uint8_t *b = calloc(1, 2048 * 4);
+	bool saw_cl = false, saw_re = false, saw_pl = false;
+
+	(void)state;
+	for (int i = 1; i <= 10; i++) {
+		char n[8];
+		struct bfs_node *c;
+
+		snprintf(n, sizeof(n), "d%d", i);
+		c = bfs_node_new(n, strlen(n), BFS_NODE_DIR);
+		c->mode = 0755;
+		assert_int_equal(bfs_node_add_child(p, c), 0);
+		p = c;
+	}
+	assert_int_equal(bfs_tree_finalize(root), 0);
+	assert_int_equal(iso9660_writer_new(&o, root, &d, &w), 0);
+	assert_int_equal(iso9660_writer_plan_descriptors(w, &cur), 0);
+	assert_int_equal(iso9660_writer_plan_meta(w, &cur), 0);
+	vi.volume_blocks = cur;
+	assert_int_equal(iso9660_writer_finish(w, &vi), 0);
+	l = iso9660_writer_extents(w);
+
+	/* path table: root, D1, _RR_MOVED (level 2, parent 1, after D1 by name), ... */
+	assert_int_equal(iso9660_writer_fill(w, &l->v[2], b), 0); /* L table */
+	{
+		size_t o2 = 8 + 2, o3;
+
+		assert_memory_equal(b + o2 + 8, "D1", 2);
+		o3 = o2 + 8 + 2;
+		assert_int_equal(bfs_get_le16(b + o3 + 6), 1); /* parent: the root */
+		assert_memory_equal(b + o3 + 8, "_RR_MOVED", 9);
+	}
+	/* every directory: no level beyond 8; find the CL stand-in, RE and PL entries */
+	for (size_t i = 0; i < l->n; i++) {
+		const uint8_t *r, *e;
+		size_t pos = 0;
+
+		if (l->v[i].kind != 5)
+			continue;
+		assert_int_equal(iso9660_writer_fill(w, &l->v[i], b), 0);
+		for (int k = 0; pos < 2048 && b[pos]; k++, pos += b[pos]) {
+			r = b + pos;
+			if (k == 1 && (e = susp(r, "PL"))) {
+				saw_pl = true;
+				lba_d8 = bfs_get_le32(e + 4); /* the original parent, D7 */
+			}
+			if (k >= 2 && (e = susp(r, "CL"))) {
+				saw_cl = true;
+				assert_int_equal(r[25] & 0x02, 0); /* a file record */
+				assert_int_equal(bfs_get_le32(r + 10), 0);
+				assert_memory_equal(r + 33, "D8", 2);
+				lba_moved = bfs_get_le32(e + 4);
+				lba_d9 = l->v[i].lba; /* the directory holding the stand-in: D7 */
+			}
+			if (k >= 2 && susp(r, "RE")) {
+				saw_re = true;
+				assert_int_equal(r[25] & 0x02, 0x02);
+				assert_memory_equal(r + 33, "D8", 2);
+				lba_re = bfs_get_le32(r + 2);
+			}
+			if (k >= 2 && r[32] == 9 && memcmp(r + 33, "_RR_MOVED", 9) == 0)
+				assert_int_equal(r[25] & 0x01, 0x01); /* hidden */
+		}
+	}
+	assert_true(saw_cl && saw_re && saw_pl);
+	assert_int_equal(lba_d8, lba_d9); /* PL of the moved D8 names the stand-in's directory */
+	assert_true(lba_moved != 0);
+	assert_int_equal(lba_moved, lba_re); /* CL points at the moved directory */
+	free(b);
+	iso9660_writer_free(w);
+	bfs_node_free(root);
+}
+
 static void test_level2_refuses_4g(void **state)
 {
 	struct iso9660_writer_opts o = {.rockridge = true, .level = 2};
@@ -157,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_level2_refuses_4g),
+		cmocka_unit_test(test_relocation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

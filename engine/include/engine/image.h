@@ -57,6 +57,7 @@ struct eng_image_opts {
 	uint16_t udf_rev;		      /* 0: per media */
 	unsigned iso_level;		      /* 0: per media (2, or 3 when a file >= 4 GiB) */
 	const char *volume_id;		      /* NULL: "BURNFS" */
+	bool rr_relocate; /* Rock Ridge relocation of deep directories instead of deep paths */
 	bool have_epoch;
 	int64_t epoch;
 	size_t ring_bytes; /* 0: 64 MiB */
