@@ -49,6 +49,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: burnfs image SRC... -o OUT [options]\n"
 		"       burnfs verify IMAGE [--session LBA] [--against SRC] [--json]\n"
+		"       burnfs burn SRC... --drive D [--verify none|quick|full] [--close]\n"
+		"       burnfs info|erase|eject|verify --drive D\n"
+		"       burnfs vdrive create|info|export|load|eject|fault ...\n"
 		"       burnfs --version\n"
 		"\n"
 		"Build a hybrid ISO 9660 / Joliet / Rock Ridge / UDF image from directories and "
@@ -566,9 +569,18 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "image") == 0)
 		return cmd_image(argc - 1, argv + 1);
-	if (strcmp(argv[1], "verify") == 0)
+	if (strcmp(argv[1], "verify") == 0) {
+		for (int i = 2; i < argc; i++)
+			if (strncmp(argv[i], "--drive", 7) == 0)
+				return cli_drive_main(argc - 1, argv + 1);
 		return cli_verify_main(argc - 1, argv + 1);
-	fprintf(stderr, "burnfs: '%s' is not a burnfs command (this build has: image, verify)\n",
+	}
+	if (!strcmp(argv[1], "vdrive") || !strcmp(argv[1], "burn") || !strcmp(argv[1], "info") ||
+	    !strcmp(argv[1], "erase") || !strcmp(argv[1], "eject"))
+		return cli_drive_main(argc - 1, argv + 1);
+	fprintf(stderr,
+		"burnfs: '%s' is not a burnfs command (this build has: image, verify, burn, info, "
+		"erase, eject, vdrive)\n",
 		argv[1]);
 	return EXIT_USAGE;
 }

@@ -10,7 +10,10 @@ enum {
 	CLI_EXIT_INTR = 130,
 };
 
-/* `burnfs verify`: argv[0] is "verify". */
+/* `burnfs verify IMAGE`: argv[0] is "verify". */
 int cli_verify_main(int argc, char **argv);
+
+/* `burnfs vdrive|burn|info|erase|eject` and `burnfs verify --drive D`: argv[0] the command. */
+int cli_drive_main(int argc, char **argv);
 
 #endif

@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Drive commands: burnfs vdrive ..., burn, info, erase, eject, and verify --drive.
+ * Exit codes as in burnfs.c: 0 success, 1 the job failed, 2 usage, 3 it cannot fit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "common/diag.h"
+#include "engine/burn.h"
+#include "engine/image.h"
+#include "engine/verify.h"
+#include "mmc/mmc.h"
+#include "vdrive/vdrive.h"
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+static int fail(struct bfs_diag *diag, int r, const char *what)
+{
+	fprintf(stderr, "burnfs %s: %s\n", what, bfs_diag_msg(diag, r));
+	return r == -ENOSPC ? CLI_EXIT_LIMIT : CLI_EXIT_JOB;
+}
+
+/* ---- burnfs vdrive ---------------------------------------------------------------------- */
+
+static void vdrive_usage(FILE *f)
+{
+	fprintf(f, "Usage: burnfs vdrive create --media NAME [--capacity SECTORS] DIR\n"
+		   "       burnfs vdrive info DIR [--json]\n"
+		   "       burnfs vdrive export DIR -o IMG [--json]\n"
+		   "       burnfs vdrive load|eject DIR\n"
+		   "       burnfs vdrive fault DIR write-error@LBA|corrupt-read@LBA|clear\n"
+		   "\n"
+		   "A virtual burner backed by files in DIR; use it as --drive vdrive:DIR.\n"
+		   "Media: cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl dvd+rw dvd-ram bd-r bd-re\n");
+}
+
+static void print_info(const struct vdrive_info *vi, bool json)
+{
+	if (json) {
+		printf("{\"media\": \"%s\", \"profile\": %u, \"capacity\": %llu, \"loaded\": %s, "
+		       "\"status\": \"%s\", \"next_writable\": %llu, \"sessions\": [",
+		       vi->media, vi->profile, (unsigned long long)vi->capacity,
+		       vi->loaded ? "true" : "false", vi->status, (unsigned long long)vi->nwa);
+		for (unsigned s = 1, first = 1; s <= vi->nsessions; s++) {
+			uint64_t start = 0, len = 0;
+			bool any = false;
+
+			for (unsigned i = 0; i < vi->ntracks; i++) {
+				if (vi->tracks[i].session != s)
+					continue;
+				if (!any)
+					start = vi->tracks[i].start;
+				len = vi->tracks[i].start + vi->tracks[i].size - start;
+				any = true;
+			}
+			if (!any)
+				continue;
+			printf("%s{\"start\": %llu, \"length\": %llu}", first ? "" : ", ",
+			       (unsigned long long)start, (unsigned long long)len);
+			first = 0;
+		}
+		printf("]}\n");
+		return;
+	}
+	printf("media: %s (profile %04Xh), %s\n", vi->media, vi->profile,
+	       vi->loaded ? "loaded" : "ejected");
+	printf("capacity: %llu blocks (%.1f MiB)\n", (unsigned long long)vi->capacity,
+	       (double)vi->capacity * 2048 / 1048576.0);
+	printf("status: %s, %u session(s), next writable address %llu\n", vi->status, vi->nsessions,
+	       (unsigned long long)vi->nwa);
+	for (unsigned i = 0; i < vi->ntracks; i++)
+		printf("track %u: session %u, start %llu, %llu blocks%s\n", i + 1,
+		       vi->tracks[i].session, (unsigned long long)vi->tracks[i].start,
+		       (unsigned long long)vi->tracks[i].size, vi->tracks[i].open ? ", open" : "");
+}
+
+static int vdrive_export(const char *dir, const char *out, bool json)
+{
+	struct vdrive *vd = NULL;
+	struct vdrive_info vi;
+	_cleanup_free_ char *tmp = NULL;
+	uint8_t *buf = NULL;
+	int fd = -1, r;
+
+	r = vdrive_open(dir, &vd);
+	if (r < 0) {
+		fprintf(stderr, "burnfs vdrive: '%s': %s\n", dir,
+			r == -EBUSY ? "the drive is in use" : strerror(-r));
+		return CLI_EXIT_JOB;
+	}
+	vdrive_get_info(vd, &vi);
+	if (asprintf(&tmp, "%s.burnfs-XXXXXX", out) < 0 || !(buf = malloc(1 << 20))) {
+		r = -ENOMEM;
+		goto done;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = -errno;
+		goto done;
+	}
+	for (uint64_t lba = 0; lba < vi.used_end;) {
+		uint32_t n = (uint32_t)BFS_MIN(vi.used_end - lba, (uint64_t)512);
+		bool zero = true;
+
+		r = vdrive_read_blocks(vd, lba, n, buf);
+		if (r < 0)
+			goto done;
+		for (size_t i = 0; i < (size_t)n * 2048 && zero; i++)
+			zero = buf[i] == 0;
+		if (!zero &&
+		    pwrite(fd, buf, (size_t)n * 2048, (off_t)(lba * 2048)) != (ssize_t)n * 2048) {
+			r = -errno;
+			goto done;
+		}
+		lba += n;
+	}
+	if (ftruncate(fd, (off_t)(vi.used_end * 2048)) < 0 || fchmod(fd, 0644) < 0 ||
+	    close(fd) < 0) {
+		r = -errno;
+		fd = -1;
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp, out) < 0) {
+		r = -errno;
+		goto done;
+	}
+	print_info(&vi, json);
+	r = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (r < 0 && tmp)
+		unlink(tmp);
+	free(buf);
+	vdrive_close(vd);
+	if (r < 0) {
+		fprintf(stderr, "burnfs vdrive export: '%s': %s\n", out, strerror(-r));
+		return CLI_EXIT_JOB;
+	}
+	return 0;
+}
+
+static int cmd_vdrive(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (strcmp(sub, "create") == 0) {
+		static const struct option lo[] = {{"media", required_argument, NULL, 'm'},
+						   {"capacity", required_argument, NULL, 'c'},
+						   {}};
+		const char *media = NULL;
+		uint64_t cap = 0;
+		int c, r;
+
+		optind = 2;
+		while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+			if (c == 'm') {
+				media = optarg;
+			} else if (c == 'c') {
+				char *end;
+
+				cap = strtoull(optarg, &end, 10);
+				if (*end || cap < 1024 || optarg[0] == '-') {
+					fprintf(stderr,
+						"burnfs vdrive: --capacity: '%s' is not a number of "
+						"sectors (at least 1024)\n",
+						optarg);
+					return CLI_EXIT_USAGE;
+				}
+			} else {
+				vdrive_usage(stderr);
+				return CLI_EXIT_USAGE;
+			}
+		}
+		if (!media || optind + 1 != argc) {
+			vdrive_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+		r = vdrive_create(argv[optind], media, cap);
+		if (r == -EINVAL) {
+			fprintf(stderr,
+				"burnfs vdrive: '%s' is not a medium (cd-r cd-rw dvd-r dvd-rw "
+				"dvd+r dvd+r-dl dvd+rw dvd-ram bd-r bd-re)\n",
+				media);
+			return CLI_EXIT_USAGE;
+		}
+		if (r < 0) {
+			fprintf(stderr, "burnfs vdrive: '%s': %s\n", argv[optind],
+				r == -EEXIST ? "already holds a virtual drive" : strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+		return 0;
+	}
+	if (strcmp(sub, "info") == 0 || strcmp(sub, "load") == 0 || strcmp(sub, "eject") == 0) {
+		bool json = argc == 4 && strcmp(argv[3], "--json") == 0;
+		struct vdrive *vd = NULL;
+		struct vdrive_info vi;
+		int r;
+
+		if (argc != 3 && !json) {
+			vdrive_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+		r = vdrive_open(argv[2], &vd);
+		if (r < 0) {
+			fprintf(stderr, "burnfs vdrive: '%s': %s\n", argv[2],
+				r == -EBUSY ? "the drive is in use" : strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+		if (sub[0] != 'i')
+			r = vdrive_set_loaded(vd, sub[0] == 'l');
+		vdrive_get_info(vd, &vi);
+		vdrive_close(vd);
+		if (r < 0) {
+			fprintf(stderr, "burnfs vdrive: %s\n",
+				r == -EBUSY ? "medium removal is prevented" : strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+		if (sub[0] == 'i')
+			print_info(&vi, json);
+		return 0;
+	}
+	if (strcmp(sub, "export") == 0) {
+		const char *dir = NULL, *out = NULL;
+		bool json = false;
+
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+				out = argv[++i];
+			else if (strcmp(argv[i], "--json") == 0)
+				json = true;
+			else if (!dir)
+				dir = argv[i];
+			else
+				dir = NULL, i = argc;
+		}
+		if (!dir || !out) {
+			vdrive_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+		return vdrive_export(dir, out, json);
+	}
+	if (strcmp(sub, "fault") == 0 && argc == 4) {
+		int r = vdrive_fault(argv[2], argv[3]);
+
+		if (r == -EINVAL) {
+			fprintf(stderr,
+				"burnfs vdrive fault: '%s' is not a fault (write-error@LBA, "
+				"corrupt-read@LBA, clear)\n",
+				argv[3]);
+			return CLI_EXIT_USAGE;
+		}
+		if (r < 0) {
+			fprintf(stderr, "burnfs vdrive fault: '%s': %s\n", argv[2], strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+		return 0;
+	}
+	vdrive_usage(strcmp(sub, "--help") == 0 ? stdout : stderr);
+	return strcmp(sub, "--help") == 0 ? 0 : CLI_EXIT_USAGE;
+}
+
+/* ---- burnfs burn ------------------------------------------------------------------------------ */
+
+struct burn_ui {
+	bool tty;
+	double t0, last;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void burn_progress(enum eng_burn_phase phase, uint64_t done, uint64_t total, void *userdata)
+{
+	static const char *names[] = {"writing", "closing", "verifying"};
+	struct burn_ui *ui = userdata;
+	double t = now_s();
+
+	if (!ui->tty || t - ui->last < 0.25 || !total)
+		return;
+	ui->last = t;
+	fprintf(stderr, "\r%-9s %5.1f%%  %.1f/%.1f MiB  %.1f MB/s   ", names[phase],
+		100.0 * (double)done / (double)total, (double)done * 2048 / 1048576.0,
+		(double)total * 2048 / 1048576.0,
+		(double)done * 2048 / 1e6 / (t - ui->t0 > 0 ? t - ui->t0 : 1));
+}
+
+static void print_bad(uint64_t first, uint64_t last, const char *files, void *userdata)
+{
+	(void)userdata;
+	printf("damaged: blocks %llu-%llu: %s\n", (unsigned long long)first,
+	       (unsigned long long)last, files);
+}
+
+static void burn_usage(FILE *f)
+{
+	fprintf(f, "Usage: burnfs burn SRC... --drive D [--verify none|quick|full] [--close]\n"
+		   "\n"
+		   "Burn a session made of the directories and files SRC at the disc's next\n"
+		   "writable address, with its manifest /.burnfs/SHA256SUMS, then read it back\n"
+		   "(--verify, default full). The disc stays appendable unless --close.\n"
+		   "Drive addresses: vdrive:DIR (see `burnfs vdrive`).\n");
+}
+
+static int cmd_burn(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"drive", required_argument, NULL, 'd'},
+		{"verify", required_argument, NULL, 'v'},
+		{"close", no_argument, NULL, 'c'},
+		{"simulate", no_argument, NULL, 's'},
+		{"trace", no_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct eng_burn_opts bo = {.verify = ENG_VERIFY_FULL, .cancel = &cancelled};
+	struct eng_scan_opts so = {0};
+	struct bfs_diag diag = {0};
+	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
+	_cleanup_free_ struct eng_source *srcs = NULL;
+	struct eng_burn_result res;
+	struct burn_ui ui = {0};
+	const char *drive = NULL, *e;
+	bool simulate = false, trace = false;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			drive = optarg;
+			break;
+		case 'v':
+			if (strcmp(optarg, "none") == 0)
+				bo.verify = ENG_VERIFY_NONE;
+			else if (strcmp(optarg, "quick") == 0)
+				bo.verify = ENG_VERIFY_QUICK;
+			else if (strcmp(optarg, "full") == 0)
+				bo.verify = ENG_VERIFY_FULL;
+			else {
+				fprintf(stderr, "burnfs burn: --verify: none, quick or full\n");
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			bo.finalize = true;
+			break;
+		case 's':
+			simulate = true;
+			break;
+		case 't':
+			trace = true;
+			break;
+		case 'h':
+			burn_usage(stdout);
+			return 0;
+		default:
+			burn_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (!drive || optind >= argc) {
+		burn_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (simulate) {
+		fprintf(stderr,
+			"burnfs burn: --simulate: this build's drives (the virtual drive) do "
+			"not emulate test writes yet; nothing was written\n");
+		return CLI_EXIT_JOB;
+	}
+	e = getenv("SOURCE_DATE_EPOCH");
+	if (e && *e) {
+		so.have_epoch = bo.image.have_epoch = true;
+		so.epoch = bo.image.epoch = strtoll(e, NULL, 10);
+	}
+	srcs = calloc((size_t)(argc - optind), sizeof(*srcs));
+	if (!srcs)
+		return CLI_EXIT_JOB;
+	for (int i = optind; i < argc; i++)
+		srcs[i - optind].path = argv[i];
+	r = eng_scan(srcs, (size_t)(argc - optind), &so, &diag, &root);
+	if (r < 0)
+		return fail(&diag, r, "burn");
+	r = mmc_drive_open(drive, &diag, &d);
+	if (r < 0)
+		return fail(&diag, r, "burn");
+	if (trace)
+		mmc_drive_set_trace(d, stderr);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	ui.tty = isatty(STDERR_FILENO);
+	ui.t0 = now_s();
+	bo.progress = burn_progress;
+	bo.userdata = &ui;
+	r = eng_burn(d, root, &bo, print_bad, NULL, &res, &diag);
+	if (ui.tty)
+		fputc('\n', stderr);
+	if (r < 0) {
+		fprintf(stderr, "burnfs burn: %s\n", bfs_diag_msg(&diag, r));
+		if (res.after.profile_name)
+			fprintf(stderr, "burnfs burn: the disc now: %s, %s, %u session(s)\n",
+				res.after.profile_name, mmc_disc_status_name(res.after.status),
+				res.after.sessions);
+		return r == -ENOSPC	 ? CLI_EXIT_LIMIT
+		       : r == -ECANCELED ? CLI_EXIT_INTR
+					 : CLI_EXIT_JOB;
+	}
+	fprintf(stderr,
+		"burnfs burn: session at block %llu, %llu blocks (%.1f MiB); verify: %llu chunks "
+		"match; the %s is %s\n",
+		(unsigned long long)res.start_lba, (unsigned long long)res.blocks,
+		(double)res.blocks * 2048 / 1048576.0, (unsigned long long)res.verified_chunks,
+		res.after.profile_name ? res.after.profile_name : "disc",
+		mmc_disc_status_name(res.after.status));
+	return 0;
+}
+
+/* ---- info, erase, eject, verify --drive ------------------------------------------------------ */
+
+static int open_drive(int argc, char **argv, const char *what, bool *json, struct mmc_drive **ret,
+		      struct bfs_diag *diag)
+{
+	const char *drive = NULL;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--drive") == 0 && i + 1 < argc)
+			drive = argv[++i];
+		else if (strncmp(argv[i], "--drive=", 8) == 0)
+			drive = argv[i] + 8;
+		else if (json && strcmp(argv[i], "--json") == 0)
+			*json = true;
+		else
+			drive = NULL, i = argc;
+	}
+	if (!drive) {
+		fprintf(stderr, "Usage: burnfs %s --drive D%s\n", what, json ? " [--json]" : "");
+		return CLI_EXIT_USAGE;
+	}
+	r = mmc_drive_open(drive, diag, ret);
+	if (r < 0)
+		return fail(diag, r, what);
+	return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	struct bfs_diag diag = {0};
+	struct mmc_media m;
+	bool json = false;
+	int r = open_drive(argc, argv, "info", &json, &d, &diag);
+
+	if (r)
+		return r;
+	r = mmc_media_probe(d, &m, &diag);
+	if (r < 0)
+		return fail(&diag, r, "info");
+	if (json)
+		printf("{\"profile\": \"%s\", \"status\": \"%s\", \"sessions\": %u, "
+		       "\"next_writable\": %llu, \"free_blocks\": %llu, \"capacity\": %llu, "
+		       "\"last_session_start\": %llu, \"erasable\": %s}\n",
+		       m.profile_name, mmc_disc_status_name(m.status), m.sessions,
+		       (unsigned long long)m.nwa, (unsigned long long)m.free_blocks,
+		       (unsigned long long)m.capacity, (unsigned long long)m.last_session_start,
+		       m.erasable ? "true" : "false");
+	else
+		printf("medium: %s (%s%s)\nsessions: %u, last starts at block %llu\n"
+		       "next writable address: %llu\nfree: %llu blocks (%.1f MiB) of %llu\n",
+		       m.profile_name, mmc_disc_status_name(m.status),
+		       m.erasable ? ", erasable" : "", m.sessions,
+		       (unsigned long long)m.last_session_start, (unsigned long long)m.nwa,
+		       (unsigned long long)m.free_blocks, (double)m.free_blocks * 2048 / 1048576.0,
+		       (unsigned long long)m.capacity);
+	return 0;
+}
+
+static int cmd_erase_eject(int argc, char **argv)
+{
+	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	struct bfs_diag diag = {0};
+	struct mmc_media m;
+	int r = open_drive(argc, argv, argv[0], NULL, &d, &diag);
+
+	if (r)
+		return r;
+	if (strcmp(argv[0], "eject") == 0)
+		r = mmc_eject(d, &diag);
+	else {
+		r = mmc_media_probe(d, &m, &diag);
+		if (r == 0)
+			r = mmc_erase(d, &m, &diag);
+	}
+	return r < 0 ? fail(&diag, r, argv[0]) : 0;
+}
+
+static int drive_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
+{
+	struct bfs_diag diag = {0};
+
+	for (uint32_t done = 0; done < n;) {
+		uint32_t k = BFS_MIN(n - done, 512u);
+		int r = mmc_read(userdata, lba + done, k, buf + (size_t)done * 2048, true, &diag);
+
+		if (r < 0)
+			return r;
+		done += k;
+	}
+	return 0;
+}
+
+static void print_problem(const char *path, const char *what, void *userdata)
+{
+	(*(unsigned long *)userdata)++;
+	printf("%s: %s\n", path, what);
+}
+
+static int verify_drive(int argc, char **argv)
+{
+	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	struct bfs_diag diag = {0};
+	struct eng_verify_result res;
+	struct mmc_media m;
+	unsigned long problems = 0;
+	int r = open_drive(argc, argv, "verify", NULL, &d, &diag);
+
+	if (r)
+		return r;
+	r = mmc_media_probe(d, &m, &diag);
+	if (r < 0)
+		return fail(&diag, r, "verify");
+	if (m.status == MMC_DISC_BLANK)
+		return fail(&diag, bfs_diag_set(&diag, -ENODATA, "the disc is blank"), "verify");
+	r = eng_verify_manifest(drive_read, d, m.overwrite ? 0 : m.last_session_start,
+				print_problem, &problems, &res, &diag);
+	if (r < 0 && r != -EBADMSG)
+		return fail(&diag, r, "verify");
+	fprintf(stderr,
+		"burnfs verify: session at block %llu: %llu files match, %llu differ, "
+		"%llu missing\n",
+		(unsigned long long)(m.overwrite ? 0 : m.last_session_start),
+		(unsigned long long)res.files_ok, (unsigned long long)res.files_bad,
+		(unsigned long long)res.files_missing);
+	return r ? CLI_EXIT_JOB : 0;
+}
+
+int cli_drive_main(int argc, char **argv)
+{
+	if (strcmp(argv[0], "vdrive") == 0)
+		return cmd_vdrive(argc, argv);
+	if (strcmp(argv[0], "burn") == 0)
+		return cmd_burn(argc, argv);
+	if (strcmp(argv[0], "info") == 0)
+		return cmd_info(argc, argv);
+	if (strcmp(argv[0], "verify") == 0)
+		return verify_drive(argc, argv);
+	return cmd_erase_eject(argc, argv);
+}

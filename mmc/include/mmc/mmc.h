@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The MMC layer: a drive handle over a transport, CDB builders with bounds-checked reply
+ * parsers, a sense table (key/ASC/ASCQ -> errno and a remedy for the user), media
+ * detection and the write/close/read steps a burn needs.
+ *
+ * Transports: `vdrive:DIR`, the built-in virtual drive, in process. The SG_IO
+ * (`/dev/srN`, `/dev/sgN`) and iSCSI (`iscsi://HOST[:PORT]/IQN/LUN`) transports are not in
+ * this build yet: opening such an address fails with -EOPNOTSUPP and says so.
+ *
+ * Not thread-safe: one thread per drive handle.
+ */
+#ifndef BFS_MMC_H
+#define BFS_MMC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/diag.h"
+#include "common/macro.h"
+
+struct mmc_drive;
+
+enum mmc_dir {
+	MMC_DIR_NONE,
+	MMC_DIR_IN,  /* from the drive */
+	MMC_DIR_OUT, /* to the drive */
+};
+
+struct mmc_sense {
+	uint8_t key, asc, ascq;
+};
+
+/*
+ * Open the drive at addr. -EINVAL for an address that is none of the forms above,
+ * -EOPNOTSUPP for a transport this build lacks, -EBUSY when someone else has the drive.
+ */
+int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **ret) BFS_WARN_UNUSED;
+struct mmc_drive *mmc_drive_close(struct mmc_drive *d);
+BFS_DEFINE_FREEP(struct mmc_drive, mmc_drive_close)
+
+/* Log every CDB, its status and sense to f (NULL: off). */
+void mmc_drive_set_trace(struct mmc_drive *d, FILE *f);
+
+/*
+ * Run one command. A unit attention is retried once. On CHECK CONDITION returns the
+ * errno of the sense table with the decoded sense and its remedy in diag, and the raw
+ * sense in *reterr_sense (may be NULL).
+ */
+int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir, void *buf,
+	     size_t len, struct mmc_sense *reterr_sense, struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * The sense table: errno for key/ASC/ASCQ, a short description and a remedy sentence for
+ * the user (both static strings).
+ */
+int mmc_sense_lookup(const struct mmc_sense *s, const char **ret_text, const char **ret_remedy);
+
+enum mmc_disc_status {
+	MMC_DISC_BLANK,
+	MMC_DISC_INCOMPLETE,
+	MMC_DISC_APPENDABLE,
+	MMC_DISC_COMPLETE,
+	MMC_DISC_RANDOM, /* overwrite media */
+};
+
+struct mmc_media {
+	uint16_t profile;
+	const char *profile_name; /* "BD-R", ... */
+	enum mmc_disc_status status;
+	bool erasable;
+	bool overwrite;	   /* random writes (DVD+RW, DVD-RAM, BD-RE) */
+	unsigned sessions; /* closed ones */
+	uint64_t nwa;	   /* next writable address (0 on overwrite media) */
+	bool nwa_valid;
+	uint64_t free_blocks; /* from the NWA */
+	uint64_t capacity;    /* nwa + free */
+	uint64_t used_blocks; /* overwrite media: blocks in use (READ CAPACITY + 1), else nwa */
+	unsigned align;	      /* write unit in blocks: CD 1, DVD 16, BD 32 */
+	uint64_t last_session_start; /* READ TOC format 1 */
+};
+
+/* The medium as GET CONFIGURATION, READ DISC/TRACK INFORMATION and READ TOC report it. */
+int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret,
+		    struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+const char *mmc_disc_status_name(enum mmc_disc_status s);
+
+/* WRITE(10) of n blocks at lba (n <= 65535). */
+int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
+	      struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/* READ(10) of n blocks at lba, FUA set when fua (past the drive's cache). */
+int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool fua,
+	     struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+int mmc_sync_cache(struct mmc_drive *d, struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * Close what a burn wrote, per profile (mmc.md 1.2): close track, then close the session
+ * leaving the disc appendable, or finalize it when finalize is set. Overwrite media have
+ * nothing to close.
+ */
+int mmc_close(struct mmc_drive *d, const struct mmc_media *m, bool finalize,
+	      struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/* Erase: BLANK (CD-RW, DVD-RW) or FORMAT UNIT (overwrite media). */
+int mmc_erase(struct mmc_drive *d, const struct mmc_media *m,
+	      struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/* START STOP UNIT: eject (LoEj, Start=0). */
+int mmc_eject(struct mmc_drive *d, struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+#endif

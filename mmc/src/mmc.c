@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * MMC layer. See mmc/mmc.h; command numbers and reply layouts from MMC-6 (T10/1836-D rev
+ * 2g), the reactions to sense from ../shared/reference/mmc.md 1.4.
+ */
+#include "mmc/mmc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/cursor.h"
+#include "vdrive/vdrive.h"
+
+struct mmc_drive {
+	struct vdrive *vd;
+	FILE *trace;
+};
+
+int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **ret)
+{
+	struct mmc_drive *d;
+	int r;
+
+	if (strncmp(addr, "/dev/sr", 7) == 0 || strncmp(addr, "/dev/sg", 7) == 0)
+		return bfs_diag_set(diag, -EOPNOTSUPP,
+				    "'%s': the SG_IO transport is not in this build yet; use a "
+				    "virtual drive (vdrive:DIR)",
+				    addr);
+	if (strncmp(addr, "iscsi://", 8) == 0)
+		return bfs_diag_set(diag, -EOPNOTSUPP,
+				    "'%s': the iSCSI transport is not in this build yet; use a "
+				    "virtual drive (vdrive:DIR)",
+				    addr);
+	if (strncmp(addr, "vdrive:", 7) != 0 || !addr[7])
+		return bfs_diag_set(diag, -EINVAL,
+				    "'%s': not a drive address (vdrive:DIR, /dev/srN, /dev/sgN, "
+				    "iscsi://HOST[:PORT]/IQN/LUN)",
+				    addr);
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	r = vdrive_open(addr + 7, &d->vd);
+	if (r < 0) {
+		free(d);
+		if (r == -EBUSY)
+			return bfs_diag_set(diag, r, "'%s': the drive is in use by another process",
+					    addr);
+		if (r == -ENOENT)
+			return bfs_diag_set(diag, r,
+					    "'%s': no virtual drive there (create one with "
+					    "`burnfs vdrive create --media NAME DIR`)",
+					    addr);
+		return bfs_diag_set(diag, r, "'%s': cannot open the virtual drive: %s", addr,
+				    r == -EUCLEAN ? "its state file is damaged" : strerror(-r));
+	}
+	*ret = d;
+	return 0;
+}
+
+struct mmc_drive *mmc_drive_close(struct mmc_drive *d)
+{
+	if (!d)
+		return NULL;
+	vdrive_close(d->vd);
+	free(d);
+	return NULL;
+}
+
+void mmc_drive_set_trace(struct mmc_drive *d, FILE *f)
+{
+	d->trace = f;
+}
+
+/* ---- sense ---------------------------------------------------------------------------- */
+
+struct sense_entry {
+	uint8_t key, asc, ascq; /* ascq 0xFF: any */
+	int err;
+	const char *text, *remedy;
+};
+
+static const struct sense_entry sense_table[] = {
+	{0x02, 0x3A, 0xFF, ENOMEDIUM, "no medium in the drive", "load a disc"},
+	{0x02, 0x04, 0xFF, EBUSY, "the drive is busy with a long operation", "wait and retry"},
+	{0x03, 0x0C, 0xFF, EIO, "write error", "try another disc or a lower speed"},
+	{0x03, 0x11, 0xFF, EIO, "unrecovered read error", "the disc may be damaged or dirty"},
+	{0x03, 0x73, 0xFF, EIO, "power calibration or program memory area error",
+	 "the disc is full of calibration attempts or faulty: use another disc"},
+	{0x05, 0x20, 0x00, EOPNOTSUPP, "the drive does not support this command",
+	 "the drive cannot do this; try another drive"},
+	{0x05, 0x21, 0x02, EIO, "the drive refused a write off the next writable address",
+	 "the disc is not in the state burnfs expected; run `burnfs info` and burn again"},
+	{0x05, 0x21, 0xFF, ENXIO, "address out of range", "the disc has no data there"},
+	{0x05, 0x24, 0xFF, EINVAL, "invalid field in the command",
+	 "a burnfs bug: please report it"},
+	{0x05, 0x2C, 0xFF, EIO, "command sequence error",
+	 "the disc is not in the state burnfs expected; run `burnfs info`"},
+	{0x05, 0x30, 0xFF, EMEDIUMTYPE, "the medium cannot do this",
+	 "use media of the right kind (write-once media cannot be erased)"},
+	{0x05, 0x53, 0x02, EBUSY, "medium removal is prevented",
+	 "another program holds the tray locked"},
+	{0x05, 0x63, 0xFF, ENOSPC, "end of user area: the disc is full", "use a larger disc"},
+	{0x05, 0x72, 0xFF, EROFS, "the disc is closed or fixation failed",
+	 "the disc is finalized: no more sessions can be written"},
+	{0x06, 0x28, 0xFF, EAGAIN, "the medium may have changed", "retry"},
+	{0x06, 0x29, 0xFF, EAGAIN, "the drive was reset", "retry"},
+};
+
+int mmc_sense_lookup(const struct mmc_sense *s, const char **ret_text, const char **ret_remedy)
+{
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(sense_table); i++) {
+		const struct sense_entry *e = &sense_table[i];
+
+		if (e->key == s->key && e->asc == s->asc &&
+		    (e->ascq == 0xFF || e->ascq == s->ascq)) {
+			*ret_text = e->text;
+			*ret_remedy = e->remedy;
+			return -e->err;
+		}
+	}
+	*ret_text = "drive error";
+	*ret_remedy = "see the sense code; try another disc or drive";
+	return -EIO;
+}
+
+static const char *op_name(uint8_t op)
+{
+	switch (op) {
+	case 0x00:
+		return "TEST UNIT READY";
+	case 0x03:
+		return "REQUEST SENSE";
+	case 0x04:
+		return "FORMAT UNIT";
+	case 0x12:
+		return "INQUIRY";
+	case 0x1B:
+		return "START STOP UNIT";
+	case 0x1E:
+		return "PREVENT ALLOW MEDIUM REMOVAL";
+	case 0x25:
+		return "READ CAPACITY";
+	case 0x28:
+		return "READ(10)";
+	case 0x2A:
+		return "WRITE(10)";
+	case 0x35:
+		return "SYNCHRONIZE CACHE";
+	case 0x43:
+		return "READ TOC/PMA/ATIP";
+	case 0x46:
+		return "GET CONFIGURATION";
+	case 0x51:
+		return "READ DISC INFORMATION";
+	case 0x52:
+		return "READ TRACK INFORMATION";
+	case 0x5B:
+		return "CLOSE TRACK/SESSION";
+	case 0xA1:
+		return "BLANK";
+	default:
+		return "?";
+	}
+}
+
+int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir, void *buf,
+	     size_t len, struct mmc_sense *reterr_sense, struct bfs_diag *diag)
+{
+	struct vdrive_result res;
+
+	for (int attempt = 0;; attempt++) {
+		struct mmc_sense s;
+		const char *text, *remedy;
+		int err;
+
+		vdrive_exec(d->vd, cdb, cdb_len, (enum vdrive_dir)dir, buf, len, &res);
+		if (d->trace) {
+			fprintf(d->trace, "mmc: %-28s", op_name(cdb[0]));
+			for (size_t i = 0; i < cdb_len; i++)
+				fprintf(d->trace, " %02x", cdb[i]);
+			fprintf(d->trace, " -> status %02x", res.status);
+			if (res.status)
+				fprintf(d->trace, " sense %x/%02x/%02x", res.sense[2] & 0x0F,
+					res.sense[12], res.sense[13]);
+			fprintf(d->trace, " len %zu\n", len);
+		}
+		if (res.status == 0)
+			return 0;
+		s = (struct mmc_sense){res.sense[2] & 0x0F, res.sense[12], res.sense[13]};
+		if (reterr_sense)
+			*reterr_sense = s;
+		err = mmc_sense_lookup(&s, &text, &remedy);
+		if (err == -EAGAIN && attempt < 2)
+			continue; /* unit attention: once more */
+		return bfs_diag_set(diag, err, "%s failed: %s (sense %X/%02X/%02X); %s",
+				    op_name(cdb[0]), text, s.key, s.asc, s.ascq, remedy);
+	}
+}
+
+/* ---- media ----------------------------------------------------------------------------- */
+
+static const char *profile_name(uint16_t p)
+{
+	switch (p) {
+	case 0x09:
+		return "CD-R";
+	case 0x0A:
+		return "CD-RW";
+	case 0x11:
+		return "DVD-R";
+	case 0x12:
+		return "DVD-RAM";
+	case 0x13:
+		return "DVD-RW (restricted overwrite)";
+	case 0x14:
+		return "DVD-RW";
+	case 0x1A:
+		return "DVD+RW";
+	case 0x1B:
+		return "DVD+R";
+	case 0x2B:
+		return "DVD+R DL";
+	case 0x41:
+		return "BD-R";
+	case 0x43:
+		return "BD-RE";
+	case 0x00:
+		return "no medium";
+	default:
+		return "unknown profile";
+	}
+}
+
+const char *mmc_disc_status_name(enum mmc_disc_status s)
+{
+	static const char *n[] = {"blank", "incomplete", "appendable", "complete", "rewritable"};
+
+	return s <= MMC_DISC_RANDOM ? n[s] : "?";
+}
+
+int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag *diag)
+{
+	uint8_t cdb[12], b[64];
+	struct mmc_media m = {0};
+	unsigned last_track;
+	int r;
+
+	/* GET CONFIGURATION, RT=1 current features: the header's current profile */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x46, cdb[1] = 0x01;
+	bfs_put_be16(cdb + 7, 8);
+	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 8, NULL, diag);
+	if (r < 0)
+		return r;
+	m.profile = bfs_get_be16(b + 6);
+	m.profile_name = profile_name(m.profile);
+	if (m.profile == 0)
+		return bfs_diag_set(diag, -ENOMEDIUM, "no medium in the drive; load a disc");
+	m.overwrite =
+		m.profile == 0x1A || m.profile == 0x12 || m.profile == 0x43 || m.profile == 0x13;
+	m.align = m.profile >= 0x40 ? 32 : m.profile >= 0x10 ? 16 : 1;
+
+	/* READ DISC INFORMATION */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x51;
+	bfs_put_be16(cdb + 7, 34);
+	memset(b, 0, sizeof(b));
+	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 34, NULL, diag);
+	if (r < 0)
+		return r;
+	if (bfs_get_be16(b) < 10)
+		return bfs_diag_set(diag, -EPROTO, "READ DISC INFORMATION: reply of %u bytes",
+				    bfs_get_be16(b) + 2u);
+	m.erasable = b[2] & 0x10;
+	switch (b[2] & 0x03) {
+	case 0:
+		m.status = MMC_DISC_BLANK;
+		break;
+	case 1:
+		m.status = ((b[2] >> 2) & 0x03) == 0x01 ? MMC_DISC_INCOMPLETE : MMC_DISC_APPENDABLE;
+		break;
+	case 2:
+		m.status = MMC_DISC_COMPLETE;
+		break;
+	default:
+		m.status = MMC_DISC_RANDOM;
+		break;
+	}
+	if (m.overwrite)
+		m.status = MMC_DISC_RANDOM;
+	m.sessions = b[4] | (unsigned)b[9] << 8;
+	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_BLANK)
+		m.sessions = m.sessions ? m.sessions - 1 : 0; /* the empty next one */
+	last_track = b[6] | (unsigned)b[11] << 8;
+
+	/* READ TRACK INFORMATION of the last track: NWA, free blocks */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x52, cdb[1] = 0x01;
+	bfs_put_be32(cdb + 2, last_track ? last_track : 1);
+	bfs_put_be16(cdb + 7, 48);
+	memset(b, 0, sizeof(b));
+	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 48, NULL, diag);
+	if (r < 0)
+		return r;
+	if (bfs_get_be16(b) < 26)
+		return bfs_diag_set(diag, -EPROTO, "READ TRACK INFORMATION: reply of %u bytes",
+				    bfs_get_be16(b) + 2u);
+	m.nwa_valid = b[7] & 0x01;
+	m.nwa = m.nwa_valid ? bfs_get_be32(b + 12) : 0;
+	m.free_blocks = m.nwa_valid ? bfs_get_be32(b + 16) : 0;
+	m.capacity = m.nwa + m.free_blocks;
+	m.used_blocks = m.nwa;
+	if (m.overwrite) {
+		/* the whole disc is writable; the last recorded address tells what is in use */
+		uint32_t lra = bfs_get_be32(b + 28);
+
+		m.used_blocks = lra ? (uint64_t)lra + 1 : 0;
+		m.capacity = bfs_get_be32(b + 24);
+		m.nwa = 0, m.nwa_valid = true;
+		m.free_blocks = m.capacity;
+	}
+	/* READ TOC format 1: start of the last complete session */
+	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_COMPLETE) {
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = 0x43, cdb[2] = 0x01;
+		bfs_put_be16(cdb + 7, 12);
+		r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 12, NULL, diag);
+		if (r < 0)
+			return r;
+		m.last_session_start = bfs_get_be32(b + 8);
+	}
+	*ret = m;
+	return 0;
+}
+
+int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
+	      struct bfs_diag *diag)
+{
+	uint8_t cdb[10] = {0x2A};
+
+	if (lba > UINT32_MAX || n > 0xFFFF)
+		return bfs_diag_set(diag, -EINVAL, "WRITE(10) of %u blocks at %llu", n,
+				    (unsigned long long)lba);
+	bfs_put_be32(cdb + 2, (uint32_t)lba);
+	bfs_put_be16(cdb + 7, (uint16_t)n);
+	return mmc_exec(d, cdb, 10, MMC_DIR_OUT, (void *)buf, (size_t)n * 2048, NULL, diag);
+}
+
+int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool fua,
+	     struct bfs_diag *diag)
+{
+	uint8_t cdb[10] = {0x28};
+
+	if (lba > UINT32_MAX || n > 0xFFFF)
+		return bfs_diag_set(diag, -EINVAL, "READ(10) of %u blocks at %llu", n,
+				    (unsigned long long)lba);
+	cdb[1] = fua ? 0x08 : 0;
+	bfs_put_be32(cdb + 2, (uint32_t)lba);
+	bfs_put_be16(cdb + 7, (uint16_t)n);
+	return mmc_exec(d, cdb, 10, MMC_DIR_IN, buf, (size_t)n * 2048, NULL, diag);
+}
+
+int mmc_sync_cache(struct mmc_drive *d, struct bfs_diag *diag)
+{
+	uint8_t cdb[10] = {0x35};
+
+	return mmc_exec(d, cdb, 10, MMC_DIR_NONE, NULL, 0, NULL, diag);
+}
+
+static int close_fn(struct mmc_drive *d, unsigned func, unsigned track, struct bfs_diag *diag)
+{
+	uint8_t cdb[10] = {0x5B};
+
+	cdb[2] = (uint8_t)func;
+	bfs_put_be16(cdb + 4, (uint16_t)track);
+	return mmc_exec(d, cdb, 10, MMC_DIR_NONE, NULL, 0, NULL, diag);
+}
+
+int mmc_close(struct mmc_drive *d, const struct mmc_media *m, bool finalize, struct bfs_diag *diag)
+{
+	int r;
+
+	if (m->overwrite)
+		return 0;
+	r = close_fn(d, 1, 0xFF, diag); /* close the track */
+	if (r < 0)
+		return r;
+	/* CD, DVD-R: 010b closes the session (page 05h decides finalizing); DVD+R, BD-R:
+	 * 010b leaves the disc appendable, 110b finalizes */
+	if (finalize && (m->profile == 0x1B || m->profile == 0x2B || m->profile == 0x41))
+		return close_fn(d, 6, 0, diag);
+	if (finalize) {
+		/* page 05h: multi-session 00b (no next session), then close the session */
+		uint8_t p[8 + 52] = {0}, cdb[10] = {0x55, 0x10};
+
+		bfs_put_be16(cdb + 7, sizeof(p));
+		p[8] = 0x05, p[9] = 50, p[10] = 0x41, p[11] = 0x04, p[12] = 0x08;
+		r = mmc_exec(d, cdb, 10, MMC_DIR_OUT, p, sizeof(p), NULL, diag);
+		if (r < 0)
+			return r;
+	}
+	return close_fn(d, 2, 0, diag);
+}
+
+int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, struct bfs_diag *diag)
+{
+	uint8_t cdb[12] = {0};
+
+	if (m->overwrite) {
+		cdb[0] = 0x04;
+		return mmc_exec(d, cdb, 6, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	}
+	if (!m->erasable)
+		return bfs_diag_set(diag, -EMEDIUMTYPE,
+				    "%s is write-once: it cannot be erased; use a new disc",
+				    m->profile_name);
+	cdb[0] = 0xA1;
+	cdb[1] = 0x01; /* minimal blank */
+	return mmc_exec(d, cdb, 12, MMC_DIR_NONE, NULL, 0, NULL, diag);
+}
+
+int mmc_eject(struct mmc_drive *d, struct bfs_diag *diag)
+{
+	uint8_t cdb[6] = {0x1B, 0, 0, 0, 0x02};
+
+	return mmc_exec(d, cdb, 6, MMC_DIR_NONE, NULL, 0, NULL, diag);
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The virtual drive: an in-process SCSI-MMC target (CDB in, data + status + sense out)
+ * backed by a directory holding a sparse disc image and the disc's state.
+ *
+ *	vdrive_create()  a blank medium of a given kind in a new directory
+ *	vdrive_open()    take the drive (exclusive, like O_EXCL on a real one)
+ *	vdrive_exec()    one command
+ *	vdrive_close()   release it
+ *
+ * It models what a burner relies on: the current profile, the disc state machine (blank,
+ * incomplete, appendable, complete), tracks and sessions with their next writable address,
+ * write-once enforcement (a WRITE off the NWA gets 05/21/02, past the capacity 05/63/00),
+ * close functions per profile, random writes on overwrite media, a unit attention after
+ * open, tray and removal lock, and scripted faults read from DIR/faults. State is replaced
+ * atomically (write, fsync, rename) after the image data it refers to is on disk, so a
+ * process killed at any point leaves a consistent disc.
+ *
+ * Commands it does not emulate yet answer ILLEGAL REQUEST 05/20/00, as a real drive answers
+ * an unknown opcode. Not thread-safe.
+ */
+#ifndef BFS_VDRIVE_H
+#define BFS_VDRIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum vdrive_dir {
+	VDRIVE_DIR_NONE,
+	VDRIVE_DIR_IN,	/* data from the drive */
+	VDRIVE_DIR_OUT, /* data to the drive */
+};
+
+struct vdrive_result {
+	uint8_t status;	   /* SCSI status: 0x00 GOOD, 0x02 CHECK CONDITION */
+	uint8_t sense[18]; /* fixed-format sense (70h) when status is CHECK CONDITION */
+	size_t sense_len;
+	size_t resid; /* bytes of len not transferred */
+};
+
+struct vdrive;
+
+/* The media a drive can be created with: "cd-r", "cd-rw", ..., "bd-re"; NULL-terminated. */
+extern const char *const vdrive_media_names[];
+
+/*
+ * Create a drive holding a blank medium of the named kind in directory dir (created if
+ * missing; -EEXIST if it already holds a drive). capacity_sectors 0 gives the real disc's
+ * capacity. -EINVAL for an unknown media name.
+ */
+int vdrive_create(const char *dir, const char *media, uint64_t capacity_sectors);
+
+/* Open the drive in dir. -EBUSY when another process has it open, -ENOENT, -EUCLEAN. */
+int vdrive_open(const char *dir, struct vdrive **ret);
+
+/* Close; NULL-safe, returns NULL. */
+struct vdrive *vdrive_close(struct vdrive *vd);
+
+/* Execute one command. buf holds len bytes in the direction dir. */
+void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
+		 void *buf, size_t len, struct vdrive_result *res);
+
+/* What is in the drive, for `burnfs vdrive info` and export. */
+struct vdrive_track {
+	uint64_t start;
+	uint64_t size; /* blocks written (closed) or so far (open) */
+	unsigned session;
+	bool open;
+};
+
+#define VDRIVE_TRACKS_MAX 99
+
+struct vdrive_info {
+	char media[16];
+	uint16_t profile;
+	uint64_t capacity;
+	bool loaded;
+	const char *status; /* "blank", "appendable", "complete", "incomplete", "random" */
+	unsigned nsessions;
+	unsigned ntracks;
+	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
+	uint64_t nwa;	   /* next writable address (sequential media) */
+	uint64_t used_end; /* one past the last written block */
+};
+void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret);
+
+/* Tray: load (true) or eject (false). -EBUSY while removal is prevented. */
+int vdrive_set_loaded(struct vdrive *vd, bool loaded);
+
+/* Read blocks of the medium directly (export); -ENXIO past the capacity. */
+int vdrive_read_blocks(struct vdrive *vd, uint64_t lba, uint32_t n, uint8_t *buf);
+
+/*
+ * Faults, stored in dir/faults (so a drive opened later, or already open, sees them):
+ * "write-error@LBA", "corrupt-read@LBA", or "clear". -EINVAL for another spec.
+ */
+int vdrive_fault(const char *dir, const char *spec);
+
+#endif

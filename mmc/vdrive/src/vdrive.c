@@ -1,0 +1,958 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The virtual drive. See vdrive/vdrive.h. Replies follow MMC-6 (T10/1836-D rev 2g): the
+ * clause of each is next to its builder.
+ */
+#include "vdrive/vdrive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/bytes.h"
+#include "common/macro.h"
+
+#define BLOCK	       2048u
+#define CD_SESSION_GAP 11400u /* lead-out 6750 + lead-in 4500 + pregap 150 */
+
+enum media_class { MC_CD, MC_DVD, MC_BD };
+
+struct media {
+	const char *name;
+	uint16_t profile;
+	uint64_t capacity;
+	enum media_class cls;
+	bool overwrite; /* random writes: DVD+RW, DVD-RAM, BD-RE */
+	bool blankable; /* CD-RW, DVD-RW */
+};
+
+static const struct media media_table[] = {
+	{"cd-r", 0x09, 359847, MC_CD, false, false},
+	{"cd-rw", 0x0A, 359847, MC_CD, false, true},
+	{"dvd-r", 0x11, 2298496, MC_DVD, false, false},
+	{"dvd-rw", 0x14, 2298496, MC_DVD, false, true},
+	{"dvd+r", 0x1B, 2295104, MC_DVD, false, false},
+	{"dvd+r-dl", 0x2B, 4173824, MC_DVD, false, false},
+	{"dvd+rw", 0x1A, 2295104, MC_DVD, true, false},
+	{"dvd-ram", 0x12, 2236704, MC_DVD, true, false},
+	{"bd-r", 0x41, 12219392, MC_BD, false, false},
+	{"bd-re", 0x43, 11826176, MC_BD, true, false},
+};
+
+const char *const vdrive_media_names[] = {
+	"cd-r",	  "cd-rw",   "dvd-r", "dvd-rw", "dvd+r", "dvd+r-dl",
+	"dvd+rw", "dvd-ram", "bd-r",  "bd-re",	NULL,
+};
+
+enum disc_status { DS_BLANK, DS_INCOMPLETE, DS_APPENDABLE, DS_COMPLETE };
+
+struct vdrive {
+	char *dir;
+	int lock_fd;
+	int img_fd;
+	const struct media *m;
+	uint64_t capacity;
+	bool loaded, prevent, multisession, written; /* written: overwrite media used */
+	enum disc_status status;
+	unsigned ntracks;
+	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
+	uint64_t used_end;
+	bool ua_pending;	      /* 06/29/00 after open */
+	uint64_t commit_blocks;	      /* state saved at least this often while writing */
+	uint8_t sense_key, asc, ascq; /* for REQUEST SENSE */
+	/* faults */
+	struct timespec faults_mtime;
+	uint64_t write_error_lba, corrupt_lba; /* UINT64_MAX: none */
+};
+
+/* ---- persistence ------------------------------------------------------------------------ */
+
+static char *path_in(const char *dir, const char *name)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+static const struct media *media_by_name(const char *name)
+{
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(media_table); i++)
+		if (strcmp(media_table[i].name, name) == 0)
+			return &media_table[i];
+	return NULL;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Replace dir/state atomically; the image data it refers to is synced first. */
+static int state_save(struct vdrive *vd)
+{
+	_cleanup_free_ char *tmp = path_in(vd->dir, "state.tmp"), *fin = path_in(vd->dir, "state");
+	FILE *f;
+	int fd, r = 0;
+
+	if (!tmp || !fin)
+		return -ENOMEM;
+	if (vd->img_fd >= 0 && fdatasync(vd->img_fd) < 0)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	fprintf(f,
+		"burnfs-vdrive 1\nmedia %s\ncapacity %llu\nloaded %d\nprevent %d\n"
+		"multisession %d\nstatus %d\nwritten %d\nused_end %llu\n",
+		vd->m->name, (unsigned long long)vd->capacity, vd->loaded, vd->prevent,
+		vd->multisession, (int)vd->status, vd->written, (unsigned long long)vd->used_end);
+	for (unsigned i = 0; i < vd->ntracks; i++)
+		fprintf(f, "track %llu %llu %u %d\n", (unsigned long long)vd->tracks[i].start,
+			(unsigned long long)vd->tracks[i].size, vd->tracks[i].session,
+			vd->tracks[i].open);
+	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+		r = -errno;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, fin) < 0)
+		r = -errno;
+	if (r == 0)
+		r = fsync_dir(vd->dir);
+	return r;
+}
+
+static int state_load(struct vdrive *vd)
+{
+	_cleanup_free_ char *p = path_in(vd->dir, "state");
+	char line[256], name[32];
+	FILE *f;
+	int v = 0;
+
+	if (!p)
+		return -ENOMEM;
+	f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "burnfs-vdrive %d", &v) != 1 || v != 1) {
+		fclose(f);
+		return -EUCLEAN;
+	}
+	vd->ntracks = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		unsigned s;
+		int o, x;
+
+		if (sscanf(line, "media %31s", name) == 1) {
+			vd->m = media_by_name(name);
+		} else if (sscanf(line, "capacity %llu", &a) == 1) {
+			vd->capacity = a;
+		} else if (sscanf(line, "loaded %d", &x) == 1) {
+			vd->loaded = x;
+		} else if (sscanf(line, "prevent %d", &x) == 1) {
+			vd->prevent = x;
+		} else if (sscanf(line, "multisession %d", &x) == 1) {
+			vd->multisession = x;
+		} else if (sscanf(line, "status %d", &x) == 1 && x >= 0 && x <= DS_COMPLETE) {
+			vd->status = (enum disc_status)x;
+		} else if (sscanf(line, "written %d", &x) == 1) {
+			vd->written = x;
+		} else if (sscanf(line, "used_end %llu", &a) == 1) {
+			vd->used_end = a;
+		} else if (sscanf(line, "track %llu %llu %u %d", &a, &b, &s, &o) == 4) {
+			if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
+				fclose(f);
+				return -EUCLEAN;
+			}
+			vd->tracks[vd->ntracks++] = (struct vdrive_track){
+				.start = a, .size = b, .session = s, .open = o};
+		}
+	}
+	fclose(f);
+	if (!vd->m || vd->capacity == 0)
+		return -EUCLEAN;
+	/* consistency: tracks inside the capacity, in order */
+	for (unsigned i = 0; i < vd->ntracks; i++) {
+		const struct vdrive_track *t = &vd->tracks[i];
+
+		if (t->start + t->size > vd->capacity ||
+		    (i && t->start < vd->tracks[i - 1].start + vd->tracks[i - 1].size))
+			return -EUCLEAN;
+	}
+	return 0;
+}
+
+int vdrive_create(const char *dir, const char *media, uint64_t capacity_sectors)
+{
+	const struct media *m = media_by_name(media);
+	struct vdrive vd = {.lock_fd = -1, .img_fd = -1};
+	_cleanup_free_ char *st = NULL, *img = NULL;
+	int fd, r;
+
+	if (!m)
+		return -EINVAL;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	st = path_in(dir, "state");
+	img = path_in(dir, "disc.img");
+	if (!st || !img)
+		return -ENOMEM;
+	if (access(st, F_OK) == 0)
+		return -EEXIST;
+	vd.dir = (char *)dir;
+	vd.m = m;
+	vd.capacity = capacity_sectors ? capacity_sectors : m->capacity;
+	vd.loaded = true;
+	vd.multisession = true;
+	vd.status = m->overwrite ? DS_COMPLETE : DS_BLANK;
+	fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)(vd.capacity * BLOCK)) < 0) { /* sparse */
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	vd.img_fd = fd;
+	r = state_save(&vd);
+	close(fd);
+	return r;
+}
+
+static void faults_reload(struct vdrive *vd)
+{
+	_cleanup_free_ char *p = path_in(vd->dir, "faults");
+	struct stat st;
+	char line[128];
+	FILE *f;
+
+	if (!p)
+		return;
+	if (stat(p, &st) < 0) {
+		vd->write_error_lba = vd->corrupt_lba = UINT64_MAX;
+		vd->faults_mtime = (struct timespec){0};
+		return;
+	}
+	if (st.st_mtim.tv_sec == vd->faults_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == vd->faults_mtime.tv_nsec)
+		return;
+	vd->faults_mtime = st.st_mtim;
+	vd->write_error_lba = vd->corrupt_lba = UINT64_MAX;
+	f = fopen(p, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a;
+
+		if (sscanf(line, "write-error@%llu", &a) == 1)
+			vd->write_error_lba = a;
+		else if (sscanf(line, "corrupt-read@%llu", &a) == 1)
+			vd->corrupt_lba = a;
+	}
+	fclose(f);
+}
+
+int vdrive_fault(const char *dir, const char *spec)
+{
+	_cleanup_free_ char *p = path_in(dir, "faults"), *st = path_in(dir, "state");
+	unsigned long long a;
+	char rest;
+	FILE *f;
+
+	if (!p || !st)
+		return -ENOMEM;
+	if (access(st, F_OK) < 0)
+		return -ENOENT;
+	if (strcmp(spec, "clear") == 0)
+		return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+	if (sscanf(spec, "write-error@%llu%c", &a, &rest) != 1 &&
+	    sscanf(spec, "corrupt-read@%llu%c", &a, &rest) != 1)
+		return -EINVAL;
+	f = fopen(p, "ae");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s\n", spec);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+int vdrive_open(const char *dir, struct vdrive **ret)
+{
+	_cleanup_free_ char *lk = path_in(dir, "lock"), *img = path_in(dir, "disc.img");
+	struct vdrive *vd;
+	int r;
+
+	if (!lk || !img)
+		return -ENOMEM;
+	vd = calloc(1, sizeof(*vd));
+	if (!vd)
+		return -ENOMEM;
+	vd->img_fd = -1;
+	vd->dir = strdup(dir);
+	vd->lock_fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (!vd->dir || vd->lock_fd < 0) {
+		r = vd->dir ? -errno : -ENOMEM;
+		vdrive_close(vd);
+		return r;
+	}
+	if (flock(vd->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		vdrive_close(vd);
+		return r;
+	}
+	r = state_load(vd);
+	if (r < 0) {
+		vdrive_close(vd);
+		return r;
+	}
+	vd->img_fd = open(img, O_RDWR | O_CLOEXEC);
+	if (vd->img_fd < 0) {
+		r = -errno;
+		vdrive_close(vd);
+		return r;
+	}
+	vd->ua_pending = true;
+	vd->write_error_lba = vd->corrupt_lba = UINT64_MAX;
+	/* BURNFS_VDRIVE_COMMIT_BLOCKS: a smaller interval, for the crash tests */
+	{
+		const char *e = getenv("BURNFS_VDRIVE_COMMIT_BLOCKS");
+
+		vd->commit_blocks = e && atoi(e) > 0 ? (uint64_t)atoi(e) : 32768;
+	}
+	faults_reload(vd);
+	*ret = vd;
+	return 0;
+}
+
+struct vdrive *vdrive_close(struct vdrive *vd)
+{
+	if (!vd)
+		return NULL;
+	if (vd->img_fd >= 0)
+		close(vd->img_fd);
+	if (vd->lock_fd >= 0)
+		close(vd->lock_fd); /* releases the flock */
+	free(vd->dir);
+	free(vd);
+	return NULL;
+}
+
+/* ---- state helpers -------------------------------------------------------------------------- */
+
+static unsigned nsessions(const struct vdrive *vd)
+{
+	return vd->ntracks ? vd->tracks[vd->ntracks - 1].session : 0;
+}
+
+/* The next writable address of sequential media, UINT64_MAX when none. */
+static uint64_t nwa(const struct vdrive *vd)
+{
+	const struct vdrive_track *t;
+
+	if (vd->m->overwrite || vd->status == DS_COMPLETE)
+		return UINT64_MAX;
+	if (vd->ntracks == 0)
+		return 0;
+	t = &vd->tracks[vd->ntracks - 1];
+	if (t->open)
+		return t->start + t->size;
+	/* a new track: in the same session if it is still open, else after a session gap */
+	return t->start + t->size +
+	       (vd->status == DS_APPENDABLE && vd->m->cls == MC_CD ? CD_SESSION_GAP : 0);
+}
+
+void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret)
+{
+	static const char *names[] = {"blank", "incomplete", "appendable", "complete"};
+	uint64_t n = nwa(vd);
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->media, sizeof(ret->media), "%s", vd->m->name);
+	ret->profile = vd->m->profile;
+	ret->capacity = vd->capacity;
+	ret->loaded = vd->loaded;
+	ret->status = vd->m->overwrite ? "random" : names[vd->status];
+	ret->nsessions = nsessions(vd);
+	ret->ntracks = vd->ntracks;
+	memcpy(ret->tracks, vd->tracks, sizeof(ret->tracks));
+	ret->nwa = n == UINT64_MAX ? 0 : n;
+	ret->used_end = vd->used_end;
+}
+
+int vdrive_set_loaded(struct vdrive *vd, bool loaded)
+{
+	if (!loaded && vd->prevent)
+		return -EBUSY;
+	vd->loaded = loaded;
+	if (loaded)
+		vd->ua_pending = true; /* medium may have changed: 06/28/00 */
+	return state_save(vd);
+}
+
+int vdrive_read_blocks(struct vdrive *vd, uint64_t lba, uint32_t n, uint8_t *buf)
+{
+	size_t len = (size_t)n * BLOCK, done = 0;
+
+	if (lba > vd->capacity || n > vd->capacity - lba)
+		return -ENXIO;
+	while (done < len) {
+		ssize_t g = pread(vd->img_fd, buf + done, len - done, (off_t)(lba * BLOCK + done));
+
+		if (g < 0 && errno == EINTR)
+			continue;
+		if (g <= 0)
+			return g < 0 ? -errno : -EIO;
+		done += (size_t)g;
+	}
+	return 0;
+}
+
+/* ---- commands ------------------------------------------------------------------------------- */
+
+static void check(struct vdrive_result *res, struct vdrive *vd, uint8_t key, uint8_t asc,
+		  uint8_t ascq)
+{
+	res->status = 0x02;
+	memset(res->sense, 0, sizeof(res->sense));
+	res->sense[0] = 0x70;
+	res->sense[2] = key;
+	res->sense[7] = 10;
+	res->sense[12] = asc;
+	res->sense[13] = ascq;
+	res->sense_len = 18;
+	vd->sense_key = key, vd->asc = asc, vd->ascq = ascq;
+}
+
+/* Copy a reply of n bytes into the caller's buffer, honouring the allocation length. */
+static void reply(struct vdrive_result *res, void *buf, size_t len, size_t alloc,
+		  const uint8_t *data, size_t n)
+{
+	size_t k = BFS_MIN(BFS_MIN(len, alloc), n);
+
+	memcpy(buf, data, k);
+	res->resid = len - k;
+}
+
+static size_t cdb_need(uint8_t op)
+{
+	if (op < 0x20)
+		return 6;
+	if (op < 0x60)
+		return 10;
+	if (op >= 0xA0 && op < 0xC0)
+		return 12;
+	return 16;
+}
+
+/* GET CONFIGURATION (MMC-6 6.6): profile list, core and the write feature of the medium */
+static size_t get_configuration(const struct vdrive *vd, uint8_t rt, uint16_t start, uint8_t *out)
+{
+	size_t o = 8;
+	bool cur = vd->loaded;
+
+	bfs_put_be16(out + 6, cur ? vd->m->profile : 0);
+	/* 0000h Profile List: every medium the drive writes, the loaded one current */
+	if (rt != 2 || start == 0) {
+		out[o + 1] = 0x00;
+		out[o + 2] = 0x03; /* persistent, current */
+		out[o + 3] = (uint8_t)(4 * BFS_ARRAY_SIZE(media_table));
+		o += 4;
+		for (size_t i = 0; i < BFS_ARRAY_SIZE(media_table); i++) {
+			bfs_put_be16(out + o, media_table[i].profile);
+			out[o + 2] = cur && &media_table[i] == vd->m;
+			o += 4;
+		}
+	}
+	if (rt != 2 || start == 1) { /* 0001h Core: ATAPI-like physical interface */
+		bfs_put_be16(out + o, 0x0001);
+		out[o + 2] = 0x0B; /* version 2, persistent, current */
+		out[o + 3] = 8;
+		bfs_put_be32(out + o + 4, 0x00000002); /* ATAPI */
+		o += 12;
+	}
+	if (rt != 2 || start == 3) { /* 0003h Removable Medium: tray, lock */
+		bfs_put_be16(out + o, 0x0003);
+		out[o + 2] = 0x03;
+		out[o + 3] = 4;
+		out[o + 4] = 0x29; /* tray loader, eject, lock */
+		o += 8;
+	}
+	if (cur) {
+		uint16_t f = vd->m->overwrite	   ? 0x0020 /* Random Writable */
+			     : vd->m->cls == MC_BD ? 0x0041 /* BD Write */
+			     : vd->m->profile == 0x1B || vd->m->profile == 0x2B
+				     ? 0x002B  /* DVD+R */
+				     : 0x0021; /* Incremental Streaming */
+
+		if (rt != 2 || start == f) {
+			bfs_put_be16(out + o, f);
+			out[o + 2] = 0x01; /* current */
+			out[o + 3] = 4;
+			o += 8;
+		}
+	}
+	bfs_put_be32(out, (uint32_t)(o - 4));
+	return o;
+}
+
+/* READ DISC INFORMATION (MMC-6 6.22), standard disc information, 34 bytes */
+static size_t disc_info(const struct vdrive *vd, uint8_t *out)
+{
+	unsigned ns = nsessions(vd);
+	uint8_t st;
+
+	memset(out, 0, 34);
+	bfs_put_be16(out, 32);
+	if (vd->m->overwrite)
+		st = 0x03 | (0x03 << 2); /* random writable, last session complete */
+	else if (vd->status == DS_BLANK)
+		st = 0x00;
+	else if (vd->status == DS_INCOMPLETE)
+		st = 0x01 | (0x01 << 2); /* incomplete session */
+	else if (vd->status == DS_APPENDABLE)
+		st = 0x01 | (0x03 << 2); /* appendable, last session complete */
+	else
+		st = 0x02 | (0x03 << 2);
+	if (vd->m->overwrite || vd->m->blankable)
+		st |= 0x10; /* erasable */
+	out[2] = st;
+	out[3] = 1;			 /* first track on the disc */
+	out[4] = (uint8_t)(ns ? ns : 1); /* sessions (the empty next one counts on blank) */
+	out[5] = (uint8_t)(vd->ntracks ? vd->ntracks : 1); /* first track in the last session */
+	out[6] = (uint8_t)(vd->ntracks ? vd->ntracks : 1); /* last track in the last session */
+	if (!vd->m->overwrite && vd->status == DS_APPENDABLE) {
+		out[5]++, out[6]++; /* the empty next track */
+		out[4] = (uint8_t)(ns + 1);
+	}
+	out[7] = 0x20;					      /* unrestricted use */
+	bfs_put_be32(out + 20, (uint32_t)(vd->capacity - 1)); /* last possible lead-out */
+	return 34;
+}
+
+/* READ TRACK INFORMATION (MMC-6 6.27), 48 bytes; tno 1-based, ntracks + 1 the empty next */
+static size_t track_info(const struct vdrive *vd, unsigned tno, uint8_t *out)
+{
+	uint64_t n = nwa(vd);
+
+	memset(out, 0, 48);
+	bfs_put_be16(out, 46);
+	out[2] = (uint8_t)tno;
+	if (vd->m->overwrite) {
+		out[3] = 1;
+		out[5] = 0x04;		   /* data track */
+		out[6] = 0x01;		   /* data mode 1 */
+		out[7] = 0x01;		   /* NWA valid */
+		bfs_put_be32(out + 8, 0);  /* start */
+		bfs_put_be32(out + 12, 0); /* NWA: anywhere; 0 by convention */
+		bfs_put_be32(out + 16, (uint32_t)vd->capacity);
+		bfs_put_be32(out + 24, (uint32_t)vd->capacity);
+		bfs_put_be32(out + 28, (uint32_t)(vd->used_end ? vd->used_end - 1 : 0));
+		return 48;
+	}
+	if (tno >= 1 && tno <= vd->ntracks) {
+		const struct vdrive_track *t = &vd->tracks[tno - 1];
+
+		out[3] = (uint8_t)t->session;
+		out[5] = 0x04;
+		out[6] = (uint8_t)(0x01 | (t->open ? 0x40 | 0x20 : 0)); /* blank/packet when open */
+		bfs_put_be32(out + 8, (uint32_t)t->start);
+		if (t->open) {
+			out[7] = 0x01; /* NWA valid */
+			bfs_put_be32(out + 12, (uint32_t)(t->start + t->size));
+			bfs_put_be32(out + 16, (uint32_t)(vd->capacity - t->start - t->size));
+			bfs_put_be32(out + 24, (uint32_t)(vd->capacity - t->start));
+		} else {
+			bfs_put_be32(out + 24, (uint32_t)t->size);
+		}
+		bfs_put_be32(out + 28, (uint32_t)(t->size ? t->start + t->size - 1 : t->start));
+		return 48;
+	}
+	/* the invisible (empty next) track */
+	out[3] = (uint8_t)(nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1));
+	out[5] = 0x04;
+	out[6] = 0x40 | 0x01; /* blank */
+	if (n != UINT64_MAX && n < vd->capacity) {
+		out[7] = 0x01;
+		bfs_put_be32(out + 8, (uint32_t)n);
+		bfs_put_be32(out + 12, (uint32_t)n);
+		bfs_put_be32(out + 16, (uint32_t)(vd->capacity - n));
+		bfs_put_be32(out + 24, (uint32_t)(vd->capacity - n));
+	}
+	return 48;
+}
+
+/* READ TOC/PMA/ATIP (MMC-6 6.26) formats 0 (TOC) and 1 (session info), LBA form */
+static size_t read_toc(const struct vdrive *vd, unsigned fmt, uint8_t *out, size_t cap)
+{
+	size_t o = 4;
+	unsigned closed = 0;
+
+	for (unsigned i = 0; i < vd->ntracks; i++)
+		closed += !vd->tracks[i].open;
+	if (fmt == 1) {
+		const struct vdrive_track *last = NULL;
+
+		for (unsigned i = 0; i < vd->ntracks; i++)
+			if (!vd->tracks[i].open &&
+			    (!last || vd->tracks[i].session != last->session))
+				last = &vd->tracks[i];
+		out[2] = 1;
+		out[3] = (uint8_t)(last ? last->session : 1);
+		memset(out + 4, 0, 8);
+		out[5] = 0x14;
+		out[6] = (uint8_t)(last ? (unsigned)(last - vd->tracks) + 1 : 1);
+		bfs_put_be32(out + 8, last ? (uint32_t)last->start : 0);
+		bfs_put_be16(out, 10);
+		return 12;
+	}
+	out[2] = 1;
+	out[3] = (uint8_t)(closed ? closed : 1);
+	for (unsigned i = 0; i < vd->ntracks && o + 16 <= cap; i++) {
+		if (vd->tracks[i].open)
+			continue;
+		memset(out + o, 0, 8);
+		out[o + 1] = 0x14;
+		out[o + 2] = (uint8_t)(i + 1);
+		bfs_put_be32(out + o + 4, (uint32_t)vd->tracks[i].start);
+		o += 8;
+	}
+	memset(out + o, 0, 8);
+	out[o + 1] = 0x14;
+	out[o + 2] = 0xAA; /* lead-out */
+	bfs_put_be32(out + o + 4, vd->ntracks ? (uint32_t)(vd->tracks[vd->ntracks - 1].start +
+							   vd->tracks[vd->ntracks - 1].size)
+					      : 0);
+	o += 8;
+	bfs_put_be16(out, (uint16_t)(o - 2));
+	return o;
+}
+
+static void do_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
+		     struct vdrive_result *res)
+{
+	size_t len = (size_t)n * BLOCK, done = 0;
+
+	faults_reload(vd);
+	if (lba + n > vd->capacity) {
+		check(res, vd, 0x05, 0x63, 0x00); /* end of user area encountered */
+		return;
+	}
+	if (!vd->m->overwrite) {
+		uint64_t w = nwa(vd);
+
+		if (vd->status == DS_COMPLETE) {
+			check(res, vd, 0x05, 0x72, 0x00); /* session fixation error: disc closed */
+			return;
+		}
+		if (lba != w) {
+			check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
+			return;
+		}
+	}
+	if (vd->write_error_lba != UINT64_MAX && vd->write_error_lba >= lba &&
+	    vd->write_error_lba < lba + n) {
+		check(res, vd, 0x03, 0x0C, 0x00); /* write error */
+		vd->write_error_lba = UINT64_MAX; /* once */
+		return;
+	}
+	while (done < len) {
+		ssize_t w = pwrite(vd->img_fd, buf + done, len - done, (off_t)(lba * BLOCK + done));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			check(res, vd, 0x03, 0x0C, 0x00);
+			return;
+		}
+		done += (size_t)w;
+	}
+	vd->used_end = BFS_MAX(vd->used_end, lba + n);
+	if (vd->m->overwrite) {
+		vd->written = true;
+		return;
+	}
+	if (vd->ntracks == 0 || !vd->tracks[vd->ntracks - 1].open) {
+		unsigned s = nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1);
+
+		if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
+			check(res, vd, 0x05, 0x72, 0x05); /* no more track reservations allowed */
+			return;
+		}
+		vd->tracks[vd->ntracks++] =
+			(struct vdrive_track){.start = lba, .size = 0, .session = s, .open = true};
+		vd->status = DS_INCOMPLETE;
+	}
+	vd->tracks[vd->ntracks - 1].size += n;
+	/* persist the NWA every commit_blocks (64 MiB), so that a kill loses at most that */
+	if (vd->tracks[vd->ntracks - 1].size % vd->commit_blocks < n && state_save(vd) < 0)
+		check(res, vd, 0x03, 0x0C, 0x00);
+}
+
+static void do_close(struct vdrive *vd, unsigned func, struct vdrive_result *res)
+{
+	if (vd->m->overwrite) {
+		/* DVD+RW 000b/010b, BD-RE: nothing to close; accepted */
+		if (state_save(vd) < 0)
+			check(res, vd, 0x03, 0x0C, 0x00);
+		return;
+	}
+	switch (func) {
+	case 1: /* close track */
+		if (vd->ntracks && vd->tracks[vd->ntracks - 1].open)
+			vd->tracks[vd->ntracks - 1].open = false;
+		break;
+	case 2: /* close session: stays appendable unless page 05h says no next session */
+	case 5: /* DVD+R: finalize (compatible) */
+	case 6: /* DVD+R / BD-R: finalize */
+		if (vd->status == DS_BLANK || vd->status == DS_COMPLETE) {
+			check(res, vd, 0x05, 0x2C, 0x00); /* command sequence error */
+			return;
+		}
+		if (vd->ntracks && vd->tracks[vd->ntracks - 1].open)
+			vd->tracks[vd->ntracks - 1].open = false;
+		vd->status = func == 2 && vd->multisession ? DS_APPENDABLE : DS_COMPLETE;
+		if (vd->status == DS_APPENDABLE && nwa(vd) >= vd->capacity)
+			vd->status = DS_COMPLETE;
+		break;
+	default:
+		check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	if (state_save(vd) < 0)
+		check(res, vd, 0x03, 0x0C, 0x00);
+}
+
+void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
+		 void *buf, size_t len, struct vdrive_result *res)
+{
+	uint8_t op = cdb_len ? cdb[0] : 0xFF;
+	uint8_t *out = buf;
+	uint8_t tmp[1024];
+
+	memset(res, 0, sizeof(*res));
+	res->resid = len;
+	if (cdb_len == 0 || cdb_len < cdb_need(op) || (len && !buf)) {
+		check(res, vd, 0x05, 0x24, 0x00); /* invalid field in CDB */
+		return;
+	}
+	if (vd->ua_pending && op != 0x12 && op != 0x03 && op != 0x46) {
+		vd->ua_pending = false;
+		check(res, vd, 0x06, 0x29, 0x00); /* power on, reset */
+		return;
+	}
+	/* commands that need a medium */
+	if (!vd->loaded && op != 0x12 && op != 0x03 && op != 0x46 && op != 0x1B && op != 0x1E &&
+	    op != 0x4A) {
+		check(res, vd, 0x02, 0x3A, 0x00); /* medium not present */
+		return;
+	}
+	switch (op) {
+	case 0x00: /* TEST UNIT READY */
+		return;
+	case 0x03: { /* REQUEST SENSE */
+		uint8_t s[18] = {0x70, 0, vd->sense_key, 0, 0, 0, 0, 10};
+
+		s[12] = vd->asc, s[13] = vd->ascq;
+		vd->sense_key = vd->asc = vd->ascq = 0;
+		reply(res, buf, len, cdb[4], s, sizeof(s));
+		return;
+	}
+	case 0x12: { /* INQUIRY (SPC-4 6.6) */
+		uint8_t q[36] = {0x05, 0x80, 0x05, 0x32, 31};
+
+		memcpy(q + 8, "BURNFS  ", 8);
+		memcpy(q + 16, "VIRTUAL BD-RE   ", 16);
+		memcpy(q + 32, "1.0 ", 4);
+		reply(res, buf, len, bfs_get_be16(cdb + 3), q, sizeof(q));
+		return;
+	}
+	case 0x1B: /* START STOP UNIT: LoEj */
+		if (cdb[4] & 0x02) {
+			if (vdrive_set_loaded(vd, cdb[4] & 0x01) < 0)
+				check(res, vd, 0x05, 0x53, 0x02); /* medium removal prevented */
+		}
+		return;
+	case 0x1E: /* PREVENT ALLOW MEDIUM REMOVAL */
+		vd->prevent = cdb[4] & 0x01;
+		return;
+	case 0x25: { /* READ CAPACITY */
+		uint8_t c[8];
+		uint64_t last = vd->m->overwrite ? vd->capacity - 1
+				: vd->used_end	 ? vd->used_end - 1
+						 : 0;
+
+		bfs_put_be32(c, (uint32_t)last);
+		bfs_put_be32(c + 4, BLOCK);
+		reply(res, buf, len, 8, c, 8);
+		return;
+	}
+	case 0x28:   /* READ(10) */
+	case 0xA8: { /* READ(12) */
+		uint64_t lba = bfs_get_be32(cdb + 2);
+		uint32_t n = op == 0x28 ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
+		uint64_t end = vd->m->overwrite ? vd->capacity : vd->used_end;
+
+		if (dir != VDRIVE_DIR_IN || len < (size_t)n * BLOCK) {
+			check(res, vd, 0x05, 0x24, 0x00);
+			return;
+		}
+		if (lba + n > end) {
+			check(res, vd, 0x05, 0x21, 0x00); /* LBA out of range */
+			return;
+		}
+		if (vdrive_read_blocks(vd, lba, n, out) < 0) {
+			check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
+			return;
+		}
+		faults_reload(vd);
+		if (vd->corrupt_lba >= lba && vd->corrupt_lba < lba + n)
+			out[(vd->corrupt_lba - lba) * BLOCK + 100] ^= 0x01;
+		res->resid = len - (size_t)n * BLOCK;
+		return;
+	}
+	case 0x2A:   /* WRITE(10) */
+	case 0xAA: { /* WRITE(12) */
+		uint64_t lba = bfs_get_be32(cdb + 2);
+		uint32_t n = op == 0x2A ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
+
+		if (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK) {
+			check(res, vd, 0x05, 0x24, 0x00);
+			return;
+		}
+		do_write(vd, lba, n, buf, res);
+		if (res->status == 0)
+			res->resid = len - (size_t)n * BLOCK;
+		return;
+	}
+	case 0x35: /* SYNCHRONIZE CACHE: data and state on disk */
+		if (state_save(vd) < 0)
+			check(res, vd, 0x03, 0x0C, 0x00);
+		return;
+	case 0x43: { /* READ TOC */
+		unsigned fmt = cdb[2] & 0x0F;
+		size_t n;
+
+		if (fmt > 1 || (cdb[1] & 0x02)) { /* formats 0 and 1, LBA form only */
+			check(res, vd, 0x05, 0x24, 0x00);
+			return;
+		}
+		n = read_toc(vd, fmt, tmp, sizeof(tmp));
+		reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+		return;
+	}
+	case 0x46: { /* GET CONFIGURATION */
+		size_t n = get_configuration(vd, cdb[1] & 0x03, bfs_get_be16(cdb + 2), tmp);
+
+		reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+		return;
+	}
+	case 0x51: /* READ DISC INFORMATION, data type 000b */
+		if (cdb[1] & 0x07) {
+			check(res, vd, 0x05, 0x24, 0x00);
+			return;
+		}
+		reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, disc_info(vd, tmp));
+		return;
+	case 0x52: { /* READ TRACK INFORMATION */
+		unsigned type = cdb[1] & 0x03;
+		uint32_t v = bfs_get_be32(cdb + 2);
+		unsigned tno = 0;
+
+		if (type == 1) { /* track number; FFh the invisible track */
+			tno = v == 0xFF ? vd->ntracks + 1 : v;
+			if (tno == 0 || tno > vd->ntracks + 1) {
+				check(res, vd, 0x05, 0x24, 0x00);
+				return;
+			}
+		} else if (type == 0) { /* the track holding LBA v */
+			tno = vd->ntracks + 1;
+			for (unsigned i = 0; i < vd->ntracks; i++)
+				if (v >= vd->tracks[i].start &&
+				    v < vd->tracks[i].start +
+						    BFS_MAX(vd->tracks[i].size, (uint64_t)1))
+					tno = i + 1;
+		} else {
+			check(res, vd, 0x05, 0x24, 0x00);
+			return;
+		}
+		reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, track_info(vd, tno, tmp));
+		return;
+	}
+	case 0x55: { /* MODE SELECT(10): page 05h multi-session field */
+		size_t bdl;
+
+		if (dir != VDRIVE_DIR_OUT || len < 8) {
+			check(res, vd, 0x05, 0x24, 0x00);
+			return;
+		}
+		bdl = bfs_get_be16(out + 6);
+		if (len >= 8 + bdl + 4 && (out[8 + bdl] & 0x3F) == 0x05)
+			vd->multisession = (out[8 + bdl + 3] >> 6) == 0x03;
+		res->resid = 0;
+		return;
+	}
+	case 0x5A: { /* MODE SENSE(10): page 05h */
+		uint8_t p[8 + 52] = {0};
+
+		if ((cdb[2] & 0x3F) != 0x05) {
+			check(res, vd, 0x05, 0x24, 0x00);
+			return;
+		}
+		bfs_put_be16(p, sizeof(p) - 2);
+		p[8] = 0x05;
+		p[9] = 50;
+		p[10] = 0x40 | 0x01; /* BUFE, write type TAO */
+		p[11] = (uint8_t)((vd->multisession ? 0x03 : 0) << 6 | 0x04);
+		p[12] = 0x08; /* data block type: mode 1 */
+		reply(res, buf, len, bfs_get_be16(cdb + 7), p, sizeof(p));
+		return;
+	}
+	case 0x5B: /* CLOSE TRACK/SESSION */
+		do_close(vd, cdb[2] & 0x07, res);
+		return;
+	case 0xA1: /* BLANK (CD-RW, DVD-RW) */
+		if (!vd->m->blankable) {
+			check(res, vd, 0x05, 0x30, 0x05); /* cannot format: incompatible medium */
+			return;
+		}
+		vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
+		if (state_save(vd) < 0)
+			check(res, vd, 0x03, 0x0C, 0x00);
+		return;
+	case 0x04: /* FORMAT UNIT: overwrite media start empty */
+		if (!vd->m->overwrite) {
+			check(res, vd, 0x05, 0x30, 0x05);
+			return;
+		}
+		vd->used_end = 0, vd->written = false;
+		if (ftruncate(vd->img_fd, 0) < 0 ||
+		    ftruncate(vd->img_fd, (off_t)(vd->capacity * BLOCK)) < 0 || state_save(vd) < 0)
+			check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
+		return;
+	case 0xBB: /* SET CD SPEED */
+	case 0xB6: /* SET STREAMING */
+		return;
+	default:
+		check(res, vd, 0x05, 0x20, 0x00); /* invalid command operation code */
+		return;
+	}
+}
