@@ -448,7 +448,8 @@ static void reply(struct vdrive_result *res, void *buf, size_t len, size_t alloc
 {
 	size_t k = BFS_MIN(BFS_MIN(len, alloc), n);
 
-	memcpy(buf, data, k);
+	if (k)
+		memcpy(buf, data, k);
 	res->resid = len - k;
 }
 
