@@ -102,8 +102,13 @@ static int fsync_dir(const char *dir)
 	return r;
 }
 
-/* Replace dir/state atomically; the image data it refers to is synced first. */
-static int state_save(struct vdrive *vd)
+/*
+ * Replace dir/state atomically (rename), which is enough for a killed process: what it
+ * wrote is in the page cache. durable also survives a machine crash: the image data is
+ * synced before the state that refers to it, the state and the directory after. Sync
+ * points (SYNCHRONIZE CACHE, close, format, blank) are durable, intermediate ones not.
+ */
+static int state_save_mode(struct vdrive *vd, bool durable)
 {
 	_cleanup_free_ char *tmp = path_in(vd->dir, "state.tmp"), *fin = path_in(vd->dir, "state");
 	FILE *f;
@@ -111,7 +116,7 @@ static int state_save(struct vdrive *vd)
 
 	if (!tmp || !fin)
 		return -ENOMEM;
-	if (vd->img_fd >= 0 && fdatasync(vd->img_fd) < 0)
+	if (durable && vd->img_fd >= 0 && fdatasync(vd->img_fd) < 0)
 		return -errno;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -130,15 +135,20 @@ static int state_save(struct vdrive *vd)
 		fprintf(f, "track %llu %llu %u %d\n", (unsigned long long)vd->tracks[i].start,
 			(unsigned long long)vd->tracks[i].size, vd->tracks[i].session,
 			vd->tracks[i].open);
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+	if (fflush(f) != 0 || (durable && fsync(fileno(f)) < 0))
 		r = -errno;
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, fin) < 0)
 		r = -errno;
-	if (r == 0)
+	if (r == 0 && durable)
 		r = fsync_dir(vd->dir);
 	return r;
+}
+
+static int state_save(struct vdrive *vd)
+{
+	return state_save_mode(vd, true);
 }
 
 static int state_load(struct vdrive *vd)
@@ -704,7 +714,8 @@ static void do_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t 
 	}
 	vd->tracks[vd->ntracks - 1].size += n;
 	/* persist the NWA every commit_blocks (64 MiB), so that a kill loses at most that */
-	if (vd->tracks[vd->ntracks - 1].size % vd->commit_blocks < n && state_save(vd) < 0)
+	if (vd->tracks[vd->ntracks - 1].size % vd->commit_blocks < n &&
+	    state_save_mode(vd, false) < 0)
 		check(res, vd, 0x03, 0x0C, 0x00);
 }
 
