@@ -489,10 +489,10 @@ static int cmd_info(int argc, char **argv)
 		       (unsigned long long)m.capacity, (unsigned long long)m.last_session_start,
 		       m.erasable ? "true" : "false");
 	else
-		printf("medium: %s (%s%s)\nsessions: %u, last starts at block %llu\n"
+		printf("medium: %s (%s%s, profile %04Xh)\nsessions: %u, last starts at block %llu\n"
 		       "next writable address: %llu\nfree: %llu blocks (%.1f MiB) of %llu\n",
 		       m.profile_name, mmc_disc_status_name(m.status),
-		       m.erasable ? ", erasable" : "", m.sessions,
+		       m.erasable ? ", erasable" : "", (unsigned)m.profile, m.sessions,
 		       (unsigned long long)m.last_session_start, (unsigned long long)m.nwa,
 		       (unsigned long long)m.free_blocks, (double)m.free_blocks * 2048 / 1048576.0,
 		       (unsigned long long)m.capacity);

@@ -9,14 +9,109 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+
 #include "common/bytes.h"
 #include "common/cursor.h"
 #include "vdrive/vdrive.h"
 
+#if HAVE_LIBISCSI
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+#endif
+
 struct mmc_drive {
-	struct vdrive *vd;
+	struct vdrive *vd; /* vdrive:DIR */
+#if HAVE_LIBISCSI
+	struct iscsi_context *iscsi; /* iscsi://... */
+	int lun;
+#endif
 	FILE *trace;
 };
+
+/* One command through the drive's transport: SCSI status, fixed-format sense. */
+struct raw_result {
+	uint8_t status;
+	uint8_t sense[18];
+};
+
+#if HAVE_LIBISCSI
+static int iscsi_open(const char *addr, struct bfs_diag *diag, struct mmc_drive *d)
+{
+	struct iscsi_url *url;
+
+	d->iscsi = iscsi_create_context("iqn.2026-11.org.burnfs:initiator");
+	if (!d->iscsi)
+		return -ENOMEM;
+	url = iscsi_parse_full_url(d->iscsi, addr);
+	if (!url)
+		return bfs_diag_set(diag, -EINVAL, "'%s': %s", addr, iscsi_get_error(d->iscsi));
+	d->lun = url->lun;
+	(void)iscsi_set_targetname(d->iscsi, url->target);
+	(void)iscsi_set_session_type(d->iscsi, ISCSI_SESSION_NORMAL);
+	(void)iscsi_set_header_digest(d->iscsi, ISCSI_HEADER_DIGEST_NONE_CRC32C);
+	if (iscsi_full_connect_sync(d->iscsi, url->portal, url->lun) != 0) {
+		int r = bfs_diag_set(diag, -ECONNREFUSED, "'%s': cannot log in: %s", addr,
+				     iscsi_get_error(d->iscsi));
+
+		iscsi_destroy_url(url);
+		return r;
+	}
+	iscsi_destroy_url(url);
+	return 0;
+}
+
+static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir,
+		      void *buf, size_t len, struct raw_result *res, struct bfs_diag *diag)
+{
+	struct iscsi_data data = {.size = len, .data = buf};
+	struct scsi_task *task;
+
+	task = scsi_create_task((int)cdb_len, (unsigned char *)cdb,
+				dir == MMC_DIR_IN    ? SCSI_XFER_READ
+				: dir == MMC_DIR_OUT ? SCSI_XFER_WRITE
+						     : SCSI_XFER_NONE,
+				(int)len);
+	if (!task)
+		return -ENOMEM;
+	if (!iscsi_scsi_command_sync(d->iscsi, d->lun, task, dir == MMC_DIR_OUT ? &data : NULL)) {
+		scsi_free_scsi_task(task);
+		return bfs_diag_set(diag, -EIO, "iSCSI: %s", iscsi_get_error(d->iscsi));
+	}
+	memset(res, 0, sizeof(*res));
+	res->status = (uint8_t)task->status;
+	if (task->status == SCSI_STATUS_CHECK_CONDITION) {
+		res->sense[0] = 0x70;
+		res->sense[2] = (uint8_t)task->sense.key;
+		res->sense[12] = (uint8_t)(task->sense.ascq >> 8);
+		res->sense[13] = (uint8_t)task->sense.ascq;
+	} else if (dir == MMC_DIR_IN && task->datain.data) {
+		size_t n = BFS_MIN(len, (size_t)task->datain.size);
+
+		memcpy(buf, task->datain.data, n);
+		if (n < len)
+			memset((uint8_t *)buf + n, 0, len - n); /* a short reply reads as zeros */
+	}
+	scsi_free_scsi_task(task);
+	return 0;
+}
+#endif
+
+static int raw_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir,
+		    void *buf, size_t len, struct raw_result *res, struct bfs_diag *diag)
+{
+	struct vdrive_result vr;
+
+#if HAVE_LIBISCSI
+	if (d->iscsi)
+		return iscsi_exec(d, cdb, cdb_len, dir, buf, len, res, diag);
+#endif
+	(void)diag;
+	vdrive_exec(d->vd, cdb, cdb_len, (enum vdrive_dir)dir, buf, len, &vr);
+	res->status = vr.status;
+	memcpy(res->sense, vr.sense, sizeof(res->sense));
+	return 0;
+}
 
 int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **ret)
 {
@@ -28,11 +123,25 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 				    "'%s': the SG_IO transport is not in this build yet; use a "
 				    "virtual drive (vdrive:DIR)",
 				    addr);
-	if (strncmp(addr, "iscsi://", 8) == 0)
+	if (strncmp(addr, "iscsi://", 8) == 0) {
+#if HAVE_LIBISCSI
+		d = calloc(1, sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		r = iscsi_open(addr, diag, d);
+		if (r < 0) {
+			mmc_drive_close(d);
+			return r;
+		}
+		*ret = d;
+		return 0;
+#else
 		return bfs_diag_set(diag, -EOPNOTSUPP,
-				    "'%s': the iSCSI transport is not in this build yet; use a "
-				    "virtual drive (vdrive:DIR)",
+				    "'%s': this build has no iSCSI transport (libiscsi was not "
+				    "found at build time)",
 				    addr);
+#endif
+	}
 	if (strncmp(addr, "vdrive:", 7) != 0 || !addr[7])
 		return bfs_diag_set(diag, -EINVAL,
 				    "'%s': not a drive address (vdrive:DIR, /dev/srN, /dev/sgN, "
@@ -64,6 +173,12 @@ struct mmc_drive *mmc_drive_close(struct mmc_drive *d)
 	if (!d)
 		return NULL;
 	vdrive_close(d->vd);
+#if HAVE_LIBISCSI
+	if (d->iscsi) {
+		(void)iscsi_logout_sync(d->iscsi);
+		iscsi_destroy_context(d->iscsi);
+	}
+#endif
 	free(d);
 	return NULL;
 }
@@ -168,14 +283,16 @@ static const char *op_name(uint8_t op)
 int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir, void *buf,
 	     size_t len, struct mmc_sense *reterr_sense, struct bfs_diag *diag)
 {
-	struct vdrive_result res;
+	struct raw_result res;
 
 	for (int attempt = 0;; attempt++) {
 		struct mmc_sense s;
 		const char *text, *remedy;
 		int err;
 
-		vdrive_exec(d->vd, cdb, cdb_len, (enum vdrive_dir)dir, buf, len, &res);
+		err = raw_exec(d, cdb, cdb_len, dir, buf, len, &res, diag);
+		if (err < 0)
+			return err;
 		if (d->trace) {
 			fprintf(d->trace, "mmc: %-28s", op_name(cdb[0]));
 			for (size_t i = 0; i < cdb_len; i++)
@@ -185,6 +302,7 @@ int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_d
 				fprintf(d->trace, " sense %x/%02x/%02x", res.sense[2] & 0x0F,
 					res.sense[12], res.sense[13]);
 			fprintf(d->trace, " len %zu\n", len);
+			fflush(d->trace);
 		}
 		if (res.status == 0)
 			return 0;
@@ -226,6 +344,8 @@ static const char *profile_name(uint16_t p)
 		return "BD-R";
 	case 0x43:
 		return "BD-RE";
+	case 0x10:
+		return "DVD-ROM";
 	case 0x00:
 		return "no medium";
 	default:
