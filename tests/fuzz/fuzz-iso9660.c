@@ -16,8 +16,7 @@
 
 #include "common/log.h"
 #include "iso9660/reader.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "replay-driver.h"
 
 struct mem {
 	const uint8_t *data;
@@ -101,12 +100,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef BFS_LIBFUZZER
-static uint64_t next_rand(uint64_t *s)
+size_t fuzz_mutate(uint8_t *mut, const uint8_t *data, size_t size, uint64_t *seed)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
+	unsigned nflip = 1 + (unsigned)(fuzz_next_rand(seed) % 8);
+
+	memcpy(mut, data, size);
+	for (unsigned j = 0; j < nflip; j++) {
+		/* aim at the metadata: the first 64 blocks most of the time */
+		uint64_t lim = fuzz_next_rand(seed) % 4 ? BFS_MIN((uint64_t)size, 64u * 2048)
+							: (uint64_t)size;
+
+		mut[fuzz_next_rand(seed) % lim] = (uint8_t)fuzz_next_rand(seed);
+	}
+	return size;
 }
 
 static void quiet(int level, const char *msg, void *userdata)
@@ -116,51 +122,8 @@ static void quiet(int level, const char *msg, void *userdata)
 
 int main(int argc, char **argv)
 {
-	unsigned long mutations = 200;
-	int i = 1;
-
-	if (i + 1 < argc && !strcmp(argv[i], "--mutations"))
-		mutations = strtoul(argv[i + 1], NULL, 10), i += 2;
 	/* quiet the reader's warnings (hostile images make many); sanitizer reports stay */
 	bfs_log_set_sink(quiet, NULL);
-	for (int f = i; f < argc; f++) {
-		FILE *fp = fopen(argv[f], "rb");
-		uint8_t *data, *mut;
-		long size;
-		uint64_t seed = 0x9E3779B97F4A7C15ull * (uint64_t)(f + 1);
-
-		if (!fp || fseek(fp, 0, SEEK_END) < 0 || (size = ftell(fp)) <= 0) {
-			printf("%s: cannot read\n", argv[f]);
-			return 1;
-		}
-		rewind(fp);
-		data = malloc((size_t)size);
-		mut = malloc((size_t)size);
-		if (!data || !mut || fread(data, 1, (size_t)size, fp) != (size_t)size) {
-			printf("%s: cannot read\n", argv[f]);
-			return 1;
-		}
-		fclose(fp);
-		LLVMFuzzerTestOneInput(data, (size_t)size);
-		for (unsigned long k = 0; k < mutations; k++) {
-			unsigned nflip = 1 + (unsigned)(next_rand(&seed) % 8);
-
-			memcpy(mut, data, (size_t)size);
-			for (unsigned j = 0; j < nflip; j++) {
-				/* aim at the metadata: the first 64 blocks most of the time */
-				uint64_t lim = next_rand(&seed) % 4
-						       ? BFS_MIN((uint64_t)size, 64u * 2048)
-						       : (uint64_t)size;
-				uint64_t pos = next_rand(&seed) % lim;
-
-				mut[pos] = (uint8_t)next_rand(&seed);
-			}
-			LLVMFuzzerTestOneInput(mut, (size_t)size);
-		}
-		printf("%s: %lu mutations\n", argv[f], mutations);
-		free(data);
-		free(mut);
-	}
-	return 0;
+	return fuzz_replay_main(argc, argv, 200);
 }
 #endif

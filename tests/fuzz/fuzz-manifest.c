@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "engine/verify.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "replay-driver.h"
 
 static int count(const uint8_t sha[32], const char *name, void *userdata)
 {
@@ -31,50 +30,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef BFS_LIBFUZZER
-static uint64_t next_rand(uint64_t *s)
+size_t fuzz_mutate(uint8_t *mut, const uint8_t *data, size_t size, uint64_t *seed)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
+	size_t len = (size_t)(fuzz_next_rand(seed) % (uint64_t)size) + 1;
+	unsigned nflip = 1 + (unsigned)(fuzz_next_rand(seed) % 6);
+
+	memcpy(mut, data, len);
+	for (unsigned j = 0; j < nflip; j++)
+		mut[fuzz_next_rand(seed) % len] = (uint8_t)fuzz_next_rand(seed);
+	return len;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long mutations = 2000;
-	int i = 1;
-
-	if (i + 1 < argc && !strcmp(argv[i], "--mutations"))
-		mutations = strtoul(argv[i + 1], NULL, 10), i += 2;
-	for (int f = i; f < argc; f++) {
-		FILE *fp = fopen(argv[f], "rb");
-		uint64_t seed = 0x2545F4914F6CDD1Dull * (uint64_t)(f + 1);
-		uint8_t *data, *mut;
-		long size;
-
-		if (!fp || fseek(fp, 0, SEEK_END) < 0 || (size = ftell(fp)) <= 0) {
-			printf("%s: cannot read\n", argv[f]);
-			return 1;
-		}
-		rewind(fp);
-		data = malloc((size_t)size);
-		mut = malloc((size_t)size);
-		if (!data || !mut || fread(data, 1, (size_t)size, fp) != (size_t)size)
-			return 1;
-		fclose(fp);
-		LLVMFuzzerTestOneInput(data, (size_t)size);
-		for (unsigned long k = 0; k < mutations; k++) {
-			size_t len = (size_t)(next_rand(&seed) % (uint64_t)size) + 1;
-
-			memcpy(mut, data, len);
-			for (unsigned j = 0; j < 1 + next_rand(&seed) % 6; j++)
-				mut[next_rand(&seed) % len] = (uint8_t)next_rand(&seed);
-			LLVMFuzzerTestOneInput(mut, len);
-		}
-		printf("%s: %lu mutations\n", argv[f], mutations);
-		free(data);
-		free(mut);
-	}
-	return 0;
+	return fuzz_replay_main(argc, argv, 2000);
 }
 #endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "replay-driver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int replay_file(const char *path, unsigned long mutations, uint64_t seed)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *data = NULL, *mut = NULL;
+	long size = 0;
+	int r = -1;
+
+	if (!fp || fseek(fp, 0, SEEK_END) < 0 || (size = ftell(fp)) <= 0)
+		goto out;
+	rewind(fp);
+	data = malloc((size_t)size);
+	mut = malloc((size_t)size);
+	if (!data || !mut || fread(data, 1, (size_t)size, fp) != (size_t)size)
+		goto out;
+	LLVMFuzzerTestOneInput(data, (size_t)size);
+	for (unsigned long k = 0; k < mutations; k++)
+		LLVMFuzzerTestOneInput(mut, fuzz_mutate(mut, data, (size_t)size, &seed));
+	printf("%s: %lu mutations\n", path, mutations);
+	r = 0;
+out:
+	if (r < 0)
+		printf("%s: cannot read\n", path);
+	if (fp)
+		fclose(fp);
+	free(data);
+	free(mut);
+	return r;
+}
+
+int fuzz_replay_main(int argc, char **argv, unsigned long default_mutations)
+{
+	unsigned long mutations = default_mutations;
+	int i = 1;
+
+	if (i + 1 < argc && !strcmp(argv[i], "--mutations"))
+		mutations = strtoul(argv[i + 1], NULL, 10), i += 2;
+	for (int f = i; f < argc; f++)
+		if (replay_file(argv[f], mutations, 0x9E3779B97F4A7C15ull * (uint64_t)(f + 1)) < 0)
+			return 1;
+	return 0;
+}
