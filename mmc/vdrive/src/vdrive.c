@@ -16,58 +16,25 @@
 
 #include "common/bytes.h"
 #include "common/macro.h"
+#include "vdrive-internal.h"
 
-#define BLOCK	       2048u
-#define CD_SESSION_GAP 11400u /* lead-out 6750 + lead-in 4500 + pregap 150 */
-
-enum media_class { MC_CD, MC_DVD, MC_BD };
-
-struct media {
-	const char *name;
-	uint16_t profile;
-	uint64_t capacity;
-	enum media_class cls;
-	bool overwrite; /* random writes: DVD+RW, DVD-RAM, BD-RE */
-	bool blankable; /* CD-RW, DVD-RW */
+const struct media vd_media_table[] = {
+	{"cd-r", 0x09, 359847, MC_CD, false, false, 176, 48},
+	{"cd-rw", 0x0A, 359847, MC_CD, false, true, 176, 24},
+	{"dvd-r", 0x11, 2298496, MC_DVD, false, false, 1385, 16},
+	{"dvd-rw", 0x14, 2298496, MC_DVD, false, true, 1385, 6},
+	{"dvd+r", 0x1B, 2295104, MC_DVD, false, false, 1385, 16},
+	{"dvd+r-dl", 0x2B, 4173824, MC_DVD, false, false, 1385, 8},
+	{"dvd+rw", 0x1A, 2295104, MC_DVD, true, false, 1385, 8},
+	{"dvd-ram", 0x12, 2236704, MC_DVD, true, false, 1385, 5},
+	{"bd-r", 0x41, 12219392, MC_BD, false, false, 4496, 12},
+	{"bd-re", 0x43, 11826176, MC_BD, true, false, 4496, 6},
 };
-
-static const struct media media_table[] = {
-	{"cd-r", 0x09, 359847, MC_CD, false, false},
-	{"cd-rw", 0x0A, 359847, MC_CD, false, true},
-	{"dvd-r", 0x11, 2298496, MC_DVD, false, false},
-	{"dvd-rw", 0x14, 2298496, MC_DVD, false, true},
-	{"dvd+r", 0x1B, 2295104, MC_DVD, false, false},
-	{"dvd+r-dl", 0x2B, 4173824, MC_DVD, false, false},
-	{"dvd+rw", 0x1A, 2295104, MC_DVD, true, false},
-	{"dvd-ram", 0x12, 2236704, MC_DVD, true, false},
-	{"bd-r", 0x41, 12219392, MC_BD, false, false},
-	{"bd-re", 0x43, 11826176, MC_BD, true, false},
-};
+const size_t vd_media_count = BFS_ARRAY_SIZE(vd_media_table);
 
 const char *const vdrive_media_names[] = {
 	"cd-r",	  "cd-rw",   "dvd-r", "dvd-rw", "dvd+r", "dvd+r-dl",
 	"dvd+rw", "dvd-ram", "bd-r",  "bd-re",	NULL,
-};
-
-enum disc_status { DS_BLANK, DS_INCOMPLETE, DS_APPENDABLE, DS_COMPLETE };
-
-struct vdrive {
-	char *dir;
-	int lock_fd;
-	int img_fd;
-	const struct media *m;
-	uint64_t capacity;
-	bool loaded, prevent, multisession, written; /* written: overwrite media used */
-	enum disc_status status;
-	unsigned ntracks;
-	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
-	uint64_t used_end;
-	bool ua_pending;	      /* 06/29/00 after open */
-	uint64_t commit_blocks;	      /* state saved at least this often while writing */
-	uint8_t sense_key, asc, ascq; /* for REQUEST SENSE */
-	/* faults */
-	struct timespec faults_mtime;
-	uint64_t write_error_lba, corrupt_lba; /* UINT64_MAX: none */
 };
 
 /* ---- persistence ------------------------------------------------------------------------ */
@@ -83,9 +50,9 @@ static char *path_in(const char *dir, const char *name)
 
 static const struct media *media_by_name(const char *name)
 {
-	for (size_t i = 0; i < BFS_ARRAY_SIZE(media_table); i++)
-		if (strcmp(media_table[i].name, name) == 0)
-			return &media_table[i];
+	for (size_t i = 0; i < vd_media_count; i++)
+		if (strcmp(vd_media_table[i].name, name) == 0)
+			return &vd_media_table[i];
 	return NULL;
 }
 
@@ -108,7 +75,7 @@ static int fsync_dir(const char *dir)
  * synced before the state that refers to it, the state and the directory after. Sync
  * points (SYNCHRONIZE CACHE, close, format, blank) are durable, intermediate ones not.
  */
-static int state_save_mode(struct vdrive *vd, bool durable)
+int vd_state_save(struct vdrive *vd, bool durable)
 {
 	_cleanup_free_ char *tmp = path_in(vd->dir, "state.tmp"), *fin = path_in(vd->dir, "state");
 	FILE *f;
@@ -144,11 +111,6 @@ static int state_save_mode(struct vdrive *vd, bool durable)
 	if (r == 0 && durable)
 		r = fsync_dir(vd->dir);
 	return r;
-}
-
-static int state_save(struct vdrive *vd)
-{
-	return state_save_mode(vd, true);
 }
 
 static int state_load(struct vdrive *vd)
@@ -244,7 +206,7 @@ int vdrive_create(const char *dir, const char *media, uint64_t capacity_sectors)
 		return r;
 	}
 	vd.img_fd = fd;
-	r = state_save(&vd);
+	r = vd_state_save(&vd, true);
 	close(fd);
 	return r;
 }
@@ -341,6 +303,7 @@ int vdrive_open(const char *dir, struct vdrive **ret)
 		return r;
 	}
 	vd->ua_pending = true;
+	vd->buf_size = vd->buf_free = 4u << 20; /* a 4 MiB write buffer, empty */
 	vd->write_error_lba = vd->corrupt_lba = UINT64_MAX;
 	/* BURNFS_VDRIVE_COMMIT_BLOCKS: a smaller interval, for the crash tests */
 	{
@@ -368,13 +331,12 @@ struct vdrive *vdrive_close(struct vdrive *vd)
 
 /* ---- state helpers -------------------------------------------------------------------------- */
 
-static unsigned nsessions(const struct vdrive *vd)
+unsigned vd_nsessions(const struct vdrive *vd)
 {
 	return vd->ntracks ? vd->tracks[vd->ntracks - 1].session : 0;
 }
 
-/* The next writable address of sequential media, UINT64_MAX when none. */
-static uint64_t nwa(const struct vdrive *vd)
+uint64_t vd_nwa(const struct vdrive *vd)
 {
 	const struct vdrive_track *t;
 
@@ -393,7 +355,7 @@ static uint64_t nwa(const struct vdrive *vd)
 void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret)
 {
 	static const char *names[] = {"blank", "incomplete", "appendable", "complete"};
-	uint64_t n = nwa(vd);
+	uint64_t n = vd_nwa(vd);
 
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->media, sizeof(ret->media), "%s", vd->m->name);
@@ -401,7 +363,7 @@ void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret)
 	ret->capacity = vd->capacity;
 	ret->loaded = vd->loaded;
 	ret->status = vd->m->overwrite ? "random" : names[vd->status];
-	ret->nsessions = nsessions(vd);
+	ret->nsessions = vd_nsessions(vd);
 	ret->ntracks = vd->ntracks;
 	memcpy(ret->tracks, vd->tracks, sizeof(ret->tracks));
 	ret->nwa = n == UINT64_MAX ? 0 : n;
@@ -413,9 +375,10 @@ int vdrive_set_loaded(struct vdrive *vd, bool loaded)
 	if (!loaded && vd->prevent)
 		return -EBUSY;
 	vd->loaded = loaded;
+	vd->media_event = loaded ? 0x02 : 0x03; /* GESN: new media, media removal */
 	if (loaded)
 		vd->ua_pending = true; /* medium may have changed: 06/28/00 */
-	return state_save(vd);
+	return vd_state_save(vd, true);
 }
 
 int vdrive_read_blocks(struct vdrive *vd, uint64_t lba, uint32_t n, uint8_t *buf)
@@ -438,8 +401,7 @@ int vdrive_read_blocks(struct vdrive *vd, uint64_t lba, uint32_t n, uint8_t *buf
 
 /* ---- commands ------------------------------------------------------------------------------- */
 
-static void check(struct vdrive_result *res, struct vdrive *vd, uint8_t key, uint8_t asc,
-		  uint8_t ascq)
+void vd_check(struct vdrive_result *res, struct vdrive *vd, uint8_t key, uint8_t asc, uint8_t ascq)
 {
 	res->status = 0x02;
 	memset(res->sense, 0, sizeof(res->sense));
@@ -452,9 +414,8 @@ static void check(struct vdrive_result *res, struct vdrive *vd, uint8_t key, uin
 	vd->sense_key = key, vd->asc = asc, vd->ascq = ascq;
 }
 
-/* Copy a reply of n bytes into the caller's buffer, honouring the allocation length. */
-static void reply(struct vdrive_result *res, void *buf, size_t len, size_t alloc,
-		  const uint8_t *data, size_t n)
+void vd_reply(struct vdrive_result *res, void *buf, size_t len, size_t alloc, const uint8_t *data,
+	      size_t n)
 {
 	size_t k = BFS_MIN(BFS_MIN(len, alloc), n);
 
@@ -485,11 +446,11 @@ static size_t get_configuration(const struct vdrive *vd, uint8_t rt, uint16_t st
 	if (rt != 2 || start == 0) {
 		out[o + 1] = 0x00;
 		out[o + 2] = 0x03; /* persistent, current */
-		out[o + 3] = (uint8_t)(4 * BFS_ARRAY_SIZE(media_table));
+		out[o + 3] = (uint8_t)(4 * vd_media_count);
 		o += 4;
-		for (size_t i = 0; i < BFS_ARRAY_SIZE(media_table); i++) {
-			bfs_put_be16(out + o, media_table[i].profile);
-			out[o + 2] = cur && &media_table[i] == vd->m;
+		for (size_t i = 0; i < vd_media_count; i++) {
+			bfs_put_be16(out + o, vd_media_table[i].profile);
+			out[o + 2] = cur && &vd_media_table[i] == vd->m;
 			o += 4;
 		}
 	}
@@ -528,7 +489,7 @@ static size_t get_configuration(const struct vdrive *vd, uint8_t rt, uint16_t st
 /* READ DISC INFORMATION (MMC-6 6.22), standard disc information, 34 bytes */
 static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 {
-	unsigned ns = nsessions(vd);
+	unsigned ns = vd_nsessions(vd);
 	uint8_t st;
 
 	memset(out, 0, 34);
@@ -562,7 +523,7 @@ static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 /* READ TRACK INFORMATION (MMC-6 6.27), 48 bytes; tno 1-based, ntracks + 1 the empty next */
 static size_t track_info(const struct vdrive *vd, unsigned tno, uint8_t *out)
 {
-	uint64_t n = nwa(vd);
+	uint64_t n = vd_nwa(vd);
 
 	memset(out, 0, 48);
 	bfs_put_be16(out, 46);
@@ -598,7 +559,7 @@ static size_t track_info(const struct vdrive *vd, unsigned tno, uint8_t *out)
 		return 48;
 	}
 	/* the invisible (empty next) track */
-	out[3] = (uint8_t)(nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1));
+	out[3] = (uint8_t)(vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1));
 	out[5] = 0x04;
 	out[6] = 0x40 | 0x01; /* blank */
 	if (n != UINT64_MAX && n < vd->capacity) {
@@ -664,25 +625,26 @@ static void do_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t 
 
 	faults_reload(vd);
 	if (lba + n > vd->capacity) {
-		check(res, vd, 0x05, 0x63, 0x00); /* end of user area encountered */
+		vd_check(res, vd, 0x05, 0x63, 0x00); /* end of user area encountered */
 		return;
 	}
 	if (!vd->m->overwrite) {
-		uint64_t w = nwa(vd);
+		uint64_t w = vd_nwa(vd);
 
 		if (vd->status == DS_COMPLETE) {
-			check(res, vd, 0x05, 0x72, 0x00); /* session fixation error: disc closed */
+			vd_check(res, vd, 0x05, 0x72,
+				 0x00); /* session fixation error: disc closed */
 			return;
 		}
 		if (lba != w) {
-			check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
+			vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
 			return;
 		}
 	}
 	if (vd->write_error_lba != UINT64_MAX && vd->write_error_lba >= lba &&
 	    vd->write_error_lba < lba + n) {
-		check(res, vd, 0x03, 0x0C, 0x00); /* write error */
-		vd->write_error_lba = UINT64_MAX; /* once */
+		vd_check(res, vd, 0x03, 0x0C, 0x00); /* write error */
+		vd->write_error_lba = UINT64_MAX;    /* once */
 		return;
 	}
 	while (done < len) {
@@ -691,7 +653,7 @@ static void do_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			check(res, vd, 0x03, 0x0C, 0x00);
+			vd_check(res, vd, 0x03, 0x0C, 0x00);
 			return;
 		}
 		done += (size_t)w;
@@ -702,10 +664,11 @@ static void do_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t 
 		return;
 	}
 	if (vd->ntracks == 0 || !vd->tracks[vd->ntracks - 1].open) {
-		unsigned s = nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1);
+		unsigned s = vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1);
 
 		if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
-			check(res, vd, 0x05, 0x72, 0x05); /* no more track reservations allowed */
+			vd_check(res, vd, 0x05, 0x72,
+				 0x05); /* no more track reservations allowed */
 			return;
 		}
 		vd->tracks[vd->ntracks++] =
@@ -715,16 +678,16 @@ static void do_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t 
 	vd->tracks[vd->ntracks - 1].size += n;
 	/* persist the NWA every commit_blocks (64 MiB), so that a kill loses at most that */
 	if (vd->tracks[vd->ntracks - 1].size % vd->commit_blocks < n &&
-	    state_save_mode(vd, false) < 0)
-		check(res, vd, 0x03, 0x0C, 0x00);
+	    vd_state_save(vd, false) < 0)
+		vd_check(res, vd, 0x03, 0x0C, 0x00);
 }
 
 static void do_close(struct vdrive *vd, unsigned func, struct vdrive_result *res)
 {
 	if (vd->m->overwrite) {
 		/* DVD+RW 000b/010b, BD-RE: nothing to close; accepted */
-		if (state_save(vd) < 0)
-			check(res, vd, 0x03, 0x0C, 0x00);
+		if (vd_state_save(vd, true) < 0)
+			vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
 	}
 	switch (func) {
@@ -736,21 +699,21 @@ static void do_close(struct vdrive *vd, unsigned func, struct vdrive_result *res
 	case 5: /* DVD+R: finalize (compatible) */
 	case 6: /* DVD+R / BD-R: finalize */
 		if (vd->status == DS_BLANK || vd->status == DS_COMPLETE) {
-			check(res, vd, 0x05, 0x2C, 0x00); /* command sequence error */
+			vd_check(res, vd, 0x05, 0x2C, 0x00); /* command sequence error */
 			return;
 		}
 		if (vd->ntracks && vd->tracks[vd->ntracks - 1].open)
 			vd->tracks[vd->ntracks - 1].open = false;
 		vd->status = func == 2 && vd->multisession ? DS_APPENDABLE : DS_COMPLETE;
-		if (vd->status == DS_APPENDABLE && nwa(vd) >= vd->capacity)
+		if (vd->status == DS_APPENDABLE && vd_nwa(vd) >= vd->capacity)
 			vd->status = DS_COMPLETE;
 		break;
 	default:
-		check(res, vd, 0x05, 0x24, 0x00);
+		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	if (state_save(vd) < 0)
-		check(res, vd, 0x03, 0x0C, 0x00);
+	if (vd_state_save(vd, true) < 0)
+		vd_check(res, vd, 0x03, 0x0C, 0x00);
 }
 
 void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
@@ -763,18 +726,18 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 	memset(res, 0, sizeof(*res));
 	res->resid = len;
 	if (cdb_len == 0 || cdb_len < cdb_need(op) || (len && !buf)) {
-		check(res, vd, 0x05, 0x24, 0x00); /* invalid field in CDB */
+		vd_check(res, vd, 0x05, 0x24, 0x00); /* invalid field in CDB */
 		return;
 	}
 	if (vd->ua_pending && op != 0x12 && op != 0x03 && op != 0x46) {
 		vd->ua_pending = false;
-		check(res, vd, 0x06, 0x29, 0x00); /* power on, reset */
+		vd_check(res, vd, 0x06, 0x29, 0x00); /* power on, reset */
 		return;
 	}
 	/* commands that need a medium */
 	if (!vd->loaded && op != 0x12 && op != 0x03 && op != 0x46 && op != 0x1B && op != 0x1E &&
 	    op != 0x4A) {
-		check(res, vd, 0x02, 0x3A, 0x00); /* medium not present */
+		vd_check(res, vd, 0x02, 0x3A, 0x00); /* medium not present */
 		return;
 	}
 	switch (op) {
@@ -785,7 +748,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 
 		s[12] = vd->asc, s[13] = vd->ascq;
 		vd->sense_key = vd->asc = vd->ascq = 0;
-		reply(res, buf, len, cdb[4], s, sizeof(s));
+		vd_reply(res, buf, len, cdb[4], s, sizeof(s));
 		return;
 	}
 	case 0x12: { /* INQUIRY (SPC-4 6.6) */
@@ -794,13 +757,13 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		memcpy(q + 8, "BURNFS  ", 8);
 		memcpy(q + 16, "VIRTUAL BD-RE   ", 16);
 		memcpy(q + 32, "1.0 ", 4);
-		reply(res, buf, len, bfs_get_be16(cdb + 3), q, sizeof(q));
+		vd_reply(res, buf, len, bfs_get_be16(cdb + 3), q, sizeof(q));
 		return;
 	}
 	case 0x1B: /* START STOP UNIT: LoEj */
 		if (cdb[4] & 0x02) {
 			if (vdrive_set_loaded(vd, cdb[4] & 0x01) < 0)
-				check(res, vd, 0x05, 0x53, 0x02); /* medium removal prevented */
+				vd_check(res, vd, 0x05, 0x53, 0x02); /* medium removal prevented */
 		}
 		return;
 	case 0x1E: /* PREVENT ALLOW MEDIUM REMOVAL */
@@ -814,7 +777,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 
 		bfs_put_be32(c, (uint32_t)last);
 		bfs_put_be32(c + 4, BLOCK);
-		reply(res, buf, len, 8, c, 8);
+		vd_reply(res, buf, len, 8, c, 8);
 		return;
 	}
 	case 0x28:   /* READ(10) */
@@ -824,15 +787,15 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		uint64_t end = vd->m->overwrite ? vd->capacity : vd->used_end;
 
 		if (dir != VDRIVE_DIR_IN || len < (size_t)n * BLOCK) {
-			check(res, vd, 0x05, 0x24, 0x00);
+			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
 		if (lba + n > end) {
-			check(res, vd, 0x05, 0x21, 0x00); /* LBA out of range */
+			vd_check(res, vd, 0x05, 0x21, 0x00); /* LBA out of range */
 			return;
 		}
 		if (vdrive_read_blocks(vd, lba, n, out) < 0) {
-			check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
+			vd_check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
 			return;
 		}
 		faults_reload(vd);
@@ -847,7 +810,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		uint32_t n = op == 0x2A ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
 
 		if (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK) {
-			check(res, vd, 0x05, 0x24, 0x00);
+			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
 		do_write(vd, lba, n, buf, res);
@@ -856,33 +819,33 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		return;
 	}
 	case 0x35: /* SYNCHRONIZE CACHE: data and state on disk */
-		if (state_save(vd) < 0)
-			check(res, vd, 0x03, 0x0C, 0x00);
+		if (vd_state_save(vd, true) < 0)
+			vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
 	case 0x43: { /* READ TOC */
 		unsigned fmt = cdb[2] & 0x0F;
 		size_t n;
 
 		if (fmt > 1 || (cdb[1] & 0x02)) { /* formats 0 and 1, LBA form only */
-			check(res, vd, 0x05, 0x24, 0x00);
+			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
 		n = read_toc(vd, fmt, tmp, sizeof(tmp));
-		reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
 		return;
 	}
 	case 0x46: { /* GET CONFIGURATION */
 		size_t n = get_configuration(vd, cdb[1] & 0x03, bfs_get_be16(cdb + 2), tmp);
 
-		reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
 		return;
 	}
 	case 0x51: /* READ DISC INFORMATION, data type 000b */
 		if (cdb[1] & 0x07) {
-			check(res, vd, 0x05, 0x24, 0x00);
+			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
-		reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, disc_info(vd, tmp));
+		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, disc_info(vd, tmp));
 		return;
 	case 0x52: { /* READ TRACK INFORMATION */
 		unsigned type = cdb[1] & 0x03;
@@ -892,7 +855,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		if (type == 1) { /* track number; FFh the invisible track */
 			tno = v == 0xFF ? vd->ntracks + 1 : v;
 			if (tno == 0 || tno > vd->ntracks + 1) {
-				check(res, vd, 0x05, 0x24, 0x00);
+				vd_check(res, vd, 0x05, 0x24, 0x00);
 				return;
 			}
 		} else if (type == 0) { /* the track holding LBA v */
@@ -903,17 +866,17 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 						    BFS_MAX(vd->tracks[i].size, (uint64_t)1))
 					tno = i + 1;
 		} else {
-			check(res, vd, 0x05, 0x24, 0x00);
+			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
-		reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, track_info(vd, tno, tmp));
+		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, track_info(vd, tno, tmp));
 		return;
 	}
 	case 0x55: { /* MODE SELECT(10): page 05h multi-session field */
 		size_t bdl;
 
 		if (dir != VDRIVE_DIR_OUT || len < 8) {
-			check(res, vd, 0x05, 0x24, 0x00);
+			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
 		bdl = bfs_get_be16(out + 6);
@@ -926,7 +889,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		uint8_t p[8 + 52] = {0};
 
 		if ((cdb[2] & 0x3F) != 0x05) {
-			check(res, vd, 0x05, 0x24, 0x00);
+			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
 		bfs_put_be16(p, sizeof(p) - 2);
@@ -935,7 +898,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		p[10] = 0x40 | 0x01; /* BUFE, write type TAO */
 		p[11] = (uint8_t)((vd->multisession ? 0x03 : 0) << 6 | 0x04);
 		p[12] = 0x08; /* data block type: mode 1 */
-		reply(res, buf, len, bfs_get_be16(cdb + 7), p, sizeof(p));
+		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), p, sizeof(p));
 		return;
 	}
 	case 0x5B: /* CLOSE TRACK/SESSION */
@@ -943,28 +906,30 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		return;
 	case 0xA1: /* BLANK (CD-RW, DVD-RW) */
 		if (!vd->m->blankable) {
-			check(res, vd, 0x05, 0x30, 0x05); /* cannot format: incompatible medium */
+			vd_check(res, vd, 0x05, 0x30,
+				 0x05); /* cannot format: incompatible medium */
 			return;
 		}
 		vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
-		if (state_save(vd) < 0)
-			check(res, vd, 0x03, 0x0C, 0x00);
+		if (vd_state_save(vd, true) < 0)
+			vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
 	case 0x04: /* FORMAT UNIT: overwrite media start empty */
 		if (!vd->m->overwrite) {
-			check(res, vd, 0x05, 0x30, 0x05);
+			vd_check(res, vd, 0x05, 0x30, 0x05);
 			return;
 		}
 		vd->used_end = 0, vd->written = false;
 		if (ftruncate(vd->img_fd, 0) < 0 ||
-		    ftruncate(vd->img_fd, (off_t)(vd->capacity * BLOCK)) < 0 || state_save(vd) < 0)
-			check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
+		    ftruncate(vd->img_fd, (off_t)(vd->capacity * BLOCK)) < 0 ||
+		    vd_state_save(vd, true) < 0)
+			vd_check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
 		return;
 	case 0xBB: /* SET CD SPEED */
 	case 0xB6: /* SET STREAMING */
 		return;
 	default:
-		check(res, vd, 0x05, 0x20, 0x00); /* invalid command operation code */
+		vd_exec_more(vd, cdb, cdb_len, dir, buf, len, res);
 		return;
 	}
 }

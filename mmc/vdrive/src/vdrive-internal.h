@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the virtual drive's source files share: the media table, the drive's state and the
+ * helpers that build replies and sense. Not installed; see vdrive/vdrive.h for the API.
+ */
+#ifndef BFS_VDRIVE_INTERNAL_H
+#define BFS_VDRIVE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "vdrive/vdrive.h"
+
+#define BLOCK	       2048u
+#define CD_SESSION_GAP 11400u /* lead-out 6750 + lead-in 4500 + pregap 150 */
+
+enum media_class { MC_CD, MC_DVD, MC_BD };
+
+struct media {
+	const char *name;
+	uint16_t profile;
+	uint64_t capacity;
+	enum media_class cls;
+	bool overwrite;	  /* random writes: DVD+RW, DVD-RAM, BD-RE */
+	bool blankable;	  /* CD-RW, DVD-RW */
+	unsigned x1_kBps; /* 1x in kB/s (1000 bytes): CD 176, DVD 1385, BD 4496 */
+	unsigned max_x;	  /* the fastest write speed, in multiples of 1x */
+};
+
+extern const struct media vd_media_table[];
+extern const size_t vd_media_count;
+
+enum disc_status { DS_BLANK, DS_INCOMPLETE, DS_APPENDABLE, DS_COMPLETE };
+
+struct vdrive {
+	char *dir;
+	int lock_fd;
+	int img_fd;
+	const struct media *m;
+	uint64_t capacity;
+	bool loaded, prevent, multisession, written; /* written: overwrite media used */
+	enum disc_status status;
+	unsigned ntracks;
+	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
+	uint64_t used_end;
+	bool ua_pending;	      /* 06/29/00 after open */
+	uint64_t commit_blocks;	      /* state saved at least this often while writing */
+	uint8_t sense_key, asc, ascq; /* for REQUEST SENSE */
+	/* speeds selected by SET CD SPEED / SET STREAMING, kB/s; 0: the fastest */
+	unsigned read_kBps, write_kBps;
+	/* the drive's write buffer: size and what is free now (READ BUFFER CAPACITY) */
+	uint32_t buf_size, buf_free;
+	/* GET EVENT STATUS NOTIFICATION: a media event not yet reported (0: none) */
+	uint8_t media_event;
+	/* faults */
+	struct timespec faults_mtime;
+	uint64_t write_error_lba, corrupt_lba; /* UINT64_MAX: none */
+};
+
+/* CHECK CONDITION with fixed-format sense key/ASC/ASCQ (also kept for REQUEST SENSE). */
+void vd_check(struct vdrive_result *res, struct vdrive *vd, uint8_t key, uint8_t asc, uint8_t ascq);
+
+/* Copy a reply of n bytes into buf (len bytes), honouring the allocation length alloc. */
+void vd_reply(struct vdrive_result *res, void *buf, size_t len, size_t alloc, const uint8_t *data,
+	      size_t n);
+
+/* Sessions on the disc (the last track's session number), 0 when blank. */
+unsigned vd_nsessions(const struct vdrive *vd);
+
+/* The next writable address of sequential media, UINT64_MAX when none. */
+uint64_t vd_nwa(const struct vdrive *vd);
+
+/* Replace the state file atomically; durable also fsyncs data, state and directory. */
+int vd_state_save(struct vdrive *vd, bool durable);
+
+/*
+ * The commands vdrive.c does not handle itself (commands.c): GET EVENT STATUS
+ * NOTIFICATION, READ FORMAT CAPACITIES, mode page 2Ah, GET PERFORMANCE, ... Unknown
+ * opcodes get ILLEGAL REQUEST 05/20/00.
+ */
+void vd_exec_more(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
+		  void *buf, size_t len, struct vdrive_result *res);
+
+#endif
