@@ -76,6 +76,13 @@ uint64_t vd_nwa(const struct vdrive *vd);
 int vd_state_save(struct vdrive *vd, bool durable);
 
 /*
+ * Write n blocks at lba with the rules of the medium (NWA, capacity, closed disc, faults);
+ * opens a track at the NWA of sequential media when none is open.
+ */
+void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
+	      struct vdrive_result *res);
+
+/*
  * The commands vdrive.c does not handle itself (commands.c): GET EVENT STATUS
  * NOTIFICATION, READ FORMAT CAPACITIES, mode page 2Ah, GET PERFORMANCE, ... Unknown
  * opcodes get ILLEGAL REQUEST 05/20/00.

@@ -618,8 +618,8 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, uint8_t *out, size
 	return o;
 }
 
-static void do_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
-		     struct vdrive_result *res)
+void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
+	      struct vdrive_result *res)
 {
 	size_t len = (size_t)n * BLOCK, done = 0;
 
@@ -813,7 +813,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
-		do_write(vd, lba, n, buf, res);
+		vd_write(vd, lba, n, buf, res);
 		if (res->status == 0)
 			res->resid = len - (size_t)n * BLOCK;
 		return;
