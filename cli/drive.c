@@ -44,10 +44,12 @@ static void vdrive_usage(FILE *f)
 		   "       burnfs vdrive info DIR [--json]\n"
 		   "       burnfs vdrive export DIR -o IMG [--json]\n"
 		   "       burnfs vdrive load|eject DIR\n"
-		   "       burnfs vdrive fault DIR write-error@LBA|corrupt-read@LBA|clear\n"
+		   "       burnfs vdrive fault DIR SPEC\n"
 		   "\n"
 		   "A virtual burner backed by files in DIR; use it as --drive vdrive:DIR.\n"
-		   "Media: cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl dvd+rw dvd-ram bd-r bd-re\n");
+		   "Media: cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl dvd+rw dvd-ram bd-r bd-re\n"
+		   "Faults (SPEC): write-error@LBA corrupt-read@LBA remove@LBA opc-fail\n"
+		   "  stuck:OPCODE slow:FACTOR clear\n");
 }
 
 static void print_info(const struct vdrive_info *vi, bool json)
@@ -263,7 +265,8 @@ static int cmd_vdrive(int argc, char **argv)
 		if (r == -EINVAL) {
 			fprintf(stderr,
 				"burnfs vdrive fault: '%s' is not a fault (write-error@LBA, "
-				"corrupt-read@LBA, clear)\n",
+				"corrupt-read@LBA, remove@LBA, opc-fail, stuck:OPCODE, "
+				"slow:FACTOR with FACTOR 1-64, clear)\n",
 				argv[3]);
 			return CLI_EXIT_USAGE;
 		}

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -27,6 +28,9 @@ struct mmc_drive {
 	int lun;
 #endif
 	FILE *trace;
+	mmc_busy_fn busy;
+	void *busy_userdata;
+	unsigned stuck_s;
 };
 
 /* One command through the drive's transport: SCSI status, fixed-format sense. */
@@ -83,8 +87,13 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 	if (task->status == SCSI_STATUS_CHECK_CONDITION) {
 		res->sense[0] = 0x70;
 		res->sense[2] = (uint8_t)task->sense.key;
+		res->sense[7] = 10;
 		res->sense[12] = (uint8_t)(task->sense.ascq >> 8);
 		res->sense[13] = (uint8_t)task->sense.ascq;
+		if (task->sense.sense_specific) {
+			res->sense[15] = 0x80;
+			bfs_put_be16(res->sense + 16, task->sense.field_pointer);
+		}
 	} else if (dir == MMC_DIR_IN && task->datain.data) {
 		size_t n = BFS_MIN(len, (size_t)task->datain.size);
 
@@ -113,6 +122,16 @@ static int raw_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enu
 	return 0;
 }
 
+static struct mmc_drive *drive_new(void)
+{
+	struct mmc_drive *d = calloc(1, sizeof(*d));
+	const char *e = getenv("BURNFS_MMC_STUCK_SECONDS");
+
+	if (d)
+		d->stuck_s = e && atoi(e) > 0 ? (unsigned)atoi(e) : 120;
+	return d;
+}
+
 int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **ret)
 {
 	struct mmc_drive *d;
@@ -125,7 +144,7 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 				    addr);
 	if (strncmp(addr, "iscsi://", 8) == 0) {
 #if HAVE_LIBISCSI
-		d = calloc(1, sizeof(*d));
+		d = drive_new();
 		if (!d)
 			return -ENOMEM;
 		r = iscsi_open(addr, diag, d);
@@ -147,7 +166,7 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 				    "'%s': not a drive address (vdrive:DIR, /dev/srN, /dev/sgN, "
 				    "iscsi://HOST[:PORT]/IQN/LUN)",
 				    addr);
-	d = calloc(1, sizeof(*d));
+	d = drive_new();
 	if (!d)
 		return -ENOMEM;
 	r = vdrive_open(addr + 7, &d->vd);
@@ -186,6 +205,17 @@ struct mmc_drive *mmc_drive_close(struct mmc_drive *d)
 void mmc_drive_set_trace(struct mmc_drive *d, FILE *f)
 {
 	d->trace = f;
+}
+
+void mmc_drive_set_busy(struct mmc_drive *d, mmc_busy_fn fn, void *userdata)
+{
+	d->busy = fn;
+	d->busy_userdata = userdata;
+}
+
+void mmc_drive_set_stuck_timeout(struct mmc_drive *d, unsigned seconds)
+{
+	d->stuck_s = seconds;
 }
 
 /* ---- sense ---------------------------------------------------------------------------- */
@@ -275,42 +305,137 @@ static const char *op_name(uint8_t op)
 		return "CLOSE TRACK/SESSION";
 	case 0xA1:
 		return "BLANK";
+	case 0x23:
+		return "READ FORMAT CAPACITIES";
+	case 0x2E:
+		return "WRITE AND VERIFY(10)";
+	case 0x2F:
+		return "VERIFY(10)";
+	case 0x4A:
+		return "GET EVENT STATUS NOTIFICATION";
+	case 0x53:
+		return "RESERVE TRACK";
+	case 0x55:
+		return "MODE SELECT(10)";
+	case 0x5A:
+		return "MODE SENSE(10)";
+	case 0x5C:
+		return "READ BUFFER CAPACITY";
+	case 0x5D:
+		return "SEND CUE SHEET";
+	case 0xA8:
+		return "READ(12)";
+	case 0xAA:
+		return "WRITE(12)";
+	case 0xAC:
+		return "GET PERFORMANCE";
+	case 0xAD:
+		return "READ DISC STRUCTURE";
+	case 0xB6:
+		return "SET STREAMING";
+	case 0xBB:
+		return "SET CD SPEED";
+	case 0xBD:
+		return "MECHANISM STATUS";
+	case 0xBE:
+		return "READ CD";
 	default:
 		return "?";
 	}
+}
+
+int mmc_parse_sense(const uint8_t *b, size_t n, struct mmc_sense *ret)
+{
+	if (n < 14 || ((b[0] & 0x7F) != 0x70 && (b[0] & 0x7F) != 0x71) || b[7] < 6)
+		return -EBADMSG;
+	ret->key = b[2] & 0x0F;
+	ret->asc = b[12];
+	ret->ascq = b[13];
+	/* sense key specific bytes 15-17, valid when SKSV is set and the sense holds them */
+	ret->progress = n >= 18 && b[7] >= 10 && (b[15] & 0x80) ? bfs_get_be16(b + 16) : -1;
+	return 0;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static bool in_progress(const struct mmc_sense *s)
+{
+	return s->key == 0x02 && s->asc == 0x04 &&
+	       (s->ascq == 0x01 || s->ascq == 0x04 || s->ascq == 0x07 || s->ascq == 0x08);
+}
+
+static void trace(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, size_t len,
+		  const struct raw_result *res)
+{
+	fprintf(d->trace, "mmc: %-28s", op_name(cdb[0]));
+	for (size_t i = 0; i < cdb_len; i++)
+		fprintf(d->trace, " %02x", cdb[i]);
+	fprintf(d->trace, " -> status %02x", res->status);
+	if (res->status)
+		fprintf(d->trace, " sense %x/%02x/%02x", res->sense[2] & 0x0F, res->sense[12],
+			res->sense[13]);
+	fprintf(d->trace, " len %zu\n", len);
+	fflush(d->trace);
 }
 
 int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir, void *buf,
 	     size_t len, struct mmc_sense *reterr_sense, struct bfs_diag *diag)
 {
 	struct raw_result res;
+	unsigned ua_retries = 0, pause = 5;
+	uint64_t still_ms = 0; /* time the drive has been busy without progressing */
+	int last_progress = -2;
 
-	for (int attempt = 0;; attempt++) {
-		struct mmc_sense s;
+	for (;;) {
+		struct mmc_sense s = {0, 0, 0, -1};
 		const char *text, *remedy;
 		int err;
 
 		err = raw_exec(d, cdb, cdb_len, dir, buf, len, &res, diag);
 		if (err < 0)
 			return err;
-		if (d->trace) {
-			fprintf(d->trace, "mmc: %-28s", op_name(cdb[0]));
-			for (size_t i = 0; i < cdb_len; i++)
-				fprintf(d->trace, " %02x", cdb[i]);
-			fprintf(d->trace, " -> status %02x", res.status);
-			if (res.status)
-				fprintf(d->trace, " sense %x/%02x/%02x", res.sense[2] & 0x0F,
-					res.sense[12], res.sense[13]);
-			fprintf(d->trace, " len %zu\n", len);
-			fflush(d->trace);
-		}
+		if (d->trace)
+			trace(d, cdb, cdb_len, len, &res);
 		if (res.status == 0)
 			return 0;
-		s = (struct mmc_sense){res.sense[2] & 0x0F, res.sense[12], res.sense[13]};
+		if (res.status != 0x02)
+			return bfs_diag_set(diag, res.status == 0x08 ? -EBUSY : -EIO,
+					    "%s failed: SCSI status %02Xh", op_name(cdb[0]),
+					    res.status);
+		if (mmc_parse_sense(res.sense, sizeof(res.sense), &s) < 0)
+			return bfs_diag_set(diag, -EIO, "%s failed without sense data",
+					    op_name(cdb[0]));
 		if (reterr_sense)
 			*reterr_sense = s;
+		/* a long operation: wait and re-issue (a full buffer on WRITE is the caller's) */
+		if (in_progress(&s) && !(cdb[0] == 0x2A && s.ascq == 0x08)) {
+			if (s.progress != last_progress || s.progress < 0) {
+				if (s.progress != last_progress)
+					still_ms = 0;
+				last_progress = s.progress;
+			}
+			if (still_ms >= (uint64_t)d->stuck_s * 1000)
+				return bfs_diag_set(
+					diag, -ETIMEDOUT,
+					"%s: the drive has been busy (NOT READY 04/%02X) for %u s "
+					"without progress; it may be stuck: wait, then eject the disc "
+					"or power-cycle the drive",
+					op_name(cdb[0]), s.ascq, d->stuck_s);
+			if (d->busy)
+				d->busy(op_name(cdb[0]), s.progress, d->busy_userdata);
+			sleep_ms(pause);
+			still_ms += pause;
+			pause = BFS_MIN(pause * 2, 100u);
+			continue;
+		}
 		err = mmc_sense_lookup(&s, &text, &remedy);
-		if (err == -EAGAIN && attempt < 2)
+		if (err == -EAGAIN && ua_retries++ < 2)
 			continue; /* unit attention: once more */
 		return bfs_diag_set(diag, err, "%s failed: %s (sense %X/%02X/%02X); %s",
 				    op_name(cdb[0]), text, s.key, s.asc, s.ascq, remedy);
@@ -455,6 +580,71 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 	return 0;
 }
 
+int mmc_wait_ready(struct mmc_drive *d, const char *what, struct bfs_diag *diag)
+{
+	uint8_t cdb[6] = {0x00};
+	int r = mmc_exec(d, cdb, 6, MMC_DIR_NONE, NULL, 0, NULL, diag);
+
+	if (r < 0 && what) {
+		char msg[BFS_DIAG_MSG_MAX];
+
+		snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
+		bfs_diag_clear(diag);
+		r = bfs_diag_set(diag, r, "%s: %s", what, msg);
+	}
+	return r;
+}
+
+int mmc_buffer_capacity(struct mmc_drive *d, uint32_t *ret_size, uint32_t *ret_free,
+			struct bfs_diag *diag)
+{
+	uint8_t cdb[10] = {0x5C}, b[12] = {0};
+	int r;
+
+	bfs_put_be16(cdb + 7, sizeof(b));
+	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, sizeof(b), NULL, diag);
+	if (r < 0)
+		return r;
+	if (bfs_get_be16(b) < 10)
+		return bfs_diag_set(diag, -EPROTO, "READ BUFFER CAPACITY: reply of %u bytes",
+				    bfs_get_be16(b) + 2u);
+	*ret_size = bfs_get_be32(b + 4);
+	*ret_free = BFS_MIN(bfs_get_be32(b + 8), *ret_size);
+	return 0;
+}
+
+/*
+ * The drive's buffer is full (02/04/08 on WRITE): wait until half of it is free, asking
+ * READ BUFFER CAPACITY every few milliseconds, as growisofs paces (mmc.md 1.4). A drive
+ * without the command gets a fixed pause. -ETIMEDOUT when nothing drains for stuck_s.
+ */
+static int wait_buffer(struct mmc_drive *d, struct bfs_diag *diag)
+{
+	uint32_t size, avail, last = 0;
+	uint64_t still_ms = 0;
+
+	for (;;) {
+		struct bfs_diag tmp = {0};
+
+		if (mmc_buffer_capacity(d, &size, &avail, &tmp) < 0) {
+			sleep_ms(20);
+			return 0;
+		}
+		if (avail >= size / 2)
+			return 0;
+		if (avail != last)
+			still_ms = 0, last = avail;
+		if (still_ms >= (uint64_t)d->stuck_s * 1000)
+			return bfs_diag_set(
+				diag, -ETIMEDOUT,
+				"WRITE: the drive's buffer has not drained for %u s; "
+				"the drive may be stuck: eject the disc or power-cycle it",
+				d->stuck_s);
+		sleep_ms(5);
+		still_ms += 5;
+	}
+}
+
 int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct bfs_diag *diag)
 {
@@ -465,7 +655,18 @@ int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 				    (unsigned long long)lba);
 	bfs_put_be32(cdb + 2, (uint32_t)lba);
 	bfs_put_be16(cdb + 7, (uint16_t)n);
-	return mmc_exec(d, cdb, 10, MMC_DIR_OUT, (void *)buf, (size_t)n * 2048, NULL, diag);
+	for (;;) {
+		struct mmc_sense s = {0};
+		int r = mmc_exec(d, cdb, 10, MMC_DIR_OUT, (void *)buf, (size_t)n * 2048, &s, diag);
+
+		if (r == 0 || !(r == -EBUSY && s.key == 0x02 && s.asc == 0x04 && s.ascq == 0x08))
+			return r;
+		/* never an error, never skip data: the same WRITE again once there is room */
+		bfs_diag_clear(diag);
+		r = wait_buffer(d, diag);
+		if (r < 0)
+			return r;
+	}
 }
 
 int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool fua,
@@ -484,18 +685,55 @@ int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool f
 
 int mmc_sync_cache(struct mmc_drive *d, struct bfs_diag *diag)
 {
-	uint8_t cdb[10] = {0x35};
+	uint8_t cdb[10] = {0x35, 0x02}; /* Immed: the drive writes its buffer meanwhile */
+	int r = mmc_exec(d, cdb, 10, MMC_DIR_NONE, NULL, 0, NULL, diag);
 
-	return mmc_exec(d, cdb, 10, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	return r < 0 ? r : mmc_wait_ready(d, "flushing the drive's buffer", diag);
 }
 
+/* CLOSE TRACK/SESSION with Immed, then poll until the drive has done it. */
 static int close_fn(struct mmc_drive *d, unsigned func, unsigned track, struct bfs_diag *diag)
 {
-	uint8_t cdb[10] = {0x5B};
+	uint8_t cdb[10] = {0x5B, 0x01};
+	int r;
 
 	cdb[2] = (uint8_t)func;
 	bfs_put_be16(cdb + 4, (uint16_t)track);
-	return mmc_exec(d, cdb, 10, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	r = mmc_exec(d, cdb, 10, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	return r < 0 ? r : mmc_wait_ready(d, func == 1 ? "closing the track" : "closing", diag);
+}
+
+bool mmc_media_can_simulate(const struct mmc_media *m)
+{
+	return m->profile == 0x09 || m->profile == 0x0A || m->profile == 0x11 || m->profile == 0x14;
+}
+
+int mmc_set_test_write(struct mmc_drive *d, const struct mmc_media *m, bool on,
+		       struct bfs_diag *diag)
+{
+	uint8_t cdb[10] = {0x5A}, p[8 + 52] = {0};
+	int r;
+
+	if (on && !mmc_media_can_simulate(m))
+		return bfs_diag_set(diag, -EOPNOTSUPP,
+				    "a %s cannot do test writes (only CD-R/RW and DVD-R/RW can); "
+				    "nothing was written",
+				    m->profile_name);
+	/* read page 05h, change Test Write, write it back: the other fields stay */
+	cdb[2] = 0x05;
+	bfs_put_be16(cdb + 7, sizeof(p));
+	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, p, sizeof(p), NULL, diag);
+	if (r < 0)
+		return r;
+	if ((p[8 + bfs_get_be16(p + 6)] & 0x3F) != 0x05 || bfs_get_be16(p + 6) != 0)
+		return bfs_diag_set(diag, -EPROTO, "MODE SENSE: no page 05h in the reply");
+	p[0] = p[1] = 0;
+	p[8] &= 0x3F; /* PS is reserved in MODE SELECT */
+	p[10] = (uint8_t)((p[10] & ~0x10) | (on ? 0x10 : 0));
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x55, cdb[1] = 0x10;
+	bfs_put_be16(cdb + 7, sizeof(p));
+	return mmc_exec(d, cdb, 10, MMC_DIR_OUT, p, sizeof(p), NULL, diag);
 }
 
 int mmc_close(struct mmc_drive *d, const struct mmc_media *m, bool finalize, struct bfs_diag *diag)
@@ -529,16 +767,28 @@ int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, struct bfs_diag *d
 	uint8_t cdb[12] = {0};
 
 	if (m->overwrite) {
-		cdb[0] = 0x04;
-		return mmc_exec(d, cdb, 6, MMC_DIR_NONE, NULL, 0, NULL, diag);
+		/* FmtData with Immed; a full-capacity descriptor of format type 00h (DVD-RAM,
+		 * BD-RE) or 26h (DVD+RW) */
+		uint8_t list[12] = {0, 0x02, 0, 8};
+		int r;
+
+		cdb[0] = 0x04, cdb[1] = 0x11;
+		bfs_put_be32(list + 4, (uint32_t)m->capacity);
+		list[8] = m->profile == 0x1A ? 0x26 << 2 : 0x00;
+		r = mmc_exec(d, cdb, 6, MMC_DIR_OUT, list, sizeof(list), NULL, diag);
+		return r < 0 ? r : mmc_wait_ready(d, "formatting", diag);
 	}
 	if (!m->erasable)
 		return bfs_diag_set(diag, -EMEDIUMTYPE,
 				    "%s is write-once: it cannot be erased; use a new disc",
 				    m->profile_name);
 	cdb[0] = 0xA1;
-	cdb[1] = 0x01; /* minimal blank */
-	return mmc_exec(d, cdb, 12, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	cdb[1] = 0x10 | 0x01; /* Immed, minimal blank */
+	{
+		int r = mmc_exec(d, cdb, 12, MMC_DIR_NONE, NULL, 0, NULL, diag);
+
+		return r < 0 ? r : mmc_wait_ready(d, "blanking", diag);
+	}
 }
 
 int mmc_eject(struct mmc_drive *d, struct bfs_diag *diag)

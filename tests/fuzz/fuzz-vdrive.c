@@ -28,6 +28,8 @@ static void fresh(void)
 		snprintf(base, sizeof(base), "/tmp/burnfs-fuzz-vd.XXXXXX");
 		if (!mkdtemp(base))
 			abort();
+		/* long operations of 1 ms: the busy paths run, the fuzzer does not wait */
+		setenv("BURNFS_VDRIVE_LONGOP_MS", "1", 0);
 	}
 	for (int i = 0; i < 2; i++) {
 		vdrive_close(drives[i]);

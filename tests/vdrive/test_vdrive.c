@@ -205,7 +205,7 @@ static void test_overwrite_and_commands(void **state)
 	cdb[0] = 0x1B, cdb[4] = 0x02;
 	assert_int_equal(run(vd, cdb, 6, VDRIVE_DIR_NONE, NULL, 0).status, 0);
 	memset(cdb, 0, sizeof(cdb));
-	assert_sense(run(vd, cdb, 6, VDRIVE_DIR_NONE, NULL, 0), 0x02, 0x3A, 0x00);
+	assert_sense(run(vd, cdb, 6, VDRIVE_DIR_NONE, NULL, 0), 0x02, 0x3A, 0x02);
 	vdrive_close(vd);
 	free(buf);
 }

@@ -31,7 +31,12 @@ enum mmc_dir {
 
 struct mmc_sense {
 	uint8_t key, asc, ascq;
+	int progress; /* NOT READY progress indication in 1/65536, -1 when none */
 };
+
+/* The fixed-format (70h/71h) sense in b[0..n): key, ASC, ASCQ and the progress. -EBADMSG
+ * when it is too short or of another format. */
+int mmc_parse_sense(const uint8_t *b, size_t n, struct mmc_sense *ret);
 
 /*
  * Open the drive at addr. -EINVAL for an address that is none of the forms above,
@@ -45,7 +50,22 @@ BFS_DEFINE_FREEP(struct mmc_drive, mmc_drive_close)
 void mmc_drive_set_trace(struct mmc_drive *d, FILE *f);
 
 /*
- * Run one command. A unit attention is retried once. On CHECK CONDITION returns the
+ * Called while the drive is busy with a long operation (NOT READY 04/xx), with the
+ * command waited for and the progress in 1/65536 (-1 when the drive gives none).
+ */
+typedef void (*mmc_busy_fn)(const char *what, int progress, void *userdata);
+void mmc_drive_set_busy(struct mmc_drive *d, mmc_busy_fn fn, void *userdata);
+
+/*
+ * A long operation that makes no progress for this many seconds fails with -ETIMEDOUT
+ * (default 120; BURNFS_MMC_STUCK_SECONDS overrides it).
+ */
+void mmc_drive_set_stuck_timeout(struct mmc_drive *d, unsigned seconds);
+
+/*
+ * Run one command. A unit attention is retried once; while the drive reports a long
+ * operation in progress (02/04/01, 04, 07, 08) the command is re-issued after a pause
+ * until it is accepted or the operation stops progressing (-ETIMEDOUT). On CHECK CONDITION returns the
  * errno of the sense table with the decoded sense and its remedy in diag, and the raw
  * sense in *reterr_sense (may be NULL).
  */
@@ -88,7 +108,17 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret,
 
 const char *mmc_disc_status_name(enum mmc_disc_status s);
 
-/* WRITE(10) of n blocks at lba (n <= 65535). */
+/* Wait until TEST UNIT READY succeeds (after an Immed command). */
+int mmc_wait_ready(struct mmc_drive *d, const char *what, struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/* READ BUFFER CAPACITY: the drive's write buffer and what is free in it, in bytes. */
+int mmc_buffer_capacity(struct mmc_drive *d, uint32_t *ret_size, uint32_t *ret_free,
+			struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * WRITE(10) of n blocks at lba (n <= 65535). When the drive's buffer is full (02/04/08)
+ * the WRITE is re-issued once half the buffer has drained (mmc.md 1.4).
+ */
 int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct bfs_diag *diag) BFS_WARN_UNUSED;
 
@@ -96,7 +126,19 @@ int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool fua,
 	     struct bfs_diag *diag) BFS_WARN_UNUSED;
 
+/* SYNCHRONIZE CACHE with Immed, then wait until the drive has written its buffer. */
 int mmc_sync_cache(struct mmc_drive *d, struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * Mode page 05h: Test Write (simulation: the drive goes through the motions, the laser
+ * stays off; CD-R/RW and DVD-R/RW only) and the multi-session field. -EOPNOTSUPP with a
+ * message when the medium has no test writes.
+ */
+int mmc_set_test_write(struct mmc_drive *d, const struct mmc_media *m, bool on,
+		       struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/* Whether the medium supports test writes (MMC-6 7.5.4.2: CD-R/RW, DVD-R/RW). */
+bool mmc_media_can_simulate(const struct mmc_media *m);
 
 /*
  * Close what a burn wrote, per profile (mmc.md 1.2): close track, then close the session

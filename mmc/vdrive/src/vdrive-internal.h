@@ -54,9 +54,26 @@ struct vdrive {
 	uint32_t buf_size, buf_free;
 	/* GET EVENT STATUS NOTIFICATION: a media event not yet reported (0: none) */
 	uint8_t media_event;
+	/*
+	 * A long operation (close, format, blank, flush): until op_end_ns (CLOCK_MONOTONIC)
+	 * commands get NOT READY 04/op_ascq with progress; UINT64_MAX: stuck (a fault).
+	 */
+	uint64_t op_start_ns, op_end_ns;
+	uint8_t op_ascq;
+	uint64_t longop_ms; /* how long one takes (BURNFS_VDRIVE_LONGOP_MS, default 200) */
+	/* the drive's read cache: the latest writes, served to READ without FUA */
+	uint64_t cache_lo, cache_hi;
+	/* the write buffer under slow:FACTOR: bytes in it at buf_t_ns, drained at the speed */
+	uint64_t buf_fill, buf_t_ns;
+	/* page 05h Test Write (simulation): writes are checked but nothing is recorded */
+	bool test_write;
+	uint64_t test_nwa; /* the simulated NWA while test writing */
 	/* faults */
 	struct timespec faults_mtime;
-	uint64_t write_error_lba, corrupt_lba; /* UINT64_MAX: none */
+	uint64_t write_error_lba, corrupt_lba, remove_lba; /* UINT64_MAX: none */
+	bool opc_fail;
+	int stuck_op;	      /* -1: none */
+	unsigned slow_factor; /* 0: unthrottled */
 };
 
 /* CHECK CONDITION with fixed-format sense key/ASC/ASCQ (also kept for REQUEST SENSE). */

@@ -211,6 +211,41 @@ int vdrive_create(const char *dir, const char *media, uint64_t capacity_sectors)
 	return r;
 }
 
+static void faults_reset(struct vdrive *vd)
+{
+	vd->write_error_lba = vd->corrupt_lba = vd->remove_lba = UINT64_MAX;
+	vd->opc_fail = false;
+	vd->slow_factor = 0;
+	if (vd->stuck_op >= 0 && vd->op_end_ns == UINT64_MAX)
+		vd->op_end_ns = 0; /* a cleared stuck fault lets the drive finish */
+	vd->stuck_op = -1;
+}
+
+/* One fault spec; false when it is none of the forms vdrive.h lists. */
+static bool fault_parse(const char *spec, struct vdrive *vd)
+{
+	unsigned long long a;
+	unsigned u;
+	char rest;
+
+	if (sscanf(spec, "write-error@%llu%c", &a, &rest) == 1)
+		vd->write_error_lba = a;
+	else if (sscanf(spec, "corrupt-read@%llu%c", &a, &rest) == 1)
+		vd->corrupt_lba = a;
+	else if (sscanf(spec, "remove@%llu%c", &a, &rest) == 1)
+		vd->remove_lba = a;
+	else if (strcmp(spec, "opc-fail") == 0)
+		vd->opc_fail = true;
+	else if (sscanf(spec, "stuck:%x%c", &u, &rest) == 1 && u <= 0xFF &&
+		 strspn(spec + 6, "0123456789abcdefABCDEFx") == strlen(spec + 6))
+		vd->stuck_op = (int)u;
+	else if (sscanf(spec, "slow:%u%c", &u, &rest) == 1 && u >= 1 && u <= 64)
+		vd->slow_factor = u;
+	else
+		return false;
+	return true;
+}
+
 static void faults_reload(struct vdrive *vd)
 {
 	_cleanup_free_ char *p = path_in(vd->dir, "faults");
@@ -221,7 +256,8 @@ static void faults_reload(struct vdrive *vd)
 	if (!p)
 		return;
 	if (stat(p, &st) < 0) {
-		vd->write_error_lba = vd->corrupt_lba = UINT64_MAX;
+		if (vd->faults_mtime.tv_sec || vd->faults_mtime.tv_nsec)
+			faults_reset(vd);
 		vd->faults_mtime = (struct timespec){0};
 		return;
 	}
@@ -229,17 +265,13 @@ static void faults_reload(struct vdrive *vd)
 	    st.st_mtim.tv_nsec == vd->faults_mtime.tv_nsec)
 		return;
 	vd->faults_mtime = st.st_mtim;
-	vd->write_error_lba = vd->corrupt_lba = UINT64_MAX;
+	faults_reset(vd);
 	f = fopen(p, "re");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a;
-
-		if (sscanf(line, "write-error@%llu", &a) == 1)
-			vd->write_error_lba = a;
-		else if (sscanf(line, "corrupt-read@%llu", &a) == 1)
-			vd->corrupt_lba = a;
+		line[strcspn(line, "\n")] = '\0';
+		(void)fault_parse(line, vd);
 	}
 	fclose(f);
 }
@@ -247,8 +279,7 @@ static void faults_reload(struct vdrive *vd)
 int vdrive_fault(const char *dir, const char *spec)
 {
 	_cleanup_free_ char *p = path_in(dir, "faults"), *st = path_in(dir, "state");
-	unsigned long long a;
-	char rest;
+	struct vdrive probe = {.stuck_op = -1};
 	FILE *f;
 
 	if (!p || !st)
@@ -257,8 +288,7 @@ int vdrive_fault(const char *dir, const char *spec)
 		return -ENOENT;
 	if (strcmp(spec, "clear") == 0)
 		return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
-	if (sscanf(spec, "write-error@%llu%c", &a, &rest) != 1 &&
-	    sscanf(spec, "corrupt-read@%llu%c", &a, &rest) != 1)
+	if (!fault_parse(spec, &probe))
 		return -EINVAL;
 	f = fopen(p, "ae");
 	if (!f)
@@ -304,12 +334,15 @@ int vdrive_open(const char *dir, struct vdrive **ret)
 	}
 	vd->ua_pending = true;
 	vd->buf_size = vd->buf_free = 4u << 20; /* a 4 MiB write buffer, empty */
-	vd->write_error_lba = vd->corrupt_lba = UINT64_MAX;
+	vd->stuck_op = -1;
+	faults_reset(vd);
 	/* BURNFS_VDRIVE_COMMIT_BLOCKS: a smaller interval, for the crash tests */
 	{
 		const char *e = getenv("BURNFS_VDRIVE_COMMIT_BLOCKS");
 
 		vd->commit_blocks = e && atoi(e) > 0 ? (uint64_t)atoi(e) : 32768;
+		e = getenv("BURNFS_VDRIVE_LONGOP_MS");
+		vd->longop_ms = e && atoi(e) >= 0 && *e ? (uint64_t)atoi(e) : 200;
 	}
 	faults_reload(vd);
 	*ret = vd;
@@ -376,6 +409,7 @@ int vdrive_set_loaded(struct vdrive *vd, bool loaded)
 		return -EBUSY;
 	vd->loaded = loaded;
 	vd->media_event = loaded ? 0x02 : 0x03; /* GESN: new media, media removal */
+	vd->cache_lo = vd->cache_hi = 0;	/* a tray cycle empties the cache */
 	if (loaded)
 		vd->ua_pending = true; /* medium may have changed: 06/28/00 */
 	return vd_state_save(vd, true);
@@ -422,6 +456,79 @@ void vd_reply(struct vdrive_result *res, void *buf, size_t len, size_t alloc, co
 	if (k)
 		memcpy(buf, data, k);
 	res->resid = len - k;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * NOT READY 04/op_ascq with the progress indication of SPC-4 4.5.2.4.5 (sense key specific
+ * bytes 15-17: SKSV, then the fraction done in 1/65536).
+ */
+static void not_ready(struct vdrive_result *res, struct vdrive *vd, uint64_t t)
+{
+	uint64_t span = vd->op_end_ns - vd->op_start_ns;
+	uint16_t progress = 0;
+
+	if (vd->op_end_ns != UINT64_MAX && span)
+		progress = (uint16_t)BFS_MIN((t - vd->op_start_ns) * 65536 / span, (uint64_t)65535);
+	vd_check(res, vd, 0x02, 0x04, vd->op_ascq);
+	res->sense[15] = 0x80;
+	bfs_put_be16(res->sense + 16, progress);
+}
+
+/*
+ * A long operation of ns nanoseconds: with Immed the command returns at once and the
+ * drive answers NOT READY 04/ascq until it is done, as MMC-6 4.1.3 describes for CLOSE,
+ * FORMAT, BLANK and SYNCHRONIZE CACHE; without Immed the command takes that long.
+ */
+static void long_op(struct vdrive *vd, uint8_t ascq, bool immed, uint64_t ns)
+{
+	if (!immed) {
+		sleep_ns(ns);
+		return;
+	}
+	vd->op_start_ns = now_ns();
+	vd->op_end_ns = vd->op_start_ns + ns;
+	vd->op_ascq = ascq;
+}
+
+/* The write buffer under slow:FACTOR drains at FACTOR x the medium's 1x speed. */
+static uint64_t drain_rate(const struct vdrive *vd)
+{
+	return (uint64_t)vd->slow_factor * vd->m->x1_kBps * 1000u; /* bytes per second */
+}
+
+static void buffer_drain(struct vdrive *vd, uint64_t t)
+{
+	if (vd->slow_factor && vd->buf_fill) {
+		uint64_t gone = (t - vd->buf_t_ns) * drain_rate(vd) / 1000000000u;
+
+		vd->buf_fill = gone >= vd->buf_fill ? 0 : vd->buf_fill - gone;
+	} else if (!vd->slow_factor) {
+		vd->buf_fill = 0;
+	}
+	vd->buf_t_ns = t;
+	vd->buf_free = (uint32_t)(vd->buf_size - BFS_MIN(vd->buf_fill, (uint64_t)vd->buf_size));
+}
+
+/* How long until the buffer is empty, for a flush. */
+static uint64_t buffer_flush_ns(const struct vdrive *vd)
+{
+	return vd->slow_factor ? vd->buf_fill * 1000000000u / drain_rate(vd) : 0;
 }
 
 static size_t cdb_need(uint8_t op)
@@ -621,7 +728,11 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, uint8_t *out, size
 void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct vdrive_result *res)
 {
-	size_t len = (size_t)n * BLOCK, done = 0;
+	bool new_track =
+		!vd->m->overwrite && (vd->ntracks == 0 || !vd->tracks[vd->ntracks - 1].open);
+	uint32_t keep = n;
+	bool removed = false;
+	size_t len, done = 0;
 
 	faults_reload(vd);
 	if (lba + n > vd->capacity) {
@@ -629,7 +740,7 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		return;
 	}
 	if (!vd->m->overwrite) {
-		uint64_t w = vd_nwa(vd);
+		uint64_t w = vd->test_write ? vd->test_nwa : vd_nwa(vd);
 
 		if (vd->status == DS_COMPLETE) {
 			vd_check(res, vd, 0x05, 0x72,
@@ -641,12 +752,36 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 			return;
 		}
 	}
+	if (vd->opc_fail && (new_track || vd->m->overwrite)) {
+		vd_check(res, vd, 0x03, 0x73, 0x03); /* power calibration area error */
+		return;
+	}
 	if (vd->write_error_lba != UINT64_MAX && vd->write_error_lba >= lba &&
 	    vd->write_error_lba < lba + n) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00); /* write error */
 		vd->write_error_lba = UINT64_MAX;    /* once */
 		return;
 	}
+	if (vd->slow_factor) {
+		/* a full buffer takes nothing: the host re-issues the WRITE (mmc.md 1.4) */
+		buffer_drain(vd, now_ns());
+		if (vd->buf_fill + (uint64_t)n * BLOCK > vd->buf_size) {
+			vd_check(res, vd, 0x02, 0x04, 0x08); /* long write in progress */
+			return;
+		}
+		vd->buf_fill += (uint64_t)n * BLOCK;
+		buffer_drain(vd, vd->buf_t_ns);
+	}
+	if (vd->test_write) { /* simulation: the laser stays off */
+		vd->test_nwa += n;
+		return;
+	}
+	if (vd->remove_lba != UINT64_MAX && vd->remove_lba >= lba && vd->remove_lba < lba + n) {
+		keep = (uint32_t)(vd->remove_lba - lba); /* what was burnt before the tray opened */
+		removed = true;
+		vd->remove_lba = UINT64_MAX; /* once */
+	}
+	len = (size_t)keep * BLOCK;
 	while (done < len) {
 		ssize_t w = pwrite(vd->img_fd, buf + done, len - done, (off_t)(lba * BLOCK + done));
 
@@ -658,32 +793,55 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		}
 		done += (size_t)w;
 	}
-	vd->used_end = BFS_MAX(vd->used_end, lba + n);
+	/* the read cache holds the latest 64 MiB written */
+	if (keep) {
+		if (lba != vd->cache_hi || vd->cache_hi == vd->cache_lo)
+			vd->cache_lo = lba;
+		vd->cache_hi = lba + keep;
+		vd->cache_lo =
+			BFS_MAX(vd->cache_lo, vd->cache_hi > 32768 ? vd->cache_hi - 32768 : 0);
+		vd->used_end = BFS_MAX(vd->used_end, lba + keep);
+	}
 	if (vd->m->overwrite) {
-		vd->written = true;
+		vd->written = vd->written || keep;
+	} else if (keep) {
+		if (new_track) {
+			unsigned s = vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1);
+
+			if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
+				vd_check(res, vd, 0x05, 0x72,
+					 0x05); /* no more track reservations */
+				return;
+			}
+			vd->tracks[vd->ntracks++] = (struct vdrive_track){
+				.start = lba, .size = 0, .session = s, .open = true};
+			vd->status = DS_INCOMPLETE;
+		}
+		vd->tracks[vd->ntracks - 1].size += keep;
+	}
+	if (removed) {
+		/* the medium is gone with its session open: NOT READY, tray open */
+		vd->prevent = false;
+		vd->loaded = false;
+		vd->media_event = 0x03;
+		vd->cache_lo = vd->cache_hi = 0;
+		(void)vd_state_save(vd, true);
+		vd_check(res, vd, 0x02, 0x3A, 0x02);
 		return;
 	}
-	if (vd->ntracks == 0 || !vd->tracks[vd->ntracks - 1].open) {
-		unsigned s = vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1);
-
-		if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
-			vd_check(res, vd, 0x05, 0x72,
-				 0x05); /* no more track reservations allowed */
-			return;
-		}
-		vd->tracks[vd->ntracks++] =
-			(struct vdrive_track){.start = lba, .size = 0, .session = s, .open = true};
-		vd->status = DS_INCOMPLETE;
-	}
-	vd->tracks[vd->ntracks - 1].size += n;
 	/* persist the NWA every commit_blocks (64 MiB), so that a kill loses at most that */
-	if (vd->tracks[vd->ntracks - 1].size % vd->commit_blocks < n &&
+	if (!vd->m->overwrite && vd->tracks[vd->ntracks - 1].size % vd->commit_blocks < n &&
 	    vd_state_save(vd, false) < 0)
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 }
 
-static void do_close(struct vdrive *vd, unsigned func, struct vdrive_result *res)
+static void do_close(struct vdrive *vd, unsigned func, bool immed, struct vdrive_result *res)
 {
+	if (vd->test_write && !vd->m->overwrite) {
+		/* simulation: nothing was recorded, nothing to close */
+		vd->test_nwa = vd_nwa(vd);
+		return;
+	}
 	if (vd->m->overwrite) {
 		/* DVD+RW 000b/010b, BD-RE: nothing to close; accepted */
 		if (vd_state_save(vd, true) < 0)
@@ -712,8 +870,12 @@ static void do_close(struct vdrive *vd, unsigned func, struct vdrive_result *res
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	if (vd_state_save(vd, true) < 0)
+	if (vd_state_save(vd, true) < 0) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
+		return;
+	}
+	/* the lead-out (or the border) is written after the state: a kill then leaves it done */
+	long_op(vd, 0x07, immed, vd->longop_ms * 1000000u);
 }
 
 void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
@@ -722,6 +884,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 	uint8_t op = cdb_len ? cdb[0] : 0xFF;
 	uint8_t *out = buf;
 	uint8_t tmp[1024];
+	uint64_t t;
 
 	memset(res, 0, sizeof(*res));
 	res->resid = len;
@@ -737,7 +900,36 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 	/* commands that need a medium */
 	if (!vd->loaded && op != 0x12 && op != 0x03 && op != 0x46 && op != 0x1B && op != 0x1E &&
 	    op != 0x4A) {
-		vd_check(res, vd, 0x02, 0x3A, 0x00); /* medium not present */
+		vd_check(res, vd, 0x02, 0x3A, 0x02); /* medium not present, tray open */
+		return;
+	}
+	faults_reload(vd); /* a fault set or cleared by `burnfs vdrive fault` applies now */
+	t = now_ns();
+	if (vd->slow_factor)
+		buffer_drain(vd, t);
+	if (vd->op_end_ns && vd->op_end_ns != UINT64_MAX && t >= vd->op_end_ns)
+		vd->op_end_ns = 0; /* the long operation is over */
+	if (vd->op_end_ns) {
+		/* busy: REQUEST SENSE reports the progress (SPC-4 4.5.2.4.5); INQUIRY, GET
+		 * CONFIGURATION, GESN, READ BUFFER CAPACITY and MECHANISM STATUS still answer */
+		if (op == 0x03) {
+			struct vdrive_result nr;
+
+			not_ready(&nr, vd, t);
+			vd_reply(res, buf, len, cdb[4], nr.sense, sizeof(nr.sense));
+			return;
+		}
+		if (op != 0x12 && op != 0x46 && op != 0x4A && op != 0x5C && op != 0xBD) {
+			not_ready(res, vd, t);
+			return;
+		}
+	}
+	if (vd->stuck_op == op) {
+		/* stuck:OPCODE: this command starts an operation that never ends */
+		vd->op_start_ns = t;
+		vd->op_end_ns = UINT64_MAX;
+		vd->op_ascq = 0x07;
+		not_ready(res, vd, t);
 		return;
 	}
 	switch (op) {
@@ -798,8 +990,10 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 			vd_check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
 			return;
 		}
-		faults_reload(vd);
-		if (vd->corrupt_lba >= lba && vd->corrupt_lba < lba + n)
+		/* corrupt-read damages the medium; the drive's cache still has what was
+		 * written and serves it unless FUA asks for the medium (mmc.md 4.4 item 9) */
+		if (vd->corrupt_lba >= lba && vd->corrupt_lba < lba + n &&
+		    ((cdb[1] & 0x08) || lba < vd->cache_lo || lba + n > vd->cache_hi))
 			out[(vd->corrupt_lba - lba) * BLOCK + 100] ^= 0x01;
 		res->resid = len - (size_t)n * BLOCK;
 		return;
@@ -818,9 +1012,13 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 			res->resid = len - (size_t)n * BLOCK;
 		return;
 	}
-	case 0x35: /* SYNCHRONIZE CACHE: data and state on disk */
-		if (vd_state_save(vd, true) < 0)
+	case 0x35: /* SYNCHRONIZE CACHE: data and state on disk, the buffer drained */
+		if (vd_state_save(vd, true) < 0) {
 			vd_check(res, vd, 0x03, 0x0C, 0x00);
+			return;
+		}
+		if (buffer_flush_ns(vd))
+			long_op(vd, 0x08, cdb[1] & 0x02, buffer_flush_ns(vd));
 		return;
 	case 0x43: { /* READ TOC */
 		unsigned fmt = cdb[2] & 0x0F;
@@ -880,8 +1078,20 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 			return;
 		}
 		bdl = bfs_get_be16(out + 6);
-		if (len >= 8 + bdl + 4 && (out[8 + bdl] & 0x3F) == 0x05)
+		if (len >= 8 + bdl + 4 && (out[8 + bdl] & 0x3F) == 0x05) {
+			bool test = out[8 + bdl + 2] & 0x10;
+			uint16_t pr = vd->m->profile;
+
+			/* Test Write: CD-R/RW and DVD-R/RW only (MMC-6 7.5.4.2) */
+			if (test && pr != 0x09 && pr != 0x0A && pr != 0x11 && pr != 0x14) {
+				vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in list */
+				return;
+			}
+			if (test && !vd->test_write)
+				vd->test_nwa = vd_nwa(vd);
+			vd->test_write = test;
 			vd->multisession = (out[8 + bdl + 3] >> 6) == 0x03;
+		}
 		res->resid = 0;
 		return;
 	}
@@ -895,14 +1105,14 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		bfs_put_be16(p, sizeof(p) - 2);
 		p[8] = 0x05;
 		p[9] = 50;
-		p[10] = 0x40 | 0x01; /* BUFE, write type TAO */
+		p[10] = (uint8_t)(0x40 | (vd->test_write ? 0x10 : 0) | 0x01); /* BUFE, TAO */
 		p[11] = (uint8_t)((vd->multisession ? 0x03 : 0) << 6 | 0x04);
 		p[12] = 0x08; /* data block type: mode 1 */
 		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), p, sizeof(p));
 		return;
 	}
 	case 0x5B: /* CLOSE TRACK/SESSION */
-		do_close(vd, cdb[2] & 0x07, res);
+		do_close(vd, cdb[2] & 0x07, cdb[1] & 0x01, res);
 		return;
 	case 0xA1: /* BLANK (CD-RW, DVD-RW) */
 		if (!vd->m->blankable) {
@@ -911,20 +1121,39 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 			return;
 		}
 		vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
-		if (vd_state_save(vd, true) < 0)
+		vd->cache_lo = vd->cache_hi = 0;
+		if (vd_state_save(vd, true) < 0) {
 			vd_check(res, vd, 0x03, 0x0C, 0x00);
+			return;
+		}
+		long_op(vd, 0x07, cdb[1] & 0x10, 2 * vd->longop_ms * 1000000u);
 		return;
-	case 0x04: /* FORMAT UNIT: overwrite media start empty */
+	case 0x04: { /* FORMAT UNIT: overwrite media start empty */
+		bool immed = false;
+
 		if (!vd->m->overwrite) {
 			vd_check(res, vd, 0x05, 0x30, 0x05);
 			return;
 		}
+		if (cdb[1] & 0x10) { /* FmtData: a header (Immed in byte 1) and a descriptor */
+			if (dir != VDRIVE_DIR_OUT || len < 12 || bfs_get_be16(out + 2) != 8) {
+				vd_check(res, vd, 0x05, 0x26, 0x00);
+				return;
+			}
+			immed = out[1] & 0x02;
+			res->resid = len - 12;
+		}
 		vd->used_end = 0, vd->written = false;
+		vd->cache_lo = vd->cache_hi = 0;
 		if (ftruncate(vd->img_fd, 0) < 0 ||
 		    ftruncate(vd->img_fd, (off_t)(vd->capacity * BLOCK)) < 0 ||
-		    vd_state_save(vd, true) < 0)
+		    vd_state_save(vd, true) < 0) {
 			vd_check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
+			return;
+		}
+		long_op(vd, 0x04, immed, 2 * vd->longop_ms * 1000000u);
 		return;
+	}
 	case 0xBB: /* SET CD SPEED */
 	case 0xB6: /* SET STREAMING */
 		return;

@@ -12,7 +12,10 @@
  * incomplete, appendable, complete), tracks and sessions with their next writable address,
  * write-once enforcement (a WRITE off the NWA gets 05/21/02, past the capacity 05/63/00),
  * close functions per profile, random writes on overwrite media, a unit attention after
- * open, tray and removal lock, and scripted faults read from DIR/faults. State is replaced
+ * open, tray and removal lock, long operations (Immed: NOT READY 04/04, 04/07, 04/08 with
+ * progress; without it the command takes that long, BURNFS_VDRIVE_LONGOP_MS, default 200),
+ * a read cache that FUA bypasses, test writes on CD-R/RW and DVD-R/RW, and scripted faults
+ * read from DIR/faults. State is replaced
  * atomically (write, fsync, rename) after the image data it refers to is on disk, so a
  * process killed at any point leaves a consistent disc.
  *
@@ -92,8 +95,21 @@ int vdrive_set_loaded(struct vdrive *vd, bool loaded);
 int vdrive_read_blocks(struct vdrive *vd, uint64_t lba, uint32_t n, uint8_t *buf);
 
 /*
- * Faults, stored in dir/faults (so a drive opened later, or already open, sees them):
- * "write-error@LBA", "corrupt-read@LBA", or "clear". -EINVAL for another spec.
+ * Faults, stored in dir/faults (so a drive opened later, or already open, sees them at its
+ * next command). SPEC is one of:
+ *	write-error@LBA    the WRITE covering LBA fails with 03/0C/00 (once)
+ *	corrupt-read@LBA   a READ of LBA from the medium returns one flipped bit; the drive's
+ *	                   cache (the latest 64 MiB written) still serves good data to READ
+ *	                   without FUA, until a tray cycle
+ *	remove@LBA         the medium is removed when the write reaches LBA: what came before
+ *	                   is recorded, the session stays open, the tray is open (02/3A/02)
+ *	opc-fail           the first WRITE of a track fails with 03/73/03 (power calibration)
+ *	stuck:OPCODE       that command (hex) starts an operation that never ends: NOT READY
+ *	                   04/07 without progress until the fault is cleared
+ *	slow:FACTOR        writes drain from a 4 MiB buffer at FACTOR x the medium's 1x speed;
+ *	                   a WRITE into a full buffer gets 02/04/08 (1 <= FACTOR <= 64)
+ *	clear              no faults
+ * -EINVAL for another spec, -ENOENT when dir holds no drive.
  */
 int vdrive_fault(const char *dir, const char *spec);
 
