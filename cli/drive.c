@@ -44,6 +44,7 @@ static void vdrive_usage(FILE *f)
 		   "       burnfs vdrive info DIR [--json]\n"
 		   "       burnfs vdrive export DIR -o IMG [--json]\n"
 		   "       burnfs vdrive load|eject DIR\n"
+		   "       burnfs vdrive import-image DIR IMG [--sessions START,...] [--close]\n"
 		   "       burnfs vdrive fault DIR SPEC\n"
 		   "\n"
 		   "A virtual burner backed by files in DIR; use it as --drive vdrive:DIR.\n"
@@ -159,6 +160,78 @@ done:
 	return 0;
 }
 
+/* burnfs vdrive import-image DIR IMG [--sessions START,...] [--close] */
+static int vdrive_import_image(int argc, char **argv)
+{
+	const char *dir = NULL, *img = NULL, *sessions = "0", *why = NULL;
+	uint64_t starts[VDRIVE_TRACKS_MAX];
+	size_t n = 0;
+	bool close_disc = false;
+	struct vdrive *vd = NULL;
+	int fd, r;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--sessions") == 0 && i + 1 < argc)
+			sessions = argv[++i];
+		else if (strcmp(argv[i], "--close") == 0)
+			close_disc = true;
+		else if (!dir)
+			dir = argv[i];
+		else if (!img)
+			img = argv[i];
+		else
+			dir = NULL, i = argc;
+	}
+	if (!dir || !img) {
+		vdrive_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	for (const char *p = sessions; *p;) {
+		char *end;
+		unsigned long long v = strtoull(p, &end, 10);
+
+		if (end == p || (*end && *end != ',') || n == VDRIVE_TRACKS_MAX || *p == '-') {
+			fprintf(stderr,
+				"burnfs vdrive import-image: --sessions: '%s' is not a list of "
+				"block numbers (START,...)\n",
+				sessions);
+			return CLI_EXIT_USAGE;
+		}
+		starts[n++] = v;
+		p = *end ? end + 1 : end;
+	}
+	fd = open(img, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "burnfs vdrive import-image: '%s': %s\n", img, strerror(errno));
+		return CLI_EXIT_JOB;
+	}
+	r = vdrive_open(dir, &vd);
+	if (r < 0) {
+		close(fd);
+		fprintf(stderr, "burnfs vdrive import-image: '%s': %s\n", dir,
+			r == -ENOENT  ? "no virtual drive there (create a blank one first with "
+					"`burnfs vdrive create --media NAME DIR`)"
+			: r == -EBUSY ? "the drive is in use"
+				      : strerror(-r));
+		return CLI_EXIT_JOB;
+	}
+	r = vdrive_import(vd, fd, starts, n, close_disc, &why);
+	close(fd);
+	if (r == 0) {
+		struct vdrive_info vi;
+
+		vdrive_get_info(vd, &vi);
+		print_info(&vi, false);
+	}
+	vdrive_close(vd);
+	if (r < 0) {
+		fprintf(stderr, "burnfs vdrive import-image: '%s' into '%s': %s\n", img, dir,
+			why ? why : strerror(-r));
+		return r == -ENOSPC ? CLI_EXIT_LIMIT : CLI_EXIT_JOB;
+	}
+	return 0;
+}
+
 static int cmd_vdrive(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -259,6 +332,8 @@ static int cmd_vdrive(int argc, char **argv)
 		}
 		return vdrive_export(dir, out, json);
 	}
+	if (strcmp(sub, "import-image") == 0)
+		return vdrive_import_image(argc, argv);
 	if (strcmp(sub, "fault") == 0 && argc == 4) {
 		int r = vdrive_fault(argv[2], argv[3]);
 
@@ -285,6 +360,9 @@ static int cmd_vdrive(int argc, char **argv)
 struct burn_ui {
 	bool tty;
 	double t0, last;
+	enum eng_burn_phase phase;
+	uint64_t done0;
+	FILE *log;
 };
 
 static double now_s(void)
@@ -295,19 +373,55 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void burn_progress(enum eng_burn_phase phase, uint64_t done, uint64_t total, void *userdata)
+static void burn_progress(const struct eng_burn_status *st, void *userdata)
 {
 	static const char *names[] = {"writing", "closing", "verifying"};
 	struct burn_ui *ui = userdata;
-	double t = now_s();
+	double t = now_s(), el, mbs;
 
-	if (!ui->tty || t - ui->last < 0.25 || !total)
+	if (!ui->tty || t - ui->last < 0.25)
 		return;
 	ui->last = t;
-	fprintf(stderr, "\r%-9s %5.1f%%  %.1f/%.1f MiB  %.1f MB/s   ", names[phase],
-		100.0 * (double)done / (double)total, (double)done * 2048 / 1048576.0,
-		(double)total * 2048 / 1048576.0,
-		(double)done * 2048 / 1e6 / (t - ui->t0 > 0 ? t - ui->t0 : 1));
+	if (st->phase == ENG_PHASE_CLOSE) {
+		if (st->op_progress >= 0)
+			fprintf(stderr, "\rclosing   %5.1f%%%-60s", st->op_progress * 100.0 / 65536,
+				"");
+		else
+			fprintf(stderr, "\rclosing...%-66s", "");
+		return;
+	}
+	if (!st->total)
+		return;
+	if (st->phase != ui->phase)
+		ui->phase = st->phase, ui->t0 = t, ui->done0 = st->done;
+	el = t - ui->t0 > 0.01 ? t - ui->t0 : 0.01;
+	mbs = (double)(st->done - ui->done0) * 2048 / 1e6 / el;
+	fprintf(stderr, "\r%-9s %5.1f%%  %.1f/%.1f MiB  %.1f MB/s", names[st->phase],
+		100.0 * (double)st->done / (double)st->total, (double)st->done * 2048 / 1048576.0,
+		(double)st->total * 2048 / 1048576.0, mbs);
+	if (st->x1_kBps)
+		fprintf(stderr, " (%.1fx)", mbs * 1000 / st->x1_kBps);
+	if (mbs > 0 && st->done > ui->done0)
+		fprintf(stderr, "  ETA %.0f s", (double)(st->total - st->done) * 2048 / 1e6 / mbs);
+	if (st->phase == ENG_PHASE_WRITE && st->ring_fill >= 0)
+		fprintf(stderr, "  ring %d%%", st->ring_fill);
+	if (st->phase == ENG_PHASE_WRITE && st->drive_fill >= 0)
+		fprintf(stderr, "  drive buffer %d%%", st->drive_fill);
+	fprintf(stderr, "   ");
+}
+
+/*
+ * BURNFS_STATUS_LOG=FILE: one line per progress report with the buffer fills, for tests
+ * and scripts that watch a burn without a terminal.
+ */
+static void log_progress(const struct eng_burn_status *st, void *userdata)
+{
+	struct burn_ui *ui = userdata;
+
+	burn_progress(st, userdata);
+	if (ui->log && st->phase == ENG_PHASE_WRITE)
+		fprintf(ui->log, "write %llu/%llu ring %d drive %d\n", (unsigned long long)st->done,
+			(unsigned long long)st->total, st->ring_fill, st->drive_fill);
 }
 
 static void print_bad(uint64_t first, uint64_t last, const char *files, void *userdata)
@@ -319,12 +433,17 @@ static void print_bad(uint64_t first, uint64_t last, const char *files, void *us
 
 static void burn_usage(FILE *f)
 {
-	fprintf(f, "Usage: burnfs burn SRC... --drive D [--verify none|quick|full] [--close]\n"
-		   "\n"
-		   "Burn a session made of the directories and files SRC at the disc's next\n"
-		   "writable address, with its manifest /.burnfs/SHA256SUMS, then read it back\n"
-		   "(--verify, default full). The disc stays appendable unless --close.\n"
-		   "Drive addresses: vdrive:DIR (see `burnfs vdrive`).\n");
+	fprintf(f,
+		"Usage: burnfs burn SRC...|IMAGE --drive D [--verify none|quick|full] [--close]\n"
+		"                  [--speed X] [--simulate] [--files] [--trace]\n"
+		"\n"
+		"Burn a session made of the directories and files SRC at the disc's next\n"
+		"writable address, with its manifest /.burnfs/SHA256SUMS, then read it back\n"
+		"(--verify, default full). The disc stays appendable unless --close.\n"
+		"A single IMAGE (an ISO 9660 or UDF image file) is burnt as it is; --files\n"
+		"burns it as a file instead. --speed X: X times the medium's 1x (e.g. 8 or\n"
+		"8x), or max. --simulate: a test write (CD-R/RW, DVD-R/RW): nothing is\n"
+		"recorded. Drive addresses: vdrive:DIR, /dev/srN, iscsi://HOST:PORT/IQN/LUN.\n");
 }
 
 static int cmd_burn(int argc, char **argv)
@@ -335,6 +454,8 @@ static int cmd_burn(int argc, char **argv)
 		{"close", no_argument, NULL, 'c'},
 		{"simulate", no_argument, NULL, 's'},
 		{"trace", no_argument, NULL, 't'},
+		{"speed", required_argument, NULL, 'S'},
+		{"files", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
@@ -346,8 +467,9 @@ static int cmd_burn(int argc, char **argv)
 	_cleanup_free_ struct eng_source *srcs = NULL;
 	struct eng_burn_result res;
 	struct burn_ui ui = {0};
-	const char *drive = NULL, *e;
-	bool simulate = false, trace = false;
+	const char *drive = NULL, *e, *image = NULL;
+	bool trace = false, files = false;
+	struct stat st;
 	int c, r;
 
 	optind = 1;
@@ -372,8 +494,30 @@ static int cmd_burn(int argc, char **argv)
 			bo.finalize = true;
 			break;
 		case 's':
-			simulate = true;
+			bo.simulate = true;
 			break;
+		case 'f':
+			files = true;
+			break;
+		case 'S': {
+			char *end;
+			unsigned long x;
+
+			if (strcmp(optarg, "max") == 0) {
+				bo.speed_x = 0;
+				break;
+			}
+			x = strtoul(optarg, &end, 10);
+			if (end == optarg || (*end && strcmp(end, "x") != 0) || x == 0 || x > 64) {
+				fprintf(stderr,
+					"burnfs burn: --speed: '%s' is not a speed (a multiple "
+					"of 1x from 1 to 64, like 8 or 8x, or max)\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			bo.speed_x = (unsigned)x;
+			break;
+		}
 		case 't':
 			trace = true;
 			break;
@@ -389,25 +533,24 @@ static int cmd_burn(int argc, char **argv)
 		burn_usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (simulate) {
-		fprintf(stderr,
-			"burnfs burn: --simulate: this build's drives (the virtual drive) do "
-			"not emulate test writes yet; nothing was written\n");
-		return CLI_EXIT_JOB;
-	}
+	if (!files && argc - optind == 1 && stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode) &&
+	    eng_is_image_file(argv[optind]))
+		image = argv[optind];
 	e = getenv("SOURCE_DATE_EPOCH");
 	if (e && *e) {
 		so.have_epoch = bo.image.have_epoch = true;
 		so.epoch = bo.image.epoch = strtoll(e, NULL, 10);
 	}
-	srcs = calloc((size_t)(argc - optind), sizeof(*srcs));
-	if (!srcs)
-		return CLI_EXIT_JOB;
-	for (int i = optind; i < argc; i++)
-		srcs[i - optind].path = argv[i];
-	r = eng_scan(srcs, (size_t)(argc - optind), &so, &diag, &root);
-	if (r < 0)
-		return fail(&diag, r, "burn");
+	if (!image) {
+		srcs = calloc((size_t)(argc - optind), sizeof(*srcs));
+		if (!srcs)
+			return CLI_EXIT_JOB;
+		for (int i = optind; i < argc; i++)
+			srcs[i - optind].path = argv[i];
+		r = eng_scan(srcs, (size_t)(argc - optind), &so, &diag, &root);
+		if (r < 0)
+			return fail(&diag, r, "burn");
+	}
 	r = mmc_drive_open(drive, &diag, &d);
 	if (r < 0)
 		return fail(&diag, r, "burn");
@@ -419,7 +562,23 @@ static int cmd_burn(int argc, char **argv)
 	ui.t0 = now_s();
 	bo.progress = burn_progress;
 	bo.userdata = &ui;
-	r = eng_burn(d, root, &bo, print_bad, NULL, &res, &diag);
+	e = getenv("BURNFS_STATUS_LOG");
+	if (e && *e) {
+		ui.log = fopen(e, "we");
+		if (!ui.log) {
+			fprintf(stderr, "burnfs burn: BURNFS_STATUS_LOG '%s': %s\n", e,
+				strerror(errno));
+			return CLI_EXIT_JOB;
+		}
+		setvbuf(ui.log, NULL, _IOLBF, 0);
+		bo.progress = log_progress;
+	}
+	if (image)
+		fprintf(stderr, "burnfs burn: burning the image '%s' as it is\n", image);
+	r = image ? eng_burn_image(d, image, &bo, print_bad, NULL, &res, &diag)
+		  : eng_burn(d, root, &bo, print_bad, NULL, &res, &diag);
+	if (ui.log)
+		fclose(ui.log);
 	if (ui.tty)
 		fputc('\n', stderr);
 	if (r < 0) {
@@ -432,11 +591,25 @@ static int cmd_burn(int argc, char **argv)
 		       : r == -ECANCELED ? CLI_EXIT_INTR
 					 : CLI_EXIT_JOB;
 	}
+	if (bo.simulate) {
+		fprintf(stderr,
+			"burnfs burn: simulation of a session at block %llu, %llu blocks (%.1f "
+			"MiB) went through; nothing was recorded, the %s is %s\n",
+			(unsigned long long)res.start_lba, (unsigned long long)res.blocks,
+			(double)res.blocks * 2048 / 1048576.0,
+			res.after.profile_name ? res.after.profile_name : "disc",
+			mmc_disc_status_name(res.after.status));
+		return 0;
+	}
+	if (res.speed_kBps)
+		fprintf(stderr, "burnfs burn: write speed %u kB/s (%.1fx)\n", res.speed_kBps,
+			(double)res.speed_kBps / mmc_media_x1_kBps(&res.before));
 	fprintf(stderr,
-		"burnfs burn: session at block %llu, %llu blocks (%.1f MiB); verify: %llu chunks "
-		"match; the %s is %s\n",
+		"burnfs burn: session at block %llu, %llu blocks (%.1f MiB); verify: %s%llu "
+		"chunks match; the %s is %s\n",
 		(unsigned long long)res.start_lba, (unsigned long long)res.blocks,
-		(double)res.blocks * 2048 / 1048576.0, (unsigned long long)res.verified_chunks,
+		(double)res.blocks * 2048 / 1048576.0, bo.verify == ENG_VERIFY_NONE ? "none, " : "",
+		(unsigned long long)res.verified_chunks,
 		res.after.profile_name ? res.after.profile_name : "disc",
 		mmc_disc_status_name(res.after.status));
 	return 0;

@@ -3,14 +3,131 @@
 #include "engine/burn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
+#include "common/bytes.h"
 #include "common/macro.h"
 
 #define WRITE_BLOCKS 32u /* 64 KiB: a multiple of every medium's write unit */
+
+/* What a session is written from: the image stream of a tree, or an image file. */
+struct source {
+	struct eng_image *img; /* a tree */
+	int fd;		       /* an image file, or -1 */
+	uint64_t blocks;
+	/* image file: the chunk read last, its hash, and the hashes so far */
+	uint8_t *chunk;
+	size_t chunk_blocks, chunk_pos;
+	struct eng_hash128 *hashes;
+	size_t nhashes;
+};
+
+struct job {
+	struct mmc_drive *d;
+	const struct eng_burn_opts *o;
+	struct eng_burn_status st;
+	double last_buffer_query;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void report(struct job *j, enum eng_burn_phase phase, uint64_t done, uint64_t total,
+		   struct source *src)
+{
+	double t;
+
+	if (!j->o->progress)
+		return;
+	j->st.phase = phase;
+	j->st.done = done;
+	j->st.total = total;
+	j->st.ring_fill = src && src->img ? (int)eng_stream_fill(src->img) : -1;
+	t = now_s();
+	if (phase == ENG_PHASE_WRITE && t - j->last_buffer_query >= 0.25) {
+		struct bfs_diag tmp = {0};
+		uint32_t size, avail;
+
+		j->last_buffer_query = t;
+		j->st.drive_fill = -1;
+		if (mmc_buffer_capacity(j->d, &size, &avail, &tmp) == 0 && size)
+			j->st.drive_fill = (int)((uint64_t)(size - avail) * 100 / size);
+	}
+	j->o->progress(&j->st, j->o->userdata);
+}
+
+static void on_busy(const char *what, int progress, void *userdata)
+{
+	struct job *j = userdata;
+
+	(void)what;
+	j->st.op_progress = progress;
+	if (j->o->progress)
+		j->o->progress(&j->st, j->o->userdata);
+}
+
+/* The next blocks of the session (at most max): a pointer valid until src_consume(). */
+static ssize_t src_peek(struct source *src, size_t max, const uint8_t **ret, struct bfs_diag *diag)
+{
+	if (src->img)
+		return eng_stream_peek(src->img, max, ret);
+	if (src->chunk_pos == src->chunk_blocks) {
+		uint64_t at = (uint64_t)src->nhashes * ENG_CHUNK_BLOCKS;
+		size_t n = (size_t)BFS_MIN((uint64_t)ENG_CHUNK_BLOCKS, src->blocks - at);
+		size_t len = n * 2048, got = 0;
+		XXH128_hash_t x;
+
+		if (n == 0)
+			return 0;
+		while (got < len) {
+			ssize_t g = pread(src->fd, src->chunk + got, len - got,
+					  (off_t)(at * 2048 + got));
+
+			if (g < 0 && errno == EINTR)
+				continue;
+			if (g <= 0)
+				return bfs_diag_set(diag, g < 0 ? -errno : -EIO,
+						    "reading the image at byte %llu: %s",
+						    (unsigned long long)(at * 2048 + got),
+						    g < 0 ? strerror(errno) : "it got shorter");
+			got += (size_t)g;
+		}
+		x = XXH3_128bits(src->chunk, len);
+		src->hashes[src->nhashes++] = (struct eng_hash128){x.high64, x.low64};
+		src->chunk_blocks = n;
+		src->chunk_pos = 0;
+	}
+	*ret = src->chunk + src->chunk_pos * 2048;
+	return (ssize_t)BFS_MIN(max, src->chunk_blocks - src->chunk_pos);
+}
+
+static void src_consume(struct source *src, size_t n)
+{
+	if (src->img)
+		eng_stream_consume(src->img, n);
+	else
+		src->chunk_pos += n;
+}
+
+static const struct eng_hash128 *src_hashes(const struct source *src, size_t *ret_n)
+{
+	if (src->img)
+		return eng_image_chunk_hashes(src->img, ret_n);
+	*ret_n = src->nhashes;
+	return src->hashes;
+}
 
 struct names {
 	char buf[1024];
@@ -31,10 +148,29 @@ static void add_name(const struct bfs_node *f, uint64_t first, uint64_t last, vo
 	nm->len = BFS_MIN(nm->len, sizeof(nm->buf) - 1);
 }
 
-static int verify(struct mmc_drive *d, struct eng_image *img, const struct eng_burn_opts *o,
-		  uint64_t start, uint64_t blocks, eng_bad_range_fn bad, void *bad_userdata,
-		  struct eng_burn_result *res, struct bfs_diag *diag)
+static void report_bad(const struct source *src, uint64_t start, uint64_t lba, uint32_t n,
+		       eng_bad_range_fn bad, void *bad_userdata)
 {
+	struct names nm = {0};
+	char what[64];
+
+	if (!bad)
+		return;
+	if (src->img) {
+		eng_image_files_in(src->img, lba, n, add_name, &nm);
+		bad(lba, lba + n - 1, nm.n ? nm.buf : "(file-system metadata)", bad_userdata);
+		return;
+	}
+	snprintf(what, sizeof(what), "(image file bytes %llu-%llu)",
+		 (unsigned long long)(lba - start) * 2048,
+		 (unsigned long long)(lba - start + n) * 2048 - 1);
+	bad(lba, lba + n - 1, what, bad_userdata);
+}
+
+static int verify(struct job *j, struct source *src, uint64_t start, eng_bad_range_fn bad,
+		  void *bad_userdata, struct eng_burn_result *res, struct bfs_diag *diag)
+{
+	const struct eng_burn_opts *o = j->o;
 	const struct eng_hash128 *h;
 	size_t nh, count;
 	uint8_t *buf = malloc((size_t)ENG_CHUNK_BLOCKS * 2048);
@@ -42,14 +178,14 @@ static int verify(struct mmc_drive *d, struct eng_image *img, const struct eng_b
 
 	if (!buf)
 		return -ENOMEM;
-	h = eng_image_chunk_hashes(img, &nh);
+	h = src_hashes(src, &nh);
 	count = o->verify == ENG_VERIFY_QUICK ? BFS_MIN(nh, (size_t)16) : nh;
 	for (size_t k = 0; k < count && r == 0; k++) {
 		/* quick: the first, the last and chunks evenly between */
 		size_t c = count == nh ? k : k * (nh - 1) / (count - 1);
 		uint64_t lba = start + (uint64_t)c * ENG_CHUNK_BLOCKS;
 		uint32_t n = (uint32_t)BFS_MIN((uint64_t)ENG_CHUNK_BLOCKS,
-					       blocks - (uint64_t)c * ENG_CHUNK_BLOCKS);
+					       src->blocks - (uint64_t)c * ENG_CHUNK_BLOCKS);
 		XXH128_hash_t x;
 
 		if (o->cancel && *o->cancel) {
@@ -57,15 +193,10 @@ static int verify(struct mmc_drive *d, struct eng_image *img, const struct eng_b
 			break;
 		}
 		/* FUA: from the medium, not from the drive's cache */
-		r = mmc_read(d, lba, n, buf, true, diag);
+		r = mmc_read(j->d, lba, n, buf, true, diag);
 		if (r == -EIO) {
-			struct names nm = {0};
-
 			bfs_diag_clear(diag);
-			eng_image_files_in(img, lba, n, add_name, &nm);
-			if (bad)
-				bad(lba, lba + n - 1, nm.n ? nm.buf : "(file-system metadata)",
-				    bad_userdata);
+			report_bad(src, start, lba, n, bad, bad_userdata);
 			res->bad_chunks++;
 			r = 0;
 			continue;
@@ -75,17 +206,11 @@ static int verify(struct mmc_drive *d, struct eng_image *img, const struct eng_b
 		x = XXH3_128bits(buf, (size_t)n * 2048);
 		res->verified_chunks++;
 		if (x.high64 != h[c].hi || x.low64 != h[c].lo) {
-			struct names nm = {0};
-
-			eng_image_files_in(img, lba, n, add_name, &nm);
-			if (bad)
-				bad(lba, lba + n - 1, nm.n ? nm.buf : "(file-system metadata)",
-				    bad_userdata);
+			report_bad(src, start, lba, n, bad, bad_userdata);
 			res->bad_chunks++;
 		}
-		if (o->progress)
-			o->progress(ENG_PHASE_VERIFY, (uint64_t)(k + 1) * blocks / count, blocks,
-				    o->userdata);
+		report(j, ENG_PHASE_VERIFY, (uint64_t)(k + 1) * src->blocks / count, src->blocks,
+		       NULL);
 	}
 	free(buf);
 	if (r == 0 && res->bad_chunks)
@@ -97,6 +222,145 @@ static int verify(struct mmc_drive *d, struct eng_image *img, const struct eng_b
 	return r;
 }
 
+/* Refuse what cannot take a session, before anything is written. */
+static int check_medium(const struct mmc_media *m, const struct eng_burn_opts *o,
+			struct bfs_diag *diag)
+{
+	switch (m->status) {
+	case MMC_DISC_COMPLETE:
+		return bfs_diag_set(
+			diag, -EROFS,
+			"the %s is finalized (%u sessions): no more sessions can be written; "
+			"use a new disc",
+			m->profile_name, m->sessions);
+	case MMC_DISC_INCOMPLETE:
+		return bfs_diag_set(
+			diag, -EIO,
+			"the %s has an incomplete session (an interrupted burn); burnfs does "
+			"not append to it: use a new disc",
+			m->profile_name);
+	case MMC_DISC_RANDOM:
+		if (m->used_blocks)
+			return bfs_diag_set(diag, -ENOTEMPTY,
+					    "the %s holds data (%llu blocks); erase it first with "
+					    "`burnfs erase`",
+					    m->profile_name, (unsigned long long)m->used_blocks);
+		break;
+	default:
+		break;
+	}
+	if (!m->nwa_valid)
+		return bfs_diag_set(diag, -EIO, "the drive reports no next writable address");
+	if (o->simulate && !mmc_media_can_simulate(m))
+		return bfs_diag_set(diag, -EOPNOTSUPP,
+				    "--simulate: a %s cannot do test writes (only CD-R/RW and "
+				    "DVD-R/RW can); nothing was written",
+				    m->profile_name);
+	return 0;
+}
+
+static int fits(const struct mmc_media *m, uint64_t total, struct bfs_diag *diag)
+{
+	if (total <= m->free_blocks)
+		return 0;
+	return bfs_diag_set(diag, -ENOSPC,
+			    "the session needs %llu blocks (%.1f MiB); the %s has %llu free "
+			    "(%.1f MiB): nothing was written",
+			    (unsigned long long)total, (double)total * 2048 / 1048576.0,
+			    m->profile_name, (unsigned long long)m->free_blocks,
+			    (double)m->free_blocks * 2048 / 1048576.0);
+}
+
+/* Write, pad, flush, close and verify the session from src at the NWA. */
+static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad, void *bad_userdata,
+			struct eng_burn_result *res, struct bfs_diag *diag)
+{
+	const struct eng_burn_opts *o = j->o;
+	const struct mmc_media *m = &res->before;
+	static const uint8_t zero[WRITE_BLOCKS * 2048];
+	uint64_t pos = 0, total = res->blocks;
+	int r;
+
+	r = mmc_set_write_speed(j->d, m, o->speed_x, &res->speed_kBps, diag);
+	if (r < 0)
+		return r;
+	if (o->simulate) {
+		r = mmc_set_test_write(j->d, m, true, diag);
+		if (r < 0)
+			return r;
+	}
+	while (pos < src->blocks) {
+		const uint8_t *p;
+		ssize_t n;
+
+		if (o->cancel && *o->cancel)
+			return bfs_diag_set(diag, -ECANCELED, "cancelled after %llu of %llu blocks",
+					    (unsigned long long)pos, (unsigned long long)total);
+		n = src_peek(src, WRITE_BLOCKS, &p, diag);
+		if (n <= 0)
+			return n < 0 ? (int)n
+				     : bfs_diag_set(diag, -EIO,
+						    "internal error: stream ended early");
+		r = mmc_write(j->d, m->nwa + pos, (uint32_t)n, p, diag);
+		if (r < 0) {
+			char msg[BFS_DIAG_MSG_MAX];
+
+			snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
+			bfs_diag_clear(diag);
+			return bfs_diag_set(diag, r, "writing block %llu: %s",
+					    (unsigned long long)(m->nwa + pos), msg);
+		}
+		src_consume(src, (size_t)n);
+		pos += (uint64_t)n;
+		report(j, ENG_PHASE_WRITE, pos, total, src);
+	}
+	while (pos < total) { /* pad to the write unit */
+		uint32_t n = (uint32_t)BFS_MIN(total - pos, (uint64_t)WRITE_BLOCKS);
+
+		r = mmc_write(j->d, m->nwa + pos, n, zero, diag);
+		if (r < 0)
+			return r;
+		pos += n;
+	}
+	report(j, ENG_PHASE_CLOSE, 0, 1, NULL);
+	r = mmc_sync_cache(j->d, diag);
+	if (r == 0)
+		r = mmc_close(j->d, m, o->finalize, diag);
+	if (o->simulate) {
+		struct bfs_diag tmp = {0};
+		int q = mmc_set_test_write(j->d, m, false, &tmp);
+
+		if (r == 0 && q < 0)
+			r = bfs_diag_set(diag, q, "%s", bfs_diag_msg(&tmp, q));
+		return r; /* nothing was recorded: nothing to read back */
+	}
+	if (r < 0)
+		return r;
+	j->st.op_progress = -1;
+	if (o->verify != ENG_VERIFY_NONE)
+		r = verify(j, src, m->nwa, bad, bad_userdata, res, diag);
+	return r;
+}
+
+static void finish(struct mmc_drive *d, struct eng_burn_result *res, struct eng_burn_result *ret)
+{
+	struct bfs_diag tmp = {0};
+
+	/* the disc's state now, for the report */
+	if (mmc_media_probe(d, &res->after, &tmp) < 0)
+		res->after.profile_name = NULL; /* unknown */
+	mmc_drive_set_busy(d, NULL, NULL);
+	if (ret)
+		*ret = *res;
+}
+
+static void job_init(struct job *j, struct mmc_drive *d, const struct eng_burn_opts *opts)
+{
+	*j = (struct job){.d = d, .o = opts};
+	j->st.ring_fill = j->st.drive_fill = j->st.op_progress = -1;
+	mmc_drive_set_busy(d, on_busy, j);
+}
+
 int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_opts *opts,
 	     eng_bad_range_fn bad, void *bad_userdata, struct eng_burn_result *ret,
 	     struct bfs_diag *diag)
@@ -106,44 +370,17 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
 	struct eng_image_info info;
 	struct mmc_media *m = &res.before;
-	static const uint8_t zero[WRITE_BLOCKS * 2048];
-	uint64_t pos = 0, total;
+	struct source src = {.fd = -1};
+	struct job j;
 	int r;
 
+	job_init(&j, d, opts);
 	r = mmc_media_probe(d, m, diag);
+	if (r == 0)
+		r = check_medium(m, opts, diag);
 	if (r < 0)
 		goto out;
-	switch (m->status) {
-	case MMC_DISC_COMPLETE:
-		r = bfs_diag_set(
-			diag, -EROFS,
-			"the %s is finalized (%u sessions): no more sessions can be written; "
-			"use a new disc",
-			m->profile_name, m->sessions);
-		goto out;
-	case MMC_DISC_INCOMPLETE:
-		r = bfs_diag_set(
-			diag, -EIO,
-			"the %s has an incomplete session (an interrupted burn); burnfs does "
-			"not append to it: use a new disc",
-			m->profile_name);
-		goto out;
-	case MMC_DISC_RANDOM:
-		if (m->used_blocks) {
-			r = bfs_diag_set(diag, -ENOTEMPTY,
-					 "the %s holds data (%llu blocks); erase it first with "
-					 "`burnfs erase`",
-					 m->profile_name, (unsigned long long)m->used_blocks);
-			goto out;
-		}
-		break;
-	default:
-		break;
-	}
-	if (!m->nwa_valid) {
-		r = bfs_diag_set(diag, -EIO, "the drive reports no next writable address");
-		goto out;
-	}
+	j.st.x1_kBps = mmc_media_x1_kBps(m);
 	if (!io.iso9660 && !io.udf)
 		io.media = m->profile >= 0x40	? ENG_MEDIA_BD
 			   : m->profile >= 0x10 ? ENG_MEDIA_DVD
@@ -157,77 +394,124 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	if (r < 0)
 		goto out;
 	eng_image_info(img, &info);
-	total = BFS_ROUND_UP(info.blocks, (uint64_t)m->align);
 	res.start_lba = m->nwa;
-	res.blocks = total;
-	if (total > m->free_blocks) {
-		r = bfs_diag_set(diag, -ENOSPC,
-				 "the session needs %llu blocks (%.1f MiB); the %s has %llu free "
-				 "(%.1f MiB): nothing was written",
-				 (unsigned long long)total, (double)total * 2048 / 1048576.0,
-				 m->profile_name, (unsigned long long)m->free_blocks,
-				 (double)m->free_blocks * 2048 / 1048576.0);
-		goto out;
-	}
-	r = eng_stream_start(img);
-	if (r < 0)
-		goto out;
-	while (pos < info.blocks) {
-		const uint8_t *p;
-		ssize_t n;
-
-		if (opts->cancel && *opts->cancel) {
-			r = bfs_diag_set(diag, -ECANCELED, "cancelled after %llu of %llu blocks",
-					 (unsigned long long)pos, (unsigned long long)total);
-			goto out;
-		}
-		n = eng_stream_peek(img, WRITE_BLOCKS, &p);
-		if (n <= 0) {
-			r = n < 0 ? (int)n
-				  : bfs_diag_set(diag, -EIO, "internal error: stream ended early");
-			goto out;
-		}
-		r = mmc_write(d, m->nwa + pos, (uint32_t)n, p, diag);
-		if (r < 0) {
-			char msg[BFS_DIAG_MSG_MAX];
-
-			snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
-			bfs_diag_clear(diag);
-			r = bfs_diag_set(diag, r, "writing block %llu: %s",
-					 (unsigned long long)(m->nwa + pos), msg);
-			goto out;
-		}
-		eng_stream_consume(img, (size_t)n);
-		pos += (uint64_t)n;
-		if (opts->progress)
-			opts->progress(ENG_PHASE_WRITE, pos, total, opts->userdata);
-	}
-	while (pos < total) { /* pad to the write unit */
-		uint32_t n = (uint32_t)BFS_MIN(total - pos, (uint64_t)WRITE_BLOCKS);
-
-		r = mmc_write(d, m->nwa + pos, n, zero, diag);
-		if (r < 0)
-			goto out;
-		pos += n;
-	}
-	if (opts->progress)
-		opts->progress(ENG_PHASE_CLOSE, 0, 1, opts->userdata);
-	r = mmc_sync_cache(d, diag);
+	res.blocks = BFS_ROUND_UP(info.blocks, (uint64_t)m->align);
+	r = fits(m, res.blocks, diag);
 	if (r == 0)
-		r = mmc_close(d, m, opts->finalize, diag);
+		r = eng_stream_start(img);
 	if (r < 0)
 		goto out;
-	if (opts->verify != ENG_VERIFY_NONE)
-		r = verify(d, img, opts, m->nwa, info.blocks, bad, bad_userdata, &res, diag);
+	src.img = img;
+	src.blocks = info.blocks;
+	r = burn_session(&j, &src, bad, bad_userdata, &res, diag);
 out:
-	/* the disc's state now, for the report */
-	{
-		struct bfs_diag tmp = {0};
+	finish(d, &res, ret);
+	return r;
+}
 
-		if (mmc_media_probe(d, &res.after, &tmp) < 0)
-			res.after.profile_name = NULL; /* unknown */
+/*
+ * The root directory's block of an ISO 9660 image (0 for a UDF-only image), which tells
+ * where the image was made to start: its addresses are absolute. -EINVAL for neither.
+ */
+static int64_t image_root(int fd)
+{
+	uint8_t vd[2048];
+
+	if (pread(fd, vd, sizeof(vd), 16 * 2048) != (ssize_t)sizeof(vd))
+		return -EINVAL;
+	if (vd[0] == 1 && memcmp(vd + 1, "CD001", 5) == 0)
+		return bfs_get_le32(vd + 156 + 2);
+	if (memcmp(vd + 1, "BEA01", 5) == 0 || memcmp(vd + 1, "NSR0", 4) == 0)
+		return 0;
+	return -EINVAL;
+}
+
+bool eng_is_image_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = image_root(fd) >= 0;
+	close(fd);
+	return yes;
+}
+
+int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_opts *opts,
+		   eng_bad_range_fn bad, void *bad_userdata, struct eng_burn_result *ret,
+		   struct bfs_diag *diag)
+{
+	struct eng_burn_result res = {0};
+	struct mmc_media *m = &res.before;
+	struct source src = {.fd = -1};
+	struct job j;
+	struct stat st;
+	int64_t root;
+	int r;
+
+	job_init(&j, d, opts);
+	src.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (src.fd < 0) {
+		r = bfs_diag_set(diag, -errno, "'%s': %s", path, strerror(errno));
+		goto out;
 	}
-	if (ret)
-		*ret = res;
+	if (fstat(src.fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size % 2048 ||
+	    st.st_size < 17 * 2048) {
+		r = bfs_diag_set(diag, -EINVAL,
+				 "'%s': not a disc image (a regular file of whole 2048-byte "
+				 "blocks, at least 17 of them)",
+				 path);
+		goto out;
+	}
+	src.blocks = (uint64_t)st.st_size / 2048;
+	root = image_root(src.fd);
+	if (root < 0) {
+		r = bfs_diag_set(diag, -EINVAL,
+				 "'%s': not a disc image (no ISO 9660 or UDF volume descriptors at "
+				 "block 16)",
+				 path);
+		goto out;
+	}
+	r = mmc_media_probe(d, m, diag);
+	if (r == 0)
+		r = check_medium(m, opts, diag);
+	if (r < 0)
+		goto out;
+	j.st.x1_kBps = mmc_media_x1_kBps(m);
+	/* an image holds absolute addresses: it must have been made for the NWA, so its
+	 * root directory lies after the volume descriptors of its own block range */
+	if (root ? (uint64_t)root <= m->nwa + 16 || (uint64_t)root >= m->nwa + src.blocks
+		 : m->nwa != 0) {
+		r = bfs_diag_set(
+			diag, -EXDEV,
+			"'%s' was not made to start at block %llu, this %s's next writable "
+			"address (%s): burn the files instead (`burnfs burn DIR`), or make "
+			"the image with `burnfs image --start-lba %llu`",
+			path, (unsigned long long)m->nwa, m->profile_name,
+			root ? "its root directory lies elsewhere"
+			     : "a UDF-only image can only go onto a blank disc",
+			(unsigned long long)m->nwa);
+		goto out;
+	}
+	res.start_lba = m->nwa;
+	res.blocks = BFS_ROUND_UP(src.blocks, (uint64_t)m->align);
+	r = fits(m, res.blocks, diag);
+	if (r < 0)
+		goto out;
+	src.chunk = malloc((size_t)ENG_CHUNK_BLOCKS * 2048);
+	src.hashes = calloc((size_t)BFS_DIV_ROUND_UP(src.blocks, (uint64_t)ENG_CHUNK_BLOCKS),
+			    sizeof(*src.hashes));
+	if (!src.chunk || !src.hashes) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = burn_session(&j, &src, bad, bad_userdata, &res, diag);
+out:
+	if (src.fd >= 0)
+		close(src.fd);
+	free(src.chunk);
+	free(src.hashes);
+	finish(d, &res, ret);
 	return r;
 }

@@ -1076,6 +1076,18 @@ ssize_t eng_stream_peek(struct eng_image *img, size_t nblocks, const uint8_t **r
 	return (ssize_t)BFS_MIN(nblocks, sl->nblocks - img->rpos);
 }
 
+unsigned eng_stream_fill(struct eng_image *img)
+{
+	unsigned pct;
+
+	if (!img->started)
+		return 0;
+	pthread_mutex_lock(&img->lock);
+	pct = (unsigned)((img->head - img->tail) * 100 / img->nslots);
+	pthread_mutex_unlock(&img->lock);
+	return pct;
+}
+
 void eng_stream_consume(struct eng_image *img, size_t n)
 {
 	struct slot *sl = &img->slots[img->tail % img->nslots];

@@ -797,3 +797,101 @@ int mmc_eject(struct mmc_drive *d, struct bfs_diag *diag)
 
 	return mmc_exec(d, cdb, 6, MMC_DIR_NONE, NULL, 0, NULL, diag);
 }
+
+unsigned mmc_media_x1_kBps(const struct mmc_media *m)
+{
+	return m->profile >= 0x40 ? 4496 : m->profile >= 0x10 ? 1385 : 176;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int mmc_parse_write_speeds(const uint8_t *b, size_t n, unsigned *kBps, size_t max, size_t *ret_n)
+{
+	size_t len, k = 0;
+
+	if (n < 8)
+		return -EBADMSG;
+	/* Performance Data Length counts the bytes after itself (MMC-6 6.8.2.6) */
+	len = BFS_MIN((size_t)bfs_get_be32(b) + 4, n);
+	for (size_t o = 8; o + 16 <= len && k < max; o += 16) {
+		unsigned w = bfs_get_be32(b + o + 12);
+		bool dup = false;
+
+		for (size_t i = 0; i < k; i++)
+			dup = dup || kBps[i] == w;
+		if (w && !dup)
+			kBps[k++] = w;
+	}
+	qsort(kBps, k, sizeof(*kBps), cmp_desc);
+	*ret_n = k;
+	return 0;
+}
+
+int mmc_write_speeds(struct mmc_drive *d, unsigned *kBps, size_t max, size_t *ret_n,
+		     struct bfs_diag *diag)
+{
+	uint8_t cdb[12] = {0xAC}, b[8 + 32 * 16] = {0};
+	int r;
+
+	bfs_put_be16(cdb + 8, 32); /* descriptors */
+	cdb[10] = 0x03;		   /* type: write speed */
+	r = mmc_exec(d, cdb, 12, MMC_DIR_IN, b, sizeof(b), NULL, diag);
+	if (r < 0)
+		return r;
+	if (mmc_parse_write_speeds(b, sizeof(b), kBps, max, ret_n) < 0)
+		return bfs_diag_set(diag, -EPROTO, "GET PERFORMANCE: a short reply");
+	return 0;
+}
+
+int mmc_set_write_speed(struct mmc_drive *d, const struct mmc_media *m, unsigned x,
+			unsigned *ret_kBps, struct bfs_diag *diag)
+{
+	unsigned speeds[32], x1 = mmc_media_x1_kBps(m), want;
+	size_t n = 0;
+	uint8_t cdb[12] = {0};
+	int r;
+
+	*ret_kBps = 0;
+	r = mmc_write_speeds(d, speeds, BFS_ARRAY_SIZE(speeds), &n, diag);
+	if (r == -EOPNOTSUPP)
+		bfs_diag_clear(diag), n = 0; /* a drive without speed descriptors */
+	else if (r < 0)
+		return r;
+	if (x == 0 && n == 0)
+		return 0; /* the drive's own choice, its fastest */
+	want = x ? x * x1 : speeds[0];
+	if (n) {
+		/* the fastest listed speed not above the request (half a 1x of slack: drives
+		 * list 4495 for 1x BD and round), else the slowest */
+		size_t i = 0;
+
+		while (i + 1 < n && speeds[i] > want + x1 / 2)
+			i++;
+		want = speeds[i];
+	}
+	if (m->profile < 0x10) { /* CD: SET CD SPEED, read speed the fastest */
+		cdb[0] = 0xBB;
+		bfs_put_be16(cdb + 2, 0xFFFF);
+		bfs_put_be16(cdb + 4, (uint16_t)BFS_MIN(want, 0xFFFEu));
+		r = mmc_exec(d, cdb, 12, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	} else { /* DVD, BD: SET STREAMING with one performance descriptor */
+		uint8_t p[28] = {0};
+
+		bfs_put_be32(p + 8, (uint32_t)(m->capacity ? m->capacity - 1 : 0)); /* end LBA */
+		bfs_put_be32(p + 12, want); /* read size, kB */
+		bfs_put_be32(p + 16, 1000); /* per 1000 ms */
+		bfs_put_be32(p + 20, want);
+		bfs_put_be32(p + 24, 1000);
+		cdb[0] = 0xB6;
+		bfs_put_be16(cdb + 9, sizeof(p));
+		r = mmc_exec(d, cdb, 12, MMC_DIR_OUT, p, sizeof(p), NULL, diag);
+	}
+	if (r == 0)
+		*ret_kBps = want;
+	return r;
+}

@@ -97,11 +97,124 @@ usage)
 	"$BURNFS" vdrive create --media floppy "$t/f" 2>/dev/null; [ $? = 2 ] || fail "bad media"
 	"$BURNFS" vdrive create --media bd-re "$t/r" || fail create
 	"$BURNFS" burn "$t" --drive "vdrive:$t/r" --simulate 2>"$t/err"; [ $? = 1 ] || fail "simulate"
-	grep -q "not emulate test writes" "$t/err" || fail "simulate unclear"
+	grep -q "BD-RE cannot do test writes" "$t/err" || fail "simulate unclear: $(cat "$t/err")"
+	"$BURNFS" burn "$t" --drive "vdrive:$t/r" --speed fast 2>/dev/null; [ $? = 2 ] || fail "--speed fast"
+	"$BURNFS" vdrive import-image "$t/r" /etc/hostname --sessions 0 2>"$t/err"; [ $? = 1 ] || fail "import of a text file"
+	grep -q "whole 2048-byte blocks" "$t/err" || fail "import unclear: $(cat "$t/err")"
+	"$BURNFS" vdrive import-image "$t/r" /etc/hostname --sessions 3,x 2>/dev/null; [ $? = 2 ] || fail "bad --sessions"
 	"$BURNFS" erase --drive "vdrive:$t/r" || fail "erase bd-re"
 	"$BURNFS" vdrive create --media bd-r "$t/b" || fail create
 	"$BURNFS" erase --drive "vdrive:$t/b" 2>"$t/err"; [ $? = 1 ] || fail "erase bd-r"
 	grep -q "write-once" "$t/err" || fail "erase unclear: $(cat "$t/err")"
+	;;
+simulate)
+	# test writes on the media that have them: nothing recorded; refused on the others
+	mkdir -p "$t/src"
+	head -c 1000000 /dev/urandom >"$t/src/f"
+	for m in cd-r dvd-r; do
+		"$BURNFS" vdrive create --media $m "$t/$m" || fail create
+		"$BURNFS" burn "$t/src" --drive "vdrive:$t/$m" --simulate 2>"$t/err" || fail "simulate $m: $(cat "$t/err")"
+		grep -q "nothing was recorded, the .* is blank" "$t/err" || fail "simulate $m: $(cat "$t/err")"
+		"$BURNFS" vdrive info "$t/$m" | grep -q "status: blank, 0 session" || fail "simulate $m recorded"
+		"$BURNFS" burn "$t/src" --drive "vdrive:$t/$m" 2>"$t/err" || fail "burn after simulate $m: $(cat "$t/err")"
+		check_export "$t/$m" 0 "$t/src"
+	done
+	"$BURNFS" vdrive create --media dvd+r "$t/p" || fail create
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/p" --simulate 2>"$t/err"; [ $? = 1 ] || fail "dvd+r simulate"
+	grep -q "DVD+R cannot do test writes" "$t/err" || fail "unclear: $(cat "$t/err")"
+	"$BURNFS" vdrive info "$t/p" | grep -q "status: blank" || fail "dvd+r written"
+	;;
+image)
+	# an image file burnt as it is; appending needs an image made for the NWA
+	command -v xorriso >/dev/null || exit 77
+	mkdir -p "$t/a" "$t/b"
+	head -c 3000000 /dev/urandom >"$t/a/one"
+	echo two >"$t/b/two"
+	"$BURNFS" image -q --media bd "$t/a" -o "$t/a.iso" || fail "image a"
+	"$BURNFS" vdrive create --media bd-r "$t/d" || fail create
+	"$BURNFS" burn "$t/a.iso" --drive "vdrive:$t/d" 2>"$t/err" || fail "burn image: $(cat "$t/err")"
+	grep -q "burning the image" "$t/err" || fail "not as an image: $(cat "$t/err")"
+	grep -q "verify: [1-9][0-9]* chunks match" "$t/err" || fail "no verify: $(cat "$t/err")"
+	"$BURNFS" vdrive export "$t/d" -o "$t/disc.iso" >/dev/null || fail export
+	cmp -n "$(stat -c %s "$t/a.iso")" "$t/a.iso" "$t/disc.iso" || fail "disc differs from the image"
+	nwa=$("$BURNFS" info --drive "vdrive:$t/d" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["next_writable"])')
+	"$BURNFS" burn "$t/a.iso" --drive "vdrive:$t/d" 2>"$t/err"; [ $? = 1 ] || fail "image for block 0 appended"
+	grep -q "not made to start at block $nwa.*--start-lba $nwa" "$t/err" || fail "unclear: $(cat "$t/err")"
+	"$BURNFS" image -q --media bd --start-lba "$nwa" "$t/b" -o "$t/b.iso" || fail "image b"
+	"$BURNFS" burn "$t/b.iso" --drive "vdrive:$t/d" 2>"$t/err" || fail "burn image b: $(cat "$t/err")"
+	grep -q "session at block $nwa," "$t/err" || fail "b not at $nwa: $(cat "$t/err")"
+	"$BURNFS" vdrive export "$t/d" -o "$t/disc.iso" >/dev/null || fail export
+	xorriso -load sbsector "$nwa" -indev "$t/disc.iso" -find /two 2>/dev/null | grep -q two ||
+		fail "xorriso does not see the second image"
+	# --files burns an image as a file; a corrupted read names the image bytes
+	"$BURNFS" vdrive create --media dvd+rw "$t/w" || fail create
+	"$BURNFS" burn "$t/a.iso" --files --drive "vdrive:$t/w" 2>"$t/err" || fail "--files: $(cat "$t/err")"
+	"$BURNFS" vdrive export "$t/w" -o "$t/disc.iso" >/dev/null || fail export
+	xorriso -osirrox on -indev "$t/disc.iso" -extract /a.iso "$t/a-copy.iso" >/dev/null 2>&1 || fail "--files: no /a.iso"
+	cmp "$t/a.iso" "$t/a-copy.iso" || fail "--files: content"
+	"$BURNFS" vdrive create --media dvd-r "$t/c" || fail create
+	"$BURNFS" vdrive fault "$t/c" corrupt-read@600 || fail fault
+	"$BURNFS" burn "$t/a.iso" --drive "vdrive:$t/c" >"$t/out" 2>"$t/err" && fail "corruption passed"
+	grep -q "damaged: blocks 512-1023: (image file bytes 1048576-2097151)" "$t/out" || fail "range: $(cat "$t/out" "$t/err")"
+	# a single file that is no image is burnt as a file
+	"$BURNFS" burn "$t/b/two" --drive "vdrive:$t/c" 2>"$t/err" || fail "a plain file: $(cat "$t/err")"
+	grep -q "burning the image" "$t/err" && fail "a plain file taken for an image"
+	;;
+import)
+	# a disc pre-loaded with a multisession image by genisoimage, then appended to
+	command -v xorriso >/dev/null || exit 77
+	xz -dc "$here/../fixtures/util-linux/iso-multi-0-174-348-genisoimage.img.xz" >"$t/multi.img" || exit 77
+	"$BURNFS" vdrive create --media dvd+r "$t/d" || fail create
+	"$BURNFS" vdrive import-image "$t/d" "$t/multi.img" --sessions 0,174,348 >"$t/out" || fail import
+	"$BURNFS" info --drive "vdrive:$t/d" --json >"$t/j" || fail info
+	nwa=$(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["sessions"]==3 and j["last_session_start"]==348 and j["status"]=="appendable", j; print(j["next_writable"])' "$t/j") || fail "info: $(cat "$t/j")"
+	mkdir -p "$t/src"
+	echo new >"$t/src/new"
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/d" 2>"$t/err" || fail "append: $(cat "$t/err")"
+	grep -q "session at block $nwa," "$t/err" || fail "not at $nwa: $(cat "$t/err")"
+	"$BURNFS" vdrive export "$t/d" -o "$t/disc.iso" >"$t/out" || fail export
+	cmp -n "$(stat -c %s "$t/multi.img")" "$t/multi.img" "$t/disc.iso" || fail "imported data changed"
+	check_export "$t/d" "$nwa" "$t/src"
+	xorriso -load sbsector 348 -indev "$t/disc.iso" -ls / >/dev/null 2>&1 || fail "xorriso: session 3"
+	"$BURNFS" vdrive import-image "$t/d" "$t/multi.img" 2>"$t/err"; [ $? = 1 ] || fail "import onto a used disc"
+	grep -q "not blank" "$t/err" || fail "unclear: $(cat "$t/err")"
+	"$BURNFS" vdrive create --media dvd-r "$t/e" || fail create
+	"$BURNFS" vdrive import-image "$t/e" "$t/multi.img" --sessions 0,348,174 2>"$t/err"; [ $? = 1 ] || fail "falling starts"
+	grep -q "must begin with 0, rise" "$t/err" || fail "unclear: $(cat "$t/err")"
+	"$BURNFS" vdrive import-image "$t/none" "$t/multi.img" 2>"$t/err"; [ $? = 1 ] || fail "no drive"
+	grep -q "vdrive create" "$t/err" || fail "no remedy: $(cat "$t/err")"
+	;;
+drive-faults)
+	# each scripted fault: a clear error naming the cause and the disc state, sources intact
+	mkdir -p "$t/src"
+	head -c 12000000 /dev/urandom >"$t/src/data.bin"
+	sha=$(sha256sum <"$t/src/data.bin")
+	"$BURNFS" vdrive create --media bd-r "$t/r" || fail create
+	"$BURNFS" vdrive fault "$t/r" remove@2000 || fail fault
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/r" 2>"$t/err"; [ $? = 1 ] || fail "remove passed"
+	grep -q "no medium in the drive" "$t/err" || fail "remove: $(cat "$t/err")"
+	"$BURNFS" vdrive load "$t/r" || fail load
+	"$BURNFS" info --drive "vdrive:$t/r" | grep -q "incomplete" || fail "state after remove"
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/r" 2>"$t/err"; [ $? = 1 ] || fail "burn onto incomplete"
+	grep -q "incomplete session" "$t/err" || fail "unclear: $(cat "$t/err")"
+	"$BURNFS" vdrive create --media dvd-r "$t/o" || fail create
+	"$BURNFS" vdrive fault "$t/o" opc-fail || fail fault
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/o" 2>"$t/err"; [ $? = 1 ] || fail "opc passed"
+	grep -q "power calibration.*use another disc" "$t/err" || fail "opc: $(cat "$t/err")"
+	grep -q "the disc now: DVD-R, blank" "$t/err" || fail "opc state: $(cat "$t/err")"
+	"$BURNFS" vdrive create --media dvd+r "$t/s" || fail create
+	"$BURNFS" vdrive fault "$t/s" stuck:5b || fail fault
+	BURNFS_MMC_STUCK_SECONDS=2 "$BURNFS" burn "$t/src" --drive "vdrive:$t/s" 2>"$t/err"; [ $? = 1 ] || fail "stuck passed"
+	grep -q "CLOSE TRACK/SESSION: the drive has been busy .* for 2 s without progress" "$t/err" || fail "stuck: $(cat "$t/err")"
+	"$BURNFS" vdrive fault "$t/s" stuck:zz 2>/dev/null; [ $? = 2 ] || fail "bad stuck spec"
+	"$BURNFS" vdrive fault "$t/s" slow:0 2>/dev/null; [ $? = 2 ] || fail "bad slow spec"
+	# slow:4 on a DVD-R drains 5.5 MB/s from a 4 MiB buffer: the burn waits on it
+	"$BURNFS" vdrive create --media dvd-r "$t/w" || fail create
+	"$BURNFS" vdrive fault "$t/w" slow:4 || fail fault
+	BURNFS_STATUS_LOG="$t/log" "$BURNFS" burn "$t/src" --drive "vdrive:$t/w" 2>"$t/err" || fail "slow: $(cat "$t/err")"
+	grep -q "verify: [1-9][0-9]* chunks match" "$t/err" || fail "slow verify: $(cat "$t/err")"
+	awk '$6 >= 50 { hi = 1 } END { exit !hi }' "$t/log" || fail "the drive buffer never filled: $(tail -3 "$t/log")"
+	[ "$(sha256sum <"$t/src/data.bin")" = "$sha" ] || fail "sources changed"
 	;;
 *)
 	echo "unknown case $1" >&2

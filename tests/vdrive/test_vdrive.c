@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/bytes.h"
@@ -283,6 +284,124 @@ static void test_killed(void **state)
 	}
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct vdrive_result read10(struct vdrive *vd, uint32_t lba, uint16_t n, bool fua,
+				   uint8_t *buf)
+{
+	uint8_t cdb[10] = {0x28};
+
+	cdb[1] = fua ? 0x08 : 0;
+	bfs_put_be32(cdb + 2, lba);
+	bfs_put_be16(cdb + 7, n);
+	return run(vd, cdb, 10, VDRIVE_DIR_IN, buf, (size_t)n * 2048);
+}
+
+/* Immed close: NOT READY 04/07 with progress until done; without Immed it takes as long */
+static void test_long_operations(void **state)
+{
+	struct vdrive *vd;
+	uint8_t *buf = calloc(32, 2048), cdb[10] = {0}, sense[18], q[36];
+	struct vdrive_result r;
+	double t0;
+
+	(void)state;
+	setenv("BURNFS_VDRIVE_LONGOP_MS", "300", 1);
+	vd = open_fresh("long", "dvd-r", 4096);
+	assert_int_equal(write10(vd, 0, 32, buf).status, 0);
+	cdb[0] = 0x5B, cdb[1] = 0x01, cdb[2] = 0x01; /* CLOSE TRACK, Immed */
+	t0 = now_s();
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	assert_true(now_s() - t0 < 0.1);
+	r = run(vd, (uint8_t[6]){0}, 6, VDRIVE_DIR_NONE, NULL, 0);
+	assert_sense(r, 0x02, 0x04, 0x07);
+	assert_int_equal(r.sense[15], 0x80); /* SKSV: the progress indication is valid */
+	/* REQUEST SENSE: GOOD, with the same sense and progress */
+	r = run(vd, (uint8_t[6]){0x03, 0, 0, 0, 18}, 6, VDRIVE_DIR_IN, sense, 18);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(sense[2], 0x02);
+	assert_int_equal(sense[12], 0x04);
+	assert_int_equal(sense[13], 0x07);
+	/* INQUIRY still answers; a write does not */
+	r = run(vd, (uint8_t[6]){0x12, 0, 0, 0, 36}, 6, VDRIVE_DIR_IN, q, 36);
+	assert_int_equal(r.status, 0);
+	assert_sense(write10(vd, 32, 32, buf), 0x02, 0x04, 0x07);
+	usleep(350000);
+	assert_int_equal(run(vd, (uint8_t[6]){0}, 6, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	/* CLOSE SESSION without Immed: the command itself takes the time */
+	cdb[1] = 0, cdb[2] = 0x02;
+	t0 = now_s();
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	assert_true(now_s() - t0 >= 0.29);
+	assert_int_equal(run(vd, (uint8_t[6]){0}, 6, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	vdrive_close(vd);
+	unsetenv("BURNFS_VDRIVE_LONGOP_MS");
+	free(buf);
+}
+
+/* corrupt-read damages the medium: FUA reads see it, the cache hides it until a tray cycle */
+static void test_cache_and_fua(void **state)
+{
+	struct vdrive *vd = open_fresh("cache", "bd-r", 4096);
+	uint8_t *buf = malloc(32 * 2048), *got = malloc(2048);
+	uint8_t eject[6] = {0x1B, 0, 0, 0, 0x02}, load[6] = {0x1B, 0, 0, 0, 0x03};
+	struct vdrive_result r;
+
+	(void)state;
+	for (size_t i = 0; i < 32 * 2048; i++)
+		buf[i] = (uint8_t)(i * 7);
+	assert_int_equal(write10(vd, 0, 32, buf).status, 0);
+	assert_int_equal(vdrive_fault(drive_dir("cache"), "corrupt-read@5"), 0);
+	assert_int_equal(read10(vd, 5, 1, false, got).status, 0);
+	assert_memory_equal(got, buf + 5 * 2048, 2048); /* from the cache */
+	assert_int_equal(read10(vd, 5, 1, true, got).status, 0);
+	assert_memory_not_equal(got, buf + 5 * 2048, 2048); /* from the medium */
+	assert_int_equal(got[100] ^ buf[5 * 2048 + 100], 0x01);
+	assert_int_equal(run(vd, eject, 6, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	assert_sense(run(vd, (uint8_t[6]){0}, 6, VDRIVE_DIR_NONE, NULL, 0), 0x02, 0x3A, 0x02);
+	assert_int_equal(run(vd, load, 6, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	r = run(vd, (uint8_t[6]){0}, 6, VDRIVE_DIR_NONE, NULL, 0); /* evaluated once */
+	assert_sense(r, 0x06, 0x28, 0x00);
+	assert_int_equal(read10(vd, 5, 1, false, got).status, 0);
+	assert_memory_not_equal(got, buf + 5 * 2048, 2048); /* the cache is gone */
+	vdrive_close(vd);
+	free(buf);
+	free(got);
+}
+
+/* MODE SELECT page 05h with Test Write: CD-R/DVD-R write nothing; BD-R refuses it */
+static void test_test_write(void **state)
+{
+	struct vdrive *cd = open_fresh("tw-cd", "cd-r", 4096),
+		      *bd = open_fresh("tw-bd", "bd-r", 4096);
+	uint8_t *buf = calloc(32, 2048), b[48], p[8 + 52] = {0}, cdb[10] = {0x55, 0x10};
+
+	(void)state;
+	bfs_put_be16(cdb + 7, sizeof(p));
+	p[8] = 0x05, p[9] = 50, p[10] = 0x40 | 0x10 | 0x01, p[11] = 0xC0 | 0x04, p[12] = 0x08;
+	assert_sense(run(bd, cdb, 10, VDRIVE_DIR_OUT, p, sizeof(p)), 0x05, 0x26, 0x00);
+	assert_int_equal(run(cd, cdb, 10, VDRIVE_DIR_OUT, p, sizeof(p)).status, 0);
+	assert_int_equal(write10(cd, 0, 32, buf).status, 0);
+	assert_int_equal(write10(cd, 32, 32, buf).status, 0); /* the simulated NWA moved on */
+	assert_sense(write10(cd, 0, 32, buf), 0x05, 0x21, 0x02);
+	disc_info(cd, b);
+	assert_int_equal(b[2] & 0x03, 0x00); /* still blank */
+	p[10] = 0x40 | 0x01;		     /* Test Write off: the real NWA is 0 again */
+	assert_int_equal(run(cd, cdb, 10, VDRIVE_DIR_OUT, p, sizeof(p)).status, 0);
+	assert_int_equal(write10(cd, 0, 32, buf).status, 0);
+	disc_info(cd, b);
+	assert_int_equal(b[2] & 0x03, 0x01); /* incomplete: recorded */
+	vdrive_close(cd);
+	vdrive_close(bd);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +409,9 @@ int main(void)
 		cmocka_unit_test(test_overwrite_and_commands),
 		cmocka_unit_test(test_exclusive),
 		cmocka_unit_test(test_killed),
+		cmocka_unit_test(test_long_operations),
+		cmocka_unit_test(test_cache_and_fua),
+		cmocka_unit_test(test_test_write),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -29,13 +29,23 @@ enum eng_burn_phase {
 	ENG_PHASE_VERIFY,
 };
 
-typedef void (*eng_burn_progress_fn)(enum eng_burn_phase phase, uint64_t done, uint64_t total,
-				     void *userdata);
+struct eng_burn_status {
+	enum eng_burn_phase phase;
+	uint64_t done, total; /* blocks of the phase */
+	int ring_fill;	      /* percent of the ring holding data, -1 unknown */
+	int drive_fill;	      /* percent of the drive's buffer holding data, -1 unknown */
+	int op_progress;      /* a long operation's progress in 1/65536 (closing), -1 none */
+	unsigned x1_kBps;     /* the medium's 1x speed, for showing MB/s as a multiple */
+};
+
+typedef void (*eng_burn_progress_fn)(const struct eng_burn_status *st, void *userdata);
 
 struct eng_burn_opts {
 	struct eng_image_opts image; /* media, file systems...; start_lba and manifest are set */
 	enum eng_verify_mode verify;
-	bool finalize; /* close the disc: no more sessions */
+	bool finalize;	  /* close the disc: no more sessions */
+	bool simulate;	  /* test writes: nothing is recorded (CD-R/RW, DVD-R/RW) */
+	unsigned speed_x; /* write speed in multiples of the medium's 1x; 0 the fastest */
 	eng_burn_progress_fn progress;
 	void *userdata;
 	const volatile sig_atomic_t *cancel;
@@ -44,6 +54,7 @@ struct eng_burn_opts {
 struct eng_burn_result {
 	uint64_t start_lba, blocks; /* the session written (blocks include alignment padding) */
 	uint64_t verified_chunks, bad_chunks;
+	unsigned speed_kBps; /* the write speed the drive was set to, 0 unknown */
 	struct mmc_media before, after;
 };
 
@@ -61,5 +72,18 @@ typedef void (*eng_bad_range_fn)(uint64_t first_lba, uint64_t last_lba, const ch
 int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_opts *opts,
 	     eng_bad_range_fn bad, void *bad_userdata, struct eng_burn_result *ret,
 	     struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/* Whether path holds ISO 9660 or UDF volume descriptors at block 16. */
+bool eng_is_image_file(const char *path);
+
+/*
+ * Burn the image file at path as it is (made by burnfs image or another tool). It must be
+ * an ISO 9660 or UDF image whose addresses fit the disc's next writable address: an image
+ * made for block 0 goes only onto a blank disc (-EXDEV otherwise, saying how to make one
+ * for the NWA). Verify compares chunk hashes taken while writing, as for a tree.
+ */
+int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_opts *opts,
+		   eng_bad_range_fn bad, void *bad_userdata, struct eng_burn_result *ret,
+		   struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 #endif

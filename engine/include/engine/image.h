@@ -156,6 +156,9 @@ typedef void (*eng_file_range_fn)(const struct bfs_node *file, uint64_t first, u
 void eng_image_files_in(const struct eng_image *img, uint64_t lba, uint64_t n, eng_file_range_fn fn,
 			void *userdata);
 
+/* How full the ring is, in percent of its slots (for progress displays). */
+unsigned eng_stream_fill(struct eng_image *img);
+
 /* Blocks delivered so far. */
 uint64_t eng_stream_pos(const struct eng_image *img);
 

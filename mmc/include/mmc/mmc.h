@@ -155,4 +155,25 @@ int mmc_erase(struct mmc_drive *d, const struct mmc_media *m,
 /* START STOP UNIT: eject (LoEj, Start=0). */
 int mmc_eject(struct mmc_drive *d, struct bfs_diag *diag) BFS_WARN_UNUSED;
 
+/* The medium's 1x speed in kB/s: CD 176, DVD 1385, BD 4496. */
+unsigned mmc_media_x1_kBps(const struct mmc_media *m);
+
+/*
+ * The GET PERFORMANCE type 03h reply in b[0..n): the distinct write speeds of its
+ * descriptors in kB/s, fastest first, at most max. -EBADMSG for a reply under 8 bytes.
+ */
+int mmc_parse_write_speeds(const uint8_t *b, size_t n, unsigned *kBps, size_t max, size_t *ret_n);
+
+/* The write speeds the drive lists for the loaded medium (GET PERFORMANCE type 03h). */
+int mmc_write_speeds(struct mmc_drive *d, unsigned *kBps, size_t max, size_t *ret_n,
+		     struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * Set the write speed to x times the medium's 1x (0: the fastest), picking the fastest
+ * listed speed not above it: SET CD SPEED on CD, SET STREAMING on DVD and BD. *ret_kBps
+ * is the speed set, 0 when the drive lists none and x was 0 (nothing is sent).
+ */
+int mmc_set_write_speed(struct mmc_drive *d, const struct mmc_media *m, unsigned x,
+			unsigned *ret_kBps, struct bfs_diag *diag) BFS_WARN_UNUSED;
+
 #endif

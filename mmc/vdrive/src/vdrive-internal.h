@@ -45,7 +45,7 @@ struct vdrive {
 	unsigned ntracks;
 	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
 	uint64_t used_end;
-	bool ua_pending;	      /* 06/29/00 after open */
+	uint8_t ua_pending;	      /* a unit attention's ASC: 29h after open, 28h after load */
 	uint64_t commit_blocks;	      /* state saved at least this often while writing */
 	uint8_t sense_key, asc, ascq; /* for REQUEST SENSE */
 	/* speeds selected by SET CD SPEED / SET STREAMING, kB/s; 0: the fastest */

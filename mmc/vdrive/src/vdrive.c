@@ -332,7 +332,7 @@ int vdrive_open(const char *dir, struct vdrive **ret)
 		vdrive_close(vd);
 		return r;
 	}
-	vd->ua_pending = true;
+	vd->ua_pending = 0x29;			/* power on, reset */
 	vd->buf_size = vd->buf_free = 4u << 20; /* a 4 MiB write buffer, empty */
 	vd->stuck_op = -1;
 	faults_reset(vd);
@@ -411,7 +411,84 @@ int vdrive_set_loaded(struct vdrive *vd, bool loaded)
 	vd->media_event = loaded ? 0x02 : 0x03; /* GESN: new media, media removal */
 	vd->cache_lo = vd->cache_hi = 0;	/* a tray cycle empties the cache */
 	if (loaded)
-		vd->ua_pending = true; /* medium may have changed: 06/28/00 */
+		vd->ua_pending = 0x28; /* not ready to ready change, medium may have changed */
+	return vd_state_save(vd, true);
+}
+
+int vdrive_import(struct vdrive *vd, int img_fd, const uint64_t *starts, size_t n, bool close_disc,
+		  const char **ret_why)
+{
+	struct stat st;
+	uint64_t blocks;
+	uint8_t *buf;
+	int r = 0;
+
+	if (fstat(img_fd, &st) < 0)
+		return -errno;
+	*ret_why = "the image is not a regular file of whole 2048-byte blocks";
+	if (!S_ISREG(st.st_mode) || st.st_size % BLOCK || st.st_size == 0)
+		return -EINVAL;
+	blocks = (uint64_t)st.st_size / BLOCK;
+	*ret_why = "the image is larger than the disc";
+	if (blocks > vd->capacity)
+		return -ENOSPC;
+	*ret_why = "the disc is not blank";
+	if (vd->m->overwrite ? vd->written || vd->used_end : vd->status != DS_BLANK)
+		return -ENOTEMPTY;
+	*ret_why = "session starts must begin with 0, rise, and lie inside the image";
+	if (!vd->m->overwrite && (n == 0 || starts[0] != 0))
+		return -EINVAL;
+	for (size_t i = 1; i < n; i++)
+		if (starts[i] <= starts[i - 1] || starts[i] >= blocks)
+			return -EINVAL;
+	*ret_why = "too many sessions";
+	if (n > VDRIVE_TRACKS_MAX)
+		return -EINVAL;
+	*ret_why = NULL;
+	buf = malloc(1u << 20);
+	if (!buf)
+		return -ENOMEM;
+	/* copy the data, leaving zero runs as holes of the sparse disc image */
+	for (uint64_t off = 0; off < (uint64_t)st.st_size && r == 0;) {
+		ssize_t g = pread(img_fd, buf, 1u << 20, (off_t)off);
+		bool zero = true;
+
+		if (g < 0 && errno == EINTR)
+			continue;
+		if (g <= 0) {
+			r = g < 0 ? -errno : -EIO;
+			break;
+		}
+		for (ssize_t i = 0; i < g && zero; i++)
+			zero = buf[i] == 0;
+		if (!zero) {
+			ssize_t w = pwrite(vd->img_fd, buf, (size_t)g, (off_t)off);
+
+			if (w != g)
+				r = w < 0 ? -errno : -EIO;
+		}
+		off += (uint64_t)g;
+	}
+	free(buf);
+	if (r < 0)
+		return r;
+	vd->used_end = blocks;
+	if (vd->m->overwrite) {
+		vd->written = true;
+		return vd_state_save(vd, true);
+	}
+	vd->ntracks = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t end = i + 1 < n ? starts[i + 1] : blocks;
+
+		/* a CD session ends a lead-out and lead-in before the next one starts */
+		if (i + 1 < n && vd->m->cls == MC_CD && end - starts[i] > CD_SESSION_GAP)
+			end -= CD_SESSION_GAP;
+		vd->tracks[vd->ntracks++] = (struct vdrive_track){
+			.start = starts[i], .size = end - starts[i], .session = (unsigned)i + 1};
+	}
+	vd->status = close_disc || vd_nwa(vd) >= vd->capacity ? DS_COMPLETE : DS_APPENDABLE;
+	vd->cache_lo = vd->cache_hi = 0;
 	return vd_state_save(vd, true);
 }
 
@@ -893,8 +970,8 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		return;
 	}
 	if (vd->ua_pending && op != 0x12 && op != 0x03 && op != 0x46) {
-		vd->ua_pending = false;
-		vd_check(res, vd, 0x06, 0x29, 0x00); /* power on, reset */
+		vd_check(res, vd, 0x06, vd->ua_pending, 0x00);
+		vd->ua_pending = 0;
 		return;
 	}
 	/* commands that need a medium */

@@ -91,6 +91,17 @@ void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret);
 /* Tray: load (true) or eject (false). -EBUSY while removal is prevented. */
 int vdrive_set_loaded(struct vdrive *vd, bool loaded);
 
+/*
+ * Load a blank disc with the image in img_fd (made by burnfs or another tool): sessions
+ * start at the n blocks in starts (the first 0), each one closed track reaching to the
+ * next (less the lead-out/lead-in gap on CD); the disc is then appendable, or complete
+ * when close_disc. Overwrite media take the bytes and ignore starts. -ENOTEMPTY for a
+ * disc that is not blank, -ENOSPC for an image larger than the disc, -EINVAL for a file
+ * or starts that do not fit; *ret_why then says which.
+ */
+int vdrive_import(struct vdrive *vd, int img_fd, const uint64_t *starts, size_t n, bool close_disc,
+		  const char **ret_why);
+
 /* Read blocks of the medium directly (export); -ENXIO past the capacity. */
 int vdrive_read_blocks(struct vdrive *vd, uint64_t lba, uint32_t n, uint8_t *buf);
 
