@@ -15,7 +15,7 @@
 #include "common/bytes.h"
 #include "common/macro.h"
 
-#define WRITE_BLOCKS 32u /* 64 KiB: a multiple of every medium's write unit */
+#define PAD_BLOCKS 32u /* 64 KiB: a multiple of every medium's write unit */
 
 /* What a session is written from: the image stream of a tree, or an image file. */
 struct source {
@@ -277,7 +277,9 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 {
 	const struct eng_burn_opts *o = j->o;
 	const struct mmc_media *m = &res->before;
-	static const uint8_t zero[WRITE_BLOCKS * 2048];
+	static const uint8_t zero[PAD_BLOCKS * 2048];
+	/* whole write units per command: the drive's limit, a multiple of 32 blocks */
+	size_t max = mmc_drive_max_blocks(j->d);
 	uint64_t pos = 0, total = res->blocks;
 	int r;
 
@@ -296,7 +298,7 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 		if (o->cancel && *o->cancel)
 			return bfs_diag_set(diag, -ECANCELED, "cancelled after %llu of %llu blocks",
 					    (unsigned long long)pos, (unsigned long long)total);
-		n = src_peek(src, WRITE_BLOCKS, &p, diag);
+		n = src_peek(src, max, &p, diag);
 		if (n <= 0)
 			return n < 0 ? (int)n
 				     : bfs_diag_set(diag, -EIO,
@@ -315,7 +317,7 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 		report(j, ENG_PHASE_WRITE, pos, total, src);
 	}
 	while (pos < total) { /* pad to the write unit */
-		uint32_t n = (uint32_t)BFS_MIN(total - pos, (uint64_t)WRITE_BLOCKS);
+		uint32_t n = (uint32_t)BFS_MIN(total - pos, (uint64_t)PAD_BLOCKS);
 
 		r = mmc_write(j->d, m->nwa + pos, n, zero, diag);
 		if (r < 0)

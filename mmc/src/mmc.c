@@ -31,6 +31,7 @@ struct mmc_drive {
 	mmc_busy_fn busy;
 	void *busy_userdata;
 	unsigned stuck_s;
+	uint32_t max_blocks; /* the largest READ/WRITE transfer */
 };
 
 /* One command through the drive's transport: SCSI status, fixed-format sense. */
@@ -127,8 +128,10 @@ static struct mmc_drive *drive_new(void)
 	struct mmc_drive *d = calloc(1, sizeof(*d));
 	const char *e = getenv("BURNFS_MMC_STUCK_SECONDS");
 
-	if (d)
+	if (d) {
 		d->stuck_s = e && atoi(e) > 0 ? (unsigned)atoi(e) : 120;
+		d->max_blocks = 32; /* 64 KiB: what every drive and HBA takes */
+	}
 	return d;
 }
 
@@ -169,6 +172,7 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 	d = drive_new();
 	if (!d)
 		return -ENOMEM;
+	d->max_blocks = 512; /* in process: 1 MiB transfers cost nothing extra */
 	r = vdrive_open(addr + 7, &d->vd);
 	if (r < 0) {
 		free(d);
@@ -205,6 +209,11 @@ struct mmc_drive *mmc_drive_close(struct mmc_drive *d)
 void mmc_drive_set_trace(struct mmc_drive *d, FILE *f)
 {
 	d->trace = f;
+}
+
+uint32_t mmc_drive_max_blocks(const struct mmc_drive *d)
+{
+	return d->max_blocks;
 }
 
 void mmc_drive_set_busy(struct mmc_drive *d, mmc_busy_fn fn, void *userdata)

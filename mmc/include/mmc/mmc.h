@@ -46,6 +46,9 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 struct mmc_drive *mmc_drive_close(struct mmc_drive *d);
 BFS_DEFINE_FREEP(struct mmc_drive, mmc_drive_close)
 
+/* The largest transfer of one READ or WRITE, in 2048-byte blocks (a multiple of 32). */
+uint32_t mmc_drive_max_blocks(const struct mmc_drive *d);
+
 /* Log every CDB, its status and sense to f (NULL: off). */
 void mmc_drive_set_trace(struct mmc_drive *d, FILE *f);
 

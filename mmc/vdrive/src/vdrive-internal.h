@@ -68,6 +68,10 @@ struct vdrive {
 	/* page 05h Test Write (simulation): writes are checked but nothing is recorded */
 	bool test_write;
 	uint64_t test_nwa; /* the simulated NWA while test writing */
+	/* page 05h Write Type: 0 packet/incremental, 1 TAO, 2 SAO (CD) */
+	uint8_t write_type;
+	/* SAO after SEND CUE SHEET: the block past the session's last (0: no cue sheet) */
+	uint64_t sao_end;
 	/* faults */
 	struct timespec faults_mtime;
 	uint64_t write_error_lba, corrupt_lba, remove_lba; /* UINT64_MAX: none */

@@ -99,9 +99,9 @@ int vd_state_save(struct vdrive *vd, bool durable)
 		vd->m->name, (unsigned long long)vd->capacity, vd->loaded, vd->prevent,
 		vd->multisession, (int)vd->status, vd->written, (unsigned long long)vd->used_end);
 	for (unsigned i = 0; i < vd->ntracks; i++)
-		fprintf(f, "track %llu %llu %u %d\n", (unsigned long long)vd->tracks[i].start,
+		fprintf(f, "track %llu %llu %u %d %llu\n", (unsigned long long)vd->tracks[i].start,
 			(unsigned long long)vd->tracks[i].size, vd->tracks[i].session,
-			vd->tracks[i].open);
+			vd->tracks[i].open, (unsigned long long)vd->tracks[i].reserved);
 	if (fflush(f) != 0 || (durable && fsync(fileno(f)) < 0))
 		r = -errno;
 	if (fclose(f) != 0 && r == 0)
@@ -152,12 +152,16 @@ static int state_load(struct vdrive *vd)
 		} else if (sscanf(line, "used_end %llu", &a) == 1) {
 			vd->used_end = a;
 		} else if (sscanf(line, "track %llu %llu %u %d", &a, &b, &s, &o) == 4) {
+			unsigned long long rsv = 0;
+
+			/* the reservation came later: state files without it have none */
+			(void)sscanf(line, "track %*u %*u %*u %*d %llu", &rsv);
 			if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
 				fclose(f);
 				return -EUCLEAN;
 			}
 			vd->tracks[vd->ntracks++] = (struct vdrive_track){
-				.start = a, .size = b, .session = s, .open = o};
+				.start = a, .size = b, .session = s, .open = o, .reserved = rsv};
 		}
 	}
 	fclose(f);
@@ -334,6 +338,7 @@ int vdrive_open(const char *dir, struct vdrive **ret)
 	}
 	vd->ua_pending = 0x29;			/* power on, reset */
 	vd->buf_size = vd->buf_free = 4u << 20; /* a 4 MiB write buffer, empty */
+	vd->write_type = 0x01;			/* TAO until page 05h says otherwise */
 	vd->stuck_op = -1;
 	faults_reset(vd);
 	/* BURNFS_VDRIVE_COMMIT_BLOCKS: a smaller interval, for the crash tests */
@@ -729,7 +734,8 @@ static size_t track_info(const struct vdrive *vd, unsigned tno, uint8_t *out)
 
 		out[3] = (uint8_t)t->session;
 		out[5] = 0x04;
-		out[6] = (uint8_t)(0x01 | (t->open ? 0x40 | 0x20 : 0)); /* blank/packet when open */
+		out[6] = (uint8_t)(0x01 | (t->open && !t->reserved ? 0x40 | 0x20 : 0) |
+				   (t->reserved ? 0x80 : 0)); /* RT; blank/packet when open */
 		bfs_put_be32(out + 8, (uint32_t)t->start);
 		if (t->open) {
 			out[7] = 0x01; /* NWA valid */
@@ -828,6 +834,12 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 			vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
 			return;
 		}
+		if (!new_track && vd->tracks[vd->ntracks - 1].reserved &&
+		    lba + n > vd->tracks[vd->ntracks - 1].start +
+				      vd->tracks[vd->ntracks - 1].reserved) {
+			vd_check(res, vd, 0x05, 0x21, 0x02); /* past the reserved track */
+			return;
+		}
 	}
 	if (vd->opc_fail && (new_track || vd->m->overwrite)) {
 		vd_check(res, vd, 0x03, 0x73, 0x03); /* power calibration area error */
@@ -895,6 +907,18 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 			vd->status = DS_INCOMPLETE;
 		}
 		vd->tracks[vd->ntracks - 1].size += keep;
+		if (vd->tracks[vd->ntracks - 1].reserved &&
+		    vd->tracks[vd->ntracks - 1].size == vd->tracks[vd->ntracks - 1].reserved)
+			vd->tracks[vd->ntracks - 1].open = false; /* a full reservation is done */
+		if (vd->sao_end && lba + keep >= vd->sao_end) {
+			/* SAO: the lead-out follows the last block of the cue sheet */
+			vd->tracks[vd->ntracks - 1].open = false;
+			vd->status = vd->multisession ? DS_APPENDABLE : DS_COMPLETE;
+			vd->sao_end = 0;
+			if (vd_state_save(vd, true) < 0)
+				vd_check(res, vd, 0x03, 0x0C, 0x00);
+			return;
+		}
 	}
 	if (removed) {
 		/* the medium is gone with its session open: NOT READY, tray open */
@@ -926,9 +950,13 @@ static void do_close(struct vdrive *vd, unsigned func, bool immed, struct vdrive
 		return;
 	}
 	switch (func) {
-	case 1: /* close track */
-		if (vd->ntracks && vd->tracks[vd->ntracks - 1].open)
-			vd->tracks[vd->ntracks - 1].open = false;
+	case 1: /* close track; a reserved one keeps its whole reservation */
+		if (vd->ntracks && vd->tracks[vd->ntracks - 1].open) {
+			struct vdrive_track *t = &vd->tracks[vd->ntracks - 1];
+
+			t->open = false;
+			t->size = BFS_MAX(t->size, t->reserved);
+		}
 		break;
 	case 2: /* close session: stays appendable unless page 05h says no next session */
 	case 5: /* DVD+R: finalize (compatible) */
@@ -1164,28 +1192,20 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 				vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in list */
 				return;
 			}
+			uint8_t wt = out[8 + bdl + 2] & 0x0F;
+
+			/* write type: packet/incremental, TAO, SAO (CD only), raw not emulated */
+			if (wt > 2 || (wt == 2 && vd->m->cls != MC_CD)) {
+				vd_check(res, vd, 0x05, 0x26, 0x00);
+				return;
+			}
+			vd->write_type = wt;
 			if (test && !vd->test_write)
 				vd->test_nwa = vd_nwa(vd);
 			vd->test_write = test;
 			vd->multisession = (out[8 + bdl + 3] >> 6) == 0x03;
 		}
 		res->resid = 0;
-		return;
-	}
-	case 0x5A: { /* MODE SENSE(10): page 05h */
-		uint8_t p[8 + 52] = {0};
-
-		if ((cdb[2] & 0x3F) != 0x05) {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		bfs_put_be16(p, sizeof(p) - 2);
-		p[8] = 0x05;
-		p[9] = 50;
-		p[10] = (uint8_t)(0x40 | (vd->test_write ? 0x10 : 0) | 0x01); /* BUFE, TAO */
-		p[11] = (uint8_t)((vd->multisession ? 0x03 : 0) << 6 | 0x04);
-		p[12] = 0x08; /* data block type: mode 1 */
-		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), p, sizeof(p));
 		return;
 	}
 	case 0x5B: /* CLOSE TRACK/SESSION */
@@ -1231,9 +1251,6 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		long_op(vd, 0x04, immed, 2 * vd->longop_ms * 1000000u);
 		return;
 	}
-	case 0xBB: /* SET CD SPEED */
-	case 0xB6: /* SET STREAMING */
-		return;
 	default:
 		vd_exec_more(vd, cdb, cdb_len, dir, buf, len, res);
 		return;

@@ -70,6 +70,7 @@ struct vdrive_track {
 	uint64_t size; /* blocks written (closed) or so far (open) */
 	unsigned session;
 	bool open;
+	uint64_t reserved; /* RESERVE TRACK: its size in blocks, 0 when not reserved */
 };
 
 #define VDRIVE_TRACKS_MAX 99
