@@ -617,61 +617,154 @@ static int cmd_burn(int argc, char **argv)
 
 /* ---- info, erase, eject, verify --drive ------------------------------------------------------ */
 
-static int open_drive(int argc, char **argv, const char *what, bool *json, struct mmc_drive **ret,
-		      struct bfs_diag *diag)
-{
-	const char *drive = NULL;
-	int r;
+/* Options of the drive commands besides --drive; each command takes the ones it names. */
+struct drive_args {
+	const char *drive;
+	bool json, full;
+	const char *against;
+};
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--drive") == 0 && i + 1 < argc)
-			drive = argv[++i];
-		else if (strncmp(argv[i], "--drive=", 8) == 0)
-			drive = argv[i] + 8;
-		else if (json && strcmp(argv[i], "--json") == 0)
-			*json = true;
+enum { ARG_JSON = 1u << 0, ARG_FULL = 1u << 1, ARG_AGAINST = 1u << 2 };
+
+static int open_drive(int argc, char **argv, unsigned takes, struct drive_args *a,
+		      struct mmc_drive **ret, struct bfs_diag *diag)
+{
+	static const struct option opts[] = {
+		{"drive", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
+		{"full", no_argument, NULL, 'f'},	 {"against", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},	 {0},
+	};
+	const char *what = argv[0];
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'd')
+			a->drive = optarg;
+		else if (c == 'j' && (takes & ARG_JSON))
+			a->json = true;
+		else if (c == 'f' && (takes & ARG_FULL))
+			a->full = true;
+		else if (c == 'a' && (takes & ARG_AGAINST))
+			a->against = optarg;
 		else
-			drive = NULL, i = argc;
+			goto usage;
 	}
-	if (!drive) {
-		fprintf(stderr, "Usage: burnfs %s --drive D%s\n", what, json ? " [--json]" : "");
-		return CLI_EXIT_USAGE;
-	}
-	r = mmc_drive_open(drive, diag, ret);
+	if (!a->drive || optind != argc)
+		goto usage;
+	r = mmc_drive_open(a->drive, diag, ret);
 	if (r < 0)
 		return fail(diag, r, what);
 	return 0;
+usage:
+	fprintf(stderr, "Usage: burnfs %s --drive D%s%s%s\n", what,
+		takes & ARG_JSON ? " [--json]" : "", takes & ARG_FULL ? " [--full]" : "",
+		takes & ARG_AGAINST ? " [--against SRC|IMAGE]" : "");
+	return CLI_EXIT_USAGE;
+}
+
+/* The sessions of the disc from its tracks: first block and length of each, in order. */
+struct session_span {
+	unsigned number;
+	uint64_t start, length;
+	bool open;
+};
+
+static size_t sessions_of(const struct mmc_track *t, size_t nt, struct session_span *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nt; i++) {
+		if (t[i].blank)
+			continue; /* the invisible track where the next session goes */
+		if (!n || out[n - 1].number != t[i].session)
+			out[n++] =
+				(struct session_span){.number = t[i].session, .start = t[i].start};
+		out[n - 1].length = t[i].start + t[i].size - out[n - 1].start;
+		out[n - 1].open |= t[i].nwa_valid;
+	}
+	return n;
 }
 
 static int cmd_info(int argc, char **argv)
 {
 	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
 	struct bfs_diag diag = {0};
+	struct drive_args a = {0};
 	struct mmc_media m;
-	bool json = false;
-	int r = open_drive(argc, argv, "info", &json, &d, &diag);
+	static struct mmc_track t[VDRIVE_TRACKS_MAX];
+	struct session_span sp[VDRIVE_TRACKS_MAX];
+	unsigned speeds[16];
+	size_t nt = 0, ns, nspeeds = 0;
+	unsigned x1;
+	int r = open_drive(argc, argv, ARG_JSON, &a, &d, &diag);
 
 	if (r)
 		return r;
 	r = mmc_media_probe(d, &m, &diag);
 	if (r < 0)
 		return fail(&diag, r, "info");
-	if (json)
-		printf("{\"profile\": \"%s\", \"status\": \"%s\", \"sessions\": %u, "
-		       "\"next_writable\": %llu, \"free_blocks\": %llu, \"capacity\": %llu, "
-		       "\"last_session_start\": %llu, \"erasable\": %s}\n",
-		       m.profile_name, mmc_disc_status_name(m.status), m.sessions,
-		       (unsigned long long)m.nwa, (unsigned long long)m.free_blocks,
+	if (!m.overwrite && m.status != MMC_DISC_BLANK) {
+		r = mmc_read_tracks(d, &m, t, BFS_ARRAY_SIZE(t), &nt, &diag);
+		if (r < 0)
+			return fail(&diag, r, "info");
+	}
+	ns = sessions_of(t, nt, sp);
+	/* a drive without GET PERFORMANCE lists no speeds; that is not an error */
+	if (mmc_write_speeds(d, speeds, BFS_ARRAY_SIZE(speeds), &nspeeds, &diag) < 0)
+		nspeeds = 0;
+	x1 = mmc_media_x1_kBps(&m);
+	if (a.json) {
+		printf("{\"profile\": \"%s\", \"profile_number\": %u, \"status\": \"%s\", "
+		       "\"sessions\": %u, \"next_writable\": %llu, \"free_blocks\": %llu, "
+		       "\"capacity\": %llu, \"last_session_start\": %llu, \"erasable\": %s, "
+		       "\"session_list\": [",
+		       m.profile_name, (unsigned)m.profile, mmc_disc_status_name(m.status),
+		       m.sessions, (unsigned long long)m.nwa, (unsigned long long)m.free_blocks,
 		       (unsigned long long)m.capacity, (unsigned long long)m.last_session_start,
 		       m.erasable ? "true" : "false");
-	else
-		printf("medium: %s (%s%s, profile %04Xh)\nsessions: %u, last starts at block %llu\n"
-		       "next writable address: %llu\nfree: %llu blocks (%.1f MiB) of %llu\n",
-		       m.profile_name, mmc_disc_status_name(m.status),
-		       m.erasable ? ", erasable" : "", (unsigned)m.profile, m.sessions,
-		       (unsigned long long)m.last_session_start, (unsigned long long)m.nwa,
-		       (unsigned long long)m.free_blocks, (double)m.free_blocks * 2048 / 1048576.0,
-		       (unsigned long long)m.capacity);
+		for (size_t i = 0; i < ns; i++)
+			printf("%s{\"number\": %u, \"start\": %llu, \"length\": %llu, \"open\": %s}",
+			       i ? ", " : "", sp[i].number, (unsigned long long)sp[i].start,
+			       (unsigned long long)sp[i].length, sp[i].open ? "true" : "false");
+		printf("], \"tracks\": [");
+		for (size_t i = 0; i < nt; i++)
+			printf("%s{\"number\": %u, \"session\": %u, \"start\": %llu, \"size\": %llu, "
+			       "\"blank\": %s, \"reserved\": %s}",
+			       i ? ", " : "", t[i].number, t[i].session,
+			       (unsigned long long)t[i].start, (unsigned long long)t[i].size,
+			       t[i].blank ? "true" : "false", t[i].reserved ? "true" : "false");
+		printf("], \"write_speeds_kBps\": [");
+		for (size_t i = 0; i < nspeeds; i++)
+			printf("%s%u", i ? ", " : "", speeds[i]);
+		printf("]}\n");
+		return 0;
+	}
+	printf("medium: %s (%s%s, profile %04Xh)\nsessions: %u, last starts at block %llu\n"
+	       "next writable address: %llu\nfree: %llu blocks (%.1f MiB) of %llu\n",
+	       m.profile_name, mmc_disc_status_name(m.status), m.erasable ? ", erasable" : "",
+	       (unsigned)m.profile, m.sessions, (unsigned long long)m.last_session_start,
+	       (unsigned long long)m.nwa, (unsigned long long)m.free_blocks,
+	       (double)m.free_blocks * 2048 / 1048576.0, (unsigned long long)m.capacity);
+	for (size_t i = 0; i < ns; i++)
+		printf("session %u: blocks %llu-%llu (%llu blocks, %.1f MiB)%s\n", sp[i].number,
+		       (unsigned long long)sp[i].start,
+		       (unsigned long long)(sp[i].start + sp[i].length - 1),
+		       (unsigned long long)sp[i].length, (double)sp[i].length * 2048 / 1048576.0,
+		       sp[i].open ? ", open" : "");
+	for (size_t i = 0; i < nt; i++)
+		printf("  track %u: session %u, start %llu, %llu blocks%s%s%s\n", t[i].number,
+		       t[i].session, (unsigned long long)t[i].start, (unsigned long long)t[i].size,
+		       t[i].nwa_valid ? ", open" : "", t[i].reserved ? ", reserved" : "",
+		       t[i].blank ? ", blank" : "");
+	if (nspeeds) {
+		printf("write speeds:");
+		for (size_t i = 0; i < nspeeds; i++)
+			printf(" %.0fx", x1 ? (double)speeds[i] / x1 : 0.0);
+		printf(" (%u kB/s at 1x)\n", x1);
+	} else {
+		printf("write speeds: the drive lists none\n");
+	}
 	return 0;
 }
 
@@ -679,19 +772,24 @@ static int cmd_erase_eject(int argc, char **argv)
 {
 	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
 	struct bfs_diag diag = {0};
+	struct drive_args a = {0};
 	struct mmc_media m;
-	int r = open_drive(argc, argv, argv[0], NULL, &d, &diag);
+	bool eject = strcmp(argv[0], "eject") == 0;
+	int r = open_drive(argc, argv, eject ? 0 : ARG_FULL, &a, &d, &diag);
 
 	if (r)
 		return r;
-	if (strcmp(argv[0], "eject") == 0)
-		r = mmc_eject(d, &diag);
-	else {
-		r = mmc_media_probe(d, &m, &diag);
-		if (r == 0)
-			r = mmc_erase(d, &m, &diag);
-	}
-	return r < 0 ? fail(&diag, r, argv[0]) : 0;
+	if (eject)
+		return (r = mmc_eject(d, &diag)) < 0 ? fail(&diag, r, argv[0]) : 0;
+	r = mmc_media_probe(d, &m, &diag);
+	if (r == 0)
+		r = mmc_erase(d, &m, a.full, &diag);
+	if (r < 0)
+		return fail(&diag, r, argv[0]);
+	fprintf(stderr, "burnfs erase: %s %s\n", m.profile_name,
+		m.overwrite ? (a.full ? "formatted, every block certified" : "formatted")
+			    : (a.full ? "blanked, every block" : "blanked (minimal: TOC and PMA)"));
+	return 0;
 }
 
 static int drive_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
@@ -715,33 +813,168 @@ static void print_problem(const char *path, const char *what, void *userdata)
 	printf("%s: %s\n", path, what);
 }
 
+/*
+ * The disc's blocks from start against the image file at path, 1 MiB at a time: each
+ * differing range is a line on stdout. 0 when equal, -EBADMSG when not.
+ */
+static int verify_image(struct mmc_drive *d, uint64_t start, const char *path,
+			struct bfs_diag *diag)
+{
+	enum { CHUNK = 512 };
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ uint8_t *a = malloc((size_t)CHUNK * 2048 * 2);
+	struct stat st;
+	uint64_t blocks, bad = 0, first_bad = UINT64_MAX;
+
+	if (fd < 0)
+		return bfs_diag_set(diag, -errno, "%s: %s", path, strerror(errno));
+	if (!a)
+		return -ENOMEM;
+	if (fstat(fd, &st) < 0)
+		return bfs_diag_set(diag, -errno, "%s: %s", path, strerror(errno));
+	if (st.st_size % 2048)
+		return bfs_diag_set(diag, -EINVAL, "%s: not whole 2048-byte blocks", path);
+	blocks = (uint64_t)st.st_size / 2048;
+	for (uint64_t o = 0; o < blocks; o += CHUNK) {
+		uint32_t n = (uint32_t)BFS_MIN((uint64_t)CHUNK, blocks - o);
+		ssize_t got = pread(fd, a, (size_t)n * 2048, (off_t)(o * 2048));
+		int r;
+
+		if (got != (ssize_t)n * 2048)
+			return bfs_diag_set(diag, got < 0 ? -errno : -EIO, "%s: read at block %llu",
+					    path, (unsigned long long)o);
+		r = drive_read(d, start + o, n, a + (size_t)CHUNK * 2048);
+		if (r < 0)
+			return bfs_diag_set(diag, r, "the disc cannot be read at block %llu: %s",
+					    (unsigned long long)(start + o), strerror(-r));
+		for (uint32_t i = 0; i <= n; i++) {
+			bool differs = i < n && memcmp(a + (size_t)i * 2048,
+						       a + (size_t)(CHUNK + i) * 2048, 2048) != 0;
+
+			if (differs && first_bad == UINT64_MAX)
+				first_bad = start + o + i;
+			if (!differs && first_bad != UINT64_MAX && (i < n || o + n == blocks)) {
+				printf("blocks %llu-%llu: differ from %s\n",
+				       (unsigned long long)first_bad,
+				       (unsigned long long)(start + o + i - 1), path);
+				bad += start + o + i - first_bad;
+				first_bad = UINT64_MAX;
+			}
+		}
+	}
+	fprintf(stderr, "burnfs verify: %llu blocks from block %llu against %s: %llu differ\n",
+		(unsigned long long)blocks, (unsigned long long)start, path,
+		(unsigned long long)bad);
+	return bad ? -EBADMSG : 0;
+}
+
 static int verify_drive(int argc, char **argv)
 {
 	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
 	struct bfs_diag diag = {0};
-	struct eng_verify_result res;
+	struct drive_args a = {0};
 	struct mmc_media m;
-	unsigned long problems = 0;
-	int r = open_drive(argc, argv, "verify", NULL, &d, &diag);
+	static struct mmc_track t[VDRIVE_TRACKS_MAX];
+	struct session_span sp[VDRIVE_TRACKS_MAX];
+	size_t nt = 0, ns;
+	unsigned checked = 0, failed = 0;
+	int r = open_drive(argc, argv, ARG_AGAINST, &a, &d, &diag);
 
 	if (r)
 		return r;
 	r = mmc_media_probe(d, &m, &diag);
 	if (r < 0)
 		return fail(&diag, r, "verify");
-	if (m.status == MMC_DISC_BLANK)
+	if (m.status == MMC_DISC_BLANK || (m.overwrite && m.used_blocks == 0))
 		return fail(&diag, bfs_diag_set(&diag, -ENODATA, "the disc is blank"), "verify");
-	r = eng_verify_manifest(drive_read, d, m.overwrite ? 0 : m.last_session_start,
-				print_problem, &problems, &res, &diag);
-	if (r < 0 && r != -EBADMSG)
-		return fail(&diag, r, "verify");
-	fprintf(stderr,
-		"burnfs verify: session at block %llu: %llu files match, %llu differ, "
-		"%llu missing\n",
-		(unsigned long long)(m.overwrite ? 0 : m.last_session_start),
-		(unsigned long long)res.files_ok, (unsigned long long)res.files_bad,
-		(unsigned long long)res.files_missing);
-	return r ? CLI_EXIT_JOB : 0;
+	if (!m.overwrite) {
+		r = mmc_read_tracks(d, &m, t, BFS_ARRAY_SIZE(t), &nt, &diag);
+		if (r < 0)
+			return fail(&diag, r, "verify");
+	}
+	/* overwrite media: one volume at block 0 whose descriptors point at the newest trees */
+	ns = m.overwrite ? 1 : sessions_of(t, nt, sp);
+	if (m.overwrite)
+		sp[0] = (struct session_span){.number = 1, .start = 0, .length = m.used_blocks};
+	if (ns == 0)
+		return fail(&diag, bfs_diag_set(&diag, -ENODATA, "the disc has no closed session"),
+			    "verify");
+	if (a.against) {
+		/* the newest session against a source tree or an image file */
+		struct eng_verify_result res = {0};
+		unsigned long problems = 0;
+		uint64_t start = sp[ns - 1].start;
+		struct stat st;
+
+		if (stat(a.against, &st) < 0)
+			return fail(
+				&diag,
+				bfs_diag_set(&diag, -errno, "%s: %s", a.against, strerror(errno)),
+				"verify");
+		if (S_ISDIR(st.st_mode)) {
+			r = eng_verify_tree(drive_read, d, start, a.against, print_problem,
+					    &problems, &res, &diag);
+			if (r < 0 && r != -EBADMSG)
+				return fail(&diag, r, "verify");
+			fprintf(stderr,
+				"burnfs verify: session at block %llu against %s: %llu files match, "
+				"%llu differ, %llu missing, %llu extra\n",
+				(unsigned long long)start, a.against,
+				(unsigned long long)res.files_ok, (unsigned long long)res.files_bad,
+				(unsigned long long)res.files_missing,
+				(unsigned long long)res.files_extra);
+		} else if (eng_is_image_file(a.against)) {
+			r = verify_image(d, start, a.against, &diag);
+			if (r < 0 && r != -EBADMSG)
+				return fail(&diag, r, "verify");
+		} else {
+			return fail(
+				&diag,
+				bfs_diag_set(&diag, -EINVAL,
+					     "%s: neither a directory nor an ISO 9660/UDF image",
+					     a.against),
+				"verify");
+		}
+		return r ? CLI_EXIT_JOB : 0;
+	}
+	/* every session against its own manifest */
+	for (size_t i = 0; i < ns; i++) {
+		struct eng_verify_result res = {0};
+		unsigned long problems = 0;
+
+		if (sp[i].open)
+			continue;
+		r = eng_verify_manifest(drive_read, d, sp[i].start, print_problem, &problems, &res,
+					&diag);
+		if (r == -ENOENT) {
+			fprintf(stderr,
+				"burnfs verify: session %u at block %llu: no manifest (not written by "
+				"burnfs): not checked; use --against SRC or IMAGE\n",
+				sp[i].number, (unsigned long long)sp[i].start);
+			continue;
+		}
+		if (r < 0 && r != -EBADMSG) {
+			fprintf(stderr, "burnfs verify: session %u at block %llu: %s\n",
+				sp[i].number, (unsigned long long)sp[i].start,
+				bfs_diag_msg(&diag, r));
+			failed++;
+			continue;
+		}
+		checked++;
+		failed += r != 0;
+		fprintf(stderr,
+			"burnfs verify: session %u at block %llu: %llu files match, %llu differ, "
+			"%llu missing\n",
+			sp[i].number, (unsigned long long)sp[i].start,
+			(unsigned long long)res.files_ok, (unsigned long long)res.files_bad,
+			(unsigned long long)res.files_missing);
+	}
+	if (!checked && !failed)
+		return fail(&diag,
+			    bfs_diag_set(&diag, -ENOENT,
+					 "no session has a manifest; use --against SRC or IMAGE"),
+			    "verify");
+	return failed ? CLI_EXIT_JOB : 0;
 }
 
 int cli_drive_main(int argc, char **argv)

@@ -548,6 +548,8 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_BLANK)
 		m.sessions = m.sessions ? m.sessions - 1 : 0; /* the empty next one */
 	last_track = b[6] | (unsigned)b[11] << 8;
+	m.first_track = b[3];
+	m.last_track = last_track;
 
 	/* READ TRACK INFORMATION of the last track: NWA, free blocks */
 	memset(cdb, 0, sizeof(cdb));
@@ -586,6 +588,51 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 		m.last_session_start = bfs_get_be32(b + 8);
 	}
 	*ret = m;
+	return 0;
+}
+
+int mmc_parse_track_info(const uint8_t *b, size_t n, struct mmc_track *ret)
+{
+	struct mmc_track t = {0};
+
+	/* MMC-6 6.27.3: the fields up to Track Size (bytes 24-27) are mandatory */
+	if (n < 28 || bfs_get_be16(b) < 26)
+		return -EBADMSG;
+	t.number = b[2] | (n > 32 && bfs_get_be16(b) >= 31 ? (unsigned)b[32] << 8 : 0);
+	t.session = b[3] | (n > 33 && bfs_get_be16(b) >= 32 ? (unsigned)b[33] << 8 : 0);
+	t.reserved = b[6] & 0x80;
+	t.blank = b[6] & 0x40;
+	t.nwa_valid = b[7] & 0x01;
+	t.start = bfs_get_be32(b + 8);
+	t.nwa = bfs_get_be32(b + 12);
+	t.free_blocks = bfs_get_be32(b + 16);
+	t.size = bfs_get_be32(b + 24);
+	*ret = t;
+	return 0;
+}
+
+int mmc_read_tracks(struct mmc_drive *d, const struct mmc_media *m, struct mmc_track *ret,
+		    size_t max, size_t *ret_n, struct bfs_diag *diag)
+{
+	size_t n = 0;
+
+	for (unsigned tno = m->first_track ? m->first_track : 1; tno <= m->last_track && n < max;
+	     tno++) {
+		uint8_t cdb[10] = {0x52, 0x01}, b[48] = {0};
+		int r;
+
+		bfs_put_be32(cdb + 2, tno);
+		bfs_put_be16(cdb + 7, sizeof(b));
+		r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, sizeof(b), NULL, diag);
+		if (r < 0)
+			return r;
+		if (mmc_parse_track_info(b, sizeof(b), &ret[n]) < 0)
+			return bfs_diag_set(diag, -EPROTO,
+					    "READ TRACK INFORMATION of track %u: reply of %u bytes",
+					    tno, bfs_get_be16(b) + 2u);
+		n++;
+	}
+	*ret_n = n;
 	return 0;
 }
 
@@ -771,19 +818,25 @@ int mmc_close(struct mmc_drive *d, const struct mmc_media *m, bool finalize, str
 	return close_fn(d, 2, 0, diag);
 }
 
-int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, struct bfs_diag *diag)
+int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, bool full, struct bfs_diag *diag)
 {
 	uint8_t cdb[12] = {0};
+	int r;
 
 	if (m->overwrite) {
-		/* FmtData with Immed; a full-capacity descriptor of format type 00h (DVD-RAM,
-		 * BD-RE) or 26h (DVD+RW) */
+		/*
+		 * FORMAT UNIT (MMC-6 6.5) with FmtData and Immed, one full-capacity descriptor:
+		 * DVD+RW 26h; DVD-RAM 00h; BD-RE 00h (quick), or 30h subtype 10b (full
+		 * certification) for --full, which checks every block.
+		 */
 		uint8_t list[12] = {0, 0x02, 0, 8};
-		int r;
 
 		cdb[0] = 0x04, cdb[1] = 0x11;
 		bfs_put_be32(list + 4, (uint32_t)m->capacity);
-		list[8] = m->profile == 0x1A ? 0x26 << 2 : 0x00;
+		if (m->profile == 0x1A)
+			list[8] = 0x26 << 2;
+		else if (m->profile == 0x43 && full)
+			list[8] = 0x30 << 2 | 0x02;
 		r = mmc_exec(d, cdb, 6, MMC_DIR_OUT, list, sizeof(list), NULL, diag);
 		return r < 0 ? r : mmc_wait_ready(d, "formatting", diag);
 	}
@@ -791,13 +844,11 @@ int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, struct bfs_diag *d
 		return bfs_diag_set(diag, -EMEDIUMTYPE,
 				    "%s is write-once: it cannot be erased; use a new disc",
 				    m->profile_name);
+	/* BLANK (MMC-6 6.2) with Immed: type 0 the whole disc, type 1 minimal (TOC, PMA) */
 	cdb[0] = 0xA1;
-	cdb[1] = 0x10 | 0x01; /* Immed, minimal blank */
-	{
-		int r = mmc_exec(d, cdb, 12, MMC_DIR_NONE, NULL, 0, NULL, diag);
-
-		return r < 0 ? r : mmc_wait_ready(d, "blanking", diag);
-	}
+	cdb[1] = 0x10 | (full ? 0x00 : 0x01);
+	r = mmc_exec(d, cdb, 12, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	return r < 0 ? r : mmc_wait_ready(d, "blanking", diag);
 }
 
 int mmc_eject(struct mmc_drive *d, struct bfs_diag *diag)

@@ -216,6 +216,60 @@ drive-faults)
 	awk '$6 >= 50 { hi = 1 } END { exit !hi }' "$t/log" || fail "the drive buffer never filled: $(tail -3 "$t/log")"
 	[ "$(sha256sum <"$t/src/data.bin")" = "$sha" ] || fail "sources changed"
 	;;
+drive-cmds)
+	# info lists sessions, tracks and speeds; verify --drive checks every session's manifest,
+	# or the newest against a tree or an image (a flipped byte named); erase --full
+	mkdir -p "$t/s1" "$t/s2"
+	echo one >"$t/s1/one"
+	head -c 3000000 /dev/urandom >"$t/s2/two"
+	"$BURNFS" vdrive create --media cd-r "$t/d" || fail create
+	"$BURNFS" burn "$t/s1" --drive "vdrive:$t/d" 2>/dev/null || fail "session 1"
+	"$BURNFS" burn "$t/s2" --drive "vdrive:$t/d" 2>/dev/null || fail "session 2"
+	"$BURNFS" info --drive "vdrive:$t/d" >"$t/info" || fail info
+	grep -q "^session 2: blocks 11430-" "$t/info" || fail "info sessions: $(cat "$t/info")"
+	grep -q "track 3: session 3, start [0-9]*, [0-9]* blocks, open, blank" "$t/info" || fail "info tracks: $(cat "$t/info")"
+	grep -q "^write speeds: 48x 40x" "$t/info" || fail "info speeds: $(cat "$t/info")"
+	"$BURNFS" info --drive "vdrive:$t/d" --json | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+s = j["session_list"]
+assert [x["start"] for x in s if not x["open"]] == [0, 11430], s
+assert len(j["tracks"]) == 3 and j["tracks"][2]["blank"], j["tracks"]
+assert j["write_speeds_kBps"][0] == 48 * 176, j["write_speeds_kBps"]' || fail "info --json"
+	"$BURNFS" verify --drive "vdrive:$t/d" 2>"$t/err" || fail "verify: $(cat "$t/err")"
+	grep -q "session 1 at block 0: 1 files match" "$t/err" || fail "session 1 not checked: $(cat "$t/err")"
+	grep -q "session 2 at block 11430: 1 files match" "$t/err" || fail "session 2 not checked: $(cat "$t/err")"
+	"$BURNFS" verify --drive "vdrive:$t/d" --against "$t/s2" 2>/dev/null || fail "against s2"
+	"$BURNFS" verify --drive "vdrive:$t/d" --against "$t/s1" >"$t/out" 2>/dev/null && fail "against s1 passed"
+	grep -q "^/two: on the disc, not in the source" "$t/out" || fail "against s1: $(cat "$t/out")"
+	# an image burnt onto overwrite media, then checked against itself and a changed copy
+	"$BURNFS" image "$t/s2" -o "$t/i.iso" -q || fail image
+	"$BURNFS" vdrive create --media bd-re "$t/r" || fail create
+	"$BURNFS" burn "$t/i.iso" --drive "vdrive:$t/r" 2>/dev/null || fail "burn image"
+	"$BURNFS" verify --drive "vdrive:$t/r" --against "$t/i.iso" 2>"$t/err" || fail "against image: $(cat "$t/err")"
+	cp "$t/i.iso" "$t/j.iso"
+	printf 'X' | dd of="$t/j.iso" bs=1 seek=$((700 * 2048 + 5)) conv=notrunc 2>/dev/null
+	"$BURNFS" verify --drive "vdrive:$t/r" --against "$t/j.iso" >"$t/out" 2>/dev/null && fail "changed image passed"
+	[ "$(cat "$t/out")" = "blocks 700-700: differ from $t/j.iso" ] || fail "against image: $(cat "$t/out")"
+	"$BURNFS" verify --drive "vdrive:$t/r" --against /etc/hostname 2>"$t/err"; [ $? = 1 ] || fail "against a text file"
+	grep -q "neither a directory nor an ISO 9660/UDF image" "$t/err" || fail "unclear: $(cat "$t/err")"
+	"$BURNFS" erase --drive "vdrive:$t/r" --full 2>"$t/err" || fail "erase --full bd-re"
+	grep -q "every block certified" "$t/err" || fail "erase --full: $(cat "$t/err")"
+	"$BURNFS" verify --drive "vdrive:$t/r" 2>"$t/err"; [ $? = 1 ] || fail "verify of an erased disc"
+	grep -q "blank" "$t/err" || fail "unclear: $(cat "$t/err")"
+	"$BURNFS" vdrive create --media cd-rw "$t/w" || fail create
+	"$BURNFS" burn "$t/s1" --drive "vdrive:$t/w" 2>/dev/null || fail "burn cd-rw"
+	# the minimal blank leaves the recorded blocks on the medium (as a real one does), the
+	# full blank overwrites every one (disc.img: the medium's bytes)
+	"$BURNFS" erase --drive "vdrive:$t/w" 2>/dev/null || fail "erase cd-rw"
+	cmp -s -n 2048000 "$t/w/disc.img" /dev/zero && fail "minimal blank cleared the data"
+	"$BURNFS" info --drive "vdrive:$t/w" | grep -q "(blank" || fail "not blank after erase"
+	"$BURNFS" burn "$t/s1" --drive "vdrive:$t/w" 2>/dev/null || fail "burn cd-rw again"
+	"$BURNFS" erase --drive "vdrive:$t/w" --full 2>/dev/null || fail "erase --full cd-rw"
+	cmp -s -n 2048000 "$t/w/disc.img" /dev/zero || fail "full blank left data"
+	"$BURNFS" erase --drive "vdrive:$t/w" --bogus 2>/dev/null; [ $? = 2 ] || fail "erase --bogus"
+	"$BURNFS" info --drive "vdrive:$t/w" --full 2>/dev/null; [ $? = 2 ] || fail "info --full"
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2

@@ -402,6 +402,380 @@ static void test_test_write(void **state)
 	free(buf);
 }
 
+/* Send a CDB of n bytes with a reply of up to len bytes into b; the status. */
+static struct vdrive_result in(struct vdrive *vd, const uint8_t *cdb, size_t n, void *b, size_t len)
+{
+	memset(b, 0, len);
+	return run(vd, cdb, n, VDRIVE_DIR_IN, b, len);
+}
+
+static void close_session(struct vdrive *vd)
+{
+	uint8_t cdb[10] = {0x5B, 0, 0x01};
+
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	cdb[2] = 0x02;
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+}
+
+static void mode_select_05(struct vdrive *vd, uint8_t write_type, bool multisession,
+			   uint8_t want_key)
+{
+	uint8_t p[8 + 52] = {0}, cdb[10] = {0x55, 0x10};
+	struct vdrive_result r;
+
+	bfs_put_be16(cdb + 7, sizeof(p));
+	p[8] = 0x05, p[9] = 50, p[10] = (uint8_t)(0x40 | write_type);
+	p[11] = (uint8_t)((multisession ? 0xC0 : 0) | 0x04), p[12] = 0x08;
+	r = run(vd, cdb, 10, VDRIVE_DIR_OUT, p, sizeof(p));
+	if (want_key)
+		assert_sense(r, want_key, 0x26, 0x00);
+	else
+		assert_int_equal(r.status, 0);
+}
+
+/* READ TOC formats 0/1 in LBA and MSF form and the Full TOC of a two-session CD-R */
+static void test_toc(void **state)
+{
+	struct vdrive *vd = open_fresh("toc", "cd-r", 30000);
+	uint8_t *buf = calloc(32, 2048), b[512], cdb[10] = {0x43};
+	struct vdrive_result r;
+	uint64_t s2;
+
+	(void)state;
+	mode_select_05(vd, 0x01, true, 0);
+	assert_int_equal(write10(vd, 0, 20, buf).status, 0);
+	close_session(vd);
+	/* the second session starts after lead-out, lead-in and pregap: 6750 + 4500 + 150 */
+	s2 = 20 + 11400;
+	assert_int_equal(write10(vd, (uint32_t)s2, 10, buf).status, 0);
+	close_session(vd);
+	/* format 0, LBA: tracks 1 and 2, lead-out AAh after track 2 */
+	bfs_put_be16(cdb + 7, sizeof(b));
+	r = in(vd, cdb, 10, b, sizeof(b));
+	assert_int_equal(r.status, 0);
+	assert_int_equal(bfs_get_be16(b), 2 + 3 * 8);
+	assert_int_equal(b[6], 1);
+	assert_int_equal(bfs_get_be32(b + 8), 0);
+	assert_int_equal(b[14], 2);
+	assert_int_equal(bfs_get_be32(b + 16), s2);
+	assert_int_equal(b[22], 0xAA);
+	assert_int_equal(bfs_get_be32(b + 24), s2 + 10);
+	/* format 1, MSF: the last session's first track at LBA s2 = (s2 + 150) frames */
+	cdb[1] = 0x02, cdb[2] = 0x01;
+	r = in(vd, cdb, 10, b, sizeof(b));
+	assert_int_equal(r.status, 0);
+	assert_int_equal(b[3], 2); /* last complete session */
+	assert_int_equal(b[9], (s2 + 150) / 4500);
+	assert_int_equal(b[10], (s2 + 150) / 75 % 60);
+	assert_int_equal(b[11], (s2 + 150) % 75);
+	/* format 2: sessions 1-2; A0/A1/A2 + one track each, B0 in the appendable last */
+	cdb[1] = 0, cdb[2] = 0x02;
+	r = in(vd, cdb, 10, b, sizeof(b));
+	assert_int_equal(r.status, 0);
+	assert_int_equal(b[2], 1);
+	assert_int_equal(b[3], 2);
+	assert_int_equal(bfs_get_be16(b), 2 + 11 * 9);
+	{
+		const uint8_t *d = b + 4;
+		bool saw_b0 = false, saw_t2 = false, saw_a2 = false;
+
+		for (unsigned i = 0; i < 9; i++, d += 11) {
+			if (d[3] == 0xB0) {
+				assert_int_equal(d[0], 2);
+				assert_int_equal(d[1] >> 4, 5); /* ADR 5 */
+				saw_b0 = true;
+			}
+			if (d[3] == 0x02) {
+				uint64_t f = ((uint64_t)d[8] * 60 + d[9]) * 75 + d[10];
+
+				assert_int_equal(d[0], 2);
+				assert_int_equal(f - 150, s2);
+				saw_t2 = true;
+			}
+			if (d[3] == 0xA2 && d[0] == 1) {
+				uint64_t f = ((uint64_t)d[8] * 60 + d[9]) * 75 + d[10];
+
+				assert_int_equal(f - 150, 20); /* session 1's lead-out */
+				saw_a2 = true;
+			}
+		}
+		assert_true(saw_b0 && saw_t2 && saw_a2);
+	}
+	vdrive_close(vd);
+	vd = open_fresh("toc-dvd", "dvd+r", 30000);
+	assert_sense(in(vd, cdb, 10, b, sizeof(b)), 0x05, 0x24, 0x00); /* Full TOC: CD only */
+	vdrive_close(vd);
+	free(buf);
+}
+
+/* Mode page 2Ah, GET PERFORMANCE, SET STREAMING, SET CD SPEED */
+static void test_speeds(void **state)
+{
+	struct vdrive *vd = open_fresh("speed", "bd-r", 30000);
+	uint8_t b[256], cdb[12] = {0x5A, 0, 0x2A}, sp[28] = {0};
+	struct vdrive_result r;
+	uint32_t slowest;
+
+	(void)state;
+	bfs_put_be16(cdb + 7, sizeof(b));
+	r = in(vd, cdb, 10, b, sizeof(b));
+	assert_int_equal(r.status, 0);
+	assert_int_equal(b[8] & 0x3F, 0x2A);
+	assert_true(b[8 + 4] & 0x80); /* BUF: underrun protection */
+	{
+		unsigned top = bfs_get_be16(b + 8 + 28), n = bfs_get_be16(b + 8 + 30);
+
+		assert_true(n >= 2);
+		assert_int_equal(top % 4496, 0); /* multiples of BD 1x */
+		assert_int_equal(bfs_get_be16(b + 8 + 32 + 2), top);
+	}
+	/* GET PERFORMANCE type 03h: write speed descriptors, fastest first */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xAC, cdb[10] = 0x03;
+	bfs_put_be16(cdb + 8, 8);
+	r = in(vd, cdb, 12, b, sizeof(b));
+	assert_int_equal(r.status, 0);
+	{
+		unsigned n = (bfs_get_be32(b) - 4) / 16;
+
+		assert_true(n >= 2);
+		assert_true(bfs_get_be32(b + 8 + 12) > bfs_get_be32(b + 8 + 16 + 12));
+		assert_int_equal(bfs_get_be32(b + 8 + 16 + 12) % 4496, 0);
+		slowest = bfs_get_be32(b + 8 + 16 * (n - 1) + 12);
+	}
+	/* SET STREAMING to the slowest listed speed (kB/s = KB per 1000 ms): page 2Ah has it */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xB6;
+	bfs_put_be16(cdb + 9, sizeof(sp));
+	bfs_put_be32(sp + 8, 29999);
+	bfs_put_be32(sp + 12, slowest), bfs_put_be32(sp + 16, 1000);
+	bfs_put_be32(sp + 20, slowest), bfs_put_be32(sp + 24, 1000);
+	assert_int_equal(run(vd, cdb, 12, VDRIVE_DIR_OUT, sp, sizeof(sp)).status, 0);
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x5A, cdb[2] = 0x2A;
+	bfs_put_be16(cdb + 7, sizeof(b));
+	assert_int_equal(in(vd, cdb, 10, b, sizeof(b)).status, 0);
+	assert_int_equal(bfs_get_be16(b + 8 + 28), slowest);
+	/* a zero write time is an invalid parameter list */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xB6;
+	bfs_put_be16(cdb + 9, sizeof(sp));
+	bfs_put_be32(sp + 24, 0);
+	assert_sense(run(vd, cdb, 12, VDRIVE_DIR_OUT, sp, sizeof(sp)), 0x05, 0x26, 0x00);
+	vdrive_close(vd);
+	/* SET CD SPEED in kB/s: 10x asked, 8x listed below it is set */
+	vd = open_fresh("speed-cd", "cd-r", 30000);
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xBB;
+	bfs_put_be16(cdb + 2, 0xFFFF);
+	bfs_put_be16(cdb + 4, 10 * 176 + 10);
+	assert_int_equal(run(vd, cdb, 12, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x5A, cdb[2] = 0x2A;
+	bfs_put_be16(cdb + 7, sizeof(b));
+	assert_int_equal(in(vd, cdb, 10, b, sizeof(b)).status, 0);
+	assert_true(bfs_get_be16(b + 8 + 28) <= 10 * 176);
+	assert_int_equal(bfs_get_be16(b + 8 + 28) % 176, 0);
+	vdrive_close(vd);
+}
+
+/* GESN, READ FORMAT CAPACITIES, READ BUFFER CAPACITY, MECHANISM STATUS, READ DISC STRUCTURE */
+static void test_status_commands(void **state)
+{
+	struct vdrive *vd = open_fresh("status", "dvd+r", 30000);
+	uint8_t b[2100], cdb[12] = {0x4A, 0x01};
+	struct vdrive_result r;
+
+	(void)state;
+	/* polled media events: new media after load, then none */
+	cdb[4] = 0x10;
+	bfs_put_be16(cdb + 7, 8);
+	assert_int_equal(in(vd, cdb, 10, b, 8).status, 0);
+	assert_int_equal(b[2] & 0x07, 0x04); /* media class */
+	assert_int_equal(b[4] & 0x0F, 0x02); /* NewMedia */
+	assert_int_equal(b[5] & 0x02, 0x02); /* media present */
+	assert_int_equal(in(vd, cdb, 10, b, 8).status, 0);
+	assert_int_equal(b[4] & 0x0F, 0x00);
+	cdb[1] = 0; /* asynchronous: not supported */
+	assert_sense(in(vd, cdb, 10, b, 8), 0x05, 0x24, 0x00);
+	/* READ FORMAT CAPACITIES of a blank DVD+R: unformatted, the capacity */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x23;
+	bfs_put_be16(cdb + 7, 252);
+	assert_int_equal(in(vd, cdb, 10, b, 252).status, 0);
+	assert_int_equal(bfs_get_be32(b + 4), 30000);
+	assert_int_equal(b[8] & 0x03, 0x01);
+	assert_int_equal(bfs_get_be24(b + 9), 2048);
+	/* READ BUFFER CAPACITY: empty buffer, bytes and blocks forms */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x5C;
+	bfs_put_be16(cdb + 7, 12);
+	assert_int_equal(in(vd, cdb, 10, b, 12).status, 0);
+	assert_true(bfs_get_be32(b + 4) > 0);
+	assert_int_equal(bfs_get_be32(b + 8), bfs_get_be32(b + 4));
+	cdb[1] = 0x01;
+	assert_int_equal(in(vd, cdb, 10, b, 12).status, 0);
+	assert_int_equal(b[3] & 0x01, 1);
+	/* MECHANISM STATUS: door closed */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xBD;
+	bfs_put_be16(cdb + 8, 8);
+	assert_int_equal(in(vd, cdb, 12, b, 8).status, 0);
+	assert_int_equal(b[1] & 0x10, 0);
+	/* READ DISC STRUCTURE format 00h: DVD+R book type 0Ah, recordable layer */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xAD;
+	bfs_put_be16(cdb + 8, 2052);
+	r = in(vd, cdb, 12, b, 2052);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(b[4] >> 4, 0x0A);
+	assert_int_equal(b[6] & 0x0F, 0x02);
+	assert_int_equal(bfs_get_be32(b + 12) - bfs_get_be32(b + 8) + 1, 30000);
+	cdb[1] = 0x01; /* BD structures of a DVD: incompatible */
+	assert_sense(in(vd, cdb, 12, b, 2052), 0x05, 0x30, 0x02);
+	vdrive_close(vd);
+	/* READ FORMAT CAPACITIES of a BD-RE: formatted, and format types 00h, 30h */
+	vd = open_fresh("status-re", "bd-re", 30000);
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x23;
+	bfs_put_be16(cdb + 7, 252);
+	assert_int_equal(in(vd, cdb, 10, b, 252).status, 0);
+	assert_int_equal(b[8] & 0x03, 0x02);
+	assert_true(b[3] >= 16);
+	assert_int_equal(b[12 + 4] >> 2, 0x00);
+	assert_int_equal(b[20 + 4] >> 2, 0x30);
+	vdrive_close(vd);
+}
+
+/* VERIFY(10), WRITE AND VERIFY(10), READ CD, BLANK and FORMAT UNIT types */
+static void test_verify_and_read_cd(void **state)
+{
+	struct vdrive *vd = open_fresh("verify", "cd-rw", 30000);
+	uint8_t *buf = malloc(4 * 2048), *rd = malloc(4 * 2048), cdb[12] = {0x2E};
+	struct vdrive_result r;
+
+	(void)state;
+	for (size_t i = 0; i < 4 * 2048; i++)
+		buf[i] = (uint8_t)(i * 7);
+	/* WRITE AND VERIFY at the NWA */
+	bfs_put_be16(cdb + 7, 4);
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_OUT, buf, 4 * 2048).status, 0);
+	/* VERIFY with BYTCHK: equal, then one byte off: miscompare */
+	cdb[0] = 0x2F, cdb[1] = 0x02;
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_OUT, buf, 4 * 2048).status, 0);
+	buf[3 * 2048 + 9] ^= 0xFF;
+	assert_sense(run(vd, cdb, 10, VDRIVE_DIR_OUT, buf, 4 * 2048), 0x0E, 0x1D, 0x00);
+	buf[3 * 2048 + 9] ^= 0xFF;
+	/* medium verification past what is written */
+	cdb[1] = 0;
+	bfs_put_be32(cdb + 2, 2);
+	assert_sense(run(vd, cdb, 10, VDRIVE_DIR_NONE, NULL, 0), 0x05, 0x21, 0x00);
+	/* READ CD: user data of mode 1 sectors */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xBE, cdb[1] = 0x02 << 2, cdb[9] = 0x10;
+	bfs_put_be24(cdb + 6, 4);
+	r = in(vd, cdb, 12, rd, 4 * 2048);
+	assert_int_equal(r.status, 0);
+	assert_memory_equal(rd, buf, 4 * 2048);
+	cdb[9] = 0xF8; /* sync, headers, EDC: raw sectors not emulated */
+	assert_sense(in(vd, cdb, 12, rd, 4 * 2048), 0x05, 0x24, 0x00);
+	/* BLANK type 2 (a track): not emulated; type 1 (minimal) blanks the disc */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xA1, cdb[1] = 0x02;
+	assert_sense(run(vd, cdb, 12, VDRIVE_DIR_NONE, NULL, 0), 0x05, 0x24, 0x00);
+	cdb[1] = 0x01;
+	assert_int_equal(run(vd, cdb, 12, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	{
+		uint8_t di[34];
+
+		disc_info(vd, di);
+		assert_int_equal(di[2] & 0x03, 0x00);
+	}
+	vdrive_close(vd);
+	/* READ CD on a DVD: illegal mode for this track */
+	vd = open_fresh("verify-dvd", "dvd-r", 30000);
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0xBE, cdb[9] = 0x10;
+	bfs_put_be24(cdb + 6, 1);
+	assert_sense(in(vd, cdb, 12, rd, 2048), 0x05, 0x64, 0x00);
+	vdrive_close(vd);
+	/* FORMAT UNIT: a DVD+RW takes format type 26h only */
+	vd = open_fresh("verify-rw", "dvd+rw", 30000);
+	{
+		uint8_t list[12] = {0, 0x02, 0, 8};
+
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = 0x04, cdb[1] = 0x11;
+		bfs_put_be32(list + 4, 30000);
+		list[8] = 0x00;
+		assert_sense(run(vd, cdb, 6, VDRIVE_DIR_OUT, list, 12), 0x05, 0x26, 0x00);
+		list[8] = 0x26 << 2;
+		assert_int_equal(run(vd, cdb, 6, VDRIVE_DIR_OUT, list, 12).status, 0);
+	}
+	vdrive_close(vd);
+	free(buf);
+	free(rd);
+}
+
+/* RESERVE TRACK and SEND CUE SHEET (SAO) */
+static void test_reserve_and_sao(void **state)
+{
+	struct vdrive *vd = open_fresh("rsv", "dvd-r", 30000);
+	uint8_t *buf = calloc(64, 2048), b[48], cdb[10] = {0x53};
+	struct vdrive_result r;
+
+	(void)state;
+	bfs_put_be32(cdb + 5, 48);
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	/* a second reservation while the first track is open: sequence error */
+	assert_sense(run(vd, cdb, 10, VDRIVE_DIR_NONE, NULL, 0), 0x05, 0x2C, 0x00);
+	/* READ TRACK INFORMATION: RT set, start 0 */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x52, cdb[1] = 0x01;
+	bfs_put_be32(cdb + 2, 1);
+	bfs_put_be16(cdb + 7, 48);
+	assert_int_equal(in(vd, cdb, 10, b, 48).status, 0);
+	assert_int_equal(b[6] & 0x80, 0x80);
+	assert_int_equal(bfs_get_be32(b + 8), 0);
+	/* writes fill the reservation and may not run past it */
+	assert_int_equal(write10(vd, 0, 32, buf).status, 0);
+	assert_sense(write10(vd, 32, 32, buf), 0x05, 0x21, 0x02);
+	assert_int_equal(write10(vd, 32, 16, buf).status, 0);
+	vdrive_close(vd);
+
+	/* SAO on a CD-R: cue sheet rejected in TAO mode, accepted in SAO mode */
+	vd = open_fresh("sao", "cd-r", 30000);
+	{
+		uint8_t cue[24] = {
+			0x41, 0x00, 0x00, 0x10, 0x00, 0, 0, 0, /* lead-in */
+			0x41, 0x01, 0x01, 0x10, 0x00, 0, 2, 0, /* track 1 at 00:02:00 */
+			0x41, 0xAA, 0x01, 0x10, 0x00, 0, 2, 40 /* lead-out after 40 blocks */
+		};
+		uint8_t scs[10] = {0x5D};
+
+		bfs_put_be24(scs + 6, sizeof(cue));
+		r = run(vd, scs, 10, VDRIVE_DIR_OUT, cue, sizeof(cue));
+		assert_sense(r, 0x05, 0x2C, 0x00);
+		mode_select_05(vd, 0x02, false, 0);
+		cue[9] = 0x00; /* track number 0 in the middle: invalid */
+		assert_sense(run(vd, scs, 10, VDRIVE_DIR_OUT, cue, sizeof(cue)), 0x05, 0x26, 0x00);
+		cue[9] = 0x01;
+		assert_int_equal(run(vd, scs, 10, VDRIVE_DIR_OUT, cue, sizeof(cue)).status, 0);
+		assert_int_equal(write10(vd, 0, 32, buf).status, 0);
+		assert_int_equal(write10(vd, 32, 8, buf).status, 0);
+		/* the session closed itself at the lead-out: the disc is complete */
+		disc_info(vd, b);
+		assert_int_equal(b[2] & 0x03, 0x02);
+		assert_sense(write10(vd, 40, 1, buf), 0x05, 0x72, 0x00);
+	}
+	vdrive_close(vd);
+	vd = open_fresh("sao-dvd", "dvd+r", 30000);
+	mode_select_05(vd, 0x02, false, 0x05); /* SAO: CD only here */
+	vdrive_close(vd);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +786,11 @@ int main(void)
 		cmocka_unit_test(test_long_operations),
 		cmocka_unit_test(test_cache_and_fua),
 		cmocka_unit_test(test_test_write),
+		cmocka_unit_test(test_toc),
+		cmocka_unit_test(test_speeds),
+		cmocka_unit_test(test_status_commands),
+		cmocka_unit_test(test_verify_and_read_cd),
+		cmocka_unit_test(test_reserve_and_sao),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

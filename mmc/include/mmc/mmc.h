@@ -102,8 +102,25 @@ struct mmc_media {
 	uint64_t capacity;    /* nwa + free */
 	uint64_t used_blocks; /* overwrite media: blocks in use (READ CAPACITY + 1), else nwa */
 	unsigned align;	      /* write unit in blocks: CD 1, DVD 16, BD 32 */
-	uint64_t last_session_start; /* READ TOC format 1 */
+	uint64_t last_session_start;	  /* READ TOC format 1 */
+	unsigned first_track, last_track; /* READ DISC INFORMATION: tracks on the disc */
 };
+
+/* One track as READ TRACK INFORMATION (MMC-6 6.27) reports it. */
+struct mmc_track {
+	unsigned number, session;
+	bool blank;	/* nothing written in it yet (the invisible/incomplete track) */
+	bool reserved;	/* RESERVE TRACK made it */
+	bool nwa_valid; /* open for writing at nwa */
+	uint64_t start, size, nwa, free_blocks;
+};
+
+/* Parse a READ TRACK INFORMATION reply b[0..n). -EBADMSG when it is too short. */
+int mmc_parse_track_info(const uint8_t *b, size_t n, struct mmc_track *ret);
+
+/* Every track of the disc, first to last, at most max. */
+int mmc_read_tracks(struct mmc_drive *d, const struct mmc_media *m, struct mmc_track *ret,
+		    size_t max, size_t *ret_n, struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /* The medium as GET CONFIGURATION, READ DISC/TRACK INFORMATION and READ TOC report it. */
 int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret,
@@ -151,8 +168,11 @@ bool mmc_media_can_simulate(const struct mmc_media *m);
 int mmc_close(struct mmc_drive *d, const struct mmc_media *m, bool finalize,
 	      struct bfs_diag *diag) BFS_WARN_UNUSED;
 
-/* Erase: BLANK (CD-RW, DVD-RW) or FORMAT UNIT (overwrite media). */
-int mmc_erase(struct mmc_drive *d, const struct mmc_media *m,
+/*
+ * Erase: BLANK (CD-RW, DVD-RW; full blanks every block, else the minimal blank of TOC and
+ * PMA) or FORMAT UNIT (overwrite media; full certifies every block on BD-RE).
+ */
+int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, bool full,
 	      struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /* START STOP UNIT: eject (LoEj, Start=0). */

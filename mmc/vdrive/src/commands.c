@@ -19,7 +19,7 @@ static size_t speeds_x(const struct vdrive *vd, unsigned *x)
 	static const unsigned steps[] = {48, 40, 32, 24, 16, 12, 10, 8, 6, 4, 2, 1};
 	size_t n = 0;
 
-	for (size_t i = 0; i < BFS_ARRAY_SIZE(steps) && n < 5; i++)
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(steps) && n < 8; i++)
 		if (steps[i] <= vd->m->max_x)
 			x[n++] = steps[i];
 	return n;

@@ -336,9 +336,10 @@ int vdrive_open(const char *dir, struct vdrive **ret)
 		vdrive_close(vd);
 		return r;
 	}
-	vd->ua_pending = 0x29;			/* power on, reset */
-	vd->buf_size = vd->buf_free = 4u << 20; /* a 4 MiB write buffer, empty */
-	vd->write_type = 0x01;			/* TAO until page 05h says otherwise */
+	vd->ua_pending = 0x29;			 /* power on, reset */
+	vd->buf_size = vd->buf_free = 4u << 20;	 /* a 4 MiB write buffer, empty */
+	vd->write_type = 0x01;			 /* TAO until page 05h says otherwise */
+	vd->media_event = vd->loaded ? 0x02 : 0; /* GESN: NewMedia after power on */
 	vd->stuck_op = -1;
 	faults_reset(vd);
 	/* BURNFS_VDRIVE_COMMIT_BLOCKS: a smaller interval, for the crash tests */
@@ -762,8 +763,86 @@ static size_t track_info(const struct vdrive *vd, unsigned tno, uint8_t *out)
 	return 48;
 }
 
-/* READ TOC/PMA/ATIP (MMC-6 6.26) formats 0 (TOC) and 1 (session info), LBA form */
-static size_t read_toc(const struct vdrive *vd, unsigned fmt, uint8_t *out, size_t cap)
+/* An address as READ TOC gives it: a 32-bit LBA, or 0/M/S/F with the 150-block offset */
+static void toc_addr(uint8_t *p, uint64_t lba, bool msf)
+{
+	uint64_t f = lba + 150;
+
+	if (!msf) {
+		bfs_put_be32(p, (uint32_t)lba);
+		return;
+	}
+	p[0] = 0;
+	p[1] = (uint8_t)BFS_MIN(f / (60 * 75), 255u);
+	p[2] = (uint8_t)(f / 75 % 60);
+	p[3] = (uint8_t)(f % 75);
+}
+
+/*
+ * The Full TOC (format 2, MMC-6 6.26.3.4) of a CD: per closed session the points A0h
+ * (first track, disc type 00h: CD-ROM), A1h (last track), A2h (lead-out) and one per
+ * track, and B0h (the next program area, for an appendable disc) in the last session.
+ * 11-byte descriptors, MSF addresses as the Q subchannel has them.
+ */
+static size_t full_toc(const struct vdrive *vd, uint8_t *out, size_t cap)
+{
+	size_t o = 4;
+	unsigned first_s = 0, last_s = 0;
+
+	for (unsigned s = 1; s <= vd_nsessions(vd); s++) {
+		int ft = -1, lt = -1;
+
+		for (unsigned i = 0; i < vd->ntracks; i++)
+			if (vd->tracks[i].session == s && !vd->tracks[i].open) {
+				if (ft < 0)
+					ft = (int)i;
+				lt = (int)i;
+			}
+		if (ft < 0 || o + 11 * (3 + (size_t)(lt - ft + 1) + 1) > cap)
+			continue;
+		if (!first_s)
+			first_s = s;
+		last_s = s;
+		for (unsigned point = 0xA0; point <= 0xA2; point++) {
+			uint8_t *d = out + o;
+
+			memset(d, 0, 11);
+			d[0] = (uint8_t)s, d[1] = 0x14, d[3] = (uint8_t)point;
+			if (point == 0xA0)
+				d[8] = (uint8_t)(ft + 1); /* PMIN: first track; PSEC 00h: CD-ROM */
+			else if (point == 0xA1)
+				d[8] = (uint8_t)(lt + 1);
+			else
+				toc_addr(d + 7, vd->tracks[lt].start + vd->tracks[lt].size, true);
+			o += 11;
+		}
+		for (int i = ft; i <= lt; i++, o += 11) {
+			memset(out + o, 0, 11);
+			out[o] = (uint8_t)s, out[o + 1] = 0x14, out[o + 3] = (uint8_t)(i + 1);
+			toc_addr(out + o + 7, vd->tracks[i].start, true);
+		}
+		if (vd->status == DS_APPENDABLE && s == vd_nsessions(vd)) {
+			uint64_t next = vd_nwa(vd);
+
+			memset(out + o, 0, 11);
+			out[o] = (uint8_t)s, out[o + 1] = 0x50, out[o + 3] = 0xB0;
+			/* Min/Sec/Frame: the next program area; PMIN/PSEC/PFRAME: the last
+			 * possible lead-out start */
+			toc_addr(out + o + 3, next == UINT64_MAX ? 0 : next, true);
+			out[o + 3] = 0xB0; /* toc_addr's zero byte landed on POINT */
+			toc_addr(out + o + 7, vd->capacity, true);
+			out[o + 7] = 1; /* the number of mode-5 pointers */
+			o += 11;
+		}
+	}
+	out[2] = (uint8_t)(first_s ? first_s : 1);
+	out[3] = (uint8_t)(last_s ? last_s : 1);
+	bfs_put_be16(out, (uint16_t)(o - 2));
+	return o;
+}
+
+/* READ TOC/PMA/ATIP (MMC-6 6.26) formats 0 (TOC) and 1 (session info), LBA or MSF form */
+static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t *out, size_t cap)
 {
 	size_t o = 4;
 	unsigned closed = 0;
@@ -782,7 +861,7 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, uint8_t *out, size
 		memset(out + 4, 0, 8);
 		out[5] = 0x14;
 		out[6] = (uint8_t)(last ? (unsigned)(last - vd->tracks) + 1 : 1);
-		bfs_put_be32(out + 8, last ? (uint32_t)last->start : 0);
+		toc_addr(out + 8, last ? last->start : 0, msf);
 		bfs_put_be16(out, 10);
 		return 12;
 	}
@@ -794,15 +873,16 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, uint8_t *out, size
 		memset(out + o, 0, 8);
 		out[o + 1] = 0x14;
 		out[o + 2] = (uint8_t)(i + 1);
-		bfs_put_be32(out + o + 4, (uint32_t)vd->tracks[i].start);
+		toc_addr(out + o + 4, vd->tracks[i].start, msf);
 		o += 8;
 	}
 	memset(out + o, 0, 8);
 	out[o + 1] = 0x14;
 	out[o + 2] = 0xAA; /* lead-out */
-	bfs_put_be32(out + o + 4, vd->ntracks ? (uint32_t)(vd->tracks[vd->ntracks - 1].start +
-							   vd->tracks[vd->ntracks - 1].size)
-					      : 0);
+	toc_addr(out + o + 4,
+		 vd->ntracks ? vd->tracks[vd->ntracks - 1].start + vd->tracks[vd->ntracks - 1].size
+			     : 0,
+		 msf);
 	o += 8;
 	bfs_put_be16(out, (uint16_t)(o - 2));
 	return o;
@@ -1129,11 +1209,13 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		unsigned fmt = cdb[2] & 0x0F;
 		size_t n;
 
-		if (fmt > 1 || (cdb[1] & 0x02)) { /* formats 0 and 1, LBA form only */
+		/* formats 0 and 1 in LBA or MSF form; 2 (Full TOC) on CD */
+		if (fmt > 2 || (fmt == 2 && vd->m->cls != MC_CD)) {
 			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
-		n = read_toc(vd, fmt, tmp, sizeof(tmp));
+		n = fmt == 2 ? full_toc(vd, tmp, sizeof(tmp))
+			     : read_toc(vd, fmt, cdb[1] & 0x02, tmp, sizeof(tmp));
 		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
 		return;
 	}
@@ -1217,16 +1299,32 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 				 0x05); /* cannot format: incompatible medium */
 			return;
 		}
-		vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
-		vd->cache_lo = vd->cache_hi = 0;
-		if (vd_state_save(vd, true) < 0) {
-			vd_check(res, vd, 0x03, 0x0C, 0x00);
+		{
+			/* blanking type: 0 the whole disc (every block), 1 minimal (TOC, PMA: the
+		 * recorded blocks stay, unreadable behind a blank disc's status) */
+			unsigned type = cdb[1] & 0x07;
+
+			if (type > 1) {
+				vd_check(res, vd, 0x05, 0x24,
+					 0x00); /* track/session types: not emulated */
+				return;
+			}
+			vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
+			vd->cache_lo = vd->cache_hi = 0;
+			if ((type == 0 &&
+			     (ftruncate(vd->img_fd, 0) < 0 ||
+			      ftruncate(vd->img_fd, (off_t)(vd->capacity * BLOCK)) < 0)) ||
+			    vd_state_save(vd, true) < 0) {
+				vd_check(res, vd, 0x03, 0x0C, 0x00);
+				return;
+			}
+			long_op(vd, 0x07, cdb[1] & 0x10,
+				(type == 0 ? 8 : 2) * vd->longop_ms * 1000000u);
 			return;
 		}
-		long_op(vd, 0x07, cdb[1] & 0x10, 2 * vd->longop_ms * 1000000u);
-		return;
 	case 0x04: { /* FORMAT UNIT: overwrite media start empty */
-		bool immed = false;
+		bool immed = false, full;
+		unsigned type = vd->m->profile == 0x1A ? 0x26 : 0x00, sub = 0;
 
 		if (!vd->m->overwrite) {
 			vd_check(res, vd, 0x05, 0x30, 0x05);
@@ -1239,7 +1337,17 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 			}
 			immed = out[1] & 0x02;
 			res->resid = len - 12;
+			type = out[8] >> 2, sub = out[8] & 0x03;
 		}
+		/* format types per medium (MMC-6 6.5.4): DVD+RW 26h, DVD-RAM 00h, BD-RE 00h
+		 * and 30h (subtypes 00b quick reformat, 10b full, 11b quick certification) */
+		if (!(vd->m->profile == 0x1A   ? type == 0x26
+		      : vd->m->profile == 0x12 ? type == 0x00
+					       : type == 0x00 || (type == 0x30 && sub != 0x01))) {
+			vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in parameter list */
+			return;
+		}
+		full = type == 0x30 && sub == 0x02;
 		vd->used_end = 0, vd->written = false;
 		vd->cache_lo = vd->cache_hi = 0;
 		if (ftruncate(vd->img_fd, 0) < 0 ||
@@ -1248,7 +1356,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 			vd_check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
 			return;
 		}
-		long_op(vd, 0x04, immed, 2 * vd->longop_ms * 1000000u);
+		long_op(vd, 0x04, immed, (full ? 8 : 2) * vd->longop_ms * 1000000u);
 		return;
 	}
 	default:
