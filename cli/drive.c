@@ -718,11 +718,11 @@ static int cmd_info(int argc, char **argv)
 		printf("{\"profile\": \"%s\", \"profile_number\": %u, \"status\": \"%s\", "
 		       "\"sessions\": %u, \"next_writable\": %llu, \"free_blocks\": %llu, "
 		       "\"capacity\": %llu, \"last_session_start\": %llu, \"erasable\": %s, "
-		       "\"session_list\": [",
+		       "\"unformatted\": %s, \"session_list\": [",
 		       m.profile_name, (unsigned)m.profile, mmc_disc_status_name(m.status),
 		       m.sessions, (unsigned long long)m.nwa, (unsigned long long)m.free_blocks,
 		       (unsigned long long)m.capacity, (unsigned long long)m.last_session_start,
-		       m.erasable ? "true" : "false");
+		       m.erasable ? "true" : "false", m.unformatted ? "true" : "false");
 		for (size_t i = 0; i < ns; i++)
 			printf("%s{\"number\": %u, \"start\": %llu, \"length\": %llu, \"open\": %s}",
 			       i ? ", " : "", sp[i].number, (unsigned long long)sp[i].start,
@@ -740,12 +740,13 @@ static int cmd_info(int argc, char **argv)
 		printf("]}\n");
 		return 0;
 	}
-	printf("medium: %s (%s%s, profile %04Xh)\nsessions: %u, last starts at block %llu\n"
+	printf("medium: %s (%s%s%s, profile %04Xh)\nsessions: %u, last starts at block %llu\n"
 	       "next writable address: %llu\nfree: %llu blocks (%.1f MiB) of %llu\n",
 	       m.profile_name, mmc_disc_status_name(m.status), m.erasable ? ", erasable" : "",
-	       (unsigned)m.profile, m.sessions, (unsigned long long)m.last_session_start,
-	       (unsigned long long)m.nwa, (unsigned long long)m.free_blocks,
-	       (double)m.free_blocks * 2048 / 1048576.0, (unsigned long long)m.capacity);
+	       m.unformatted ? ", unformatted: the first burn formats it" : "", (unsigned)m.profile,
+	       m.sessions, (unsigned long long)m.last_session_start, (unsigned long long)m.nwa,
+	       (unsigned long long)m.free_blocks, (double)m.free_blocks * 2048 / 1048576.0,
+	       (unsigned long long)m.capacity);
 	for (size_t i = 0; i < ns; i++)
 		printf("session %u: blocks %llu-%llu (%llu blocks, %.1f MiB)%s\n", sp[i].number,
 		       (unsigned long long)sp[i].start,

@@ -259,6 +259,19 @@ static int check_medium(const struct mmc_media *m, const struct eng_burn_opts *o
 	return 0;
 }
 
+/* Overwrite media fresh from the box get their first (quick) format before the plan. */
+static int format_if_needed(struct mmc_drive *d, struct mmc_media *m, struct bfs_diag *diag)
+{
+	int r;
+
+	if (!m->unformatted)
+		return 0;
+	r = mmc_erase(d, m, false, diag);
+	if (r < 0)
+		return r;
+	return mmc_media_probe(d, m, diag);
+}
+
 static int fits(const struct mmc_media *m, uint64_t total, struct bfs_diag *diag)
 {
 	if (total <= m->free_blocks)
@@ -286,11 +299,9 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 	r = mmc_set_write_speed(j->d, m, o->speed_x, &res->speed_kBps, diag);
 	if (r < 0)
 		return r;
-	if (o->simulate) {
-		r = mmc_set_test_write(j->d, m, true, diag);
-		if (r < 0)
-			return r;
-	}
+	r = mmc_write_prepare(j->d, m, o->simulate, diag); /* the profile's write strategy */
+	if (r < 0)
+		return r;
 	while (pos < src->blocks) {
 		const uint8_t *p;
 		ssize_t n;
@@ -380,6 +391,8 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	r = mmc_media_probe(d, m, diag);
 	if (r == 0)
 		r = check_medium(m, opts, diag);
+	if (r == 0)
+		r = format_if_needed(d, m, diag);
 	if (r < 0)
 		goto out;
 	j.st.x1_kBps = mmc_media_x1_kBps(m);
@@ -478,6 +491,8 @@ int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_
 	r = mmc_media_probe(d, m, diag);
 	if (r == 0)
 		r = check_medium(m, opts, diag);
+	if (r == 0)
+		r = format_if_needed(d, m, diag);
 	if (r < 0)
 		goto out;
 	j.st.x1_kBps = mmc_media_x1_kBps(m);

@@ -32,6 +32,7 @@ struct mmc_drive {
 	void *busy_userdata;
 	unsigned stuck_s;
 	uint32_t max_blocks; /* the largest READ/WRITE transfer */
+	bool test_write;     /* page 05h Test Write as burnfs last set it */
 };
 
 /* One command through the drive's transport: SCSI status, fixed-format sense. */
@@ -542,6 +543,16 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 		m.status = MMC_DISC_RANDOM;
 		break;
 	}
+	if (m.overwrite && m.status == MMC_DISC_BLANK) {
+		/* READ FORMAT CAPACITIES (MMC-6 6.24): current descriptor type 01b */
+		uint8_t fc[12] = {0}, c[10] = {0x23};
+
+		bfs_put_be16(c + 7, sizeof(fc));
+		r = mmc_exec(d, c, 10, MMC_DIR_IN, fc, sizeof(fc), NULL, diag);
+		if (r < 0)
+			return r;
+		m.unformatted = fc[3] >= 8 && (fc[8] & 0x03) == 0x01;
+	}
 	if (m.overwrite)
 		m.status = MMC_DISC_RANDOM;
 	m.sessions = b[4] | (unsigned)b[9] << 8;
@@ -789,7 +800,59 @@ int mmc_set_test_write(struct mmc_drive *d, const struct mmc_media *m, bool on,
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = 0x55, cdb[1] = 0x10;
 	bfs_put_be16(cdb + 7, sizeof(p));
+	r = mmc_exec(d, cdb, 10, MMC_DIR_OUT, p, sizeof(p), NULL, diag);
+	if (r == 0)
+		d->test_write = on;
+	return r;
+}
+
+/* Page 05h for CD and DVD-R; next: Multi-session 11b (appendable) or 00b (finalize) */
+static int write_params(struct mmc_drive *d, const struct mmc_media *m, bool test, bool next,
+			struct bfs_diag *diag)
+{
+	uint8_t p[8 + 52] = {0}, cdb[10] = {0x55, 0x10}, *w = p + 8;
+
+	/* Write Parameters page 05h (MMC-6 7.5; mmc.md 1.3), BUFE (underrun protection) on */
+	switch (m->profile) {
+	case 0x09: /* CD-R, CD-RW: TAO, next session allowed, data track, mode 1, CD-ROM */
+	case 0x0A:
+		w[2] = 0x01;
+		w[3] = 0x04;
+		w[4] = 0x08;
+		break;
+	case 0x11: /* DVD-R, DVD-RW sequential, DVD-R DL: incremental, link size 16 (LS_V),
+		    * fixed packets of 16 blocks, next session allowed, track mode 5 */
+	case 0x14:
+	case 0x15:
+		w[2] = 0x20 | 0x00;
+		w[3] = 0x20 | 0x05;
+		w[4] = 0x08;
+		w[5] = 16;
+		bfs_put_be32(w + 10, 16);
+		break;
+	default: /* DVD+R(DL), BD-R SRM and overwrite media take no write parameters */
+		return 0;
+	}
+	w[0] = 0x05, w[1] = 50;
+	w[2] |= 0x40 | (test ? 0x10 : 0);
+	w[3] |= next ? 0xC0 : 0x00;
+	bfs_put_be16(cdb + 7, sizeof(p));
 	return mmc_exec(d, cdb, 10, MMC_DIR_OUT, p, sizeof(p), NULL, diag);
+}
+
+int mmc_write_prepare(struct mmc_drive *d, const struct mmc_media *m, bool test,
+		      struct bfs_diag *diag)
+{
+	if (test && !mmc_media_can_simulate(m))
+		return bfs_diag_set(diag, -EOPNOTSUPP,
+				    "a %s cannot do test writes (only CD-R/RW and DVD-R/RW can); "
+				    "nothing was written",
+				    m->profile_name);
+	int r = write_params(d, m, test, true, diag);
+
+	if (r == 0)
+		d->test_write = test;
+	return r;
 }
 
 int mmc_close(struct mmc_drive *d, const struct mmc_media *m, bool finalize, struct bfs_diag *diag)
@@ -805,13 +868,9 @@ int mmc_close(struct mmc_drive *d, const struct mmc_media *m, bool finalize, str
 	 * 010b leaves the disc appendable, 110b finalizes */
 	if (finalize && (m->profile == 0x1B || m->profile == 0x2B || m->profile == 0x41))
 		return close_fn(d, 6, 0, diag);
+	/* page 05h's Multi-session field: 00b finalizes (11b, appendable, is already set) */
 	if (finalize) {
-		/* page 05h: multi-session 00b (no next session), then close the session */
-		uint8_t p[8 + 52] = {0}, cdb[10] = {0x55, 0x10};
-
-		bfs_put_be16(cdb + 7, sizeof(p));
-		p[8] = 0x05, p[9] = 50, p[10] = 0x41, p[11] = 0x04, p[12] = 0x08;
-		r = mmc_exec(d, cdb, 10, MMC_DIR_OUT, p, sizeof(p), NULL, diag);
+		r = write_params(d, m, d->test_write, false, diag);
 		if (r < 0)
 			return r;
 	}

@@ -31,8 +31,20 @@ media)
 	/usr/bin/python3 "$here/../interop/mktree.py" "$t/src" --no-wide --no-symlinks >/dev/null
 	for m in cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl dvd+rw dvd-ram bd-r bd-re; do
 		"$BURNFS" vdrive create --media $m "$t/$m" || fail "create $m"
+		case $m in # fresh overwrite media are unformatted: the burn formats them first
+		dvd+rw | dvd-ram | bd-re)
+			"$BURNFS" info --drive "vdrive:$t/$m" | grep -q "unformatted: the first burn formats it" ||
+				fail "$m not unformatted: $("$BURNFS" info --drive "vdrive:$t/$m")" ;;
+		esac
 		"$BURNFS" burn "$t/src" --drive "vdrive:$t/$m" 2>"$t/err" || fail "burn $m: $(cat "$t/err")"
 		grep -q "verify: [1-9][0-9]* chunks match" "$t/err" || fail "no verify ($m): $(cat "$t/err")"
+		# the write strategy keeps sequential media appendable (page 05h Multi-session 11b
+		# on CD and DVD-R: the drive's default 00b would finalize them)
+		st=$("$BURNFS" info --drive "vdrive:$t/$m" --json | /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["status"], j["unformatted"])')
+		case $m in
+		dvd+rw | dvd-ram | bd-re) [ "$st" = "rewritable False" ] || fail "$m after burn: $st" ;;
+		*) [ "$st" = "appendable False" ] || fail "$m after burn: $st" ;;
+		esac
 		"$BURNFS" verify --drive "vdrive:$t/$m" 2>"$t/err" || fail "verify --drive $m: $(cat "$t/err")"
 		check_export "$t/$m" 0 "$t/src"
 	done
@@ -223,8 +235,24 @@ drive-cmds)
 	echo one >"$t/s1/one"
 	head -c 3000000 /dev/urandom >"$t/s2/two"
 	"$BURNFS" vdrive create --media cd-r "$t/d" || fail create
-	"$BURNFS" burn "$t/s1" --drive "vdrive:$t/d" 2>/dev/null || fail "session 1"
-	"$BURNFS" burn "$t/s2" --drive "vdrive:$t/d" 2>/dev/null || fail "session 2"
+	"$BURNFS" burn "$t/s1" --drive "vdrive:$t/d" --trace 2>"$t/tr1" || fail "session 1"
+	"$BURNFS" burn "$t/s2" --drive "vdrive:$t/d" --trace 2>"$t/tr2" || fail "session 2"
+	# the burner never writes at a used block: each session's WRITEs run contiguously from
+	# its NWA, and the second starts past the first's end (the emulator would refuse too)
+	cat "$t/tr1" "$t/tr2" | /usr/bin/python3 -c '
+import re, sys
+runs, end = [], None
+for line in sys.stdin:
+    m = re.match(r"mmc: WRITE\(10\)\s+((?:[0-9a-f]{2} ){10})", line)
+    if not m:
+        continue
+    b = bytes.fromhex(m.group(1))
+    lba, n = int.from_bytes(b[2:6], "big"), int.from_bytes(b[7:9], "big")
+    if end is None or lba != end:
+        assert end is None or lba > end, f"write at {lba} after {end}: a used block"
+        runs.append(lba)
+    end = lba + n
+assert runs == [0, 11430], runs' || fail "write addresses"
 	"$BURNFS" info --drive "vdrive:$t/d" >"$t/info" || fail info
 	grep -q "^session 2: blocks 11430-" "$t/info" || fail "info sessions: $(cat "$t/info")"
 	grep -q "track 3: session 3, start [0-9]*, [0-9]* blocks, open, blank" "$t/info" || fail "info tracks: $(cat "$t/info")"

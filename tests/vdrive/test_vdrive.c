@@ -89,6 +89,16 @@ static struct vdrive_result write10(struct vdrive *vd, uint32_t lba, uint16_t n,
 	return run(vd, cdb, 10, VDRIVE_DIR_OUT, buf, (size_t)n * 2048);
 }
 
+/* FORMAT UNIT with one full-capacity descriptor of the given format type */
+static struct vdrive_result format_unit(struct vdrive *vd, uint8_t type, uint32_t blocks)
+{
+	uint8_t cdb[6] = {0x04, 0x11}, list[12] = {0, 0, 0, 8};
+
+	bfs_put_be32(list + 4, blocks);
+	list[8] = (uint8_t)(type << 2);
+	return run(vd, cdb, 6, VDRIVE_DIR_OUT, list, sizeof(list));
+}
+
 static void disc_info(struct vdrive *vd, uint8_t *b)
 {
 	uint8_t cdb[10] = {0x51};
@@ -158,6 +168,13 @@ static void test_overwrite_and_commands(void **state)
 
 	(void)state;
 	memset(buf, 0xAB, 32 * 2048);
+	/* new overwrite media are blank until formatted; writes get MEDIUM NOT FORMATTED */
+	disc_info(vd, b);
+	assert_int_equal(b[2] & 0x03, 0x00);
+	assert_sense(write10(vd, 1000, 32, buf), 0x05, 0x30, 0x10);
+	assert_int_equal(format_unit(vd, 0x00, 4096).status, 0);
+	disc_info(vd, b);
+	assert_int_equal(b[2] & 0x03, 0x03); /* random writable */
 	assert_int_equal(write10(vd, 1000, 32, buf).status, 0);
 	assert_int_equal(write10(vd, 1000, 32, buf).status, 0); /* rewritable */
 	assert_int_equal(write10(vd, 10, 1, buf).status, 0);	/* anywhere */
@@ -635,11 +652,14 @@ static void test_status_commands(void **state)
 	cdb[1] = 0x01; /* BD structures of a DVD: incompatible */
 	assert_sense(in(vd, cdb, 12, b, 2052), 0x05, 0x30, 0x02);
 	vdrive_close(vd);
-	/* READ FORMAT CAPACITIES of a BD-RE: formatted, and format types 00h, 30h */
+	/* READ FORMAT CAPACITIES of a BD-RE: unformatted, then formatted; types 00h, 30h */
 	vd = open_fresh("status-re", "bd-re", 30000);
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = 0x23;
 	bfs_put_be16(cdb + 7, 252);
+	assert_int_equal(in(vd, cdb, 10, b, 252).status, 0);
+	assert_int_equal(b[8] & 0x03, 0x01);
+	assert_int_equal(format_unit(vd, 0x30, 30000).status, 0);
 	assert_int_equal(in(vd, cdb, 10, b, 252).status, 0);
 	assert_int_equal(b[8] & 0x03, 0x02);
 	assert_true(b[3] >= 16);

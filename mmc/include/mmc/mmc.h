@@ -95,6 +95,7 @@ struct mmc_media {
 	enum mmc_disc_status status;
 	bool erasable;
 	bool overwrite;	   /* random writes (DVD+RW, DVD-RAM, BD-RE) */
+	bool unformatted;  /* overwrite media that need FORMAT UNIT before the first write */
 	unsigned sessions; /* closed ones */
 	uint64_t nwa;	   /* next writable address (0 on overwrite media) */
 	bool nwa_valid;
@@ -136,13 +137,15 @@ int mmc_buffer_capacity(struct mmc_drive *d, uint32_t *ret_size, uint32_t *ret_f
 			struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /*
- * WRITE(10) of n blocks at lba (n <= 65535). When the drive's buffer is full (02/04/08)
- * the WRITE is re-issued once half the buffer has drained (mmc.md 1.4).
+ * WRITE(10) of n blocks at lba (n <= 65535), in commands of at most
+ * mmc_drive_max_blocks(). When the drive's buffer is full (02/04/08) the WRITE is
+ * re-issued once half the buffer has drained (mmc.md 1.4).
  */
 int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct bfs_diag *diag) BFS_WARN_UNUSED;
 
-/* READ(10) of n blocks at lba, FUA set when fua (past the drive's cache). */
+/* READ(10) of n blocks at lba, FUA set when fua (past the drive's cache), in commands of at
+ * most mmc_drive_max_blocks(). */
 int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool fua,
 	     struct bfs_diag *diag) BFS_WARN_UNUSED;
 
@@ -167,6 +170,14 @@ bool mmc_media_can_simulate(const struct mmc_media *m);
  */
 int mmc_close(struct mmc_drive *d, const struct mmc_media *m, bool finalize,
 	      struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * The write strategy of the medium before its first WRITE: mode page 05h for CD-R/RW (TAO,
+ * multi-session) and DVD-R/RW (incremental, link 16, fixed packets), test writes when test
+ * (-EOPNOTSUPP on media without them); nothing on DVD+R, BD-R (SRM) and overwrite media.
+ */
+int mmc_write_prepare(struct mmc_drive *d, const struct mmc_media *m, bool test,
+		      struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /*
  * Erase: BLANK (CD-RW, DVD-RW; full blanks every block, else the minimal blank of TOC and

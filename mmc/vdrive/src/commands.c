@@ -75,7 +75,7 @@ static void format_capacities(struct vdrive *vd, const uint8_t *cdb, void *buf, 
 	uint8_t r[4 + 8 * 4] = {0};
 	size_t o = 12;
 	uint16_t p = vd->m->profile;
-	bool blank = !vd->m->overwrite && vd->status == DS_BLANK;
+	bool blank = vd->m->overwrite ? vd->unformatted : vd->status == DS_BLANK;
 
 	/* current/maximum capacity: overwrite and written media formatted, blank ones not */
 	bfs_put_be32(r + 4, (uint32_t)vd->capacity);

@@ -41,6 +41,7 @@ struct vdrive {
 	const struct media *m;
 	uint64_t capacity;
 	bool loaded, prevent, multisession, written; /* written: overwrite media used */
+	bool unformatted; /* overwrite media before their first FORMAT UNIT */
 	enum disc_status status;
 	unsigned ntracks;
 	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];

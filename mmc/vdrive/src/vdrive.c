@@ -95,9 +95,10 @@ int vd_state_save(struct vdrive *vd, bool durable)
 	}
 	fprintf(f,
 		"burnfs-vdrive 1\nmedia %s\ncapacity %llu\nloaded %d\nprevent %d\n"
-		"multisession %d\nstatus %d\nwritten %d\nused_end %llu\n",
+		"multisession %d\nstatus %d\nwritten %d\nused_end %llu\nunformatted %d\n",
 		vd->m->name, (unsigned long long)vd->capacity, vd->loaded, vd->prevent,
-		vd->multisession, (int)vd->status, vd->written, (unsigned long long)vd->used_end);
+		vd->multisession, (int)vd->status, vd->written, (unsigned long long)vd->used_end,
+		vd->unformatted);
 	for (unsigned i = 0; i < vd->ntracks; i++)
 		fprintf(f, "track %llu %llu %u %d %llu\n", (unsigned long long)vd->tracks[i].start,
 			(unsigned long long)vd->tracks[i].size, vd->tracks[i].session,
@@ -151,6 +152,9 @@ static int state_load(struct vdrive *vd)
 			vd->written = x;
 		} else if (sscanf(line, "used_end %llu", &a) == 1) {
 			vd->used_end = a;
+		} else if (sscanf(line, "unformatted %d", &x) == 1) {
+			/* state files from before it have formatted overwrite media */
+			vd->unformatted = x && vd->m && vd->m->overwrite;
 		} else if (sscanf(line, "track %llu %llu %u %d", &a, &b, &s, &o) == 4) {
 			unsigned long long rsv = 0;
 
@@ -201,6 +205,7 @@ int vdrive_create(const char *dir, const char *media, uint64_t capacity_sectors)
 	vd.loaded = true;
 	vd.multisession = true;
 	vd.status = m->overwrite ? DS_COMPLETE : DS_BLANK;
+	vd.unformatted = m->overwrite; /* new overwrite media are formatted before first use */
 	fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
@@ -336,9 +341,12 @@ int vdrive_open(const char *dir, struct vdrive **ret)
 		vdrive_close(vd);
 		return r;
 	}
-	vd->ua_pending = 0x29;			 /* power on, reset */
-	vd->buf_size = vd->buf_free = 4u << 20;	 /* a 4 MiB write buffer, empty */
-	vd->write_type = 0x01;			 /* TAO until page 05h says otherwise */
+	vd->ua_pending = 0x29;			/* power on, reset */
+	vd->buf_size = vd->buf_free = 4u << 20; /* a 4 MiB write buffer, empty */
+	/* page 05h is volatile: a drive powers on with its defaults, TAO and Multi-session
+	 * 00b (closing a CD or DVD-R session then finalizes the disc) */
+	vd->write_type = 0x01;
+	vd->multisession = false;
 	vd->media_event = vd->loaded ? 0x02 : 0; /* GESN: NewMedia after power on */
 	vd->stuck_op = -1;
 	faults_reset(vd);
@@ -401,7 +409,8 @@ void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret)
 	ret->profile = vd->m->profile;
 	ret->capacity = vd->capacity;
 	ret->loaded = vd->loaded;
-	ret->status = vd->m->overwrite ? "random" : names[vd->status];
+	ret->status =
+		vd->m->overwrite ? (vd->unformatted ? "unformatted" : "random") : names[vd->status];
 	ret->nsessions = vd_nsessions(vd);
 	ret->ntracks = vd->ntracks;
 	memcpy(ret->tracks, vd->tracks, sizeof(ret->tracks));
@@ -480,7 +489,7 @@ int vdrive_import(struct vdrive *vd, int img_fd, const uint64_t *starts, size_t 
 		return r;
 	vd->used_end = blocks;
 	if (vd->m->overwrite) {
-		vd->written = true;
+		vd->written = true, vd->unformatted = false;
 		return vd_state_save(vd, true);
 	}
 	vd->ntracks = 0;
@@ -684,7 +693,9 @@ static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 
 	memset(out, 0, 34);
 	bfs_put_be16(out, 32);
-	if (vd->m->overwrite)
+	if (vd->m->overwrite && vd->unformatted)
+		st = 0x00; /* blank until formatted */
+	else if (vd->m->overwrite)
 		st = 0x03 | (0x03 << 2); /* random writable, last session complete */
 	else if (vd->status == DS_BLANK)
 		st = 0x00;
@@ -898,6 +909,10 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	size_t len, done = 0;
 
 	faults_reload(vd);
+	if (vd->unformatted) {
+		vd_check(res, vd, 0x05, 0x30, 0x10); /* medium not formatted */
+		return;
+	}
 	if (lba + n > vd->capacity) {
 		vd_check(res, vd, 0x05, 0x63, 0x00); /* end of user area encountered */
 		return;
@@ -1047,7 +1062,12 @@ static void do_close(struct vdrive *vd, unsigned func, bool immed, struct vdrive
 		}
 		if (vd->ntracks && vd->tracks[vd->ntracks - 1].open)
 			vd->tracks[vd->ntracks - 1].open = false;
-		vd->status = func == 2 && vd->multisession ? DS_APPENDABLE : DS_COMPLETE;
+		/* CD and DVD-R: page 05h's Multi-session field decides; DVD+R(DL) and BD-R
+		 * stay appendable after 010b (mmc.md 1.2) */
+		vd->status = func == 2 && (vd->multisession || vd->m->profile == 0x1B ||
+					   vd->m->profile == 0x2B || vd->m->profile == 0x41)
+				     ? DS_APPENDABLE
+				     : DS_COMPLETE;
 		if (vd->status == DS_APPENDABLE && vd_nwa(vd) >= vd->capacity)
 			vd->status = DS_COMPLETE;
 		break;
@@ -1348,7 +1368,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 			return;
 		}
 		full = type == 0x30 && sub == 0x02;
-		vd->used_end = 0, vd->written = false;
+		vd->used_end = 0, vd->written = false, vd->unformatted = false;
 		vd->cache_lo = vd->cache_hi = 0;
 		if (ftruncate(vd->img_fd, 0) < 0 ||
 		    ftruncate(vd->img_fd, (off_t)(vd->capacity * BLOCK)) < 0 ||

@@ -80,7 +80,8 @@ struct vdrive_info {
 	uint16_t profile;
 	uint64_t capacity;
 	bool loaded;
-	const char *status; /* "blank", "appendable", "complete", "incomplete", "random" */
+	const char *
+		status; /* "blank", "appendable", "complete", "incomplete", "random", "unformatted" */
 	unsigned nsessions;
 	unsigned ntracks;
 	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
