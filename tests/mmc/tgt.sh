@@ -8,38 +8,19 @@ set -u
 : "${BURNFS:?}"
 command -v tgtd >/dev/null && command -v tgtadm >/dev/null && command -v xorriso >/dev/null || exit 77
 t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-tgt.XXXXXX")
-pid=
-stop_tgtd() {
-	# tgtd ignores SIGTERM while it has targets: SIGKILL, it keeps no state
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	pid=
-}
+. "$(dirname "$0")/tgt-lib.sh"
 cleanup() {
-	stop_tgtd
+	tgt_stop
 	rm -rf "$t"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$t/tgtd.log" ] && tail -5 "$t/tgtd.log" >&2; exit 1; }
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-ctl=$((port % 900 + 50)) # a private control port, not the system tgtd's 0
-iqn=iqn.2026-11.org.burnfs:tgt-test
-tgtd -f -C "$ctl" --iscsi portal=127.0.0.1:"$port" >"$t/tgtd.log" 2>&1 &
-pid=$!
-for _ in $(seq 50); do
-	tgtadm -C "$ctl" --lld iscsi --op show --mode target >/dev/null 2>&1 && break
-	sleep 0.1
-done
-: >"$t/lun.img" # an empty backing file is a blank DVD+R to tgt
-tgtadm -C "$ctl" --lld iscsi --op new --mode target --tid 1 -T "$iqn" || fail "target"
-tgtadm -C "$ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 \
-	--bstype rdwr --device-type cd -b "$t/lun.img" || fail "lun"
-tgtadm -C "$ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL || fail "bind"
+tgt_start "$t" || fail "tgtd"
 
 export SOURCE_DATE_EPOCH=1700000000
 mkdir -p "$t/src/dir"
 head -c 5000000 /dev/urandom >"$t/src/dir/data.bin"
 echo hello >"$t/src/hello.txt"
-drive="iscsi://127.0.0.1:$port/$iqn/1"
 "$BURNFS" info --drive "$drive" >"$t/info" 2>&1
 if grep -q "no iSCSI transport" "$t/info"; then exit 77; fi
 grep -q "DVD+R (blank" "$t/info" || fail "info: $(cat "$t/info")"
@@ -48,7 +29,7 @@ grep -q "verify: [1-9][0-9]* chunks match" "$t/out" || fail "no verify: $(cat "$
 # tgt turns a closed DVD+R into a finalized DVD-ROM (it has no appendable state)
 "$BURNFS" info --drive "$drive" | grep -q "DVD-ROM (complete" || fail "after: $("$BURNFS" info --drive "$drive" 2>&1)"
 "$BURNFS" verify --drive "$drive" >"$t/v" 2>&1 || fail "verify --drive: $(cat "$t/v")"
-stop_tgtd
+tgt_stop
 xorriso -osirrox on -indev "$t/lun.img" -extract / "$t/x" >/dev/null 2>&1 || fail "xorriso"
 (cd "$t/x" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "sha256sum -c of tgt's file"
 cmp "$t/x/dir/data.bin" "$t/src/dir/data.bin" || fail "content"

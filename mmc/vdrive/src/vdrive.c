@@ -631,7 +631,10 @@ static size_t cdb_need(uint8_t op)
 		return 10;
 	if (op >= 0xA0 && op < 0xC0)
 		return 12;
-	return 16;
+	if (op >= 0x80 && op < 0xA0)
+		return 16;
+	return 6; /* reserved (60h-7Fh) and vendor (C0h-FFh) groups: no length to check;
+		   * they fall through to INVALID COMMAND OPERATION CODE */
 }
 
 /* GET CONFIGURATION (MMC-6 6.6): profile list, core and the write feature of the medium */
