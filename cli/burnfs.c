@@ -51,6 +51,7 @@ static void usage(FILE *f)
 		"       burnfs verify IMAGE [--session LBA] [--against SRC] [--json]\n"
 		"       burnfs burn SRC... --drive D [--verify none|quick|full] [--close]\n"
 		"       burnfs info|erase|eject|verify --drive D\n"
+		"       burnfs drives [--json]\n"
 		"       burnfs vdrive create|info|export|load|eject|fault ...\n"
 		"       burnfs --version\n"
 		"\n"
@@ -575,12 +576,14 @@ int main(int argc, char **argv)
 				return cli_drive_main(argc - 1, argv + 1);
 		return cli_verify_main(argc - 1, argv + 1);
 	}
+	if (strcmp(argv[1], "drives") == 0)
+		return cli_drives_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "vdrive") || !strcmp(argv[1], "burn") || !strcmp(argv[1], "info") ||
 	    !strcmp(argv[1], "erase") || !strcmp(argv[1], "eject"))
 		return cli_drive_main(argc - 1, argv + 1);
 	fprintf(stderr,
 		"burnfs: '%s' is not a burnfs command (this build has: image, verify, burn, info, "
-		"erase, eject, vdrive)\n",
+		"erase, eject, vdrive, drives)\n",
 		argv[1]);
 	return EXIT_USAGE;
 }

@@ -5,10 +5,10 @@ set -eu
 
 what=${1:-test}
 
-build_pkgs="meson ninja-build pkg-config gcc libcmocka-dev libxxhash-dev libssl-dev libiscsi-dev"
+build_pkgs="meson ninja-build pkg-config gcc libcmocka-dev libxxhash-dev libssl-dev libiscsi-dev libudev-dev"
 test_pkgs="xorriso libarchive-tools genisoimage python3-pycdlib p7zip-full udftools
 libudfread-dev qemu-system-x86 linux-image-amd64 busybox-static cpio
-libclang-rt-14-dev clang-format time xz-utils tgt"
+libclang-rt-14-dev clang-format time xz-utils tgt qemu-block-extra"
 
 case $what in
 build) pkgs=$build_pkgs ;;

@@ -14,6 +14,7 @@
 
 #include "common/bytes.h"
 #include "common/cursor.h"
+#include "sgio-internal.h"
 #include "vdrive/vdrive.h"
 
 #if HAVE_LIBISCSI
@@ -22,7 +23,8 @@
 #endif
 
 struct mmc_drive {
-	struct vdrive *vd; /* vdrive:DIR */
+	struct vdrive *vd;   /* vdrive:DIR */
+	struct mmc_sgio *sg; /* /dev/srN, /dev/sgN */
 #if HAVE_LIBISCSI
 	struct iscsi_context *iscsi; /* iscsi://... */
 	int lun;
@@ -39,6 +41,7 @@ struct mmc_drive {
 struct raw_result {
 	uint8_t status;
 	uint8_t sense[18];
+	size_t resid; /* bytes of the data not transferred */
 };
 
 #if HAVE_LIBISCSI
@@ -100,6 +103,7 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 		size_t n = BFS_MIN(len, (size_t)task->datain.size);
 
 		memcpy(buf, task->datain.data, n);
+		res->resid = len - n;
 		if (n < len)
 			memset((uint8_t *)buf + n, 0, len - n); /* a short reply reads as zeros */
 	}
@@ -113,6 +117,10 @@ static int raw_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enu
 {
 	struct vdrive_result vr;
 
+	if (d->sg)
+		return mmc_sgio_exec(d->sg, cdb, cdb_len, dir, buf, len,
+				     mmc_cmd_timeout_ms(cdb, cdb_len), &res->status, res->sense,
+				     &res->resid, diag);
 #if HAVE_LIBISCSI
 	if (d->iscsi)
 		return iscsi_exec(d, cdb, cdb_len, dir, buf, len, res, diag);
@@ -121,6 +129,7 @@ static int raw_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enu
 	vdrive_exec(d->vd, cdb, cdb_len, (enum vdrive_dir)dir, buf, len, &vr);
 	res->status = vr.status;
 	memcpy(res->sense, vr.sense, sizeof(res->sense));
+	res->resid = vr.resid;
 	return 0;
 }
 
@@ -141,11 +150,19 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 	struct mmc_drive *d;
 	int r;
 
-	if (strncmp(addr, "/dev/sr", 7) == 0 || strncmp(addr, "/dev/sg", 7) == 0)
-		return bfs_diag_set(diag, -EOPNOTSUPP,
-				    "'%s': the SG_IO transport is not in this build yet; use a "
-				    "virtual drive (vdrive:DIR)",
-				    addr);
+	if (strncmp(addr, "/dev/", 5) == 0) {
+		d = drive_new();
+		if (!d)
+			return -ENOMEM;
+		r = mmc_sgio_open(addr, diag, &d->sg);
+		if (r < 0) {
+			free(d);
+			return r;
+		}
+		d->max_blocks = mmc_sgio_max_blocks(d->sg);
+		*ret = d;
+		return 0;
+	}
 	if (strncmp(addr, "iscsi://", 8) == 0) {
 #if HAVE_LIBISCSI
 		d = drive_new();
@@ -197,6 +214,7 @@ struct mmc_drive *mmc_drive_close(struct mmc_drive *d)
 	if (!d)
 		return NULL;
 	vdrive_close(d->vd);
+	mmc_sgio_close(d->sg);
 #if HAVE_LIBISCSI
 	if (d->iscsi) {
 		(void)iscsi_logout_sync(d->iscsi);
@@ -390,7 +408,10 @@ static void trace(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, size_
 	if (res->status)
 		fprintf(d->trace, " sense %x/%02x/%02x", res->sense[2] & 0x0F, res->sense[12],
 			res->sense[13]);
-	fprintf(d->trace, " len %zu\n", len);
+	fprintf(d->trace, " len %zu", len);
+	if (res->resid)
+		fprintf(d->trace, " resid %zu", res->resid);
+	fputc('\n', d->trace);
 	fflush(d->trace);
 }
 
@@ -712,6 +733,26 @@ static int wait_buffer(struct mmc_drive *d, struct bfs_diag *diag)
 	}
 }
 
+/*
+ * A READ or WRITE larger than the transport takes in one command (an SG_IO transfer past
+ * the host's segment or sector limit fails with EINVAL) as consecutive commands.
+ */
+static int in_pieces(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool fua,
+		     bool write, struct bfs_diag *diag)
+{
+	for (uint32_t done = 0, k; done < n; done += k) {
+		uint8_t *p = buf + (size_t)done * 2048;
+		int r;
+
+		k = BFS_MIN(n - done, d->max_blocks);
+		r = write ? mmc_write(d, lba + done, k, p, diag)
+			  : mmc_read(d, lba + done, k, p, fua, diag);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct bfs_diag *diag)
 {
@@ -720,6 +761,8 @@ int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 	if (lba > UINT32_MAX || n > 0xFFFF)
 		return bfs_diag_set(diag, -EINVAL, "WRITE(10) of %u blocks at %llu", n,
 				    (unsigned long long)lba);
+	if (n > d->max_blocks)
+		return in_pieces(d, lba, n, (uint8_t *)buf, false, true, diag);
 	bfs_put_be32(cdb + 2, (uint32_t)lba);
 	bfs_put_be16(cdb + 7, (uint16_t)n);
 	for (;;) {
@@ -744,6 +787,8 @@ int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool f
 	if (lba > UINT32_MAX || n > 0xFFFF)
 		return bfs_diag_set(diag, -EINVAL, "READ(10) of %u blocks at %llu", n,
 				    (unsigned long long)lba);
+	if (n > d->max_blocks)
+		return in_pieces(d, lba, n, buf, fua, false, diag);
 	cdb[1] = fua ? 0x08 : 0;
 	bfs_put_be32(cdb + 2, (uint32_t)lba);
 	bfs_put_be16(cdb + 7, (uint16_t)n);

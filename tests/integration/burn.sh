@@ -102,8 +102,8 @@ faults)
 	;;
 usage)
 	"$BURNFS" burn "$t" 2>/dev/null; [ $? = 2 ] || fail "burn without --drive"
-	"$BURNFS" burn "$t" --drive /dev/sr0 2>"$t/err"; [ $? = 1 ] || fail "sg transport"
-	grep -q "not in this build" "$t/err" || fail "unclear: $(cat "$t/err")"
+	[ -e /dev/sr0 ] || { "$BURNFS" burn "$t" --drive /dev/sr0 2>"$t/err"; [ $? = 1 ] || fail "sg transport"; }
+	[ -e /dev/sr0 ] || grep -q "'/dev/sr0': no such device" "$t/err" || fail "unclear: $(cat "$t/err")"
 	"$BURNFS" info --drive "vdrive:$t/none" 2>"$t/err"; [ $? = 1 ] || fail "no drive"
 	grep -q "vdrive create" "$t/err" || fail "no remedy: $(cat "$t/err")"
 	"$BURNFS" vdrive create --media floppy "$t/f" 2>/dev/null; [ $? = 2 ] || fail "bad media"

@@ -4,9 +4,10 @@
  * parsers, a sense table (key/ASC/ASCQ -> errno and a remedy for the user), media
  * detection and the write/close/read steps a burn needs.
  *
- * Transports: `vdrive:DIR`, the built-in virtual drive, in process. The SG_IO
- * (`/dev/srN`, `/dev/sgN`) and iSCSI (`iscsi://HOST[:PORT]/IQN/LUN`) transports are not in
- * this build yet: opening such an address fails with -EOPNOTSUPP and says so.
+ * Transports: `vdrive:DIR`, the built-in virtual drive, in process; `/dev/srN` or
+ * `/dev/sgN` (any /dev path), Linux SG_IO with an exclusive open and per-command timeouts;
+ * `iscsi://HOST[:PORT]/IQN/LUN` (libiscsi), when the build has it, else opening it fails
+ * with -EOPNOTSUPP and says so.
  *
  * Not thread-safe: one thread per drive handle.
  */
@@ -40,7 +41,9 @@ int mmc_parse_sense(const uint8_t *b, size_t n, struct mmc_sense *ret);
 
 /*
  * Open the drive at addr. -EINVAL for an address that is none of the forms above,
- * -EOPNOTSUPP for a transport this build lacks, -EBUSY when someone else has the drive.
+ * -EOPNOTSUPP for a transport this build lacks, -EBUSY when someone else has the drive;
+ * for /dev paths also -ENOENT, -EACCES, -EPERM, -ENOTTY (not SCSI) and -EMEDIUMTYPE (not
+ * an optical drive). The message in diag names addr.
  */
 int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **ret) BFS_WARN_UNUSED;
 struct mmc_drive *mmc_drive_close(struct mmc_drive *d);

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * burnfs drives [--json]: the optical drives of this machine (libudev, else sysfs), each
+ * opened briefly through the MMC layer to say what medium it holds. With none, the default
+ * virtual drive is named, and whether it exists. Exit 0; 2 for a usage error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "common/diag.h"
+#include "common/macro.h"
+#include "mmc/discover.h"
+#include "mmc/mmc.h"
+
+/* The default virtual drive: $XDG_STATE_HOME/burnfs/vdrive, ~/.local/state/burnfs/vdrive. */
+static void default_vdrive(char *buf, size_t size)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (state && state[0] == '/')
+		snprintf(buf, size, "%s/burnfs/vdrive", state);
+	else
+		snprintf(buf, size, "%s/.local/state/burnfs/vdrive", home && *home ? home : ".");
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+struct probe {
+	int err; /* 0: medium probed; else why not */
+	char msg[BFS_DIAG_MSG_MAX];
+	struct mmc_media m;
+};
+
+static void probe(const char *addr, struct probe *p)
+{
+	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	struct bfs_diag diag = {0};
+
+	memset(p, 0, sizeof(*p));
+	p->err = mmc_drive_open(addr, &diag, &d);
+	if (p->err == 0)
+		p->err = mmc_media_probe(d, &p->m, &diag);
+	if (p->err < 0)
+		snprintf(p->msg, sizeof(p->msg), "%s", bfs_diag_msg(&diag, p->err));
+}
+
+static void print_medium_text(const struct probe *p)
+{
+	if (p->err == -ENOMEDIUM)
+		printf("no medium");
+	else if (p->err < 0)
+		printf("(%s)", p->msg);
+	else
+		printf("%s, %s, %.1f MiB free", p->m.profile_name,
+		       mmc_disc_status_name(p->m.status),
+		       (double)p->m.free_blocks * 2048 / 1048576.0);
+}
+
+static void print_medium_json(const struct probe *p)
+{
+	if (p->err < 0) {
+		printf("\"medium\": null, \"error\": ");
+		json_str(p->err == -ENOMEDIUM ? "no medium" : p->msg);
+		return;
+	}
+	printf("\"medium\": {\"profile\": ");
+	json_str(p->m.profile_name);
+	printf(", \"profile_number\": %u, \"status\": \"%s\", \"sessions\": %u, "
+	       "\"free_blocks\": %llu, \"capacity\": %llu, \"erasable\": %s}, \"error\": null",
+	       (unsigned)p->m.profile, mmc_disc_status_name(p->m.status), p->m.sessions,
+	       (unsigned long long)p->m.free_blocks, (unsigned long long)p->m.capacity,
+	       p->m.erasable ? "true" : "false");
+}
+
+static void print_drive(const struct mmc_drive_entry *e, bool json, bool first)
+{
+	struct probe p;
+
+	probe(e->path, &p);
+	if (!json) {
+		printf("%s", e->path);
+		if (e->sg_path[0])
+			printf(" (%s)", e->sg_path);
+		printf("  %s%s%s  ", e->vendor[0] ? e->vendor : "?", e->model[0] ? " " : "",
+		       e->model);
+		print_medium_text(&p);
+		putchar('\n');
+		return;
+	}
+	printf("%s\n  {\"address\": ", first ? "" : ",");
+	json_str(e->path);
+	printf(", \"sg\": ");
+	if (e->sg_path[0])
+		json_str(e->sg_path);
+	else
+		printf("null");
+	printf(", \"vendor\": ");
+	json_str(e->vendor);
+	printf(", \"model\": ");
+	json_str(e->model);
+	printf(", \"virtual\": false, \"found_by\": \"%s\", ", e->from_udev ? "udev" : "sysfs");
+	if (e->from_udev) {
+		printf("\"udev_media\": {\"present\": %s, \"type\": ", e->media ? "true" : "false");
+		json_str(e->media_type);
+		printf(", \"state\": ");
+		json_str(e->media_state);
+		printf(", \"sessions\": %u}, ", e->media_sessions);
+	}
+	print_medium_json(&p);
+	putchar('}');
+}
+
+/* No physical drive: name the default virtual drive and what it holds, if it exists. */
+static void print_default(bool json)
+{
+	char dir[4096], addr[4200];
+	struct stat st;
+	bool exists;
+	struct probe p = {0};
+
+	default_vdrive(dir, sizeof(dir));
+	snprintf(addr, sizeof(addr), "vdrive:%s", dir);
+	exists = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+	if (exists)
+		probe(addr, &p);
+	/* a directory that is no virtual drive counts as missing */
+	if (exists && p.err == -ENOENT)
+		exists = false;
+	if (!json) {
+		printf("no optical drive found; the default drive is the virtual drive %s ", addr);
+		if (!exists) {
+			char parent[4096];
+			char *slash;
+
+			snprintf(parent, sizeof(parent), "%s", dir);
+			slash = strrchr(parent, '/');
+			if (slash)
+				*slash = 0;
+			/* vdrive create makes DIR, not its parents */
+			printf("(it does not exist; create it with `%s%s%sburnfs vdrive create "
+			       "--media dvd+r %s`)\n",
+			       stat(parent, &st) < 0 ? "mkdir -p " : "",
+			       stat(parent, &st) < 0 ? parent : "",
+			       stat(parent, &st) < 0 ? " && " : "", dir);
+			return;
+		}
+		printf("(");
+		print_medium_text(&p);
+		printf(")\n");
+		return;
+	}
+	printf("\n  {\"address\": ");
+	json_str(addr);
+	printf(", \"sg\": null, \"vendor\": \"burnfs\", \"model\": \"virtual drive\", "
+	       "\"virtual\": true, \"default\": true, \"exists\": %s, ",
+	       exists ? "true" : "false");
+	if (exists)
+		print_medium_json(&p);
+	else
+		printf("\"medium\": null, \"error\": \"it does not exist\"");
+	putchar('}');
+}
+
+int cli_drives_main(int argc, char **argv)
+{
+	struct mmc_drive_list l = {0};
+	struct bfs_diag diag = {0};
+	bool json = false;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else {
+			fprintf(stderr,
+				"burnfs drives: unknown argument '%s'\n"
+				"Usage: burnfs drives [--json]\n",
+				argv[i]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	r = mmc_discover(NULL, 0, &l, &diag);
+	if (r < 0) {
+		fprintf(stderr, "burnfs drives: %s\n", bfs_diag_msg(&diag, r));
+		return CLI_EXIT_JOB;
+	}
+	if (json)
+		putchar('[');
+	for (size_t i = 0; i < l.n; i++)
+		print_drive(&l.v[i], json, i == 0);
+	if (!l.n)
+		print_default(json);
+	if (json)
+		printf("\n]\n");
+	mmc_drive_list_free(&l);
+	return 0;
+}
