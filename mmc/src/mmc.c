@@ -948,7 +948,7 @@ int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, bool full, struct 
 		return bfs_diag_set(diag, -EMEDIUMTYPE,
 				    "%s is write-once: it cannot be erased; use a new disc",
 				    m->profile_name);
-	/* BLANK (MMC-6 6.2) with Immed: type 0 the whole disc, type 1 minimal (TOC, PMA) */
+	/* BLANK (MMC-6) with Immed: type 0 the whole disc, type 1 minimal (TOC, PMA) */
 	cdb[0] = 0xA1;
 	cdb[1] = 0x10 | (full ? 0x00 : 0x01);
 	r = mmc_exec(d, cdb, 12, MMC_DIR_NONE, NULL, 0, NULL, diag);

@@ -298,6 +298,25 @@ assert j["write_speeds_kBps"][0] == 48 * 176, j["write_speeds_kBps"]' || fail "i
 	"$BURNFS" erase --drive "vdrive:$t/w" --bogus 2>/dev/null; [ $? = 2 ] || fail "erase --bogus"
 	"$BURNFS" info --drive "vdrive:$t/w" --full 2>/dev/null; [ $? = 2 ] || fail "info --full"
 	;;
+cancel)
+	# SIGINT during the write: exit 130, the blocks written so far and the disc's state told,
+	# and a reopened drive shows the same incomplete disc; sources untouched
+	mkdir -p "$t/src"
+	head -c 30000000 /dev/urandom >"$t/src/f"
+	sha=$(sha256sum <"$t/src/f")
+	"$BURNFS" vdrive create --media dvd-r "$t/d" || fail create
+	"$BURNFS" vdrive fault "$t/d" slow:1 || fail fault # 1x DVD: 22 s for the session
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/d" 2>"$t/err" &
+	p=$!
+	sleep 2
+	kill -INT $p
+	wait $p
+	[ $? = 130 ] || fail "cancel: exit code: $(cat "$t/err")"
+	grep -q "cancelled after [1-9][0-9]* of [0-9]* blocks" "$t/err" || fail "cancel: $(cat "$t/err")"
+	grep -q "the disc now: DVD-R, incomplete" "$t/err" || fail "cancel state: $(cat "$t/err")"
+	"$BURNFS" info --drive "vdrive:$t/d" | grep -q "DVD-R (incomplete" || fail "reopened: $("$BURNFS" info --drive "vdrive:$t/d")"
+	[ "$(sha256sum <"$t/src/f")" = "$sha" ] || fail "sources changed"
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2

@@ -48,6 +48,7 @@ struct vdrive {
 	uint64_t used_end;
 	uint8_t ua_pending;	      /* a unit attention's ASC: 29h after open, 28h after load */
 	uint64_t commit_blocks;	      /* state saved at least this often while writing */
+	bool state_dirty;	      /* written since the state was last saved */
 	uint8_t sense_key, asc, ascq; /* for REQUEST SENSE */
 	/* speeds selected by SET CD SPEED / SET STREAMING, kB/s; 0: the fastest */
 	unsigned read_kBps, write_kBps;

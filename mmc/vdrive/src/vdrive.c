@@ -111,6 +111,8 @@ int vd_state_save(struct vdrive *vd, bool durable)
 		r = -errno;
 	if (r == 0 && durable)
 		r = fsync_dir(vd->dir);
+	if (r == 0)
+		vd->state_dirty = false;
 	return r;
 }
 
@@ -367,6 +369,10 @@ struct vdrive *vdrive_close(struct vdrive *vd)
 {
 	if (!vd)
 		return NULL;
+	/* what was written since the last commit: the disc keeps it (a killed process loses
+	 * at most commit_blocks of it, and the state stays consistent either way) */
+	if (vd->img_fd >= 0 && vd->state_dirty)
+		(void)vd_state_save(vd, true);
 	if (vd->img_fd >= 0)
 		close(vd->img_fd);
 	if (vd->lock_fd >= 0)
@@ -1018,6 +1024,7 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 			return;
 		}
 	}
+	vd->state_dirty = true;
 	if (removed) {
 		/* the medium is gone with its session open: NOT READY, tray open */
 		vd->prevent = false;
