@@ -356,7 +356,7 @@ int vdrive_open(const char *dir, struct vdrive **ret)
 	{
 		const char *e = getenv("BURNFS_VDRIVE_COMMIT_BLOCKS");
 
-		vd->commit_blocks = e && atoi(e) > 0 ? (uint64_t)atoi(e) : 32768;
+		vd->commit_blocks = e && atoi(e) > 0 ? (uint64_t)atoi(e) : 4096;
 		e = getenv("BURNFS_VDRIVE_LONGOP_MS");
 		vd->longop_ms = e && atoi(e) >= 0 && *e ? (uint64_t)atoi(e) : 200;
 	}
@@ -1035,7 +1035,8 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		vd_check(res, vd, 0x02, 0x3A, 0x02);
 		return;
 	}
-	/* persist the NWA every commit_blocks (64 MiB), so that a kill loses at most that */
+	/* persist the NWA every commit_blocks (8 MiB; a rename, no fsync), so that a killed
+	 * process loses at most that much of what the disc recorded */
 	if (!vd->m->overwrite && vd->tracks[vd->ntracks - 1].size % vd->commit_blocks < n &&
 	    vd_state_save(vd, false) < 0)
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
