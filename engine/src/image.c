@@ -51,9 +51,19 @@ struct seg {
 	};
 };
 
+/* A piece of one file's data inside a slot, for the hasher thread's SHA-256. */
+struct slot_file {
+	uint32_t file; /* index in files */
+	uint32_t off;  /* bytes from the slot's start */
+	uint32_t bytes;
+	bool first, last; /* the file's first piece (init) and last (final) */
+};
+
 struct slot {
 	uint8_t *data;
 	size_t nblocks;
+	struct slot_file *sf; /* the files' pieces in it (hasher thread only) */
+	size_t nsf;
 };
 
 struct eng_image {
@@ -100,6 +110,15 @@ struct eng_image {
 
 	/* ring */
 	pthread_t thread;
+	/*
+	 * The hasher thread takes the files' SHA-256 off the producer: it hashes each
+	 * produced slot's file pieces in order (hashed counts them), and a slot is refilled
+	 * only once it is both consumed and hashed. Without it (no hashes) hashed is unused.
+	 */
+	pthread_t hash_thread;
+	bool hashing;
+	size_t hashed;
+	struct slot *cur_slot; /* the slot the producer fills */
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t can_put, can_get;
@@ -687,6 +706,60 @@ static int data_read(struct eng_image *img, struct bfs_node *f, uint64_t off, ui
 	return 0;
 }
 
+/* One piece of file's data into its SHA-256 (the producer's or the hasher's context). */
+static void sha_apply(struct eng_image *img, size_t file, const uint8_t *p, size_t bytes,
+		      bool first, bool last)
+{
+	if (first)
+		(void)EVP_DigestInit_ex(img->md, EVP_sha256(), NULL);
+	(void)EVP_DigestUpdate(img->md, p, bytes);
+	if (last)
+		(void)EVP_DigestFinal_ex(img->md, img->sha[file], NULL);
+}
+
+/* A piece of the current file at p: hashed now, or noted for the hasher thread. */
+static void sha_note(struct eng_image *img, const uint8_t *p, size_t bytes, bool first, bool last)
+{
+	struct slot *sl = img->cur_slot;
+
+	if (!img->md)
+		return;
+	if (!img->hashing) {
+		sha_apply(img, img->cur_file, p, bytes, first, last);
+		return;
+	}
+	sl->sf[sl->nsf++] = (struct slot_file){
+		.file = (uint32_t)img->cur_file,
+		.off = (uint32_t)(p - sl->data),
+		.bytes = (uint32_t)bytes,
+		.first = first,
+		.last = last,
+	};
+}
+
+/*
+ * Every file's SHA-256 up to the producer's position is final: wait for the hasher to
+ * finish the published slots, then hash the pieces of the slot being filled here.
+ */
+static int sha_settle(struct eng_image *img)
+{
+	struct slot *sl = img->cur_slot;
+
+	if (!img->hashing)
+		return 0;
+	pthread_mutex_lock(&img->lock);
+	while (img->hashed != img->head && !img->stop)
+		pthread_cond_wait(&img->can_put, &img->lock);
+	pthread_mutex_unlock(&img->lock);
+	if (img->stop)
+		return -ECANCELED;
+	for (size_t i = 0; i < sl->nsf; i++)
+		sha_apply(img, sl->sf[i].file, sl->data + sl->sf[i].off, sl->sf[i].bytes,
+			  sl->sf[i].first, sl->sf[i].last);
+	sl->nsf = 0;
+	return 0;
+}
+
 /* Produce up to max blocks into buf from the current position; returns blocks made. */
 static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 {
@@ -741,7 +814,9 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 			bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, f->size - off);
 			if (f == img->manifest) {
 				if (off == 0) {
-					r = manifest_make(img);
+					r = sha_settle(img);
+					if (r == 0)
+						r = manifest_make(img);
 					if (r < 0)
 						return r;
 				}
@@ -751,16 +826,12 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 					r = data_open(img, f);
 					if (r < 0)
 						return r;
-					if (img->md &&
-					    !EVP_DigestInit_ex(img->md, EVP_sha256(), NULL))
-						return bfs_diag_set(&img->pdiag, -ENOMEM,
-								    "SHA-256 unavailable");
 				}
 				r = data_read(img, f, off, dst, bytes);
 				if (r < 0)
 					return r;
-				if (img->md)
-					(void)EVP_DigestUpdate(img->md, dst, bytes);
+				sha_note(img, dst, bytes, off == 0,
+					 off / BFS_BLOCK_SIZE + n == fblocks);
 			}
 			memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
 			if (off / BFS_BLOCK_SIZE + n == fblocks) {
@@ -768,9 +839,6 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 					r = data_close(img, f);
 					if (r < 0)
 						return r;
-					if (img->md)
-						(void)EVP_DigestFinal_ex(
-							img->md, img->sha[img->cur_file], NULL);
 				}
 				img->cur_file++;
 			}
@@ -971,7 +1039,9 @@ static void *producer(void *arg)
 		ssize_t n;
 
 		pthread_mutex_lock(&img->lock);
-		while (img->head - img->tail == img->nslots && !img->stop)
+		while (img->head - BFS_MIN(img->tail, img->hashing ? img->hashed : img->tail) ==
+			       img->nslots &&
+		       !img->stop)
 			pthread_cond_wait(&img->can_put, &img->lock);
 		if (img->stop) {
 			pthread_mutex_unlock(&img->lock);
@@ -980,6 +1050,8 @@ static void *producer(void *arg)
 		sl = &img->slots[img->head % img->nslots];
 		pthread_mutex_unlock(&img->lock);
 
+		sl->nsf = 0;
+		img->cur_slot = sl;
 		n = produce(img, sl->data, img->slot_blocks);
 
 		pthread_mutex_lock(&img->lock);
@@ -1013,6 +1085,36 @@ static void *producer(void *arg)
 	return NULL;
 }
 
+static void *hasher(void *arg)
+{
+	struct eng_image *img = arg;
+
+	for (;;) {
+		struct slot *sl;
+
+		pthread_mutex_lock(&img->lock);
+		while (img->hashed == img->head && !img->done && !img->stop)
+			pthread_cond_wait(&img->can_get, &img->lock);
+		if (img->stop || img->hashed == img->head) { /* stopped, or all done */
+			pthread_mutex_unlock(&img->lock);
+			break;
+		}
+		sl = &img->slots[img->hashed % img->nslots];
+		pthread_mutex_unlock(&img->lock);
+
+		for (size_t i = 0; i < sl->nsf; i++)
+			sha_apply(img, sl->sf[i].file, sl->data + sl->sf[i].off, sl->sf[i].bytes,
+				  sl->sf[i].first, sl->sf[i].last);
+
+		pthread_mutex_lock(&img->lock);
+		sl->nsf = 0;
+		img->hashed++;
+		pthread_cond_broadcast(&img->can_put);
+		pthread_mutex_unlock(&img->lock);
+	}
+	return NULL;
+}
+
 int eng_stream_start(struct eng_image *img)
 {
 	size_t ring = img->opts.ring_bytes ? img->opts.ring_bytes : 64u << 20;
@@ -1041,12 +1143,29 @@ int eng_stream_start(struct eng_image *img)
 		return -ENOMEM;
 	for (size_t i = 0; i < img->nslots; i++) {
 		img->slots[i].data = malloc(img->slot_blocks * BFS_BLOCK_SIZE);
-		if (!img->slots[i].data)
+		/* a piece per file: a file has at least a block of data in the slot */
+		img->slots[i].sf = img->md ? bfs_new(struct slot_file, img->slot_blocks) : NULL;
+		if (!img->slots[i].data || (img->md && !img->slots[i].sf))
 			return -ENOMEM;
 	}
+	if (img->md) {
+		r = -pthread_create(&img->hash_thread, NULL, hasher, img);
+		if (r < 0)
+			return bfs_diag_set(img->diag, r, "cannot start the hasher thread");
+		img->hashing = true;
+	}
 	r = -pthread_create(&img->thread, NULL, producer, img);
-	if (r < 0)
+	if (r < 0) {
+		if (img->hashing) {
+			pthread_mutex_lock(&img->lock);
+			img->stop = true;
+			pthread_cond_broadcast(&img->can_get);
+			pthread_mutex_unlock(&img->lock);
+			pthread_join(img->hash_thread, NULL);
+			img->hashing = false;
+		}
 		return bfs_diag_set(img->diag, r, "cannot start the producer thread");
+	}
 	img->started = true;
 	return 0;
 }
@@ -1158,15 +1277,20 @@ struct eng_image *eng_image_free(struct eng_image *img)
 		pthread_mutex_lock(&img->lock);
 		img->stop = true;
 		pthread_cond_broadcast(&img->can_put);
+		pthread_cond_broadcast(&img->can_get);
 		pthread_mutex_unlock(&img->lock);
 		pthread_join(img->thread, NULL);
+		if (img->hashing)
+			pthread_join(img->hash_thread, NULL);
 	}
 	if (img->fd >= 0)
 		close(img->fd);
 	if (img->dir_fd >= 0)
 		close(img->dir_fd);
-	for (size_t i = 0; img->slots && i < img->nslots; i++)
+	for (size_t i = 0; img->slots && i < img->nslots; i++) {
 		free(img->slots[i].data);
+		free(img->slots[i].sf);
+	}
 	free(img->slots);
 	free(img->meta);
 	free(img->segs);
