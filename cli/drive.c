@@ -793,19 +793,50 @@ static int cmd_erase_eject(int argc, char **argv)
 	return 0;
 }
 
+/* The drive a verify reads, and what the drive said about the latest READ that failed. */
+struct drive_reader {
+	struct mmc_drive *d;
+	struct bfs_diag diag;
+};
+
 static int drive_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
 {
-	struct bfs_diag diag = {0};
+	struct drive_reader *rd = userdata;
 
+	bfs_diag_clear(&rd->diag);
 	for (uint32_t done = 0; done < n;) {
 		uint32_t k = BFS_MIN(n - done, 512u);
-		int r = mmc_read(userdata, lba + done, k, buf + (size_t)done * 2048, true, &diag);
+		int r = mmc_read(rd->d, lba + done, k, buf + (size_t)done * 2048, true, &rd->diag);
 
 		if (r < 0)
-			return r;
+			return bfs_diag_set(&rd->diag, r, "%s", strerror(-r)); /* kept when set */
 		done += k;
 	}
 	return 0;
+}
+
+/*
+ * r came back from a verify that read through rd: when a READ failed with r, the reader's
+ * "...: strerror" becomes "...: what the drive said" (the sense, decoded, and its remedy).
+ */
+static int with_drive_msg(struct bfs_diag *diag, int r, const struct drive_reader *rd)
+{
+	char msg[BFS_DIAG_MSG_MAX];
+	const char *e = strerror(-r);
+	size_t n, el = strlen(e);
+
+	if (r >= 0 || rd->diag.err != r)
+		return r;
+	snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
+	n = strlen(msg);
+	if (n >= el + 2 && strcmp(msg + n - el, e) == 0 && msg[n - el - 2] == ':')
+		msg[n - el - 2] = '\0';
+	else if (strcmp(msg, e) == 0)
+		msg[0] = '\0';
+	bfs_diag_clear(diag);
+	if (!msg[0])
+		return bfs_diag_set(diag, r, "%s", rd->diag.msg);
+	return bfs_diag_set(diag, r, "%s: %s", msg, rd->diag.msg);
 }
 
 static void print_problem(const char *path, const char *what, void *userdata)
@@ -818,7 +849,7 @@ static void print_problem(const char *path, const char *what, void *userdata)
  * The disc's blocks from start against the image file at path, 1 MiB at a time: each
  * differing range is a line on stdout. 0 when equal, -EBADMSG when not.
  */
-static int verify_image(struct mmc_drive *d, uint64_t start, const char *path,
+static int verify_image(struct drive_reader *rd, uint64_t start, const char *path,
 			struct bfs_diag *diag)
 {
 	enum { CHUNK = 512 };
@@ -844,10 +875,10 @@ static int verify_image(struct mmc_drive *d, uint64_t start, const char *path,
 		if (got != (ssize_t)n * 2048)
 			return bfs_diag_set(diag, got < 0 ? -errno : -EIO, "%s: read at block %llu",
 					    path, (unsigned long long)o);
-		r = drive_read(d, start + o, n, a + (size_t)CHUNK * 2048);
+		r = drive_read(rd, start + o, n, a + (size_t)CHUNK * 2048);
 		if (r < 0)
 			return bfs_diag_set(diag, r, "the disc cannot be read at block %llu: %s",
-					    (unsigned long long)(start + o), strerror(-r));
+					    (unsigned long long)(start + o), rd->diag.msg);
 		for (uint32_t i = 0; i <= n; i++) {
 			bool differs = i < n && memcmp(a + (size_t)i * 2048,
 						       a + (size_t)(CHUNK + i) * 2048, 2048) != 0;
@@ -880,9 +911,11 @@ static int verify_drive(int argc, char **argv)
 	size_t nt = 0, ns;
 	unsigned checked = 0, failed = 0;
 	int r = open_drive(argc, argv, ARG_AGAINST, &a, &d, &diag);
+	struct drive_reader rd = {0};
 
 	if (r)
 		return r;
+	rd.d = d;
 	r = mmc_media_probe(d, &m, &diag);
 	if (r < 0)
 		return fail(&diag, r, "verify");
@@ -913,8 +946,9 @@ static int verify_drive(int argc, char **argv)
 				bfs_diag_set(&diag, -errno, "%s: %s", a.against, strerror(errno)),
 				"verify");
 		if (S_ISDIR(st.st_mode)) {
-			r = eng_verify_tree(drive_read, d, start, a.against, print_problem,
+			r = eng_verify_tree(drive_read, &rd, start, a.against, print_problem,
 					    &problems, &res, &diag);
+			r = with_drive_msg(&diag, r, &rd);
 			if (r < 0 && r != -EBADMSG)
 				return fail(&diag, r, "verify");
 			fprintf(stderr,
@@ -925,7 +959,7 @@ static int verify_drive(int argc, char **argv)
 				(unsigned long long)res.files_missing,
 				(unsigned long long)res.files_extra);
 		} else if (eng_is_image_file(a.against)) {
-			r = verify_image(d, start, a.against, &diag);
+			r = verify_image(&rd, start, a.against, &diag);
 			if (r < 0 && r != -EBADMSG)
 				return fail(&diag, r, "verify");
 		} else {
@@ -945,8 +979,10 @@ static int verify_drive(int argc, char **argv)
 
 		if (sp[i].open)
 			continue;
-		r = eng_verify_manifest(drive_read, d, sp[i].start, print_problem, &problems, &res,
-					&diag);
+		bfs_diag_clear(&diag); /* each session's own failure */
+		r = eng_verify_manifest(drive_read, &rd, sp[i].start, print_problem, &problems,
+					&res, &diag);
+		r = with_drive_msg(&diag, r, &rd);
 		if (r == -ENOENT) {
 			fprintf(stderr,
 				"burnfs verify: session %u at block %llu: no manifest (not written by "

@@ -401,6 +401,7 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 			   : m->profile >= 0x10 ? ENG_MEDIA_DVD
 						: ENG_MEDIA_CD;
 	io.start_lba = m->nwa;
+	io.align = m->align;
 	io.manifest = true;
 	io.hashes = true;
 	if (!io.ring_bytes)

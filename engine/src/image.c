@@ -250,6 +250,11 @@ static int plan(struct eng_image *img)
 	}
 	if (r < 0)
 		return r;
+	if (img->opts.align > 1) { /* pad to the write unit, the closing anchor included */
+		uint64_t len = cursor - start + (img->udf ? 1 : 0);
+
+		cursor += BFS_ROUND_UP(len, (uint64_t)img->opts.align) - len;
+	}
 	if (img->udf) {
 		r = udf_writer_plan_tail(img->udf, &cursor);
 		if (r < 0)

@@ -6,6 +6,8 @@
 #include "mmc/mmc.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +16,7 @@
 
 #include "common/bytes.h"
 #include "common/cursor.h"
+#include "mmc-internal.h"
 #include "sgio-internal.h"
 #include "vdrive/vdrive.h"
 
@@ -28,7 +31,15 @@ struct mmc_drive {
 #if HAVE_LIBISCSI
 	struct iscsi_context *iscsi; /* iscsi://... */
 	int lun;
+	char *addr;
+	int iscsi_timeout_s; /* the timeout iscsi_set_timeout last set */
+	bool iscsi_done;     /* the command's callback came, with iscsi_status */
+	int iscsi_status;
+	char iscsi_lost[256]; /* why the session was dropped (iscsi is NULL then) */
 #endif
+	unsigned cmd_timeout_s;	  /* BURNFS_MMC_TIMEOUT_SECONDS: every command's timeout, 0 none */
+	mmc_test_exec_fn test_fn; /* mmc-internal.h */
+	void *test_userdata;
 	FILE *trace;
 	mmc_busy_fn busy;
 	void *busy_userdata;
@@ -44,7 +55,24 @@ struct raw_result {
 	size_t resid; /* bytes of the data not transferred */
 };
 
+static const char *op_name(uint8_t op);
+
+/* The command's timeout in ms: the transport's per-command table, or the override. */
+static unsigned cmd_timeout_ms(const struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len)
+{
+	return d->cmd_timeout_s ? d->cmd_timeout_s * 1000 : mmc_cmd_timeout_ms(cdb, cdb_len);
+}
+
 #if HAVE_LIBISCSI
+/* libiscsi counts its PDU timeouts in whole seconds (0 is none): round up. */
+static void iscsi_timeout(struct mmc_drive *d, unsigned ms)
+{
+	int s = (int)((ms + 999) / 1000);
+
+	if (s != d->iscsi_timeout_s && iscsi_set_timeout(d->iscsi, s) == 0)
+		d->iscsi_timeout_s = s;
+}
+
 static int iscsi_open(const char *addr, struct bfs_diag *diag, struct mmc_drive *d)
 {
 	struct iscsi_url *url;
@@ -56,9 +84,18 @@ static int iscsi_open(const char *addr, struct bfs_diag *diag, struct mmc_drive 
 	if (!url)
 		return bfs_diag_set(diag, -EINVAL, "'%s': %s", addr, iscsi_get_error(d->iscsi));
 	d->lun = url->lun;
+	d->addr = strdup(addr);
+	if (!d->addr) {
+		iscsi_destroy_url(url);
+		return -ENOMEM;
+	}
+	/* login and logout PDUs time out too: a target that stops answering is not a hang */
+	iscsi_timeout(d, d->cmd_timeout_s ? d->cmd_timeout_s * 1000 : 30 * 1000);
 	(void)iscsi_set_targetname(d->iscsi, url->target);
 	(void)iscsi_set_session_type(d->iscsi, ISCSI_SESSION_NORMAL);
 	(void)iscsi_set_header_digest(d->iscsi, ISCSI_HEADER_DIGEST_NONE_CRC32C);
+	/* a lost connection fails the command: no silent re-login and re-sent WRITEs */
+	iscsi_set_noautoreconnect(d->iscsi, 1);
 	if (iscsi_full_connect_sync(d->iscsi, url->portal, url->lun) != 0) {
 		int r = bfs_diag_set(diag, -ECONNREFUSED, "'%s': cannot log in: %s", addr,
 				     iscsi_get_error(d->iscsi));
@@ -70,12 +107,60 @@ static int iscsi_open(const char *addr, struct bfs_diag *diag, struct mmc_drive 
 	return 0;
 }
 
+/* Every command's callback: d outlives its context, so a late one (cancelled) is harmless. */
+static void iscsi_done(struct iscsi_context *iscsi, int status, void *command_data,
+		       void *private_data)
+{
+	struct mmc_drive *d = private_data;
+
+	(void)iscsi, (void)command_data;
+	d->iscsi_done = true;
+	d->iscsi_status = status;
+}
+
+/*
+ * A command the session could not finish (timed out, connection lost): its PDUs may still
+ * point at the task and the caller's buffer, so the session goes with them before the task
+ * is freed; later commands fail, saying why.
+ */
+static int iscsi_drop(struct mmc_drive *d, struct scsi_task *task, struct bfs_diag *diag, int err,
+		      const char *fmt, ...) BFS_PRINTF(5, 6);
+static int iscsi_drop(struct mmc_drive *d, struct scsi_task *task, struct bfs_diag *diag, int err,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->iscsi_lost, sizeof(d->iscsi_lost), fmt, ap);
+	va_end(ap);
+	iscsi_destroy_context(d->iscsi);
+	d->iscsi = NULL;
+	scsi_free_scsi_task(task);
+	return bfs_diag_set(diag, err, "'%s': %s", d->addr, d->iscsi_lost);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir,
 		      void *buf, size_t len, struct raw_result *res, struct bfs_diag *diag)
 {
 	struct iscsi_data data = {.size = len, .data = buf};
+	const char *op = op_name(cdb[0]);
 	struct scsi_task *task;
+	uint64_t deadline;
 
+	if (!d->iscsi)
+		return bfs_diag_set(
+			diag, -ENOTCONN,
+			"'%s': %s: the iSCSI session was closed after an earlier failure "
+			"(%s)",
+			d->addr, op, d->iscsi_lost);
 	task = scsi_create_task((int)cdb_len, (unsigned char *)cdb,
 				dir == MMC_DIR_IN    ? SCSI_XFER_READ
 				: dir == MMC_DIR_OUT ? SCSI_XFER_WRITE
@@ -83,10 +168,47 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 				(int)len);
 	if (!task)
 		return -ENOMEM;
-	if (!iscsi_scsi_command_sync(d->iscsi, d->lun, task, dir == MMC_DIR_OUT ? &data : NULL)) {
+	/*
+	 * libiscsi times the PDU out (iscsi_set_timeout, checked in iscsi_service); the loop is
+	 * libiscsi's synchronous one but for EINTR (a signal, e.g. Ctrl-C, is not a transport
+	 * failure) and a deadline of its own a little later, in case a PDU is never checked.
+	 */
+	iscsi_timeout(d, cmd_timeout_ms(d, cdb, cdb_len));
+	deadline = now_ms() + (uint64_t)d->iscsi_timeout_s * 1000 + 5000;
+	d->iscsi_done = false;
+	if (iscsi_scsi_command_async(d->iscsi, d->lun, task, iscsi_done,
+				     dir == MMC_DIR_OUT ? &data : NULL, d) != 0) {
 		scsi_free_scsi_task(task);
-		return bfs_diag_set(diag, -EIO, "iSCSI: %s", iscsi_get_error(d->iscsi));
+		return bfs_diag_set(diag, -EIO, "'%s': %s: cannot send it: %s", d->addr, op,
+				    iscsi_get_error(d->iscsi));
 	}
+	while (!d->iscsi_done) {
+		struct pollfd pfd = {.fd = iscsi_get_fd(d->iscsi),
+				     .events = (short)iscsi_which_events(d->iscsi)};
+		/* no events: libiscsi waits for something, ask again in 100 ms */
+		int n = poll(&pfd, 1, pfd.events ? 1000 : 100);
+
+		if (n < 0 && errno != EINTR)
+			return iscsi_drop(d, task, diag, -EIO, "%s: poll: %s", op, strerror(errno));
+		if (iscsi_service(d->iscsi, n > 0 ? pfd.revents : 0) < 0)
+			return iscsi_drop(d, task, diag, -EIO, "%s (command %02Xh) failed: %s", op,
+					  cdb[0], iscsi_get_error(d->iscsi));
+		if (!d->iscsi_done && now_ms() > deadline)
+			break;
+	}
+	/* libiscsi's own outcomes are above the SCSI status byte */
+	if (!d->iscsi_done || d->iscsi_status == SCSI_STATUS_TIMEOUT)
+		return iscsi_drop(d, task, diag, -ETIMEDOUT,
+				  "%s (command %02Xh) timed out after %d s; the target may be "
+				  "stuck or unreachable: check it, then retry",
+				  op, cdb[0], d->iscsi_timeout_s);
+	if (d->iscsi_status == SCSI_STATUS_CANCELLED)
+		return iscsi_drop(d, task, diag, -ECONNRESET,
+				  "%s (command %02Xh): the connection to the target was lost (%s)",
+				  op, cdb[0], iscsi_get_error(d->iscsi));
+	if (d->iscsi_status == SCSI_STATUS_ERROR)
+		return iscsi_drop(d, task, diag, -EIO, "%s (command %02Xh) failed: %s", op, cdb[0],
+				  iscsi_get_error(d->iscsi));
 	memset(res, 0, sizeof(*res));
 	res->status = (uint8_t)task->status;
 	if (task->status == SCSI_STATUS_CHECK_CONDITION) {
@@ -119,12 +241,21 @@ static int raw_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enu
 
 	if (d->sg)
 		return mmc_sgio_exec(d->sg, cdb, cdb_len, dir, buf, len,
-				     mmc_cmd_timeout_ms(cdb, cdb_len), &res->status, res->sense,
+				     cmd_timeout_ms(d, cdb, cdb_len), &res->status, res->sense,
 				     &res->resid, diag);
 #if HAVE_LIBISCSI
-	if (d->iscsi)
+	if (d->addr)
 		return iscsi_exec(d, cdb, cdb_len, dir, buf, len, res, diag);
 #endif
+	if (d->test_fn) {
+		int r;
+
+		memset(res, 0, sizeof(*res));
+		r = d->test_fn(d->test_userdata, cdb, cdb_len, dir, buf, len, &res->status,
+			       res->sense, &res->resid, diag);
+		res->resid = BFS_MIN(res->resid, len);
+		return r;
+	}
 	(void)diag;
 	vdrive_exec(d->vd, cdb, cdb_len, (enum vdrive_dir)dir, buf, len, &vr);
 	res->status = vr.status;
@@ -137,9 +268,11 @@ static struct mmc_drive *drive_new(void)
 {
 	struct mmc_drive *d = calloc(1, sizeof(*d));
 	const char *e = getenv("BURNFS_MMC_STUCK_SECONDS");
+	const char *t = getenv("BURNFS_MMC_TIMEOUT_SECONDS");
 
 	if (d) {
 		d->stuck_s = e && atoi(e) > 0 ? (unsigned)atoi(e) : 120;
+		d->cmd_timeout_s = t && atoi(t) > 0 ? (unsigned)atoi(t) : 0;
 		d->max_blocks = 32; /* 64 KiB: what every drive and HBA takes */
 	}
 	return d;
@@ -209,6 +342,20 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 	return 0;
 }
 
+int mmc_drive_open_test(mmc_test_exec_fn fn, void *userdata, uint32_t max_blocks,
+			struct mmc_drive **ret)
+{
+	struct mmc_drive *d = drive_new();
+
+	if (!d)
+		return -ENOMEM;
+	d->test_fn = fn;
+	d->test_userdata = userdata;
+	d->max_blocks = max_blocks ? max_blocks : 32;
+	*ret = d;
+	return 0;
+}
+
 struct mmc_drive *mmc_drive_close(struct mmc_drive *d)
 {
 	if (!d)
@@ -217,9 +364,12 @@ struct mmc_drive *mmc_drive_close(struct mmc_drive *d)
 	mmc_sgio_close(d->sg);
 #if HAVE_LIBISCSI
 	if (d->iscsi) {
+		/* a target that stopped answering: give up soon */
+		iscsi_timeout(d, d->cmd_timeout_s ? d->cmd_timeout_s * 1000 : 5 * 1000);
 		(void)iscsi_logout_sync(d->iscsi);
 		iscsi_destroy_context(d->iscsi);
 	}
+	free(d->addr);
 #endif
 	free(d);
 	return NULL;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # replay.sh TARGET: run build/tests/fuzz/fuzz-TARGET over the third-party images in
 # tests/fixtures and an image burnfs makes, each with seeded mutations (FUZZ_MUTATIONS,
-# default 300). Any sanitizer report or crash fails the test.
+# default 300); vdrive, manifest and mmc make their own inputs. Any sanitizer report or
+# crash fails the test.
 set -eu
 target=$1
 : "${BURNFS:?}" "${BURNFS_BUILD:?}" "${BURNFS_SRC:?}"
@@ -23,6 +24,58 @@ line"
 	xorriso -osirrox on -indev "$t/m.iso" -extract /.burnfs/SHA256SUMS "$t/SHA256SUMS" \
 		>/dev/null 2>&1 || { echo "xorriso missing" >&2; exit 77; }
 	exec "$BURNFS_BUILD/tests/fuzz/fuzz-manifest" --mutations "${FUZZ_MUTATIONS:-3000}" "$t/SHA256SUMS"
+	;;
+mmc)
+	# drive replies as MMC-6 and SPC-4 lay them out: sense in fixed and descriptor format,
+	# READ TRACK INFORMATION, GET PERFORMANCE (write speeds), SG_IO host/driver status
+	/usr/bin/python3 - "$t" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def w(name, b):
+    open(d + "/" + name, "wb").write(bytes(b))
+# NOT READY, long write in progress, progress 40%: key 2, 04/08, SKSV + progress
+w("sense-fixed-progress", [0x70, 0, 0x02, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x04, 0x08, 0, 0x80, 0x66, 0x66])
+w("sense-fixed-deferred", [0xF1, 0, 0x03, 0, 0, 0x12, 0x34, 10, 0, 0, 0, 0, 0x0C, 0x00, 0, 0, 0, 0])
+desc = (bytes([0x00, 0x0A, 0x80, 0]) + struct.pack(">Q", 0x1234) +  # information
+        bytes([0x01, 0x0A, 0, 0]) + struct.pack(">Q", 16) +         # command-specific
+        bytes([0x02, 0x06, 0, 0, 0x80, 0x12, 0x34, 0]) +            # sense key specific
+        bytes([0x03, 0x02, 0, 0x07]) +                              # FRU
+        bytes([0x05, 0x02, 0, 0xE0]) + bytes([0x06, 0x02, 0, 0x20]))
+w("sense-descriptor", bytes([0x72, 0x05, 0x21, 0x00, 0, 0, 0, len(desc)]) + desc)
+w("sense-descriptor-deferred", [0x73, 0x02, 0x04, 0x07, 0, 0, 0, 8, 0x02, 0x06, 0, 0, 0x80, 0x80, 0, 0])
+ti = bytearray(48)
+struct.pack_into(">HBB", ti, 0, 46, 1, 1)
+ti[6], ti[7] = 0x40, 0x01  # blank, NWA valid
+struct.pack_into(">IIIII", ti, 8, 0, 0x100, 0x1000, 0, 0x2000)
+struct.pack_into(">I", ti, 28, 0xFF)
+ti[32], ti[33] = 0, 0
+w("track-info", ti)
+perf = bytearray(8 + 3 * 16)
+struct.pack_into(">I", perf, 0, len(perf) - 4)
+for i, kb in enumerate((22160, 11080, 22160)):
+    struct.pack_into(">IIII", perf, 8 + 16 * i, 0, 2298495, kb, kb)
+w("write-speeds", perf)
+# scripts of replies (fuzz-mmc.c, script_exec): a blank DVD+R probed, its track listed, its
+# speeds set, its buffer asked, read; an appendable BD-R after a unit attention, with a TOC
+def good(b):  # GOOD with the data in b, padded to 16-byte units (cut to what is asked)
+    b = bytes(b) + bytes(-len(b) % 16)
+    return bytes([len(b) // 16]) + b
+conf = struct.pack(">IHH", 4, 0, 0x1B)
+di = bytearray(34); struct.pack_into(">H", di, 0, 32); di[2] = 0x00; di[3] = 1; di[4] = 1; di[5] = 1; di[6] = 1
+bcap = struct.pack(">HHII", 10, 0, 4 << 20, 3 << 20)
+w("script-dvd+r-blank", good(conf) + good(di) + good(ti) + good(ti) + good(perf) + bytes([0]) +
+  good(bcap) + bytes([0x3F]) + bytes(64) + bytes([0]))
+ua = bytes([0x80, 0x70, 0, 0x06, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x28, 0, 0, 0, 0, 0])
+busy = bytes([0x80]) + bytes([0x70, 0, 0x02, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x04, 0x07, 0, 0x80, 0x10, 0])
+conf = struct.pack(">IHH", 4, 0, 0x41)
+di2 = bytearray(di); di2[2] = 0x0D; di2[4] = 2; di2[6] = 2  # appendable, last session complete
+toc = struct.pack(">HBBBBBBI", 10, 1, 1, 0, 0x14, 1, 0, 1024)
+w("script-bd-r-appendable", ua + good(conf) + good(di2) + good(ti) + good(toc) + good(ti) +
+  good(ti) + busy + bytes([0x48]) + bytes([0x7F]))
+w("status-timeout", [0x03, 0x00, 0x00])
+w("status-driver-sense", [0x00, 0x08, 0x00])
+PY
+	exec "$BURNFS_BUILD/tests/fuzz/fuzz-mmc" --mutations "${FUZZ_MUTATIONS:-20000}" "$t"/*
 	;;
 esac
 for f in "$BURNFS_SRC"/tests/fixtures/*/*.xz; do

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # burn.sh CASE: `burnfs burn` onto virtual drives, checked through the exported disc image
-# by independent readers (xorriso, sha256sum -c of the manifest) and by burnfs verify.
+# by independent readers (xorriso, sha256sum -c of the manifest; in 'media' also isoinfo,
+# bsdtar, pycdlib, 7-Zip, udfinfo and libudfread) and by burnfs verify.
 set -u
 : "${BURNFS:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +23,61 @@ check_export() {
 	fi
 	"$BURNFS" verify "$t/disc.iso" --session "$2" --against "$3" >"$t/v" 2>&1 ||
 		fail "verify --against ($1): $(cat "$t/v")"
+}
+
+# check_readers MEDIUM: after check_export DIR 0 SRC, the other independent readers of the
+# exported disc ($t/disc.iso) through tests/interop/check.py, whose comparisons expect SRC
+# plus the manifest (as xorriso extracted it into $t/x, checked by sha256sum -c): isoinfo -R
+# and -J listings, bsdtar with Rock Ridge off, pycdlib (not on BD: it cannot read UDF 2.50's
+# metadata partition), and on DVD and BD (UDF) 7z t and x, udfinfo and libudfread. A reader
+# that is not installed is skipped with a note on stderr.
+check_readers() {
+	local m=$1 src=$2 readers r out rc udf=
+	rm -rf "$t/want"
+	cp -al "$src" "$t/want" && cp -a "$t/x/.burnfs" "$t/want/" || fail "expected tree ($m)"
+	readers="isoinfo-rr isoinfo-joliet bsdtar-joliet"
+	case $m in
+	cd-*) readers="$readers pycdlib-iso pycdlib-joliet pycdlib-rr" ;;
+	dvd*) readers="$readers pycdlib-iso pycdlib-joliet pycdlib-rr pycdlib-udf 7z-udf udfread" udf=1 ;;
+	bd-*) readers="$readers 7z-udf udfread" udf=1 ;;
+	esac
+	for r in $readers; do
+		out=$(/usr/bin/python3 "$here/../interop/check.py" "$r" "$t/disc.iso" "$t/want" 2>&1)
+		rc=$?
+		case $rc in
+		0) ;;
+		77) echo "burn.sh media: $m: $r skipped: $out" >&2 ;;
+		*) fail "$r on the $m export: $out" ;;
+		esac
+	done
+	[ -n "$udf" ] || return 0
+	if ! command -v udfinfo >/dev/null; then
+		echo "burn.sh media: $m: udfinfo skipped: not installed" >&2
+		return 0
+	fi
+	# udfinfo on the whole export, then check.py's udfinfo comparison (no warnings, the
+	# directory count) on the volume up to its closing anchor; see check_udf_end
+	out=$(udfinfo "$t/disc.iso" 2>&1) || fail "udfinfo on the $m export: $out"
+	check_udf_end "$m" "$out"
+	out=$(/usr/bin/python3 "$here/../interop/check.py" udfinfo "$t/udf.iso" "$t/want" 2>&1) ||
+		fail "udfinfo on the $m export: $out"
+}
+
+# check_udf_end MEDIUM UDFINFO_OUTPUT: udfinfo warns of nothing, and the UDF volume's
+# closing anchor is the session's last block (ECMA-167 3/8.4.2.1: N or N-256), the session
+# being padded to the medium's write unit (DVD 16, BD 32 blocks) before it; $t/udf.iso is
+# the export up to that anchor.
+check_udf_end() {
+	local m=$1 info=$2 end blocks w
+	# shellcheck disable=SC2046 # the two numbers, split
+	set -- $(printf '%s\n' "$info" | sed -n 's/^start=\([0-9]*\), blocks=\([0-9]*\), type=PSPACE$/\1 \2/p')
+	[ $# = 2 ] || fail "udfinfo on the $m export: no partition space: $info"
+	end=$(($1 + $2)) # the anchor after the partition space
+	blocks=$(($(stat -c %s "$t/disc.iso") / 2048))
+	w=$(printf '%s\n' "$info" | grep -i 'warn\|error')
+	[ -z "$w" ] || fail "udfinfo on the $m export ($blocks blocks, anchor at $end): $w"
+	[ "$end" = $((blocks - 1)) ] || fail "$m: the closing anchor at $end, not at the session's last block $((blocks - 1))"
+	head -c $(((end + 1) * 2048)) "$t/disc.iso" >"$t/udf.iso"
 }
 
 case $1 in
@@ -47,6 +103,7 @@ media)
 		esac
 		"$BURNFS" verify --drive "vdrive:$t/$m" 2>"$t/err" || fail "verify --drive $m: $(cat "$t/err")"
 		check_export "$t/$m" 0 "$t/src"
+		check_readers $m "$t/src"
 	done
 	;;
 append)
@@ -97,6 +154,20 @@ faults)
 	grep -q "write error" "$t/err" || fail "cause: $(cat "$t/err")"
 	grep -q "the disc now: DVD-R, incomplete" "$t/err" || fail "state: $(cat "$t/err")"
 	"$BURNFS" vdrive fault "$t/w" bogus@1 2>/dev/null; [ $? = 2 ] || fail "bad fault spec accepted"
+	# a READ that fails: a session cut short after its directories (the manifest and the file
+	# data lie past what was recorded); verify tells the drive's decoded sense and remedy
+	"$BURNFS" image "$t/src" -o "$t/cut.iso" --manifest -q || fail "image"
+	"$BURNFS" image "$t/src" -o "$t/whole.iso" --manifest -q || fail "image"
+	truncate -s $((290 * 2048)) "$t/cut.iso"
+	"$BURNFS" vdrive create --media bd-r "$t/cut" || fail create
+	"$BURNFS" vdrive import-image "$t/cut" "$t/cut.iso" --close >/dev/null || fail "import"
+	sense='READ\(10\) failed: address out of range \(sense 5/21/00\); the disc has no data there'
+	"$BURNFS" verify --drive "vdrive:$t/cut" 2>"$t/err"; [ $? = 1 ] || fail "verify of a cut session passed"
+	grep -Eq "session 1 at block 0: cannot read block [0-9]+: $sense\$" "$t/err" || fail "read error: $(cat "$t/err")"
+	"$BURNFS" verify --drive "vdrive:$t/cut" --against "$t/src" 2>"$t/err"; [ $? = 1 ] || fail "verify --against passed"
+	grep -Eq "cannot read block [0-9]+: $sense\$" "$t/err" || fail "read error (--against): $(cat "$t/err")"
+	"$BURNFS" verify --drive "vdrive:$t/cut" --against "$t/whole.iso" 2>"$t/err"; [ $? = 1 ] || fail "verify --against IMAGE passed"
+	grep -Eq "the disc cannot be read at block 0: $sense\$" "$t/err" || fail "read error (image): $(cat "$t/err")"
 	# sources untouched
 	[ "$(cd "$t/src" && find . -type f -exec sha256sum {} + | sort)" = "$sha" ] || fail "sources changed"
 	;;

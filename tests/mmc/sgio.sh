@@ -68,14 +68,9 @@ done
 mdir=/lib/modules/$kver
 
 t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-sgio.XXXXXX")
-pid=
-stop_tgtd() {
-	# tgtd ignores SIGTERM while it has targets: SIGKILL, it keeps no state
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	pid=
-}
+. "$(dirname "$0")/tgt-lib.sh"
 cleanup() {
-	stop_tgtd
+	tgt_stop
 	rm -rf "$t"
 }
 trap cleanup EXIT
@@ -227,26 +222,12 @@ EOF
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$t/initrd.gz" || exit 1
 
-# ---- tgtd with a blank DVD+R, as in tgt.sh ---------------------------------------------------
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-ctl=$((port % 900 + 50)) # a private control port, not the system tgtd's 0
-iqn=iqn.2026-11.org.burnfs:sgio-test
-tgtd -f -C "$ctl" --iscsi portal=127.0.0.1:"$port" >"$t/tgtd.log" 2>&1 &
-pid=$!
-for _ in $(seq 50); do
-	tgtadm -C "$ctl" --lld iscsi --op show --mode target >/dev/null 2>&1 && break
-	sleep 0.1
-done
-: >"$t/lun.img" # an empty backing file is a blank DVD+R to tgt
-tgtadm -C "$ctl" --lld iscsi --op new --mode target --tid 1 -T "$iqn" || fail "target"
-tgtadm -C "$ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 \
-	--bstype rdwr --device-type cd -b "$t/lun.img" || fail "lun"
+# ---- tgtd with a blank DVD+R (LUN 1, tgt-lib.sh) and a complete DVD-ROM (LUN 2) ------------
+tgt_start "$t" || fail "tgtd"
 # a non-empty file is a complete DVD-ROM to tgt: a 26-block image with a manifest
 mkdir -p "$t/tiny/d" && echo hi >"$t/tiny/d/a.txt"
 "$BURNFS" image "$t/tiny" -o "$t/rom.img" --fs iso9660,rockridge --manifest -q || fail "image"
-tgtadm -C "$ctl" --lld iscsi --op new --mode logicalunit --tid 1 --lun 2 \
-	--bstype rdwr --device-type cd -b "$t/rom.img" || fail "lun 2"
-tgtadm -C "$ctl" --lld iscsi --op bind --mode target --tid 1 -I ALL || fail "bind"
+tgt_add_lun 2 "$t/rom.img" || fail "lun 2"
 head -c 1048576 /dev/zero >"$t/disk.img" # a disk next to it: not an optical drive
 
 # ---- the guest --------------------------------------------------------------------------------
@@ -254,9 +235,9 @@ timeout "${SGIO_TIMEOUT:-300}" qemu-system-x86_64 -accel tcg -m 1024 -nodefaults
 	-serial stdio -no-reboot -kernel "$kimg" -initrd "$t/initrd.gz" \
 	-append "console=ttyS0 quiet loglevel=1 panic=-1" \
 	-device virtio-scsi-pci,id=scsi \
-	-drive "driver=iscsi,transport=tcp,portal=127.0.0.1:$port,target=$iqn,lun=1,if=none,id=cd,cache.direct=on" \
+	-drive "driver=iscsi,transport=tcp,portal=127.0.0.1:$tgt_port,target=$tgt_iqn,lun=1,if=none,id=cd,cache.direct=on" \
 	-device scsi-generic,drive=cd,bus=scsi.0,scsi-id=0,lun=0 \
-	-drive "driver=iscsi,transport=tcp,portal=127.0.0.1:$port,target=$iqn,lun=2,if=none,id=rom,cache.direct=on" \
+	-drive "driver=iscsi,transport=tcp,portal=127.0.0.1:$tgt_port,target=$tgt_iqn,lun=2,if=none,id=rom,cache.direct=on" \
 	-device scsi-generic,drive=rom,bus=scsi.0,scsi-id=1,lun=0 \
 	-drive "file=$t/disk.img,format=raw,if=none,id=hd" \
 	-device scsi-hd,drive=hd,bus=scsi.0,scsi-id=2,lun=0 \
@@ -307,7 +288,7 @@ if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$t/log"; then
 fi
 
 # ---- tgt's backing file, read by xorriso ------------------------------------------------------
-stop_tgtd
+tgt_stop
 xorriso -osirrox on -indev "$t/lun.img" -extract / "$t/x" >/dev/null 2>&1 || fail "xorriso"
 (cd "$t/x" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "sha256sum -c of tgt's file"
 (cd "$t/x" && find . -type f ! -path './.burnfs/*' -exec sha256sum {} + | sort -k2) >"$t/x.sums"

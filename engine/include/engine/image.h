@@ -67,6 +67,12 @@ struct eng_image_opts {
 	 */
 	uint64_t start_lba;
 	/*
+	 * The medium's write unit in blocks (0 or 1: none): the session is padded with zeros
+	 * to a multiple of it, and the closing UDF anchor sits at its last block, where
+	 * ECMA-167 3/8.4.2.1 has readers look for it.
+	 */
+	unsigned align;
+	/*
 	 * Add the manifest /.burnfs/SHA256SUMS (hidden in ISO 9660, Joliet and UDF) to the
 	 * tree: one `sha256sum -c` line per regular file, paths relative to the root. Its data
 	 * is the last file of the image, so every other file has been hashed when it is made.

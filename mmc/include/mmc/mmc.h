@@ -6,8 +6,11 @@
  *
  * Transports: `vdrive:DIR`, the built-in virtual drive, in process; `/dev/srN` or
  * `/dev/sgN` (any /dev path), Linux SG_IO with an exclusive open and per-command timeouts;
- * `iscsi://HOST[:PORT]/IQN/LUN` (libiscsi), when the build has it, else opening it fails
- * with -EOPNOTSUPP and says so.
+ * `iscsi://HOST[:PORT]/IQN/LUN` (libiscsi, per-command timeouts too), when the build has it,
+ * else opening it fails with -EOPNOTSUPP and says so. A command that times out fails with
+ * -ETIMEDOUT naming it; BURNFS_MMC_TIMEOUT_SECONDS sets every command's timeout (tests). An
+ * iSCSI session that timed out or lost its connection is closed (no automatic re-login):
+ * later commands fail with -ENOTCONN saying why.
  *
  * Not thread-safe: one thread per drive handle.
  */
