@@ -572,6 +572,7 @@ int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_d
 	unsigned ua_retries = 0, pause = 5;
 	uint64_t still_ms = 0; /* time the drive has been busy without progressing */
 	int last_progress = -2;
+	unsigned drops = 0; /* times the progress fell back */
 
 	for (;;) {
 		struct mmc_sense s = {0, 0, 0, -1};
@@ -596,11 +597,17 @@ int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_d
 			*reterr_sense = s;
 		/* a long operation: wait and re-issue (a full buffer on WRITE is the caller's) */
 		if (in_progress(&s) && !(cdb[0] == 0x2A && s.ascq == 0x08)) {
-			if (s.progress != last_progress || s.progress < 0) {
-				if (s.progress != last_progress)
-					still_ms = 0;
-				last_progress = s.progress;
-			}
+			/*
+			 * Progress is a rising indication; a drop starts another phase of the
+			 * operation (a format, then its certification). A drive whose progress
+			 * keeps going round is not progressing: after a few drops only a rise
+			 * above the highest value seen resets the clock.
+			 */
+			if (s.progress >= 0 && last_progress >= 0 && s.progress < last_progress &&
+			    drops++ < 4)
+				last_progress = s.progress, still_ms = 0;
+			else if (s.progress > last_progress)
+				last_progress = s.progress, still_ms = 0;
 			if (still_ms >= (uint64_t)d->stuck_s * 1000)
 				return bfs_diag_set(
 					diag, -ETIMEDOUT,
