@@ -55,6 +55,12 @@ struct iso9660_reader {
 	struct bfs_diag *diag;
 	struct iso9660_volume_info info;
 	uint64_t session_start;
+	/*
+	 * One past the last block a record may point at: the session's start plus its volume
+	 * space size. mkisofs -C and burnfs write that size absolute, libisofs as the
+	 * session's own length; this bound is right for both (reads past the medium fail).
+	 */
+	uint64_t limit;
 	uint8_t root_rec[34]; /* the root record of the tree in use */
 	bool rr;	      /* Rock Ridge entries are interpreted */
 	bool joliet;	      /* names are UCS-2 */
@@ -404,12 +410,12 @@ static int susp_all(struct iso9660_reader *r, struct susp_state *st, const uint8
 				"%s: continuation area at block %llu offset %u, %u bytes, "
 				"is out of bounds",
 				where, (unsigned long long)lba, off, cl);
-		if (lba >= r->info.volume_blocks)
+		if (lba >= r->limit)
 			return BFS_CORRUPT(r->diag,
 					   "%s: continuation area at block %llu is beyond the "
-					   "volume (%llu blocks)",
+					   "volume (blocks up to %llu)",
 					   where, (unsigned long long)lba,
-					   (unsigned long long)r->info.volume_blocks);
+					   (unsigned long long)r->limit);
 		nb = (uint32_t)BFS_DIV_ROUND_UP((uint64_t)off + cl, BLOCK);
 		if (!r->ce) {
 			r->ce = malloc(ISO9660_CE_MAX + 16u * BLOCK + BLOCK);
@@ -577,6 +583,7 @@ int iso9660_reader_open(iso9660_read_fn read, void *userdata,
 				   (unsigned long long)r->session_start);
 	if (r->info.volume_blocks == 0)
 		return BFS_CORRUPT(diag, "primary volume descriptor: volume space size 0");
+	r->limit = r->session_start + r->info.volume_blocks;
 
 	/* Rock Ridge: SP in the root's "." record (SUSP 5.3) */
 	memcpy(r->root_rec, pvd_root, 34);
@@ -693,13 +700,13 @@ int iso9660_reader_readdir(struct iso9660_reader *r, const struct iso9660_entry 
 				   (unsigned long long)lba, (unsigned long long)dir->ext[0].len,
 				   ISO9660_DIR_MAX);
 	nblocks = BFS_DIV_ROUND_UP(dir->ext[0].len, BLOCK);
-	if (lba + nblocks > r->info.volume_blocks)
+	if (lba + nblocks > r->limit)
 		return BFS_CORRUPT(
 			r->diag,
-			"directory at block %llu (%llu blocks) is beyond the volume (%llu "
-			"blocks)",
+			"directory at block %llu (%llu blocks) is beyond the volume (blocks up to "
+			"%llu)",
 			(unsigned long long)lba, (unsigned long long)nblocks,
-			(unsigned long long)r->info.volume_blocks);
+			(unsigned long long)r->limit);
 	for (uint64_t b = 0; b < nblocks && err == 0; b++) {
 		uint8_t blk[BLOCK];
 		size_t pos = 0;
@@ -882,20 +889,18 @@ int64_t iso9660_reader_pread(struct iso9660_reader *r, const struct iso9660_entr
 				size_t n;
 				int err;
 
-				if (blk >= r->info.volume_blocks)
-					return BFS_CORRUPT(
-						r->diag,
-						"'%s': data at block %llu is beyond the "
-						"volume (%llu blocks)",
-						e->name, (unsigned long long)blk,
-						(unsigned long long)r->info.volume_blocks);
+				if (blk >= r->limit)
+					return BFS_CORRUPT(r->diag,
+							   "'%s': data at block %llu is beyond the "
+							   "volume (blocks up to %llu)",
+							   e->name, (unsigned long long)blk,
+							   (unsigned long long)r->limit);
 				if (bo == 0 && want >= BLOCK) {
 					/* whole blocks straight into buf, up to 1 MiB at a time */
 					uint32_t nb =
 						(uint32_t)BFS_MIN(want / BLOCK, (uint64_t)512);
 
-					nb = (uint32_t)BFS_MIN((uint64_t)nb,
-							       r->info.volume_blocks - blk);
+					nb = (uint32_t)BFS_MIN((uint64_t)nb, r->limit - blk);
 					err = rd(r, blk, nb, buf + done);
 					if (err < 0)
 						return err;
