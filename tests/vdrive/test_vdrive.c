@@ -145,8 +145,11 @@ static void test_write_once(void **state)
 	cdb[2] = 0x02;
 	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_NONE, NULL, 0).status, 0);
 	disc_info(vd, b);
-	assert_int_equal(b[2] & 0x03, 0x01);	    /* appendable */
-	assert_int_equal((b[2] >> 2) & 0x03, 0x03); /* last session complete */
+	assert_int_equal(b[2] & 0x03, 0x01); /* appendable */
+	/* the last session is the empty next one, counted in the sessions (libburn subtracts
+	 * it unless its state is complete, and showed a second, empty session) */
+	assert_int_equal((b[2] >> 2) & 0x03, 0x00);
+	assert_int_equal(b[4], 2);
 	r = write10(vd, 64, 32, buf);
 	assert_int_equal(r.status, 0);
 	/* finalize: further writes refused */
@@ -158,6 +161,22 @@ static void test_write_once(void **state)
 	assert_sense(r, 0x05, 0x72, 0x00);
 	vdrive_close(vd);
 	free(buf);
+}
+
+/* DVD+RW: READ DISC INFORMATION tells the background format's state (byte 7) */
+static void test_dvd_plus_rw_bg_format(void **state)
+{
+	struct vdrive *vd = open_fresh("bgfmt", "dvd+rw", 4096);
+	uint8_t b[48];
+
+	(void)state;
+	disc_info(vd, b);
+	assert_int_equal(b[7] & 0x03, 0x00); /* not formatted */
+	assert_int_equal(format_unit(vd, 0x26, 4096).status, 0);
+	disc_info(vd, b);
+	assert_int_equal(b[7] & 0x03, 0x03); /* completed: libburn must not format again */
+	assert_int_equal(b[2] & 0x03, 0x03);
+	vdrive_close(vd);
 }
 
 static void test_overwrite_and_commands(void **state)
@@ -790,6 +809,36 @@ static void test_reserve_and_sao(void **state)
 		assert_sense(write10(vd, 40, 1, buf), 0x05, 0x72, 0x00);
 	}
 	vdrive_close(vd);
+
+	/* SAO with the first track's pregap in the cue sheet (index 0 at 00:00:00, as libburn
+	 * sends it): the host writes it first, from LBA -150; only the blocks from index 1 on
+	 * are user data */
+	vd = open_fresh("sao-pregap", "cd-r", 30000);
+	{
+		uint8_t cue[32] = {
+			0x41, 0x00, 0x00, 0x14, 0x00, 0, 0, 0,	/* lead-in */
+			0x41, 0x01, 0x00, 0x10, 0x00, 0, 0, 0,	/* track 1 index 0 at 00:00:00 */
+			0x41, 0x01, 0x01, 0x10, 0x00, 0, 2, 0,	/* index 1 at 00:02:00 (LBA 0) */
+			0x41, 0xAA, 0x01, 0x14, 0x00, 0, 2, 40, /* lead-out after 40 blocks */
+		};
+		uint8_t scs[10] = {0x5D}, got[2048];
+
+		mode_select_05(vd, 0x02, false, 0);
+		bfs_put_be24(scs + 6, sizeof(cue));
+		assert_int_equal(run(vd, scs, 10, VDRIVE_DIR_OUT, cue, sizeof(cue)).status, 0);
+		memset(buf, 0xA5, 64 * 2048);
+		assert_int_equal(write10(vd, (uint32_t)-150, 64, buf).status, 0);
+		assert_int_equal(write10(vd, (uint32_t)-86, 64, buf).status, 0);
+		/* 22 blocks of pregap, then the first 10 of the track */
+		memset(buf + 22 * 2048, 0x5A, 10 * 2048);
+		assert_int_equal(write10(vd, (uint32_t)-22, 32, buf).status, 0);
+		assert_int_equal(write10(vd, 10, 30, buf).status, 0);
+		assert_int_equal(vdrive_read_blocks(vd, 0, 1, got), 0);
+		assert_int_equal(got[0], 0x5A);
+		disc_info(vd, b);
+		assert_int_equal(b[2] & 0x03, 0x02); /* closed at the lead-out */
+	}
+	vdrive_close(vd);
 	vd = open_fresh("sao-dvd", "dvd+r", 30000);
 	mode_select_05(vd, 0x02, false, 0x05); /* SAO: CD only here */
 	vdrive_close(vd);
@@ -801,6 +850,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_once),
 		cmocka_unit_test(test_overwrite_and_commands),
+		cmocka_unit_test(test_dvd_plus_rw_bg_format),
 		cmocka_unit_test(test_exclusive),
 		cmocka_unit_test(test_killed),
 		cmocka_unit_test(test_long_operations),

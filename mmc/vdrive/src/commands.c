@@ -437,8 +437,10 @@ static void reserve_track(struct vdrive *vd, const uint8_t *cdb, struct vdrive_r
  * 00h), data tracks (CTL/ADR 41h, data form 10h: mode 1, 2048 bytes from the host) in
  * rising order, and the lead-out (TNO AAh) whose MSF gives the session's length. After a
  * valid sheet the session is written from the NWA and closes by itself at the lead-out.
- * Not emulated: audio tracks, other data forms, pregap data sent by the host (negative
- * LBAs), ISRC/MCN entries: they get 05/26/00.
+ * When the first track's index 0 comes before its index 1, the host sends that pregap
+ * first, from the NWA less its length (LBA -150 on a blank disc, as libburn does); the
+ * drive takes it and records no user data for it. Not emulated: audio tracks, other data
+ * forms, ISRC/MCN entries: they get 05/26/00.
  */
 static void send_cue_sheet(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
 			   const uint8_t *p, size_t len, struct vdrive_result *res)
@@ -482,6 +484,14 @@ static void send_cue_sheet(struct vdrive *vd, const uint8_t *cdb, enum vdrive_di
 		return;
 	}
 	vd->sao_end = vd_nwa(vd) + (end - 150);
+	vd->sao_pregap = 0;
+	if (p[10] == 0x00 && pl >= 32 && p[17] == p[9] && p[18] == 0x01) {
+		uint64_t i0 = ((uint64_t)p[13] * 60 + p[14]) * 75 + p[15];
+		uint64_t i1 = ((uint64_t)p[21] * 60 + p[22]) * 75 + p[23];
+
+		if (i1 > i0)
+			vd->sao_pregap = (uint32_t)(i1 - i0);
+	}
 	res->resid = len - pl;
 }
 

@@ -74,6 +74,9 @@ struct vdrive {
 	uint8_t write_type;
 	/* SAO after SEND CUE SHEET: the block past the session's last (0: no cue sheet) */
 	uint64_t sao_end;
+	/* SAO: blocks of the first track's pregap (cue sheet index 0 before index 1) that the
+	 * host sends first, at the LBAs just before the NWA (-150 on a blank CD) */
+	uint32_t sao_pregap;
 	/* faults */
 	struct timespec faults_mtime;
 	uint64_t write_error_lba, corrupt_lba, remove_lba; /* UINT64_MAX: none */

@@ -711,7 +711,8 @@ static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 	else if (vd->status == DS_INCOMPLETE)
 		st = 0x01 | (0x01 << 2); /* incomplete session */
 	else if (vd->status == DS_APPENDABLE)
-		st = 0x01 | (0x03 << 2); /* appendable, last session complete */
+		st = 0x01; /* appendable; the last session is the empty next one (00b): 11b
+			    * (complete) only with disc status complete (MMC-6 6.22.3.1.3) */
 	else
 		st = 0x02 | (0x03 << 2);
 	if (vd->m->overwrite || vd->m->blankable)
@@ -725,7 +726,11 @@ static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 		out[5]++, out[6]++; /* the empty next track */
 		out[4] = (uint8_t)(ns + 1);
 	}
-	out[7] = 0x20;					      /* unrestricted use */
+	out[7] = 0x20; /* unrestricted use */
+	/* DVD+RW BG Format Status (MMC-6 6.22.3.1.8): 11b completed once formatted; 00b made
+	 * libburn format again before each session, which erased the disc */
+	if (vd->m->profile == 0x1A && !vd->unformatted)
+		out[7] |= 0x03;
 	bfs_put_be32(out + 20, (uint32_t)(vd->capacity - 1)); /* last possible lead-out */
 	return 34;
 }
@@ -921,6 +926,18 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	if (vd->unformatted) {
 		vd_check(res, vd, 0x05, 0x30, 0x10); /* medium not formatted */
 		return;
+	}
+	if (vd->sao_end && vd->sao_pregap && vd_nwa(vd) != UINT64_MAX &&
+	    (int64_t)(int32_t)(uint32_t)lba == (int64_t)vd_nwa(vd) - vd->sao_pregap) {
+		/* SAO: the pregap of the cue sheet's first track, at signed 32-bit LBAs before
+		 * the NWA (MMC-6 6.33); recorded as that pregap, it holds no user data */
+		uint32_t m = BFS_MIN(n, vd->sao_pregap);
+
+		vd->sao_pregap -= m;
+		if (m == n)
+			return;
+		lba = vd_nwa(vd), n -= m, buf += (size_t)m * BLOCK;
+		keep = n;
 	}
 	if (lba + n > vd->capacity) {
 		vd_check(res, vd, 0x05, 0x63, 0x00); /* end of user area encountered */
