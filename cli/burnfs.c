@@ -52,6 +52,11 @@ static void usage(FILE *f)
 		"       burnfs burn SRC... --drive D [--verify none|quick|full] [--close]\n"
 		"       burnfs info|erase|eject|verify --drive D\n"
 		"       burnfs drives [--json]\n"
+		"       burnfs mount [--drive D] [--staging DIR] [--allow-other] MOUNTPOINT\n"
+		"       burnfs umount MOUNTPOINT\n"
+		"       burnfs commit MOUNTPOINT [--verify none|quick|full] [--close] [--speed X]\n"
+		"                     [--simulate] [--notify]\n"
+		"       burnfs status MOUNTPOINT [--json]\n"
 		"       burnfs vdrive create|info|export|load|eject|fault ...\n"
 		"       burnfs --version\n"
 		"\n"
@@ -578,12 +583,16 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "drives") == 0)
 		return cli_drives_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "mount") == 0 || strcmp(argv[1], "umount") == 0)
+		return cli_mount_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "commit") == 0 || strcmp(argv[1], "status") == 0)
+		return cli_commit_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "vdrive") || !strcmp(argv[1], "burn") || !strcmp(argv[1], "info") ||
 	    !strcmp(argv[1], "erase") || !strcmp(argv[1], "eject"))
 		return cli_drive_main(argc - 1, argv + 1);
 	fprintf(stderr,
 		"burnfs: '%s' is not a burnfs command (this build has: image, verify, burn, info, "
-		"erase, eject, vdrive, drives)\n",
+		"erase, eject, vdrive, drives, mount, umount, commit, status)\n",
 		argv[1]);
 	return EXIT_USAGE;
 }

@@ -19,4 +19,10 @@ int cli_drive_main(int argc, char **argv);
 /* `burnfs drives [--json]`: argv[0] is "drives". */
 int cli_drives_main(int argc, char **argv);
 
+/* `burnfs mount|umount`: argv[0] is the command. */
+int cli_mount_main(int argc, char **argv);
+
+/* `burnfs commit|status MOUNTPOINT ...`: argv[0] is the command. */
+int cli_commit_main(int argc, char **argv);
+
 #endif

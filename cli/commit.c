@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * burnfs commit MOUNTPOINT and burnfs status MOUNTPOINT: the staging mount's control files
+ * (.burnfs/ctl, .burnfs/status, .burnfs/log; fuse/src/job.h) from the command line. commit
+ * writes the command, then follows the status every 250 ms (a progress bar on a terminal)
+ * and exits with the job's result: 0 done, 1 failed (message and remedy printed), 130 when
+ * interrupted by SIGINT or SIGTERM, which first cancel the commit and wait for the disc's
+ * state. MOUNTPOINT may be any path inside the mount.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "common/macro.h"
+
+#define STATUS_MAX (4u << 20) /* a larger status file is not ours */
+#define POLL_MS	   250
+
+extern char **environ;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* ---- the control files -------------------------------------------------------------------- */
+
+/* The whole of a (synthetic, size-less) file: read until EOF. -errno on failure. */
+static int read_all(const char *path, char **ret)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	int fd;
+
+	while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096 && BFS_GROW(buf, cap, len + 65536) < 0) {
+			close(fd);
+			free(buf);
+			return -ENOMEM;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = -errno;
+
+			close(fd);
+			free(buf);
+			return e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > STATUS_MAX) {
+			close(fd);
+			free(buf);
+			return -EFBIG;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+/* The mount's status as JSON (the caller puts it); -errno, -EBADMSG when it is not JSON. */
+static int read_status(const char *mnt, struct json_object **ret)
+{
+	char path[PATH_MAX + 32];
+	_cleanup_free_ char *text = NULL;
+	struct json_object *o;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/.burnfs/status", mnt);
+	r = read_all(path, &text);
+	if (r < 0)
+		return r;
+	o = json_tokener_parse(text);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return -EBADMSG;
+	}
+	*ret = o;
+	return 0;
+}
+
+static int write_ctl(const char *mnt, const char *line)
+{
+	char path[PATH_MAX + 32];
+	size_t len = strlen(line);
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/.burnfs/ctl", mnt);
+	while ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t w = write(fd, line, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			r = -errno;
+		else if ((size_t)w != len)
+			r = -EIO;
+		break;
+	}
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+/* The daemon's reason for refusing the last command: its newest "ctl: " log line. */
+static void print_ctl_reason(const char *mnt, const char *what)
+{
+	char path[PATH_MAX + 32];
+	_cleanup_free_ char *log = NULL;
+	const char *last = NULL;
+
+	snprintf(path, sizeof(path), "%s/.burnfs/log", mnt);
+	if (read_all(path, &log) < 0)
+		return;
+	for (char *p = strstr(log, " ctl: "); p; p = strstr(p + 1, " ctl: "))
+		last = p + 6;
+	if (last)
+		fprintf(stderr, "burnfs %s: %.*s\n", what, (int)strcspn(last, "\n"), last);
+}
+
+/*
+ * The root of the burnfs mount that path lies in: the nearest directory, path or one of
+ * its parents, that has .burnfs/status. Returns a malloc'd path, NULL (errno set) if none.
+ */
+static char *find_mount(const char *path)
+{
+	char *p = realpath(path, NULL);
+
+	if (!p)
+		return NULL;
+	for (;;) {
+		char probe[PATH_MAX + 32];
+		struct stat st;
+		char *slash;
+
+		snprintf(probe, sizeof(probe), "%s/.burnfs/status", strcmp(p, "/") ? p : "");
+		if (stat(probe, &st) == 0 && S_ISREG(st.st_mode))
+			return p;
+		slash = strrchr(p, '/');
+		if (!slash || slash == p) {
+			free(p);
+			errno = ENOTDIR;
+			return NULL;
+		}
+		*slash = '\0';
+	}
+}
+
+/* Columns for the progress line: the terminal's width less one, at most 120. */
+static int term_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return BFS_MIN((int)ws.ws_col - 1, 120);
+	return 79;
+}
+
+/* ---- JSON fields ---------------------------------------------------------------------------- */
+
+/* The member at a dotted path, NULL when absent or null. */
+static struct json_object *jget(struct json_object *o, const char *path)
+{
+	char key[64];
+
+	while (o && *path) {
+		size_t n = strcspn(path, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)BFS_MIN(n, sizeof(key) - 1), path);
+		if (!json_object_object_get_ex(o, key, &o))
+			return NULL;
+		path += n + (path[n] == '.');
+	}
+	return o && !json_object_is_type(o, json_type_null) ? o : NULL;
+}
+
+static const char *jstr(struct json_object *o, const char *path)
+{
+	struct json_object *v = jget(o, path);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+static double jnum(struct json_object *o, const char *path, double dflt)
+{
+	struct json_object *v = jget(o, path);
+
+	return v ? json_object_get_double(v) : dflt;
+}
+
+static bool running(struct json_object *st)
+{
+	const char *s = jstr(st, "state");
+
+	return s && (strcmp(s, "committing") == 0 || strcmp(s, "cancelling") == 0);
+}
+
+/* ---- rendering ------------------------------------------------------------------------------ */
+
+/* One line of progress: "writing 42.0% 12.3/45.6 MiB 5.5 MB/s (1.2x) ETA 30 s ring 80% ..." */
+static void progress_text(struct json_object *st, char *buf, size_t cap)
+{
+	const char *phase = jstr(st, "phase");
+	double pct = jnum(st, "percent", 0), done = jnum(st, "bytes_done", 0);
+	double total = jnum(st, "bytes_total", 0), mbs = jnum(st, "mb_per_s", 0);
+	double x = jnum(st, "x_speed", -1), eta = jnum(st, "eta_s", -1);
+	double ring = jnum(st, "ring_fill", -1), drv = jnum(st, "drive_fill", -1);
+	size_t n;
+
+	n = (size_t)snprintf(buf, cap, "%-10s", phase && *phase ? phase : "starting");
+	if (total <= 0) {
+		if (pct > 0 && n < cap)
+			snprintf(buf + n, cap - n, " %5.1f%%", pct);
+		return;
+	}
+	n += (size_t)snprintf(buf + n, cap - n, " %5.1f%%  %.1f/%.1f MiB", pct, done / 1048576.0,
+			      total / 1048576.0);
+	if (mbs > 0 && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, "  %.1f MB/s", mbs);
+	if (x >= 0 && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, " (%.1fx)", x);
+	if (eta >= 0 && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, "  ETA %.0f s", eta);
+	if (ring >= 0 && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, "  ring %.0f%%", ring);
+	if (drv >= 0 && n < cap)
+		snprintf(buf + n, cap - n, "  drive buffer %.0f%%", drv);
+}
+
+static void print_disc(FILE *f, const char *label, struct json_object *d)
+{
+	const char *profile = jstr(d, "profile");
+
+	if (!d)
+		return;
+	if (!profile) {
+		fprintf(f, "%s: unknown (%s)\n", label, jstr(d, "error") ? jstr(d, "error") : "?");
+		return;
+	}
+	fprintf(f, "%s: %s, %s, %.0f session(s), %.0f of %.0f blocks free (%.1f MiB)\n", label,
+		profile, jstr(d, "status") ? jstr(d, "status") : "?", jnum(d, "sessions", 0),
+		jnum(d, "free_blocks", 0), jnum(d, "capacity_blocks", 0),
+		jnum(d, "free_blocks", 0) * 2048 / 1048576.0);
+}
+
+static void print_result(FILE *f, struct json_object *res)
+{
+	struct json_object *bad = jget(res, "bad_ranges");
+	const char *remedy = jstr(res, "remedy");
+
+	for (size_t i = 0; bad && i < json_object_array_length(bad); i++) {
+		struct json_object *b = json_object_array_get_idx(bad, i);
+
+		fprintf(f, "damaged: blocks %.0f-%.0f: %s\n", jnum(b, "first_lba", 0),
+			jnum(b, "last_lba", 0), jstr(b, "files") ? jstr(b, "files") : "");
+	}
+	if (remedy)
+		fprintf(f, "remedy: %s\n", remedy);
+}
+
+/* A desktop notification, when notify-send is installed (package libnotify-bin). */
+static void notify(bool ok, const char *mnt, const char *msg)
+{
+	char title[PATH_MAX + 64];
+	/* posix_spawnp takes char *const argv[] and does not modify the strings */
+	char *argv[] = {(char *)"notify-send",
+			(char *)"--app-name=burnfs",
+			(char *)"--icon",
+			(char *)(ok ? "media-optical" : "dialog-error"),
+			title,
+			(char *)msg,
+			NULL};
+	pid_t pid;
+	int st;
+
+	snprintf(title, sizeof(title), "%s: %s", ok ? "Burnt" : "Burn failed", mnt);
+	if (posix_spawnp(&pid, "notify-send", NULL, NULL, argv, environ) != 0) {
+		fprintf(stderr, "burnfs commit: --notify: notify-send is not installed (Debian "
+				"package libnotify-bin); no notification\n");
+		return;
+	}
+	(void)waitpid(pid, &st, 0);
+}
+
+/* ---- burnfs commit -------------------------------------------------------------------------- */
+
+static void commit_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: burnfs commit MOUNTPOINT [--verify none|quick|full] [--close] [--speed X]\n"
+		"                     [--simulate] [--notify]\n"
+		"\n"
+		"Burn what is staged in the burnfs mount at MOUNTPOINT (any path inside it) as a\n"
+		"session, like `echo commit > MOUNTPOINT/.burnfs/ctl`, and follow it to the end.\n"
+		"The mount is read-only meanwhile. On success the staged files are removed; on\n"
+		"failure they stay as they were and the remedy is printed. --verify: read the\n"
+		"session back (default full). --close: finalize the disc. --speed X: X times the\n"
+		"medium's 1x (8 or 8x), or max. --simulate: a test write (CD-R/RW, DVD-R/RW).\n"
+		"--notify: a desktop notification at the end (notify-send).\n"
+		"Ctrl-C cancels the commit and waits for the disc's state.\n"
+		"Exit codes: 0 done, 1 failed, 2 usage, 130 interrupted.\n");
+}
+
+static int cmd_commit(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"verify", required_argument, NULL, 'v'},
+		{"close", no_argument, NULL, 'c'},
+		{"speed", required_argument, NULL, 'S'},
+		{"simulate", no_argument, NULL, 's'},
+		{"notify", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	const char *verify = "full", *speed = NULL;
+	bool finalize = false, simulate = false, notify_end = false, tty, sent_cancel = false;
+	_cleanup_free_ char *mnt = NULL;
+	struct json_object *st = NULL, *res;
+	char line[128], last_phase[64] = "", text[256];
+	double our_id = -1;
+	int width;
+	struct sigaction sa = {.sa_handler = on_signal};
+	int c, r, code;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			if (strcmp(optarg, "none") && strcmp(optarg, "quick") &&
+			    strcmp(optarg, "full")) {
+				fprintf(stderr,
+					"burnfs commit: --verify: '%s' is not none, quick or "
+					"full\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			verify = optarg;
+			break;
+		case 'c':
+			finalize = true;
+			break;
+		case 'S': {
+			char *end;
+			unsigned long x;
+
+			if (strcmp(optarg, "max") == 0) {
+				speed = NULL;
+				break;
+			}
+			x = strtoul(optarg, &end, 10);
+			if (end == optarg || (*end && strcmp(end, "x") != 0) || x == 0 || x > 64 ||
+			    optarg[0] == '-' || optarg[0] == '+') {
+				fprintf(stderr,
+					"burnfs commit: --speed: '%s' is not a speed (a multiple of "
+					"1x from 1 to 64, like 8 or 8x, or max)\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			speed = optarg;
+			break;
+		}
+		case 's':
+			simulate = true;
+			break;
+		case 'n':
+			notify_end = true;
+			break;
+		case 'h':
+			commit_usage(stdout);
+			return 0;
+		default:
+			commit_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		commit_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	mnt = find_mount(argv[optind]);
+	if (!mnt) {
+		fprintf(stderr,
+			"burnfs commit: '%s' is not in a burnfs mount (%s); mount one with `burnfs "
+			"mount MOUNTPOINT`\n",
+			argv[optind],
+			errno == ENOTDIR ? "no .burnfs/status above it" : strerror(errno));
+		return CLI_EXIT_JOB;
+	}
+	r = read_status(mnt, &st);
+	if (r < 0) {
+		fprintf(stderr, "burnfs commit: '%s/.burnfs/status': %s\n", mnt,
+			r == -EBADMSG ? "not a burnfs status" : strerror(-r));
+		return CLI_EXIT_JOB;
+	}
+	json_object_put(st);
+	st = NULL;
+	snprintf(line, sizeof(line), "commit verify=%s%s%s%s%s\n", verify, finalize ? " close" : "",
+		 speed ? " speed=" : "", speed ? speed : "", simulate ? " simulate" : "");
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r = write_ctl(mnt, line);
+	if (r < 0) {
+		fprintf(stderr, "burnfs commit: '%s': the mount refused the commit: %s\n", mnt,
+			strerror(-r));
+		print_ctl_reason(mnt, "commit");
+		return CLI_EXIT_JOB;
+	}
+	tty = isatty(STDERR_FILENO);
+	width = tty ? term_width() : 0;
+	for (;;) {
+		struct timespec ts = {0, POLL_MS * 1000000L};
+		const char *phase;
+
+		if (interrupted && !sent_cancel) {
+			sent_cancel = true;
+			r = write_ctl(mnt, "cancel\n");
+			if (tty)
+				fputc('\n', stderr);
+			if (r < 0 && r != -ESRCH)
+				fprintf(stderr, "burnfs commit: cancel: %s\n", strerror(-r));
+			else
+				fprintf(stderr,
+					"burnfs commit: cancelling; waiting for the drive\n");
+		}
+		json_object_put(st);
+		st = NULL;
+		r = read_status(mnt, &st);
+		if (r == -EINTR)
+			continue; /* a signal: cancel, then read again */
+		if (r < 0) {
+			if (tty)
+				fputc('\n', stderr);
+			fprintf(stderr,
+				"burnfs commit: '%s': the status cannot be read (%s): the burnfs "
+				"daemon stopped during the commit? Mount it again (`burnfs mount`) and "
+				"see `burnfs status`\n",
+				mnt, r == -EBADMSG ? "not JSON" : strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+		if (our_id < 0)
+			our_id = jnum(st, "job.id",
+				      0); /* the commit started when the write returned */
+		if (jnum(st, "job.id", 0) != our_id) {
+			/* not our job (another commit was started between our two steps) */
+			if (tty)
+				fputc('\n', stderr);
+			fprintf(stderr,
+				"burnfs commit: '%s': another commit (job %.0f) followed ours; see "
+				"`burnfs status` and the log\n",
+				mnt, jnum(st, "job.id", 0));
+			json_object_put(st);
+			return CLI_EXIT_JOB;
+		}
+		if (!running(st))
+			break;
+		phase = jstr(st, "phase");
+		if (tty) {
+			progress_text(st, text, sizeof(text));
+			fprintf(stderr, "\r%-*.*s", width, width, text);
+		} else if (phase && *phase && strcmp(phase, last_phase) != 0) {
+			fprintf(stderr, "burnfs commit: %s\n", phase);
+		}
+		snprintf(last_phase, sizeof(last_phase), "%s", phase ? phase : "");
+		nanosleep(&ts, NULL);
+	}
+	if (tty)
+		fprintf(stderr, "\r%-*s\r", width, "");
+	res = jget(st, "last_result");
+	if (jget(res, "ok") && json_object_get_boolean(jget(res, "ok"))) {
+		fprintf(stderr, "burnfs commit: %s\n",
+			jstr(res, "message") ? jstr(res, "message") : "done");
+		code = 0;
+	} else {
+		fprintf(stderr, "burnfs commit: failed: %s\n",
+			jstr(res, "message") ? jstr(res, "message") : "(no message)");
+		print_result(stderr, res);
+		code = interrupted ? CLI_EXIT_INTR : CLI_EXIT_JOB;
+	}
+	if (notify_end)
+		notify(code == 0, mnt, jstr(res, "message") ? jstr(res, "message") : "");
+	json_object_put(st);
+	return code;
+}
+
+/* ---- burnfs status -------------------------------------------------------------------------- */
+
+static int cmd_status(int argc, char **argv)
+{
+	const char *path = NULL;
+	_cleanup_free_ char *mnt = NULL;
+	struct json_object *st = NULL, *res;
+	bool json = false;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("Usage: burnfs status MOUNTPOINT [--json]\n");
+			return 0;
+		} else if (!path && argv[i][0] != '-')
+			path = argv[i];
+		else
+			path = NULL, i = argc;
+	}
+	if (!path) {
+		fprintf(stderr, "Usage: burnfs status MOUNTPOINT [--json]\n");
+		return CLI_EXIT_USAGE;
+	}
+	mnt = find_mount(path);
+	if (!mnt) {
+		fprintf(stderr, "burnfs status: '%s' is not in a burnfs mount (%s)\n", path,
+			errno == ENOTDIR ? "no .burnfs/status above it" : strerror(errno));
+		return CLI_EXIT_JOB;
+	}
+	if (json) {
+		char p[PATH_MAX + 32];
+		_cleanup_free_ char *text = NULL;
+
+		snprintf(p, sizeof(p), "%s/.burnfs/status", mnt);
+		r = read_all(p, &text);
+		if (r < 0) {
+			fprintf(stderr, "burnfs status: '%s': %s\n", p, strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+		fputs(text, stdout);
+		return 0;
+	}
+	r = read_status(mnt, &st);
+	if (r < 0) {
+		fprintf(stderr, "burnfs status: '%s/.burnfs/status': %s\n", mnt,
+			r == -EBADMSG ? "not a burnfs status" : strerror(-r));
+		return CLI_EXIT_JOB;
+	}
+	printf("mount: %s\n", mnt);
+	if (running(st)) {
+		char text[256];
+
+		progress_text(st, text, sizeof(text));
+		printf("state: %s: %s\n", jstr(st, "state"), text);
+	} else {
+		printf("state: %s\n", jstr(st, "state") ? jstr(st, "state") : "?");
+	}
+	printf("drive: %s\n", jstr(st, "drive") ? jstr(st, "drive") : "?");
+	print_disc(stdout, "disc", jget(st, "disc"));
+	printf("staged: projected session %.0f blocks (%.1f MiB) in %s\n",
+	       jnum(st, "projected_blocks", 0), jnum(st, "projected_blocks", 0) * 2048 / 1048576.0,
+	       jstr(st, "staging") ? jstr(st, "staging") : "?");
+	res = jget(st, "last_result");
+	if (res) {
+		bool ok = jget(res, "ok") && json_object_get_boolean(jget(res, "ok"));
+
+		const char *state = jstr(st, "state");
+
+		printf("last commit (%s): %s: %s\n",
+		       jstr(st, "job.started") ? jstr(st, "job.started") : "?",
+		       ok					? "done"
+		       : state && !strcmp(state, "interrupted") ? "interrupted"
+								: "failed",
+		       jstr(res, "message") ? jstr(res, "message") : "");
+		print_result(stdout, res);
+		print_disc(stdout, "disc after it", jget(res, "disc_state_after"));
+	}
+	json_object_put(st);
+	return 0;
+}
+
+int cli_commit_main(int argc, char **argv)
+{
+	if (strcmp(argv[0], "status") == 0)
+		return cmd_status(argc, argv);
+	return cmd_commit(argc, argv);
+}

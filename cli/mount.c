@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * burnfs mount [--drive D] [--staging DIR] [--foreground] [--allow-other] MOUNTPOINT
+ * burnfs umount MOUNTPOINT
+ *
+ * The staging folder (ARCHITECTURE.md, staging filesystem). Defaults: the only optical
+ * drive, else the default virtual drive $XDG_STATE_HOME/burnfs/vdrive (a blank BD-R made on
+ * first use); the staging directory $XDG_DATA_HOME/burnfs/staging/<drive id>/ and the job
+ * journal in $XDG_STATE_HOME/burnfs/jobs/<drive id>/, where <drive id> is the drive address
+ * made into one file name. The daemon records its pid in
+ * $XDG_STATE_HOME/burnfs/mounts/<mount point id>.pid, so that umount can wait for it to
+ * let go of the drive. Exit codes as in burnfs.c: 0, 1 the mount failed, 2 usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#include "cli.h"
+#include "common/diag.h"
+#include "common/macro.h"
+#include "mmc/discover.h"
+#include "vdrive/vdrive.h"
+#if HAVE_FUSE
+#include "fs.h"
+#endif
+
+/* $XDG_<what>_HOME (absolute only, as the spec says), else ~/fallback. */
+static char *xdg_dir(const char *var, const char *fallback)
+{
+	const char *v = getenv(var), *home = getenv("HOME");
+	char *s = NULL;
+
+	if (v && v[0] == '/')
+		return strdup(v);
+	if (asprintf(&s, "%s/%s", home && *home ? home : "/", fallback) < 0)
+		return NULL;
+	return s;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * One file name for a drive address or a path, stable and reversible: letters, digits and
+ * ". + @" stay, '/' becomes '-', every other byte _XX. Long ones keep their start and a
+ * hash of the whole.
+ */
+static char *file_id(const char *s)
+{
+	size_t len = strlen(s), cap = len * 3 + 1, n = 0;
+	_cleanup_free_ char *out = malloc(cap);
+	uint64_t h = 0xcbf29ce484222325ull;
+	char *ret = NULL;
+
+	if (!out)
+		return NULL;
+	while (*s == '/')
+		s++;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		h = (h ^ *p) * 0x100000001b3ull;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '+' || *p == '@')
+			out[n++] = (char)*p;
+		else if (*p == '/')
+			out[n++] = '-';
+		else
+			n += (size_t)snprintf(out + n, cap - n, "_%02X", *p);
+	}
+	out[n] = '\0';
+	if (n == 0 || out[0] == '.')
+		return asprintf(&ret, "_%s", out) < 0 ? NULL : ret;
+	if (n > 200)
+		return asprintf(&ret, "%.183s_%016llx", out, (unsigned long long)h) < 0 ? NULL
+											: ret;
+	return TAKE_PTR(out);
+}
+
+/* path made absolute without resolving its last component (which may be a dead mount). */
+static char *abs_path(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	char dir[PATH_MAX], *slash, *ret = NULL;
+	const char *base;
+
+	if (!copy)
+		return NULL;
+	while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
+		copy[strlen(copy) - 1] = '\0';
+	slash = strrchr(copy, '/');
+	if (!slash) {
+		base = copy;
+		if (!realpath(".", dir))
+			return NULL;
+	} else if (slash == copy) {
+		base = copy + 1;
+		strcpy(dir, "/");
+	} else {
+		*slash = '\0';
+		base = slash + 1;
+		if (!realpath(copy, dir))
+			return NULL;
+	}
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return realpath(path, NULL);
+	if (asprintf(&ret, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) < 0)
+		return NULL;
+	return ret;
+}
+
+static char *pid_file(const char *abs_mountpoint)
+{
+	_cleanup_free_ char *state = xdg_dir("XDG_STATE_HOME", ".local/state");
+	_cleanup_free_ char *id = file_id(abs_mountpoint);
+	char *ret = NULL;
+
+	if (!state || !id || asprintf(&ret, "%s/burnfs/mounts/%s.pid", state, id) < 0)
+		return NULL;
+	return ret;
+}
+
+#if HAVE_FUSE
+static void on_ready(const char *mountpoint, void *userdata)
+{
+	_cleanup_free_ char *pf = pid_file(mountpoint);
+	_cleanup_free_ char *dir = NULL;
+	FILE *f;
+
+	(void)userdata;
+	if (!pf || !(dir = strdup(pf)))
+		return;
+	*strrchr(dir, '/') = '\0';
+	if (mkdir_p(dir, 0700) < 0)
+		return;
+	f = fopen(pf, "we");
+	if (!f)
+		return;
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+#endif
+
+/* The drive when none is given: the only optical drive, else the default virtual one. */
+BFS_UNUSED static int default_drive(char **ret)
+{
+	struct mmc_drive_list l = {0};
+	struct bfs_diag diag = {0};
+	_cleanup_free_ char *state = NULL, *dir = NULL;
+	int r;
+
+	r = mmc_discover(NULL, 0, &l, &diag);
+	if (r == 0 && l.n == 1) {
+		*ret = strdup(l.v[0].path);
+		mmc_drive_list_free(&l);
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (r == 0 && l.n > 1) {
+		fprintf(stderr,
+			"burnfs mount: %zu optical drives here; choose one with --drive:", l.n);
+		for (size_t i = 0; i < l.n; i++)
+			fprintf(stderr, " %s", l.v[i].path);
+		fputc('\n', stderr);
+		mmc_drive_list_free(&l);
+		return -EINVAL;
+	}
+	mmc_drive_list_free(&l);
+	state = xdg_dir("XDG_STATE_HOME", ".local/state");
+	if (!state || asprintf(&dir, "%s/burnfs/vdrive", state) < 0)
+		return -ENOMEM;
+	*strrchr(dir, '/') = '\0';
+	r = mkdir_p(dir, 0700);
+	dir[strlen(dir)] = '/';
+	if (r == 0)
+		r = vdrive_create(dir, "bd-r", 0);
+	if (r == 0)
+		fprintf(stderr,
+			"burnfs mount: no optical drive found: created the virtual drive '%s' "
+			"with a blank BD-R\n",
+			dir);
+	else if (r == -EEXIST)
+		fprintf(stderr,
+			"burnfs mount: no optical drive found: using the virtual drive '%s'\n",
+			dir);
+	else {
+		fprintf(stderr, "burnfs mount: cannot create the virtual drive '%s': %s\n", dir,
+			strerror(-r));
+		return r;
+	}
+	if (asprintf(ret, "vdrive:%s", dir) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void mount_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: burnfs mount [--drive D] [--staging DIR] [--foreground] [--allow-other]\n"
+		"                    MOUNTPOINT\n"
+		"       burnfs umount MOUNTPOINT\n"
+		"\n"
+		"Mount the staging folder of a drive: files copied in wait there (in DIR) until\n"
+		"`burnfs commit MOUNTPOINT` or `echo commit > MOUNTPOINT/.burnfs/ctl` burns them.\n"
+		"Default drive: the only optical drive, else the virtual drive\n"
+		"$XDG_STATE_HOME/burnfs/vdrive (a blank BD-R is made on first use). Default DIR:\n"
+		"$XDG_DATA_HOME/burnfs/staging/<drive id>/.\n"
+		"\n"
+		"  --drive D        /dev/srN, /dev/sgN, iscsi://HOST[:PORT]/IQN/LUN or vdrive:DIR\n"
+		"  --staging DIR    the backing directory (must exist)\n"
+		"  --foreground     stay in the foreground (unmount with Ctrl-C)\n"
+		"  --allow-other    let other users in (needs user_allow_other in\n"
+		"                   /etc/fuse.conf unless root); .burnfs/ctl still obeys only you\n");
+}
+
+/* Whether a burnfs mount sits on path (absolute, resolved) now. */
+static bool burnfs_mounted(const char *path)
+{
+	char line[8192];
+	bool found = false;
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *dev = strtok_r(line, " ", &save);
+		char *mp = strtok_r(NULL, " ", &save), *type = strtok_r(NULL, " ", &save);
+		char *o = mp;
+
+		if (!dev || !mp || !type || strcmp(type, "fuse.burnfs") != 0)
+			continue;
+		/* the kernel writes space, tab, newline and backslash as \ooo */
+		for (char *i = mp; *i; o++) {
+			if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' &&
+			    i[2] <= '7' && i[3] >= '0' && i[3] <= '7') {
+				*o = (char)((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
+				i += 4;
+			} else {
+				*o = *i++;
+			}
+		}
+		*o = '\0';
+		found = strcmp(mp, path) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* a inside b (or the same), both absolute and resolved */
+BFS_UNUSED static bool path_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+
+	if (strcmp(b, "/") == 0)
+		return true;
+	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
+static int cmd_mount(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"drive", required_argument, NULL, 'd'},
+		{"staging", required_argument, NULL, 's'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"allow-other", no_argument, NULL, 'a'},
+		{"debug", no_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	_cleanup_free_ char *drive = NULL, *staging = NULL, *mp = NULL, *id = NULL;
+	_cleanup_free_ char *state = NULL, *data = NULL, *jobs = NULL;
+	const char *drive_arg = NULL, *staging_arg = NULL;
+	bool fg = false, allow_other = false, debug = false;
+	struct stat st;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			drive_arg = optarg;
+			break;
+		case 's':
+			staging_arg = optarg;
+			break;
+		case 'f':
+			fg = true;
+			break;
+		case 'a':
+			allow_other = true;
+			break;
+		case 'D':
+			debug = true;
+			break;
+		case 'h':
+			mount_usage(stdout);
+			return 0;
+		default:
+			mount_usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "burnfs mount: %s\n",
+			optind == argc ? "no MOUNTPOINT given" : "one MOUNTPOINT only");
+		mount_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (stat(argv[optind], &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "burnfs mount: '%s': %s\n", argv[optind],
+			errno == ENOENT || !S_ISDIR(st.st_mode) ? "not a directory"
+								: strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	mp = realpath(argv[optind], NULL);
+	if (!mp) {
+		fprintf(stderr, "burnfs mount: '%s': %m\n", argv[optind]);
+		return CLI_EXIT_JOB;
+	}
+	if (burnfs_mounted(mp)) {
+		fprintf(stderr,
+			"burnfs mount: '%s' is a burnfs mount already (burnfs umount '%s')\n", mp,
+			mp);
+		return CLI_EXIT_JOB;
+	}
+#if !HAVE_FUSE
+	(void)fg, (void)allow_other, (void)debug, (void)drive_arg, (void)staging_arg, (void)r;
+	fprintf(stderr, "burnfs mount: this build has no staging filesystem (libfuse3 was not "
+			"found when it was built)\n");
+	return CLI_EXIT_JOB;
+#else
+	if (drive_arg && strncmp(drive_arg, "vdrive:", 7) == 0) {
+		/* the daemon runs in /: a relative directory would change meaning */
+		_cleanup_free_ char *dir = realpath(drive_arg + 7, NULL);
+
+		if (!dir) {
+			fprintf(stderr, "burnfs mount: --drive '%s': %m\n", drive_arg);
+			return CLI_EXIT_JOB;
+		}
+		if (asprintf(&drive, "vdrive:%s", dir) < 0)
+			return CLI_EXIT_JOB;
+	} else if (drive_arg) {
+		drive = strdup(drive_arg);
+	} else {
+		r = default_drive(&drive);
+		if (r < 0)
+			return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_JOB;
+	}
+	id = drive ? file_id(drive) : NULL;
+	state = xdg_dir("XDG_STATE_HOME", ".local/state");
+	data = xdg_dir("XDG_DATA_HOME", ".local/share");
+	if (!id || !state || !data || asprintf(&jobs, "%s/burnfs/jobs/%s", state, id) < 0)
+		return CLI_EXIT_JOB;
+	if (staging_arg) {
+		staging = realpath(staging_arg, NULL);
+		if (!staging || stat(staging, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "burnfs mount: --staging '%s': %s\n", staging_arg,
+				!staging ? strerror(errno) : "not a directory");
+			return CLI_EXIT_USAGE;
+		}
+	} else {
+		_cleanup_free_ char *dir = NULL;
+
+		if (asprintf(&dir, "%s/burnfs/staging/%s", data, id) < 0)
+			return CLI_EXIT_JOB;
+		r = mkdir_p(dir, 0700);
+		if (r < 0) {
+			fprintf(stderr, "burnfs mount: staging directory '%s': %s\n", dir,
+				strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+		staging = realpath(dir, NULL);
+		if (!staging)
+			return CLI_EXIT_JOB;
+	}
+	if (path_within(mp, staging) || path_within(staging, mp)) {
+		fprintf(stderr,
+			"burnfs mount: the staging directory '%s' and the mount point '%s' must "
+			"not contain each other\n",
+			staging, mp);
+		return CLI_EXIT_USAGE;
+	}
+	r = mkdir_p(jobs, 0700);
+	if (r < 0) {
+		fprintf(stderr, "burnfs mount: state directory '%s': %s\n", jobs, strerror(-r));
+		return CLI_EXIT_JOB;
+	}
+	{
+		struct stg_fs_opts o = {
+			.mountpoint = mp,
+			.staging_dir = staging,
+			.drive = drive,
+			.state_dir = jobs,
+			.foreground = fg,
+			.allow_other = allow_other,
+			.debug = debug,
+			.ready = on_ready,
+		};
+		struct bfs_diag diag = {0};
+
+		fflush(stdout);
+		fflush(stderr);
+		r = stg_fs_run(&o, &diag);
+		if (r < 0) {
+			fprintf(stderr, "burnfs mount: %s\n", bfs_diag_msg(&diag, r));
+			return CLI_EXIT_JOB;
+		}
+		if (!fg)
+			printf("burnfs: '%s' mounted on '%s' (staging '%s')\n", drive, mp, staging);
+	}
+	return 0;
+#endif
+}
+
+/* The pid in the mount's pid file if it is a burnfs process still, else 0. */
+static pid_t mount_pid(const char *pf)
+{
+	char buf[64] = "", comm[64] = "", path[64];
+	long pid = 0;
+	FILE *f = fopen(pf, "re");
+
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f))
+		pid = strtol(buf, NULL, 10);
+	fclose(f);
+	if (pid <= 1)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	if (strncmp(comm, "burnfs", 6) != 0)
+		return 0;
+	/* a zombie has let go of everything */
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "re");
+	if (f) {
+		char st[512] = "", *p;
+
+		if (!fgets(st, sizeof(st), f))
+			st[0] = '\0';
+		fclose(f);
+		p = strrchr(st, ')');
+		if (p && p[1] == ' ' && p[2] == 'Z')
+			return 0;
+	}
+	return (pid_t)pid;
+}
+
+static int cmd_umount(int argc, char **argv)
+{
+	_cleanup_free_ char *mp = NULL, *pf = NULL;
+	pid_t pid;
+	int r;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "Usage: burnfs umount MOUNTPOINT\n");
+		return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : CLI_EXIT_USAGE;
+	}
+	mp = abs_path(argv[1]);
+	if (!mp) {
+		fprintf(stderr, "burnfs umount: '%s': %m\n", argv[1]);
+		return CLI_EXIT_JOB;
+	}
+	pf = pid_file(mp);
+	pid = pf ? mount_pid(pf) : 0;
+	if (geteuid() == 0) {
+		r = umount2(mp, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
+		if (r < 0) {
+			fprintf(stderr, "burnfs umount: '%s': %s\n", mp,
+				r == -EINVAL  ? "not a mount point"
+				: r == -EBUSY ? "busy (in use)"
+					      : strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+	} else {
+		pid_t child = fork();
+		int status = 0;
+
+		if (child < 0) {
+			fprintf(stderr, "burnfs umount: fork: %m\n");
+			return CLI_EXIT_JOB;
+		}
+		if (child == 0) {
+			execlp("fusermount3", "fusermount3", "-u", "--", mp, (char *)NULL);
+			fprintf(stderr, "burnfs umount: cannot run fusermount3: %m\n");
+			_exit(127);
+		}
+		if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			return CLI_EXIT_JOB; /* fusermount3 said why */
+	}
+	/* wait for the daemon to let go of the drive (it cancels a commit in flight) */
+	for (int i = 0; pid && i < 600 && kill(pid, 0) == 0 && mount_pid(pf) == pid; i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+	}
+	if (pf)
+		(void)unlink(pf);
+	return 0;
+}
+
+int cli_mount_main(int argc, char **argv)
+{
+	if (strcmp(argv[0], "umount") == 0)
+		return cmd_umount(argc, argv);
+	return cmd_mount(argc, argv);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The control plane of one staging mount (ARCHITECTURE.md, staging filesystem; data flow 1
+ * and 7): the commands written to .burnfs/ctl, the commit job that burns the staging
+ * directory, what .burnfs/status and .burnfs/log show, and the disc's space. fs.c (the
+ * FUSE filesystem) owns one stg_job per mount and calls these; job.c implements them.
+ * Thread-safe: every function may be called from any FUSE worker thread.
+ */
+#ifndef BFS_STG_JOB_H
+#define BFS_STG_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/diag.h"
+
+struct stg_job;
+
+struct stg_job_opts {
+	const char *staging_dir; /* the backing directory (absolute) */
+	const char *drive;	 /* a drive address: vdrive:DIR, /dev/srN, iscsi://... */
+	const char *state_dir;	 /* where the job journal lives (absolute, created if absent) */
+	uid_t owner;		 /* the mounting user: the only uid whose ctl commands count */
+	/*
+	 * Called (from the job's thread) after the job changed the staging directory behind
+	 * the filesystem's back: staged files removed after a successful commit, or discard.
+	 * The filesystem drops what it caches of the tree (fuse_lowlevel_notify_inval_*).
+	 */
+	void (*changed)(void *userdata);
+	void *userdata;
+};
+
+/*
+ * Open the control plane: read the journal of an earlier daemon (a commit that was
+ * interrupted by a crash is reported in status as such, with the disc's state now) and
+ * probe the drive for its capacity. Fails with a message naming the drive when it cannot
+ * be opened.
+ */
+int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct stg_job **ret);
+
+/* Cancel a running commit, wait for its thread, free. NULL-safe; returns NULL. */
+struct stg_job *stg_job_free(struct stg_job *j);
+
+/*
+ * One line written to .burnfs/ctl by uid: `commit [verify=none|quick|full] [close]
+ * [speed=X] [simulate]`, `cancel`, `discard`, `refresh`. 0 when accepted (a commit then
+ * runs in the job's thread), else -errno with a message: -EPERM for a uid other than the
+ * owner, -EINVAL for a bad line, -EBUSY for a commit while one runs.
+ */
+int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag *diag);
+
+/* Whether a commit runs: the filesystem answers EROFS to every modification meanwhile. */
+bool stg_job_frozen(struct stg_job *j);
+
+/*
+ * The text of .burnfs/status (one JSON object and a newline: state, phase, percent,
+ * bytes, MB/s, ETA, buffer fill, projected usage, last result with its remedy, disc
+ * state) and of .burnfs/log (the job's messages, one a line). malloc'd, NUL-terminated.
+ */
+char *stg_job_status(struct stg_job *j);
+char *stg_job_log(struct stg_job *j);
+
+/*
+ * The disc as the staging filesystem reports it in statfs: total blocks of 2048 bytes on
+ * the disc, and blocks free for the next session (the disc's free blocks, less nothing:
+ * the filesystem subtracts its own projection of the staged session).
+ */
+void stg_job_disc_space(struct stg_job *j, uint64_t *total_blocks, uint64_t *free_blocks);
+
+/*
+ * The filesystem's projection of the staged session, kept up to date by fs.c as files
+ * change, so that status shows it (blocks of 2048 bytes, file-system overhead included).
+ */
+void stg_job_set_projected(struct stg_job *j, uint64_t blocks);
+
+#endif

@@ -1,0 +1,387 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# fs.sh CASE: the staging filesystem through a real mount (`burnfs mount --foreground` on a
+# virtual drive), checked against the backing staging directory. Exit 77 without /dev/fuse
+# or fusermount3, or where this machine cannot mount FUSE at all. The daemon's stderr is
+# kept: a sanitizer report in it fails the test.
+set -u
+: "${BURNFS:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+[ -c /dev/fuse ] || { echo "no /dev/fuse" >&2; exit 77; }
+command -v fusermount3 >/dev/null || { echo "no fusermount3" >&2; exit 77; }
+command -v $py >/dev/null || exit 77
+t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-fs.XXXXXX")
+chmod 755 "$t"
+export XDG_STATE_HOME=$t/state XDG_DATA_HOME=$t/data
+mnt=$t/mnt
+stg=$t/data/staging
+daemon=
+user=
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# stop: unmount, wait for the daemon, check its log; 1 (with the reason) when something is wrong
+stop() {
+	local drc bad=0
+	# (from /proc/mounts: root may not stat another user's private mount)
+	if grep -q " $mnt fuse" /proc/mounts; then
+		"$BURNFS" umount "$mnt" >/dev/null 2>&1 || fusermount3 -u -z "$mnt" 2>/dev/null
+	fi
+	if [ -n "$daemon" ]; then
+		for _ in $(seq 100); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$daemon" 2>/dev/null; then
+			echo "FAIL: the daemon did not exit after umount" >&2
+			fusermount3 -u -z "$mnt" 2>/dev/null
+			kill -9 "$daemon"
+			bad=1
+		fi
+		wait "$daemon"
+		drc=$?
+		daemon=
+		if [ $bad = 0 ] && [ $drc != 0 ]; then
+			cat "$t/daemon.log" >&2
+			echo "FAIL: the daemon exited with $drc" >&2
+			bad=1
+		fi
+	fi
+	if grep -E -q "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$t/daemon.log" 2>/dev/null; then
+		cat "$t/daemon.log" >&2
+		echo "FAIL: sanitizer report from the daemon" >&2
+		bad=1
+	fi
+	return $bad
+}
+
+cleanup() {
+	local rc=$1
+	stop || rc=1
+	[ -n "$user" ] && userdel "$user" 2>/dev/null
+	rm -rf "$t"
+	exit "$rc"
+}
+trap 'cleanup $?' EXIT
+
+# start [MEDIA [CAPACITY]] [-- MOUNT-OPTIONS]: a fresh virtual drive, mounted on $mnt
+start() {
+	local media=bd-r cap=
+	[ $# -gt 0 ] && [ "$1" != -- ] && { media=$1; shift; }
+	[ $# -gt 0 ] && [ "$1" != -- ] && { cap="--capacity $1"; shift; }
+	[ "${1:-}" = -- ] && shift
+	mkdir -p "$mnt" "$stg"
+	if [ ! -e "$t/vd" ]; then
+		# shellcheck disable=SC2086
+		"$BURNFS" vdrive create --media "$media" $cap "$t/vd" || fail "vdrive create"
+	fi
+	"$BURNFS" mount --foreground --drive "vdrive:$t/vd" --staging "$stg" "$@" "$mnt" \
+		>>"$t/daemon.log" 2>&1 &
+	daemon=$!
+	for _ in $(seq 100); do
+		[ -e "$mnt/.burnfs/status" ] && return 0
+		if ! kill -0 $daemon 2>/dev/null; then
+			wait $daemon
+			daemon=
+			if grep -q -i -E "fuse: device not found|permission denied|operation not permitted" "$t/daemon.log"; then
+				echo "cannot mount FUSE here: $(cat "$t/daemon.log")" >&2
+				exit 77
+			fi
+			fail "mount: $(cat "$t/daemon.log")"
+		fi
+		sleep 0.1
+	done
+	fail "the mount did not come up"
+}
+
+expect_err() { # expect_err ERRNO-TEXT COMMAND...: COMMAND fails saying ERRNO-TEXT
+	local want=$1 out
+	shift
+	out=$("$@" 2>&1) && fail "succeeded: $*"
+	case $out in *"$want"*) ;; *) fail "$*: wanted '$want', got: $out" ;; esac
+}
+
+case $1 in
+posix)
+	start
+	# create, write, read; the staging directory holds the same bytes
+	head -c 3000000 /dev/urandom >"$t/rand"
+	cp "$t/rand" "$mnt/f" || fail "cp in"
+	cmp "$t/rand" "$mnt/f" || fail "read back"
+	cmp "$t/rand" "$stg/f" || fail "staging copy"
+	echo more >>"$mnt/f"
+	[ "$(stat -c %s "$mnt/f")" = 3000005 ] || fail "append size"
+	# truncate: shrink and grow (a hole)
+	truncate -s 1000 "$mnt/f" || fail "truncate"
+	[ "$(stat -c %s "$stg/f")" = 1000 ] || fail "truncate down"
+	truncate -s 5000000 "$mnt/f"
+	cmp -n 1000 "$t/rand" "$mnt/f" || fail "after truncate"
+	[ "$(tail -c 100 "$mnt/f" | tr -d '\0' | wc -c)" = 0 ] || fail "hole not zero"
+	# fallocate grows the backing file
+	if command -v fallocate >/dev/null; then
+		fallocate -l 1048576 "$mnt/fa" || fail fallocate
+		[ "$(stat -c %s "$stg/fa")" = 1048576 ] || fail "fallocate in staging"
+		rm "$mnt/fa"
+	fi
+	# rename, RENAME_NOREPLACE, RENAME_EXCHANGE; RENAME_WHITEOUT is refused
+	echo a >"$mnt/a" && echo b >"$mnt/b"
+	mv "$mnt/f" "$mnt/g" || fail rename
+	[ -e "$stg/g" ] && [ ! -e "$stg/f" ] || fail "rename in staging"
+	[ "$($py "$here/fsops.py" rename2 noreplace "$mnt/a" "$mnt/b")" = EEXIST ] || fail "NOREPLACE"
+	[ "$(cat "$mnt/b")" = b ] || fail "NOREPLACE replaced"
+	[ "$($py "$here/fsops.py" rename2 exchange "$mnt/a" "$mnt/b")" = OK ] || fail "EXCHANGE"
+	[ "$(cat "$mnt/a")$(cat "$mnt/b")" = ba ] || fail "EXCHANGE result"
+	[ "$(cat "$stg/a")$(cat "$stg/b")" = ba ] || fail "EXCHANGE in staging"
+	[ "$($py "$here/fsops.py" rename2 noreplace "$mnt/a" "$mnt/c")" = OK ] || fail "NOREPLACE to new"
+	[ "$($py "$here/fsops.py" rename2 whiteout "$mnt/c" "$mnt/d")" = EINVAL ] || fail "WHITEOUT"
+	# hard links: one inode, shared content, link count
+	ln "$mnt/c" "$mnt/c2" || fail link
+	[ "$(stat -c %h "$mnt/c")" = 2 ] && [ "$(stat -c %h "$mnt/c2")" = 2 ] || fail "link count"
+	[ "$(stat -c %i "$stg/c")" = "$(stat -c %i "$stg/c2")" ] || fail "not a hard link in staging"
+	echo shared >"$mnt/c2"
+	[ "$(cat "$mnt/c")" = shared ] || fail "link content"
+	rm "$mnt/c2"
+	[ "$(stat -c %h "$mnt/c")" = 1 ] || fail "link count after unlink"
+	# symlinks: stored as they are, never followed by the daemon
+	ln -s ../outside "$mnt/rel" && ln -s /nonexistent/abs "$mnt/abs" && ln -s nowhere "$mnt/dangling" ||
+		fail symlink
+	[ "$(readlink "$stg/rel")" = ../outside ] || fail "relative symlink stored"
+	[ "$(readlink "$stg/abs")" = /nonexistent/abs ] || fail "absolute symlink stored"
+	[ "$(readlink "$mnt/dangling")" = nowhere ] && [ -L "$stg/dangling" ] || fail "dangling symlink"
+	# a write through ../outside resolves in the mount (next to it), not next to the staging dir
+	echo escaped >"$mnt/rel" 2>/dev/null
+	[ ! -e "$t/data/outside" ] || fail "a write escaped the staging directory"
+	[ -L "$stg/rel" ] || fail "the symlink was replaced"
+	rm -f "$t/outside"
+	# chown -h and touch -h work on the link itself
+	chown -h 1234:4321 "$mnt/dangling" || fail "chown -h"
+	[ "$(stat -c %u:%g "$stg/dangling")" = 1234:4321 ] || fail "chown -h in staging"
+	touch -h -d @1000000000 "$mnt/dangling" || fail "touch -h"
+	[ "$(stat -c %Y "$stg/dangling")" = 1000000000 ] || fail "touch -h in staging"
+	# mkdir, rmdir
+	mkdir -p "$mnt/d1/d2/d3" || fail mkdir
+	[ -d "$stg/d1/d2/d3" ] || fail "mkdir in staging"
+	expect_err "not empty" rmdir "$mnt/d1/d2"
+	rmdir "$mnt/d1/d2/d3" "$mnt/d1/d2" || fail rmdir
+	[ ! -e "$stg/d1/d2" ] || fail "rmdir in staging"
+	# chmod, chown, utimens
+	chmod 640 "$mnt/b" || fail chmod
+	[ "$(stat -c %a "$stg/b")" = 640 ] || fail "chmod in staging"
+	chown 1000:1001 "$mnt/b" || fail chown
+	[ "$(stat -c %u:%g "$stg/b")" = 1000:1001 ] || fail "chown in staging"
+	touch -d @1234567890 "$mnt/b" || fail touch
+	[ "$(stat -c %Y "$stg/b")" = 1234567890 ] && [ "$(stat -c %Y "$mnt/b")" = 1234567890 ] ||
+		fail "utimens"
+	touch -a -d @1111111111 "$mnt/b"
+	[ "$(stat -c %X "$stg/b")" = 1111111111 ] && [ "$(stat -c %Y "$stg/b")" = 1234567890 ] ||
+		fail "atime only"
+	# xattrs stored on the backing file
+	command -v setfattr >/dev/null && {
+		setfattr -n user.burn -v yes "$mnt/b" || fail setfattr
+		[ "$(getfattr --only-values -n user.burn "$stg/b")" = yes ] || fail "xattr in staging"
+		[ "$(getfattr --only-values -n user.burn "$mnt/b")" = yes ] || fail getfattr
+		getfattr -d "$mnt/b" | grep -q user.burn || fail listxattr
+		setfattr -x user.burn "$mnt/b" || fail removexattr
+		expect_err "No such attribute" getfattr -n user.burn "$mnt/b"
+	}
+	$py -c 'import os,sys; os.setxattr(sys.argv[1], "user.k", b"v"); assert os.getxattr(sys.argv[1], "user.k") == b"v"; assert "user.k" in os.listxattr(sys.argv[1]); os.removexattr(sys.argv[1], "user.k")' "$mnt/c" ||
+		fail "xattrs (python)"
+	# fsync, fdatasync, fsync of a directory
+	$py -c 'import os,sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644); os.write(fd, b"x"); os.fsync(fd); os.fdatasync(fd); os.close(fd)
+d = os.open(sys.argv[2], os.O_RDONLY); os.fsync(d); os.close(d)' "$mnt/synced" "$mnt" || fail fsync
+	# an open file keeps working after its name is gone
+	out=$($py "$here/fsops.py" unlinked "$mnt/gone") && [ "$out" = OK ] || fail "open-unlinked: $out"
+	[ ! -e "$stg/gone" ] || fail "unlinked file still in staging"
+	# a fifo
+	mkfifo "$mnt/fifo" || fail mkfifo
+	[ -p "$stg/fifo" ] || fail "fifo in staging"
+	# names: '..' and '.' resolve in the kernel, never reach the staging directory's parent
+	mkdir "$mnt/d1/../up" "$mnt/d1/./here" || fail "mkdir with dots"
+	[ -d "$stg/up" ] && [ -d "$stg/d1/here" ] || fail "dot names"
+	mkdir "$mnt/../beside" 2>/dev/null
+	[ ! -e "$t/data/beside" ] || fail "'..' escaped the staging directory"
+	rmdir "$t/beside" 2>/dev/null
+	expect_err "too long" touch "$mnt/$(printf 'n%.0s' $(seq 256))"
+	touch "$mnt/$(printf 'é\x01\\ *?')" || fail "odd name"
+	[ "$(ls "$stg" | wc -l)" = "$(ls "$mnt" | wc -l)" ] || fail "listings differ"
+	# staged files survive a remount
+	sum=$(cd "$mnt" && find . -type f ! -name fifo -exec sha256sum {} + | sort)
+	stop || exit 1
+	start
+	[ "$(cd "$mnt" && find . -type f ! -name fifo -exec sha256sum {} + | sort)" = "$sum" ] ||
+		fail "remount shows other files"
+	;;
+readdir)
+	start
+	mkdir "$mnt/dir"
+	out=$($py "$here/fsops.py" readdir-stable "$mnt/dir") || fail "readdir: $out"
+	# and a plain listing of a big directory equals the staging directory's
+	for i in $(seq 2000); do echo >"$mnt/dir/f$i"; done
+	[ "$(ls -f "$mnt/dir" | sort)" = "$(ls -f "$stg/dir" | sort)" ] || fail "listing"
+	[ "$(ls -l "$mnt/dir" | wc -l)" = "$(ls -l "$stg/dir" | wc -l)" ] || fail "readdirplus listing"
+	;;
+writers)
+	start
+	out=$($py "$here/fsops.py" writers "$mnt") || fail "writers: $out"
+	cmp "$mnt/shared" "$stg/shared" || fail "staging differs"
+	;;
+control)
+	# a stray .burnfs in the backing directory (made behind the mount's back) stays hidden
+	mkdir -p "$stg/.burnfs" && touch "$stg/.burnfs/stray"
+	start
+	# .burnfs is not listed, but lookup and stat work
+	touch "$mnt/x"
+	ls -a "$mnt" | grep -q burnfs && fail ".burnfs listed"
+	[ -n "$(find "$mnt" -name .burnfs)" ] && fail ".burnfs found by find"
+	[ -d "$mnt/.burnfs" ] || fail "no .burnfs"
+	[ "$(ls "$mnt/.burnfs" | sort | tr '\n' ' ')" = "ctl log status " ] || fail ".burnfs listing"
+	stat "$mnt/.burnfs/ctl" >/dev/null || fail "stat ctl"
+	$py -c 'import json,sys; json.load(open(sys.argv[1]))' "$mnt/.burnfs/status" || fail "status is not JSON"
+	cat "$mnt/.burnfs/log" >/dev/null || fail "log"
+	# status is read at open: two reads of one open file agree, later opens see news
+	expect_err "Permission denied" sh -c "cat '$mnt/.burnfs/ctl'"
+	expect_err "Permission denied" sh -c "echo x > '$mnt/.burnfs/status'"
+	expect_err "Invalid argument" bash -c "echo bogus > '$mnt/.burnfs/ctl'"
+	echo refresh >"$mnt/.burnfs/ctl" || fail "refresh"
+	# the name cannot be made, renamed to or removed at the root; it can below
+	expect_err "" mkdir "$mnt/.burnfs"
+	expect_err "" mv "$mnt/x" "$mnt/.burnfs"
+	expect_err "" rm -rf "$mnt/.burnfs"
+	[ -e "$mnt/.burnfs/ctl" ] || fail ".burnfs removed"
+	mkdir "$mnt/sub" && mkdir "$mnt/sub/.burnfs" || fail ".burnfs below the root"
+	[ -d "$stg/sub/.burnfs" ] && [ -e "$stg/.burnfs/stray" ] || fail ".burnfs in staging"
+	# statfs: the disc in 2048-byte blocks, less the projected session
+	read -r bs total free < <(stat -f -c '%S %b %a' "$mnt")
+	[ "$bs" = 2048 ] || fail "block size $bs"
+	[ "$total" = 12219392 ] || fail "total $total (a BD-R has 12219392 blocks)"
+	[ "$free" -lt "$total" ] && [ "$free" -gt $((total - 2000)) ] || fail "free $free"
+	head -c 50000000 /dev/urandom >"$mnt/big"
+	sleep 2.1 # statfs replans at most every 2 s
+	read -r _ _ free2 < <(stat -f -c '%S %b %a' "$mnt")
+	used=$((free - free2))
+	[ $used -ge 24380 ] && [ $used -le 24520 ] || fail "50 MB took $used blocks"
+	grep -q '"projected_blocks": '$((total - free2)) "$mnt/.burnfs/status" ||
+		fail "status projection: $(cat "$mnt/.burnfs/status")"
+	;;
+enospc)
+	# a disc of 8 MiB: what does not fit fails with ENOSPC, what fits goes in
+	start bd-r 4096
+	read -r total free < <(stat -f -c '%b %a' "$mnt")
+	[ "$total" = 4096 ] || fail "total $total"
+	out=$($py "$here/fsops.py" enospc "$mnt/big" 20000000)
+	case $out in "ENOSPC "*) ;; *) fail "20 MB onto 8 MiB: $out" ;; esac
+	written=${out#ENOSPC }
+	[ "$written" -gt 5000000 ] && [ "$written" -le $((free * 2048)) ] || fail "stopped at $written of $((free * 2048))"
+	[ "$(stat -c %s "$stg/big")" = "$written" ] || fail "staging size"
+	read -r _ free2 < <(stat -f -c '%b %a' "$mnt")
+	[ "$free2" -lt 512 ] || fail "free after filling: $free2"
+	expect_err "No space left" truncate -s 100M "$mnt/t"
+	command -v fallocate >/dev/null && expect_err "No space left" fallocate -l 100M "$mnt/t"
+	expect_err "No space left" dd if=/dev/zero of="$mnt/big" bs=1M count=1 oflag=append conv=notrunc status=none
+	rm "$mnt/big" "$mnt/t"
+	out=$($py "$here/fsops.py" enospc "$mnt/fits" 5000000)
+	[ "$out" = "OK 5000000" ] || fail "5 MB after the removal: $out"
+	cmp <(head -c 5000000 /dev/zero | tr '\0' '\245') "$mnt/fits" || fail "content"
+	;;
+access)
+	# only the mounting user gets in; with --allow-other the others may read, and the control
+	# file still takes commands only from the owner
+	[ "$(id -u)" = 0 ] || { echo "needs root to add a user" >&2; exit 77; }
+	command -v useradd >/dev/null && command -v setpriv >/dev/null || exit 77
+	user=bfst$$
+	useradd -M -r -s /bin/sh "$user" || fail useradd
+	uid=$(id -u "$user") gid=$(id -g "$user")
+	as() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+	start
+	chmod 755 "$mnt"
+	echo secret >"$mnt/f"
+	as cat "$mnt/f" >/dev/null 2>&1 && fail "another user read a private mount"
+	as ls "$mnt/.burnfs" >/dev/null 2>&1 && fail "another user listed a private mount"
+	as sh -c "echo commit > '$mnt/.burnfs/ctl'" 2>/dev/null && fail "another user wrote ctl"
+	stop || exit 1
+	start -- --allow-other
+	[ "$(as cat "$mnt/f")" = secret ] || fail "--allow-other: cannot read"
+	as cat "$mnt/.burnfs/status" >/dev/null || fail "--allow-other: cannot read status"
+	expect_err "Operation not permitted" as bash -c "echo refresh > '$mnt/.burnfs/ctl'"
+	expect_err "Operation not permitted" as bash -c "echo commit > '$mnt/.burnfs/ctl'"
+	expect_err "Permission denied" as sh -c "echo x > '$mnt/new'"
+	expect_err "Permission denied" as sh -c "echo x >> '$mnt/f'"
+	grep -q "uid $uid" "$mnt/.burnfs/log" || fail "the refusal is not in the log"
+	echo refresh >"$mnt/.burnfs/ctl" || fail "the owner was refused"
+	# a directory the other user owns: what it makes there is its own
+	mkdir "$mnt/pub" && chown "$uid:$gid" "$mnt/pub"
+	as sh -c "echo mine > '$mnt/pub/m' && mkdir '$mnt/pub/md'" || fail "write in own dir"
+	[ "$(stat -c %u "$stg/pub/m")" = "$uid" ] && [ "$(stat -c %u "$stg/pub/md")" = "$uid" ] ||
+		fail "made as root: $(stat -c %u "$stg/pub/m")"
+	;;
+fdlimit)
+	# a daemon that may hold few descriptors (an unprivileged user, ulimit -n 512) still
+	# takes a tree of thousands of files: the kernel is made to drop unused inodes
+	[ "$(id -u)" = 0 ] || { echo "needs root to add a user" >&2; exit 77; }
+	command -v useradd >/dev/null && command -v setpriv >/dev/null || exit 77
+	user=bfst$$
+	useradd -M -r -s /bin/sh "$user" || fail useradd
+	uid=$(id -u "$user") gid=$(id -g "$user")
+	as() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+	mkdir -p "$mnt" "$stg" "$t/src"
+	chown "$uid:$gid" "$mnt" "$stg" "$t"
+	as "$BURNFS" vdrive create --media bd-r "$t/vd" || fail "vdrive create"
+	for d in $(seq 30); do
+		mkdir "$t/src/d$d"
+		for f in $(seq 100); do echo "$d $f" >"$t/src/d$d/f$f"; done
+	done
+	as bash -c "ulimit -n 512 && exec '$BURNFS' mount --foreground --drive 'vdrive:$t/vd' --staging '$stg' '$mnt'" \
+		>>"$t/daemon.log" 2>&1 &
+	daemon=$!
+	# (root may not look into another user's private mount)
+	for _ in $(seq 100); do as test -e "$mnt/.burnfs/status" && break; sleep 0.1; done
+	as test -e "$mnt/.burnfs/status" || fail "mount as $user: $(cat "$t/daemon.log")"
+	as cp -r "$t/src" "$mnt/copy" || fail "cp -r of 3000 files with 512 descriptors"
+	as diff -r "$t/src" "$mnt/copy" || fail "copy differs"
+	[ "$(find "$stg/copy" -type f | wc -l)" = 3000 ] || fail "staging has $(find "$stg/copy" -type f | wc -l) files"
+	as "$BURNFS" umount "$mnt" || fail "umount as $user"
+	;;
+daemon)
+	# without --foreground: errors reach the terminal, the exit status says so; umount waits
+	"$BURNFS" vdrive create --media bd-r "$t/vd" >/dev/null || fail create
+	mkdir -p "$mnt" "$stg"
+	expect_err "not a directory" "$BURNFS" mount --drive "vdrive:$t/vd" --staging "$stg" "$t/none"
+	expect_err "vdrive" "$BURNFS" mount --drive "vdrive:$t/nodrive" --staging "$stg" "$mnt"
+	expect_err "contain each other" "$BURNFS" mount --drive "vdrive:$t/vd" --staging "$mnt" "$mnt"
+	mountpoint -q "$mnt" && fail "mounted after a failure"
+	"$BURNFS" mount --drive "vdrive:$t/vd" --staging "$stg" "$mnt" >"$t/out" 2>&1 ||
+		fail "mount: $(cat "$t/out")"
+	mountpoint -q "$mnt" || fail "not mounted"
+	echo x >"$mnt/x" && [ -e "$stg/x" ] || fail "write"
+	# one mount per mount point and per staging directory
+	expect_err "a burnfs mount already" "$BURNFS" mount --drive "vdrive:$t/vd" --staging "$stg" "$mnt"
+	mkdir "$t/mnt2"
+	expect_err "another burnfs mount serves it" "$BURNFS" mount --drive "vdrive:$t/vd" --staging "$stg" "$t/mnt2"
+	mountpoint -q "$t/mnt2" && fail "a second mount of one staging directory"
+	"$BURNFS" umount "$mnt" || fail umount
+	mountpoint -q "$mnt" && fail "still mounted"
+	# the daemon has let go of the drive: it can be opened at once
+	"$BURNFS" vdrive info "$t/vd" >/dev/null || fail "the drive is still held"
+	expect_err "not a mount point" "$BURNFS" umount "$mnt"
+	# the defaults: the virtual drive made on first use, the staging directory per drive
+	rm -rf "$t/state" "$t/data"
+	"$BURNFS" mount "$mnt" >"$t/out" 2>&1 || fail "default mount: $(cat "$t/out")"
+	grep -q "created the virtual drive '$t/state/burnfs/vdrive' with a blank BD-R" "$t/out" ||
+		fail "no word of the new drive: $(cat "$t/out")"
+	echo y >"$mnt/y"
+	ls "$t/data/burnfs/staging/"*/y >/dev/null || fail "default staging directory"
+	ls -d "$t/state/burnfs/jobs/"* >/dev/null || fail "default state directory"
+	"$BURNFS" umount "$mnt" || fail umount
+	"$BURNFS" mount "$mnt" >"$t/out" 2>&1 || fail "second default mount"
+	grep -q "using the virtual drive" "$t/out" || fail "second mount: $(cat "$t/out")"
+	[ -e "$mnt/y" ] || fail "staged file gone after remount"
+	"$BURNFS" umount "$mnt" || fail umount
+	;;
+*)
+	echo "unknown case $1" >&2
+	exit 2
+	;;
+esac
+exit 0

@@ -1,0 +1,410 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# job.sh CASE: commits through a real staging mount (`burnfs mount --foreground` on a virtual
+# drive) and `burnfs commit`/`burnfs status`: a commit checked on the exported disc by
+# xorriso and `sha256sum -c` of its manifest, each drive fault (staging untouched, status
+# explains with a remedy), the freeze during a commit, kill -9 of the daemon mid-commit and
+# the retry, cancel by ctl and by SIGINT, the command's errors. Exit 77 without /dev/fuse,
+# fusermount3 or xorriso. The daemon's stderr is kept: a sanitizer report in it fails.
+set -u
+: "${BURNFS:?}"
+[ -c /dev/fuse ] || { echo "no /dev/fuse" >&2; exit 77; }
+command -v fusermount3 >/dev/null || { echo "no fusermount3" >&2; exit 77; }
+command -v jq >/dev/null || { echo "no jq" >&2; exit 77; }
+t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-job.XXXXXX")
+export XDG_STATE_HOME=$t/state XDG_DATA_HOME=$t/data
+# a stuck drive gives up after 2 s; the drive records its NWA every 4 MiB (for the crash)
+export BURNFS_MMC_STUCK_SECONDS=2 BURNFS_VDRIVE_COMMIT_BLOCKS=2048
+export SOURCE_DATE_EPOCH=1700000000
+mnt=$t/mnt
+stg=$t/staging
+vd=$t/vd
+daemon=
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ -e "$mnt/.burnfs/log" ] && { echo "--- .burnfs/log:" >&2; tail -20 "$mnt/.burnfs/log" >&2; }
+	exit 1
+}
+
+sanitizer_check() {
+	if grep -E -q "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$t/daemon.log" 2>/dev/null; then
+		cat "$t/daemon.log" >&2
+		echo "FAIL: sanitizer report from the daemon" >&2
+		exit 1
+	fi
+}
+
+stop() {
+	if mountpoint -q "$mnt" 2>/dev/null; then
+		"$BURNFS" umount "$mnt" >/dev/null 2>&1 || fusermount3 -u -z "$mnt" 2>/dev/null
+	fi
+	if [ -n "$daemon" ]; then
+		for _ in $(seq 300); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$daemon" 2>/dev/null && { kill -9 "$daemon"; fail "the daemon did not exit after umount"; }
+		wait "$daemon"
+		drc=$?
+		daemon=
+		[ $drc = 0 ] || { cat "$t/daemon.log" >&2; fail "the daemon exited with $drc"; }
+	fi
+	sanitizer_check
+}
+
+cleanup() {
+	stop
+	rm -rf "$t"
+}
+trap 'rc=$?; cleanup; exit $rc' EXIT
+
+# new_disc MEDIA: a fresh blank disc in the (closed) virtual drive
+new_disc() {
+	rm -rf "$vd"
+	"$BURNFS" vdrive create --media "$1" "$vd" || fail "vdrive create $1"
+}
+
+# start: mount the staging directory of the virtual drive on $mnt
+start() {
+	mkdir -p "$mnt" "$stg"
+	[ -e "$vd" ] || new_disc bd-r
+	"$BURNFS" mount --foreground --drive "vdrive:$vd" --staging "$stg" "$mnt" >>"$t/daemon.log" 2>&1 &
+	daemon=$!
+	for _ in $(seq 100); do
+		[ -e "$mnt/.burnfs/status" ] && return 0
+		if ! kill -0 $daemon 2>/dev/null; then
+			wait $daemon
+			daemon=
+			if grep -q -i -E "fuse: device not found|permission denied|operation not permitted" "$t/daemon.log"; then
+				echo "cannot mount FUSE here: $(cat "$t/daemon.log")" >&2
+				exit 77
+			fi
+			fail "mount: $(cat "$t/daemon.log")"
+		fi
+		sleep 0.1
+	done
+	fail "the mount did not come up"
+}
+
+st() { jq -r "$1" "$mnt/.burnfs/status"; } # st FILTER: a field of the status
+
+ctl() { echo "$*" >"$mnt/.burnfs/ctl"; }
+
+# wait_for FILTER: until the status filter is true (60 s)
+wait_for() {
+	for _ in $(seq 600); do
+		[ "$(jq -r "$1" "$mnt/.burnfs/status" 2>/dev/null)" = true ] && return 0
+		sleep 0.1
+	done
+	fail "status never had $1: $(cat "$mnt/.burnfs/status")"
+}
+
+# a tree to stage: subdirectories, an empty one, non-ASCII names, a hard link, symlinks
+# (one to a directory outside, which must be stored, never followed), a 3 MB file
+make_src() { # make_src DIR [MB of extra data]
+	mkdir -p "$1/photos/2026" "$1/docs/deep/er/still" "$1/empty"
+	head -c 3000000 /dev/urandom >"$1/photos/2026/IMG_0001.jpg"
+	printf 'Grüße\n' >"$1/docs/Grüße – notes.txt"
+	echo hello >"$1/docs/deep/er/still/hello.txt"
+	echo readme >"$1/README"
+	ln "$1/README" "$1/README.hardlink"
+	ln -s ../README "$1/docs/readme-link"
+	mkdir -p "$t/outside" && echo precious >"$t/outside/keep"
+	ln -s "$t/outside" "$1/outside-link"
+	[ "${2:-0}" -gt 0 ] && head -c "$(($2 * 1000000))" /dev/urandom >"$1/photos/big.bin"
+	return 0
+}
+
+# fingerprint DIR: every name with its type and link target, and every file's hash
+fingerprint() {
+	(cd "$1" && find . -printf '%y %p %l\n' | sort && find . -type f -exec sha256sum {} + | sort)
+}
+
+# check_disc SRC: the disc's last session holds SRC (xorriso extraction, its manifest)
+check_disc() {
+	"$BURNFS" vdrive export "$vd" -o "$t/disc.iso" >/dev/null || fail "vdrive export"
+	rm -rf "$t/x"
+	xorriso -osirrox on -indev "$t/disc.iso" -extract / "$t/x" >/dev/null 2>&1 || fail "xorriso extract"
+	(cd "$t/x" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "sha256sum -c of the manifest"
+	grep -q "IMG_0001.jpg" "$t/x/.burnfs/SHA256SUMS" || fail "the manifest misses files"
+	diff -r --no-dereference -x .burnfs "$1" "$t/x" || fail "the disc's tree differs from the source"
+	# the staging directory is private, the disc's root is not
+	xorriso -indev "$t/disc.iso" -find / -maxdepth 0 -exec lsdl 2>/dev/null | grep -q "^drwxr-xr-x .*'/'$" ||
+		fail "root directory: $(xorriso -indev "$t/disc.iso" -find / -maxdepth 0 -exec lsdl 2>/dev/null)"
+	chmod -R u+w "$t/x" && rm -rf "$t/x" "$t/disc.iso"
+}
+
+case $1 in
+commit)
+	command -v xorriso >/dev/null || exit 77
+	start
+	[ "$(st .state)" = idle ] || fail "state before: $(st .state)"
+	[ "$(st .disc.status)" = blank ] || fail "disc before: $(st .disc.status)"
+	make_src "$t/src"
+	cp -a "$t/src/." "$mnt/" || fail "cp into the mount"
+	[ "$(st .projected_blocks)" -gt 0 ] || fail "no projected usage"
+	"$BURNFS" commit "$mnt" --verify full >"$t/out" 2>&1 || fail "commit: $(cat "$t/out")"
+	grep -q "chunks match" "$t/out" || fail "no verify result: $(cat "$t/out")"
+	[ "$(st .state)" = done ] || fail "state: $(st .state)"
+	[ "$(st .last_result.ok)" = true ] || fail "result: $(st .last_result)"
+	[ "$(st .disc.status)" = appendable ] && [ "$(st .disc.sessions)" = 1 ] || fail "disc: $(st .disc)"
+	[ "$(st .job.verify)" = full ] || fail "job: $(st .job)"
+	# the staging directory is empty (and still there), the symlink's target untouched
+	[ -d "$stg" ] && [ -z "$(ls -A "$stg")" ] || fail "staging not empty: $(ls -A "$stg")"
+	[ "$(cat "$t/outside/keep")" = precious ] || fail "a symlink was followed"
+	# the drive is free between jobs
+	"$BURNFS" info --drive "vdrive:$vd" >"$t/info" || fail "info while mounted"
+	grep -q "appendable" "$t/info" || fail "info: $(cat "$t/info")"
+	check_disc "$t/src"
+	# status for people, and the log
+	"$BURNFS" status "$mnt" >"$t/status" || fail "status"
+	grep -q "^state: done" "$t/status" && grep -q "last commit .*: done: burnt" "$t/status" ||
+		fail "status: $(cat "$t/status")"
+	"$BURNFS" status "$mnt/" --json | jq -e .last_result.ok >/dev/null || fail "status --json"
+	grep -q "verifying" "$mnt/.burnfs/log" || fail "log: $(cat "$mnt/.burnfs/log")"
+	# a second session appends; status survives a remount
+	echo second >"$mnt/second.txt"
+	"$BURNFS" commit "$mnt" --verify quick >"$t/out" 2>&1 || fail "second commit: $(cat "$t/out")"
+	[ "$(st .disc.sessions)" = 2 ] || fail "two sessions: $(st .disc)"
+	stop
+	start
+	[ "$(st .state)" = done ] && [ "$(st .job.verify)" = quick ] || fail "after remount: $(st .)"
+	;;
+faults)
+	# each fault fails the commit; staging and mount stay exactly as they were
+	command -v xorriso >/dev/null || exit 77
+	start
+	make_src "$stg"
+	fingerprint "$stg" >"$t/before"
+	fingerprint "$mnt" >"$t/before-mnt"
+	n=0
+	for spec in "bd-r write-error@1000 write error" "bd-r corrupt-read@900 verify" \
+		"bd-r remove@700 no medium" "dvd-r opc-fail power calibration" \
+		"dvd+r stuck:5b busy"; do
+		set -- $spec
+		media=$1 fault=$2
+		shift 2
+		want=$*
+		new_disc "$media"
+		"$BURNFS" vdrive fault "$vd" "$fault" || fail "fault $fault"
+		ctl refresh || fail "refresh"
+		[ "$(st .disc.profile)" = "$("$BURNFS" vdrive info "$vd" --json | jq -r .media | tr a-z A-Z)" ] ||
+			fail "refresh did not see the new disc: $(st .disc)"
+		"$BURNFS" commit "$mnt" >"$t/out" 2>&1
+		rc=$?
+		[ $rc = 1 ] || fail "$fault: exit $rc: $(cat "$t/out")"
+		grep -q "failed: .*$want" "$t/out" || fail "$fault: unclear: $(cat "$t/out")"
+		grep -q "^remedy: .*staged files" "$t/out" || fail "$fault: no remedy: $(cat "$t/out")"
+		[ "$(st .state)" = failed ] || fail "$fault: state $(st .state)"
+		st .last_result.remedy | grep -q . || fail "$fault: status has no remedy"
+		st .last_result.disc_state_after.status | grep -q . || fail "$fault: no disc state"
+		fingerprint "$stg" | cmp -s - "$t/before" || fail "$fault: the staging directory changed"
+		fingerprint "$mnt" | cmp -s - "$t/before-mnt" || fail "$fault: the mount changed"
+		echo "$fault: $(st .last_result.message) / disc after: $(st .last_result.disc_state_after.status) / remedy: $(st .last_result.remedy)"
+		n=$((n + 1))
+	done
+	[ $n = 5 ] || fail "ran $n faults"
+	# the verify failure names the damaged ranges and their files
+	new_disc bd-r
+	"$BURNFS" vdrive fault "$vd" corrupt-read@900 || fail fault
+	ctl refresh
+	"$BURNFS" commit "$mnt" >"$t/out" 2>&1 && fail "corruption passed"
+	grep -q "^damaged: blocks [0-9]*-[0-9]*: .*IMG_0001.jpg" "$t/out" || fail "ranges: $(cat "$t/out")"
+	[ "$(st '.last_result.bad_ranges | length')" -ge 1 ] || fail "no bad_ranges"
+	# the remedy after remove@ tells how to load the disc again
+	new_disc bd-r
+	"$BURNFS" vdrive fault "$vd" remove@700 || fail fault
+	ctl refresh
+	"$BURNFS" commit "$mnt" >/dev/null 2>&1 && fail "remove passed"
+	st .last_result.remedy | grep -q "burnfs vdrive load" || fail "remove remedy: $(st .last_result.remedy)"
+	# slow:FACTOR is no failure: the buffer fills, the commit succeeds
+	new_disc dvd-r
+	"$BURNFS" vdrive fault "$vd" slow:8 || fail fault
+	ctl refresh
+	"$BURNFS" commit "$mnt" --verify quick >"$t/out" 2>&1 || fail "slow: $(cat "$t/out")"
+	[ -z "$(ls -A "$stg")" ] || fail "slow: staging not emptied"
+	;;
+freeze)
+	# during a commit every modification gets EROFS and reads work
+	start
+	make_src "$stg" 40
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	exec 3>>"$mnt/README"
+	"$BURNFS" commit "$mnt" --verify none >"$t/out" 2>&1 &
+	cpid=$!
+	wait_for '.state == "committing" and .phase == "writing" and .bytes_done > 0'
+	[ "$(st .ring_fill)" != null ] || fail "no ring fill: $(st .)"
+	st .mb_per_s | grep -q '^[0-9]' || fail "no rate"
+	for op in "touch $mnt/new" "mkdir $mnt/newdir" "rm $mnt/README" "mv $mnt/README $mnt/R2" \
+		"chmod 600 $mnt/README" "ln $mnt/README $mnt/R3" "ln -s x $mnt/sym" \
+		"truncate -s 0 $mnt/README" "rmdir $mnt/empty" "touch $mnt/README"; do
+		out=$($op 2>&1) && fail "'$op' worked during a commit"
+		case $out in *"Read-only file system"*) ;; *) fail "'$op': $out" ;; esac
+	done
+	out=$(sh -c "echo x >>'$mnt/README'" 2>&1) && fail "append worked during a commit"
+	case $out in *"Read-only file system"*) ;; *) fail "append: $out" ;; esac
+	echo more >&3 2>/dev/null && fail "a write on a descriptor opened before worked"
+	cmp "$mnt/photos/big.bin" "$stg/photos/big.bin" || fail "reads during a commit"
+	ls -R "$mnt" >/dev/null || fail "listing during a commit"
+	"$BURNFS" status "$mnt" | grep -q "^state: committing: writing" || fail "status while writing"
+	wait $cpid || fail "commit: $(cat "$t/out")"
+	grep -q "^burnfs commit: writing" "$t/out" || fail "no phases without a terminal: $(cat "$t/out")"
+	exec 3>&-
+	[ "$(st .state)" = done ] || fail "state $(st .state)"
+	touch "$mnt/after" || fail "still frozen after the commit"
+	;;
+crash)
+	# kill -9 of the daemon in the middle of a commit
+	command -v xorriso >/dev/null || exit 77
+	start
+	make_src "$t/src" 40
+	cp -a "$t/src/." "$mnt/" || fail "cp"
+	fingerprint "$stg" >"$t/before"
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	"$BURNFS" commit "$mnt" >"$t/out" 2>&1 &
+	cpid=$!
+	wait_for '.phase == "writing" and .bytes_done > 12000000'
+	kill -9 $daemon
+	wait $daemon
+	daemon=
+	sanitizer_check
+	wait $cpid
+	rc=$?
+	[ $rc = 1 ] || fail "burnfs commit exit $rc after the daemon died: $(cat "$t/out")"
+	grep -q "daemon stopped" "$t/out" || fail "commit did not say: $(cat "$t/out")"
+	fusermount3 -u -z "$mnt" || fail "cleaning the dead mount"
+	fingerprint "$stg" | cmp -s - "$t/before" || fail "the staging directory changed"
+	start
+	fingerprint "$mnt" | cmp -s - "$t/before" || fail "the mount shows other files"
+	[ "$(st .state)" = interrupted ] || fail "state $(st .state)"
+	st .last_result.message | grep -q "interrupted" || fail "message: $(st .last_result.message)"
+	[ "$(st .disc.status)" = incomplete ] || fail "disc now: $(st .disc)"
+	st .last_result.remedy | grep -q "blank disc" || fail "remedy: $(st .last_result.remedy)"
+	"$BURNFS" status "$mnt" | grep -q "^state: interrupted" || fail "status"
+	# this disc takes no more sessions: the commit says so, the staged files stay
+	"$BURNFS" commit "$mnt" >"$t/out" 2>&1 && fail "a commit onto the incomplete disc worked"
+	grep -q "incomplete session" "$t/out" || fail "unclear: $(cat "$t/out")"
+	fingerprint "$stg" | cmp -s - "$t/before" || fail "the staging directory changed (2)"
+	# a fresh blank disc: the retry succeeds
+	new_disc bd-r
+	ctl refresh || fail refresh
+	"$BURNFS" commit "$mnt" >"$t/out" 2>&1 || fail "retry: $(cat "$t/out")"
+	[ -z "$(ls -A "$stg")" ] || fail "staging not emptied by the retry"
+	check_disc "$t/src"
+	;;
+cancel)
+	start
+	make_src "$stg" 40
+	fingerprint "$stg" >"$t/before"
+	# by ctl
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	ctl refresh
+	ctl commit verify=none
+	wait_for '.phase == "writing" and .bytes_done > 0'
+	ctl cancel || fail "cancel refused"
+	wait_for '.state == "failed"'
+	st .last_result.message | grep -q cancelled || fail "message: $(st .last_result.message)"
+	[ "$(st .last_result.disc_state_after.status)" = incomplete ] || fail "disc: $(st .last_result)"
+	fingerprint "$stg" | cmp -s - "$t/before" || fail "the staging directory changed (ctl)"
+	out=$(ctl cancel 2>&1) && fail "cancel without a commit was accepted"
+	# by SIGINT to burnfs commit, which cancels and reports
+	new_disc bd-r
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	ctl refresh
+	"$BURNFS" commit "$mnt" >"$t/out" 2>&1 &
+	cpid=$!
+	wait_for '.phase == "writing" and .bytes_done > 0'
+	kill -INT $cpid
+	wait $cpid
+	rc=$?
+	[ $rc = 130 ] || fail "exit $rc after SIGINT: $(cat "$t/out")"
+	grep -q "cancelling" "$t/out" && grep -q "^remedy: " "$t/out" || fail "output: $(cat "$t/out")"
+	[ "$(st .state)" = failed ] && st .last_result.message | grep -q cancelled || fail "state: $(st .)"
+	fingerprint "$stg" | cmp -s - "$t/before" || fail "the staging directory changed (SIGINT)"
+	# discard empties the staging directory, never following symlinks
+	ctl discard || fail discard
+	[ -z "$(ls -A "$stg")" ] && [ -z "$(ls -A "$mnt")" ] || fail "discard left: $(ls -A "$stg")"
+	[ "$(cat "$t/outside/keep")" = precious ] || fail "discard followed a symlink"
+	;;
+usage)
+	start
+	"$BURNFS" commit "$t" >/dev/null 2>"$t/err"; [ $? = 1 ] || fail "commit outside a mount"
+	grep -q "not in a burnfs mount" "$t/err" || fail "unclear: $(cat "$t/err")"
+	"$BURNFS" commit "$mnt" --verify sometimes 2>/dev/null; [ $? = 2 ] || fail "bad --verify"
+	"$BURNFS" commit "$mnt" --speed 0 2>/dev/null; [ $? = 2 ] || fail "bad --speed"
+	"$BURNFS" commit 2>/dev/null; [ $? = 2 ] || fail "no mount point"
+	"$BURNFS" status 2>/dev/null; [ $? = 2 ] || fail "status without a mount point"
+	# nothing staged: the commit fails saying so
+	"$BURNFS" commit "$mnt" >"$t/out" 2>&1; [ $? = 1 ] || fail "empty commit"
+	grep -q "staging folder is empty" "$t/out" || fail "empty: $(cat "$t/out")"
+	# bad ctl lines are refused with a reason in the log
+	out=$(ctl frobnicate 2>&1) && fail "a bad command was accepted"
+	case $out in *"Invalid argument"*) ;; *) fail "bad command: $out" ;; esac
+	grep -q "'frobnicate' is not a command" "$mnt/.burnfs/log" || fail "log: $(cat "$mnt/.burnfs/log")"
+	out=$(ctl commit verify=often 2>&1) && fail "a bad option was accepted"
+	grep -q "'verify=often' is not an option" "$mnt/.burnfs/log" || fail "log: option"
+	# a commit from a subdirectory of the mount; a running one refuses a second
+	mkdir -p "$mnt/sub/dir" && head -c 30000000 /dev/urandom >"$mnt/sub/data"
+	"$BURNFS" vdrive fault "$vd" slow:2 || fail fault
+	"$BURNFS" commit "$mnt/sub/dir" --verify none >"$t/out" 2>&1 &
+	cpid=$!
+	wait_for '.state == "committing"'
+	"$BURNFS" commit "$mnt" >"$t/out2" 2>&1 && fail "a second commit was accepted"
+	grep -q "a commit is running" "$t/out2" || fail "second commit: $(cat "$t/out2")"
+	wait $cpid || fail "commit from a subdirectory: $(cat "$t/out")"
+	# --notify runs notify-send with the result (here a stand-in that records it)
+	mkdir -p "$t/bin"
+	printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s/notified"\n' "$t" >"$t/bin/notify-send"
+	chmod +x "$t/bin/notify-send"
+	echo again >"$mnt/again"
+	PATH=$t/bin:$PATH "$BURNFS" commit "$mnt" --notify --verify none >/dev/null 2>&1 || fail "notify commit"
+	grep -q "^Burnt: $mnt" "$t/notified" && grep -q "burnt 1 file " "$t/notified" ||
+		fail "notification: $(cat "$t/notified" 2>&1)"
+	echo again2 >"$mnt/again2"
+	if ! PATH=$t/nothing command -v notify-send >/dev/null; then
+		PATH=$t/nothing "$BURNFS" commit "$mnt" --notify --verify none >"$t/out" 2>&1 ||
+			fail "commit without notify-send: $(cat "$t/out")"
+		grep -q "notify-send is not installed" "$t/out" || fail "no note: $(cat "$t/out")"
+	fi
+	;;
+desktop)
+	# the file-manager actions: the .desktop entry is valid and calls burnfs commit; the
+	# Nautilus script finds the mount from a selected path or the folder shown
+	here=$(cd "$(dirname "$0")" && pwd)
+	src=${BURNFS_SRC:-$here/../..}
+	entry=$src/contrib/desktop/burnfs-commit.desktop
+	script="$src/contrib/desktop/nautilus/Burn staged files"
+	if command -v desktop-file-validate >/dev/null; then
+		desktop-file-validate "$entry" | grep -v "hint:" | grep . && fail "desktop-file-validate"
+	fi
+	grep -q "^Exec=burnfs commit --notify %f$" "$entry" || fail "the entry does not run burnfs commit"
+	grep -q "^Name=Burn staged files$" "$entry" || fail "no 'Burn staged files' action"
+	[ -x "$script" ] || fail "the Nautilus script is not executable"
+	mkdir -p "$t/bin"
+	ln -s "$BURNFS" "$t/bin/burnfs"
+	printf '#!/bin/sh
+printf "%%s\n" "$@" >>"%s/notified"
+' "$t" >"$t/bin/notify-send"
+	chmod +x "$t/bin/notify-send"
+	start
+	mkdir -p "$mnt/sub dir/deeper"
+	echo one >"$mnt/sub dir/deeper/one"
+	(cd "$t" && PATH=$t/bin:$PATH NAUTILUS_SCRIPT_SELECTED_FILE_PATHS="$mnt/sub dir/deeper/one
+$mnt/sub dir" "$script") >"$t/out" 2>&1 || fail "script (selection): $(cat "$t/out")"
+	[ "$(st .state)" = done ] && [ -z "$(ls -A "$stg")" ] || fail "script commit: $(st .)"
+	grep -q "^Burnt: $mnt$" "$t/notified" || fail "notification: $(cat "$t/notified")"
+	# the folder shown, as a URI with an escaped space
+	mkdir -p "$mnt/sub dir"
+	echo two >"$mnt/sub dir/two"
+	(cd / && PATH=$t/bin:$PATH NAUTILUS_SCRIPT_CURRENT_URI="file://${mnt// /%20}/sub%20dir" "$script") \
+		>"$t/out" 2>&1 || fail "script (current folder): $(cat "$t/out")"
+	[ "$(st .job.id)" = 2 ] && [ "$(st .state)" = done ] || fail "second script commit: $(st .)"
+	# outside a mount: a notification says so
+	(cd "$t" && PATH=$t/bin:$PATH "$script" bin) >"$t/out" 2>&1 && fail "script outside a mount"
+	grep -q "not in a burnfs staging mount" "$t/notified" || fail "no error notification"
+	;;
+*)
+	echo "unknown case $1" >&2
+	exit 2
+	;;
+esac
+stop
+exit 0
