@@ -93,7 +93,8 @@ static void sg_of(const char *devdir, char *out, size_t size)
 	struct dirent *de;
 
 	out[0] = 0;
-	snprintf(p, sizeof(p), "%s/scsi_generic", devdir);
+	if ((size_t)snprintf(p, sizeof(p), "%s/scsi_generic", devdir) >= sizeof(p))
+		return; /* no sysfs path is that long */
 	d = opendir(p);
 	if (!d)
 		return;
