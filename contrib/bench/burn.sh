@@ -22,9 +22,9 @@ if [ ! -d "$w/large" ]; then
 fi
 export SOURCE_DATE_EPOCH=1700000000
 gib=$(du -sb "$w/large" | awk '{print $1 / 1073741824}')
-# Rounds interleaved, best wall time of each: a fresh file's first pages cost this VM far
-# more than pages it has used before (the host backs guest memory lazily), so one ordered
-# run favours whichever side goes second.
+# Rounds interleaved, best wall time of each: writing a fresh file costs this VM several
+# times more in some runs than in others (seen: 0.27 s and 2.75 s for the same 1 GiB dd),
+# so one ordered run can favour either side.
 rounds=${BURNFS_BENCH_ROUNDS:-3}
 : >"$w/t.burn.all"
 : >"$w/t.floor.all"

@@ -17,33 +17,15 @@ burnfs=${BURNFS:-$root/build/cli/burnfs}
 for t in genisoimage xorriso /usr/bin/time; do
 	command -v $t >/dev/null || { echo "missing $t (contrib/deps.sh test)" >&2; exit 1; }
 done
+# shellcheck source=contrib/bench/lib.sh
+. contrib/bench/lib.sh
 w=${1:-${TMPDIR:-/tmp}/burnfs-bench}
 mkdir -p "$w"
 export SOURCE_DATE_EPOCH=1700000000
 
 if [ ! -d "$w/small" ]; then
 	echo "generating (a) 100,000 small files..." >&2
-	/usr/bin/python3 - "$w/small.tmp" <<'PY'
-import os, random, sys
-r = random.Random(7)
-root = sys.argv[1]
-n = 0
-for a in range(35):
-    for b in range(40):
-        d = os.path.join(root, "d%02d" % a, "e%02d" % b)
-        os.makedirs(d)
-        for i in range(72 if n < 100000 - 72 * 0 else 0):
-            if n >= 100000:
-                break
-            with open(os.path.join(d, "f%03d.dat" % i), "wb") as f:
-                f.write(os.urandom(r.randint(0, 8192)))
-            n += 1
-while n < 100000:
-    with open(os.path.join(root, "d00", "e00", "x%06d" % n), "wb") as f:
-        f.write(os.urandom(r.randint(0, 8192)))
-    n += 1
-PY
-	mv "$w/small.tmp" "$w/small"
+	small_files "$w/small"
 fi
 if [ ! -d "$w/large" ]; then
 	echo "generating (b) 4 x 1 GiB..." >&2

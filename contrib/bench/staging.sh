@@ -24,33 +24,15 @@ if [ -n "$missing" ]; then
 	[ "$(id -u)" = 0 ] || { echo "missing:$missing (apt-get install$missing)" >&2; exit 1; }
 	apt-get install -y $missing >/dev/null
 fi
+# shellcheck source=contrib/bench/lib.sh
+. contrib/bench/lib.sh
 w=${1:-${TMPDIR:-/tmp}/burnfs-bench}
 mkdir -p "$w"
 rounds=${ROUNDS:-3}
 
 if [ ! -d "$w/small" ]; then
 	echo "generating 100,000 small files..." >&2
-	/usr/bin/python3 - "$w/small.tmp" <<'PY'
-import os, random, sys
-r = random.Random(7)
-root = sys.argv[1]
-n = 0
-for a in range(35):
-    for b in range(40):
-        d = os.path.join(root, "d%02d" % a, "e%02d" % b)
-        os.makedirs(d)
-        for i in range(72):
-            if n >= 100000:
-                break
-            with open(os.path.join(d, "f%03d.dat" % i), "wb") as f:
-                f.write(os.urandom(r.randint(0, 8192)))
-            n += 1
-while n < 100000:
-    with open(os.path.join(root, "d00", "e00", "x%06d" % n), "wb") as f:
-        f.write(os.urandom(r.randint(0, 8192)))
-    n += 1
-PY
-	mv "$w/small.tmp" "$w/small"
+	small_files "$w/small"
 fi
 
 s=$w/staging-bench

@@ -582,6 +582,27 @@ static int64_t fd_size(int fd)
 	return fstat(fd, &st) < 0 ? -errno : (int64_t)st.st_size;
 }
 
+/*
+ * Before a write to (or an allocation in) the staged file open as fi up to byte end: reserve()
+ * what growing it that far needs. 0, with *add for settle(), or -errno: EBADF on anything but
+ * a staged file, EROFS while a commit runs, ENOSPC.
+ */
+static int reserve_write(struct stg_fs *fs, const struct inode *in, const struct fuse_file_info *fi,
+			 uint64_t end, int64_t *add)
+{
+	int64_t cur;
+
+	*add = 0;
+	if (in->kind != K_FILE)
+		return -EBADF;
+	if (frozen(fs))
+		return -EROFS;
+	cur = fd_size((int)fi->fh);
+	if (cur < 0)
+		return (int)cur;
+	return end > (uint64_t)cur ? reserve(fs, (uint64_t)cur, end, add) : 0;
+}
+
 /* ---- operations --------------------------------------------------------------------- */
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -1191,7 +1212,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_
 	struct inode *in = inode_of(fs, ino);
 	size_t size = fuse_buf_size(in_buf);
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
-	int64_t add = 0, cur;
+	int64_t add;
 	ssize_t n;
 	int r;
 
@@ -1199,25 +1220,10 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_
 		write_ctl(req, fs, in_buf);
 		return;
 	}
-	if (in->kind != K_FILE) {
-		fuse_reply_err(req, EBADF);
+	r = reserve_write(fs, in, fi, (uint64_t)off + size, &add);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
 		return;
-	}
-	if (frozen(fs)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	cur = fd_size((int)fi->fh);
-	if (cur < 0) {
-		fuse_reply_err(req, (int)-cur);
-		return;
-	}
-	if ((uint64_t)off + size > (uint64_t)cur) {
-		r = reserve(fs, (uint64_t)cur, (uint64_t)off + size, &add);
-		if (r < 0) {
-			fuse_reply_err(req, -r);
-			return;
-		}
 	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = (int)fi->fh;
@@ -1274,24 +1280,12 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 {
 	struct stg_fs *fs = fs_of(req);
 	struct inode *in = inode_of(fs, ino);
-	int64_t add = 0, cur;
-	int r = 0;
+	/* where the file may grow to: KEEP_SIZE never grows it */
+	uint64_t end = mode & FALLOC_FL_KEEP_SIZE ? 0 : (uint64_t)off + (uint64_t)len;
+	int64_t add;
+	int r;
 
-	if (in->kind != K_FILE) {
-		fuse_reply_err(req, EBADF);
-		return;
-	}
-	if (frozen(fs)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	cur = fd_size((int)fi->fh);
-	if (cur < 0) {
-		fuse_reply_err(req, (int)-cur);
-		return;
-	}
-	if (!(mode & FALLOC_FL_KEEP_SIZE) && (uint64_t)off + (uint64_t)len > (uint64_t)cur)
-		r = reserve(fs, (uint64_t)cur, (uint64_t)off + (uint64_t)len, &add);
+	r = reserve_write(fs, in, fi, end, &add);
 	if (r == 0) {
 		if (fallocate((int)fi->fh, mode, off, len) < 0)
 			r = -errno;
@@ -1578,6 +1572,20 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	fuse_reply_err(req, -r);
 }
 
+/*
+ * The reply to a getxattr or listxattr of size bytes (0: how many it takes): n is what the call
+ * on the backing file put into buf, or -errno.
+ */
+static void reply_xattr(fuse_req_t req, size_t size, const char *buf, ssize_t n)
+{
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	char proc[32];
@@ -1589,24 +1597,13 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		fuse_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
 		return;
 	}
-	if (size == 0) {
-		n = getxattr(proc, name, NULL, 0);
-		if (n < 0)
-			fuse_reply_err(req, errno);
-		else
-			fuse_reply_xattr(req, (size_t)n);
-		return;
-	}
-	buf = malloc(size);
-	if (!buf) {
+	buf = size > 0 ? malloc(size) : NULL;
+	if (size > 0 && !buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	n = getxattr(proc, name, buf, size);
-	if (n < 0)
-		fuse_reply_err(req, errno);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
+	reply_xattr(req, size, buf, n < 0 ? -errno : n);
 }
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
@@ -1617,31 +1614,16 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	ssize_t n;
 
 	if (r < 0) {
-		/* nothing to list */
-		if (size == 0)
-			fuse_reply_xattr(req, 0);
-		else
-			fuse_reply_buf(req, NULL, 0);
+		reply_xattr(req, size, NULL, 0); /* nothing to list */
 		return;
 	}
-	if (size == 0) {
-		n = listxattr(proc, NULL, 0);
-		if (n < 0)
-			fuse_reply_err(req, errno);
-		else
-			fuse_reply_xattr(req, (size_t)n);
-		return;
-	}
-	buf = malloc(size);
-	if (!buf) {
+	buf = size > 0 ? malloc(size) : NULL;
+	if (size > 0 && !buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	n = listxattr(proc, buf, size);
-	if (n < 0)
-		fuse_reply_err(req, errno);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
+	reply_xattr(req, size, buf, n < 0 ? -errno : n);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)

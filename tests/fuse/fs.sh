@@ -8,8 +8,9 @@ set -u
 : "${BURNFS:?}"
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
-[ -c /dev/fuse ] || { echo "no /dev/fuse" >&2; exit 77; }
-command -v fusermount3 >/dev/null || { echo "no fusermount3" >&2; exit 77; }
+# shellcheck source=tests/fuse/lib.sh
+. "$here/lib.sh"
+fuse_require
 command -v $py >/dev/null || exit 77
 t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-fs.XXXXXX")
 chmod 755 "$t"
@@ -48,11 +49,7 @@ stop() {
 			bad=1
 		fi
 	fi
-	if grep -E -q "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$t/daemon.log" 2>/dev/null; then
-		cat "$t/daemon.log" >&2
-		echo "FAIL: sanitizer report from the daemon" >&2
-		bad=1
-	fi
+	sanitizer_report && bad=1
 	return $bad
 }
 
@@ -76,23 +73,7 @@ start() {
 		# shellcheck disable=SC2086
 		"$BURNFS" vdrive create --media "$media" $cap "$t/vd" || fail "vdrive create"
 	fi
-	"$BURNFS" mount --foreground --drive "vdrive:$t/vd" --staging "$stg" "$@" "$mnt" \
-		>>"$t/daemon.log" 2>&1 &
-	daemon=$!
-	for _ in $(seq 100); do
-		[ -e "$mnt/.burnfs/status" ] && return 0
-		if ! kill -0 $daemon 2>/dev/null; then
-			wait $daemon
-			daemon=
-			if grep -q -i -E "fuse: device not found|permission denied|operation not permitted" "$t/daemon.log"; then
-				echo "cannot mount FUSE here: $(cat "$t/daemon.log")" >&2
-				exit 77
-			fi
-			fail "mount: $(cat "$t/daemon.log")"
-		fi
-		sleep 0.1
-	done
-	fail "the mount did not come up"
+	mount_daemon "$t/vd" "$@"
 }
 
 expect_err() { # expect_err ERRNO-TEXT COMMAND...: COMMAND fails saying ERRNO-TEXT
@@ -101,6 +82,17 @@ expect_err() { # expect_err ERRNO-TEXT COMMAND...: COMMAND fails saying ERRNO-TE
 	out=$("$@" 2>&1) && fail "succeeded: $*"
 	case $out in *"$want"*) ;; *) fail "$*: wanted '$want', got: $out" ;; esac
 }
+
+# add_user: a new system user $user ($uid, $gid; cleanup removes it) for as COMMAND..., which
+# runs COMMAND as that user; exit 77 where no user can be added
+add_user() {
+	[ "$(id -u)" = 0 ] || { echo "needs root to add a user" >&2; exit 77; }
+	command -v useradd >/dev/null && command -v setpriv >/dev/null || exit 77
+	user=bfst$$
+	useradd -M -r -s /bin/sh "$user" || fail useradd
+	uid=$(id -u "$user") gid=$(id -g "$user")
+}
+as() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
 
 case $1 in
 posix)
@@ -288,12 +280,7 @@ enospc)
 access)
 	# only the mounting user gets in; with --allow-other the others may read, and the control
 	# file still takes commands only from the owner
-	[ "$(id -u)" = 0 ] || { echo "needs root to add a user" >&2; exit 77; }
-	command -v useradd >/dev/null && command -v setpriv >/dev/null || exit 77
-	user=bfst$$
-	useradd -M -r -s /bin/sh "$user" || fail useradd
-	uid=$(id -u "$user") gid=$(id -g "$user")
-	as() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+	add_user
 	start
 	chmod 755 "$mnt"
 	echo secret >"$mnt/f"
@@ -319,12 +306,7 @@ access)
 fdlimit)
 	# a daemon that may hold few descriptors (an unprivileged user, ulimit -n 512) still
 	# takes a tree of thousands of files: the kernel is made to drop unused inodes
-	[ "$(id -u)" = 0 ] || { echo "needs root to add a user" >&2; exit 77; }
-	command -v useradd >/dev/null && command -v setpriv >/dev/null || exit 77
-	user=bfst$$
-	useradd -M -r -s /bin/sh "$user" || fail useradd
-	uid=$(id -u "$user") gid=$(id -g "$user")
-	as() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+	add_user
 	mkdir -p "$mnt" "$stg" "$t/src"
 	chown "$uid:$gid" "$mnt" "$stg" "$t"
 	as "$BURNFS" vdrive create --media bd-r "$t/vd" || fail "vdrive create"

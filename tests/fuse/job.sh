@@ -8,8 +8,10 @@
 # fusermount3 or xorriso. The daemon's stderr is kept: a sanitizer report in it fails.
 set -u
 : "${BURNFS:?}"
-[ -c /dev/fuse ] || { echo "no /dev/fuse" >&2; exit 77; }
-command -v fusermount3 >/dev/null || { echo "no fusermount3" >&2; exit 77; }
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/fuse/lib.sh
+. "$here/lib.sh"
+fuse_require
 command -v jq >/dev/null || { echo "no jq" >&2; exit 77; }
 t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-job.XXXXXX")
 export XDG_STATE_HOME=$t/state XDG_DATA_HOME=$t/data
@@ -28,11 +30,7 @@ fail() {
 }
 
 sanitizer_check() {
-	if grep -E -q "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$t/daemon.log" 2>/dev/null; then
-		cat "$t/daemon.log" >&2
-		echo "FAIL: sanitizer report from the daemon" >&2
-		exit 1
-	fi
+	if sanitizer_report; then exit 1; fi
 }
 
 stop() {
@@ -66,22 +64,7 @@ new_disc() {
 start() {
 	mkdir -p "$mnt" "$stg"
 	[ -e "$vd" ] || new_disc bd-r
-	"$BURNFS" mount --foreground --drive "vdrive:$vd" --staging "$stg" "$mnt" >>"$t/daemon.log" 2>&1 &
-	daemon=$!
-	for _ in $(seq 100); do
-		[ -e "$mnt/.burnfs/status" ] && return 0
-		if ! kill -0 $daemon 2>/dev/null; then
-			wait $daemon
-			daemon=
-			if grep -q -i -E "fuse: device not found|permission denied|operation not permitted" "$t/daemon.log"; then
-				echo "cannot mount FUSE here: $(cat "$t/daemon.log")" >&2
-				exit 77
-			fi
-			fail "mount: $(cat "$t/daemon.log")"
-		fi
-		sleep 0.1
-	done
-	fail "the mount did not come up"
+	mount_daemon "$vd"
 }
 
 st() { jq -r "$1" "$mnt/.burnfs/status"; } # st FILTER: a field of the status
@@ -368,7 +351,6 @@ usage)
 desktop)
 	# the file-manager actions: the .desktop entry is valid and calls burnfs commit; the
 	# Nautilus script finds the mount from a selected path or the folder shown
-	here=$(cd "$(dirname "$0")" && pwd)
 	src=${BURNFS_SRC:-$here/../..}
 	entry=$src/contrib/desktop/burnfs-commit.desktop
 	script="$src/contrib/desktop/nautilus/Burn staged files"

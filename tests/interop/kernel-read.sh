@@ -38,69 +38,20 @@ case $fs in iso9660|udf) ;; *) usage ;; esac
 case $opts in *[!A-Za-z0-9_.,=:/+-]*) echo "$me: odd characters in MOUNTOPTS" >&2; exit 1 ;; esac
 
 skip() { echo "$me: $*; skipping" >&2; exit 77; }
+# shellcheck source=tests/qemu-guest.sh
+. "$(dirname "$0")/../qemu-guest.sh"
 command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not installed"
 command -v cpio >/dev/null 2>&1 || skip "cpio not installed"
 command -v gzip >/dev/null 2>&1 || skip "gzip not installed"
-[ -x /bin/busybox ] || skip "/bin/busybox (busybox-static) not installed"
-case $(LC_ALL=C file -b /bin/busybox 2>/dev/null || echo static) in
-*dynamically*) skip "/bin/busybox is not static (install busybox-static)" ;;
-esac
-
-# newest kernel that has both an image and modules.dep
-kver='' kimg=''
-for d in $(ls /lib/modules 2>/dev/null | sort -rV); do
-	if [ -f "/boot/vmlinuz-$d" ] && [ -f "/lib/modules/$d/modules.dep" ]; then
-		kver=$d kimg=/boot/vmlinuz-$d
-		break
-	fi
-done
-[ -n "$kver" ] || skip "no /boot/vmlinuz-* with /lib/modules/* (install linux-image-amd64)"
-[ -r "$kimg" ] || skip "$kimg not readable (run as root)"
-mdir=/lib/modules/$kver
+guest_busybox
+guest_kernel
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kernel-read.XXXXXX") || exit 1
 cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
-root=$tmp/root
-mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/mnt" "$root/mod" "$root/tmp"
-cp /bin/busybox "$root/bin/busybox" || exit 1
-
-# Modules in load order (dependencies first), from modules.dep; built-ins are skipped.
-order=
-add_mod() { # $1 = module name (- or _)
-	local n line path dep d
-	n=$(echo "$1" | tr - _)
-	case " $order " in *" $n "*) return 0 ;; esac
-	line=$(awk -v n="$n" '{
-		p = $1; sub(/:$/, "", p); b = p; sub(/.*\//, "", b); sub(/\.ko(\..*)?$/, "", b)
-		gsub(/-/, "_", b); if (b == n) { print; exit } }' "$mdir/modules.dep")
-	if [ -z "$line" ]; then
-		if grep -Eq "/$(echo "$n" | sed 's/_/[-_]/g')\.ko\$" "$mdir/modules.builtin" 2>/dev/null; then
-			return 0
-		fi
-		skip "module $1 not found for kernel $kver"
-	fi
-	set -- $line
-	path=${1%:}
-	shift
-	for dep in "$@"; do
-		d=${dep##*/}
-		add_mod "${d%%.ko*}"
-	done
-	case " $order " in *" $n "*) return 0 ;; esac
-	case $path in
-	*.ko.xz) xz -dc "$mdir/$path" >"$root/mod/$n.ko" || busybox xz -dc "$mdir/$path" >"$root/mod/$n.ko" ;;
-	*.ko.zst) zstd -qdc "$mdir/$path" >"$root/mod/$n.ko" ;;
-	*.ko.gz) gzip -dc "$mdir/$path" >"$root/mod/$n.ko" ;;
-	*) cp "$mdir/$path" "$root/mod/$n.ko" ;;
-	esac || skip "cannot unpack $path"
-	order="$order $n"
-}
-for m in libata ata_piix cdrom sr_mod crc-itu-t isofs udf nls_utf8; do
-	add_mod "$m"
-done
-echo "$order" >"$root/modules"
+guest_root "$tmp/root"
+guest_modules libata ata_piix cdrom sr_mod crc-itu-t isofs udf nls_utf8
 printf '%s\n' "$fs" >"$root/fstype"
 printf '%s\n' "$opts" >"$root/opts"
 
@@ -160,7 +111,7 @@ sync
 poweroff -f
 EOF
 chmod +x "$root/init" "$root/bin/entry"
-(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$tmp/initrd.gz" || exit 1
+guest_initrd "$tmp/initrd.gz" || exit 1
 
 # TCG only: on this kind of machine /dev/kvm exists but a KVM guest spins without booting
 accel=${KR_ACCEL:-tcg}

@@ -14,6 +14,8 @@ set -u
 : "${BURNFS:?}"
 me=sgio
 skip() { echo "$me: $*; skipping" >&2; exit 77; }
+# shellcheck source=tests/qemu-guest.sh
+. "$(dirname "$0")/../qemu-guest.sh"
 
 # ---- on the host first: burnfs drives with no drive names the default virtual drive ----------
 h=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-drives.XXXXXX")
@@ -42,10 +44,7 @@ rm -rf "$h"
 for c in tgtd tgtadm xorriso qemu-system-x86_64 cpio gzip ldd; do
 	command -v $c >/dev/null 2>&1 || skip "$c not installed"
 done
-[ -x /bin/busybox ] || skip "/bin/busybox (busybox-static) not installed"
-case $(LC_ALL=C file -b /bin/busybox 2>/dev/null || echo static) in
-*dynamically*) skip "/bin/busybox is not static (install busybox-static)" ;;
-esac
+guest_busybox
 # the iscsi block driver is a loadable module (Debian: qemu-block-extra) or built in
 qbin=$(readlink -f "$(command -v qemu-system-x86_64)")
 has_iscsi=
@@ -56,16 +55,7 @@ done
 [ -n "$has_iscsi" ] || strings "$qbin" 2>/dev/null | grep -q '^iscsi_create_context$' && has_iscsi=1
 [ -n "$has_iscsi" ] || skip "QEMU has no iscsi block driver (install qemu-block-extra)"
 
-kver='' kimg=''
-for d in $(ls /lib/modules 2>/dev/null | sort -rV); do
-	if [ -f "/boot/vmlinuz-$d" ] && [ -f "/lib/modules/$d/modules.dep" ]; then
-		kver=$d kimg=/boot/vmlinuz-$d
-		break
-	fi
-done
-[ -n "$kver" ] || skip "no /boot/vmlinuz-* with /lib/modules/* (install linux-image-amd64)"
-[ -r "$kimg" ] || skip "$kimg not readable (run as root)"
-mdir=/lib/modules/$kver
+guest_kernel
 
 t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-sgio.XXXXXX")
 . "$(dirname "$0")/tgt-lib.sh"
@@ -86,41 +76,9 @@ fail() {
 }
 
 # ---- the guest's initramfs: busybox, kernel modules, burnfs with its libraries, a tree ----
-root=$t/root
-mkdir -p "$root"/{bin,dev,proc,sys,mnt,mod,tmp,run,etc}
-cp /bin/busybox "$root/bin/busybox" || exit 1
-order=
-add_mod() { # $1 = module name; dependencies first, built-ins skipped (as kernel-read.sh)
-	local n line path dep d
-	n=$(echo "$1" | tr - _)
-	case " $order " in *" $n "*) return 0 ;; esac
-	line=$(awk -v n="$n" '{
-		p = $1; sub(/:$/, "", p); b = p; sub(/.*\//, "", b); sub(/\.ko(\..*)?$/, "", b)
-		gsub(/-/, "_", b); if (b == n) { print; exit } }' "$mdir/modules.dep")
-	if [ -z "$line" ]; then
-		grep -Eq "/$(echo "$n" | sed 's/_/[-_]/g')\.ko\$" "$mdir/modules.builtin" 2>/dev/null && return 0
-		skip "module $1 not found for kernel $kver"
-	fi
-	set -- $line
-	path=${1%:}
-	shift
-	for dep in "$@"; do
-		d=${dep##*/}
-		add_mod "${d%%.ko*}"
-	done
-	case " $order " in *" $n "*) return 0 ;; esac
-	case $path in
-	*.ko.xz) xz -dc "$mdir/$path" >"$root/mod/$n.ko" ;;
-	*.ko.zst) zstd -qdc "$mdir/$path" >"$root/mod/$n.ko" ;;
-	*.ko.gz) gzip -dc "$mdir/$path" >"$root/mod/$n.ko" ;;
-	*) cp "$mdir/$path" "$root/mod/$n.ko" ;;
-	esac || skip "cannot unpack $path"
-	order="$order $n"
-}
-for m in scsi_common scsi_mod sg cdrom sr_mod virtio virtio_ring virtio_pci virtio_scsi isofs; do
-	add_mod "$m"
-done
-echo "$order" >"$root/modules"
+guest_root "$t/root"
+mkdir -p "$root/run" "$root/etc"
+guest_modules scsi_common scsi_mod sg cdrom sr_mod virtio virtio_ring virtio_pci virtio_scsi isofs
 
 # burnfs and the transport's unit test (its device part runs in the guest), every library
 # ldd lists (the sanitizer runtimes too) and the loader, at their paths
@@ -220,7 +178,7 @@ sync
 poweroff -f
 EOF
 chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$t/initrd.gz" || exit 1
+guest_initrd "$t/initrd.gz" || exit 1
 
 # ---- tgtd with a blank DVD+R (LUN 1, tgt-lib.sh) and a complete DVD-ROM (LUN 2) ------------
 tgt_start "$t" || fail "tgtd"
