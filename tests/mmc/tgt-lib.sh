@@ -17,6 +17,7 @@ tgt_add_lun() {
 }
 tgt_start() {
 	local dir=$1
+	tgt_stop # one tgtd per caller
 	tgt_iqn=iqn.2026-11.org.burnfs:tgt-test
 	tgt_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	tgt_ctl=$((tgt_port % 900 + 50)) # a private control port, not the system tgtd's 0

@@ -53,6 +53,7 @@ grep -v '^mmc: ' "$t/to/out" >"$t/to/msg"
 grep -Eq "'iscsi://[^']*': [A-Z]+[A-Z0-9 ()]* \(command [0-9A-F]{2}h\) timed out after 2 s; the target may be stuck or unreachable" \
 	"$t/to/msg" || fail "timeout message: $(cat "$t/to/msg")"
 [ "$took" -le 30 ] || fail "the timed-out burn took $took s"
+tgt_stop
 # a target that goes away (SIGKILL) in the middle of the burn: the connection is lost, the
 # burn says so at once (with libiscsi's automatic reconnect, now off, it spun for ever)
 tgt_start "$t/to" || fail "tgtd (connection case)"
