@@ -12,7 +12,8 @@ trap 'rm -rf "$t"' EXIT
 case $target in
 vdrive)
 	# random command sequences, mostly real opcodes, against a BD-R and a BD-RE
-	exec "$BURNFS_BUILD/tests/fuzz/fuzz-vdrive" --runs "${FUZZ_RUNS:-3000}"
+	"$BURNFS_BUILD/tests/fuzz/fuzz-vdrive" --runs "${FUZZ_RUNS:-3000}"
+	exit 0 # (not exec: the EXIT trap removes $t)
 	;;
 manifest)
 	mkdir -p "$t/src/d"
@@ -23,7 +24,8 @@ line"
 	SOURCE_DATE_EPOCH=1700000000 "$BURNFS" image -q --manifest "$t/src" -o "$t/m.iso"
 	xorriso -osirrox on -indev "$t/m.iso" -extract /.burnfs/SHA256SUMS "$t/SHA256SUMS" \
 		>/dev/null 2>&1 || { echo "xorriso missing" >&2; exit 77; }
-	exec "$BURNFS_BUILD/tests/fuzz/fuzz-manifest" --mutations "${FUZZ_MUTATIONS:-3000}" "$t/SHA256SUMS"
+	"$BURNFS_BUILD/tests/fuzz/fuzz-manifest" --mutations "${FUZZ_MUTATIONS:-3000}" "$t/SHA256SUMS"
+	exit 0 # (not exec: the EXIT trap removes $t)
 	;;
 mmc)
 	# drive replies as MMC-6 and SPC-4 lay them out: sense in fixed and descriptor format,
@@ -75,7 +77,8 @@ w("script-bd-r-appendable", ua + good(conf) + good(di2) + good(ti) + good(toc) +
 w("status-timeout", [0x03, 0x00, 0x00])
 w("status-driver-sense", [0x00, 0x08, 0x00])
 PY
-	exec "$BURNFS_BUILD/tests/fuzz/fuzz-mmc" --mutations "${FUZZ_MUTATIONS:-20000}" "$t"/*
+	"$BURNFS_BUILD/tests/fuzz/fuzz-mmc" --mutations "${FUZZ_MUTATIONS:-20000}" "$t"/*
+	exit 0 # (not exec: the EXIT trap removes $t)
 	;;
 esac
 for f in "$BURNFS_SRC"/tests/fixtures/*/*.xz; do
