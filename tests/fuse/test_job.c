@@ -267,11 +267,14 @@ static void test_job_commit(void **state)
 	stg_job_disc_space(j, &total, &free_blocks);
 	assert_true(total > 1000000);
 	assert_int_equal(total, free_blocks);
+	/* a slow drive, so that the commit surely runs while it is checked for running */
+	assert_int_equal(vdrive_fault(f->vd, "slow:1"), 0);
 	ctl_ok(j, "commit");
 	assert_true(stg_job_frozen(j));
 	assert_ctl_fails(j, "commit", getuid(), -EBUSY, "running");
 	assert_ctl_fails(j, "discard", getuid(), -EBUSY, "running");
 	o = wait_done(j);
+	assert_int_equal(vdrive_fault(f->vd, "clear"), 0);
 	if (strcmp(jstr(o, "state"), "done") != 0)
 		fail_msg("%s", json_object_to_json_string(o));
 	assert_string_equal(jstr(o, "last_result.ok"), "true");
