@@ -361,11 +361,13 @@ assert j["write_speeds_kBps"][0] == 48 * 176, j["write_speeds_kBps"]' || fail "i
 	# the minimal blank leaves the recorded blocks on the medium (as a real one does), the
 	# full blank overwrites every one (disc.img: the medium's bytes)
 	"$BURNFS" erase --drive "vdrive:$t/w" 2>/dev/null || fail "erase cd-rw"
-	cmp -s -n 2048000 "$t/w/disc.img" /dev/zero && fail "minimal blank cleared the data"
+	[ -s "$t/w/disc.img" ] && ! cmp -s -n "$(stat -c %s "$t/w/disc.img")" "$t/w/disc.img" /dev/zero ||
+		fail "minimal blank cleared the data"
 	"$BURNFS" info --drive "vdrive:$t/w" | grep -q "(blank" || fail "not blank after erase"
 	"$BURNFS" burn "$t/s1" --drive "vdrive:$t/w" 2>/dev/null || fail "burn cd-rw again"
 	"$BURNFS" erase --drive "vdrive:$t/w" --full 2>/dev/null || fail "erase --full cd-rw"
-	cmp -s -n 2048000 "$t/w/disc.img" /dev/zero || fail "full blank left data"
+	[ ! -s "$t/w/disc.img" ] || cmp -s -n "$(stat -c %s "$t/w/disc.img")" "$t/w/disc.img" /dev/zero ||
+		fail "full blank left data"
 	"$BURNFS" erase --drive "vdrive:$t/w" --bogus 2>/dev/null; [ $? = 2 ] || fail "erase --bogus"
 	"$BURNFS" info --drive "vdrive:$t/w" --full 2>/dev/null; [ $? = 2 ] || fail "info --full"
 	;;

@@ -211,11 +211,6 @@ int vdrive_create(const char *dir, const char *media, uint64_t capacity_sectors)
 	fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)(vd.capacity * BLOCK)) < 0) { /* sparse */
-		r = -errno;
-		close(fd);
-		return r;
-	}
 	vd.img_fd = fd;
 	r = vd_state_save(&vd, true);
 	close(fd);
@@ -524,8 +519,12 @@ int vdrive_read_blocks(struct vdrive *vd, uint64_t lba, uint32_t n, uint8_t *buf
 
 		if (g < 0 && errno == EINTR)
 			continue;
-		if (g <= 0)
-			return g < 0 ? -errno : -EIO;
+		if (g < 0)
+			return -errno;
+		if (g == 0) { /* past the image file's end: never written, zeros */
+			memset(buf + done, 0, len - done);
+			break;
+		}
 		done += (size_t)g;
 	}
 	return 0;
@@ -1359,9 +1358,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 			}
 			vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
 			vd->cache_lo = vd->cache_hi = 0;
-			if ((type == 0 &&
-			     (ftruncate(vd->img_fd, 0) < 0 ||
-			      ftruncate(vd->img_fd, (off_t)(vd->capacity * BLOCK)) < 0)) ||
+			if ((type == 0 && ftruncate(vd->img_fd, 0) < 0) ||
 			    vd_state_save(vd, true) < 0) {
 				vd_check(res, vd, 0x03, 0x0C, 0x00);
 				return;
@@ -1398,9 +1395,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		full = type == 0x30 && sub == 0x02;
 		vd->used_end = 0, vd->written = false, vd->unformatted = false;
 		vd->cache_lo = vd->cache_hi = 0;
-		if (ftruncate(vd->img_fd, 0) < 0 ||
-		    ftruncate(vd->img_fd, (off_t)(vd->capacity * BLOCK)) < 0 ||
-		    vd_state_save(vd, true) < 0) {
+		if (ftruncate(vd->img_fd, 0) < 0 || vd_state_save(vd, true) < 0) {
 			vd_check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
 			return;
 		}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The virtual drive: an in-process SCSI-MMC target (CDB in, data + status + sense out)
- * backed by a directory holding a sparse disc image and the disc's state.
+ * backed by a directory holding the disc image (as long as what was recorded; the rest
+ * reads as zeros) and the disc's state.
  *
  *	vdrive_create()  a blank medium of a given kind in a new directory
  *	vdrive_open()    take the drive (exclusive, like O_EXCL on a real one)
