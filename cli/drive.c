@@ -803,16 +803,11 @@ static int drive_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
 {
 	struct drive_reader *rd = userdata;
 
-	bfs_diag_clear(&rd->diag);
-	for (uint32_t done = 0; done < n;) {
-		uint32_t k = BFS_MIN(n - done, 512u);
-		int r = mmc_read(rd->d, lba + done, k, buf + (size_t)done * 2048, true, &rd->diag);
+	int r;
 
-		if (r < 0)
-			return bfs_diag_set(&rd->diag, r, "%s", strerror(-r)); /* kept when set */
-		done += k;
-	}
-	return 0;
+	bfs_diag_clear(&rd->diag);
+	r = mmc_read(rd->d, lba, n, buf, true, &rd->diag); /* split to the drive's transfer size */
+	return r < 0 ? bfs_diag_set(&rd->diag, r, "%s", strerror(-r)) /* kept when set */ : 0;
 }
 
 /*

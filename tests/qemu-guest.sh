@@ -77,6 +77,24 @@ guest_add_mod() { # MODULE: one module after its dependencies, its name appended
 	order="$order $n"
 }
 
+# guest_init FILE: the start of an init script both guests share: busybox's applets,
+# /proc, /sys and /dev, the modules loaded in order, and a wait (30 s at most) for
+# /dev/sr0. The caller appends its own part.
+guest_init() {
+	cat >"$1" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+dmesg -n 1
+for m in $(cat /modules); do insmod /mod/$m.ko || echo "insmod $m failed"; done
+i=0
+while [ ! -b /dev/sr0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+INIT
+}
+
 # guest_initrd FILE: $root packed as a gzip'ed newc cpio archive
 guest_initrd() {
 	(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$1"

@@ -85,17 +85,8 @@ for p; do
 done
 EOF
 
-cat >"$root/init" <<'EOF'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-dmesg -n 1
-for m in $(cat /modules); do insmod /mod/$m.ko || echo "insmod $m failed"; done
-i=0
-while [ ! -b /dev/sr0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+guest_init "$root/init"
+cat >>"$root/init" <<'EOF'
 fs=$(cat /fstype) opts=$(cat /opts)
 if mount -t "$fs" -o "$opts" /dev/sr0 /mnt 2>/tmp/err; then
 	echo "==BEGIN=="

@@ -109,20 +109,12 @@ for i in 1 2 3 4 5; do echo "note $i" >"$src/docs/note$i.txt"; done
 ln -s docs/note1.txt "$src/link"
 (cd "$src" && find . -type f ! -name '*.sha' -exec sha256sum {} + | sort -k2) >"$t/src.sums"
 
-cat >"$root/init" <<'EOF'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+guest_init "$root/init"
+cat >>"$root/init" <<'EOF'
+export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 export HOME=/tmp SOURCE_DATE_EPOCH=1700000000
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1 # LSan works in the guest (root, /proc mounted)
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-dmesg -n 1
-for m in $(cat /modules); do insmod /mod/$m.ko || echo "insmod $m failed"; done
-i=0
-while [ ! -b /dev/sr0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 i=0
 while [ $(ls /sys/class/scsi_generic 2>/dev/null | wc -l) -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 # by SCSI address H:C:T:L: target 0 tgt's blank DVD+R, 1 tgt's small DVD-ROM, 2 a disk
