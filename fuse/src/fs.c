@@ -20,7 +20,8 @@
  *
  * Caching: entries (negative ones too) and attributes are cached for TIMEOUT; nothing but
  * this process changes the backing tree while it is mounted, and what the job changes is
- * invalidated. Requests: multithreaded loop with a /dev/fuse clone per thread, 1 MiB
+ * invalidated. File contents are cached for handles that read; write-only handles go
+ * straight through (set_caching()). Permissions: see stg_fs_run(). Requests: multithreaded loop with a /dev/fuse clone per thread, 1 MiB
  * writes spliced from the kernel into the backing file, reads spliced back.
  *
  * Space: the projection of the staged session is a real plan (eng_scan + eng_image_new
@@ -1004,6 +1005,24 @@ static bool writes(int flags)
 	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 }
 
+/*
+ * How a regular file's handle goes to the kernel. Opened for writing only, the kernel
+ * passes its writes straight through (direct_io): no copy in the mount's page cache, and
+ * none of the page-cache write path's getxattr("security.capability") before each write,
+ * which cost a round trip per small file copied in. Such a handle cannot be mmap()ed
+ * anyway, and the kernel drops the pages other handles cached for the range it writes.
+ * Other handles keep their cache: nothing changes the backing files but this mount.
+ */
+static void set_caching(struct fuse_file_info *fi)
+{
+	if ((fi->flags & O_ACCMODE) == O_WRONLY) {
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+	} else {
+		fi->keep_cache = 1;
+	}
+}
+
 static void open_special(fuse_req_t req, struct stg_fs *fs, struct inode *in,
 			 struct fuse_file_info *fi)
 {
@@ -1078,7 +1097,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fi->flags & O_TRUNC)
 		(void)reserve(fs, (uint64_t)old, 0, &add); /* a shrink: never refused, no settle */
 	fi->fh = (uint64_t)fd;
-	fi->keep_cache = 1; /* nothing changes the backing files but this mount */
+	if (in->type == S_IFREG)
+		set_caching(fi);
+	else
+		fi->keep_cache = 1;
 	fuse_reply_open(req, fi);
 }
 
@@ -1107,7 +1129,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return;
 	}
 	fi->fh = (uint64_t)fd;
-	fi->keep_cache = 1;
+	set_caching(fi);
 	fuse_reply_create(req, &e, fi);
 }
 
@@ -1205,6 +1227,28 @@ static void write_ctl(fuse_req_t req, struct stg_fs *fs, struct fuse_bufvec *in_
 		fuse_reply_write(req, (size_t)got);
 }
 
+/*
+ * A direct_io write (see set_caching()) by someone without CAP_FSETID clears the file's
+ * set-user-ID and set-group-ID bits, as a local write would; the kernel asks for it with a
+ * write flag that libfuse 3.14 does not pass on. A daemon running as the user has the
+ * backing write clear them already; one running as root for others (allow_other) does it
+ * here, for callers other than root.
+ */
+static void drop_suid(struct stg_fs *fs, fuse_req_t req, int fd)
+{
+	struct stat st;
+	mode_t kill = 0;
+
+	if (!fs->as_root || fuse_req_ctx(req)->uid == 0 || fstat(fd, &st) < 0)
+		return;
+	if (st.st_mode & S_ISUID)
+		kill |= S_ISUID;
+	if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		kill |= S_ISGID;
+	if (kill)
+		(void)fchmod(fd, st.st_mode & 07777 & ~kill);
+}
+
 static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
 			 struct fuse_file_info *fi)
 {
@@ -1234,6 +1278,8 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
+	if (n > 0 && (fi->flags & O_ACCMODE) == O_WRONLY)
+		drop_suid(fs, req, (int)fi->fh);
 	fuse_reply_write(req, (size_t)n);
 }
 
@@ -1523,6 +1569,35 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
 	fuse_reply_err(req, r < 0 ? errno : 0);
 }
 
+/* access() and chdir() without default_permissions: the backing node's answer */
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct stg_fs *fs = fs_of(req);
+	struct inode *in = inode_of(fs, ino);
+	char proc[32];
+
+	if (in->kind != K_FILE) {
+		/* the control files, which only their owner reaches without allow_other */
+		struct stat st;
+		bool root = fuse_req_ctx(req)->uid == 0;
+		bool ok;
+
+		special_stat(fs, in, &st);
+		ok = !(mask & X_OK) || (st.st_mode & S_IXUSR);
+		if (!root)
+			ok = ok && (!(mask & R_OK) || (st.st_mode & S_IRUSR)) &&
+			     (!(mask & W_OK) || (st.st_mode & S_IWUSR));
+		fuse_reply_err(req, ok ? 0 : EACCES);
+		return;
+	}
+	if ((mask & W_OK) && frozen(fs)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	proc_path(proc, in->fd);
+	fuse_reply_err(req, faccessat(AT_FDCWD, proc, mask, AT_EACCESS) < 0 ? errno : 0);
+}
+
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct stg_fs *fs = fs_of(req);
@@ -1672,6 +1747,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.releasedir = op_releasedir,
 	.fsyncdir = op_fsyncdir,
 	.statfs = op_statfs,
+	.access = op_access,
 	.setxattr = op_setxattr,
 	.getxattr = op_getxattr,
 	.listxattr = op_listxattr,
@@ -2043,8 +2119,16 @@ int stg_fs_run(const struct stg_fs_opts *o, struct bfs_diag *diag)
 	r = fs_new(o, diag, &fs);
 	if (r < 0)
 		goto fail;
-	if (asprintf(&mopts, "default_permissions,fsname=burnfs,subtype=burnfs%s",
-		     o->allow_other ? ",allow_other" : "") < 0) {
+	/*
+	 * Permissions: with allow_other the kernel checks them (default_permissions), as
+	 * this daemon may run as root for every user. Without it only the mounting user gets
+	 * in, and this daemon, running as that user, meets the same checks on the backing
+	 * tree itself: the kernel then also spares the GETATTR of the parent directory it
+	 * sends before each lookup in a directory just changed (a round trip per file
+	 * created). access() goes to op_access().
+	 */
+	if (asprintf(&mopts, "%sfsname=burnfs,subtype=burnfs",
+		     o->allow_other ? "default_permissions,allow_other," : "") < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}

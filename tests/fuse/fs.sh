@@ -185,6 +185,12 @@ fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644); os.write(fd, b"x"); 
 d = os.open(sys.argv[2], os.O_RDONLY); os.fsync(d); os.close(d)' "$mnt/synced" "$mnt" || fail fsync
 	# an open file keeps working after its name is gone
 	out=$($py "$here/fsops.py" unlinked "$mnt/gone") && [ "$out" = OK ] || fail "open-unlinked: $out"
+	# write-only handles bypass the mount's page cache: readers still see their writes
+	out=$($py "$here/fsops.py" coherent "$mnt/coh") && [ "$out" = OK ] || fail "coherence: $out"
+	# the staging copy holds it too, and a write by root keeps a set-user-ID bit (CAP_FSETID)
+	[ "$(head -c 3 "$stg/coh")" = xyz ] || fail "coherence: staging copy"
+	chmod 4755 "$mnt/coh" && echo more >>"$mnt/coh"
+	[ "$(stat -c %a "$stg/coh")" = 4755 ] || fail "root's write dropped the suid bit"
 	[ ! -e "$stg/gone" ] || fail "unlinked file still in staging"
 	# a fifo
 	mkfifo "$mnt/fifo" || fail mkfifo
@@ -302,6 +308,44 @@ access)
 	as sh -c "echo mine > '$mnt/pub/m' && mkdir '$mnt/pub/md'" || fail "write in own dir"
 	[ "$(stat -c %u "$stg/pub/m")" = "$uid" ] && [ "$(stat -c %u "$stg/pub/md")" = "$uid" ] ||
 		fail "made as root: $(stat -c %u "$stg/pub/m")"
+	# its write clears the set-user-ID and set-group-ID bits, as a local write would
+	as sh -c "chmod 6755 '$mnt/pub/m' && echo more >> '$mnt/pub/m'" || fail "append own file"
+	[ "$(stat -c %a "$stg/pub/m")" = 755 ] || fail "suid after a write: $(stat -c %a "$stg/pub/m")"
+	;;
+perms)
+	# a daemon run by an unprivileged user: the backing tree's permission checks are the
+	# mount's (no default_permissions without --allow-other), access() included
+	add_user
+	mkdir -p "$mnt" "$stg"
+	chown "$uid:$gid" "$mnt" "$stg" "$t"
+	as "$BURNFS" vdrive create --media bd-r "$t/vd" || fail "vdrive create"
+	as "$BURNFS" mount --foreground --drive "vdrive:$t/vd" --staging "$stg" "$mnt" \
+		>>"$t/daemon.log" 2>&1 &
+	daemon=$!
+	for _ in $(seq 100); do as test -e "$mnt/.burnfs/status" && break; sleep 0.1; done
+	as test -e "$mnt/.burnfs/status" || fail "mount as $user: $(cat "$t/daemon.log")"
+	as sh -c "echo ro > '$mnt/ro' && chmod 444 '$mnt/ro'" || fail "make ro"
+	expect_err "Permission denied" as sh -c "echo x > '$mnt/ro'"
+	expect_err "Permission denied" as sh -c "echo x >> '$mnt/ro'"
+	as test -w "$mnt/ro" && fail "access(W_OK) of a 444 file"
+	as test -r "$mnt/ro" || fail "access(R_OK) of a 444 file"
+	as test -x "$mnt/ro" && fail "access(X_OK) of a 444 file"
+	as chmod 000 "$mnt/ro" || fail "chmod 000"
+	expect_err "Permission denied" as cat "$mnt/ro"
+	as sh -c "mkdir '$mnt/locked' && echo in > '$mnt/locked/f' && chmod 500 '$mnt/locked'" ||
+		fail "make locked"
+	expect_err "Permission denied" as sh -c "echo x > '$mnt/locked/g'"
+	expect_err "Permission denied" as rm "$mnt/locked/f"
+	as test -w "$mnt/locked" && fail "access(W_OK) of a 500 directory"
+	as chmod 000 "$mnt/locked" || fail "chmod 000 dir"
+	expect_err "Permission denied" as ls "$mnt/locked"
+	expect_err "Permission denied" as bash -c "cd '$mnt/locked'"
+	expect_err "Operation not permitted" as chown root "$mnt/ro"
+	as test -w "$mnt/.burnfs/ctl" || fail "access(W_OK) of ctl"
+	as test -w "$mnt/.burnfs/status" && fail "access(W_OK) of status"
+	as chmod 700 "$mnt/locked" || fail "chmod 700"
+	[ "$(as cat "$mnt/locked/f")" = in ] || fail "unlock"
+	as "$BURNFS" umount "$mnt" || fail "umount as $user"
 	;;
 fdlimit)
 	# a daemon that may hold few descriptors (an unprivileged user, ulimit -n 512) still

@@ -10,8 +10,12 @@
 #   unlinked PATH             open, unlink, then write, read, fstat and ftruncate the file
 #   enospc PATH BYTES         write BYTES in 1 MiB blocks; prints OK or the errno name and the
 #                             bytes written
+#   coherent PATH             a reader's cached pages see what a write-only handle (which the
+#                             mount passes straight through) wrote; a read-write handle can
+#                             still be mmap()ed shared and what it stores is read back
 import ctypes
 import errno
+import mmap
 import os
 import sys
 import threading
@@ -178,6 +182,37 @@ def enospc(path, total):
     return 0
 
 
+def coherent(path):
+    with open(path, "wb") as f:
+        f.write(b"a" * 8192)
+    r = os.open(path, os.O_RDONLY)
+    if os.pread(r, 8192, 0) != b"a" * 8192:
+        print("first read")
+        return 1
+    w = os.open(path, os.O_WRONLY)
+    os.pwrite(w, b"b" * 4096, 0)
+    os.close(w)
+    if os.pread(r, 8192, 0) != b"b" * 4096 + b"a" * 4096:
+        print("stale after a write-only handle wrote")
+        return 1
+    fd = os.open(path, os.O_RDWR)
+    m = mmap.mmap(fd, 8192, mmap.MAP_SHARED)
+    m[0:3] = b"xyz"
+    m.flush()
+    m.close()
+    os.close(fd)
+    if os.pread(r, 3, 0) != b"xyz":
+        print("the mmap()ed store is not read back")
+        return 1
+    os.close(r)
+    with open(path, "rb") as f:
+        if f.read() != b"xyz" + b"b" * 4093 + b"a" * 4096:
+            print("content")
+            return 1
+    print("OK")
+    return 0
+
+
 def main():
     op = sys.argv[1]
     if op == "rename2":
@@ -191,6 +226,8 @@ def main():
         return unlinked(sys.argv[2])
     if op == "enospc":
         return enospc(sys.argv[2], sys.argv[3])
+    if op == "coherent":
+        return coherent(sys.argv[2])
     print("unknown op %s" % op)
     return 2
 
