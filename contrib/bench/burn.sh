@@ -51,6 +51,11 @@ awk -v bw="$bw" -v bu="$bu" -v bs="$bs" -v fw="$fw" -v fu="$fu" -v fs="$fs" -v g
 	printf "ratio: %.2fx (target <= 1.3x)\n", bw / fw
 }'
 echo "all rounds (wall user sys): burn: $(tr '\n' ';' <"$w/t.burn.all") floor: $(tr '\n' ';' <"$w/t.floor.all")"
+# each round's burn against the floor measured right after it, and their median: the two
+# sides of one round ran in the same state of the machine
+paste -d' ' "$w/t.burn.all" "$w/t.floor.all" | awk '{ printf "%.2f\n", $1 / $4 }' | sort -n |
+	awk '{ r[NR] = $1 } END { printf "per-round ratios:"; for (i = 1; i <= NR; i++) printf " %.2fx", r[i]
+	printf " (median %.2fx)\n", NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'
 
 # ---- buffer test ----------------------------------------------------------------------
 command -v bindfs >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bindfs >/dev/null

@@ -59,7 +59,7 @@ mounts+=("$s/bind")
 
 targets="native bfs ovl bind"
 declare -A name=([native]=native [bfs]=burnfs [ovl]=fuse-overlayfs [bind]=bindfs)
-declare -A best_a best_b
+declare -A best_a best_b all_a all_b
 
 now() { date +%s.%N; }
 better() { /usr/bin/python3 -c 'import sys; a=sys.argv[1]; b=sys.argv[2]; print(b if a=="" or float(b)<float(a) else a)' "$1" "$2"; }
@@ -80,6 +80,7 @@ for r in $(seq "$rounds"); do
 		cp -r "$w/small" "$d/small$r"
 		t1=$(now)
 		b=$(/usr/bin/python3 -c "print('%.2f' % ($t1 - $t0))")
+		all_a[$tg,$r]=$a all_b[$tg,$r]=$b
 		best_a[$tg]=$(better "${best_a[$tg]:-}" "$a")
 		best_b[$tg]=$(better "${best_b[$tg]:-}" "$b")
 		echo "round $r ${name[$tg]}: (a) ${a}s (b) ${b}s" >&2
@@ -92,5 +93,13 @@ for tg in $targets; do
 		"$(/usr/bin/python3 -c "print('%.2f' % (${best_a[$tg]} / ${best_a[native]}))")" \
 		"${best_b[$tg]}" \
 		"$(/usr/bin/python3 -c "print('%.2f' % (${best_b[$tg]} / ${best_b[native]}))")"
+done
+# each round's burnfs against the native copy of the same round (the machine in one state)
+for tg in bfs ovl bind; do
+	line="${name[$tg]} per round:"
+	for r in $(seq "$rounds"); do
+		line="$line $(/usr/bin/python3 -c "print('(a) %.2fx (b) %.2fx' % (${all_a[$tg,$r]} / ${all_a[native,$r]}, ${all_b[$tg,$r]} / ${all_b[native,$r]}))");"
+	done
+	echo "$line"
 done
 echo "targets: burnfs (a) <= 1.10x, (b) <= 1.80x native (best of $rounds; a shared VM is noisy)"
