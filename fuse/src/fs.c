@@ -21,8 +21,9 @@
  * Caching: entries (negative ones too) and attributes are cached for TIMEOUT; nothing but
  * this process changes the backing tree while it is mounted, and what the job changes is
  * invalidated. File contents are cached for handles that read; write-only handles go
- * straight through (set_caching()). Permissions: see stg_fs_run(). Requests: multithreaded loop with a /dev/fuse clone per thread, 1 MiB
- * writes spliced from the kernel into the backing file, reads spliced back.
+ * straight through (set_caching()). Permissions: see stg_fs_run(). Requests: multithreaded
+ * loop with a /dev/fuse clone per thread, 1 MiB writes spliced from the kernel into the
+ * backing file, reads spliced back.
  *
  * Space: the projection of the staged session is a real plan (eng_scan + eng_image_new
  * with the options a burn uses). Between plans a running count of blocks (file data
@@ -1006,21 +1007,17 @@ static bool writes(int flags)
 }
 
 /*
- * How a regular file's handle goes to the kernel. Opened for writing only, the kernel
- * passes its writes straight through (direct_io): no copy in the mount's page cache, and
- * none of the page-cache write path's getxattr("security.capability") before each write,
- * which cost a round trip per small file copied in. Such a handle cannot be mmap()ed
- * anyway, and the kernel drops the pages other handles cached for the range it writes.
- * Other handles keep their cache: nothing changes the backing files but this mount.
+ * How a handle goes to the kernel. The page cache is kept across opens: nothing changes
+ * the backing files but this mount. A regular file opened for writing only has its writes
+ * passed straight through (direct_io): no copy in the mount's page cache, and none of the
+ * page-cache write path's getxattr("security.capability") before each write, which cost a
+ * round trip per small file copied in. Such a handle cannot be mmap()ed anyway, and the
+ * kernel drops the pages other handles cached for the range it writes.
  */
-static void set_caching(struct fuse_file_info *fi)
+static void set_caching(struct fuse_file_info *fi, mode_t type)
 {
-	if ((fi->flags & O_ACCMODE) == O_WRONLY) {
-		fi->direct_io = 1;
-		fi->keep_cache = 0;
-	} else {
-		fi->keep_cache = 1;
-	}
+	fi->keep_cache = 1;
+	fi->direct_io = type == S_IFREG && (fi->flags & O_ACCMODE) == O_WRONLY;
 }
 
 static void open_special(fuse_req_t req, struct stg_fs *fs, struct inode *in,
@@ -1097,10 +1094,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fi->flags & O_TRUNC)
 		(void)reserve(fs, (uint64_t)old, 0, &add); /* a shrink: never refused, no settle */
 	fi->fh = (uint64_t)fd;
-	if (in->type == S_IFREG)
-		set_caching(fi);
-	else
-		fi->keep_cache = 1;
+	set_caching(fi, in->type);
 	fuse_reply_open(req, fi);
 }
 
@@ -1129,7 +1123,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return;
 	}
 	fi->fh = (uint64_t)fd;
-	set_caching(fi);
+	set_caching(fi, S_IFREG);
 	fuse_reply_create(req, &e, fi);
 }
 

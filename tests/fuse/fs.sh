@@ -312,6 +312,29 @@ access)
 	as sh -c "chmod 6755 '$mnt/pub/m' && echo more >> '$mnt/pub/m'" || fail "append own file"
 	[ "$(stat -c %a "$stg/pub/m")" = 755 ] || fail "suid after a write: $(stat -c %a "$stg/pub/m")"
 	;;
+requests)
+	# what copying small files in costs: per new file the kernel sends LOOKUP, CREATE,
+	# WRITE and RELEASE, no getxattr before the write (write-only handles are direct) and
+	# no GETATTR of the parent (no default_permissions without --allow-other); counted in
+	# libfuse's debug log
+	start -- --debug
+	mkdir "$t/src"
+	for f in $(seq 50); do head -c $((f * 100)) /dev/urandom >"$t/src/f$f"; done
+	# (into a directory cp makes: a file created O_EXCL in an existing one takes a second
+	# LOOKUP, the kernel's recheck of the negative entry)
+	before=$(wc -l <"$t/daemon.log")
+	cp -r "$t/src" "$mnt/copy" || fail "cp"
+	sleep 0.5 # RELEASE is sent after close() returns
+	tail -n +"$((before + 1))" "$t/daemon.log" | grep -o "opcode: [A-Z_]*" | sort | uniq -c >"$t/ops"
+	diff -r "$t/src" "$mnt/copy" || fail "copy differs"
+	count() { awk -v op="$1" '$3 == op { print $1 }' "$t/ops"; }
+	[ -z "$(count GETXATTR)" ] || fail "getxattr per write: $(cat "$t/ops")"
+	[ "$(count CREATE)" = 50 ] && [ "$(count WRITE)" = 50 ] || fail "requests: $(cat "$t/ops")"
+	getattrs=$(count GETATTR)
+	[ "${getattrs:-0}" -le 5 ] || fail "a GETATTR per file: $(cat "$t/ops")"
+	total=$(awk '{ n += $1 } END { print n }' "$t/ops")
+	[ "$total" -le $((4 * 50 + 10)) ] || fail "$total requests for 50 files: $(cat "$t/ops")"
+	;;
 perms)
 	# a daemon run by an unprivileged user: the backing tree's permission checks are the
 	# mount's (no default_permissions without --allow-other), access() included

@@ -24,7 +24,9 @@
  * writing each 1 MiB WRITE in one pwrite() and 4.3-5.8 s in 128 KiB pieces (4 interleaved
  * rounds; 64 KiB and 256 KiB pieces were slower than 128 KiB). dd of 4 GiB showed the same:
  * 3.0-3.4 s in 1 MiB or 256 KiB writes, 1.2-1.4 s in 64 KiB or 128 KiB ones; larger
- * writes make ext4 allocate large folios, which this VM's host hands out slowly.
+ * writes make ext4 allocate large folios, which this VM's host hands out slowly. (A
+ * single-threaded loop of pwrite()s from one hot buffer showed no such difference: the
+ * cost appears with the other threads of a burn running.)
  */
 #define WRITE_PIECE (128u * 1024u)
 
