@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,12 @@
 #include "mmc/mmc.h"
 #include "vdrive/vdrive.h"
 
-static volatile sig_atomic_t cancelled;
+static atomic_int cancelled;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	cancelled = 1;
+	atomic_store(&cancelled, 1);
 }
 
 static int fail(struct bfs_diag *diag, int r, const char *what)
@@ -431,6 +432,62 @@ static void print_bad(uint64_t first, uint64_t last, const char *files, void *us
 	       (unsigned long long)last, files);
 }
 
+/*
+ * After a failed burn: the disc's state as far as it can be told (asked at the end, else
+ * what it was before and what the drive took), and what can be done with it.
+ */
+static void print_disc_now(const struct eng_burn_result *res, const char *drive, const char *vdir,
+			   bool simulate)
+{
+	const struct mmc_media *a = &res->after, *b = &res->before;
+	bool left_open = res->written && !res->closed && !b->overwrite && !simulate;
+
+	if (a->profile_name) {
+		fprintf(stderr,
+			"burnfs burn: the disc now: %s, %s, %u closed session(s), %llu blocks "
+			"recorded%s\n",
+			a->profile_name, mmc_disc_status_name(a->status), a->sessions,
+			(unsigned long long)a->used_blocks,
+			a->status == MMC_DISC_INCOMPLETE ? " (its last session is open)" : "");
+	} else {
+		fprintf(stderr, "burnfs burn: the disc now: unknown: %s\n", res->after_why);
+		if (b->profile_name && res->wrote)
+			fprintf(stderr,
+				"burnfs burn: before this burn it was a %s, %s, with %u closed "
+				"session(s); %s%llu blocks of the new session from block %llu%s\n",
+				b->profile_name, mmc_disc_status_name(b->status), b->sessions,
+				res->written ? "the drive took " : "the first WRITE failed: it may "
+								  "have recorded part of its ",
+				(unsigned long long)(res->written ? res->written : 1),
+				(unsigned long long)res->start_lba,
+				left_open ? ", and the session was not closed: the disc holds an "
+					    "incomplete session"
+					  : "");
+	}
+	if (res->new_disc && vdir)
+		fprintf(stderr,
+			"remedy: this disc takes no more sessions: load a blank one with "
+			"`burnfs vdrive load %s --blank` and burn again\n",
+			vdir);
+	else if (res->new_disc)
+		fprintf(stderr, "remedy: this disc takes no more sessions: load a blank disc "
+				"and burn again\n");
+	else if (left_open || (a->profile_name && a->status == MMC_DISC_INCOMPLETE))
+		fprintf(stderr,
+			"remedy: erase the disc (`burnfs erase --drive %s`), then burn again\n",
+			drive);
+	else if (!a->profile_name && res->wrote && vdir)
+		fprintf(stderr,
+			"remedy: once the drive answers again (a removed disc goes back with "
+			"`burnfs vdrive load %s`), `burnfs info --drive %s` tells what it holds\n",
+			vdir, drive);
+	else if (!a->profile_name && res->wrote)
+		fprintf(stderr,
+			"remedy: once the drive answers again, `burnfs info --drive %s` tells what "
+			"the disc holds\n",
+			drive);
+}
+
 static void burn_usage(FILE *f)
 {
 	fprintf(f,
@@ -583,10 +640,7 @@ static int cmd_burn(int argc, char **argv)
 		fputc('\n', stderr);
 	if (r < 0) {
 		fprintf(stderr, "burnfs burn: %s\n", bfs_diag_msg(&diag, r));
-		if (res.after.profile_name)
-			fprintf(stderr, "burnfs burn: the disc now: %s, %s, %u session(s)\n",
-				res.after.profile_name, mmc_disc_status_name(res.after.status),
-				res.after.sessions);
+		print_disc_now(&res, drive, mmc_drive_vdrive_dir(d), bo.simulate);
 		return r == -ENOSPC	 ? CLI_EXIT_LIMIT
 		       : r == -ECANCELED ? CLI_EXIT_INTR
 					 : CLI_EXIT_JOB;
