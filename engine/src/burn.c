@@ -308,6 +308,17 @@ static int fits(const struct mmc_media *m, uint64_t total, struct bfs_diag *diag
 			    (double)m->free_blocks * 2048 / 1048576.0);
 }
 
+/* A cancel seen by the drive layer while waiting: how far the session got, and the wait. */
+static int cancelled_after(uint64_t pos, uint64_t total, int r, struct bfs_diag *diag)
+{
+	char msg[BFS_DIAG_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
+	bfs_diag_clear(diag);
+	return bfs_diag_set(diag, r, "cancelled after %llu of %llu blocks (%s)",
+			    (unsigned long long)pos, (unsigned long long)total, msg);
+}
+
 /* Write, pad, flush, close and verify the session from src at the NWA. */
 static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad, void *bad_userdata,
 			struct eng_burn_result *res, struct bfs_diag *diag)
@@ -340,6 +351,8 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 						    "internal error: stream ended early");
 		res->wrote = true;
 		r = mmc_write(j->d, m->nwa + pos, (uint32_t)n, p, diag); /* names the block */
+		if (r == -ECANCELED)
+			return cancelled_after(pos, total, r, diag);
 		if (r < 0)
 			return r;
 		src_consume(src, (size_t)n);

@@ -972,7 +972,8 @@ int mmc_buffer_capacity(struct mmc_drive *d, uint32_t *ret_size, uint32_t *ret_f
 
 /* A WRITE that finds the drive's buffer full: since when, and the free space seen. */
 struct buffer_wait {
-	uint64_t since_ms; /* the first 02/04/08 of this WRITE, or the last change of free */
+	uint64_t t0_ms;	   /* the first 02/04/08 of this WRITE */
+	uint64_t since_ms; /* t0_ms, or the last change of the free space */
 	uint32_t last_free;
 };
 
@@ -1004,7 +1005,7 @@ static int wait_buffer(struct mmc_drive *d, struct buffer_wait *w, struct bfs_di
 			return bfs_diag_set(diag, -ECANCELED,
 					    "WRITE(10): cancelled while waiting %.1f s for the "
 					    "drive's buffer to drain",
-					    secs_since(w->since_ms));
+					    secs_since(w->t0_ms));
 		if (!rbc)
 			return 0;
 	}
@@ -1077,8 +1078,9 @@ int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 			return name_block(true, lba, n, &s, r, diag);
 		/* never an error, never skip data: the same WRITE again once there is room */
 		bfs_diag_clear(diag);
-		if (!w.since_ms)
-			w = (struct buffer_wait){.since_ms = now_ms(), .last_free = UINT32_MAX};
+		if (!w.t0_ms)
+			w = (struct buffer_wait){
+				.t0_ms = now_ms(), .since_ms = now_ms(), .last_free = UINT32_MAX};
 		r = wait_buffer(d, &w, diag);
 		if (r < 0)
 			return r;

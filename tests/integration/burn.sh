@@ -161,7 +161,8 @@ faults)
 	truncate -s $((290 * 2048)) "$t/cut.iso"
 	"$BURNFS" vdrive create --media bd-r "$t/cut" || fail create
 	"$BURNFS" vdrive import-image "$t/cut" "$t/cut.iso" --close >/dev/null || fail "import"
-	sense='READ\(10\) failed: address out of range \(sense 5/21/00\); the disc has no data there'
+	# (the drive names the first block it could not read)
+	sense='reading block [0-9]+: READ\(10\) failed: address out of range \(sense 5/21/00\); the disc has no data there'
 	"$BURNFS" verify --drive "vdrive:$t/cut" 2>"$t/err"; [ $? = 1 ] || fail "verify of a cut session passed"
 	grep -Eq "session 1 at block 0: cannot read block [0-9]+: $sense\$" "$t/err" || fail "read error: $(cat "$t/err")"
 	"$BURNFS" verify --drive "vdrive:$t/cut" --against "$t/src" 2>"$t/err"; [ $? = 1 ] || fail "verify --against passed"
@@ -276,10 +277,16 @@ drive-faults)
 	"$BURNFS" vdrive fault "$t/r" remove@2000 || fail fault
 	"$BURNFS" burn "$t/src" --drive "vdrive:$t/r" 2>"$t/err"; [ $? = 1 ] || fail "remove passed"
 	grep -q "no medium in the drive" "$t/err" || fail "remove: $(cat "$t/err")"
+	# the state when it happens: what the drive took, that the session is open, what to do
+	grep -q "the disc now: unknown: no medium" "$t/err" || fail "remove: no state: $(cat "$t/err")"
+	grep -q "the drive took [1-9][0-9]* blocks of the new session from block 0, and the session was not closed" "$t/err" ||
+		fail "remove: what was recorded: $(cat "$t/err")"
+	grep -q "^remedy: .*burnfs vdrive load $t/r --blank" "$t/err" || fail "remove: remedy: $(cat "$t/err")"
 	"$BURNFS" vdrive load "$t/r" || fail load
 	"$BURNFS" info --drive "vdrive:$t/r" | grep -q "incomplete" || fail "state after remove"
 	"$BURNFS" burn "$t/src" --drive "vdrive:$t/r" 2>"$t/err"; [ $? = 1 ] || fail "burn onto incomplete"
-	grep -q "incomplete session" "$t/err" || fail "unclear: $(cat "$t/err")"
+	grep -q "incomplete session (an interrupted burn: [1-9][0-9]* blocks recorded" "$t/err" || fail "unclear: $(cat "$t/err")"
+	grep -q "^remedy: .*burnfs vdrive load $t/r --blank" "$t/err" || fail "incomplete: remedy: $(cat "$t/err")"
 	"$BURNFS" vdrive create --media dvd-r "$t/o" || fail create
 	"$BURNFS" vdrive fault "$t/o" opc-fail || fail fault
 	"$BURNFS" burn "$t/src" --drive "vdrive:$t/o" 2>"$t/err"; [ $? = 1 ] || fail "opc passed"
@@ -288,7 +295,7 @@ drive-faults)
 	"$BURNFS" vdrive create --media dvd+r "$t/s" || fail create
 	"$BURNFS" vdrive fault "$t/s" stuck:5b || fail fault
 	BURNFS_MMC_STUCK_SECONDS=2 "$BURNFS" burn "$t/src" --drive "vdrive:$t/s" 2>"$t/err"; [ $? = 1 ] || fail "stuck passed"
-	grep -q "CLOSE TRACK/SESSION: the drive has been busy .* for 2 s without progress" "$t/err" || fail "stuck: $(cat "$t/err")"
+	grep -q "CLOSE TRACK/SESSION: the drive has been busy .* for 2\.[0-9] s without progress" "$t/err" || fail "stuck: $(cat "$t/err")"
 	"$BURNFS" vdrive fault "$t/s" stuck:zz 2>/dev/null; [ $? = 2 ] || fail "bad stuck spec"
 	"$BURNFS" vdrive fault "$t/s" slow:0 2>/dev/null; [ $? = 2 ] || fail "bad slow spec"
 	# slow:4 on a DVD-R drains 5.5 MB/s from a 4 MiB buffer: the burn waits on it
@@ -389,6 +396,65 @@ cancel)
 	grep -q "the disc now: DVD-R, incomplete" "$t/err" || fail "cancel state: $(cat "$t/err")"
 	"$BURNFS" info --drive "vdrive:$t/d" | grep -q "DVD-R (incomplete" || fail "reopened: $("$BURNFS" info --drive "vdrive:$t/d")"
 	[ "$(sha256sum <"$t/src/f")" = "$sha" ] || fail "sources changed"
+	;;
+stuck)
+	# a drive stuck in a long operation, at several commands (WRITE, SYNCHRONIZE CACHE,
+	# CLOSE): the burn fails within the knob + 2 s, says the seconds really waited and
+	# what the disc is now
+	mkdir -p "$t/src"
+	head -c 3000000 /dev/urandom >"$t/src/f"
+	for op in 2a 35 5b; do
+		"$BURNFS" vdrive create --media dvd-r "$t/$op" || fail create
+		"$BURNFS" vdrive fault "$t/$op" "stuck:$op" || fail fault
+		s=$(date +%s%N)
+		BURNFS_MMC_STUCK_SECONDS=3 "$BURNFS" burn "$t/src" --drive "vdrive:$t/$op" 2>"$t/err"
+		rc=$?
+		ms=$((($(date +%s%N) - s) / 1000000))
+		[ $rc = 1 ] || fail "stuck:$op: exit $rc: $(cat "$t/err")"
+		[ $ms -lt 5000 ] || fail "stuck:$op: took $ms ms with a 3 s knob: $(cat "$t/err")"
+		grep -q "busy (NOT READY 04/07) for 3\.[0-9] s without progress (limit 3 s)" "$t/err" ||
+			fail "stuck:$op: seconds: $(cat "$t/err")"
+		grep -q "the disc now: " "$t/err" || fail "stuck:$op: no state: $(cat "$t/err")"
+	done
+	;;
+signals)
+	# SIGINT and SIGTERM while the drive is stuck (in a WRITE, a SYNCHRONIZE CACHE, a
+	# CLOSE): exit 130 within 2 s, with the disc's state
+	mkdir -p "$t/src"
+	head -c 3000000 /dev/urandom >"$t/src/f"
+	for c in INT:2a TERM:2a INT:5b TERM:35; do
+		sig=${c%:*} op=${c#*:}
+		rm -rf "$t/d"
+		"$BURNFS" vdrive create --media dvd-r "$t/d" || fail create
+		"$BURNFS" vdrive fault "$t/d" "stuck:$op" || fail fault
+		BURNFS_MMC_STUCK_SECONDS=60 "$BURNFS" burn "$t/src" --drive "vdrive:$t/d" 2>"$t/err" &
+		p=$!
+		sleep 1.5
+		kill -"$sig" $p
+		s=$(date +%s%N)
+		for _ in $(seq 40); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+		ms=$((($(date +%s%N) - s) / 1000000))
+		kill -0 $p 2>/dev/null && { kill -9 $p; fail "SIG$sig during stuck:$op: still running after $ms ms"; }
+		wait $p
+		rc=$?
+		[ $rc = 130 ] || fail "SIG$sig during stuck:$op: exit $rc: $(cat "$t/err")"
+		[ $ms -lt 2000 ] || fail "SIG$sig during stuck:$op: took $ms ms"
+		grep -q "cancelled while the drive was busy" "$t/err" || fail "SIG$sig stuck:$op: $(cat "$t/err")"
+		grep -q "the disc now: " "$t/err" || fail "SIG$sig stuck:$op: no state: $(cat "$t/err")"
+	done
+	;;
+error-lba)
+	# a write error is reported at the block the drive named, in the first chunk and in
+	# later ones (not at the start of the WRITE that covered it)
+	mkdir -p "$t/src"
+	head -c 3000000 /dev/urandom >"$t/src/f"
+	for lba in 100 700 1100; do
+		"$BURNFS" vdrive create --media bd-r "$t/$lba" || fail create
+		"$BURNFS" vdrive fault "$t/$lba" "write-error@$lba" || fail fault
+		"$BURNFS" burn "$t/src" --drive "vdrive:$t/$lba" 2>"$t/err"; [ $? = 1 ] || fail "write-error@$lba passed"
+		grep -q "^burnfs burn: writing block $lba: WRITE(10) failed: write error" "$t/err" ||
+			fail "write-error@$lba: $(cat "$t/err")"
+	done
 	;;
 *)
 	echo "unknown case $1" >&2
