@@ -456,8 +456,9 @@ static void print_disc_now(const struct eng_burn_result *res, const char *drive,
 				"burnfs burn: before this burn it was a %s, %s, with %u closed "
 				"session(s); %s%llu blocks of the new session from block %llu%s\n",
 				b->profile_name, mmc_disc_status_name(b->status), b->sessions,
-				res->written ? "the drive took " : "the first WRITE failed: it may "
-								  "have recorded part of its ",
+				res->written ? "the drive took "
+					     : "the first WRITE failed: it may "
+					       "have recorded part of its ",
 				(unsigned long long)(res->written ? res->written : 1),
 				(unsigned long long)res->start_lba,
 				left_open ? ", and the session was not closed: the disc holds an "

@@ -189,8 +189,8 @@ static int verify(struct job *j, struct source *src, uint64_t start, eng_bad_ran
 		XXH128_hash_t x;
 
 		if (o->cancel && atomic_load(o->cancel)) {
-			r = bfs_diag_set(diag, -ECANCELED, "verify cancelled after %zu of %zu chunks",
-					 k, count);
+			r = bfs_diag_set(diag, -ECANCELED,
+					 "verify cancelled after %zu of %zu chunks", k, count);
 			break;
 		}
 		/* FUA: from the medium, not from the drive's cache */
@@ -234,7 +234,8 @@ int eng_disc_space(const struct mmc_media *m, struct eng_disc_space *ret, struct
 		return bfs_diag_set(diag, -EROFS,
 				    "the %s is finalized (%u session(s), %llu blocks recorded): no "
 				    "more sessions can be written; %s",
-				    m->profile_name, m->sessions, (unsigned long long)m->used_blocks,
+				    m->profile_name, m->sessions,
+				    (unsigned long long)m->used_blocks,
 				    m->erasable ? "erase it (`burnfs erase`) or use another disc"
 						: "use a new disc");
 	case MMC_DISC_INCOMPLETE:
@@ -245,7 +246,8 @@ int eng_disc_space(const struct mmc_media *m, struct eng_disc_space *ret, struct
 			"recorded, %u closed session(s) before it); burnfs does not append to it: "
 			"%s",
 			m->profile_name, (unsigned long long)m->used_blocks, m->sessions,
-			m->erasable ? "erase it (`burnfs erase`) or use a new disc" : "use a new disc");
+			m->erasable ? "erase it (`burnfs erase`) or use a new disc"
+				    : "use a new disc");
 	case MMC_DISC_RANDOM:
 		if (m->used_blocks)
 			return bfs_diag_set(diag, -ENOTEMPTY,

@@ -48,7 +48,7 @@ struct mmc_drive {
 	const atomic_int *cancel; /* mmc_drive_set_cancel() */
 	bool no_wait;		  /* mmc_drive_set_busy_wait(false) */
 	uint32_t max_blocks;	  /* the largest READ/WRITE transfer */
-	bool test_write;     /* page 05h Test Write as burnfs last set it */
+	bool test_write;	  /* page 05h Test Write as burnfs last set it */
 };
 
 /* One command through the drive's transport: SCSI status, fixed-format sense. */
@@ -638,9 +638,10 @@ static int busy_step(struct mmc_drive *d, uint8_t op, const struct mmc_sense *s,
 	uint64_t t = now_ms();
 
 	if (d->no_wait)
-		return bfs_diag_set(diag, -EBUSY,
-				    "%s: the drive is busy with a long operation (NOT READY 04/%02X)",
-				    op_name(op), s->ascq);
+		return bfs_diag_set(
+			diag, -EBUSY,
+			"%s: the drive is busy with a long operation (NOT READY 04/%02X)",
+			op_name(op), s->ascq);
 	if (!w->t0_ms)
 		w->t0_ms = w->still_ms = t;
 	/*
@@ -1028,12 +1029,11 @@ static int name_block(bool write, uint64_t lba, uint32_t n, const struct mmc_sen
 	if (n == 1)
 		return bfs_diag_set(diag, r, "%s block %llu: %s", verb, (unsigned long long)lba,
 				    msg);
-	return bfs_diag_set(diag, r, "%s blocks %llu-%llu%s: %s", verb, (unsigned long long)lba,
-			    (unsigned long long)(lba + n - 1),
-			    /* a medium or hardware error without the block */
-			    s->key == 0x03 || s->key == 0x04 ? " (the drive named none of them)"
-							     : "",
-			    msg);
+	return bfs_diag_set(
+		diag, r, "%s blocks %llu-%llu%s: %s", verb, (unsigned long long)lba,
+		(unsigned long long)(lba + n - 1),
+		/* a medium or hardware error without the block */
+		s->key == 0x03 || s->key == 0x04 ? " (the drive named none of them)" : "", msg);
 }
 
 /*
