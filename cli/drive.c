@@ -741,67 +741,76 @@ static size_t sessions_of(const struct mmc_track *t, size_t nt, struct session_s
 	return n;
 }
 
-static int cmd_info(int argc, char **argv)
+static void json_str(const char *s)
 {
-	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
-	struct bfs_diag diag = {0};
-	struct drive_args a = {0};
-	struct mmc_media m;
-	static struct mmc_track t[VDRIVE_TRACKS_MAX];
-	struct session_span sp[VDRIVE_TRACKS_MAX];
-	unsigned speeds[16];
-	size_t nt = 0, ns, nspeeds = 0;
-	unsigned x1;
-	int r = open_drive(argc, argv, ARG_JSON, &a, &d, &diag);
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
 
-	if (r)
-		return r;
-	r = mmc_media_probe(d, &m, &diag);
-	if (r < 0)
-		return fail(&diag, r, "info");
-	if (!m.overwrite && m.status != MMC_DISC_BLANK) {
-		r = mmc_read_tracks(d, &m, t, BFS_ARRAY_SIZE(t), &nt, &diag);
-		if (r < 0)
-			return fail(&diag, r, "info");
-	}
-	ns = sessions_of(t, nt, sp);
-	/* a drive without GET PERFORMANCE lists no speeds; that is not an error */
-	if (mmc_write_speeds(d, speeds, BFS_ARRAY_SIZE(speeds), &nspeeds, &diag) < 0)
-		nspeeds = 0;
-	x1 = mmc_media_x1_kBps(&m);
-	if (a.json) {
-		printf("{\"profile\": \"%s\", \"profile_number\": %u, \"status\": \"%s\", "
-		       "\"sessions\": %u, \"next_writable\": %llu, \"free_blocks\": %llu, "
-		       "\"capacity\": %llu, \"last_session_start\": %llu, \"erasable\": %s, "
-		       "\"unformatted\": %s, \"session_list\": [",
-		       m.profile_name, (unsigned)m.profile, mmc_disc_status_name(m.status),
-		       m.sessions, (unsigned long long)m.nwa, (unsigned long long)m.free_blocks,
-		       (unsigned long long)m.capacity, (unsigned long long)m.last_session_start,
-		       m.erasable ? "true" : "false", m.unformatted ? "true" : "false");
-		for (size_t i = 0; i < ns; i++)
-			printf("%s{\"number\": %u, \"start\": %llu, \"length\": %llu, \"open\": %s}",
-			       i ? ", " : "", sp[i].number, (unsigned long long)sp[i].start,
-			       (unsigned long long)sp[i].length, sp[i].open ? "true" : "false");
-		printf("], \"tracks\": [");
-		for (size_t i = 0; i < nt; i++)
-			printf("%s{\"number\": %u, \"session\": %u, \"start\": %llu, \"size\": %llu, "
-			       "\"blank\": %s, \"reserved\": %s}",
-			       i ? ", " : "", t[i].number, t[i].session,
-			       (unsigned long long)t[i].start, (unsigned long long)t[i].size,
-			       t[i].blank ? "true" : "false", t[i].reserved ? "true" : "false");
-		printf("], \"write_speeds_kBps\": [");
-		for (size_t i = 0; i < nspeeds; i++)
-			printf("%s%u", i ? ", " : "", speeds[i]);
-		printf("]}\n");
-		return 0;
-	}
-	printf("medium: %s (%s%s%s, profile %04Xh)\nsessions: %u, last starts at block %llu\n"
-	       "next writable address: %llu\nfree: %llu blocks (%.1f MiB) of %llu\n",
-	       m.profile_name, mmc_disc_status_name(m.status), m.erasable ? ", erasable" : "",
-	       m.unformatted ? ", unformatted: the first burn formats it" : "", (unsigned)m.profile,
-	       m.sessions, (unsigned long long)m.last_session_start, (unsigned long long)m.nwa,
-	       (unsigned long long)m.free_blocks, (double)m.free_blocks * 2048 / 1048576.0,
-	       (unsigned long long)m.capacity);
+static void print_info_json(const struct mmc_media *m, const struct eng_disc_space *space,
+			    const struct bfs_diag *why, const struct session_span *sp, size_t ns,
+			    const struct mmc_track *t, size_t nt, const unsigned *speeds,
+			    size_t nspeeds)
+{
+	printf("{\"profile\": \"%s\", \"profile_number\": %u, \"status\": \"%s\", "
+	       "\"sessions\": %u, \"capacity\": %llu, \"used_blocks\": %llu, \"writable\": %s, ",
+	       m->profile_name, (unsigned)m->profile, mmc_disc_status_name(m->status), m->sessions,
+	       (unsigned long long)space->capacity, (unsigned long long)space->used,
+	       space->writable ? "true" : "false");
+	if (space->writable)
+		printf("\"next_writable\": %llu, \"not_writable_because\": null, ",
+		       (unsigned long long)space->next);
+	else
+		printf("\"next_writable\": null, \"not_writable_because\": "), json_str(why->msg),
+			printf(", ");
+	printf("\"free_blocks\": %llu, \"new_disc_needed\": %s, \"last_session_start\": %llu, "
+	       "\"erasable\": %s, \"unformatted\": %s, \"session_list\": [",
+	       (unsigned long long)space->free, space->new_disc ? "true" : "false",
+	       (unsigned long long)m->last_session_start, m->erasable ? "true" : "false",
+	       m->unformatted ? "true" : "false");
+	for (size_t i = 0; i < ns; i++)
+		printf("%s{\"number\": %u, \"start\": %llu, \"length\": %llu, \"open\": %s}",
+		       i ? ", " : "", sp[i].number, (unsigned long long)sp[i].start,
+		       (unsigned long long)sp[i].length, sp[i].open ? "true" : "false");
+	printf("], \"tracks\": [");
+	for (size_t i = 0; i < nt; i++)
+		printf("%s{\"number\": %u, \"session\": %u, \"start\": %llu, \"size\": %llu, "
+		       "\"blank\": %s, \"reserved\": %s}",
+		       i ? ", " : "", t[i].number, t[i].session, (unsigned long long)t[i].start,
+		       (unsigned long long)t[i].size, t[i].blank ? "true" : "false",
+		       t[i].reserved ? "true" : "false");
+	printf("], \"write_speeds_kBps\": [");
+	for (size_t i = 0; i < nspeeds; i++)
+		printf("%s%u", i ? ", " : "", speeds[i]);
+	printf("]}\n");
+}
+
+static void print_info_text(const struct mmc_media *m, const struct eng_disc_space *space,
+			    const struct bfs_diag *why, const struct session_span *sp, size_t ns,
+			    const struct mmc_track *t, size_t nt, const unsigned *speeds,
+			    size_t nspeeds, unsigned x1)
+{
+	printf("medium: %s (%s%s%s, profile %04Xh)\nsessions: %u closed, the last starts at block "
+	       "%llu\nrecorded: %llu blocks (%.1f MiB) of %llu\n",
+	       m->profile_name, mmc_disc_status_name(m->status), m->erasable ? ", erasable" : "",
+	       m->unformatted ? ", unformatted: the first burn formats it" : "",
+	       (unsigned)m->profile, m->sessions, (unsigned long long)m->last_session_start,
+	       (unsigned long long)space->used, (double)space->used * 2048 / 1048576.0,
+	       (unsigned long long)space->capacity);
+	if (space->writable)
+		printf("next session: at block %llu, %llu blocks free (%.1f MiB)\n",
+		       (unsigned long long)space->next, (unsigned long long)space->free,
+		       (double)space->free * 2048 / 1048576.0);
+	else
+		printf("next session: none (no writable address): %s\n", why->msg);
 	for (size_t i = 0; i < ns; i++)
 		printf("session %u: blocks %llu-%llu (%llu blocks, %.1f MiB)%s\n", sp[i].number,
 		       (unsigned long long)sp[i].start,
@@ -821,6 +830,43 @@ static int cmd_info(int argc, char **argv)
 	} else {
 		printf("write speeds: the drive lists none\n");
 	}
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	struct bfs_diag diag = {0};
+	struct drive_args a = {0};
+	struct mmc_media m;
+	static struct mmc_track t[VDRIVE_TRACKS_MAX];
+	struct session_span sp[VDRIVE_TRACKS_MAX];
+	unsigned speeds[16];
+	size_t nt = 0, ns, nspeeds = 0;
+	unsigned x1;
+	struct eng_disc_space space;
+	int r = open_drive(argc, argv, ARG_JSON, &a, &d, &diag);
+
+	if (r)
+		return r;
+	r = mmc_media_probe(d, &m, &diag);
+	if (r < 0)
+		return fail(&diag, r, "info");
+	if (!m.overwrite && m.status != MMC_DISC_BLANK) {
+		r = mmc_read_tracks(d, &m, t, BFS_ARRAY_SIZE(t), &nt, &diag);
+		if (r < 0)
+			return fail(&diag, r, "info");
+	}
+	ns = sessions_of(t, nt, sp);
+	/* a drive without GET PERFORMANCE lists no speeds; that is not an error */
+	if (mmc_write_speeds(d, speeds, BFS_ARRAY_SIZE(speeds), &nspeeds, &diag) < 0)
+		nspeeds = 0;
+	x1 = mmc_media_x1_kBps(&m);
+	bfs_diag_clear(&diag);
+	(void)eng_disc_space(&m, &space, &diag); /* what burn will say, word for word */
+	if (a.json)
+		print_info_json(&m, &space, &diag, sp, ns, t, nt, speeds, nspeeds);
+	else
+		print_info_text(&m, &space, &diag, sp, ns, t, nt, speeds, nspeeds, x1);
 	return 0;
 }
 

@@ -456,6 +456,44 @@ error-lba)
 			fail "write-error@$lba: $(cat "$t/err")"
 	done
 	;;
+info-states)
+	# info and burn agree on every state of the disc: where the next session goes and how
+	# much is free, or why there is none (blank, appendable, finalized, overwrite media
+	# holding data, an incomplete session)
+	mkdir -p "$t/src"
+	head -c 3000000 /dev/urandom >"$t/src/f"
+	mk() { "$BURNFS" vdrive create --media "$2" "$t/$1" || fail "create $1"; }
+	burn() { "$BURNFS" burn "$t/src" --drive "vdrive:$t/$1" "${@:2}" >/dev/null 2>&1 || fail "burn $1"; }
+	mk blank bd-r
+	mk app bd-r && burn app
+	mk app-cd cd-r && burn app-cd
+	mk fin dvd+r && burn fin --close
+	mk bdre bd-re && burn bdre
+	mk dvdrw dvd+rw && burn dvdrw
+	mk inc bd-r && "$BURNFS" vdrive fault "$t/inc" remove@600 && { "$BURNFS" burn "$t/src" --drive "vdrive:$t/inc" 2>/dev/null; "$BURNFS" vdrive load "$t/inc"; } || fail "incomplete"
+	for d in blank app app-cd fin bdre dvdrw inc; do
+		"$BURNFS" info --drive "vdrive:$t/$d" --json >"$t/j" || fail "info $d"
+		"$BURNFS" info --drive "vdrive:$t/$d" >"$t/txt" || fail "info $d"
+		"$BURNFS" burn "$t/src" --drive "vdrive:$t/$d" 2>"$t/err"
+		rc=$?
+		/usr/bin/python3 - "$t/j" "$t/err" "$rc" "$t/txt" "$d" <<'PY' || fail "$d: info and burn disagree: $(cat "$t/j" "$t/txt" "$t/err")"
+import json, sys
+j, err, rc, txt, d = json.load(open(sys.argv[1])), open(sys.argv[2]).read(), int(sys.argv[3]), open(sys.argv[4]).read(), sys.argv[5]
+want = {"blank": True, "app": True, "app-cd": True, "fin": False, "bdre": False, "dvdrw": False, "inc": False}[d]
+assert j["writable"] == want, ("writable", j["writable"])
+if want:
+    assert rc == 0 and f"session at block {j['next_writable']}," in err, "burn elsewhere"
+    assert j["free_blocks"] + j["next_writable"] <= j["capacity"], "free"
+    assert f"next session: at block {j['next_writable']}, {j['free_blocks']} blocks free" in txt, "text"
+else:
+    assert rc == 1 and j["next_writable"] is None and j["free_blocks"] == 0, "not writable"
+    assert err.splitlines()[0] == "burnfs burn: " + j["not_writable_because"], "reason"
+    assert "next session: none (no writable address): " + j["not_writable_because"] in txt, "text"
+    assert "next writable address: 0" not in txt
+    assert j["used_blocks"] > 0, "used"
+PY
+	done
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2
