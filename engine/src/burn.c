@@ -451,10 +451,10 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	if (r < 0)
 		goto out;
 	j.st.x1_kBps = mmc_media_x1_kBps(m);
-	if (!io.iso9660 && !io.udf)
-		io.media = m->profile >= 0x40	? ENG_MEDIA_BD
-			   : m->profile >= 0x10 ? ENG_MEDIA_DVD
-						: ENG_MEDIA_CD;
+	/* the medium's policy (UDF revision, alignment...), whatever --fs chose */
+	io.media = m->profile >= 0x40	? ENG_MEDIA_BD
+		   : m->profile >= 0x10 ? ENG_MEDIA_DVD
+					: ENG_MEDIA_CD;
 	io.start_lba = m->nwa;
 	io.align = m->align;
 	io.manifest = true;

@@ -494,6 +494,44 @@ else:
 PY
 	done
 	;;
+reburn)
+	# a burnfs disc copied back and burnt again: its /.burnfs is refused with what to do,
+	# however it comes in (a tree's root, a file of that name, a graft); --exclude /.burnfs
+	# burns it; the image options of burnfs image work on burn
+	command -v xorriso >/dev/null || exit 77
+	mkdir -p "$t/src/sub"
+	echo one >"$t/src/sub/one"
+	echo junk >"$t/src/junk.tmp"
+	"$BURNFS" vdrive create --media bd-r "$t/d" || fail create
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/d" 2>/dev/null || fail "burn"
+	"$BURNFS" vdrive export "$t/d" -o "$t/disc.iso" >/dev/null || fail export
+	xorriso -osirrox on -indev "$t/disc.iso" -extract / "$t/x" >/dev/null 2>&1 || fail extract
+	chmod -R u+w "$t/x"
+	mkdir -p "$t/m" && echo manifest >"$t/m/.burnfs" || fail "m"
+	"$BURNFS" vdrive create --media bd-r "$t/e" || fail create
+	for how in tree file graft; do
+		case $how in
+		tree) set -- "$t/x" ;;
+		file) set -- "$t/src" "$t/m/.burnfs" ;;
+		graft) set -- --graft "$t/x/.burnfs=/.burnfs" "$t/src" ;;
+		esac
+		"$BURNFS" burn "$@" --drive "vdrive:$t/e" 2>"$t/err"; rc=$?
+		[ $rc = 2 ] || fail "reburn ($how): exit $rc: $(cat "$t/err")"
+		grep -q "^remedy: leave it out with --exclude /.burnfs" "$t/err" || fail "reburn ($how): $(cat "$t/err")"
+	done
+	"$BURNFS" vdrive info "$t/e" | grep -q "status: blank" || fail "something was written"
+	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --exclude /.burnfs --exclude '*.tmp' --volid AGAIN \
+		--fs iso9660,rockridge --graft "$t/src/sub=/extra" 2>"$t/err" || fail "reburn --exclude: $(cat "$t/err")"
+	"$BURNFS" vdrive export "$t/e" -o "$t/e.iso" >/dev/null || fail export
+	isoinfo -d -i "$t/e.iso" | grep -q "^Volume id: AGAIN" || fail "--volid"
+	isoinfo -f -R -i "$t/e.iso" | sort >"$t/ls"
+	printf '%s\n' /.burnfs /.burnfs/SHA256SUMS /extra /extra/one /sub /sub/one | diff - "$t/ls" || fail "tree"
+	xorriso -indev "$t/e.iso" -pvd_info 2>/dev/null | grep -qi "udf" && fail "--fs without udf has udf"
+	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --fs iso,udf 2>"$t/err"; [ $? = 2 ] || fail "--fs iso"
+	grep -q "^burnfs burn: --fs: unknown file system 'iso'" "$t/err" || fail "--fs: $(cat "$t/err")"
+	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --udf-rev 2.60 2>"$t/err"; [ $? = 2 ] || fail "--udf-rev 2.60"
+	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --graft nodest 2>"$t/err"; [ $? = 2 ] || fail "--graft nodest"
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2
