@@ -532,6 +532,58 @@ reburn)
 	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --udf-rev 2.60 2>"$t/err"; [ $? = 2 ] || fail "--udf-rev 2.60"
 	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --graft nodest 2>"$t/err"; [ $? = 2 ] || fail "--graft nodest"
 	;;
+help)
+	# --help on each drive command: its own usage on stdout, exit 0; usage errors: exit 2,
+	# "burnfs CMD: " and what is missing
+	"$BURNFS" vdrive create --media bd-r "$t/d" || fail create
+	for c in burn info erase eject drives "verify --drive vdrive:$t/d"; do
+		for h in --help -h; do
+			# shellcheck disable=SC2086 # c holds the command and its arguments
+			"$BURNFS" $c $h >"$t/out" 2>"$t/err"; rc=$?
+			[ $rc = 0 ] || fail "$c $h: exit $rc"
+			[ -s "$t/err" ] && fail "$c $h: stderr: $(cat "$t/err")"
+			head -1 "$t/out" | grep -q "^Usage: burnfs ${c%% *} " || fail "$c $h: $(head -1 "$t/out")"
+		done
+		# shellcheck disable=SC2086
+		"$BURNFS" $c --bogus >/dev/null 2>"$t/err"; rc=$?
+		[ $rc = 2 ] || fail "$c --bogus: exit $rc"
+		grep -q "^burnfs ${c%% *}: unknown \(option\|argument\) '--bogus'" "$t/err" || fail "$c --bogus: $(cat "$t/err")"
+	done
+	"$BURNFS" burn --drive "vdrive:$t/d" 2>"$t/err"; [ $? = 2 ] || fail "burn without SRC"
+	grep -q "^burnfs burn: no SRC or IMAGE given" "$t/err" || fail "burn without SRC: $(cat "$t/err")"
+	"$BURNFS" burn "$t" 2>"$t/err"; [ $? = 2 ] || fail "burn without --drive"
+	grep -q "^burnfs burn: no drive given: --drive D" "$t/err" || fail "burn without --drive: $(cat "$t/err")"
+	"$BURNFS" info --drive 2>"$t/err"; [ $? = 2 ] || fail "info --drive without its value"
+	grep -q "^burnfs info: missing the value of '--drive'" "$t/err" || fail "info --drive: $(cat "$t/err")"
+	"$BURNFS" burn "$t" --drive "vdrive:$t/d" --verify sometimes 2>"$t/err"; [ $? = 2 ] || fail "--verify sometimes"
+	grep -q "^burnfs burn: --verify: 'sometimes'" "$t/err" || fail "--verify: $(cat "$t/err")"
+	;;
+default-drive)
+	# without --drive, info and eject use mount's default drive (the default virtual BD-R
+	# here), drives suggests the medium mount creates, erase never picks a drive
+	"$BURNFS" drives --json | /usr/bin/python3 -c 'import json,sys; sys.exit(any(not d["virtual"] for d in json.load(sys.stdin)))' || exit 77
+	export XDG_STATE_HOME="$t/state"
+	v="$t/state/burnfs/vdrive"
+	"$BURNFS" drives >"$t/out" || fail drives
+	grep -q "burnfs mount MOUNTPOINT. creates it, or .mkdir -p $t/state/burnfs && burnfs vdrive create --media bd-r $v" "$t/out" || fail "drives: $(cat "$t/out")"
+	for c in info eject; do
+		"$BURNFS" $c 2>"$t/err"; [ $? = 1 ] || fail "$c without a default drive"
+		grep -q "^burnfs $c: no drive given, no optical drive found, and the default virtual drive '$v' does not exist" "$t/err" || fail "$c: $(cat "$t/err")"
+		grep -q "^remedy: create it with .burnfs vdrive create --media bd-r $v" "$t/err" || fail "$c remedy: $(cat "$t/err")"
+	done
+	mkdir -p "$t/state/burnfs" && "$BURNFS" vdrive create --media bd-r "$v" || fail create
+	mkdir -p "$t/src" && echo x >"$t/src/x"
+	"$BURNFS" burn "$t/src" --drive "vdrive:$v" 2>/dev/null || fail burn
+	"$BURNFS" info >"$t/out" 2>"$t/err" || fail "info: $(cat "$t/err")"
+	grep -q "^burnfs info: no drive given: using the virtual drive '$v'" "$t/err" || fail "info: $(cat "$t/err")"
+	grep -q "^medium: BD-R (appendable" "$t/out" || fail "info: $(cat "$t/out")"
+	"$BURNFS" info --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; assert json.load(sys.stdin)["sessions"] == 1' || fail "info --json"
+	"$BURNFS" drives | grep -q "(BD-R, appendable" || fail "drives: $("$BURNFS" drives)"
+	"$BURNFS" erase 2>"$t/err"; [ $? = 2 ] || fail "erase without --drive"
+	grep -q "^burnfs erase: no drive given: --drive D (erase never picks a drive by itself" "$t/err" || fail "erase: $(cat "$t/err")"
+	"$BURNFS" eject 2>"$t/err" || fail "eject: $(cat "$t/err")"
+	"$BURNFS" vdrive info "$v" | grep -q ejected || fail "not ejected"
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2
