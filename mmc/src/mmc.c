@@ -1247,6 +1247,11 @@ int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, bool full, struct 
 		uint8_t list[12] = {0, 0x02, 0, 8};
 
 		cdb[0] = 0x04, cdb[1] = 0x11;
+		if (m->capacity > UINT32_MAX) /* the descriptor's Number of Blocks is 32 bits */
+			return bfs_diag_set(diag, -EINVAL,
+					    "FORMAT UNIT: a capacity of %llu blocks does not fit "
+					    "the command",
+					    (unsigned long long)m->capacity);
 		bfs_put_be32(list + 4, (uint32_t)m->capacity);
 		if (m->profile == 0x1A)
 			list[8] = 0x26 << 2;
@@ -1357,7 +1362,9 @@ int mmc_set_write_speed(struct mmc_drive *d, const struct mmc_media *m, unsigned
 	} else { /* DVD, BD: SET STREAMING with one performance descriptor */
 		uint8_t p[28] = {0};
 
-		bfs_put_be32(p + 8, (uint32_t)(m->capacity ? m->capacity - 1 : 0)); /* end LBA */
+		/* end LBA: the last block, or the last one the 32-bit field can name */
+		bfs_put_be32(p + 8, (uint32_t)BFS_MIN(m->capacity ? m->capacity - 1 : 0,
+						      (uint64_t)UINT32_MAX));
 		bfs_put_be32(p + 12, want); /* read size, kB */
 		bfs_put_be32(p + 16, 1000); /* per 1000 ms */
 		bfs_put_be32(p + 20, want);
