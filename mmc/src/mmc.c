@@ -1140,7 +1140,8 @@ int mmc_set_test_write(struct mmc_drive *d, const struct mmc_media *m, bool on,
 	if (on && !mmc_media_can_simulate(m))
 		return bfs_diag_set(diag, -EOPNOTSUPP,
 				    "a %s cannot do test writes (only CD-R/RW and DVD-R/RW can); "
-				    "nothing was written",
+				    "nothing was written: burn without --simulate to record the "
+				    "session",
 				    m->profile_name);
 	/* read page 05h, change Test Write, write it back: the other fields stay */
 	cdb[2] = 0x05;
@@ -1202,7 +1203,8 @@ int mmc_write_prepare(struct mmc_drive *d, const struct mmc_media *m, bool test,
 	if (test && !mmc_media_can_simulate(m))
 		return bfs_diag_set(diag, -EOPNOTSUPP,
 				    "a %s cannot do test writes (only CD-R/RW and DVD-R/RW can); "
-				    "nothing was written",
+				    "nothing was written: burn without --simulate to record the "
+				    "session",
 				    m->profile_name);
 	int r = write_params(d, m, test, true, diag);
 
