@@ -774,6 +774,44 @@ const char *mmc_disc_status_name(enum mmc_disc_status s)
 	return s <= MMC_DISC_RANDOM ? n[s] : "?";
 }
 
+/* READ TRACK INFORMATION of the last track: the NWA, free and used blocks, capacity. */
+static int probe_last_track(struct mmc_drive *d, struct mmc_media *m, unsigned last_track,
+			    struct bfs_diag *diag)
+{
+	uint8_t cdb[10] = {0}, b[48] = {0};
+	int r;
+
+	cdb[0] = 0x52, cdb[1] = 0x01;
+	bfs_put_be32(cdb + 2, last_track ? last_track : 1);
+	bfs_put_be16(cdb + 7, 48);
+	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 48, NULL, diag);
+	if (r < 0)
+		return r;
+	if (bfs_get_be16(b) < 26)
+		return bfs_diag_set(diag, -EPROTO, "READ TRACK INFORMATION: reply of %u bytes",
+				    bfs_get_be16(b) + 2u);
+	m->nwa_valid = b[7] & 0x01;
+	m->nwa = m->nwa_valid ? bfs_get_be32(b + 12) : 0;
+	m->free_blocks = m->nwa_valid ? bfs_get_be32(b + 16) : 0;
+	m->capacity = m->nwa + m->free_blocks;
+	m->used_blocks = m->nwa;
+	if (!m->nwa_valid && !m->overwrite) {
+		/* a finalized disc: what is recorded ends with its last track */
+		m->used_blocks = (uint64_t)bfs_get_be32(b + 8) + bfs_get_be32(b + 24);
+		m->capacity = m->used_blocks;
+	}
+	if (m->overwrite) {
+		/* the whole disc is writable; the last recorded address tells what is in use */
+		uint32_t lra = bfs_get_be32(b + 28);
+
+		m->used_blocks = lra ? (uint64_t)lra + 1 : 0;
+		m->capacity = bfs_get_be32(b + 24);
+		m->nwa = 0, m->nwa_valid = true;
+		m->free_blocks = m->capacity;
+	}
+	return 0;
+}
+
 int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag *diag)
 {
 	uint8_t cdb[12], b[64];
@@ -848,37 +886,9 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 	m.first_track = b[3];
 	m.last_track = last_track;
 
-	/* READ TRACK INFORMATION of the last track: NWA, free blocks */
-	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = 0x52, cdb[1] = 0x01;
-	bfs_put_be32(cdb + 2, last_track ? last_track : 1);
-	bfs_put_be16(cdb + 7, 48);
-	memset(b, 0, sizeof(b));
-	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 48, NULL, diag);
+	r = probe_last_track(d, &m, last_track, diag);
 	if (r < 0)
 		return r;
-	if (bfs_get_be16(b) < 26)
-		return bfs_diag_set(diag, -EPROTO, "READ TRACK INFORMATION: reply of %u bytes",
-				    bfs_get_be16(b) + 2u);
-	m.nwa_valid = b[7] & 0x01;
-	m.nwa = m.nwa_valid ? bfs_get_be32(b + 12) : 0;
-	m.free_blocks = m.nwa_valid ? bfs_get_be32(b + 16) : 0;
-	m.capacity = m.nwa + m.free_blocks;
-	m.used_blocks = m.nwa;
-	if (!m.nwa_valid && !m.overwrite) {
-		/* a finalized disc: what is recorded ends with its last track */
-		m.used_blocks = (uint64_t)bfs_get_be32(b + 8) + bfs_get_be32(b + 24);
-		m.capacity = m.used_blocks;
-	}
-	if (m.overwrite) {
-		/* the whole disc is writable; the last recorded address tells what is in use */
-		uint32_t lra = bfs_get_be32(b + 28);
-
-		m.used_blocks = lra ? (uint64_t)lra + 1 : 0;
-		m.capacity = bfs_get_be32(b + 24);
-		m.nwa = 0, m.nwa_valid = true;
-		m.free_blocks = m.capacity;
-	}
 	/* READ TOC format 1: start of the last complete session */
 	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_COMPLETE) {
 		memset(cdb, 0, sizeof(cdb));
