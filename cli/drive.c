@@ -1181,6 +1181,44 @@ static int verify_image(struct drive_reader *rd, uint64_t start, const char *pat
 	return bad ? -EBADMSG : 0;
 }
 
+/* The newest session (at start) against a source tree or an image file. */
+static int verify_against(struct drive_reader *rd, uint64_t start, const char *against)
+{
+	struct bfs_diag diag = {0};
+	struct eng_verify_result res = {0};
+	unsigned long problems = 0;
+	struct stat st;
+	int r;
+
+	if (stat(against, &st) < 0)
+		return fail(&diag, bfs_diag_set(&diag, -errno, "%s: %s", against, strerror(errno)),
+			    "verify");
+	if (S_ISDIR(st.st_mode)) {
+		r = eng_verify_tree(drive_read, rd, start, against, print_problem, &problems, &res,
+				    &diag);
+		r = with_drive_msg(&diag, r, rd);
+		if (r < 0 && r != -EBADMSG)
+			return fail(&diag, r, "verify");
+		fprintf(stderr,
+			"burnfs verify: session at block %llu against %s: %llu files match, "
+			"%llu differ, %llu missing, %llu extra\n",
+			(unsigned long long)start, against, (unsigned long long)res.files_ok,
+			(unsigned long long)res.files_bad, (unsigned long long)res.files_missing,
+			(unsigned long long)res.files_extra);
+	} else if (eng_is_image_file(against)) {
+		r = verify_image(rd, start, against, &diag);
+		if (r < 0 && r != -EBADMSG)
+			return fail(&diag, r, "verify");
+	} else {
+		return fail(&diag,
+			    bfs_diag_set(&diag, -EINVAL,
+					 "%s: neither a directory nor an ISO 9660/UDF image",
+					 against),
+			    "verify");
+	}
+	return r ? CLI_EXIT_JOB : 0;
+}
+
 static int verify_drive(int argc, char **argv)
 {
 	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
@@ -1214,45 +1252,8 @@ static int verify_drive(int argc, char **argv)
 	if (ns == 0)
 		return fail(&diag, bfs_diag_set(&diag, -ENODATA, "the disc has no closed session"),
 			    "verify");
-	if (a.against) {
-		/* the newest session against a source tree or an image file */
-		struct eng_verify_result res = {0};
-		unsigned long problems = 0;
-		uint64_t start = sp[ns - 1].start;
-		struct stat st;
-
-		if (stat(a.against, &st) < 0)
-			return fail(
-				&diag,
-				bfs_diag_set(&diag, -errno, "%s: %s", a.against, strerror(errno)),
-				"verify");
-		if (S_ISDIR(st.st_mode)) {
-			r = eng_verify_tree(drive_read, &rd, start, a.against, print_problem,
-					    &problems, &res, &diag);
-			r = with_drive_msg(&diag, r, &rd);
-			if (r < 0 && r != -EBADMSG)
-				return fail(&diag, r, "verify");
-			fprintf(stderr,
-				"burnfs verify: session at block %llu against %s: %llu files match, "
-				"%llu differ, %llu missing, %llu extra\n",
-				(unsigned long long)start, a.against,
-				(unsigned long long)res.files_ok, (unsigned long long)res.files_bad,
-				(unsigned long long)res.files_missing,
-				(unsigned long long)res.files_extra);
-		} else if (eng_is_image_file(a.against)) {
-			r = verify_image(&rd, start, a.against, &diag);
-			if (r < 0 && r != -EBADMSG)
-				return fail(&diag, r, "verify");
-		} else {
-			return fail(
-				&diag,
-				bfs_diag_set(&diag, -EINVAL,
-					     "%s: neither a directory nor an ISO 9660/UDF image",
-					     a.against),
-				"verify");
-		}
-		return r ? CLI_EXIT_JOB : 0;
-	}
+	if (a.against)
+		return verify_against(&rd, sp[ns - 1].start, a.against);
 	/* every session against its own manifest */
 	for (size_t i = 0; i < ns; i++) {
 		struct eng_verify_result res = {0};
