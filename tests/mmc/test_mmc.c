@@ -228,6 +228,52 @@ static void test_mmc_failed_block_named(void **state)
 	}
 }
 
+/* A BD-R whose next writable address and free blocks add up past 2^32 blocks. */
+static int big_disc_exec(void *userdata, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir,
+			 void *buf, size_t len, uint8_t *st, uint8_t sense[18], size_t *resid,
+			 struct bfs_diag *diag)
+{
+	uint8_t *b = buf;
+
+	(void)userdata, (void)cdb_len, (void)dir, (void)st, (void)sense, (void)resid, (void)diag;
+	memset(buf, 0, len);
+	switch (cdb[0]) {
+	case 0x46: /* GET CONFIGURATION: BD-R */
+		bfs_put_be16(b + 6, 0x41);
+		break;
+	case 0x51: /* READ DISC INFORMATION: appendable, 2 sessions (the empty one), 2 tracks */
+		bfs_put_be16(b, 32);
+		b[2] = 0x01 | 0x02 << 2, b[3] = 1, b[4] = 2, b[6] = 2;
+		break;
+	case 0x52: /* READ TRACK INFORMATION: NWA 0xFFFFFF00, 0x1000 free */
+		bfs_put_be16(b, 46);
+		b[7] = 0x01;
+		bfs_put_be32(b + 8, 0xFFFFFF00u);
+		bfs_put_be32(b + 12, 0xFFFFFF00u);
+		bfs_put_be32(b + 16, 0x1000);
+		break;
+	default: /* READ TOC and the rest: zeros */
+		break;
+	}
+	return 0;
+}
+
+/* Capacities are carried in 64 bits: NWA + free past 2^32 is not cut to 32. */
+static void test_mmc_capacity_64(void **state)
+{
+	struct mmc_drive *d = NULL;
+	struct bfs_diag diag = {0};
+	struct mmc_media m;
+
+	(void)state;
+	assert_int_equal(mmc_drive_open_test(big_disc_exec, NULL, 32, &d), 0);
+	assert_int_equal(mmc_media_probe(d, &m, &diag), 0);
+	assert_int_equal(m.nwa, 0xFFFFFF00u);
+	assert_true(m.capacity == 0xFFFFFF00ull + 0x1000);
+	assert_true(m.free_blocks == 0x1000);
+	mmc_drive_close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_mmc_cancel_waits),
 		cmocka_unit_test(test_mmc_no_wait),
 		cmocka_unit_test(test_mmc_failed_block_named),
+		cmocka_unit_test(test_mmc_capacity_64),
 	};
 
 	return cmocka_run_group_tests_name("mmc", tests, NULL, NULL);
