@@ -8,7 +8,8 @@
  * `/dev/sgN` (any /dev path), Linux SG_IO with an exclusive open and per-command timeouts;
  * `iscsi://HOST[:PORT]/IQN/LUN` (libiscsi, per-command timeouts too), when the build has it,
  * else opening it fails with -EOPNOTSUPP and says so. A command that times out fails with
- * -ETIMEDOUT naming it; BURNFS_MMC_TIMEOUT_SECONDS sets every command's timeout (tests). An
+ * -ETIMEDOUT naming it and the seconds measured; BURNFS_MMC_TIMEOUT_SECONDS sets every SG_IO
+ * and iSCSI command's timeout (the in-process virtual drive answers at once). An
  * iSCSI session that timed out or lost its connection is closed (no automatic re-login):
  * later commands fail with -ENOTCONN saying why.
  *
