@@ -3,6 +3,14 @@
 #ifndef BFS_CLI_H
 #define BFS_CLI_H
 
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct eng_image_opts;
+struct eng_scan_opts;
+struct eng_source;
+
 enum {
 	CLI_EXIT_JOB = 1,
 	CLI_EXIT_USAGE = 2,
@@ -24,5 +32,74 @@ int cli_mount_main(int argc, char **argv);
 
 /* `burnfs commit|status MOUNTPOINT ...`: argv[0] is the command. */
 int cli_commit_main(int argc, char **argv);
+
+/*
+ * The image options `burnfs image` and `burnfs burn` share (cli/imageopts.c): --fs,
+ * --udf-rev, --iso-level, --volid, --graft, --exclude, --rr-relocate. A command joins
+ * cli_image_longopts to its own options (cli_longopts_join), hands every getopt result to
+ * cli_image_opt(), adds its positional sources with cli_image_add_source(), and checks the
+ * whole with cli_image_args_check(). The vals are above 0xFF, clear of any letter.
+ */
+enum {
+	CLI_IMAGEOPT_FS = 0x100,
+	CLI_IMAGEOPT_UDF_REV,
+	CLI_IMAGEOPT_ISO_LEVEL,
+	CLI_IMAGEOPT_VOLID,
+	CLI_IMAGEOPT_GRAFT,
+	CLI_IMAGEOPT_EXCLUDE,
+	CLI_IMAGEOPT_RR_RELOCATE,
+};
+
+extern const struct option cli_image_longopts[]; /* ended by a zero entry */
+extern const char cli_image_usage[];		 /* their lines for a usage text */
+
+struct cli_image_args {
+	const char *cmd;	      /* for messages: "burnfs CMD: ..." */
+	struct eng_image_opts *image; /* borrowed: filled by the options */
+	struct eng_scan_opts *scan;   /* borrowed: its excludes point into this struct */
+	struct eng_source *srcs;      /* grafts and positional sources, in order */
+	size_t nsrcs;
+	const char **excludes;
+	size_t nexcludes;
+	unsigned given; /* image options seen */
+};
+
+/* Room for argc sources and excludes. -ENOMEM; release with cli_image_args_done(). */
+int cli_image_args_init(struct cli_image_args *a, const char *cmd, int argc,
+			struct eng_image_opts *image, struct eng_scan_opts *scan);
+void cli_image_args_done(struct cli_image_args *a);
+
+/* own's entries, then cli_image_longopts, then a zero entry, in out[0..max); the count. */
+size_t cli_longopts_join(const struct option *own, struct option *out, size_t max);
+
+/*
+ * One getopt_long result c with its argument (optarg; --graft's is changed in place): 1 when
+ * it was an image option and was taken, 0 when c is none of them, -EINVAL for a bad value
+ * (said on stderr as "burnfs CMD: --opt: ...": a usage error), -ENOMEM.
+ */
+int cli_image_opt(struct cli_image_args *a, int c, char *arg);
+
+/* A positional source (borrowed), after the grafts given so far. */
+void cli_image_add_source(struct cli_image_args *a, const char *path);
+
+/* Options that contradict each other: -EINVAL, said on stderr (a usage error). */
+int cli_image_args_check(const struct cli_image_args *a);
+
+/* The medium of the default virtual drive, the one `burnfs mount` creates. */
+#define CLI_DEFAULT_VDRIVE_MEDIA "bd-r"
+
+/* The default virtual drive's directory, $XDG_STATE_HOME/burnfs/vdrive (malloc'd; NULL:
+ * out of memory). */
+char *cli_default_vdrive_dir(void);
+
+/*
+ * The drive a command uses when none is given (cli/default-drive.c), the rule of `burnfs
+ * mount`: the only optical drive, else the default virtual drive. create: make that virtual
+ * drive (a blank BD-R) when missing; else a missing one fails with -ENOENT, saying how to
+ * make it. Which drive was chosen, or why none, is said on stderr as "burnfs CMD: ...".
+ * *ret: "/dev/..." or "vdrive:DIR", to free(). -EINVAL when there are several optical
+ * drives (the user must choose).
+ */
+int cli_default_drive(const char *cmd, bool create, char **ret);
 
 #endif

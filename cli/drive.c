@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,12 @@
 #include "mmc/mmc.h"
 #include "vdrive/vdrive.h"
 
-static volatile sig_atomic_t cancelled;
+static atomic_int cancelled;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	cancelled = 1;
+	atomic_store(&cancelled, 1);
 }
 
 static int fail(struct bfs_diag *diag, int r, const char *what)
@@ -431,11 +432,68 @@ static void print_bad(uint64_t first, uint64_t last, const char *files, void *us
 	       (unsigned long long)last, files);
 }
 
+/*
+ * After a failed burn: the disc's state as far as it can be told (asked at the end, else
+ * what it was before and what the drive took), and what can be done with it.
+ */
+static void print_disc_now(const struct eng_burn_result *res, const char *drive, const char *vdir,
+			   bool simulate)
+{
+	const struct mmc_media *a = &res->after, *b = &res->before;
+	bool left_open = res->written && !res->closed && !b->overwrite && !simulate;
+
+	if (a->profile_name) {
+		fprintf(stderr,
+			"burnfs burn: the disc now: %s, %s, %u closed session(s), %llu blocks "
+			"recorded%s\n",
+			a->profile_name, mmc_disc_status_name(a->status), a->sessions,
+			(unsigned long long)a->used_blocks,
+			a->status == MMC_DISC_INCOMPLETE ? " (its last session is open)" : "");
+	} else {
+		fprintf(stderr, "burnfs burn: the disc now: unknown: %s\n", res->after_why);
+		if (b->profile_name && res->wrote)
+			fprintf(stderr,
+				"burnfs burn: before this burn it was a %s, %s, with %u closed "
+				"session(s); %s%llu blocks of the new session from block %llu%s\n",
+				b->profile_name, mmc_disc_status_name(b->status), b->sessions,
+				res->written ? "the drive took "
+					     : "the first WRITE failed: it may "
+					       "have recorded part of its ",
+				(unsigned long long)(res->written ? res->written : 1),
+				(unsigned long long)res->start_lba,
+				left_open ? ", and the session was not closed: the disc holds an "
+					    "incomplete session"
+					  : "");
+	}
+	if (res->new_disc && vdir)
+		fprintf(stderr,
+			"remedy: this disc takes no more sessions: load a blank one with "
+			"`burnfs vdrive load %s --blank` and burn again\n",
+			vdir);
+	else if (res->new_disc)
+		fprintf(stderr, "remedy: this disc takes no more sessions: load a blank disc "
+				"and burn again\n");
+	else if (left_open || (a->profile_name && a->status == MMC_DISC_INCOMPLETE))
+		fprintf(stderr,
+			"remedy: erase the disc (`burnfs erase --drive %s`), then burn again\n",
+			drive);
+	else if (!a->profile_name && res->wrote && vdir)
+		fprintf(stderr,
+			"remedy: once the drive answers again (a removed disc goes back with "
+			"`burnfs vdrive load %s`), `burnfs info --drive %s` tells what it holds\n",
+			vdir, drive);
+	else if (!a->profile_name && res->wrote)
+		fprintf(stderr,
+			"remedy: once the drive answers again, `burnfs info --drive %s` tells what "
+			"the disc holds\n",
+			drive);
+}
+
 static void burn_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: burnfs burn SRC...|IMAGE --drive D [--verify none|quick|full] [--close]\n"
-		"                  [--speed X] [--simulate] [--files] [--trace]\n"
+		"                  [--speed X] [--simulate] [--files] [--trace] [IMAGE OPTIONS]\n"
 		"\n"
 		"Burn a session made of the directories and files SRC at the disc's next\n"
 		"writable address, with its manifest /.burnfs/SHA256SUMS, then read it back\n"
@@ -443,12 +501,98 @@ static void burn_usage(FILE *f)
 		"A single IMAGE (an ISO 9660 or UDF image file) is burnt as it is; --files\n"
 		"burns it as a file instead. --speed X: X times the medium's 1x (e.g. 8 or\n"
 		"8x), or max. --simulate: a test write (CD-R/RW, DVD-R/RW): nothing is\n"
-		"recorded. Drive addresses: vdrive:DIR, /dev/srN, iscsi://HOST:PORT/IQN/LUN.\n");
+		"recorded. Drive addresses: vdrive:DIR, /dev/srN, iscsi://HOST:PORT/IQN/LUN.\n"
+		"\n"
+		"Image options (as burnfs image; file systems and revisions default per medium):\n"
+		"%s",
+		cli_image_usage);
 }
 
-static int cmd_burn(int argc, char **argv)
+/* What burnfs burn was asked to do. */
+struct burn_args {
+	const char *drive;
+	bool trace, files;
+	struct eng_burn_opts bo;
+	struct eng_scan_opts so;
+	struct cli_image_args ia;
+};
+
+static int parse_speed(const char *arg, unsigned *ret)
 {
-	static const struct option lo[] = {
+	char *end;
+	unsigned long x;
+
+	if (strcmp(arg, "max") == 0) {
+		*ret = 0;
+		return 0;
+	}
+	x = strtoul(arg, &end, 10);
+	if (end == arg || (*end && strcmp(end, "x") != 0) || x == 0 || x > 64) {
+		fprintf(stderr,
+			"burnfs burn: --speed: '%s' is not a speed (a multiple of 1x from 1 to 64, "
+			"like 8 or 8x, or max)\n",
+			arg);
+		return -EINVAL;
+	}
+	*ret = (unsigned)x;
+	return 0;
+}
+
+static int parse_verify(const char *arg, enum eng_verify_mode *ret)
+{
+	if (strcmp(arg, "none") == 0)
+		*ret = ENG_VERIFY_NONE;
+	else if (strcmp(arg, "quick") == 0)
+		*ret = ENG_VERIFY_QUICK;
+	else if (strcmp(arg, "full") == 0)
+		*ret = ENG_VERIFY_FULL;
+	else {
+		fprintf(stderr, "burnfs burn: --verify: '%s' is not none, quick or full\n", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One option of burnfs burn: 0 taken, 1 --help, -EINVAL a usage error (said). */
+static int burn_opt(struct burn_args *b, int c, char **argv)
+{
+	int r = cli_image_opt(&b->ia, c, optarg);
+
+	if (r != 0)
+		return r < 0 ? r : 0;
+	switch (c) {
+	case 'd':
+		b->drive = optarg;
+		return 0;
+	case 'v':
+		return parse_verify(optarg, &b->bo.verify);
+	case 'c':
+		b->bo.finalize = true;
+		return 0;
+	case 's':
+		b->bo.simulate = true;
+		return 0;
+	case 'f':
+		b->files = true;
+		return 0;
+	case 'S':
+		return parse_speed(optarg, &b->bo.speed_x);
+	case 't':
+		b->trace = true;
+		return 0;
+	case 'h':
+		return 1;
+	default:
+		fprintf(stderr, "burnfs burn: %s '%s'\n",
+			c == ':' ? "missing the value of" : "unknown option", argv[optind - 1]);
+		return -EINVAL;
+	}
+}
+
+/* The options and sources of burnfs burn: 0, or an exit code (-1: --help was printed). */
+static int burn_parse(int argc, char **argv, struct burn_args *b)
+{
+	static const struct option own[] = {
 		{"drive", required_argument, NULL, 'd'},
 		{"verify", required_argument, NULL, 'v'},
 		{"close", no_argument, NULL, 'c'},
@@ -457,162 +601,196 @@ static int cmd_burn(int argc, char **argv)
 		{"speed", required_argument, NULL, 'S'},
 		{"files", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
-		{},
+		{0},
 	};
-	struct eng_burn_opts bo = {.verify = ENG_VERIFY_FULL, .cancel = &cancelled};
-	struct eng_scan_opts so = {0};
-	struct bfs_diag diag = {0};
-	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
-	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
-	_cleanup_free_ struct eng_source *srcs = NULL;
-	struct eng_burn_result res;
-	struct burn_ui ui = {0};
-	const char *drive = NULL, *e, *image = NULL;
-	bool trace = false, files = false;
-	struct stat st;
+	struct option lo[32];
 	int c, r;
 
+	(void)cli_longopts_join(own, lo, BFS_ARRAY_SIZE(lo));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			drive = optarg;
-			break;
-		case 'v':
-			if (strcmp(optarg, "none") == 0)
-				bo.verify = ENG_VERIFY_NONE;
-			else if (strcmp(optarg, "quick") == 0)
-				bo.verify = ENG_VERIFY_QUICK;
-			else if (strcmp(optarg, "full") == 0)
-				bo.verify = ENG_VERIFY_FULL;
-			else {
-				fprintf(stderr, "burnfs burn: --verify: none, quick or full\n");
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case 'c':
-			bo.finalize = true;
-			break;
-		case 's':
-			bo.simulate = true;
-			break;
-		case 'f':
-			files = true;
-			break;
-		case 'S': {
-			char *end;
-			unsigned long x;
-
-			if (strcmp(optarg, "max") == 0) {
-				bo.speed_x = 0;
-				break;
-			}
-			x = strtoul(optarg, &end, 10);
-			if (end == optarg || (*end && strcmp(end, "x") != 0) || x == 0 || x > 64) {
-				fprintf(stderr,
-					"burnfs burn: --speed: '%s' is not a speed (a multiple "
-					"of 1x from 1 to 64, like 8 or 8x, or max)\n",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
-			bo.speed_x = (unsigned)x;
-			break;
-		}
-		case 't':
-			trace = true;
-			break;
-		case 'h':
+	opterr = 0; /* our own messages, with the command's name */
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		r = burn_opt(b, c, argv);
+		if (r == 1) {
 			burn_usage(stdout);
-			return 0;
-		default:
-			burn_usage(stderr);
-			return CLI_EXIT_USAGE;
+			return -1;
 		}
-	}
-	if (!drive || optind >= argc) {
-		burn_usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (!files && argc - optind == 1 && stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode) &&
-	    eng_is_image_file(argv[optind]))
-		image = argv[optind];
-	e = getenv("SOURCE_DATE_EPOCH");
-	if (e && *e) {
-		so.have_epoch = bo.image.have_epoch = true;
-		so.epoch = bo.image.epoch = strtoll(e, NULL, 10);
-	}
-	if (!image) {
-		srcs = calloc((size_t)(argc - optind), sizeof(*srcs));
-		if (!srcs)
-			return CLI_EXIT_JOB;
-		for (int i = optind; i < argc; i++)
-			srcs[i - optind].path = argv[i];
-		r = eng_scan(srcs, (size_t)(argc - optind), &so, &diag, &root);
 		if (r < 0)
-			return fail(&diag, r, "burn");
+			goto usage;
 	}
-	r = mmc_drive_open(drive, &diag, &d);
+	for (int i = optind; i < argc; i++)
+		cli_image_add_source(&b->ia, argv[i]);
+	if (!b->ia.nsrcs) {
+		fprintf(stderr, "burnfs burn: no SRC or IMAGE given: what to burn\n");
+		goto usage;
+	}
+	if (!b->drive) {
+		_cleanup_free_ char *dir = cli_default_vdrive_dir();
+
+		fprintf(stderr,
+			"burnfs burn: no drive given: --drive D (burn never picks a drive by itself; "
+			"mount's default is vdrive:%s)\n",
+			dir ? dir : "$XDG_STATE_HOME/burnfs/vdrive");
+		goto usage;
+	}
+	if (cli_image_args_check(&b->ia) < 0)
+		goto usage;
+	return 0;
+usage:
+	burn_usage(stderr);
+	return CLI_EXIT_USAGE;
+}
+
+/* SOURCE_DATE_EPOCH, when set, for the scan and the image: -EINVAL when no number (said). */
+static int burn_epoch(struct burn_args *b)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+
+	if (!e || !*e)
+		return 0;
+	errno = 0;
+	v = strtoll(e, &end, 10);
+	if (errno || *end) {
+		fprintf(stderr, "burnfs burn: SOURCE_DATE_EPOCH='%s' is not a number\n", e);
+		return -EINVAL;
+	}
+	b->so.have_epoch = b->bo.image.have_epoch = true;
+	b->so.epoch = b->bo.image.epoch = v;
+	return 0;
+}
+
+/*
+ * The tree to burn. A tree holding /.burnfs (a burnfs disc copied back, with its manifest)
+ * is refused with what to do: the burn writes its own manifest there.
+ */
+static int burn_scan(struct burn_args *b, struct bfs_node **ret)
+{
+	struct bfs_diag diag = {0};
+	int r = eng_scan(b->ia.srcs, b->ia.nsrcs, &b->so, &diag, ret);
+
 	if (r < 0)
 		return fail(&diag, r, "burn");
-	if (trace)
-		mmc_drive_set_trace(d, stderr);
+	if (bfs_node_find_child(*ret, ".burnfs", strlen(".burnfs"))) {
+		fprintf(stderr,
+			"burnfs burn: the sources have a '/.burnfs' (a burnfs disc copied back, "
+			"with its manifest?): it is reserved for the manifest this burn writes\n"
+			"remedy: leave it out with --exclude /.burnfs (the new manifest lists every "
+			"file again), or put the tree below a directory with --graft SRC=/DIR\n");
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The progress display and BURNFS_STATUS_LOG; signals cancel from here on. */
+static int burn_ui_start(struct burn_args *b, struct burn_ui *ui)
+{
+	const char *e = getenv("BURNFS_STATUS_LOG");
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	ui.tty = isatty(STDERR_FILENO);
-	ui.t0 = now_s();
-	bo.progress = burn_progress;
-	bo.userdata = &ui;
-	e = getenv("BURNFS_STATUS_LOG");
-	if (e && *e) {
-		ui.log = fopen(e, "we");
-		if (!ui.log) {
-			fprintf(stderr, "burnfs burn: BURNFS_STATUS_LOG '%s': %s\n", e,
-				strerror(errno));
-			return CLI_EXIT_JOB;
-		}
-		setvbuf(ui.log, NULL, _IOLBF, 0);
-		bo.progress = log_progress;
+	ui->tty = isatty(STDERR_FILENO);
+	ui->t0 = now_s();
+	b->bo.progress = burn_progress;
+	b->bo.userdata = ui;
+	if (!e || !*e)
+		return 0;
+	ui->log = fopen(e, "we");
+	if (!ui->log) {
+		fprintf(stderr, "burnfs burn: BURNFS_STATUS_LOG '%s': %s\n", e, strerror(errno));
+		return -errno;
 	}
+	setvbuf(ui->log, NULL, _IOLBF, 0);
+	b->bo.progress = log_progress;
+	return 0;
+}
+
+static void burn_report(const struct burn_args *b, const struct eng_burn_result *res)
+{
+	if (b->bo.simulate) {
+		fprintf(stderr,
+			"burnfs burn: simulation of a session at block %llu, %llu blocks (%.1f "
+			"MiB) went through; nothing was recorded, the %s is %s\n",
+			(unsigned long long)res->start_lba, (unsigned long long)res->blocks,
+			(double)res->blocks * 2048 / 1048576.0,
+			res->after.profile_name ? res->after.profile_name : "disc",
+			mmc_disc_status_name(res->after.status));
+		return;
+	}
+	if (res->speed_kBps)
+		fprintf(stderr, "burnfs burn: write speed %u kB/s (%.1fx)\n", res->speed_kBps,
+			(double)res->speed_kBps / mmc_media_x1_kBps(&res->before));
+	fprintf(stderr,
+		"burnfs burn: session at block %llu, %llu blocks (%.1f MiB); verify: %s%llu "
+		"chunks match; the %s is %s\n",
+		(unsigned long long)res->start_lba, (unsigned long long)res->blocks,
+		(double)res->blocks * 2048 / 1048576.0,
+		b->bo.verify == ENG_VERIFY_NONE ? "none, " : "",
+		(unsigned long long)res->verified_chunks,
+		res->after.profile_name ? res->after.profile_name : "disc",
+		mmc_disc_status_name(res->after.status));
+}
+
+/* The burn itself, the sources scanned (root) or an image file. */
+static int burn_run(struct burn_args *b, struct bfs_node *root, const char *image)
+{
+	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	struct bfs_diag diag = {0};
+	struct eng_burn_result res = {0};
+	struct burn_ui ui = {0};
+	int r;
+
+	r = mmc_drive_open(b->drive, &diag, &d);
+	if (r < 0)
+		return fail(&diag, r, "burn");
+	if (b->trace)
+		mmc_drive_set_trace(d, stderr);
+	if (burn_ui_start(b, &ui) < 0)
+		return CLI_EXIT_JOB;
 	if (image)
 		fprintf(stderr, "burnfs burn: burning the image '%s' as it is\n", image);
-	r = image ? eng_burn_image(d, image, &bo, print_bad, NULL, &res, &diag)
-		  : eng_burn(d, root, &bo, print_bad, NULL, &res, &diag);
+	r = image ? eng_burn_image(d, image, &b->bo, print_bad, NULL, &res, &diag)
+		  : eng_burn(d, root, &b->bo, print_bad, NULL, &res, &diag);
 	if (ui.log)
 		fclose(ui.log);
 	if (ui.tty)
 		fputc('\n', stderr);
 	if (r < 0) {
 		fprintf(stderr, "burnfs burn: %s\n", bfs_diag_msg(&diag, r));
-		if (res.after.profile_name)
-			fprintf(stderr, "burnfs burn: the disc now: %s, %s, %u session(s)\n",
-				res.after.profile_name, mmc_disc_status_name(res.after.status),
-				res.after.sessions);
+		print_disc_now(&res, b->drive, mmc_drive_vdrive_dir(d), b->bo.simulate);
 		return r == -ENOSPC	 ? CLI_EXIT_LIMIT
 		       : r == -ECANCELED ? CLI_EXIT_INTR
 					 : CLI_EXIT_JOB;
 	}
-	if (bo.simulate) {
-		fprintf(stderr,
-			"burnfs burn: simulation of a session at block %llu, %llu blocks (%.1f "
-			"MiB) went through; nothing was recorded, the %s is %s\n",
-			(unsigned long long)res.start_lba, (unsigned long long)res.blocks,
-			(double)res.blocks * 2048 / 1048576.0,
-			res.after.profile_name ? res.after.profile_name : "disc",
-			mmc_disc_status_name(res.after.status));
-		return 0;
-	}
-	if (res.speed_kBps)
-		fprintf(stderr, "burnfs burn: write speed %u kB/s (%.1fx)\n", res.speed_kBps,
-			(double)res.speed_kBps / mmc_media_x1_kBps(&res.before));
-	fprintf(stderr,
-		"burnfs burn: session at block %llu, %llu blocks (%.1f MiB); verify: %s%llu "
-		"chunks match; the %s is %s\n",
-		(unsigned long long)res.start_lba, (unsigned long long)res.blocks,
-		(double)res.blocks * 2048 / 1048576.0, bo.verify == ENG_VERIFY_NONE ? "none, " : "",
-		(unsigned long long)res.verified_chunks,
-		res.after.profile_name ? res.after.profile_name : "disc",
-		mmc_disc_status_name(res.after.status));
+	burn_report(b, &res);
 	return 0;
+}
+
+static int cmd_burn(int argc, char **argv)
+{
+	struct burn_args b = {.bo = {.verify = ENG_VERIFY_FULL, .cancel = &cancelled}};
+	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
+	const char *image = NULL;
+	struct stat st;
+	int r;
+
+	if (cli_image_args_init(&b.ia, "burn", argc, &b.bo.image, &b.so) < 0)
+		return CLI_EXIT_JOB;
+	r = burn_parse(argc, argv, &b);
+	if (r == 0)
+		r = burn_epoch(&b) < 0 ? CLI_EXIT_USAGE : 0;
+	/* one positional file holding an image, no image option: burnt as it is */
+	if (r == 0 && !b.files && b.ia.nsrcs == 1 && !b.ia.srcs[0].dest && !b.ia.given &&
+	    stat(b.ia.srcs[0].path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    eng_is_image_file(b.ia.srcs[0].path))
+		image = b.ia.srcs[0].path;
+	if (r == 0 && !image)
+		r = burn_scan(&b, &root);
+	if (r == 0)
+		r = burn_run(&b, root, image);
+	cli_image_args_done(&b.ia);
+	return r < 0 ? 0 : r; /* -1: --help */
 }
 
 /* ---- info, erase, eject, verify --drive ------------------------------------------------------ */
@@ -622,10 +800,48 @@ struct drive_args {
 	const char *drive;
 	bool json, full;
 	const char *against;
+	char dflt[4200]; /* mount's default drive, when none was given */
 };
+
+enum { OPEN_HELP = -1 }; /* open_drive(): --help was printed */
 
 enum { ARG_JSON = 1u << 0, ARG_FULL = 1u << 1, ARG_AGAINST = 1u << 2 };
 
+static void drive_cmd_usage(FILE *f, const char *what)
+{
+	if (strcmp(what, "info") == 0)
+		fprintf(f,
+			"Usage: burnfs info [--drive D] [--json]\n"
+			"\n"
+			"The medium in drive D: its kind and state, what it holds, where the next\n"
+			"session goes and how much is free (or why none can be written), its\n"
+			"sessions, tracks and write speeds.\n");
+	else if (strcmp(what, "erase") == 0)
+		fprintf(f, "Usage: burnfs erase --drive D [--full]\n"
+			   "\n"
+			   "Erase the rewritable disc in drive D (CD-RW, DVD-RW: BLANK; DVD+RW,\n"
+			   "DVD-RAM, BD-RE: FORMAT UNIT). --full blanks or certifies every block.\n"
+			   "--drive is required: erase never picks a drive by itself.\n");
+	else if (strcmp(what, "eject") == 0)
+		fprintf(f, "Usage: burnfs eject [--drive D]\n\nOpen the tray of drive D.\n");
+	else
+		fprintf(f,
+			"Usage: burnfs verify --drive D [--against SRC|IMAGE]\n"
+			"\n"
+			"Check every closed session of the disc in drive D against its manifest,\n"
+			"or the newest session against a source tree or an image file.\n");
+	if (strcmp(what, "erase") != 0)
+		fprintf(f,
+			"\nWithout --drive: the drive burnfs mount uses (the only optical drive,\n"
+			"else the virtual drive $XDG_STATE_HOME/burnfs/vdrive).\n");
+	fprintf(f,
+		"Drive addresses: vdrive:DIR, /dev/srN, /dev/sgN, iscsi://HOST[:PORT]/IQN/LUN.\n");
+}
+
+/*
+ * The options of a drive command; 0 and the drive opened, or an exit code (0 for --help).
+ * Without --drive, mount's default drive, except for erase.
+ */
 static int open_drive(int argc, char **argv, unsigned takes, struct drive_args *a,
 		      struct mmc_drive **ret, struct bfs_diag *diag)
 {
@@ -635,10 +851,12 @@ static int open_drive(int argc, char **argv, unsigned takes, struct drive_args *
 		{"help", no_argument, NULL, 'h'},	 {0},
 	};
 	const char *what = argv[0];
+	_cleanup_free_ char *dflt = NULL;
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0; /* our own messages, with the command's name */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'd')
 			a->drive = optarg;
 		else if (c == 'j' && (takes & ARG_JSON))
@@ -647,19 +865,41 @@ static int open_drive(int argc, char **argv, unsigned takes, struct drive_args *
 			a->full = true;
 		else if (c == 'a' && (takes & ARG_AGAINST))
 			a->against = optarg;
-		else
+		else if (c == 'h') {
+			drive_cmd_usage(stdout, what);
+			return OPEN_HELP;
+		} else {
+			fprintf(stderr, "burnfs %s: %s '%s'\n", what,
+				c == ':' ? "missing the value of" : "unknown option",
+				argv[optind - 1]);
 			goto usage;
+		}
 	}
-	if (!a->drive || optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "burnfs %s: unexpected argument '%s'\n", what, argv[optind]);
 		goto usage;
+	}
+	if (!a->drive && strcmp(what, "erase") == 0) {
+		dflt = cli_default_vdrive_dir();
+		fprintf(stderr,
+			"burnfs erase: no drive given: --drive D (erase never picks a drive by "
+			"itself; mount's default is vdrive:%s)\n",
+			dflt ? dflt : "$XDG_STATE_HOME/burnfs/vdrive");
+		goto usage;
+	}
+	if (!a->drive) {
+		r = cli_default_drive(what, false, &dflt);
+		if (r < 0)
+			return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_JOB;
+		snprintf(a->dflt, sizeof(a->dflt), "%s", dflt);
+		a->drive = a->dflt;
+	}
 	r = mmc_drive_open(a->drive, diag, ret);
 	if (r < 0)
 		return fail(diag, r, what);
 	return 0;
 usage:
-	fprintf(stderr, "Usage: burnfs %s --drive D%s%s%s\n", what,
-		takes & ARG_JSON ? " [--json]" : "", takes & ARG_FULL ? " [--full]" : "",
-		takes & ARG_AGAINST ? " [--against SRC|IMAGE]" : "");
+	drive_cmd_usage(stderr, what);
 	return CLI_EXIT_USAGE;
 }
 
@@ -686,67 +926,76 @@ static size_t sessions_of(const struct mmc_track *t, size_t nt, struct session_s
 	return n;
 }
 
-static int cmd_info(int argc, char **argv)
+static void json_str(const char *s)
 {
-	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
-	struct bfs_diag diag = {0};
-	struct drive_args a = {0};
-	struct mmc_media m;
-	static struct mmc_track t[VDRIVE_TRACKS_MAX];
-	struct session_span sp[VDRIVE_TRACKS_MAX];
-	unsigned speeds[16];
-	size_t nt = 0, ns, nspeeds = 0;
-	unsigned x1;
-	int r = open_drive(argc, argv, ARG_JSON, &a, &d, &diag);
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
 
-	if (r)
-		return r;
-	r = mmc_media_probe(d, &m, &diag);
-	if (r < 0)
-		return fail(&diag, r, "info");
-	if (!m.overwrite && m.status != MMC_DISC_BLANK) {
-		r = mmc_read_tracks(d, &m, t, BFS_ARRAY_SIZE(t), &nt, &diag);
-		if (r < 0)
-			return fail(&diag, r, "info");
-	}
-	ns = sessions_of(t, nt, sp);
-	/* a drive without GET PERFORMANCE lists no speeds; that is not an error */
-	if (mmc_write_speeds(d, speeds, BFS_ARRAY_SIZE(speeds), &nspeeds, &diag) < 0)
-		nspeeds = 0;
-	x1 = mmc_media_x1_kBps(&m);
-	if (a.json) {
-		printf("{\"profile\": \"%s\", \"profile_number\": %u, \"status\": \"%s\", "
-		       "\"sessions\": %u, \"next_writable\": %llu, \"free_blocks\": %llu, "
-		       "\"capacity\": %llu, \"last_session_start\": %llu, \"erasable\": %s, "
-		       "\"unformatted\": %s, \"session_list\": [",
-		       m.profile_name, (unsigned)m.profile, mmc_disc_status_name(m.status),
-		       m.sessions, (unsigned long long)m.nwa, (unsigned long long)m.free_blocks,
-		       (unsigned long long)m.capacity, (unsigned long long)m.last_session_start,
-		       m.erasable ? "true" : "false", m.unformatted ? "true" : "false");
-		for (size_t i = 0; i < ns; i++)
-			printf("%s{\"number\": %u, \"start\": %llu, \"length\": %llu, \"open\": %s}",
-			       i ? ", " : "", sp[i].number, (unsigned long long)sp[i].start,
-			       (unsigned long long)sp[i].length, sp[i].open ? "true" : "false");
-		printf("], \"tracks\": [");
-		for (size_t i = 0; i < nt; i++)
-			printf("%s{\"number\": %u, \"session\": %u, \"start\": %llu, \"size\": %llu, "
-			       "\"blank\": %s, \"reserved\": %s}",
-			       i ? ", " : "", t[i].number, t[i].session,
-			       (unsigned long long)t[i].start, (unsigned long long)t[i].size,
-			       t[i].blank ? "true" : "false", t[i].reserved ? "true" : "false");
-		printf("], \"write_speeds_kBps\": [");
-		for (size_t i = 0; i < nspeeds; i++)
-			printf("%s%u", i ? ", " : "", speeds[i]);
-		printf("]}\n");
-		return 0;
-	}
-	printf("medium: %s (%s%s%s, profile %04Xh)\nsessions: %u, last starts at block %llu\n"
-	       "next writable address: %llu\nfree: %llu blocks (%.1f MiB) of %llu\n",
-	       m.profile_name, mmc_disc_status_name(m.status), m.erasable ? ", erasable" : "",
-	       m.unformatted ? ", unformatted: the first burn formats it" : "", (unsigned)m.profile,
-	       m.sessions, (unsigned long long)m.last_session_start, (unsigned long long)m.nwa,
-	       (unsigned long long)m.free_blocks, (double)m.free_blocks * 2048 / 1048576.0,
-	       (unsigned long long)m.capacity);
+static void print_info_json(const struct mmc_media *m, const struct eng_disc_space *space,
+			    const struct bfs_diag *why, const struct session_span *sp, size_t ns,
+			    const struct mmc_track *t, size_t nt, const unsigned *speeds,
+			    size_t nspeeds)
+{
+	printf("{\"profile\": \"%s\", \"profile_number\": %u, \"status\": \"%s\", "
+	       "\"sessions\": %u, \"capacity\": %llu, \"used_blocks\": %llu, \"writable\": %s, ",
+	       m->profile_name, (unsigned)m->profile, mmc_disc_status_name(m->status), m->sessions,
+	       (unsigned long long)space->capacity, (unsigned long long)space->used,
+	       space->writable ? "true" : "false");
+	if (space->writable)
+		printf("\"next_writable\": %llu, \"not_writable_because\": null, ",
+		       (unsigned long long)space->next);
+	else
+		printf("\"next_writable\": null, \"not_writable_because\": "), json_str(why->msg),
+			printf(", ");
+	printf("\"free_blocks\": %llu, \"new_disc_needed\": %s, \"last_session_start\": %llu, "
+	       "\"erasable\": %s, \"unformatted\": %s, \"session_list\": [",
+	       (unsigned long long)space->free, space->new_disc ? "true" : "false",
+	       (unsigned long long)m->last_session_start, m->erasable ? "true" : "false",
+	       m->unformatted ? "true" : "false");
+	for (size_t i = 0; i < ns; i++)
+		printf("%s{\"number\": %u, \"start\": %llu, \"length\": %llu, \"open\": %s}",
+		       i ? ", " : "", sp[i].number, (unsigned long long)sp[i].start,
+		       (unsigned long long)sp[i].length, sp[i].open ? "true" : "false");
+	printf("], \"tracks\": [");
+	for (size_t i = 0; i < nt; i++)
+		printf("%s{\"number\": %u, \"session\": %u, \"start\": %llu, \"size\": %llu, "
+		       "\"blank\": %s, \"reserved\": %s}",
+		       i ? ", " : "", t[i].number, t[i].session, (unsigned long long)t[i].start,
+		       (unsigned long long)t[i].size, t[i].blank ? "true" : "false",
+		       t[i].reserved ? "true" : "false");
+	printf("], \"write_speeds_kBps\": [");
+	for (size_t i = 0; i < nspeeds; i++)
+		printf("%s%u", i ? ", " : "", speeds[i]);
+	printf("]}\n");
+}
+
+static void print_info_text(const struct mmc_media *m, const struct eng_disc_space *space,
+			    const struct bfs_diag *why, const struct session_span *sp, size_t ns,
+			    const struct mmc_track *t, size_t nt, const unsigned *speeds,
+			    size_t nspeeds, unsigned x1)
+{
+	printf("medium: %s (%s%s%s, profile %04Xh)\nsessions: %u closed, the last starts at block "
+	       "%llu\nrecorded: %llu blocks (%.1f MiB) of %llu\n",
+	       m->profile_name, mmc_disc_status_name(m->status), m->erasable ? ", erasable" : "",
+	       m->unformatted ? ", unformatted: the first burn formats it" : "",
+	       (unsigned)m->profile, m->sessions, (unsigned long long)m->last_session_start,
+	       (unsigned long long)space->used, (double)space->used * 2048 / 1048576.0,
+	       (unsigned long long)space->capacity);
+	if (space->writable)
+		printf("next session: at block %llu, %llu blocks free (%.1f MiB)\n",
+		       (unsigned long long)space->next, (unsigned long long)space->free,
+		       (double)space->free * 2048 / 1048576.0);
+	else
+		printf("next session: none (no writable address): %s\n", why->msg);
 	for (size_t i = 0; i < ns; i++)
 		printf("session %u: blocks %llu-%llu (%llu blocks, %.1f MiB)%s\n", sp[i].number,
 		       (unsigned long long)sp[i].start,
@@ -766,6 +1015,43 @@ static int cmd_info(int argc, char **argv)
 	} else {
 		printf("write speeds: the drive lists none\n");
 	}
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	struct bfs_diag diag = {0};
+	struct drive_args a = {0};
+	struct mmc_media m;
+	static struct mmc_track t[VDRIVE_TRACKS_MAX];
+	struct session_span sp[VDRIVE_TRACKS_MAX];
+	unsigned speeds[16];
+	size_t nt = 0, ns, nspeeds = 0;
+	unsigned x1;
+	struct eng_disc_space space;
+	int r = open_drive(argc, argv, ARG_JSON, &a, &d, &diag);
+
+	if (r)
+		return r == OPEN_HELP ? 0 : r;
+	r = mmc_media_probe(d, &m, &diag);
+	if (r < 0)
+		return fail(&diag, r, "info");
+	if (!m.overwrite && m.status != MMC_DISC_BLANK) {
+		r = mmc_read_tracks(d, &m, t, BFS_ARRAY_SIZE(t), &nt, &diag);
+		if (r < 0)
+			return fail(&diag, r, "info");
+	}
+	ns = sessions_of(t, nt, sp);
+	/* a drive without GET PERFORMANCE lists no speeds; that is not an error */
+	if (mmc_write_speeds(d, speeds, BFS_ARRAY_SIZE(speeds), &nspeeds, &diag) < 0)
+		nspeeds = 0;
+	x1 = mmc_media_x1_kBps(&m);
+	bfs_diag_clear(&diag);
+	(void)eng_disc_space(&m, &space, &diag); /* what burn will say, word for word */
+	if (a.json)
+		print_info_json(&m, &space, &diag, sp, ns, t, nt, speeds, nspeeds);
+	else
+		print_info_text(&m, &space, &diag, sp, ns, t, nt, speeds, nspeeds, x1);
 	return 0;
 }
 
@@ -779,7 +1065,7 @@ static int cmd_erase_eject(int argc, char **argv)
 	int r = open_drive(argc, argv, eject ? 0 : ARG_FULL, &a, &d, &diag);
 
 	if (r)
-		return r;
+		return r == OPEN_HELP ? 0 : r;
 	if (eject)
 		return (r = mmc_eject(d, &diag)) < 0 ? fail(&diag, r, argv[0]) : 0;
 	r = mmc_media_probe(d, &m, &diag);
@@ -895,6 +1181,44 @@ static int verify_image(struct drive_reader *rd, uint64_t start, const char *pat
 	return bad ? -EBADMSG : 0;
 }
 
+/* The newest session (at start) against a source tree or an image file. */
+static int verify_against(struct drive_reader *rd, uint64_t start, const char *against)
+{
+	struct bfs_diag diag = {0};
+	struct eng_verify_result res = {0};
+	unsigned long problems = 0;
+	struct stat st;
+	int r;
+
+	if (stat(against, &st) < 0)
+		return fail(&diag, bfs_diag_set(&diag, -errno, "%s: %s", against, strerror(errno)),
+			    "verify");
+	if (S_ISDIR(st.st_mode)) {
+		r = eng_verify_tree(drive_read, rd, start, against, print_problem, &problems, &res,
+				    &diag);
+		r = with_drive_msg(&diag, r, rd);
+		if (r < 0 && r != -EBADMSG)
+			return fail(&diag, r, "verify");
+		fprintf(stderr,
+			"burnfs verify: session at block %llu against %s: %llu files match, "
+			"%llu differ, %llu missing, %llu extra\n",
+			(unsigned long long)start, against, (unsigned long long)res.files_ok,
+			(unsigned long long)res.files_bad, (unsigned long long)res.files_missing,
+			(unsigned long long)res.files_extra);
+	} else if (eng_is_image_file(against)) {
+		r = verify_image(rd, start, against, &diag);
+		if (r < 0 && r != -EBADMSG)
+			return fail(&diag, r, "verify");
+	} else {
+		return fail(&diag,
+			    bfs_diag_set(&diag, -EINVAL,
+					 "%s: neither a directory nor an ISO 9660/UDF image",
+					 against),
+			    "verify");
+	}
+	return r ? CLI_EXIT_JOB : 0;
+}
+
 static int verify_drive(int argc, char **argv)
 {
 	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
@@ -909,7 +1233,7 @@ static int verify_drive(int argc, char **argv)
 	struct drive_reader rd = {0};
 
 	if (r)
-		return r;
+		return r == OPEN_HELP ? 0 : r;
 	rd.d = d;
 	r = mmc_media_probe(d, &m, &diag);
 	if (r < 0)
@@ -928,45 +1252,8 @@ static int verify_drive(int argc, char **argv)
 	if (ns == 0)
 		return fail(&diag, bfs_diag_set(&diag, -ENODATA, "the disc has no closed session"),
 			    "verify");
-	if (a.against) {
-		/* the newest session against a source tree or an image file */
-		struct eng_verify_result res = {0};
-		unsigned long problems = 0;
-		uint64_t start = sp[ns - 1].start;
-		struct stat st;
-
-		if (stat(a.against, &st) < 0)
-			return fail(
-				&diag,
-				bfs_diag_set(&diag, -errno, "%s: %s", a.against, strerror(errno)),
-				"verify");
-		if (S_ISDIR(st.st_mode)) {
-			r = eng_verify_tree(drive_read, &rd, start, a.against, print_problem,
-					    &problems, &res, &diag);
-			r = with_drive_msg(&diag, r, &rd);
-			if (r < 0 && r != -EBADMSG)
-				return fail(&diag, r, "verify");
-			fprintf(stderr,
-				"burnfs verify: session at block %llu against %s: %llu files match, "
-				"%llu differ, %llu missing, %llu extra\n",
-				(unsigned long long)start, a.against,
-				(unsigned long long)res.files_ok, (unsigned long long)res.files_bad,
-				(unsigned long long)res.files_missing,
-				(unsigned long long)res.files_extra);
-		} else if (eng_is_image_file(a.against)) {
-			r = verify_image(&rd, start, a.against, &diag);
-			if (r < 0 && r != -EBADMSG)
-				return fail(&diag, r, "verify");
-		} else {
-			return fail(
-				&diag,
-				bfs_diag_set(&diag, -EINVAL,
-					     "%s: neither a directory nor an ISO 9660/UDF image",
-					     a.against),
-				"verify");
-		}
-		return r ? CLI_EXIT_JOB : 0;
-	}
+	if (a.against)
+		return verify_against(&rd, sp[ns - 1].start, a.against);
 	/* every session against its own manifest */
 	for (size_t i = 0; i < ns; i++) {
 		struct eng_verify_result res = {0};

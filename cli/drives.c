@@ -13,19 +13,9 @@
 #include "cli.h"
 #include "common/diag.h"
 #include "common/macro.h"
+#include "engine/burn.h"
 #include "mmc/discover.h"
 #include "mmc/mmc.h"
-
-/* The default virtual drive: $XDG_STATE_HOME/burnfs/vdrive, ~/.local/state/burnfs/vdrive. */
-static void default_vdrive(char *buf, size_t size)
-{
-	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-
-	if (state && state[0] == '/')
-		snprintf(buf, size, "%s/burnfs/vdrive", state);
-	else
-		snprintf(buf, size, "%s/.local/state/burnfs/vdrive", home && *home ? home : ".");
-}
 
 static void json_str(const char *s)
 {
@@ -45,6 +35,7 @@ struct probe {
 	int err; /* 0: medium probed; else why not */
 	char msg[BFS_DIAG_MSG_MAX];
 	struct mmc_media m;
+	struct eng_disc_space space; /* as info and burn see it */
 };
 
 static void probe(const char *addr, struct probe *p)
@@ -56,6 +47,8 @@ static void probe(const char *addr, struct probe *p)
 	p->err = mmc_drive_open(addr, &diag, &d);
 	if (p->err == 0)
 		p->err = mmc_media_probe(d, &p->m, &diag);
+	if (p->err == 0)
+		(void)eng_disc_space(&p->m, &p->space, NULL);
 	if (p->err < 0)
 		snprintf(p->msg, sizeof(p->msg), "%s", bfs_diag_msg(&diag, p->err));
 }
@@ -67,9 +60,9 @@ static void print_medium_text(const struct probe *p)
 	else if (p->err < 0)
 		printf("(%s)", p->msg);
 	else
-		printf("%s, %s, %.1f MiB free", p->m.profile_name,
-		       mmc_disc_status_name(p->m.status),
-		       (double)p->m.free_blocks * 2048 / 1048576.0);
+		printf("%s, %s, %.1f MiB free%s", p->m.profile_name,
+		       mmc_disc_status_name(p->m.status), (double)p->space.free * 2048 / 1048576.0,
+		       p->space.writable ? "" : " (no session can be written: see burnfs info)");
 }
 
 static void print_medium_json(const struct probe *p)
@@ -84,7 +77,7 @@ static void print_medium_json(const struct probe *p)
 	printf(", \"profile_number\": %u, \"status\": \"%s\", \"sessions\": %u, "
 	       "\"free_blocks\": %llu, \"capacity\": %llu, \"erasable\": %s}, \"error\": null",
 	       (unsigned)p->m.profile, mmc_disc_status_name(p->m.status), p->m.sessions,
-	       (unsigned long long)p->m.free_blocks, (unsigned long long)p->m.capacity,
+	       (unsigned long long)p->space.free, (unsigned long long)p->space.capacity,
 	       p->m.erasable ? "true" : "false");
 }
 
@@ -126,15 +119,19 @@ static void print_drive(const struct mmc_drive_entry *e, bool json, bool first)
 	putchar('}');
 }
 
-/* No physical drive: name the default virtual drive and what it holds, if it exists. */
+/*
+ * No physical drive: name the default virtual drive (the one burnfs mount uses, and info,
+ * eject and verify --drive without --drive) and what it holds, if it exists.
+ */
 static void print_default(bool json)
 {
+	_cleanup_free_ char *d = cli_default_vdrive_dir();
 	char dir[4096], addr[4200];
 	struct stat st;
 	bool exists;
 	struct probe p = {0};
 
-	default_vdrive(dir, sizeof(dir));
+	snprintf(dir, sizeof(dir), "%s", d ? d : "");
 	snprintf(addr, sizeof(addr), "vdrive:%s", dir);
 	exists = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 	if (exists)
@@ -152,12 +149,12 @@ static void print_default(bool json)
 			slash = strrchr(parent, '/');
 			if (slash)
 				*slash = 0;
-			/* vdrive create makes DIR, not its parents */
-			printf("(it does not exist; create it with `%s%s%sburnfs vdrive create "
-			       "--media dvd+r %s`)\n",
+			/* vdrive create makes DIR, not its parents; mount makes both */
+			printf("(it does not exist; `burnfs mount MOUNTPOINT` creates it, or "
+			       "`%s%s%sburnfs vdrive create --media %s %s`)\n",
 			       stat(parent, &st) < 0 ? "mkdir -p " : "",
 			       stat(parent, &st) < 0 ? parent : "",
-			       stat(parent, &st) < 0 ? " && " : "", dir);
+			       stat(parent, &st) < 0 ? " && " : "", CLI_DEFAULT_VDRIVE_MEDIA, dir);
 			return;
 		}
 		printf("(");
@@ -177,6 +174,15 @@ static void print_default(bool json)
 	putchar('}');
 }
 
+static void drives_usage(FILE *f)
+{
+	fprintf(f, "Usage: burnfs drives [--json]\n"
+		   "\n"
+		   "The optical drives of this machine and their media; with none, the default\n"
+		   "virtual drive $XDG_STATE_HOME/burnfs/vdrive (a BD-R), which burnfs mount,\n"
+		   "info, eject and verify --drive use when no --drive is given.\n");
+}
+
 int cli_drives_main(int argc, char **argv)
 {
 	struct mmc_drive_list l = {0};
@@ -185,13 +191,14 @@ int cli_drives_main(int argc, char **argv)
 	int r;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		else {
-			fprintf(stderr,
-				"burnfs drives: unknown argument '%s'\n"
-				"Usage: burnfs drives [--json]\n",
-				argv[i]);
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			drives_usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "burnfs drives: unknown argument '%s'\n", argv[i]);
+			drives_usage(stderr);
 			return CLI_EXIT_USAGE;
 		}
 	}

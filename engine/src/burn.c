@@ -188,8 +188,9 @@ static int verify(struct job *j, struct source *src, uint64_t start, eng_bad_ran
 					       src->blocks - (uint64_t)c * ENG_CHUNK_BLOCKS);
 		XXH128_hash_t x;
 
-		if (o->cancel && *o->cancel) {
-			r = bfs_diag_set(diag, -ECANCELED, "verify cancelled");
+		if (o->cancel && atomic_load(o->cancel)) {
+			r = bfs_diag_set(diag, -ECANCELED,
+					 "verify cancelled after %zu of %zu chunks", k, count);
 			break;
 		}
 		/* FUA: from the medium, not from the drive's cache */
@@ -222,23 +223,31 @@ static int verify(struct job *j, struct source *src, uint64_t start, eng_bad_ran
 	return r;
 }
 
-/* Refuse what cannot take a session, before anything is written. */
-static int check_medium(const struct mmc_media *m, const struct eng_burn_opts *o,
-			struct bfs_diag *diag)
+int eng_disc_space(const struct mmc_media *m, struct eng_disc_space *ret, struct bfs_diag *diag)
 {
+	struct eng_disc_space s = {.capacity = m->capacity, .used = m->used_blocks};
+
+	*ret = s;
 	switch (m->status) {
 	case MMC_DISC_COMPLETE:
-		return bfs_diag_set(
-			diag, -EROFS,
-			"the %s is finalized (%u sessions): no more sessions can be written; "
-			"use a new disc",
-			m->profile_name, m->sessions);
+		ret->new_disc = !m->erasable;
+		return bfs_diag_set(diag, -EROFS,
+				    "the %s is finalized (%u session(s), %llu blocks recorded): no "
+				    "more sessions can be written; %s",
+				    m->profile_name, m->sessions,
+				    (unsigned long long)m->used_blocks,
+				    m->erasable ? "erase it (`burnfs erase`) or use another disc"
+						: "use a new disc");
 	case MMC_DISC_INCOMPLETE:
+		ret->new_disc = !m->erasable;
 		return bfs_diag_set(
 			diag, -EIO,
-			"the %s has an incomplete session (an interrupted burn); burnfs does "
-			"not append to it: use a new disc",
-			m->profile_name);
+			"the %s has an incomplete session (an interrupted burn: %llu blocks "
+			"recorded, %u closed session(s) before it); burnfs does not append to it: "
+			"%s",
+			m->profile_name, (unsigned long long)m->used_blocks, m->sessions,
+			m->erasable ? "erase it (`burnfs erase`) or use a new disc"
+				    : "use a new disc");
 	case MMC_DISC_RANDOM:
 		if (m->used_blocks)
 			return bfs_diag_set(diag, -ENOTEMPTY,
@@ -250,11 +259,28 @@ static int check_medium(const struct mmc_media *m, const struct eng_burn_opts *o
 		break;
 	}
 	if (!m->nwa_valid)
-		return bfs_diag_set(diag, -EIO, "the drive reports no next writable address");
+		return bfs_diag_set(diag, -ENXIO, "the drive reports no next writable address");
+	ret->writable = true;
+	ret->next = m->nwa;
+	ret->free = m->free_blocks;
+	return 0;
+}
+
+/* Refuse what cannot take a session, before anything is written. */
+static int check_medium(const struct mmc_media *m, const struct eng_burn_opts *o,
+			struct eng_burn_result *res, struct bfs_diag *diag)
+{
+	struct eng_disc_space sp;
+	int r = eng_disc_space(m, &sp, diag);
+
+	res->new_disc = sp.new_disc;
+	if (r < 0)
+		return r;
 	if (o->simulate && !mmc_media_can_simulate(m))
 		return bfs_diag_set(diag, -EOPNOTSUPP,
 				    "--simulate: a %s cannot do test writes (only CD-R/RW and "
-				    "DVD-R/RW can); nothing was written",
+				    "DVD-R/RW can); nothing was written: burn without --simulate "
+				    "to record the session",
 				    m->profile_name);
 	return 0;
 }
@@ -284,6 +310,17 @@ static int fits(const struct mmc_media *m, uint64_t total, struct bfs_diag *diag
 			    (double)m->free_blocks * 2048 / 1048576.0);
 }
 
+/* A cancel seen by the drive layer while waiting: how far the session got, and the wait. */
+static int cancelled_after(uint64_t pos, uint64_t total, int r, struct bfs_diag *diag)
+{
+	char msg[BFS_DIAG_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
+	bfs_diag_clear(diag);
+	return bfs_diag_set(diag, r, "cancelled after %llu of %llu blocks (%s)",
+			    (unsigned long long)pos, (unsigned long long)total, msg);
+}
+
 /* Write, pad, flush, close and verify the session from src at the NWA. */
 static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad, void *bad_userdata,
 			struct eng_burn_result *res, struct bfs_diag *diag)
@@ -306,7 +343,7 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 		const uint8_t *p;
 		ssize_t n;
 
-		if (o->cancel && *o->cancel)
+		if (o->cancel && atomic_load(o->cancel))
 			return bfs_diag_set(diag, -ECANCELED, "cancelled after %llu of %llu blocks",
 					    (unsigned long long)pos, (unsigned long long)total);
 		n = src_peek(src, max, &p, diag);
@@ -314,17 +351,15 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 			return n < 0 ? (int)n
 				     : bfs_diag_set(diag, -EIO,
 						    "internal error: stream ended early");
-		r = mmc_write(j->d, m->nwa + pos, (uint32_t)n, p, diag);
-		if (r < 0) {
-			char msg[BFS_DIAG_MSG_MAX];
-
-			snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
-			bfs_diag_clear(diag);
-			return bfs_diag_set(diag, r, "writing block %llu: %s",
-					    (unsigned long long)(m->nwa + pos), msg);
-		}
+		res->wrote = true;
+		r = mmc_write(j->d, m->nwa + pos, (uint32_t)n, p, diag); /* names the block */
+		if (r == -ECANCELED)
+			return cancelled_after(pos, total, r, diag);
+		if (r < 0)
+			return r;
 		src_consume(src, (size_t)n);
 		pos += (uint64_t)n;
+		res->written = pos;
 		report(j, ENG_PHASE_WRITE, pos, total, src);
 	}
 	while (pos < total) { /* pad to the write unit */
@@ -334,11 +369,13 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 		if (r < 0)
 			return r;
 		pos += n;
+		res->written = pos;
 	}
 	report(j, ENG_PHASE_CLOSE, 0, 1, NULL);
 	r = mmc_sync_cache(j->d, diag);
 	if (r == 0)
 		r = mmc_close(j->d, m, o->finalize, diag);
+	res->closed = r == 0 && !m->overwrite;
 	if (o->simulate) {
 		struct bfs_diag tmp = {0};
 		int q = mmc_set_test_write(j->d, m, false, &tmp);
@@ -358,10 +395,27 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 static void finish(struct mmc_drive *d, struct eng_burn_result *res, struct eng_burn_result *ret)
 {
 	struct bfs_diag tmp = {0};
+	struct eng_disc_space sp;
+	int r;
 
-	/* the disc's state now, for the report */
-	if (mmc_media_probe(d, &res->after, &tmp) < 0)
-		res->after.profile_name = NULL; /* unknown */
+	/*
+	 * The disc's state now, for the report: asked even after a cancel, but not waited
+	 * for: a drive still busy (stuck) says so at once.
+	 */
+	mmc_drive_set_cancel(d, NULL);
+	mmc_drive_set_busy_wait(d, false);
+	r = mmc_media_probe(d, &res->after, &tmp);
+	mmc_drive_set_busy_wait(d, true);
+	if (r < 0) {
+		res->after = (struct mmc_media){.profile_name = NULL}; /* unknown */
+		snprintf(res->after_why, sizeof(res->after_why), "%s", bfs_diag_msg(&tmp, r));
+		/* a write-once disc with blocks of an unclosed session is incomplete for good */
+		res->new_disc = res->new_disc || (res->written && !res->closed &&
+						  !res->before.overwrite && !res->before.erasable);
+	} else if (res->wrote) {
+		(void)eng_disc_space(&res->after, &sp, NULL);
+		res->new_disc = sp.new_disc;
+	}
 	mmc_drive_set_busy(d, NULL, NULL);
 	if (ret)
 		*ret = *res;
@@ -372,6 +426,7 @@ static void job_init(struct job *j, struct mmc_drive *d, const struct eng_burn_o
 	*j = (struct job){.d = d, .o = opts};
 	j->st.ring_fill = j->st.drive_fill = j->st.op_progress = -1;
 	mmc_drive_set_busy(d, on_busy, j);
+	mmc_drive_set_cancel(d, opts->cancel);
 }
 
 int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_opts *opts,
@@ -390,16 +445,16 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	job_init(&j, d, opts);
 	r = mmc_media_probe(d, m, diag);
 	if (r == 0)
-		r = check_medium(m, opts, diag);
+		r = check_medium(m, opts, &res, diag);
 	if (r == 0)
 		r = format_if_needed(d, m, diag);
 	if (r < 0)
 		goto out;
 	j.st.x1_kBps = mmc_media_x1_kBps(m);
-	if (!io.iso9660 && !io.udf)
-		io.media = m->profile >= 0x40	? ENG_MEDIA_BD
-			   : m->profile >= 0x10 ? ENG_MEDIA_DVD
-						: ENG_MEDIA_CD;
+	/* the medium's policy (UDF revision, alignment...), whatever --fs chose */
+	io.media = m->profile >= 0x40	? ENG_MEDIA_BD
+		   : m->profile >= 0x10 ? ENG_MEDIA_DVD
+					: ENG_MEDIA_CD;
 	io.start_lba = m->nwa;
 	io.align = m->align;
 	io.manifest = true;
@@ -491,7 +546,7 @@ int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_
 	}
 	r = mmc_media_probe(d, m, diag);
 	if (r == 0)
-		r = check_medium(m, opts, diag);
+		r = check_medium(m, opts, &res, diag);
 	if (r == 0)
 		r = format_if_needed(d, m, diag);
 	if (r < 0)

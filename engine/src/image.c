@@ -294,6 +294,13 @@ static int plan(struct eng_image *img)
 		}
 		at = s->lba + s->nblocks;
 	}
+	/* without UDF's closing anchor, the padding to the write unit ends the session */
+	if (at < cursor && !img->udf) {
+		r = seg_add(img, at, cursor - at, SEG_ZERO, NULL);
+		if (r < 0)
+			return r;
+		at = cursor;
+	}
 	if (at != cursor)
 		return bfs_diag_set(img->diag, -EIO, "internal error: plan ends at %llu, not %llu",
 				    (unsigned long long)at, (unsigned long long)cursor);

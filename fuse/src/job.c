@@ -114,8 +114,8 @@ struct stg_job {
 
 	pthread_mutex_t drive_lock;
 	pthread_t thread;
-	bool joinable;		      /* a commit thread was started and not joined yet */
-	volatile sig_atomic_t cancel; /* eng_burn's cancel flag */
+	bool joinable;	   /* a commit thread was started and not joined yet */
+	atomic_int cancel; /* eng_burn's cancel flag; the ctl thread sets it */
 
 	pthread_mutex_t lock; /* guards everything below */
 	enum job_state state;

@@ -27,6 +27,7 @@
 
 struct mmc_drive {
 	struct vdrive *vd;   /* vdrive:DIR */
+	char *vd_dir;	     /* its DIR */
 	struct mmc_sgio *sg; /* /dev/srN, /dev/sgN */
 #if HAVE_LIBISCSI
 	struct iscsi_context *iscsi; /* iscsi://... */
@@ -44,8 +45,10 @@ struct mmc_drive {
 	mmc_busy_fn busy;
 	void *busy_userdata;
 	unsigned stuck_s;
-	uint32_t max_blocks; /* the largest READ/WRITE transfer */
-	bool test_write;     /* page 05h Test Write as burnfs last set it */
+	const atomic_int *cancel; /* mmc_drive_set_cancel() */
+	bool no_wait;		  /* mmc_drive_set_busy_wait(false) */
+	uint32_t max_blocks;	  /* the largest READ/WRITE transfer */
+	bool test_write;	  /* page 05h Test Write as burnfs last set it */
 };
 
 /* One command through the drive's transport: SCSI status, fixed-format sense. */
@@ -56,6 +59,25 @@ struct raw_result {
 };
 
 static const char *op_name(uint8_t op);
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool cancelled(const struct mmc_drive *d)
+{
+	return d->cancel && atomic_load(d->cancel);
+}
+
+/* Seconds since t0_ms, for messages: what was really waited, not the limit. */
+static double secs_since(uint64_t t0_ms)
+{
+	return (double)(now_ms() - t0_ms) / 1000.0;
+}
 
 /* The command's timeout in ms: the transport's per-command table, or the override. */
 static unsigned cmd_timeout_ms(const struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len)
@@ -139,21 +161,13 @@ static int iscsi_drop(struct mmc_drive *d, struct scsi_task *task, struct bfs_di
 	return bfs_diag_set(diag, err, "'%s': %s", d->addr, d->iscsi_lost);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir,
 		      void *buf, size_t len, struct raw_result *res, struct bfs_diag *diag)
 {
 	struct iscsi_data data = {.size = len, .data = buf};
 	const char *op = op_name(cdb[0]);
 	struct scsi_task *task;
-	uint64_t deadline;
+	uint64_t t0 = now_ms(), deadline;
 
 	if (!d->iscsi)
 		return bfs_diag_set(
@@ -174,7 +188,7 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 	 * failure) and a deadline of its own a little later, in case a PDU is never checked.
 	 */
 	iscsi_timeout(d, cmd_timeout_ms(d, cdb, cdb_len));
-	deadline = now_ms() + (uint64_t)d->iscsi_timeout_s * 1000 + 5000;
+	deadline = t0 + (uint64_t)d->iscsi_timeout_s * 1000 + 5000;
 	d->iscsi_done = false;
 	if (iscsi_scsi_command_async(d->iscsi, d->lun, task, iscsi_done,
 				     dir == MMC_DIR_OUT ? &data : NULL, d) != 0) {
@@ -185,9 +199,14 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 	while (!d->iscsi_done) {
 		struct pollfd pfd = {.fd = iscsi_get_fd(d->iscsi),
 				     .events = (short)iscsi_which_events(d->iscsi)};
-		/* no events: libiscsi waits for something, ask again in 100 ms */
-		int n = poll(&pfd, 1, pfd.events ? 1000 : 100);
+		/* 100 ms at most: a cancel is seen at once, as is a wait with no events */
+		int n = poll(&pfd, 1, 100);
 
+		if (cancelled(d))
+			return iscsi_drop(d, task, diag, -ECANCELED,
+					  "%s (command %02Xh): cancelled after waiting %.1f s for "
+					  "the target",
+					  op, cdb[0], secs_since(t0));
 		if (n < 0 && errno != EINTR)
 			return iscsi_drop(d, task, diag, -EIO, "%s: poll: %s", op, strerror(errno));
 		if (iscsi_service(d->iscsi, n > 0 ? pfd.revents : 0) < 0)
@@ -199,9 +218,9 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 	/* libiscsi's own outcomes are above the SCSI status byte */
 	if (!d->iscsi_done || d->iscsi_status == SCSI_STATUS_TIMEOUT)
 		return iscsi_drop(d, task, diag, -ETIMEDOUT,
-				  "%s (command %02Xh) timed out after %d s; the target may be "
-				  "stuck or unreachable: check it, then retry",
-				  op, cdb[0], d->iscsi_timeout_s);
+				  "%s (command %02Xh) timed out after %.1f s (timeout %d s); the "
+				  "target may be stuck or unreachable: check it, then retry",
+				  op, cdb[0], secs_since(t0), d->iscsi_timeout_s);
 	if (d->iscsi_status == SCSI_STATUS_CANCELLED)
 		return iscsi_drop(d, task, diag, -ECONNRESET,
 				  "%s (command %02Xh): the connection to the target was lost (%s)",
@@ -324,8 +343,10 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 	if (!d)
 		return -ENOMEM;
 	d->max_blocks = 512; /* in process: 1 MiB transfers cost nothing extra */
-	r = vdrive_open(addr + 7, &d->vd);
+	d->vd_dir = strdup(addr + 7);
+	r = d->vd_dir ? vdrive_open(addr + 7, &d->vd) : -ENOMEM;
 	if (r < 0) {
+		free(d->vd_dir);
 		free(d);
 		if (r == -EBUSY)
 			return bfs_diag_set(diag, r, "'%s': the drive is in use by another process",
@@ -361,6 +382,7 @@ struct mmc_drive *mmc_drive_close(struct mmc_drive *d)
 	if (!d)
 		return NULL;
 	vdrive_close(d->vd);
+	free(d->vd_dir);
 	mmc_sgio_close(d->sg);
 #if HAVE_LIBISCSI
 	if (d->iscsi) {
@@ -394,6 +416,21 @@ void mmc_drive_set_busy(struct mmc_drive *d, mmc_busy_fn fn, void *userdata)
 void mmc_drive_set_stuck_timeout(struct mmc_drive *d, unsigned seconds)
 {
 	d->stuck_s = seconds;
+}
+
+void mmc_drive_set_cancel(struct mmc_drive *d, const atomic_int *flag)
+{
+	d->cancel = flag;
+}
+
+void mmc_drive_set_busy_wait(struct mmc_drive *d, bool wait)
+{
+	d->no_wait = !wait;
+}
+
+const char *mmc_drive_vdrive_dir(const struct mmc_drive *d)
+{
+	return d->vd ? d->vd_dir : NULL;
 }
 
 /* ---- sense ---------------------------------------------------------------------------- */
@@ -531,15 +568,32 @@ int mmc_parse_sense(const uint8_t *b, size_t n, struct mmc_sense *ret)
 	ret->ascq = b[13];
 	/* sense key specific bytes 15-17, valid when SKSV is set and the sense holds them */
 	ret->progress = n >= 18 && b[7] >= 10 && (b[15] & 0x80) ? bfs_get_be16(b + 16) : -1;
+	ret->info_valid = b[0] & 0x80;
+	ret->info = bfs_get_be32(b + 3);
 	return 0;
 }
 
-static void sleep_ms(unsigned ms)
+/*
+ * Sleep ms, in slices of at most 50 ms so that a cancel is seen soon (a signal ends a
+ * slice early). -ECANCELED when the drive's cancel flag is set, before or during.
+ */
+static int pause_ms(const struct mmc_drive *d, unsigned ms)
 {
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+	uint64_t end = now_ms() + ms;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	for (;;) {
+		uint64_t t = now_ms();
+		unsigned slice;
+		struct timespec ts;
+
+		if (cancelled(d))
+			return -ECANCELED;
+		if (t >= end)
+			return 0;
+		slice = (unsigned)BFS_MIN(end - t, (uint64_t)50);
+		ts = (struct timespec){0, (long)slice * 1000000};
+		(void)nanosleep(&ts, NULL); /* EINTR: the flag is checked at once */
+	}
 }
 
 static bool in_progress(const struct mmc_sense *s)
@@ -565,17 +619,83 @@ static void trace(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, size_
 	fflush(d->trace);
 }
 
+/* A long operation waited for by mmc_exec: since when, and the progress seen. */
+struct busy_wait {
+	uint64_t t0_ms;	   /* the first NOT READY */
+	uint64_t still_ms; /* when the progress last rose (or the wait began) */
+	int last_progress;
+	unsigned drops; /* times the progress fell back */
+	unsigned pause;
+};
+
+/*
+ * The drive answered NOT READY, long operation in progress: 0 to re-issue the command after
+ * a pause, or why not (stuck for stuck_s without progress, cancelled, no waiting wanted).
+ */
+static int busy_step(struct mmc_drive *d, uint8_t op, const struct mmc_sense *s,
+		     struct busy_wait *w, struct bfs_diag *diag)
+{
+	uint64_t t = now_ms();
+
+	if (d->no_wait)
+		return bfs_diag_set(
+			diag, -EBUSY,
+			"%s: the drive is busy with a long operation (NOT READY 04/%02X)",
+			op_name(op), s->ascq);
+	if (!w->t0_ms)
+		w->t0_ms = w->still_ms = t;
+	/*
+	 * Progress is a rising indication; a drop starts another phase of the operation (a
+	 * format, then its certification). A drive whose progress keeps going round is not
+	 * progressing: after a few drops only a rise above the highest value seen resets the
+	 * clock.
+	 */
+	if (s->progress >= 0 && w->last_progress >= 0 && s->progress < w->last_progress &&
+	    w->drops++ < 4)
+		w->last_progress = s->progress, w->still_ms = t;
+	else if (s->progress > w->last_progress)
+		w->last_progress = s->progress, w->still_ms = t;
+	if (t - w->still_ms >= (uint64_t)d->stuck_s * 1000)
+		return bfs_diag_set(diag, -ETIMEDOUT,
+				    "%s: the drive has been busy (NOT READY 04/%02X) for %.1f s "
+				    "without progress (limit %u s); it may be stuck: wait, then "
+				    "eject the disc or power-cycle the drive",
+				    op_name(op), s->ascq, (double)(t - w->still_ms) / 1000.0,
+				    d->stuck_s);
+	if (d->busy)
+		d->busy(op_name(op), s->progress, d->busy_userdata);
+	if (pause_ms(d, w->pause) < 0)
+		return bfs_diag_set(diag, -ECANCELED,
+				    "%s: cancelled while the drive was busy (NOT READY 04/%02X) "
+				    "for %.1f s",
+				    op_name(op), s->ascq, secs_since(w->t0_ms));
+	w->pause = BFS_MIN(w->pause * 2, 100u);
+	return 0;
+}
+
+/* The sense table's remedy, with the command that does it on a virtual drive. */
+static const char *remedy_for(const struct mmc_drive *d, const struct mmc_sense *s,
+			      const char *remedy, char *buf, size_t size)
+{
+	if (!d->vd || s->asc != 0x3A)
+		return remedy;
+	snprintf(buf, size,
+		 "load a disc: `burnfs vdrive load %s` puts this one back, `burnfs vdrive load "
+		 "%s --blank` a new blank one",
+		 d->vd_dir, d->vd_dir);
+	return buf;
+}
+
 int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir, void *buf,
 	     size_t len, struct mmc_sense *reterr_sense, struct bfs_diag *diag)
 {
 	struct raw_result res;
-	unsigned ua_retries = 0, pause = 5;
-	uint64_t still_ms = 0; /* time the drive has been busy without progressing */
-	int last_progress = -2;
-	unsigned drops = 0; /* times the progress fell back */
+	unsigned ua_retries = 0;
+	struct busy_wait w = {.last_progress = -2, .pause = 5};
 
 	for (;;) {
-		struct mmc_sense s = {0, 0, 0, -1};
+		char rbuf[512];
+		struct mmc_sense s = {.progress = -1};
 		const char *text, *remedy;
 		int err;
 
@@ -597,36 +717,17 @@ int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_d
 			*reterr_sense = s;
 		/* a long operation: wait and re-issue (a full buffer on WRITE is the caller's) */
 		if (in_progress(&s) && !(cdb[0] == 0x2A && s.ascq == 0x08)) {
-			/*
-			 * Progress is a rising indication; a drop starts another phase of the
-			 * operation (a format, then its certification). A drive whose progress
-			 * keeps going round is not progressing: after a few drops only a rise
-			 * above the highest value seen resets the clock.
-			 */
-			if (s.progress >= 0 && last_progress >= 0 && s.progress < last_progress &&
-			    drops++ < 4)
-				last_progress = s.progress, still_ms = 0;
-			else if (s.progress > last_progress)
-				last_progress = s.progress, still_ms = 0;
-			if (still_ms >= (uint64_t)d->stuck_s * 1000)
-				return bfs_diag_set(
-					diag, -ETIMEDOUT,
-					"%s: the drive has been busy (NOT READY 04/%02X) for %u s "
-					"without progress; it may be stuck: wait, then eject the disc "
-					"or power-cycle the drive",
-					op_name(cdb[0]), s.ascq, d->stuck_s);
-			if (d->busy)
-				d->busy(op_name(cdb[0]), s.progress, d->busy_userdata);
-			sleep_ms(pause);
-			still_ms += pause;
-			pause = BFS_MIN(pause * 2, 100u);
+			err = busy_step(d, cdb[0], &s, &w, diag);
+			if (err < 0)
+				return err;
 			continue;
 		}
 		err = mmc_sense_lookup(&s, &text, &remedy);
 		if (err == -EAGAIN && ua_retries++ < 2)
 			continue; /* unit attention: once more */
 		return bfs_diag_set(diag, err, "%s failed: %s (sense %X/%02X/%02X); %s",
-				    op_name(cdb[0]), text, s.key, s.asc, s.ascq, remedy);
+				    op_name(cdb[0]), text, s.key, s.asc, s.ascq,
+				    remedy_for(d, &s, remedy, rbuf, sizeof(rbuf)));
 	}
 }
 
@@ -673,6 +774,44 @@ const char *mmc_disc_status_name(enum mmc_disc_status s)
 	return s <= MMC_DISC_RANDOM ? n[s] : "?";
 }
 
+/* READ TRACK INFORMATION of the last track: the NWA, free and used blocks, capacity. */
+static int probe_last_track(struct mmc_drive *d, struct mmc_media *m, unsigned last_track,
+			    struct bfs_diag *diag)
+{
+	uint8_t cdb[10] = {0}, b[48] = {0};
+	int r;
+
+	cdb[0] = 0x52, cdb[1] = 0x01;
+	bfs_put_be32(cdb + 2, last_track ? last_track : 1);
+	bfs_put_be16(cdb + 7, 48);
+	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 48, NULL, diag);
+	if (r < 0)
+		return r;
+	if (bfs_get_be16(b) < 26)
+		return bfs_diag_set(diag, -EPROTO, "READ TRACK INFORMATION: reply of %u bytes",
+				    bfs_get_be16(b) + 2u);
+	m->nwa_valid = b[7] & 0x01;
+	m->nwa = m->nwa_valid ? bfs_get_be32(b + 12) : 0;
+	m->free_blocks = m->nwa_valid ? bfs_get_be32(b + 16) : 0;
+	m->capacity = m->nwa + m->free_blocks;
+	m->used_blocks = m->nwa;
+	if (!m->nwa_valid && !m->overwrite) {
+		/* a finalized disc: what is recorded ends with its last track */
+		m->used_blocks = (uint64_t)bfs_get_be32(b + 8) + bfs_get_be32(b + 24);
+		m->capacity = m->used_blocks;
+	}
+	if (m->overwrite) {
+		/* the whole disc is writable; the last recorded address tells what is in use */
+		uint32_t lra = bfs_get_be32(b + 28);
+
+		m->used_blocks = lra ? (uint64_t)lra + 1 : 0;
+		m->capacity = bfs_get_be32(b + 24);
+		m->nwa = 0, m->nwa_valid = true;
+		m->free_blocks = m->capacity;
+	}
+	return 0;
+}
+
 int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag *diag)
 {
 	uint8_t cdb[12], b[64];
@@ -689,8 +828,13 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 		return r;
 	m.profile = bfs_get_be16(b + 6);
 	m.profile_name = profile_name(m.profile);
-	if (m.profile == 0)
-		return bfs_diag_set(diag, -ENOMEDIUM, "no medium in the drive; load a disc");
+	if (m.profile == 0) {
+		struct mmc_sense nm = {.asc = 0x3A};
+		char rbuf[512];
+
+		return bfs_diag_set(diag, -ENOMEDIUM, "no medium in the drive; %s",
+				    remedy_for(d, &nm, "load a disc", rbuf, sizeof(rbuf)));
+	}
 	m.overwrite =
 		m.profile == 0x1A || m.profile == 0x12 || m.profile == 0x43 || m.profile == 0x13;
 	m.align = m.profile >= 0x40 ? 32 : m.profile >= 0x10 ? 16 : 1;
@@ -734,38 +878,17 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 	if (m.overwrite)
 		m.status = MMC_DISC_RANDOM;
 	m.sessions = b[4] | (unsigned)b[9] << 8;
-	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_BLANK)
-		m.sessions = m.sessions ? m.sessions - 1 : 0; /* the empty next one */
+	/* the count includes the empty next session, or the incomplete one: not closed */
+	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_BLANK ||
+	    m.status == MMC_DISC_INCOMPLETE)
+		m.sessions = m.sessions ? m.sessions - 1 : 0;
 	last_track = b[6] | (unsigned)b[11] << 8;
 	m.first_track = b[3];
 	m.last_track = last_track;
 
-	/* READ TRACK INFORMATION of the last track: NWA, free blocks */
-	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = 0x52, cdb[1] = 0x01;
-	bfs_put_be32(cdb + 2, last_track ? last_track : 1);
-	bfs_put_be16(cdb + 7, 48);
-	memset(b, 0, sizeof(b));
-	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 48, NULL, diag);
+	r = probe_last_track(d, &m, last_track, diag);
 	if (r < 0)
 		return r;
-	if (bfs_get_be16(b) < 26)
-		return bfs_diag_set(diag, -EPROTO, "READ TRACK INFORMATION: reply of %u bytes",
-				    bfs_get_be16(b) + 2u);
-	m.nwa_valid = b[7] & 0x01;
-	m.nwa = m.nwa_valid ? bfs_get_be32(b + 12) : 0;
-	m.free_blocks = m.nwa_valid ? bfs_get_be32(b + 16) : 0;
-	m.capacity = m.nwa + m.free_blocks;
-	m.used_blocks = m.nwa;
-	if (m.overwrite) {
-		/* the whole disc is writable; the last recorded address tells what is in use */
-		uint32_t lra = bfs_get_be32(b + 28);
-
-		m.used_blocks = lra ? (uint64_t)lra + 1 : 0;
-		m.capacity = bfs_get_be32(b + 24);
-		m.nwa = 0, m.nwa_valid = true;
-		m.free_blocks = m.capacity;
-	}
 	/* READ TOC format 1: start of the last complete session */
 	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_COMPLETE) {
 		memset(cdb, 0, sizeof(cdb));
@@ -858,36 +981,69 @@ int mmc_buffer_capacity(struct mmc_drive *d, uint32_t *ret_size, uint32_t *ret_f
 	return 0;
 }
 
+/* A WRITE that finds the drive's buffer full: since when, and the free space seen. */
+struct buffer_wait {
+	uint64_t t0_ms;	   /* the first 02/04/08 of this WRITE */
+	uint64_t since_ms; /* t0_ms, or the last change of the free space */
+	uint32_t last_free;
+};
+
 /*
  * The drive's buffer is full (02/04/08 on WRITE): wait until half of it is free, asking
- * READ BUFFER CAPACITY every few milliseconds, as growisofs paces (mmc.md 1.4). A drive
- * without the command gets a fixed pause. -ETIMEDOUT when nothing drains for stuck_s.
+ * READ BUFFER CAPACITY every few milliseconds, as growisofs paces (mmc.md 1.4); a drive
+ * without the command gets pauses of 20 ms. -ETIMEDOUT when for stuck_s the free space
+ * has not changed (or, without the command, the WRITE has not been taken), -ECANCELED.
  */
-static int wait_buffer(struct mmc_drive *d, struct bfs_diag *diag)
+static int wait_buffer(struct mmc_drive *d, struct buffer_wait *w, struct bfs_diag *diag)
 {
-	uint32_t size, avail, last = 0;
-	uint64_t still_ms = 0;
-
 	for (;;) {
 		struct bfs_diag tmp = {0};
+		uint32_t size, avail;
+		bool rbc = mmc_buffer_capacity(d, &size, &avail, &tmp) == 0;
+		uint64_t t = now_ms();
 
-		if (mmc_buffer_capacity(d, &size, &avail, &tmp) < 0) {
-			sleep_ms(20);
-			return 0;
-		}
-		if (avail >= size / 2)
-			return 0;
-		if (avail != last)
-			still_ms = 0, last = avail;
-		if (still_ms >= (uint64_t)d->stuck_s * 1000)
+		if (rbc && avail != w->last_free)
+			w->since_ms = t, w->last_free = avail;
+		if (t - w->since_ms >= (uint64_t)d->stuck_s * 1000)
 			return bfs_diag_set(
 				diag, -ETIMEDOUT,
-				"WRITE: the drive's buffer has not drained for %u s; "
-				"the drive may be stuck: eject the disc or power-cycle it",
-				d->stuck_s);
-		sleep_ms(5);
-		still_ms += 5;
+				"WRITE(10): the drive's buffer has not drained for %.1f s (limit %u "
+				"s); the drive may be stuck: eject the disc or power-cycle it",
+				(double)(t - w->since_ms) / 1000.0, d->stuck_s);
+		if (rbc && avail >= size / 2)
+			return 0;
+		if (pause_ms(d, rbc ? 5 : 20) < 0)
+			return bfs_diag_set(diag, -ECANCELED,
+					    "WRITE(10): cancelled while waiting %.1f s for the "
+					    "drive's buffer to drain",
+					    secs_since(w->t0_ms));
+		if (!rbc)
+			return 0;
 	}
+}
+
+/*
+ * A READ or WRITE of blocks [lba, lba + n) failed with r: its message names the block the
+ * drive named (INFORMATION, when VALID and inside the command), else the command's range.
+ */
+static int name_block(bool write, uint64_t lba, uint32_t n, const struct mmc_sense *s, int r,
+		      struct bfs_diag *diag)
+{
+	char msg[BFS_DIAG_MSG_MAX];
+	const char *verb = write ? "writing" : "reading";
+
+	snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
+	bfs_diag_clear(diag);
+	if (s->info_valid && s->info >= lba && s->info < lba + n)
+		return bfs_diag_set(diag, r, "%s block %u: %s", verb, s->info, msg);
+	if (n == 1)
+		return bfs_diag_set(diag, r, "%s block %llu: %s", verb, (unsigned long long)lba,
+				    msg);
+	return bfs_diag_set(
+		diag, r, "%s blocks %llu-%llu%s: %s", verb, (unsigned long long)lba,
+		(unsigned long long)(lba + n - 1),
+		/* a medium or hardware error without the block */
+		s->key == 0x03 || s->key == 0x04 ? " (the drive named none of them)" : "", msg);
 }
 
 /*
@@ -922,15 +1078,20 @@ int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 		return in_pieces(d, lba, n, (uint8_t *)buf, false, true, diag);
 	bfs_put_be32(cdb + 2, (uint32_t)lba);
 	bfs_put_be16(cdb + 7, (uint16_t)n);
-	for (;;) {
+	for (struct buffer_wait w = {0};;) {
 		struct mmc_sense s = {0};
 		int r = mmc_exec(d, cdb, 10, MMC_DIR_OUT, (void *)buf, (size_t)n * 2048, &s, diag);
 
-		if (r == 0 || !(r == -EBUSY && s.key == 0x02 && s.asc == 0x04 && s.ascq == 0x08))
-			return r;
+		if (r == 0)
+			return 0;
+		if (!(r == -EBUSY && s.key == 0x02 && s.asc == 0x04 && s.ascq == 0x08))
+			return name_block(true, lba, n, &s, r, diag);
 		/* never an error, never skip data: the same WRITE again once there is room */
 		bfs_diag_clear(diag);
-		r = wait_buffer(d, diag);
+		if (!w.t0_ms)
+			w = (struct buffer_wait){
+				.t0_ms = now_ms(), .since_ms = now_ms(), .last_free = UINT32_MAX};
+		r = wait_buffer(d, &w, diag);
 		if (r < 0)
 			return r;
 	}
@@ -940,6 +1101,8 @@ int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool f
 	     struct bfs_diag *diag)
 {
 	uint8_t cdb[10] = {0x28};
+	struct mmc_sense s = {0};
+	int r;
 
 	if (lba > UINT32_MAX || n > 0xFFFF)
 		return bfs_diag_set(diag, -EINVAL, "READ(10) of %u blocks at %llu", n,
@@ -949,7 +1112,8 @@ int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool f
 	cdb[1] = fua ? 0x08 : 0;
 	bfs_put_be32(cdb + 2, (uint32_t)lba);
 	bfs_put_be16(cdb + 7, (uint16_t)n);
-	return mmc_exec(d, cdb, 10, MMC_DIR_IN, buf, (size_t)n * 2048, NULL, diag);
+	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, buf, (size_t)n * 2048, &s, diag);
+	return r < 0 ? name_block(false, lba, n, &s, r, diag) : 0;
 }
 
 int mmc_sync_cache(struct mmc_drive *d, struct bfs_diag *diag)
@@ -986,7 +1150,8 @@ int mmc_set_test_write(struct mmc_drive *d, const struct mmc_media *m, bool on,
 	if (on && !mmc_media_can_simulate(m))
 		return bfs_diag_set(diag, -EOPNOTSUPP,
 				    "a %s cannot do test writes (only CD-R/RW and DVD-R/RW can); "
-				    "nothing was written",
+				    "nothing was written: burn without --simulate to record the "
+				    "session",
 				    m->profile_name);
 	/* read page 05h, change Test Write, write it back: the other fields stay */
 	cdb[2] = 0x05;
@@ -1048,7 +1213,8 @@ int mmc_write_prepare(struct mmc_drive *d, const struct mmc_media *m, bool test,
 	if (test && !mmc_media_can_simulate(m))
 		return bfs_diag_set(diag, -EOPNOTSUPP,
 				    "a %s cannot do test writes (only CD-R/RW and DVD-R/RW can); "
-				    "nothing was written",
+				    "nothing was written: burn without --simulate to record the "
+				    "session",
 				    m->profile_name);
 	int r = write_params(d, m, test, true, diag);
 
@@ -1093,6 +1259,11 @@ int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, bool full, struct 
 		uint8_t list[12] = {0, 0x02, 0, 8};
 
 		cdb[0] = 0x04, cdb[1] = 0x11;
+		if (m->capacity > UINT32_MAX) /* the descriptor's Number of Blocks is 32 bits */
+			return bfs_diag_set(diag, -EINVAL,
+					    "FORMAT UNIT: a capacity of %llu blocks does not fit "
+					    "the command",
+					    (unsigned long long)m->capacity);
 		bfs_put_be32(list + 4, (uint32_t)m->capacity);
 		if (m->profile == 0x1A)
 			list[8] = 0x26 << 2;
@@ -1203,7 +1374,9 @@ int mmc_set_write_speed(struct mmc_drive *d, const struct mmc_media *m, unsigned
 	} else { /* DVD, BD: SET STREAMING with one performance descriptor */
 		uint8_t p[28] = {0};
 
-		bfs_put_be32(p + 8, (uint32_t)(m->capacity ? m->capacity - 1 : 0)); /* end LBA */
+		/* end LBA: the last block, or the last one the 32-bit field can name */
+		bfs_put_be32(p + 8, (uint32_t)BFS_MIN(m->capacity ? m->capacity - 1 : 0,
+						      (uint64_t)UINT32_MAX));
 		bfs_put_be32(p + 12, want); /* read size, kB */
 		bfs_put_be32(p + 16, 1000); /* per 1000 ms */
 		bfs_put_be32(p + 20, want);

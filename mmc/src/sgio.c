@@ -667,9 +667,9 @@ int mmc_sgio_exec(struct mmc_sgio *s, const uint8_t *cdb, size_t cdb_len, enum m
 	if (r == -ETIMEDOUT || (r == -ECANCELED && h.duration >= timeout_ms))
 		return bfs_diag_set(
 			diag, -ETIMEDOUT,
-			"'%s': command %02Xh timed out after %u s; the drive may be stuck: "
-			"eject the disc or power-cycle the drive",
-			s->path, cdb[0], timeout_ms / 1000);
+			"'%s': command %02Xh timed out after %.1f s (timeout %.1f s); the drive "
+			"may be stuck: eject the disc or power-cycle the drive",
+			s->path, cdb[0], (double)h.duration / 1000.0, (double)timeout_ms / 1000.0);
 	if (r < 0)
 		return bfs_diag_set(
 			diag, r, "'%s': command %02Xh: %s (host status %02Xh, driver status %02Xh)",

@@ -161,7 +161,8 @@ faults)
 	truncate -s $((290 * 2048)) "$t/cut.iso"
 	"$BURNFS" vdrive create --media bd-r "$t/cut" || fail create
 	"$BURNFS" vdrive import-image "$t/cut" "$t/cut.iso" --close >/dev/null || fail "import"
-	sense='READ\(10\) failed: address out of range \(sense 5/21/00\); the disc has no data there'
+	# (the drive names the first block it could not read)
+	sense='reading block [0-9]+: READ\(10\) failed: address out of range \(sense 5/21/00\); the disc has no data there'
 	"$BURNFS" verify --drive "vdrive:$t/cut" 2>"$t/err"; [ $? = 1 ] || fail "verify of a cut session passed"
 	grep -Eq "session 1 at block 0: cannot read block [0-9]+: $sense\$" "$t/err" || fail "read error: $(cat "$t/err")"
 	"$BURNFS" verify --drive "vdrive:$t/cut" --against "$t/src" 2>"$t/err"; [ $? = 1 ] || fail "verify --against passed"
@@ -180,7 +181,7 @@ usage)
 	"$BURNFS" vdrive create --media floppy "$t/f" 2>/dev/null; [ $? = 2 ] || fail "bad media"
 	"$BURNFS" vdrive create --media bd-re "$t/r" || fail create
 	"$BURNFS" burn "$t" --drive "vdrive:$t/r" --simulate 2>"$t/err"; [ $? = 1 ] || fail "simulate"
-	grep -q "BD-RE cannot do test writes" "$t/err" || fail "simulate unclear: $(cat "$t/err")"
+	grep -q "BD-RE cannot do test writes.*burn without --simulate" "$t/err" || fail "simulate unclear: $(cat "$t/err")"
 	"$BURNFS" burn "$t" --drive "vdrive:$t/r" --speed fast 2>/dev/null; [ $? = 2 ] || fail "--speed fast"
 	"$BURNFS" vdrive import-image "$t/r" /etc/hostname --sessions 0 2>"$t/err"; [ $? = 1 ] || fail "import of a text file"
 	grep -q "whole 2048-byte blocks" "$t/err" || fail "import unclear: $(cat "$t/err")"
@@ -204,7 +205,10 @@ simulate)
 	done
 	"$BURNFS" vdrive create --media dvd+r "$t/p" || fail create
 	"$BURNFS" burn "$t/src" --drive "vdrive:$t/p" --simulate 2>"$t/err"; [ $? = 1 ] || fail "dvd+r simulate"
-	grep -q "DVD+R cannot do test writes" "$t/err" || fail "unclear: $(cat "$t/err")"
+	grep -q "DVD+R cannot do test writes.*burn without --simulate" "$t/err" || fail "unclear: $(cat "$t/err")"
+	"$BURNFS" vdrive create --media bd-r "$t/b" || fail create
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/b" --simulate 2>"$t/err"; [ $? = 1 ] || fail "bd-r simulate"
+	grep -q "BD-R cannot do test writes.*burn without --simulate" "$t/err" || fail "unclear: $(cat "$t/err")"
 	"$BURNFS" vdrive info "$t/p" | grep -q "status: blank" || fail "dvd+r written"
 	;;
 image)
@@ -276,10 +280,16 @@ drive-faults)
 	"$BURNFS" vdrive fault "$t/r" remove@2000 || fail fault
 	"$BURNFS" burn "$t/src" --drive "vdrive:$t/r" 2>"$t/err"; [ $? = 1 ] || fail "remove passed"
 	grep -q "no medium in the drive" "$t/err" || fail "remove: $(cat "$t/err")"
+	# the state when it happens: what the drive took, that the session is open, what to do
+	grep -q "the disc now: unknown: no medium" "$t/err" || fail "remove: no state: $(cat "$t/err")"
+	grep -q "the drive took [1-9][0-9]* blocks of the new session from block 0, and the session was not closed" "$t/err" ||
+		fail "remove: what was recorded: $(cat "$t/err")"
+	grep -q "^remedy: .*burnfs vdrive load $t/r --blank" "$t/err" || fail "remove: remedy: $(cat "$t/err")"
 	"$BURNFS" vdrive load "$t/r" || fail load
 	"$BURNFS" info --drive "vdrive:$t/r" | grep -q "incomplete" || fail "state after remove"
 	"$BURNFS" burn "$t/src" --drive "vdrive:$t/r" 2>"$t/err"; [ $? = 1 ] || fail "burn onto incomplete"
-	grep -q "incomplete session" "$t/err" || fail "unclear: $(cat "$t/err")"
+	grep -q "incomplete session (an interrupted burn: [1-9][0-9]* blocks recorded" "$t/err" || fail "unclear: $(cat "$t/err")"
+	grep -q "^remedy: .*burnfs vdrive load $t/r --blank" "$t/err" || fail "incomplete: remedy: $(cat "$t/err")"
 	"$BURNFS" vdrive create --media dvd-r "$t/o" || fail create
 	"$BURNFS" vdrive fault "$t/o" opc-fail || fail fault
 	"$BURNFS" burn "$t/src" --drive "vdrive:$t/o" 2>"$t/err"; [ $? = 1 ] || fail "opc passed"
@@ -288,7 +298,7 @@ drive-faults)
 	"$BURNFS" vdrive create --media dvd+r "$t/s" || fail create
 	"$BURNFS" vdrive fault "$t/s" stuck:5b || fail fault
 	BURNFS_MMC_STUCK_SECONDS=2 "$BURNFS" burn "$t/src" --drive "vdrive:$t/s" 2>"$t/err"; [ $? = 1 ] || fail "stuck passed"
-	grep -q "CLOSE TRACK/SESSION: the drive has been busy .* for 2 s without progress" "$t/err" || fail "stuck: $(cat "$t/err")"
+	grep -q "CLOSE TRACK/SESSION: the drive has been busy .* for 2\.[0-9] s without progress" "$t/err" || fail "stuck: $(cat "$t/err")"
 	"$BURNFS" vdrive fault "$t/s" stuck:zz 2>/dev/null; [ $? = 2 ] || fail "bad stuck spec"
 	"$BURNFS" vdrive fault "$t/s" slow:0 2>/dev/null; [ $? = 2 ] || fail "bad slow spec"
 	# slow:4 on a DVD-R drains 5.5 MB/s from a 4 MiB buffer: the burn waits on it
@@ -389,6 +399,193 @@ cancel)
 	grep -q "the disc now: DVD-R, incomplete" "$t/err" || fail "cancel state: $(cat "$t/err")"
 	"$BURNFS" info --drive "vdrive:$t/d" | grep -q "DVD-R (incomplete" || fail "reopened: $("$BURNFS" info --drive "vdrive:$t/d")"
 	[ "$(sha256sum <"$t/src/f")" = "$sha" ] || fail "sources changed"
+	;;
+stuck)
+	# a drive stuck in a long operation, at several commands (WRITE, SYNCHRONIZE CACHE,
+	# CLOSE): the burn fails within the knob + 2 s, says the seconds really waited and
+	# what the disc is now
+	mkdir -p "$t/src"
+	head -c 3000000 /dev/urandom >"$t/src/f"
+	for op in 2a 35 5b; do
+		"$BURNFS" vdrive create --media dvd-r "$t/$op" || fail create
+		"$BURNFS" vdrive fault "$t/$op" "stuck:$op" || fail fault
+		s=$(date +%s%N)
+		BURNFS_MMC_STUCK_SECONDS=3 "$BURNFS" burn "$t/src" --drive "vdrive:$t/$op" 2>"$t/err"
+		rc=$?
+		ms=$((($(date +%s%N) - s) / 1000000))
+		[ $rc = 1 ] || fail "stuck:$op: exit $rc: $(cat "$t/err")"
+		[ $ms -lt 5000 ] || fail "stuck:$op: took $ms ms with a 3 s knob: $(cat "$t/err")"
+		grep -q "busy (NOT READY 04/07) for 3\.[0-9] s without progress (limit 3 s)" "$t/err" ||
+			fail "stuck:$op: seconds: $(cat "$t/err")"
+		grep -q "the disc now: " "$t/err" || fail "stuck:$op: no state: $(cat "$t/err")"
+	done
+	;;
+signals)
+	# SIGINT and SIGTERM while the drive is stuck (in a WRITE, a SYNCHRONIZE CACHE, a
+	# CLOSE): exit 130 within 2 s, with the disc's state
+	mkdir -p "$t/src"
+	head -c 3000000 /dev/urandom >"$t/src/f"
+	for c in INT:2a TERM:2a INT:5b TERM:35; do
+		sig=${c%:*} op=${c#*:}
+		rm -rf "$t/d"
+		"$BURNFS" vdrive create --media dvd-r "$t/d" || fail create
+		"$BURNFS" vdrive fault "$t/d" "stuck:$op" || fail fault
+		BURNFS_MMC_STUCK_SECONDS=60 "$BURNFS" burn "$t/src" --drive "vdrive:$t/d" 2>"$t/err" &
+		p=$!
+		sleep 1.5
+		kill -"$sig" $p
+		s=$(date +%s%N)
+		for _ in $(seq 40); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+		ms=$((($(date +%s%N) - s) / 1000000))
+		kill -0 $p 2>/dev/null && { kill -9 $p; fail "SIG$sig during stuck:$op: still running after $ms ms"; }
+		wait $p
+		rc=$?
+		[ $rc = 130 ] || fail "SIG$sig during stuck:$op: exit $rc: $(cat "$t/err")"
+		[ $ms -lt 2000 ] || fail "SIG$sig during stuck:$op: took $ms ms"
+		grep -q "cancelled while the drive was busy" "$t/err" || fail "SIG$sig stuck:$op: $(cat "$t/err")"
+		grep -q "the disc now: " "$t/err" || fail "SIG$sig stuck:$op: no state: $(cat "$t/err")"
+	done
+	;;
+error-lba)
+	# a write error is reported at the block the drive named, in the first chunk and in
+	# later ones (not at the start of the WRITE that covered it)
+	mkdir -p "$t/src"
+	head -c 3000000 /dev/urandom >"$t/src/f"
+	for lba in 100 700 1100; do
+		"$BURNFS" vdrive create --media bd-r "$t/$lba" || fail create
+		"$BURNFS" vdrive fault "$t/$lba" "write-error@$lba" || fail fault
+		"$BURNFS" burn "$t/src" --drive "vdrive:$t/$lba" 2>"$t/err"; [ $? = 1 ] || fail "write-error@$lba passed"
+		grep -q "^burnfs burn: writing block $lba: WRITE(10) failed: write error" "$t/err" ||
+			fail "write-error@$lba: $(cat "$t/err")"
+	done
+	;;
+info-states)
+	# info and burn agree on every state of the disc: where the next session goes and how
+	# much is free, or why there is none (blank, appendable, finalized, overwrite media
+	# holding data, an incomplete session)
+	mkdir -p "$t/src"
+	head -c 3000000 /dev/urandom >"$t/src/f"
+	mk() { "$BURNFS" vdrive create --media "$2" "$t/$1" || fail "create $1"; }
+	burn() { "$BURNFS" burn "$t/src" --drive "vdrive:$t/$1" "${@:2}" >/dev/null 2>&1 || fail "burn $1"; }
+	mk blank bd-r
+	mk app bd-r && burn app
+	mk app-cd cd-r && burn app-cd
+	mk fin dvd+r && burn fin --close
+	mk bdre bd-re && burn bdre
+	mk dvdrw dvd+rw && burn dvdrw
+	mk inc bd-r && "$BURNFS" vdrive fault "$t/inc" remove@600 && { "$BURNFS" burn "$t/src" --drive "vdrive:$t/inc" 2>/dev/null; "$BURNFS" vdrive load "$t/inc"; } || fail "incomplete"
+	for d in blank app app-cd fin bdre dvdrw inc; do
+		"$BURNFS" info --drive "vdrive:$t/$d" --json >"$t/j" || fail "info $d"
+		"$BURNFS" info --drive "vdrive:$t/$d" >"$t/txt" || fail "info $d"
+		"$BURNFS" burn "$t/src" --drive "vdrive:$t/$d" 2>"$t/err"
+		rc=$?
+		/usr/bin/python3 - "$t/j" "$t/err" "$rc" "$t/txt" "$d" <<'PY' || fail "$d: info and burn disagree: $(cat "$t/j" "$t/txt" "$t/err")"
+import json, sys
+j, err, rc, txt, d = json.load(open(sys.argv[1])), open(sys.argv[2]).read(), int(sys.argv[3]), open(sys.argv[4]).read(), sys.argv[5]
+want = {"blank": True, "app": True, "app-cd": True, "fin": False, "bdre": False, "dvdrw": False, "inc": False}[d]
+assert j["writable"] == want, ("writable", j["writable"])
+if want:
+    assert rc == 0 and f"session at block {j['next_writable']}," in err, "burn elsewhere"
+    assert j["free_blocks"] + j["next_writable"] <= j["capacity"], "free"
+    assert f"next session: at block {j['next_writable']}, {j['free_blocks']} blocks free" in txt, "text"
+else:
+    assert rc == 1 and j["next_writable"] is None and j["free_blocks"] == 0, "not writable"
+    assert err.splitlines()[0] == "burnfs burn: " + j["not_writable_because"], "reason"
+    assert "next session: none (no writable address): " + j["not_writable_because"] in txt, "text"
+    assert "next writable address: 0" not in txt
+    assert j["used_blocks"] > 0, "used"
+PY
+	done
+	;;
+reburn)
+	# a burnfs disc copied back and burnt again: its /.burnfs is refused with what to do,
+	# however it comes in (a tree's root, a file of that name, a graft); --exclude /.burnfs
+	# burns it; the image options of burnfs image work on burn
+	command -v xorriso >/dev/null || exit 77
+	mkdir -p "$t/src/sub"
+	echo one >"$t/src/sub/one"
+	echo junk >"$t/src/junk.tmp"
+	"$BURNFS" vdrive create --media bd-r "$t/d" || fail create
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/d" 2>/dev/null || fail "burn"
+	"$BURNFS" vdrive export "$t/d" -o "$t/disc.iso" >/dev/null || fail export
+	xorriso -osirrox on -indev "$t/disc.iso" -extract / "$t/x" >/dev/null 2>&1 || fail extract
+	chmod -R u+w "$t/x"
+	mkdir -p "$t/m" && echo manifest >"$t/m/.burnfs" || fail "m"
+	"$BURNFS" vdrive create --media bd-r "$t/e" || fail create
+	for how in tree file graft; do
+		case $how in
+		tree) set -- "$t/x" ;;
+		file) set -- "$t/src" "$t/m/.burnfs" ;;
+		graft) set -- --graft "$t/x/.burnfs=/.burnfs" "$t/src" ;;
+		esac
+		"$BURNFS" burn "$@" --drive "vdrive:$t/e" 2>"$t/err"; rc=$?
+		[ $rc = 2 ] || fail "reburn ($how): exit $rc: $(cat "$t/err")"
+		grep -q "^remedy: leave it out with --exclude /.burnfs" "$t/err" || fail "reburn ($how): $(cat "$t/err")"
+	done
+	"$BURNFS" vdrive info "$t/e" | grep -q "status: blank" || fail "something was written"
+	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --exclude /.burnfs --exclude '*.tmp' --volid AGAIN \
+		--fs iso9660,rockridge --graft "$t/src/sub=/extra" 2>"$t/err" || fail "reburn --exclude: $(cat "$t/err")"
+	"$BURNFS" vdrive export "$t/e" -o "$t/e.iso" >/dev/null || fail export
+	isoinfo -d -i "$t/e.iso" | grep -q "^Volume id: AGAIN" || fail "--volid"
+	isoinfo -f -R -i "$t/e.iso" | sort >"$t/ls"
+	printf '%s\n' /.burnfs /.burnfs/SHA256SUMS /extra /extra/one /sub /sub/one | diff - "$t/ls" || fail "tree"
+	xorriso -indev "$t/e.iso" -pvd_info 2>/dev/null | grep -qi "udf" && fail "--fs without udf has udf"
+	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --fs iso,udf 2>"$t/err"; [ $? = 2 ] || fail "--fs iso"
+	grep -q "^burnfs burn: --fs: unknown file system 'iso'" "$t/err" || fail "--fs: $(cat "$t/err")"
+	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --udf-rev 2.60 2>"$t/err"; [ $? = 2 ] || fail "--udf-rev 2.60"
+	"$BURNFS" burn "$t/x" --drive "vdrive:$t/e" --graft nodest 2>"$t/err"; [ $? = 2 ] || fail "--graft nodest"
+	;;
+help)
+	# --help on each drive command: its own usage on stdout, exit 0; usage errors: exit 2,
+	# "burnfs CMD: " and what is missing
+	"$BURNFS" vdrive create --media bd-r "$t/d" || fail create
+	for c in burn info erase eject drives "verify --drive vdrive:$t/d"; do
+		for h in --help -h; do
+			# shellcheck disable=SC2086 # c holds the command and its arguments
+			"$BURNFS" $c $h >"$t/out" 2>"$t/err"; rc=$?
+			[ $rc = 0 ] || fail "$c $h: exit $rc"
+			[ -s "$t/err" ] && fail "$c $h: stderr: $(cat "$t/err")"
+			head -1 "$t/out" | grep -q "^Usage: burnfs ${c%% *} " || fail "$c $h: $(head -1 "$t/out")"
+		done
+		# shellcheck disable=SC2086
+		"$BURNFS" $c --bogus >/dev/null 2>"$t/err"; rc=$?
+		[ $rc = 2 ] || fail "$c --bogus: exit $rc"
+		grep -q "^burnfs ${c%% *}: unknown \(option\|argument\) '--bogus'" "$t/err" || fail "$c --bogus: $(cat "$t/err")"
+	done
+	"$BURNFS" burn --drive "vdrive:$t/d" 2>"$t/err"; [ $? = 2 ] || fail "burn without SRC"
+	grep -q "^burnfs burn: no SRC or IMAGE given" "$t/err" || fail "burn without SRC: $(cat "$t/err")"
+	"$BURNFS" burn "$t" 2>"$t/err"; [ $? = 2 ] || fail "burn without --drive"
+	grep -q "^burnfs burn: no drive given: --drive D" "$t/err" || fail "burn without --drive: $(cat "$t/err")"
+	"$BURNFS" info --drive 2>"$t/err"; [ $? = 2 ] || fail "info --drive without its value"
+	grep -q "^burnfs info: missing the value of '--drive'" "$t/err" || fail "info --drive: $(cat "$t/err")"
+	"$BURNFS" burn "$t" --drive "vdrive:$t/d" --verify sometimes 2>"$t/err"; [ $? = 2 ] || fail "--verify sometimes"
+	grep -q "^burnfs burn: --verify: 'sometimes'" "$t/err" || fail "--verify: $(cat "$t/err")"
+	;;
+default-drive)
+	# without --drive, info and eject use mount's default drive (the default virtual BD-R
+	# here), drives suggests the medium mount creates, erase never picks a drive
+	"$BURNFS" drives --json | /usr/bin/python3 -c 'import json,sys; sys.exit(any(not d["virtual"] for d in json.load(sys.stdin)))' || exit 77
+	export XDG_STATE_HOME="$t/state"
+	v="$t/state/burnfs/vdrive"
+	"$BURNFS" drives >"$t/out" || fail drives
+	grep -q "burnfs mount MOUNTPOINT. creates it, or .mkdir -p $t/state/burnfs && burnfs vdrive create --media bd-r $v" "$t/out" || fail "drives: $(cat "$t/out")"
+	for c in info eject; do
+		"$BURNFS" $c 2>"$t/err"; [ $? = 1 ] || fail "$c without a default drive"
+		grep -q "^burnfs $c: no drive given, no optical drive found, and the default virtual drive '$v' does not exist" "$t/err" || fail "$c: $(cat "$t/err")"
+		grep -q "^remedy: create it with .burnfs vdrive create --media bd-r $v" "$t/err" || fail "$c remedy: $(cat "$t/err")"
+	done
+	mkdir -p "$t/state/burnfs" && "$BURNFS" vdrive create --media bd-r "$v" || fail create
+	mkdir -p "$t/src" && echo x >"$t/src/x"
+	"$BURNFS" burn "$t/src" --drive "vdrive:$v" 2>/dev/null || fail burn
+	"$BURNFS" info >"$t/out" 2>"$t/err" || fail "info: $(cat "$t/err")"
+	grep -q "^burnfs info: no drive given: using the virtual drive '$v'" "$t/err" || fail "info: $(cat "$t/err")"
+	grep -q "^medium: BD-R (appendable" "$t/out" || fail "info: $(cat "$t/out")"
+	"$BURNFS" info --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; assert json.load(sys.stdin)["sessions"] == 1' || fail "info --json"
+	"$BURNFS" drives | grep -q "(BD-R, appendable" || fail "drives: $("$BURNFS" drives)"
+	"$BURNFS" erase 2>"$t/err"; [ $? = 2 ] || fail "erase without --drive"
+	grep -q "^burnfs erase: no drive given: --drive D (erase never picks a drive by itself" "$t/err" || fail "erase: $(cat "$t/err")"
+	"$BURNFS" eject 2>"$t/err" || fail "eject: $(cat "$t/err")"
+	"$BURNFS" vdrive info "$v" | grep -q ejected || fail "not ejected"
 	;;
 *)
 	echo "unknown case $1" >&2

@@ -21,7 +21,7 @@ static struct mmc_drive *d;
 static int run(const char *label, const uint8_t *cdb, size_t n, enum mmc_dir dir, void *buf,
 	       size_t len)
 {
-	struct mmc_sense s = {0, 0, 0, -1};
+	struct mmc_sense s = {.progress = -1};
 	struct bfs_diag diag = {0};
 	int r;
 

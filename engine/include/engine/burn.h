@@ -8,7 +8,7 @@
 #ifndef BFS_ENGINE_BURN_H
 #define BFS_ENGINE_BURN_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -48,15 +48,47 @@ struct eng_burn_opts {
 	unsigned speed_x; /* write speed in multiples of the medium's 1x; 0 the fastest */
 	eng_burn_progress_fn progress;
 	void *userdata;
-	const volatile sig_atomic_t *cancel;
+	/*
+	 * Cancellation (borrowed, NULL none): once *cancel is non-zero the job stops within a
+	 * second, its waits for the drive included (mmc_drive_set_cancel), with -ECANCELED.
+	 * Safe to set from a signal handler or another thread.
+	 */
+	const atomic_int *cancel;
 };
 
 struct eng_burn_result {
 	uint64_t start_lba, blocks; /* the session written (blocks include alignment padding) */
+	uint64_t written;	    /* blocks of it the drive took, from start_lba */
 	uint64_t verified_chunks, bad_chunks;
 	unsigned speed_kBps; /* the write speed the drive was set to, 0 unknown */
+	bool wrote;	     /* a WRITE was sent: the disc may have changed */
+	bool closed;	     /* the session was closed (nothing to close on overwrite media) */
+	bool new_disc;	     /* the disc can take no session: only another (blank) disc will do */
 	struct mmc_media before, after;
+	/* why after is unknown (after.profile_name NULL): the drive's answer, e.g. no medium */
+	char after_why[256];
 };
+
+/*
+ * What a disc holds and where the next session goes, for burn and info alike (one answer):
+ * blocks recorded, capacity, and whether a burn can write a session now, at which block, with
+ * how many free blocks.
+ */
+struct eng_disc_space {
+	uint64_t capacity; /* blocks of the medium (recorded ones on a finalized disc) */
+	uint64_t used;	   /* blocks recorded */
+	bool writable;	   /* a burn writes its session at next */
+	uint64_t next, free;
+	bool new_disc; /* not writable, and never will be: another disc is needed */
+};
+
+/*
+ * The space of medium m. 0 when a burn can write a session; else -EROFS (finalized),
+ * -EIO (an incomplete session), -ENOTEMPTY (overwrite media holding data: erase first),
+ * -ENXIO (no writable address), with the reason and the remedy in diag (may be NULL);
+ * *ret is filled either way.
+ */
+int eng_disc_space(const struct mmc_media *m, struct eng_disc_space *ret, struct bfs_diag *diag);
 
 /* A damaged range found by verify and the files holding data in it. */
 typedef void (*eng_bad_range_fn)(uint64_t first_lba, uint64_t last_lba, const char *files,
@@ -67,7 +99,8 @@ typedef void (*eng_bad_range_fn)(uint64_t first_lba, uint64_t last_lba, const ch
  * any write when the session does not fit (the message has both numbers), -EROFS for a
  * closed disc, -EBADMSG when verify found damage (each range reported through bad),
  * -ECANCELED when cancelled; other errors come from the drive with its sense and remedy.
- * *ret is filled as far as the job got.
+ * *ret is filled as far as the job got; ret->after is the disc's state at the end, asked
+ * without waiting for a busy drive (unknown, with after_why, when it cannot be told).
  */
 int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_opts *opts,
 	     eng_bad_range_fn bad, void *bad_userdata, struct eng_burn_result *ret,

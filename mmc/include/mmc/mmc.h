@@ -8,7 +8,8 @@
  * `/dev/sgN` (any /dev path), Linux SG_IO with an exclusive open and per-command timeouts;
  * `iscsi://HOST[:PORT]/IQN/LUN` (libiscsi, per-command timeouts too), when the build has it,
  * else opening it fails with -EOPNOTSUPP and says so. A command that times out fails with
- * -ETIMEDOUT naming it; BURNFS_MMC_TIMEOUT_SECONDS sets every command's timeout (tests). An
+ * -ETIMEDOUT naming it and the seconds measured; BURNFS_MMC_TIMEOUT_SECONDS sets every SG_IO
+ * and iSCSI command's timeout (the in-process virtual drive answers at once). An
  * iSCSI session that timed out or lost its connection is closed (no automatic re-login):
  * later commands fail with -ENOTCONN saying why.
  *
@@ -17,6 +18,7 @@
 #ifndef BFS_MMC_H
 #define BFS_MMC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,11 +37,13 @@ enum mmc_dir {
 
 struct mmc_sense {
 	uint8_t key, asc, ascq;
-	int progress; /* NOT READY progress indication in 1/65536, -1 when none */
+	int progress;	 /* NOT READY progress indication in 1/65536, -1 when none */
+	bool info_valid; /* VALID: info holds what the command names (the failed block) */
+	uint32_t info;	 /* INFORMATION (SPC-4 4.5.3): for READ and WRITE, the block */
 };
 
-/* The fixed-format (70h/71h) sense in b[0..n): key, ASC, ASCQ and the progress. -EBADMSG
- * when it is too short or of another format. */
+/* The fixed-format (70h/71h) sense in b[0..n): key, ASC, ASCQ, the progress and the
+ * INFORMATION field. -EBADMSG when it is too short or of another format. */
 int mmc_parse_sense(const uint8_t *b, size_t n, struct mmc_sense *ret);
 
 /*
@@ -67,9 +71,31 @@ void mmc_drive_set_busy(struct mmc_drive *d, mmc_busy_fn fn, void *userdata);
 
 /*
  * A long operation that makes no progress for this many seconds fails with -ETIMEDOUT
- * (default 120; BURNFS_MMC_STUCK_SECONDS overrides it).
+ * (default 120; BURNFS_MMC_STUCK_SECONDS overrides it): the drive answering NOT READY
+ * 04/01, 04/04, 04/07 or 04/08 without its progress indication rising, or, on WRITE, a
+ * full buffer that does not drain. The time is measured (CLOCK_MONOTONIC), and the message
+ * states the seconds waited.
  */
 void mmc_drive_set_stuck_timeout(struct mmc_drive *d, unsigned seconds);
+
+/*
+ * Cancellation: while *flag (borrowed, may be set from a signal handler or another thread)
+ * is non-zero, every wait of the layer (a long operation, a full buffer, an iSCSI command
+ * in flight) ends within 100 ms with -ECANCELED, its message saying what was waited for
+ * and for how long. An iSCSI session whose command was cancelled in flight is closed. A
+ * command already sent through SG_IO cannot be taken back: it ends by itself or by its
+ * timeout. NULL: no cancellation.
+ */
+void mmc_drive_set_cancel(struct mmc_drive *d, const atomic_int *flag);
+
+/*
+ * wait false: a command that finds the drive busy with a long operation fails at once with
+ * -EBUSY instead of waiting (for asking a drive's state after a failure); true: the default.
+ */
+void mmc_drive_set_busy_wait(struct mmc_drive *d, bool wait);
+
+/* The directory of a virtual drive (vdrive:DIR, as given), NULL for other transports. */
+const char *mmc_drive_vdrive_dir(const struct mmc_drive *d);
 
 /*
  * Run one command. A unit attention is retried once; while the drive reports a long
@@ -145,13 +171,15 @@ int mmc_buffer_capacity(struct mmc_drive *d, uint32_t *ret_size, uint32_t *ret_f
 /*
  * WRITE(10) of n blocks at lba (n <= 65535), in commands of at most
  * mmc_drive_max_blocks(). When the drive's buffer is full (02/04/08) the WRITE is
- * re-issued once half the buffer has drained (mmc.md 1.4).
+ * re-issued once half the buffer has drained (mmc.md 1.4). A failed command's message
+ * names the block the drive named (sense INFORMATION, when VALID and inside the command),
+ * else the command's block range.
  */
 int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /* READ(10) of n blocks at lba, FUA set when fua (past the drive's cache), in commands of at
- * most mmc_drive_max_blocks(). */
+ * most mmc_drive_max_blocks(); a failure names the block as mmc_write's does. */
 int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool fua,
 	     struct bfs_diag *diag) BFS_WARN_UNUSED;
 

@@ -557,6 +557,13 @@ void vd_check(struct vdrive_result *res, struct vdrive *vd, uint8_t key, uint8_t
 	vd->sense_key = key, vd->asc = asc, vd->ascq = ascq;
 }
 
+/* The sense's INFORMATION field (SPC-4 4.5.3), VALID: the block a READ or WRITE failed at. */
+static void vd_sense_info(struct vdrive_result *res, uint64_t lba)
+{
+	res->sense[0] |= 0x80;
+	bfs_put_be32(res->sense + 3, (uint32_t)lba);
+}
+
 void vd_reply(struct vdrive_result *res, void *buf, size_t len, size_t alloc, const uint8_t *data,
 	      size_t n)
 {
@@ -980,7 +987,8 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	if (vd->write_error_lba != UINT64_MAX && vd->write_error_lba >= lba &&
 	    vd->write_error_lba < lba + n) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00); /* write error */
-		vd->write_error_lba = UINT64_MAX;    /* once */
+		vd_sense_info(res, vd->write_error_lba);
+		vd->write_error_lba = UINT64_MAX; /* once */
 		return;
 	}
 	if (vd->slow_factor) {
@@ -1230,6 +1238,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		}
 		if (lba + n > end) {
 			vd_check(res, vd, 0x05, 0x21, 0x00); /* LBA out of range */
+			vd_sense_info(res, BFS_MAX(lba, end));
 			return;
 		}
 		if (vdrive_read_blocks(vd, lba, n, out) < 0) {
