@@ -317,6 +317,88 @@ xorriso-sessions)
 	"$BURNFS" verify "$t/m.iso" --session "$1" --against "$t/a" >"$t/out" 2>&1 || fail "session 1: $(cat "$t/out")"
 	"$BURNFS" verify "$t/m.iso" --session "$2" --against "$t/ab" >"$t/out" 2>&1 || fail "session 2: $(cat "$t/out")"
 	;;
+special-inputs)
+	# special files where an image is expected: a clear error at once, naming what it is
+	mkdir -p "$t/src" "$t/dir"
+	mkfifo "$t/fifo"
+	/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$t/sock"
+	ln -s fifo "$t/link-to-fifo"
+	for x in "fifo:FIFO" "link-to-fifo:FIFO" "sock:socket" "dir:directory" \
+		"/dev/zero:character device" "/dev/null:character device"; do
+		p=${x%%:*} what=${x#*:}
+		case $p in /*) ;; *) p=$t/$p ;; esac
+		timeout 10 "$BURNFS" verify "$p" >"$t/out" 2>"$t/err"
+		rc=$?
+		[ $rc = 1 ] || fail "verify $p: exit $rc, want 1 ($(cat "$t/err"))"
+		grep -q "'$p': a $what.*, not a disc image" "$t/err" || fail "verify $p: $(cat "$t/err")"
+		timeout 10 "$BURNFS" verify --json "$p" 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert not j["ok"] and sys.argv[1] in j["error"], j' "$what" || fail "verify --json $p"
+	done
+	;;
+cut-short)
+	# an image shorter than its own volume: verify and burn refuse it, before the drive
+	# is written (the disc stays blank)
+	export SOURCE_DATE_EPOCH=1700000000
+	mkdir -p "$t/src"
+	head -c 3000000 /dev/urandom >"$t/src/big"
+	"$BURNFS" image -q --media bd "$t/src" -o "$t/a.iso" || fail "image"
+	"$BURNFS" image -q --fs udf --media bd "$t/src" -o "$t/u.iso" || fail "udf image"
+	n=$(($(stat -c %s "$t/a.iso") / 2048))
+	head -c $((n * 2048 - 2048)) "$t/a.iso" >"$t/minus1.iso"
+	head -c 1000000 "$t/a.iso" >"$t/half.iso"
+	head -c $((300 * 2048)) "$t/u.iso" >"$t/udf-cut.iso"
+	for x in "minus1:$((n - 1))" "half:488" "udf-cut:300"; do
+		f=$t/${x%%:*}.iso have=${x#*:}
+		"$BURNFS" verify "$f" >/dev/null 2>"$t/err"
+		[ $? = 1 ] || fail "verify $f: want 1"
+		grep -q "'$f': cut short: the file has $have blocks its volume says [0-9]*$" \
+			<<<"$(sed 's/,//g' "$t/err")" || fail "verify $f: $(cat "$t/err")"
+		rm -rf "$t/d"
+		"$BURNFS" vdrive create --media bd-r "$t/d" >/dev/null || fail create
+		"$BURNFS" burn "$f" --drive "vdrive:$t/d" >/dev/null 2>"$t/err"
+		[ $? = 1 ] || fail "burn $f: want 1 ($(cat "$t/err"))"
+		grep -q "cut short" "$t/err" || fail "burn $f: $(cat "$t/err")"
+		"$BURNFS" vdrive info "$t/d" | grep -q "status: blank, 0 session" ||
+			fail "burn $f wrote to the disc: $("$BURNFS" vdrive info "$t/d")"
+	done
+	;;
+not-a-session)
+	# inputs that hold no session: say what they are, not "cannot read block N"
+	export SOURCE_DATE_EPOCH=1700000000
+	mkdir -p "$t/src"
+	echo one >"$t/src/a"
+	"$BURNFS" image -q "$t/src" -o "$t/m.iso" || fail "image"
+	n=$(($(stat -c %s "$t/m.iso") / 2048))
+	: >"$t/empty"
+	head -c 5000 "$t/m.iso" >"$t/short"
+	head -c $((16 * 2048)) "$t/m.iso" >"$t/sixteen"
+	head -c 100000 /dev/urandom >"$t/junk"
+	for x in "empty:empty (0 bytes)" "short:5,000 bytes from block 0 on, fewer than the 17 blocks" \
+		"sixteen:32,768 bytes from block 0 on, fewer than the 17 blocks" \
+		"junk:no ISO 9660 or UDF volume descriptor at block 16"; do
+		f=$t/${x%%:*} want=${x#*:}
+		"$BURNFS" verify "$f" >/dev/null 2>"$t/err"
+		[ $? = 1 ] || fail "verify $f: want 1"
+		grep -qF "$want" "$t/err" || fail "verify $f: $(cat "$t/err")"
+		grep -q "cannot read block" "$t/err" && fail "verify $f: $(cat "$t/err")"
+	done
+	for s in 99999999 "$n" $((n - 3)) 5; do
+		"$BURNFS" verify "$t/m.iso" --session "$s" >/dev/null 2>"$t/err"
+		[ $? = 1 ] || fail "--session $s: want 1"
+		grep -q "cannot read block" "$t/err" && fail "--session $s: $(cat "$t/err")"
+		if [ "$s" -ge "$n" ]; then
+			grep -q "no session at block [0-9,]*: the image has $n blocks" "$t/err" ||
+				fail "--session $s: $(cat "$t/err")"
+		elif [ "$s" = 5 ]; then
+			grep -q "no ISO 9660 or UDF volume descriptor at block 21 (block 16 of the session at block 5)" "$t/err" ||
+				fail "--session $s: $(cat "$t/err")"
+		else
+			grep -q "fewer than the 17 blocks" "$t/err" || fail "--session $s: $(cat "$t/err")"
+		fi
+	done
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2
