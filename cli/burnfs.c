@@ -421,11 +421,12 @@ static int cmd_image(int argc, char **argv)
 		bfs_log_set_level(LOG_ERR);
 	so.excludes = excl;
 	so.nexcludes = nexcl;
+	so.output = out; /* refused when it is a source or inside one, before any write */
 
 	r = eng_scan(srcs, nsrcs, &so, &diag, &root);
 	if (r < 0) {
-		fprintf(stderr, "burnfs: %s\n", bfs_diag_msg(&diag, r));
-		return exit_for(r);
+		fprintf(stderr, "burnfs image: %s\n", bfs_diag_msg(&diag, r));
+		return r == -EINVAL ? EXIT_USAGE : exit_for(r);
 	}
 	r = eng_image_new(&io, root, &diag, &img);
 	if (r < 0) {

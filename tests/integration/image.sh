@@ -399,6 +399,58 @@ not-a-session)
 		fi
 	done
 	;;
+output-is-source)
+	# an output that is a source, or inside a source tree, however it is spelled: exit 2
+	# naming both paths, before anything is written (sources unchanged, no temporary file)
+	mkdir -p "$t/w/src/sub" "$t/w/other" "$t/bind"
+	cd "$t/w" || fail cd
+	echo precious >p.txt
+	echo a >src/a.txt
+	echo b >src/sub/b.txt
+	ln -s src lnk
+	ln src/a.txt hard
+	before=$(find . -type f -exec sha256sum {} + | sort)
+	check() { # check OUT SRCNAME ARGS...
+		local out=$1 name=$2
+		shift 2
+		"$BURNFS" image -q "$@" -o "$out" 2>"$t/err"
+		rc=$?
+		[ $rc = 2 ] || fail "image $* -o $out: exit $rc, want 2 ($(cat "$t/err"))"
+		grep -qF "'$out': the output" "$t/err" || fail "output not named: $(cat "$t/err")"
+		grep -qF "'$name'" "$t/err" || fail "source not named: $(cat "$t/err")"
+		[ "$(find . -type f -exec sha256sum {} + | sort)" = "$before" ] ||
+			fail "image $* -o $out changed a file"
+		[ -z "$(find . -name '*.burnfs-*')" ] || fail "temporary file left"
+	}
+	check p.txt p.txt p.txt
+	check ./p.txt p.txt p.txt
+	check "../w/p.txt" ./p.txt ./p.txt
+	check "$t/w/p.txt" p.txt p.txt
+	check src/a.txt src src
+	check src/sub/new.iso src src
+	check ./src/../src/sub/b.txt src src
+	check lnk/sub/new.iso src src
+	check lnk/a.txt src src
+	check hard src/a.txt src
+	check hard src/a.txt --graft src/a.txt=/x other
+	check p.txt p.txt --graft p.txt=/deep/x other
+	check src/new.iso src other --graft src=/s
+	check src src src
+	# a symlink to a source file as the output
+	ln -s p.txt plink
+	check plink p.txt p.txt
+	rm plink
+	# the output's directory is a source directory
+	check new.iso . .
+	# bind-mounted path of a source subdirectory (root only)
+	if mount --bind src/sub "$t/bind" 2>/dev/null; then
+		check "$t/bind/new.iso" src/sub src
+		umount "$t/bind"
+	fi
+	# not a source: accepted
+	"$BURNFS" image -q src -o other/ok.iso || fail "a plain output refused"
+	"$BURNFS" image -q --exclude '*.tmp' src -o other/ok.iso || fail "overwrite refused"
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2
