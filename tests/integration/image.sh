@@ -30,10 +30,26 @@ deterministic)
 	"$BURNFS" image -q --media bd "$t/src2" -o "$t/4.iso" || fail "bd build 2"
 	cmp "$t/3.iso" "$t/4.iso" || fail "two bd builds differ"
 	# the two ways of writing an image file give the same bytes
-	BURNFS_IMAGE_PATH=direct "$BURNFS" image -q "$t/src" -o "$t/5.iso" || fail "direct"
-	BURNFS_IMAGE_PATH=stream "$BURNFS" image -q "$t/src" -o "$t/6.iso" || fail "stream"
-	cmp "$t/1.iso" "$t/5.iso" || fail "direct path differs"
-	cmp "$t/1.iso" "$t/6.iso" || fail "stream path differs"
+	# (without the manifest: its hashes need the stream)
+	"$BURNFS" image -q --no-manifest "$t/src" -o "$t/7.iso" || fail "no manifest"
+	BURNFS_IMAGE_PATH=direct "$BURNFS" image -q --no-manifest "$t/src" -o "$t/5.iso" || fail "direct"
+	BURNFS_IMAGE_PATH=stream "$BURNFS" image -q --no-manifest "$t/src" -o "$t/6.iso" || fail "stream"
+	cmp "$t/7.iso" "$t/5.iso" || fail "direct path differs"
+	cmp "$t/7.iso" "$t/6.iso" || fail "stream path differs"
+	# the default image carries the manifest; --manifest changes nothing
+	"$BURNFS" image -q --manifest "$t/src" -o "$t/8.iso" || fail "--manifest"
+	cmp "$t/1.iso" "$t/8.iso" || fail "--manifest differs from the default"
+	"$BURNFS" verify "$t/1.iso" 2>"$t/err" || fail "default image: verify: $(cat "$t/err")"
+	"$BURNFS" verify "$t/7.iso" 2>"$t/err" && fail "--no-manifest image has a manifest"
+	grep -q "no manifest" "$t/err" || fail "no manifest: $(cat "$t/err")"
+	# -o -: the same bytes streamed to a pipe (holes written as zeros)
+	for p in "" "--no-manifest" "--media bd"; do
+		# shellcheck disable=SC2086
+		"$BURNFS" image -q $p "$t/src" -o "$t/f.iso" || fail "$p -o FILE"
+		# shellcheck disable=SC2086
+		a=$("$BURNFS" image -q $p "$t/src" -o - | sha256sum) || fail "$p -o -"
+		[ "$a" = "$(sha256sum <"$t/f.iso")" ] || fail "$p: -o - differs from -o FILE"
+	done
 	;;
 manifest)
 	# the manifest, read through xorriso (Rock Ridge) and 7z (UDF), checks with sha256sum -c
@@ -111,7 +127,7 @@ assert j["ok"] and j["files_ok"] > 50 and j["files_bad"] == 0, j' || fail "json"
 	"$BURNFS" verify "$t/m.iso" --against "$t/src" >"$t/out" 2>&1 && fail "--against passed a changed tree"
 	grep -q "^/added: in the source, not on the disc" "$t/out" || fail "missing not named: $(cat "$t/out")"
 	grep -q "^/marked: on the disc, not in the source" "$t/out" || fail "extra not named: $(cat "$t/out")"
-	"$BURNFS" image -q "$t/src" -o "$t/plain.iso" || fail "build without manifest"
+	"$BURNFS" image -q --no-manifest "$t/src" -o "$t/plain.iso" || fail "build without manifest"
 	"$BURNFS" verify "$t/plain.iso" 2>"$t/err" && fail "no manifest passed"
 	grep -q "no manifest" "$t/err" || fail "unclear: $(cat "$t/err")"
 	head -c 100000 /dev/urandom >"$t/junk.iso"
@@ -127,9 +143,15 @@ import json, os, sys
 j = json.load(sys.stdin)
 assert j["blocks"] * 2048 == os.path.getsize(sys.argv[1]), j
 assert j["file_systems"] == ["iso9660", "joliet", "rockridge", "udf"], j
-assert j["files"] == 2 and j["directories"] == 3 and j["symlinks"] == 1, j
+assert j["files"] == 3 and j["directories"] == 4 and j["symlinks"] == 1, j  # with /.burnfs/
 assert j["udf_revision"] == "1.02" and j["iso_level"] == 2, j
 ' "$t/x.iso" || fail "json summary: $out"
+	out=$("$BURNFS" image --json --no-manifest "$t/src" -o "$t/y.iso") || fail "build"
+	echo "$out" | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["files"] == 2 and j["directories"] == 3 and j["symlinks"] == 1, j
+' || fail "json summary without the manifest: $out"
 	out=$("$BURNFS" image --json --media cd "$t/src" -o "$t/cd.iso") || fail "cd"
 	echo "$out" | grep -q '"file_systems": \["iso9660", "joliet", "rockridge"\]' || fail "cd: $out"
 	out=$("$BURNFS" image --json --media bd "$t/src" -o "$t/bd.iso") || fail "bd"
@@ -155,6 +177,34 @@ usage)
 	"$BURNFS" image --fs ntfs "$t/src" -o "$t/out/x" 2>/dev/null; [ $? = 2 ] || fail "bad fs"
 	"$BURNFS" image --udf-rev 3.0 "$t/src" -o "$t/out/x" 2>/dev/null; [ $? = 2 ] || fail "bad rev"
 	"$BURNFS" frobnicate 2>/dev/null; [ $? = 2 ] || fail "bad command"
+	# --help: that command's usage on stdout, exit 0; usage errors name what is missing
+	for c in image verify; do
+		"$BURNFS" $c --help >"$t/help" 2>"$t/err" || fail "$c --help: exit $?"
+		grep -q "^Usage: burnfs $c " "$t/help" || fail "$c --help: $(head -3 "$t/help")"
+		[ -s "$t/err" ] && fail "$c --help wrote to stderr: $(cat "$t/err")"
+		"$BURNFS" $c --frobnicate "$t/src" -o "$t/out/x" >"$t/o" 2>"$t/err"
+		[ $? = 2 ] || fail "$c: unknown option: want 2"
+		grep -q "^burnfs $c: unknown option '--frobnicate'" "$t/err" || fail "$c: $(cat "$t/err")"
+		[ -s "$t/o" ] && fail "$c: usage error on stdout"
+	done
+	"$BURNFS" image "$t/src" 2>"$t/err"; [ $? = 2 ] || fail "no -o: want 2"
+	grep -q "^burnfs image: no output given (-o OUT" "$t/err" || fail "no -o: $(cat "$t/err")"
+	"$BURNFS" image -o "$t/out/x" 2>"$t/err"; [ $? = 2 ] || fail "no SRC: want 2"
+	grep -q "^burnfs image: no SRC given" "$t/err" || fail "no SRC: $(cat "$t/err")"
+	"$BURNFS" image "$t/src" -o 2>"$t/err"; [ $? = 2 ] || fail "-o without argument: want 2"
+	grep -q "^burnfs image: -o needs an argument" "$t/err" || fail "-o: $(cat "$t/err")"
+	"$BURNFS" verify 2>"$t/err"; [ $? = 2 ] || fail "verify without IMAGE: want 2"
+	grep -q "^burnfs verify: no IMAGE given" "$t/err" || fail "verify: $(cat "$t/err")"
+	"$BURNFS" verify a b 2>"$t/err"; [ $? = 2 ] || fail "verify a b: want 2"
+	"$BURNFS" verify --session 2>"$t/err"; [ $? = 2 ] || fail "verify --session: want 2"
+	grep -q "^burnfs verify: --session needs an argument" "$t/err" || fail "verify: $(cat "$t/err")"
+	"$BURNFS" image --json "$t/src" -o - >/dev/null 2>"$t/err"; [ $? = 2 ] || fail "--json -o -"
+	# -o - refuses a terminal (script gives the command one)
+	if command -v script >/dev/null; then
+		script -qec "'$BURNFS' image -q '$t/src' -o -; echo rc=\$?" /dev/null >"$t/tty" 2>&1
+		grep -q "standard output is a terminal" "$t/tty" || fail "-o - on a tty: $(head -c 300 "$t/tty")"
+		grep -q "rc=2" "$t/tty" || fail "-o - on a tty: $(head -c 300 "$t/tty")"
+	fi
 	SOURCE_DATE_EPOCH=soon "$BURNFS" image "$t/src" -o "$t/out/x" 2>/dev/null; [ $? = 2 ] || fail "bad SDE"
 	"$BURNFS" image "$t/nonexistent" -o "$t/out/x" 2>"$t/err"; [ $? = 1 ] || fail "missing src"
 	grep -q "nonexistent" "$t/err" || fail "message does not name the path: $(cat "$t/err")"
@@ -205,7 +255,7 @@ interrupt)
 	mkdir -p "$t/src" "$t/out" "$t/src2"
 	truncate -s 12G "$t/src/a_big"
 	fallocate -l 4G "$t/src2/a_big" 2>/dev/null || head -c 1G /dev/zero >"$t/src2/a_big"
-	for args in "--manifest $t/src" "$t/src2"; do
+	for args in "--manifest $t/src" "--no-manifest $t/src2"; do
 		# shellcheck disable=SC2086
 		"$BURNFS" image -q $args -o "$t/out/x.iso" 2>"$t/err" &
 		pid=$!
@@ -261,13 +311,14 @@ big)
 	[ $? = 3 ] || fail "level 2 must refuse 4 GiB files"
 	grep -q "sparse_4g" "$t/err" || fail "message: $(cat "$t/err")"
 	no_leftovers "$t/out"
-	"$BURNFS" image -q "$t/src" -o "$t/big.iso" || fail "build"
+	"$BURNFS" image -q --no-manifest "$t/src" -o "$t/big.iso" || fail "build"
 	[ "$(du -k "$t/big.iso" | cut -f1)" -lt 65536 ] || fail "image of sparse files is not sparse"
-	# both ways of writing the file: same bytes, both sparse
+	# both ways of writing the file: same bytes, both sparse (without the manifest, whose
+	# hashes need the stream and would read 10 GiB of zeros)
 	export SOURCE_DATE_EPOCH=1700000000
-	"$BURNFS" image -q "$t/src" -o "$t/big.iso" || fail "build"
+	"$BURNFS" image -q --no-manifest "$t/src" -o "$t/big.iso" || fail "build"
 	for p in direct stream; do
-		BURNFS_IMAGE_PATH=$p "$BURNFS" image -q "$t/src" -o "$t/$p.iso" || fail "$p build"
+		BURNFS_IMAGE_PATH=$p "$BURNFS" image -q --no-manifest "$t/src" -o "$t/$p.iso" || fail "$p build"
 		[ "$(du -k "$t/$p.iso" | cut -f1)" -lt 65536 ] || fail "$p: not sparse"
 		cmp "$t/big.iso" "$t/$p.iso" || fail "$p path differs"
 		rm "$t/$p.iso"
