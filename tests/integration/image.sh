@@ -502,6 +502,50 @@ output-is-source)
 	"$BURNFS" image -q src -o other/ok.iso || fail "a plain output refused"
 	"$BURNFS" image -q --exclude '*.tmp' src -o other/ok.iso || fail "overwrite refused"
 	;;
+names-escaped)
+	# hostile names in verify's problems: --json is one valid document holding them exactly
+	# (path_b64 for names that are not UTF-8), text output has no raw control byte
+	export SOURCE_DATE_EPOCH=1700000000
+	mkdir -p "$t/src"
+	/usr/bin/python3 - "$t/src" <<'PY'
+import os, sys
+d = os.fsencode(sys.argv[1])
+for n in [b"new\nline", b"esc\x1b[31mred", b"ctl\x01x", b"bad\xff\xfeutf8", b'quo"te',
+          b"back\\slash", b"c1\xc2\x9bcsi", b"caf\xc3\xa9"]:
+    with open(os.path.join(d, n), "wb") as f:
+        f.write(b"one " + n)
+PY
+	"$BURNFS" image -q "$t/src" -o "$t/m.iso" 2>"$t/err" || fail "image: $(cat "$t/err")"
+	# every file changed: each name comes back as a problem
+	for f in "$t/src"/*; do echo changed >>"$f"; done
+	"$BURNFS" verify --json "$t/m.iso" --against "$t/src" >"$t/json" 2>"$t/err"
+	[ $? = 1 ] || fail "verify --json: want 1"
+	/usr/bin/python3 -m json.tool "$t/json" >/dev/null || fail "not one JSON document: $(cat -v "$t/json")"
+	/usr/bin/python3 - "$t/json" "$t/src" <<'PY' || fail "json names: $(cat -v "$t/json")"
+import base64, json, os, sys
+j = json.load(open(sys.argv[1], "rb"))
+want = {b"/" + n for n in os.listdir(os.fsencode(sys.argv[2]))}
+got = set()
+for p in j["problems"]:
+    b = base64.b64decode(p["path_b64"]) if "path_b64" in p else p["path"].encode()
+    got.add(b)
+    assert ("path_b64" in p) == (b"\xff" in b), p
+assert got == want, (got, want)
+assert not j["ok"] and j["files_bad"] == len(want), j
+PY
+	"$BURNFS" verify "$t/m.iso" --against "$t/src" >"$t/text" 2>&1
+	[ $? = 1 ] || fail "verify text: want 1"
+	[ "$(wc -l <"$t/text")" = 9 ] || fail "one line per problem and a summary: $(cat -v "$t/text")"
+	LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177\233\377]')" "$t/text" && fail "raw control bytes: $(cat -v "$t/text")"
+	for w in 'new\nline' 'esc\x1b[31mred' 'ctl\x01x' 'bad\xff\xfeutf8' 'quo"te' 'back\\slash' \
+		'c1\xc2\x9bcsi' 'café'; do
+		grep -qF "/$w: " "$t/text" || fail "text: $w not shown: $(cat -v "$t/text")"
+	done
+	# the image command's own JSON (the output's name)
+	out=$(printf 'o\033[1m\377.iso')
+	"$BURNFS" image -q --json "$t/src" -o "$t/$out" >"$t/json" || fail "image --json"
+	/usr/bin/python3 -m json.tool "$t/json" >/dev/null || fail "image --json: $(cat -v "$t/json")"
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2
