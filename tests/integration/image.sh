@@ -387,6 +387,16 @@ import json, sys
 j = json.load(sys.stdin)
 assert not j["ok"] and sys.argv[1] in j["error"], j' "$what" || fail "verify --json $p"
 	done
+	# a block device is a legitimate image (root, loop devices)
+	export SOURCE_DATE_EPOCH=1700000000
+	echo one >"$t/src/a"
+	"$BURNFS" image -q "$t/src" -o "$t/m.iso" || fail "image"
+	if dev=$(losetup --find --show --read-only "$t/m.iso" 2>/dev/null); then
+		"$BURNFS" verify "$dev" --against "$t/src" >"$t/out" 2>&1
+		rc=$?
+		losetup -d "$dev"
+		[ $rc = 0 ] || fail "verify of a loop device: $(cat "$t/out")"
+	fi
 	;;
 cut-short)
 	# an image shorter than its own volume: verify and burn refuse it, before the drive
@@ -498,6 +508,10 @@ output-is-source)
 		check "$t/bind/new.iso" src/sub src
 		umount "$t/bind"
 	fi
+	# -o - with standard output appending to a source
+	"$BURNFS" image -q p.txt -o - >>p.txt 2>"$t/err"
+	[ $? = 2 ] || fail "-o - >>p.txt: want 2 ($(cat "$t/err"))"
+	[ "$(cat p.txt)" = precious ] || fail "-o - >>p.txt wrote into the source"
 	# not a source: accepted
 	"$BURNFS" image -q src -o other/ok.iso || fail "a plain output refused"
 	"$BURNFS" image -q --exclude '*.tmp' src -o other/ok.iso || fail "overwrite refused"
