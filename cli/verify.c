@@ -178,6 +178,14 @@ int cli_verify_main(int argc, char **argv)
 	if (a.json)
 		fputs("{\"problems\": [", stdout);
 	r = eng_imagefile_open(a.image, a.session, &img, &diag);
+	if (r == 0 && img.made_for_later)
+		r = bfs_diag_set(
+			&diag, -ENXIO,
+			"'%s': a session made for a later block of a disc (burnfs image "
+			"--start-lba, mkisofs -C): its addresses lie past the file's end; "
+			"verify it on the disc (--drive D), or in an image of the whole disc "
+			"with --session",
+			a.image);
 	if (r == 0 && a.against)
 		r = eng_verify_tree(eng_imagefile_read, &img, a.session, a.against, print_problem,
 				    &rep, &res, &diag);

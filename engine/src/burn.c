@@ -492,6 +492,8 @@ int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_
 		goto out;
 	}
 	r = mmc_media_probe(d, m, diag);
+	if (r == 0 && file.made_for_later) /* its volume counts from the NWA it was made for */
+		r = eng_imagefile_check_size(&file, path, m->nwa, diag);
 	if (r == 0)
 		r = check_medium(m, opts, diag);
 	if (r == 0)

@@ -115,7 +115,11 @@ int eng_imagefile_read(void *imagefile, uint64_t lba, uint32_t n, uint8_t *buf)
 	return 0;
 }
 
-/* The end of an ISO 9660 volume: its primary descriptor's volume space size. */
+/*
+ * The end of an ISO 9660 volume: its primary descriptor's volume space size, and where its
+ * root directory is (a file that holds only a session made for a later block, like
+ * `burnfs image --start-lba N` or mkisofs -C, has it past its own end).
+ */
 static int iso_end(struct eng_imagefile *f, uint64_t s, uint8_t *b, uint64_t *ret)
 {
 	for (uint64_t i = 0; i < VD_MAX && s + 16 + i < f->blocks; i++) {
@@ -131,6 +135,7 @@ static int iso_end(struct eng_imagefile *f, uint64_t s, uint8_t *b, uint64_t *re
 		size = bfs_get_le32(b + 80);
 		/* libisofs writes a session's own length, mkisofs -C the absolute end */
 		*ret = size > s ? size : s + size;
+		f->made_for_later = s == 0 && bfs_get_le32(b + 156 + 2) >= f->blocks;
 		return 0;
 	}
 	return -ENOENT;
@@ -174,7 +179,6 @@ static int check_volume(struct eng_imagefile *f, const char *path, uint64_t s,
 			struct bfs_diag *diag)
 {
 	uint8_t b[BLOCK];
-	char g1[32], g2[32];
 	int r = eng_imagefile_read(f, s + 16, 1, b);
 
 	if (r < 0)
@@ -197,10 +201,20 @@ static int check_volume(struct eng_imagefile *f, const char *path, uint64_t s,
 			path, (unsigned long long)(s + 16), (unsigned long long)s);
 	if (r < 0)
 		return bfs_diag_set(diag, r, "'%s': %s", path, strerror(-r));
-	if (f->volume_end > f->blocks)
+	return f->made_for_later ? 0 : eng_imagefile_check_size(f, path, 0, diag);
+}
+
+int eng_imagefile_check_size(const struct eng_imagefile *f, const char *path, uint64_t base,
+			     struct bfs_diag *diag)
+{
+	/* an absolute end (past base) counts from base; a session's own length from 0 */
+	uint64_t need = f->volume_end > base ? f->volume_end - base : f->volume_end;
+	char g1[32], g2[32];
+
+	if (f->blocks < need)
 		return bfs_diag_set(diag, -ENODATA,
 				    "'%s': cut short: the file has %s blocks, its volume says %s",
-				    path, grouped(g1, f->blocks), grouped(g2, f->volume_end));
+				    path, grouped(g1, f->blocks), grouped(g2, need));
 	return 0;
 }
 

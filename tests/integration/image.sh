@@ -424,6 +424,26 @@ cut-short)
 		"$BURNFS" vdrive info "$t/d" | grep -q "status: blank, 0 session" ||
 			fail "burn $f wrote to the disc: $("$BURNFS" vdrive info "$t/d")"
 	done
+	# a session made for the next writable address (--start-lba), cut: refused too
+	rm -rf "$t/d"
+	"$BURNFS" vdrive create --media bd-r "$t/d" >/dev/null || fail create
+	"$BURNFS" burn "$t/a.iso" --drive "vdrive:$t/d" >/dev/null 2>&1 || fail "first session"
+	nwa=$("$BURNFS" info --drive "vdrive:$t/d" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["next_writable"])')
+	"$BURNFS" image -q --media bd --start-lba "$nwa" "$t/src" -o "$t/b.iso" || fail "image b"
+	m=$(($(stat -c %s "$t/b.iso") / 2048))
+	head -c $(((m - 1) * 2048)) "$t/b.iso" >"$t/b1.iso"
+	head -c $((m / 2 * 2048)) "$t/b.iso" >"$t/b2.iso"
+	"$BURNFS" verify "$t/b.iso" 2>"$t/err"
+	[ $? = 1 ] || fail "verify of a --start-lba session file: want 1"
+	grep -q "made for a later block" "$t/err" || fail "verify b.iso: $(cat "$t/err")"
+	before=$("$BURNFS" vdrive info "$t/d")
+	for f in b1 b2; do
+		"$BURNFS" burn "$t/$f.iso" --drive "vdrive:$t/d" >/dev/null 2>"$t/err"
+		[ $? = 1 ] || fail "burn $f.iso: want 1 ($(cat "$t/err"))"
+		grep -q "cut short: the file has [0-9,]* blocks, its volume says" "$t/err" || fail "burn $f.iso: $(cat "$t/err")"
+		[ "$("$BURNFS" vdrive info "$t/d")" = "$before" ] || fail "burn $f.iso changed the disc"
+	done
+	"$BURNFS" burn "$t/b.iso" --drive "vdrive:$t/d" >/dev/null 2>"$t/err" || fail "burn b.iso: $(cat "$t/err")"
 	;;
 not-a-session)
 	# inputs that hold no session: say what they are, not "cannot read block N"

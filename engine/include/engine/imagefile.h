@@ -16,7 +16,9 @@
  * UDF descriptor at block 16 of the session, and a file shorter than its own volume: the
  * ISO 9660 volume space size (read as the session's own length when it is not larger than
  * the session's start, libisofs' way, else as an absolute end, mkisofs -C's way), or for a
- * UDF-only volume the end of its partition and descriptor sequences.
+ * UDF-only volume the end of its partition and descriptor sequences. A file that holds
+ * only a session made for a later block is size-checked by its caller, which knows that
+ * block (made_for_later, eng_imagefile_check_size()).
  */
 #ifndef BFS_ENGINE_IMAGEFILE_H
 #define BFS_ENGINE_IMAGEFILE_H
@@ -34,6 +36,13 @@ struct eng_imagefile {
 	uint64_t volume_end; /* one past the last block the session's volume says it has */
 	bool iso9660;	     /* the session starts with ISO 9660 descriptors (else UDF) */
 	bool block_device;
+	/*
+	 * The file holds one session made for a later block of a disc (burnfs image
+	 * --start-lba, mkisofs -C: its root directory lies past the file's end), so its size
+	 * can only be checked against where it will go: eng_imagefile_open() leaves that
+	 * check to eng_imagefile_check_size() with that block.
+	 */
+	bool made_for_later;
 };
 
 /*
@@ -44,6 +53,14 @@ struct eng_imagefile {
  */
 int eng_imagefile_open(const char *path, uint64_t session_start, struct eng_imagefile *ret,
 		       struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * The size check of eng_imagefile_open() for a file whose first block goes to block base
+ * of a disc: -ENODATA ("cut short: the file has N blocks, its volume says M") when the
+ * file is shorter than its volume from base on.
+ */
+int eng_imagefile_check_size(const struct eng_imagefile *f, const char *path, uint64_t base,
+			     struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /* Read n blocks at block lba of an open image file (an eng_read_fn): 0 or -errno. */
 int eng_imagefile_read(void *imagefile, uint64_t lba, uint32_t n, uint8_t *buf);
