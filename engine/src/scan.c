@@ -225,6 +225,12 @@ static int guard_init(struct out_guard *g, const char *out, struct bfs_diag *dia
 		g->exists = true, g->dev = st.st_dev, g->ino = st.st_ino;
 		if (S_ISDIR(st.st_mode))
 			return guard_dirs(g, out, diag);
+		if (!S_ISREG(st.st_mode)) /* the rename into place would replace the node */
+			return bfs_diag_set(diag, -EINVAL,
+					    "'%s': not a regular file (a device, FIFO or socket), "
+					    "which writing the image would replace; give a file's "
+					    "path, or -o - to write to standard output",
+					    out);
 	}
 	dir = strdup(out);
 	if (!dir)

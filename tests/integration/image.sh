@@ -528,6 +528,18 @@ output-is-source)
 		check "$t/bind/new.iso" src/sub src
 		umount "$t/bind"
 	fi
+	# an existing output that is a device node, FIFO or socket is not replaced
+	mkfifo "$t/fifo"
+	/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$t/sock"
+	nodes="$t/fifo $t/sock"
+	mknod "$t/null" c 1 3 2>/dev/null && nodes="$nodes $t/null"
+	for n in $nodes; do
+		type=$(stat -c %F "$n")
+		"$BURNFS" image -q src -o "$n" 2>"$t/err"
+		[ $? = 2 ] || fail "-o $n: want 2 ($(cat "$t/err"))"
+		grep -q "'$n': not a regular file" "$t/err" || fail "-o $n: $(cat "$t/err")"
+		[ "$(stat -c %F "$n")" = "$type" ] || fail "-o $n replaced the $type"
+	done
 	# -o - with standard output appending to a source
 	"$BURNFS" image -q p.txt -o - >>p.txt 2>"$t/err"
 	[ $? = 2 ] || fail "-o - >>p.txt: want 2 ($(cat "$t/err"))"

@@ -48,8 +48,9 @@ struct eng_scan_opts {
 	 * source or any file of the trees (hard links, symlinks followed), or an output
 	 * whose directory or one of that directory's ancestors is a source directory or a
 	 * directory of the trees (symlinked and bind-mounted paths). "-" is standard
-	 * output: only a regular file open there is compared. -ENOENT when the output's
-	 * directory does not exist.
+	 * output: only a regular file open there is compared. -EINVAL too for an existing
+	 * output that is a device, FIFO or socket (the rename into place would replace the
+	 * node); -ENOENT when the output's directory does not exist.
 	 */
 	const char *output;
 };
