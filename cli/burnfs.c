@@ -325,6 +325,14 @@ static int stream_blocks(struct eng_image *img, uint64_t total, int fd, bool spa
 	return 0;
 }
 
+/* A failure, its names escaped for the terminal (textout.h). */
+static void image_error(const struct bfs_diag *diag, int r)
+{
+	fputs("burnfs image: ", stderr);
+	cli_text_put(stderr, bfs_diag_msg(diag, r));
+	fputc('\n', stderr);
+}
+
 /* -o -: the image streamed to standard output, zeros written out, no temporary file. */
 static int image_to_stdout(struct eng_image *img, const struct eng_image_info *info, bool quiet)
 {
@@ -343,7 +351,7 @@ static int image_to_stdout(struct eng_image *img, const struct eng_image_info *i
 	if (r < 0) {
 		if (tty)
 			fputc('\n', stderr);
-		fprintf(stderr, "burnfs image: %s\n", bfs_diag_msg(&diag, r));
+		image_error(&diag, r);
 		return exit_for(r);
 	}
 	if (tty)
@@ -548,12 +556,12 @@ static int cmd_image(int argc, char **argv)
 
 	r = eng_scan(srcs, nsrcs, &so, &diag, &root);
 	if (r < 0) {
-		fprintf(stderr, "burnfs image: %s\n", bfs_diag_msg(&diag, r));
+		image_error(&diag, r);
 		return r == -EINVAL ? EXIT_USAGE : exit_for(r);
 	}
 	r = eng_image_new(&io, root, &diag, &img);
 	if (r < 0) {
-		fprintf(stderr, "burnfs image: %s\n", bfs_diag_msg(&diag, r));
+		image_error(&diag, r);
 		return exit_for(r);
 	}
 	eng_image_info(img, &info);
@@ -654,7 +662,7 @@ fail:
 		(void)unlink(tmp);
 	if (tty)
 		fputc('\n', stderr);
-	fprintf(stderr, "burnfs image: %s\n", bfs_diag_msg(&diag, r));
+	image_error(&diag, r);
 	return exit_for(r);
 }
 
