@@ -93,6 +93,8 @@ struct zisofs_cache {
 	bool valid; /* out holds block index of the file (lba, size) */
 	uint64_t lba, size, index;
 	size_t out_len;
+	bool hdr_ok; /* the header of the file (hdr_lba, hdr_size) was checked */
+	uint64_t hdr_lba, hdr_size;
 };
 
 static void zisofs_cache_free(struct zisofs_cache *c)
@@ -966,11 +968,9 @@ static int64_t raw_pread(struct iso9660_reader *r, const struct iso9660_entry *e
 	return (int64_t)done;
 }
 
+/* The ZF entry names an algorithm and sizes that exist. */
 static int zisofs_check(struct iso9660_reader *r, const struct iso9660_entry *e)
 {
-	uint8_t h[16];
-	int64_t n;
-
 	if (memcmp(e->zf_algorithm, "pz", 2) != 0)
 		return bfs_diag_set(r->diag, -EOPNOTSUPP,
 				    "'%s': zisofs algorithm '%c%c' is not supported (only \"pz\")",
@@ -983,7 +983,15 @@ static int zisofs_check(struct iso9660_reader *r, const struct iso9660_entry *e)
 	if (e->zf_header_words < 4)
 		return BFS_CORRUPT(r->diag, "'%s': zisofs header of %u bytes, less than 16",
 				   e->name, e->zf_header_words * 4u);
-	n = raw_pread(r, e, 0, h, sizeof(h));
+	return 0;
+}
+
+/* The header at the start of the stored data agrees with the ZF entry. */
+static int zisofs_header(struct iso9660_reader *r, const struct iso9660_entry *e)
+{
+	uint8_t h[16];
+	int64_t n = raw_pread(r, e, 0, h, sizeof(h));
+
 	if (n < 0)
 		return (int)n;
 	if (n != (int64_t)sizeof(h) || memcmp(h, ZF_MAGIC, 8) != 0 ||
@@ -1083,6 +1091,13 @@ static int64_t zisofs_pread(struct iso9660_reader *r, const struct iso9660_entry
 		r->zf->z_ready = true;
 	}
 	c = r->zf;
+	if (!c->hdr_ok || c->hdr_lba != e->ext[0].lba || c->hdr_size != e->size) {
+		c->hdr_ok = false;
+		err = zisofs_header(r, e);
+		if (err < 0)
+			return err;
+		c->hdr_ok = true, c->hdr_lba = e->ext[0].lba, c->hdr_size = e->size;
+	}
 	while (done < len && off + done < e->size) {
 		uint64_t pos = off + done, index = pos >> e->zf_block_log2;
 		size_t in, n;
