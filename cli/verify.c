@@ -151,9 +151,15 @@ static void json_summary(int r, const struct eng_verify_result *res, const struc
 	fputs("}\n", stdout);
 }
 
-static void text_error(int r, const struct bfs_diag *diag)
+/* image: the path to name first, NULL when the message names it (the open's own) */
+static void text_error(int r, const struct bfs_diag *diag, const char *image)
 {
 	fputs("burnfs verify: ", stderr);
+	if (image) {
+		fputc('\'', stderr);
+		cli_text_put(stderr, image);
+		fputs("': ", stderr);
+	}
 	cli_text_put(stderr, bfs_diag_msg(diag, r));
 	fputc('\n', stderr);
 	if (r == -ENOENT)
@@ -169,7 +175,7 @@ int cli_verify_main(int argc, char **argv)
 	struct eng_verify_result res = {0};
 	struct eng_imagefile img;
 	struct report rep = {0};
-	bool done = false;
+	bool done = false, opened;
 	int r = parse_args(argc, argv, &a, &done);
 
 	if (r || done)
@@ -178,6 +184,7 @@ int cli_verify_main(int argc, char **argv)
 	if (a.json)
 		fputs("{\"problems\": [", stdout);
 	r = eng_imagefile_open(a.image, a.session, &img, &diag);
+	opened = r == 0;
 	if (r == 0 && img.made_for_later)
 		r = bfs_diag_set(
 			&diag, -ENXIO,
@@ -196,7 +203,7 @@ int cli_verify_main(int argc, char **argv)
 	if (a.json)
 		json_summary(r, &res, &diag);
 	if (r < 0 && r != -EBADMSG) {
-		text_error(r, &diag);
+		text_error(r, &diag, opened && !img.made_for_later ? a.image : NULL);
 		return CLI_EXIT_JOB;
 	}
 	fprintf(stderr,
