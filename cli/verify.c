@@ -193,6 +193,12 @@ int cli_verify_main(int argc, char **argv)
 			"verify it on the disc (--drive D), or in an image of the whole disc "
 			"with --session",
 			a.image);
+	if (r == 0 && !img.iso9660)
+		r = bfs_diag_set(
+			&diag, -EOPNOTSUPP,
+			"'%s': a UDF-only session; verify reads sessions through their ISO "
+			"9660 tree (every burnfs image has one unless made with --fs udf)",
+			a.image);
 	if (r == 0 && a.against)
 		r = eng_verify_tree(eng_imagefile_read, &img, a.session, a.against, print_problem,
 				    &rep, &res, &diag);
@@ -203,7 +209,7 @@ int cli_verify_main(int argc, char **argv)
 	if (a.json)
 		json_summary(r, &res, &diag);
 	if (r < 0 && r != -EBADMSG) {
-		text_error(r, &diag, opened && !img.made_for_later ? a.image : NULL);
+		text_error(r, &diag, opened && !img.made_for_later && img.iso9660 ? a.image : NULL);
 		return CLI_EXIT_JOB;
 	}
 	fprintf(stderr,

@@ -155,7 +155,7 @@ static int udf_end(struct eng_imagefile *f, uint64_t s, uint8_t *b, uint64_t *re
 	if (r < 0)
 		return r;
 	if (bfs_get_le16(b) != 2)
-		return -ENOENT;
+		return -EBADMSG; /* no anchor volume descriptor pointer */
 	for (int k = 0; k < 2; k++) {
 		vds[k][0] = bfs_get_le32(b + 20 + 8 * k);
 		vds[k][1] = BFS_MIN(BFS_DIV_ROUND_UP(bfs_get_le32(b + 16 + 8 * k), BLOCK),
@@ -199,6 +199,11 @@ static int check_volume(struct eng_imagefile *f, const char *path, uint64_t s,
 			"16 of the session at block %llu): not a disc image, or no "
 			"session starts there",
 			path, (unsigned long long)(s + 16), (unsigned long long)s);
+	if (r == -EBADMSG)
+		return BFS_CORRUPT(diag,
+				   "'%s': a UDF volume without its anchor at block %llu: damaged, "
+				   "or not a disc image",
+				   path, (unsigned long long)(s + UDF_ANCHOR));
 	if (r < 0)
 		return bfs_diag_set(diag, r, "'%s': %s", path, strerror(-r));
 	return f->made_for_later ? 0 : eng_imagefile_check_size(f, path, 0, diag);

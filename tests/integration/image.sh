@@ -465,6 +465,19 @@ not-a-session)
 		grep -qF "$want" "$t/err" || fail "verify $f: $(cat "$t/err")"
 		grep -q "cannot read block" "$t/err" && fail "verify $f: $(cat "$t/err")"
 	done
+	# a UDF-only session (verify reads the ISO 9660 tree) and a UDF volume without anchor
+	"$BURNFS" image -q --fs udf "$t/src" -o "$t/u.iso" || fail "udf image"
+	"$BURNFS" verify "$t/u.iso" 2>"$t/err"
+	[ $? = 1 ] || fail "udf-only: want 1"
+	grep -q "a UDF-only session" "$t/err" || fail "udf-only: $(cat "$t/err")"
+	/usr/bin/python3 -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+d[256 * 2048:256 * 2048 + 2] = b"\0\0"
+open(sys.argv[2], "wb").write(d)' "$t/u.iso" "$t/v.iso"
+	"$BURNFS" verify "$t/v.iso" 2>"$t/err"
+	[ $? = 1 ] || fail "no anchor: want 1"
+	grep -q "a UDF volume without its anchor at block 256" "$t/err" || fail "no anchor: $(cat "$t/err")"
 	for s in 99999999 "$n" $((n - 3)) 5; do
 		"$BURNFS" verify "$t/m.iso" --session "$s" >/dev/null 2>"$t/err"
 		[ $? = 1 ] || fail "--session $s: want 1"
