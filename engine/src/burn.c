@@ -445,7 +445,7 @@ static int64_t image_root(int fd)
 
 bool eng_is_image_file(const char *path)
 {
-	/* O_NONBLOCK: a FIFO given as a source must not block the question */
+	/* O_NONBLOCK: a FIFO (verify --drive --against FIFO) must not block the question */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
 	bool yes;

@@ -387,6 +387,16 @@ import json, sys
 j = json.load(sys.stdin)
 assert not j["ok"] and sys.argv[1] in j["error"], j' "$what" || fail "verify --json $p"
 	done
+	# burn asks whether a lone SRC is an image: a FIFO must not block that question
+	"$BURNFS" vdrive create --media bd-re "$t/d" >/dev/null || fail create
+	timeout 20 "$BURNFS" burn "$t/fifo" --drive "vdrive:$t/d" >/dev/null 2>"$t/err"
+	[ $? = 124 ] && fail "burn FIFO hangs"
+	grep -q "burning the image" "$t/err" && fail "a FIFO taken for an image: $(cat "$t/err")"
+	# verify --drive --against asks whether the reference is an image: the same
+	timeout 20 "$BURNFS" verify --drive "vdrive:$t/d" --against "$t/fifo" >/dev/null 2>"$t/err"
+	rc=$?
+	[ $rc = 124 ] && fail "verify --against FIFO hangs"
+	[ $rc = 1 ] || fail "verify --against FIFO: exit $rc ($(cat "$t/err"))"
 	# a block device is a legitimate image (root, loop devices)
 	export SOURCE_DATE_EPOCH=1700000000
 	echo one >"$t/src/a"
