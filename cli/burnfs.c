@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "common/extent.h"
 #include "common/log.h"
 #include "engine/image.h"
+#include "textout.h"
 
 enum {
 	EXIT_JOB = 1,
@@ -60,11 +62,24 @@ static void usage(FILE *f)
 		"       burnfs vdrive create|info|export|load|eject|fault ...\n"
 		"       burnfs --version\n"
 		"\n"
+		"`burnfs COMMAND --help` prints the options of COMMAND.\n"
+		"\n"
+		"Exit codes: 0 success, 1 the job failed, 2 usage error, 3 the sources cannot be\n"
+		"represented, 130 interrupted.\n");
+}
+
+static void image_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: burnfs image SRC... -o OUT [options]\n"
+		"\n"
 		"Build a hybrid ISO 9660 / Joliet / Rock Ridge / UDF image from directories and "
 		"files.\n"
-		"A directory SRC is merged into the image root; a file SRC goes to /NAME.\n"
+		"A directory SRC is merged into the image root; a file SRC goes to /NAME. OUT may\n"
+		"not be a source nor lie inside a source directory.\n"
 		"\n"
-		"  -o, --output OUT        image file to write (temporary file + rename)\n"
+		"  -o, --output OUT        image file to write (temporary file + rename); '-' streams\n"
+		"                          the image to standard output (not to a terminal)\n"
 		"      --media cd|dvd|bd   per-media defaults (default: dvd)\n"
 		"      --fs LIST           file systems: iso9660,joliet,rockridge,udf\n"
 		"      --udf-rev REV       1.02, 2.01 or 2.50\n"
@@ -77,15 +92,31 @@ static void usage(FILE *f)
 		"      --rr-relocate       move directories deeper than 8 levels to a hidden\n"
 		"                          /.rr_moved (Rock Ridge CL/PL/RE) instead of writing\n"
 		"                          deep paths (the default)\n"
-		"      --manifest          add /.burnfs/SHA256SUMS (hidden): `sha256sum -c` lines\n"
-		"                          for every file, checkable from the mounted image\n"
-		"      --json              print a JSON summary on stdout\n"
+		"      --no-manifest       leave out /.burnfs/SHA256SUMS, the hidden manifest of\n"
+		"                          `sha256sum -c` lines for every file that `burnfs verify`\n"
+		"                          checks (in every image by default; --manifest is\n"
+		"                          accepted and changes nothing)\n"
+		"      --json              print a JSON summary on stdout (names as JSON strings; a\n"
+		"                          byte that is not UTF-8 as \\u00NN, see `verify --help`)\n"
 		"  -q, --quiet             no progress, no warnings\n"
 		"\n"
 		"SOURCE_DATE_EPOCH, when set, fixes every time stamp: same tree, same bytes.\n"
 		"\n"
 		"Exit codes: 0 success, 1 the job failed, 2 usage error, 3 the sources cannot be\n"
 		"represented, 130 interrupted.\n");
+}
+
+static int image_usage_error(const char *fmt, ...) BFS_PRINTF(1, 2);
+static int image_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("burnfs image: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'burnfs image --help'.\n", stderr);
+	return EXIT_USAGE;
 }
 
 static int parse_fs(const char *s, struct eng_image_opts *o)
@@ -105,16 +136,16 @@ static int parse_fs(const char *s, struct eng_image_opts *o)
 		else if (strcmp(t, "udf") == 0)
 			o->udf = true;
 		else {
-			fprintf(stderr, "burnfs: --fs: unknown file system '%s'\n", t);
+			fprintf(stderr, "burnfs image: --fs: unknown file system '%s'\n", t);
 			return -EINVAL;
 		}
 	}
 	if ((o->joliet || o->rockridge) && !o->iso9660) {
-		fprintf(stderr, "burnfs: --fs: joliet and rockridge need iso9660\n");
+		fprintf(stderr, "burnfs image: --fs: joliet and rockridge need iso9660\n");
 		return -EINVAL;
 	}
 	if (!o->iso9660 && !o->udf) {
-		fprintf(stderr, "burnfs: --fs: no file system given\n");
+		fprintf(stderr, "burnfs image: --fs: no file system given\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -236,20 +267,113 @@ static int write_sparse(int fd, const uint8_t *buf, size_t n, uint64_t pos)
 	return 0;
 }
 
-static void json_str(FILE *f, const char *s)
+/* Write all of buf to a pipe or file at its current offset. */
+static int write_all(int fd, const uint8_t *p, size_t len)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w, len -= (size_t)w;
 	}
-	fputc('"', f);
+	return 0;
+}
+
+/*
+ * Pull the image's blocks from the stream (already started) into fd until total: at their
+ * block offsets with all-zero blocks left as holes (sparse, a file), or in order with the
+ * zeros written (a pipe, which cannot seek).
+ */
+static int stream_blocks(struct eng_image *img, uint64_t total, int fd, bool sparse,
+			 const char *name, bool tty, double t0, struct bfs_diag *diag)
+{
+	const uint8_t *buf;
+	uint64_t pos = 0;
+	double last = 0;
+	int r;
+
+	while (pos < total) {
+		ssize_t n;
+
+		if (interrupted)
+			return bfs_diag_set(diag, -EINTR, "interrupted");
+		n = eng_stream_peek(img, 512, &buf);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		r = sparse ? write_sparse(fd, buf, (size_t)n, pos)
+			   : write_all(fd, buf, (size_t)n * BFS_BLOCK_SIZE);
+		eng_stream_consume(img, (size_t)n);
+		if (r < 0) {
+			bfs_diag_clear(diag);
+			return bfs_diag_set(diag, r, "'%s': write error: %s", name, strerror(-r));
+		}
+		pos += (uint64_t)n;
+		if (tty && now_s() - last >= 0.25) {
+			last = now_s();
+			progress(pos, total, t0, false);
+		}
+	}
+	if (pos != total)
+		return bfs_diag_set(diag, -EIO, "internal error: streamed %llu blocks of %llu",
+				    (unsigned long long)pos, (unsigned long long)total);
+	return 0;
+}
+
+/* A failure, its names escaped for the terminal (textout.h). */
+static void image_error(const struct bfs_diag *diag, int r)
+{
+	fputs("burnfs image: ", stderr);
+	cli_text_put(stderr, bfs_diag_msg(diag, r));
+	fputc('\n', stderr);
+}
+
+/* -o -: the image streamed to standard output, zeros written out, no temporary file. */
+static int image_to_stdout(struct eng_image *img, const struct eng_image_info *info, bool quiet)
+{
+	struct bfs_diag diag = {0};
+	bool tty = !quiet && isatty(STDERR_FILENO);
+	double t0 = now_s();
+	int r;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is EPIPE, reported */
+	r = eng_stream_start(img);
+	if (r == 0)
+		r = stream_blocks(img, info->blocks, STDOUT_FILENO, false, "standard output", tty,
+				  t0, &diag);
+	if (r < 0) {
+		if (tty)
+			fputc('\n', stderr);
+		image_error(&diag, r);
+		return exit_for(r);
+	}
+	if (tty)
+		progress(info->blocks, info->blocks, t0, true);
+	return 0;
+}
+
+/* The output and the sources as given: 0, or the exit code of a usage error. */
+static int check_output_args(const char *out, size_t nsrcs, bool json)
+{
+	if (!out)
+		return image_usage_error("no output given (-o OUT, or -o - for standard output)");
+	if (nsrcs == 0)
+		return image_usage_error("no SRC given (the directories and files to put in the "
+					 "image)");
+	if (strcmp(out, "-") == 0 && isatty(STDOUT_FILENO))
+		return image_usage_error("-o -: standard output is a terminal; redirect it to "
+					 "a file or a pipe (burnfs image SRC -o - | CMD)");
+	if (strcmp(out, "-") == 0 && json)
+		return image_usage_error("--json needs -o FILE: with -o - standard output "
+					 "carries the image");
+	return 0;
 }
 
 static int cmd_image(int argc, char **argv)
@@ -265,19 +389,20 @@ static int cmd_image(int argc, char **argv)
 		{"exclude", required_argument, NULL, 'x'},
 		{"json", no_argument, NULL, 'j'},
 		{"manifest", no_argument, NULL, 'M'},
+		{"no-manifest", no_argument, NULL, 'N'},
 		{"start-lba", required_argument, NULL, 'S'},
 		{"rr-relocate", no_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct eng_image_opts io = {.media = ENG_MEDIA_DVD, .ring_bytes = 1u << 20};
+	struct eng_image_opts io = {
+		.media = ENG_MEDIA_DVD, .ring_bytes = 1u << 20, .manifest = true};
 	struct eng_scan_opts so = {0};
 	_cleanup_free_ struct eng_source *srcs = NULL;
 	_cleanup_free_ const char **excl = NULL;
 	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
 	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
-	const uint8_t *buf;
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
 	struct bfs_diag diag = {0};
@@ -285,7 +410,7 @@ static int cmd_image(int argc, char **argv)
 	const char *out = NULL, *sde;
 	size_t nsrcs = 0, nexcl = 0;
 	bool json = false, quiet = false, tty = false;
-	double t0, last = 0;
+	double t0;
 	uint64_t pos = 0;
 	int c, r;
 
@@ -293,7 +418,8 @@ static int cmd_image(int argc, char **argv)
 	excl = bfs_new(const char *, (size_t)argc);
 	if (!srcs || !excl)
 		return EXIT_JOB;
-	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -306,7 +432,8 @@ static int cmd_image(int argc, char **argv)
 			else if (strcmp(optarg, "bd") == 0)
 				io.media = ENG_MEDIA_BD;
 			else {
-				fprintf(stderr, "burnfs: --media: '%s' is not cd, dvd or bd\n",
+				fprintf(stderr,
+					"burnfs image: --media: '%s' is not cd, dvd or bd\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -324,14 +451,14 @@ static int cmd_image(int argc, char **argv)
 				io.udf_rev = 0x0250;
 			else {
 				fprintf(stderr,
-					"burnfs: --udf-rev: '%s' is not 1.02, 2.01 or 2.50\n",
+					"burnfs image: --udf-rev: '%s' is not 1.02, 2.01 or 2.50\n",
 					optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'l':
 			if (strcmp(optarg, "2") && strcmp(optarg, "3")) {
-				fprintf(stderr, "burnfs: --iso-level: '%s' is not 2 or 3\n",
+				fprintf(stderr, "burnfs image: --iso-level: '%s' is not 2 or 3\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -339,7 +466,7 @@ static int cmd_image(int argc, char **argv)
 			break;
 		case 'V':
 			if (!*optarg || strlen(optarg) > 32) {
-				fprintf(stderr, "burnfs: --volid: 1 to 32 characters\n");
+				fprintf(stderr, "burnfs image: --volid: 1 to 32 characters\n");
 				return EXIT_USAGE;
 			}
 			io.volume_id = optarg;
@@ -348,7 +475,8 @@ static int cmd_image(int argc, char **argv)
 			char *eq = strchr(optarg, '=');
 
 			if (!eq || eq == optarg || eq[1] != '/' || !eq[2]) {
-				fprintf(stderr, "burnfs: --graft: '%s' is not SRC=/DEST\n", optarg);
+				fprintf(stderr, "burnfs image: --graft: '%s' is not SRC=/DEST\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			*eq = '\0';
@@ -364,6 +492,9 @@ static int cmd_image(int argc, char **argv)
 		case 'M':
 			io.manifest = true;
 			break;
+		case 'N':
+			io.manifest = false;
+			break;
 		case 'R':
 			io.rr_relocate = true;
 			break;
@@ -374,9 +505,10 @@ static int cmd_image(int argc, char **argv)
 			io.start_lba = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-' ||
 			    io.start_lba > UINT32_MAX) {
-				fprintf(stderr, "burnfs: --start-lba: '%s' is not a block number\n",
+				fprintf(stderr,
+					"burnfs image: --start-lba: '%s' is not a block number\n",
 					optarg);
-				return 2;
+				return EXIT_USAGE;
 			}
 			break;
 		}
@@ -384,23 +516,21 @@ static int cmd_image(int argc, char **argv)
 			quiet = true;
 			break;
 		case 'h':
-			usage(stdout);
+			image_usage(stdout);
 			return 0;
+		case ':':
+			return image_usage_error("%s needs an argument", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return image_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	for (int i = optind; i < argc; i++)
 		srcs[nsrcs++] = (struct eng_source){.path = argv[i]};
-	if (!out || nsrcs == 0) {
-		fprintf(stderr, "burnfs image: %s\n",
-			!out ? "no output given (-o OUT)" : "no SRC given");
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	r = check_output_args(out, nsrcs, json);
+	if (r)
+		return r;
 	if (io.udf_rev && !io.udf && (io.iso9660 || io.joliet || io.rockridge)) {
-		fprintf(stderr, "burnfs: --udf-rev given but --fs has no udf\n");
+		fprintf(stderr, "burnfs image: --udf-rev given but --fs has no udf\n");
 		return EXIT_USAGE;
 	}
 	sde = getenv("SOURCE_DATE_EPOCH");
@@ -411,7 +541,8 @@ static int cmd_image(int argc, char **argv)
 		errno = 0;
 		v = strtoll(sde, &end, 10);
 		if (errno || *end || end == sde) {
-			fprintf(stderr, "burnfs: SOURCE_DATE_EPOCH='%s' is not a number\n", sde);
+			fprintf(stderr, "burnfs image: SOURCE_DATE_EPOCH='%s' is not a number\n",
+				sde);
 			return EXIT_USAGE;
 		}
 		so.have_epoch = io.have_epoch = true;
@@ -421,18 +552,21 @@ static int cmd_image(int argc, char **argv)
 		bfs_log_set_level(LOG_ERR);
 	so.excludes = excl;
 	so.nexcludes = nexcl;
+	so.output = out; /* refused when it is a source or inside one, before any write */
 
 	r = eng_scan(srcs, nsrcs, &so, &diag, &root);
 	if (r < 0) {
-		fprintf(stderr, "burnfs: %s\n", bfs_diag_msg(&diag, r));
-		return exit_for(r);
+		image_error(&diag, r);
+		return r == -EINVAL ? EXIT_USAGE : exit_for(r);
 	}
 	r = eng_image_new(&io, root, &diag, &img);
 	if (r < 0) {
-		fprintf(stderr, "burnfs: %s\n", bfs_diag_msg(&diag, r));
+		image_error(&diag, r);
 		return exit_for(r);
 	}
 	eng_image_info(img, &info);
+	if (strcmp(out, "-") == 0)
+		return image_to_stdout(img, &info, quiet);
 
 	{
 		_cleanup_free_ char *d1 = strdup(out), *d2 = strdup(out);
@@ -443,7 +577,7 @@ static int cmd_image(int argc, char **argv)
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "burnfs: '%s': cannot create: %m\n", out);
+		fprintf(stderr, "burnfs image: '%s': cannot create: %m\n", out);
 		free(tmp);
 		tmp = NULL;
 		return EXIT_JOB;
@@ -475,38 +609,11 @@ static int cmd_image(int argc, char **argv)
 		if (r < 0)
 			goto fail;
 	}
-	while (pos < info.blocks) {
-		ssize_t n;
-
-		if (interrupted) {
-			r = -EINTR;
-			bfs_diag_set(&diag, r, "interrupted");
+	if (pos < info.blocks) {
+		r = stream_blocks(img, info.blocks, fd, true, out, tty, t0, &diag);
+		if (r < 0)
 			goto fail;
-		}
-		n = eng_stream_peek(img, 512, &buf);
-		if (n < 0) {
-			r = (int)n;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		r = write_sparse(fd, buf, (size_t)n, pos);
-		eng_stream_consume(img, (size_t)n);
-		if (r < 0) {
-			bfs_diag_clear(&diag);
-			bfs_diag_set(&diag, r, "'%s': write error: %s", out, strerror(-r));
-			goto fail;
-		}
-		pos += (uint64_t)n;
-		if (tty && now_s() - last >= 0.25) {
-			last = now_s();
-			progress(pos, info.blocks, t0, false);
-		}
-	}
-	if (pos != info.blocks) {
-		r = bfs_diag_set(&diag, -EIO, "internal error: streamed %llu blocks of %llu",
-				 (unsigned long long)pos, (unsigned long long)info.blocks);
-		goto fail;
+		pos = info.blocks;
 	}
 	if (ftruncate(fd, (off_t)(pos * BFS_BLOCK_SIZE)) < 0 || close(fd) < 0) {
 		fd = -1;
@@ -522,7 +629,7 @@ static int cmd_image(int argc, char **argv)
 		progress(pos, info.blocks, t0, true);
 	if (json) {
 		printf("{\"output\": ");
-		json_str(stdout, out);
+		cli_json_str(stdout, out, strlen(out));
 		printf(", \"blocks\": %llu, \"bytes\": %llu, \"file_systems\": [",
 		       (unsigned long long)info.blocks,
 		       (unsigned long long)info.blocks * BFS_BLOCK_SIZE);
@@ -555,7 +662,7 @@ fail:
 		(void)unlink(tmp);
 	if (tty)
 		fputc('\n', stderr);
-	fprintf(stderr, "burnfs: %s\n", bfs_diag_msg(&diag, r));
+	image_error(&diag, r);
 	return exit_for(r);
 }
 

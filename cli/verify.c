@@ -4,70 +4,91 @@
  *
  * Check a session of an image file against its own manifest (/.burnfs/SHA256SUMS, the
  * default) or file by file against a source tree. Problems are listed one per line on
- * stdout ("PATH: what"), the summary on stderr (or as JSON on stdout with --json).
+ * stdout ("PATH: what", names escaped as textout.h says), the summary on stderr; with
+ * --json, stdout is one JSON document holding the problems and the summary.
  * Exit 0 when everything matches, 1 on any difference or read error, 2 on usage errors.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "common/diag.h"
+#include "engine/imagefile.h"
 #include "engine/verify.h"
+#include "textout.h"
 
-struct image_file {
-	int fd;
-	uint64_t blocks;
+struct verify_args {
+	const char *image;
+	const char *against;
+	uint64_t session;
+	bool json;
 };
 
-static int image_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
-{
-	struct image_file *f = userdata;
-	size_t len = (size_t)n * 2048, done = 0;
-
-	if (lba > f->blocks || n > f->blocks - lba)
-		return -ENXIO;
-	while (done < len) {
-		ssize_t g = pread(f->fd, buf + done, len - done, (off_t)(lba * 2048 + done));
-
-		if (g < 0 && errno == EINTR)
-			continue;
-		if (g <= 0)
-			return g < 0 ? -errno : -ENXIO;
-		done += (size_t)g;
-	}
-	return 0;
-}
+struct report {
+	bool json;
+	unsigned long problems;
+};
 
 static void print_problem(const char *path, const char *what, void *userdata)
 {
-	unsigned long *n = userdata;
+	struct report *rep = userdata;
 
-	(*n)++;
-	printf("%s: %s\n", path, what);
+	if (rep->json) {
+		fputs(rep->problems ? ",\n  {" : "\n  {", stdout);
+		cli_json_name(stdout, "path", path);
+		fputs(", \"what\": ", stdout);
+		cli_json_str(stdout, what, strlen(what));
+		fputc('}', stdout);
+	} else {
+		cli_text_put(stdout, path);
+		fputs(": ", stdout);
+		cli_text_put(stdout, what);
+		fputc('\n', stdout);
+	}
+	rep->problems++;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: burnfs verify IMAGE [--session LBA] [--against SRC] [--json]\n"
-		   "\n"
-		   "Check a session of IMAGE against its manifest /.burnfs/SHA256SUMS (made by\n"
-		   "`burnfs image --manifest` and by every burn), or file by file against the\n"
-		   "directory SRC. Differences are listed on stdout, one per line.\n"
-		   "\n"
-		   "      --session LBA   the session starting at block LBA (default 0)\n"
-		   "      --against SRC   compare with the directory SRC instead of the manifest\n"
-		   "      --json          print the summary as JSON on stdout\n"
-		   "\n"
-		   "Exit codes: 0 everything matches, 1 a difference or read error, 2 usage.\n");
+	fprintf(f,
+		"Usage: burnfs verify IMAGE [--session LBA] [--against SRC] [--json]\n"
+		"       burnfs verify --drive D [--session LBA] [--against SRC] [--json]\n"
+		"\n"
+		"Check a session of IMAGE against its manifest /.burnfs/SHA256SUMS (in every\n"
+		"`burnfs image` unless --no-manifest, and on every burn), or file by file\n"
+		"against the directory SRC. Differences are listed on stdout, one per line;\n"
+		"control characters and bytes that are not UTF-8 in names are shown as \\n,\n"
+		"\\t, \\r, \\xNN, and a backslash as \\\\.\n"
+		"\n"
+		"      --session LBA   the session starting at block LBA (default 0)\n"
+		"      --against SRC   compare with the directory SRC instead of the manifest\n"
+		"      --json          print one JSON document on stdout: {\"problems\": [{\"path\",\n"
+		"                      \"what\"}...], \"ok\", \"files_ok\", ...}; a byte of a name\n"
+		"                      that is not UTF-8 is \\u00NN, and such a name also comes\n"
+		"                      as \"path_b64\", its exact bytes in base64\n"
+		"\n"
+		"Exit codes: 0 everything matches, 1 a difference or read error, 2 usage.\n");
 }
 
-int cli_verify_main(int argc, char **argv)
+static int usage_error(const char *fmt, ...) BFS_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("burnfs verify: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'burnfs verify --help'.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
+/* 0 to go on, or the exit code (--help: 0 through *done). */
+static int parse_args(int argc, char **argv, struct verify_args *a, bool *done)
 {
 	static const struct option longopts[] = {
 		{"session", required_argument, NULL, 's'},
@@ -76,71 +97,119 @@ int cli_verify_main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct bfs_diag diag = {0};
-	struct eng_verify_result res;
-	struct image_file img;
-	const char *against = NULL;
-	uint64_t session = 0;
-	unsigned long problems = 0;
-	bool json = false;
-	struct stat st;
-	int c, r;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': {
 			char *end;
 
 			errno = 0;
-			session = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-') {
-				fprintf(stderr,
-					"burnfs verify: --session: '%s' is not a block number\n",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
+			a->session = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-')
+				return usage_error("--session: '%s' is not a block number", optarg);
 			break;
 		}
 		case 'a':
-			against = optarg;
+			a->against = optarg;
 			break;
 		case 'j':
-			json = true;
+			a->json = true;
 			break;
 		case 'h':
 			usage(stdout);
+			*done = true;
 			return 0;
+		case ':':
+			return usage_error("%s needs an argument", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return CLI_EXIT_USAGE;
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind + 1 != argc) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	img.fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
-	if (img.fd < 0 || fstat(img.fd, &st) < 0) {
-		fprintf(stderr, "burnfs verify: '%s': %m\n", argv[optind]);
-		return CLI_EXIT_JOB;
-	}
-	img.blocks = (uint64_t)st.st_size / 2048;
-	if (against)
-		r = eng_verify_tree(image_read, &img, session, against, print_problem, &problems,
-				    &res, &diag);
-	else
-		r = eng_verify_manifest(image_read, &img, session, print_problem, &problems, &res,
-					&diag);
-	close(img.fd);
-	if (json) {
-		printf("{\"ok\": %s, \"files_ok\": %llu, \"files_bad\": %llu, \"files_missing\": "
-		       "%llu, \"files_extra\": %llu, \"bytes\": %llu}\n",
-		       r == 0 ? "true" : "false", (unsigned long long)res.files_ok,
-		       (unsigned long long)res.files_bad, (unsigned long long)res.files_missing,
-		       (unsigned long long)res.files_extra, (unsigned long long)res.bytes);
-	}
+	if (optind == argc)
+		return usage_error("no IMAGE given (an image file, or --drive D)");
+	if (optind + 1 < argc)
+		return usage_error("one IMAGE only: '%s' is one too many", argv[optind + 1]);
+	a->image = argv[optind];
+	return 0;
+}
+
+static void json_summary(int r, const struct eng_verify_result *res, const struct bfs_diag *diag)
+{
+	printf("],\n \"ok\": %s, \"files_ok\": %llu, \"files_bad\": %llu, \"files_missing\": "
+	       "%llu, \"files_extra\": %llu, \"bytes\": %llu",
+	       r == 0 ? "true" : "false", (unsigned long long)res->files_ok,
+	       (unsigned long long)res->files_bad, (unsigned long long)res->files_missing,
+	       (unsigned long long)res->files_extra, (unsigned long long)res->bytes);
 	if (r < 0 && r != -EBADMSG) {
-		fprintf(stderr, "burnfs verify: '%s': %s\n", argv[optind], bfs_diag_msg(&diag, r));
+		const char *msg = bfs_diag_msg(diag, r);
+
+		fputs(", \"error\": ", stdout);
+		cli_json_str(stdout, msg, strlen(msg));
+	}
+	fputs("}\n", stdout);
+}
+
+/* image: the path to name first, NULL when the message names it (the open's own) */
+static void text_error(int r, const struct bfs_diag *diag, const char *image)
+{
+	fputs("burnfs verify: ", stderr);
+	if (image) {
+		fputc('\'', stderr);
+		cli_text_put(stderr, image);
+		fputs("': ", stderr);
+	}
+	cli_text_put(stderr, bfs_diag_msg(diag, r));
+	fputc('\n', stderr);
+	if (r == -ENOENT)
+		fputs("remedy: compare with the source instead (--against SRC); images made by "
+		      "`burnfs image` carry the manifest unless --no-manifest was given\n",
+		      stderr);
+}
+
+int cli_verify_main(int argc, char **argv)
+{
+	struct verify_args a = {0};
+	struct bfs_diag diag = {0};
+	struct eng_verify_result res = {0};
+	struct eng_imagefile img;
+	struct report rep = {0};
+	bool done = false, opened;
+	int r = parse_args(argc, argv, &a, &done);
+
+	if (r || done)
+		return r;
+	rep.json = a.json;
+	if (a.json)
+		fputs("{\"problems\": [", stdout);
+	r = eng_imagefile_open(a.image, a.session, &img, &diag);
+	opened = r == 0;
+	if (r == 0 && img.made_for_later)
+		r = bfs_diag_set(
+			&diag, -ENXIO,
+			"'%s': a session made for a later block of a disc (burnfs image "
+			"--start-lba, mkisofs -C): its addresses lie past the file's end; "
+			"verify it on the disc (--drive D), or in an image of the whole disc "
+			"with --session",
+			a.image);
+	if (r == 0 && !img.iso9660)
+		r = bfs_diag_set(
+			&diag, -EOPNOTSUPP,
+			"'%s': a UDF-only session; verify reads sessions through their ISO "
+			"9660 tree (every burnfs image has one unless made with --fs udf)",
+			a.image);
+	if (r == 0 && a.against)
+		r = eng_verify_tree(eng_imagefile_read, &img, a.session, a.against, print_problem,
+				    &rep, &res, &diag);
+	else if (r == 0)
+		r = eng_verify_manifest(eng_imagefile_read, &img, a.session, print_problem, &rep,
+					&res, &diag);
+	eng_imagefile_close(&img);
+	if (a.json)
+		json_summary(r, &res, &diag);
+	if (r < 0 && r != -EBADMSG) {
+		text_error(r, &diag, opened && !img.made_for_later && img.iso9660 ? a.image : NULL);
 		return CLI_EXIT_JOB;
 	}
 	fprintf(stderr,

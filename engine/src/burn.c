@@ -14,6 +14,7 @@
 
 #include "common/bytes.h"
 #include "common/macro.h"
+#include "engine/imagefile.h"
 
 #define PAD_BLOCKS 32u /* 64 KiB: a multiple of every medium's write unit */
 
@@ -499,12 +500,15 @@ static int64_t image_root(int fd)
 
 bool eng_is_image_file(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO (verify --drive --against FIFO) must not block the question */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
 	bool yes;
 
 	if (fd < 0)
 		return false;
-	yes = image_root(fd) >= 0;
+	yes = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) &&
+	      image_root(fd) >= 0;
 	close(fd);
 	return yes;
 }
@@ -516,26 +520,24 @@ int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_
 	struct eng_burn_result res = {0};
 	struct mmc_media *m = &res.before;
 	struct source src = {.fd = -1};
+	struct eng_imagefile file;
 	struct job j;
-	struct stat st;
 	int64_t root;
 	int r;
 
 	job_init(&j, d, opts);
-	src.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (src.fd < 0) {
-		r = bfs_diag_set(diag, -errno, "'%s': %s", path, strerror(errno));
+	/* refused before the drive is touched: special files, and images cut short */
+	r = eng_imagefile_open(path, 0, &file, diag);
+	if (r < 0)
 		goto out;
-	}
-	if (fstat(src.fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size % 2048 ||
-	    st.st_size < 17 * 2048) {
+	src.fd = TAKE_FD(file.fd);
+	if (file.bytes % 2048) {
 		r = bfs_diag_set(diag, -EINVAL,
-				 "'%s': not a disc image (a regular file of whole 2048-byte "
-				 "blocks, at least 17 of them)",
-				 path);
+				 "'%s': not a disc image (%llu bytes, not whole 2048-byte blocks)",
+				 path, (unsigned long long)file.bytes);
 		goto out;
 	}
-	src.blocks = (uint64_t)st.st_size / 2048;
+	src.blocks = file.blocks;
 	root = image_root(src.fd);
 	if (root < 0) {
 		r = bfs_diag_set(diag, -EINVAL,
@@ -545,6 +547,8 @@ int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_
 		goto out;
 	}
 	r = mmc_media_probe(d, m, diag);
+	if (r == 0 && file.made_for_later) /* its volume counts from the NWA it was made for */
+		r = eng_imagefile_check_size(&file, path, m->nwa, diag);
 	if (r == 0)
 		r = check_medium(m, opts, &res, diag);
 	if (r == 0)

@@ -14,17 +14,34 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "engine/image.h"
+
+#define OUT_DEPTH_MAX 4096u /* directories from the output up to / */
 
 struct pending {
 	struct bfs_node *dir;
 	char *path;
 };
 
+/* The identities the sources must not have (see eng_scan_opts.output). */
+struct out_guard {
+	const char *path;
+	bool exists; /* the output file exists: its identity */
+	dev_t dev;
+	ino_t ino;
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} dirs[OUT_DEPTH_MAX]; /* the output's directory, then its ancestors up to / */
+	size_t ndirs;
+};
+
 struct scan {
 	const struct eng_scan_opts *opts;
+	struct out_guard *guard;
 	struct bfs_diag *diag;
 	struct pending *work;
 	size_t nwork;
@@ -161,6 +178,94 @@ static int set_src_path(const struct bfs_node *dir, struct bfs_node *n, const ch
 	return n->src_path ? 0 : -ENOMEM;
 }
 
+/* The output's directory and its ancestors, by identity (".." from each, up to /). */
+static int guard_dirs(struct out_guard *g, const char *dir, struct bfs_diag *diag)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return bfs_diag_set(diag, -errno, "'%s': cannot write the output there: '%s': %m",
+				    g->path, dir);
+	while (g->ndirs < OUT_DEPTH_MAX) {
+		struct stat st;
+		int up;
+
+		if (fstat(fd, &st) < 0)
+			break;
+		if (g->ndirs && g->dirs[g->ndirs - 1].dev == st.st_dev &&
+		    g->dirs[g->ndirs - 1].ino == st.st_ino)
+			break; /* "/" is its own parent */
+		g->dirs[g->ndirs].dev = st.st_dev;
+		g->dirs[g->ndirs++].ino = st.st_ino;
+		up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+		if (fd < 0)
+			return bfs_diag_set(diag, -errno, "'%s': cannot walk up from '%s': %m",
+					    g->path, dir);
+	}
+	close(fd);
+	return 0;
+}
+
+static int guard_init(struct out_guard *g, const char *out, struct bfs_diag *diag)
+{
+	_cleanup_free_ char *dir = NULL;
+	struct stat st;
+	char *slash;
+
+	g->path = out;
+	if (strcmp(out, "-") == 0) {
+		/* standard output: a regular file there must not be a source */
+		if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+			g->exists = true, g->dev = st.st_dev, g->ino = st.st_ino;
+		return 0;
+	}
+	if (stat(out, &st) == 0) {
+		g->exists = true, g->dev = st.st_dev, g->ino = st.st_ino;
+		if (S_ISDIR(st.st_mode))
+			return guard_dirs(g, out, diag);
+		if (!S_ISREG(st.st_mode)) /* the rename into place would replace the node */
+			return bfs_diag_set(diag, -EINVAL,
+					    "'%s': not a regular file (a device, FIFO or socket), "
+					    "which writing the image would replace; give a file's "
+					    "path, or -o - to write to standard output",
+					    out);
+	}
+	dir = strdup(out);
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return guard_dirs(g, ".", diag);
+	slash[slash == dir ? 1 : 0] = '\0';
+	return guard_dirs(g, dir, diag);
+}
+
+/* A source object at path, with identity st: is it the output, or above it? */
+static int guard_check(const struct scan *s, const char *path, const struct stat *st)
+{
+	const struct out_guard *g = s->guard;
+
+	if (!g)
+		return 0;
+	if (g->exists && st->st_dev == g->dev && st->st_ino == g->ino)
+		return bfs_diag_set(s->diag, -EINVAL,
+				    "'%s': the output is the source '%s' (the same file): writing "
+				    "the image would destroy it; choose an output outside the "
+				    "sources",
+				    g->path, path);
+	if (!S_ISDIR(st->st_mode))
+		return 0;
+	for (size_t i = 0; i < g->ndirs; i++)
+		if (st->st_dev == g->dirs[i].dev && st->st_ino == g->dirs[i].ino)
+			return bfs_diag_set(s->diag, -EINVAL,
+					    "'%s': the output is inside the source directory "
+					    "'%s'; choose an output outside the sources",
+					    g->path, path);
+	return 0;
+}
+
 /* Is (dev, ino) the identity of dir or one of its ancestors? */
 static struct bfs_node *ancestor_with(struct bfs_node *dir, dev_t dev, ino_t ino)
 {
@@ -181,6 +286,9 @@ static int add_entry(struct scan *s, struct bfs_node *dir, const char *name, siz
 	struct bfs_node *old;
 	int r;
 
+	r = guard_check(s, path, st);
+	if (r < 0)
+		return r;
 	old = bfs_node_find_child(dir, name, name_len);
 	if (old) {
 		_cleanup_free_ char *ip = bfs_node_path(old);
@@ -341,6 +449,16 @@ int eng_scan(const struct eng_source *srcs, size_t nsrcs, const struct eng_scan_
 	struct timespec now;
 	int r = 0;
 
+	if (opts->output) {
+		s.guard = calloc(1, sizeof(*s.guard));
+		if (!s.guard)
+			return -ENOMEM;
+		r = guard_init(s.guard, opts->output, diag);
+		if (r < 0) {
+			free(s.guard);
+			return r;
+		}
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	s.now = opts->have_epoch ? (struct bfs_time){.sec = opts->epoch} : ts(&now);
 	root = bfs_node_new("", 0, BFS_NODE_DIR);
@@ -357,6 +475,9 @@ int eng_scan(const struct eng_source *srcs, size_t nsrcs, const struct eng_scan_
 			r = bfs_diag_set(diag, -errno, "'%s': %m", path);
 			break;
 		}
+		r = guard_check(&s, path, &st);
+		if (r < 0)
+			break;
 		if (!dest && S_ISDIR(st.st_mode)) {
 			/* merge the directory's contents into the root */
 			if (root->src_ino == 0) {
@@ -401,6 +522,7 @@ int eng_scan(const struct eng_source *srcs, size_t nsrcs, const struct eng_scan_
 	while (s.nwork > 0)
 		free(s.work[--s.nwork].path);
 	free(s.work);
+	free(s.guard);
 	if (r < 0)
 		return r;
 	r = bfs_tree_finalize(root);

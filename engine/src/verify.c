@@ -321,7 +321,7 @@ static int check_listed(struct disc *d, const struct iso9660_entry *e, const cha
 		return 0; /* not this session's: an older session's file, or not listed */
 	m->v[*s].seen = true;
 	r = disc_sha(d, e, path, sha);
-	if (r == -EIO || r == -BFS_EFSCORRUPTED) {
+	if (r == -EIO || r == -BFS_EFSCORRUPTED || r == -EOPNOTSUPP) {
 		problem(d, path, "cannot be read: %s", bfs_diag_msg(d->diag, r));
 		bfs_diag_clear(d->diag);
 		d->res->files_bad++;
@@ -488,7 +488,7 @@ static int check_against(struct disc *d, const struct iso9660_entry *e, const ch
 		uint8_t a[32], b[32];
 
 		r = disc_sha(d, e, path, a);
-		if (r == -EIO || r == -BFS_EFSCORRUPTED) {
+		if (r == -EIO || r == -BFS_EFSCORRUPTED || r == -EOPNOTSUPP) {
 			problem(d, path, "cannot be read: %s", bfs_diag_msg(d->diag, r));
 			bfs_diag_clear(d->diag);
 			d->res->files_bad++;

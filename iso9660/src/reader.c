@@ -20,6 +20,8 @@
 #include "common/charset.h"
 #include "common/cursor.h"
 
+#include <zlib.h>
+
 #define BLOCK 2048u
 
 /* ECMA-119 9.1: directory record */
@@ -67,7 +69,42 @@ struct iso9660_reader {
 	unsigned susp_skip;   /* SP LEN_SKP */
 	uint8_t block[BLOCK]; /* scratch for one block */
 	uint8_t *ce;	      /* continuation area buffer */
+	struct zisofs_cache *zf;
 };
+
+/*
+ * zisofs ("pz", RRIP ZF): the file's stored data starts with a header (the magic, the
+ * uncompressed size, the header size / 4, log2 of the block size), then one 32-bit
+ * little-endian pointer per block plus one for the end; block i is the zlib stream between
+ * pointers i and i + 1, and an empty one is a block of zeros (mkzftree, libisofs, Linux
+ * fs/isofs/compress.c). One block is inflated at a time, into a cache that serves the
+ * sequential reads of a file.
+ */
+#define ZF_MAGIC    "\x37\xE4\x53\x96\xC9\xDB\xD6\x07"
+#define ZF_LOG2_MIN 15u
+#define ZF_LOG2_MAX 17u
+#define ZF_IN_MAX   (2u << ZF_LOG2_MAX) /* far above zlib's worst case for one block */
+
+struct zisofs_cache {
+	z_stream z;
+	bool z_ready;
+	uint8_t in[ZF_IN_MAX];
+	uint8_t out[1u << ZF_LOG2_MAX];
+	bool valid; /* out holds block index of the file (lba, size) */
+	uint64_t lba, size, index;
+	size_t out_len;
+	bool hdr_ok; /* the header of the file (hdr_lba, hdr_size) was checked */
+	uint64_t hdr_lba, hdr_size;
+};
+
+static void zisofs_cache_free(struct zisofs_cache *c)
+{
+	if (!c)
+		return;
+	if (c->z_ready)
+		inflateEnd(&c->z);
+	free(c);
+}
 
 /* What the System Use area of one record says. */
 struct susp_state {
@@ -80,6 +117,7 @@ struct susp_state {
 	bool px;
 	unsigned ce_hops;
 	size_t ce_bytes;
+	uint64_t zf_size; /* ZF: the uncompressed size */
 	/* pending continuation */
 	uint64_t ce_lba;
 	uint32_t ce_off, ce_len;
@@ -356,7 +394,14 @@ static int susp_entry(struct iso9660_reader *r, struct susp_state *st, const uin
 	} else if (p[0] == 'R' && p[1] == 'E') {
 		st->relocated = true;
 	} else if (p[0] == 'Z' && p[1] == 'F') {
+		/* zisofs: algorithm, header size / 4, log2 block size, real size (7.3.3) */
+		if (dl < 12)
+			return BFS_CORRUPT(r->diag, "%s: ZF entry of %zu bytes", where, len);
 		e->compressed = true;
+		memcpy(e->zf_algorithm, d, 2);
+		e->zf_header_words = d[2];
+		e->zf_block_log2 = d[3];
+		st->zf_size = bfs_get_le32(d + 4);
 	}
 	return 0;
 }
@@ -483,6 +528,10 @@ static int decode_record(struct iso9660_reader *r, const uint8_t *rec, size_t re
 	}
 	e->nextents = 1;
 	e->ext[0] = (struct iso9660_extent){.lba = bfs_get_le32(rec + DR_LBA), .len = e->size};
+	if (e->compressed && e->type == BFS_NODE_FILE)
+		e->size = st.zf_size; /* the extent keeps the compressed length */
+	else
+		e->compressed = false;
 	if (st.cl_lba) {
 		/* a moved directory: its extent is where CL points; the size comes from "." */
 		const uint8_t *dot;
@@ -635,6 +684,7 @@ struct iso9660_reader *iso9660_reader_free(struct iso9660_reader *r)
 	if (!r)
 		return NULL;
 	free(r->ce);
+	zisofs_cache_free(r->zf);
 	free(r);
 	return NULL;
 }
@@ -758,7 +808,8 @@ int iso9660_reader_readdir(struct iso9660_reader *r, const struct iso9660_entry 
 				}
 				cur.ext = x;
 				cur.ext[cur.nextents++] = e.ext[0];
-				cur.size += e.size;
+				if (!cur.compressed) /* else the size is the ZF's */
+					cur.size += e.size;
 				more = not_final;
 				iso9660_entry_done(&e);
 				continue;
@@ -865,17 +916,13 @@ int iso9660_reader_lookup(struct iso9660_reader *r, const char *path, struct iso
 	return 0;
 }
 
-int64_t iso9660_reader_pread(struct iso9660_reader *r, const struct iso9660_entry *e, uint64_t off,
-			     uint8_t *buf, size_t len)
+/* Bytes of the data as stored in e's extents (for zisofs: the compressed form). */
+static int64_t raw_pread(struct iso9660_reader *r, const struct iso9660_entry *e, uint64_t off,
+			 uint8_t *buf, size_t len)
 {
 	uint64_t base = 0;
 	size_t done = 0;
 
-	if (e->type != BFS_NODE_FILE)
-		return -EISDIR;
-	if (e->compressed)
-		return bfs_diag_set(r->diag, -EOPNOTSUPP,
-				    "'%s': zisofs-compressed files are not supported", e->name);
 	for (size_t i = 0; i < e->nextents && done < len; i++) {
 		const struct iso9660_extent *x = &e->ext[i];
 
@@ -919,4 +966,162 @@ int64_t iso9660_reader_pread(struct iso9660_reader *r, const struct iso9660_entr
 		base += x->len;
 	}
 	return (int64_t)done;
+}
+
+/* The ZF entry names an algorithm and sizes that exist. */
+static int zisofs_check(struct iso9660_reader *r, const struct iso9660_entry *e)
+{
+	if (memcmp(e->zf_algorithm, "pz", 2) != 0)
+		return bfs_diag_set(r->diag, -EOPNOTSUPP,
+				    "'%s': zisofs algorithm '%c%c' is not supported (only \"pz\")",
+				    e->name, e->zf_algorithm[0] > 0x20 ? e->zf_algorithm[0] : '?',
+				    e->zf_algorithm[1] > 0x20 ? e->zf_algorithm[1] : '?');
+	if (e->zf_block_log2 < ZF_LOG2_MIN || e->zf_block_log2 > ZF_LOG2_MAX)
+		return bfs_diag_set(r->diag, -EOPNOTSUPP,
+				    "'%s': zisofs block size 2^%u: only 2^%u to 2^%u exist",
+				    e->name, e->zf_block_log2, ZF_LOG2_MIN, ZF_LOG2_MAX);
+	if (e->zf_header_words < 4)
+		return BFS_CORRUPT(r->diag, "'%s': zisofs header of %u bytes, less than 16",
+				   e->name, e->zf_header_words * 4u);
+	return 0;
+}
+
+/* The header at the start of the stored data agrees with the ZF entry. */
+static int zisofs_header(struct iso9660_reader *r, const struct iso9660_entry *e)
+{
+	uint8_t h[16];
+	int64_t n = raw_pread(r, e, 0, h, sizeof(h));
+
+	if (n < 0)
+		return (int)n;
+	if (n != (int64_t)sizeof(h) || memcmp(h, ZF_MAGIC, 8) != 0 ||
+	    bfs_get_le32(h + 8) != e->size || h[12] != e->zf_header_words ||
+	    h[13] != e->zf_block_log2)
+		return BFS_CORRUPT(r->diag,
+				   "'%s': zisofs header does not match its ZF entry (magic, size "
+				   "%llu, block size 2^%u)",
+				   e->name, (unsigned long long)e->size, e->zf_block_log2);
+	return 0;
+}
+
+static uint64_t stored_size(const struct iso9660_entry *e)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < e->nextents; i++)
+		n += e->ext[i].len;
+	return n;
+}
+
+/* Block index of zisofs file e into r->zf->out. */
+static int zisofs_block(struct iso9660_reader *r, const struct iso9660_entry *e, uint64_t index)
+{
+	struct zisofs_cache *c = r->zf;
+	uint64_t hdr = e->zf_header_words * 4u, bs = 1ull << e->zf_block_log2;
+	uint64_t nblocks = BFS_DIV_ROUND_UP(e->size, bs), table_end = hdr + 4 * (nblocks + 1);
+	uint64_t want = BFS_MIN(bs, e->size - index * bs), stored = stored_size(e);
+	uint8_t p[8];
+	uint32_t p0, p1;
+	int64_t n = raw_pread(r, e, hdr + 4 * index, p, sizeof(p));
+	int z;
+
+	if (n < 0)
+		return (int)n;
+	if (n != (int64_t)sizeof(p))
+		return BFS_CORRUPT(r->diag, "'%s': zisofs block pointers cut at %llu bytes",
+				   e->name, (unsigned long long)stored);
+	p0 = bfs_get_le32(p);
+	p1 = bfs_get_le32(p + 4);
+	if (p1 < p0 || p0 < table_end || p1 > stored || p1 - p0 > ZF_IN_MAX)
+		return BFS_CORRUPT(
+			r->diag,
+			"'%s': zisofs block %llu at bytes %u-%u: outside the %llu stored "
+			"bytes after the pointer table, or out of order",
+			e->name, (unsigned long long)index, p0, p1, (unsigned long long)stored);
+	c->valid = false;
+	if (p1 == p0) {
+		memset(c->out, 0, want); /* an empty block: zeros */
+	} else {
+		n = raw_pread(r, e, p0, c->in, p1 - p0);
+		if (n < 0)
+			return (int)n;
+		if (n != (int64_t)(p1 - p0))
+			return BFS_CORRUPT(r->diag, "'%s': zisofs block %llu cut", e->name,
+					   (unsigned long long)index);
+		if (inflateReset(&c->z) != Z_OK)
+			return -ENOMEM;
+		c->z.next_in = c->in;
+		c->z.avail_in = p1 - p0;
+		c->z.next_out = c->out;
+		c->z.avail_out = (uInt)bs;
+		z = inflate(&c->z, Z_FINISH);
+		if (z != Z_STREAM_END || c->z.total_out != want)
+			return BFS_CORRUPT(r->diag,
+					   "'%s': zisofs block %llu does not inflate to %llu bytes "
+					   "(zlib: %s)",
+					   e->name, (unsigned long long)index,
+					   (unsigned long long)want,
+					   z == Z_STREAM_END ? "another length"
+					   : c->z.msg	     ? c->z.msg
+							     : zError(z));
+	}
+	c->valid = true;
+	c->lba = e->ext[0].lba, c->size = e->size, c->index = index, c->out_len = (size_t)want;
+	return 0;
+}
+
+static int64_t zisofs_pread(struct iso9660_reader *r, const struct iso9660_entry *e, uint64_t off,
+			    uint8_t *buf, size_t len)
+{
+	struct zisofs_cache *c;
+	size_t done = 0;
+	int err = zisofs_check(r, e);
+
+	if (err < 0)
+		return err;
+	if (!r->zf) {
+		r->zf = calloc(1, sizeof(*r->zf));
+		if (!r->zf)
+			return -ENOMEM;
+		if (inflateInit(&r->zf->z) != Z_OK) {
+			free(r->zf);
+			r->zf = NULL;
+			return -ENOMEM;
+		}
+		r->zf->z_ready = true;
+	}
+	c = r->zf;
+	if (!c->hdr_ok || c->hdr_lba != e->ext[0].lba || c->hdr_size != e->size) {
+		c->hdr_ok = false;
+		err = zisofs_header(r, e);
+		if (err < 0)
+			return err;
+		c->hdr_ok = true, c->hdr_lba = e->ext[0].lba, c->hdr_size = e->size;
+	}
+	while (done < len && off + done < e->size) {
+		uint64_t pos = off + done, index = pos >> e->zf_block_log2;
+		size_t in, n;
+
+		if (!c->valid || c->lba != e->ext[0].lba || c->size != e->size ||
+		    c->index != index) {
+			err = zisofs_block(r, e, index);
+			if (err < 0)
+				return err;
+		}
+		in = (size_t)(pos - (index << e->zf_block_log2));
+		n = BFS_MIN(len - done, c->out_len - in);
+		memcpy(buf + done, c->out + in, n);
+		done += n;
+	}
+	return (int64_t)done;
+}
+
+int64_t iso9660_reader_pread(struct iso9660_reader *r, const struct iso9660_entry *e, uint64_t off,
+			     uint8_t *buf, size_t len)
+{
+	if (e->type != BFS_NODE_FILE)
+		return -EISDIR;
+	if (e->compressed)
+		return zisofs_pread(r, e, off, buf, len);
+	return raw_pread(r, e, off, buf, len);
 }

@@ -6,7 +6,8 @@
  *	fuzz-iso9660 [--mutations N] FILE...
  * runs each FILE and N deterministic mutations of it (random bytes overwritten, seeded by
  * the file's index) through the same function, so that ASan/UBSan check the reader on
- * hostile input in every test run.
+ * hostile input in every test run. A third of the mutations of an image holding zisofs
+ * data aim at its first header and block pointers.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -59,6 +60,11 @@ static int visit(const struct iso9660_entry *e, void *userdata)
 				break;
 			off += (uint64_t)n;
 		}
+		/* random access too: zisofs reads the block pointers of any block (a size
+		 * the image controls) and inflates one block for a few bytes */
+		if (e->size > 0 && iso9660_reader_pread(w->r, e, e->size / 2, w->buf, 3) >= 0 &&
+		    iso9660_reader_pread(w->r, e, e->size - 1, w->buf, 100) > 1)
+			abort(); /* one byte is left at the end, never more */
 	} else if (e->type == BFS_NODE_DIR && w->depth < 16) {
 		int r;
 
@@ -104,7 +110,18 @@ size_t fuzz_mutate(uint8_t *mut, const uint8_t *data, size_t size, uint64_t *see
 {
 	unsigned nflip = 1 + (unsigned)(fuzz_next_rand(seed) % 8);
 
+	static const uint8_t zf_magic[8] = {0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07};
+	const uint8_t *zf = memmem(data, size, zf_magic, sizeof(zf_magic));
+
 	memcpy(mut, data, size);
+	if (zf && fuzz_next_rand(seed) % 3 == 0) {
+		/* a zisofs file: its header and block pointers (sizes, offsets, order) */
+		size_t at = (size_t)(zf - data), span = BFS_MIN(size - at, (size_t)256);
+
+		for (unsigned j = 0; j < nflip; j++)
+			mut[at + fuzz_next_rand(seed) % span] = (uint8_t)fuzz_next_rand(seed);
+		return size;
+	}
 	for (unsigned j = 0; j < nflip; j++) {
 		/* aim at the metadata: the first 64 blocks most of the time */
 		uint64_t lim = fuzz_next_rand(seed) % 4 ? BFS_MIN((uint64_t)size, 64u * 2048)

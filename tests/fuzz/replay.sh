@@ -90,5 +90,15 @@ ln -s ../a/b "$t/src/names/link"
 printf x >"$t/src/names/$(printf 'long%.0s' $(seq 60))"
 printf y >"$t/src/names/Ünïcödé"
 SOURCE_DATE_EPOCH=1700000000 "$BURNFS" image -q "$t/src" -o "$t/burnfs.iso"
+# zisofs seeds (xorriso's filter): a file of several blocks with an all-zero block, and a
+# small one
+if [ "$target" = iso9660 ] && command -v xorriso >/dev/null; then
+	mkdir -p "$t/zsrc"
+	{ seq 1 20000; head -c 40000 /dev/zero; seq 1 5000; } >"$t/zsrc/multi"
+	seq 1 100 >"$t/zsrc/small"
+	xorriso -outdev "$t/zisofs.iso" -map "$t/zsrc" / -set_filter_r --zisofs / -- -commit \
+		>/dev/null 2>&1
+	rm -rf "$t/zsrc"
+fi
 rm -rf "$t/src"
 "$BURNFS_BUILD/tests/fuzz/fuzz-$target" --mutations "${FUZZ_MUTATIONS:-300}" "$t"/*

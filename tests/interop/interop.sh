@@ -41,7 +41,7 @@ img=$data/$variant.iso
 	fi
 	if [ ! -f "$img" ] || [ "$BURNFS" -nt "$img" ]; then
 		# shellcheck disable=SC2086
-		"$BURNFS" image -q $args "$tree" -o "$img"
+		"$BURNFS" image -q --no-manifest $args "$tree" -o "$img"
 	fi
 ) 9>"$data/.lock-$variant"
 

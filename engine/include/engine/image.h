@@ -41,6 +41,18 @@ struct eng_scan_opts {
 	size_t nexcludes;
 	bool have_epoch; /* SOURCE_DATE_EPOCH given: clamp times to it */
 	int64_t epoch;
+	/*
+	 * The file the image will be written to, or NULL. The scan refuses it with -EINVAL
+	 * and a message naming both paths when it is a source or inside a source tree, by
+	 * identity (st_dev, st_ino), however it is spelled: an existing output that is a
+	 * source or any file of the trees (hard links, symlinks followed), or an output
+	 * whose directory or one of that directory's ancestors is a source directory or a
+	 * directory of the trees (symlinked and bind-mounted paths). "-" is standard
+	 * output: only a regular file open there is compared. -EINVAL too for an existing
+	 * output that is a device, FIFO or socket (the rename into place would replace the
+	 * node); -ENOENT when the output's directory does not exist.
+	 */
+	const char *output;
 };
 
 /*

@@ -73,8 +73,18 @@ struct iso9660_entry {
 	uint64_t size;
 	struct bfs_time mtime, atime, ctime;
 	uint32_t rdev_major, rdev_minor;
-	bool hidden;		    /* existence flag */
-	bool compressed;	    /* zisofs (ZF): pread refuses it */
+	bool hidden; /* existence flag */
+	/*
+	 * zisofs (Rock Ridge ZF, the "pz" algorithm of mkzftree and libisofs): size is the
+	 * uncompressed size from the ZF entry, the extents hold the compressed form, and
+	 * pread() inflates it, checking the header, every block pointer and every block's
+	 * length. Another algorithm, or a block size other than 2^15 to 2^17, makes pread()
+	 * fail with a message.
+	 */
+	bool compressed;
+	char zf_algorithm[2];
+	uint8_t zf_header_words; /* header size in 4-byte words */
+	uint8_t zf_block_log2;
 	char *target;		    /* symlink target (malloc'd), NULL otherwise */
 	struct iso9660_extent *ext; /* regular files and directories (malloc'd) */
 	size_t nextents;
@@ -116,7 +126,8 @@ int iso9660_reader_lookup(struct iso9660_reader *r, const char *path,
 
 /*
  * Up to len bytes of regular file e from offset off into buf: the number of bytes read (0
- * at the end), or a negative errno (-EOPNOTSUPP for zisofs files).
+ * at the end), or a negative errno: -EUCLEAN for damaged data (zisofs included),
+ * -EOPNOTSUPP for a zisofs algorithm or block size that does not exist.
  */
 int64_t iso9660_reader_pread(struct iso9660_reader *r, const struct iso9660_entry *e, uint64_t off,
 			     uint8_t *buf, size_t len) BFS_WARN_UNUSED;
