@@ -18,6 +18,9 @@ enum {
 	CLI_EXIT_INTR = 130,
 };
 
+/* `burnfs image SRC... -o OUT`: argv[0] is "image". */
+int cli_image_main(int argc, char **argv);
+
 /* `burnfs verify IMAGE`: argv[0] is "verify". */
 int cli_verify_main(int argc, char **argv);
 

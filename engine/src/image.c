@@ -105,8 +105,8 @@ struct eng_image {
 	const struct bfs_node *dir_node; /* the directory dir_fd is open on */
 	int dir_fd;			 /* O_PATH, or -1 */
 	uint64_t data_end, hole_end;
-	struct bfs_diag pdiag;		     /* producer's own diag, copied to diag on failure */
-	const volatile sig_atomic_t *cancel; /* eng_image_write_fd() */
+	struct bfs_diag pdiag;	  /* producer's own diag, copied to diag on failure */
+	const atomic_int *cancel; /* eng_image_write_fd() */
 
 	/* ring */
 	pthread_t thread;
@@ -890,7 +890,7 @@ static int copy_range(struct eng_image *img, int out, uint64_t off, uint64_t len
 		loff_t in = (loff_t)off, o = (loff_t)out_off;
 		ssize_t n;
 
-		if (img->cancel && *img->cancel)
+		if (img->cancel && atomic_load(img->cancel))
 			return bfs_diag_set(&img->pdiag, -ECANCELED, "interrupted");
 		/* 64 MiB at a time: a cancel is seen within a fraction of a second */
 		n = copy_file_range(img->fd, &in, out, &o, (size_t)BFS_MIN(len, 64u << 20), 0);
@@ -949,7 +949,7 @@ static int copy_file(struct eng_image *img, struct bfs_node *f, int out)
 	return 0;
 }
 
-int eng_image_write_fd(struct eng_image *img, int fd, const volatile sig_atomic_t *cancel,
+int eng_image_write_fd(struct eng_image *img, int fd, const atomic_int *cancel,
 		       eng_progress_fn progress, void *userdata)
 {
 	uint64_t done = 0, last = 0;
@@ -966,7 +966,7 @@ int eng_image_write_fd(struct eng_image *img, int fd, const volatile sig_atomic_
 		const struct seg *s = &img->segs[i];
 		uint64_t pos = (s->lba - img->opts.start_lba) * BFS_BLOCK_SIZE;
 
-		if (cancel && *cancel) {
+		if (cancel && atomic_load(cancel)) {
 			r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
 			break;
 		}
@@ -1006,7 +1006,7 @@ int eng_image_write_fd(struct eng_image *img, int fd, const volatile sig_atomic_
 			     img->cur_file++) {
 				struct bfs_node *f = img->files[img->cur_file];
 
-				if (cancel && *cancel) {
+				if (cancel && atomic_load(cancel)) {
 					r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
 					break;
 				}

@@ -17,7 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -132,7 +132,7 @@ void eng_image_info(const struct eng_image *img, struct eng_image_info *ret);
  * at least every 256 MiB and at the end.
  */
 typedef void (*eng_progress_fn)(uint64_t done, uint64_t total, void *userdata);
-int eng_image_write_fd(struct eng_image *img, int fd, const volatile sig_atomic_t *cancel,
+int eng_image_write_fd(struct eng_image *img, int fd, const atomic_int *cancel,
 		       eng_progress_fn progress, void *userdata) BFS_WARN_UNUSED;
 
 /* Start the producer thread. */

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `burnfs image SRC... -o OUT`: scan the sources, plan the image, write it to a file
+ * (temporary file + rename, zero blocks left as holes) or stream it to standard output.
+ * The image options it shares with `burnfs burn` are parsed by cli/imageopts.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#include "common/extent.h"
+#include "common/log.h"
+#include "engine/image.h"
+#include "textout.h"
+
+enum {
+	EXIT_JOB = CLI_EXIT_JOB,
+	EXIT_USAGE = CLI_EXIT_USAGE,
+	EXIT_LIMIT = CLI_EXIT_LIMIT,
+	EXIT_INTR = CLI_EXIT_INTR,
+};
+
+/* set by SIGINT/SIGTERM, read by this thread and by eng_image_write_fd()'s workers */
+static atomic_int interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void image_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: burnfs image SRC... -o OUT [options]\n"
+		"\n"
+		"Build a hybrid ISO 9660 / Joliet / Rock Ridge / UDF image from directories and "
+		"files.\n"
+		"A directory SRC is merged into the image root; a file SRC goes to /NAME. OUT may\n"
+		"not be a source nor lie inside a source directory.\n"
+		"\n"
+		"  -o, --output OUT   image file to write (temporary file + rename); '-' streams\n"
+		"                     the image to standard output (not to a terminal)\n"
+		"  --media cd|dvd|bd  per-media defaults (default: dvd)\n");
+	fputs(cli_image_usage, f);
+	fprintf(f,
+		"  --start-lba N      address the image for a session starting at block N of\n"
+		"                     a disc (like mkisofs -C); OUT holds the session only\n"
+		"  --no-manifest      leave out /.burnfs/SHA256SUMS, the hidden manifest of\n"
+		"                     `sha256sum -c` lines for every file that `burnfs verify`\n"
+		"                     checks (in every image by default; --manifest is\n"
+		"                     accepted and changes nothing)\n"
+		"  --json             print a JSON summary on stdout (names as JSON strings; a\n"
+		"                     byte that is not UTF-8 as \\u00NN, see `verify --help`)\n"
+		"  -q, --quiet        no progress, no warnings\n"
+		"\n"
+		"SOURCE_DATE_EPOCH, when set, fixes every time stamp: same tree, same bytes.\n"
+		"\n"
+		"Exit codes: 0 success, 1 the job failed, 2 usage error, 3 the sources cannot be\n"
+		"represented, 130 interrupted.\n");
+}
+
+static int image_usage_error(const char *fmt, ...) BFS_PRINTF(1, 2);
+static int image_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("burnfs image: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'burnfs image --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int exit_for(int err)
+{
+	switch (err) {
+	case -EMLINK:
+	case -EFBIG:
+	case -ENAMETOOLONG:
+	case -EEXIST:
+	case -ELOOP:
+	case -ENOSPC:
+		return EXIT_LIMIT;
+	case -EINTR:
+		return EXIT_INTR;
+	default:
+		return EXIT_JOB;
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void progress(uint64_t done, uint64_t total, double t0, bool final)
+{
+	double el = now_s() - t0, rate = el > 0 ? (double)done * BFS_BLOCK_SIZE / el : 0;
+	double eta = rate > 0 ? (double)(total - done) * BFS_BLOCK_SIZE / rate : 0;
+	int pct = total ? (int)(done * 100 / total) : 100, bar = pct * 30 / 100;
+	char b[31];
+
+	memset(b, '=', (size_t)bar);
+	memset(b + bar, ' ', (size_t)(30 - bar));
+	b[30] = '\0';
+	fprintf(stderr, "\r[%s] %3d%%  %.1f / %.1f MiB  %.1f MB/s  ETA %d:%02d%s", b, pct,
+		(double)done * BFS_BLOCK_SIZE / 1048576.0,
+		(double)total * BFS_BLOCK_SIZE / 1048576.0, rate / 1e6, (int)eta / 60,
+		(int)eta % 60, final ? "\n" : "  ");
+}
+
+/*
+ * Which way to write an image file: copying file data inside the kernel wins for large
+ * files (one copy instead of two); the two-thread stream wins for many small ones (one
+ * thread opens and reads while the other writes). BURNFS_IMAGE_PATH=direct|stream forces
+ * one, for the tests that check both give the same bytes.
+ */
+static bool direct_path(const struct eng_image_info *info)
+{
+	const char *force = getenv("BURNFS_IMAGE_PATH");
+
+	if (force && strcmp(force, "direct") == 0)
+		return true;
+	if (force && strcmp(force, "stream") == 0)
+		return false;
+	return info->stats.files && info->stats.data_bytes / info->stats.files >= (1u << 20);
+}
+
+struct progress_ctx {
+	double t0;
+	double last;
+	bool tty;
+};
+
+static void progress_cb(uint64_t done, uint64_t total, void *userdata)
+{
+	struct progress_ctx *pc = userdata;
+
+	if (pc->tty && done < total && now_s() - pc->last >= 0.25) {
+		pc->last = now_s();
+		progress(done, total, pc->t0, false);
+	}
+}
+
+static bool zero_block(const uint8_t *p)
+{
+	const uint64_t *q = (const uint64_t *)(const void *)p;
+
+	for (size_t i = 0; i < BFS_BLOCK_SIZE / 8; i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
+/* Write n blocks at block offset pos, leaving all-zero blocks as holes. */
+static int write_sparse(int fd, const uint8_t *buf, size_t n, uint64_t pos)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+		bool z = zero_block(buf + i * BFS_BLOCK_SIZE);
+
+		while (j < n && zero_block(buf + j * BFS_BLOCK_SIZE) == z)
+			j++;
+		if (!z) {
+			const uint8_t *p = buf + i * BFS_BLOCK_SIZE;
+			size_t len = (j - i) * BFS_BLOCK_SIZE;
+			off_t off = (off_t)((pos + i) * BFS_BLOCK_SIZE);
+
+			while (len > 0) {
+				ssize_t w = pwrite(fd, p, len, off);
+
+				if (w < 0) {
+					if (errno == EINTR)
+						continue;
+					return -errno;
+				}
+				p += w, len -= (size_t)w, off += w;
+			}
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* Write all of buf to a pipe or file at its current offset. */
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w, len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Pull the image's blocks from the stream (already started) into fd until total: at their
+ * block offsets with all-zero blocks left as holes (sparse, a file), or in order with the
+ * zeros written (a pipe, which cannot seek).
+ */
+static int stream_blocks(struct eng_image *img, uint64_t total, int fd, bool sparse,
+			 const char *name, bool tty, double t0, struct bfs_diag *diag)
+{
+	const uint8_t *buf;
+	uint64_t pos = 0;
+	double last = 0;
+	int r;
+
+	while (pos < total) {
+		ssize_t n;
+
+		if (interrupted)
+			return bfs_diag_set(diag, -EINTR, "interrupted");
+		n = eng_stream_peek(img, 512, &buf);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		r = sparse ? write_sparse(fd, buf, (size_t)n, pos)
+			   : write_all(fd, buf, (size_t)n * BFS_BLOCK_SIZE);
+		eng_stream_consume(img, (size_t)n);
+		if (r < 0) {
+			bfs_diag_clear(diag);
+			return bfs_diag_set(diag, r, "'%s': write error: %s", name, strerror(-r));
+		}
+		pos += (uint64_t)n;
+		if (tty && now_s() - last >= 0.25) {
+			last = now_s();
+			progress(pos, total, t0, false);
+		}
+	}
+	if (pos != total)
+		return bfs_diag_set(diag, -EIO, "internal error: streamed %llu blocks of %llu",
+				    (unsigned long long)pos, (unsigned long long)total);
+	return 0;
+}
+
+/* A failure, its names escaped for the terminal (textout.h). */
+static void image_error(const struct bfs_diag *diag, int r)
+{
+	fputs("burnfs image: ", stderr);
+	cli_text_put(stderr, bfs_diag_msg(diag, r));
+	fputc('\n', stderr);
+}
+
+/* -o -: the image streamed to standard output, zeros written out, no temporary file. */
+static int image_to_stdout(struct eng_image *img, const struct eng_image_info *info, bool quiet)
+{
+	struct bfs_diag diag = {0};
+	bool tty = !quiet && isatty(STDERR_FILENO);
+	double t0 = now_s();
+	int r;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is EPIPE, reported */
+	r = eng_stream_start(img);
+	if (r == 0)
+		r = stream_blocks(img, info->blocks, STDOUT_FILENO, false, "standard output", tty,
+				  t0, &diag);
+	if (r < 0) {
+		if (tty)
+			fputc('\n', stderr);
+		image_error(&diag, r);
+		return exit_for(r);
+	}
+	if (tty)
+		progress(info->blocks, info->blocks, t0, true);
+	return 0;
+}
+
+/* The output and the sources as given: 0, or the exit code of a usage error. */
+static int check_output_args(const char *out, size_t nsrcs, bool json)
+{
+	if (!out)
+		return image_usage_error("no output given (-o OUT, or -o - for standard output)");
+	if (nsrcs == 0)
+		return image_usage_error("no SRC given (the directories and files to put in the "
+					 "image)");
+	if (strcmp(out, "-") == 0 && isatty(STDOUT_FILENO))
+		return image_usage_error("-o -: standard output is a terminal; redirect it to "
+					 "a file or a pipe (burnfs image SRC -o - | CMD)");
+	if (strcmp(out, "-") == 0 && json)
+		return image_usage_error("--json needs -o FILE: with -o - standard output "
+					 "carries the image");
+	return 0;
+}
+
+/* What `burnfs image` was asked for. */
+struct image_cmd {
+	struct eng_image_opts io;
+	struct eng_scan_opts so;
+	struct cli_image_args ia;
+	const char *out;
+	bool json, quiet;
+};
+
+static int parse_media(const char *s, enum eng_media *ret)
+{
+	if (strcmp(s, "cd") == 0)
+		*ret = ENG_MEDIA_CD;
+	else if (strcmp(s, "dvd") == 0)
+		*ret = ENG_MEDIA_DVD;
+	else if (strcmp(s, "bd") == 0)
+		*ret = ENG_MEDIA_BD;
+	else
+		return image_usage_error("--media: '%s' is not cd, dvd or bd", s);
+	return 0;
+}
+
+static int parse_start_lba(const char *s, uint64_t *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || *ret > UINT32_MAX)
+		return image_usage_error("--start-lba: '%s' is not a block number", s);
+	return 0;
+}
+
+/* SOURCE_DATE_EPOCH, when set, into both option sets: 0, or the exit code of a usage error. */
+static int parse_epoch(struct image_cmd *ic)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+
+	if (!sde || !*sde)
+		return 0;
+	errno = 0;
+	v = strtoll(sde, &end, 10);
+	if (errno || *end || end == sde)
+		return image_usage_error("SOURCE_DATE_EPOCH='%s' is not a number", sde);
+	ic->so.have_epoch = ic->io.have_epoch = true;
+	ic->so.epoch = ic->io.epoch = v;
+	return 0;
+}
+
+/* One getopt result of image's own options: 0, -1 for --help, or an exit code. */
+static int image_opt(struct image_cmd *ic, int c, char **argv)
+{
+	switch (c) {
+	case 'o':
+		ic->out = optarg;
+		return 0;
+	case 'm':
+		return parse_media(optarg, &ic->io.media);
+	case 'j':
+		ic->json = true;
+		return 0;
+	case 'M':
+		ic->io.manifest = true;
+		return 0;
+	case 'N':
+		ic->io.manifest = false;
+		return 0;
+	case 'S':
+		return parse_start_lba(optarg, &ic->io.start_lba);
+	case 'q':
+		ic->quiet = true;
+		return 0;
+	case 'h':
+		image_usage(stdout);
+		return -1;
+	case ':':
+		return image_usage_error("%s needs an argument", argv[optind - 1]);
+	default:
+		return image_usage_error("unknown option '%s'", argv[optind - 1]);
+	}
+}
+
+/* The command line into ic: 0 to go on, else the exit code (0 after --help is -1). */
+static int image_parse(struct image_cmd *ic, int argc, char **argv)
+{
+	static const struct option own[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"media", required_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
+		{"manifest", no_argument, NULL, 'M'},
+		{"no-manifest", no_argument, NULL, 'N'},
+		{"start-lba", required_argument, NULL, 'S'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct option lo[32];
+	int c, r;
+
+	(void)cli_longopts_join(own, lo, BFS_ARRAY_SIZE(lo));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qh", lo, NULL)) != -1) {
+		r = cli_image_opt(&ic->ia, c, optarg);
+		if (r < 0)
+			return r == -ENOMEM ? EXIT_JOB : EXIT_USAGE;
+		if (r == 0 && (r = image_opt(ic, c, argv)) != 0)
+			return r;
+	}
+	for (int i = optind; i < argc; i++)
+		cli_image_add_source(&ic->ia, argv[i]);
+	r = check_output_args(ic->out, ic->ia.nsrcs, ic->json);
+	if (r)
+		return r;
+	if (cli_image_args_check(&ic->ia) < 0)
+		return EXIT_USAGE;
+	return parse_epoch(ic);
+}
+
+static void print_json(const struct eng_image_info *info, const char *out, unsigned nwarnings,
+		       double seconds)
+{
+	const char *sep = "";
+
+	printf("{\"output\": ");
+	cli_json_str(stdout, out, strlen(out));
+	printf(", \"blocks\": %llu, \"bytes\": %llu, \"file_systems\": [",
+	       (unsigned long long)info->blocks, (unsigned long long)info->blocks * BFS_BLOCK_SIZE);
+	if (info->iso9660)
+		printf("%s\"iso9660\"", sep), sep = ", ";
+	if (info->joliet)
+		printf("%s\"joliet\"", sep), sep = ", ";
+	if (info->rockridge)
+		printf("%s\"rockridge\"", sep), sep = ", ";
+	if (info->udf)
+		printf("%s\"udf\"", sep);
+	printf("], \"iso_level\": %u, \"udf_revision\": \"%x.%02x\", \"files\": %llu, "
+	       "\"directories\": %llu, \"symlinks\": %llu, \"specials\": %llu, "
+	       "\"data_bytes\": %llu, \"warnings\": %u, \"seconds\": %.3f}\n",
+	       info->iso_level, info->udf_rev >> 8, info->udf_rev & 0xff,
+	       (unsigned long long)info->stats.files, (unsigned long long)info->stats.dirs,
+	       (unsigned long long)info->stats.symlinks, (unsigned long long)info->stats.specials,
+	       (unsigned long long)info->stats.data_bytes, nwarnings, seconds);
+}
+
+/* A temporary file next to out, with the mode a new file gets; -1 said on stderr. */
+static int open_temp(const char *out, char **ret_tmp)
+{
+	_cleanup_free_ char *d1 = strdup(out), *d2 = strdup(out);
+	mode_t um;
+	int fd;
+
+	*ret_tmp = NULL;
+	if (!d1 || !d2 || asprintf(ret_tmp, "%s/.%s.burnfs-XXXXXX", dirname(d1), basename(d2)) < 0)
+		return -1;
+	fd = mkostemp(*ret_tmp, O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "burnfs image: '%s': cannot create: %m\n", out);
+		free(*ret_tmp);
+		*ret_tmp = NULL;
+		return -1;
+	}
+	um = umask(0);
+	umask(um);
+	(void)fchmod(fd, 0666 & ~um);
+	return fd;
+}
+
+/* Write the image into fd (a new file), by the kernel's copy or the stream. */
+static int write_image_fd(struct eng_image *img, const struct eng_image_info *info, bool hashes,
+			  int fd, const char *out, bool tty, double t0, struct bfs_diag *diag)
+{
+	int r;
+
+	if (!hashes && direct_path(info)) {
+		/* no hashes wanted: file data is copied inside the kernel */
+		struct progress_ctx pc = {.t0 = t0, .tty = tty};
+
+		r = eng_image_write_fd(img, fd, &interrupted, progress_cb, &pc);
+		return r == -ECANCELED ? -EINTR : r;
+	}
+	r = eng_stream_start(img);
+	if (r < 0)
+		return r;
+	return stream_blocks(img, info->blocks, fd, true, out, tty, t0, diag);
+}
+
+/* The image into the file out (temporary file, then renamed into place): an exit code. */
+static int image_to_file(struct image_cmd *ic, struct eng_image *img,
+			 const struct eng_image_info *info, struct bfs_diag *diag)
+{
+	_cleanup_free_ char *tmp = NULL;
+	bool tty = !ic->quiet && isatty(STDERR_FILENO);
+	double t0 = now_s();
+	int fd, r;
+
+	fd = open_temp(ic->out, &tmp);
+	if (fd < 0)
+		return EXIT_JOB;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	r = write_image_fd(img, info, ic->io.hashes || ic->io.manifest, fd, ic->out, tty, t0, diag);
+	if (r == 0 && ftruncate(fd, (off_t)(info->blocks * BFS_BLOCK_SIZE)) < 0)
+		r = bfs_diag_set(diag, -errno, "'%s': %m", ic->out);
+	if (close(fd) < 0 && r == 0)
+		r = bfs_diag_set(diag, -errno, "'%s': %m", ic->out);
+	if (r == 0 && rename(tmp, ic->out) < 0)
+		r = bfs_diag_set(diag, -errno, "'%s': cannot rename into place: %m", ic->out);
+	if (r < 0) {
+		(void)unlink(tmp);
+		if (tty)
+			fputc('\n', stderr);
+		image_error(diag, r);
+		return exit_for(r);
+	}
+	if (tty)
+		progress(info->blocks, info->blocks, t0, true);
+	if (ic->json)
+		print_json(info, ic->out, diag->nwarnings, now_s() - t0);
+	return 0;
+}
+
+int cli_image_main(int argc, char **argv)
+{
+	struct image_cmd ic = {
+		.io = {.media = ENG_MEDIA_DVD, .ring_bytes = 1u << 20, .manifest = true},
+	};
+	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
+	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
+	struct bfs_diag diag = {0};
+	struct eng_image_info info;
+	int r;
+
+	if (cli_image_args_init(&ic.ia, "image", argc, &ic.io, &ic.so) < 0)
+		return EXIT_JOB;
+	r = image_parse(&ic, argc, argv);
+	if (r != 0) {
+		cli_image_args_done(&ic.ia);
+		return r < 0 ? 0 : r;
+	}
+	if (ic.quiet)
+		bfs_log_set_level(LOG_ERR);
+	ic.so.output = ic.out; /* refused when it is a source or inside one, before any write */
+	r = eng_scan(ic.ia.srcs, ic.ia.nsrcs, &ic.so, &diag, &root);
+	if (r < 0) {
+		/* -EINVAL: the output is a source or inside one, a usage error */
+		cli_image_args_done(&ic.ia);
+		image_error(&diag, r);
+		return r == -EINVAL ? EXIT_USAGE : exit_for(r);
+	}
+	r = eng_image_new(&ic.io, root, &diag, &img);
+	if (r < 0) {
+		cli_image_args_done(&ic.ia);
+		image_error(&diag, r);
+		return exit_for(r);
+	}
+	eng_image_info(img, &info);
+	if (strcmp(ic.out, "-") == 0)
+		r = image_to_stdout(img, &info, ic.quiet);
+	else
+		r = image_to_file(&ic, img, &info, &diag);
+	cli_image_args_done(&ic.ia);
+	return r;
+}
