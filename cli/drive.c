@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "textout.h"
 #include "common/diag.h"
 #include "engine/burn.h"
 #include "engine/image.h"
+#include "engine/imagefile.h"
 #include "engine/verify.h"
 #include "mmc/mmc.h"
 #include "vdrive/vdrive.h"
@@ -428,8 +430,9 @@ static void log_progress(const struct eng_burn_status *st, void *userdata)
 static void print_bad(uint64_t first, uint64_t last, const char *files, void *userdata)
 {
 	(void)userdata;
-	printf("damaged: blocks %llu-%llu: %s\n", (unsigned long long)first,
-	       (unsigned long long)last, files);
+	printf("damaged: blocks %llu-%llu: ", (unsigned long long)first, (unsigned long long)last);
+	cli_text_put(stdout, files);
+	putchar('\n');
 }
 
 /*
@@ -1123,7 +1126,8 @@ static int with_drive_msg(struct bfs_diag *diag, int r, const struct drive_reade
 static void print_problem(const char *path, const char *what, void *userdata)
 {
 	(*(unsigned long *)userdata)++;
-	printf("%s: %s\n", path, what);
+	cli_text_put(stdout, path);
+	printf(": %s\n", what);
 }
 
 /*
@@ -1134,28 +1138,27 @@ static int verify_image(struct drive_reader *rd, uint64_t start, const char *pat
 			struct bfs_diag *diag)
 {
 	enum { CHUNK = 512 };
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_(eng_imagefile_close) struct eng_imagefile f = {.fd = -1};
 	_cleanup_free_ uint8_t *a = malloc((size_t)CHUNK * 2048 * 2);
-	struct stat st;
-	uint64_t blocks, bad = 0, first_bad = UINT64_MAX;
+	uint64_t bad = 0, first_bad = UINT64_MAX;
+	int r;
 
-	if (fd < 0)
-		return bfs_diag_set(diag, -errno, "%s: %s", path, strerror(errno));
 	if (!a)
 		return -ENOMEM;
-	if (fstat(fd, &st) < 0)
-		return bfs_diag_set(diag, -errno, "%s: %s", path, strerror(errno));
-	if (st.st_size % 2048)
+	r = eng_imagefile_open(path, 0, &f, diag);
+	if (r == 0 && f.made_for_later)
+		r = eng_imagefile_check_size(&f, path, start, diag);
+	if (r < 0)
+		return r;
+	if (f.bytes % 2048)
 		return bfs_diag_set(diag, -EINVAL, "%s: not whole 2048-byte blocks", path);
-	blocks = (uint64_t)st.st_size / 2048;
-	for (uint64_t o = 0; o < blocks; o += CHUNK) {
-		uint32_t n = (uint32_t)BFS_MIN((uint64_t)CHUNK, blocks - o);
-		ssize_t got = pread(fd, a, (size_t)n * 2048, (off_t)(o * 2048));
-		int r;
+	for (uint64_t o = 0; o < f.blocks; o += CHUNK) {
+		uint32_t n = (uint32_t)BFS_MIN((uint64_t)CHUNK, f.blocks - o);
 
-		if (got != (ssize_t)n * 2048)
-			return bfs_diag_set(diag, got < 0 ? -errno : -EIO, "%s: read at block %llu",
-					    path, (unsigned long long)o);
+		r = eng_imagefile_read(&f, o, n, a);
+		if (r < 0)
+			return bfs_diag_set(diag, r, "%s: read at block %llu: %s", path,
+					    (unsigned long long)o, strerror(-r));
 		r = drive_read(rd, start + o, n, a + (size_t)CHUNK * 2048);
 		if (r < 0)
 			return bfs_diag_set(diag, r, "the disc cannot be read at block %llu: %s",
@@ -1166,18 +1169,21 @@ static int verify_image(struct drive_reader *rd, uint64_t start, const char *pat
 
 			if (differs && first_bad == UINT64_MAX)
 				first_bad = start + o + i;
-			if (!differs && first_bad != UINT64_MAX && (i < n || o + n == blocks)) {
-				printf("blocks %llu-%llu: differ from %s\n",
+			if (!differs && first_bad != UINT64_MAX && (i < n || o + n == f.blocks)) {
+				printf("blocks %llu-%llu: differ from ",
 				       (unsigned long long)first_bad,
-				       (unsigned long long)(start + o + i - 1), path);
+				       (unsigned long long)(start + o + i - 1));
+				cli_text_put(stdout, path);
+				putchar('\n');
 				bad += start + o + i - first_bad;
 				first_bad = UINT64_MAX;
 			}
 		}
 	}
-	fprintf(stderr, "burnfs verify: %llu blocks from block %llu against %s: %llu differ\n",
-		(unsigned long long)blocks, (unsigned long long)start, path,
-		(unsigned long long)bad);
+	fprintf(stderr, "burnfs verify: %llu blocks from block %llu against ",
+		(unsigned long long)f.blocks, (unsigned long long)start);
+	cli_text_put(stderr, path);
+	fprintf(stderr, ": %llu differ\n", (unsigned long long)bad);
 	return bad ? -EBADMSG : 0;
 }
 
@@ -1205,16 +1211,11 @@ static int verify_against(struct drive_reader *rd, uint64_t start, const char *a
 			(unsigned long long)start, against, (unsigned long long)res.files_ok,
 			(unsigned long long)res.files_bad, (unsigned long long)res.files_missing,
 			(unsigned long long)res.files_extra);
-	} else if (eng_is_image_file(against)) {
+	} else {
+		/* not a directory: an image, opened and checked by eng_imagefile_open() */
 		r = verify_image(rd, start, against, &diag);
 		if (r < 0 && r != -EBADMSG)
 			return fail(&diag, r, "verify");
-	} else {
-		return fail(&diag,
-			    bfs_diag_set(&diag, -EINVAL,
-					 "%s: neither a directory nor an ISO 9660/UDF image",
-					 against),
-			    "verify");
 	}
 	return r ? CLI_EXIT_JOB : 0;
 }

@@ -232,14 +232,15 @@ int eng_imagefile_open(const char *path, uint64_t session_start, struct eng_imag
 
 	if (r == 0 && f.bytes == 0)
 		r = bfs_diag_set(diag, -EINVAL, "'%s': empty (0 bytes), not a disc image", path);
-	else if (r == 0 && session_start >= f.blocks)
+	else if (r == 0 && session_start > 0 && session_start >= f.blocks)
 		r = bfs_diag_set(diag, -ENXIO,
 				 "'%s': no session at block %s: the image has %s blocks", path,
 				 grouped(g1, session_start), grouped(g2, f.blocks));
 	else if (r == 0 && f.blocks - session_start < VD_AREA)
 		r = bfs_diag_set(diag, -ENODATA,
-				 "'%s': cut short: %s bytes from block %llu on, fewer than the %u "
-				 "blocks (%s bytes) of a volume descriptor area",
+				 "'%s': only %s bytes from block %llu on, fewer than the %u "
+				 "blocks (%s bytes) of a volume descriptor area: not a disc image, "
+				 "or one cut short",
 				 path, grouped(g1, f.bytes - session_start * BLOCK),
 				 (unsigned long long)session_start, VD_AREA,
 				 grouped(g2, (uint64_t)VD_AREA * BLOCK));
