@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * burnfs vdrive ...: create, inspect, load, eject, export, import into and inject faults
- * into a virtual drive (mmc/vdrive). Exit codes as in burnfs.c.
+ * burnfs vdrive SUBCOMMAND ...: create a virtual drive, show it, load (a blank disc) and
+ * eject, export its disc, import an image into it, set its faults (mmc/vdrive). Each
+ * subcommand has its own usage (--help: on stdout, exit 0); usage errors say what is
+ * wrong and exit 2; errors are `burnfs vdrive SUB: ...`. Exit codes as in burnfs.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,24 +16,122 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/diag.h"
 #include "common/macro.h"
 #include "vdrive/vdrive.h"
 
-/* ---- burnfs vdrive ---------------------------------------------------------------------- */
+#define MEDIA_LIST "cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl dvd+rw dvd-ram bd-r bd-re"
 
-static void vdrive_usage(FILE *f)
+static const struct {
+	const char *name;
+	const char *usage;
+} subs[] = {
+	{"create", "burnfs vdrive create --media NAME [--capacity BLOCKS] DIR\n"
+		   "  A new drive with a blank disc in DIR, which must be new or empty (nothing\n"
+		   "  in it is replaced). Media: " MEDIA_LIST "\n"
+		   "  --capacity: the disc's size in 2048-byte blocks (default: the real disc's);\n"
+		   "  at least 1024, at most 449849 on CD, 16580608 on DVD, 4294967295 on BD.\n"},
+	{"info", "burnfs vdrive info DIR [--json]\n"
+		 "  The disc in the drive: medium, capacity, status, sessions and tracks.\n"},
+	{"load", "burnfs vdrive load DIR [--blank [--media NAME] [--capacity BLOCKS]]\n"
+		 "  Close the tray. With --blank, put the disc in the drive on the shelf,\n"
+		 "  DIR/shelf/N/ (its disc.img and state, moved whole, never deleted), and load a\n"
+		 "  new blank disc: of the same medium and capacity, or of --media NAME.\n"},
+	{"eject", "burnfs vdrive eject DIR\n"
+		  "  Open the tray (refused while a program prevents medium removal).\n"},
+	{"export", "burnfs vdrive export DIR -o IMG [--json]\n"
+		   "  Copy what the disc recorded into the image file IMG.\n"},
+	{"import-image",
+	 "burnfs vdrive import-image DIR IMG [--sessions START,...] [--close]\n"
+	 "  Record the image IMG onto the blank disc in the drive, sessions starting\n"
+	 "  at the blocks START (default 0); --close finalizes the disc.\n"},
+	{"fault",
+	 "burnfs vdrive fault DIR SPEC\n"
+	 "  Add a fault (the drive applies it at its next command, also while in use):\n"
+	 "  write-error@LBA corrupt-read@LBA remove@LBA opc-fail stuck:OPCODE\n"
+	 "  slow:FACTOR (1-64), or clear (no faults). Changing them during a burn changes\n"
+	 "  only what they govern from then on: the data already sent is recorded.\n"},
+};
+
+static void vdrive_usage(FILE *f, const char *sub)
 {
-	fprintf(f, "Usage: burnfs vdrive create --media NAME [--capacity SECTORS] DIR\n"
-		   "       burnfs vdrive info DIR [--json]\n"
-		   "       burnfs vdrive export DIR -o IMG [--json]\n"
-		   "       burnfs vdrive load|eject DIR\n"
-		   "       burnfs vdrive import-image DIR IMG [--sessions START,...] [--close]\n"
-		   "       burnfs vdrive fault DIR SPEC\n"
-		   "\n"
-		   "A virtual burner backed by files in DIR; use it as --drive vdrive:DIR.\n"
-		   "Media: cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl dvd+rw dvd-ram bd-r bd-re\n"
-		   "Faults (SPEC): write-error@LBA corrupt-read@LBA remove@LBA opc-fail\n"
-		   "  stuck:OPCODE slow:FACTOR clear\n");
+	fprintf(f, "Usage:");
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(subs); i++)
+		if (!sub || strcmp(sub, subs[i].name) == 0)
+			fprintf(f, " %s", subs[i].usage);
+	if (!sub)
+		fprintf(f,
+			"\nA virtual burner backed by files in DIR; use it as --drive vdrive:DIR.\n"
+			"`burnfs vdrive SUBCOMMAND --help` describes each.\n");
+}
+
+/* A usage error of subcommand sub: what is wrong, that subcommand's usage; exit 2. */
+static int BFS_PRINTF(2, 3) usage_error(const char *sub, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "burnfs vdrive %s: ", sub);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	vdrive_usage(stderr, sub);
+	return CLI_EXIT_USAGE;
+}
+
+/* A job failure of subcommand sub; exit 1. */
+static int BFS_PRINTF(2, 3) job_error(const char *sub, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "burnfs vdrive %s: ", sub);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_EXIT_JOB;
+}
+
+/* Open the drive in dir, or say why not (damaged: what and the remedy); exit code or 0. */
+static int open_drive(const char *sub, const char *dir, struct vdrive **ret)
+{
+	struct bfs_diag diag = {0};
+	int r = vdrive_open_diag(dir, ret, &diag);
+
+	if (r == 0)
+		return 0;
+	if (r == -ENOENT)
+		return job_error(sub,
+				 "'%s': no virtual drive there\n"
+				 "remedy: create one with `burnfs vdrive create --media NAME '%s'`",
+				 dir, dir);
+	if (r == -EBUSY)
+		return job_error(sub, "'%s': the drive is in use by another process", dir);
+	return job_error(sub, "%s", bfs_diag_msg(&diag, r));
+}
+
+/*
+ * --capacity's BLOCKS for medium media: a decimal number in the medium's range. 0 when
+ * fine, else the exit code of the usage error it printed.
+ */
+static int parse_capacity(const char *sub, const char *arg, const char *media, uint64_t *ret)
+{
+	uint64_t lo = 0, hi = 0, v = 0;
+	bool num = arg[0] != '\0';
+
+	for (const char *p = arg; *p && num; p++) {
+		num = *p >= '0' && *p <= '9' && v <= (UINT64_MAX - (uint64_t)(*p - '0')) / 10;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (vdrive_capacity_range(media, &lo, &hi) < 0)
+		return usage_error(sub, "'%s' is not a medium (" MEDIA_LIST ")", media);
+	if (!num || v < lo || v > hi)
+		return usage_error(sub,
+				   "--capacity: '%s' is not a capacity of a %s: give a number "
+				   "of 2048-byte blocks from %llu to %llu",
+				   arg, media, (unsigned long long)lo, (unsigned long long)hi);
+	*ret = v;
+	return 0;
 }
 
 static void print_info(const struct vdrive_info *vi, bool json)
@@ -73,71 +174,105 @@ static void print_info(const struct vdrive_info *vi, bool json)
 		       (unsigned long long)vi->tracks[i].size, vi->tracks[i].open ? ", open" : "");
 }
 
+/* The recorded blocks of vd into the new file fd, sparse where they are zeros. */
+static int export_blocks(struct vdrive *vd, uint64_t used_end, int fd)
+{
+	_cleanup_free_ uint8_t *buf = malloc(1 << 20);
+
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t lba = 0; lba < used_end;) {
+		uint32_t n = (uint32_t)BFS_MIN(used_end - lba, (uint64_t)512);
+		bool zero = true;
+		int r = vdrive_read_blocks(vd, lba, n, buf);
+
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < (size_t)n * 2048 && zero; i++)
+			zero = buf[i] == 0;
+		if (!zero &&
+		    pwrite(fd, buf, (size_t)n * 2048, (off_t)(lba * 2048)) != (ssize_t)n * 2048)
+			return errno ? -errno : -EIO;
+		lba += n;
+	}
+	if (ftruncate(fd, (off_t)(used_end * 2048)) < 0 || fchmod(fd, 0644) < 0)
+		return -errno;
+	return 0;
+}
+
+/* burnfs vdrive export DIR -o IMG [--json]: a temporary file renamed to IMG when whole */
 static int vdrive_export(const char *dir, const char *out, bool json)
 {
 	struct vdrive *vd = NULL;
 	struct vdrive_info vi;
 	_cleanup_free_ char *tmp = NULL;
-	uint8_t *buf = NULL;
-	int fd = -1, r;
+	int fd, r;
 
-	r = vdrive_open(dir, &vd);
-	if (r < 0) {
-		fprintf(stderr, "burnfs vdrive: '%s': %s\n", dir,
-			r == -EBUSY ? "the drive is in use" : strerror(-r));
-		return CLI_EXIT_JOB;
-	}
+	r = open_drive("export", dir, &vd);
+	if (r)
+		return r;
 	vdrive_get_info(vd, &vi);
-	if (asprintf(&tmp, "%s.burnfs-XXXXXX", out) < 0 || !(buf = malloc(1 << 20))) {
-		r = -ENOMEM;
-		goto done;
+	if (asprintf(&tmp, "%s.burnfs-XXXXXX", out) < 0) {
+		vdrive_close(vd);
+		return job_error("export", "out of memory");
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		r = -errno;
-		goto done;
+		vdrive_close(vd);
+		return job_error("export", "'%s': %s", out, strerror(-r));
 	}
-	for (uint64_t lba = 0; lba < vi.used_end;) {
-		uint32_t n = (uint32_t)BFS_MIN(vi.used_end - lba, (uint64_t)512);
-		bool zero = true;
-
-		r = vdrive_read_blocks(vd, lba, n, buf);
-		if (r < 0)
-			goto done;
-		for (size_t i = 0; i < (size_t)n * 2048 && zero; i++)
-			zero = buf[i] == 0;
-		if (!zero &&
-		    pwrite(fd, buf, (size_t)n * 2048, (off_t)(lba * 2048)) != (ssize_t)n * 2048) {
-			r = -errno;
-			goto done;
-		}
-		lba += n;
-	}
-	if (ftruncate(fd, (off_t)(vi.used_end * 2048)) < 0 || fchmod(fd, 0644) < 0 ||
-	    close(fd) < 0) {
+	r = export_blocks(vd, vi.used_end, fd);
+	if (close(fd) < 0 && r == 0)
 		r = -errno;
-		fd = -1;
-		goto done;
-	}
-	fd = -1;
-	if (rename(tmp, out) < 0) {
+	if (r == 0 && rename(tmp, out) < 0)
 		r = -errno;
-		goto done;
-	}
-	print_info(&vi, json);
-	r = 0;
-done:
-	if (fd >= 0)
-		close(fd);
-	if (r < 0 && tmp)
-		unlink(tmp);
-	free(buf);
 	vdrive_close(vd);
 	if (r < 0) {
-		fprintf(stderr, "burnfs vdrive export: '%s': %s\n", out, strerror(-r));
-		return CLI_EXIT_JOB;
+		unlink(tmp);
+		return job_error("export", "'%s': %s", out, strerror(-r));
 	}
+	print_info(&vi, json);
 	return 0;
+}
+
+/* --sessions START,...: the block numbers into starts; their count, or -1. */
+static int parse_starts(const char *list, uint64_t *starts)
+{
+	size_t n = 0;
+
+	for (const char *p = list; *p;) {
+		char *end;
+		unsigned long long v;
+
+		if (*p < '0' || *p > '9' || n == VDRIVE_TRACKS_MAX)
+			return -1;
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (errno || (*end && *end != ',') || (*end == ',' && !end[1]))
+			return -1;
+		starts[n++] = v;
+		p = *end ? end + 1 : end;
+	}
+	return n ? (int)n : -1;
+}
+
+/* The image to import, a regular file (a FIFO or device would block or never end). */
+static int open_image(const char *img)
+{
+	struct stat st;
+	int fd = open(img, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return job_error("import-image", "'%s': %s", img, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return job_error("import-image",
+				 "'%s': not a regular file: the image to import "
+				 "is a disc image file",
+				 img);
+	}
+	return -fd - 1; /* negative: an fd, not an exit code */
 }
 
 /* burnfs vdrive import-image DIR IMG [--sessions START,...] [--close] */
@@ -145,57 +280,42 @@ static int vdrive_import_image(int argc, char **argv)
 {
 	const char *dir = NULL, *img = NULL, *sessions = "0", *why = NULL;
 	uint64_t starts[VDRIVE_TRACKS_MAX];
-	size_t n = 0;
 	bool close_disc = false;
 	struct vdrive *vd = NULL;
-	int fd, r;
+	int fd, r, n;
 
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--sessions") == 0 && i + 1 < argc)
 			sessions = argv[++i];
 		else if (strcmp(argv[i], "--close") == 0)
 			close_disc = true;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("import-image", "unknown option '%s'", argv[i]);
 		else if (!dir)
 			dir = argv[i];
 		else if (!img)
 			img = argv[i];
 		else
-			dir = NULL, i = argc;
+			return usage_error("import-image", "one image at a time: '%s'", argv[i]);
 	}
-	if (!dir || !img) {
-		vdrive_usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	for (const char *p = sessions; *p;) {
-		char *end;
-		unsigned long long v = strtoull(p, &end, 10);
-
-		if (end == p || (*end && *end != ',') || n == VDRIVE_TRACKS_MAX || *p == '-') {
-			fprintf(stderr,
-				"burnfs vdrive import-image: --sessions: '%s' is not a list of "
-				"block numbers (START,...)\n",
-				sessions);
-			return CLI_EXIT_USAGE;
-		}
-		starts[n++] = v;
-		p = *end ? end + 1 : end;
-	}
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "burnfs vdrive import-image: '%s': %s\n", img, strerror(errno));
-		return CLI_EXIT_JOB;
-	}
-	r = vdrive_open(dir, &vd);
-	if (r < 0) {
+	if (!dir || !img)
+		return usage_error("import-image", "no %s given",
+				   !dir ? "drive directory DIR" : "image IMG");
+	n = parse_starts(sessions, starts);
+	if (n < 0)
+		return usage_error("import-image",
+				   "--sessions: '%s' is not a list of block numbers (START,...)",
+				   sessions);
+	r = open_image(img);
+	if (r >= 0)
+		return r;
+	fd = -r - 1;
+	r = open_drive("import-image", dir, &vd);
+	if (r) {
 		close(fd);
-		fprintf(stderr, "burnfs vdrive import-image: '%s': %s\n", dir,
-			r == -ENOENT  ? "no virtual drive there (create a blank one first with "
-					"`burnfs vdrive create --media NAME DIR`)"
-			: r == -EBUSY ? "the drive is in use"
-				      : strerror(-r));
-		return CLI_EXIT_JOB;
+		return r;
 	}
-	r = vdrive_import(vd, fd, starts, n, close_disc, &why);
+	r = vdrive_import(vd, fd, starts, (size_t)n, close_disc, &why);
 	close(fd);
 	if (r == 0) {
 		struct vdrive_info vi;
@@ -204,133 +324,259 @@ static int vdrive_import_image(int argc, char **argv)
 		print_info(&vi, false);
 	}
 	vdrive_close(vd);
+	if (r == -ENOTEMPTY)
+		return job_error(
+			"import-image",
+			"'%s' into '%s': %s\nremedy: load a blank disc first with "
+			"`burnfs vdrive load '%s' --blank` (the disc is kept on the shelf)",
+			img, dir, why, dir);
 	if (r < 0) {
-		fprintf(stderr, "burnfs vdrive import-image: '%s' into '%s': %s\n", img, dir,
-			why ? why : strerror(-r));
+		job_error("import-image", "'%s' into '%s': %s", img, dir, why ? why : strerror(-r));
 		return r == -ENOSPC ? CLI_EXIT_LIMIT : CLI_EXIT_JOB;
 	}
 	return 0;
 }
 
+/* burnfs vdrive create --media NAME [--capacity BLOCKS] DIR */
+static int vdrive_create_cmd(int argc, char **argv)
+{
+	static const struct option lo[] = {{"media", required_argument, NULL, 'm'},
+					   {"capacity", required_argument, NULL, 'c'},
+					   {}};
+	const char *media = NULL, *capacity = NULL, *dir;
+	uint64_t cap = 0;
+	int c, r;
+
+	optind = 2, opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+		if (c == 'm')
+			media = optarg;
+		else if (c == 'c')
+			capacity = optarg;
+		else if (c == ':')
+			return usage_error("create", "%s needs a value", argv[optind - 1]);
+		else
+			return usage_error("create", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (!media)
+		return usage_error("create", "no medium given: --media NAME (" MEDIA_LIST ")");
+	if (optind == argc)
+		return usage_error("create", "no drive directory DIR given");
+	if (optind + 1 != argc)
+		return usage_error("create", "one directory at a time: '%s'", argv[optind + 1]);
+	dir = argv[optind];
+	r = capacity ? parse_capacity("create", capacity, media, &cap)
+	    : vdrive_capacity_range(media, &cap, &cap) < 0
+		    ? usage_error("create", "'%s' is not a medium (" MEDIA_LIST ")", media)
+		    : 0;
+	if (r)
+		return r;
+	if (!capacity)
+		cap = 0; /* the real disc's */
+	r = vdrive_create(dir, media, cap);
+	if (r == -EEXIST)
+		return job_error("create",
+				 "'%s' is already a virtual drive (nothing was changed)\n"
+				 "remedy: use it as --drive vdrive:%s, or load a blank "
+				 "disc into it with `burnfs vdrive load '%s' --blank`",
+				 dir, dir, dir);
+	if (r == -ENOTEMPTY)
+		return job_error("create",
+				 "'%s' is not empty and holds no virtual drive: nothing was "
+				 "changed\nremedy: a drive needs a new or empty directory",
+				 dir);
+	if (r < 0)
+		return job_error("create", "'%s': %s", dir, strerror(-r));
+	return 0;
+}
+
+/* burnfs vdrive info DIR [--json], eject DIR, load DIR: the tray and what is in it */
+static int vdrive_tray(const char *sub, const char *dir, bool json)
+{
+	struct vdrive *vd = NULL;
+	struct vdrive_info vi;
+	int r = open_drive(sub, dir, &vd);
+
+	if (r)
+		return r;
+	if (strcmp(sub, "info") != 0)
+		r = vdrive_set_loaded(vd, strcmp(sub, "load") == 0);
+	vdrive_get_info(vd, &vi);
+	vdrive_close(vd);
+	if (r == -EBUSY)
+		return job_error(sub,
+				 "'%s': medium removal is prevented by the program using the "
+				 "drive",
+				 dir);
+	if (r < 0)
+		return job_error(sub, "'%s': %s", dir, strerror(-r));
+	if (strcmp(sub, "info") == 0)
+		print_info(&vi, json);
+	return 0;
+}
+
+/* burnfs vdrive load DIR --blank [--media NAME] [--capacity BLOCKS] */
+static int vdrive_load_blank_cmd(const char *dir, const char *media, const char *capacity)
+{
+	_cleanup_free_ char *shelf = NULL;
+	struct vdrive *vd = NULL;
+	struct vdrive_info vi;
+	uint64_t cap = 0;
+	int r;
+
+	if (capacity && !media)
+		return usage_error("load", "--capacity needs --media NAME");
+	if (capacity && (r = parse_capacity("load", capacity, media, &cap)))
+		return r;
+	if (media && !capacity && vdrive_capacity_range(media, &cap, &cap) < 0)
+		return usage_error("load", "'%s' is not a medium (" MEDIA_LIST ")", media);
+	if (!capacity)
+		cap = 0;
+	r = vdrive_load_blank(dir, media, cap, &shelf);
+	if (r == -ENOENT)
+		return open_drive("load", dir, &vd); /* says there is no drive */
+	if (r == -EBUSY)
+		return job_error("load", "'%s': the drive is in use by another process", dir);
+	if (r == -EUCLEAN)
+		return job_error("load",
+				 "'%s': the drive's state is too damaged to say which medium "
+				 "it holds: give it with --media NAME",
+				 dir);
+	if (r < 0)
+		return job_error("load", "'%s': %s (the disc in it is unchanged)", dir,
+				 strerror(-r));
+	printf("the previous disc is on the shelf: '%s'\n", shelf);
+	r = open_drive("load", dir, &vd);
+	if (r)
+		return r;
+	vdrive_get_info(vd, &vi);
+	vdrive_close(vd);
+	print_info(&vi, false);
+	return 0;
+}
+
+/* burnfs vdrive info|load|eject DIR [...] */
+static int vdrive_tray_cmd(int argc, char **argv)
+{
+	const char *sub = argv[1], *dir = NULL, *media = NULL, *capacity = NULL;
+	bool json = false, blank = false, is_load = strcmp(sub, "load") == 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(sub, "info") == 0 && strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (is_load && strcmp(argv[i], "--blank") == 0)
+			blank = true;
+		else if (is_load &&
+			 (strcmp(argv[i], "--media") == 0 || strcmp(argv[i], "--capacity") == 0)) {
+			if (i + 1 == argc)
+				return usage_error(sub, "%s needs a value", argv[i]);
+			*(argv[i][2] == 'm' ? &media : &capacity) = argv[i + 1];
+			i++;
+		} else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error(sub, "unknown option '%s'", argv[i]);
+		else if (dir)
+			return usage_error(sub, "one drive at a time: '%s'", argv[i]);
+		else
+			dir = argv[i];
+	}
+	if (!dir)
+		return usage_error(sub, "no drive directory DIR given");
+	if ((media || capacity) && !blank)
+		return usage_error(sub, "--media and --capacity go with --blank");
+	if (blank)
+		return vdrive_load_blank_cmd(dir, media, capacity);
+	return vdrive_tray(sub, dir, json);
+}
+
+/* burnfs vdrive export DIR -o IMG [--json] */
+static int vdrive_export_cmd(int argc, char **argv)
+{
+	const char *dir = NULL, *out = NULL;
+	bool json = false;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
+			if (i + 1 == argc)
+				return usage_error("export", "%s needs a file name", argv[i]);
+			out = argv[++i];
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return usage_error("export", "unknown option '%s'", argv[i]);
+		} else if (dir) {
+			return usage_error("export", "one drive at a time: '%s'", argv[i]);
+		} else {
+			dir = argv[i];
+		}
+	}
+	if (!dir)
+		return usage_error("export", "no drive directory DIR given");
+	if (!out)
+		return usage_error("export", "no output given: -o IMG");
+	return vdrive_export(dir, out, json);
+}
+
+/* burnfs vdrive fault DIR SPEC */
+static int vdrive_fault_cmd(int argc, char **argv)
+{
+	int r;
+
+	if (argc < 3)
+		return usage_error("fault", "no drive directory DIR given");
+	if (argc < 4)
+		return usage_error("fault", "no fault SPEC given");
+	if (argc > 4)
+		return usage_error("fault", "one fault at a time: '%s'", argv[4]);
+	r = vdrive_fault(argv[2], argv[3]);
+	if (r == -EINVAL)
+		return usage_error("fault",
+				   "'%s' is not a fault (write-error@LBA, corrupt-read@LBA, "
+				   "remove@LBA, opc-fail, stuck:OPCODE, slow:FACTOR with FACTOR "
+				   "1-64, clear)",
+				   argv[3]);
+	if (r == -ENOENT) {
+		struct vdrive *vd = NULL;
+
+		return open_drive("fault", argv[2], &vd); /* says there is no drive */
+	}
+	if (r < 0)
+		return job_error("fault", "'%s': %s", argv[2], strerror(-r));
+	return 0;
+}
+
 int cli_vdrive_main(int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	const char *sub = argc > 1 ? argv[1] : NULL;
+	size_t i;
 
-	if (strcmp(sub, "create") == 0) {
-		static const struct option lo[] = {{"media", required_argument, NULL, 'm'},
-						   {"capacity", required_argument, NULL, 'c'},
-						   {}};
-		const char *media = NULL;
-		uint64_t cap = 0;
-		int c, r;
-
-		optind = 2;
-		while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-			if (c == 'm') {
-				media = optarg;
-			} else if (c == 'c') {
-				char *end;
-
-				cap = strtoull(optarg, &end, 10);
-				if (*end || cap < 1024 || optarg[0] == '-') {
-					fprintf(stderr,
-						"burnfs vdrive: --capacity: '%s' is not a number of "
-						"sectors (at least 1024)\n",
-						optarg);
-					return CLI_EXIT_USAGE;
-				}
-			} else {
-				vdrive_usage(stderr);
-				return CLI_EXIT_USAGE;
-			}
-		}
-		if (!media || optind + 1 != argc) {
-			vdrive_usage(stderr);
-			return CLI_EXIT_USAGE;
-		}
-		r = vdrive_create(argv[optind], media, cap);
-		if (r == -EINVAL) {
-			fprintf(stderr,
-				"burnfs vdrive: '%s' is not a medium (cd-r cd-rw dvd-r dvd-rw "
-				"dvd+r dvd+r-dl dvd+rw dvd-ram bd-r bd-re)\n",
-				media);
-			return CLI_EXIT_USAGE;
-		}
-		if (r < 0) {
-			fprintf(stderr, "burnfs vdrive: '%s': %s\n", argv[optind],
-				r == -EEXIST ? "already holds a virtual drive" : strerror(-r));
-			return CLI_EXIT_JOB;
-		}
+	if (!sub) {
+		fprintf(stderr, "burnfs vdrive: no subcommand given\n");
+		vdrive_usage(stderr, NULL);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+		vdrive_usage(stdout, NULL);
 		return 0;
 	}
-	if (strcmp(sub, "info") == 0 || strcmp(sub, "load") == 0 || strcmp(sub, "eject") == 0) {
-		bool json = argc == 4 && strcmp(argv[3], "--json") == 0;
-		struct vdrive *vd = NULL;
-		struct vdrive_info vi;
-		int r;
-
-		if (argc != 3 && !json) {
-			vdrive_usage(stderr);
-			return CLI_EXIT_USAGE;
-		}
-		r = vdrive_open(argv[2], &vd);
-		if (r < 0) {
-			fprintf(stderr, "burnfs vdrive: '%s': %s\n", argv[2],
-				r == -EBUSY ? "the drive is in use" : strerror(-r));
-			return CLI_EXIT_JOB;
-		}
-		if (sub[0] != 'i')
-			r = vdrive_set_loaded(vd, sub[0] == 'l');
-		vdrive_get_info(vd, &vi);
-		vdrive_close(vd);
-		if (r < 0) {
-			fprintf(stderr, "burnfs vdrive: %s\n",
-				r == -EBUSY ? "medium removal is prevented" : strerror(-r));
-			return CLI_EXIT_JOB;
-		}
-		if (sub[0] == 'i')
-			print_info(&vi, json);
-		return 0;
+	for (i = 0; i < BFS_ARRAY_SIZE(subs) && strcmp(sub, subs[i].name) != 0; i++)
+		;
+	if (i == BFS_ARRAY_SIZE(subs)) {
+		fprintf(stderr, "burnfs vdrive: '%s' is not a subcommand\n", sub);
+		vdrive_usage(stderr, NULL);
+		return CLI_EXIT_USAGE;
 	}
-	if (strcmp(sub, "export") == 0) {
-		const char *dir = NULL, *out = NULL;
-		bool json = false;
-
-		for (int i = 2; i < argc; i++) {
-			if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-				out = argv[++i];
-			else if (strcmp(argv[i], "--json") == 0)
-				json = true;
-			else if (!dir)
-				dir = argv[i];
-			else
-				dir = NULL, i = argc;
+	for (int a = 2; a < argc; a++)
+		if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+			vdrive_usage(stdout, sub);
+			return 0;
 		}
-		if (!dir || !out) {
-			vdrive_usage(stderr);
-			return CLI_EXIT_USAGE;
-		}
-		return vdrive_export(dir, out, json);
-	}
+	if (strcmp(sub, "create") == 0)
+		return vdrive_create_cmd(argc, argv);
+	if (strcmp(sub, "export") == 0)
+		return vdrive_export_cmd(argc, argv);
 	if (strcmp(sub, "import-image") == 0)
 		return vdrive_import_image(argc, argv);
-	if (strcmp(sub, "fault") == 0 && argc == 4) {
-		int r = vdrive_fault(argv[2], argv[3]);
-
-		if (r == -EINVAL) {
-			fprintf(stderr,
-				"burnfs vdrive fault: '%s' is not a fault (write-error@LBA, "
-				"corrupt-read@LBA, remove@LBA, opc-fail, stuck:OPCODE, "
-				"slow:FACTOR with FACTOR 1-64, clear)\n",
-				argv[3]);
-			return CLI_EXIT_USAGE;
-		}
-		if (r < 0) {
-			fprintf(stderr, "burnfs vdrive fault: '%s': %s\n", argv[2], strerror(-r));
-			return CLI_EXIT_JOB;
-		}
-		return 0;
-	}
-	vdrive_usage(strcmp(sub, "--help") == 0 ? stdout : stderr);
-	return strcmp(sub, "--help") == 0 ? 0 : CLI_EXIT_USAGE;
+	if (strcmp(sub, "fault") == 0)
+		return vdrive_fault_cmd(argc, argv);
+	return vdrive_tray_cmd(argc, argv);
 }

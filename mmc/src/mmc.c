@@ -280,6 +280,7 @@ static struct mmc_drive *drive_new(void)
 
 int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **ret)
 {
+	struct bfs_diag vdiag = {0};
 	struct mmc_drive *d;
 	int r;
 
@@ -324,9 +325,11 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 	if (!d)
 		return -ENOMEM;
 	d->max_blocks = 512; /* in process: 1 MiB transfers cost nothing extra */
-	r = vdrive_open(addr + 7, &d->vd);
+	r = vdrive_open_diag(addr + 7, &d->vd, &vdiag);
 	if (r < 0) {
 		free(d);
+		if (r == -EUCLEAN) /* what is damaged and the remedy */
+			return bfs_diag_set(diag, r, "%s", bfs_diag_msg(&vdiag, r));
 		if (r == -EBUSY)
 			return bfs_diag_set(diag, r, "'%s': the drive is in use by another process",
 					    addr);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/diag.h"
 #include "common/macro.h"
 #include "vdrive-internal.h"
 
@@ -30,17 +31,31 @@
  */
 #define WRITE_PIECE (128u * 1024u)
 
+/*
+ * The largest capacity each medium's addressing can express (a drive made with
+ * --capacity may be larger than the real disc, never larger than this):
+ *	CD   449,849 blocks: the lead-out's start in MSF form (READ TOC, Full TOC's A2h and
+ *	     B0h) must stay within 99:59:74, and LBA 0 is 00:02:00
+ *	DVD  16,580,608 blocks: physical sector numbers are 24-bit and the data area starts
+ *	     at 30000h (READ DISC STRUCTURE format 00h's end sector)
+ *	BD   4,294,967,295 blocks: MMC's 32-bit LBA and block-count fields (READ CAPACITY,
+ *	     READ TRACK INFORMATION's free blocks and track size)
+ */
+#define CD_MAX_CAPACITY	 (99u * 60u * 75u + 59u * 75u + 74u - 150u)
+#define DVD_MAX_CAPACITY (0xFFFFFFu - 0x30000u + 1u)
+#define BD_MAX_CAPACITY	 0xFFFFFFFFu
+
 const struct media vd_media_table[] = {
-	{"cd-r", 0x09, 359847, MC_CD, false, false, 176, 48},
-	{"cd-rw", 0x0A, 359847, MC_CD, false, true, 176, 24},
-	{"dvd-r", 0x11, 2298496, MC_DVD, false, false, 1385, 16},
-	{"dvd-rw", 0x14, 2298496, MC_DVD, false, true, 1385, 6},
-	{"dvd+r", 0x1B, 2295104, MC_DVD, false, false, 1385, 16},
-	{"dvd+r-dl", 0x2B, 4173824, MC_DVD, false, false, 1385, 8},
-	{"dvd+rw", 0x1A, 2295104, MC_DVD, true, false, 1385, 8},
-	{"dvd-ram", 0x12, 2236704, MC_DVD, true, false, 1385, 5},
-	{"bd-r", 0x41, 12219392, MC_BD, false, false, 4496, 12},
-	{"bd-re", 0x43, 11826176, MC_BD, true, false, 4496, 6},
+	{"cd-r", 0x09, 359847, MC_CD, false, false, 176, 48, CD_MAX_CAPACITY},
+	{"cd-rw", 0x0A, 359847, MC_CD, false, true, 176, 24, CD_MAX_CAPACITY},
+	{"dvd-r", 0x11, 2298496, MC_DVD, false, false, 1385, 16, DVD_MAX_CAPACITY},
+	{"dvd-rw", 0x14, 2298496, MC_DVD, false, true, 1385, 6, DVD_MAX_CAPACITY},
+	{"dvd+r", 0x1B, 2295104, MC_DVD, false, false, 1385, 16, DVD_MAX_CAPACITY},
+	{"dvd+r-dl", 0x2B, 4173824, MC_DVD, false, false, 1385, 8, DVD_MAX_CAPACITY},
+	{"dvd+rw", 0x1A, 2295104, MC_DVD, true, false, 1385, 8, DVD_MAX_CAPACITY},
+	{"dvd-ram", 0x12, 2236704, MC_DVD, true, false, 1385, 5, DVD_MAX_CAPACITY},
+	{"bd-r", 0x41, 12219392, MC_BD, false, false, 4496, 12, BD_MAX_CAPACITY},
+	{"bd-re", 0x43, 11826176, MC_BD, true, false, 4496, 6, BD_MAX_CAPACITY},
 };
 const size_t vd_media_count = BFS_ARRAY_SIZE(vd_media_table);
 
@@ -49,193 +64,40 @@ const char *const vdrive_media_names[] = {
 	"dvd+rw", "dvd-ram", "bd-r",  "bd-re",	NULL,
 };
 
-/* ---- persistence ------------------------------------------------------------------------ */
+static uint64_t now_ns(void);
+static void buffer_drain(struct vdrive *vd, uint64_t t);
 
-static char *path_in(const char *dir, const char *name)
+/* ---- faults --------------------------------------------------------------------------- */
+
+static bool fault_fired(const struct vdrive *vd, char kind, uint64_t lba)
 {
-	char *p = NULL;
-
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		return NULL;
-	return p;
+	for (unsigned i = 0; i < vd->nfired; i++)
+		if (vd->fired[i].kind == kind && vd->fired[i].lba == lba)
+			return true;
+	return false;
 }
 
-static const struct media *media_by_name(const char *name)
+/* A one-shot fault fired: remember it (the oldest is forgotten when the list is full). */
+static void fault_fire(struct vdrive *vd, char kind, uint64_t lba)
 {
-	for (size_t i = 0; i < vd_media_count; i++)
-		if (strcmp(vd_media_table[i].name, name) == 0)
-			return &vd_media_table[i];
-	return NULL;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	if (vd->nfired == BFS_ARRAY_SIZE(vd->fired)) {
+		memmove(vd->fired, vd->fired + 1, sizeof(vd->fired) - sizeof(vd->fired[0]));
+		vd->nfired--;
+	}
+	vd->fired[vd->nfired].kind = kind;
+	vd->fired[vd->nfired++].lba = lba;
 }
 
 /*
- * Replace dir/state atomically (rename), which is enough for a killed process: what it
- * wrote is in the page cache. durable also survives a machine crash: the image data is
- * synced before the state that refers to it, the state and the directory after. Sync
- * points (SYNCHRONIZE CACHE, close, format, blank) are durable, intermediate ones not.
+ * No faults. What the drive is doing stays as it is: the data in the write buffer drains
+ * (buffer_drain accounts for it before the speed changes), an operation a stuck fault
+ * started ends only if the fault is gone (faults_reload decides).
  */
-int vd_state_save(struct vdrive *vd, bool durable)
-{
-	_cleanup_free_ char *tmp = path_in(vd->dir, "state.tmp"), *fin = path_in(vd->dir, "state");
-	FILE *f;
-	int fd, r = 0;
-
-	if (!tmp || !fin)
-		return -ENOMEM;
-	if (durable && vd->img_fd >= 0 && fdatasync(vd->img_fd) < 0)
-		return -errno;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -errno;
-	}
-	fprintf(f,
-		"burnfs-vdrive 1\nmedia %s\ncapacity %llu\nloaded %d\nprevent %d\n"
-		"multisession %d\nstatus %d\nwritten %d\nused_end %llu\nunformatted %d\n",
-		vd->m->name, (unsigned long long)vd->capacity, vd->loaded, vd->prevent,
-		vd->multisession, (int)vd->status, vd->written, (unsigned long long)vd->used_end,
-		vd->unformatted);
-	for (unsigned i = 0; i < vd->ntracks; i++)
-		fprintf(f, "track %llu %llu %u %d %llu\n", (unsigned long long)vd->tracks[i].start,
-			(unsigned long long)vd->tracks[i].size, vd->tracks[i].session,
-			vd->tracks[i].open, (unsigned long long)vd->tracks[i].reserved);
-	if (fflush(f) != 0 || (durable && fsync(fileno(f)) < 0))
-		r = -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, fin) < 0)
-		r = -errno;
-	if (r == 0 && durable)
-		r = fsync_dir(vd->dir);
-	if (r == 0)
-		vd->state_dirty = false;
-	return r;
-}
-
-static int state_load(struct vdrive *vd)
-{
-	_cleanup_free_ char *p = path_in(vd->dir, "state");
-	char line[256], name[32];
-	FILE *f;
-	int v = 0;
-
-	if (!p)
-		return -ENOMEM;
-	f = fopen(p, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f) || sscanf(line, "burnfs-vdrive %d", &v) != 1 || v != 1) {
-		fclose(f);
-		return -EUCLEAN;
-	}
-	vd->ntracks = 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a, b;
-		unsigned s;
-		int o, x;
-
-		if (sscanf(line, "media %31s", name) == 1) {
-			vd->m = media_by_name(name);
-		} else if (sscanf(line, "capacity %llu", &a) == 1) {
-			vd->capacity = a;
-		} else if (sscanf(line, "loaded %d", &x) == 1) {
-			vd->loaded = x;
-		} else if (sscanf(line, "prevent %d", &x) == 1) {
-			vd->prevent = x;
-		} else if (sscanf(line, "multisession %d", &x) == 1) {
-			vd->multisession = x;
-		} else if (sscanf(line, "status %d", &x) == 1 && x >= 0 && x <= DS_COMPLETE) {
-			vd->status = (enum disc_status)x;
-		} else if (sscanf(line, "written %d", &x) == 1) {
-			vd->written = x;
-		} else if (sscanf(line, "used_end %llu", &a) == 1) {
-			vd->used_end = a;
-		} else if (sscanf(line, "unformatted %d", &x) == 1) {
-			/* state files from before it have formatted overwrite media */
-			vd->unformatted = x && vd->m && vd->m->overwrite;
-		} else if (sscanf(line, "track %llu %llu %u %d", &a, &b, &s, &o) == 4) {
-			unsigned long long rsv = 0;
-
-			/* the reservation came later: state files without it have none */
-			(void)sscanf(line, "track %*u %*u %*u %*d %llu", &rsv);
-			if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
-				fclose(f);
-				return -EUCLEAN;
-			}
-			vd->tracks[vd->ntracks++] = (struct vdrive_track){
-				.start = a, .size = b, .session = s, .open = o, .reserved = rsv};
-		}
-	}
-	fclose(f);
-	if (!vd->m || vd->capacity == 0)
-		return -EUCLEAN;
-	/* consistency: tracks inside the capacity, in order */
-	for (unsigned i = 0; i < vd->ntracks; i++) {
-		const struct vdrive_track *t = &vd->tracks[i];
-
-		if (t->start + t->size > vd->capacity ||
-		    (i && t->start < vd->tracks[i - 1].start + vd->tracks[i - 1].size))
-			return -EUCLEAN;
-	}
-	return 0;
-}
-
-int vdrive_create(const char *dir, const char *media, uint64_t capacity_sectors)
-{
-	const struct media *m = media_by_name(media);
-	struct vdrive vd = {.lock_fd = -1, .img_fd = -1};
-	_cleanup_free_ char *st = NULL, *img = NULL;
-	int fd, r;
-
-	if (!m)
-		return -EINVAL;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	st = path_in(dir, "state");
-	img = path_in(dir, "disc.img");
-	if (!st || !img)
-		return -ENOMEM;
-	if (access(st, F_OK) == 0)
-		return -EEXIST;
-	vd.dir = (char *)dir;
-	vd.m = m;
-	vd.capacity = capacity_sectors ? capacity_sectors : m->capacity;
-	vd.loaded = true;
-	vd.multisession = true;
-	vd.status = m->overwrite ? DS_COMPLETE : DS_BLANK;
-	vd.unformatted = m->overwrite; /* new overwrite media are formatted before first use */
-	fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	vd.img_fd = fd;
-	r = vd_state_save(&vd, true);
-	close(fd);
-	return r;
-}
-
 static void faults_reset(struct vdrive *vd)
 {
 	vd->write_error_lba = vd->corrupt_lba = vd->remove_lba = UINT64_MAX;
 	vd->opc_fail = false;
 	vd->slow_factor = 0;
-	if (vd->stuck_op >= 0 && vd->op_end_ns == UINT64_MAX)
-		vd->op_end_ns = 0; /* a cleared stuck fault lets the drive finish */
 	vd->stuck_op = -1;
 }
 
@@ -246,27 +108,38 @@ static bool fault_parse(const char *spec, struct vdrive *vd)
 	unsigned u;
 	char rest;
 
-	if (sscanf(spec, "write-error@%llu%c", &a, &rest) == 1)
-		vd->write_error_lba = a;
-	else if (sscanf(spec, "corrupt-read@%llu%c", &a, &rest) == 1)
+	if (sscanf(spec, "write-error@%llu%c", &a, &rest) == 1) {
+		if (!fault_fired(vd, 'w', a))
+			vd->write_error_lba = a;
+	} else if (sscanf(spec, "corrupt-read@%llu%c", &a, &rest) == 1) {
 		vd->corrupt_lba = a;
-	else if (sscanf(spec, "remove@%llu%c", &a, &rest) == 1)
-		vd->remove_lba = a;
-	else if (strcmp(spec, "opc-fail") == 0)
+	} else if (sscanf(spec, "remove@%llu%c", &a, &rest) == 1) {
+		if (!fault_fired(vd, 'r', a))
+			vd->remove_lba = a;
+	} else if (strcmp(spec, "opc-fail") == 0) {
 		vd->opc_fail = true;
-	else if (sscanf(spec, "stuck:%x%c", &u, &rest) == 1 && u <= 0xFF &&
-		 strspn(spec + 6, "0123456789abcdefABCDEFx") == strlen(spec + 6))
+	} else if (sscanf(spec, "stuck:%x%c", &u, &rest) == 1 && u <= 0xFF &&
+		   strspn(spec + 6, "0123456789abcdefABCDEFx") == strlen(spec + 6)) {
 		vd->stuck_op = (int)u;
-	else if (sscanf(spec, "slow:%u%c", &u, &rest) == 1 && u >= 1 && u <= 64)
+	} else if (sscanf(spec, "slow:%u%c", &u, &rest) == 1 && u >= 1 && u <= 64) {
 		vd->slow_factor = u;
-	else
+	} else {
 		return false;
+	}
 	return true;
 }
 
+/*
+ * The faults file changed (another inode: `burnfs vdrive fault` replaces it whole; or
+ * another mtime) or is gone: take the new set. Changing faults under a running burn only
+ * changes what they govern from now on: the write buffer keeps what it holds, drained at
+ * the old speed until now and at the new one after (unthrottled: at once), one-shot faults
+ * that fired do not fire again, and a stuck operation ends when its fault is removed.
+ */
 static void faults_reload(struct vdrive *vd)
 {
-	_cleanup_free_ char *p = path_in(vd->dir, "faults");
+	_cleanup_free_ char *p = vd_path(vd->dir, "faults");
+	int old_stuck = vd->stuck_op;
 	struct stat st;
 	char line[128];
 	FILE *f;
@@ -274,79 +147,162 @@ static void faults_reload(struct vdrive *vd)
 	if (!p)
 		return;
 	if (stat(p, &st) < 0) {
-		if (vd->faults_mtime.tv_sec || vd->faults_mtime.tv_nsec)
-			faults_reset(vd);
-		vd->faults_mtime = (struct timespec){0};
-		return;
+		st.st_mtim = (struct timespec){0};
+		st.st_ino = 0;
 	}
-	if (st.st_mtim.tv_sec == vd->faults_mtime.tv_sec &&
+	if (st.st_ino == vd->faults_ino && st.st_mtim.tv_sec == vd->faults_mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == vd->faults_mtime.tv_nsec)
 		return;
+	buffer_drain(vd, now_ns()); /* at the old speed up to now */
 	vd->faults_mtime = st.st_mtim;
+	vd->faults_ino = st.st_ino;
 	faults_reset(vd);
-	f = fopen(p, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
+	if (!st.st_ino)
+		vd->nfired = 0; /* `fault clear`: a fault set again fires again */
+	f = st.st_ino ? fopen(p, "re") : NULL;
+	while (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		(void)fault_parse(line, vd);
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
+	if (old_stuck >= 0 && vd->stuck_op != old_stuck && vd->op_end_ns == UINT64_MAX)
+		vd->op_end_ns = 0; /* a cleared stuck fault lets the drive finish */
+}
+
+/* dir/faults with line appended (or none, "clear"), replaced whole: readers never see half. */
+static int faults_write(const char *dir, const char *line)
+{
+	_cleanup_free_ char *p = vd_path(dir, "faults"), *tmp = vd_path(dir, "faults.tmp");
+	char old[4096];
+	size_t n = 0;
+	FILE *f;
+	int r = 0;
+
+	if (!p || !tmp)
+		return -ENOMEM;
+	if (!line)
+		return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+	f = fopen(p, "re");
+	if (f) {
+		n = fread(old, 1, sizeof(old), f);
+		fclose(f);
+		if (n == sizeof(old))
+			return -EFBIG;
+	}
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return -errno;
+	f = fopen(tmp, "wxe");
+	if (!f)
+		return -errno;
+	if (fwrite(old, 1, n, f) != n || fprintf(f, "%s\n", line) < 0)
+		r = -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, p) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
 }
 
 int vdrive_fault(const char *dir, const char *spec)
 {
-	_cleanup_free_ char *p = path_in(dir, "faults"), *st = path_in(dir, "state");
+	_cleanup_free_ char *st = vd_path(dir, "state");
 	struct vdrive probe = {.stuck_op = -1};
-	FILE *f;
 
-	if (!p || !st)
+	if (!st)
 		return -ENOMEM;
 	if (access(st, F_OK) < 0)
 		return -ENOENT;
 	if (strcmp(spec, "clear") == 0)
-		return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+		return faults_write(dir, NULL);
 	if (!fault_parse(spec, &probe))
 		return -EINVAL;
-	f = fopen(p, "ae");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s\n", spec);
-	return fclose(f) == 0 ? 0 : -errno;
+	return faults_write(dir, spec);
 }
 
-int vdrive_open(const char *dir, struct vdrive **ret)
+/* ---- open, close -------------------------------------------------------------------------- */
+
+/* The state and the disc image, checked against each other (vd->dir set, locked). */
+static int open_disc(struct vdrive *vd, struct bfs_diag *diag)
 {
-	_cleanup_free_ char *lk = path_in(dir, "lock"), *img = path_in(dir, "disc.img");
+	_cleanup_free_ char *img = vd_path(vd->dir, "disc.img");
+	struct stat st;
+	int r;
+
+	if (!img)
+		return -ENOMEM;
+	vd->img_fd = open(img, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (vd->img_fd < 0 && errno != ENOENT)
+		return bfs_diag_set(diag, -errno, "'%s': %s", img, strerror(errno));
+	/* the state first: it says what is wrong with the rest */
+	r = vd_state_load(vd, UINT64_MAX, diag);
+	if (r < 0)
+		return r;
+	if (vd->img_fd < 0)
+		return BFS_CORRUPT(diag, "its disc image '%s' is missing", img);
+	if (fstat(vd->img_fd, &st) < 0)
+		return bfs_diag_set(diag, -errno, "'%s': %s", img, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return BFS_CORRUPT(diag, "its disc image '%s' is not a regular file", img);
+	if ((uint64_t)st.st_size / BLOCK < vd->used_end)
+		return BFS_CORRUPT(diag,
+				   "its disc image '%s' holds %llu blocks, but %llu are recorded "
+				   "(the image was cut short)",
+				   img, (unsigned long long)((uint64_t)st.st_size / BLOCK),
+				   (unsigned long long)vd->used_end);
+	return 0;
+}
+
+/* A damaged drive's message: what is wrong, then what the user can do. */
+static int damaged(const char *dir, const struct vdrive *vd, struct bfs_diag *diag)
+{
+	char what[BFS_DIAG_MSG_MAX];
+
+	snprintf(what, sizeof(what), "%s", bfs_diag_msg(diag, -EUCLEAN));
+	bfs_diag_clear(diag);
+	return BFS_CORRUPT(diag,
+			   "the virtual drive '%s' is damaged: %s; nothing was changed\n"
+			   "remedy: restore its state and disc.img together from a backup, or "
+			   "shelve this disc and load a blank one: `burnfs vdrive load '%s' "
+			   "--blank%s%s` (the disc is kept in '%s/shelf/'), or create a new drive "
+			   "in another directory with `burnfs vdrive create`",
+			   dir, what, dir, vd->m ? " --media " : "", vd->m ? vd->m->name : "", dir);
+}
+
+int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *reterr_diag)
+{
+	_cleanup_free_ char *st = vd_path(dir, "state");
 	struct vdrive *vd;
 	int r;
 
-	if (!lk || !img)
+	if (!st)
 		return -ENOMEM;
+	if (access(st, F_OK) < 0)
+		return errno == ENOENT ? bfs_diag_set(reterr_diag, -ENOENT,
+						      "'%s': no virtual drive there", dir)
+				       : bfs_diag_set(reterr_diag, -errno, "'%s': %s", dir,
+						      strerror(errno));
 	vd = calloc(1, sizeof(*vd));
 	if (!vd)
 		return -ENOMEM;
 	vd->img_fd = -1;
 	vd->dir = strdup(dir);
-	vd->lock_fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (!vd->dir || vd->lock_fd < 0) {
-		r = vd->dir ? -errno : -ENOMEM;
+	vd->lock_fd = vd->dir ? vd_lock(dir) : -ENOMEM;
+	if (vd->lock_fd < 0) {
+		r = vd->lock_fd;
 		vdrive_close(vd);
-		return r;
+		return r == -EBUSY ? bfs_diag_set(reterr_diag, r, "'%s': the drive is in use", dir)
+				   : bfs_diag_set(reterr_diag, r, "'%s': %s", dir, strerror(-r));
 	}
-	if (flock(vd->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		vdrive_close(vd);
-		return r;
-	}
-	r = state_load(vd);
+	r = open_disc(vd, reterr_diag);
 	if (r < 0) {
-		vdrive_close(vd);
-		return r;
-	}
-	vd->img_fd = open(img, O_RDWR | O_CLOEXEC);
-	if (vd->img_fd < 0) {
-		r = -errno;
+		if (r == -EUCLEAN)
+			r = damaged(dir, vd, reterr_diag);
+		if (vd->img_fd >= 0)
+			close(vd->img_fd);
+		vd->img_fd = -1; /* nothing to save */
 		vdrive_close(vd);
 		return r;
 	}
@@ -370,6 +326,11 @@ int vdrive_open(const char *dir, struct vdrive **ret)
 	faults_reload(vd);
 	*ret = vd;
 	return 0;
+}
+
+int vdrive_open(const char *dir, struct vdrive **ret)
+{
+	return vdrive_open_diag(dir, ret, NULL);
 }
 
 struct vdrive *vdrive_close(struct vdrive *vd)
@@ -498,6 +459,14 @@ int vdrive_import(struct vdrive *vd, int img_fd, const uint64_t *starts, size_t 
 		off += (uint64_t)g;
 	}
 	free(buf);
+	/* the image file holds every recorded block, zeros at its end too (a hole) */
+	if (r == 0) {
+		struct stat is;
+
+		if (fstat(vd->img_fd, &is) < 0 ||
+		    (is.st_size < st.st_size && ftruncate(vd->img_fd, st.st_size) < 0))
+			r = -errno;
+	}
 	if (r < 0)
 		return r;
 	vd->used_end = blocks;
@@ -980,7 +949,11 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	if (vd->write_error_lba != UINT64_MAX && vd->write_error_lba >= lba &&
 	    vd->write_error_lba < lba + n) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00); /* write error */
-		vd->write_error_lba = UINT64_MAX;    /* once */
+		/* the INFORMATION field names the block that failed (SPC-4 4.5.3: VALID) */
+		res->sense[0] |= 0x80;
+		bfs_put_be32(res->sense + 3, (uint32_t)vd->write_error_lba);
+		fault_fire(vd, 'w', vd->write_error_lba);
+		vd->write_error_lba = UINT64_MAX; /* once */
 		return;
 	}
 	if (vd->slow_factor) {
@@ -1000,7 +973,14 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	if (vd->remove_lba != UINT64_MAX && vd->remove_lba >= lba && vd->remove_lba < lba + n) {
 		keep = (uint32_t)(vd->remove_lba - lba); /* what was burnt before the tray opened */
 		removed = true;
+		fault_fire(vd, 'r', vd->remove_lba);
 		vd->remove_lba = UINT64_MAX; /* once */
+	}
+	/* defence in depth: whatever the checks above let through, a write-once disc's
+	 * recorded blocks are never written again */
+	if (keep && !vd->m->overwrite && !vd->m->blankable && lba < vd->used_end) {
+		vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
+		return;
 	}
 	len = (size_t)keep * BLOCK;
 	while (done < len) {
@@ -1151,8 +1131,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 	}
 	faults_reload(vd); /* a fault set or cleared by `burnfs vdrive fault` applies now */
 	t = now_ns();
-	if (vd->slow_factor)
-		buffer_drain(vd, t);
+	buffer_drain(vd, t); /* also when unthrottled: READ BUFFER CAPACITY says empty */
 	if (vd->op_end_ns && vd->op_end_ns != UINT64_MAX && t >= vd->op_end_ns)
 		vd->op_end_ns = 0; /* the long operation is over */
 	if (vd->op_end_ns) {
