@@ -233,7 +233,9 @@ static int open_disc(struct vdrive *vd, struct bfs_diag *diag)
 
 	if (!img)
 		return -ENOMEM;
-	vd->img_fd = open(img, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	vd->img_fd = open(img, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (vd->img_fd < 0 && (errno == EISDIR || errno == ELOOP))
+		return BFS_CORRUPT(diag, "its disc image '%s' is not a regular file", img);
 	if (vd->img_fd < 0 && errno != ENOENT)
 		return bfs_diag_set(diag, -errno, "'%s': %s", img, strerror(errno));
 	/* the state first: it says what is wrong with the rest */
