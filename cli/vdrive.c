@@ -110,6 +110,14 @@ static int open_drive(const char *sub, const char *dir, struct vdrive **ret)
 	return job_error(sub, "%s", bfs_diag_msg(&diag, r));
 }
 
+static bool known_media(const char *media)
+{
+	for (size_t i = 0; vdrive_media_names[i]; i++)
+		if (strcmp(vdrive_media_names[i], media) == 0)
+			return true;
+	return false;
+}
+
 /*
  * --capacity's BLOCKS for medium media: a decimal number in the medium's range. 0 when
  * fine, else the exit code of the usage error it printed.
@@ -365,15 +373,11 @@ static int vdrive_create_cmd(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage_error("create", "one directory at a time: '%s'", argv[optind + 1]);
 	dir = argv[optind];
-	r = capacity ? parse_capacity("create", capacity, media, &cap)
-	    : vdrive_capacity_range(media, &cap, &cap) < 0
-		    ? usage_error("create", "'%s' is not a medium (" MEDIA_LIST ")", media)
-		    : 0;
-	if (r)
+	if (!known_media(media))
+		return usage_error("create", "'%s' is not a medium (" MEDIA_LIST ")", media);
+	if (capacity && (r = parse_capacity("create", capacity, media, &cap)))
 		return r;
-	if (!capacity)
-		cap = 0; /* the real disc's */
-	r = vdrive_create(dir, media, cap);
+	r = vdrive_create(dir, media, cap); /* cap 0: the real disc's */
 	if (r == -EEXIST)
 		return job_error("create",
 				 "'%s' is already a virtual drive (nothing was changed)\n"
@@ -426,12 +430,10 @@ static int vdrive_load_blank_cmd(const char *dir, const char *media, const char 
 
 	if (capacity && !media)
 		return usage_error("load", "--capacity needs --media NAME");
+	if (media && !known_media(media))
+		return usage_error("load", "'%s' is not a medium (" MEDIA_LIST ")", media);
 	if (capacity && (r = parse_capacity("load", capacity, media, &cap)))
 		return r;
-	if (media && !capacity && vdrive_capacity_range(media, &cap, &cap) < 0)
-		return usage_error("load", "'%s' is not a medium (" MEDIA_LIST ")", media);
-	if (!capacity)
-		cap = 0;
 	r = vdrive_load_blank(dir, media, cap, &shelf);
 	if (r == -ENOENT)
 		return open_drive("load", dir, &vd); /* says there is no drive */

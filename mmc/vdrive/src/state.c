@@ -496,7 +496,7 @@ static int read_state(const char *dir, char *buf, struct bfs_diag *diag)
 	return (int)len;
 }
 
-int vd_state_load(struct vdrive *vd, uint64_t img_size, struct bfs_diag *diag)
+int vd_state_load(struct vdrive *vd, struct bfs_diag *diag)
 {
 	_cleanup_free_ char *text = malloc(STATE_MAX);
 	_cleanup_free_ struct parsed *ps = calloc(1, sizeof(*ps));
@@ -518,12 +518,6 @@ int vd_state_load(struct vdrive *vd, uint64_t img_size, struct bfs_diag *diag)
 		r = check_disc(ps, diag);
 	if (r < 0)
 		return r;
-	if (img_size / BLOCK < ps->v[K_USED_END])
-		return BFS_CORRUPT(diag,
-				   "the disc image holds %llu blocks, the disc has %llu "
-				   "recorded",
-				   (unsigned long long)(img_size / BLOCK),
-				   (unsigned long long)ps->v[K_USED_END]);
 	vd->capacity = ps->v[K_CAPACITY];
 	vd->loaded = ps->v[K_LOADED], vd->prevent = ps->v[K_PREVENT];
 	vd->multisession = ps->v[K_MULTISESSION];
@@ -693,7 +687,7 @@ int vdrive_load_blank(const char *dir, const char *media, uint64_t capacity_sect
 	if (lock < 0)
 		return lock;
 	/* the disc in the drive may be damaged: its medium is enough (or --media) */
-	(void)vd_state_load(&old, UINT64_MAX, &diag);
+	(void)vd_state_load(&old, &diag);
 	m = media ? vd_media_by_name(media) : old.m;
 	if (!m)
 		return media ? -EINVAL : -EUCLEAN;

@@ -124,10 +124,11 @@ const struct media *vd_media_by_name(const char *name);
 int vd_state_save(struct vdrive *vd, bool durable);
 
 /*
- * Read dir/state into vd (media, capacity, flags, tracks) and check it against itself and
- * the disc image of img_size bytes: -EUCLEAN with what is damaged in diag, never a guess.
+ * Read dir/state into vd (media, capacity, flags, tracks) and check it against itself:
+ * -EUCLEAN with what is damaged in diag, never a guess (vd->m is set when the medium could
+ * be read). The caller checks the disc image against vd->used_end.
  */
-int vd_state_load(struct vdrive *vd, uint64_t img_size, struct bfs_diag *diag);
+int vd_state_load(struct vdrive *vd, struct bfs_diag *diag);
 
 /* Take the drive's lock (dir/lock, flock): the fd, -EBUSY when another process has it. */
 int vd_lock(const char *dir);

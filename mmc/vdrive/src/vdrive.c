@@ -239,7 +239,7 @@ static int open_disc(struct vdrive *vd, struct bfs_diag *diag)
 	if (vd->img_fd < 0 && errno != ENOENT)
 		return bfs_diag_set(diag, -errno, "'%s': %s", img, strerror(errno));
 	/* the state first: it says what is wrong with the rest */
-	r = vd_state_load(vd, UINT64_MAX, diag);
+	r = vd_state_load(vd, diag);
 	if (r < 0)
 		return r;
 	if (vd->img_fd < 0)
