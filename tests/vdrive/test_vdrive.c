@@ -22,6 +22,7 @@
 
 #include "common/bytes.h"
 #include "vdrive/vdrive.h"
+#include "vdrive-internal.h" /* the defence-in-depth test reaches inside */
 
 static char dir[64];
 
@@ -1034,6 +1035,36 @@ static void test_fault_changes(void **state)
 	free(buf);
 }
 
+/*
+ * Defence in depth: should the drive's idea of the NWA ever fall below what a write-once
+ * disc recorded (a bug; the state checks refuse such a file), the WRITE path still refuses
+ * to write there, on CD-R, DVD+R and BD-R alike.
+ */
+static void test_write_once_floor(void **state)
+{
+	static const char *media[] = {"cd-r", "dvd+r", "bd-r"};
+	uint8_t *buf = malloc(32 * 2048), back[2048];
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		char name[32];
+		struct vdrive *vd;
+
+		snprintf(name, sizeof(name), "floor-%s", media[i]);
+		vd = open_fresh(name, media[i], 0);
+		memset(buf, 0xA5, 32 * 2048);
+		assert_int_equal(write10(vd, 0, 32, buf).status, 0);
+		vd->tracks[0].size = 8; /* the bug: the NWA now says 8 */
+		memset(buf, 0x5A, 32 * 2048);
+		assert_sense(write10(vd, 8, 4, buf), 0x05, 0x21, 0x02);
+		assert_int_equal(vdrive_read_blocks(vd, 8, 1, back), 0);
+		assert_int_equal(back[0], 0xA5);
+		vd->tracks[0].size = 32;
+		vdrive_close(vd);
+	}
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1053,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_state_garbled),
 		cmocka_unit_test(test_create_refuses),
 		cmocka_unit_test(test_fault_changes),
+		cmocka_unit_test(test_write_once_floor),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
