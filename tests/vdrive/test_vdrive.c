@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1065,6 +1066,59 @@ static void test_write_once_floor(void **state)
 	free(buf);
 }
 
+/* vdrive_create or (blank) vdrive_load_blank on dir in a child whose files may not grow
+ * past 64 bytes: the state file's write fails half-way; the child's result */
+static int with_small_files(const char *d, bool blank)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = {64, 64};
+		char *shelf = NULL;
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		_exit(-(blank ? vdrive_load_blank(d, NULL, 0, &shelf)
+			      : vdrive_create(d, "bd-r", 0)));
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EINTR;
+}
+
+/* A create or load --blank that fails half-way removes what it made, and only that. */
+static void test_create_halfway(void **state)
+{
+	char p[192];
+	struct vdrive *vd;
+
+	(void)state;
+	/* a new directory: gone again */
+	assert_int_equal(with_small_files(drive_dir("half-new"), false), -EFBIG);
+	assert_int_equal(access(drive_dir("half-new"), F_OK), -1);
+	/* an existing empty directory: kept, empty */
+	assert_int_equal(mkdir(drive_dir("half-empty"), 0755), 0);
+	assert_int_equal(with_small_files(drive_dir("half-empty"), false), -EFBIG);
+	assert_int_equal(rmdir(drive_dir("half-empty")), 0); /* fails unless empty */
+	/* load --blank: the disc in the drive back in place, no shelf left */
+	vd = open_fresh("half-load", "bd-r", 4096);
+	assert_int_equal(write10(vd, 0, 1, (uint8_t[2048]){1}).status, 0);
+	vdrive_close(vd);
+	assert_int_equal(with_small_files(drive_dir("half-load"), true), -EFBIG);
+	snprintf(p, sizeof(p), "%s/shelf", drive_dir("half-load"));
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(vdrive_open(drive_dir("half-load"), &vd), 0);
+	{
+		struct vdrive_info vi;
+
+		vdrive_get_info(vd, &vi);
+		assert_int_equal(vi.ntracks, 1);
+		assert_int_equal(vi.used_end, 1);
+	}
+	vdrive_close(vd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1085,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_create_refuses),
 		cmocka_unit_test(test_fault_changes),
 		cmocka_unit_test(test_write_once_floor),
+		cmocka_unit_test(test_create_halfway),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -714,5 +714,11 @@ int vdrive_load_blank(const char *dir, const char *media, uint64_t capacity_sect
 	if (moved_img > 0)
 		(void)move_file(shelf, dir, "disc.img");
 	(void)rmdir(shelf);
+	{
+		_cleanup_free_ char *top = vd_path(dir, "shelf");
+
+		if (top)
+			(void)rmdir(top); /* only if empty: the drive's own shelf, made above */
+	}
 	return r;
 }
