@@ -14,7 +14,8 @@ set -u
 : "${BURNFS:?}"
 t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-vdrive.XXXXXX")
 pids=
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$t"' EXIT
+# shellcheck disable=SC2086 # the background burns' pids, split
+trap 'kill $pids 2>/dev/null; rm -rf "$t"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export SOURCE_DATE_EPOCH=1700000000
 
@@ -291,8 +292,10 @@ load)
 	[ "$(sha256sum <"$t/d/shelf/1/disc.img")" = "$img" ] || fail "shelved image changed"
 	[ "$(sha256sum <"$t/d/shelf/1/state")" = "$st" ] || fail "shelved state changed"
 	"$BURNFS" vdrive info "$t/d" >"$t/info" || fail info
-	grep -q "^media: bd-r" "$t/info" && grep -q "^capacity: 50000 blocks" "$t/info" &&
-		grep -q "status: blank" "$t/info" || fail "not a blank BD-R like the last: $(cat "$t/info")"
+	if ! grep -q "^media: bd-r" "$t/info" || ! grep -q "^capacity: 50000 blocks" "$t/info" ||
+		! grep -q "status: blank" "$t/info"; then
+		fail "not a blank BD-R like the last: $(cat "$t/info")"
+	fi
 	# another medium; the shelf grows
 	"$BURNFS" vdrive load "$t/d" --blank --media cd-rw >"$t/out" || fail "load --blank --media"
 	grep -q "shelf/2'" "$t/out" || fail "second shelf: $(cat "$t/out")"

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -895,6 +894,116 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t 
 	return o;
 }
 
+/* The checks of a WRITE before it reaches the medium; true when refused (sense set). */
+static bool write_refused(struct vdrive *vd, uint64_t lba, uint32_t n, bool new_track,
+			  struct vdrive_result *res)
+{
+	if (lba + n > vd->capacity) {
+		vd_check(res, vd, 0x05, 0x63, 0x00); /* end of user area encountered */
+		return true;
+	}
+	if (!vd->m->overwrite) {
+		uint64_t w = vd->test_write ? vd->test_nwa : vd_nwa(vd);
+		const struct vdrive_track *t = vd->ntracks ? &vd->tracks[vd->ntracks - 1] : NULL;
+
+		if (vd->status == DS_COMPLETE) {
+			vd_check(res, vd, 0x05, 0x72, 0x00); /* session fixation error: closed */
+			return true;
+		}
+		if (lba != w || (!new_track && t->reserved && lba + n > t->start + t->reserved)) {
+			/* invalid address for write: off the NWA, or past the reserved track */
+			vd_check(res, vd, 0x05, 0x21, 0x02);
+			return true;
+		}
+	}
+	if (vd->opc_fail && (new_track || vd->m->overwrite)) {
+		vd_check(res, vd, 0x03, 0x73, 0x03); /* power calibration area error */
+		return true;
+	}
+	if (vd->write_error_lba != UINT64_MAX && vd->write_error_lba >= lba &&
+	    vd->write_error_lba < lba + n) {
+		vd_check(res, vd, 0x03, 0x0C, 0x00); /* write error */
+		/* the INFORMATION field names the block that failed (SPC-4 4.5.3: VALID) */
+		res->sense[0] |= 0x80;
+		bfs_put_be32(res->sense + 3, (uint32_t)vd->write_error_lba);
+		fault_fire(vd, 'w', vd->write_error_lba);
+		vd->write_error_lba = UINT64_MAX; /* once */
+		return true;
+	}
+	return false;
+}
+
+/* slow:FACTOR: the WRITE's n blocks go into the buffer; true when it is too full for them */
+static bool buffer_full(struct vdrive *vd, uint32_t n, struct vdrive_result *res)
+{
+	if (!vd->slow_factor)
+		return false;
+	/* a full buffer takes nothing: the host re-issues the WRITE (mmc.md 1.4) */
+	buffer_drain(vd, now_ns());
+	if (vd->buf_fill + (uint64_t)n * BLOCK > vd->buf_size) {
+		vd_check(res, vd, 0x02, 0x04, 0x08); /* long write in progress */
+		return true;
+	}
+	vd->buf_fill += (uint64_t)n * BLOCK;
+	buffer_drain(vd, vd->buf_t_ns);
+	return false;
+}
+
+/* n blocks of buf into the image at lba, in pwrite()s of at most WRITE_PIECE (see there) */
+static int image_write(struct vdrive *vd, uint64_t lba, const uint8_t *buf, uint32_t n)
+{
+	size_t len = (size_t)n * BLOCK, done = 0;
+
+	while (done < len) {
+		ssize_t w = pwrite(vd->img_fd, buf + done, BFS_MIN(len - done, (size_t)WRITE_PIECE),
+				   (off_t)(lba * BLOCK + done));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The tracks of a sequential medium after keep blocks were recorded at lba (a new track
+ * opened at it when new_track). false when the WRITE is done with here (the SAO session
+ * closed itself, or an error is in res).
+ */
+static bool record_tracks(struct vdrive *vd, uint64_t lba, uint32_t keep, bool new_track,
+			  struct vdrive_result *res)
+{
+	struct vdrive_track *t;
+
+	if (new_track) {
+		unsigned s = vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1);
+
+		if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
+			vd_check(res, vd, 0x05, 0x72, 0x05); /* no more track reservations */
+			return false;
+		}
+		vd->tracks[vd->ntracks++] =
+			(struct vdrive_track){.start = lba, .size = 0, .session = s, .open = true};
+		vd->status = DS_INCOMPLETE;
+	}
+	t = &vd->tracks[vd->ntracks - 1];
+	t->size += keep;
+	if (t->reserved && t->size == t->reserved)
+		t->open = false; /* a full reservation is done */
+	if (vd->sao_end && lba + keep >= vd->sao_end) {
+		/* SAO: the lead-out follows the last block of the cue sheet */
+		t->open = false;
+		vd->status = vd->multisession ? DS_APPENDABLE : DS_COMPLETE;
+		vd->sao_end = 0;
+		if (vd_state_save(vd, true) < 0)
+			vd_check(res, vd, 0x03, 0x0C, 0x00);
+		return false;
+	}
+	return true;
+}
+
 void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct vdrive_result *res)
 {
@@ -902,7 +1011,6 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		!vd->m->overwrite && (vd->ntracks == 0 || !vd->tracks[vd->ntracks - 1].open);
 	uint32_t keep = n;
 	bool removed = false;
-	size_t len, done = 0;
 
 	faults_reload(vd);
 	if (vd->unformatted) {
@@ -921,53 +1029,8 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		lba = vd_nwa(vd), n -= m, buf += (size_t)m * BLOCK;
 		keep = n;
 	}
-	if (lba + n > vd->capacity) {
-		vd_check(res, vd, 0x05, 0x63, 0x00); /* end of user area encountered */
+	if (write_refused(vd, lba, n, new_track, res) || buffer_full(vd, n, res))
 		return;
-	}
-	if (!vd->m->overwrite) {
-		uint64_t w = vd->test_write ? vd->test_nwa : vd_nwa(vd);
-
-		if (vd->status == DS_COMPLETE) {
-			vd_check(res, vd, 0x05, 0x72,
-				 0x00); /* session fixation error: disc closed */
-			return;
-		}
-		if (lba != w) {
-			vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
-			return;
-		}
-		if (!new_track && vd->tracks[vd->ntracks - 1].reserved &&
-		    lba + n > vd->tracks[vd->ntracks - 1].start +
-				      vd->tracks[vd->ntracks - 1].reserved) {
-			vd_check(res, vd, 0x05, 0x21, 0x02); /* past the reserved track */
-			return;
-		}
-	}
-	if (vd->opc_fail && (new_track || vd->m->overwrite)) {
-		vd_check(res, vd, 0x03, 0x73, 0x03); /* power calibration area error */
-		return;
-	}
-	if (vd->write_error_lba != UINT64_MAX && vd->write_error_lba >= lba &&
-	    vd->write_error_lba < lba + n) {
-		vd_check(res, vd, 0x03, 0x0C, 0x00); /* write error */
-		/* the INFORMATION field names the block that failed (SPC-4 4.5.3: VALID) */
-		res->sense[0] |= 0x80;
-		bfs_put_be32(res->sense + 3, (uint32_t)vd->write_error_lba);
-		fault_fire(vd, 'w', vd->write_error_lba);
-		vd->write_error_lba = UINT64_MAX; /* once */
-		return;
-	}
-	if (vd->slow_factor) {
-		/* a full buffer takes nothing: the host re-issues the WRITE (mmc.md 1.4) */
-		buffer_drain(vd, now_ns());
-		if (vd->buf_fill + (uint64_t)n * BLOCK > vd->buf_size) {
-			vd_check(res, vd, 0x02, 0x04, 0x08); /* long write in progress */
-			return;
-		}
-		vd->buf_fill += (uint64_t)n * BLOCK;
-		buffer_drain(vd, vd->buf_t_ns);
-	}
 	if (vd->test_write) { /* simulation: the laser stays off */
 		vd->test_nwa += n;
 		return;
@@ -984,19 +1047,9 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
 		return;
 	}
-	len = (size_t)keep * BLOCK;
-	while (done < len) {
-		/* at most WRITE_PIECE per pwrite(): see its definition */
-		ssize_t w = pwrite(vd->img_fd, buf + done, BFS_MIN(len - done, (size_t)WRITE_PIECE),
-				   (off_t)(lba * BLOCK + done));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			vd_check(res, vd, 0x03, 0x0C, 0x00);
-			return;
-		}
-		done += (size_t)w;
+	if (image_write(vd, lba, buf, keep) < 0) {
+		vd_check(res, vd, 0x03, 0x0C, 0x00);
+		return;
 	}
 	/* the read cache holds the latest 64 MiB written */
 	if (keep) {
@@ -1007,35 +1060,10 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 			BFS_MAX(vd->cache_lo, vd->cache_hi > 32768 ? vd->cache_hi - 32768 : 0);
 		vd->used_end = BFS_MAX(vd->used_end, lba + keep);
 	}
-	if (vd->m->overwrite) {
+	if (vd->m->overwrite)
 		vd->written = vd->written || keep;
-	} else if (keep) {
-		if (new_track) {
-			unsigned s = vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1);
-
-			if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
-				vd_check(res, vd, 0x05, 0x72,
-					 0x05); /* no more track reservations */
-				return;
-			}
-			vd->tracks[vd->ntracks++] = (struct vdrive_track){
-				.start = lba, .size = 0, .session = s, .open = true};
-			vd->status = DS_INCOMPLETE;
-		}
-		vd->tracks[vd->ntracks - 1].size += keep;
-		if (vd->tracks[vd->ntracks - 1].reserved &&
-		    vd->tracks[vd->ntracks - 1].size == vd->tracks[vd->ntracks - 1].reserved)
-			vd->tracks[vd->ntracks - 1].open = false; /* a full reservation is done */
-		if (vd->sao_end && lba + keep >= vd->sao_end) {
-			/* SAO: the lead-out follows the last block of the cue sheet */
-			vd->tracks[vd->ntracks - 1].open = false;
-			vd->status = vd->multisession ? DS_APPENDABLE : DS_COMPLETE;
-			vd->sao_end = 0;
-			if (vd_state_save(vd, true) < 0)
-				vd_check(res, vd, 0x03, 0x0C, 0x00);
-			return;
-		}
-	}
+	else if (keep && !record_tracks(vd, lba, keep, new_track, res))
+		return;
 	vd->state_dirty = true;
 	if (removed) {
 		/* the medium is gone with its session open: NOT READY, tray open */
