@@ -1134,6 +1134,250 @@ static void do_close(struct vdrive *vd, unsigned func, bool immed, struct vdrive
 	long_op(vd, 0x07, immed, vd->longop_ms * 1000000u);
 }
 
+/*
+ * The checks every command passes first: a CDB as long as its group's, a unit attention
+ * pending, a medium for the commands that need one. true when refused (sense set).
+ */
+static bool gate(struct vdrive *vd, uint8_t op, size_t cdb_len, const void *buf, size_t len,
+		 struct vdrive_result *res)
+{
+	if (cdb_len == 0 || cdb_len < cdb_need(op) || (len && !buf)) {
+		vd_check(res, vd, 0x05, 0x24, 0x00); /* invalid field in CDB */
+		return true;
+	}
+	if (vd->ua_pending && op != 0x12 && op != 0x03 && op != 0x46) {
+		vd_check(res, vd, 0x06, vd->ua_pending, 0x00);
+		vd->ua_pending = 0;
+		return true;
+	}
+	if (!vd->loaded && op != 0x12 && op != 0x03 && op != 0x46 && op != 0x1B && op != 0x1E &&
+	    op != 0x4A) {
+		vd_check(res, vd, 0x02, 0x3A, 0x02); /* medium not present, tray open */
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A long operation under way: REQUEST SENSE reports its progress (SPC-4 4.5.2.4.5);
+ * INQUIRY, GET CONFIGURATION, GESN, READ BUFFER CAPACITY and MECHANISM STATUS still
+ * answer; other commands get NOT READY. stuck:OPCODE: that command starts an operation
+ * that never ends. true when the command was answered here.
+ */
+static bool busy(struct vdrive *vd, uint8_t op, const uint8_t *cdb, void *buf, size_t len,
+		 uint64_t t, struct vdrive_result *res)
+{
+	if (vd->op_end_ns && vd->op_end_ns != UINT64_MAX && t >= vd->op_end_ns)
+		vd->op_end_ns = 0; /* the long operation is over */
+	if (vd->op_end_ns && op == 0x03) {
+		struct vdrive_result nr;
+
+		not_ready(&nr, vd, t);
+		vd_reply(res, buf, len, cdb[4], nr.sense, sizeof(nr.sense));
+		return true;
+	}
+	if (vd->op_end_ns && op != 0x12 && op != 0x46 && op != 0x4A && op != 0x5C && op != 0xBD) {
+		not_ready(res, vd, t);
+		return true;
+	}
+	if (vd->stuck_op == op) {
+		/* stuck:OPCODE: this command starts an operation that never ends */
+		vd->op_start_ns = t;
+		vd->op_end_ns = UINT64_MAX;
+		vd->op_ascq = 0x07;
+		not_ready(res, vd, t);
+		return true;
+	}
+	return false;
+}
+
+/* READ(10) and READ(12): recorded blocks, with corrupt-read@ and the read cache */
+static void read_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, uint8_t *out,
+		     size_t len, struct vdrive_result *res)
+{
+	uint64_t lba = bfs_get_be32(cdb + 2);
+	uint32_t n = cdb[0] == 0x28 ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
+	uint64_t end = vd->m->overwrite ? vd->capacity : vd->used_end;
+
+	if (dir != VDRIVE_DIR_IN || len < (size_t)n * BLOCK) {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	if (lba + n > end) {
+		vd_check(res, vd, 0x05, 0x21, 0x00); /* LBA out of range */
+		return;
+	}
+	if (vdrive_read_blocks(vd, lba, n, out) < 0) {
+		vd_check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
+		return;
+	}
+	/* corrupt-read damages the medium; the drive's cache still has what was written and
+	 * serves it unless FUA asks for the medium (mmc.md 4.4 item 9) */
+	if (vd->corrupt_lba >= lba && vd->corrupt_lba < lba + n &&
+	    ((cdb[1] & 0x08) || lba < vd->cache_lo || lba + n > vd->cache_hi))
+		out[(vd->corrupt_lba - lba) * BLOCK + 100] ^= 0x01;
+	res->resid = len - (size_t)n * BLOCK;
+}
+
+/* READ TRACK INFORMATION by track number (FFh: the invisible track) or by LBA */
+static void read_track_info(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
+			    struct vdrive_result *res)
+{
+	unsigned type = cdb[1] & 0x03, tno = 0;
+	uint32_t v = bfs_get_be32(cdb + 2);
+	uint8_t tmp[48];
+
+	if (type == 1) {
+		tno = v == 0xFF ? vd->ntracks + 1 : v;
+		if (tno == 0 || tno > vd->ntracks + 1) {
+			vd_check(res, vd, 0x05, 0x24, 0x00);
+			return;
+		}
+	} else if (type == 0) {
+		tno = vd->ntracks + 1;
+		for (unsigned i = 0; i < vd->ntracks; i++)
+			if (v >= vd->tracks[i].start &&
+			    v < vd->tracks[i].start + BFS_MAX(vd->tracks[i].size, (uint64_t)1))
+				tno = i + 1;
+	} else {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, track_info(vd, tno, tmp));
+}
+
+/* MODE SELECT(10): page 05h's Test Write, Write Type and Multi-session fields */
+static void mode_select(struct vdrive *vd, enum vdrive_dir dir, const uint8_t *out, size_t len,
+			struct vdrive_result *res)
+{
+	size_t bdl;
+
+	if (dir != VDRIVE_DIR_OUT || len < 8) {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	bdl = bfs_get_be16(out + 6);
+	if (len >= 8 + bdl + 4 && (out[8 + bdl] & 0x3F) == 0x05) {
+		const uint8_t *pg = out + 8 + bdl;
+		bool test = pg[2] & 0x10;
+		uint16_t pr = vd->m->profile;
+		uint8_t wt = pg[2] & 0x0F;
+
+		/* Test Write: CD-R/RW and DVD-R/RW only (MMC-6 7.5.4.2) */
+		if (test && pr != 0x09 && pr != 0x0A && pr != 0x11 && pr != 0x14) {
+			vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in list */
+			return;
+		}
+		/* write type: packet/incremental, TAO, SAO (CD only), raw not emulated */
+		if (wt > 2 || (wt == 2 && vd->m->cls != MC_CD)) {
+			vd_check(res, vd, 0x05, 0x26, 0x00);
+			return;
+		}
+		vd->write_type = wt;
+		if (test && !vd->test_write)
+			vd->test_nwa = vd_nwa(vd);
+		vd->test_write = test;
+		vd->multisession = (pg[3] >> 6) == 0x03;
+	}
+	res->resid = 0;
+}
+
+/*
+ * BLANK (CD-RW, DVD-RW), blanking type 0 the whole disc (every block) or 1 minimal (TOC,
+ * PMA: the recorded blocks stay, unreadable behind a blank disc's status)
+ */
+static void blank(struct vdrive *vd, const uint8_t *cdb, struct vdrive_result *res)
+{
+	unsigned type = cdb[1] & 0x07;
+
+	if (!vd->m->blankable) {
+		vd_check(res, vd, 0x05, 0x30, 0x05); /* cannot format: incompatible medium */
+		return;
+	}
+	if (type > 1) {
+		vd_check(res, vd, 0x05, 0x24, 0x00); /* track/session types: not emulated */
+		return;
+	}
+	vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
+	vd->cache_lo = vd->cache_hi = 0;
+	if ((type == 0 && ftruncate(vd->img_fd, 0) < 0) || vd_state_save(vd, true) < 0) {
+		vd_check(res, vd, 0x03, 0x0C, 0x00);
+		return;
+	}
+	long_op(vd, 0x07, cdb[1] & 0x10, (type == 0 ? 8 : 2) * vd->longop_ms * 1000000u);
+}
+
+/* FORMAT UNIT: overwrite media start empty, with the format types of each medium */
+static void format_unit(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
+			const uint8_t *out, size_t len, struct vdrive_result *res)
+{
+	bool immed = false, full;
+	unsigned type = vd->m->profile == 0x1A ? 0x26 : 0x00, sub = 0;
+
+	if (!vd->m->overwrite) {
+		vd_check(res, vd, 0x05, 0x30, 0x05);
+		return;
+	}
+	if (cdb[1] & 0x10) { /* FmtData: a header (Immed in byte 1) and a descriptor */
+		if (dir != VDRIVE_DIR_OUT || len < 12 || bfs_get_be16(out + 2) != 8) {
+			vd_check(res, vd, 0x05, 0x26, 0x00);
+			return;
+		}
+		immed = out[1] & 0x02;
+		res->resid = len - 12;
+		type = out[8] >> 2, sub = out[8] & 0x03;
+	}
+	/* format types per medium (MMC-6 6.5.4): DVD+RW 26h, DVD-RAM 00h, BD-RE 00h and 30h
+	 * (subtypes 00b quick reformat, 10b full, 11b quick certification) */
+	if (!(vd->m->profile == 0x1A   ? type == 0x26
+	      : vd->m->profile == 0x12 ? type == 0x00
+				       : type == 0x00 || (type == 0x30 && sub != 0x01))) {
+		vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in parameter list */
+		return;
+	}
+	full = type == 0x30 && sub == 0x02;
+	vd->used_end = 0, vd->written = false, vd->unformatted = false;
+	vd->cache_lo = vd->cache_hi = 0;
+	if (ftruncate(vd->img_fd, 0) < 0 || vd_state_save(vd, true) < 0) {
+		vd_check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
+		return;
+	}
+	long_op(vd, 0x04, immed, (full ? 8 : 2) * vd->longop_ms * 1000000u);
+}
+
+/* WRITE(10) and WRITE(12) */
+static void write_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, const void *buf,
+		      size_t len, struct vdrive_result *res)
+{
+	uint64_t lba = bfs_get_be32(cdb + 2);
+	uint32_t n = cdb[0] == 0x2A ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
+
+	if (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK) {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	vd_write(vd, lba, n, buf, res);
+	if (res->status == 0)
+		res->resid = len - (size_t)n * BLOCK;
+}
+
+/* READ TOC formats 0 and 1 in LBA or MSF form; 2 (Full TOC) on CD */
+static void read_toc_cmd(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
+			 struct vdrive_result *res)
+{
+	unsigned fmt = cdb[2] & 0x0F;
+	uint8_t tmp[1024];
+	size_t n;
+
+	if (fmt > 2 || (fmt == 2 && vd->m->cls != MC_CD)) {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	n = fmt == 2 ? full_toc(vd, tmp, sizeof(tmp))
+		     : read_toc(vd, fmt, cdb[1] & 0x02, tmp, sizeof(tmp));
+	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+}
+
 void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
 		 void *buf, size_t len, struct vdrive_result *res)
 {
@@ -1144,49 +1388,13 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 
 	memset(res, 0, sizeof(*res));
 	res->resid = len;
-	if (cdb_len == 0 || cdb_len < cdb_need(op) || (len && !buf)) {
-		vd_check(res, vd, 0x05, 0x24, 0x00); /* invalid field in CDB */
+	if (gate(vd, op, cdb_len, buf, len, res))
 		return;
-	}
-	if (vd->ua_pending && op != 0x12 && op != 0x03 && op != 0x46) {
-		vd_check(res, vd, 0x06, vd->ua_pending, 0x00);
-		vd->ua_pending = 0;
-		return;
-	}
-	/* commands that need a medium */
-	if (!vd->loaded && op != 0x12 && op != 0x03 && op != 0x46 && op != 0x1B && op != 0x1E &&
-	    op != 0x4A) {
-		vd_check(res, vd, 0x02, 0x3A, 0x02); /* medium not present, tray open */
-		return;
-	}
 	faults_reload(vd); /* a fault set or cleared by `burnfs vdrive fault` applies now */
 	t = now_ns();
 	buffer_drain(vd, t); /* also when unthrottled: READ BUFFER CAPACITY says empty */
-	if (vd->op_end_ns && vd->op_end_ns != UINT64_MAX && t >= vd->op_end_ns)
-		vd->op_end_ns = 0; /* the long operation is over */
-	if (vd->op_end_ns) {
-		/* busy: REQUEST SENSE reports the progress (SPC-4 4.5.2.4.5); INQUIRY, GET
-		 * CONFIGURATION, GESN, READ BUFFER CAPACITY and MECHANISM STATUS still answer */
-		if (op == 0x03) {
-			struct vdrive_result nr;
-
-			not_ready(&nr, vd, t);
-			vd_reply(res, buf, len, cdb[4], nr.sense, sizeof(nr.sense));
-			return;
-		}
-		if (op != 0x12 && op != 0x46 && op != 0x4A && op != 0x5C && op != 0xBD) {
-			not_ready(res, vd, t);
-			return;
-		}
-	}
-	if (vd->stuck_op == op) {
-		/* stuck:OPCODE: this command starts an operation that never ends */
-		vd->op_start_ns = t;
-		vd->op_end_ns = UINT64_MAX;
-		vd->op_ascq = 0x07;
-		not_ready(res, vd, t);
+	if (busy(vd, op, cdb, buf, len, t, res))
 		return;
-	}
 	switch (op) {
 	case 0x00: /* TEST UNIT READY */
 		return;
@@ -1227,46 +1435,14 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		vd_reply(res, buf, len, 8, c, 8);
 		return;
 	}
-	case 0x28:   /* READ(10) */
-	case 0xA8: { /* READ(12) */
-		uint64_t lba = bfs_get_be32(cdb + 2);
-		uint32_t n = op == 0x28 ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
-		uint64_t end = vd->m->overwrite ? vd->capacity : vd->used_end;
-
-		if (dir != VDRIVE_DIR_IN || len < (size_t)n * BLOCK) {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		if (lba + n > end) {
-			vd_check(res, vd, 0x05, 0x21, 0x00); /* LBA out of range */
-			return;
-		}
-		if (vdrive_read_blocks(vd, lba, n, out) < 0) {
-			vd_check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
-			return;
-		}
-		/* corrupt-read damages the medium; the drive's cache still has what was
-		 * written and serves it unless FUA asks for the medium (mmc.md 4.4 item 9) */
-		if (vd->corrupt_lba >= lba && vd->corrupt_lba < lba + n &&
-		    ((cdb[1] & 0x08) || lba < vd->cache_lo || lba + n > vd->cache_hi))
-			out[(vd->corrupt_lba - lba) * BLOCK + 100] ^= 0x01;
-		res->resid = len - (size_t)n * BLOCK;
+	case 0x28: /* READ(10) */
+	case 0xA8: /* READ(12) */
+		read_cmd(vd, cdb, dir, out, len, res);
 		return;
-	}
-	case 0x2A:   /* WRITE(10) */
-	case 0xAA: { /* WRITE(12) */
-		uint64_t lba = bfs_get_be32(cdb + 2);
-		uint32_t n = op == 0x2A ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
-
-		if (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK) {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		vd_write(vd, lba, n, buf, res);
-		if (res->status == 0)
-			res->resid = len - (size_t)n * BLOCK;
+	case 0x2A: /* WRITE(10) */
+	case 0xAA: /* WRITE(12) */
+		write_cmd(vd, cdb, dir, buf, len, res);
 		return;
-	}
 	case 0x35: /* SYNCHRONIZE CACHE: data and state on disk, the buffer drained */
 		if (vd_state_save(vd, true) < 0) {
 			vd_check(res, vd, 0x03, 0x0C, 0x00);
@@ -1275,20 +1451,9 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		if (buffer_flush_ns(vd))
 			long_op(vd, 0x08, cdb[1] & 0x02, buffer_flush_ns(vd));
 		return;
-	case 0x43: { /* READ TOC */
-		unsigned fmt = cdb[2] & 0x0F;
-		size_t n;
-
-		/* formats 0 and 1 in LBA or MSF form; 2 (Full TOC) on CD */
-		if (fmt > 2 || (fmt == 2 && vd->m->cls != MC_CD)) {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		n = fmt == 2 ? full_toc(vd, tmp, sizeof(tmp))
-			     : read_toc(vd, fmt, cdb[1] & 0x02, tmp, sizeof(tmp));
-		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+	case 0x43: /* READ TOC */
+		read_toc_cmd(vd, cdb, buf, len, res);
 		return;
-	}
 	case 0x46: { /* GET CONFIGURATION */
 		size_t n = get_configuration(vd, cdb[1] & 0x03, bfs_get_be16(cdb + 2), tmp);
 
@@ -1302,129 +1467,21 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		}
 		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, disc_info(vd, tmp));
 		return;
-	case 0x52: { /* READ TRACK INFORMATION */
-		unsigned type = cdb[1] & 0x03;
-		uint32_t v = bfs_get_be32(cdb + 2);
-		unsigned tno = 0;
-
-		if (type == 1) { /* track number; FFh the invisible track */
-			tno = v == 0xFF ? vd->ntracks + 1 : v;
-			if (tno == 0 || tno > vd->ntracks + 1) {
-				vd_check(res, vd, 0x05, 0x24, 0x00);
-				return;
-			}
-		} else if (type == 0) { /* the track holding LBA v */
-			tno = vd->ntracks + 1;
-			for (unsigned i = 0; i < vd->ntracks; i++)
-				if (v >= vd->tracks[i].start &&
-				    v < vd->tracks[i].start +
-						    BFS_MAX(vd->tracks[i].size, (uint64_t)1))
-					tno = i + 1;
-		} else {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, track_info(vd, tno, tmp));
+	case 0x52: /* READ TRACK INFORMATION */
+		read_track_info(vd, cdb, buf, len, res);
 		return;
-	}
-	case 0x55: { /* MODE SELECT(10): page 05h multi-session field */
-		size_t bdl;
-
-		if (dir != VDRIVE_DIR_OUT || len < 8) {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		bdl = bfs_get_be16(out + 6);
-		if (len >= 8 + bdl + 4 && (out[8 + bdl] & 0x3F) == 0x05) {
-			bool test = out[8 + bdl + 2] & 0x10;
-			uint16_t pr = vd->m->profile;
-
-			/* Test Write: CD-R/RW and DVD-R/RW only (MMC-6 7.5.4.2) */
-			if (test && pr != 0x09 && pr != 0x0A && pr != 0x11 && pr != 0x14) {
-				vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in list */
-				return;
-			}
-			uint8_t wt = out[8 + bdl + 2] & 0x0F;
-
-			/* write type: packet/incremental, TAO, SAO (CD only), raw not emulated */
-			if (wt > 2 || (wt == 2 && vd->m->cls != MC_CD)) {
-				vd_check(res, vd, 0x05, 0x26, 0x00);
-				return;
-			}
-			vd->write_type = wt;
-			if (test && !vd->test_write)
-				vd->test_nwa = vd_nwa(vd);
-			vd->test_write = test;
-			vd->multisession = (out[8 + bdl + 3] >> 6) == 0x03;
-		}
-		res->resid = 0;
+	case 0x55: /* MODE SELECT(10): page 05h */
+		mode_select(vd, dir, out, len, res);
 		return;
-	}
 	case 0x5B: /* CLOSE TRACK/SESSION */
 		do_close(vd, cdb[2] & 0x07, cdb[1] & 0x01, res);
 		return;
 	case 0xA1: /* BLANK (CD-RW, DVD-RW) */
-		if (!vd->m->blankable) {
-			vd_check(res, vd, 0x05, 0x30,
-				 0x05); /* cannot format: incompatible medium */
-			return;
-		}
-		{
-			/* blanking type: 0 the whole disc (every block), 1 minimal (TOC, PMA: the
-		 * recorded blocks stay, unreadable behind a blank disc's status) */
-			unsigned type = cdb[1] & 0x07;
-
-			if (type > 1) {
-				vd_check(res, vd, 0x05, 0x24,
-					 0x00); /* track/session types: not emulated */
-				return;
-			}
-			vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
-			vd->cache_lo = vd->cache_hi = 0;
-			if ((type == 0 && ftruncate(vd->img_fd, 0) < 0) ||
-			    vd_state_save(vd, true) < 0) {
-				vd_check(res, vd, 0x03, 0x0C, 0x00);
-				return;
-			}
-			long_op(vd, 0x07, cdb[1] & 0x10,
-				(type == 0 ? 8 : 2) * vd->longop_ms * 1000000u);
-			return;
-		}
-	case 0x04: { /* FORMAT UNIT: overwrite media start empty */
-		bool immed = false, full;
-		unsigned type = vd->m->profile == 0x1A ? 0x26 : 0x00, sub = 0;
-
-		if (!vd->m->overwrite) {
-			vd_check(res, vd, 0x05, 0x30, 0x05);
-			return;
-		}
-		if (cdb[1] & 0x10) { /* FmtData: a header (Immed in byte 1) and a descriptor */
-			if (dir != VDRIVE_DIR_OUT || len < 12 || bfs_get_be16(out + 2) != 8) {
-				vd_check(res, vd, 0x05, 0x26, 0x00);
-				return;
-			}
-			immed = out[1] & 0x02;
-			res->resid = len - 12;
-			type = out[8] >> 2, sub = out[8] & 0x03;
-		}
-		/* format types per medium (MMC-6 6.5.4): DVD+RW 26h, DVD-RAM 00h, BD-RE 00h
-		 * and 30h (subtypes 00b quick reformat, 10b full, 11b quick certification) */
-		if (!(vd->m->profile == 0x1A   ? type == 0x26
-		      : vd->m->profile == 0x12 ? type == 0x00
-					       : type == 0x00 || (type == 0x30 && sub != 0x01))) {
-			vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in parameter list */
-			return;
-		}
-		full = type == 0x30 && sub == 0x02;
-		vd->used_end = 0, vd->written = false, vd->unformatted = false;
-		vd->cache_lo = vd->cache_hi = 0;
-		if (ftruncate(vd->img_fd, 0) < 0 || vd_state_save(vd, true) < 0) {
-			vd_check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
-			return;
-		}
-		long_op(vd, 0x04, immed, (full ? 8 : 2) * vd->longop_ms * 1000000u);
+		blank(vd, cdb, res);
 		return;
-	}
+	case 0x04: /* FORMAT UNIT: overwrite media start empty */
+		format_unit(vd, cdb, dir, out, len, res);
+		return;
 	default:
 		vd_exec_more(vd, cdb, cdb_len, dir, buf, len, res);
 		return;
