@@ -166,9 +166,9 @@ static int state_write(struct vdrive *vd, bool durable, bool excl)
 		(void)unlink(tmp);
 	} else if (r == 0 && rename(tmp, fin) < 0) {
 		r = -errno;
-	} else if (r < 0) {
-		(void)unlink(tmp);
 	}
+	if (r < 0)
+		(void)unlink(tmp); /* ours: made above, under the drive's lock */
 	if (r == 0 && durable)
 		r = fsync_dir(vd->dir);
 	if (r == 0)
