@@ -168,7 +168,7 @@ static int state_write(struct vdrive *vd, bool durable, bool excl)
 		r = -errno;
 	}
 	if (r < 0)
-		(void)unlink(tmp); /* ours: made above, under the drive's lock */
+		(void)unlink(tmp); /* ours: made above with O_EXCL */
 	if (r == 0 && durable)
 		r = fsync_dir(vd->dir);
 	if (r == 0)
