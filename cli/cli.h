@@ -27,6 +27,9 @@ int cli_verify_main(int argc, char **argv);
 /* `burnfs vdrive|burn|info|erase|eject` and `burnfs verify --drive D`: argv[0] the command. */
 int cli_drive_main(int argc, char **argv);
 
+/* `burnfs vdrive SUBCOMMAND ...`: argv[0] is "vdrive" (reached through cli_drive_main). */
+int cli_vdrive_main(int argc, char **argv);
+
 /* `burnfs drives [--json]`: argv[0] is "drives". */
 int cli_drives_main(int argc, char **argv);
 

@@ -299,6 +299,7 @@ static struct mmc_drive *drive_new(void)
 
 int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **ret)
 {
+	struct bfs_diag vdiag = {0};
 	struct mmc_drive *d;
 	int r;
 
@@ -344,10 +345,12 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 		return -ENOMEM;
 	d->max_blocks = 512; /* in process: 1 MiB transfers cost nothing extra */
 	d->vd_dir = strdup(addr + 7);
-	r = d->vd_dir ? vdrive_open(addr + 7, &d->vd) : -ENOMEM;
+	r = d->vd_dir ? vdrive_open_diag(addr + 7, &d->vd, &vdiag) : -ENOMEM;
 	if (r < 0) {
 		free(d->vd_dir);
 		free(d);
+		if (r == -EUCLEAN) /* what is damaged and the remedy */
+			return bfs_diag_set(diag, r, "%s", bfs_diag_msg(&vdiag, r));
 		if (r == -EBUSY)
 			return bfs_diag_set(diag, r, "'%s': the drive is in use by another process",
 					    addr);
@@ -357,7 +360,7 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 					    "`burnfs vdrive create --media NAME DIR`)",
 					    addr);
 		return bfs_diag_set(diag, r, "'%s': cannot open the virtual drive: %s", addr,
-				    r == -EUCLEAN ? "its state file is damaged" : strerror(-r));
+				    strerror(-r));
 	}
 	*ret = d;
 	return 0;

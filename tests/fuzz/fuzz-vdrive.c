@@ -2,9 +2,13 @@
 /*
  * Fuzz target for the virtual drive's command parser: the input is a sequence of commands
  * (1 byte CDB length, the CDB, 1 byte direction, 2 bytes data length, the data) run against
- * a small BD-R and a small BD-RE. libFuzzer with -Dfuzzing=true; otherwise a replay driver:
- * fuzz-vdrive [--runs N] makes N seeded random sequences.
+ * a small BD-R and a small BD-RE; after one input in 16 the BD-R's state file, bytes of it
+ * changed by the input's last bytes, must open unchanged or be refused as damaged.
+ * libFuzzer with -Dfuzzing=true; otherwise a replay driver: fuzz-vdrive [--runs N] makes N
+ * seeded random sequences.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char base[64];
 static struct vdrive *drives[2];
+static char dirs[2][128];
 static unsigned generation;
 
 static void fresh(void)
 {
 	static const char *media[2] = {"bd-r", "bd-re"};
-	char dir[128];
 
 	if (!base[0]) {
 		snprintf(base, sizeof(base), "/tmp/burnfs-fuzz-vd.XXXXXX");
@@ -33,11 +37,52 @@ static void fresh(void)
 	}
 	for (int i = 0; i < 2; i++) {
 		vdrive_close(drives[i]);
-		snprintf(dir, sizeof(dir), "%s/%s-%u", base, media[i], generation);
-		if (vdrive_create(dir, media[i], 2048) < 0 || vdrive_open(dir, &drives[i]) < 0)
+		snprintf(dirs[i], sizeof(dirs[i]), "%s/%s-%u", base, media[i], generation);
+		if (vdrive_create(dirs[i], media[i], 2048) < 0 ||
+		    vdrive_open(dirs[i], &drives[i]) < 0)
 			abort();
 	}
 	generation++;
+}
+
+/*
+ * The state parser on the BD-R's own state file with up to four of its bytes XORed by the
+ * input's last bytes: the drive opens only if the file is unchanged, else it is refused
+ * as damaged (-EUCLEAN); then the good file is put back.
+ */
+static void garble_state(const uint8_t *data, size_t size)
+{
+	char path[160], good[4096], bad[4096];
+	FILE *f;
+	size_t n;
+	bool changed = false;
+	int r;
+
+	drives[0] = vdrive_close(drives[0]); /* saves the state */
+	snprintf(path, sizeof(path), "%s/state", dirs[0]);
+	f = fopen(path, "rb");
+	if (!f)
+		abort();
+	n = fread(good, 1, sizeof(good), f);
+	fclose(f);
+	memcpy(bad, good, n);
+	for (size_t i = 0; i + 1 < size && i < 8 && n; i += 2) {
+		bad[data[size - 1 - i] % n] ^= (char)data[size - 2 - i];
+		changed = changed || data[size - 2 - i];
+	}
+	changed = changed && memcmp(bad, good, n) != 0;
+	for (int round = 0; round < 2; round++) {
+		f = fopen(path, "wb");
+		if (!f || fwrite(round ? good : bad, 1, n, f) != n || fclose(f) != 0)
+			abort();
+		r = vdrive_open(dirs[0], &drives[0]);
+		if (round == 0 && (changed ? r != -EUCLEAN : r != 0))
+			abort();
+		if (round == 1 && r != 0)
+			abort();
+		if (round == 0 && r == 0)
+			drives[0] = vdrive_close(drives[0]);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -68,6 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		pos += 4 + cl;
 	}
+	if (size >= 2 && (data[size - 1] & 0x0F) == 0)
+		garble_state(data, size);
 	return 0;
 }
 

@@ -15,12 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/bytes.h"
 #include "vdrive/vdrive.h"
+#include "vdrive-internal.h" /* the defence-in-depth test reaches inside */
 
 static char dir[64];
 
@@ -845,6 +848,277 @@ static void test_reserve_and_sao(void **state)
 	free(buf);
 }
 
+/* the whole of a small file, malloc()ed; its length in *len */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = malloc(65536);
+
+	assert_non_null(f);
+	assert_non_null(b);
+	*len = fread(b, 1, 65536, f);
+	fclose(f);
+	return b;
+}
+
+static void spill(const char *path, const char *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+}
+
+/* A drive that opened on a garbled state never describes an impossible disc. */
+static void assert_sane(struct vdrive *vd)
+{
+	struct vdrive_info vi;
+
+	vdrive_get_info(vd, &vi);
+	assert_true(vi.ntracks <= VDRIVE_TRACKS_MAX);
+	assert_true(vi.used_end <= vi.capacity);
+	for (unsigned i = 0; i < vi.ntracks; i++) {
+		assert_true(vi.tracks[i].start + vi.tracks[i].size <= vi.capacity);
+		assert_true(!i ||
+			    vi.tracks[i].start >= vi.tracks[i - 1].start + vi.tracks[i - 1].size);
+	}
+}
+
+/*
+ * The state parser takes any bytes: random changes, cuts and insertions of a real state
+ * file (checksummed: all refused), random files and random lines of the old format (no
+ * checksum: refused, or a disc that agrees with itself); never a crash (ASan) or a hang.
+ */
+static void test_state_garbled(void **state)
+{
+	static const char *words[] = {"media bd-r", "media cd-r",   "capacity ",     "loaded ",
+				      "prevent ",   "status ",	    "written ",	     "used_end ",
+				      "track ",	    "unformatted ", "multisession ", "tracks "};
+	char path[192], *good, *b;
+	struct vdrive *vd = NULL;
+	uint8_t *data = calloc(64, 2048);
+	size_t len;
+
+	(void)state;
+	srand(11);
+	vd = open_fresh("garble", "bd-r", 4096);
+	assert_int_equal(write10(vd, 0, 64, data).status, 0);
+	vdrive_close(vd);
+	snprintf(path, sizeof(path), "%s/state", drive_dir("garble"));
+	good = slurp(path, &len);
+	b = malloc(65536);
+	for (int round = 0; round < 3000; round++) {
+		size_t n = len;
+		int kind = round % 5, r;
+
+		memcpy(b, good, len);
+		if (kind == 0) { /* bytes changed */
+			for (int k = 1 + rand() % 3; k > 0; k--)
+				b[rand() % len] ^= (char)(1 + rand() % 255);
+		} else if (kind == 1) { /* cut */
+			n = (size_t)rand() % len;
+		} else if (kind == 2) { /* bytes inserted */
+			size_t at = (size_t)rand() % len, k = 1 + (size_t)rand() % 8;
+
+			memmove(b + at + k, b + at, len - at);
+			for (size_t i = 0; i < k; i++)
+				b[at + i] = (char)rand();
+			n = len + k;
+		} else if (kind == 3) { /* random bytes */
+			n = (size_t)rand() % 600;
+			for (size_t i = 0; i < n; i++)
+				b[i] = (char)rand();
+		} else { /* the old format: random lines of its words and numbers */
+			n = (size_t)snprintf(b, 65536, "burnfs-vdrive 1\n");
+			for (int k = rand() % 16; k > 0 && n < 60000; k--)
+				n += (size_t)snprintf(b + n, 65536 - n, "%s%d %d %d %d %d\n",
+						      words[rand() % 12], rand() % 5000 - 10,
+						      rand() % 3, rand() % 3, rand() % 2,
+						      rand() % 2);
+		}
+		spill(path, b, n);
+		r = vdrive_open(drive_dir("garble"), &vd);
+		if (kind < 4 && (n != len || memcmp(b, good, len) != 0))
+			assert_int_equal(r, -EUCLEAN);
+		assert_true(r == 0 || r == -EUCLEAN);
+		if (r == 0) {
+			assert_sane(vd);
+			vd = vdrive_close(vd);
+		}
+	}
+	spill(path, good, len);
+	assert_int_equal(vdrive_open(drive_dir("garble"), &vd), 0);
+	vdrive_close(vd);
+	free(b);
+	free(good);
+	free(data);
+}
+
+/* create: never over a file it did not make; capacities per medium */
+static void test_create_refuses(void **state)
+{
+	char p[192];
+	FILE *f;
+
+	(void)state;
+	mkdir(drive_dir("mine"), 0755);
+	snprintf(p, sizeof(p), "%s/disc.img", drive_dir("mine"));
+	f = fopen(p, "w");
+	fputs("precious", f);
+	fclose(f);
+	assert_int_equal(vdrive_create(drive_dir("mine"), "cd-r", 0), -ENOTEMPTY);
+	f = fopen(p, "r");
+	assert_non_null(f);
+	assert_int_equal(fgetc(f), 'p');
+	fclose(f);
+	assert_int_equal(vdrive_create(drive_dir("fresh"), "cd-r", 0), 0);
+	assert_int_equal(vdrive_create(drive_dir("fresh"), "cd-r", 0), -EEXIST);
+	assert_int_equal(vdrive_create(drive_dir("c1"), "bd-r", 1023), -ERANGE);
+	assert_int_equal(vdrive_create(drive_dir("c2"), "bd-r", 1ull << 32), -ERANGE);
+	assert_int_equal(vdrive_create(drive_dir("c3"), "cd-r", 449850), -ERANGE);
+	assert_int_equal(vdrive_create(drive_dir("c4"), "dvd+r", 16580609), -ERANGE);
+	assert_int_equal(access(drive_dir("c2"), F_OK), -1); /* nothing made */
+	assert_int_equal(vdrive_create(drive_dir("c5"), "bd-r", 0xFFFFFFFFu), 0);
+}
+
+static uint32_t buffer_free(struct vdrive *vd)
+{
+	uint8_t cdb[10] = {0x5C}, b[12];
+
+	bfs_put_be16(cdb + 7, sizeof(b));
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_IN, b, sizeof(b)).status, 0);
+	return bfs_get_be32(b + 8);
+}
+
+/*
+ * Faults changed while the drive is in use: the write buffer keeps its accounting (clearing
+ * slow:N used to leave it full for good), and a one-shot fault that fired does not fire
+ * again when the faults file changes.
+ */
+static void test_fault_changes(void **state)
+{
+	uint8_t *buf = calloc(32, 2048);
+	struct vdrive *vd;
+	struct vdrive_result r;
+	uint32_t lba = 0, full;
+
+	(void)state;
+	vd = open_fresh("fchange", "bd-r", 100000);
+	assert_int_equal(vdrive_fault(drive_dir("fchange"), "slow:1"), 0);
+	do { /* fill the buffer: 4.5 MB/s drains less than the loop writes */
+		r = write10(vd, lba, 32, buf);
+		lba += r.status ? 0 : 32;
+	} while (r.status == 0 && lba < 20000);
+	assert_sense(r, 0x02, 0x04, 0x08);
+	full = buffer_free(vd);
+	assert_true(full < (4u << 20) / 2);
+	/* slower: the data in the buffer stays in it */
+	assert_int_equal(vdrive_fault(drive_dir("fchange"), "slow:1"), 0);
+	assert_true(buffer_free(vd) < (4u << 20) / 2);
+	/* cleared: unthrottled, the buffer empties and the WRITE goes in */
+	assert_int_equal(vdrive_fault(drive_dir("fchange"), "clear"), 0);
+	assert_int_equal(buffer_free(vd), 4u << 20);
+	assert_int_equal(write10(vd, lba, 32, buf).status, 0);
+	lba += 32;
+	/* a write error ahead fires once, at its block, named in the sense */
+	assert_int_equal(vdrive_fault(drive_dir("fchange"), "write-error@2100"), 0);
+	for (; lba + 32 <= 2100; lba += 32)
+		assert_int_equal(write10(vd, lba, 32, buf).status, 0);
+	r = write10(vd, lba, 32, buf);
+	assert_sense(r, 0x03, 0x0C, 0x00);
+	assert_int_equal(r.sense[0], 0xF0); /* VALID: the INFORMATION field holds the LBA */
+	assert_int_equal(bfs_get_be32(r.sense + 3), 2100);
+	/* another fault added (the file changes): the fired one stays fired */
+	assert_int_equal(vdrive_fault(drive_dir("fchange"), "slow:64"), 0);
+	assert_int_equal(write10(vd, lba, 32, buf).status, 0);
+	vdrive_close(vd);
+	free(buf);
+}
+
+/*
+ * Defence in depth: should the drive's idea of the NWA ever fall below what a write-once
+ * disc recorded (a bug; the state checks refuse such a file), the WRITE path still refuses
+ * to write there, on CD-R, DVD+R and BD-R alike.
+ */
+static void test_write_once_floor(void **state)
+{
+	static const char *media[] = {"cd-r", "dvd+r", "bd-r"};
+	uint8_t *buf = malloc(32 * 2048), back[2048];
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		char name[32];
+		struct vdrive *vd;
+
+		snprintf(name, sizeof(name), "floor-%s", media[i]);
+		vd = open_fresh(name, media[i], 0);
+		memset(buf, 0xA5, 32 * 2048);
+		assert_int_equal(write10(vd, 0, 32, buf).status, 0);
+		vd->tracks[0].size = 8; /* the bug: the NWA now says 8 */
+		memset(buf, 0x5A, 32 * 2048);
+		assert_sense(write10(vd, 8, 4, buf), 0x05, 0x21, 0x02);
+		assert_int_equal(vdrive_read_blocks(vd, 8, 1, back), 0);
+		assert_int_equal(back[0], 0xA5);
+		vd->tracks[0].size = 32;
+		vdrive_close(vd);
+	}
+	free(buf);
+}
+
+/* vdrive_create or (blank) vdrive_load_blank on dir in a child whose files may not grow
+ * past 64 bytes: the state file's write fails half-way; the child's result */
+static int with_small_files(const char *d, bool blank)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = {64, 64};
+		char *shelf = NULL;
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		_exit(-(blank ? vdrive_load_blank(d, NULL, 0, &shelf)
+			      : vdrive_create(d, "bd-r", 0)));
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EINTR;
+}
+
+/* A create or load --blank that fails half-way removes what it made, and only that. */
+static void test_create_halfway(void **state)
+{
+	char p[192];
+	struct vdrive *vd;
+
+	(void)state;
+	/* a new directory: gone again */
+	assert_int_equal(with_small_files(drive_dir("half-new"), false), -EFBIG);
+	assert_int_equal(access(drive_dir("half-new"), F_OK), -1);
+	/* an existing empty directory: kept, empty */
+	assert_int_equal(mkdir(drive_dir("half-empty"), 0755), 0);
+	assert_int_equal(with_small_files(drive_dir("half-empty"), false), -EFBIG);
+	assert_int_equal(rmdir(drive_dir("half-empty")), 0); /* fails unless empty */
+	/* load --blank: the disc in the drive back in place, no shelf left */
+	vd = open_fresh("half-load", "bd-r", 4096);
+	assert_int_equal(write10(vd, 0, 1, (uint8_t[2048]){1}).status, 0);
+	vdrive_close(vd);
+	assert_int_equal(with_small_files(drive_dir("half-load"), true), -EFBIG);
+	snprintf(p, sizeof(p), "%s/shelf", drive_dir("half-load"));
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(vdrive_open(drive_dir("half-load"), &vd), 0);
+	{
+		struct vdrive_info vi;
+
+		vdrive_get_info(vd, &vi);
+		assert_int_equal(vi.ntracks, 1);
+		assert_int_equal(vi.used_end, 1);
+	}
+	vdrive_close(vd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -861,6 +1135,11 @@ int main(void)
 		cmocka_unit_test(test_status_commands),
 		cmocka_unit_test(test_verify_and_read_cd),
 		cmocka_unit_test(test_reserve_and_sao),
+		cmocka_unit_test(test_state_garbled),
+		cmocka_unit_test(test_create_refuses),
+		cmocka_unit_test(test_fault_changes),
+		cmocka_unit_test(test_write_once_floor),
+		cmocka_unit_test(test_create_halfway),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

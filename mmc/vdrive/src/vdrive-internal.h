@@ -13,6 +13,8 @@
 
 #include "vdrive/vdrive.h"
 
+struct bfs_diag;
+
 #define BLOCK	       2048u
 #define CD_SESSION_GAP 11400u /* lead-out 6750 + lead-in 4500 + pregap 150 */
 
@@ -27,7 +29,13 @@ struct media {
 	bool blankable;	  /* CD-RW, DVD-RW */
 	unsigned x1_kBps; /* 1x in kB/s (1000 bytes): CD 176, DVD 1385, BD 4496 */
 	unsigned max_x;	  /* the fastest write speed, in multiples of 1x */
+	/* the largest capacity the medium's addressing expresses (vdrive_capacity_range) */
+	uint64_t max_capacity;
 };
+
+/* The smallest capacity of any medium: room for a session of a few files and its
+ * file system (ISO 9660 and UDF descriptors, the manifest), 2 MiB */
+#define VD_CAPACITY_MIN 1024u
 
 extern const struct media vd_media_table[];
 extern const size_t vd_media_count;
@@ -79,7 +87,15 @@ struct vdrive {
 	uint32_t sao_pregap;
 	/* faults */
 	struct timespec faults_mtime;
+	uint64_t faults_ino;				   /* 0: no faults file */
 	uint64_t write_error_lba, corrupt_lba, remove_lba; /* UINT64_MAX: none */
+	/* one-shot faults that fired (kind 'w' write-error, 'r' remove): a later change of
+	 * the faults file does not arm them again; `fault clear` forgets them */
+	struct {
+		char kind;
+		uint64_t lba;
+	} fired[16];
+	unsigned nfired;
 	bool opc_fail;
 	int stuck_op;	      /* -1: none */
 	unsigned slow_factor; /* 0: unthrottled */
@@ -98,8 +114,24 @@ unsigned vd_nsessions(const struct vdrive *vd);
 /* The next writable address of sequential media, UINT64_MAX when none. */
 uint64_t vd_nwa(const struct vdrive *vd);
 
+/* "DIR/NAME", malloc()ed; NULL when out of memory. */
+char *vd_path(const char *dir, const char *name);
+
+/* The media table's entry of that name, NULL if none. */
+const struct media *vd_media_by_name(const char *name);
+
 /* Replace the state file atomically; durable also fsyncs data, state and directory. */
 int vd_state_save(struct vdrive *vd, bool durable);
+
+/*
+ * Read dir/state into vd (media, capacity, flags, tracks) and check it against itself:
+ * -EUCLEAN with what is damaged in diag, never a guess (vd->m is set when the medium could
+ * be read). The caller checks the disc image against vd->used_end.
+ */
+int vd_state_load(struct vdrive *vd, struct bfs_diag *diag);
+
+/* Take the drive's lock (dir/lock, flock): the fd, -EBUSY when another process has it. */
+int vd_lock(const char *dir);
 
 /*
  * Write n blocks at lba with the rules of the medium (NWA, capacity, closed disc, faults);

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/diag.h"
 #include "common/macro.h"
 #include "vdrive-internal.h"
 
@@ -30,17 +30,31 @@
  */
 #define WRITE_PIECE (128u * 1024u)
 
+/*
+ * The largest capacity each medium's addressing can express (a drive made with
+ * --capacity may be larger than the real disc, never larger than this):
+ *	CD   449,849 blocks: the lead-out's start in MSF form (READ TOC, Full TOC's A2h and
+ *	     B0h) must stay within 99:59:74, and LBA 0 is 00:02:00
+ *	DVD  16,580,608 blocks: physical sector numbers are 24-bit and the data area starts
+ *	     at 30000h (READ DISC STRUCTURE format 00h's end sector)
+ *	BD   4,294,967,295 blocks: MMC's 32-bit LBA and block-count fields (READ CAPACITY,
+ *	     READ TRACK INFORMATION's free blocks and track size)
+ */
+#define CD_MAX_CAPACITY	 (99u * 60u * 75u + 59u * 75u + 74u - 150u)
+#define DVD_MAX_CAPACITY (0xFFFFFFu - 0x30000u + 1u)
+#define BD_MAX_CAPACITY	 0xFFFFFFFFu
+
 const struct media vd_media_table[] = {
-	{"cd-r", 0x09, 359847, MC_CD, false, false, 176, 48},
-	{"cd-rw", 0x0A, 359847, MC_CD, false, true, 176, 24},
-	{"dvd-r", 0x11, 2298496, MC_DVD, false, false, 1385, 16},
-	{"dvd-rw", 0x14, 2298496, MC_DVD, false, true, 1385, 6},
-	{"dvd+r", 0x1B, 2295104, MC_DVD, false, false, 1385, 16},
-	{"dvd+r-dl", 0x2B, 4173824, MC_DVD, false, false, 1385, 8},
-	{"dvd+rw", 0x1A, 2295104, MC_DVD, true, false, 1385, 8},
-	{"dvd-ram", 0x12, 2236704, MC_DVD, true, false, 1385, 5},
-	{"bd-r", 0x41, 12219392, MC_BD, false, false, 4496, 12},
-	{"bd-re", 0x43, 11826176, MC_BD, true, false, 4496, 6},
+	{"cd-r", 0x09, 359847, MC_CD, false, false, 176, 48, CD_MAX_CAPACITY},
+	{"cd-rw", 0x0A, 359847, MC_CD, false, true, 176, 24, CD_MAX_CAPACITY},
+	{"dvd-r", 0x11, 2298496, MC_DVD, false, false, 1385, 16, DVD_MAX_CAPACITY},
+	{"dvd-rw", 0x14, 2298496, MC_DVD, false, true, 1385, 6, DVD_MAX_CAPACITY},
+	{"dvd+r", 0x1B, 2295104, MC_DVD, false, false, 1385, 16, DVD_MAX_CAPACITY},
+	{"dvd+r-dl", 0x2B, 4173824, MC_DVD, false, false, 1385, 8, DVD_MAX_CAPACITY},
+	{"dvd+rw", 0x1A, 2295104, MC_DVD, true, false, 1385, 8, DVD_MAX_CAPACITY},
+	{"dvd-ram", 0x12, 2236704, MC_DVD, true, false, 1385, 5, DVD_MAX_CAPACITY},
+	{"bd-r", 0x41, 12219392, MC_BD, false, false, 4496, 12, BD_MAX_CAPACITY},
+	{"bd-re", 0x43, 11826176, MC_BD, true, false, 4496, 6, BD_MAX_CAPACITY},
 };
 const size_t vd_media_count = BFS_ARRAY_SIZE(vd_media_table);
 
@@ -49,193 +63,40 @@ const char *const vdrive_media_names[] = {
 	"dvd+rw", "dvd-ram", "bd-r",  "bd-re",	NULL,
 };
 
-/* ---- persistence ------------------------------------------------------------------------ */
+static uint64_t now_ns(void);
+static void buffer_drain(struct vdrive *vd, uint64_t t);
 
-static char *path_in(const char *dir, const char *name)
+/* ---- faults --------------------------------------------------------------------------- */
+
+static bool fault_fired(const struct vdrive *vd, char kind, uint64_t lba)
 {
-	char *p = NULL;
-
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		return NULL;
-	return p;
+	for (unsigned i = 0; i < vd->nfired; i++)
+		if (vd->fired[i].kind == kind && vd->fired[i].lba == lba)
+			return true;
+	return false;
 }
 
-static const struct media *media_by_name(const char *name)
+/* A one-shot fault fired: remember it (the oldest is forgotten when the list is full). */
+static void fault_fire(struct vdrive *vd, char kind, uint64_t lba)
 {
-	for (size_t i = 0; i < vd_media_count; i++)
-		if (strcmp(vd_media_table[i].name, name) == 0)
-			return &vd_media_table[i];
-	return NULL;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	if (vd->nfired == BFS_ARRAY_SIZE(vd->fired)) {
+		memmove(vd->fired, vd->fired + 1, sizeof(vd->fired) - sizeof(vd->fired[0]));
+		vd->nfired--;
+	}
+	vd->fired[vd->nfired].kind = kind;
+	vd->fired[vd->nfired++].lba = lba;
 }
 
 /*
- * Replace dir/state atomically (rename), which is enough for a killed process: what it
- * wrote is in the page cache. durable also survives a machine crash: the image data is
- * synced before the state that refers to it, the state and the directory after. Sync
- * points (SYNCHRONIZE CACHE, close, format, blank) are durable, intermediate ones not.
+ * No faults. What the drive is doing stays as it is: the data in the write buffer drains
+ * (buffer_drain accounts for it before the speed changes), an operation a stuck fault
+ * started ends only if the fault is gone (faults_reload decides).
  */
-int vd_state_save(struct vdrive *vd, bool durable)
-{
-	_cleanup_free_ char *tmp = path_in(vd->dir, "state.tmp"), *fin = path_in(vd->dir, "state");
-	FILE *f;
-	int fd, r = 0;
-
-	if (!tmp || !fin)
-		return -ENOMEM;
-	if (durable && vd->img_fd >= 0 && fdatasync(vd->img_fd) < 0)
-		return -errno;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -errno;
-	}
-	fprintf(f,
-		"burnfs-vdrive 1\nmedia %s\ncapacity %llu\nloaded %d\nprevent %d\n"
-		"multisession %d\nstatus %d\nwritten %d\nused_end %llu\nunformatted %d\n",
-		vd->m->name, (unsigned long long)vd->capacity, vd->loaded, vd->prevent,
-		vd->multisession, (int)vd->status, vd->written, (unsigned long long)vd->used_end,
-		vd->unformatted);
-	for (unsigned i = 0; i < vd->ntracks; i++)
-		fprintf(f, "track %llu %llu %u %d %llu\n", (unsigned long long)vd->tracks[i].start,
-			(unsigned long long)vd->tracks[i].size, vd->tracks[i].session,
-			vd->tracks[i].open, (unsigned long long)vd->tracks[i].reserved);
-	if (fflush(f) != 0 || (durable && fsync(fileno(f)) < 0))
-		r = -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, fin) < 0)
-		r = -errno;
-	if (r == 0 && durable)
-		r = fsync_dir(vd->dir);
-	if (r == 0)
-		vd->state_dirty = false;
-	return r;
-}
-
-static int state_load(struct vdrive *vd)
-{
-	_cleanup_free_ char *p = path_in(vd->dir, "state");
-	char line[256], name[32];
-	FILE *f;
-	int v = 0;
-
-	if (!p)
-		return -ENOMEM;
-	f = fopen(p, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f) || sscanf(line, "burnfs-vdrive %d", &v) != 1 || v != 1) {
-		fclose(f);
-		return -EUCLEAN;
-	}
-	vd->ntracks = 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a, b;
-		unsigned s;
-		int o, x;
-
-		if (sscanf(line, "media %31s", name) == 1) {
-			vd->m = media_by_name(name);
-		} else if (sscanf(line, "capacity %llu", &a) == 1) {
-			vd->capacity = a;
-		} else if (sscanf(line, "loaded %d", &x) == 1) {
-			vd->loaded = x;
-		} else if (sscanf(line, "prevent %d", &x) == 1) {
-			vd->prevent = x;
-		} else if (sscanf(line, "multisession %d", &x) == 1) {
-			vd->multisession = x;
-		} else if (sscanf(line, "status %d", &x) == 1 && x >= 0 && x <= DS_COMPLETE) {
-			vd->status = (enum disc_status)x;
-		} else if (sscanf(line, "written %d", &x) == 1) {
-			vd->written = x;
-		} else if (sscanf(line, "used_end %llu", &a) == 1) {
-			vd->used_end = a;
-		} else if (sscanf(line, "unformatted %d", &x) == 1) {
-			/* state files from before it have formatted overwrite media */
-			vd->unformatted = x && vd->m && vd->m->overwrite;
-		} else if (sscanf(line, "track %llu %llu %u %d", &a, &b, &s, &o) == 4) {
-			unsigned long long rsv = 0;
-
-			/* the reservation came later: state files without it have none */
-			(void)sscanf(line, "track %*u %*u %*u %*d %llu", &rsv);
-			if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
-				fclose(f);
-				return -EUCLEAN;
-			}
-			vd->tracks[vd->ntracks++] = (struct vdrive_track){
-				.start = a, .size = b, .session = s, .open = o, .reserved = rsv};
-		}
-	}
-	fclose(f);
-	if (!vd->m || vd->capacity == 0)
-		return -EUCLEAN;
-	/* consistency: tracks inside the capacity, in order */
-	for (unsigned i = 0; i < vd->ntracks; i++) {
-		const struct vdrive_track *t = &vd->tracks[i];
-
-		if (t->start + t->size > vd->capacity ||
-		    (i && t->start < vd->tracks[i - 1].start + vd->tracks[i - 1].size))
-			return -EUCLEAN;
-	}
-	return 0;
-}
-
-int vdrive_create(const char *dir, const char *media, uint64_t capacity_sectors)
-{
-	const struct media *m = media_by_name(media);
-	struct vdrive vd = {.lock_fd = -1, .img_fd = -1};
-	_cleanup_free_ char *st = NULL, *img = NULL;
-	int fd, r;
-
-	if (!m)
-		return -EINVAL;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	st = path_in(dir, "state");
-	img = path_in(dir, "disc.img");
-	if (!st || !img)
-		return -ENOMEM;
-	if (access(st, F_OK) == 0)
-		return -EEXIST;
-	vd.dir = (char *)dir;
-	vd.m = m;
-	vd.capacity = capacity_sectors ? capacity_sectors : m->capacity;
-	vd.loaded = true;
-	vd.multisession = true;
-	vd.status = m->overwrite ? DS_COMPLETE : DS_BLANK;
-	vd.unformatted = m->overwrite; /* new overwrite media are formatted before first use */
-	fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	vd.img_fd = fd;
-	r = vd_state_save(&vd, true);
-	close(fd);
-	return r;
-}
-
 static void faults_reset(struct vdrive *vd)
 {
 	vd->write_error_lba = vd->corrupt_lba = vd->remove_lba = UINT64_MAX;
 	vd->opc_fail = false;
 	vd->slow_factor = 0;
-	if (vd->stuck_op >= 0 && vd->op_end_ns == UINT64_MAX)
-		vd->op_end_ns = 0; /* a cleared stuck fault lets the drive finish */
 	vd->stuck_op = -1;
 }
 
@@ -246,27 +107,38 @@ static bool fault_parse(const char *spec, struct vdrive *vd)
 	unsigned u;
 	char rest;
 
-	if (sscanf(spec, "write-error@%llu%c", &a, &rest) == 1)
-		vd->write_error_lba = a;
-	else if (sscanf(spec, "corrupt-read@%llu%c", &a, &rest) == 1)
+	if (sscanf(spec, "write-error@%llu%c", &a, &rest) == 1) {
+		if (!fault_fired(vd, 'w', a))
+			vd->write_error_lba = a;
+	} else if (sscanf(spec, "corrupt-read@%llu%c", &a, &rest) == 1) {
 		vd->corrupt_lba = a;
-	else if (sscanf(spec, "remove@%llu%c", &a, &rest) == 1)
-		vd->remove_lba = a;
-	else if (strcmp(spec, "opc-fail") == 0)
+	} else if (sscanf(spec, "remove@%llu%c", &a, &rest) == 1) {
+		if (!fault_fired(vd, 'r', a))
+			vd->remove_lba = a;
+	} else if (strcmp(spec, "opc-fail") == 0) {
 		vd->opc_fail = true;
-	else if (sscanf(spec, "stuck:%x%c", &u, &rest) == 1 && u <= 0xFF &&
-		 strspn(spec + 6, "0123456789abcdefABCDEFx") == strlen(spec + 6))
+	} else if (sscanf(spec, "stuck:%x%c", &u, &rest) == 1 && u <= 0xFF &&
+		   strspn(spec + 6, "0123456789abcdefABCDEFx") == strlen(spec + 6)) {
 		vd->stuck_op = (int)u;
-	else if (sscanf(spec, "slow:%u%c", &u, &rest) == 1 && u >= 1 && u <= 64)
+	} else if (sscanf(spec, "slow:%u%c", &u, &rest) == 1 && u >= 1 && u <= 64) {
 		vd->slow_factor = u;
-	else
+	} else {
 		return false;
+	}
 	return true;
 }
 
+/*
+ * The faults file changed (another inode: `burnfs vdrive fault` replaces it whole; or
+ * another mtime) or is gone: take the new set. Changing faults under a running burn only
+ * changes what they govern from now on: the write buffer keeps what it holds, drained at
+ * the old speed until now and at the new one after (unthrottled: at once), one-shot faults
+ * that fired do not fire again, and a stuck operation ends when its fault is removed.
+ */
 static void faults_reload(struct vdrive *vd)
 {
-	_cleanup_free_ char *p = path_in(vd->dir, "faults");
+	_cleanup_free_ char *p = vd_path(vd->dir, "faults");
+	int old_stuck = vd->stuck_op;
 	struct stat st;
 	char line[128];
 	FILE *f;
@@ -274,79 +146,164 @@ static void faults_reload(struct vdrive *vd)
 	if (!p)
 		return;
 	if (stat(p, &st) < 0) {
-		if (vd->faults_mtime.tv_sec || vd->faults_mtime.tv_nsec)
-			faults_reset(vd);
-		vd->faults_mtime = (struct timespec){0};
-		return;
+		st.st_mtim = (struct timespec){0};
+		st.st_ino = 0;
 	}
-	if (st.st_mtim.tv_sec == vd->faults_mtime.tv_sec &&
+	if (st.st_ino == vd->faults_ino && st.st_mtim.tv_sec == vd->faults_mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == vd->faults_mtime.tv_nsec)
 		return;
+	buffer_drain(vd, now_ns()); /* at the old speed up to now */
 	vd->faults_mtime = st.st_mtim;
+	vd->faults_ino = st.st_ino;
 	faults_reset(vd);
-	f = fopen(p, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
+	if (!st.st_ino)
+		vd->nfired = 0; /* `fault clear`: a fault set again fires again */
+	f = st.st_ino ? fopen(p, "re") : NULL;
+	while (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		(void)fault_parse(line, vd);
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
+	if (old_stuck >= 0 && vd->stuck_op != old_stuck && vd->op_end_ns == UINT64_MAX)
+		vd->op_end_ns = 0; /* a cleared stuck fault lets the drive finish */
+}
+
+/* dir/faults with line appended (or none, "clear"), replaced whole: readers never see half. */
+static int faults_write(const char *dir, const char *line)
+{
+	_cleanup_free_ char *p = vd_path(dir, "faults"), *tmp = vd_path(dir, "faults.tmp");
+	char old[4096];
+	size_t n = 0;
+	FILE *f;
+	int r = 0;
+
+	if (!p || !tmp)
+		return -ENOMEM;
+	if (!line)
+		return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+	f = fopen(p, "re");
+	if (f) {
+		n = fread(old, 1, sizeof(old), f);
+		fclose(f);
+		if (n == sizeof(old))
+			return -EFBIG;
+	}
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return -errno;
+	f = fopen(tmp, "wxe");
+	if (!f)
+		return -errno;
+	if (fwrite(old, 1, n, f) != n || fprintf(f, "%s\n", line) < 0)
+		r = -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, p) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
 }
 
 int vdrive_fault(const char *dir, const char *spec)
 {
-	_cleanup_free_ char *p = path_in(dir, "faults"), *st = path_in(dir, "state");
+	_cleanup_free_ char *st = vd_path(dir, "state");
 	struct vdrive probe = {.stuck_op = -1};
-	FILE *f;
 
-	if (!p || !st)
+	if (!st)
 		return -ENOMEM;
 	if (access(st, F_OK) < 0)
 		return -ENOENT;
 	if (strcmp(spec, "clear") == 0)
-		return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+		return faults_write(dir, NULL);
 	if (!fault_parse(spec, &probe))
 		return -EINVAL;
-	f = fopen(p, "ae");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s\n", spec);
-	return fclose(f) == 0 ? 0 : -errno;
+	return faults_write(dir, spec);
 }
 
-int vdrive_open(const char *dir, struct vdrive **ret)
+/* ---- open, close -------------------------------------------------------------------------- */
+
+/* The state and the disc image, checked against each other (vd->dir set, locked). */
+static int open_disc(struct vdrive *vd, struct bfs_diag *diag)
 {
-	_cleanup_free_ char *lk = path_in(dir, "lock"), *img = path_in(dir, "disc.img");
+	_cleanup_free_ char *img = vd_path(vd->dir, "disc.img");
+	struct stat st;
+	int r;
+
+	if (!img)
+		return -ENOMEM;
+	vd->img_fd = open(img, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (vd->img_fd < 0 && (errno == EISDIR || errno == ELOOP))
+		return BFS_CORRUPT(diag, "its disc image '%s' is not a regular file", img);
+	if (vd->img_fd < 0 && errno != ENOENT)
+		return bfs_diag_set(diag, -errno, "'%s': %s", img, strerror(errno));
+	/* the state first: it says what is wrong with the rest */
+	r = vd_state_load(vd, diag);
+	if (r < 0)
+		return r;
+	if (vd->img_fd < 0)
+		return BFS_CORRUPT(diag, "its disc image '%s' is missing", img);
+	if (fstat(vd->img_fd, &st) < 0)
+		return bfs_diag_set(diag, -errno, "'%s': %s", img, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return BFS_CORRUPT(diag, "its disc image '%s' is not a regular file", img);
+	if ((uint64_t)st.st_size / BLOCK < vd->used_end)
+		return BFS_CORRUPT(diag,
+				   "its disc image '%s' holds %llu blocks, but %llu are recorded "
+				   "(the image was cut short)",
+				   img, (unsigned long long)((uint64_t)st.st_size / BLOCK),
+				   (unsigned long long)vd->used_end);
+	return 0;
+}
+
+/* A damaged drive's message: what is wrong, then what the user can do. */
+static int damaged(const char *dir, const struct vdrive *vd, struct bfs_diag *diag)
+{
+	char what[BFS_DIAG_MSG_MAX];
+
+	snprintf(what, sizeof(what), "%s", bfs_diag_msg(diag, -EUCLEAN));
+	bfs_diag_clear(diag);
+	return BFS_CORRUPT(diag,
+			   "the virtual drive '%s' is damaged: %s; nothing was changed\n"
+			   "remedy: restore its state and disc.img together from a backup, or "
+			   "shelve this disc and load a blank one: `burnfs vdrive load '%s' "
+			   "--blank%s%s` (the disc is kept in '%s/shelf/'), or create a new drive "
+			   "in another directory with `burnfs vdrive create`",
+			   dir, what, dir, vd->m ? " --media " : "", vd->m ? vd->m->name : "", dir);
+}
+
+int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *reterr_diag)
+{
+	_cleanup_free_ char *st = vd_path(dir, "state");
 	struct vdrive *vd;
 	int r;
 
-	if (!lk || !img)
+	if (!st)
 		return -ENOMEM;
+	if (access(st, F_OK) < 0)
+		return errno == ENOENT ? bfs_diag_set(reterr_diag, -ENOENT,
+						      "'%s': no virtual drive there", dir)
+				       : bfs_diag_set(reterr_diag, -errno, "'%s': %s", dir,
+						      strerror(errno));
 	vd = calloc(1, sizeof(*vd));
 	if (!vd)
 		return -ENOMEM;
 	vd->img_fd = -1;
 	vd->dir = strdup(dir);
-	vd->lock_fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (!vd->dir || vd->lock_fd < 0) {
-		r = vd->dir ? -errno : -ENOMEM;
+	vd->lock_fd = vd->dir ? vd_lock(dir) : -ENOMEM;
+	if (vd->lock_fd < 0) {
+		r = vd->lock_fd;
 		vdrive_close(vd);
-		return r;
+		return r == -EBUSY ? bfs_diag_set(reterr_diag, r, "'%s': the drive is in use", dir)
+				   : bfs_diag_set(reterr_diag, r, "'%s': %s", dir, strerror(-r));
 	}
-	if (flock(vd->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		vdrive_close(vd);
-		return r;
-	}
-	r = state_load(vd);
+	r = open_disc(vd, reterr_diag);
 	if (r < 0) {
-		vdrive_close(vd);
-		return r;
-	}
-	vd->img_fd = open(img, O_RDWR | O_CLOEXEC);
-	if (vd->img_fd < 0) {
-		r = -errno;
+		if (r == -EUCLEAN)
+			r = damaged(dir, vd, reterr_diag);
+		if (vd->img_fd >= 0)
+			close(vd->img_fd);
+		vd->img_fd = -1; /* nothing to save */
 		vdrive_close(vd);
 		return r;
 	}
@@ -370,6 +327,11 @@ int vdrive_open(const char *dir, struct vdrive **ret)
 	faults_reload(vd);
 	*ret = vd;
 	return 0;
+}
+
+int vdrive_open(const char *dir, struct vdrive **ret)
+{
+	return vdrive_open_diag(dir, ret, NULL);
 }
 
 struct vdrive *vdrive_close(struct vdrive *vd)
@@ -498,6 +460,14 @@ int vdrive_import(struct vdrive *vd, int img_fd, const uint64_t *starts, size_t 
 		off += (uint64_t)g;
 	}
 	free(buf);
+	/* the image file holds every recorded block, zeros at its end too (a hole) */
+	if (r == 0) {
+		struct stat is;
+
+		if (fstat(vd->img_fd, &is) < 0 ||
+		    (is.st_size < st.st_size && ftruncate(vd->img_fd, st.st_size) < 0))
+			r = -errno;
+	}
 	if (r < 0)
 		return r;
 	vd->used_end = blocks;
@@ -931,6 +901,114 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t 
 	return o;
 }
 
+/* The checks of a WRITE before it reaches the medium; true when refused (sense set). */
+static bool write_refused(struct vdrive *vd, uint64_t lba, uint32_t n, bool new_track,
+			  struct vdrive_result *res)
+{
+	if (lba + n > vd->capacity) {
+		vd_check(res, vd, 0x05, 0x63, 0x00); /* end of user area encountered */
+		return true;
+	}
+	if (!vd->m->overwrite) {
+		uint64_t w = vd->test_write ? vd->test_nwa : vd_nwa(vd);
+		const struct vdrive_track *t = vd->ntracks ? &vd->tracks[vd->ntracks - 1] : NULL;
+
+		if (vd->status == DS_COMPLETE) {
+			vd_check(res, vd, 0x05, 0x72, 0x00); /* session fixation error: closed */
+			return true;
+		}
+		if (lba != w || (!new_track && t->reserved && lba + n > t->start + t->reserved)) {
+			/* invalid address for write: off the NWA, or past the reserved track */
+			vd_check(res, vd, 0x05, 0x21, 0x02);
+			return true;
+		}
+	}
+	if (vd->opc_fail && (new_track || vd->m->overwrite)) {
+		vd_check(res, vd, 0x03, 0x73, 0x03); /* power calibration area error */
+		return true;
+	}
+	if (vd->write_error_lba != UINT64_MAX && vd->write_error_lba >= lba &&
+	    vd->write_error_lba < lba + n) {
+		vd_check(res, vd, 0x03, 0x0C, 0x00); /* write error */
+		vd_sense_info(res, vd->write_error_lba);
+		fault_fire(vd, 'w', vd->write_error_lba);
+		vd->write_error_lba = UINT64_MAX; /* once */
+		return true;
+	}
+	return false;
+}
+
+/* slow:FACTOR: the WRITE's n blocks go into the buffer; true when it is too full for them */
+static bool buffer_full(struct vdrive *vd, uint32_t n, struct vdrive_result *res)
+{
+	if (!vd->slow_factor)
+		return false;
+	/* a full buffer takes nothing: the host re-issues the WRITE (mmc.md 1.4) */
+	buffer_drain(vd, now_ns());
+	if (vd->buf_fill + (uint64_t)n * BLOCK > vd->buf_size) {
+		vd_check(res, vd, 0x02, 0x04, 0x08); /* long write in progress */
+		return true;
+	}
+	vd->buf_fill += (uint64_t)n * BLOCK;
+	buffer_drain(vd, vd->buf_t_ns);
+	return false;
+}
+
+/* n blocks of buf into the image at lba, in pwrite()s of at most WRITE_PIECE (see there) */
+static int image_write(struct vdrive *vd, uint64_t lba, const uint8_t *buf, uint32_t n)
+{
+	size_t len = (size_t)n * BLOCK, done = 0;
+
+	while (done < len) {
+		ssize_t w = pwrite(vd->img_fd, buf + done, BFS_MIN(len - done, (size_t)WRITE_PIECE),
+				   (off_t)(lba * BLOCK + done));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The tracks of a sequential medium after keep blocks were recorded at lba (a new track
+ * opened at it when new_track). false when the WRITE is done with here (the SAO session
+ * closed itself, or an error is in res).
+ */
+static bool record_tracks(struct vdrive *vd, uint64_t lba, uint32_t keep, bool new_track,
+			  struct vdrive_result *res)
+{
+	struct vdrive_track *t;
+
+	if (new_track) {
+		unsigned s = vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1);
+
+		if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
+			vd_check(res, vd, 0x05, 0x72, 0x05); /* no more track reservations */
+			return false;
+		}
+		vd->tracks[vd->ntracks++] =
+			(struct vdrive_track){.start = lba, .size = 0, .session = s, .open = true};
+		vd->status = DS_INCOMPLETE;
+	}
+	t = &vd->tracks[vd->ntracks - 1];
+	t->size += keep;
+	if (t->reserved && t->size == t->reserved)
+		t->open = false; /* a full reservation is done */
+	if (vd->sao_end && lba + keep >= vd->sao_end) {
+		/* SAO: the lead-out follows the last block of the cue sheet */
+		t->open = false;
+		vd->status = vd->multisession ? DS_APPENDABLE : DS_COMPLETE;
+		vd->sao_end = 0;
+		if (vd_state_save(vd, true) < 0)
+			vd_check(res, vd, 0x03, 0x0C, 0x00);
+		return false;
+	}
+	return true;
+}
+
 void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct vdrive_result *res)
 {
@@ -938,7 +1016,6 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		!vd->m->overwrite && (vd->ntracks == 0 || !vd->tracks[vd->ntracks - 1].open);
 	uint32_t keep = n;
 	bool removed = false;
-	size_t len, done = 0;
 
 	faults_reload(vd);
 	if (vd->unformatted) {
@@ -957,50 +1034,8 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		lba = vd_nwa(vd), n -= m, buf += (size_t)m * BLOCK;
 		keep = n;
 	}
-	if (lba + n > vd->capacity) {
-		vd_check(res, vd, 0x05, 0x63, 0x00); /* end of user area encountered */
+	if (write_refused(vd, lba, n, new_track, res) || buffer_full(vd, n, res))
 		return;
-	}
-	if (!vd->m->overwrite) {
-		uint64_t w = vd->test_write ? vd->test_nwa : vd_nwa(vd);
-
-		if (vd->status == DS_COMPLETE) {
-			vd_check(res, vd, 0x05, 0x72,
-				 0x00); /* session fixation error: disc closed */
-			return;
-		}
-		if (lba != w) {
-			vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
-			return;
-		}
-		if (!new_track && vd->tracks[vd->ntracks - 1].reserved &&
-		    lba + n > vd->tracks[vd->ntracks - 1].start +
-				      vd->tracks[vd->ntracks - 1].reserved) {
-			vd_check(res, vd, 0x05, 0x21, 0x02); /* past the reserved track */
-			return;
-		}
-	}
-	if (vd->opc_fail && (new_track || vd->m->overwrite)) {
-		vd_check(res, vd, 0x03, 0x73, 0x03); /* power calibration area error */
-		return;
-	}
-	if (vd->write_error_lba != UINT64_MAX && vd->write_error_lba >= lba &&
-	    vd->write_error_lba < lba + n) {
-		vd_check(res, vd, 0x03, 0x0C, 0x00); /* write error */
-		vd_sense_info(res, vd->write_error_lba);
-		vd->write_error_lba = UINT64_MAX; /* once */
-		return;
-	}
-	if (vd->slow_factor) {
-		/* a full buffer takes nothing: the host re-issues the WRITE (mmc.md 1.4) */
-		buffer_drain(vd, now_ns());
-		if (vd->buf_fill + (uint64_t)n * BLOCK > vd->buf_size) {
-			vd_check(res, vd, 0x02, 0x04, 0x08); /* long write in progress */
-			return;
-		}
-		vd->buf_fill += (uint64_t)n * BLOCK;
-		buffer_drain(vd, vd->buf_t_ns);
-	}
 	if (vd->test_write) { /* simulation: the laser stays off */
 		vd->test_nwa += n;
 		return;
@@ -1008,21 +1043,18 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	if (vd->remove_lba != UINT64_MAX && vd->remove_lba >= lba && vd->remove_lba < lba + n) {
 		keep = (uint32_t)(vd->remove_lba - lba); /* what was burnt before the tray opened */
 		removed = true;
+		fault_fire(vd, 'r', vd->remove_lba);
 		vd->remove_lba = UINT64_MAX; /* once */
 	}
-	len = (size_t)keep * BLOCK;
-	while (done < len) {
-		/* at most WRITE_PIECE per pwrite(): see its definition */
-		ssize_t w = pwrite(vd->img_fd, buf + done, BFS_MIN(len - done, (size_t)WRITE_PIECE),
-				   (off_t)(lba * BLOCK + done));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			vd_check(res, vd, 0x03, 0x0C, 0x00);
-			return;
-		}
-		done += (size_t)w;
+	/* defence in depth: whatever the checks above let through, a write-once disc's
+	 * recorded blocks are never written again */
+	if (keep && !vd->m->overwrite && !vd->m->blankable && lba < vd->used_end) {
+		vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
+		return;
+	}
+	if (image_write(vd, lba, buf, keep) < 0) {
+		vd_check(res, vd, 0x03, 0x0C, 0x00);
+		return;
 	}
 	/* the read cache holds the latest 64 MiB written */
 	if (keep) {
@@ -1033,35 +1065,10 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 			BFS_MAX(vd->cache_lo, vd->cache_hi > 32768 ? vd->cache_hi - 32768 : 0);
 		vd->used_end = BFS_MAX(vd->used_end, lba + keep);
 	}
-	if (vd->m->overwrite) {
+	if (vd->m->overwrite)
 		vd->written = vd->written || keep;
-	} else if (keep) {
-		if (new_track) {
-			unsigned s = vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1);
-
-			if (vd->ntracks >= VDRIVE_TRACKS_MAX) {
-				vd_check(res, vd, 0x05, 0x72,
-					 0x05); /* no more track reservations */
-				return;
-			}
-			vd->tracks[vd->ntracks++] = (struct vdrive_track){
-				.start = lba, .size = 0, .session = s, .open = true};
-			vd->status = DS_INCOMPLETE;
-		}
-		vd->tracks[vd->ntracks - 1].size += keep;
-		if (vd->tracks[vd->ntracks - 1].reserved &&
-		    vd->tracks[vd->ntracks - 1].size == vd->tracks[vd->ntracks - 1].reserved)
-			vd->tracks[vd->ntracks - 1].open = false; /* a full reservation is done */
-		if (vd->sao_end && lba + keep >= vd->sao_end) {
-			/* SAO: the lead-out follows the last block of the cue sheet */
-			vd->tracks[vd->ntracks - 1].open = false;
-			vd->status = vd->multisession ? DS_APPENDABLE : DS_COMPLETE;
-			vd->sao_end = 0;
-			if (vd_state_save(vd, true) < 0)
-				vd_check(res, vd, 0x03, 0x0C, 0x00);
-			return;
-		}
-	}
+	else if (keep && !record_tracks(vd, lba, keep, new_track, res))
+		return;
 	vd->state_dirty = true;
 	if (removed) {
 		/* the medium is gone with its session open: NOT READY, tray open */
@@ -1132,6 +1139,251 @@ static void do_close(struct vdrive *vd, unsigned func, bool immed, struct vdrive
 	long_op(vd, 0x07, immed, vd->longop_ms * 1000000u);
 }
 
+/*
+ * The checks every command passes first: a CDB as long as its group's, a unit attention
+ * pending, a medium for the commands that need one. true when refused (sense set).
+ */
+static bool gate(struct vdrive *vd, uint8_t op, size_t cdb_len, const void *buf, size_t len,
+		 struct vdrive_result *res)
+{
+	if (cdb_len == 0 || cdb_len < cdb_need(op) || (len && !buf)) {
+		vd_check(res, vd, 0x05, 0x24, 0x00); /* invalid field in CDB */
+		return true;
+	}
+	if (vd->ua_pending && op != 0x12 && op != 0x03 && op != 0x46) {
+		vd_check(res, vd, 0x06, vd->ua_pending, 0x00);
+		vd->ua_pending = 0;
+		return true;
+	}
+	if (!vd->loaded && op != 0x12 && op != 0x03 && op != 0x46 && op != 0x1B && op != 0x1E &&
+	    op != 0x4A) {
+		vd_check(res, vd, 0x02, 0x3A, 0x02); /* medium not present, tray open */
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A long operation under way: REQUEST SENSE reports its progress (SPC-4 4.5.2.4.5);
+ * INQUIRY, GET CONFIGURATION, GESN, READ BUFFER CAPACITY and MECHANISM STATUS still
+ * answer; other commands get NOT READY. stuck:OPCODE: that command starts an operation
+ * that never ends. true when the command was answered here.
+ */
+static bool busy(struct vdrive *vd, uint8_t op, const uint8_t *cdb, void *buf, size_t len,
+		 uint64_t t, struct vdrive_result *res)
+{
+	if (vd->op_end_ns && vd->op_end_ns != UINT64_MAX && t >= vd->op_end_ns)
+		vd->op_end_ns = 0; /* the long operation is over */
+	if (vd->op_end_ns && op == 0x03) {
+		struct vdrive_result nr;
+
+		not_ready(&nr, vd, t);
+		vd_reply(res, buf, len, cdb[4], nr.sense, sizeof(nr.sense));
+		return true;
+	}
+	if (vd->op_end_ns && op != 0x12 && op != 0x46 && op != 0x4A && op != 0x5C && op != 0xBD) {
+		not_ready(res, vd, t);
+		return true;
+	}
+	if (vd->stuck_op == op) {
+		/* stuck:OPCODE: this command starts an operation that never ends */
+		vd->op_start_ns = t;
+		vd->op_end_ns = UINT64_MAX;
+		vd->op_ascq = 0x07;
+		not_ready(res, vd, t);
+		return true;
+	}
+	return false;
+}
+
+/* READ(10) and READ(12): recorded blocks, with corrupt-read@ and the read cache */
+static void read_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, uint8_t *out,
+		     size_t len, struct vdrive_result *res)
+{
+	uint64_t lba = bfs_get_be32(cdb + 2);
+	uint32_t n = cdb[0] == 0x28 ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
+	uint64_t end = vd->m->overwrite ? vd->capacity : vd->used_end;
+
+	if (dir != VDRIVE_DIR_IN || len < (size_t)n * BLOCK) {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	if (lba + n > end) {
+		vd_check(res, vd, 0x05, 0x21, 0x00); /* LBA out of range */
+		vd_sense_info(res, BFS_MAX(lba, end));
+		return;
+	}
+	if (vdrive_read_blocks(vd, lba, n, out) < 0) {
+		vd_check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
+		return;
+	}
+	/* corrupt-read damages the medium; the drive's cache still has what was written and
+	 * serves it unless FUA asks for the medium (mmc.md 4.4 item 9) */
+	if (vd->corrupt_lba >= lba && vd->corrupt_lba < lba + n &&
+	    ((cdb[1] & 0x08) || lba < vd->cache_lo || lba + n > vd->cache_hi))
+		out[(vd->corrupt_lba - lba) * BLOCK + 100] ^= 0x01;
+	res->resid = len - (size_t)n * BLOCK;
+}
+
+/* READ TRACK INFORMATION by track number (FFh: the invisible track) or by LBA */
+static void read_track_info(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
+			    struct vdrive_result *res)
+{
+	unsigned type = cdb[1] & 0x03, tno = 0;
+	uint32_t v = bfs_get_be32(cdb + 2);
+	uint8_t tmp[48];
+
+	if (type == 1) {
+		tno = v == 0xFF ? vd->ntracks + 1 : v;
+		if (tno == 0 || tno > vd->ntracks + 1) {
+			vd_check(res, vd, 0x05, 0x24, 0x00);
+			return;
+		}
+	} else if (type == 0) {
+		tno = vd->ntracks + 1;
+		for (unsigned i = 0; i < vd->ntracks; i++)
+			if (v >= vd->tracks[i].start &&
+			    v < vd->tracks[i].start + BFS_MAX(vd->tracks[i].size, (uint64_t)1))
+				tno = i + 1;
+	} else {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, track_info(vd, tno, tmp));
+}
+
+/* MODE SELECT(10): page 05h's Test Write, Write Type and Multi-session fields */
+static void mode_select(struct vdrive *vd, enum vdrive_dir dir, const uint8_t *out, size_t len,
+			struct vdrive_result *res)
+{
+	size_t bdl;
+
+	if (dir != VDRIVE_DIR_OUT || len < 8) {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	bdl = bfs_get_be16(out + 6);
+	if (len >= 8 + bdl + 4 && (out[8 + bdl] & 0x3F) == 0x05) {
+		const uint8_t *pg = out + 8 + bdl;
+		bool test = pg[2] & 0x10;
+		uint16_t pr = vd->m->profile;
+		uint8_t wt = pg[2] & 0x0F;
+
+		/* Test Write: CD-R/RW and DVD-R/RW only (MMC-6 7.5.4.2) */
+		if (test && pr != 0x09 && pr != 0x0A && pr != 0x11 && pr != 0x14) {
+			vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in list */
+			return;
+		}
+		/* write type: packet/incremental, TAO, SAO (CD only), raw not emulated */
+		if (wt > 2 || (wt == 2 && vd->m->cls != MC_CD)) {
+			vd_check(res, vd, 0x05, 0x26, 0x00);
+			return;
+		}
+		vd->write_type = wt;
+		if (test && !vd->test_write)
+			vd->test_nwa = vd_nwa(vd);
+		vd->test_write = test;
+		vd->multisession = (pg[3] >> 6) == 0x03;
+	}
+	res->resid = 0;
+}
+
+/*
+ * BLANK (CD-RW, DVD-RW), blanking type 0 the whole disc (every block) or 1 minimal (TOC,
+ * PMA: the recorded blocks stay, unreadable behind a blank disc's status)
+ */
+static void blank(struct vdrive *vd, const uint8_t *cdb, struct vdrive_result *res)
+{
+	unsigned type = cdb[1] & 0x07;
+
+	if (!vd->m->blankable) {
+		vd_check(res, vd, 0x05, 0x30, 0x05); /* cannot format: incompatible medium */
+		return;
+	}
+	if (type > 1) {
+		vd_check(res, vd, 0x05, 0x24, 0x00); /* track/session types: not emulated */
+		return;
+	}
+	vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
+	vd->cache_lo = vd->cache_hi = 0;
+	if ((type == 0 && ftruncate(vd->img_fd, 0) < 0) || vd_state_save(vd, true) < 0) {
+		vd_check(res, vd, 0x03, 0x0C, 0x00);
+		return;
+	}
+	long_op(vd, 0x07, cdb[1] & 0x10, (type == 0 ? 8 : 2) * vd->longop_ms * 1000000u);
+}
+
+/* FORMAT UNIT: overwrite media start empty, with the format types of each medium */
+static void format_unit(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
+			const uint8_t *out, size_t len, struct vdrive_result *res)
+{
+	bool immed = false, full;
+	unsigned type = vd->m->profile == 0x1A ? 0x26 : 0x00, sub = 0;
+
+	if (!vd->m->overwrite) {
+		vd_check(res, vd, 0x05, 0x30, 0x05);
+		return;
+	}
+	if (cdb[1] & 0x10) { /* FmtData: a header (Immed in byte 1) and a descriptor */
+		if (dir != VDRIVE_DIR_OUT || len < 12 || bfs_get_be16(out + 2) != 8) {
+			vd_check(res, vd, 0x05, 0x26, 0x00);
+			return;
+		}
+		immed = out[1] & 0x02;
+		res->resid = len - 12;
+		type = out[8] >> 2, sub = out[8] & 0x03;
+	}
+	/* format types per medium (MMC-6 6.5.4): DVD+RW 26h, DVD-RAM 00h, BD-RE 00h and 30h
+	 * (subtypes 00b quick reformat, 10b full, 11b quick certification) */
+	if (!(vd->m->profile == 0x1A   ? type == 0x26
+	      : vd->m->profile == 0x12 ? type == 0x00
+				       : type == 0x00 || (type == 0x30 && sub != 0x01))) {
+		vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in parameter list */
+		return;
+	}
+	full = type == 0x30 && sub == 0x02;
+	vd->used_end = 0, vd->written = false, vd->unformatted = false;
+	vd->cache_lo = vd->cache_hi = 0;
+	if (ftruncate(vd->img_fd, 0) < 0 || vd_state_save(vd, true) < 0) {
+		vd_check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
+		return;
+	}
+	long_op(vd, 0x04, immed, (full ? 8 : 2) * vd->longop_ms * 1000000u);
+}
+
+/* WRITE(10) and WRITE(12) */
+static void write_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, const void *buf,
+		      size_t len, struct vdrive_result *res)
+{
+	uint64_t lba = bfs_get_be32(cdb + 2);
+	uint32_t n = cdb[0] == 0x2A ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
+
+	if (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK) {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	vd_write(vd, lba, n, buf, res);
+	if (res->status == 0)
+		res->resid = len - (size_t)n * BLOCK;
+}
+
+/* READ TOC formats 0 and 1 in LBA or MSF form; 2 (Full TOC) on CD */
+static void read_toc_cmd(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
+			 struct vdrive_result *res)
+{
+	unsigned fmt = cdb[2] & 0x0F;
+	uint8_t tmp[1024];
+	size_t n;
+
+	if (fmt > 2 || (fmt == 2 && vd->m->cls != MC_CD)) {
+		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	n = fmt == 2 ? full_toc(vd, tmp, sizeof(tmp))
+		     : read_toc(vd, fmt, cdb[1] & 0x02, tmp, sizeof(tmp));
+	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+}
+
 void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
 		 void *buf, size_t len, struct vdrive_result *res)
 {
@@ -1142,50 +1394,13 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 
 	memset(res, 0, sizeof(*res));
 	res->resid = len;
-	if (cdb_len == 0 || cdb_len < cdb_need(op) || (len && !buf)) {
-		vd_check(res, vd, 0x05, 0x24, 0x00); /* invalid field in CDB */
+	if (gate(vd, op, cdb_len, buf, len, res))
 		return;
-	}
-	if (vd->ua_pending && op != 0x12 && op != 0x03 && op != 0x46) {
-		vd_check(res, vd, 0x06, vd->ua_pending, 0x00);
-		vd->ua_pending = 0;
-		return;
-	}
-	/* commands that need a medium */
-	if (!vd->loaded && op != 0x12 && op != 0x03 && op != 0x46 && op != 0x1B && op != 0x1E &&
-	    op != 0x4A) {
-		vd_check(res, vd, 0x02, 0x3A, 0x02); /* medium not present, tray open */
-		return;
-	}
 	faults_reload(vd); /* a fault set or cleared by `burnfs vdrive fault` applies now */
 	t = now_ns();
-	if (vd->slow_factor)
-		buffer_drain(vd, t);
-	if (vd->op_end_ns && vd->op_end_ns != UINT64_MAX && t >= vd->op_end_ns)
-		vd->op_end_ns = 0; /* the long operation is over */
-	if (vd->op_end_ns) {
-		/* busy: REQUEST SENSE reports the progress (SPC-4 4.5.2.4.5); INQUIRY, GET
-		 * CONFIGURATION, GESN, READ BUFFER CAPACITY and MECHANISM STATUS still answer */
-		if (op == 0x03) {
-			struct vdrive_result nr;
-
-			not_ready(&nr, vd, t);
-			vd_reply(res, buf, len, cdb[4], nr.sense, sizeof(nr.sense));
-			return;
-		}
-		if (op != 0x12 && op != 0x46 && op != 0x4A && op != 0x5C && op != 0xBD) {
-			not_ready(res, vd, t);
-			return;
-		}
-	}
-	if (vd->stuck_op == op) {
-		/* stuck:OPCODE: this command starts an operation that never ends */
-		vd->op_start_ns = t;
-		vd->op_end_ns = UINT64_MAX;
-		vd->op_ascq = 0x07;
-		not_ready(res, vd, t);
+	buffer_drain(vd, t); /* also when unthrottled: READ BUFFER CAPACITY says empty */
+	if (busy(vd, op, cdb, buf, len, t, res))
 		return;
-	}
 	switch (op) {
 	case 0x00: /* TEST UNIT READY */
 		return;
@@ -1226,47 +1441,14 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		vd_reply(res, buf, len, 8, c, 8);
 		return;
 	}
-	case 0x28:   /* READ(10) */
-	case 0xA8: { /* READ(12) */
-		uint64_t lba = bfs_get_be32(cdb + 2);
-		uint32_t n = op == 0x28 ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
-		uint64_t end = vd->m->overwrite ? vd->capacity : vd->used_end;
-
-		if (dir != VDRIVE_DIR_IN || len < (size_t)n * BLOCK) {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		if (lba + n > end) {
-			vd_check(res, vd, 0x05, 0x21, 0x00); /* LBA out of range */
-			vd_sense_info(res, BFS_MAX(lba, end));
-			return;
-		}
-		if (vdrive_read_blocks(vd, lba, n, out) < 0) {
-			vd_check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
-			return;
-		}
-		/* corrupt-read damages the medium; the drive's cache still has what was
-		 * written and serves it unless FUA asks for the medium (mmc.md 4.4 item 9) */
-		if (vd->corrupt_lba >= lba && vd->corrupt_lba < lba + n &&
-		    ((cdb[1] & 0x08) || lba < vd->cache_lo || lba + n > vd->cache_hi))
-			out[(vd->corrupt_lba - lba) * BLOCK + 100] ^= 0x01;
-		res->resid = len - (size_t)n * BLOCK;
+	case 0x28: /* READ(10) */
+	case 0xA8: /* READ(12) */
+		read_cmd(vd, cdb, dir, out, len, res);
 		return;
-	}
-	case 0x2A:   /* WRITE(10) */
-	case 0xAA: { /* WRITE(12) */
-		uint64_t lba = bfs_get_be32(cdb + 2);
-		uint32_t n = op == 0x2A ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
-
-		if (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK) {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		vd_write(vd, lba, n, buf, res);
-		if (res->status == 0)
-			res->resid = len - (size_t)n * BLOCK;
+	case 0x2A: /* WRITE(10) */
+	case 0xAA: /* WRITE(12) */
+		write_cmd(vd, cdb, dir, buf, len, res);
 		return;
-	}
 	case 0x35: /* SYNCHRONIZE CACHE: data and state on disk, the buffer drained */
 		if (vd_state_save(vd, true) < 0) {
 			vd_check(res, vd, 0x03, 0x0C, 0x00);
@@ -1275,20 +1457,9 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		if (buffer_flush_ns(vd))
 			long_op(vd, 0x08, cdb[1] & 0x02, buffer_flush_ns(vd));
 		return;
-	case 0x43: { /* READ TOC */
-		unsigned fmt = cdb[2] & 0x0F;
-		size_t n;
-
-		/* formats 0 and 1 in LBA or MSF form; 2 (Full TOC) on CD */
-		if (fmt > 2 || (fmt == 2 && vd->m->cls != MC_CD)) {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		n = fmt == 2 ? full_toc(vd, tmp, sizeof(tmp))
-			     : read_toc(vd, fmt, cdb[1] & 0x02, tmp, sizeof(tmp));
-		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+	case 0x43: /* READ TOC */
+		read_toc_cmd(vd, cdb, buf, len, res);
 		return;
-	}
 	case 0x46: { /* GET CONFIGURATION */
 		size_t n = get_configuration(vd, cdb[1] & 0x03, bfs_get_be16(cdb + 2), tmp);
 
@@ -1302,129 +1473,21 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		}
 		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, disc_info(vd, tmp));
 		return;
-	case 0x52: { /* READ TRACK INFORMATION */
-		unsigned type = cdb[1] & 0x03;
-		uint32_t v = bfs_get_be32(cdb + 2);
-		unsigned tno = 0;
-
-		if (type == 1) { /* track number; FFh the invisible track */
-			tno = v == 0xFF ? vd->ntracks + 1 : v;
-			if (tno == 0 || tno > vd->ntracks + 1) {
-				vd_check(res, vd, 0x05, 0x24, 0x00);
-				return;
-			}
-		} else if (type == 0) { /* the track holding LBA v */
-			tno = vd->ntracks + 1;
-			for (unsigned i = 0; i < vd->ntracks; i++)
-				if (v >= vd->tracks[i].start &&
-				    v < vd->tracks[i].start +
-						    BFS_MAX(vd->tracks[i].size, (uint64_t)1))
-					tno = i + 1;
-		} else {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, track_info(vd, tno, tmp));
+	case 0x52: /* READ TRACK INFORMATION */
+		read_track_info(vd, cdb, buf, len, res);
 		return;
-	}
-	case 0x55: { /* MODE SELECT(10): page 05h multi-session field */
-		size_t bdl;
-
-		if (dir != VDRIVE_DIR_OUT || len < 8) {
-			vd_check(res, vd, 0x05, 0x24, 0x00);
-			return;
-		}
-		bdl = bfs_get_be16(out + 6);
-		if (len >= 8 + bdl + 4 && (out[8 + bdl] & 0x3F) == 0x05) {
-			bool test = out[8 + bdl + 2] & 0x10;
-			uint16_t pr = vd->m->profile;
-
-			/* Test Write: CD-R/RW and DVD-R/RW only (MMC-6 7.5.4.2) */
-			if (test && pr != 0x09 && pr != 0x0A && pr != 0x11 && pr != 0x14) {
-				vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in list */
-				return;
-			}
-			uint8_t wt = out[8 + bdl + 2] & 0x0F;
-
-			/* write type: packet/incremental, TAO, SAO (CD only), raw not emulated */
-			if (wt > 2 || (wt == 2 && vd->m->cls != MC_CD)) {
-				vd_check(res, vd, 0x05, 0x26, 0x00);
-				return;
-			}
-			vd->write_type = wt;
-			if (test && !vd->test_write)
-				vd->test_nwa = vd_nwa(vd);
-			vd->test_write = test;
-			vd->multisession = (out[8 + bdl + 3] >> 6) == 0x03;
-		}
-		res->resid = 0;
+	case 0x55: /* MODE SELECT(10): page 05h */
+		mode_select(vd, dir, out, len, res);
 		return;
-	}
 	case 0x5B: /* CLOSE TRACK/SESSION */
 		do_close(vd, cdb[2] & 0x07, cdb[1] & 0x01, res);
 		return;
 	case 0xA1: /* BLANK (CD-RW, DVD-RW) */
-		if (!vd->m->blankable) {
-			vd_check(res, vd, 0x05, 0x30,
-				 0x05); /* cannot format: incompatible medium */
-			return;
-		}
-		{
-			/* blanking type: 0 the whole disc (every block), 1 minimal (TOC, PMA: the
-		 * recorded blocks stay, unreadable behind a blank disc's status) */
-			unsigned type = cdb[1] & 0x07;
-
-			if (type > 1) {
-				vd_check(res, vd, 0x05, 0x24,
-					 0x00); /* track/session types: not emulated */
-				return;
-			}
-			vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
-			vd->cache_lo = vd->cache_hi = 0;
-			if ((type == 0 && ftruncate(vd->img_fd, 0) < 0) ||
-			    vd_state_save(vd, true) < 0) {
-				vd_check(res, vd, 0x03, 0x0C, 0x00);
-				return;
-			}
-			long_op(vd, 0x07, cdb[1] & 0x10,
-				(type == 0 ? 8 : 2) * vd->longop_ms * 1000000u);
-			return;
-		}
-	case 0x04: { /* FORMAT UNIT: overwrite media start empty */
-		bool immed = false, full;
-		unsigned type = vd->m->profile == 0x1A ? 0x26 : 0x00, sub = 0;
-
-		if (!vd->m->overwrite) {
-			vd_check(res, vd, 0x05, 0x30, 0x05);
-			return;
-		}
-		if (cdb[1] & 0x10) { /* FmtData: a header (Immed in byte 1) and a descriptor */
-			if (dir != VDRIVE_DIR_OUT || len < 12 || bfs_get_be16(out + 2) != 8) {
-				vd_check(res, vd, 0x05, 0x26, 0x00);
-				return;
-			}
-			immed = out[1] & 0x02;
-			res->resid = len - 12;
-			type = out[8] >> 2, sub = out[8] & 0x03;
-		}
-		/* format types per medium (MMC-6 6.5.4): DVD+RW 26h, DVD-RAM 00h, BD-RE 00h
-		 * and 30h (subtypes 00b quick reformat, 10b full, 11b quick certification) */
-		if (!(vd->m->profile == 0x1A   ? type == 0x26
-		      : vd->m->profile == 0x12 ? type == 0x00
-					       : type == 0x00 || (type == 0x30 && sub != 0x01))) {
-			vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in parameter list */
-			return;
-		}
-		full = type == 0x30 && sub == 0x02;
-		vd->used_end = 0, vd->written = false, vd->unformatted = false;
-		vd->cache_lo = vd->cache_hi = 0;
-		if (ftruncate(vd->img_fd, 0) < 0 || vd_state_save(vd, true) < 0) {
-			vd_check(res, vd, 0x03, 0x31, 0x00); /* medium format corrupted */
-			return;
-		}
-		long_op(vd, 0x04, immed, (full ? 8 : 2) * vd->longop_ms * 1000000u);
+		blank(vd, cdb, res);
 		return;
-	}
+	case 0x04: /* FORMAT UNIT: overwrite media start empty */
+		format_unit(vd, cdb, dir, out, len, res);
+		return;
 	default:
 		vd_exec_more(vd, cdb, cdb_len, dir, buf, len, res);
 		return;

@@ -18,7 +18,10 @@
  * a read cache that FUA bypasses, test writes on CD-R/RW and DVD-R/RW, and scripted faults
  * read from DIR/faults. State is replaced
  * atomically (write, fsync, rename) after the image data it refers to is on disk, so a
- * process killed at any point leaves a consistent disc.
+ * process killed at any point leaves a consistent disc. The state file ends in a checksum
+ * line and is checked against itself and the disc image when the drive opens: a damaged
+ * drive is refused (-EUCLEAN, "damaged" and the remedy in the diagnostics), never guessed
+ * at, and a write-once disc's recorded blocks are never written again.
  *
  * Commands it does not emulate yet answer ILLEGAL REQUEST 05/20/00, as a real drive answers
  * an unknown opcode. Not thread-safe.
@@ -49,13 +52,42 @@ struct vdrive;
 extern const char *const vdrive_media_names[];
 
 /*
- * Create a drive holding a blank medium of the named kind in directory dir (created if
- * missing; -EEXIST if it already holds a drive). capacity_sectors 0 gives the real disc's
- * capacity. -EINVAL for an unknown media name.
+ * The capacities a drive of that medium may be created with, in blocks: at least room for
+ * a session, at most what the medium's addressing can express (CD: MSF, DVD: 24-bit
+ * physical sector numbers, BD: 32-bit LBAs). -EINVAL for an unknown media name.
+ */
+int vdrive_capacity_range(const char *media, uint64_t *ret_min, uint64_t *ret_max);
+
+/*
+ * Create a drive holding a blank medium of the named kind in directory dir, which must be
+ * missing (it is created) or empty: -EEXIST if it already holds a drive, -ENOTEMPTY if it
+ * holds anything else, -ENOTDIR. Every file is created new (O_EXCL): nothing there is
+ * replaced, and a failure removes only what this call made. capacity_sectors 0 gives the
+ * real disc's capacity; -ERANGE outside vdrive_capacity_range(). -EINVAL for an unknown
+ * media name.
  */
 int vdrive_create(const char *dir, const char *media, uint64_t capacity_sectors);
 
-/* Open the drive in dir. -EBUSY when another process has it open, -ENOENT, -EUCLEAN. */
+/*
+ * Put the disc in dir's drive on the shelf, dir/shelf/N/ (its disc.img and state, moved
+ * whole, damaged or not), and load a new blank one of the named medium (NULL: the same
+ * medium and capacity as the shelved disc). *ret_shelf: the shelf's path, malloc()ed,
+ * the caller frees it. -ENOENT when dir holds no drive, -EBUSY while it is open, -EINVAL
+ * for an unknown medium, -EUCLEAN when the state is too damaged to say the medium and
+ * media is NULL, -ERANGE for a capacity outside the medium's range. On failure the old
+ * disc is back in place.
+ */
+int vdrive_load_blank(const char *dir, const char *media, uint64_t capacity_sectors,
+		      char **ret_shelf);
+
+/*
+ * Open the drive in dir. -EBUSY when another process has it open, -ENOENT when dir holds
+ * no drive, -EUCLEAN when it is damaged (the state file fails its checksum or does not
+ * agree with itself or the disc image, or the image is missing); reterr_diag (may be NULL)
+ * then says what is wrong and what the user can do. The drive is not changed.
+ */
+struct bfs_diag;
+int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *reterr_diag);
 int vdrive_open(const char *dir, struct vdrive **ret);
 
 /* Close; NULL-safe, returns NULL. */
