@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine/imagefile.h"
 #include "common/diag.h"
 #include "common/macro.h"
 #include "vdrive/vdrive.h"
@@ -265,22 +266,21 @@ static int parse_starts(const char *list, uint64_t *starts)
 	return n ? (int)n : -1;
 }
 
-/* The image to import, a regular file (a FIFO or device would block or never end). */
-static int open_image(const char *img)
+/*
+ * The image to import, opened and checked by the engine (not a FIFO or device that would
+ * block, not a file cut short of its last session's volume): an fd, or -1 said on stderr.
+ */
+static int open_image(const char *img, uint64_t last_start)
 {
-	struct stat st;
-	int fd = open(img, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct eng_imagefile f;
+	struct bfs_diag diag = {0};
+	int r = eng_imagefile_open(img, last_start, &f, &diag);
 
-	if (fd < 0)
-		return job_error("import-image", "'%s': %s", img, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return job_error("import-image",
-				 "'%s': not a regular file: the image to import "
-				 "is a disc image file",
-				 img);
+	if (r < 0) {
+		job_error("import-image", "%s", bfs_diag_msg(&diag, r));
+		return -1;
 	}
-	return -fd - 1; /* negative: an fd, not an exit code */
+	return f.fd; /* the caller closes it */
 }
 
 /* burnfs vdrive import-image DIR IMG [--sessions START,...] [--close] */
@@ -314,10 +314,9 @@ static int vdrive_import_image(int argc, char **argv)
 		return usage_error("import-image",
 				   "--sessions: '%s' is not a list of block numbers (START,...)",
 				   sessions);
-	r = open_image(img);
-	if (r >= 0)
-		return r;
-	fd = -r - 1;
+	fd = open_image(img, starts[n - 1]);
+	if (fd < 0)
+		return CLI_EXIT_JOB;
 	r = open_drive("import-image", dir, &vd);
 	if (r) {
 		close(fd);

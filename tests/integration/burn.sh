@@ -184,7 +184,7 @@ usage)
 	grep -q "BD-RE cannot do test writes.*burn without --simulate" "$t/err" || fail "simulate unclear: $(cat "$t/err")"
 	"$BURNFS" burn "$t" --drive "vdrive:$t/r" --speed fast 2>/dev/null; [ $? = 2 ] || fail "--speed fast"
 	"$BURNFS" vdrive import-image "$t/r" /etc/hostname --sessions 0 2>"$t/err"; [ $? = 1 ] || fail "import of a text file"
-	grep -q "whole 2048-byte blocks" "$t/err" || fail "import unclear: $(cat "$t/err")"
+	grep -q "not a disc image" "$t/err" || fail "import unclear: $(cat "$t/err")"
 	"$BURNFS" vdrive import-image "$t/r" /etc/hostname --sessions 3,x 2>/dev/null; [ $? = 2 ] || fail "bad --sessions"
 	"$BURNFS" erase --drive "vdrive:$t/r" || fail "erase bd-re"
 	"$BURNFS" vdrive create --media bd-r "$t/b" || fail create

@@ -387,8 +387,15 @@ usage)
 	# an image that is not a regular file: said at once (a FIFO would block open())
 	mkfifo "$t/p"
 	timeout 10 "$BURNFS" vdrive import-image "$t/d" "$t/p" 2>"$t/err"; [ $? = 1 ] || fail "import of a FIFO"
-	grep -q "^burnfs vdrive import-image: '$t/p': not a regular file" "$t/err" || fail "FIFO: $(cat "$t/err")"
+	grep -q "^burnfs vdrive import-image: '$t/p': a FIFO (named pipe), not a disc image" "$t/err" || fail "FIFO: $(cat "$t/err")"
 	timeout 10 "$BURNFS" vdrive import-image "$t/d" /dev/zero 2>"$t/err"; [ $? = 1 ] || fail "import of /dev/zero"
+	# an image cut short of its volume is refused, and the disc stays blank
+	mkdir -p "$t/src" && head -c 300000 /dev/urandom >"$t/src/f"
+	"$BURNFS" image "$t/src" -o "$t/cut.iso" -q || fail "image for the cut import"
+	truncate -s $(($(stat -c %s "$t/cut.iso") - 2048)) "$t/cut.iso"
+	"$BURNFS" vdrive import-image "$t/d" "$t/cut.iso" 2>"$t/err"; [ $? = 1 ] || fail "import of a cut image"
+	grep -q "cut short: the file has" "$t/err" || fail "cut import: $(cat "$t/err")"
+	"$BURNFS" vdrive info "$t/d" | grep -q "blank" || fail "the cut import changed the disc"
 	;;
 *)
 	echo "vdrive.sh: unknown case '$1'" >&2
