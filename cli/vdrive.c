@@ -43,9 +43,11 @@ static const struct {
 	{"export", "burnfs vdrive export DIR -o IMG [--json]\n"
 		   "  Copy what the disc recorded into the image file IMG.\n"},
 	{"import-image",
-	 "burnfs vdrive import-image DIR IMG [--sessions START,...] [--close]\n"
+	 "burnfs vdrive import-image DIR IMG [--sessions START,...] [--close] [--cut-ok]\n"
 	 "  Record the image IMG onto the blank disc in the drive, sessions starting\n"
-	 "  at the blocks START (default 0); --close finalizes the disc.\n"},
+	 "  at the blocks START (default 0); --close finalizes the disc. An image\n"
+	 "  shorter than its own volume is refused, unless --cut-ok: then it is recorded\n"
+	 "  as it is, a damaged disc on purpose (for testing readers and verify).\n"},
 	{"fault",
 	 "burnfs vdrive fault DIR SPEC\n"
 	 "  Add a fault (the drive applies it at its next command, also while in use):\n"
@@ -270,12 +272,21 @@ static int parse_starts(const char *list, uint64_t *starts)
  * The image to import, opened and checked by the engine (not a FIFO or device that would
  * block, not a file cut short of its last session's volume): an fd, or -1 said on stderr.
  */
-static int open_image(const char *img, uint64_t last_start)
+static int open_image(const char *img, uint64_t last_start, bool cut_ok)
 {
 	struct eng_imagefile f;
 	struct bfs_diag diag = {0};
 	int r = eng_imagefile_open(img, last_start, &f, &diag);
 
+	if (r == -ENODATA && cut_ok) {
+		/* the type was checked already: a regular file or a block device */
+		fprintf(stderr, "burnfs vdrive import-image: %s; recorded as it is (--cut-ok)\n",
+			bfs_diag_msg(&diag, r));
+		r = open(img, O_RDONLY | O_CLOEXEC);
+		if (r < 0)
+			job_error("import-image", "'%s': %s", img, strerror(errno));
+		return r;
+	}
 	if (r < 0) {
 		job_error("import-image", "%s", bfs_diag_msg(&diag, r));
 		return -1;
@@ -283,12 +294,12 @@ static int open_image(const char *img, uint64_t last_start)
 	return f.fd; /* the caller closes it */
 }
 
-/* burnfs vdrive import-image DIR IMG [--sessions START,...] [--close] */
+/* burnfs vdrive import-image DIR IMG [--sessions START,...] [--close] [--cut-ok] */
 static int vdrive_import_image(int argc, char **argv)
 {
 	const char *dir = NULL, *img = NULL, *sessions = "0", *why = NULL;
 	uint64_t starts[VDRIVE_TRACKS_MAX];
-	bool close_disc = false;
+	bool close_disc = false, cut_ok = false;
 	struct vdrive *vd = NULL;
 	int fd, r, n;
 
@@ -297,6 +308,8 @@ static int vdrive_import_image(int argc, char **argv)
 			sessions = argv[++i];
 		else if (strcmp(argv[i], "--close") == 0)
 			close_disc = true;
+		else if (strcmp(argv[i], "--cut-ok") == 0)
+			cut_ok = true;
 		else if (argv[i][0] == '-' && argv[i][1])
 			return usage_error("import-image", "unknown option '%s'", argv[i]);
 		else if (!dir)
@@ -314,7 +327,7 @@ static int vdrive_import_image(int argc, char **argv)
 		return usage_error("import-image",
 				   "--sessions: '%s' is not a list of block numbers (START,...)",
 				   sessions);
-	fd = open_image(img, starts[n - 1]);
+	fd = open_image(img, starts[n - 1], cut_ok);
 	if (fd < 0)
 		return CLI_EXIT_JOB;
 	r = open_drive("import-image", dir, &vd);

@@ -160,7 +160,9 @@ faults)
 	"$BURNFS" image "$t/src" -o "$t/whole.iso" --manifest -q || fail "image"
 	truncate -s $((290 * 2048)) "$t/cut.iso"
 	"$BURNFS" vdrive create --media bd-r "$t/cut" || fail create
-	"$BURNFS" vdrive import-image "$t/cut" "$t/cut.iso" --close >/dev/null || fail "import"
+	"$BURNFS" vdrive import-image "$t/cut" "$t/cut.iso" --close 2>/dev/null && fail "cut image imported"
+	"$BURNFS" vdrive import-image "$t/cut" "$t/cut.iso" --close --cut-ok >/dev/null 2>"$t/err" || fail "import"
+	grep -q "cut short.*recorded as it is" "$t/err" || fail "--cut-ok: $(cat "$t/err")"
 	# (the drive names the first block it could not read)
 	sense='reading block [0-9]+: READ\(10\) failed: address out of range \(sense 5/21/00\); the disc has no data there'
 	"$BURNFS" verify --drive "vdrive:$t/cut" 2>"$t/err"; [ $? = 1 ] || fail "verify of a cut session passed"
