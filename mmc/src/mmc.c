@@ -86,10 +86,14 @@ static unsigned cmd_timeout_ms(const struct mmc_drive *d, const uint8_t *cdb, si
 }
 
 #if HAVE_LIBISCSI
-/* libiscsi counts its PDU timeouts in whole seconds (0 is none): round up. */
+/*
+ * libiscsi counts its PDU timeouts in whole seconds of time(NULL), so its own timeout fires
+ * up to a second early or late: it is set one second past ours (rounded up), as a backstop,
+ * and the command loop keeps the exact deadline on the monotonic clock.
+ */
 static void iscsi_timeout(struct mmc_drive *d, unsigned ms)
 {
-	int s = (int)((ms + 999) / 1000);
+	int s = (int)((ms + 999) / 1000) + 1;
 
 	if (s != d->iscsi_timeout_s && iscsi_set_timeout(d->iscsi, s) == 0)
 		d->iscsi_timeout_s = s;
@@ -168,6 +172,7 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 	const char *op = op_name(cdb[0]);
 	struct scsi_task *task;
 	uint64_t t0 = now_ms(), deadline;
+	unsigned timeout_ms;
 
 	if (!d->iscsi)
 		return bfs_diag_set(
@@ -183,12 +188,13 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 	if (!task)
 		return -ENOMEM;
 	/*
-	 * libiscsi times the PDU out (iscsi_set_timeout, checked in iscsi_service); the loop is
-	 * libiscsi's synchronous one but for EINTR (a signal, e.g. Ctrl-C, is not a transport
-	 * failure) and a deadline of its own a little later, in case a PDU is never checked.
+	 * The loop is libiscsi's synchronous one but for EINTR (a signal, e.g. Ctrl-C, is not a
+	 * transport failure), a cancel flag, and the command's deadline on the monotonic clock;
+	 * libiscsi's own PDU timeout (iscsi_set_timeout) is a second later, a backstop.
 	 */
-	iscsi_timeout(d, cmd_timeout_ms(d, cdb, cdb_len));
-	deadline = t0 + (uint64_t)d->iscsi_timeout_s * 1000 + 5000;
+	timeout_ms = cmd_timeout_ms(d, cdb, cdb_len);
+	iscsi_timeout(d, timeout_ms);
+	deadline = t0 + timeout_ms;
 	d->iscsi_done = false;
 	if (iscsi_scsi_command_async(d->iscsi, d->lun, task, iscsi_done,
 				     dir == MMC_DIR_OUT ? &data : NULL, d) != 0) {
@@ -212,15 +218,15 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 		if (iscsi_service(d->iscsi, n > 0 ? pfd.revents : 0) < 0)
 			return iscsi_drop(d, task, diag, -EIO, "%s (command %02Xh) failed: %s", op,
 					  cdb[0], iscsi_get_error(d->iscsi));
-		if (!d->iscsi_done && now_ms() > deadline)
+		if (!d->iscsi_done && now_ms() >= deadline)
 			break;
 	}
 	/* libiscsi's own outcomes are above the SCSI status byte */
 	if (!d->iscsi_done || d->iscsi_status == SCSI_STATUS_TIMEOUT)
 		return iscsi_drop(d, task, diag, -ETIMEDOUT,
-				  "%s (command %02Xh) timed out after %.1f s (timeout %d s); the "
+				  "%s (command %02Xh) timed out after %.1f s (timeout %.1f s); the "
 				  "target may be stuck or unreachable: check it, then retry",
-				  op, cdb[0], secs_since(t0), d->iscsi_timeout_s);
+				  op, cdb[0], secs_since(t0), timeout_ms / 1000.0);
 	if (d->iscsi_status == SCSI_STATUS_CANCELLED)
 		return iscsi_drop(d, task, diag, -ECONNRESET,
 				  "%s (command %02Xh): the connection to the target was lost (%s)",

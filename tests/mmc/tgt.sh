@@ -50,7 +50,7 @@ kill -CONT "$tgt_pid"
 took=$(($(date +%s) - begin))
 grep -v '^mmc: ' "$t/to/out" >"$t/to/msg"
 [ "$rc" = 1 ] || fail "burn with tgtd stopped: exit $rc, expected 1: $(cat "$t/to/msg")"
-grep -Eq "'iscsi://[^']*': [A-Z]+[A-Z0-9 ()]* \(command [0-9A-F]{2}h\) timed out after 2 s; the target may be stuck or unreachable" \
+grep -Eq "'iscsi://[^']*': [A-Z]+[A-Z0-9 ()]* \(command [0-9A-F]{2}h\) timed out after 2\.[0-9] s \(timeout 2\.0 s\); the target may be stuck or unreachable" \
 	"$t/to/msg" || fail "timeout message: $(cat "$t/to/msg")"
 [ "$took" -le 30 ] || fail "the timed-out burn took $took s"
 tgt_stop
