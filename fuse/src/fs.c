@@ -1616,13 +1616,17 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 /* ---- extended attributes (stored on the backing nodes) ------------------------------ */
 
-/* The path through which an inode's xattrs are reached, or -errno (none on symlinks). */
+/*
+ * The path through which an inode's xattrs are reached, or -ENOTSUP for the control files.
+ * The /proc link of the O_PATH descriptor leads to the node itself, a symlink included (the
+ * kernel does not follow a symlink it reaches by a /proc link), so every node type answers
+ * as the backing file system answers for it: on a symlink, user.* reads give ENODATA and
+ * writes EPERM, trusted.* and security.* work.
+ */
 static int xattr_path(struct inode *in, char proc[static 32])
 {
 	if (in->kind != K_FILE)
 		return -ENOTSUP;
-	if (in->type == S_IFLNK)
-		return -EPERM; /* as Linux answers for user.* on a symlink */
 	proc_path(proc, in->fd);
 	return 0;
 }

@@ -211,6 +211,28 @@ d = os.open(sys.argv[2], os.O_RDONLY); os.fsync(d); os.close(d)' "$mnt/synced" "
 	[ "$(cd "$mnt" && find . -type f ! -name fifo -exec sha256sum {} + | sort)" = "$sum" ] ||
 		fail "remount shows other files"
 	;;
+xattr)
+	# every xattr call on every node type answers as the backing file system answers it
+	start
+	mkdir "$t/native" "$mnt/nodes" || fail mkdir
+	$py "$here/fsops.py" xattrs "$t/native" >"$t/native.out" || fail "xattrs (native)"
+	$py "$here/fsops.py" xattrs "$mnt/nodes" >"$t/mount.out" || fail "xattrs (mount)"
+	[ "$(wc -l <"$t/native.out")" = 48 ] || fail "native answers: $(cat "$t/native.out")"
+	diff "$t/native.out" "$t/mount.out" >&2 || fail "the mount answers xattr calls otherwise"
+	# what ls -la asks of each node (getxattr, lgetxattr) raises no error
+	out=$(ls -la "$mnt/nodes" 2>&1 >/dev/null) && [ -z "$out" ] || fail "ls -la: $out"
+	# the control files hold none and take none
+	for f in "$mnt/.burnfs" "$mnt/.burnfs/ctl" "$mnt/.burnfs/status" "$mnt/.burnfs/log"; do
+		out=$($py -c 'import os,sys
+def w(f,*a):
+    try: f(*a); return "OK"
+    except OSError as e: return os.strerror(e.errno)
+p=sys.argv[1]
+print(os.listxattr(p), w(os.getxattr,p,"user.k"), w(os.setxattr,p,"user.k",b"v"), w(os.removexattr,p,"user.k"))' "$f")
+		[ "$out" = "[] No data available Operation not supported No data available" ] ||
+			fail "$f: $out"
+	done
+	;;
 readdir)
 	start
 	mkdir "$mnt/dir"
