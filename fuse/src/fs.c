@@ -67,6 +67,7 @@
 #define TIMEOUT	     5.0	 /* entry and attribute cache, seconds */
 #define BLOCK	     2048u	 /* statfs unit: the disc's block */
 #define CTL_MAX	     (64u << 10) /* bytes of one write to .burnfs/ctl */
+#define CTL_LINE_MAX 4096u	 /* bytes of a command waiting for its newline */
 #define REPLAN_EVERY 2.0	 /* statfs replans at most this often (seconds) */
 
 enum kind {
@@ -132,11 +133,16 @@ struct stg_fs {
 	uint64_t start_lba;
 };
 
-/* What an open special file holds: the text at open (status, log). */
+/*
+ * What an open special file holds: the text at open (status, log), or for ctl the start of a
+ * command whose newline has not come yet (under fs->lock).
+ */
 struct special {
 	struct special *next; /* the open ones, under fs->lock */
 	char *text;
 	size_t len;
+	char *pending;
+	size_t plen;
 };
 
 struct dirp {
@@ -1017,6 +1023,7 @@ static bool writes(int flags)
 static void set_caching(struct fuse_file_info *fi, mode_t type)
 {
 	fi->keep_cache = 1;
+	fi->noflush = 1; /* nothing to report at close (op_flush() is for ctl) */
 	fi->direct_io = type == S_IFREG && (fi->flags & O_ACCMODE) == O_WRONLY;
 }
 
@@ -1055,6 +1062,7 @@ static void open_special(fuse_req_t req, struct stg_fs *fs, struct inode *in,
 	fi->fh = (uint64_t)(uintptr_t)sp;
 	fi->direct_io = 1; /* the size changes with every open: the kernel caches nothing */
 	fi->keep_cache = 0;
+	fi->noflush = in->kind != K_CTL; /* ctl: a command without its newline runs at close */
 	fuse_reply_open(req, fi);
 }
 
@@ -1176,15 +1184,106 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
 
-/* Run each line written to .burnfs/ctl through the job. */
-static void write_ctl(fuse_req_t req, struct stg_fs *fs, struct fuse_bufvec *in_buf)
+/* Run each line of text (NUL-terminated, '\n'-separated) through the job: 0 or the first -errno. */
+static int run_ctl_lines(struct stg_fs *fs, char *text, uid_t uid)
+{
+	int r = 0;
+
+	for (char *line = text, *end; line && *line && r == 0; line = end) {
+		end = strchr(line, '\n');
+		if (end)
+			*end++ = '\0';
+		if (line[strspn(line, " \t\r")]) {
+			struct bfs_diag diag = {0};
+
+			r = stg_job_ctl(fs->job, line, uid, &diag);
+			if (r < 0)
+				bfs_log(LOG_INFO, "ctl '%s' from uid %u: %s", line, (unsigned)uid,
+					bfs_diag_msg(&diag, r));
+		}
+	}
+	return r;
+}
+
+/* The open ctl handle fh, under fs->lock; NULL when it is not open. */
+static struct special *find_special(struct stg_fs *fs, uint64_t fh)
+{
+	struct special *sp;
+
+	for (sp = fs->specials; sp && (uint64_t)(uintptr_t)sp != fh; sp = sp->next)
+		;
+	return sp;
+}
+
+/*
+ * Add got bytes to what the handle holds of a command and take out the complete lines (up
+ * to the last newline) as a malloc'd string, into *lines (NULL when none is complete). What
+ * follows the last newline waits for the next write or the close. -errno: EBADF, ENOMEM,
+ * EINVAL when the waiting command grows past CTL_LINE_MAX (it is dropped).
+ */
+static int ctl_take_lines(struct stg_fs *fs, uint64_t fh, const char *buf, size_t got, char **lines)
+{
+	struct special *sp;
+	char *all, *nl;
+	size_t n;
+	int r = 0;
+
+	*lines = NULL;
+	pthread_mutex_lock(&fs->lock);
+	sp = find_special(fs, fh);
+	if (!sp) {
+		pthread_mutex_unlock(&fs->lock);
+		return -EBADF;
+	}
+	n = sp->plen + got;
+	all = malloc(n + 1);
+	if (!all) {
+		pthread_mutex_unlock(&fs->lock);
+		return -ENOMEM;
+	}
+	memcpy(all, sp->pending ? sp->pending : "", sp->plen);
+	memcpy(all + sp->plen, buf, got);
+	all[n] = '\0';
+	free(sp->pending);
+	sp->pending = NULL;
+	sp->plen = 0;
+	nl = memrchr(all, '\n', n);
+	if (nl && (size_t)(all + n - (nl + 1)) > 0) {
+		sp->plen = (size_t)(all + n - (nl + 1));
+		sp->pending = strdup(nl + 1);
+		if (!sp->pending)
+			sp->plen = 0, r = -ENOMEM;
+		nl[1] = '\0';
+	} else if (!nl) {
+		if (n > CTL_LINE_MAX) {
+			r = -EINVAL;
+		} else {
+			sp->pending = TAKE_PTR(all);
+			sp->plen = n;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (r == 0)
+		*lines = TAKE_PTR(all);
+	free(all);
+	return r;
+}
+
+/*
+ * A write to .burnfs/ctl: commands end at a newline and may come in several writes of one
+ * handle (what follows the last newline waits; the close runs it, op_flush()). Commands
+ * from a user other than the owner are refused at once (EPERM), and so is a write holding a
+ * NUL byte (EINVAL), which no command has: both are logged.
+ */
+static void write_ctl(fuse_req_t req, struct stg_fs *fs, uint64_t fh, struct fuse_bufvec *in_buf)
 {
 	size_t size = fuse_buf_size(in_buf);
 	struct fuse_bufvec mem = FUSE_BUFVEC_INIT(size);
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *lines = NULL;
 	uid_t uid = fuse_req_ctx(req)->uid;
+	struct bfs_diag diag = {0};
 	ssize_t got;
-	int r = 0;
+	int r;
 
 	if (size > CTL_MAX) {
 		fuse_reply_err(req, EFBIG);
@@ -1202,23 +1301,48 @@ static void write_ctl(fuse_req_t req, struct stg_fs *fs, struct fuse_bufvec *in_
 		return;
 	}
 	text[got] = '\0';
-	for (char *line = text, *end; line && *line && r == 0; line = end) {
-		end = strchr(line, '\n');
-		if (end)
-			*end++ = '\0';
-		if (*line) {
-			struct bfs_diag diag = {0};
-
-			r = stg_job_ctl(fs->job, line, uid, &diag);
-			if (r < 0)
-				bfs_log(LOG_INFO, "ctl '%s' from uid %u: %s", line, (unsigned)uid,
-					bfs_diag_msg(&diag, r));
-		}
+	if (uid != fs->owner) {
+		/* the job refuses it, with the reason in its log */
+		r = stg_job_ctl(fs->job, text, uid, &diag);
+	} else if (memchr(text, '\0', (size_t)got)) {
+		stg_job_note(fs->job,
+			     "ctl: refused a write of %zd bytes holding a NUL byte (commands "
+			     "are text, one a line)",
+			     got);
+		r = -EINVAL;
+	} else {
+		r = ctl_take_lines(fs, fh, text, (size_t)got, &lines);
+		if (r == -EINVAL)
+			stg_job_note(fs->job, "ctl: refused a command of more than %u bytes",
+				     CTL_LINE_MAX);
+		if (r == 0 && lines)
+			r = run_ctl_lines(fs, lines, uid);
 	}
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_write(req, (size_t)got);
+}
+
+/* The close of a ctl handle runs the command still waiting for its newline; close() says how it went. */
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stg_fs *fs = fs_of(req);
+	_cleanup_free_ char *line = NULL;
+	struct special *sp;
+
+	if (inode_of(fs, ino)->kind != K_CTL) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	sp = find_special(fs, fi->fh);
+	if (sp) {
+		line = TAKE_PTR(sp->pending);
+		sp->plen = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, line ? -run_ctl_lines(fs, line, fuse_req_ctx(req)->uid) : 0);
 }
 
 /*
@@ -1255,7 +1379,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_
 	int r;
 
 	if (in->kind == K_CTL) {
-		write_ctl(req, fs, in_buf);
+		write_ctl(req, fs, fi->fh, in_buf);
 		return;
 	}
 	r = reserve_write(fs, in, fi, (uint64_t)off + size, &add);
@@ -1293,8 +1417,10 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			*p = sp->next;
 		}
 		pthread_mutex_unlock(&fs->lock);
-		if (sp)
+		if (sp) {
 			free(sp->text);
+			free(sp->pending);
+		}
 		free(sp);
 	} else {
 		close((int)fi->fh);
@@ -1732,9 +1858,11 @@ static const struct fuse_lowlevel_ops ops = {
 	.read = op_read,
 	.write_buf = op_write_buf,
 	/*
-	 * No .flush: every write reaches the backing file before it is answered, so a close
-	 * has nothing left to report, and without it the kernel sends no FLUSH at all.
+	 * Only ctl handles are flushed (a command without its newline runs at close): every
+	 * write reaches a backing file before it is answered, so its close has nothing left
+	 * to report, and its handle asks the kernel for no FLUSH (noflush).
 	 */
+	.flush = op_flush,
 	.release = op_release,
 	.fsync = op_fsync,
 	.fallocate = op_fallocate,
@@ -1929,6 +2057,7 @@ static struct stg_fs *fs_free(struct stg_fs *fs)
 
 		fs->specials = sp->next;
 		free(sp->text);
+		free(sp->pending);
 		free(sp);
 	}
 	free(fs->root.name);

@@ -239,6 +239,17 @@ static void job_log(struct stg_job *j, const char *fmt, ...)
 	va_end(ap);
 }
 
+void stg_job_note(struct stg_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pthread_mutex_lock(&j->lock);
+	log_locked(j, fmt, ap);
+	pthread_mutex_unlock(&j->lock);
+	va_end(ap);
+}
+
 /* ---- the drive ----------------------------------------------------------------------------- */
 
 static void disc_from_media(struct disc *d, const struct mmc_media *m)
@@ -1220,9 +1231,9 @@ int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag 
 		       line[len - 1] == '\t'))
 		len--;
 	if (len >= sizeof(buf))
-		r = bfs_diag_set(diag, -EINVAL, "ctl: a command of %zu bytes is too long", len);
+		r = bfs_diag_set(diag, -EINVAL, "a command of %zu bytes is too long", len);
 	else if (memchr(line, '\n', len) || memchr(line, '\0', len))
-		r = bfs_diag_set(diag, -EINVAL, "ctl: one command per write, please");
+		r = bfs_diag_set(diag, -EINVAL, "one command a line, without NUL bytes");
 	else
 		r = 0;
 	if (r < 0)
@@ -1231,14 +1242,14 @@ int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag 
 	buf[len] = '\0';
 	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (n == BFS_ARRAY_SIZE(tok)) {
-			r = bfs_diag_set(diag, -EINVAL, "ctl: too many words");
+			r = bfs_diag_set(diag, -EINVAL, "too many words");
 			goto out;
 		}
 		tok[n++] = t;
 	}
 	if (n == 0) {
 		r = bfs_diag_set(diag, -EINVAL,
-				 "ctl: empty command (commit, cancel, discard or refresh)");
+				 "empty command (commit, cancel, discard or refresh)");
 	} else if (strcmp(tok[0], "commit") == 0) {
 		struct commit_opts o;
 
@@ -1248,10 +1259,10 @@ int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag 
 	} else if (strcmp(tok[0], "cancel") != 0 && strcmp(tok[0], "discard") != 0 &&
 		   strcmp(tok[0], "refresh") != 0) {
 		r = bfs_diag_set(diag, -EINVAL,
-				 "ctl: '%s' is not a command (commit, cancel, discard, refresh)",
+				 "'%s' is not a command (commit, cancel, discard, refresh)",
 				 tok[0]);
 	} else if (n > 1) {
-		r = bfs_diag_set(diag, -EINVAL, "ctl: %s: '%s' is not an argument it takes", tok[0],
+		r = bfs_diag_set(diag, -EINVAL, "%s: '%s' is not an argument it takes", tok[0],
 				 tok[1]);
 	} else if (strcmp(tok[0], "cancel") == 0) {
 		pthread_mutex_lock(&j->lock);

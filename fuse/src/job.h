@@ -50,6 +50,9 @@ struct stg_job *stg_job_free(struct stg_job *j);
  */
 int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag *diag);
 
+/* One line for .burnfs/log (and the debug log), about something the filesystem refused. */
+void stg_job_note(struct stg_job *j, const char *fmt, ...) BFS_PRINTF(2, 3);
+
 /* Whether a commit runs: the filesystem answers EROFS to every modification meanwhile. */
 bool stg_job_frozen(struct stg_job *j);
 

@@ -233,6 +233,50 @@ print(os.listxattr(p), w(os.getxattr,p,"user.k"), w(os.setxattr,p,"user.k",b"v")
 			fail "$f: $out"
 	done
 	;;
+ctl)
+	# commands in several writes of one handle, up to a newline or the close; NUL bytes and
+	# other users are refused with a log line each; one "ctl: " before each refusal
+	add_user
+	start -- --allow-other
+	chmod 755 "$mnt"
+	ctlw() { # ctlw PIECE...: write each piece to one handle of ctl; prints OK or the errno name
+		$py -c 'import errno,os,sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+try:
+    for p in sys.argv[2:]: os.write(fd, p.encode().replace(b"@", b"\0"))
+    os.close(fd)
+    print("OK")
+except OSError as e: print(errno.errorcode[e.errno])' "$mnt/.burnfs/ctl" "$@"
+	}
+	log() { cat "$mnt/.burnfs/log"; }
+	[ "$(ctlw re 'fresh
+')" = OK ] || fail "refresh in two writes"
+	[ "$(log | grep -c 'refresh: the disc')" = 1 ] || fail "log: $(log)"
+	{ printf com; printf 'mit verify=n'; printf 'one
+'; } >"$mnt/.burnfs/ctl" || fail "printf pieces"
+	log | grep -q "commit 1: verify=none" || fail "a commit split inside an option: $(log)"
+	for _ in $(seq 100); do grep -q '"state": "committing"' "$mnt/.burnfs/status" || break; sleep 0.1; done
+	[ "$(ctlw 'refresh
+ref' 'resh')" = OK ] || fail "a line and a piece"
+	[ "$(log | grep -c 'refresh: the disc')" = 3 ] || fail "the command ended by close: $(log)"
+	[ "$(ctlw 'frob' 'nicate')" = EINVAL ] || fail "a bad command ended by close"
+	log | grep -q "ctl: 'frobnicate' is not a command" || fail "log: $(log)"
+	[ "$(ctlw 'refresh@
+')" = EINVAL ] || fail "a NUL byte after a command"
+	[ "$(ctlw 're' 'f@resh
+')" = EINVAL ] || fail "a NUL byte inside a command"
+	[ "$(log | grep -c 'holding a NUL byte')" = 2 ] || fail "NUL refusals not logged: $(log)"
+	[ "$(log | grep -c 'refresh: the disc')" = 3 ] || fail "a command with a NUL byte ran: $(log)"
+	log | grep -q "ctl: ctl:\|: ctl: " && fail "double prefix: $(log)"
+	# another user: EPERM at the first write, whatever the pieces
+	expect_err "Operation not permitted" as bash -c "echo refresh > '$mnt/.burnfs/ctl'"
+	expect_err "Operation not permitted" as bash -c "printf com > '$mnt/.burnfs/ctl'"
+	[ "$(as "$py" -c 'import errno,os,sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+try: os.write(fd, b"ref"); print("OK")
+except OSError as e: print(errno.errorcode[e.errno])' "$mnt/.burnfs/ctl")" = EPERM ] || fail "another user's piece"
+	[ "$(log | grep -c "refused a command from uid $uid")" = 3 ] || fail "log: $(log)"
+	;;
 readdir)
 	start
 	mkdir "$mnt/dir"
