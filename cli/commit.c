@@ -179,6 +179,34 @@ static char *find_mount(const char *path)
 	}
 }
 
+/*
+ * Say why path is not in a live burnfs mount: in one whose daemon has stopped (it answers
+ * ENOTCONN: say how to clean it up), or in none. Returns the exit code.
+ */
+static int no_mount(const char *cmd, const char *path, int err)
+{
+	_cleanup_free_ char *abs = cli_abs_path(path);
+	_cleanup_free_ char *m = NULL;
+	bool dead = false;
+
+	if (abs)
+		m = cli_burnfs_mount_above(abs, &dead);
+	if (m && dead) {
+		fprintf(stderr,
+			"burnfs %s: '%s' is in the burnfs mount '%s', whose daemon has stopped (killed "
+			"or crashed)\n"
+			"remedy: burnfs umount '%s', then mount it again (burnfs mount ...): its status "
+			"tells what became of a commit that was running\n",
+			cmd, path, m, m);
+		return CLI_EXIT_JOB;
+	}
+	fprintf(stderr, "burnfs %s: '%s' is not in a burnfs mount (%s)\n", cmd, path,
+		err == ENOTDIR ? "no .burnfs/status above it" : strerror(err));
+	if (strcmp(cmd, "commit") == 0)
+		fprintf(stderr, "remedy: mount one with `burnfs mount MOUNTPOINT`\n");
+	return CLI_EXIT_JOB;
+}
+
 /* Columns for the progress line: the terminal's width less one, at most 120. */
 static int term_width(void)
 {
@@ -331,22 +359,63 @@ static void commit_usage(FILE *f)
 		"medium's 1x (8 or 8x), or max. --simulate: a test write (CD-R/RW, DVD-R/RW).\n"
 		"--notify: a desktop notification at the end (notify-send).\n"
 		"Ctrl-C cancels the commit and waits for the disc's state.\n"
+		"\n"
+		"       burnfs commit --cancel MOUNTPOINT\n"
+		"Cancel the commit running there (from another terminal, or before `burnfs\n"
+		"umount`, which lets a commit run to its end) and wait for the disc's state.\n"
 		"Exit codes: 0 done, 1 failed, 2 usage, 130 interrupted.\n");
+}
+
+/* burnfs commit --cancel: cancel the running commit and wait for the disc's state. */
+static int cancel_commit(const char *mnt)
+{
+	struct json_object *st = NULL, *res;
+	int r = write_ctl(mnt, "cancel\n");
+
+	if (r == -ESRCH) {
+		fprintf(stderr, "burnfs commit: --cancel: no commit is running in '%s'\n", mnt);
+		return CLI_EXIT_JOB;
+	}
+	if (r < 0) {
+		fprintf(stderr, "burnfs commit: --cancel: the mount refused it: %s\n",
+			strerror(-r));
+		print_ctl_reason(mnt, "commit");
+		return CLI_EXIT_JOB;
+	}
+	fprintf(stderr, "burnfs commit: cancelling; waiting for the drive\n");
+	for (;;) {
+		struct timespec ts = {0, POLL_MS * 1000000L};
+
+		r = read_status(mnt, &st);
+		if (r < 0) {
+			fprintf(stderr, "burnfs commit: '%s': the status cannot be read: %s\n", mnt,
+				r == -EBADMSG ? "not JSON" : strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+		if (!running(st))
+			break;
+		json_object_put(st);
+		nanosleep(&ts, NULL);
+	}
+	res = jget(st, "last_result");
+	fprintf(stderr, "burnfs commit: the commit ended: %s\n",
+		jstr(res, "message") ? jstr(res, "message") : "(no message)");
+	print_result(stderr, res);
+	json_object_put(st);
+	return 0;
 }
 
 static int cmd_commit(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"verify", required_argument, NULL, 'v'},
-		{"close", no_argument, NULL, 'c'},
-		{"speed", required_argument, NULL, 'S'},
-		{"simulate", no_argument, NULL, 's'},
-		{"notify", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{},
+		{"verify", required_argument, NULL, 'v'}, {"close", no_argument, NULL, 'c'},
+		{"speed", required_argument, NULL, 'S'},  {"simulate", no_argument, NULL, 's'},
+		{"notify", no_argument, NULL, 'n'},	  {"cancel", no_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},	  {},
 	};
 	const char *verify = "full", *speed = NULL;
-	bool finalize = false, simulate = false, notify_end = false, tty, sent_cancel = false;
+	bool finalize = false, simulate = false, notify_end = false, cancel = false, tty;
+	bool sent_cancel = false;
 	_cleanup_free_ char *mnt = NULL;
 	struct json_object *st = NULL, *res;
 	char line[128], last_phase[64] = "", text[256];
@@ -356,7 +425,8 @@ static int cmd_commit(int argc, char **argv)
 	int c, r, code;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			if (strcmp(optarg, "none") && strcmp(optarg, "quick") &&
@@ -398,27 +468,29 @@ static int cmd_commit(int argc, char **argv)
 		case 'n':
 			notify_end = true;
 			break;
+		case 'C':
+			cancel = true;
+			break;
 		case 'h':
 			commit_usage(stdout);
 			return 0;
 		default:
-			commit_usage(stderr);
+			fprintf(stderr,
+				"burnfs commit: %s '%s'\n(burnfs commit --help tells more)\n",
+				c == ':' ? "an argument is missing after" : "unknown option",
+				argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
-		commit_usage(stderr);
+		fprintf(stderr, "burnfs commit: %s\n(burnfs commit --help tells more)\n",
+			optind == argc ? "no mount point given: burnfs commit MOUNTPOINT [OPTIONS]"
+				       : "one mount point only");
 		return CLI_EXIT_USAGE;
 	}
 	mnt = find_mount(argv[optind]);
-	if (!mnt) {
-		fprintf(stderr,
-			"burnfs commit: '%s' is not in a burnfs mount (%s); mount one with `burnfs "
-			"mount MOUNTPOINT`\n",
-			argv[optind],
-			errno == ENOTDIR ? "no .burnfs/status above it" : strerror(errno));
-		return CLI_EXIT_JOB;
-	}
+	if (!mnt)
+		return no_mount("commit", argv[optind], errno);
 	r = read_status(mnt, &st);
 	if (r < 0) {
 		fprintf(stderr, "burnfs commit: '%s/.burnfs/status': %s\n", mnt,
@@ -427,6 +499,8 @@ static int cmd_commit(int argc, char **argv)
 	}
 	json_object_put(st);
 	st = NULL;
+	if (cancel)
+		return cancel_commit(mnt);
 	snprintf(line, sizeof(line), "commit verify=%s%s%s%s%s\n", verify, finalize ? " close" : "",
 		 speed ? " speed=" : "", speed ? speed : "", simulate ? " simulate" : "");
 	sigaction(SIGINT, &sa, NULL);
@@ -526,26 +600,36 @@ static int cmd_status(int argc, char **argv)
 	int r;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("Usage: burnfs status MOUNTPOINT [--json]\n");
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("Usage: burnfs status MOUNTPOINT [--json]\n"
+			       "\n"
+			       "What the burnfs mount at MOUNTPOINT (any path inside it) is doing: the\n"
+			       "commit running and its progress, the disc, the staged session, the last\n"
+			       "commit's result and remedy (also one interrupted by a crash or finished\n"
+			       "after an unmount). --json: .burnfs/status as it is.\n"
+			       "Exit codes: 0, 1 not a (live) burnfs mount, 2 usage.\n");
 			return 0;
-		} else if (!path && argv[i][0] != '-')
+		} else if (argv[i][0] == '-' || path) {
+			fprintf(stderr,
+				"burnfs status: %s '%s'\n(burnfs status --help tells more)\n",
+				argv[i][0] == '-' ? "unknown option"
+						  : "one mount point only, not also",
+				argv[i]);
+			return CLI_EXIT_USAGE;
+		} else {
 			path = argv[i];
-		else
-			path = NULL, i = argc;
+		}
 	}
 	if (!path) {
-		fprintf(stderr, "Usage: burnfs status MOUNTPOINT [--json]\n");
+		fprintf(stderr, "burnfs status: no mount point given: burnfs status MOUNTPOINT "
+				"[--json]\n");
 		return CLI_EXIT_USAGE;
 	}
 	mnt = find_mount(path);
-	if (!mnt) {
-		fprintf(stderr, "burnfs status: '%s' is not in a burnfs mount (%s)\n", path,
-			errno == ENOTDIR ? "no .burnfs/status above it" : strerror(errno));
-		return CLI_EXIT_JOB;
-	}
+	if (!mnt)
+		return no_mount("status", path, errno);
 	if (json) {
 		char p[PATH_MAX + 32];
 		_cleanup_free_ char *text = NULL;

@@ -277,6 +277,79 @@ try: os.write(fd, b"ref"); print("OK")
 except OSError as e: print(errno.errorcode[e.errno])' "$mnt/.burnfs/ctl")" = EPERM ] || fail "another user's piece"
 	[ "$(log | grep -c "refused a command from uid $uid")" = 3 ] || fail "log: $(log)"
 	;;
+cli)
+	# --help of each command: its usage on stdout, exit 0; a missing argument is named, exit 2
+	for c in mount umount commit status; do
+		"$BURNFS" $c --help >"$t/out" 2>"$t/err" || fail "$c --help: exit $?"
+		grep -q "^Usage: burnfs $c " "$t/out" && [ ! -s "$t/err" ] || fail "$c --help: $(cat "$t/out" "$t/err")"
+		"$BURNFS" $c >"$t/out" 2>"$t/err"
+		[ $? = 2 ] && [ ! -s "$t/out" ] || fail "$c without arguments: exit $?"
+		grep -q "^burnfs $c: no mount point given" "$t/err" || fail "$c without arguments: $(cat "$t/err")"
+		"$BURNFS" $c --frobnicate "$t" >/dev/null 2>"$t/err"
+		[ $? = 2 ] && grep -q "^burnfs $c: unknown option '--frobnicate'" "$t/err" ||
+			fail "$c --frobnicate: $(cat "$t/err")"
+	done
+	"$BURNFS" mount --drive 2>"$t/err"
+	[ $? = 2 ] && grep -q "^burnfs mount: --drive needs an argument" "$t/err" || fail "--drive: $(cat "$t/err")"
+	# the mount point: missing, a file, a device, not empty, each with its own message
+	"$BURNFS" vdrive create --media bd-r "$t/vd" >/dev/null || fail create
+	m() { "$BURNFS" mount --drive "vdrive:$t/vd" --staging "$stg" "$@"; }
+	expect_err "'$t/none' does not exist" m "$t/none"
+	expect_err "'$t/none/deeper/' does not exist" m "$t/none/deeper/"
+	touch "$t/file"
+	expect_err "'$t/file' is a file, not a directory" m "$t/file"
+	expect_err "'/dev/null' is a special file, not a directory" m /dev/null
+	mkdir -p "$t/full" && touch "$t/full/a" "$t/full/.b"
+	expect_err "'$t/full' is not empty (2 entries)" m "$t/full"
+	expect_err "is not empty (2 entries)" m "$t/full/."
+	[ ! -e "$stg" ] || fail "the staging directory was made for a refused mount"
+	# --staging DIR is made when missing (mkdir -p, 0700)
+	mkdir -p "$mnt"
+	m --foreground "$mnt" >>"$t/daemon.log" 2>&1 &
+	daemon=$!
+	for _ in $(seq 100); do [ -e "$mnt/.burnfs/status" ] && break; sleep 0.1; done
+	[ -e "$mnt/.burnfs/status" ] || fail "mount with a new staging directory: $(cat "$t/daemon.log")"
+	grep -q "created the staging directory '$stg'" "$t/daemon.log" || fail "not said: $(cat "$t/daemon.log")"
+	[ "$(stat -c %a "$stg")" = 700 ] && [ "$(stat -c %a "$(dirname "$stg")")" = 700 ] ||
+		fail "staging modes: $(stat -c %a "$stg" "$(dirname "$stg")")"
+	# already a burnfs mount, by two spellings
+	expect_err "'$mnt' is a burnfs mount already" m "$mnt"
+	expect_err "'$mnt' is a burnfs mount already" m "$mnt/../mnt/"
+	m --staging "$t/stg2" "$t/file" 2>/dev/null
+	[ ! -e "$t/stg2" ] || fail "a staging directory made for a refused mount point"
+	;;
+dead)
+	# kill -9 of the daemon: status, commit and mount say so and name the remedy; umount and
+	# mount clean the dead mount up
+	start
+	mkdir "$mnt/sub"
+	for how in umount mount; do
+		kill -9 "$daemon"
+		wait "$daemon" 2>/dev/null
+		daemon=
+		for p in "$mnt" "$mnt/" "$mnt/sub" "$mnt/sub/../sub/nothing"; do
+			for c in status commit; do
+				"$BURNFS" $c "$p" >/dev/null 2>"$t/err"
+				[ $? = 1 ] || fail "$c $p: exit $?"
+				grep -q "^burnfs $c: '$p' is in the burnfs mount '$mnt', whose daemon has stopped" "$t/err" &&
+					grep -q "^remedy: burnfs umount '$mnt'" "$t/err" || fail "$c $p: $(cat "$t/err")"
+			done
+		done
+		if [ $how = umount ]; then
+			"$BURNFS" umount "$mnt/" 2>"$t/err" || fail "umount of a dead mount: $(cat "$t/err")"
+			grep -q "its daemon had stopped .*: unmounted" "$t/err" || fail "umount: $(cat "$t/err")"
+			grep -q " $mnt fuse" /proc/mounts && fail "still mounted after umount"
+			mount_daemon "$t/vd"
+		else
+			"$BURNFS" mount --drive "vdrive:$t/vd" --staging "$stg" "$mnt" >"$t/out" 2>&1 ||
+				fail "mount over a dead mount: $(cat "$t/out")"
+			grep -q "was a burnfs mount whose daemon had stopped (killed or crashed): unmounted it" "$t/out" ||
+				fail "mount: $(cat "$t/out")"
+			[ -d "$mnt/sub" ] && "$BURNFS" status "$mnt" >/dev/null || fail "the new mount"
+			"$BURNFS" umount "$mnt" || fail "umount"
+		fi
+	done
+	;;
 readdir)
 	start
 	mkdir "$mnt/dir"
@@ -462,7 +535,7 @@ daemon)
 	# without --foreground: errors reach the terminal, the exit status says so; umount waits
 	"$BURNFS" vdrive create --media bd-r "$t/vd" >/dev/null || fail create
 	mkdir -p "$mnt" "$stg"
-	expect_err "not a directory" "$BURNFS" mount --drive "vdrive:$t/vd" --staging "$stg" "$t/none"
+	expect_err "does not exist" "$BURNFS" mount --drive "vdrive:$t/vd" --staging "$stg" "$t/none"
 	expect_err "vdrive" "$BURNFS" mount --drive "vdrive:$t/nodrive" --staging "$stg" "$mnt"
 	expect_err "contain each other" "$BURNFS" mount --drive "vdrive:$t/vd" --staging "$mnt" "$mnt"
 	mountpoint -q "$mnt" && fail "mounted after a failure"
