@@ -366,6 +366,30 @@ static void commit_usage(FILE *f)
 		"Exit codes: 0 done, 1 failed, 2 usage, 130 interrupted.\n");
 }
 
+/* The status of the commit being followed can no longer be read (r): say why. */
+static void status_lost(const char *mnt, int r)
+{
+	if (r == -ENOENT)
+		fprintf(stderr,
+			"burnfs commit: '%s' was unmounted during the commit: its daemon goes on "
+			"with the commit to its end, then exits; mount it again once it has (`burnfs "
+			"mount`) and `burnfs status` tells how the commit ended\n",
+			mnt);
+	else if (r == -ENOTCONN)
+		fprintf(stderr,
+			"burnfs commit: '%s': the burnfs daemon stopped during the commit (killed or "
+			"crashed)\n"
+			"remedy: burnfs umount '%s', mount it again (`burnfs mount`): `burnfs status` "
+			"then tells what became of the commit and the disc\n",
+			mnt, mnt);
+	else
+		fprintf(stderr,
+			"burnfs commit: '%s': the status cannot be read (%s): the burnfs daemon "
+			"stopped during the commit? Mount it again (`burnfs mount`) and see `burnfs "
+			"status`\n",
+			mnt, r == -EBADMSG ? "not JSON" : strerror(-r));
+}
+
 /* burnfs commit --cancel: cancel the running commit and wait for the disc's state. */
 static int cancel_commit(const char *mnt)
 {
@@ -537,11 +561,7 @@ static int cmd_commit(int argc, char **argv)
 		if (r < 0) {
 			if (tty)
 				fputc('\n', stderr);
-			fprintf(stderr,
-				"burnfs commit: '%s': the status cannot be read (%s): the burnfs "
-				"daemon stopped during the commit? Mount it again (`burnfs mount`) and "
-				"see `burnfs status`\n",
-				mnt, r == -EBADMSG ? "not JSON" : strerror(-r));
+			status_lost(mnt, r);
 			return CLI_EXIT_JOB;
 		}
 		if (our_id < 0)

@@ -109,6 +109,7 @@ struct stg_fs {
 	gid_t owner_gid;
 	bool as_root; /* serving as root for others: new nodes go to the caller */
 	struct timespec started;
+	atomic_bool unmounted; /* the kernel's side is gone: no more notifications */
 
 	pthread_mutex_t lock; /* the inode table, the open special files, relief */
 	struct special *specials;
@@ -1926,7 +1927,7 @@ static size_t collect_entries(struct stg_fs *fs, uint64_t until, const struct in
 static void invalidate(struct stg_fs *fs, struct entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (fs->se)
+		if (fs->se && !atomic_load(&fs->unmounted))
 			(void)fuse_lowlevel_notify_inval_entry(fs->se, v[i].parent, v[i].name,
 							       strlen(v[i].name));
 		free(v[i].name);
@@ -1944,7 +1945,7 @@ static void invalidate_root(struct stg_fs *fs)
 	n = collect_entries(fs, UINT64_MAX, &fs->root, false, &v);
 	pthread_mutex_unlock(&fs->lock);
 	invalidate(fs, v, n);
-	if (fs->se)
+	if (fs->se && !atomic_load(&fs->unmounted))
 		(void)fuse_lowlevel_notify_inval_inode(fs->se, FUSE_ROOT_ID, 0, 0);
 }
 
@@ -2142,10 +2143,14 @@ static int fs_new(const struct stg_fs_opts *o, struct bfs_diag *diag, struct stg
 	if (fs->lock_fd < 0)
 		return bfs_diag_set(diag, -errno, "staging directory '%s': %m", o->staging_dir);
 	if (flock(fs->lock_fd, LOCK_EX | LOCK_NB) < 0)
-		return bfs_diag_set(diag, errno == EWOULDBLOCK ? -EBUSY : -errno,
-				    "staging directory '%s': %s", o->staging_dir,
-				    errno == EWOULDBLOCK ? "another burnfs mount serves it"
-							 : strerror(errno));
+		return bfs_diag_set(
+			diag, errno == EWOULDBLOCK ? -EBUSY : -errno, "staging directory '%s': %s",
+			o->staging_dir,
+			errno == EWOULDBLOCK
+				? "another burnfs mount serves it (or the daemon of an "
+				  "unmounted one is finishing its commit: `burnfs status` "
+				  "works again once it is done)"
+				: strerror(errno));
 	fs->root.kind = K_FILE;
 	fs->root.type = S_IFDIR;
 	fs->root.dev = st.st_dev;
@@ -2218,6 +2223,47 @@ static int wait_child(pid_t pid, int rfd, struct bfs_diag *diag)
 	return bfs_diag_set(diag, -(int)b, "%s", len ? msg : strerror(b));
 }
 
+/*
+ * Signals (SIGINT, SIGTERM, SIGHUP) end the serving loop, as libfuse's own handlers would,
+ * and are remembered: the loop that ends without one ended because the mount went away.
+ */
+static volatile sig_atomic_t stop_signal;
+static struct fuse_session *signal_session;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+	if (signal_session)
+		fuse_session_exit(signal_session);
+}
+
+static int set_signals(struct fuse_session *se, bool install)
+{
+	struct sigaction sa = {.sa_handler = install ? on_stop_signal : SIG_DFL};
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+
+	signal_session = install ? se : NULL;
+	if (install)
+		(void)signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(sigs); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -errno;
+	return 0;
+}
+
+/*
+ * The serving loop has ended. By a signal: a commit under way is cancelled (stg_job_free()).
+ * By the unmount (fusermount3 -u, umount, umount -l): a commit under way runs to its end
+ * first, a later signal still cancelling it (stg_job_unmounted()).
+ */
+static void after_loop(struct stg_fs *fs)
+{
+	if (stop_signal)
+		return;
+	atomic_store(&fs->unmounted, true);
+	stg_job_unmounted(fs->job, &stop_signal);
+}
+
 int stg_fs_run(const struct stg_fs_opts *o, struct bfs_diag *diag)
 {
 	_cleanup_(fs_freep) struct stg_fs *fs = NULL;
@@ -2272,7 +2318,8 @@ int stg_fs_run(const struct stg_fs_opts *o, struct bfs_diag *diag)
 	}
 	if (pthread_create(&fs->relief, NULL, relief_main, fs) == 0)
 		fs->relief_running = true;
-	if (fuse_set_signal_handlers(fs->se) < 0) {
+	stop_signal = 0;
+	if (set_signals(fs->se, true) < 0) {
 		r = bfs_diag_set(diag, -EIO, "cannot install signal handlers");
 		goto fail_session;
 	}
@@ -2310,12 +2357,13 @@ int stg_fs_run(const struct stg_fs_opts *o, struct bfs_diag *diag)
 	fuse_loop_cfg_set_max_threads(lc, 16);
 	r = fuse_session_loop_mt(fs->se, lc);
 	fuse_loop_cfg_destroy(lc);
+	after_loop(fs);
 	fs->job = stg_job_free(fs->job); /* before the session its callback notifies goes */
 	r = r < 0 ? bfs_diag_set(diag, r, "serving the mount: %s", strerror(-r)) : 0;
 fail_mount:
 	fuse_session_unmount(fs->se);
 fail_signals:
-	fuse_remove_signal_handlers(fs->se);
+	(void)set_signals(fs->se, false);
 fail_session:
 	if (fs->relief_running) {
 		pthread_mutex_lock(&fs->lock);

@@ -135,6 +135,8 @@ struct stg_job {
 	struct result last;
 	char *log;
 	size_t log_len;
+	/* the mount was unmounted during the commit, in this phase ("" when not) */
+	char unmounted_in[48];
 };
 
 static double now_s(void)
@@ -859,11 +861,24 @@ static void finish(struct stg_job *j, struct run *rn, bool ok, const struct disc
 		.state = ok ? "done" : "failed", .before = before, .res = &rn->res};
 	int r;
 
+	char unmounted_in[sizeof(j->unmounted_in)];
+
 	rn->res.have = true;
 	rn->res.ok = ok;
 	pthread_mutex_lock(&j->lock);
 	j->ended = time(NULL);
+	memcpy(unmounted_in, j->unmounted_in, sizeof(unmounted_in));
 	pthread_mutex_unlock(&j->lock);
+	if (*unmounted_in) {
+		char *m = str_printf("%s (the mount was unmounted during the commit, while %s: the "
+				     "commit ran to its end, then the daemon exited)",
+				     rn->res.message ? rn->res.message : "", unmounted_in);
+
+		if (m) {
+			free(rn->res.message);
+			rn->res.message = m;
+		}
+	}
 	r = journal_write(j, &e, &jd);
 	pthread_mutex_lock(&j->lock);
 	if (rn->probed)
@@ -1290,6 +1305,40 @@ bool stg_job_frozen(struct stg_job *j)
 	return busy(j);
 }
 
+void stg_job_unmounted(struct stg_job *j, const volatile sig_atomic_t *stop)
+{
+	bool cancelled = false;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->state != ST_COMMITTING && j->state != ST_CANCELLING) {
+		pthread_mutex_unlock(&j->lock);
+		return;
+	}
+	snprintf(j->unmounted_in, sizeof(j->unmounted_in), "%s",
+		 j->phase && *j->phase ? j->phase : "starting");
+	log_l(j,
+	      "the mount was unmounted during commit %u (while %s): the commit goes on to its "
+	      "end, then the daemon exits",
+	      j->job_id, j->unmounted_in);
+	pthread_mutex_unlock(&j->lock);
+	bfs_log(LOG_NOTICE, "unmounted during a commit: finishing it before exiting");
+	while (busy(j)) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+
+		if (*stop && !cancelled) {
+			pthread_mutex_lock(&j->lock);
+			if (j->state == ST_COMMITTING) {
+				j->state = ST_CANCELLING;
+				j->cancel = 1;
+				log_l(j, "cancel: the daemon got signal %d", (int)*stop);
+			}
+			pthread_mutex_unlock(&j->lock);
+			cancelled = true;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* ---- opening ------------------------------------------------------------------------------ */
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -1435,6 +1484,8 @@ static void restore(struct stg_job *j, const struct journal *jn)
 	v = jget(jn, "remedy");
 	j->last.remedy = v && *v ? strdup(v) : NULL;
 	jdisc(jn, "after", &j->last.after);
+	log_l(j, "the last commit (%u, started %s): %s: %s", j->job_id, when, st,
+	      j->last.message ? j->last.message : "");
 	for (size_t i = 0; i < jn->n; i++) {
 		unsigned long long a, b;
 		int off = 0;

@@ -9,6 +9,7 @@
 #ifndef BFS_STG_JOB_H
 #define BFS_STG_JOB_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -38,6 +39,15 @@ struct stg_job_opts {
  * be opened.
  */
 int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct stg_job **ret);
+
+/*
+ * The mount is gone (unmounted: fusermount3 -u, umount, umount -l once unused) while the
+ * daemon still runs. A commit under way is not cut short by it: this waits for the commit
+ * to end, with the unmount noted in its log, result and journal (so that the next mount's
+ * status tells the story), and returns then. A signal meanwhile (*stop becomes non-zero)
+ * cancels the commit. Returns at once when no commit runs.
+ */
+void stg_job_unmounted(struct stg_job *j, const volatile sig_atomic_t *stop);
 
 /* Cancel a running commit, wait for its thread, free. NULL-safe; returns NULL. */
 struct stg_job *stg_job_free(struct stg_job *j);

@@ -273,6 +273,61 @@ crash)
 	[ -z "$(ls -A "$stg")" ] || fail "staging not emptied by the retry"
 	check_disc "$t/src"
 	;;
+unmount)
+	# an unmount during a commit never cuts the burn short: fusermount3 -u, burnfs umount and
+	# umount -l, early (the first blocks written) and late (past 80 % of the session; verifying and
+	# closing take too little time on a virtual drive to be caught); the daemon exits when it is done,
+	# the disc is appendable with the session verified, the staged files are removed as after
+	# any commit, and the next mount's status tells the story
+	command -v xorriso >/dev/null || exit 77
+	make_src "$t/src" 12
+	for spec in fusermount3:early burnfs:early fusermount3:late burnfs:late lazy:early; do
+		how=${spec%:*} when=${spec#*:}
+		new_disc bd-r
+		"$BURNFS" vdrive fault "$vd" slow:2 || fail fault
+		start
+		cp -a "$t/src/." "$mnt/" || fail "cp"
+		"$BURNFS" commit "$mnt" >"$t/out" 2>&1 &
+		cpid=$!
+		if [ $when = early ]; then
+			wait_for '.phase == "writing" and .bytes_done > 0 and .percent < 30'
+		else
+			wait_for '.phase == "writing" and .percent >= 80'
+		fi
+		case $how in
+		fusermount3) fusermount3 -u "$mnt" || fail "$spec: fusermount3 -u" ;;
+		lazy) umount -l "$mnt" || fail "$spec: umount -l" ;;
+		burnfs)
+			"$BURNFS" umount "$mnt" >"$t/umount" 2>&1 || fail "$spec: burnfs umount: $(cat "$t/umount")"
+			grep -q "a commit is running in '$mnt': the mount goes now, the commit runs to its end" "$t/umount" &&
+				grep -q "burnfs commit --cancel" "$t/umount" &&
+				grep -q "the commit has ended and the daemon exited" "$t/umount" ||
+				fail "$spec: burnfs umount said: $(cat "$t/umount")"
+			kill -0 "$daemon" 2>/dev/null && fail "$spec: burnfs umount returned before the daemon exited"
+			;;
+		esac
+		wait $cpid
+		[ $? = 1 ] && grep -q "was unmounted during the commit: its daemon goes on" "$t/out" ||
+			fail "$spec: burnfs commit said: $(cat "$t/out")"
+		for _ in $(seq 600); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.1; done
+		wait "$daemon" || fail "$spec: the daemon exited with $?: $(tail "$t/daemon.log")"
+		daemon=
+		sanitizer_check
+		"$BURNFS" vdrive info "$vd" --json >"$t/info" || fail "$spec: vdrive info"
+		jq -e '.status == "appendable" and (.sessions | length) == 1' "$t/info" >/dev/null ||
+			fail "$spec: the disc: $(cat "$t/info")"
+		[ -z "$(ls -A "$stg")" ] || fail "$spec: staging not emptied: $(ls -A "$stg")"
+		check_disc "$t/src"
+		start
+		[ "$(st .state)" = done ] && [ "$(st .last_result.ok)" = true ] || fail "$spec: status $(st .)"
+		st .last_result.message | grep -q "chunks match.*(the mount was unmounted during the commit, while writing: the commit ran to its end, then the daemon exited)" ||
+			fail "$spec: message: $(st .last_result.message)"
+		"$BURNFS" status "$mnt" | grep -q "^last commit .*: done: burnt .*unmounted during the commit" ||
+			fail "$spec: burnfs status: $("$BURNFS" status "$mnt")"
+		grep -q "the last commit .*: done: .*unmounted" "$mnt/.burnfs/log" || fail "$spec: log: $(cat "$mnt/.burnfs/log")"
+		stop
+	done
+	;;
 cancel)
 	start
 	make_src "$stg" 40
