@@ -680,6 +680,8 @@ static int cmd_status(int argc, char **argv)
 	}
 	printf("drive: %s\n", jstr(st, "drive") ? jstr(st, "drive") : "?");
 	print_disc(stdout, "disc", jget(st, "disc"));
+	if (jstr(st, "read_only"))
+		printf("read-only: %s\n", jstr(st, "read_only"));
 	printf("staged: projected session %.0f blocks (%.1f MiB) in %s\n",
 	       jnum(st, "projected_blocks", 0), jnum(st, "projected_blocks", 0) * 2048 / 1048576.0,
 	       jstr(st, "staging") ? jstr(st, "staging") : "?");

@@ -216,6 +216,17 @@ static bool frozen(struct stg_fs *fs)
 	return stg_job_frozen(fs->job);
 }
 
+/*
+ * Whether changes are refused with EROFS: while a commit runs, and while the disc in the
+ * drive takes no more sessions (closed, full: stg_job_closed()), since nothing changed now
+ * could ever be committed to it. Removals stay allowed then (removing=true): they only
+ * empty the staging folder.
+ */
+static bool read_only(struct stg_fs *fs, bool removing)
+{
+	return frozen(fs) || (!removing && stg_job_closed(fs->job, NULL, 0));
+}
+
 /* ---- inode table -------------------------------------------------------------------- */
 
 static size_t bucket(const struct stg_fs *fs, dev_t dev, ino_t ino)
@@ -604,7 +615,7 @@ static int reserve_write(struct stg_fs *fs, const struct inode *in, const struct
 	*add = 0;
 	if (in->kind != K_FILE)
 		return -EBADF;
-	if (frozen(fs))
+	if (read_only(fs, false))
 		return -EROFS;
 	cur = fd_size((int)fi->fh);
 	if (cur < 0)
@@ -740,7 +751,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		fuse_reply_attr(req, &st, 0);
 		return;
 	}
-	if (frozen(fs)) {
+	if (read_only(fs, false)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
@@ -864,13 +875,13 @@ static void reply_made(fuse_req_t req, struct stg_fs *fs, struct inode *dir, con
 }
 
 /* Common checks of an operation that makes or removes name in parent. */
-static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *name)
+static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *name, bool removing)
 {
 	struct stg_fs *fs = fs_of(req);
 	struct inode *dir = inode_of(fs, parent);
 	int r = check_dir_name(fs, dir, name);
 
-	if (r == 0 && frozen(fs))
+	if (r == 0 && read_only(fs, removing))
 		r = -EROFS;
 	if (r < 0) {
 		fuse_reply_err(req, -r);
@@ -881,7 +892,7 @@ static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *n
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, false);
 
 	if (!dir)
 		return;
@@ -890,7 +901,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, false);
 
 	if (!dir)
 		return;
@@ -899,7 +910,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, false);
 
 	if (!dir)
 		return;
@@ -911,7 +922,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 {
 	struct stg_fs *fs = fs_of(req);
 	struct inode *in = inode_of(fs, ino);
-	struct inode *dir = modify_dir(req, newparent, newname);
+	struct inode *dir = modify_dir(req, newparent, newname, false);
 	struct fuse_entry_param e;
 	char proc[32];
 	int r;
@@ -937,7 +948,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, true);
 
 	if (!dir)
 		return;
@@ -951,7 +962,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, true);
 
 	if (!dir)
 		return;
@@ -982,7 +993,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		      const char *newname, unsigned int flags)
 {
 	struct stg_fs *fs = fs_of(req);
-	struct inode *dir = modify_dir(req, parent, name), *ndir;
+	struct inode *dir = modify_dir(req, parent, name, false), *ndir;
 	int r;
 
 	if (!dir)
@@ -1079,7 +1090,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		open_special(req, fs, in, fi);
 		return;
 	}
-	if (writes(fi->flags) && frozen(fs)) {
+	if (writes(fi->flags) && read_only(fs, false)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
@@ -1111,7 +1122,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      struct fuse_file_info *fi)
 {
 	struct stg_fs *fs = fs_of(req);
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, false);
 	struct fuse_entry_param e;
 	int fd, r;
 
@@ -1711,7 +1722,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		fuse_reply_err(req, ok ? 0 : EACCES);
 		return;
 	}
-	if ((mask & W_OK) && frozen(fs)) {
+	if ((mask & W_OK) && read_only(fs, false)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
@@ -1735,6 +1746,8 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_frsize = BLOCK;
 	sv.f_blocks = total;
 	sv.f_bfree = sv.f_bavail = free_blocks > used ? free_blocks - used : 0;
+	if (stg_job_closed(fs->job, NULL, 0))
+		sv.f_bfree = sv.f_bavail = 0; /* the disc takes no more sessions */
 	sv.f_files = back.f_files;
 	sv.f_ffree = sv.f_favail = back.f_ffree;
 	sv.f_namemax = NAME_MAX;
@@ -1765,7 +1778,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	char proc[32];
 	int r = xattr_path(inode_of(fs, ino), proc);
 
-	if (r == 0 && frozen(fs))
+	if (r == 0 && read_only(fs, false))
 		r = -EROFS;
 	if (r == 0 && setxattr(proc, name, value, size, flags) < 0)
 		r = -errno;
@@ -1832,7 +1845,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	char proc[32];
 	int r = xattr_path(inode_of(fs, ino), proc);
 
-	if (r == 0 && frozen(fs))
+	if (r == 0 && read_only(fs, false))
 		r = -EROFS;
 	if (r == 0 && removexattr(proc, name) < 0)
 		r = -errno;

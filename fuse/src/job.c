@@ -318,6 +318,45 @@ static void disc_describe(const struct disc *d, char *buf, size_t cap)
 			 d->capacity);
 }
 
+/*
+ * Why the disc d takes no more sessions (see stg_job_closed()), with what to do, into buf;
+ * false when it takes one. Erasable discs are not judged here: a burn may erase them.
+ */
+static bool disc_closed(const struct disc *d, const char *drive, char *buf, size_t cap)
+{
+	const char *what;
+	bool vd = strncmp(drive, "vdrive:", 7) == 0;
+
+	if (!d->known || d->erasable || d->overwrite)
+		return false;
+	if (d->status == MMC_DISC_COMPLETE)
+		what = "is closed (finalized): it takes no more sessions";
+	else if (d->status == MMC_DISC_INCOMPLETE)
+		what = "holds an unfinished session: it takes no more sessions";
+	else if (d->free_blocks == 0)
+		what = "is full: it has no free block for another session";
+	else
+		return false;
+	if (buf)
+		snprintf(
+			buf, cap,
+			"the %s in the drive %s, so nothing staged could be committed to it and the "
+			"mount is read-only (reads and removals work); remedy: load a blank disc%s%s%s, "
+			"then write `refresh` to .burnfs/ctl",
+			d->profile, what, vd ? " (`burnfs vdrive load " : "", vd ? drive + 7 : "",
+			vd ? " --blank`)" : "");
+	return true;
+}
+
+/* Log that the mount is read-only for the disc now in the drive, if it is. j->lock held. */
+static void log_if_closed(struct stg_job *j)
+{
+	char why[512];
+
+	if (disc_closed(&j->disc, j->drive, why, sizeof(why)))
+		log_l(j, "read-only: %s", why);
+}
+
 /* ---- journal ------------------------------------------------------------------------------- */
 
 static void put_escaped(FILE *f, const char *key, const char *v)
@@ -888,6 +927,7 @@ static void finish(struct stg_job *j, struct run *rn, bool ok, const struct disc
 	log_l(j, "%s: %s", ok ? "done" : "failed", rn->res.message ? rn->res.message : "");
 	if (!ok && rn->res.remedy)
 		log_l(j, "remedy: %s", rn->res.remedy);
+	log_if_closed(j);
 	result_clear(&j->last);
 	j->last = rn->res;
 	rn->res = (struct result){0};
@@ -1223,6 +1263,7 @@ static int do_refresh(struct stg_job *j, struct bfs_diag *diag)
 	pthread_mutex_lock(&j->lock);
 	j->disc = d;
 	log_l(j, "refresh: the disc: %s", desc);
+	log_if_closed(j);
 	pthread_mutex_unlock(&j->lock);
 	return 0;
 }
@@ -1303,6 +1344,16 @@ out:
 bool stg_job_frozen(struct stg_job *j)
 {
 	return busy(j);
+}
+
+bool stg_job_closed(struct stg_job *j, char *why, size_t cap)
+{
+	bool c;
+
+	pthread_mutex_lock(&j->lock);
+	c = disc_closed(&j->disc, j->drive, why, cap);
+	pthread_mutex_unlock(&j->lock);
+	return c;
 }
 
 void stg_job_unmounted(struct stg_job *j, const volatile sig_atomic_t *stop)
@@ -1554,6 +1605,7 @@ int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct s
 
 		disc_describe(&j->disc, desc, sizeof(desc));
 		log_l(j, "drive '%s': %s", j->drive, desc);
+		log_if_closed(j);
 	}
 	*ret = j;
 	return 0;
@@ -1722,6 +1774,12 @@ char *stg_job_status(struct stg_job *j)
 	json_time(f, j->job_id ? j->ended : 0);
 	fputs("}, \"disc\": ", f);
 	json_disc(f, &j->disc);
+	{
+		char why[512];
+
+		fputs(", \"read_only\": ", f);
+		json_str(f, disc_closed(&j->disc, j->drive, why, sizeof(why)) ? why : NULL);
+	}
 	fputs(", \"last_result\": ", f);
 	if (!j->last.have) {
 		fputs("null", f);

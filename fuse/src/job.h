@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -65,6 +66,15 @@ void stg_job_note(struct stg_job *j, const char *fmt, ...) BFS_PRINTF(2, 3);
 
 /* Whether a commit runs: the filesystem answers EROFS to every modification meanwhile. */
 bool stg_job_frozen(struct stg_job *j);
+
+/*
+ * Whether the disc in the drive (as last probed: at mount, refresh, after a commit) can take
+ * no more sessions: a write-once disc that is closed (finalized), holds an unfinished session,
+ * or has no free block. Nothing staged now could ever be committed to it, so the filesystem
+ * refuses changes (EROFS) until another disc is loaded and `refresh` written. With why, the
+ * reason and what to do (cap bytes, NUL-terminated).
+ */
+bool stg_job_closed(struct stg_job *j, char *why, size_t cap);
 
 /*
  * The text of .burnfs/status (one JSON object and a newline: state, phase, percent,

@@ -328,6 +328,56 @@ unmount)
 		stop
 	done
 	;;
+closed)
+	# a disc that takes no more sessions (closed by `commit --close`; an unfinished session left
+	# by a cancel): every change fails at once with EROFS, reads and removals work, df says 0,
+	# status says why and what to do; a blank disc and refresh make the mount writable again
+	command -v setfattr >/dev/null || exit 77
+	refused() { # refused CASE: each change of the mount fails with EROFS
+		local op out
+		for op in "touch $mnt/new" "mkdir $mnt/newdir" "mkfifo $mnt/fifo" "ln -s x $mnt/sym" \
+			"ln $mnt/README $mnt/R2" "mv $mnt/README $mnt/R3" "chmod 600 $mnt/README" \
+			"chown 1:1 $mnt/README" "truncate -s 0 $mnt/README" "touch -d @1 $mnt/README" \
+			"setfattr -n user.k -v v $mnt/README" "cp $mnt/README $mnt/docs/copy"; do
+			out=$($op 2>&1) && fail "$1: '$op' worked"
+			case $out in *"Read-only file system"*) ;; *) fail "$1: '$op': $out" ;; esac
+		done
+		out=$(sh -c "echo x >>'$mnt/README'" 2>&1) && fail "$1: append worked"
+		case $out in *"Read-only file system"*) ;; *) fail "$1: append: $out" ;; esac
+		[ "$(cat "$mnt/README")" = readme ] || fail "$1: read"
+		rm "$mnt/README.hardlink" || fail "$1: a removal was refused"
+		[ "$(stat -f -c %a "$mnt")" = 0 ] || fail "$1: df: $(stat -f -c %a "$mnt") free"
+		st .read_only | grep -q "$2.*mount is read-only.*remedy: load a blank disc (\`burnfs vdrive load $vd --blank\`), then write \`refresh\`" ||
+			fail "$1: status: $(st .read_only)"
+		"$BURNFS" status "$mnt" | grep -q "^read-only: the BD-R in the drive $2" || fail "$1: burnfs status"
+		grep -q "read-only: the BD-R in the drive $2" "$mnt/.burnfs/log" || fail "$1: log"
+	}
+	start
+	echo first >"$mnt/first"
+	"$BURNFS" commit "$mnt" --close >"$t/out" 2>&1 || fail "commit --close: $(cat "$t/out")"
+	[ "$(st .disc.status)" = complete ] || fail "disc: $(st .disc)"
+	make_src "$stg" # staged behind the mount's back: what a closed disc can never take
+	refused "closed" "is closed (finalized)"
+	# a cancelled burn leaves an unfinished session: the same
+	new_disc bd-r
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	ctl refresh
+	[ "$(st .read_only)" = null ] || fail "read-only on a blank disc: $(st .read_only)"
+	touch "$mnt/README.hardlink" || fail "a blank disc: still read-only"
+	head -c 20000000 /dev/urandom >"$mnt/big"
+	ctl commit verify=none
+	wait_for '.phase == "writing" and .bytes_done > 0'
+	ctl cancel
+	wait_for '.state == "failed"'
+	[ "$(st .disc.status)" = incomplete ] || fail "disc after cancel: $(st .disc)"
+	refused "unfinished" "holds an unfinished session"
+	# a blank disc, refresh: writable again
+	new_disc bd-r
+	ctl refresh
+	[ "$(st .read_only)" = null ] || fail "after refresh: $(st .read_only)"
+	touch "$mnt/new" && echo x >>"$mnt/README" || fail "still read-only with a blank disc"
+	"$BURNFS" status "$mnt" | grep -q "^read-only" && fail "burnfs status says read-only"
+	;;
 cancel)
 	start
 	make_src "$stg" 40
