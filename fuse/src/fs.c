@@ -42,6 +42,7 @@
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -69,6 +70,13 @@
 #define CTL_MAX	     (64u << 10) /* bytes of one write to .burnfs/ctl */
 #define CTL_LINE_MAX 4096u	 /* bytes of a command waiting for its newline */
 #define REPLAN_EVERY 2.0	 /* statfs replans at most this often (seconds) */
+/*
+ * The largest file a session can hold: the ISO 9660 tree (level 3, which the engine uses on
+ * BD and for files of 4 GiB and more) records a file in at most 255 extents of at most
+ * 0xFFFFF800 bytes (iso9660/src/writer.c); the UDF tree allows more. A file may not grow past
+ * it in the mount (EFBIG), as on a local file system past its maximum file size.
+ */
+#define FILE_MAX (255ull * 0xFFFFF800ull)
 
 enum kind {
 	K_FILE, /* a backing node */
@@ -617,6 +625,8 @@ static int reserve_write(struct stg_fs *fs, const struct inode *in, const struct
 		return -EBADF;
 	if (read_only(fs, false))
 		return -EROFS;
+	if (end > FILE_MAX)
+		return -EFBIG;
 	cur = fd_size((int)fi->fh);
 	if (cur < 0)
 		return (int)cur;
@@ -775,6 +785,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 
 		if (in->type != S_IFREG)
 			r = -EINVAL;
+		else if ((uint64_t)attr->st_size > FILE_MAX)
+			r = -EFBIG;
 		else if (tfd < 0 && (tfd = open(proc, O_WRONLY | O_CLOEXEC)) < 0)
 			r = -errno;
 		if (r == 0) {
@@ -874,6 +886,26 @@ static void reply_made(fuse_req_t req, struct stg_fs *fs, struct inode *dir, con
 		fuse_reply_entry(req, &e);
 }
 
+/*
+ * Before a node is made: the mode the kernel passes has the caller's umask applied already
+ * (no FUSE_CAP_DONT_MASK), so this thread makes nodes with no umask of its own; the
+ * daemon's umask would take bits away a second time (pjdfstest's chmod/12 created 04777 and
+ * got 04755). The thread's file-system attributes are unshared first, so that the daemon's
+ * other files (pid file, journal, the virtual drive's) keep its umask.
+ */
+static void no_umask(void)
+{
+	static _Thread_local bool done;
+
+	if (done)
+		return;
+	if (unshare(CLONE_FS) == 0)
+		umask(0);
+	else
+		bfs_log(LOG_WARNING, "staging: unshare(CLONE_FS): %m; new nodes get the umask");
+	done = true;
+}
+
 /* Common checks of an operation that makes or removes name in parent. */
 static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *name, bool removing)
 {
@@ -887,6 +919,8 @@ static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *n
 		fuse_reply_err(req, -r);
 		return NULL;
 	}
+	if (!removing)
+		no_umask();
 	return dir;
 }
 
@@ -1394,6 +1428,8 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_
 		write_ctl(req, fs, fi->fh, in_buf);
 		return;
 	}
+	if ((uint64_t)off < FILE_MAX && (uint64_t)off + size > FILE_MAX)
+		out.buf[0].size = size = (size_t)(FILE_MAX - (uint64_t)off); /* up to the limit */
 	r = reserve_write(fs, in, fi, (uint64_t)off + size, &add);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
