@@ -327,6 +327,24 @@ unmount)
 		grep -q "the last commit .*: done: .*unmounted" "$mnt/.burnfs/log" || fail "$spec: log: $(cat "$mnt/.burnfs/log")"
 		stop
 	done
+	# after the unmount, SIGTERM to the daemon still cancels the commit (as before the unmount)
+	new_disc bd-r
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	start
+	cp -a "$t/src/." "$mnt/" || fail "cp"
+	fingerprint "$stg" >"$t/before"
+	ctl commit
+	wait_for '.phase == "writing" and .bytes_done > 0 and .percent < 30'
+	fusermount3 -u "$mnt" || fail "fusermount3 -u"
+	sleep 0.3
+	kill -0 "$daemon" || fail "the daemon exited at the unmount"
+	kill -TERM "$daemon"
+	wait "$daemon" || fail "the daemon exited with $? after SIGTERM"
+	daemon=
+	fingerprint "$stg" | cmp -s - "$t/before" || fail "SIGTERM: the staging directory changed"
+	start
+	[ "$(st .state)" = failed ] && st .last_result.message | grep -q "cancelled.*unmounted during the commit" ||
+		fail "SIGTERM after the unmount: $(st .last_result)"
 	;;
 closed)
 	# a disc that takes no more sessions (closed by `commit --close`; an unfinished session left
@@ -407,6 +425,22 @@ cancel)
 	grep -q "cancelling" "$t/out" && grep -q "^remedy: " "$t/out" || fail "output: $(cat "$t/out")"
 	[ "$(st .state)" = failed ] && st .last_result.message | grep -q cancelled || fail "state: $(st .)"
 	fingerprint "$stg" | cmp -s - "$t/before" || fail "the staging directory changed (SIGINT)"
+	# by burnfs commit --cancel from another terminal: the commit ends cancelled, and it says so
+	new_disc bd-r
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	ctl refresh
+	"$BURNFS" commit "$mnt" >"$t/out" 2>&1 &
+	cpid=$!
+	wait_for '.phase == "writing" and .bytes_done > 0'
+	"$BURNFS" commit --cancel "$mnt/photos" >"$t/cancel" 2>&1 || fail "commit --cancel: $(cat "$t/cancel")"
+	grep -q "the commit ended: .*cancelled" "$t/cancel" && grep -q "^remedy: " "$t/cancel" ||
+		fail "commit --cancel said: $(cat "$t/cancel")"
+	wait $cpid
+	[ $? = 1 ] || fail "the cancelled commit's exit status"
+	[ "$(st .state)" = failed ] && st .last_result.message | grep -q cancelled || fail "state: $(st .)"
+	fingerprint "$stg" | cmp -s - "$t/before" || fail "the staging directory changed (--cancel)"
+	"$BURNFS" commit --cancel "$mnt" >/dev/null 2>"$t/cancel" && fail "--cancel without a commit"
+	grep -q "^burnfs commit: --cancel: no commit is running" "$t/cancel" || fail "--cancel: $(cat "$t/cancel")"
 	# discard empties the staging directory, never following symlinks
 	ctl discard || fail discard
 	[ -z "$(ls -A "$stg")" ] && [ -z "$(ls -A "$mnt")" ] || fail "discard left: $(ls -A "$stg")"
