@@ -887,23 +887,33 @@ static void reply_made(fuse_req_t req, struct stg_fs *fs, struct inode *dir, con
 }
 
 /*
- * Before a node is made: the mode the kernel passes has the caller's umask applied already
- * (no FUSE_CAP_DONT_MASK), so this thread makes nodes with no umask of its own; the
- * daemon's umask would take bits away a second time (pjdfstest's chmod/12 created 04777 and
- * got 04755). The thread's file-system attributes are unshared first, so that the daemon's
- * other files (pid file, journal, the virtual drive's) keep its umask.
+ * Around the making of a node: the mode the kernel passes has the caller's umask applied
+ * already (no FUSE_CAP_DONT_MASK), so the node is made with no umask; the daemon's own would
+ * take bits away a second time (pjdfstest's chmod/12 created 04777 and got 04755). The
+ * request thread's file-system attributes are unshared once, so that the umask is dropped
+ * for that thread alone and only while it makes the node (threads it starts, the commit's,
+ * keep the daemon's umask). False when it cannot be (the node then gets the umask).
  */
-static void no_umask(void)
+static bool umask_off(mode_t *old)
 {
-	static _Thread_local bool done;
+	static _Thread_local int unshared; /* 0 not yet, 1 done, -1 failed */
 
-	if (done)
-		return;
-	if (unshare(CLONE_FS) == 0)
-		umask(0);
-	else
-		bfs_log(LOG_WARNING, "staging: unshare(CLONE_FS): %m; new nodes get the umask");
-	done = true;
+	if (unshared == 0) {
+		unshared = unshare(CLONE_FS) == 0 ? 1 : -1;
+		if (unshared < 0)
+			bfs_log(LOG_WARNING, "staging: unshare(CLONE_FS): %m; new nodes get the "
+					     "daemon's umask too");
+	}
+	if (unshared < 0)
+		return false;
+	*old = umask(0);
+	return true;
+}
+
+static void umask_on(bool off, mode_t old)
+{
+	if (off)
+		umask(old);
 }
 
 /* Common checks of an operation that makes or removes name in parent. */
@@ -919,27 +929,37 @@ static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *n
 		fuse_reply_err(req, -r);
 		return NULL;
 	}
-	if (!removing)
-		no_umask();
 	return dir;
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	struct inode *dir = modify_dir(req, parent, name, false);
+	mode_t old = 0;
+	bool off;
+	int r;
 
 	if (!dir)
 		return;
-	reply_made(req, fs_of(req), dir, name, mknodat(dir->fd, name, mode, rdev) < 0 ? -errno : 0);
+	off = umask_off(&old);
+	r = mknodat(dir->fd, name, mode, rdev) < 0 ? -errno : 0;
+	umask_on(off, old);
+	reply_made(req, fs_of(req), dir, name, r);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct inode *dir = modify_dir(req, parent, name, false);
+	mode_t old = 0;
+	bool off;
+	int r;
 
 	if (!dir)
 		return;
-	reply_made(req, fs_of(req), dir, name, mkdirat(dir->fd, name, mode) < 0 ? -errno : 0);
+	off = umask_off(&old);
+	r = mkdirat(dir->fd, name, mode) < 0 ? -errno : 0;
+	umask_on(off, old);
+	reply_made(req, fs_of(req), dir, name, r);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
@@ -1158,12 +1178,16 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct stg_fs *fs = fs_of(req);
 	struct inode *dir = modify_dir(req, parent, name, false);
 	struct fuse_entry_param e;
+	mode_t old = 0;
+	bool off;
 	int fd, r;
 
 	if (!dir)
 		return;
+	off = umask_off(&old);
 	fd = openat_fds(fs, dir->fd, name,
 			(fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+	umask_on(off, old);
 	if (fd < 0) {
 		fuse_reply_err(req, errno);
 		return;

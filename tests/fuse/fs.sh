@@ -192,6 +192,22 @@ d = os.open(sys.argv[2], os.O_RDONLY); os.fsync(d); os.close(d)' "$mnt/synced" "
 	chmod 4755 "$mnt/coh" && echo more >>"$mnt/coh"
 	[ "$(stat -c %a "$stg/coh")" = 4755 ] || fail "root's write dropped the suid bit"
 	[ ! -e "$stg/gone" ] || fail "unlinked file still in staging"
+	# modes as asked: the caller's umask is applied once (by the kernel), never the daemon's too
+	(umask 000 && mkdir -m 777 "$mnt/m777" && mkfifo -m 666 "$mnt/f666" &&
+		$py -c 'import os,sys; os.close(os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY, 0o4777))' "$mnt/c4777") ||
+		fail "made with umask 0"
+	(umask 027 && mkdir "$mnt/m750")
+	[ "$(stat -c %a "$stg/m777" "$stg/f666" "$stg/c4777" "$stg/m750" | tr '\n' ' ')" = "777 666 4777 750 " ] ||
+		fail "modes: $(stat -c '%n %a' "$stg/m777" "$stg/f666" "$stg/c4777" "$stg/m750")"
+	rmdir "$mnt/m777" "$mnt/m750" && rm "$mnt/f666" "$mnt/c4777"
+	# past the largest file a session holds (255 ISO 9660 extents): EFBIG, not ENOSPC
+	expect_err "File too large" truncate -s 1100000000000 "$mnt/huge"
+	out=$($py -c 'import errno,os,sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+try: os.pwrite(fd, b"x", 1100000000000); print("OK")
+except OSError as e: print(errno.errorcode[e.errno])' "$mnt/huge")
+	[ "$out" = EFBIG ] || fail "a write past the largest file: $out"
+	rm "$mnt/huge"
 	# a fifo
 	mkfifo "$mnt/fifo" || fail mkfifo
 	[ -p "$stg/fifo" ] || fail "fifo in staging"
