@@ -429,113 +429,19 @@ static int cancel_commit(const char *mnt)
 	return 0;
 }
 
-static int cmd_commit(int argc, char **argv)
+/*
+ * Follow the commit just started in mnt until it ends, with a progress line on a terminal
+ * (else a line per phase); SIGINT or SIGTERM (interrupted) cancels it first. 0 with the final
+ * status in *ret (the caller puts it), else the exit code, the reason printed.
+ */
+static int follow(const char *mnt, struct json_object **ret)
 {
-	static const struct option lo[] = {
-		{"verify", required_argument, NULL, 'v'}, {"close", no_argument, NULL, 'c'},
-		{"speed", required_argument, NULL, 'S'},  {"simulate", no_argument, NULL, 's'},
-		{"notify", no_argument, NULL, 'n'},	  {"cancel", no_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'},	  {},
-	};
-	const char *verify = "full", *speed = NULL;
-	bool finalize = false, simulate = false, notify_end = false, cancel = false, tty;
-	bool sent_cancel = false;
-	_cleanup_free_ char *mnt = NULL;
-	struct json_object *st = NULL, *res;
-	char line[128], last_phase[64] = "", text[256];
+	struct json_object *st = NULL;
+	char last_phase[64] = "", text[256];
+	bool tty, sent_cancel = false;
 	double our_id = -1;
-	int width;
-	struct sigaction sa = {.sa_handler = on_signal};
-	int c, r, code;
+	int width, r;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'v':
-			if (strcmp(optarg, "none") && strcmp(optarg, "quick") &&
-			    strcmp(optarg, "full")) {
-				fprintf(stderr,
-					"burnfs commit: --verify: '%s' is not none, quick or "
-					"full\n",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
-			verify = optarg;
-			break;
-		case 'c':
-			finalize = true;
-			break;
-		case 'S': {
-			char *end;
-			unsigned long x;
-
-			if (strcmp(optarg, "max") == 0) {
-				speed = NULL;
-				break;
-			}
-			x = strtoul(optarg, &end, 10);
-			if (end == optarg || (*end && strcmp(end, "x") != 0) || x == 0 || x > 64 ||
-			    optarg[0] == '-' || optarg[0] == '+') {
-				fprintf(stderr,
-					"burnfs commit: --speed: '%s' is not a speed (a multiple of "
-					"1x from 1 to 64, like 8 or 8x, or max)\n",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
-			speed = optarg;
-			break;
-		}
-		case 's':
-			simulate = true;
-			break;
-		case 'n':
-			notify_end = true;
-			break;
-		case 'C':
-			cancel = true;
-			break;
-		case 'h':
-			commit_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr,
-				"burnfs commit: %s '%s'\n(burnfs commit --help tells more)\n",
-				c == ':' ? "an argument is missing after" : "unknown option",
-				argv[optind - 1]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "burnfs commit: %s\n(burnfs commit --help tells more)\n",
-			optind == argc ? "no mount point given: burnfs commit MOUNTPOINT [OPTIONS]"
-				       : "one mount point only");
-		return CLI_EXIT_USAGE;
-	}
-	mnt = find_mount(argv[optind]);
-	if (!mnt)
-		return no_mount("commit", argv[optind], errno);
-	r = read_status(mnt, &st);
-	if (r < 0) {
-		fprintf(stderr, "burnfs commit: '%s/.burnfs/status': %s\n", mnt,
-			r == -EBADMSG ? "not a burnfs status" : strerror(-r));
-		return CLI_EXIT_JOB;
-	}
-	json_object_put(st);
-	st = NULL;
-	if (cancel)
-		return cancel_commit(mnt);
-	snprintf(line, sizeof(line), "commit verify=%s%s%s%s%s\n", verify, finalize ? " close" : "",
-		 speed ? " speed=" : "", speed ? speed : "", simulate ? " simulate" : "");
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	r = write_ctl(mnt, line);
-	if (r < 0) {
-		fprintf(stderr, "burnfs commit: '%s': the mount refused the commit: %s\n", mnt,
-			strerror(-r));
-		print_ctl_reason(mnt, "commit");
-		return CLI_EXIT_JOB;
-	}
 	tty = isatty(STDERR_FILENO);
 	width = tty ? term_width() : 0;
 	for (;;) {
@@ -592,7 +498,36 @@ static int cmd_commit(int argc, char **argv)
 	}
 	if (tty)
 		fprintf(stderr, "\r%-*s\r", width, "");
-	res = jget(st, "last_result");
+	*ret = st;
+	return 0;
+}
+
+/* --speed X: X or Xx with X from 1 to 64, or max; false (said) when it is not. */
+static bool speed_ok(const char *arg)
+{
+	char *end;
+	unsigned long x;
+
+	if (strcmp(arg, "max") == 0)
+		return true;
+	x = strtoul(arg, &end, 10);
+	if (end == arg || (*end && strcmp(end, "x") != 0) || x == 0 || x > 64 || arg[0] == '-' ||
+	    arg[0] == '+') {
+		fprintf(stderr,
+			"burnfs commit: --speed: '%s' is not a speed (a multiple of 1x from 1 to 64, "
+			"like 8 or 8x, or max)\n",
+			arg);
+		return false;
+	}
+	return true;
+}
+
+/* The end of a followed commit: its result (and the notification); the exit code. */
+static int report(const char *mnt, struct json_object *st, bool notify_end)
+{
+	struct json_object *res = jget(st, "last_result");
+	int code;
+
 	if (jget(res, "ok") && json_object_get_boolean(jget(res, "ok"))) {
 		fprintf(stderr, "burnfs commit: %s\n",
 			jstr(res, "message") ? jstr(res, "message") : "done");
@@ -605,6 +540,102 @@ static int cmd_commit(int argc, char **argv)
 	}
 	if (notify_end)
 		notify(code == 0, mnt, jstr(res, "message") ? jstr(res, "message") : "");
+	return code;
+}
+
+static int cmd_commit(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"verify", required_argument, NULL, 'v'}, {"close", no_argument, NULL, 'c'},
+		{"speed", required_argument, NULL, 'S'},  {"simulate", no_argument, NULL, 's'},
+		{"notify", no_argument, NULL, 'n'},	  {"cancel", no_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},	  {},
+	};
+	const char *verify = "full", *speed = NULL;
+	bool finalize = false, simulate = false, notify_end = false, cancel = false;
+	_cleanup_free_ char *mnt = NULL;
+	struct json_object *st = NULL;
+	char line[128];
+	struct sigaction sa = {.sa_handler = on_signal};
+	int c, r, code;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			if (strcmp(optarg, "none") && strcmp(optarg, "quick") &&
+			    strcmp(optarg, "full")) {
+				fprintf(stderr,
+					"burnfs commit: --verify: '%s' is not none, quick or "
+					"full\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			verify = optarg;
+			break;
+		case 'c':
+			finalize = true;
+			break;
+		case 'S':
+			if (!speed_ok(optarg))
+				return CLI_EXIT_USAGE;
+			speed = strcmp(optarg, "max") == 0 ? NULL : optarg;
+			break;
+		case 's':
+			simulate = true;
+			break;
+		case 'n':
+			notify_end = true;
+			break;
+		case 'C':
+			cancel = true;
+			break;
+		case 'h':
+			commit_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr,
+				"burnfs commit: %s '%s'\n(burnfs commit --help tells more)\n",
+				c == ':' ? "an argument is missing after" : "unknown option",
+				argv[optind - 1]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "burnfs commit: %s\n(burnfs commit --help tells more)\n",
+			optind == argc ? "no mount point given: burnfs commit MOUNTPOINT [OPTIONS]"
+				       : "one mount point only");
+		return CLI_EXIT_USAGE;
+	}
+	mnt = find_mount(argv[optind]);
+	if (!mnt)
+		return no_mount("commit", argv[optind], errno);
+	r = read_status(mnt, &st);
+	if (r < 0) {
+		fprintf(stderr, "burnfs commit: '%s/.burnfs/status': %s\n", mnt,
+			r == -EBADMSG ? "not a burnfs status" : strerror(-r));
+		return CLI_EXIT_JOB;
+	}
+	json_object_put(st);
+	st = NULL;
+	if (cancel)
+		return cancel_commit(mnt);
+	snprintf(line, sizeof(line), "commit verify=%s%s%s%s%s\n", verify, finalize ? " close" : "",
+		 speed ? " speed=" : "", speed ? speed : "", simulate ? " simulate" : "");
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r = write_ctl(mnt, line);
+	if (r < 0) {
+		fprintf(stderr, "burnfs commit: '%s': the mount refused the commit: %s\n", mnt,
+			strerror(-r));
+		print_ctl_reason(mnt, "commit");
+		return CLI_EXIT_JOB;
+	}
+	r = follow(mnt, &st);
+	if (r)
+		return r;
+	code = report(mnt, st, notify_end);
 	json_object_put(st);
 	return code;
 }

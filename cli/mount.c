@@ -508,6 +508,47 @@ static char *staging_dir(const char *arg)
 	return ret;
 }
 
+#if HAVE_FUSE
+/* The default staging directory of the drive with file id id, made when missing; or NULL. */
+static char *default_staging(const char *data, const char *id)
+{
+	_cleanup_free_ char *dir = NULL;
+	char *ret;
+	int r;
+
+	if (asprintf(&dir, "%s/burnfs/staging/%s", data, id) < 0)
+		return NULL;
+	r = mkdir_p(dir, 0700);
+	if (r < 0) {
+		fprintf(stderr, "burnfs mount: staging directory '%s': %s\n", dir, strerror(-r));
+		return NULL;
+	}
+	ret = realpath(dir, NULL);
+	if (!ret)
+		fprintf(stderr, "burnfs mount: staging directory '%s': %m\n", dir);
+	return ret;
+}
+
+/* Mount and serve (or, without --foreground, hand over to the daemon); the exit code. */
+static int serve(const struct stg_fs_opts *o)
+{
+	struct bfs_diag diag = {0};
+	int r;
+
+	fflush(stdout);
+	fflush(stderr);
+	r = stg_fs_run(o, &diag);
+	if (r < 0) {
+		fprintf(stderr, "burnfs mount: %s\n", bfs_diag_msg(&diag, r));
+		return CLI_EXIT_JOB;
+	}
+	if (!o->foreground)
+		printf("burnfs: '%s' mounted on '%s' (staging '%s')\n", o->drive, o->mountpoint,
+		       o->staging_dir);
+	return 0;
+}
+#endif
+
 static int cmd_mount(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -590,25 +631,9 @@ static int cmd_mount(int argc, char **argv)
 	data = xdg_dir("XDG_DATA_HOME", ".local/share");
 	if (!id || !state || !data || asprintf(&jobs, "%s/burnfs/jobs/%s", state, id) < 0)
 		return CLI_EXIT_JOB;
-	if (staging_arg) {
-		staging = staging_dir(staging_arg);
-		if (!staging)
-			return CLI_EXIT_USAGE;
-	} else {
-		_cleanup_free_ char *dir = NULL;
-
-		if (asprintf(&dir, "%s/burnfs/staging/%s", data, id) < 0)
-			return CLI_EXIT_JOB;
-		r = mkdir_p(dir, 0700);
-		if (r < 0) {
-			fprintf(stderr, "burnfs mount: staging directory '%s': %s\n", dir,
-				strerror(-r));
-			return CLI_EXIT_JOB;
-		}
-		staging = realpath(dir, NULL);
-		if (!staging)
-			return CLI_EXIT_JOB;
-	}
+	staging = staging_arg ? staging_dir(staging_arg) : default_staging(data, id);
+	if (!staging)
+		return staging_arg ? CLI_EXIT_USAGE : CLI_EXIT_JOB;
 	if (path_within(mp, staging) || path_within(staging, mp)) {
 		fprintf(stderr,
 			"burnfs mount: the staging directory '%s' and the mount point '%s' must "
@@ -632,19 +657,9 @@ static int cmd_mount(int argc, char **argv)
 			.debug = debug,
 			.ready = on_ready,
 		};
-		struct bfs_diag diag = {0};
 
-		fflush(stdout);
-		fflush(stderr);
-		r = stg_fs_run(&o, &diag);
-		if (r < 0) {
-			fprintf(stderr, "burnfs mount: %s\n", bfs_diag_msg(&diag, r));
-			return CLI_EXIT_JOB;
-		}
-		if (!fg)
-			printf("burnfs: '%s' mounted on '%s' (staging '%s')\n", drive, mp, staging);
+		return serve(&o);
 	}
-	return 0;
 #endif
 }
 
