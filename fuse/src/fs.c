@@ -1318,19 +1318,17 @@ static int ctl_take_lines(struct stg_fs *fs, uint64_t fh, const char *buf, size_
 	sp->pending = NULL;
 	sp->plen = 0;
 	nl = memrchr(all, '\n', n);
-	if (nl && (size_t)(all + n - (nl + 1)) > 0) {
+	if ((size_t)(all + n - (nl ? nl + 1 : all)) > CTL_LINE_MAX) {
+		r = -EINVAL; /* what waits for its newline is too long: all of it is dropped */
+	} else if (nl && (size_t)(all + n - (nl + 1)) > 0) {
 		sp->plen = (size_t)(all + n - (nl + 1));
 		sp->pending = strdup(nl + 1);
 		if (!sp->pending)
 			sp->plen = 0, r = -ENOMEM;
 		nl[1] = '\0';
 	} else if (!nl) {
-		if (n > CTL_LINE_MAX) {
-			r = -EINVAL;
-		} else {
-			sp->pending = TAKE_PTR(all);
-			sp->plen = n;
-		}
+		sp->pending = TAKE_PTR(all);
+		sp->plen = n;
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (r == 0)

@@ -283,6 +283,10 @@ ref' 'resh')" = OK ] || fail "a line and a piece"
 ')" = EINVAL ] || fail "a NUL byte inside a command"
 	[ "$(log | grep -c 'holding a NUL byte')" = 2 ] || fail "NUL refusals not logged: $(log)"
 	[ "$(log | grep -c 'refresh: the disc')" = 3 ] || fail "a command with a NUL byte ran: $(log)"
+	# a command that never ends (no newline within 4096 bytes) is dropped
+	[ "$(ctlw "commit $(printf 'x%.0s' $(seq 3000))" "$(printf 'y%.0s' $(seq 3000))")" = EINVAL ] ||
+		fail "a command of 6000 bytes"
+	log | grep -q "ctl: refused a command of more than 4096 bytes" || fail "not logged: $(log)"
 	log | grep -q "ctl: ctl:\|: ctl: " && fail "double prefix: $(log)"
 	# another user: EPERM at the first write, whatever the pieces
 	expect_err "Operation not permitted" as bash -c "echo refresh > '$mnt/.burnfs/ctl'"
