@@ -89,7 +89,7 @@ run() {
 	shift
 	local groups=("$@")
 	[ ${#groups[@]} = 0 ] && groups=(.)
-	prove -r $(for g in "${groups[@]}"; do echo "$dir/tests/$g"; done) || rc=1
+	prove -r "${groups[@]/#/$dir/tests/}" || rc=1
 	case " ${groups[*]} " in *" . "* | *" rename "*) ;; *) return $rc ;; esac
 	# rename/22 again, with df naming the type of the file system behind the mount
 	backing=$(stat -f -c %T "$BACKING" 2>/dev/null)
