@@ -36,6 +36,16 @@ int cli_drives_main(int argc, char **argv);
 /* `burnfs mount|umount`: argv[0] is the command. */
 int cli_mount_main(int argc, char **argv);
 
+/*
+ * The burnfs mount (an entry of type fuse.burnfs in /proc/self/mounts) at the absolute path
+ * abs or at the nearest of its parents, as a malloc'd path, or NULL when none is; *dead: its
+ * daemon is gone (the mount answers ENOTCONN). In mount.c.
+ */
+char *cli_burnfs_mount_above(const char *abs, bool *dead);
+
+/* path made absolute without resolving it (a dead mount cannot be resolved). In mount.c. */
+char *cli_abs_path(const char *path);
+
 /* `burnfs commit|status MOUNTPOINT ...`: argv[0] is the command. */
 int cli_commit_main(int argc, char **argv);
 

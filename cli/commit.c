@@ -179,6 +179,34 @@ static char *find_mount(const char *path)
 	}
 }
 
+/*
+ * Say why path is not in a live burnfs mount: in one whose daemon has stopped (it answers
+ * ENOTCONN: say how to clean it up), or in none. Returns the exit code.
+ */
+static int no_mount(const char *cmd, const char *path, int err)
+{
+	_cleanup_free_ char *abs = cli_abs_path(path);
+	_cleanup_free_ char *m = NULL;
+	bool dead = false;
+
+	if (abs)
+		m = cli_burnfs_mount_above(abs, &dead);
+	if (m && dead) {
+		fprintf(stderr,
+			"burnfs %s: '%s' is in the burnfs mount '%s', whose daemon has stopped (killed "
+			"or crashed)\n"
+			"remedy: burnfs umount '%s', then mount it again (burnfs mount ...): its status "
+			"tells what became of a commit that was running\n",
+			cmd, path, m, m);
+		return CLI_EXIT_JOB;
+	}
+	fprintf(stderr, "burnfs %s: '%s' is not in a burnfs mount (%s)\n", cmd, path,
+		err == ENOTDIR ? "no .burnfs/status above it" : strerror(err));
+	if (strcmp(cmd, "commit") == 0)
+		fprintf(stderr, "remedy: mount one with `burnfs mount MOUNTPOINT`\n");
+	return CLI_EXIT_JOB;
+}
+
 /* Columns for the progress line: the terminal's width less one, at most 120. */
 static int term_width(void)
 {
@@ -331,113 +359,89 @@ static void commit_usage(FILE *f)
 		"medium's 1x (8 or 8x), or max. --simulate: a test write (CD-R/RW, DVD-R/RW).\n"
 		"--notify: a desktop notification at the end (notify-send).\n"
 		"Ctrl-C cancels the commit and waits for the disc's state.\n"
+		"\n"
+		"       burnfs commit --cancel MOUNTPOINT\n"
+		"Cancel the commit running there (from another terminal, or before `burnfs\n"
+		"umount`, which lets a commit run to its end) and wait for the disc's state.\n"
 		"Exit codes: 0 done, 1 failed, 2 usage, 130 interrupted.\n");
 }
 
-static int cmd_commit(int argc, char **argv)
+/* The status of the commit being followed can no longer be read (r): say why. */
+static void status_lost(const char *mnt, int r)
 {
-	static const struct option lo[] = {
-		{"verify", required_argument, NULL, 'v'},
-		{"close", no_argument, NULL, 'c'},
-		{"speed", required_argument, NULL, 'S'},
-		{"simulate", no_argument, NULL, 's'},
-		{"notify", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
-	const char *verify = "full", *speed = NULL;
-	bool finalize = false, simulate = false, notify_end = false, tty, sent_cancel = false;
-	_cleanup_free_ char *mnt = NULL;
-	struct json_object *st = NULL, *res;
-	char line[128], last_phase[64] = "", text[256];
-	double our_id = -1;
-	int width;
-	struct sigaction sa = {.sa_handler = on_signal};
-	int c, r, code;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'v':
-			if (strcmp(optarg, "none") && strcmp(optarg, "quick") &&
-			    strcmp(optarg, "full")) {
-				fprintf(stderr,
-					"burnfs commit: --verify: '%s' is not none, quick or "
-					"full\n",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
-			verify = optarg;
-			break;
-		case 'c':
-			finalize = true;
-			break;
-		case 'S': {
-			char *end;
-			unsigned long x;
-
-			if (strcmp(optarg, "max") == 0) {
-				speed = NULL;
-				break;
-			}
-			x = strtoul(optarg, &end, 10);
-			if (end == optarg || (*end && strcmp(end, "x") != 0) || x == 0 || x > 64 ||
-			    optarg[0] == '-' || optarg[0] == '+') {
-				fprintf(stderr,
-					"burnfs commit: --speed: '%s' is not a speed (a multiple of "
-					"1x from 1 to 64, like 8 or 8x, or max)\n",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
-			speed = optarg;
-			break;
-		}
-		case 's':
-			simulate = true;
-			break;
-		case 'n':
-			notify_end = true;
-			break;
-		case 'h':
-			commit_usage(stdout);
-			return 0;
-		default:
-			commit_usage(stderr);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc) {
-		commit_usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	mnt = find_mount(argv[optind]);
-	if (!mnt) {
+	if (r == -ENOENT)
 		fprintf(stderr,
-			"burnfs commit: '%s' is not in a burnfs mount (%s); mount one with `burnfs "
-			"mount MOUNTPOINT`\n",
-			argv[optind],
-			errno == ENOTDIR ? "no .burnfs/status above it" : strerror(errno));
+			"burnfs commit: '%s' was unmounted during the commit: its daemon goes on "
+			"with the commit to its end, then exits; mount it again once it has (`burnfs "
+			"mount`) and `burnfs status` tells how the commit ended\n",
+			mnt);
+	else if (r == -ENOTCONN)
+		fprintf(stderr,
+			"burnfs commit: '%s': the burnfs daemon stopped during the commit (killed or "
+			"crashed)\n"
+			"remedy: burnfs umount '%s', mount it again (`burnfs mount`): `burnfs status` "
+			"then tells what became of the commit and the disc\n",
+			mnt, mnt);
+	else
+		fprintf(stderr,
+			"burnfs commit: '%s': the status cannot be read (%s): the burnfs daemon "
+			"stopped during the commit? Mount it again (`burnfs mount`) and see `burnfs "
+			"status`\n",
+			mnt, r == -EBADMSG ? "not JSON" : strerror(-r));
+}
+
+/* burnfs commit --cancel: cancel the running commit and wait for the disc's state. */
+static int cancel_commit(const char *mnt)
+{
+	struct json_object *st = NULL, *res;
+	int r = write_ctl(mnt, "cancel\n");
+
+	if (r == -ESRCH) {
+		fprintf(stderr, "burnfs commit: --cancel: no commit is running in '%s'\n", mnt);
 		return CLI_EXIT_JOB;
 	}
-	r = read_status(mnt, &st);
 	if (r < 0) {
-		fprintf(stderr, "burnfs commit: '%s/.burnfs/status': %s\n", mnt,
-			r == -EBADMSG ? "not a burnfs status" : strerror(-r));
-		return CLI_EXIT_JOB;
-	}
-	json_object_put(st);
-	st = NULL;
-	snprintf(line, sizeof(line), "commit verify=%s%s%s%s%s\n", verify, finalize ? " close" : "",
-		 speed ? " speed=" : "", speed ? speed : "", simulate ? " simulate" : "");
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	r = write_ctl(mnt, line);
-	if (r < 0) {
-		fprintf(stderr, "burnfs commit: '%s': the mount refused the commit: %s\n", mnt,
+		fprintf(stderr, "burnfs commit: --cancel: the mount refused it: %s\n",
 			strerror(-r));
 		print_ctl_reason(mnt, "commit");
 		return CLI_EXIT_JOB;
 	}
+	fprintf(stderr, "burnfs commit: cancelling; waiting for the drive\n");
+	for (;;) {
+		struct timespec ts = {0, POLL_MS * 1000000L};
+
+		r = read_status(mnt, &st);
+		if (r < 0) {
+			fprintf(stderr, "burnfs commit: '%s': the status cannot be read: %s\n", mnt,
+				r == -EBADMSG ? "not JSON" : strerror(-r));
+			return CLI_EXIT_JOB;
+		}
+		if (!running(st))
+			break;
+		json_object_put(st);
+		nanosleep(&ts, NULL);
+	}
+	res = jget(st, "last_result");
+	fprintf(stderr, "burnfs commit: the commit ended: %s\n",
+		jstr(res, "message") ? jstr(res, "message") : "(no message)");
+	print_result(stderr, res);
+	json_object_put(st);
+	return 0;
+}
+
+/*
+ * Follow the commit just started in mnt until it ends, with a progress line on a terminal
+ * (else a line per phase); SIGINT or SIGTERM (interrupted) cancels it first. 0 with the final
+ * status in *ret (the caller puts it), else the exit code, the reason printed.
+ */
+static int follow(const char *mnt, struct json_object **ret)
+{
+	struct json_object *st = NULL;
+	char last_phase[64] = "", text[256];
+	bool tty, sent_cancel = false;
+	double our_id = -1;
+	int width, r;
+
 	tty = isatty(STDERR_FILENO);
 	width = tty ? term_width() : 0;
 	for (;;) {
@@ -463,11 +467,7 @@ static int cmd_commit(int argc, char **argv)
 		if (r < 0) {
 			if (tty)
 				fputc('\n', stderr);
-			fprintf(stderr,
-				"burnfs commit: '%s': the status cannot be read (%s): the burnfs "
-				"daemon stopped during the commit? Mount it again (`burnfs mount`) and "
-				"see `burnfs status`\n",
-				mnt, r == -EBADMSG ? "not JSON" : strerror(-r));
+			status_lost(mnt, r);
 			return CLI_EXIT_JOB;
 		}
 		if (our_id < 0)
@@ -498,7 +498,36 @@ static int cmd_commit(int argc, char **argv)
 	}
 	if (tty)
 		fprintf(stderr, "\r%-*s\r", width, "");
-	res = jget(st, "last_result");
+	*ret = st;
+	return 0;
+}
+
+/* --speed X: X or Xx with X from 1 to 64, or max; false (said) when it is not. */
+static bool speed_ok(const char *arg)
+{
+	char *end;
+	unsigned long x;
+
+	if (strcmp(arg, "max") == 0)
+		return true;
+	x = strtoul(arg, &end, 10);
+	if (end == arg || (*end && strcmp(end, "x") != 0) || x == 0 || x > 64 || arg[0] == '-' ||
+	    arg[0] == '+') {
+		fprintf(stderr,
+			"burnfs commit: --speed: '%s' is not a speed (a multiple of 1x from 1 to 64, "
+			"like 8 or 8x, or max)\n",
+			arg);
+		return false;
+	}
+	return true;
+}
+
+/* The end of a followed commit: its result (and the notification); the exit code. */
+static int report(const char *mnt, struct json_object *st, bool notify_end)
+{
+	struct json_object *res = jget(st, "last_result");
+	int code;
+
 	if (jget(res, "ok") && json_object_get_boolean(jget(res, "ok"))) {
 		fprintf(stderr, "burnfs commit: %s\n",
 			jstr(res, "message") ? jstr(res, "message") : "done");
@@ -511,6 +540,102 @@ static int cmd_commit(int argc, char **argv)
 	}
 	if (notify_end)
 		notify(code == 0, mnt, jstr(res, "message") ? jstr(res, "message") : "");
+	return code;
+}
+
+static int cmd_commit(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"verify", required_argument, NULL, 'v'}, {"close", no_argument, NULL, 'c'},
+		{"speed", required_argument, NULL, 'S'},  {"simulate", no_argument, NULL, 's'},
+		{"notify", no_argument, NULL, 'n'},	  {"cancel", no_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},	  {},
+	};
+	const char *verify = "full", *speed = NULL;
+	bool finalize = false, simulate = false, notify_end = false, cancel = false;
+	_cleanup_free_ char *mnt = NULL;
+	struct json_object *st = NULL;
+	char line[128];
+	struct sigaction sa = {.sa_handler = on_signal};
+	int c, r, code;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			if (strcmp(optarg, "none") && strcmp(optarg, "quick") &&
+			    strcmp(optarg, "full")) {
+				fprintf(stderr,
+					"burnfs commit: --verify: '%s' is not none, quick or "
+					"full\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			verify = optarg;
+			break;
+		case 'c':
+			finalize = true;
+			break;
+		case 'S':
+			if (!speed_ok(optarg))
+				return CLI_EXIT_USAGE;
+			speed = strcmp(optarg, "max") == 0 ? NULL : optarg;
+			break;
+		case 's':
+			simulate = true;
+			break;
+		case 'n':
+			notify_end = true;
+			break;
+		case 'C':
+			cancel = true;
+			break;
+		case 'h':
+			commit_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr,
+				"burnfs commit: %s '%s'\n(burnfs commit --help tells more)\n",
+				c == ':' ? "an argument is missing after" : "unknown option",
+				argv[optind - 1]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "burnfs commit: %s\n(burnfs commit --help tells more)\n",
+			optind == argc ? "no mount point given: burnfs commit MOUNTPOINT [OPTIONS]"
+				       : "one mount point only");
+		return CLI_EXIT_USAGE;
+	}
+	mnt = find_mount(argv[optind]);
+	if (!mnt)
+		return no_mount("commit", argv[optind], errno);
+	r = read_status(mnt, &st);
+	if (r < 0) {
+		fprintf(stderr, "burnfs commit: '%s/.burnfs/status': %s\n", mnt,
+			r == -EBADMSG ? "not a burnfs status" : strerror(-r));
+		return CLI_EXIT_JOB;
+	}
+	json_object_put(st);
+	st = NULL;
+	if (cancel)
+		return cancel_commit(mnt);
+	snprintf(line, sizeof(line), "commit verify=%s%s%s%s%s\n", verify, finalize ? " close" : "",
+		 speed ? " speed=" : "", speed ? speed : "", simulate ? " simulate" : "");
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r = write_ctl(mnt, line);
+	if (r < 0) {
+		fprintf(stderr, "burnfs commit: '%s': the mount refused the commit: %s\n", mnt,
+			strerror(-r));
+		print_ctl_reason(mnt, "commit");
+		return CLI_EXIT_JOB;
+	}
+	r = follow(mnt, &st);
+	if (r)
+		return r;
+	code = report(mnt, st, notify_end);
 	json_object_put(st);
 	return code;
 }
@@ -526,26 +651,36 @@ static int cmd_status(int argc, char **argv)
 	int r;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("Usage: burnfs status MOUNTPOINT [--json]\n");
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("Usage: burnfs status MOUNTPOINT [--json]\n"
+			       "\n"
+			       "What the burnfs mount at MOUNTPOINT (any path inside it) is doing: the\n"
+			       "commit running and its progress, the disc, the staged session, the last\n"
+			       "commit's result and remedy (also one interrupted by a crash or finished\n"
+			       "after an unmount). --json: .burnfs/status as it is.\n"
+			       "Exit codes: 0, 1 not a (live) burnfs mount, 2 usage.\n");
 			return 0;
-		} else if (!path && argv[i][0] != '-')
+		} else if (argv[i][0] == '-' || path) {
+			fprintf(stderr,
+				"burnfs status: %s '%s'\n(burnfs status --help tells more)\n",
+				argv[i][0] == '-' ? "unknown option"
+						  : "one mount point only, not also",
+				argv[i]);
+			return CLI_EXIT_USAGE;
+		} else {
 			path = argv[i];
-		else
-			path = NULL, i = argc;
+		}
 	}
 	if (!path) {
-		fprintf(stderr, "Usage: burnfs status MOUNTPOINT [--json]\n");
+		fprintf(stderr, "burnfs status: no mount point given: burnfs status MOUNTPOINT "
+				"[--json]\n");
 		return CLI_EXIT_USAGE;
 	}
 	mnt = find_mount(path);
-	if (!mnt) {
-		fprintf(stderr, "burnfs status: '%s' is not in a burnfs mount (%s)\n", path,
-			errno == ENOTDIR ? "no .burnfs/status above it" : strerror(errno));
-		return CLI_EXIT_JOB;
-	}
+	if (!mnt)
+		return no_mount("status", path, errno);
 	if (json) {
 		char p[PATH_MAX + 32];
 		_cleanup_free_ char *text = NULL;
@@ -576,6 +711,8 @@ static int cmd_status(int argc, char **argv)
 	}
 	printf("drive: %s\n", jstr(st, "drive") ? jstr(st, "drive") : "?");
 	print_disc(stdout, "disc", jget(st, "disc"));
+	if (jstr(st, "read_only"))
+		printf("read-only: %s\n", jstr(st, "read_only"));
 	printf("staged: projected session %.0f blocks (%.1f MiB) in %s\n",
 	       jnum(st, "projected_blocks", 0), jnum(st, "projected_blocks", 0) * 2048 / 1048576.0,
 	       jstr(st, "staging") ? jstr(st, "staging") : "?");

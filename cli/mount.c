@@ -11,6 +11,7 @@
  * $XDG_STATE_HOME/burnfs/mounts/<mount point id>.pid, so that umount can wait for it to
  * let go of the drive. Exit codes as in burnfs.c: 0, 1 the mount failed, 2 usage.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -103,38 +104,6 @@ static char *file_id(const char *s)
 	return TAKE_PTR(out);
 }
 
-/* path made absolute without resolving its last component (which may be a dead mount). */
-static char *abs_path(const char *path)
-{
-	_cleanup_free_ char *copy = strdup(path);
-	char dir[PATH_MAX], *slash, *ret = NULL;
-	const char *base;
-
-	if (!copy)
-		return NULL;
-	while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
-		copy[strlen(copy) - 1] = '\0';
-	slash = strrchr(copy, '/');
-	if (!slash) {
-		base = copy;
-		if (!realpath(".", dir))
-			return NULL;
-	} else if (slash == copy) {
-		base = copy + 1;
-		strcpy(dir, "/");
-	} else {
-		*slash = '\0';
-		base = slash + 1;
-		if (!realpath(copy, dir))
-			return NULL;
-	}
-	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-		return realpath(path, NULL);
-	if (asprintf(&ret, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) < 0)
-		return NULL;
-	return ret;
-}
-
 static char *pid_file(const char *abs_mountpoint)
 {
 	_cleanup_free_ char *state = xdg_dir("XDG_STATE_HOME", ".local/state");
@@ -223,7 +192,6 @@ static void mount_usage(FILE *f)
 	fprintf(f,
 		"Usage: burnfs mount [--drive D] [--staging DIR] [--foreground] [--allow-other]\n"
 		"                    MOUNTPOINT\n"
-		"       burnfs umount MOUNTPOINT\n"
 		"\n"
 		"Mount the staging folder of a drive: files copied in wait there (in DIR) until\n"
 		"`burnfs commit MOUNTPOINT` or `echo commit > MOUNTPOINT/.burnfs/ctl` burns them.\n"
@@ -232,13 +200,63 @@ static void mount_usage(FILE *f)
 		"$XDG_DATA_HOME/burnfs/staging/<drive id>/.\n"
 		"\n"
 		"  --drive D        /dev/srN, /dev/sgN, iscsi://HOST[:PORT]/IQN/LUN or vdrive:DIR\n"
-		"  --staging DIR    the backing directory (must exist)\n"
+		"  --staging DIR    the backing directory (created, mode 0700, when missing)\n"
 		"  --foreground     stay in the foreground (unmount with Ctrl-C)\n"
 		"  --allow-other    let other users in (needs user_allow_other in\n"
-		"                   /etc/fuse.conf unless root); .burnfs/ctl still obeys only you\n");
+		"                   /etc/fuse.conf unless root); .burnfs/ctl still obeys only you\n"
+		"\n"
+		"MOUNTPOINT: an existing empty directory. .burnfs/ctl takes one command a line\n"
+		"(commit [verify=none|quick|full] [close] [speed=X] [simulate], cancel, discard,\n"
+		"refresh), in one write or several; a command without its newline runs at close.\n"
+		"On a closed (finalized) disc every change is refused (read-only): load a blank\n"
+		"disc and write `refresh`. Unmounting during a commit lets the commit run to its\n"
+		"end; the daemon exits then (see `burnfs umount --help`).\n"
+		"Exit codes: 0 mounted, 1 the mount failed, 2 usage.\n");
 }
 
-/* Whether a burnfs mount sits on path (absolute, resolved) now. */
+static void umount_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: burnfs umount MOUNTPOINT\n"
+		"\n"
+		"Unmount a burnfs staging mount and wait for its daemon to let go of the drive.\n"
+		"The staged files stay in the staging directory. During a commit the mount goes\n"
+		"at once and the commit runs to its end (the burn is never cut short by an\n"
+		"unmount); burnfs umount waits for it and says so (Ctrl-C stops the waiting, not\n"
+		"the burn), and `burnfs status` after the next mount tells how it ended. To stop\n"
+		"the burn instead: `burnfs commit --cancel MOUNTPOINT` before unmounting.\n"
+		"A mount whose daemon was killed (\"Transport endpoint is not connected\") is\n"
+		"unmounted as well.\n"
+		"Exit codes: 0 unmounted, 1 failed, 2 usage.\n");
+}
+
+/* A getopt error of cmd (optstring starting with ':'), said with the command's prefix. */
+static void option_error(const char *cmd, int c, char **argv)
+{
+	if (c == ':')
+		fprintf(stderr, "burnfs %s: %s needs an argument\n", cmd, argv[optind - 1]);
+	else
+		fprintf(stderr, "burnfs %s: unknown option '%s'\n", cmd, argv[optind - 1]);
+}
+
+/* A mount point as /proc/self/mounts writes it (space, tab, newline, backslash as \ooo), decoded in place. */
+static void unescape_mount(char *mp)
+{
+	char *o = mp;
+
+	for (char *i = mp; *i; o++) {
+		if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' &&
+		    i[3] >= '0' && i[3] <= '7') {
+			*o = (char)((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
+			i += 4;
+		} else {
+			*o = *i++;
+		}
+	}
+	*o = '\0';
+}
+
+/* Whether a burnfs mount sits on path (absolute) now. */
 static bool burnfs_mounted(const char *path)
 {
 	char line[8192];
@@ -250,25 +268,127 @@ static bool burnfs_mounted(const char *path)
 	while (!found && fgets(line, sizeof(line), f)) {
 		char *save = NULL, *dev = strtok_r(line, " ", &save);
 		char *mp = strtok_r(NULL, " ", &save), *type = strtok_r(NULL, " ", &save);
-		char *o = mp;
 
 		if (!dev || !mp || !type || strcmp(type, "fuse.burnfs") != 0)
 			continue;
-		/* the kernel writes space, tab, newline and backslash as \ooo */
-		for (char *i = mp; *i; o++) {
-			if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' &&
-			    i[2] <= '7' && i[3] >= '0' && i[3] <= '7') {
-				*o = (char)((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
-				i += 4;
-			} else {
-				*o = *i++;
-			}
-		}
-		*o = '\0';
+		unescape_mount(mp);
 		found = strcmp(mp, path) == 0;
 	}
 	fclose(f);
 	return found;
+}
+
+char *cli_burnfs_mount_above(const char *abs, bool *dead)
+{
+	_cleanup_free_ char *p = strdup(abs);
+	struct stat st;
+
+	*dead = false;
+	if (!p)
+		return NULL;
+	for (;;) {
+		char *slash;
+
+		if (burnfs_mounted(p)) {
+			*dead = stat(p, &st) < 0 && errno == ENOTCONN;
+			return TAKE_PTR(p);
+		}
+		slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			return NULL;
+		*slash = '\0';
+	}
+}
+
+/* path with its parent resolved (symlinks too) and its last component as it is, or NULL. */
+static char *parent_resolved(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path), *dir = NULL;
+	char *slash, *ret = NULL;
+	const char *base;
+
+	if (!copy)
+		return NULL;
+	while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
+		copy[strlen(copy) - 1] = '\0';
+	slash = strrchr(copy, '/');
+	base = slash ? slash + 1 : copy;
+	if (slash)
+		*slash = '\0';
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return NULL;
+	dir = realpath(!slash ? "." : slash == copy ? "/" : copy, NULL);
+	if (!dir || asprintf(&ret, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) < 0)
+		return NULL;
+	return ret;
+}
+
+char *cli_abs_path(const char *path)
+{
+	_cleanup_free_ char *joined = NULL;
+	char cwd[PATH_MAX], *out, *o;
+	char *r = realpath(path, NULL);
+
+	if (r)
+		return r;
+	r = parent_resolved(path);
+	if (r)
+		return r;
+	if (path[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&joined, "%s/%s", path[0] == '/' ? "" : cwd, path) < 0)
+		return NULL;
+	out = malloc(strlen(joined) + 2);
+	if (!out)
+		return NULL;
+	/* lexically: no empty components, no ".", ".." takes the one before off */
+	o = out;
+	for (char *save = NULL, *c = strtok_r(joined, "/", &save); c;
+	     c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (o > out && *--o != '/')
+				;
+			continue;
+		}
+		o += sprintf(o, "/%s", c);
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Unmount the dead burnfs mount at mp (its daemon is gone): umount2() as root, else
+ * fusermount3 -u. 0, or -errno with the reason printed.
+ */
+static int unmount_dead(const char *cmd, const char *mp)
+{
+	pid_t child;
+	int status = 0;
+
+	if (geteuid() == 0) {
+		if (umount2(mp, UMOUNT_NOFOLLOW) == 0 ||
+		    umount2(mp, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+			return 0;
+		fprintf(stderr, "burnfs %s: cannot unmount '%s': %m\n", cmd, mp);
+		return -errno;
+	}
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "burnfs %s: fork: %m\n", cmd);
+		return -errno;
+	}
+	if (child == 0) {
+		execlp("fusermount3", "fusermount3", "-u", "-z", "--", mp, (char *)NULL);
+		fprintf(stderr, "burnfs %s: cannot run fusermount3: %m\n", cmd);
+		_exit(127);
+	}
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -EIO; /* fusermount3 said why */
+	return 0;
 }
 
 /* a inside b (or the same), both absolute and resolved */
@@ -280,6 +400,154 @@ BFS_UNUSED static bool path_within(const char *a, const char *b)
 		return true;
 	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
 }
+
+/* The number of entries in the directory dir, or -errno. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * The mount point given: an existing empty directory, not a burnfs mount already (a dead one,
+ * whose daemon is gone, is unmounted first, saying so). 0 with *ret its absolute path, else
+ * the exit code, the reason printed.
+ */
+static int check_mountpoint(const char *arg, char **ret)
+{
+	_cleanup_free_ char *abs = cli_abs_path(arg);
+	struct stat st;
+	int n;
+
+	if (abs && burnfs_mounted(abs)) {
+		if (stat(abs, &st) == 0 || errno != ENOTCONN) {
+			fprintf(stderr,
+				"burnfs mount: '%s' is a burnfs mount already\n"
+				"remedy: use it as it is, or unmount it first: burnfs umount '%s'\n",
+				abs, abs);
+			return CLI_EXIT_JOB;
+		}
+		if (unmount_dead("mount", abs) < 0)
+			return CLI_EXIT_JOB;
+		fprintf(stderr,
+			"burnfs mount: '%s' was a burnfs mount whose daemon had stopped (killed or "
+			"crashed): unmounted it\n",
+			abs);
+	}
+	if (stat(arg, &st) < 0) {
+		if (errno == ENOENT)
+			fprintf(stderr,
+				"burnfs mount: the mount point '%s' does not exist\n"
+				"remedy: create it (mkdir -p '%s') or give an existing empty "
+				"directory\n",
+				arg, arg);
+		else
+			fprintf(stderr, "burnfs mount: the mount point '%s': %m\n", arg);
+		return errno == ENOENT ? CLI_EXIT_USAGE : CLI_EXIT_JOB;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr,
+			"burnfs mount: the mount point '%s' is %s, not a directory\n"
+			"remedy: give an empty directory\n",
+			arg, S_ISREG(st.st_mode) ? "a file" : "a special file");
+		return CLI_EXIT_USAGE;
+	}
+	n = count_entries(arg);
+	if (n != 0) {
+		if (n < 0)
+			fprintf(stderr, "burnfs mount: the mount point '%s': %s\n", arg,
+				strerror(-n));
+		else
+			fprintf(stderr,
+				"burnfs mount: the mount point '%s' is not empty (%d entr%s): the "
+				"mount would hide %s\n"
+				"remedy: give an empty directory\n",
+				arg, n, n == 1 ? "y" : "ies", n == 1 ? "it" : "them");
+		return n < 0 ? CLI_EXIT_JOB : CLI_EXIT_USAGE;
+	}
+	*ret = realpath(arg, NULL);
+	if (!*ret) {
+		fprintf(stderr, "burnfs mount: the mount point '%s': %m\n", arg);
+		return CLI_EXIT_JOB;
+	}
+	return 0;
+}
+
+/* --staging DIR: made (mkdir -p, 0700) when missing, saying so; its absolute path or NULL. */
+static char *staging_dir(const char *arg)
+{
+	struct stat st;
+	char *ret;
+	int r;
+
+	if (stat(arg, &st) < 0 && errno == ENOENT) {
+		r = mkdir_p(arg, 0700);
+		if (r < 0) {
+			fprintf(stderr,
+				"burnfs mount: cannot create the staging directory '%s': %s\n", arg,
+				strerror(-r));
+			return NULL;
+		}
+		fprintf(stderr, "burnfs mount: created the staging directory '%s'\n", arg);
+	} else if (stat(arg, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "burnfs mount: --staging '%s' is not a directory\n", arg);
+		return NULL;
+	}
+	ret = realpath(arg, NULL);
+	if (!ret)
+		fprintf(stderr, "burnfs mount: --staging '%s': %m\n", arg);
+	return ret;
+}
+
+#if HAVE_FUSE
+/* The default staging directory of the drive with file id id, made when missing; or NULL. */
+static char *default_staging(const char *data, const char *id)
+{
+	_cleanup_free_ char *dir = NULL;
+	char *ret;
+	int r;
+
+	if (asprintf(&dir, "%s/burnfs/staging/%s", data, id) < 0)
+		return NULL;
+	r = mkdir_p(dir, 0700);
+	if (r < 0) {
+		fprintf(stderr, "burnfs mount: staging directory '%s': %s\n", dir, strerror(-r));
+		return NULL;
+	}
+	ret = realpath(dir, NULL);
+	if (!ret)
+		fprintf(stderr, "burnfs mount: staging directory '%s': %m\n", dir);
+	return ret;
+}
+
+/* Mount and serve (or, without --foreground, hand over to the daemon); the exit code. */
+static int serve(const struct stg_fs_opts *o)
+{
+	struct bfs_diag diag = {0};
+	int r;
+
+	fflush(stdout);
+	fflush(stderr);
+	r = stg_fs_run(o, &diag);
+	if (r < 0) {
+		fprintf(stderr, "burnfs mount: %s\n", bfs_diag_msg(&diag, r));
+		return CLI_EXIT_JOB;
+	}
+	if (!o->foreground)
+		printf("burnfs: '%s' mounted on '%s' (staging '%s')\n", o->drive, o->mountpoint,
+		       o->staging_dir);
+	return 0;
+}
+#endif
 
 static int cmd_mount(int argc, char **argv)
 {
@@ -296,11 +564,11 @@ static int cmd_mount(int argc, char **argv)
 	_cleanup_free_ char *state = NULL, *data = NULL, *jobs = NULL;
 	const char *drive_arg = NULL, *staging_arg = NULL;
 	bool fg = false, allow_other = false, debug = false;
-	struct stat st;
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "fh", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":fh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			drive_arg = optarg;
@@ -321,33 +589,20 @@ static int cmd_mount(int argc, char **argv)
 			mount_usage(stdout);
 			return 0;
 		default:
-			mount_usage(stderr);
+			option_error("mount", c, argv);
+			fprintf(stderr, "(burnfs mount --help tells the options)\n");
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "burnfs mount: %s\n",
-			optind == argc ? "no MOUNTPOINT given" : "one MOUNTPOINT only");
-		mount_usage(stderr);
+		fprintf(stderr, "burnfs mount: %s\n(burnfs mount --help tells more)\n",
+			optind == argc ? "no mount point given: burnfs mount [OPTIONS] MOUNTPOINT"
+				       : "one mount point only");
 		return CLI_EXIT_USAGE;
 	}
-	if (stat(argv[optind], &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "burnfs mount: '%s': %s\n", argv[optind],
-			errno == ENOENT || !S_ISDIR(st.st_mode) ? "not a directory"
-								: strerror(errno));
-		return CLI_EXIT_USAGE;
-	}
-	mp = realpath(argv[optind], NULL);
-	if (!mp) {
-		fprintf(stderr, "burnfs mount: '%s': %m\n", argv[optind]);
-		return CLI_EXIT_JOB;
-	}
-	if (burnfs_mounted(mp)) {
-		fprintf(stderr,
-			"burnfs mount: '%s' is a burnfs mount already (burnfs umount '%s')\n", mp,
-			mp);
-		return CLI_EXIT_JOB;
-	}
+	r = check_mountpoint(argv[optind], &mp);
+	if (r != 0)
+		return r;
 #if !HAVE_FUSE
 	(void)fg, (void)allow_other, (void)debug, (void)drive_arg, (void)staging_arg, (void)r;
 	fprintf(stderr, "burnfs mount: this build has no staging filesystem (libfuse3 was not "
@@ -376,28 +631,9 @@ static int cmd_mount(int argc, char **argv)
 	data = xdg_dir("XDG_DATA_HOME", ".local/share");
 	if (!id || !state || !data || asprintf(&jobs, "%s/burnfs/jobs/%s", state, id) < 0)
 		return CLI_EXIT_JOB;
-	if (staging_arg) {
-		staging = realpath(staging_arg, NULL);
-		if (!staging || stat(staging, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "burnfs mount: --staging '%s': %s\n", staging_arg,
-				!staging ? strerror(errno) : "not a directory");
-			return CLI_EXIT_USAGE;
-		}
-	} else {
-		_cleanup_free_ char *dir = NULL;
-
-		if (asprintf(&dir, "%s/burnfs/staging/%s", data, id) < 0)
-			return CLI_EXIT_JOB;
-		r = mkdir_p(dir, 0700);
-		if (r < 0) {
-			fprintf(stderr, "burnfs mount: staging directory '%s': %s\n", dir,
-				strerror(-r));
-			return CLI_EXIT_JOB;
-		}
-		staging = realpath(dir, NULL);
-		if (!staging)
-			return CLI_EXIT_JOB;
-	}
+	staging = staging_arg ? staging_dir(staging_arg) : default_staging(data, id);
+	if (!staging)
+		return staging_arg ? CLI_EXIT_USAGE : CLI_EXIT_JOB;
 	if (path_within(mp, staging) || path_within(staging, mp)) {
 		fprintf(stderr,
 			"burnfs mount: the staging directory '%s' and the mount point '%s' must "
@@ -421,19 +657,9 @@ static int cmd_mount(int argc, char **argv)
 			.debug = debug,
 			.ready = on_ready,
 		};
-		struct bfs_diag diag = {0};
 
-		fflush(stdout);
-		fflush(stderr);
-		r = stg_fs_run(&o, &diag);
-		if (r < 0) {
-			fprintf(stderr, "burnfs mount: %s\n", bfs_diag_msg(&diag, r));
-			return CLI_EXIT_JOB;
-		}
-		if (!fg)
-			printf("burnfs: '%s' mounted on '%s' (staging '%s')\n", drive, mp, staging);
+		return serve(&o);
 	}
-	return 0;
 #endif
 }
 
@@ -476,54 +702,129 @@ static pid_t mount_pid(const char *pf)
 	return (pid_t)pid;
 }
 
-static int cmd_umount(int argc, char **argv)
+/* Whether the live mount at mp is committing now: a glance at its status. */
+static bool committing(const char *mp)
 {
-	_cleanup_free_ char *mp = NULL, *pf = NULL;
-	pid_t pid;
-	int r;
+	char path[PATH_MAX + 32], buf[4096];
+	ssize_t n;
+	int fd;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "Usage: burnfs umount MOUNTPOINT\n");
-		return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : CLI_EXIT_USAGE;
-	}
-	mp = abs_path(argv[1]);
-	if (!mp) {
-		fprintf(stderr, "burnfs umount: '%s': %m\n", argv[1]);
+	snprintf(path, sizeof(path), "%s/.burnfs/status", mp);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strstr(buf, "{\"state\": \"committing\"") ||
+	       strstr(buf, "{\"state\": \"cancelling\"");
+}
+
+/* Unmount the live burnfs mount mp: umount2() as root, else fusermount3. 0 or the exit code. */
+static int unmount_live(const char *mp)
+{
+	pid_t child;
+	int status = 0;
+
+	if (geteuid() == 0) {
+		if (umount2(mp, UMOUNT_NOFOLLOW) == 0)
+			return 0;
+		fprintf(stderr, "burnfs umount: '%s': %s\n", mp,
+			errno == EBUSY ? "busy: a program has a file or its working directory in it"
+				       : strerror(errno));
 		return CLI_EXIT_JOB;
 	}
-	pf = pid_file(mp);
-	pid = pf ? mount_pid(pf) : 0;
-	if (geteuid() == 0) {
-		r = umount2(mp, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
-		if (r < 0) {
-			fprintf(stderr, "burnfs umount: '%s': %s\n", mp,
-				r == -EINVAL  ? "not a mount point"
-				: r == -EBUSY ? "busy (in use)"
-					      : strerror(-r));
-			return CLI_EXIT_JOB;
-		}
-	} else {
-		pid_t child = fork();
-		int status = 0;
-
-		if (child < 0) {
-			fprintf(stderr, "burnfs umount: fork: %m\n");
-			return CLI_EXIT_JOB;
-		}
-		if (child == 0) {
-			execlp("fusermount3", "fusermount3", "-u", "--", mp, (char *)NULL);
-			fprintf(stderr, "burnfs umount: cannot run fusermount3: %m\n");
-			_exit(127);
-		}
-		if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
-			return CLI_EXIT_JOB; /* fusermount3 said why */
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "burnfs umount: fork: %m\n");
+		return CLI_EXIT_JOB;
 	}
-	/* wait for the daemon to let go of the drive (it cancels a commit in flight) */
-	for (int i = 0; pid && i < 600 && kill(pid, 0) == 0 && mount_pid(pf) == pid; i++) {
+	if (child == 0) {
+		execlp("fusermount3", "fusermount3", "-u", "--", mp, (char *)NULL);
+		fprintf(stderr, "burnfs umount: cannot run fusermount3: %m\n");
+		_exit(127);
+	}
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return CLI_EXIT_JOB; /* fusermount3 said why */
+	return 0;
+}
+
+/*
+ * Wait for the daemon pid (read from pf) to exit: at most 30 s (it lets go of the drive at
+ * once), or as long as the commit it finishes takes.
+ */
+static void wait_daemon(const char *pf, pid_t pid, bool commit)
+{
+	for (int i = 0; pid && (commit || i < 600) && kill(pid, 0) == 0 && mount_pid(pf) == pid;
+	     i++) {
 		struct timespec ts = {0, 50 * 1000 * 1000};
 
 		nanosleep(&ts, NULL);
 	}
+}
+
+static int cmd_umount(int argc, char **argv)
+{
+	_cleanup_free_ char *mp = NULL, *pf = NULL;
+	bool commit;
+	struct stat st;
+	pid_t pid;
+	int r;
+
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		umount_usage(stdout);
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "burnfs umount: %s%s%s\n(burnfs umount --help tells more)\n",
+			argc < 2	    ? "no mount point given: burnfs umount MOUNTPOINT"
+			: argv[1][0] == '-' ? "unknown option '"
+					    : "one mount point only",
+			argc >= 2 && argv[1][0] == '-' ? argv[1] : "",
+			argc >= 2 && argv[1][0] == '-' ? "'" : "");
+		return CLI_EXIT_USAGE;
+	}
+	mp = cli_abs_path(argv[1]);
+	if (!mp) {
+		fprintf(stderr, "burnfs umount: '%s': %m\n", argv[1]);
+		return CLI_EXIT_JOB;
+	}
+	if (!burnfs_mounted(mp)) {
+		fprintf(stderr, "burnfs umount: '%s' is not a burnfs mount (%s)\n", mp,
+			stat(mp, &st) < 0 ? strerror(errno) : "not a mount point, or another kind");
+		return CLI_EXIT_JOB;
+	}
+	pf = pid_file(mp);
+	if (stat(mp, &st) < 0 && errno == ENOTCONN) {
+		if (unmount_dead("umount", mp) < 0)
+			return CLI_EXIT_JOB;
+		fprintf(stderr,
+			"burnfs umount: '%s': its daemon had stopped (killed or crashed): unmounted; "
+			"mount it again (burnfs mount) and `burnfs status` tells what became of a "
+			"commit that was running\n",
+			mp);
+		if (pf)
+			(void)unlink(pf);
+		return 0;
+	}
+	pid = pf ? mount_pid(pf) : 0;
+	commit = committing(mp);
+	if (commit)
+		fprintf(stderr,
+			"burnfs umount: a commit is running in '%s': the mount goes now, the commit "
+			"runs to its end and its daemon exits then; waiting for it (Ctrl-C stops the "
+			"waiting, not the burn). `burnfs status` after the next mount tells how it "
+			"ended. (To stop the burn instead: `burnfs commit --cancel MOUNTPOINT` before "
+			"unmounting.)\n",
+			mp);
+	r = unmount_live(mp);
+	if (r)
+		return r;
+	wait_daemon(pf, pid, commit);
+	if (commit)
+		fprintf(stderr, "burnfs umount: the commit has ended and the daemon exited\n");
 	if (pf)
 		(void)unlink(pf);
 	return 0;

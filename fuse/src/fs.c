@@ -42,6 +42,7 @@
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -67,7 +68,15 @@
 #define TIMEOUT	     5.0	 /* entry and attribute cache, seconds */
 #define BLOCK	     2048u	 /* statfs unit: the disc's block */
 #define CTL_MAX	     (64u << 10) /* bytes of one write to .burnfs/ctl */
+#define CTL_LINE_MAX 4096u	 /* bytes of a command waiting for its newline */
 #define REPLAN_EVERY 2.0	 /* statfs replans at most this often (seconds) */
+/*
+ * The largest file a session can hold: the ISO 9660 tree (level 3, which the engine uses on
+ * BD and for files of 4 GiB and more) records a file in at most 255 extents of at most
+ * 0xFFFFF800 bytes (iso9660/src/writer.c); the UDF tree allows more. A file may not grow past
+ * it in the mount (EFBIG), as on a local file system past its maximum file size.
+ */
+#define FILE_MAX (255ull * 0xFFFFF800ull)
 
 enum kind {
 	K_FILE, /* a backing node */
@@ -108,6 +117,7 @@ struct stg_fs {
 	gid_t owner_gid;
 	bool as_root; /* serving as root for others: new nodes go to the caller */
 	struct timespec started;
+	atomic_bool unmounted; /* the kernel's side is gone: no more notifications */
 
 	pthread_mutex_t lock; /* the inode table, the open special files, relief */
 	struct special *specials;
@@ -132,11 +142,16 @@ struct stg_fs {
 	uint64_t start_lba;
 };
 
-/* What an open special file holds: the text at open (status, log). */
+/*
+ * What an open special file holds: the text at open (status, log), or for ctl the start of a
+ * command whose newline has not come yet (under fs->lock).
+ */
 struct special {
 	struct special *next; /* the open ones, under fs->lock */
 	char *text;
 	size_t len;
+	char *pending;
+	size_t plen;
 };
 
 struct dirp {
@@ -207,6 +222,17 @@ static int check_dir_name(struct stg_fs *fs, struct inode *dir, const char *name
 static bool frozen(struct stg_fs *fs)
 {
 	return stg_job_frozen(fs->job);
+}
+
+/*
+ * Whether changes are refused with EROFS: while a commit runs, and while the disc in the
+ * drive takes no more sessions (closed, full: stg_job_closed()), since nothing changed now
+ * could ever be committed to it. Removals stay allowed then (removing=true): they only
+ * empty the staging folder.
+ */
+static bool read_only(struct stg_fs *fs, bool removing)
+{
+	return frozen(fs) || (!removing && stg_job_closed(fs->job, NULL, 0));
 }
 
 /* ---- inode table -------------------------------------------------------------------- */
@@ -597,8 +623,10 @@ static int reserve_write(struct stg_fs *fs, const struct inode *in, const struct
 	*add = 0;
 	if (in->kind != K_FILE)
 		return -EBADF;
-	if (frozen(fs))
+	if (read_only(fs, false))
 		return -EROFS;
+	if (end > FILE_MAX)
+		return -EFBIG;
 	cur = fd_size((int)fi->fh);
 	if (cur < 0)
 		return (int)cur;
@@ -733,7 +761,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		fuse_reply_attr(req, &st, 0);
 		return;
 	}
-	if (frozen(fs)) {
+	if (read_only(fs, false)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
@@ -757,6 +785,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 
 		if (in->type != S_IFREG)
 			r = -EINVAL;
+		else if ((uint64_t)attr->st_size > FILE_MAX)
+			r = -EFBIG;
 		else if (tfd < 0 && (tfd = open(proc, O_WRONLY | O_CLOEXEC)) < 0)
 			r = -errno;
 		if (r == 0) {
@@ -856,14 +886,44 @@ static void reply_made(fuse_req_t req, struct stg_fs *fs, struct inode *dir, con
 		fuse_reply_entry(req, &e);
 }
 
+/*
+ * Around the making of a node: the mode the kernel passes has the caller's umask applied
+ * already (no FUSE_CAP_DONT_MASK), so the node is made with no umask; the daemon's own would
+ * take bits away a second time (pjdfstest's chmod/12 created 04777 and got 04755). The
+ * request thread's file-system attributes are unshared once, so that the umask is dropped
+ * for that thread alone and only while it makes the node (threads it starts, the commit's,
+ * keep the daemon's umask). False when it cannot be (the node then gets the umask).
+ */
+static bool umask_off(mode_t *old)
+{
+	static _Thread_local int unshared; /* 0 not yet, 1 done, -1 failed */
+
+	if (unshared == 0) {
+		unshared = unshare(CLONE_FS) == 0 ? 1 : -1;
+		if (unshared < 0)
+			bfs_log(LOG_WARNING, "staging: unshare(CLONE_FS): %m; new nodes get the "
+					     "daemon's umask too");
+	}
+	if (unshared < 0)
+		return false;
+	*old = umask(0);
+	return true;
+}
+
+static void umask_on(bool off, mode_t old)
+{
+	if (off)
+		umask(old);
+}
+
 /* Common checks of an operation that makes or removes name in parent. */
-static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *name)
+static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *name, bool removing)
 {
 	struct stg_fs *fs = fs_of(req);
 	struct inode *dir = inode_of(fs, parent);
 	int r = check_dir_name(fs, dir, name);
 
-	if (r == 0 && frozen(fs))
+	if (r == 0 && read_only(fs, removing))
 		r = -EROFS;
 	if (r < 0) {
 		fuse_reply_err(req, -r);
@@ -874,25 +934,37 @@ static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *n
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, false);
+	mode_t old = 0;
+	bool off;
+	int r;
 
 	if (!dir)
 		return;
-	reply_made(req, fs_of(req), dir, name, mknodat(dir->fd, name, mode, rdev) < 0 ? -errno : 0);
+	off = umask_off(&old);
+	r = mknodat(dir->fd, name, mode, rdev) < 0 ? -errno : 0;
+	umask_on(off, old);
+	reply_made(req, fs_of(req), dir, name, r);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, false);
+	mode_t old = 0;
+	bool off;
+	int r;
 
 	if (!dir)
 		return;
-	reply_made(req, fs_of(req), dir, name, mkdirat(dir->fd, name, mode) < 0 ? -errno : 0);
+	off = umask_off(&old);
+	r = mkdirat(dir->fd, name, mode) < 0 ? -errno : 0;
+	umask_on(off, old);
+	reply_made(req, fs_of(req), dir, name, r);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, false);
 
 	if (!dir)
 		return;
@@ -904,7 +976,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 {
 	struct stg_fs *fs = fs_of(req);
 	struct inode *in = inode_of(fs, ino);
-	struct inode *dir = modify_dir(req, newparent, newname);
+	struct inode *dir = modify_dir(req, newparent, newname, false);
 	struct fuse_entry_param e;
 	char proc[32];
 	int r;
@@ -930,7 +1002,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, true);
 
 	if (!dir)
 		return;
@@ -944,7 +1016,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, true);
 
 	if (!dir)
 		return;
@@ -975,7 +1047,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		      const char *newname, unsigned int flags)
 {
 	struct stg_fs *fs = fs_of(req);
-	struct inode *dir = modify_dir(req, parent, name), *ndir;
+	struct inode *dir = modify_dir(req, parent, name, false), *ndir;
 	int r;
 
 	if (!dir)
@@ -1017,6 +1089,7 @@ static bool writes(int flags)
 static void set_caching(struct fuse_file_info *fi, mode_t type)
 {
 	fi->keep_cache = 1;
+	fi->noflush = 1; /* nothing to report at close (op_flush() is for ctl) */
 	fi->direct_io = type == S_IFREG && (fi->flags & O_ACCMODE) == O_WRONLY;
 }
 
@@ -1055,6 +1128,7 @@ static void open_special(fuse_req_t req, struct stg_fs *fs, struct inode *in,
 	fi->fh = (uint64_t)(uintptr_t)sp;
 	fi->direct_io = 1; /* the size changes with every open: the kernel caches nothing */
 	fi->keep_cache = 0;
+	fi->noflush = in->kind != K_CTL; /* ctl: a command without its newline runs at close */
 	fuse_reply_open(req, fi);
 }
 
@@ -1070,7 +1144,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		open_special(req, fs, in, fi);
 		return;
 	}
-	if (writes(fi->flags) && frozen(fs)) {
+	if (writes(fi->flags) && read_only(fs, false)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
@@ -1102,14 +1176,18 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      struct fuse_file_info *fi)
 {
 	struct stg_fs *fs = fs_of(req);
-	struct inode *dir = modify_dir(req, parent, name);
+	struct inode *dir = modify_dir(req, parent, name, false);
 	struct fuse_entry_param e;
+	mode_t old = 0;
+	bool off;
 	int fd, r;
 
 	if (!dir)
 		return;
+	off = umask_off(&old);
 	fd = openat_fds(fs, dir->fd, name,
 			(fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+	umask_on(off, old);
 	if (fd < 0) {
 		fuse_reply_err(req, errno);
 		return;
@@ -1176,15 +1254,104 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
 
-/* Run each line written to .burnfs/ctl through the job. */
-static void write_ctl(fuse_req_t req, struct stg_fs *fs, struct fuse_bufvec *in_buf)
+/* Run each line of text (NUL-terminated, '\n'-separated) through the job: 0 or the first -errno. */
+static int run_ctl_lines(struct stg_fs *fs, char *text, uid_t uid)
+{
+	int r = 0;
+
+	for (char *line = text, *end; line && *line && r == 0; line = end) {
+		end = strchr(line, '\n');
+		if (end)
+			*end++ = '\0';
+		if (line[strspn(line, " \t\r")]) {
+			struct bfs_diag diag = {0};
+
+			r = stg_job_ctl(fs->job, line, uid, &diag);
+			if (r < 0)
+				bfs_log(LOG_INFO, "ctl '%s' from uid %u: %s", line, (unsigned)uid,
+					bfs_diag_msg(&diag, r));
+		}
+	}
+	return r;
+}
+
+/* The open ctl handle fh, under fs->lock; NULL when it is not open. */
+static struct special *find_special(struct stg_fs *fs, uint64_t fh)
+{
+	struct special *sp;
+
+	for (sp = fs->specials; sp && (uint64_t)(uintptr_t)sp != fh; sp = sp->next)
+		;
+	return sp;
+}
+
+/*
+ * Add got bytes to what the handle holds of a command and take out the complete lines (up
+ * to the last newline) as a malloc'd string, into *lines (NULL when none is complete). What
+ * follows the last newline waits for the next write or the close. -errno: EBADF, ENOMEM,
+ * EINVAL when the waiting command grows past CTL_LINE_MAX (it is dropped).
+ */
+static int ctl_take_lines(struct stg_fs *fs, uint64_t fh, const char *buf, size_t got, char **lines)
+{
+	struct special *sp;
+	char *all, *nl;
+	size_t n;
+	int r = 0;
+
+	*lines = NULL;
+	pthread_mutex_lock(&fs->lock);
+	sp = find_special(fs, fh);
+	if (!sp) {
+		pthread_mutex_unlock(&fs->lock);
+		return -EBADF;
+	}
+	n = sp->plen + got;
+	all = malloc(n + 1);
+	if (!all) {
+		pthread_mutex_unlock(&fs->lock);
+		return -ENOMEM;
+	}
+	memcpy(all, sp->pending ? sp->pending : "", sp->plen);
+	memcpy(all + sp->plen, buf, got);
+	all[n] = '\0';
+	free(sp->pending);
+	sp->pending = NULL;
+	sp->plen = 0;
+	nl = memrchr(all, '\n', n);
+	if ((size_t)(all + n - (nl ? nl + 1 : all)) > CTL_LINE_MAX) {
+		r = -EINVAL; /* what waits for its newline is too long: all of it is dropped */
+	} else if (nl && (size_t)(all + n - (nl + 1)) > 0) {
+		sp->plen = (size_t)(all + n - (nl + 1));
+		sp->pending = strdup(nl + 1);
+		if (!sp->pending)
+			sp->plen = 0, r = -ENOMEM;
+		nl[1] = '\0';
+	} else if (!nl) {
+		sp->pending = TAKE_PTR(all);
+		sp->plen = n;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (r == 0)
+		*lines = TAKE_PTR(all);
+	free(all);
+	return r;
+}
+
+/*
+ * A write to .burnfs/ctl: commands end at a newline and may come in several writes of one
+ * handle (what follows the last newline waits; the close runs it, op_flush()). Commands
+ * from a user other than the owner are refused at once (EPERM), and so is a write holding a
+ * NUL byte (EINVAL), which no command has: both are logged.
+ */
+static void write_ctl(fuse_req_t req, struct stg_fs *fs, uint64_t fh, struct fuse_bufvec *in_buf)
 {
 	size_t size = fuse_buf_size(in_buf);
 	struct fuse_bufvec mem = FUSE_BUFVEC_INIT(size);
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *lines = NULL;
 	uid_t uid = fuse_req_ctx(req)->uid;
+	struct bfs_diag diag = {0};
 	ssize_t got;
-	int r = 0;
+	int r;
 
 	if (size > CTL_MAX) {
 		fuse_reply_err(req, EFBIG);
@@ -1202,23 +1369,48 @@ static void write_ctl(fuse_req_t req, struct stg_fs *fs, struct fuse_bufvec *in_
 		return;
 	}
 	text[got] = '\0';
-	for (char *line = text, *end; line && *line && r == 0; line = end) {
-		end = strchr(line, '\n');
-		if (end)
-			*end++ = '\0';
-		if (*line) {
-			struct bfs_diag diag = {0};
-
-			r = stg_job_ctl(fs->job, line, uid, &diag);
-			if (r < 0)
-				bfs_log(LOG_INFO, "ctl '%s' from uid %u: %s", line, (unsigned)uid,
-					bfs_diag_msg(&diag, r));
-		}
+	if (uid != fs->owner) {
+		/* the job refuses it, with the reason in its log */
+		r = stg_job_ctl(fs->job, text, uid, &diag);
+	} else if (memchr(text, '\0', (size_t)got)) {
+		stg_job_note(fs->job,
+			     "ctl: refused a write of %zd bytes holding a NUL byte (commands "
+			     "are text, one a line)",
+			     got);
+		r = -EINVAL;
+	} else {
+		r = ctl_take_lines(fs, fh, text, (size_t)got, &lines);
+		if (r == -EINVAL)
+			stg_job_note(fs->job, "ctl: refused a command of more than %u bytes",
+				     CTL_LINE_MAX);
+		if (r == 0 && lines)
+			r = run_ctl_lines(fs, lines, uid);
 	}
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_write(req, (size_t)got);
+}
+
+/* The close of a ctl handle runs the command still waiting for its newline; close() says how it went. */
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stg_fs *fs = fs_of(req);
+	_cleanup_free_ char *line = NULL;
+	struct special *sp;
+
+	if (inode_of(fs, ino)->kind != K_CTL) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	sp = find_special(fs, fi->fh);
+	if (sp) {
+		line = TAKE_PTR(sp->pending);
+		sp->plen = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, line ? -run_ctl_lines(fs, line, fuse_req_ctx(req)->uid) : 0);
 }
 
 /*
@@ -1255,9 +1447,11 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_
 	int r;
 
 	if (in->kind == K_CTL) {
-		write_ctl(req, fs, in_buf);
+		write_ctl(req, fs, fi->fh, in_buf);
 		return;
 	}
+	if ((uint64_t)off < FILE_MAX && (uint64_t)off + size > FILE_MAX)
+		out.buf[0].size = size = (size_t)(FILE_MAX - (uint64_t)off); /* up to the limit */
 	r = reserve_write(fs, in, fi, (uint64_t)off + size, &add);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
@@ -1293,8 +1487,10 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			*p = sp->next;
 		}
 		pthread_mutex_unlock(&fs->lock);
-		if (sp)
+		if (sp) {
 			free(sp->text);
+			free(sp->pending);
+		}
 		free(sp);
 	} else {
 		close((int)fi->fh);
@@ -1584,7 +1780,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		fuse_reply_err(req, ok ? 0 : EACCES);
 		return;
 	}
-	if ((mask & W_OK) && frozen(fs)) {
+	if ((mask & W_OK) && read_only(fs, false)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
@@ -1608,6 +1804,8 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_frsize = BLOCK;
 	sv.f_blocks = total;
 	sv.f_bfree = sv.f_bavail = free_blocks > used ? free_blocks - used : 0;
+	if (stg_job_closed(fs->job, NULL, 0))
+		sv.f_bfree = sv.f_bavail = 0; /* the disc takes no more sessions */
 	sv.f_files = back.f_files;
 	sv.f_ffree = sv.f_favail = back.f_ffree;
 	sv.f_namemax = NAME_MAX;
@@ -1616,13 +1814,17 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 /* ---- extended attributes (stored on the backing nodes) ------------------------------ */
 
-/* The path through which an inode's xattrs are reached, or -errno (none on symlinks). */
+/*
+ * The path through which an inode's xattrs are reached, or -ENOTSUP for the control files.
+ * The /proc link of the O_PATH descriptor leads to the node itself, a symlink included (the
+ * kernel does not follow a symlink it reaches by a /proc link), so every node type answers
+ * as the backing file system answers for it: on a symlink, user.* reads give ENODATA and
+ * writes EPERM, trusted.* and security.* work.
+ */
 static int xattr_path(struct inode *in, char proc[static 32])
 {
 	if (in->kind != K_FILE)
 		return -ENOTSUP;
-	if (in->type == S_IFLNK)
-		return -EPERM; /* as Linux answers for user.* on a symlink */
 	proc_path(proc, in->fd);
 	return 0;
 }
@@ -1634,7 +1836,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	char proc[32];
 	int r = xattr_path(inode_of(fs, ino), proc);
 
-	if (r == 0 && frozen(fs))
+	if (r == 0 && read_only(fs, false))
 		r = -EROFS;
 	if (r == 0 && setxattr(proc, name, value, size, flags) < 0)
 		r = -errno;
@@ -1701,7 +1903,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	char proc[32];
 	int r = xattr_path(inode_of(fs, ino), proc);
 
-	if (r == 0 && frozen(fs))
+	if (r == 0 && read_only(fs, false))
 		r = -EROFS;
 	if (r == 0 && removexattr(proc, name) < 0)
 		r = -errno;
@@ -1728,9 +1930,11 @@ static const struct fuse_lowlevel_ops ops = {
 	.read = op_read,
 	.write_buf = op_write_buf,
 	/*
-	 * No .flush: every write reaches the backing file before it is answered, so a close
-	 * has nothing left to report, and without it the kernel sends no FLUSH at all.
+	 * Only ctl handles are flushed (a command without its newline runs at close): every
+	 * write reaches a backing file before it is answered, so its close has nothing left
+	 * to report, and its handle asks the kernel for no FLUSH (noflush).
 	 */
+	.flush = op_flush,
 	.release = op_release,
 	.fsync = op_fsync,
 	.fallocate = op_fallocate,
@@ -1794,7 +1998,7 @@ static size_t collect_entries(struct stg_fs *fs, uint64_t until, const struct in
 static void invalidate(struct stg_fs *fs, struct entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (fs->se)
+		if (fs->se && !atomic_load(&fs->unmounted))
 			(void)fuse_lowlevel_notify_inval_entry(fs->se, v[i].parent, v[i].name,
 							       strlen(v[i].name));
 		free(v[i].name);
@@ -1812,7 +2016,7 @@ static void invalidate_root(struct stg_fs *fs)
 	n = collect_entries(fs, UINT64_MAX, &fs->root, false, &v);
 	pthread_mutex_unlock(&fs->lock);
 	invalidate(fs, v, n);
-	if (fs->se)
+	if (fs->se && !atomic_load(&fs->unmounted))
 		(void)fuse_lowlevel_notify_inval_inode(fs->se, FUSE_ROOT_ID, 0, 0);
 }
 
@@ -1925,6 +2129,7 @@ static struct stg_fs *fs_free(struct stg_fs *fs)
 
 		fs->specials = sp->next;
 		free(sp->text);
+		free(sp->pending);
 		free(sp);
 	}
 	free(fs->root.name);
@@ -2009,10 +2214,14 @@ static int fs_new(const struct stg_fs_opts *o, struct bfs_diag *diag, struct stg
 	if (fs->lock_fd < 0)
 		return bfs_diag_set(diag, -errno, "staging directory '%s': %m", o->staging_dir);
 	if (flock(fs->lock_fd, LOCK_EX | LOCK_NB) < 0)
-		return bfs_diag_set(diag, errno == EWOULDBLOCK ? -EBUSY : -errno,
-				    "staging directory '%s': %s", o->staging_dir,
-				    errno == EWOULDBLOCK ? "another burnfs mount serves it"
-							 : strerror(errno));
+		return bfs_diag_set(
+			diag, errno == EWOULDBLOCK ? -EBUSY : -errno, "staging directory '%s': %s",
+			o->staging_dir,
+			errno == EWOULDBLOCK
+				? "another burnfs mount serves it (or the daemon of an "
+				  "unmounted one is finishing its commit: `burnfs status` "
+				  "works again once it is done)"
+				: strerror(errno));
 	fs->root.kind = K_FILE;
 	fs->root.type = S_IFDIR;
 	fs->root.dev = st.st_dev;
@@ -2085,6 +2294,47 @@ static int wait_child(pid_t pid, int rfd, struct bfs_diag *diag)
 	return bfs_diag_set(diag, -(int)b, "%s", len ? msg : strerror(b));
 }
 
+/*
+ * Signals (SIGINT, SIGTERM, SIGHUP) end the serving loop, as libfuse's own handlers would,
+ * and are remembered: the loop that ends without one ended because the mount went away.
+ */
+static volatile sig_atomic_t stop_signal;
+static struct fuse_session *signal_session;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+	if (signal_session)
+		fuse_session_exit(signal_session);
+}
+
+static int set_signals(struct fuse_session *se, bool install)
+{
+	struct sigaction sa = {.sa_handler = install ? on_stop_signal : SIG_DFL};
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+
+	signal_session = install ? se : NULL;
+	if (install)
+		(void)signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(sigs); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -errno;
+	return 0;
+}
+
+/*
+ * The serving loop has ended. By a signal: a commit under way is cancelled (stg_job_free()).
+ * By the unmount (fusermount3 -u, umount, umount -l): a commit under way runs to its end
+ * first, a later signal still cancelling it (stg_job_unmounted()).
+ */
+static void after_loop(struct stg_fs *fs)
+{
+	if (stop_signal)
+		return;
+	atomic_store(&fs->unmounted, true);
+	stg_job_unmounted(fs->job, &stop_signal);
+}
+
 int stg_fs_run(const struct stg_fs_opts *o, struct bfs_diag *diag)
 {
 	_cleanup_(fs_freep) struct stg_fs *fs = NULL;
@@ -2139,7 +2389,8 @@ int stg_fs_run(const struct stg_fs_opts *o, struct bfs_diag *diag)
 	}
 	if (pthread_create(&fs->relief, NULL, relief_main, fs) == 0)
 		fs->relief_running = true;
-	if (fuse_set_signal_handlers(fs->se) < 0) {
+	stop_signal = 0;
+	if (set_signals(fs->se, true) < 0) {
 		r = bfs_diag_set(diag, -EIO, "cannot install signal handlers");
 		goto fail_session;
 	}
@@ -2177,12 +2428,13 @@ int stg_fs_run(const struct stg_fs_opts *o, struct bfs_diag *diag)
 	fuse_loop_cfg_set_max_threads(lc, 16);
 	r = fuse_session_loop_mt(fs->se, lc);
 	fuse_loop_cfg_destroy(lc);
+	after_loop(fs);
 	fs->job = stg_job_free(fs->job); /* before the session its callback notifies goes */
 	r = r < 0 ? bfs_diag_set(diag, r, "serving the mount: %s", strerror(-r)) : 0;
 fail_mount:
 	fuse_session_unmount(fs->se);
 fail_signals:
-	fuse_remove_signal_handlers(fs->se);
+	(void)set_signals(fs->se, false);
 fail_session:
 	if (fs->relief_running) {
 		pthread_mutex_lock(&fs->lock);

@@ -135,6 +135,8 @@ struct stg_job {
 	struct result last;
 	char *log;
 	size_t log_len;
+	/* the mount was unmounted during the commit, in this phase ("" when not) */
+	char unmounted_in[48];
 };
 
 static double now_s(void)
@@ -239,6 +241,17 @@ static void job_log(struct stg_job *j, const char *fmt, ...)
 	va_end(ap);
 }
 
+void stg_job_note(struct stg_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pthread_mutex_lock(&j->lock);
+	log_locked(j, fmt, ap);
+	pthread_mutex_unlock(&j->lock);
+	va_end(ap);
+}
+
 /* ---- the drive ----------------------------------------------------------------------------- */
 
 static void disc_from_media(struct disc *d, const struct mmc_media *m)
@@ -303,6 +316,45 @@ static void disc_describe(const struct disc *d, char *buf, size_t cap)
 		snprintf(buf, cap, "%s, %s, %u session(s), %" PRIu64 " of %" PRIu64 " blocks free",
 			 d->profile, mmc_disc_status_name(d->status), d->sessions, d->free_blocks,
 			 d->capacity);
+}
+
+/*
+ * Why the disc d takes no more sessions (see stg_job_closed()), with what to do, into buf;
+ * false when it takes one. Erasable discs are not judged here: a burn may erase them.
+ */
+static bool disc_closed(const struct disc *d, const char *drive, char *buf, size_t cap)
+{
+	const char *what;
+	bool vd = strncmp(drive, "vdrive:", 7) == 0;
+
+	if (!d->known || d->erasable || d->overwrite)
+		return false;
+	if (d->status == MMC_DISC_COMPLETE)
+		what = "is closed (finalized): it takes no more sessions";
+	else if (d->status == MMC_DISC_INCOMPLETE)
+		what = "holds an unfinished session: it takes no more sessions";
+	else if (d->free_blocks == 0)
+		what = "is full: it has no free block for another session";
+	else
+		return false;
+	if (buf)
+		snprintf(
+			buf, cap,
+			"the %s in the drive %s, so nothing staged could be committed to it and the "
+			"mount is read-only (reads and removals work); remedy: load a blank disc%s%s%s, "
+			"then write `refresh` to .burnfs/ctl",
+			d->profile, what, vd ? " (`burnfs vdrive load " : "", vd ? drive + 7 : "",
+			vd ? " --blank`)" : "");
+	return true;
+}
+
+/* Log that the mount is read-only for the disc now in the drive, if it is. j->lock held. */
+static void log_if_closed(struct stg_job *j)
+{
+	char why[512];
+
+	if (disc_closed(&j->disc, j->drive, why, sizeof(why)))
+		log_l(j, "read-only: %s", why);
 }
 
 /* ---- journal ------------------------------------------------------------------------------- */
@@ -848,11 +900,24 @@ static void finish(struct stg_job *j, struct run *rn, bool ok, const struct disc
 		.state = ok ? "done" : "failed", .before = before, .res = &rn->res};
 	int r;
 
+	char unmounted_in[sizeof(j->unmounted_in)];
+
 	rn->res.have = true;
 	rn->res.ok = ok;
 	pthread_mutex_lock(&j->lock);
 	j->ended = time(NULL);
+	memcpy(unmounted_in, j->unmounted_in, sizeof(unmounted_in));
 	pthread_mutex_unlock(&j->lock);
+	if (*unmounted_in) {
+		char *m = str_printf("%s (the mount was unmounted during the commit, while %s: the "
+				     "commit ran to its end, then the daemon exited)",
+				     rn->res.message ? rn->res.message : "", unmounted_in);
+
+		if (m) {
+			free(rn->res.message);
+			rn->res.message = m;
+		}
+	}
 	r = journal_write(j, &e, &jd);
 	pthread_mutex_lock(&j->lock);
 	if (rn->probed)
@@ -862,6 +927,7 @@ static void finish(struct stg_job *j, struct run *rn, bool ok, const struct disc
 	log_l(j, "%s: %s", ok ? "done" : "failed", rn->res.message ? rn->res.message : "");
 	if (!ok && rn->res.remedy)
 		log_l(j, "remedy: %s", rn->res.remedy);
+	log_if_closed(j);
 	result_clear(&j->last);
 	j->last = rn->res;
 	rn->res = (struct result){0};
@@ -1197,6 +1263,7 @@ static int do_refresh(struct stg_job *j, struct bfs_diag *diag)
 	pthread_mutex_lock(&j->lock);
 	j->disc = d;
 	log_l(j, "refresh: the disc: %s", desc);
+	log_if_closed(j);
 	pthread_mutex_unlock(&j->lock);
 	return 0;
 }
@@ -1220,9 +1287,9 @@ int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag 
 		       line[len - 1] == '\t'))
 		len--;
 	if (len >= sizeof(buf))
-		r = bfs_diag_set(diag, -EINVAL, "ctl: a command of %zu bytes is too long", len);
+		r = bfs_diag_set(diag, -EINVAL, "a command of %zu bytes is too long", len);
 	else if (memchr(line, '\n', len) || memchr(line, '\0', len))
-		r = bfs_diag_set(diag, -EINVAL, "ctl: one command per write, please");
+		r = bfs_diag_set(diag, -EINVAL, "one command a line, without NUL bytes");
 	else
 		r = 0;
 	if (r < 0)
@@ -1231,14 +1298,14 @@ int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag 
 	buf[len] = '\0';
 	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (n == BFS_ARRAY_SIZE(tok)) {
-			r = bfs_diag_set(diag, -EINVAL, "ctl: too many words");
+			r = bfs_diag_set(diag, -EINVAL, "too many words");
 			goto out;
 		}
 		tok[n++] = t;
 	}
 	if (n == 0) {
 		r = bfs_diag_set(diag, -EINVAL,
-				 "ctl: empty command (commit, cancel, discard or refresh)");
+				 "empty command (commit, cancel, discard or refresh)");
 	} else if (strcmp(tok[0], "commit") == 0) {
 		struct commit_opts o;
 
@@ -1248,10 +1315,10 @@ int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag 
 	} else if (strcmp(tok[0], "cancel") != 0 && strcmp(tok[0], "discard") != 0 &&
 		   strcmp(tok[0], "refresh") != 0) {
 		r = bfs_diag_set(diag, -EINVAL,
-				 "ctl: '%s' is not a command (commit, cancel, discard, refresh)",
+				 "'%s' is not a command (commit, cancel, discard, refresh)",
 				 tok[0]);
 	} else if (n > 1) {
-		r = bfs_diag_set(diag, -EINVAL, "ctl: %s: '%s' is not an argument it takes", tok[0],
+		r = bfs_diag_set(diag, -EINVAL, "%s: '%s' is not an argument it takes", tok[0],
 				 tok[1]);
 	} else if (strcmp(tok[0], "cancel") == 0) {
 		pthread_mutex_lock(&j->lock);
@@ -1277,6 +1344,50 @@ out:
 bool stg_job_frozen(struct stg_job *j)
 {
 	return busy(j);
+}
+
+bool stg_job_closed(struct stg_job *j, char *why, size_t cap)
+{
+	bool c;
+
+	pthread_mutex_lock(&j->lock);
+	c = disc_closed(&j->disc, j->drive, why, cap);
+	pthread_mutex_unlock(&j->lock);
+	return c;
+}
+
+void stg_job_unmounted(struct stg_job *j, const volatile sig_atomic_t *stop)
+{
+	bool cancelled = false;
+
+	pthread_mutex_lock(&j->lock);
+	if (j->state != ST_COMMITTING && j->state != ST_CANCELLING) {
+		pthread_mutex_unlock(&j->lock);
+		return;
+	}
+	snprintf(j->unmounted_in, sizeof(j->unmounted_in), "%s",
+		 j->phase && *j->phase ? j->phase : "starting");
+	log_l(j,
+	      "the mount was unmounted during commit %u (while %s): the commit goes on to its "
+	      "end, then the daemon exits",
+	      j->job_id, j->unmounted_in);
+	pthread_mutex_unlock(&j->lock);
+	bfs_log(LOG_NOTICE, "unmounted during a commit: finishing it before exiting");
+	while (busy(j)) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+
+		if (*stop && !cancelled) {
+			pthread_mutex_lock(&j->lock);
+			if (j->state == ST_COMMITTING) {
+				j->state = ST_CANCELLING;
+				j->cancel = 1;
+				log_l(j, "cancel: the daemon got signal %d", (int)*stop);
+			}
+			pthread_mutex_unlock(&j->lock);
+			cancelled = true;
+		}
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* ---- opening ------------------------------------------------------------------------------ */
@@ -1424,6 +1535,8 @@ static void restore(struct stg_job *j, const struct journal *jn)
 	v = jget(jn, "remedy");
 	j->last.remedy = v && *v ? strdup(v) : NULL;
 	jdisc(jn, "after", &j->last.after);
+	log_l(j, "the last commit (%u, started %s): %s: %s", j->job_id, when, st,
+	      j->last.message ? j->last.message : "");
 	for (size_t i = 0; i < jn->n; i++) {
 		unsigned long long a, b;
 		int off = 0;
@@ -1492,6 +1605,7 @@ int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct s
 
 		disc_describe(&j->disc, desc, sizeof(desc));
 		log_l(j, "drive '%s': %s", j->drive, desc);
+		log_if_closed(j);
 	}
 	*ret = j;
 	return 0;
@@ -1660,6 +1774,12 @@ char *stg_job_status(struct stg_job *j)
 	json_time(f, j->job_id ? j->ended : 0);
 	fputs("}, \"disc\": ", f);
 	json_disc(f, &j->disc);
+	{
+		char why[512];
+
+		fputs(", \"read_only\": ", f);
+		json_str(f, disc_closed(&j->disc, j->drive, why, sizeof(why)) ? why : NULL);
+	}
 	fputs(", \"last_result\": ", f);
 	if (!j->last.have) {
 		fputs("null", f);

@@ -9,7 +9,9 @@
 #ifndef BFS_STG_JOB_H
 #define BFS_STG_JOB_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -39,6 +41,15 @@ struct stg_job_opts {
  */
 int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct stg_job **ret);
 
+/*
+ * The mount is gone (unmounted: fusermount3 -u, umount, umount -l once unused) while the
+ * daemon still runs. A commit under way is not cut short by it: this waits for the commit
+ * to end, with the unmount noted in its log, result and journal (so that the next mount's
+ * status tells the story), and returns then. A signal meanwhile (*stop becomes non-zero)
+ * cancels the commit. Returns at once when no commit runs.
+ */
+void stg_job_unmounted(struct stg_job *j, const volatile sig_atomic_t *stop);
+
 /* Cancel a running commit, wait for its thread, free. NULL-safe; returns NULL. */
 struct stg_job *stg_job_free(struct stg_job *j);
 
@@ -50,8 +61,20 @@ struct stg_job *stg_job_free(struct stg_job *j);
  */
 int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag *diag);
 
+/* One line for .burnfs/log (and the debug log), about something the filesystem refused. */
+void stg_job_note(struct stg_job *j, const char *fmt, ...) BFS_PRINTF(2, 3);
+
 /* Whether a commit runs: the filesystem answers EROFS to every modification meanwhile. */
 bool stg_job_frozen(struct stg_job *j);
+
+/*
+ * Whether the disc in the drive (as last probed: at mount, refresh, after a commit) can take
+ * no more sessions: a write-once disc that is closed (finalized), holds an unfinished session,
+ * or has no free block. Nothing staged now could ever be committed to it, so the filesystem
+ * refuses changes (EROFS) until another disc is loaded and `refresh` written. With why, the
+ * reason and what to do (cap bytes, NUL-terminated).
+ */
+bool stg_job_closed(struct stg_job *j, char *why, size_t cap);
 
 /*
  * The text of .burnfs/status (one JSON object and a newline: state, phase, percent,

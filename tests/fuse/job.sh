@@ -273,6 +273,129 @@ crash)
 	[ -z "$(ls -A "$stg")" ] || fail "staging not emptied by the retry"
 	check_disc "$t/src"
 	;;
+unmount)
+	# an unmount during a commit never cuts the burn short: fusermount3 -u, burnfs umount and
+	# umount -l, early (the first blocks written) and late (past 80 % of the session; verifying and
+	# closing take too little time on a virtual drive to be caught); the daemon exits when it is done,
+	# the disc is appendable with the session verified, the staged files are removed as after
+	# any commit, and the next mount's status tells the story
+	command -v xorriso >/dev/null || exit 77
+	make_src "$t/src" 12
+	for spec in fusermount3:early burnfs:early fusermount3:late burnfs:late lazy:early; do
+		how=${spec%:*} when=${spec#*:}
+		new_disc bd-r
+		"$BURNFS" vdrive fault "$vd" slow:2 || fail fault
+		start
+		cp -a "$t/src/." "$mnt/" || fail "cp"
+		"$BURNFS" commit "$mnt" >"$t/out" 2>&1 &
+		cpid=$!
+		if [ $when = early ]; then
+			wait_for '.phase == "writing" and .bytes_done > 0 and .percent < 30'
+		else
+			wait_for '.phase == "writing" and .percent >= 80'
+		fi
+		case $how in
+		fusermount3) fusermount3 -u "$mnt" || fail "$spec: fusermount3 -u" ;;
+		lazy) umount -l "$mnt" || fail "$spec: umount -l" ;;
+		burnfs)
+			"$BURNFS" umount "$mnt" >"$t/umount" 2>&1 || fail "$spec: burnfs umount: $(cat "$t/umount")"
+			grep -q "a commit is running in '$mnt': the mount goes now, the commit runs to its end" "$t/umount" &&
+				grep -q "burnfs commit --cancel" "$t/umount" &&
+				grep -q "the commit has ended and the daemon exited" "$t/umount" ||
+				fail "$spec: burnfs umount said: $(cat "$t/umount")"
+			kill -0 "$daemon" 2>/dev/null && fail "$spec: burnfs umount returned before the daemon exited"
+			;;
+		esac
+		wait $cpid
+		[ $? = 1 ] && grep -q "was unmounted during the commit: its daemon goes on" "$t/out" ||
+			fail "$spec: burnfs commit said: $(cat "$t/out")"
+		for _ in $(seq 600); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.1; done
+		wait "$daemon" || fail "$spec: the daemon exited with $?: $(tail "$t/daemon.log")"
+		daemon=
+		sanitizer_check
+		"$BURNFS" vdrive info "$vd" --json >"$t/info" || fail "$spec: vdrive info"
+		jq -e '.status == "appendable" and (.sessions | length) == 1' "$t/info" >/dev/null ||
+			fail "$spec: the disc: $(cat "$t/info")"
+		[ -z "$(ls -A "$stg")" ] || fail "$spec: staging not emptied: $(ls -A "$stg")"
+		check_disc "$t/src"
+		start
+		[ "$(st .state)" = done ] && [ "$(st .last_result.ok)" = true ] || fail "$spec: status $(st .)"
+		st .last_result.message | grep -q "chunks match.*(the mount was unmounted during the commit, while writing: the commit ran to its end, then the daemon exited)" ||
+			fail "$spec: message: $(st .last_result.message)"
+		"$BURNFS" status "$mnt" | grep -q "^last commit .*: done: burnt .*unmounted during the commit" ||
+			fail "$spec: burnfs status: $("$BURNFS" status "$mnt")"
+		grep -q "the last commit .*: done: .*unmounted" "$mnt/.burnfs/log" || fail "$spec: log: $(cat "$mnt/.burnfs/log")"
+		stop
+	done
+	# after the unmount, SIGTERM to the daemon still cancels the commit (as before the unmount)
+	new_disc bd-r
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	start
+	cp -a "$t/src/." "$mnt/" || fail "cp"
+	fingerprint "$stg" >"$t/before"
+	ctl commit
+	wait_for '.phase == "writing" and .bytes_done > 0 and .percent < 30'
+	fusermount3 -u "$mnt" || fail "fusermount3 -u"
+	sleep 0.3
+	kill -0 "$daemon" || fail "the daemon exited at the unmount"
+	kill -TERM "$daemon"
+	wait "$daemon" || fail "the daemon exited with $? after SIGTERM"
+	daemon=
+	fingerprint "$stg" | cmp -s - "$t/before" || fail "SIGTERM: the staging directory changed"
+	start
+	[ "$(st .state)" = failed ] && st .last_result.message | grep -q "cancelled.*unmounted during the commit" ||
+		fail "SIGTERM after the unmount: $(st .last_result)"
+	;;
+closed)
+	# a disc that takes no more sessions (closed by `commit --close`; an unfinished session left
+	# by a cancel): every change fails at once with EROFS, reads and removals work, df says 0,
+	# status says why and what to do; a blank disc and refresh make the mount writable again
+	command -v setfattr >/dev/null || exit 77
+	refused() { # refused CASE: each change of the mount fails with EROFS
+		local op out
+		for op in "touch $mnt/new" "mkdir $mnt/newdir" "mkfifo $mnt/fifo" "ln -s x $mnt/sym" \
+			"ln $mnt/README $mnt/R2" "mv $mnt/README $mnt/R3" "chmod 600 $mnt/README" \
+			"chown 1:1 $mnt/README" "truncate -s 0 $mnt/README" "touch -d @1 $mnt/README" \
+			"setfattr -n user.k -v v $mnt/README" "cp $mnt/README $mnt/docs/copy"; do
+			out=$($op 2>&1) && fail "$1: '$op' worked"
+			case $out in *"Read-only file system"*) ;; *) fail "$1: '$op': $out" ;; esac
+		done
+		out=$(sh -c "echo x >>'$mnt/README'" 2>&1) && fail "$1: append worked"
+		case $out in *"Read-only file system"*) ;; *) fail "$1: append: $out" ;; esac
+		[ "$(cat "$mnt/README")" = readme ] || fail "$1: read"
+		rm "$mnt/README.hardlink" || fail "$1: a removal was refused"
+		[ "$(stat -f -c %a "$mnt")" = 0 ] || fail "$1: df: $(stat -f -c %a "$mnt") free"
+		st .read_only | grep -q "$2.*mount is read-only.*remedy: load a blank disc (\`burnfs vdrive load $vd --blank\`), then write \`refresh\`" ||
+			fail "$1: status: $(st .read_only)"
+		"$BURNFS" status "$mnt" | grep -q "^read-only: the BD-R in the drive $2" || fail "$1: burnfs status"
+		grep -q "read-only: the BD-R in the drive $2" "$mnt/.burnfs/log" || fail "$1: log"
+	}
+	start
+	echo first >"$mnt/first"
+	"$BURNFS" commit "$mnt" --close >"$t/out" 2>&1 || fail "commit --close: $(cat "$t/out")"
+	[ "$(st .disc.status)" = complete ] || fail "disc: $(st .disc)"
+	make_src "$stg" # staged behind the mount's back: what a closed disc can never take
+	refused "closed" "is closed (finalized)"
+	# a cancelled burn leaves an unfinished session: the same
+	new_disc bd-r
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	ctl refresh
+	[ "$(st .read_only)" = null ] || fail "read-only on a blank disc: $(st .read_only)"
+	touch "$mnt/README.hardlink" || fail "a blank disc: still read-only"
+	head -c 20000000 /dev/urandom >"$mnt/big"
+	ctl commit verify=none
+	wait_for '.phase == "writing" and .bytes_done > 0'
+	ctl cancel
+	wait_for '.state == "failed"'
+	[ "$(st .disc.status)" = incomplete ] || fail "disc after cancel: $(st .disc)"
+	refused "unfinished" "holds an unfinished session"
+	# a blank disc, refresh: writable again
+	new_disc bd-r
+	ctl refresh
+	[ "$(st .read_only)" = null ] || fail "after refresh: $(st .read_only)"
+	touch "$mnt/new" && echo x >>"$mnt/README" || fail "still read-only with a blank disc"
+	"$BURNFS" status "$mnt" | grep -q "^read-only" && fail "burnfs status says read-only"
+	;;
 cancel)
 	start
 	make_src "$stg" 40
@@ -302,6 +425,22 @@ cancel)
 	grep -q "cancelling" "$t/out" && grep -q "^remedy: " "$t/out" || fail "output: $(cat "$t/out")"
 	[ "$(st .state)" = failed ] && st .last_result.message | grep -q cancelled || fail "state: $(st .)"
 	fingerprint "$stg" | cmp -s - "$t/before" || fail "the staging directory changed (SIGINT)"
+	# by burnfs commit --cancel from another terminal: the commit ends cancelled, and it says so
+	new_disc bd-r
+	"$BURNFS" vdrive fault "$vd" slow:1 || fail fault
+	ctl refresh
+	"$BURNFS" commit "$mnt" >"$t/out" 2>&1 &
+	cpid=$!
+	wait_for '.phase == "writing" and .bytes_done > 0'
+	"$BURNFS" commit --cancel "$mnt/photos" >"$t/cancel" 2>&1 || fail "commit --cancel: $(cat "$t/cancel")"
+	grep -q "the commit ended: .*cancelled" "$t/cancel" && grep -q "^remedy: " "$t/cancel" ||
+		fail "commit --cancel said: $(cat "$t/cancel")"
+	wait $cpid
+	[ $? = 1 ] || fail "the cancelled commit's exit status"
+	[ "$(st .state)" = failed ] && st .last_result.message | grep -q cancelled || fail "state: $(st .)"
+	fingerprint "$stg" | cmp -s - "$t/before" || fail "the staging directory changed (--cancel)"
+	"$BURNFS" commit --cancel "$mnt" >/dev/null 2>"$t/cancel" && fail "--cancel without a commit"
+	grep -q "^burnfs commit: --cancel: no commit is running" "$t/cancel" || fail "--cancel: $(cat "$t/cancel")"
 	# discard empties the staging directory, never following symlinks
 	ctl discard || fail discard
 	[ -z "$(ls -A "$stg")" ] && [ -z "$(ls -A "$mnt")" ] || fail "discard left: $(ls -A "$stg")"
