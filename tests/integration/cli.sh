@@ -34,7 +34,10 @@ check_usage() {
 	rc=$?
 	[ "$rc" = 2 ] || fail "burnfs $*: exit $rc, want 2: $(head -3 "$t/err")"
 	[ -s "$t/out" ] && fail "burnfs $*: usage error wrote to stdout: $(head -3 "$t/out")"
-	grep -q "^burnfs $1[ :]" "$t/err" || fail "burnfs $*: no 'burnfs $1:' prefix: $(head -3 "$t/err")"
+	local prefix="burnfs $1"
+	[ "$1" = vdrive ] && prefix="burnfs vdrive $2"
+	case $1 in -* | frobnicate) prefix=burnfs ;; esac
+	grep -q "^$prefix:" "$t/err" || fail "burnfs $*: no '$prefix:' prefix: $(head -3 "$t/err")"
 	grep -qi -- "$expect" "$t/err" || fail "burnfs $*: message does not say '$expect': $(head -3 "$t/err")"
 }
 
@@ -43,7 +46,9 @@ help)
 	for c in $cmds; do check_help "$c"; done
 	for s in $vsubs; do check_help vdrive "$s"; done
 	"$BURNFS" --help >"$t/out" 2>"$t/err" || fail "burnfs --help: exit $?"
-	for c in $cmds; do grep -q "burnfs $c" "$t/out" || fail "burnfs --help does not list $c"; done
+	for c in $cmds; do
+		grep -Eq "burnfs ([a-z]+\|)*$c( |\||$)" "$t/out" || fail "burnfs --help does not list $c"
+	done
 	;;
 usage)
 	check_usage "output" image "$t"
@@ -59,6 +64,12 @@ usage)
 	check_usage "fault\|spec" vdrive fault "$t/d"
 	check_usage "unknown\|unrecognized\|not an option" info --bogus
 	check_usage "not a burnfs command" frobnicate
+	check_usage "unknown option" image --bogus "$t" -o "$t/x.iso"
+	check_usage "needs an argument\|requires an argument" verify --session
+	check_usage "DIR\|directory" vdrive load
+	check_usage "DIR\|directory" vdrive info
+	check_usage "mountpoint\|MOUNTPOINT\|mount point" commit --cancel
+	check_usage "drive" erase
 	;;
 *)
 	echo "usage: cli.sh help|usage" >&2
