@@ -31,8 +31,6 @@
 #include "cli.h"
 #include "common/diag.h"
 #include "common/macro.h"
-#include "mmc/discover.h"
-#include "vdrive/vdrive.h"
 #if HAVE_FUSE
 #include "fs.h"
 #endif
@@ -135,57 +133,6 @@ static void on_ready(const char *mountpoint, void *userdata)
 	fclose(f);
 }
 #endif
-
-/* The drive when none is given: the only optical drive, else the default virtual one. */
-BFS_UNUSED static int default_drive(char **ret)
-{
-	struct mmc_drive_list l = {0};
-	struct bfs_diag diag = {0};
-	_cleanup_free_ char *state = NULL, *dir = NULL;
-	int r;
-
-	r = mmc_discover(NULL, 0, &l, &diag);
-	if (r == 0 && l.n == 1) {
-		*ret = strdup(l.v[0].path);
-		mmc_drive_list_free(&l);
-		return *ret ? 0 : -ENOMEM;
-	}
-	if (r == 0 && l.n > 1) {
-		fprintf(stderr,
-			"burnfs mount: %zu optical drives here; choose one with --drive:", l.n);
-		for (size_t i = 0; i < l.n; i++)
-			fprintf(stderr, " %s", l.v[i].path);
-		fputc('\n', stderr);
-		mmc_drive_list_free(&l);
-		return -EINVAL;
-	}
-	mmc_drive_list_free(&l);
-	state = xdg_dir("XDG_STATE_HOME", ".local/state");
-	if (!state || asprintf(&dir, "%s/burnfs/vdrive", state) < 0)
-		return -ENOMEM;
-	*strrchr(dir, '/') = '\0';
-	r = mkdir_p(dir, 0700);
-	dir[strlen(dir)] = '/';
-	if (r == 0)
-		r = vdrive_create(dir, "bd-r", 0);
-	if (r == 0)
-		fprintf(stderr,
-			"burnfs mount: no optical drive found: created the virtual drive '%s' "
-			"with a blank BD-R\n",
-			dir);
-	else if (r == -EEXIST)
-		fprintf(stderr,
-			"burnfs mount: no optical drive found: using the virtual drive '%s'\n",
-			dir);
-	else {
-		fprintf(stderr, "burnfs mount: cannot create the virtual drive '%s': %s\n", dir,
-			strerror(-r));
-		return r;
-	}
-	if (asprintf(ret, "vdrive:%s", dir) < 0)
-		return -ENOMEM;
-	return 0;
-}
 
 static void mount_usage(FILE *f)
 {
@@ -622,7 +569,7 @@ static int cmd_mount(int argc, char **argv)
 	} else if (drive_arg) {
 		drive = strdup(drive_arg);
 	} else {
-		r = default_drive(&drive);
+		r = cli_default_drive("mount", true, &drive);
 		if (r < 0)
 			return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_JOB;
 	}
