@@ -610,18 +610,10 @@ static size_t sessions_of(const struct mmc_track *t, size_t nt, struct session_s
 	return n;
 }
 
+/* s as a JSON string on stdout (textout.h: escapes, bytes that are not UTF-8 as \\u00NN) */
 static void json_str(const char *s)
 {
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
+	cli_json_str(stdout, s, strlen(s));
 }
 
 static void print_info_json(const struct mmc_media *m, const struct eng_disc_space *space,

@@ -11,24 +11,17 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "textout.h"
 #include "common/diag.h"
 #include "common/macro.h"
 #include "engine/burn.h"
 #include "mmc/discover.h"
 #include "mmc/mmc.h"
 
+/* s as a JSON string on stdout (textout.h: escapes, bytes that are not UTF-8 as \\u00NN) */
 static void json_str(const char *s)
 {
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
+	cli_json_str(stdout, s, strlen(s));
 }
 
 struct probe {

@@ -72,19 +72,6 @@ static void image_usage(FILE *f)
 		"represented, 130 interrupted.\n");
 }
 
-static int image_usage_error(const char *fmt, ...) BFS_PRINTF(1, 2);
-static int image_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("burnfs image: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'burnfs image --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
 static int exit_for(int err)
 {
 	switch (err) {
@@ -297,16 +284,19 @@ static int image_to_stdout(struct eng_image *img, const struct eng_image_info *i
 static int check_output_args(const char *out, size_t nsrcs, bool json)
 {
 	if (!out)
-		return image_usage_error("no output given (-o OUT, or -o - for standard output)");
+		return cli_usage_error("image",
+				       "no output given (-o OUT, or -o - for standard output)");
 	if (nsrcs == 0)
-		return image_usage_error("no SRC given (the directories and files to put in the "
-					 "image)");
+		return cli_usage_error("image",
+				       "no SRC given (the directories and files to put in the "
+				       "image)");
 	if (strcmp(out, "-") == 0 && isatty(STDOUT_FILENO))
-		return image_usage_error("-o -: standard output is a terminal; redirect it to "
-					 "a file or a pipe (burnfs image SRC -o - | CMD)");
+		return cli_usage_error("image",
+				       "-o -: standard output is a terminal; redirect it to "
+				       "a file or a pipe (burnfs image SRC -o - | CMD)");
 	if (strcmp(out, "-") == 0 && json)
-		return image_usage_error("--json needs -o FILE: with -o - standard output "
-					 "carries the image");
+		return cli_usage_error("image", "--json needs -o FILE: with -o - standard output "
+						"carries the image");
 	return 0;
 }
 
@@ -328,7 +318,7 @@ static int parse_media(const char *s, enum eng_media *ret)
 	else if (strcmp(s, "bd") == 0)
 		*ret = ENG_MEDIA_BD;
 	else
-		return image_usage_error("--media: '%s' is not cd, dvd or bd", s);
+		return cli_usage_error("image", "--media: '%s' is not cd, dvd or bd", s);
 	return 0;
 }
 
@@ -339,7 +329,7 @@ static int parse_start_lba(const char *s, uint64_t *ret)
 	errno = 0;
 	*ret = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || *ret > UINT32_MAX)
-		return image_usage_error("--start-lba: '%s' is not a block number", s);
+		return cli_usage_error("image", "--start-lba: '%s' is not a block number", s);
 	return 0;
 }
 
@@ -355,7 +345,7 @@ static int parse_epoch(struct image_cmd *ic)
 	errno = 0;
 	v = strtoll(sde, &end, 10);
 	if (errno || *end || end == sde)
-		return image_usage_error("SOURCE_DATE_EPOCH='%s' is not a number", sde);
+		return cli_usage_error("image", "SOURCE_DATE_EPOCH='%s' is not a number", sde);
 	ic->so.have_epoch = ic->io.have_epoch = true;
 	ic->so.epoch = ic->io.epoch = v;
 	return 0;
@@ -388,9 +378,9 @@ static int image_opt(struct image_cmd *ic, int c, char **argv)
 		image_usage(stdout);
 		return -1;
 	case ':':
-		return image_usage_error("%s needs an argument", argv[optind - 1]);
+		return cli_usage_error("image", "%s needs an argument", argv[optind - 1]);
 	default:
-		return image_usage_error("unknown option '%s'", argv[optind - 1]);
+		return cli_usage_error("image", "unknown option '%s'", argv[optind - 1]);
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "textout.h"
 #include "common/macro.h"
 #include "engine/image.h"
 
@@ -35,20 +36,6 @@ const char cli_image_usage[] =
 	"  --graft SRC=/DEST  put SRC at /DEST in the image\n"
 	"  --exclude GLOB     leave out names or image paths matching GLOB (fnmatch)\n"
 	"  --rr-relocate      relocate deep directories (Rock Ridge RE/CL) instead of deep paths\n";
-
-/* A usage error: "burnfs CMD: what" on stderr, -EINVAL. */
-static int bad(const struct cli_image_args *a, const char *fmt, ...) BFS_PRINTF(2, 3);
-static int bad(const struct cli_image_args *a, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "burnfs %s: ", a->cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -EINVAL;
-}
 
 int cli_image_args_init(struct cli_image_args *a, const char *cmd, int argc,
 			struct eng_image_opts *image, struct eng_scan_opts *scan)
@@ -102,15 +89,15 @@ static int parse_fs(struct cli_image_args *a, const char *s)
 		else if (strcmp(t, "udf") == 0)
 			o->udf = true;
 		else
-			return bad(
-				a,
+			return cli_error(
+				-EINVAL, a->cmd,
 				"--fs: unknown file system '%s' (iso9660, joliet, rockridge, udf)",
 				t);
 	}
 	if ((o->joliet || o->rockridge) && !o->iso9660)
-		return bad(a, "--fs: joliet and rockridge need iso9660");
+		return cli_error(-EINVAL, a->cmd, "--fs: joliet and rockridge need iso9660");
 	if (!o->iso9660 && !o->udf)
-		return bad(a, "--fs: no file system given");
+		return cli_error(-EINVAL, a->cmd, "--fs: no file system given");
 	return 0;
 }
 
@@ -123,7 +110,7 @@ static int parse_udf_rev(struct cli_image_args *a, const char *s)
 	else if (strcmp(s, "2.50") == 0)
 		a->image->udf_rev = 0x0250;
 	else
-		return bad(a, "--udf-rev: '%s' is not 1.02, 2.01 or 2.50", s);
+		return cli_error(-EINVAL, a->cmd, "--udf-rev: '%s' is not 1.02, 2.01 or 2.50", s);
 	return 0;
 }
 
@@ -132,7 +119,7 @@ static int parse_graft(struct cli_image_args *a, char *s)
 	char *eq = strchr(s, '=');
 
 	if (!eq || eq == s || eq[1] != '/' || !eq[2])
-		return bad(a, "--graft: '%s' is not SRC=/DEST", s);
+		return cli_error(-EINVAL, a->cmd, "--graft: '%s' is not SRC=/DEST", s);
 	*eq = '\0';
 	a->srcs[a->nsrcs++] = (struct eng_source){.path = s, .dest = eq + 1};
 	return 0;
@@ -151,12 +138,13 @@ int cli_image_opt(struct cli_image_args *a, int c, char *arg)
 		break;
 	case CLI_IMAGEOPT_ISO_LEVEL:
 		if (strcmp(arg, "2") && strcmp(arg, "3"))
-			return bad(a, "--iso-level: '%s' is not 2 or 3", arg);
+			return cli_error(-EINVAL, a->cmd, "--iso-level: '%s' is not 2 or 3", arg);
 		a->image->iso_level = (unsigned)(arg[0] - '0');
 		break;
 	case CLI_IMAGEOPT_VOLID:
 		if (!*arg || strlen(arg) > 32)
-			return bad(a, "--volid: '%s' is not 1 to 32 characters", arg);
+			return cli_error(-EINVAL, a->cmd, "--volid: '%s' is not 1 to 32 characters",
+					 arg);
 		a->image->volume_id = arg;
 		break;
 	case CLI_IMAGEOPT_GRAFT:
@@ -187,6 +175,6 @@ int cli_image_args_check(const struct cli_image_args *a)
 	const struct eng_image_opts *o = a->image;
 
 	if (o->udf_rev && !o->udf && (o->iso9660 || o->joliet || o->rockridge))
-		return bad(a, "--udf-rev given but --fs has no udf");
+		return cli_error(-EINVAL, a->cmd, "--udf-rev given but --fs has no udf");
 	return 0;
 }

@@ -2,6 +2,7 @@
 /* Names on the terminal and in JSON. See textout.h. */
 #include "textout.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -103,4 +104,32 @@ void cli_json_name(FILE *f, const char *key, const char *s)
 		fprintf(f, "\"%s_b64\": ", key);
 		json_b64(f, (const uint8_t *)s, len);
 	}
+}
+
+static void verror(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "burnfs %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int cli_error(int code, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(cmd, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(cmd, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'burnfs %s --help'.\n", cmd);
+	return 2; /* CLI_EXIT_USAGE */
 }

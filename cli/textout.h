@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "common/macro.h"
+
 /* s escaped for a terminal or a log line (no quotes added). */
 void cli_text_put(FILE *f, const char *s);
 
@@ -29,5 +31,13 @@ bool cli_json_str(FILE *f, const char *s, size_t len);
 
 /* "key": "NAME" and, when NAME is not valid UTF-8, , "key_b64": "BASE64". */
 void cli_json_name(FILE *f, const char *key, const char *s);
+
+/*
+ * Messages of the burnfs command: "burnfs CMD: what" on stderr (one line, the caller's text
+ * as it is: escape names with cli_text_put where they come from outside). cli_error returns
+ * code; cli_usage_error adds "Try 'burnfs CMD --help'." and returns 2 (a usage error).
+ */
+int cli_error(int code, const char *cmd, const char *fmt, ...) BFS_PRINTF(3, 4);
+int cli_usage_error(const char *cmd, const char *fmt, ...) BFS_PRINTF(2, 3);
 
 #endif

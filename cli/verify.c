@@ -74,19 +74,6 @@ static void usage(FILE *f)
 		"Exit codes: 0 everything matches, 1 a difference or read error, 2 usage.\n");
 }
 
-static int usage_error(const char *fmt, ...) BFS_PRINTF(1, 2);
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("burnfs verify: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'burnfs verify --help'.\n", stderr);
-	return CLI_EXIT_USAGE;
-}
-
 /* 0 to go on, or the exit code (--help: 0 through *done). */
 static int parse_args(int argc, char **argv, struct verify_args *a, bool *done)
 {
@@ -108,7 +95,8 @@ static int parse_args(int argc, char **argv, struct verify_args *a, bool *done)
 			errno = 0;
 			a->session = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-')
-				return usage_error("--session: '%s' is not a block number", optarg);
+				return cli_usage_error(
+					"verify", "--session: '%s' is not a block number", optarg);
 			break;
 		}
 		case 'a':
@@ -122,15 +110,16 @@ static int parse_args(int argc, char **argv, struct verify_args *a, bool *done)
 			*done = true;
 			return 0;
 		case ':':
-			return usage_error("%s needs an argument", argv[optind - 1]);
+			return cli_usage_error("verify", "%s needs an argument", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error("verify", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind == argc)
-		return usage_error("no IMAGE given (an image file, or --drive D)");
+		return cli_usage_error("verify", "no IMAGE given (an image file, or --drive D)");
 	if (optind + 1 < argc)
-		return usage_error("one IMAGE only: '%s' is one too many", argv[optind + 1]);
+		return cli_usage_error("verify", "one IMAGE only: '%s' is one too many",
+				       argv[optind + 1]);
 	a->image = argv[optind];
 	return 0;
 }
