@@ -242,6 +242,158 @@ static void name_joliet(struct iso9660_entry *e, const uint8_t *id, size_t len)
 
 /* ---- System Use (SUSP / Rock Ridge) --------------------------------------------------- */
 
+/* PX: POSIX file attributes (RRIP 4.1.1) */
+static int rr_px(struct iso9660_reader *r, struct susp_state *st, const uint8_t *d, size_t dl,
+		 const char *where)
+{
+	struct iso9660_entry *e = st->e;
+	size_t len = dl + 4;
+
+	if (dl < 32)
+		return BFS_CORRUPT(r->diag, "%s: PX entry of %zu bytes", where, len);
+	e->mode = bfs_get_le32(d) & 07777;
+	switch (bfs_get_le32(d) & 0170000) {
+	case 0040000:
+		e->type = BFS_NODE_DIR;
+		break;
+	case 0120000:
+		e->type = BFS_NODE_SYMLINK;
+		break;
+	case 0020000:
+		e->type = BFS_NODE_CHR;
+		break;
+	case 0060000:
+		e->type = BFS_NODE_BLK;
+		break;
+	case 0010000:
+		e->type = BFS_NODE_FIFO;
+		break;
+	case 0140000:
+		e->type = BFS_NODE_SOCK;
+		break;
+	default:
+		break; /* regular, or what the record's flags say */
+	}
+	e->nlink = bfs_get_le32(d + 8);
+	e->uid = bfs_get_le32(d + 16);
+	e->gid = bfs_get_le32(d + 24);
+	if (dl >= 40)
+		e->ino = bfs_get_le32(d + 32);
+	st->px = true;
+	return 0;
+}
+
+/* NM: alternate name, possibly continued (RRIP 4.1.4) */
+static int rr_nm(struct iso9660_reader *r, struct susp_state *st, const uint8_t *d, size_t dl,
+		 const char *where)
+{
+	struct iso9660_entry *e = st->e;
+	size_t len = dl + 4;
+	size_t n;
+
+	if (dl < 1)
+		return BFS_CORRUPT(r->diag, "%s: NM entry of %zu bytes", where, len);
+	if (st->nm_done && !st->nm_continue)
+		return 0;
+	if (!st->nm_done)
+		e->name_len = 0;
+	st->nm_done = true;
+	st->nm_continue = d[0] & 0x01;
+	if (d[0] & 0x06)
+		return 0; /* "." / ".." */
+	n = BFS_MIN(dl - 1, (size_t)ISO9660_NAME_MAX - e->name_len);
+	memcpy(e->name + e->name_len, d + 1, n);
+	e->name_len += n;
+	e->name[e->name_len] = '\0';
+	return 0;
+}
+
+/* SL: symbolic link components (RRIP 4.1.3) */
+static int rr_sl(struct iso9660_reader *r, struct susp_state *st, const uint8_t *d, size_t dl,
+		 const char *where)
+{
+	struct iso9660_entry *e = st->e;
+	size_t len = dl + 4;
+	struct bfs_cursor c = bfs_cur_make(d, dl);
+
+	if (!bfs_cur_skip(&c, 1))
+		return BFS_CORRUPT(r->diag, "%s: SL entry of %zu bytes", where, len);
+	if (!e->target) {
+		e->target = calloc(1, ISO9660_TARGET_MAX + 1);
+		if (!e->target)
+			return -ENOMEM;
+	}
+	while (bfs_cur_left(&c) > 0) {
+		const uint8_t *cp;
+		uint8_t cf, cl;
+		const char *add = NULL;
+		size_t addl = 0;
+
+		if (!bfs_cur_need(&c, 2))
+			return BFS_CORRUPT(r->diag, "%s: SL component header cut", where);
+		cf = bfs_cur_ptr(&c)[0];
+		cl = bfs_cur_ptr(&c)[1];
+		if (!bfs_cur_need(&c, 2u + cl))
+			return BFS_CORRUPT(r->diag, "%s: SL component of %u bytes overruns", where,
+					   cl);
+		cp = bfs_cur_ptr(&c) + 2;
+		(void)bfs_cur_skip(&c, 2u + cl);
+		if (st->target_len && !st->sl_comp_continue &&
+		    st->target_len < ISO9660_TARGET_MAX && e->target[st->target_len - 1] != '/')
+			e->target[st->target_len++] = '/';
+		if (cf & 0x02)
+			add = ".", addl = 1;
+		else if (cf & 0x04)
+			add = "..", addl = 2;
+		else if (cf & 0x08)
+			add = "/", addl = 1;
+		else
+			add = (const char *)cp, addl = cl;
+		addl = BFS_MIN(addl, (size_t)ISO9660_TARGET_MAX - st->target_len);
+		memcpy(e->target + st->target_len, add, addl);
+		st->target_len += addl;
+		st->sl_comp_continue = cf & 0x01;
+	}
+	st->sl_continue = d[0] & 0x01;
+	e->target[st->target_len] = '\0';
+	e->type = BFS_NODE_SYMLINK;
+	return 0;
+}
+
+/* TF: time stamps (RRIP 4.1.6) */
+static int rr_tf(struct iso9660_reader *r, struct susp_state *st, const uint8_t *d, size_t dl,
+		 const char *where)
+{
+	struct iso9660_entry *e = st->e;
+	size_t len = dl + 4;
+	struct bfs_cursor c = bfs_cur_make(d, dl);
+	uint8_t f;
+	size_t w;
+
+	if (!bfs_cur_need(&c, 1))
+		return BFS_CORRUPT(r->diag, "%s: TF entry of %zu bytes", where, len);
+	f = d[0];
+	w = f & TF_LONG ? 17 : 7;
+	(void)bfs_cur_skip(&c, 1);
+	for (unsigned bit = 0x01; bit <= 0x40; bit <<= 1) {
+		struct bfs_time t;
+
+		if (!(f & bit))
+			continue;
+		if (!bfs_cur_need(&c, w))
+			return BFS_CORRUPT(r->diag, "%s: TF entry cut", where);
+		t = w == 17 ? date17(bfs_cur_ptr(&c)) : date7(bfs_cur_ptr(&c));
+		(void)bfs_cur_skip(&c, w);
+		if (bit == TF_MODIFY)
+			e->mtime = t;
+		else if (bit == TF_ACCESS)
+			e->atime = t;
+		else if (bit == TF_ATTR)
+			e->ctime = t;
+	}
+	return 0;
+}
+
 static int susp_entry(struct iso9660_reader *r, struct susp_state *st, const uint8_t *p, size_t len,
 		      const char *where)
 {
@@ -261,127 +413,15 @@ static int susp_entry(struct iso9660_reader *r, struct susp_state *st, const uin
 		return 1; /* end of the System Use area */
 	if (!r->rr)
 		return 0;
-	if (p[0] == 'P' && p[1] == 'X') {
-		if (dl < 32)
-			return BFS_CORRUPT(r->diag, "%s: PX entry of %zu bytes", where, len);
-		e->mode = bfs_get_le32(d) & 07777;
-		switch (bfs_get_le32(d) & 0170000) {
-		case 0040000:
-			e->type = BFS_NODE_DIR;
-			break;
-		case 0120000:
-			e->type = BFS_NODE_SYMLINK;
-			break;
-		case 0020000:
-			e->type = BFS_NODE_CHR;
-			break;
-		case 0060000:
-			e->type = BFS_NODE_BLK;
-			break;
-		case 0010000:
-			e->type = BFS_NODE_FIFO;
-			break;
-		case 0140000:
-			e->type = BFS_NODE_SOCK;
-			break;
-		default:
-			break; /* regular, or what the record's flags say */
-		}
-		e->nlink = bfs_get_le32(d + 8);
-		e->uid = bfs_get_le32(d + 16);
-		e->gid = bfs_get_le32(d + 24);
-		if (dl >= 40)
-			e->ino = bfs_get_le32(d + 32);
-		st->px = true;
-	} else if (p[0] == 'N' && p[1] == 'M') {
-		size_t n;
-
-		if (dl < 1)
-			return BFS_CORRUPT(r->diag, "%s: NM entry of %zu bytes", where, len);
-		if (st->nm_done && !st->nm_continue)
-			return 0;
-		if (!st->nm_done)
-			e->name_len = 0;
-		st->nm_done = true;
-		st->nm_continue = d[0] & 0x01;
-		if (d[0] & 0x06)
-			return 0; /* "." / ".." */
-		n = BFS_MIN(dl - 1, (size_t)ISO9660_NAME_MAX - e->name_len);
-		memcpy(e->name + e->name_len, d + 1, n);
-		e->name_len += n;
-		e->name[e->name_len] = '\0';
-	} else if (p[0] == 'S' && p[1] == 'L') {
-		struct bfs_cursor c = bfs_cur_make(d, dl);
-
-		if (!bfs_cur_skip(&c, 1))
-			return BFS_CORRUPT(r->diag, "%s: SL entry of %zu bytes", where, len);
-		if (!e->target) {
-			e->target = calloc(1, ISO9660_TARGET_MAX + 1);
-			if (!e->target)
-				return -ENOMEM;
-		}
-		while (bfs_cur_left(&c) > 0) {
-			const uint8_t *cp;
-			uint8_t cf, cl;
-			const char *add = NULL;
-			size_t addl = 0;
-
-			if (!bfs_cur_need(&c, 2))
-				return BFS_CORRUPT(r->diag, "%s: SL component header cut", where);
-			cf = bfs_cur_ptr(&c)[0];
-			cl = bfs_cur_ptr(&c)[1];
-			if (!bfs_cur_need(&c, 2u + cl))
-				return BFS_CORRUPT(r->diag, "%s: SL component of %u bytes overruns",
-						   where, cl);
-			cp = bfs_cur_ptr(&c) + 2;
-			(void)bfs_cur_skip(&c, 2u + cl);
-			if (st->target_len && !st->sl_comp_continue &&
-			    st->target_len < ISO9660_TARGET_MAX &&
-			    e->target[st->target_len - 1] != '/')
-				e->target[st->target_len++] = '/';
-			if (cf & 0x02)
-				add = ".", addl = 1;
-			else if (cf & 0x04)
-				add = "..", addl = 2;
-			else if (cf & 0x08)
-				add = "/", addl = 1;
-			else
-				add = (const char *)cp, addl = cl;
-			addl = BFS_MIN(addl, (size_t)ISO9660_TARGET_MAX - st->target_len);
-			memcpy(e->target + st->target_len, add, addl);
-			st->target_len += addl;
-			st->sl_comp_continue = cf & 0x01;
-		}
-		st->sl_continue = d[0] & 0x01;
-		e->target[st->target_len] = '\0';
-		e->type = BFS_NODE_SYMLINK;
-	} else if (p[0] == 'T' && p[1] == 'F') {
-		struct bfs_cursor c = bfs_cur_make(d, dl);
-		uint8_t f;
-		size_t w;
-
-		if (!bfs_cur_need(&c, 1))
-			return BFS_CORRUPT(r->diag, "%s: TF entry of %zu bytes", where, len);
-		f = d[0];
-		w = f & TF_LONG ? 17 : 7;
-		(void)bfs_cur_skip(&c, 1);
-		for (unsigned bit = 0x01; bit <= 0x40; bit <<= 1) {
-			struct bfs_time t;
-
-			if (!(f & bit))
-				continue;
-			if (!bfs_cur_need(&c, w))
-				return BFS_CORRUPT(r->diag, "%s: TF entry cut", where);
-			t = w == 17 ? date17(bfs_cur_ptr(&c)) : date7(bfs_cur_ptr(&c));
-			(void)bfs_cur_skip(&c, w);
-			if (bit == TF_MODIFY)
-				e->mtime = t;
-			else if (bit == TF_ACCESS)
-				e->atime = t;
-			else if (bit == TF_ATTR)
-				e->ctime = t;
-		}
-	} else if (p[0] == 'P' && p[1] == 'N') {
+	if (p[0] == 'P' && p[1] == 'X')
+		return rr_px(r, st, d, dl, where);
+	if (p[0] == 'N' && p[1] == 'M')
+		return rr_nm(r, st, d, dl, where);
+	if (p[0] == 'S' && p[1] == 'L')
+		return rr_sl(r, st, d, dl, where);
+	if (p[0] == 'T' && p[1] == 'F')
+		return rr_tf(r, st, d, dl, where);
+	if (p[0] == 'P' && p[1] == 'N') {
 		if (dl < 16)
 			return BFS_CORRUPT(r->diag, "%s: PN entry of %zu bytes", where, len);
 		e->rdev_major = bfs_get_le32(d);
