@@ -81,6 +81,7 @@ struct disc {
 	char profile[24];
 	enum mmc_disc_status status;
 	bool erasable, overwrite;
+	bool new_disc; /* only another disc takes a session (eng_disc_space) */
 	unsigned sessions;
 	uint64_t capacity, free_blocks, nwa;
 	char why[256]; /* !known: why not (no medium, the drive in use, ...) */
@@ -256,11 +257,15 @@ void stg_job_note(struct stg_job *j, const char *fmt, ...)
 
 static void disc_from_media(struct disc *d, const struct mmc_media *m)
 {
+	struct eng_disc_space sp;
+
+	(void)eng_disc_space(m, &sp, NULL); /* the burn's own judgement of the disc */
 	*d = (struct disc){
 		.known = true,
 		.status = m->status,
 		.erasable = m->erasable,
 		.overwrite = m->overwrite,
+		.new_disc = sp.new_disc,
 		.sessions = m->sessions,
 		.capacity = m->capacity,
 		.free_blocks = m->free_blocks,
@@ -327,16 +332,15 @@ static bool disc_closed(const struct disc *d, const char *drive, char *buf, size
 	const char *what;
 	bool vd = strncmp(drive, "vdrive:", 7) == 0;
 
-	if (!d->known || d->erasable || d->overwrite)
+	/* what a burn refuses for good (eng_disc_space), or a write-once disc with no room */
+	if (!d->known || !(d->new_disc || (!d->erasable && !d->overwrite && d->free_blocks == 0)))
 		return false;
 	if (d->status == MMC_DISC_COMPLETE)
 		what = "is closed (finalized): it takes no more sessions";
 	else if (d->status == MMC_DISC_INCOMPLETE)
 		what = "holds an unfinished session: it takes no more sessions";
-	else if (d->free_blocks == 0)
-		what = "is full: it has no free block for another session";
 	else
-		return false;
+		what = "is full: it has no free block for another session";
 	if (buf)
 		snprintf(
 			buf, cap,
