@@ -206,7 +206,7 @@ expect() { # NAME RC PATTERN
 	out "$1" | grep -Eq -- "$3" || fail "$1: no '$3' in: $(out "$1")"
 }
 expect drives 0 '^/dev/sr[01] \(/dev/sg[0-9]+\)  IET VIRTUAL-CDROM  DVD\+R, blank, [0-9.]+ MiB free$'
-expect drives 0 '^/dev/sr[01] \(/dev/sg[0-9]+\)  IET VIRTUAL-CDROM  DVD-ROM, complete, 0.0 MiB free$'
+expect drives 0 '^/dev/sr[01] \(/dev/sg[0-9]+\)  IET VIRTUAL-CDROM  DVD-ROM, complete, 0.0 MiB free \(no session can be written: see burnfs info\)$'
 rom_dev=$(sed -n 's/^==DEVICES .* rom=\([^ ]*\) .*/\1/p' "$t/log")
 [ "$(out drives | grep -c .)" = 2 ] || fail "drives: not two lines: $(out drives)"
 expect drives-json 0 '"address": "/dev/sr[01]", "sg": "/dev/sg[0-9]+", "vendor": "IET", "model": "VIRTUAL-CDROM", "virtual": false, "found_by": "sysfs", "medium": \{"profile": "DVD\+R", "profile_number": 27, "status": "blank"'

@@ -55,7 +55,7 @@ xorriso_toc() {
 # the same from `burnfs info --drive` (the disc as burnfs's MMC layer reads it)
 burnfs_toc() {
 	awk '/^session [0-9]+:/ { split($4, b, "-"); print "start", b[1] }
-	     /^next writable address:/ { print "nwa", $4 }' "$1" | sort
+	     /^next session: at block/ { sub(",", "", $5); print "nwa", $5 }' "$1" | sort
 }
 for m in bd-r dvd+r cd-r dvd-r cd-rw dvd-rw dvd+r-dl dvd+rw bd-re dvd-ram; do
 	d="$t/x-$m"
@@ -72,11 +72,11 @@ for m in bd-r dvd+r cd-r dvd-r cd-rw dvd-rw dvd+r-dl dvd+rw bd-re dvd-ram; do
 		# overwrite media have one session; xorriso keeps its own session table at LBA 0
 		# (the second session is lost when the disc says its format is not complete:
 		# libburn formats it again)
-		grep -q "^sessions: 1," "$t/info" || fail "$m: $(cat "$t/info")"
+		grep -q "^sessions: 1 closed," "$t/info" || fail "$m: $(cat "$t/info")"
 		grep -q "ISO session  :   2 ," "$t/toc" || fail "$m: xorriso's emulated TOC: $(cat "$t/toc")"
 		;;
 	*)
-		grep -q "^sessions: 2, last starts at block" "$t/info" || fail "$m: $(cat "$t/info")"
+		grep -q "^sessions: 2 closed, the last starts at block" "$t/info" || fail "$m: $(cat "$t/info")"
 		grep -q "Media summary: 2 sessions" "$t/toc" || fail "$m: $(cat "$t/toc")"
 		# the empty next session must not show up as a session (the last-session state)
 		grep -q "Other session" "$t/toc" && fail "$m: an empty session in the TOC: $(cat "$t/toc")"
@@ -91,7 +91,7 @@ for m in bd-r dvd+r cd-r dvd-r cd-rw dvd-rw dvd+r-dl dvd+rw bd-re dvd-ram; do
 		fail "xorriso -extract from $m: $(tail -3 "$t/log")"
 	diff -r "$t/exp" "$t/out" >&2 || fail "$m: the last session's content through the shim"
 	"$BURNFS" vdrive export "$d" -o "$t/x.img" >/dev/null || fail "export $m"
-	last=$(sed -n 's/^sessions: [0-9]*, last starts at block \([0-9]*\)$/\1/p' "$t/info")
+	last=$(sed -n 's/^sessions: [0-9]* closed, the last starts at block \([0-9]*\)$/\1/p' "$t/info")
 	case $m in dvd+rw | bd-re | dvd-ram) last=0 ;; esac
 	rm -rf "$t/out"
 	xorriso -osirrox on -indev "$t/x.img" -load sbsector "$last" -extract / "$t/out" >"$t/log" 2>&1 ||
@@ -152,7 +152,7 @@ for m in dvd+r dvd-r dvd+rw bd-re dvd-ram; do
 	shim "$d" growisofs -M "$dev" -R "$t/src2" >"$t/log" 2>&1 || fail "growisofs -M on $m: $(tail -5 "$t/log")"
 	case $m in
 	dvd+r | dvd-r)
-		"$BURNFS" info --drive "vdrive:$d" | grep -q "^sessions: 2," ||
+		"$BURNFS" info --drive "vdrive:$d" | grep -q "^sessions: 2 closed," ||
 			fail "growisofs -M on $m: not 2 sessions"
 		;;
 	esac
@@ -173,7 +173,7 @@ for tool in cdrskin wodim; do
 		fail "$tool -tao: $(tail -5 "$t/log")"
 	"$BURNFS" info --drive "vdrive:$d" >"$t/info" 2>&1
 	grep -q "CD-R (complete" "$t/info" || fail "$tool: $(cat "$t/info")"
-	grep -q "^sessions: 1," "$t/info" || fail "$tool: $(cat "$t/info")"
+	grep -q "^sessions: 1 closed," "$t/info" || fail "$tool: $(cat "$t/info")"
 	"$BURNFS" vdrive export "$d" -o "$t/c.img" >/dev/null || fail "export"
 	cmp -n "$(stat -c %s "$t/cd.iso")" "$t/cd.iso" "$t/c.img" || fail "$tool -tao: content"
 	# a CD-RW with a session (left appendable), blanked
