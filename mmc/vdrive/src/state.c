@@ -33,6 +33,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "common/diag.h"
 #include "common/macro.h"
@@ -71,17 +72,10 @@ static int fsync_dir(const char *dir)
 	return r;
 }
 
-/* CRC-32 of IEEE 802.3 (reflected, polynomial EDB88320h), as zlib's crc32() */
+/* CRC-32 of IEEE 802.3, zlib's */
 static uint32_t crc32_ieee(const char *p, size_t n)
 {
-	uint32_t c = 0xFFFFFFFFu;
-
-	for (size_t i = 0; i < n; i++) {
-		c ^= (uint8_t)p[i];
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-	}
-	return ~c;
+	return (uint32_t)crc32(0L, (const Bytef *)p, (uInt)n);
 }
 
 /* ---- writing ---------------------------------------------------------------------------- */
