@@ -135,19 +135,24 @@ static void print_disc_now(const struct eng_burn_result *res, const char *drive,
 			a->status == MMC_DISC_INCOMPLETE ? " (its last session is open)" : "");
 	} else {
 		fprintf(stderr, "burnfs burn: the disc now: unknown: %s\n", res->after_why);
-		if (b->profile_name && res->wrote)
+		if (b->profile_name && res->wrote && res->written)
 			fprintf(stderr,
 				"burnfs burn: before this burn it was a %s, %s, with %u closed "
-				"session(s); %s%llu blocks of the new session from block %llu%s\n",
+				"session(s); the drive took %llu blocks of the new session from "
+				"block %llu%s\n",
 				b->profile_name, mmc_disc_status_name(b->status), b->sessions,
-				res->written ? "the drive took "
-					     : "the first WRITE failed: it may "
-					       "have recorded part of its ",
-				(unsigned long long)(res->written ? res->written : 1),
+				(unsigned long long)res->written,
 				(unsigned long long)res->start_lba,
 				left_open ? ", and the session was not closed: the disc holds an "
 					    "incomplete session"
 					  : "");
+		else if (b->profile_name && res->wrote)
+			fprintf(stderr,
+				"burnfs burn: before this burn it was a %s, %s, with %u closed "
+				"session(s); the first WRITE (at block %llu) did not complete, so "
+				"part of it may be recorded\n",
+				b->profile_name, mmc_disc_status_name(b->status), b->sessions,
+				(unsigned long long)res->start_lba);
 	}
 	if (res->new_disc && vdir)
 		fprintf(stderr,

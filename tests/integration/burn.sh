@@ -446,6 +446,11 @@ signals)
 		[ $ms -lt 2000 ] || fail "SIG$sig during stuck:$op: took $ms ms"
 		grep -q "cancelled while the drive was busy" "$t/err" || fail "SIG$sig stuck:$op: $(cat "$t/err")"
 		grep -q "the disc now: " "$t/err" || fail "SIG$sig stuck:$op: no state: $(cat "$t/err")"
+		# a stuck first WRITE took nothing: no made-up block count
+		if [ "$op" = 2a ]; then
+			grep -q "the first WRITE (at block 0) did not complete" "$t/err" ||
+				fail "SIG$sig stuck:$op: what the drive took: $(cat "$t/err")"
+		fi
 	done
 	;;
 error-lba)
