@@ -153,6 +153,12 @@ static void print_disc_now(const struct eng_burn_result *res, const char *drive,
 				"part of it may be recorded\n",
 				b->profile_name, mmc_disc_status_name(b->status), b->sessions,
 				(unsigned long long)res->start_lba);
+		if (b->profile_name && res->wrote && !res->written && !b->erasable &&
+		    !b->overwrite && !simulate)
+			fprintf(stderr,
+				"burnfs burn: if the drive recorded any of it, this write-once %s "
+				"now holds an unclosed session and takes no more sessions\n",
+				b->profile_name);
 	}
 	if (res->new_disc && vdir)
 		fprintf(stderr,

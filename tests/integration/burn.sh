@@ -450,6 +450,8 @@ signals)
 		if [ "$op" = 2a ]; then
 			grep -q "the first WRITE (at block 0) did not complete" "$t/err" ||
 				fail "SIG$sig stuck:$op: what the drive took: $(cat "$t/err")"
+			grep -q "this write-once DVD-R now holds an unclosed session" "$t/err" ||
+				fail "SIG$sig stuck:$op: what it means for the disc: $(cat "$t/err")"
 		fi
 	done
 	;;
