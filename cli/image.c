@@ -23,6 +23,7 @@
 #include "common/extent.h"
 #include "common/log.h"
 #include "engine/image.h"
+#include "engine/sink.h"
 #include "textout.h"
 
 enum {
@@ -146,64 +147,6 @@ static void progress_cb(uint64_t done, uint64_t total, void *userdata)
 	}
 }
 
-static bool zero_block(const uint8_t *p)
-{
-	const uint64_t *q = (const uint64_t *)(const void *)p;
-
-	for (size_t i = 0; i < BFS_BLOCK_SIZE / 8; i++)
-		if (q[i])
-			return false;
-	return true;
-}
-
-/* Write n blocks at block offset pos, leaving all-zero blocks as holes. */
-static int write_sparse(int fd, const uint8_t *buf, size_t n, uint64_t pos)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		size_t j = i;
-		bool z = zero_block(buf + i * BFS_BLOCK_SIZE);
-
-		while (j < n && zero_block(buf + j * BFS_BLOCK_SIZE) == z)
-			j++;
-		if (!z) {
-			const uint8_t *p = buf + i * BFS_BLOCK_SIZE;
-			size_t len = (j - i) * BFS_BLOCK_SIZE;
-			off_t off = (off_t)((pos + i) * BFS_BLOCK_SIZE);
-
-			while (len > 0) {
-				ssize_t w = pwrite(fd, p, len, off);
-
-				if (w < 0) {
-					if (errno == EINTR)
-						continue;
-					return -errno;
-				}
-				p += w, len -= (size_t)w, off += w;
-			}
-		}
-		i = j;
-	}
-	return 0;
-}
-
-/* Write all of buf to a pipe or file at its current offset. */
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w, len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Pull the image's blocks from the stream (already started) into fd until total: at their
  * block offsets with all-zero blocks left as holes (sparse, a file), or in order with the
@@ -227,8 +170,8 @@ static int stream_blocks(struct eng_image *img, uint64_t total, int fd, bool spa
 			return (int)n;
 		if (n == 0)
 			break;
-		r = sparse ? write_sparse(fd, buf, (size_t)n, pos)
-			   : write_all(fd, buf, (size_t)n * BFS_BLOCK_SIZE);
+		r = sparse ? eng_sink_sparse(fd, buf, (size_t)n, pos)
+			   : eng_sink_stream(fd, buf, (size_t)n * BFS_BLOCK_SIZE);
 		eng_stream_consume(img, (size_t)n);
 		if (r < 0) {
 			bfs_diag_clear(diag);

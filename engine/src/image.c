@@ -30,6 +30,7 @@
 #include "common/extent.h"
 #include "common/log.h"
 #include "engine/image.h"
+#include "engine/sink.h"
 #include "iso9660/writer.h"
 #include "udf/writer.h"
 
@@ -869,20 +870,6 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 
 /* ---- direct write --------------------------------------------------------------------- */
 
-static int pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t w = pwrite(fd, p, len, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w, len -= (size_t)w, off += (uint64_t)w;
-	}
-	return 0;
-}
-
 /* Copy [off, off + len) of the open source file to out at out_off, inside the kernel. */
 static int copy_range(struct eng_image *img, int out, uint64_t off, uint64_t len, uint64_t out_off)
 {
@@ -905,7 +892,7 @@ static int copy_range(struct eng_image *img, int out, uint64_t off, uint64_t len
 
 			r = data_read(img, img->files[img->cur_file], off, buf, chunk);
 			if (r == 0)
-				r = pwrite_all(out, buf, chunk, out_off);
+				r = eng_sink_pwrite(out, buf, chunk, out_off);
 			if (r < 0)
 				return r;
 			n = (ssize_t)chunk;
@@ -993,7 +980,7 @@ int eng_image_write_fd(struct eng_image *img, int fd, const atomic_int *cancel,
 					(unsigned long long)s->lba, bfs_diag_msg(img->diag, r));
 				break;
 			}
-			r = pwrite_all(fd, img->meta, need, pos);
+			r = eng_sink_pwrite(fd, img->meta, need, pos);
 			if (r < 0)
 				r = bfs_diag_set(img->diag, r, "write error: %s", strerror(-r));
 			break;

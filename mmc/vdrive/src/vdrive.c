@@ -15,20 +15,9 @@
 
 #include "common/bytes.h"
 #include "common/diag.h"
+#include "common/extent.h"
 #include "common/macro.h"
 #include "vdrive-internal.h"
-
-/*
- * The image file takes recorded data in pwrite()s of at most this size. On this project's
- * Linux 6.18 VM, `burnfs burn` of 4 GiB to a virtual BD-R without verify took 8.9-11.4 s
- * writing each 1 MiB WRITE in one pwrite() and 4.3-5.8 s in 128 KiB pieces (4 interleaved
- * rounds; 64 KiB and 256 KiB pieces were slower than 128 KiB). dd of 4 GiB showed the same:
- * 3.0-3.4 s in 1 MiB or 256 KiB writes, 1.2-1.4 s in 64 KiB or 128 KiB ones; larger
- * writes make ext4 allocate large folios, which this VM's host hands out slowly. (A
- * single-threaded loop of pwrite()s from one hot buffer showed no such difference: the
- * cost appears with the other threads of a burn running.)
- */
-#define WRITE_PIECE (128u * 1024u)
 
 /*
  * The largest capacity each medium's addressing can express (a drive made with
@@ -954,14 +943,15 @@ static bool buffer_full(struct vdrive *vd, uint32_t n, struct vdrive_result *res
 	return false;
 }
 
-/* n blocks of buf into the image at lba, in pwrite()s of at most WRITE_PIECE (see there) */
+/* n blocks of buf into the image at lba, in pwrite()s of at most BFS_WRITE_PIECE (see there) */
 static int image_write(struct vdrive *vd, uint64_t lba, const uint8_t *buf, uint32_t n)
 {
 	size_t len = (size_t)n * BLOCK, done = 0;
 
 	while (done < len) {
-		ssize_t w = pwrite(vd->img_fd, buf + done, BFS_MIN(len - done, (size_t)WRITE_PIECE),
-				   (off_t)(lba * BLOCK + done));
+		ssize_t w =
+			pwrite(vd->img_fd, buf + done, BFS_MIN(len - done, (size_t)BFS_WRITE_PIECE),
+			       (off_t)(lba * BLOCK + done));
 
 		if (w < 0 && errno == EINTR)
 			continue;

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Block sinks: where the engine's image blocks go when they go to a file or a pipe.
+ *
+ *	eng_sink_sparse()  n blocks at block pos of a regular file, all-zero blocks left as
+ *	                   holes (the file must be extended to its size by the caller)
+ *	eng_sink_stream()  bytes in order to a pipe or a file at its offset, zeros included
+ *	eng_sink_pwrite()  bytes at a byte offset of a file
+ *
+ * Every write goes out in pieces of at most BFS_WRITE_PIECE (common/extent.h), the size
+ * that keeps the page cache from making large folios on this project's VMs (see there).
+ * 0 or -errno; EINTR is retried.
+ */
+#ifndef BFS_ENGINE_SINK_H
+#define BFS_ENGINE_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int eng_sink_sparse(int fd, const uint8_t *buf, size_t n, uint64_t pos);
+int eng_sink_stream(int fd, const uint8_t *p, size_t len);
+int eng_sink_pwrite(int fd, const uint8_t *p, size_t len, uint64_t off);
+
+#endif
