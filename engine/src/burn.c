@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The burn job. See engine/burn.h. */
 #include "engine/burn.h"
+#include "engine/policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -440,6 +441,7 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	struct eng_image_info info;
 	struct mmc_media *m = &res.before;
 	struct source src = {.fd = -1};
+	struct eng_policy pol;
 	struct job j;
 	int r;
 
@@ -452,12 +454,10 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	if (r < 0)
 		goto out;
 	j.st.x1_kBps = mmc_media_x1_kBps(m);
-	/* the medium's policy (UDF revision, alignment...), whatever --fs chose */
-	io.media = m->profile >= 0x40	? ENG_MEDIA_BD
-		   : m->profile >= 0x10 ? ENG_MEDIA_DVD
-					: ENG_MEDIA_CD;
+	/* the medium's policy (UDF revision, write unit, start), whatever --fs chose */
+	eng_policy_of_medium(m, &pol);
+	eng_policy_apply(&pol, &io);
 	io.start_lba = m->nwa;
-	io.align = m->align;
 	io.manifest = true;
 	io.hashes = true;
 	if (!io.ring_bytes)
@@ -467,7 +467,7 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 		goto out;
 	eng_image_info(img, &info);
 	res.start_lba = m->nwa;
-	res.blocks = BFS_ROUND_UP(info.blocks, (uint64_t)m->align);
+	res.blocks = BFS_ROUND_UP(info.blocks, (uint64_t)pol.write_unit);
 	r = fits(m, res.blocks, diag);
 	if (r == 0)
 		r = eng_stream_start(img);
@@ -521,6 +521,7 @@ int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_
 	struct mmc_media *m = &res.before;
 	struct source src = {.fd = -1};
 	struct eng_imagefile file;
+	struct eng_policy pol;
 	struct job j;
 	int64_t root;
 	int r;
@@ -572,7 +573,8 @@ int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_
 		goto out;
 	}
 	res.start_lba = m->nwa;
-	res.blocks = BFS_ROUND_UP(src.blocks, (uint64_t)m->align);
+	eng_policy_of_medium(m, &pol);
+	res.blocks = BFS_ROUND_UP(src.blocks, (uint64_t)pol.write_unit);
 	r = fits(m, res.blocks, diag);
 	if (r < 0)
 		goto out;

@@ -61,8 +61,8 @@
 #include "common/log.h"
 #include "common/macro.h"
 #include "engine/image.h"
+#include "engine/policy.h"
 #include "job.h"
-#include "mmc/mmc.h"
 
 #define CTL_NAME     ".burnfs"
 #define TIMEOUT	     5.0	 /* entry and attribute cache, seconds */
@@ -137,9 +137,7 @@ struct stg_fs {
 	_Atomic int64_t inflight;     /* blocks reserved by writes not finished yet */
 	_Atomic uint64_t plan_blocks; /* the last plan, aligned, with overhead */
 	_Atomic double plan_time;     /* CLOCK_MONOTONIC of the last plan attempt */
-	enum eng_media media;
-	unsigned align;
-	uint64_t start_lba;
+	struct eng_policy policy; /* the disc's, or guessed from its capacity (from_disc false) */
 };
 
 /*
@@ -503,8 +501,6 @@ static int replan(struct stg_fs *fs)
 	static const char *const hidden[] = {"/" CTL_NAME};
 	struct eng_scan_opts so = {.excludes = hidden, .nexcludes = 1};
 	struct eng_image_opts io = {
-		.media = fs->media,
-		.start_lba = fs->start_lba,
 		.manifest = true,
 		.hashes = true,
 		.ring_bytes = 1u << 20,
@@ -517,6 +513,7 @@ static int replan(struct stg_fs *fs)
 	uint64_t blocks;
 	int r;
 
+	eng_policy_apply(&fs->policy, &io);
 	pthread_mutex_lock(&fs->plan_lock);
 	if (!atomic_load(&fs->dirty)) {
 		pthread_mutex_unlock(&fs->plan_lock);
@@ -536,7 +533,7 @@ static int replan(struct stg_fs *fs)
 		return r;
 	}
 	eng_image_info(img, &info);
-	blocks = BFS_ROUND_UP(info.blocks, (uint64_t)fs->align);
+	blocks = info.blocks; /* padded to the write unit by the plan itself */
 	atomic_store(&fs->plan_blocks, blocks);
 	/* what came since the scan began stays; writes in flight may not have been seen */
 	atomic_fetch_add(&fs->delta, atomic_load(&fs->inflight) - d0);
@@ -2066,42 +2063,30 @@ static void *relief_main(void *arg)
 }
 
 /*
- * The disc's kind decides the file systems and so the overhead of the projection, as the
- * burn decides it (engine/src/burn.c). Asked of the drive before the job takes it; a drive
- * that cannot tell (no disc yet) is guessed from its capacity later.
+ * The disc's kind decides the file systems and so the overhead of the projection: the
+ * engine's per-medium policy, as the burn takes it. Asked of the drive before the job takes
+ * it; a drive that cannot tell (no disc yet) is guessed from its capacity later.
  */
 static void probe_media(struct stg_fs *fs, const char *drive)
 {
-	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
 	struct bfs_diag diag = {0};
-	struct mmc_media m;
+	int r = eng_policy_of_drive(drive, &fs->policy, &diag);
 
-	fs->media = ENG_MEDIA_BD;
-	fs->align = 0;
-	if (mmc_drive_open(drive, &diag, &d) < 0 || mmc_media_probe(d, &m, &diag) < 0) {
+	if (r < 0) {
 		bfs_log(LOG_DEBUG, "staging: media of '%s' unknown: %s", drive,
-			bfs_diag_msg(&diag, diag.err ? diag.err : -EIO));
-		return;
+			bfs_diag_msg(&diag, r));
+		eng_policy_of_capacity(UINT64_MAX, &fs->policy); /* until guess_media() */
 	}
-	fs->media = m.profile >= 0x40	? ENG_MEDIA_BD
-		    : m.profile >= 0x10 ? ENG_MEDIA_DVD
-					: ENG_MEDIA_CD;
-	fs->align = m.align ? m.align : 1;
-	fs->start_lba = m.nwa_valid ? m.nwa : 0;
 }
 
 static void guess_media(struct stg_fs *fs)
 {
 	uint64_t total, free_blocks;
 
-	if (fs->align)
+	if (fs->policy.from_disc)
 		return;
 	stg_job_disc_space(fs->job, &total, &free_blocks);
-	/* the largest CD is 900 MB, the largest DVD 8.5 GB */
-	fs->media = total <= 440000    ? ENG_MEDIA_CD
-		    : total <= 4200000 ? ENG_MEDIA_DVD
-				       : ENG_MEDIA_BD;
-	fs->align = fs->media == ENG_MEDIA_CD ? 1 : fs->media == ENG_MEDIA_DVD ? 16 : 32;
+	eng_policy_of_capacity(total, &fs->policy);
 }
 
 static void special_init(struct inode *in, enum kind k, ino_t ino)

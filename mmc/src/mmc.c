@@ -846,7 +846,6 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 	}
 	m.overwrite =
 		m.profile == 0x1A || m.profile == 0x12 || m.profile == 0x43 || m.profile == 0x13;
-	m.align = m.profile >= 0x40 ? 32 : m.profile >= 0x10 ? 16 : 1;
 
 	/* READ DISC INFORMATION */
 	memset(cdb, 0, sizeof(cdb));

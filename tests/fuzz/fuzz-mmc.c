@@ -195,8 +195,7 @@ static void check_drive(const uint8_t *data, size_t size)
 	r = mmc_media_probe(d, &m, &diag);
 	check_failure(r, &diag);
 	if (r == 0) {
-		if (!m.profile_name || m.status > MMC_DISC_RANDOM ||
-		    (m.align != 1 && m.align != 16 && m.align != 32) || m.capacity < m.nwa)
+		if (!m.profile_name || m.status > MMC_DISC_RANDOM || m.capacity < m.nwa)
 			abort();
 		bfs_diag_clear(&diag);
 		r = mmc_read_tracks(d, &m, t, BFS_ARRAY_SIZE(t), &nt, &diag);

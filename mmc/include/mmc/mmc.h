@@ -134,7 +134,6 @@ struct mmc_media {
 	uint64_t free_blocks; /* from the NWA */
 	uint64_t capacity;    /* nwa + free */
 	uint64_t used_blocks; /* overwrite media: blocks in use (READ CAPACITY + 1), else nwa */
-	unsigned align;	      /* write unit in blocks: CD 1, DVD 16, BD 32 */
 	uint64_t last_session_start;	  /* READ TOC format 1 */
 	unsigned first_track, last_track; /* READ DISC INFORMATION: tracks on the disc */
 };
