@@ -975,9 +975,9 @@ int eng_image_write_fd(struct eng_image *img, int fd, const atomic_int *cancel,
 			r = s->kind == SEG_ISO ? iso9660_writer_fill(img->iso, s->ext, img->meta)
 					       : udf_writer_fill(img->udf, s->ext, img->meta);
 			if (r < 0) {
-				r = bfs_diag_set(
-					img->diag, r, "rendering metadata at block %llu: %s",
-					(unsigned long long)s->lba, bfs_diag_msg(img->diag, r));
+				r = bfs_diag_prefix(img->diag, r,
+						    "rendering metadata at block %llu",
+						    (unsigned long long)s->lba);
 				break;
 			}
 			r = eng_sink_pwrite(fd, img->meta, need, pos);

@@ -1239,7 +1239,7 @@ static int do_discard(struct stg_job *j, struct bfs_diag *diag)
 	j->discarding = false;
 	pthread_mutex_unlock(&j->lock);
 	if (r < 0)
-		return bfs_diag_set(diag, r, "discard: %s", bfs_diag_msg(diag, r));
+		return bfs_diag_prefix(diag, r, "discard");
 	if (j->changed)
 		j->changed(j->userdata);
 	if (kept < 0)

@@ -961,13 +961,8 @@ int mmc_wait_ready(struct mmc_drive *d, const char *what, struct bfs_diag *diag)
 	uint8_t cdb[6] = {0x00};
 	int r = mmc_exec(d, cdb, 6, MMC_DIR_NONE, NULL, 0, NULL, diag);
 
-	if (r < 0 && what) {
-		char msg[BFS_DIAG_MSG_MAX];
-
-		snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
-		bfs_diag_clear(diag);
-		r = bfs_diag_set(diag, r, "%s: %s", what, msg);
-	}
+	if (r < 0 && what)
+		r = bfs_diag_prefix(diag, r, "%s", what);
 	return r;
 }
 
@@ -1037,21 +1032,17 @@ static int wait_buffer(struct mmc_drive *d, struct buffer_wait *w, struct bfs_di
 static int name_block(bool write, uint64_t lba, uint32_t n, const struct mmc_sense *s, int r,
 		      struct bfs_diag *diag)
 {
-	char msg[BFS_DIAG_MSG_MAX];
 	const char *verb = write ? "writing" : "reading";
 
-	snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
-	bfs_diag_clear(diag);
 	if (s->info_valid && s->info >= lba && s->info < lba + n)
-		return bfs_diag_set(diag, r, "%s block %u: %s", verb, s->info, msg);
+		return bfs_diag_prefix(diag, r, "%s block %u", verb, s->info);
 	if (n == 1)
-		return bfs_diag_set(diag, r, "%s block %llu: %s", verb, (unsigned long long)lba,
-				    msg);
-	return bfs_diag_set(
-		diag, r, "%s blocks %llu-%llu%s: %s", verb, (unsigned long long)lba,
-		(unsigned long long)(lba + n - 1),
-		/* a medium or hardware error without the block */
-		s->key == 0x03 || s->key == 0x04 ? " (the drive named none of them)" : "", msg);
+		return bfs_diag_prefix(diag, r, "%s block %llu", verb, (unsigned long long)lba);
+	return bfs_diag_prefix(diag, r, "%s blocks %llu-%llu%s", verb, (unsigned long long)lba,
+			       (unsigned long long)(lba + n - 1),
+			       /* a medium or hardware error without the block */
+			       s->key == 0x03 || s->key == 0x04 ? " (the drive named none of them)"
+								: "");
 }
 
 /*

@@ -41,6 +41,14 @@ int bfs_diag_set_at(struct bfs_diag *d, const char *file, int line, int err, con
  */
 void bfs_diag_warn(struct bfs_diag *d, const char *fmt, ...) BFS_PRINTF(2, 3);
 
+/*
+ * Add context in front of the recorded failure, in place: "CONTEXT: message" (the message
+ * being strerror(-err) when none was recorded, which records err). Returns the recorded
+ * error, or err. For callers that know where a failure happened without copying what it
+ * was. d may be NULL.
+ */
+int bfs_diag_prefix(struct bfs_diag *d, int err, const char *fmt, ...) BFS_PRINTF(3, 4);
+
 /* Forget any recorded failure (warnings count is kept). */
 void bfs_diag_clear(struct bfs_diag *d);
 
