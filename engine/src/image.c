@@ -602,9 +602,14 @@ void eng_image_info(const struct eng_image *img, struct eng_image_info *ret)
 
 /* ---- producer ------------------------------------------------------------------------- */
 
+/*
+ * Open a file's source for reading. Its stat is not asked again here: the scan's is what
+ * the plan was made from, and data_close() compares the file with it once it is read (a
+ * file changed before or while it was read fails there; reads stop at the scanned size).
+ * O_NONBLOCK: a file replaced by a FIFO meanwhile must not block the open.
+ */
 static int data_open(struct eng_image *img, struct bfs_node *f)
 {
-	struct stat st;
 	int r;
 
 	r = bfs_node_src_path(f, img->path, sizeof(img->path));
@@ -622,29 +627,22 @@ static int data_open(struct eng_image *img, struct bfs_node *f)
 		img->dir_fd = open(f->parent->src_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
 	if (!f->src_path && img->dir_fd >= 0)
-		img->fd =
-			openat(img->dir_fd, f->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		img->fd = openat(img->dir_fd, f->name,
+				 O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	else
-		img->fd = open(img->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		img->fd =
+			open(img->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (img->fd < 0)
 		return bfs_diag_set(&img->pdiag, -errno, "'%s': cannot open: %m", img->path);
-	if (fstat(img->fd, &st) < 0)
-		return bfs_diag_set(&img->pdiag, -errno, "'%s': %m", img->path);
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size ||
-	    st.st_mtim.tv_sec != f->src_mtime.sec ||
-	    (uint32_t)st.st_mtim.tv_nsec != f->src_mtime.nsec)
-		return bfs_diag_set(&img->pdiag, -ESTALE,
-				    "'%s': changed since it was scanned (size or mtime)",
-				    img->path);
 	if (f->size >= (1u << 20))
 		(void)posix_fadvise(img->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	img->hole_end = 0;
 	/*
-	 * Look for holes (SEEK_DATA/SEEK_HOLE) only when the file has fewer blocks allocated
-	 * than its size: that saves two system calls per small file. Holes missed this way are
-	 * read as zeros, which is what they are.
+	 * Look for holes (SEEK_DATA/SEEK_HOLE) only when the file had fewer blocks allocated
+	 * than its size at the scan: that saves two system calls per small file. Holes missed
+	 * this way are read as zeros, which is what they are.
 	 */
-	img->data_end = (uint64_t)st.st_blocks * 512 < f->size ? 0 : f->size;
+	img->data_end = f->flags & BFS_NODE_SPARSE ? 0 : f->size;
 	return 0;
 }
 
@@ -655,7 +653,8 @@ static int data_close(struct eng_image *img, struct bfs_node *f)
 
 	if (fstat(img->fd, &st) < 0)
 		r = bfs_diag_set(&img->pdiag, -errno, "'%s': %m", img->path);
-	else if ((uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->src_mtime.sec ||
+	else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size ||
+		 st.st_mtim.tv_sec != f->src_mtime.sec ||
 		 (uint32_t)st.st_mtim.tv_nsec != f->src_mtime.nsec)
 		r = bfs_diag_set(&img->pdiag, -ESTALE,
 				 "'%s': changed while it was being read (size or mtime)",

@@ -92,6 +92,8 @@ static int node_fill(struct scan *s, struct bfs_node *n, const char *path, const
 	switch (n->type) {
 	case BFS_NODE_FILE:
 		n->size = (uint64_t)st->st_size;
+		if ((uint64_t)st->st_blocks * 512 < n->size)
+			n->flags |= BFS_NODE_SPARSE;
 		break;
 	case BFS_NODE_SYMLINK: {
 		size_t cap = (size_t)st->st_size + 1;

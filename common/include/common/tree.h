@@ -34,6 +34,8 @@ enum bfs_node_type {
 
 enum bfs_node_flags {
 	BFS_NODE_HIDDEN = 1u << 0, /* set the hidden/existence flag in ISO, Joliet and UDF */
+	BFS_NODE_SPARSE = 1u << 1, /* a regular file with fewer blocks allocated than its size
+				      at the scan: its holes are looked for when it is read */
 };
 
 /* Per-writer scratch slots in struct bfs_node. */
