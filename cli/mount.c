@@ -490,8 +490,8 @@ static int serve(const struct stg_fs_opts *o)
 		return CLI_EXIT_JOB;
 	}
 	if (!o->foreground)
-		printf("burnfs mount: '%s' mounted on '%s' (staging '%s')\n", o->drive, o->mountpoint,
-		       o->staging_dir);
+		printf("burnfs mount: '%s' mounted on '%s' (staging '%s')\n", o->drive,
+		       o->mountpoint, o->staging_dir);
 	return 0;
 }
 #endif
