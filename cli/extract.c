@@ -57,6 +57,14 @@ static int ex_fail(struct ex *x, const char *rel, const char *what, int err)
 	return 0;
 }
 
+/* A node that could not be made: an existing name is never overwritten, and says so. */
+static int make_fail(struct ex *x, const char *what, int err)
+{
+	if (err == EEXIST)
+		return ex_fail(x, x->rel, "exists already, not overwritten", 0);
+	return ex_fail(x, x->rel, what, err);
+}
+
 /* Mode, owner and times of a node just made (fd, or name in dirfd for a symlink). */
 static void set_attrs(struct ex *x, int fd, int dirfd, const char *name, const struct eng_dnode *d)
 {
@@ -126,15 +134,12 @@ static int make_file(struct ex *x, int dirfd, const struct eng_dnode *d)
 
 	if (first) {
 		if (linkat(x->rootfd, first, dirfd, d->name, 0) < 0)
-			return ex_fail(x, x->rel, "cannot make it a hard link", errno);
+			return make_fail(x, "cannot make it a hard link", errno);
 		return 0;
 	}
 	fd = openat(dirfd, d->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return ex_fail(x, x->rel,
-			       errno == EEXIST ? "exists already, not overwritten"
-					       : "cannot create",
-			       errno == EEXIST ? 0 : errno);
+		return make_fail(x, "cannot create", errno);
 	copy_data(x, fd, d);
 	set_attrs(x, fd, dirfd, d->name, d);
 	if (close(fd) < 0)
@@ -159,10 +164,7 @@ static int make_special(struct ex *x, int dirfd, const struct eng_dnode *d)
 		r = mknodat(dirfd, d->name, (d->type == BFS_NODE_CHR ? S_IFCHR : S_IFBLK) | 0600,
 			    makedev(d->rdev_major, d->rdev_minor));
 	if (r < 0)
-		return ex_fail(x, x->rel,
-			       errno == EEXIST ? "exists already, not overwritten"
-					       : "cannot create",
-			       errno == EEXIST ? 0 : errno);
+		return make_fail(x, "cannot create", errno);
 	if (d->type == BFS_NODE_SYMLINK) {
 		set_attrs(x, -1, dirfd, d->name, d);
 		return 0;
@@ -185,11 +187,7 @@ static int make_dir(struct ex *x, int dirfd, const struct eng_dnode *d)
 	if (x->depth + 1 >= BFS_ARRAY_SIZE(x->fds))
 		return ex_fail(x, x->rel, "nested too deep", 0), ENG_DWALK_SKIP;
 	if (mkdirat(dirfd, d->name, 0700) < 0)
-		return ex_fail(x, x->rel,
-			       errno == EEXIST ? "exists already, not overwritten"
-					       : "cannot create",
-			       errno == EEXIST ? 0 : errno),
-		       ENG_DWALK_SKIP;
+		return make_fail(x, "cannot create", errno), ENG_DWALK_SKIP;
 	fd = openat(dirfd, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return ex_fail(x, x->rel, "cannot open the directory made", errno), ENG_DWALK_SKIP;

@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "engine/imagefile.h"
 #include "medium.h"
 #include "mmc/mmc.h"
+
+#define PVD_ROOT_LBA 158u   /* ECMA-119 8.4.18: the root record at 156, its extent at +2 */
+#define LATER_SCAN   65536u /* blocks looked at for the root of a session made for later */
 
 struct eng_medium *eng_medium_free(struct eng_medium *m)
 {
@@ -41,22 +45,46 @@ static int open_drive(struct eng_medium *m, const char *addr, struct bfs_diag *d
 	return 0;
 }
 
+/* Is file block k a directory whose first record, "." (ECMA-119 6.8.2.2), names block root? */
+static bool root_at(struct eng_medium *m, uint64_t k, uint64_t root)
+{
+	uint8_t b[2048];
+
+	return k < m->file.blocks && eng_imagefile_read(&m->file, k, 1, b) == 0 && b[0] >= 34 &&
+	       b[32] == 1 && b[33] == 0 && bfs_get_le32(b + 2) == root;
+}
+
 /*
  * A file that holds one session made for block N of a disc (burnfs image --start-lba N,
- * mkisofs -C): its volume size is the absolute end N + length, so N is that end less the
- * file's blocks, and the file is read as the disc's blocks from N on.
+ * mkisofs -C): read as the disc's blocks from N on. N is where the root directory, whose
+ * "." record names its own absolute block, lies in the file: first where the volume size
+ * says (libisofs and burnfs write the absolute end N + length, so N is that end less the
+ * file's blocks), else found among the first LATER_SCAN blocks (genisoimage writes the
+ * session's own length). Not found: the file is an image for block 0, cut short.
  */
 static int later_base(struct eng_medium *m, const char *image, struct bfs_diag *diag)
 {
-	if (m->file.volume_end <= m->file.blocks)
-		return bfs_diag_set(
-			diag, -EINVAL,
-			"'%s': holds one session made for a later block of a disc (its "
-			"directories lie past the file's end), and its volume size "
-			"(%llu blocks) does not say which block: import it onto a drive "
-			"at its block (burnfs vdrive import-image) and read the drive",
-			image, (unsigned long long)m->file.volume_end);
-	m->base = m->file.volume_end - m->file.blocks;
+	uint8_t b[2048];
+	uint64_t root, end = m->file.volume_end, k = 0;
+	int r = eng_imagefile_read(&m->file, 16, 1, b);
+
+	if (r < 0)
+		return bfs_diag_set(diag, r, "'%s': cannot read block 16: %s", image, strerror(-r));
+	root = bfs_get_le32(b + PVD_ROOT_LBA);
+	if (end > m->file.blocks && root >= end - m->file.blocks &&
+	    root_at(m, root - (end - m->file.blocks), root))
+		k = root - (end - m->file.blocks);
+	for (uint64_t i = 17; !k && i < BFS_MIN(m->file.blocks, (uint64_t)LATER_SCAN) && i <= root;
+	     i++)
+		if (root_at(m, i, root))
+			k = i;
+	if (!k)
+		return bfs_diag_set(diag, -ENODATA,
+				    "'%s': cut short: the file has %llu blocks, its volume says "
+				    "%llu",
+				    image, (unsigned long long)m->file.blocks,
+				    (unsigned long long)end);
+	m->base = root - k;
 	return 0;
 }
 

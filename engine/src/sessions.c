@@ -89,14 +89,6 @@ static int read_pvd(struct eng_medium *m, uint64_t s, uint8_t *b)
 	return -ENOENT;
 }
 
-/* The volume's end: its size is the session's own length (libisofs) or an absolute end. */
-static uint64_t pvd_end(const uint8_t *pvd, uint64_t s)
-{
-	uint64_t size = bfs_get_le32(pvd + PVD_VOLUME_SIZE);
-
-	return size > s ? size : s + size;
-}
-
 /* Is a session at block s, ISO 9660 or UDF? */
 static bool session_at(struct eng_medium *m, uint64_t s, uint8_t *b)
 {
@@ -132,6 +124,31 @@ static uint64_t iso_next(struct eng_medium *m, uint64_t end, uint8_t *b)
 }
 
 /*
+ * The session after the ISO 9660 one at s whose volume size is size, and in *end where
+ * that volume ends. The size is the session's own length (libisofs, genisoimage) or its
+ * absolute end (mkisofs -C of old), and the two cannot be told apart from the descriptor
+ * alone: the absolute reading, which can only find a nearer session and so never skips
+ * one, is tried first where it is possible (past s), then the own length. With no
+ * session after it, the reading that fits in the medium.
+ */
+static uint64_t iso_after(struct eng_medium *m, uint64_t s, uint64_t size, uint8_t *b,
+			  uint64_t *end)
+{
+	uint64_t next;
+
+	if (size > s && (next = iso_next(m, size, b))) {
+		*end = size;
+		return next;
+	}
+	if ((next = iso_next(m, s + size, b))) {
+		*end = s + size;
+		return next;
+	}
+	*end = s + size <= m->blocks || size <= s ? s + size : size;
+	return 0;
+}
+
+/*
  * Sessions packed in an image (or an overwritable disc), from start on: each one's volume
  * size leads to the next. A volume that says it is longer than the medium is cut short.
  */
@@ -146,14 +163,16 @@ static int chain(struct eng_medium *m, uint64_t start, struct eng_session *out, 
 
 		if (!iso && !eng_disctree_has_udf(eng_medium_read, m, s))
 			break;
-		end = iso ? pvd_end(b, s) : m->blocks;
+		if (iso)
+			next = iso_after(m, s, bfs_get_le32(b + PVD_VOLUME_SIZE), b, &end);
+		else
+			next = udf_next(m, s), end = m->blocks;
 		if (end > m->blocks)
 			return bfs_diag_set(diag, -ENODATA,
 					    "'%s': session %zu (at block %llu) is cut short: its "
 					    "volume ends at block %llu, the image has %llu blocks",
 					    m->name, *n + 1, (unsigned long long)s,
 					    (unsigned long long)end, (unsigned long long)m->blocks);
-		next = iso ? iso_next(m, end, b) : udf_next(m, s);
 		out[*n] = (struct eng_session){.number = (unsigned)*n + 1, .start = s};
 		/* an ISO 9660 volume says its length; a UDF-only one runs to the next session */
 		out[*n].length = (iso || !next ? end : next) - s;
@@ -179,7 +198,7 @@ static uint64_t chain_start(struct eng_medium *m)
 	if (m->base)
 		return m->base; /* a session made for a later block, alone in its file */
 	if (read_pvd(m, 0, b) < 0 || bfs_get_le32(b + PVD_ROOT_LBA) < HEAD_BLOCKS ||
-	    pvd_end(b, 0) <= HEAD_BLOCKS)
+	    bfs_get_le32(b + PVD_VOLUME_SIZE) <= HEAD_BLOCKS)
 		return 0;
 	return read_pvd(m, HEAD_BLOCKS, b) == 0 ? HEAD_BLOCKS : 0;
 }
@@ -321,16 +340,21 @@ int eng_session_count(struct eng_medium *m, struct eng_session *s, char *disagre
 	s->dirs = c.dirs;
 	if (used != ENG_TREE_ROCKRIDGE || !(s->fs & ENG_FS_JOLIET))
 		return 0;
-	/* both trees there: they should name the same files and directories, but for what
-	 * Joliet cannot hold (symbolic links, FIFOs, devices, sockets) */
+	/*
+	 * Both trees there: they should hold the same directories, and the Joliet tree every
+	 * regular file; what Joliet cannot hold (symbolic links, FIFOs, devices) libisofs
+	 * leaves out and mkisofs writes as empty files.
+	 */
 	r = count_tree(m, s->start, ENG_TREE_JOLIET, &other, &j, diag);
 	if (r < 0)
 		return r;
-	if (j.regular != c.regular || j.dirs != c.dirs)
+	if (j.files < c.regular || j.files > c.files || j.dirs != c.dirs)
 		snprintf(disagree, disagree_len,
-			 "session %u: the Rock Ridge tree has %llu regular files and %llu "
-			 "directories, the Joliet tree %llu and %llu; the Rock Ridge tree is used",
-			 s->number, (unsigned long long)c.regular, (unsigned long long)c.dirs,
-			 (unsigned long long)j.regular, (unsigned long long)j.dirs);
+			 "session %u: the trees disagree: Rock Ridge has %llu files (%llu "
+			 "regular) and %llu directories, Joliet %llu files and %llu "
+			 "directories; the Rock Ridge tree is used",
+			 s->number, (unsigned long long)c.files, (unsigned long long)c.regular,
+			 (unsigned long long)c.dirs, (unsigned long long)j.files,
+			 (unsigned long long)j.dirs);
 	return 0;
 }
