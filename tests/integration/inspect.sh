@@ -100,6 +100,39 @@ our_starts() {
 	"$BURNFS" sessions --json "$@" | $py -c 'import json,sys; [print(s["start"]) for s in json.load(sys.stdin)["sessions"]]'
 }
 
+# damage IMAGE OUT CASE: a genisoimage -R image of /abc, /xy, /sub/deeper/f, changed:
+#   loop-root  /sub's record names the root's block    loop-up  /sub/deeper's names /sub's
+#   names      Rock Ridge NM "abc" made "a/c" and "xy" made ".."
+damage() {
+	$py - "$1" "$2" "$3" <<'EOF'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+def records(lba):
+    blk, o = lba * 2048, 0
+    while o < 2048 and d[blk + o]:
+        nl = d[blk + o + 32]
+        yield blk + o, bytes(d[blk + o + 33:blk + o + 33 + nl])
+        o += d[blk + o]
+def ext(at):
+    return struct.unpack("<I", d[at + 2:at + 6])[0]
+def set_ext(at, lba):
+    d[at + 2:at + 10] = struct.pack("<I", lba) + struct.pack(">I", lba)
+root = struct.unpack("<I", d[16 * 2048 + 158:16 * 2048 + 162])[0]
+sub = next(a for a, n in records(root) if n == b"SUB")
+if sys.argv[3] == "loop-root":
+    set_ext(sub, root)
+elif sys.argv[3] == "loop-up":
+    deeper = next(a for a, n in records(ext(sub)) if n == b"DEEPER")
+    set_ext(deeper, ext(sub))
+else:
+    for old, new in ((b"NM\x08\x01\x00abc", b"NM\x08\x01\x00a/c"), (b"NM\x07\x01\x00xy", b"NM\x07\x01\x00..")):
+        i = d.find(old)
+        assert i > 0, old
+        d[i:i + len(old)] = new
+open(sys.argv[2], "wb").write(d)
+EOF
+}
+
 # a source tree with what extraction must keep: hard links, a symlink, a FIFO, modes, depth
 make_src() {
 	mkdir -p "$1/sub/deeper" "$1/ro"
@@ -273,6 +306,28 @@ hostile)
 	rm -rf "$t/o"
 	"$BURNFS" extract "$t/a.iso" /one /one /sub /sub -o "$t/o" >"$t/out" 2>"$t/err" && fail "overlap: exit 0"
 	[ "$(grep -c "exists already, not overwritten" "$t/err")" = 2 ] || fail "overlap: $(cat "$t/err")"
+	# damaged trees: a directory that is its own ancestor, two ways; hostile names
+	if command -v genisoimage >/dev/null; then
+		mkdir -p "$t/h/sub/deeper" && echo 1 >"$t/h/abc" && echo 2 >"$t/h/xy" && echo 3 >"$t/h/sub/deeper/f"
+		genisoimage -quiet -R -o "$t/h.iso" "$t/h" 2>/dev/null || fail "genisoimage"
+		for c in loop-root loop-up; do
+			damage "$t/h.iso" "$t/$c.iso" "$c" || fail "damage $c"
+			for cmd in "ls -R" "extract / -o $t/o.$c" sessions; do
+				# the image first, then the command's other words
+				# shellcheck disable=SC2086
+				timeout 20 "$BURNFS" ${cmd%% *} "$t/$c.iso" ${cmd#"${cmd%% *}"} >"$t/out" 2>"$t/err"
+				[ $? = 1 ] && grep -q "^burnfs ${cmd%% *}: .*met a second time (a loop)" "$t/err" ||
+					fail "$cmd $c: $(cat "$t/err")"
+			done
+		done
+		damage "$t/h.iso" "$t/names.iso" names || fail "damage names"
+		"$BURNFS" ls "$t/names.iso" >"$t/out" 2>/dev/null || fail "ls names"
+		[ "$(tr '\n' ' ' <"$t/out")" = "a_c sub " ] || fail "names: ls shows $(cat "$t/out")"
+		rm -rf "$t/p" && mkdir "$t/p"
+		"$BURNFS" extract "$t/names.iso" / -o "$t/p/o" 2>/dev/null || fail "extract names"
+		[ "$(ls -A "$t/p")" = o ] && [ "$(ls -A "$t/p/o" | tr '\n' ' ')" = "a_c sub " ] &&
+			[ "$(cat "$t/p/o/a_c")" = 1 ] || fail "names: extracted $(ls -AR "$t/p")"
+	fi
 	# symlinks pointing out of DIR are made as links, never followed: nothing outside
 	rm -rf "$t/o" "$t/nowhere"
 	"$BURNFS" extract "$t/a.iso" /sub -o "$t/o" 2>/dev/null || fail "extract /sub"
