@@ -5,6 +5,7 @@
 #include "engine/disctree.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,6 +229,23 @@ struct list_ctx {
 	size_t n, cap;
 };
 
+/* name for a log line: printable ASCII kept, every other byte as \xNN, cut at 60 bytes */
+static const char *printable(const char *name, size_t len, char out[256])
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && i < 60; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+	}
+	snprintf(out + o, 256 - o, "%s", len > 60 ? "..." : "");
+	return out;
+}
+
 /*
  * A name safe as one path component: '/' and NUL become '_' (a warning); false for "",
  * "." and "..", which are left out (a warning).
@@ -235,11 +253,12 @@ struct list_ctx {
 static bool name_safe(struct eng_disctree *t, struct iso9660_entry *e)
 {
 	bool changed = false;
+	char shown[256];
 
 	if (e->name_len == 0 || (e->name_len == 1 && e->name[0] == '.') ||
 	    (e->name_len == 2 && e->name[0] == '.' && e->name[1] == '.')) {
 		bfs_diag_warn(t->diag, "a directory entry named '%.*s' is left out: not a name",
-			      (int)e->name_len, e->name);
+			      (int)e->name_len, e->name); /* "", "." or "..": nothing to escape */
 		return false;
 	}
 	for (size_t i = 0; i < e->name_len; i++)
@@ -249,7 +268,8 @@ static bool name_safe(struct eng_disctree *t, struct iso9660_entry *e)
 		}
 	e->name[e->name_len] = '\0';
 	if (changed)
-		bfs_diag_warn(t->diag, "a name with '/' or NUL in it is read as '%s'", e->name);
+		bfs_diag_warn(t->diag, "a name with '/' or NUL in it is read as '%s'",
+			      printable(e->name, e->name_len, shown));
 	return true;
 }
 

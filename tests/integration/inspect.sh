@@ -103,7 +103,7 @@ our_starts() {
 
 # damage IMAGE OUT CASE: a genisoimage -R image of /abc, /xy, /sub/deeper/f, changed:
 #   loop-root  /sub's record names the root's block    loop-up  /sub/deeper's names /sub's
-#   names      Rock Ridge NM "abc" made "a/c" and "xy" made ".."
+#   names      Rock Ridge NM "abc" made "a/c", "xy" made "..", "esc" made "e<ESC>/"
 damage() {
 	$py - "$1" "$2" "$3" <<'EOF'
 import struct, sys
@@ -126,7 +126,8 @@ elif sys.argv[3] == "loop-up":
     deeper = next(a for a, n in records(ext(sub)) if n == b"DEEPER")
     set_ext(deeper, ext(sub))
 else:
-    for old, new in ((b"NM\x08\x01\x00abc", b"NM\x08\x01\x00a/c"), (b"NM\x07\x01\x00xy", b"NM\x07\x01\x00..")):
+    for old, new in ((b"NM\x08\x01\x00abc", b"NM\x08\x01\x00a/c"), (b"NM\x07\x01\x00xy", b"NM\x07\x01\x00.."),
+                     (b"NM\x08\x01\x00esc", b"NM\x08\x01\x00e\x1b/")):
         i = d.find(old)
         assert i > 0, old
         d[i:i + len(old)] = new
@@ -315,7 +316,8 @@ hostile)
 	[ "$(grep -c "exists already, not overwritten" "$t/err")" = 2 ] || fail "overlap: $(cat "$t/err")"
 	# damaged trees: a directory that is its own ancestor, two ways; hostile names
 	if command -v genisoimage >/dev/null; then
-		mkdir -p "$t/h/sub/deeper" && echo 1 >"$t/h/abc" && echo 2 >"$t/h/xy" && echo 3 >"$t/h/sub/deeper/f"
+		mkdir -p "$t/h/sub/deeper" && echo 1 >"$t/h/abc" && echo 2 >"$t/h/xy" && echo 3 >"$t/h/sub/deeper/f" &&
+			echo 4 >"$t/h/esc"
 		genisoimage -quiet -R -o "$t/h.iso" "$t/h" 2>/dev/null || fail "genisoimage"
 		for c in loop-root loop-up; do
 			damage "$t/h.iso" "$t/$c.iso" "$c" || fail "damage $c"
@@ -328,11 +330,13 @@ hostile)
 			done
 		done
 		damage "$t/h.iso" "$t/names.iso" names || fail "damage names"
-		"$BURNFS" ls "$t/names.iso" >"$t/out" 2>/dev/null || fail "ls names"
-		[ "$(tr '\n' ' ' <"$t/out")" = "a_c sub " ] || fail "names: ls shows $(cat "$t/out")"
+		"$BURNFS" ls "$t/names.iso" >"$t/out" 2>"$t/err" || fail "ls names"
+		[ "$(tr '\n' ' ' <"$t/out")" = 'a_c e\x1b_ sub ' ] || fail "names: ls shows $(cat -v "$t/out")"
+		grep -q "read as 'e\\\\x1b_'" "$t/err" && ! grep -q "$(printf '\033')" "$t/err" ||
+			fail "names: the warning is not escaped: $(cat -v "$t/err")"
 		rm -rf "$t/p" && mkdir "$t/p"
 		"$BURNFS" extract "$t/names.iso" / -o "$t/p/o" 2>/dev/null || fail "extract names"
-		[ "$(ls -A "$t/p")" = o ] && [ "$(find "$t/p/o" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')" = "a_c sub " ] &&
+		[ "$(ls -A "$t/p")" = o ] && [ "$(find "$t/p/o" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')" = "a_c $(printf 'e\033_') sub " ] &&
 			[ "$(cat "$t/p/o/a_c")" = 1 ] || fail "names: extracted $(ls -AR "$t/p")"
 	fi
 	# symlinks pointing out of DIR are made as links, never followed: nothing outside
