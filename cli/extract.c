@@ -52,7 +52,9 @@ static int ex_fail(struct ex *x, const char *rel, const char *what, int err)
 {
 	fprintf(stderr, "burnfs extract: ");
 	cli_text_put(stderr, rel);
-	fprintf(stderr, ": %s%s%s\n", what, err ? ": " : "", err ? strerror(err) : "");
+	fputs(": ", stderr);
+	cli_text_put(stderr, what); /* a reader's message may quote the disc's names */
+	fprintf(stderr, "%s%s\n", err ? ": " : "", err ? strerror(err) : "");
 	x->failed++;
 	return 0;
 }
