@@ -27,11 +27,26 @@
 
 #define COPY_CHUNK (1u << 20)
 
-/* A file with several names, by its inode number: where its first name was made. */
+/*
+ * A file with several names: where its first name was made. Its inode number is Rock
+ * Ridge's PX serial number, or without one (RRIP 1.10) the first block of its data, which
+ * empty files of different link groups may share: the size, mode, owner and time must
+ * match too, and a group takes no more names than its link count.
+ */
 struct link {
-	uint64_t ino;
+	uint64_t ino, size;
+	uint32_t mode, uid, gid;
+	uint32_t names; /* made so far */
+	int64_t mtime;
 	char *path; /* relative to DIR */
 };
+
+static bool same_file(const struct link *l, const struct eng_dnode *d)
+{
+	return l->names < d->nlink && l->ino == d->ino && l->size == d->size &&
+	       l->mode == d->mode && l->uid == d->uid && l->gid == d->gid &&
+	       l->mtime == d->mtime.sec;
+}
 
 struct ex {
 	const struct insp_args *a;
@@ -116,14 +131,22 @@ static const char *link_of(struct ex *x, const struct eng_dnode *d)
 	if (d->nlink < 2)
 		return NULL;
 	for (size_t i = 0; i < x->nlinks; i++)
-		if (x->links[i].ino == d->ino)
+		if (same_file(&x->links[i], d)) {
+			x->links[i].names++;
 			return x->links[i].path;
+		}
 	v = realloc(x->links, (x->nlinks + 1) * sizeof(*v));
 	if (!v)
 		return NULL;
 	x->links = v;
-	v[x->nlinks].ino = d->ino;
-	v[x->nlinks].path = strdup(x->rel);
+	v[x->nlinks] = (struct link){.ino = d->ino,
+				     .size = d->size,
+				     .mode = d->mode,
+				     .uid = d->uid,
+				     .gid = d->gid,
+				     .mtime = d->mtime.sec,
+				     .names = 1,
+				     .path = strdup(x->rel)};
 	if (v[x->nlinks].path)
 		x->nlinks++;
 	return NULL;

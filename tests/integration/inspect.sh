@@ -236,6 +236,18 @@ genisoimage)
 	# -M carries session 1's files into session 2: ls shows both
 	"$BURNFS" ls "$t/g.iso" | grep -qx two || fail "session 2 lacks two"
 	"$BURNFS" ls "$t/g.iso" | grep -qx one || fail "session 2 lacks one (from -M)"
+	# two link groups of empty files with the same attributes (without PX serial numbers
+	# their inode is the shared block of no data): two groups of two, by genisoimage and
+	# by xorriso, not one of four
+	mkdir "$t/hl" && : >"$t/hl/e1" && ln "$t/hl/e1" "$t/hl/e1b" && : >"$t/hl/e2" &&
+		ln "$t/hl/e2" "$t/hl/e2b" && touch -r "$t/hl/e1" "$t/hl/e2" || fail "link groups"
+	genisoimage -quiet -R -o "$t/hl1.iso" "$t/hl" 2>/dev/null || fail "genisoimage hl"
+	xorriso -as mkisofs -R -o "$t/hl2.iso" "$t/hl" >/dev/null 2>&1 || fail "xorriso hl"
+	for i in hl1 hl2; do
+		"$BURNFS" extract "$t/$i.iso" / -o "$t/$i" 2>/dev/null || fail "extract $i"
+		[ "$(stat -c %h "$t/$i"/e1 "$t/$i"/e1b "$t/$i"/e2 "$t/$i"/e2b | tr '\n' ' ')" = "2 2 2 2 " ] ||
+			fail "$i: link groups merged: $(stat -c '%n %i %h' "$t/$i"/*)"
+	done
 	# the session alone in its file, made for block n: read as the disc's blocks from n on
 	got=$(our_starts "$t/g2.iso" | tr '\n' ' ')
 	[ "$got" = "$n " ] || fail "a session made for block $n alone: '$got'"
