@@ -210,6 +210,17 @@ xorriso)
 	[ "$(echo "$want" | wc -w)" = 3 ] || fail "xorriso lists '$want'"
 	"$BURNFS" extract "$t/x.img" /z -o "$t/z" 2>/dev/null && cmp "$t/s3/comp" "$t/z/z/comp" &&
 		cmp "$t/s3/seq" "$t/z/z/seq" || fail "zisofs files not inflated"
+	# Rock Ridge and Joliet trees that disagree: a file hidden from Joliet, a directory
+	# hidden from Rock Ridge; a warning, the Rock Ridge tree read
+	mkdir -p "$t/j/d" && echo 1 >"$t/j/one" && echo 2 >"$t/j/d/two"
+	xorriso -outdev "$t/j1.iso" -joliet on -map "$t/j" / -hide joliet /one -- >/dev/null 2>&1 || fail "j1"
+	xorriso -outdev "$t/j2.iso" -joliet on -map "$t/j" / -hide iso_rr /d -- >/dev/null 2>&1 || fail "j2"
+	for j in j1 j2; do
+		"$BURNFS" sessions "$t/$j.iso" >"$t/out" 2>"$t/err" || fail "sessions $j"
+		grep -q "^burnfs sessions: session 1: the trees disagree: .*the Rock Ridge tree is used" "$t/err" &&
+			grep -q "rockridge tree" "$t/out" || fail "$j: no warning: $(cat "$t/err")"
+	done
+	"$BURNFS" sessions "$t/x.img" 2>"$t/err" >/dev/null && [ ! -s "$t/err" ] || fail "a warning where the trees agree: $(cat "$t/err")"
 	i=0
 	for s in $want; do
 		i=$((i + 1))
