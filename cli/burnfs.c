@@ -34,6 +34,9 @@ static void usage(FILE *f)
 		"       burnfs commit MOUNTPOINT [--verify none|quick|full] [--close] [--speed X]\n"
 		"                     [--simulate] [--notify]\n"
 		"       burnfs status MOUNTPOINT [--json]\n"
+		"       burnfs sessions --drive D|IMAGE [--json]\n"
+		"       burnfs ls --drive D|IMAGE [--session N] [-l] [-R] [PATH]\n"
+		"       burnfs extract --drive D|IMAGE [--session N] PATH... -o DIR\n"
 		"       burnfs vdrive create|info|export|import-image|load|eject|fault ...\n"
 		"       burnfs vdrive load DIR --blank [--media M]   (a new blank disc)\n"
 		"       burnfs --version\n"
@@ -70,6 +73,8 @@ int main(int argc, char **argv)
 		return cli_drives_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "mount") == 0 || strcmp(argv[1], "umount") == 0)
 		return cli_mount_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sessions") || !strcmp(argv[1], "ls") || !strcmp(argv[1], "extract"))
+		return cli_inspect_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "commit") == 0 || strcmp(argv[1], "status") == 0)
 		return cli_commit_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "vdrive") || !strcmp(argv[1], "burn") || !strcmp(argv[1], "info") ||
@@ -77,7 +82,8 @@ int main(int argc, char **argv)
 		return cli_drive_main(argc - 1, argv + 1);
 	fprintf(stderr,
 		"burnfs: '%s' is not a burnfs command (this build has: image, verify, burn, info, "
-		"erase, eject, vdrive, drives, mount, umount, commit, status)\n",
+		"erase, eject, vdrive, drives, mount, umount, commit, status, sessions, ls, "
+		"extract)\n",
 		argv[1]);
 	return EXIT_USAGE;
 }

@@ -46,6 +46,9 @@ char *cli_burnfs_mount_above(const char *abs, bool *dead);
 /* path made absolute without resolving it (a dead mount cannot be resolved). In mount.c. */
 char *cli_abs_path(const char *path);
 
+/* `burnfs sessions|ls|extract --drive D|IMAGE ...`: argv[0] the command (cli/inspect.c). */
+int cli_inspect_main(int argc, char **argv);
+
 /* `burnfs commit|status MOUNTPOINT ...`: argv[0] is the command. */
 int cli_commit_main(int argc, char **argv);
 

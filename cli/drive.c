@@ -21,6 +21,7 @@
 #include "engine/burn.h"
 #include "engine/image.h"
 #include "engine/imagefile.h"
+#include "engine/sessions.h"
 #include "engine/verify.h"
 #include "mmc/mmc.h"
 #include "vdrive/vdrive.h"
@@ -598,29 +599,6 @@ usage:
 	return CLI_EXIT_USAGE;
 }
 
-/* The sessions of the disc from its tracks: first block and length of each, in order. */
-struct session_span {
-	unsigned number;
-	uint64_t start, length;
-	bool open;
-};
-
-static size_t sessions_of(const struct mmc_track *t, size_t nt, struct session_span *out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < nt; i++) {
-		if (t[i].blank)
-			continue; /* the invisible track where the next session goes */
-		if (!n || out[n - 1].number != t[i].session)
-			out[n++] =
-				(struct session_span){.number = t[i].session, .start = t[i].start};
-		out[n - 1].length = t[i].start + t[i].size - out[n - 1].start;
-		out[n - 1].open |= t[i].nwa_valid;
-	}
-	return n;
-}
-
 /* s as a JSON string on stdout (textout.h: escapes, bytes that are not UTF-8 as \\u00NN) */
 static void json_str(const char *s)
 {
@@ -628,7 +606,7 @@ static void json_str(const char *s)
 }
 
 static void print_info_json(const struct mmc_media *m, const struct eng_disc_space *space,
-			    const struct bfs_diag *why, const struct session_span *sp, size_t ns,
+			    const struct bfs_diag *why, const struct eng_session *sp, size_t ns,
 			    const struct mmc_track *t, size_t nt, const unsigned *speeds,
 			    size_t nspeeds)
 {
@@ -666,7 +644,7 @@ static void print_info_json(const struct mmc_media *m, const struct eng_disc_spa
 }
 
 static void print_info_text(const struct mmc_media *m, const struct eng_disc_space *space,
-			    const struct bfs_diag *why, const struct session_span *sp, size_t ns,
+			    const struct bfs_diag *why, const struct eng_session *sp, size_t ns,
 			    const struct mmc_track *t, size_t nt, const unsigned *speeds,
 			    size_t nspeeds, unsigned x1)
 {
@@ -711,7 +689,7 @@ static int cmd_info(int argc, char **argv)
 	struct drive_args a = {0};
 	struct mmc_media m;
 	static struct mmc_track t[VDRIVE_TRACKS_MAX];
-	struct session_span sp[VDRIVE_TRACKS_MAX];
+	struct eng_session sp[VDRIVE_TRACKS_MAX];
 	unsigned speeds[16];
 	size_t nt = 0, ns, nspeeds = 0;
 	unsigned x1;
@@ -728,7 +706,7 @@ static int cmd_info(int argc, char **argv)
 		if (r < 0)
 			return fail(&diag, r, "info");
 	}
-	ns = sessions_of(t, nt, sp);
+	ns = eng_sessions_of_tracks(t, nt, sp);
 	/* a drive without GET PERFORMANCE lists no speeds; that is not an error */
 	if (mmc_write_speeds(d, speeds, BFS_ARRAY_SIZE(speeds), &nspeeds, &diag) < 0)
 		nspeeds = 0;
@@ -911,7 +889,7 @@ static int verify_drive(int argc, char **argv)
 	struct drive_args a = {0};
 	struct mmc_media m;
 	static struct mmc_track t[VDRIVE_TRACKS_MAX];
-	struct session_span sp[VDRIVE_TRACKS_MAX];
+	struct eng_session sp[VDRIVE_TRACKS_MAX];
 	size_t nt = 0, ns;
 	unsigned checked = 0, failed = 0;
 	int r = open_drive(argc, argv, ARG_AGAINST, &a, &d, &diag);
@@ -931,9 +909,9 @@ static int verify_drive(int argc, char **argv)
 			return fail(&diag, r, "verify");
 	}
 	/* overwrite media: one volume at block 0 whose descriptors point at the newest trees */
-	ns = m.overwrite ? 1 : sessions_of(t, nt, sp);
+	ns = m.overwrite ? 1 : eng_sessions_of_tracks(t, nt, sp);
 	if (m.overwrite)
-		sp[0] = (struct session_span){.number = 1, .start = 0, .length = m.used_blocks};
+		sp[0] = (struct eng_session){.number = 1, .start = 0, .length = m.used_blocks};
 	if (ns == 0)
 		return fail(&diag, bfs_diag_set(&diag, -ENODATA, "the disc has no closed session"),
 			    "verify");

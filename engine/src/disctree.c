@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The tree of one session, whichever file system holds it. See engine/disctree.h.
+ */
+#include "engine/disctree.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "iso9660/reader.h"
+
+#define BLOCK	   2048u
+#define UDF_ANCHOR 256u /* ECMA-167 3/8.4.2.1 */
+#define VRS_MAX	   16u	/* volume structure descriptors looked at for NSR02/NSR03 */
+
+struct eng_disctree {
+	enum eng_tree_fs fs;
+	struct iso9660_reader *iso;
+	struct bfs_diag *diag; /* the caller's, for every failure */
+};
+
+const char *eng_tree_fs_name(enum eng_tree_fs fs)
+{
+	switch (fs) {
+	case ENG_TREE_UDF:
+		return "udf";
+	case ENG_TREE_ROCKRIDGE:
+		return "rockridge";
+	case ENG_TREE_JOLIET:
+		return "joliet";
+	case ENG_TREE_ISO9660:
+		return "iso9660";
+	case ENG_TREE_AUTO:
+		break;
+	}
+	return "auto";
+}
+
+void eng_dnode_done(struct eng_dnode *d)
+{
+	if (d->iso) {
+		iso9660_entry_done(d->iso);
+		free(d->iso);
+	}
+	memset(d, 0, sizeof(*d));
+}
+
+/* The node over an owned reader entry e (taken). */
+static void dnode_from_iso(struct eng_dnode *d, struct iso9660_entry *e)
+{
+	*d = (struct eng_dnode){
+		.name = e->name,
+		.name_len = e->name_len,
+		.type = e->type,
+		.mode = e->mode,
+		.uid = e->uid,
+		.gid = e->gid,
+		.nlink = e->nlink,
+		.ino = e->ino,
+		.size = e->size,
+		.mtime = e->mtime,
+		.atime = e->atime,
+		.rdev_major = e->rdev_major,
+		.rdev_minor = e->rdev_minor,
+		.target = e->target,
+		.iso = e,
+	};
+}
+
+/* A deep copy of a borrowed reader entry: NULL when out of memory. */
+static struct iso9660_entry *iso_entry_dup(const struct iso9660_entry *e)
+{
+	struct iso9660_entry *c = malloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = *e;
+	c->target = NULL;
+	c->ext = NULL;
+	if (e->target && !(c->target = strdup(e->target)))
+		goto oom;
+	if (e->nextents) {
+		c->ext = malloc(e->nextents * sizeof(*c->ext));
+		if (!c->ext)
+			goto oom;
+		memcpy(c->ext, e->ext, e->nextents * sizeof(*c->ext));
+	}
+	return c;
+oom:
+	iso9660_entry_done(c);
+	free(c);
+	return NULL;
+}
+
+bool eng_disctree_has_udf(eng_disctree_read_fn read, void *userdata, uint64_t start)
+{
+	uint8_t b[BLOCK];
+	bool nsr = false;
+
+	for (unsigned i = 0; i < VRS_MAX && !nsr; i++) {
+		if (read(userdata, start + 16 + i, 1, b) < 0)
+			break;
+		if (memcmp(b + 1, "NSR02", 5) == 0 || memcmp(b + 1, "NSR03", 5) == 0)
+			nsr = true;
+		else if (memcmp(b + 1, "BEA01", 5) != 0 && memcmp(b + 1, "CD001", 5) != 0 &&
+			 memcmp(b + 1, "TEA01", 5) != 0 && memcmp(b + 1, "BOOT2", 5) != 0)
+			break;
+	}
+	if (!nsr)
+		return false;
+	/* the anchor's tag names its own block (ECMA-167 3/7.2.1 tag location) */
+	return read(userdata, start + UDF_ANCHOR, 1, b) == 0 && bfs_get_le16(b) == 2 &&
+	       bfs_get_le32(b + 12) == start + UDF_ANCHOR;
+}
+
+static const enum iso9660_view views[] = {
+	[ENG_TREE_ROCKRIDGE] = ISO9660_VIEW_ROCKRIDGE,
+	[ENG_TREE_JOLIET] = ISO9660_VIEW_JOLIET,
+	[ENG_TREE_ISO9660] = ISO9660_VIEW_PLAIN,
+};
+
+/* The ISO 9660 side: the view asked for, or the best present (Rock Ridge, Joliet, plain). */
+static int open_iso(struct eng_disctree *t, eng_disctree_read_fn read, void *userdata,
+		    uint64_t start, enum eng_tree_fs want, struct bfs_diag *diag)
+{
+	struct iso9660_reader_opts o = {.session_start = start, .view = ISO9660_VIEW_AUTO};
+	struct iso9660_volume_info vi;
+	int r;
+
+	if (want != ENG_TREE_AUTO)
+		o.view = views[want];
+	r = iso9660_reader_open(read, userdata, &o, diag, &t->iso);
+	if (r == -ENOENT)
+		return bfs_diag_set(diag, r, "the session at block %llu has no %s tree",
+				    (unsigned long long)start, eng_tree_fs_name(want));
+	if (r < 0)
+		return r;
+	iso9660_reader_info(t->iso, &vi);
+	t->fs = vi.view == ISO9660_VIEW_ROCKRIDGE ? ENG_TREE_ROCKRIDGE
+		: vi.view == ISO9660_VIEW_JOLIET  ? ENG_TREE_JOLIET
+						  : ENG_TREE_ISO9660;
+	return 0;
+}
+
+/*
+ * The one choice of a session's tree: UDF when valid, else Rock Ridge, else Joliet, else
+ * ISO 9660. The UDF branch waits for the UDF tree reader: until then a session with UDF
+ * and ISO 9660 is read through ISO 9660, and a UDF-only one is refused, saying why.
+ */
+int eng_disctree_open(eng_disctree_read_fn read, void *userdata, uint64_t start,
+		      enum eng_tree_fs want, struct bfs_diag *diag, struct eng_disctree **ret)
+{
+	_cleanup_(eng_disctree_freep) struct eng_disctree *t = calloc(1, sizeof(*t));
+	uint8_t b[BLOCK];
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	t->diag = diag;
+	if (want == ENG_TREE_UDF)
+		return bfs_diag_set(diag, -EOPNOTSUPP,
+				    "the session at block %llu: reading a UDF tree is not in this "
+				    "build yet",
+				    (unsigned long long)start);
+	r = read(userdata, start + 16, 1, b);
+	if (r < 0)
+		return bfs_diag_set(
+			diag, r, "the session at block %llu: cannot read block %llu: %s",
+			(unsigned long long)start, (unsigned long long)(start + 16), strerror(-r));
+	if (memcmp(b + 1, "CD001", 5) != 0 && eng_disctree_has_udf(read, userdata, start))
+		return bfs_diag_set(diag, -EOPNOTSUPP,
+				    "the session at block %llu holds only UDF, and reading a UDF "
+				    "tree is not in this build yet",
+				    (unsigned long long)start);
+	r = open_iso(t, read, userdata, start, want, diag);
+	if (r < 0)
+		return r;
+	*ret = t;
+	t = NULL;
+	return 0;
+}
+
+struct eng_disctree *eng_disctree_free(struct eng_disctree *t)
+{
+	if (t) {
+		iso9660_reader_free(t->iso);
+		free(t);
+	}
+	return NULL;
+}
+
+enum eng_tree_fs eng_disctree_fs(const struct eng_disctree *t)
+{
+	return t->fs;
+}
+
+int eng_disctree_lookup(struct eng_disctree *t, const char *path, struct eng_dnode *ret)
+{
+	struct iso9660_entry *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	r = iso9660_reader_lookup(t->iso, path, e);
+	if (r < 0) {
+		free(e);
+		if (r == -ENOENT || r == -ENOTDIR)
+			return bfs_diag_set(t->diag, r, "%s: %s", path,
+					    r == -ENOENT ? "no such file or directory on the disc"
+							 : "not a directory on the disc");
+		return r;
+	}
+	dnode_from_iso(ret, e);
+	return 0;
+}
+
+int64_t eng_disctree_pread(struct eng_disctree *t, const struct eng_dnode *d, uint64_t off,
+			   uint8_t *buf, size_t len)
+{
+	return iso9660_reader_pread(t->iso, d->iso, off, buf, len);
+}
+
+struct list_ctx {
+	struct eng_disctree *t;
+	struct eng_dnode *v;
+	size_t n, cap;
+};
+
+/* name for a log line: printable ASCII kept, every other byte as \xNN, cut at 60 bytes */
+static const char *printable(const char *name, size_t len, char out[256])
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && i < 60; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+	}
+	snprintf(out + o, 256 - o, "%s", len > 60 ? "..." : "");
+	return out;
+}
+
+/*
+ * A name safe as one path component: '/' and NUL become '_' (a warning); false for "",
+ * "." and "..", which are left out (a warning).
+ */
+static bool name_safe(struct eng_disctree *t, struct iso9660_entry *e)
+{
+	bool changed = false;
+	char shown[256];
+
+	if (e->name_len == 0 || (e->name_len == 1 && e->name[0] == '.') ||
+	    (e->name_len == 2 && e->name[0] == '.' && e->name[1] == '.')) {
+		bfs_diag_warn(t->diag, "a directory entry named '%.*s' is left out: not a name",
+			      (int)e->name_len, e->name); /* "", "." or "..": nothing to escape */
+		return false;
+	}
+	for (size_t i = 0; i < e->name_len; i++)
+		if (e->name[i] == '/' || e->name[i] == '\0') {
+			e->name[i] = '_';
+			changed = true;
+		}
+	e->name[e->name_len] = '\0';
+	if (changed)
+		bfs_diag_warn(t->diag, "a name with '/' or NUL in it is read as '%s'",
+			      printable(e->name, e->name_len, shown));
+	return true;
+}
+
+static int list_one(const struct iso9660_entry *e, void *userdata)
+{
+	struct list_ctx *c = userdata;
+	struct iso9660_entry *d;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct eng_dnode *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	d = iso_entry_dup(e);
+	if (!d)
+		return -ENOMEM;
+	if (!name_safe(c->t, d)) {
+		iso9660_entry_done(d);
+		free(d);
+		return 0;
+	}
+	dnode_from_iso(&c->v[c->n++], d);
+	return 0;
+}
+
+static int dnode_cmp(const void *a, const void *b)
+{
+	const struct eng_dnode *x = a, *y = b;
+	int c = memcmp(x->name, y->name, BFS_MIN(x->name_len, y->name_len));
+
+	return c ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
+}
+
+void eng_dnodes_free(struct eng_dnode *d, size_t n)
+{
+	for (size_t i = 0; d && i < n; i++)
+		eng_dnode_done(&d[i]);
+	free(d);
+}
+
+int eng_disctree_list(struct eng_disctree *t, const struct eng_dnode *dir, struct eng_dnode **ret,
+		      size_t *n)
+{
+	struct list_ctx c = {.t = t};
+	int r;
+
+	if (dir->type != BFS_NODE_DIR)
+		return bfs_diag_set(t->diag, -ENOTDIR, "'%s': not a directory", dir->name);
+	r = iso9660_reader_readdir(t->iso, dir->iso, list_one, &c);
+	if (r < 0) {
+		eng_dnodes_free(c.v, c.n);
+		return r;
+	}
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), dnode_cmp);
+	*ret = c.v;
+	*n = c.n;
+	return 0;
+}
+
+/* The directories a walk has entered, by first block: a second visit is a loop. */
+struct seen {
+	uint64_t *slot; /* 0 free; a block + 1 */
+	size_t cap, n;
+};
+
+/* 1 when key was added, 0 when it was there already, -ENOMEM. */
+static int seen_add(struct seen *s, uint64_t key)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		struct seen g = {.cap = s->cap ? s->cap * 2 : 256};
+
+		g.slot = calloc(g.cap, sizeof(*g.slot));
+		if (!g.slot)
+			return -ENOMEM;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slot[i])
+				(void)seen_add(&g, s->slot[i] - 1);
+		free(s->slot);
+		*s = g;
+	}
+	for (size_t i = (size_t)(key * 0x9E3779B97F4A7C15ull >> 20) % s->cap;;
+	     i = (i + 1) % s->cap) {
+		if (s->slot[i] == key + 1)
+			return 0;
+		if (!s->slot[i]) {
+			s->slot[i] = key + 1;
+			s->n++;
+			return 1;
+		}
+	}
+}
+
+struct walk {
+	struct eng_disctree *t;
+	eng_dwalk_fn fn, post;
+	void *userdata;
+	struct seen seen;
+	char *path; /* "a/b" of the node being visited */
+	size_t len, cap;
+	unsigned depth;
+};
+
+/* path + "/" + name (no "/" at the top); the old length in *old. */
+static int path_push(struct walk *w, const struct eng_dnode *d, size_t *old)
+{
+	size_t need = w->len + 1 + d->name_len + 1;
+
+	if (need > w->cap) {
+		char *p = realloc(w->path, need * 2);
+
+		if (!p)
+			return -ENOMEM;
+		w->path = p;
+		w->cap = need * 2;
+	}
+	*old = w->len;
+	if (w->len)
+		w->path[w->len++] = '/';
+	memcpy(w->path + w->len, d->name, d->name_len);
+	w->len += d->name_len;
+	w->path[w->len] = '\0';
+	return 0;
+}
+
+static int walk_dir(struct walk *w, const struct eng_dnode *dir);
+
+static int walk_node(struct walk *w, const struct eng_dnode *d)
+{
+	size_t old;
+	int r = path_push(w, d, &old);
+
+	if (r == 0)
+		r = w->fn(w->path, d, w->userdata);
+	if (r == ENG_DWALK_SKIP)
+		r = 0;
+	else if (r == 0 && d->type == BFS_NODE_DIR) {
+		r = walk_dir(w, d);
+		if (r == 0 && w->post)
+			r = w->post(w->path, d, w->userdata);
+	}
+	w->len = old;
+	w->path[old] = '\0';
+	return r;
+}
+
+static int walk_dir(struct walk *w, const struct eng_dnode *dir)
+{
+	struct eng_dnode *v = NULL;
+	size_t n = 0;
+	int r;
+
+	if (w->depth >= ENG_DISCTREE_DEPTH_MAX)
+		return BFS_CORRUPT(w->t->diag, "/%s: directories nested deeper than %u", w->path,
+				   ENG_DISCTREE_DEPTH_MAX);
+	r = dir->iso->nextents ? seen_add(&w->seen, dir->iso->ext[0].lba) : 1;
+	if (r == 0)
+		return BFS_CORRUPT(w->t->diag,
+				   "/%s: the directory at block %llu is met a second time (a loop)",
+				   w->path, (unsigned long long)dir->iso->ext[0].lba);
+	if (r < 0)
+		return r;
+	r = eng_disctree_list(w->t, dir, &v, &n);
+	w->depth++;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = walk_node(w, &v[i]);
+	w->depth--;
+	eng_dnodes_free(v, n);
+	return r;
+}
+
+int eng_disctree_walk(struct eng_disctree *t, const struct eng_dnode *dir, eng_dwalk_fn fn,
+		      eng_dwalk_fn post, void *userdata)
+{
+	struct walk w = {.t = t, .fn = fn, .post = post, .userdata = userdata};
+	int r;
+
+	w.path = calloc(1, 256);
+	if (!w.path)
+		return -ENOMEM;
+	w.cap = 256;
+	r = walk_dir(&w, dir);
+	free(w.path);
+	free(w.seen.slot);
+	return r;
+}

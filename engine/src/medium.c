@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A drive or an image file as one block source for the session list and the tree reader.
+ * See engine/sessions.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "engine/imagefile.h"
+#include "medium.h"
+#include "mmc/mmc.h"
+
+#define PVD_ROOT_LBA 158u   /* ECMA-119 8.4.18: the root record at 156, its extent at +2 */
+#define LATER_SCAN   65536u /* blocks looked at for the root of a session made for later */
+
+struct eng_medium *eng_medium_free(struct eng_medium *m)
+{
+	if (m) {
+		eng_imagefile_close(&m->file);
+		mmc_drive_close(m->drive);
+		free(m->name);
+		free(m);
+	}
+	return NULL;
+}
+
+static int open_drive(struct eng_medium *m, const char *addr, struct bfs_diag *diag)
+{
+	int r = mmc_drive_open(addr, diag, &m->drive);
+
+	if (r == 0)
+		r = mmc_media_probe(m->drive, &m->media, diag);
+	if (r < 0)
+		return r;
+	if (m->media.status == MMC_DISC_BLANK || (m->media.overwrite && !m->media.used_blocks))
+		return bfs_diag_set(diag, -ENODATA, "%s: the disc is blank: it has no session",
+				    addr);
+	/* what is recorded: overwritable discs report it, write-once ones end at the NWA */
+	m->blocks = m->media.overwrite	 ? m->media.used_blocks
+		    : m->media.nwa_valid ? m->media.nwa
+					 : m->media.capacity;
+	return 0;
+}
+
+/* Is file block k a directory whose first record, "." (ECMA-119 6.8.2.2), names block root? */
+static bool root_at(struct eng_medium *m, uint64_t k, uint64_t root)
+{
+	uint8_t b[2048];
+
+	return k < m->file.blocks && eng_imagefile_read(&m->file, k, 1, b) == 0 && b[0] >= 34 &&
+	       b[32] == 1 && b[33] == 0 && bfs_get_le32(b + 2) == root;
+}
+
+/*
+ * A file that holds one session made for block N of a disc (burnfs image --start-lba N,
+ * mkisofs -C): read as the disc's blocks from N on. N is where the root directory, whose
+ * "." record names its own absolute block, lies in the file: first where the volume size
+ * says (libisofs and burnfs write the absolute end N + length, so N is that end less the
+ * file's blocks), else found among the first LATER_SCAN blocks (genisoimage writes the
+ * session's own length). Not found: the file is an image for block 0, cut short.
+ */
+static int later_base(struct eng_medium *m, const char *image, struct bfs_diag *diag)
+{
+	uint8_t b[2048];
+	uint64_t root, end = m->file.volume_end, k = 0;
+	int r = eng_imagefile_read(&m->file, 16, 1, b);
+
+	if (r < 0)
+		return bfs_diag_set(diag, r, "'%s': cannot read block 16: %s", image, strerror(-r));
+	root = bfs_get_le32(b + PVD_ROOT_LBA);
+	if (end > m->file.blocks && root >= end - m->file.blocks &&
+	    root_at(m, root - (end - m->file.blocks), root))
+		k = root - (end - m->file.blocks);
+	for (uint64_t i = 17; !k && i < BFS_MIN(m->file.blocks, (uint64_t)LATER_SCAN) && i <= root;
+	     i++)
+		if (root_at(m, i, root))
+			k = i;
+	if (!k)
+		return bfs_diag_set(diag, -ENODATA,
+				    "'%s': cut short: the file has %llu blocks, its volume says "
+				    "%llu",
+				    image, (unsigned long long)m->file.blocks,
+				    (unsigned long long)end);
+	m->base = root - k;
+	return 0;
+}
+
+int eng_medium_open(const char *drive, const char *image, struct eng_medium **ret,
+		    struct bfs_diag *diag)
+{
+	_cleanup_(eng_medium_freep) struct eng_medium *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	m->file.fd = -1;
+	m->name = strdup(drive ? drive : image);
+	if (!m->name)
+		return -ENOMEM;
+	if (drive) {
+		r = open_drive(m, drive, diag);
+	} else {
+		r = eng_imagefile_open(image, 0, &m->file, diag);
+		if (r == 0 && m->file.made_for_later)
+			r = later_base(m, image, diag);
+		m->blocks = m->base + m->file.blocks;
+	}
+	if (r < 0)
+		return r;
+	*ret = m;
+	m = NULL;
+	return 0;
+}
+
+const char *eng_medium_name(const struct eng_medium *m)
+{
+	return m->name;
+}
+
+uint64_t eng_medium_blocks(const struct eng_medium *m)
+{
+	return m->blocks;
+}
+
+int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf)
+{
+	struct eng_medium *m = medium;
+	int r;
+
+	if (!m->drive)
+		return lba < m->base ? -ENXIO : eng_imagefile_read(&m->file, lba - m->base, n, buf);
+	bfs_diag_clear(&m->rdiag);
+	r = mmc_read(m->drive, lba, n, buf, false, &m->rdiag);
+	return r < 0 ? bfs_diag_set(&m->rdiag, r, "%s", strerror(-r)) /* kept when set */ : 0;
+}
+
+const char *eng_medium_read_error(const struct eng_medium *m)
+{
+	return m->rdiag.msg;
+}
