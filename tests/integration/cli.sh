@@ -11,7 +11,7 @@ t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-cli.XXXXXX")
 trap 'rm -rf "$t"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-cmds="image verify burn info erase eject drives mount umount commit status vdrive"
+cmds="image verify burn info erase eject drives mount umount commit status vdrive sessions ls extract"
 vsubs="create info export import-image load eject fault"
 
 # check_help WORDS...: the usage of WORDS on stdout, naming them; exit 0; stderr empty
