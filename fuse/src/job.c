@@ -976,48 +976,53 @@ static int open_drive(struct stg_job *j, struct mmc_drive **ret, struct bfs_diag
 	return r;
 }
 
-static void *commit_main(void *arg)
+/* Scan the staging folder into *root: 0, or -1 with the message and remedy in rn. */
+static int commit_scan(struct stg_job *j, struct run *rn, struct bfs_node **root,
+		       struct bfs_tree_stats *ts)
 {
-	struct stg_job *j = arg;
-	struct run rn = {.j = j};
 	struct bfs_diag diag = {0};
-	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
-	struct mmc_drive *d = NULL;
-	struct disc before = {0};
-	struct eng_burn_result res = {0};
-	struct bfs_tree_stats ts;
-	struct eng_burn_opts bo;
-	uint64_t removed = 0;
-	bool ok = false;
-	int r, kept;
+	int r;
 
-	disc_unknown(&before, "not probed: the commit stopped before");
 	pthread_mutex_lock(&j->lock);
-	rn.res.after = j->disc; /* until the drive says otherwise */
 	j->phase = "scanning";
 	pthread_mutex_unlock(&j->lock);
-	r = scan_staging(j, &root, &diag);
+	r = scan_staging(j, root, &diag);
 	if (r < 0) {
-		set_message(&rn, "reading the staging directory '%s': %s", j->staging_dir,
+		set_message(rn, "reading the staging directory '%s': %s", j->staging_dir,
 			    bfs_diag_msg(&diag, r));
-		rn.res.remedy = strdup("fix the problem named, then commit again; nothing was "
-				       "written and the staged files are as they were");
-		goto out;
+		rn->res.remedy = strdup("fix the problem named, then commit again; nothing was "
+					"written and the staged files are as they were");
+		return -1;
 	}
 	/* the staging directory is private (0700); the disc's root is for every reader */
-	root->mode |= 0555;
-	bfs_tree_stats(root, &ts);
+	(*root)->mode |= 0555;
+	bfs_tree_stats(*root, ts);
 	pthread_mutex_lock(&j->lock);
-	j->files = ts.files;
-	j->bytes = ts.data_bytes;
+	j->files = ts->files;
+	j->bytes = ts->data_bytes;
 	pthread_mutex_unlock(&j->lock);
-	if (ts.dirs + ts.files + ts.symlinks + ts.specials <= 1) {
-		set_message(&rn, "nothing to commit: the staging folder is empty");
-		rn.res.remedy = strdup("copy the files to burn into the mount, then commit");
-		goto out;
+	if (ts->dirs + ts->files + ts->symlinks + ts->specials <= 1) {
+		set_message(rn, "nothing to commit: the staging folder is empty");
+		rn->res.remedy = strdup("copy the files to burn into the mount, then commit");
+		return -1;
 	}
-	job_log(j, "staged: %" PRIu64 " files, %" PRIu64 " directories, %.1f MiB", ts.files,
-		ts.dirs - 1, (double)ts.data_bytes / 1048576.0);
+	job_log(j, "staged: %" PRIu64 " files, %" PRIu64 " directories, %.1f MiB", ts->files,
+		ts->dirs - 1, (double)ts->data_bytes / 1048576.0);
+	return 0;
+}
+
+/*
+ * Open the drive, journal the start (durable before anything is written: a new daemon must
+ * learn of this commit) and burn. 0, or -1 with the message and remedy in rn. j->drive_lock
+ * is held for the drive's time.
+ */
+static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
+		       struct disc *before, struct eng_burn_opts *bo, struct eng_burn_result *res)
+{
+	struct bfs_diag diag = {0};
+	struct mmc_drive *d = NULL;
+	char desc[512];
+	int r;
 
 	pthread_mutex_lock(&j->drive_lock);
 	set_phase(j, "preparing");
@@ -1025,33 +1030,28 @@ static void *commit_main(void *arg)
 		      : open_drive(j, &d, &diag);
 	if (r < 0) {
 		pthread_mutex_unlock(&j->drive_lock);
-		set_message(&rn, "%s", bfs_diag_msg(&diag, r));
-		rn.res.remedy = make_remedy(r, &before, &rn.res.after, j->drive);
-		goto out;
+		set_message(rn, "%s", bfs_diag_msg(&diag, r));
+		rn->res.remedy = make_remedy(r, before, &rn->res.after, j->drive);
+		return -1;
 	}
-	probe_open(d, &before);
+	probe_open(d, before);
 	pthread_mutex_lock(&j->lock);
-	if (before.known)
-		j->disc = before;
+	if (before->known)
+		j->disc = *before;
 	pthread_mutex_unlock(&j->lock);
-	/* durable before anything is written: a new daemon must learn of this commit */
-	r = journal_write(j, &(struct journal_entry){.state = "started", .before = &before}, &diag);
+	r = journal_write(j, &(struct journal_entry){.state = "started", .before = before}, &diag);
 	if (r < 0) {
-		set_message(&rn, "%s: not burning without it", bfs_diag_msg(&diag, r));
+		set_message(rn, "%s: not burning without it", bfs_diag_msg(&diag, r));
 		mmc_drive_close(d);
 		pthread_mutex_unlock(&j->drive_lock);
-		rn.res.after = before;
-		rn.res.remedy = strdup("make the state directory writable (or free space on its "
-				       "file system), then commit again; nothing was written");
-		goto out;
+		rn->res.after = *before;
+		rn->res.remedy = strdup("make the state directory writable (or free space on its "
+					"file system), then commit again; nothing was written");
+		return -1;
 	}
-	{
-		char desc[512];
-
-		disc_describe(&before, desc, sizeof(desc));
-		job_log(j, "the disc before: %s", desc);
-	}
-	bo = (struct eng_burn_opts){
+	disc_describe(before, desc, sizeof(desc));
+	job_log(j, "the disc before: %s", desc);
+	*bo = (struct eng_burn_opts){
 		.verify = j->copts.verify,
 		.finalize = j->copts.finalize,
 		.simulate = j->copts.simulate,
@@ -1061,63 +1061,84 @@ static void *commit_main(void *arg)
 		.cancel = &j->cancel,
 	};
 	set_phase(j, "planning");
-	r = eng_burn(d, root, &bo, on_bad, &rn, &res, &diag);
-	probe_open(d, &rn.res.after); /* the disc now, with the reason when it cannot be read */
-	rn.probed = true;
+	r = eng_burn(d, root, bo, on_bad, rn, res, &diag);
+	probe_open(d, &rn->res.after); /* the disc now, with the reason when it cannot be read */
+	rn->probed = true;
 	mmc_drive_close(d);
 	pthread_mutex_unlock(&j->drive_lock);
-	if (rn.nomem)
+	if (rn->nomem)
 		job_log(j, "out of memory recording the damaged ranges; the log has them all");
 	if (r < 0) {
-		set_message(&rn, "%s", bfs_diag_msg(&diag, r));
-		rn.res.remedy = make_remedy(r, &before, &rn.res.after, j->drive);
-		goto out;
+		set_message(rn, "%s", bfs_diag_msg(&diag, r));
+		rn->res.remedy = make_remedy(r, before, &rn->res.after, j->drive);
+		return -1;
 	}
-	if (bo.simulate) {
-		set_message(&rn,
-			    "simulation of a session at block %" PRIu64 ", %" PRIu64
-			    " blocks (%.1f MiB) went through; nothing was recorded and the "
-			    "staged files were kept",
-			    res.start_lba, res.blocks, (double)res.blocks * 2048 / 1048576.0);
-		ok = true;
-		goto out;
-	}
-	{
-		struct journal_entry e = {.state = "burned", .before = &before, .res = &rn.res};
-		struct bfs_diag jd = {0};
+	return 0;
+}
 
-		r = journal_write(j, &e, &jd);
-		if (r < 0)
-			job_log(j, "%s", bfs_diag_msg(&jd, r));
-	}
+/* After a verified burn: journal it, remove the snapshot's staged files, say what was done. */
+static void commit_done(struct stg_job *j, struct run *rn, struct bfs_node *root,
+			const struct disc *before, const struct bfs_tree_stats *ts,
+			const struct eng_burn_opts *bo, const struct eng_burn_result *res)
+{
+	struct journal_entry e = {.state = "burned", .before = before, .res = &rn->res};
+	struct bfs_diag jd = {0};
+	char desc[512], note[160] = "";
+	uint64_t removed = 0;
+	int r, kept;
+
+	r = journal_write(j, &e, &jd);
+	if (r < 0)
+		job_log(j, "%s", bfs_diag_msg(&jd, r));
 	set_phase(j, "removing staged files");
 	kept = remove_snapshot(j, root, &removed);
 	if (j->changed)
 		j->changed(j->userdata);
-	{
-		char desc[512], note[160] = "";
+	disc_describe(&rn->res.after, desc, sizeof(desc));
+	if (kept < 0)
+		snprintf(note, sizeof(note), "; removing the staged files failed: %s",
+			 strerror(-kept));
+	else if (kept > 0)
+		snprintf(note, sizeof(note),
+			 "; %d staged entries were kept (changed or added meanwhile: see the log)",
+			 kept);
+	set_message(rn,
+		    "burnt %" PRIu64 " file%s (%.1f MiB) as a session at block %" PRIu64
+		    ", %" PRIu64 " blocks; verify %s: %" PRIu64 " chunks match; the disc now: %s; "
+		    "%" PRIu64 " staged entries were removed%s",
+		    ts->files, ts->files == 1 ? "" : "s", (double)ts->data_bytes / 1048576.0,
+		    res->start_lba, res->blocks, verify_names[bo->verify], res->verified_chunks,
+		    desc, removed, note);
+}
 
-		disc_describe(&rn.res.after, desc, sizeof(desc));
-		if (kept < 0)
-			snprintf(note, sizeof(note), "; removing the staged files failed: %s",
-				 strerror(-kept));
-		else if (kept > 0)
-			snprintf(
-				note, sizeof(note),
-				"; %d staged entries were kept (changed or added meanwhile: see the "
-				"log)",
-				kept);
-		set_message(&rn,
-			    "burnt %" PRIu64 " file%s (%.1f MiB) as a session at block %" PRIu64
-			    ", %" PRIu64 " blocks; verify %s: %" PRIu64
-			    " chunks match; the disc now: %s; %" PRIu64
-			    " staged entries were removed%s",
-			    ts.files, ts.files == 1 ? "" : "s", (double)ts.data_bytes / 1048576.0,
-			    res.start_lba, res.blocks, verify_names[bo.verify], res.verified_chunks,
-			    desc, removed, note);
+static void *commit_main(void *arg)
+{
+	struct stg_job *j = arg;
+	struct run rn = {.j = j};
+	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
+	struct disc before = {0};
+	struct eng_burn_result res = {0};
+	struct bfs_tree_stats ts;
+	struct eng_burn_opts bo;
+	bool ok = false;
+
+	disc_unknown(&before, "not probed: the commit stopped before");
+	pthread_mutex_lock(&j->lock);
+	rn.res.after = j->disc; /* until the drive says otherwise */
+	pthread_mutex_unlock(&j->lock);
+	if (commit_scan(j, &rn, &root, &ts) == 0 &&
+	    commit_burn(j, &rn, root, &before, &bo, &res) == 0) {
+		if (bo.simulate)
+			set_message(&rn,
+				    "simulation of a session at block %" PRIu64 ", %" PRIu64
+				    " blocks (%.1f MiB) went through; nothing was recorded and the "
+				    "staged files were kept",
+				    res.start_lba, res.blocks,
+				    (double)res.blocks * 2048 / 1048576.0);
+		else
+			commit_done(j, &rn, root, &before, &ts, &bo, &res);
+		ok = true;
 	}
-	ok = true;
-out:
 	finish(j, &rn, ok, &before);
 	return NULL;
 }
