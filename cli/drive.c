@@ -538,8 +538,7 @@ static void drive_cmd_usage(FILE *f, const char *what)
  * The options of a drive command; 0 and the drive opened, or an exit code (0 for --help).
  * Without --drive, mount's default drive, except for erase.
  */
-static int open_drive(int argc, char **argv, unsigned takes, struct drive_args *a,
-		      struct mmc_drive **ret, struct bfs_diag *diag)
+static int parse_drive_args(int argc, char **argv, unsigned takes, struct drive_args *a)
 {
 	static const struct option opts[] = {
 		{"drive", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
@@ -590,13 +589,22 @@ static int open_drive(int argc, char **argv, unsigned takes, struct drive_args *
 		snprintf(a->dflt, sizeof(a->dflt), "%s", dflt);
 		a->drive = a->dflt;
 	}
-	r = mmc_drive_open(a->drive, diag, ret);
-	if (r < 0)
-		return fail(diag, r, what);
 	return 0;
 usage:
 	drive_cmd_usage(stderr, what);
 	return CLI_EXIT_USAGE;
+}
+
+/* parse_drive_args(), then open the drive: 0, OPEN_HELP, or an exit code (said). */
+static int open_drive(int argc, char **argv, unsigned takes, struct drive_args *a,
+		      struct mmc_drive **ret, struct bfs_diag *diag)
+{
+	int r = parse_drive_args(argc, argv, takes, a);
+
+	if (r)
+		return r;
+	r = mmc_drive_open(a->drive, diag, ret);
+	return r < 0 ? fail(diag, r, argv[0]) : 0;
 }
 
 /* s as a JSON string on stdout (textout.h: escapes, bytes that are not UTF-8 as \\u00NN) */
