@@ -403,7 +403,7 @@ static int walk_dir(struct walk *w, const struct eng_dnode *dir);
 
 static int walk_node(struct walk *w, const struct eng_dnode *d)
 {
-	size_t old;
+	size_t old = w->len; /* path_push() may fail before setting it */
 	int r = path_push(w, d, &old);
 
 	if (r == 0)
