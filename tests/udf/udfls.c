@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * udfls [-l] [--session SECTOR] [--block-size N] [--info] IMAGE: list a UDF volume through
+ * udfls [-l] [--session SECTOR] [--sectors N] [--block-size N] [--info] IMAGE: list a UDF
+ * volume (of the first N sectors: an earlier session's end) through
  * burnfs's UDF reader, one line per entry, in udfread-ls's form ("TYPE SIZE SHA256 PATH",
  * TYPE d, f, l, p, s, c or b, SIZE and SHA256 '-' for all but regular files; bytes below
  * 0x21, above 0x7e and '\' in PATH as \xHH). -l adds the mode and link count after TYPE and
@@ -166,19 +167,17 @@ static void info(struct ls *ls)
 static int usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"usage: udfls [-l] [--info] [--session SECTOR] [--block-size 2048|4096] IMAGE\n");
+		"usage: udfls [-l] [--info] [--session SECTOR] [--sectors N] [--block-size N] IMAGE\n");
 	return code;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"session", 1, NULL, 'S'},
-					     {"block-size", 1, NULL, 'B'},
-					     {"info", 0, NULL, 'I'},
-					     {"help", 0, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+		{"session", 1, NULL, 'S'}, {"sectors", 1, NULL, 'N'}, {"block-size", 1, NULL, 'B'},
+		{"info", 0, NULL, 'I'},	   {"help", 0, NULL, 'h'},    {NULL, 0, NULL, 0}};
 	static struct ls ls;
-	unsigned long long session = 0;
+	unsigned long long session = 0, sectors = 0;
 	unsigned bs = 0;
 	bool want_info = false;
 	struct udf_entry root;
@@ -190,6 +189,8 @@ int main(int argc, char **argv)
 			ls.longform = true;
 		else if (c == 'S')
 			session = strtoull(optarg, NULL, 0);
+		else if (c == 'N')
+			sectors = strtoull(optarg, NULL, 0);
 		else if (c == 'B')
 			bs = (unsigned)strtoul(optarg, NULL, 0);
 		else if (c == 'I')
@@ -204,8 +205,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "udfls: '%s': %s\n", argv[optind], strerror(errno));
 		return 1;
 	}
-	ret = udf_reader_open(file_read, &fd, (uint64_t)st.st_size / 2048, session, bs, &ls.diag,
-			      &ls.r);
+	ret = udf_reader_open(file_read, &fd, sectors ? sectors : (uint64_t)st.st_size / 2048,
+			      session, bs, &ls.diag, &ls.r);
 	if (ret == 0 && want_info)
 		info(&ls);
 	if (ret == 0 && (ret = udf_reader_root(ls.r, &root)) == 0) {

@@ -4,9 +4,26 @@
  * through its map (type 1, sparable, metadata, virtual), and descriptor tags checked.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reader-internal.h"
+
+/* Blocks of 512 or 1024 bytes are cut out of the 2048-byte sectors that hold them */
+static int read_small(struct udf_reader *r, uint64_t block, uint32_t n, uint8_t *buf)
+{
+	uint64_t byte = block * r->bs, first = byte / 2048;
+	uint64_t nsec = BFS_DIV_ROUND_UP(byte + (uint64_t)n * r->bs, 2048) - first;
+	_cleanup_free_ uint8_t *b = malloc(nsec * 2048);
+	int ret;
+
+	if (!b)
+		return -ENOMEM;
+	ret = r->read(r->userdata, first, (uint32_t)nsec, b);
+	if (ret == 0)
+		memcpy(buf, b + byte % 2048, (size_t)n * r->bs);
+	return ret;
+}
 
 int udf_read_abs(struct udf_reader *r, uint64_t block, uint32_t n, uint8_t *buf)
 {
@@ -17,7 +34,10 @@ int udf_read_abs(struct udf_reader *r, uint64_t block, uint32_t n, uint8_t *buf)
 			r->diag,
 			"UDF: block %llu (+%u) is past the end of the medium (%llu blocks)",
 			(unsigned long long)block, n, (unsigned long long)r->nblocks);
-	ret = r->read(r->userdata, block * r->spb, n * r->spb, buf);
+	if (r->bs >= 2048)
+		ret = r->read(r->userdata, block * (r->bs / 2048), n * (r->bs / 2048), buf);
+	else
+		ret = read_small(r, block, n, buf);
 	if (ret < 0)
 		return bfs_diag_set(r->diag, ret, "UDF: reading block %llu: %s",
 				    (unsigned long long)block, strerror(-ret));

@@ -43,7 +43,6 @@ struct udf_reader {
 	struct bfs_diag *diag; /* the caller's, or own_diag */
 	struct bfs_diag own_diag;
 	uint32_t bs;	  /* block size */
-	uint32_t spb;	  /* 2048-byte sectors per block */
 	uint64_t nblocks; /* blocks of the medium */
 	uint64_t session; /* first block of the session */
 	uint64_t anchor;

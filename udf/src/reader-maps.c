@@ -197,7 +197,7 @@ static int vat_load(struct udf_reader *r, struct udf_map *m)
 	}
 	return BFS_CORRUPT(
 		r->diag,
-		"UDF: virtual partition: no VAT in the last 32 blocks of the medium (%llu blocks)",
+		"UDF: virtual partition: no VAT in the last 32 blocks of the medium (%llu blocks); for an earlier session, the medium ends where that session does",
 		(unsigned long long)r->nblocks);
 }
 

@@ -47,9 +47,8 @@ static int find_anchor(struct udf_reader *r, uint32_t bs, uint64_t total, uint64
 	uint64_t cand[3];
 
 	r->bs = bs;
-	r->spb = bs / 2048;
-	r->nblocks = total / r->spb;
-	r->session = start / r->spb;
+	r->nblocks = total * 2048 / bs;
+	r->session = start * 2048 / bs;
 	cand[0] = r->session + 256;
 	cand[1] = r->nblocks >= 257 ? r->nblocks - 257 : UINT64_MAX;
 	cand[2] = r->nblocks ? r->nblocks - 1 : UINT64_MAX;
@@ -339,12 +338,19 @@ int udf_volume_open(struct udf_reader *r, uint64_t total, uint64_t start, uint32
 
 	if (!b)
 		return bfs_diag_set(r->diag, -ENOMEM, "UDF: reader buffer");
-	if (block_size && block_size != 2048 && block_size != 4096)
-		return bfs_diag_set(r->diag, -EINVAL, "UDF: block size %u (2048 or 4096)",
-				    block_size);
-	for (uint32_t bs = 2048; bs <= 4096 && !found; bs *= 2)
-		if ((!block_size || bs == block_size) && start % (bs / 2048) == 0)
-			found = find_anchor(r, bs, total, start, b) == 0;
+	if (block_size && block_size != 512 && block_size != 1024 && block_size != 2048 &&
+	    block_size != 4096)
+		return bfs_diag_set(r->diag, -EINVAL,
+				    "UDF: block size %u (512, 1024, 2048 or 4096)", block_size);
+	static const uint32_t sizes[] = {2048, 4096, 512, 1024};
+
+	if (total > UINT64_MAX / 2048 / 4 || start > total)
+		return bfs_diag_set(r->diag, -EINVAL,
+				    "UDF: session at sector %llu of a %llu-sector medium",
+				    (unsigned long long)start, (unsigned long long)total);
+	for (unsigned i = 0; i < BFS_ARRAY_SIZE(sizes) && !found; i++)
+		if ((!block_size || sizes[i] == block_size) && start * 2048 % sizes[i] == 0)
+			found = find_anchor(r, sizes[i], total, start, b) == 0;
 	if (!found)
 		return BFS_CORRUPT(
 			r->diag,

@@ -27,9 +27,11 @@ int udf_reader_open(udf_read_fn read, void *userdata, uint64_t total_sectors,
 	r->read = read;
 	r->userdata = userdata;
 	r->diag = diag ? diag : &r->own_diag;
-	err = udf_volume_open(r, total_sectors, session_start, block_size);
-	if (err == 0 && !(r->scratch = malloc(r->bs)))
+	r->scratch = malloc(4096); /* the largest block */
+	if (!r->scratch)
 		err = bfs_diag_set(r->diag, -ENOMEM, "UDF: reader buffer");
+	else
+		err = udf_volume_open(r, total_sectors, session_start, block_size);
 	if (err < 0) {
 		udf_reader_free(r);
 		return err;

@@ -92,7 +92,7 @@ void udf_entry_done(struct udf_entry *e);
 
 struct udf_volume_info {
 	char volume_id[512];   /* the logical volume identifier, UTF-8 */
-	uint32_t block_size;   /* 2048 or 4096 */
+	uint32_t block_size;   /* 512, 1024, 2048 or 4096 */
 	uint16_t udf_revision; /* the LVD's domain suffix: 0x0102, 0x0150, 0x0201, 0x0250... */
 	uint64_t anchor;       /* block of the anchor used */
 	unsigned nmaps;
@@ -104,9 +104,10 @@ struct udf_reader;
 
 /*
  * Open the UDF volume of the session starting at sector session_start of a medium of
- * total_sectors 2048-byte sectors. block_size: 2048, 4096, or 0 to find out from the
- * anchors. Anchors are looked for at session_start + 256 blocks, N - 256 and N - 1 (N the
- * medium's last block + 1); the main VDS, else the reserve one. read/userdata are borrowed
+ * total_sectors 2048-byte sectors. block_size: 512, 1024, 2048 or 4096 (hard disc images
+ * and the 4096-byte blocks of macOS), or 0 to find out from the anchors, 2048 first. Anchors are looked for at session_start + 256 blocks, N - 256 and N - 1 (N the
+ * medium's last block + 1); the main VDS, else the reserve one. For an earlier session of
+ * a multisession medium, total_sectors is that session's end (its VAT is its last block). read/userdata are borrowed
  * until udf_reader_free(). -EUCLEAN with a message when no valid volume is found.
  */
 int udf_reader_open(udf_read_fn read, void *userdata, uint64_t total_sectors,
