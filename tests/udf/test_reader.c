@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The UDF reader on damaged images of our writer: each class of damage in two or more
+ * places, each with the error (or the fallback) it must give. Tags are re-made after a
+ * change wherever the damage is meant to be something other than the tag itself.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/bytes.h"
+#include "common/log.h"
+#include "udf/layout.h"
+#include "udf/reader.h"
+#include "udf/writer.h"
+
+#define BS 2048u
+
+struct img {
+	uint8_t *b;
+	uint64_t nblocks;
+	uint64_t part; /* the type 1 partition's first block */
+	uint64_t meta; /* 2.50: the metadata file's first block, else part */
+	uint64_t mirror;
+	uint64_t free_block; /* a block nothing uses: the data of file "f2" */
+};
+
+static int mem_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
+{
+	const struct img *m = userdata;
+
+	if (lba >= m->nblocks || n > m->nblocks - lba)
+		return -ENXIO;
+	memcpy(buf, m->b + lba * BS, (size_t)n * BS);
+	return 0;
+}
+
+static void node(struct bfs_node *dir, const char *name, enum bfs_node_type t, uint64_t size,
+		 struct bfs_node **ret)
+{
+	struct bfs_node *n = bfs_node_new(name, strlen(name), t);
+
+	n->size = size;
+	n->mode = t == BFS_NODE_DIR ? 0755 : 0644;
+	assert_int_equal(bfs_node_add_child(dir, n), 0);
+	if (ret)
+		*ret = n;
+}
+
+/* / holds d/{ab,cd,xyz}, f1 (5000 bytes) and f2 (10 bytes) */
+static void build(uint16_t rev, struct img *m)
+{
+	struct udf_writer_opts o = {.revision = rev};
+	struct bfs_volume_info vi = {.volume_id = "T", .uuid = 1};
+	struct bfs_node *root = bfs_node_new("", 0, BFS_NODE_DIR), *d, *f1, *f2;
+	struct udf_writer *w = NULL;
+	const struct bfs_extent_list *l;
+	struct bfs_diag diag = {0};
+	uint64_t cur = 19;
+
+	root->mode = 0755;
+	node(root, "d", BFS_NODE_DIR, 0, &d);
+	node(d, "ab", BFS_NODE_FILE, 0, NULL);
+	node(d, "cd", BFS_NODE_FILE, 0, NULL);
+	node(d, "xyz", BFS_NODE_FILE, 0, NULL);
+	node(root, "f1", BFS_NODE_FILE, 5000, &f1);
+	node(root, "f2", BFS_NODE_FILE, 10, &f2);
+	assert_int_equal(bfs_tree_finalize(root), 0);
+	assert_int_equal(udf_writer_new(&o, root, &diag, &w), 0);
+	assert_int_equal(udf_writer_plan_vrs(w, &cur), 0);
+	assert_int_equal(udf_writer_plan_vds(w, 0, &cur), 0);
+	m->part = cur;
+	assert_int_equal(udf_writer_plan_meta(w, &cur), 0);
+	f1->data_lba = cur;
+	cur += 3;
+	f2->data_lba = m->free_block = cur++;
+	assert_int_equal(udf_writer_plan_tail(w, &cur), 0);
+	vi.volume_blocks = m->nblocks = cur;
+	assert_int_equal(udf_writer_finish(w, &vi), 0);
+	m->b = calloc(cur, BS);
+	assert_non_null(m->b);
+	memset(m->b + f1->data_lba * BS, 'x', 3 * BS);
+	l = udf_writer_extents(w);
+	for (size_t i = 0; i < l->n; i++)
+		assert_int_equal(udf_writer_fill(w, &l->v[i], m->b + l->v[i].lba * BS), 0);
+	udf_writer_free(w);
+	bfs_node_free(root);
+	m->meta = m->mirror = m->part;
+}
+
+/* Re-make the tag of the descriptor at p (its CRC over crc_len bytes, then the checksum) */
+static void retag(uint8_t *p)
+{
+	uint8_t sum = 0;
+
+	bfs_put_le16(p + UDF_TAG_CRC, udf_crc_itu(p + 16, bfs_get_le16(p + UDF_TAG_CRC_LEN)));
+	for (int i = 0; i < 16; i++)
+		if (i != UDF_TAG_CHECKSUM)
+			sum = (uint8_t)(sum + p[i]);
+	p[UDF_TAG_CHECKSUM] = sum;
+}
+
+struct seen {
+	char names[8][64];
+	bool changed[8];
+	struct udf_entry e[8]; /* icb and extents of each (no names) */
+	unsigned n;
+};
+
+static int collect(const struct udf_entry *e, void *userdata)
+{
+	struct seen *s = userdata;
+
+	if (s->n == 8)
+		return 1;
+	memcpy(s->names[s->n], e->name, e->name_len + 1);
+	s->changed[s->n] = e->name_changed;
+	s->e[s->n].icb_lbn = e->icb_lbn;
+	s->e[s->n].icb_part = e->icb_part;
+	s->e[s->n].size = e->size;
+	s->e[s->n].ext = NULL;
+	if (e->nextents)
+		s->e[s->n].ext = (struct udf_extent *)(uintptr_t)e->ext[0].lbn; /* first block */
+	s->n++;
+	return 0;
+}
+
+/* Open m and list the directory at path into *s: 0 or the error, message in *diag */
+static int list(struct img *m, const char *path, struct seen *s, struct bfs_diag *diag)
+{
+	struct udf_reader *r = NULL;
+	struct udf_entry dir = {0};
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	memset(diag, 0, sizeof(*diag));
+	ret = udf_reader_open(mem_read, m, m->nblocks, 0, 0, diag, &r);
+	if (ret == 0)
+		ret = udf_reader_lookup(r, path, &dir);
+	if (ret == 0)
+		ret = udf_reader_readdir(r, &dir, collect, s);
+	udf_entry_done(&dir);
+	udf_reader_free(r);
+	return ret;
+}
+
+static void expect_error(struct img *m, const char *path, const char *msg)
+{
+	struct bfs_diag diag;
+	struct seen s;
+
+	assert_int_equal(list(m, path, &s, &diag), -BFS_EFSCORRUPTED);
+	if (!strstr(diag.msg, msg))
+		fail_msg("expected '%s' in '%s'", msg, diag.msg);
+}
+
+/* The ICB block of the entry named name in directory path of a pristine m */
+static uint64_t icb_of(struct img *m, const char *path, const char *name, uint32_t *first_lbn)
+{
+	struct bfs_diag diag;
+	struct seen s;
+
+	assert_int_equal(list(m, path, &s, &diag), 0);
+	for (unsigned i = 0; i < s.n; i++) {
+		if (strcmp(s.names[i], name))
+			continue;
+		if (first_lbn)
+			*first_lbn = (uint32_t)(uintptr_t)s.e[i].ext;
+		return m->meta + s.e[i].icb_lbn;
+	}
+	fail_msg("no '%s' in '%s'", name, path);
+	return 0;
+}
+
+static void test_pristine(void **state)
+{
+	struct img m;
+	struct bfs_diag diag;
+	struct seen s;
+
+	(void)state;
+	build(0x0201, &m);
+	assert_int_equal(list(&m, "/", &s, &diag), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.names[0], "d");
+	assert_int_equal(list(&m, "/d", &s, &diag), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.names[2], "xyz");
+	free(m.b);
+}
+
+/* A tag checksum: the LVD's (the reserve sequence is used), the root's FE, a FID's */
+static void test_bad_checksum(void **state)
+{
+	struct img m;
+	struct bfs_diag diag;
+	struct seen s;
+	uint64_t root;
+
+	(void)state;
+	build(0x0201, &m);
+	m.b[(32 + 3) * BS + UDF_TAG_CHECKSUM] ^= 1; /* main VDS: PVD IUVD PD LVD */
+	assert_int_equal(list(&m, "/d", &s, &diag), 0);
+	assert_int_equal(s.n, 3);
+	assert_true(diag.nwarnings > 0);
+	m.b[(48 + 3) * BS + UDF_TAG_CHECKSUM] ^= 1; /* and the reserve one */
+	expect_error(&m, "/", "volume descriptor at block 51: bad tag checksum");
+	free(m.b);
+
+	build(0x0201, &m);
+	root = icb_of(&m, "/", "d", NULL) - 2; /* the writer puts the root first */
+	m.b[root * BS + UDF_TAG_CHECKSUM] ^= 0x10;
+	expect_error(&m, "/", "bad tag checksum");
+	free(m.b);
+
+	build(0x0201, &m);
+	m.b[(root + 1) * BS + 40 + UDF_TAG_CHECKSUM] ^= 0x10; /* the root's 2nd FID */
+	expect_error(&m, "/", "FID at block");
+	free(m.b);
+}
+
+/* A descriptor CRC: the FSD's, a FID's, a file's FE */
+static void test_bad_crc(void **state)
+{
+	struct img m;
+	uint64_t root, f1;
+
+	(void)state;
+	build(0x0201, &m);
+	root = icb_of(&m, "/", "d", NULL) - 2;
+	f1 = icb_of(&m, "/", "f1", NULL);
+	m.b[(m.part + bfs_get_le32(m.b + 35 * BS + UDF_LVD_FSD + 4)) * BS + 100] ^= 1; /* FSD */
+	expect_error(&m, "/", "(FSD) at block");
+	free(m.b);
+
+	build(0x0201, &m);
+	m.b[(root + 1) * BS + 40 + 30] ^= 1;
+	expect_error(&m, "/", "(FID) at block");
+	free(m.b);
+
+	build(0x0201, &m);
+	m.b[f1 * BS + 60] ^= 1;
+	expect_error(&m, "/", "bad descriptor CRC");
+	free(m.b);
+}
+
+/* An AED chain that comes back: to itself, and through a second AED */
+static void put_aed(struct img *m, uint64_t at, uint32_t next_lbn)
+{
+	uint8_t *p = m->b + at * BS;
+
+	memset(p, 0, BS);
+	bfs_put_le16(p, UDF_TAG_AED);
+	bfs_put_le16(p + 2, 3);
+	bfs_put_le32(p + UDF_TAG_LOCATION, (uint32_t)(at - m->part));
+	bfs_put_le32(p + UDF_AED_L_AD, 8);
+	bfs_put_le32(p + 24, 3u << 30 | BS); /* next extent of allocation descriptors */
+	bfs_put_le32(p + 28, next_lbn);
+	bfs_put_le16(p + UDF_TAG_CRC_LEN, 8 + 8);
+	retag(p);
+}
+
+static void point_file_at_aed(struct img *m, uint64_t fe, uint32_t aed_lbn)
+{
+	uint8_t *p = m->b + fe * BS;
+	uint32_t lea = bfs_get_le32(p + UDF_EFE_L_EA);
+
+	bfs_put_le32(p + UDF_EFE_SIZE + lea, 3u << 30 | BS);
+	bfs_put_le32(p + UDF_EFE_SIZE + lea + 4, aed_lbn);
+	retag(p);
+}
+
+static void test_aed_loop(void **state)
+{
+	struct img m;
+	uint64_t f1, a, b;
+
+	(void)state;
+	build(0x0201, &m);
+	f1 = icb_of(&m, "/", "f1", NULL);
+	a = m.free_block;
+	put_aed(&m, a, (uint32_t)(a - m.part));
+	point_file_at_aed(&m, f1, (uint32_t)(a - m.part));
+	expect_error(&m, "/", "loop back");
+	free(m.b);
+
+	build(0x0201, &m);
+	a = m.free_block;
+	{ /* the second AED over f1's own data */
+		uint32_t first = 0;
+
+		icb_of(&m, "/", "f1", &first);
+		b = m.part + first;
+	}
+	put_aed(&m, a, (uint32_t)(b - m.part));
+	put_aed(&m, b, (uint32_t)(a - m.part));
+	point_file_at_aed(&m, f1, (uint32_t)(a - m.part));
+	expect_error(&m, "/", "loop back");
+	free(m.b);
+}
+
+/* A FID past the end of its directory: the directory made shorter, a FID made longer */
+static void test_fid_past_end(void **state)
+{
+	struct img m;
+	uint64_t d;
+	uint8_t *p;
+
+	(void)state;
+	build(0x0201, &m);
+	d = icb_of(&m, "/", "d", NULL);
+	p = m.b + d * BS;
+	bfs_put_le64(p + UDF_FE_INFO_LEN, bfs_get_le64(p + UDF_FE_INFO_LEN) - 4);
+	bfs_put_le32(p + UDF_EFE_SIZE + bfs_get_le32(p + UDF_EFE_L_EA),
+		     (uint32_t)bfs_get_le64(p + UDF_FE_INFO_LEN));
+	retag(p);
+	expect_error(&m, "/d", "runs past the directory's end");
+	free(m.b);
+
+	build(0x0201, &m);
+	p = m.b + (d + 1) * BS + 40; /* the first FID after the parent's */
+	bfs_put_le16(p + UDF_FID_L_IU, 2000);
+	retag(p);
+	expect_error(&m, "/d", "runs past the directory's end");
+	free(m.b);
+}
+
+/* An extent past the partition and the medium: a block number, a length */
+static void test_extent_past_medium(void **state)
+{
+	struct img m;
+	uint64_t f1;
+	uint8_t *p;
+	uint32_t lea;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		build(0x0201, &m);
+		f1 = icb_of(&m, "/", "f1", NULL);
+		p = m.b + f1 * BS;
+		lea = bfs_get_le32(p + UDF_EFE_L_EA);
+		if (k == 0) {
+			bfs_put_le32(p + UDF_EFE_SIZE + lea + 4, 0xFFFFFFF0u);
+		} else {
+			bfs_put_le64(p + UDF_FE_INFO_LEN, 0x3FFFF800u);
+			bfs_put_le32(p + UDF_EFE_SIZE + lea, 0x3FFFF800u);
+		}
+		retag(p);
+		expect_error(&m, "/", "runs past the");
+		free(m.b);
+	}
+}
+
+/* Names a path cannot hold: with '/', "..", with a NUL */
+static void test_names(void **state)
+{
+	struct img m;
+	struct bfs_diag diag;
+	struct seen s;
+	uint64_t d;
+	uint8_t *p;
+
+	(void)state;
+	build(0x0201, &m);
+	d = icb_of(&m, "/", "d", NULL);
+	p = m.b + (d + 1) * BS + 40; /* "ab", "cd", "xyz" follow the parent's FID */
+	for (int k = 0; k < 3; k++) {
+		uint8_t *id = p + UDF_FID_SIZE + bfs_get_le16(p + UDF_FID_L_IU);
+
+		memcpy(id + 1, k == 0 ? "a/" : k == 1 ? ".." : "x\0z", k == 2 ? 3 : 2);
+		retag(p);
+		p += (UDF_FID_SIZE + p[UDF_FID_L_FI] + 3) & ~3u;
+	}
+	assert_int_equal(list(&m, "/d", &s, &diag), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.names[0], "a_");
+	assert_string_equal(s.names[1], ".._");
+	assert_string_equal(s.names[2], "x_z");
+	assert_true(s.changed[0] && s.changed[1] && s.changed[2]);
+	assert_int_equal(diag.nwarnings, 3);
+	free(m.b);
+}
+
+/* A VDP that points back: at itself, and at the sequence's start; both copies damaged */
+static void put_vdp(struct img *m, uint64_t at, uint32_t next)
+{
+	uint8_t *p = m->b + at * BS;
+
+	memset(p, 0, BS);
+	bfs_put_le16(p, UDF_TAG_VDP);
+	bfs_put_le16(p + 2, 3);
+	bfs_put_le32(p + UDF_TAG_LOCATION, (uint32_t)at);
+	bfs_put_le32(p + UDF_VDP_NEXT, 16 * BS);
+	bfs_put_le32(p + UDF_VDP_NEXT + 4, next);
+	bfs_put_le16(p + UDF_TAG_CRC_LEN, 512 - 16);
+	retag(p);
+}
+
+static void test_vdp_loop(void **state)
+{
+	struct img m;
+	struct bfs_diag diag;
+	struct seen s;
+
+	(void)state;
+	build(0x0201, &m);
+	put_vdp(&m, 32, 32); /* main: the first descriptor points at itself */
+	assert_int_equal(list(&m, "/", &s, &diag), 0); /* the reserve sequence */
+	assert_true(diag.nwarnings > 0);
+	put_vdp(&m, 48 + 5, 48); /* reserve: its TD points at its start */
+	expect_error(&m, "/", "points back");
+	free(m.b);
+}
+
+/* 2.50: the main metadata file damaged (its EFE; the FSD in it): the mirror is read */
+static void test_metadata_mirror(void **state)
+{
+	struct img m;
+	struct bfs_diag diag;
+	struct seen s;
+	struct udf_reader *r = NULL;
+	struct udf_volume_info vi;
+	uint64_t meta_fe = 0;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		build(0x0250, &m);
+		for (uint64_t b = m.part; b < m.nblocks && !meta_fe; b++)
+			if (bfs_get_le16(m.b + b * BS) == UDF_TAG_EFE &&
+			    m.b[b * BS + UDF_ICB_FILE_TYPE] == 250)
+				meta_fe = b;
+		assert_true(meta_fe != 0);
+		if (k == 0) {
+			m.b[meta_fe * BS + 100] ^= 1; /* the main metadata file's EFE */
+		} else { /* the FSD, the first block of the main metadata file's data */
+			uint8_t *p = m.b + meta_fe * BS;
+			uint64_t first = m.part + bfs_get_le32(p + UDF_EFE_SIZE +
+							       bfs_get_le32(p + UDF_EFE_L_EA) + 4);
+
+			assert_int_equal(bfs_get_le16(m.b + first * BS), UDF_TAG_FSD);
+			m.b[first * BS + 200] ^= 1;
+		}
+		memset(&diag, 0, sizeof(diag));
+		assert_int_equal(udf_reader_open(mem_read, &m, m.nblocks, 0, 0, &diag, &r), 0);
+		udf_reader_info(r, &vi);
+		assert_true(vi.has_metadata && vi.metadata_mirror_used);
+		assert_true(diag.nwarnings > 0);
+		udf_reader_free(r);
+		assert_int_equal(list(&m, "/d", &s, &diag), 0);
+		assert_int_equal(s.n, 3);
+		free(m.b);
+		meta_fe = 0;
+	}
+}
+
+static void quiet(int level, const char *msg, void *userdata)
+{
+	(void)level, (void)msg, (void)userdata;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pristine),	cmocka_unit_test(test_bad_checksum),
+		cmocka_unit_test(test_bad_crc),		cmocka_unit_test(test_aed_loop),
+		cmocka_unit_test(test_fid_past_end),	cmocka_unit_test(test_extent_past_medium),
+		cmocka_unit_test(test_names),		cmocka_unit_test(test_vdp_loop),
+		cmocka_unit_test(test_metadata_mirror),
+	};
+
+	bfs_log_set_sink(quiet, NULL); /* the warnings the damage causes */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
