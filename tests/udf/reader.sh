@@ -159,12 +159,18 @@ fixture() {
 		local nf nd
 		nf=$(sed -n 's/^numfiles=//p' "$t/info")
 		nd=$(sed -n 's/^numdirs=//p' "$t/info")
-		# udfinfo's counts are the LVID's: files, and directories with the root
-		[ "$(grep -vc '^d ' "$t/ours" || true)" = "$nf" ] && [ "$(($(grep -c '^d ' "$t/ours" || true) + 1))" = "$nd" ] ||
-			echo "  udfinfo counts $nf files, $nd directories (the LVID's own figures)"
+		# udfinfo's counts are the LVID's: files, and directories with the root (an LVID
+		# that counts no directory, not even the root, was never kept: mkudfiso's)
+		if [ "$nd" != 0 ]; then
+			if [ "$(grep -vc '^d ' "$t/ours" || true)" != "$nf" ] ||
+				[ "$(($(grep -c '^d ' "$t/ours" || true) + 1))" != "$nd" ]; then
+				fail "$name: udfinfo counts $nf files and $nd directories"
+			fi
+			echo "  udfinfo counts the same ($nf files, $nd directories)"
+		fi
 	fi
 	if grep -q '^f ' "$t/ours" && rm -rf "$t/x" && timeout 20 7z x -y -o"$t/x" "$img" >/dev/null 2>&1; then
-		while read -r _ size sum path; do
+		while read -r _ _ sum path; do
 			[ -f "$t/x$path" ] || continue
 			[ "$(sha256sum <"$t/x$path" | cut -d' ' -f1)" = "$sum" ] || fail "$name: $path: 7-Zip reads other bytes"
 		done < <(grep '^f ' "$t/ours" | grep -v '\\x')

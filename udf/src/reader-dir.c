@@ -71,29 +71,41 @@ static void sanitise(char *name, size_t *len, bool *changed)
 	}
 }
 
+/* The name as recorded, for a message: NULs shown as \0 */
+static void shown(const char *name, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 3 < cap; i++) {
+		if (name[i]) {
+			out[o++] = name[i];
+		} else {
+			out[o++] = '\\';
+			out[o++] = '0';
+		}
+	}
+	out[o] = 0;
+}
+
 static int fid_name(struct udf_reader *r, const struct udf_entry *dir, const uint8_t *f,
 		    struct udf_entry *e)
 {
 	const uint8_t *id = f + UDF_FID_SIZE + bfs_get_le16(f + UDF_FID_L_IU);
 	long n = udf_cs0_to_utf8(id, f[UDF_FID_L_FI], e->name, UDF_NAME_MAX - 1, &e->name_changed);
-	char raw[3 * UDF_NAME_MAX + 1];
+	char was[2 * UDF_NAME_MAX + 1];
 
 	if (n < 0)
 		return BFS_CORRUPT(r->diag,
 				   "UDF: directory at block %u: a name with compression ID %u",
 				   dir->icb_lbn, id[0]);
 	e->name_len = (size_t)n;
-	memcpy(raw, e->name, e->name_len + 1);
+	shown(e->name, e->name_len, was, sizeof(was));
 	sanitise(e->name, &e->name_len, &e->name_changed);
-	if (e->name_changed) {
-		for (size_t i = 0, o = 0; i <= (size_t)n; i++) /* NULs shown as \0 */
-			o += (size_t)snprintf(raw + o, sizeof(raw) - o,
-					      i < (size_t)n && !raw[i] ? "\\0" : "%c", raw[i]);
+	if (e->name_changed)
 		bfs_diag_warn(
 			r->diag,
 			"UDF: directory at block %u: name '%s' listed as '%s' (a path cannot hold it)",
-			dir->icb_lbn, raw, e->name);
-	}
+			dir->icb_lbn, was, e->name);
 	return 0;
 }
 

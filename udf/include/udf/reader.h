@@ -104,11 +104,13 @@ struct udf_reader;
 
 /*
  * Open the UDF volume of the session starting at sector session_start of a medium of
- * total_sectors 2048-byte sectors. block_size: 512, 1024, 2048 or 4096 (hard disc images
- * and the 4096-byte blocks of macOS), or 0 to find out from the anchors, 2048 first. Anchors are looked for at session_start + 256 blocks, N - 256 and N - 1 (N the
- * medium's last block + 1); the main VDS, else the reserve one. For an earlier session of
- * a multisession medium, total_sectors is that session's end (its VAT is its last block). read/userdata are borrowed
- * until udf_reader_free(). -EUCLEAN with a message when no valid volume is found.
+ * total_sectors 2048-byte sectors. block_size: 512, 1024, 2048 or 4096 (hard disc images,
+ * the 4096-byte blocks of macOS), or 0 to find it from the anchors, 2048 first. Anchors are
+ * looked for at session_start + 256 blocks, N - 256 and N - 1 (N the medium's last block
+ * + 1); the main VDS, else the reserve one. For an earlier session of a multisession
+ * medium, total_sectors is that session's end (its VAT is its last block). read/userdata
+ * are borrowed until udf_reader_free(). -EUCLEAN with a message when no valid volume is
+ * found.
  */
 int udf_reader_open(udf_read_fn read, void *userdata, uint64_t total_sectors,
 		    uint64_t session_start, uint32_t block_size, struct bfs_diag *diag,
