@@ -66,6 +66,9 @@ make_tree() {
 	ln "$s/small" "$s/dir/hard"
 	printf u >"$s/Ünïcödé-名前-🎵"
 	printf l >"$s/$(printf 'L%.0s' $(seq 200))"
+	# a directory of 300 entries: its FIDs cross many blocks
+	mkdir "$s/many"
+	for i in $(seq 300); do printf '%s' "$i" >"$s/many/entry-with-a-name-of-forty-bytes-$(printf %05d "$i")"; done
 	chmod 0750 "$s/dir/sub"
 	chmod 0600 "$s/dir/random"
 	chmod 4755 "$s/small"

@@ -458,6 +458,67 @@ static void test_metadata_mirror(void **state)
 	}
 }
 
+/* Devices: a character and a block device, their numbers in a Device Specification */
+static void make_device(struct img *m, uint64_t fe, uint8_t type, uint32_t major, uint32_t minor)
+{
+	uint8_t *p = m->b + fe * BS, *ea = p + UDF_EFE_SIZE;
+
+	assert_int_equal(bfs_get_le32(p + UDF_EFE_L_AD), 0); /* an empty file: nothing moves */
+	p[UDF_ICB_FILE_TYPE] = type;
+	bfs_put_le32(p + UDF_EFE_L_EA, UDF_EAHD_SIZE + 24);
+	memset(ea, 0, UDF_EAHD_SIZE + 24);
+	bfs_put_le16(ea, UDF_TAG_EAHD_ID);
+	bfs_put_le16(ea + 2, 3);
+	bfs_put_le32(ea + UDF_TAG_LOCATION, (uint32_t)(fe - m->part));
+	bfs_put_le32(ea + 16, UDF_EAHD_SIZE + 24); /* implementation attributes: none */
+	bfs_put_le32(ea + 20, UDF_EAHD_SIZE + 24); /* application attributes: none */
+	bfs_put_le16(ea + UDF_TAG_CRC_LEN, 8);
+	retag(ea);
+	bfs_put_le32(ea + UDF_EAHD_SIZE + UDF_EA_TYPE, UDF_EA_DEVICE);
+	ea[UDF_EAHD_SIZE + 4] = 1;
+	bfs_put_le32(ea + UDF_EAHD_SIZE + UDF_EA_LEN, 24);
+	bfs_put_le32(ea + UDF_EAHD_SIZE + UDF_EA_DEVICE_MAJOR, major);
+	bfs_put_le32(ea + UDF_EAHD_SIZE + UDF_EA_DEVICE_MINOR, minor);
+	bfs_put_le16(p + UDF_TAG_CRC_LEN, UDF_EFE_SIZE + UDF_EAHD_SIZE + 24 - 16);
+	retag(p);
+}
+
+static int find_devices(const struct udf_entry *e, void *userdata)
+{
+	uint32_t *v = userdata;
+
+	if (e->type == BFS_NODE_CHR)
+		v[0] = e->rdev_major, v[1] = e->rdev_minor;
+	if (e->type == BFS_NODE_BLK)
+		v[2] = e->rdev_major, v[3] = e->rdev_minor;
+	return 0;
+}
+
+static void test_devices(void **state)
+{
+	struct img m;
+	struct udf_reader *r = NULL;
+	struct udf_entry d = {0};
+	struct bfs_diag diag = {0};
+	uint32_t v[4] = {0};
+
+	(void)state;
+	build(0x0201, &m);
+	make_device(&m, icb_of(&m, "/d", "ab", NULL), 7, 4, 64);
+	make_device(&m, icb_of(&m, "/d", "cd", NULL), 6, 8, 1);
+	assert_int_equal(udf_reader_open(mem_read, &m, m.nblocks, 0, 0, &diag, &r), 0);
+	assert_int_equal(udf_reader_lookup(r, "/d", &d), 0);
+	assert_int_equal(udf_reader_readdir(r, &d, find_devices, v), 0);
+	assert_int_equal(v[0], 4);
+	assert_int_equal(v[1], 64);
+	assert_int_equal(v[2], 8);
+	assert_int_equal(v[3], 1);
+	assert_int_equal(diag.nwarnings, 0);
+	udf_entry_done(&d);
+	udf_reader_free(r);
+	free(m.b);
+}
+
 static void quiet(int level, const char *msg, void *userdata)
 {
 	(void)level, (void)msg, (void)userdata;
@@ -470,7 +531,7 @@ int main(void)
 		cmocka_unit_test(test_bad_crc),		cmocka_unit_test(test_aed_loop),
 		cmocka_unit_test(test_fid_past_end),	cmocka_unit_test(test_extent_past_medium),
 		cmocka_unit_test(test_names),		cmocka_unit_test(test_vdp_loop),
-		cmocka_unit_test(test_metadata_mirror),
+		cmocka_unit_test(test_metadata_mirror), cmocka_unit_test(test_devices),
 	};
 
 	bfs_log_set_sink(quiet, NULL); /* the warnings the damage causes */

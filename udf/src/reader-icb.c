@@ -81,6 +81,41 @@ static void fe_times(const uint8_t *b, bool efe, struct udf_entry *e)
 		e->btime = timestamp(b + UDF_EFE_BTIME);
 }
 
+/* A device's numbers from the Device Specification among its extended attributes; an
+ * attribute area that does not check out leaves them 0 with a warning */
+static void fe_device(struct udf_reader *r, const uint8_t *ea, uint32_t lea, struct udf_entry *e)
+{
+	static const uint16_t ids[] = {UDF_TAG_EAHD_ID};
+	struct bfs_diag quiet = {0}, *saved = r->diag;
+	int ret;
+
+	if (lea < UDF_EAHD_SIZE) {
+		bfs_diag_warn(
+			r->diag,
+			"UDF: device at block %u: no extended attributes, so no device numbers",
+			e->icb_lbn);
+		return;
+	}
+	r->diag = &quiet;
+	ret = udf_tag_check(r, ea, lea, ids, 1, e->icb_lbn, "extended attribute header",
+			    e->icb_lbn);
+	r->diag = saved;
+	for (uint32_t o = UDF_EAHD_SIZE; ret >= 0 && o + 12 <= lea;) {
+		uint32_t len = bfs_get_le32(ea + o + UDF_EA_LEN);
+
+		if (len < 12 || len > lea - o)
+			break;
+		if (bfs_get_le32(ea + o + UDF_EA_TYPE) == UDF_EA_DEVICE && len >= 24) {
+			e->rdev_major = bfs_get_le32(ea + o + UDF_EA_DEVICE_MAJOR);
+			e->rdev_minor = bfs_get_le32(ea + o + UDF_EA_DEVICE_MINOR);
+			return;
+		}
+		o += len;
+	}
+	bfs_diag_warn(r->diag, "UDF: device at block %u: %s, so no device numbers", e->icb_lbn,
+		      ret < 0 ? bfs_diag_msg(&quiet, ret) : "no device specification attribute");
+}
+
 static int fe_data(struct udf_reader *r, const uint8_t *b, struct udf_entry *e, uint64_t at)
 {
 	size_t base = e->efe ? UDF_EFE_SIZE : UDF_FE_SIZE;
@@ -93,6 +128,8 @@ static int fe_data(struct udf_reader *r, const uint8_t *b, struct udf_entry *e, 
 			r->diag,
 			"UDF: %s at block %llu: %u bytes of extended attributes and %u of allocation descriptors past its block",
 			e->efe ? "EFE" : "FE", (unsigned long long)at, lea, lad);
+	if (e->type == BFS_NODE_CHR || e->type == BFS_NODE_BLK)
+		fe_device(r, b + base, lea, e);
 	if (form != 3)
 		return udf_load_ads(r, e, b + base + lea, lad, form, e->icb_part);
 	if (e->size > lad)

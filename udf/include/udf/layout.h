@@ -119,6 +119,15 @@ enum udf_tag_id {
 #define UDF_EFE_L_AD	  212
 #define UDF_EFE_SIZE	  216
 
+/* Extended Attribute Header Descriptor 4/14.10.1, then the attributes 4/14.10.2 */
+#define UDF_EAHD_SIZE	    24
+#define UDF_EA_TYPE	    0  /* u32 */
+#define UDF_EA_LEN	    8  /* u32: the whole attribute */
+#define UDF_EA_DEVICE	    12 /* attribute type of a Device Specification, 4/14.10.7 */
+#define UDF_EA_DEVICE_MAJOR 16 /* u32 */
+#define UDF_EA_DEVICE_MINOR 20 /* u32 */
+#define UDF_TAG_EAHD_ID	    262
+
 /* Allocation Extent Descriptor, 4/14.5 */
 #define UDF_AED_L_AD 20 /* u32 */
 #define UDF_AED_SIZE 24

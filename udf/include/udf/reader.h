@@ -78,6 +78,7 @@ struct udf_entry {
 	uint32_t uid, gid, nlink;
 	uint64_t size;
 	uint64_t unique_id;
+	uint32_t rdev_major, rdev_minor; /* devices: their Device Specification attribute */
 	struct bfs_time atime, mtime, ctime, btime; /* ctime: attribute time; btime: EFE only */
 	uint16_t icb_part;
 	uint32_t icb_lbn;
