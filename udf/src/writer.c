@@ -46,21 +46,6 @@ enum udf_kind {
 /* Node runs are cut at this many blocks (512 KiB) unless one node is larger. */
 #define UDF_RUN_BLOCKS 256u
 
-enum {
-	TAG_PVD = 1,
-	TAG_AVDP = 2,
-	TAG_IUVD = 4,
-	TAG_PD = 5,
-	TAG_LVD = 6,
-	TAG_USD = 7,
-	TAG_TD = 8,
-	TAG_LVID = 9,
-	TAG_FSD = 256,
-	TAG_FID = 257,
-	TAG_FE = 261,
-	TAG_EFE = 266,
-};
-
 /* One per recorded node; 40 bytes, grouped by size. */
 struct udf_node {
 	struct bfs_node *node;
@@ -698,7 +683,7 @@ static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
 	timestamp(p + 376, &vi->create_time);
 	regid_impl(p + 388);
 	bfs_put_le16(p + 488, 1);
-	tag_put(w, p, TAG_PVD, (uint32_t)lba, 512);
+	tag_put(w, p, UDF_TAG_PVD, (uint32_t)lba, 512);
 
 	/* IUVD */
 	p = b + BFS_BLOCK_SIZE;
@@ -710,7 +695,7 @@ static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
 	dstring(p + 280, 36, NULL);
 	dstring(p + 316, 36, NULL);
 	regid_impl(p + 352);
-	tag_put(w, p, TAG_IUVD, (uint32_t)lba + 1, 512);
+	tag_put(w, p, UDF_TAG_IUVD, (uint32_t)lba + 1, 512);
 
 	/* PD */
 	p = b + 2 * BFS_BLOCK_SIZE;
@@ -722,7 +707,7 @@ static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
 	bfs_put_le32(p + 188, (uint32_t)w->part_start);
 	bfs_put_le32(p + 192, (uint32_t)w->part_len);
 	regid_impl(p + 196);
-	tag_put(w, p, TAG_PD, (uint32_t)lba + 2, 512);
+	tag_put(w, p, UDF_TAG_PD, (uint32_t)lba + 2, 512);
 
 	/* LVD */
 	p = b + 3 * BFS_BLOCK_SIZE;
@@ -756,16 +741,16 @@ static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
 		bfs_put_le16(m + 56, UDF_ALIGN_250);
 		m[58] = 1; /* duplicate metadata: the mirror is its own copy */
 	}
-	tag_put(w, p, TAG_LVD, (uint32_t)lba + 3, 440 + mtl);
+	tag_put(w, p, UDF_TAG_LVD, (uint32_t)lba + 3, 440 + mtl);
 
 	/* USD */
 	p = b + 4 * BFS_BLOCK_SIZE;
 	bfs_put_le32(p + 16, 4);
-	tag_put(w, p, TAG_USD, (uint32_t)lba + 4, 24);
+	tag_put(w, p, UDF_TAG_USD, (uint32_t)lba + 4, 24);
 
 	/* TD */
 	p = b + 5 * BFS_BLOCK_SIZE;
-	tag_put(w, p, TAG_TD, (uint32_t)lba + 5, 512);
+	tag_put(w, p, UDF_TAG_TD, (uint32_t)lba + 5, 512);
 }
 
 static void fill_lvid(struct udf_writer *w, uint8_t *b)
@@ -789,8 +774,8 @@ static void fill_lvid(struct udf_writer *w, uint8_t *b)
 	bfs_put_le16(iu + 40, w->opts.revision);
 	bfs_put_le16(iu + 42, w->opts.revision);
 	bfs_put_le16(iu + 44, w->opts.revision);
-	tag_put(w, b, TAG_LVID, (uint32_t)w->lvid_lba, 80 + 8 * n + 46);
-	tag_put(w, b + BFS_BLOCK_SIZE, TAG_TD, (uint32_t)w->lvid_lba + 1, 512);
+	tag_put(w, b, UDF_TAG_LVID, (uint32_t)w->lvid_lba, 80 + 8 * n + 46);
+	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, (uint32_t)w->lvid_lba + 1, 512);
 }
 
 static void fill_avdp(struct udf_writer *w, uint64_t lba, uint8_t *b)
@@ -799,7 +784,7 @@ static void fill_avdp(struct udf_writer *w, uint64_t lba, uint8_t *b)
 	bfs_put_le32(b + 20, (uint32_t)w->vds_lba);
 	bfs_put_le32(b + 24, 16 * BFS_BLOCK_SIZE);
 	bfs_put_le32(b + 28, (uint32_t)w->rvds_lba);
-	tag_put(w, b, TAG_AVDP, (uint32_t)lba, 512);
+	tag_put(w, b, UDF_TAG_AVDP, (uint32_t)lba, 512);
 }
 
 static void fill_fsd(struct udf_writer *w, uint8_t *b)
@@ -817,8 +802,8 @@ static void fill_fsd(struct udf_writer *w, uint8_t *b)
 	dstring(b + 304, 32, vi->volume_id);
 	long_ad(b + 400, BFS_BLOCK_SIZE, (uint32_t)unode(w->root)->lbn, meta_ref(w), 0);
 	regid_domain(w, b + 416);
-	tag_put(w, b, TAG_FSD, 0, 512);
-	tag_put(w, b + BFS_BLOCK_SIZE, TAG_TD, 1, 512);
+	tag_put(w, b, UDF_TAG_FSD, 0, 512);
+	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, 1, 512);
 }
 
 static uint32_t permissions(uint32_t mode)
@@ -894,7 +879,7 @@ static void fill_fe(struct udf_writer *w, const struct bfs_node *n, const struct
 		bfs_put_le32(b + 172, (uint32_t)ad_len);
 	}
 	memcpy(b + h, ad, ad_len);
-	tag_put(w, b, w->v2 ? TAG_EFE : TAG_FE, lbn, h + ad_len);
+	tag_put(w, b, w->v2 ? UDF_TAG_EFE : UDF_TAG_FE, lbn, h + ad_len);
 }
 
 /* Short ADs for a run of blocks at LBN lbn holding len bytes. */
@@ -947,7 +932,7 @@ static size_t put_fid(struct udf_writer *w, uint8_t *p, uint32_t tag_lbn, uint8_
 		p[38] = 8;
 		memcpy(p + 39, target_name, name_len - 1u);
 	}
-	tag_put(w, p, TAG_FID, tag_lbn, len);
+	tag_put(w, p, UDF_TAG_FID, tag_lbn, len);
 	return len;
 }
 
@@ -1027,7 +1012,7 @@ static void fill_meta_fe(struct udf_writer *w, uint8_t *b)
 		fill_fe(w, &fake, &u, p, (uint32_t)(w->meta_fe_lba + i - w->part_start), 0, ad, 8,
 			w->meta_blocks * BFS_BLOCK_SIZE, w->meta_blocks);
 		p[16 + 11] = i ? 251 : 250;
-		tag_put(w, p, TAG_EFE, (uint32_t)(w->meta_fe_lba + i - w->part_start), 216 + 8);
+		tag_put(w, p, UDF_TAG_EFE, (uint32_t)(w->meta_fe_lba + i - w->part_start), 216 + 8);
 	}
 }
 
