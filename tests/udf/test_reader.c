@@ -519,6 +519,89 @@ static void test_devices(void **state)
 	free(m.b);
 }
 
+/*
+ * Sparable partition (UDF 2.2.9, 2.2.12): the LVD's type 1 map becomes a sparable one whose
+ * sparing table moves the 32-block packet holding f1's data to blocks past the image's
+ * end; the packet's original blocks are overwritten. The table's first copy is damaged
+ * when bad_first, so that the second is read.
+ */
+static void make_sparable(struct img *m, uint32_t packet_lbn, bool bad_first)
+{
+	uint64_t t1 = BFS_MAX(m->nblocks, m->part + packet_lbn + 32), t2 = t1 + 1, spare = t1 + 2;
+	uint8_t *lvd, *st;
+
+	/* the packet may reach past the image's end: the image grows to hold it */
+	m->b = realloc(m->b, (spare + 32) * BS);
+	assert_non_null(m->b);
+	memset(m->b + m->nblocks * BS, 0, (spare + 32 - m->nblocks) * BS);
+	m->nblocks = spare + 32;
+	memcpy(m->b + spare * BS, m->b + (m->part + packet_lbn) * BS, 32 * BS);
+	memset(m->b + (m->part + packet_lbn) * BS, 'Z', 32 * BS);
+	for (uint64_t at = 32 + 3; at <= 48 + 3; at += 16) { /* the LVD of both sequences */
+		uint8_t *pm;
+
+		lvd = m->b + at * BS;
+		pm = lvd + UDF_LVD_MAPS;
+		assert_int_equal(bfs_get_le16(lvd), UDF_TAG_LVD);
+		memset(pm, 0, 64);
+		pm[UDF_PM_TYPE] = 2;
+		pm[UDF_PM_LEN] = 64;
+		memcpy(pm + UDF_PM2_IDENT + 1, "*UDF Sparable Partition", 23);
+		bfs_put_le16(pm + 36, 1);
+		bfs_put_le16(pm + UDF_PMS_PACKET, 32);
+		pm[UDF_PMS_NTABLES] = 2;
+		bfs_put_le32(pm + UDF_PMS_TABLE_LEN, UDF_ST_ENTRIES + 8);
+		bfs_put_le32(pm + UDF_PMS_TABLES, (uint32_t)t1);
+		bfs_put_le32(pm + UDF_PMS_TABLES + 4, (uint32_t)t2);
+		bfs_put_le32(lvd + UDF_LVD_MAP_LEN, 64);
+		bfs_put_le16(lvd + UDF_TAG_CRC_LEN, UDF_LVD_MAPS + 64 - 16);
+		retag(lvd);
+	}
+	for (uint64_t at = t1; at <= t2; at++) {
+		st = m->b + at * BS;
+		bfs_put_le16(st, UDF_TAG_SPARING);
+		bfs_put_le16(st + 2, 3);
+		bfs_put_le32(st + UDF_TAG_LOCATION, (uint32_t)at);
+		memcpy(st + 17, "*UDF Sparing Table", 18);
+		bfs_put_le16(st + UDF_ST_NENTRIES, 1);
+		bfs_put_le32(st + UDF_ST_ENTRIES, packet_lbn);
+		bfs_put_le32(st + UDF_ST_ENTRIES + 4, (uint32_t)spare);
+		bfs_put_le16(st + UDF_TAG_CRC_LEN, UDF_ST_ENTRIES + 8 - 16);
+		retag(st);
+	}
+	if (bad_first)
+		m->b[t1 * BS + 60] ^= 1; /* its CRC */
+}
+
+static void test_sparable(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct img m;
+		struct udf_reader *r = NULL;
+		struct udf_entry f = {0};
+		struct udf_volume_info vi;
+		struct bfs_diag diag = {0};
+		uint8_t buf[5000], want[5000];
+		uint32_t first = 0;
+
+		build(0x0201, &m);
+		icb_of(&m, "/", "f1", &first);
+		make_sparable(&m, first & ~31u, k == 1);
+		assert_int_equal(udf_reader_open(mem_read, &m, m.nblocks, 0, 0, &diag, &r), 0);
+		udf_reader_info(r, &vi);
+		assert_true(vi.has_sparable);
+		assert_int_equal(diag.nwarnings, k == 1 ? 1 : 0);
+		assert_int_equal(udf_reader_lookup(r, "/f1", &f), 0);
+		assert_int_equal(udf_reader_pread(r, &f, 0, buf, sizeof(buf)), 5000);
+		memset(want, 'x', sizeof(want));
+		assert_memory_equal(buf, want, sizeof(want));
+		udf_entry_done(&f);
+		udf_reader_free(r);
+		free(m.b);
+	}
+}
+
 static void quiet(int level, const char *msg, void *userdata)
 {
 	(void)level, (void)msg, (void)userdata;
@@ -532,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_fid_past_end),	cmocka_unit_test(test_extent_past_medium),
 		cmocka_unit_test(test_names),		cmocka_unit_test(test_vdp_loop),
 		cmocka_unit_test(test_metadata_mirror), cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_sparable),
 	};
 
 	bfs_log_set_sink(quiet, NULL); /* the warnings the damage causes */
