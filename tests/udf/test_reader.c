@@ -602,6 +602,91 @@ static void test_sparable(void **state)
 	}
 }
 
+/*
+ * Virtual partition (UDF 2.2.8, VAT 1.50 2.2.10 and 2.00 2.2.11): a second, virtual map on
+ * the type 1 partition, a VAT as the image's new last block (an FE with the table embedded)
+ * that maps virtual block 5 to the FSD, and the LVD's FSD pointer and the FSD's own tag
+ * location made virtual block 5: the volume opens only through the VAT.
+ */
+static void put_vat(struct img *m, uint64_t at, bool v2, uint32_t fsd)
+{
+	uint8_t *fe = m->b + at * BS, *d = fe + UDF_FE_SIZE;
+	size_t hdr = v2 ? 152 : 0, n = 16, len = hdr + 4 * n + (v2 ? 0 : 36);
+
+	memset(fe, 0, BS);
+	bfs_put_le16(fe, UDF_TAG_FE);
+	bfs_put_le16(fe + 2, v2 ? 3 : 2);
+	bfs_put_le32(fe + UDF_TAG_LOCATION, (uint32_t)(at - m->part));
+	bfs_put_le16(fe + UDF_ICB_STRATEGY, 4);
+	fe[UDF_ICB_FILE_TYPE] = v2 ? 248 : 0;
+	bfs_put_le16(fe + UDF_ICB_FLAGS, 3); /* embedded */
+	bfs_put_le64(fe + UDF_FE_INFO_LEN, len);
+	bfs_put_le32(fe + UDF_FE_L_AD, (uint32_t)len);
+	if (v2)
+		bfs_put_le16(d, (uint16_t)hdr);
+	for (size_t i = 0; i < n; i++)
+		bfs_put_le32(d + hdr + 4 * i, i == 5 ? fsd : UINT32_MAX);
+	if (!v2)
+		memcpy(d + 4 * n + 1, "*UDF Virtual Alloc Tbl", 22);
+	bfs_put_le16(fe + UDF_TAG_CRC_LEN, (uint16_t)(UDF_FE_SIZE + len - 16));
+	retag(fe);
+}
+
+static void make_virtual(struct img *m, bool v2)
+{
+	uint64_t vat = m->nblocks;
+	uint32_t fsd = 0;
+
+	m->b = realloc(m->b, (vat + 1) * BS);
+	assert_non_null(m->b);
+	m->nblocks = vat + 1;
+	for (uint64_t at = 32; at <= 48; at += 16) {
+		uint8_t *pd = m->b + (at + 2) * BS, *lvd = m->b + (at + 3) * BS, *pm;
+
+		bfs_put_le32(pd + UDF_PD_LENGTH, (uint32_t)(vat + 1 - m->part));
+		retag(pd);
+		fsd = bfs_get_le32(lvd + UDF_LVD_FSD + UDF_LONG_AD_LBN);
+		bfs_put_le32(lvd + UDF_LVD_FSD + UDF_LONG_AD_LBN, 5);
+		bfs_put_le16(lvd + UDF_LVD_FSD + UDF_LONG_AD_PART, 1);
+		pm = lvd + UDF_LVD_MAPS + 6;
+		memset(pm, 0, 64);
+		pm[UDF_PM_TYPE] = 2;
+		pm[UDF_PM_LEN] = 64;
+		memcpy(pm + UDF_PM2_IDENT + 1, "*UDF Virtual Partition", 22);
+		bfs_put_le16(pm + UDF_PM2_PARTNUM,
+			     bfs_get_le16(lvd + UDF_LVD_MAPS + UDF_PM1_PARTNUM));
+		bfs_put_le32(lvd + UDF_LVD_NMAPS, 2);
+		bfs_put_le32(lvd + UDF_LVD_MAP_LEN, 6 + 64);
+		bfs_put_le16(lvd + UDF_TAG_CRC_LEN, UDF_LVD_MAPS + 6 + 64 - 16);
+		retag(lvd);
+	}
+	bfs_put_le32(m->b + (m->part + fsd) * BS + UDF_TAG_LOCATION, 5);
+	retag(m->b + (m->part + fsd) * BS);
+	put_vat(m, vat, v2, fsd);
+}
+
+static void test_vat(void **state)
+{
+	(void)state;
+	for (int v2 = 0; v2 < 2; v2++) {
+		struct img m;
+		struct udf_reader *r = NULL;
+		struct udf_volume_info vi;
+		struct bfs_diag diag = {0};
+		struct seen s;
+
+		build(v2 ? 0x0201 : 0x0102, &m);
+		make_virtual(&m, v2);
+		assert_int_equal(udf_reader_open(mem_read, &m, m.nblocks, 0, 0, &diag, &r), 0);
+		udf_reader_info(r, &vi);
+		assert_true(vi.has_vat && vi.nmaps == 2);
+		udf_reader_free(r);
+		assert_int_equal(list(&m, "/d", &s, &diag), 0);
+		assert_int_equal(s.n, 3);
+		free(m.b);
+	}
+}
+
 static void quiet(int level, const char *msg, void *userdata)
 {
 	(void)level, (void)msg, (void)userdata;
@@ -615,7 +700,7 @@ int main(void)
 		cmocka_unit_test(test_fid_past_end),	cmocka_unit_test(test_extent_past_medium),
 		cmocka_unit_test(test_names),		cmocka_unit_test(test_vdp_loop),
 		cmocka_unit_test(test_metadata_mirror), cmocka_unit_test(test_devices),
-		cmocka_unit_test(test_sparable),
+		cmocka_unit_test(test_sparable),	cmocka_unit_test(test_vat),
 	};
 
 	bfs_log_set_sink(quiet, NULL); /* the warnings the damage causes */
