@@ -687,6 +687,85 @@ static void test_vat(void **state)
 	}
 }
 
+/* f1 with its first 2048 bytes in its EFE's AD and the rest in an AED's */
+static void test_aed_chain(void **state)
+{
+	struct img m;
+	struct udf_reader *r = NULL;
+	struct udf_entry f = {0};
+	struct bfs_diag diag = {0};
+	uint8_t buf[6000], want[5000], *p, *aed;
+	uint32_t first = 0, lea;
+	uint64_t fe;
+
+	(void)state;
+	build(0x0201, &m);
+	fe = icb_of(&m, "/", "f1", &first);
+	p = m.b + fe * BS;
+	lea = bfs_get_le32(p + UDF_EFE_L_EA);
+	bfs_put_le32(p + UDF_EFE_SIZE + lea, BS);
+	bfs_put_le32(p + UDF_EFE_SIZE + lea + 4, first);
+	bfs_put_le32(p + UDF_EFE_SIZE + lea + 8, 3u << 30 | BS);
+	bfs_put_le32(p + UDF_EFE_SIZE + lea + 12, (uint32_t)(m.free_block - m.part));
+	bfs_put_le32(p + UDF_EFE_L_AD, 16);
+	bfs_put_le16(p + UDF_TAG_CRC_LEN, (uint16_t)(UDF_EFE_SIZE + lea + 16 - 16));
+	retag(p);
+	put_aed(&m, m.free_block, 0);
+	aed = m.b + m.free_block * BS;
+	bfs_put_le32(aed + 24, 5000 - BS); /* recorded, the rest of the file */
+	bfs_put_le32(aed + 28, first + 1);
+	retag(aed);
+	assert_int_equal(udf_reader_open(mem_read, &m, m.nblocks, 0, 0, &diag, &r), 0);
+	assert_int_equal(udf_reader_lookup(r, "/f1", &f), 0);
+	assert_int_equal(f.nextents, 2);
+	assert_int_equal(udf_reader_pread(r, &f, 0, buf, sizeof(buf)), 5000);
+	memset(want, 'x', sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	udf_entry_done(&f);
+	udf_reader_free(r);
+	free(m.b);
+}
+
+/* Indirect entries (4/14.7): f1's EFE moved behind one; one that points at itself */
+static void put_ie(struct img *m, uint64_t at, uint32_t target)
+{
+	uint8_t *p = m->b + at * BS;
+
+	memset(p, 0, BS);
+	bfs_put_le16(p, UDF_TAG_IE);
+	bfs_put_le16(p + 2, 3);
+	bfs_put_le32(p + UDF_TAG_LOCATION, (uint32_t)(at - m->part));
+	bfs_put_le16(p + UDF_ICB_STRATEGY, 4096);
+	bfs_put_le32(p + UDF_IE_ICB, BS);
+	bfs_put_le32(p + UDF_IE_ICB + UDF_LONG_AD_LBN, target);
+	bfs_put_le16(p + UDF_TAG_CRC_LEN, UDF_IE_ICB + 16 - 16);
+	retag(p);
+}
+
+static void test_indirect(void **state)
+{
+	struct img m;
+	struct bfs_diag diag = {0};
+	struct seen s;
+	uint64_t fe;
+	uint8_t *moved;
+
+	(void)state;
+	build(0x0201, &m);
+	fe = icb_of(&m, "/", "f1", NULL);
+	moved = m.b + m.free_block * BS;
+	memcpy(moved, m.b + fe * BS, BS);
+	bfs_put_le32(moved + UDF_TAG_LOCATION, (uint32_t)(m.free_block - m.part));
+	retag(moved);
+	put_ie(&m, fe, (uint32_t)(m.free_block - m.part));
+	assert_int_equal(list(&m, "/", &s, &diag), 0);
+	assert_int_equal(s.e[1].icb_lbn, m.free_block - m.part); /* f1, as the IE says */
+	assert_int_equal(s.e[1].size, 5000);
+	put_ie(&m, fe, (uint32_t)(fe - m.part));
+	expect_error(&m, "/", "indirect entries loop back");
+	free(m.b);
+}
+
 static void quiet(int level, const char *msg, void *userdata)
 {
 	(void)level, (void)msg, (void)userdata;
@@ -700,7 +779,8 @@ int main(void)
 		cmocka_unit_test(test_fid_past_end),	cmocka_unit_test(test_extent_past_medium),
 		cmocka_unit_test(test_names),		cmocka_unit_test(test_vdp_loop),
 		cmocka_unit_test(test_metadata_mirror), cmocka_unit_test(test_devices),
-		cmocka_unit_test(test_sparable),	cmocka_unit_test(test_vat),
+		cmocka_unit_test(test_sparable),	cmocka_unit_test(test_aed_chain),
+		cmocka_unit_test(test_indirect),	cmocka_unit_test(test_vat),
 	};
 
 	bfs_log_set_sink(quiet, NULL); /* the warnings the damage causes */
