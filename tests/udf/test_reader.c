@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The UDF reader on damaged images of our writer: each class of damage in two or more
- * places, each with the error (or the fallback) it must give. Tags are re-made after a
- * change wherever the damage is meant to be something other than the tag itself.
+ * The UDF reader on images of our writer changed in memory: damage, each class in two or
+ * more places, with the error (or the fallback) it must give; and the structures our
+ * writer does not make (sparable and virtual partitions, AED chains, indirect entries,
+ * device attributes) made by hand and read back. Tags are re-made after a change wherever
+ * the damage is meant to be something other than the tag itself.
  */
 #include <setjmp.h>
 #include <stdarg.h>
