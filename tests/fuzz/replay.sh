@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # replay.sh TARGET: run build/tests/fuzz/fuzz-TARGET over the third-party images in
-# tests/fixtures and an image burnfs makes, each with seeded mutations (FUZZ_MUTATIONS,
+# tests/fixtures and an image burnfs makes (for udf, one of each UDF revision too), each with seeded mutations (FUZZ_MUTATIONS,
 # default 300); vdrive, manifest and mmc make their own inputs. Any sanitizer report or
 # crash fails the test.
 set -eu
@@ -99,6 +99,14 @@ if [ "$target" = iso9660 ] && command -v xorriso >/dev/null; then
 	xorriso -outdev "$t/zisofs.iso" -map "$t/zsrc" / -set_filter_r --zisofs / -- -commit \
 		>/dev/null 2>&1
 	rm -rf "$t/zsrc"
+fi
+# UDF seeds: every revision our writer makes (2.50 with its metadata file and mirror)
+if [ "$target" = udf ]; then
+	for rev in 1.02 2.01 2.50; do
+		SOURCE_DATE_EPOCH=1700000000 "$BURNFS" image -q "$t/src" -o "$t/udf-$rev.img" \
+			--fs udf --udf-rev "$rev"
+	done
+	rm -f "$t"/test_read_format_iso*.iso "$t"/iso*.img # ISO 9660 only
 fi
 rm -rf "$t/src"
 "$BURNFS_BUILD/tests/fuzz/fuzz-$target" --mutations "${FUZZ_MUTATIONS:-300}" "$t"/*

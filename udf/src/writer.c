@@ -26,6 +26,7 @@
 #include "common/arena.h"
 #include "common/bytes.h"
 #include "common/charset.h"
+#include "udf/layout.h"
 
 #define UDF_MAX_EXTENT 0x3FFFF800ull /* below 2^30, whole blocks */
 #define UDF_ALIGN_250  32u
@@ -44,21 +45,6 @@ enum udf_kind {
 
 /* Node runs are cut at this many blocks (512 KiB) unless one node is larger. */
 #define UDF_RUN_BLOCKS 256u
-
-enum {
-	TAG_PVD = 1,
-	TAG_AVDP = 2,
-	TAG_IUVD = 4,
-	TAG_PD = 5,
-	TAG_LVD = 6,
-	TAG_USD = 7,
-	TAG_TD = 8,
-	TAG_LVID = 9,
-	TAG_FSD = 256,
-	TAG_FID = 257,
-	TAG_FE = 261,
-	TAG_EFE = 266,
-};
 
 /* One per recorded node; 40 bytes, grouped by size. */
 struct udf_node {
@@ -102,43 +88,6 @@ struct udf_writer {
 
 /* ---- encoders ------------------------------------------------------------------------ */
 
-/* CRC-ITU-T (x^16 + x^12 + x^5 + 1), one byte at a time (ECMA-167 1/7.2.6) */
-static const uint16_t crc_itu_table[256] = {
-	0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50a5, 0x60c6, 0x70e7, 0x8108, 0x9129, 0xa14a,
-	0xb16b, 0xc18c, 0xd1ad, 0xe1ce, 0xf1ef, 0x1231, 0x0210, 0x3273, 0x2252, 0x52b5, 0x4294,
-	0x72f7, 0x62d6, 0x9339, 0x8318, 0xb37b, 0xa35a, 0xd3bd, 0xc39c, 0xf3ff, 0xe3de, 0x2462,
-	0x3443, 0x0420, 0x1401, 0x64e6, 0x74c7, 0x44a4, 0x5485, 0xa56a, 0xb54b, 0x8528, 0x9509,
-	0xe5ee, 0xf5cf, 0xc5ac, 0xd58d, 0x3653, 0x2672, 0x1611, 0x0630, 0x76d7, 0x66f6, 0x5695,
-	0x46b4, 0xb75b, 0xa77a, 0x9719, 0x8738, 0xf7df, 0xe7fe, 0xd79d, 0xc7bc, 0x48c4, 0x58e5,
-	0x6886, 0x78a7, 0x0840, 0x1861, 0x2802, 0x3823, 0xc9cc, 0xd9ed, 0xe98e, 0xf9af, 0x8948,
-	0x9969, 0xa90a, 0xb92b, 0x5af5, 0x4ad4, 0x7ab7, 0x6a96, 0x1a71, 0x0a50, 0x3a33, 0x2a12,
-	0xdbfd, 0xcbdc, 0xfbbf, 0xeb9e, 0x9b79, 0x8b58, 0xbb3b, 0xab1a, 0x6ca6, 0x7c87, 0x4ce4,
-	0x5cc5, 0x2c22, 0x3c03, 0x0c60, 0x1c41, 0xedae, 0xfd8f, 0xcdec, 0xddcd, 0xad2a, 0xbd0b,
-	0x8d68, 0x9d49, 0x7e97, 0x6eb6, 0x5ed5, 0x4ef4, 0x3e13, 0x2e32, 0x1e51, 0x0e70, 0xff9f,
-	0xefbe, 0xdfdd, 0xcffc, 0xbf1b, 0xaf3a, 0x9f59, 0x8f78, 0x9188, 0x81a9, 0xb1ca, 0xa1eb,
-	0xd10c, 0xc12d, 0xf14e, 0xe16f, 0x1080, 0x00a1, 0x30c2, 0x20e3, 0x5004, 0x4025, 0x7046,
-	0x6067, 0x83b9, 0x9398, 0xa3fb, 0xb3da, 0xc33d, 0xd31c, 0xe37f, 0xf35e, 0x02b1, 0x1290,
-	0x22f3, 0x32d2, 0x4235, 0x5214, 0x6277, 0x7256, 0xb5ea, 0xa5cb, 0x95a8, 0x8589, 0xf56e,
-	0xe54f, 0xd52c, 0xc50d, 0x34e2, 0x24c3, 0x14a0, 0x0481, 0x7466, 0x6447, 0x5424, 0x4405,
-	0xa7db, 0xb7fa, 0x8799, 0x97b8, 0xe75f, 0xf77e, 0xc71d, 0xd73c, 0x26d3, 0x36f2, 0x0691,
-	0x16b0, 0x6657, 0x7676, 0x4615, 0x5634, 0xd94c, 0xc96d, 0xf90e, 0xe92f, 0x99c8, 0x89e9,
-	0xb98a, 0xa9ab, 0x5844, 0x4865, 0x7806, 0x6827, 0x18c0, 0x08e1, 0x3882, 0x28a3, 0xcb7d,
-	0xdb5c, 0xeb3f, 0xfb1e, 0x8bf9, 0x9bd8, 0xabbb, 0xbb9a, 0x4a75, 0x5a54, 0x6a37, 0x7a16,
-	0x0af1, 0x1ad0, 0x2ab3, 0x3a92, 0xfd2e, 0xed0f, 0xdd6c, 0xcd4d, 0xbdaa, 0xad8b, 0x9de8,
-	0x8dc9, 0x7c26, 0x6c07, 0x5c64, 0x4c45, 0x3ca2, 0x2c83, 0x1ce0, 0x0cc1, 0xef1f, 0xff3e,
-	0xcf5d, 0xdf7c, 0xaf9b, 0xbfba, 0x8fd9, 0x9ff8, 0x6e17, 0x7e36, 0x4e55, 0x5e74, 0x2e93,
-	0x3eb2, 0x0ed1, 0x1ef0,
-};
-
-static uint16_t crc_itu(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0;
-
-	while (n--)
-		crc = (uint16_t)(crc << 8) ^ crc_itu_table[(crc >> 8) ^ *p++];
-	return crc;
-}
-
 /* Finish a descriptor tag at p; len is the whole descriptor size. */
 static void tag_put(const struct udf_writer *w, uint8_t *p, uint16_t id, uint32_t loc, size_t len)
 {
@@ -150,7 +99,7 @@ static void tag_put(const struct udf_writer *w, uint8_t *p, uint16_t id, uint32_
 	bfs_put_le16(p + 6, 1); /* serial */
 	bfs_put_le16(p + 10, (uint16_t)(len - 16));
 	bfs_put_le32(p + 12, loc);
-	bfs_put_le16(p + 8, crc_itu(p + 16, len - 16));
+	bfs_put_le16(p + 8, udf_crc_itu(p + 16, len - 16));
 	for (int i = 0; i < 16; i++)
 		if (i != 4)
 			sum = (uint8_t)(sum + p[i]);
@@ -734,7 +683,7 @@ static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
 	timestamp(p + 376, &vi->create_time);
 	regid_impl(p + 388);
 	bfs_put_le16(p + 488, 1);
-	tag_put(w, p, TAG_PVD, (uint32_t)lba, 512);
+	tag_put(w, p, UDF_TAG_PVD, (uint32_t)lba, 512);
 
 	/* IUVD */
 	p = b + BFS_BLOCK_SIZE;
@@ -746,7 +695,7 @@ static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
 	dstring(p + 280, 36, NULL);
 	dstring(p + 316, 36, NULL);
 	regid_impl(p + 352);
-	tag_put(w, p, TAG_IUVD, (uint32_t)lba + 1, 512);
+	tag_put(w, p, UDF_TAG_IUVD, (uint32_t)lba + 1, 512);
 
 	/* PD */
 	p = b + 2 * BFS_BLOCK_SIZE;
@@ -758,7 +707,7 @@ static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
 	bfs_put_le32(p + 188, (uint32_t)w->part_start);
 	bfs_put_le32(p + 192, (uint32_t)w->part_len);
 	regid_impl(p + 196);
-	tag_put(w, p, TAG_PD, (uint32_t)lba + 2, 512);
+	tag_put(w, p, UDF_TAG_PD, (uint32_t)lba + 2, 512);
 
 	/* LVD */
 	p = b + 3 * BFS_BLOCK_SIZE;
@@ -792,16 +741,16 @@ static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
 		bfs_put_le16(m + 56, UDF_ALIGN_250);
 		m[58] = 1; /* duplicate metadata: the mirror is its own copy */
 	}
-	tag_put(w, p, TAG_LVD, (uint32_t)lba + 3, 440 + mtl);
+	tag_put(w, p, UDF_TAG_LVD, (uint32_t)lba + 3, 440 + mtl);
 
 	/* USD */
 	p = b + 4 * BFS_BLOCK_SIZE;
 	bfs_put_le32(p + 16, 4);
-	tag_put(w, p, TAG_USD, (uint32_t)lba + 4, 24);
+	tag_put(w, p, UDF_TAG_USD, (uint32_t)lba + 4, 24);
 
 	/* TD */
 	p = b + 5 * BFS_BLOCK_SIZE;
-	tag_put(w, p, TAG_TD, (uint32_t)lba + 5, 512);
+	tag_put(w, p, UDF_TAG_TD, (uint32_t)lba + 5, 512);
 }
 
 static void fill_lvid(struct udf_writer *w, uint8_t *b)
@@ -825,8 +774,8 @@ static void fill_lvid(struct udf_writer *w, uint8_t *b)
 	bfs_put_le16(iu + 40, w->opts.revision);
 	bfs_put_le16(iu + 42, w->opts.revision);
 	bfs_put_le16(iu + 44, w->opts.revision);
-	tag_put(w, b, TAG_LVID, (uint32_t)w->lvid_lba, 80 + 8 * n + 46);
-	tag_put(w, b + BFS_BLOCK_SIZE, TAG_TD, (uint32_t)w->lvid_lba + 1, 512);
+	tag_put(w, b, UDF_TAG_LVID, (uint32_t)w->lvid_lba, 80 + 8 * n + 46);
+	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, (uint32_t)w->lvid_lba + 1, 512);
 }
 
 static void fill_avdp(struct udf_writer *w, uint64_t lba, uint8_t *b)
@@ -835,7 +784,7 @@ static void fill_avdp(struct udf_writer *w, uint64_t lba, uint8_t *b)
 	bfs_put_le32(b + 20, (uint32_t)w->vds_lba);
 	bfs_put_le32(b + 24, 16 * BFS_BLOCK_SIZE);
 	bfs_put_le32(b + 28, (uint32_t)w->rvds_lba);
-	tag_put(w, b, TAG_AVDP, (uint32_t)lba, 512);
+	tag_put(w, b, UDF_TAG_AVDP, (uint32_t)lba, 512);
 }
 
 static void fill_fsd(struct udf_writer *w, uint8_t *b)
@@ -853,8 +802,8 @@ static void fill_fsd(struct udf_writer *w, uint8_t *b)
 	dstring(b + 304, 32, vi->volume_id);
 	long_ad(b + 400, BFS_BLOCK_SIZE, (uint32_t)unode(w->root)->lbn, meta_ref(w), 0);
 	regid_domain(w, b + 416);
-	tag_put(w, b, TAG_FSD, 0, 512);
-	tag_put(w, b + BFS_BLOCK_SIZE, TAG_TD, 1, 512);
+	tag_put(w, b, UDF_TAG_FSD, 0, 512);
+	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, 1, 512);
 }
 
 static uint32_t permissions(uint32_t mode)
@@ -930,7 +879,7 @@ static void fill_fe(struct udf_writer *w, const struct bfs_node *n, const struct
 		bfs_put_le32(b + 172, (uint32_t)ad_len);
 	}
 	memcpy(b + h, ad, ad_len);
-	tag_put(w, b, w->v2 ? TAG_EFE : TAG_FE, lbn, h + ad_len);
+	tag_put(w, b, w->v2 ? UDF_TAG_EFE : UDF_TAG_FE, lbn, h + ad_len);
 }
 
 /* Short ADs for a run of blocks at LBN lbn holding len bytes. */
@@ -983,7 +932,7 @@ static size_t put_fid(struct udf_writer *w, uint8_t *p, uint32_t tag_lbn, uint8_
 		p[38] = 8;
 		memcpy(p + 39, target_name, name_len - 1u);
 	}
-	tag_put(w, p, TAG_FID, tag_lbn, len);
+	tag_put(w, p, UDF_TAG_FID, tag_lbn, len);
 	return len;
 }
 
@@ -1063,7 +1012,7 @@ static void fill_meta_fe(struct udf_writer *w, uint8_t *b)
 		fill_fe(w, &fake, &u, p, (uint32_t)(w->meta_fe_lba + i - w->part_start), 0, ad, 8,
 			w->meta_blocks * BFS_BLOCK_SIZE, w->meta_blocks);
 		p[16 + 11] = i ? 251 : 250;
-		tag_put(w, p, TAG_EFE, (uint32_t)(w->meta_fe_lba + i - w->part_start), 216 + 8);
+		tag_put(w, p, UDF_TAG_EFE, (uint32_t)(w->meta_fe_lba + i - w->part_start), 216 + 8);
 	}
 }
 
