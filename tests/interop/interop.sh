@@ -32,13 +32,17 @@ bd | nosymbd | kbd) args="--media bd" ;;
 esac
 img=$data/$variant.iso
 
+# the tree is shared by several variants (their tests run in parallel): its own lock
 (
-	flock 9
+	flock 8
 	if [ ! -d "$tree" ]; then
 		rm -rf "$tree.tmp"
 		/usr/bin/python3 "$here/mktree.py" "$tree.tmp" $treeargs
 		mv "$tree.tmp" "$tree"
 	fi
+) 8>"$tree.lock"
+(
+	flock 9
 	if [ ! -f "$img" ] || [ "$BURNFS" -nt "$img" ]; then
 		# shellcheck disable=SC2086
 		"$BURNFS" image -q --no-manifest $args "$tree" -o "$img"
