@@ -181,7 +181,8 @@ int insp_open(const struct insp_args *a, struct insp_open *o)
 				 bfs_diag_set(&o->diag, -ENODATA,
 					      "session %u is still open: nothing in it to read",
 					      o->s->number));
-	r = eng_disctree_open(eng_medium_read, o->m, o->s->start, ENG_TREE_AUTO, &o->diag, &o->t);
+	r = eng_disctree_open(eng_medium_read, o->m, o->s->start, o->s->start + o->s->length,
+			      ENG_TREE_AUTO, &o->diag, &o->t);
 	return r < 0 ? insp_fail(a, o, r) : 0;
 }
 

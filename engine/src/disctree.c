@@ -11,6 +11,7 @@
 
 #include "common/bytes.h"
 #include "iso9660/reader.h"
+#include "udf/reader.h"
 
 #define BLOCK	   2048u
 #define UDF_ANCHOR 256u /* ECMA-167 3/8.4.2.1 */
@@ -19,7 +20,8 @@
 struct eng_disctree {
 	enum eng_tree_fs fs;
 	struct iso9660_reader *iso;
-	struct bfs_diag *diag; /* the caller's, for every failure */
+	struct udf_reader *udf; /* set when the tree is UDF's (then iso is NULL) */
+	struct bfs_diag *diag;	/* the caller's, for every failure */
 };
 
 const char *eng_tree_fs_name(enum eng_tree_fs fs)
@@ -45,7 +47,68 @@ void eng_dnode_done(struct eng_dnode *d)
 		iso9660_entry_done(d->iso);
 		free(d->iso);
 	}
+	if (d->udf) {
+		udf_entry_done(d->udf);
+		free(d->udf);
+	}
 	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * The node over an owned UDF entry e (taken). The file's ICB is its identity: the names of
+ * one hard-linked file point at one ICB (ECMA-167 4/14.4.5), so it is their inode number.
+ */
+static void dnode_from_udf(struct eng_dnode *d, struct udf_entry *e)
+{
+	*d = (struct eng_dnode){
+		.name = e->name,
+		.name_len = e->name_len,
+		.type = e->type,
+		.mode = e->mode,
+		.uid = e->uid,
+		.gid = e->gid,
+		.nlink = e->nlink,
+		.ino = ((uint64_t)e->icb_part << 32 | e->icb_lbn) + 1,
+		.size = e->size,
+		.mtime = e->mtime,
+		.atime = e->atime,
+		.rdev_major = e->rdev_major,
+		.rdev_minor = e->rdev_minor,
+		.target = e->target,
+		.udf = e,
+	};
+}
+
+/* A deep copy of a borrowed UDF entry: NULL when out of memory. */
+static struct udf_entry *udf_entry_dup(const struct udf_entry *e)
+{
+	struct udf_entry *c = malloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = *e;
+	c->target = NULL;
+	c->inline_data = NULL;
+	c->ext = NULL;
+	if (e->target && !(c->target = strdup(e->target)))
+		goto oom;
+	if (e->inline_data) {
+		c->inline_data = malloc(e->size + 1); /* in-ICB data: less than a block */
+		if (!c->inline_data)
+			goto oom;
+		memcpy(c->inline_data, e->inline_data, e->size);
+	}
+	if (e->nextents) {
+		c->ext = malloc(e->nextents * sizeof(*c->ext));
+		if (!c->ext)
+			goto oom;
+		memcpy(c->ext, e->ext, e->nextents * sizeof(*c->ext));
+	}
+	return c;
+oom:
+	udf_entry_done(c);
+	free(c);
+	return NULL;
 }
 
 /* The node over an owned reader entry e (taken). */
@@ -146,36 +209,61 @@ static int open_iso(struct eng_disctree *t, eng_disctree_read_fn read, void *use
 }
 
 /*
- * The one choice of a session's tree: UDF when valid, else Rock Ridge, else Joliet, else
- * ISO 9660. The UDF branch waits for the UDF tree reader: until then a session with UDF
- * and ISO 9660 is read through ISO 9660, and a UDF-only one is refused, saying why.
+ * The UDF side. The session's end bounds the medium the reader looks at (its anchors at
+ * N-256 and N-1, a VAT in the last block); not known: just past the session's anchor.
  */
-int eng_disctree_open(eng_disctree_read_fn read, void *userdata, uint64_t start,
+static int open_udf(struct eng_disctree *t, eng_disctree_read_fn read, void *userdata,
+		    uint64_t start, uint64_t end, struct bfs_diag *diag)
+{
+	uint64_t total = end > start + UDF_ANCHOR ? end : start + UDF_ANCHOR + 1;
+	int r = udf_reader_open(read, userdata, total, start, 0, diag, &t->udf);
+
+	if (r < 0)
+		return r;
+	t->fs = ENG_TREE_UDF;
+	return 0;
+}
+
+/*
+ * The one choice of a session's tree: UDF when valid, else Rock Ridge, else Joliet, else
+ * ISO 9660. A hybrid session whose UDF volume fails the reader's checks is read through
+ * ISO 9660, with a warning that names what is wrong with the UDF side.
+ */
+int eng_disctree_open(eng_disctree_read_fn read, void *userdata, uint64_t start, uint64_t end,
 		      enum eng_tree_fs want, struct bfs_diag *diag, struct eng_disctree **ret)
 {
 	_cleanup_(eng_disctree_freep) struct eng_disctree *t = calloc(1, sizeof(*t));
 	uint8_t b[BLOCK];
+	bool iso, udf;
 	int r;
 
 	if (!t)
 		return -ENOMEM;
 	t->diag = diag;
-	if (want == ENG_TREE_UDF)
-		return bfs_diag_set(diag, -EOPNOTSUPP,
-				    "the session at block %llu: reading a UDF tree is not in this "
-				    "build yet",
-				    (unsigned long long)start);
 	r = read(userdata, start + 16, 1, b);
 	if (r < 0)
 		return bfs_diag_set(
 			diag, r, "the session at block %llu: cannot read block %llu: %s",
 			(unsigned long long)start, (unsigned long long)(start + 16), strerror(-r));
-	if (memcmp(b + 1, "CD001", 5) != 0 && eng_disctree_has_udf(read, userdata, start))
-		return bfs_diag_set(diag, -EOPNOTSUPP,
-				    "the session at block %llu holds only UDF, and reading a UDF "
-				    "tree is not in this build yet",
+	iso = memcmp(b + 1, "CD001", 5) == 0;
+	udf = eng_disctree_has_udf(read, userdata, start);
+	if (want == ENG_TREE_UDF && !udf)
+		return bfs_diag_set(diag, -ENOENT, "the session at block %llu has no udf tree",
 				    (unsigned long long)start);
+	if ((want == ENG_TREE_UDF || want == ENG_TREE_AUTO) && udf) {
+		struct bfs_diag ud = {0};
+
+		r = open_udf(t, read, userdata, start, end,
+			     iso && want == ENG_TREE_AUTO ? &ud : diag);
+		if (r == 0 || !iso || want == ENG_TREE_UDF)
+			goto done;
+		bfs_diag_warn(diag,
+			      "the session at block %llu: its UDF volume is not read (%s); "
+			      "its ISO 9660 tree is",
+			      (unsigned long long)start, bfs_diag_msg(&ud, r));
+	}
 	r = open_iso(t, read, userdata, start, want, diag);
+done:
 	if (r < 0)
 		return r;
 	*ret = t;
@@ -187,6 +275,7 @@ struct eng_disctree *eng_disctree_free(struct eng_disctree *t)
 {
 	if (t) {
 		iso9660_reader_free(t->iso);
+		udf_reader_free(t->udf);
 		free(t);
 	}
 	return NULL;
@@ -197,29 +286,53 @@ enum eng_tree_fs eng_disctree_fs(const struct eng_disctree *t)
 	return t->fs;
 }
 
+/* The not-found and not-a-directory failures of a lookup, said with the path. */
+static int lookup_failed(struct eng_disctree *t, const char *path, int r)
+{
+	if (r == -ENOENT || r == -ENOTDIR)
+		return bfs_diag_set(t->diag, r, "%s: %s", path,
+				    r == -ENOENT ? "no such file or directory on the disc"
+						 : "not a directory on the disc");
+	return r;
+}
+
 int eng_disctree_lookup(struct eng_disctree *t, const char *path, struct eng_dnode *ret)
 {
-	struct iso9660_entry *e = calloc(1, sizeof(*e));
 	int r;
 
-	if (!e)
-		return -ENOMEM;
-	r = iso9660_reader_lookup(t->iso, path, e);
-	if (r < 0) {
-		free(e);
-		if (r == -ENOENT || r == -ENOTDIR)
-			return bfs_diag_set(t->diag, r, "%s: %s", path,
-					    r == -ENOENT ? "no such file or directory on the disc"
-							 : "not a directory on the disc");
-		return r;
+	if (t->udf) {
+		struct udf_entry *e = calloc(1, sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		r = udf_reader_lookup(t->udf, path, e);
+		if (r < 0) {
+			udf_entry_done(e);
+			free(e);
+			return lookup_failed(t, path, r);
+		}
+		dnode_from_udf(ret, e);
+		return 0;
+	} else {
+		struct iso9660_entry *e = calloc(1, sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		r = iso9660_reader_lookup(t->iso, path, e);
+		if (r < 0) {
+			free(e);
+			return lookup_failed(t, path, r);
+		}
+		dnode_from_iso(ret, e);
+		return 0;
 	}
-	dnode_from_iso(ret, e);
-	return 0;
 }
 
 int64_t eng_disctree_pread(struct eng_disctree *t, const struct eng_dnode *d, uint64_t off,
 			   uint8_t *buf, size_t len)
 {
+	if (t->udf)
+		return udf_reader_pread(t->udf, d->udf, off, buf, len);
 	return iso9660_reader_pread(t->iso, d->iso, off, buf, len);
 }
 
@@ -273,20 +386,29 @@ static bool name_safe(struct eng_disctree *t, struct iso9660_entry *e)
 	return true;
 }
 
+/* Room for one more node in the listing: 0 or -ENOMEM. */
+static int list_grow(struct list_ctx *c)
+{
+	size_t cap = c->cap ? c->cap * 2 : 16;
+	struct eng_dnode *v;
+
+	if (c->n < c->cap)
+		return 0;
+	v = realloc(c->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->v = v;
+	c->cap = cap;
+	return 0;
+}
+
 static int list_one(const struct iso9660_entry *e, void *userdata)
 {
 	struct list_ctx *c = userdata;
 	struct iso9660_entry *d;
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct eng_dnode *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (list_grow(c) < 0)
+		return -ENOMEM;
 	d = iso_entry_dup(e);
 	if (!d)
 		return -ENOMEM;
@@ -296,6 +418,23 @@ static int list_one(const struct iso9660_entry *e, void *userdata)
 		return 0;
 	}
 	dnode_from_iso(&c->v[c->n++], d);
+	return 0;
+}
+
+/* A UDF entry: its name was made safe by the reader ('/', NUL, "." and ".." replaced). */
+static int list_one_udf(const struct udf_entry *e, void *userdata)
+{
+	struct list_ctx *c = userdata;
+	struct udf_entry *d;
+
+	if (e->name_len == 0)
+		return 0; /* the parent's FID */
+	if (list_grow(c) < 0)
+		return -ENOMEM;
+	d = udf_entry_dup(e);
+	if (!d)
+		return -ENOMEM;
+	dnode_from_udf(&c->v[c->n++], d);
 	return 0;
 }
 
@@ -322,7 +461,8 @@ int eng_disctree_list(struct eng_disctree *t, const struct eng_dnode *dir, struc
 
 	if (dir->type != BFS_NODE_DIR)
 		return bfs_diag_set(t->diag, -ENOTDIR, "'%s': not a directory", dir->name);
-	r = iso9660_reader_readdir(t->iso, dir->iso, list_one, &c);
+	r = t->udf ? udf_reader_readdir(t->udf, dir->udf, list_one_udf, &c)
+		   : iso9660_reader_readdir(t->iso, dir->iso, list_one, &c);
 	if (r < 0) {
 		eng_dnodes_free(c.v, c.n);
 		return r;
@@ -420,20 +560,35 @@ static int walk_node(struct walk *w, const struct eng_dnode *d)
 	return r;
 }
 
+/* What identifies a directory for the loop check: its ICB (UDF) or first block (ISO). */
+static bool dir_key(const struct eng_dnode *dir, uint64_t *key)
+{
+	if (dir->udf) {
+		*key = (uint64_t)dir->udf->icb_part << 32 | dir->udf->icb_lbn;
+		return true;
+	}
+	if (dir->iso && dir->iso->nextents) {
+		*key = dir->iso->ext[0].lba;
+		return true;
+	}
+	return false;
+}
+
 static int walk_dir(struct walk *w, const struct eng_dnode *dir)
 {
 	struct eng_dnode *v = NULL;
+	uint64_t key = 0;
 	size_t n = 0;
 	int r;
 
 	if (w->depth >= ENG_DISCTREE_DEPTH_MAX)
 		return BFS_CORRUPT(w->t->diag, "/%s: directories nested deeper than %u", w->path,
 				   ENG_DISCTREE_DEPTH_MAX);
-	r = dir->iso->nextents ? seen_add(&w->seen, dir->iso->ext[0].lba) : 1;
+	r = dir_key(dir, &key) ? seen_add(&w->seen, key) : 1;
 	if (r == 0)
 		return BFS_CORRUPT(w->t->diag,
-				   "/%s: the directory at block %llu is met a second time (a loop)",
-				   w->path, (unsigned long long)dir->iso->ext[0].lba);
+				   "/%s: the directory at %s %llu is met a second time (a loop)",
+				   w->path, dir->udf ? "ICB" : "block", (unsigned long long)key);
 	if (r < 0)
 		return r;
 	r = eng_disctree_list(w->t, dir, &v, &n);

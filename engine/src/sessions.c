@@ -302,12 +302,13 @@ static int count_one(const char *path, const struct eng_dnode *d, void *userdata
 }
 
 /* The files and directories of one of the session's trees. */
-static int count_tree(struct eng_medium *m, uint64_t start, enum eng_tree_fs want,
+static int count_tree(struct eng_medium *m, const struct eng_session *s, enum eng_tree_fs want,
 		      enum eng_tree_fs *used, struct counts *c, struct bfs_diag *diag)
 {
 	_cleanup_(eng_disctree_freep) struct eng_disctree *t = NULL;
 	struct eng_dnode root = {0};
-	int r = eng_disctree_open(eng_medium_read, m, start, want, diag, &t);
+	int r = eng_disctree_open(eng_medium_read, m, s->start, s->start + s->length, want, diag,
+				  &t);
 
 	if (r < 0)
 		return r;
@@ -331,7 +332,7 @@ int eng_session_count(struct eng_medium *m, struct eng_session *s, char *disagre
 	if (s->open)
 		return bfs_diag_set(diag, -ENODATA, "session %u is open: nothing to read yet",
 				    s->number);
-	r = count_tree(m, s->start, ENG_TREE_AUTO, &used, &c, diag);
+	r = count_tree(m, s, ENG_TREE_AUTO, &used, &c, diag);
 	if (r < 0)
 		return r;
 	s->counted = true;
@@ -345,7 +346,7 @@ int eng_session_count(struct eng_medium *m, struct eng_session *s, char *disagre
 	 * regular file; what Joliet cannot hold (symbolic links, FIFOs, devices) libisofs
 	 * leaves out and mkisofs writes as empty files.
 	 */
-	r = count_tree(m, s->start, ENG_TREE_JOLIET, &other, &j, diag);
+	r = count_tree(m, s, ENG_TREE_JOLIET, &other, &j, diag);
 	if (r < 0)
 		return r;
 	if (j.files < c.regular || j.files > c.files || j.dirs != c.dirs)

@@ -11,8 +11,7 @@
  *	eng_disctree_pread()    bytes of a regular file (zisofs inflated)
  *	eng_disctree_walk()     every node under a directory, depth first, bounded
  *
- * Today the readers are the ISO 9660 one (with Rock Ridge and Joliet); a UDF tree plugs in
- * as the first branch of eng_disctree_open() and a second member of struct eng_dnode.
+ * The readers behind it: udf/ (UDF 1.02-2.60) and iso9660/ (with Rock Ridge and Joliet).
  */
 #ifndef BFS_ENGINE_DISCTREE_H
 #define BFS_ENGINE_DISCTREE_H
@@ -43,6 +42,7 @@ const char *eng_tree_fs_name(enum eng_tree_fs fs);
 #define ENG_DISCTREE_DEPTH_MAX 1024u
 
 struct iso9660_entry;
+struct udf_entry;
 
 /* One node of a session's tree. name and target point into the reader's entry. */
 struct eng_dnode {
@@ -56,7 +56,8 @@ struct eng_dnode {
 	struct bfs_time mtime, atime;
 	uint32_t rdev_major, rdev_minor;
 	const char *target;	   /* symlink target, NULL otherwise */
-	struct iso9660_entry *iso; /* the reader's own entry, owned */
+	struct iso9660_entry *iso; /* the reader's own entry, owned (ISO 9660 trees) */
+	struct udf_entry *udf;	   /* the reader's own entry, owned (UDF trees) */
 };
 
 void eng_dnode_done(struct eng_dnode *d);
@@ -71,13 +72,15 @@ struct eng_disctree;
 bool eng_disctree_has_udf(eng_disctree_read_fn read, void *userdata, uint64_t start);
 
 /*
- * The tree of the session at block start, read through read/userdata (borrowed until
- * eng_disctree_free). want: ENG_TREE_AUTO for the first present of UDF, Rock Ridge,
- * Joliet, ISO 9660, or one of them (-ENOENT when absent). diag is kept: every later call
- * on the tree records its failure there. A UDF-only session fails with
- * -EOPNOTSUPP and says so (no UDF tree reader yet).
+ * The tree of the session at block start, which ends before block end (its last block
+ * + 1: the UDF reader looks for anchors and a VAT at the end; 0 when not known: the
+ * session's anchor at start + 256 only), read through read/userdata (borrowed until
+ * eng_disctree_free). want: ENG_TREE_AUTO for the first present and valid of UDF, Rock
+ * Ridge, Joliet, ISO 9660 (a UDF volume that fails its checks is reported as a warning and
+ * the ISO 9660 side read, when there is one), or one of them (-ENOENT when absent). diag is
+ * kept: every later call on the tree records its failure there.
  */
-int eng_disctree_open(eng_disctree_read_fn read, void *userdata, uint64_t start,
+int eng_disctree_open(eng_disctree_read_fn read, void *userdata, uint64_t start, uint64_t end,
 		      enum eng_tree_fs want, struct bfs_diag *diag,
 		      struct eng_disctree **ret) BFS_WARN_UNUSED;
 struct eng_disctree *eng_disctree_free(struct eng_disctree *t);
