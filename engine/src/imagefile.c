@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/macro.h"
+#include "udf/layout.h"
 
 #define BLOCK	    2048u
 #define VD_AREA	    17u	 /* blocks 0-15 system area, 16 the first volume descriptor */
@@ -141,35 +143,61 @@ static int iso_end(struct eng_imagefile *f, uint64_t s, uint8_t *b, uint64_t *re
 	return -ENOENT;
 }
 
-/* The end of a UDF volume: its anchor, its descriptor sequences and its partitions. */
+/*
+ * The end of a UDF volume, in 2048-byte blocks: its anchor, its descriptor sequences and
+ * its partitions, in the volume's own logical blocks (2048 on optical media; 512, 1024 or
+ * 4096 on images of other devices: the anchor at block 256 of that size names its own
+ * location). A write-once partition is left out: it spans the whole disc, recorded or not
+ * (ECMA-167 4/10.5), so it says nothing about how long an image of the disc is.
+ */
 static int udf_end(struct eng_imagefile *f, uint64_t s, uint8_t *b, uint64_t *ret)
 {
+	static const uint32_t sizes[] = {2048, 4096, 1024, 512};
 	uint64_t end = s + UDF_ANCHOR + 1, vds[2][2];
+	uint32_t bs = 0;
 	int r;
 
-	if (f->blocks < end) {
-		*ret = end;
-		return 0; /* too short even for the anchor: cut short */
-	}
-	r = eng_imagefile_read(f, s + UDF_ANCHOR, 1, b);
-	if (r < 0)
-		return r;
-	if (bfs_get_le16(b) != 2)
-		return -EBADMSG; /* no anchor volume descriptor pointer */
-	for (int k = 0; k < 2; k++) {
-		vds[k][0] = bfs_get_le32(b + 20 + 8 * k);
-		vds[k][1] = BFS_MIN(BFS_DIV_ROUND_UP(bfs_get_le32(b + 16 + 8 * k), BLOCK),
-				    (uint64_t)UDF_VDS_MAX);
-		end = BFS_MAX(end, vds[k][0] + vds[k][1]);
-	}
-	for (uint64_t i = 0; i < vds[0][1] && vds[0][0] + i < f->blocks; i++) {
-		r = eng_imagefile_read(f, vds[0][0] + i, 1, b);
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(sizes) && !bs; i++) {
+		uint64_t at = s * BLOCK + (uint64_t)UDF_ANCHOR * sizes[i]; /* bytes */
+
+		if (at / BLOCK >= f->blocks)
+			continue;
+		r = eng_imagefile_read(f, at / BLOCK, 1, b);
 		if (r < 0)
 			return r;
-		if (bfs_get_le16(b) == 8)
-			break;		  /* terminating descriptor */
-		if (bfs_get_le16(b) == 5) /* partition: starting location, length */
-			end = BFS_MAX(end, (uint64_t)bfs_get_le32(b + 188) + bfs_get_le32(b + 192));
+		if (bfs_get_le16(b + UDF_TAG_ID) == UDF_TAG_AVDP &&
+		    bfs_get_le32(b + UDF_TAG_LOCATION) == at / sizes[i])
+			bs = sizes[i];
+	}
+	if (!bs)
+		return f->blocks < end ? (*ret = end, 0) /* too short for the anchor: cut */
+				       : -EBADMSG;	 /* no anchor volume descriptor pointer */
+	for (int k = 0; k < 2; k++) {
+		uint32_t len = bfs_get_le32(b + UDF_AVDP_MAIN_VDS + 8 * k);
+
+		vds[k][0] = bfs_get_le32(b + UDF_AVDP_MAIN_VDS + 8 * k + 4);
+		vds[k][1] = BFS_MIN(BFS_DIV_ROUND_UP(len, bs), (uint64_t)UDF_VDS_MAX);
+		end = BFS_MAX(end, BFS_DIV_ROUND_UP((vds[k][0] + vds[k][1]) * bs, BLOCK));
+	}
+	for (uint64_t i = 0; i < vds[0][1]; i++) {
+		uint64_t byte = (vds[0][0] + i) * bs;
+		const uint8_t *d;
+
+		if (byte / BLOCK >= f->blocks)
+			break;
+		r = eng_imagefile_read(f, byte / BLOCK, 1, b);
+		if (r < 0)
+			return r;
+		d = b + byte % BLOCK; /* a smaller logical block inside the 2048-byte one */
+		if (bfs_get_le16(d + UDF_TAG_ID) == UDF_TAG_TD)
+			break;
+		if (bfs_get_le16(d + UDF_TAG_ID) == UDF_TAG_PD &&
+		    bfs_get_le32(d + UDF_PD_ACCESS) != 2) {
+			uint64_t pend = (uint64_t)bfs_get_le32(d + UDF_PD_START) +
+					bfs_get_le32(d + UDF_PD_LENGTH);
+
+			end = BFS_MAX(end, BFS_DIV_ROUND_UP(pend * bs, BLOCK));
+		}
 	}
 	*ret = end;
 	return 0;

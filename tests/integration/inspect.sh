@@ -290,6 +290,17 @@ assert s['volume_id'] == '''$vol''', (s['volume_id'], '''$vol''')" || fail "$f s
 	done
 	"$BURNFS" sessions "$t/udf-multi-0-417-834-genisoimage.img" | grep -c "iso9660,udf" | grep -qx 3 ||
 		fail "UDF not seen beside ISO 9660 in the three sessions"
+	# UDF only, on write-once media: mkudffs' three sessions (their partition spans the
+	# whole disc, not the file: not cut short), and Nero's BD-R with its one file
+	f=udf-multi-0-320-640-mkudffs
+	xz -dc "$fixtures/$f.img.xz" >"$t/$f.img" || fail "unpack $f"
+	got=$(our_starts "$t/$f.img" | tr '\n' ' ')
+	[ "$got" = "0 320 640 " ] || fail "$f: sessions '$got', want '0 320 640 '"
+	"$BURNFS" sessions "$t/$f.img" | grep -c ", udf, .*udf tree" | grep -qx 3 || fail "$f: not three UDF trees"
+	f=udf-bdr-2.60-nero
+	xz -dc "$fixtures/$f.img.xz" >"$t/$f.img" || fail "unpack $f"
+	"$BURNFS" ls -R "$t/$f.img" >"$t/out" 2>"$t/err" || fail "$f: ls: $(cat "$t/err")"
+	[ "$(grep -vc '^$' "$t/out")" -ge 2 ] || fail "$f: $(cat "$t/out")"
 	;;
 udf)
 	udfls=${BURNFS_BUILD:-}/tests/interop/udfread-ls

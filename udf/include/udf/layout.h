@@ -55,6 +55,7 @@ enum udf_tag_id {
 
 /* Partition Descriptor, 3/10.5 */
 #define UDF_PD_NUMBER 22  /* u16 */
+#define UDF_PD_ACCESS 184 /* u32: 1 read-only, 2 write-once, 3 rewritable, 4 overwritable */
 #define UDF_PD_START  188 /* u32, a block of the volume */
 #define UDF_PD_LENGTH 192 /* u32, blocks */
 
