@@ -158,8 +158,18 @@ oom:
 	return NULL;
 }
 
+/* An all-zero block: the second half of a 4096-byte volume structure descriptor. */
+static bool zero_block(const uint8_t *b)
+{
+	for (size_t i = 0; i < BLOCK; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
 bool eng_disctree_has_udf(eng_disctree_read_fn read, void *userdata, uint64_t start)
 {
+	static const uint32_t sizes[] = {2048, 4096, 1024, 512}; /* logical block sizes */
 	uint8_t b[BLOCK];
 	bool nsr = false;
 
@@ -169,14 +179,21 @@ bool eng_disctree_has_udf(eng_disctree_read_fn read, void *userdata, uint64_t st
 		if (memcmp(b + 1, "NSR02", 5) == 0 || memcmp(b + 1, "NSR03", 5) == 0)
 			nsr = true;
 		else if (memcmp(b + 1, "BEA01", 5) != 0 && memcmp(b + 1, "CD001", 5) != 0 &&
-			 memcmp(b + 1, "TEA01", 5) != 0 && memcmp(b + 1, "BOOT2", 5) != 0)
+			 memcmp(b + 1, "TEA01", 5) != 0 && memcmp(b + 1, "BOOT2", 5) != 0 &&
+			 !zero_block(b))
 			break;
 	}
 	if (!nsr)
 		return false;
-	/* the anchor's tag names its own block (ECMA-167 3/7.2.1 tag location) */
-	return read(userdata, start + UDF_ANCHOR, 1, b) == 0 && bfs_get_le16(b) == 2 &&
-	       bfs_get_le32(b + 12) == start + UDF_ANCHOR;
+	/* the anchor at block 256 of the volume's block size names its own block (3/7.2.1) */
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		uint64_t at = start * BLOCK + (uint64_t)UDF_ANCHOR * sizes[k];
+
+		if (read(userdata, at / BLOCK, 1, b) == 0 && bfs_get_le16(b) == 2 &&
+		    bfs_get_le32(b + 12) == at / sizes[k])
+			return true;
+	}
+	return false;
 }
 
 static const enum iso9660_view views[] = {

@@ -297,6 +297,19 @@ assert s['volume_id'] == '''$vol''', (s['volume_id'], '''$vol''')" || fail "$f s
 	got=$(our_starts "$t/$f.img" | tr '\n' ' ')
 	[ "$got" = "0 320 640 " ] || fail "$f: sessions '$got', want '0 320 640 '"
 	"$BURNFS" sessions "$t/$f.img" | grep -c ", udf, .*udf tree" | grep -qx 3 || fail "$f: not three UDF trees"
+	# every UDF fixture (optical and hard-disc images, 512- to 4096-byte blocks) is found as
+	# a UDF session and lists
+	for f in "$fixtures"/udf*.img.xz; do
+		n=$(basename "$f" .img.xz)
+		xz -dc "$f" >"$t/$n.img" || fail "unpack $n"
+		timeout 20 "$BURNFS" sessions --json "$t/$n.img" >"$t/out" 2>"$t/err" || fail "$n: sessions: $(cat "$t/err")"
+		$py -c "
+import json,sys; s=json.load(open(sys.argv[1]))['sessions']
+assert s and all('udf' in x['file_systems'] for x in s) and s[-1]['tree'] == 'udf', s" "$t/out" ||
+			fail "$n: not read as UDF: $(cat "$t/out")"
+		timeout 20 "$BURNFS" ls -R "$t/$n.img" >/dev/null 2>"$t/err" || fail "$n: ls -R: $(cat "$t/err")"
+		rm -f "$t/$n.img"
+	done
 	f=udf-bdr-2.60-nero
 	xz -dc "$fixtures/$f.img.xz" >"$t/$f.img" || fail "unpack $f"
 	"$BURNFS" ls -R "$t/$f.img" >"$t/out" 2>"$t/err" || fail "$f: ls: $(cat "$t/err")"
