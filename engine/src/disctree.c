@@ -303,6 +303,33 @@ enum eng_tree_fs eng_disctree_fs(const struct eng_disctree *t)
 	return t->fs;
 }
 
+void eng_disctree_volume_id(const struct eng_disctree *t, char *buf, size_t len)
+{
+	const char *id;
+	size_t n;
+
+	if (!len)
+		return;
+	if (t->udf) {
+		struct udf_volume_info vi;
+
+		udf_reader_info(t->udf, &vi);
+		id = vi.volume_id;
+		n = strlen(id);
+		if (n >= len) /* no cut inside a UTF-8 sequence */
+			for (n = len - 1; n > 0 && ((unsigned char)id[n] & 0xC0) == 0x80; n--)
+				;
+		memcpy(buf, id, n);
+		buf[n] = '\0';
+		return;
+	} else {
+		struct iso9660_volume_info vi;
+
+		iso9660_reader_info(t->iso, &vi);
+		snprintf(buf, len, "%s", vi.volume_id);
+	}
+}
+
 /* The not-found and not-a-directory failures of a lookup, said with the path. */
 static int lookup_failed(struct eng_disctree *t, const char *path, int r)
 {

@@ -302,7 +302,7 @@ static int count_one(const char *path, const struct eng_dnode *d, void *userdata
 }
 
 /* The files and directories of one of the session's trees. */
-static int count_tree(struct eng_medium *m, const struct eng_session *s, enum eng_tree_fs want,
+static int count_tree(struct eng_medium *m, struct eng_session *s, enum eng_tree_fs want,
 		      enum eng_tree_fs *used, struct counts *c, struct bfs_diag *diag)
 {
 	_cleanup_(eng_disctree_freep) struct eng_disctree *t = NULL;
@@ -313,6 +313,8 @@ static int count_tree(struct eng_medium *m, const struct eng_session *s, enum en
 	if (r < 0)
 		return r;
 	*used = eng_disctree_fs(t);
+	if (!s->volume_id[0]) /* UDF only: no ISO 9660 descriptor named it */
+		eng_disctree_volume_id(t, s->volume_id, sizeof(s->volume_id));
 	r = eng_disctree_lookup(t, "/", &root);
 	if (r == 0)
 		r = eng_disctree_walk(t, &root, count_one, NULL, c);
@@ -339,6 +341,23 @@ int eng_session_count(struct eng_medium *m, struct eng_session *s, char *disagre
 	s->tree = used;
 	s->files = c.files;
 	s->dirs = c.dirs;
+	if (used == ENG_TREE_UDF && (s->fs & ENG_FS_ROCKRIDGE)) {
+		/* a hybrid: its Rock Ridge tree should hold what its UDF tree holds */
+		r = count_tree(m, s, ENG_TREE_ROCKRIDGE, &other, &j, diag);
+		if (r < 0)
+			return r;
+		if (j.files != c.files || j.dirs != c.dirs || j.regular != c.regular)
+			snprintf(
+				disagree, disagree_len,
+				"session %u: the trees disagree: UDF has %llu files (%llu regular) "
+				"and %llu directories, Rock Ridge %llu files (%llu regular) and "
+				"%llu directories; the UDF tree is used",
+				s->number, (unsigned long long)c.files,
+				(unsigned long long)c.regular, (unsigned long long)c.dirs,
+				(unsigned long long)j.files, (unsigned long long)j.regular,
+				(unsigned long long)j.dirs);
+		return 0;
+	}
 	if (used != ENG_TREE_ROCKRIDGE || !(s->fs & ENG_FS_JOLIET))
 		return 0;
 	/*

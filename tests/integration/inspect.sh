@@ -235,6 +235,15 @@ genisoimage)
 	need genisoimage
 	make_src "$t/s1"
 	rm -f "$t/s1/fifo" # genisoimage 1.1.11 writes FIFOs, but not every reader agrees on them
+	# its UDF bridge writes a symbolic link as an empty regular file: the UDF tree is read,
+	# and the disagreement with Rock Ridge is said
+	mkdir -p "$t/g"
+	echo x >"$t/g/f"
+	ln -s f "$t/g/l"
+	genisoimage -quiet -R -udf -o "$t/g.iso" "$t/g" 2>/dev/null || fail "genisoimage -udf"
+	"$BURNFS" sessions "$t/g.iso" >"$t/out" 2>"$t/err" || fail "sessions of -udf: $(cat "$t/err")"
+	grep -q "udf tree" "$t/out" && grep -q "the trees disagree: UDF has 2 files (2 regular).*Rock Ridge 2 files (1 regular)" "$t/err" ||
+		fail "UDF and Rock Ridge disagreeing not said: $(cat "$t/out" "$t/err")"
 	mkdir -p "$t/s2"
 	echo two >"$t/s2/two"
 	genisoimage -quiet -R -J -o "$t/g1.iso" "$t/s1" 2>/dev/null || fail "genisoimage 1"
@@ -310,6 +319,13 @@ assert s and all('udf' in x['file_systems'] for x in s) and s[-1]['tree'] == 'ud
 		timeout 20 "$BURNFS" ls -R "$t/$n.img" >/dev/null 2>"$t/err" || fail "$n: ls -R: $(cat "$t/err")"
 		rm -f "$t/$n.img"
 	done
+	# a UDF-only volume's name is its logical volume identifier, as udfinfo reads it
+	f=udf-hdd-mkudffs-2.2
+	xz -dc "$fixtures/$f.img.xz" >"$t/$f.img" || fail "unpack $f"
+	want=$(udfinfo "$t/$f.img" 2>/dev/null | sed -n 's/^lvid=//p')
+	[ -z "$want" ] || "$BURNFS" sessions --json "$t/$f.img" | $py -c "
+import json,sys; s=json.load(sys.stdin)['sessions'][0]
+assert s['volume_id'] == sys.argv[1], (s['volume_id'], sys.argv[1])" "$want" || fail "$f: volume id, udfinfo says '$want'"
 	f=udf-bdr-2.60-nero
 	xz -dc "$fixtures/$f.img.xz" >"$t/$f.img" || fail "unpack $f"
 	"$BURNFS" ls -R "$t/$f.img" >"$t/out" 2>"$t/err" || fail "$f: ls: $(cat "$t/err")"

@@ -89,6 +89,13 @@ BFS_DEFINE_FREEP(struct eng_disctree, eng_disctree_free)
 /* The file system whose tree is in use. */
 enum eng_tree_fs eng_disctree_fs(const struct eng_disctree *t);
 
+/*
+ * The volume's name as the tree's file system records it (UDF: the logical volume
+ * identifier; ISO 9660: the primary or Joliet volume identifier), in UTF-8, cut at a
+ * character boundary to fit len bytes with its NUL.
+ */
+void eng_disctree_volume_id(const struct eng_disctree *t, char *buf, size_t len);
+
 /* The node at path ('/'-separated, "/" the root): -ENOENT, -ENOTDIR, -EUCLEAN. */
 int eng_disctree_lookup(struct eng_disctree *t, const char *path,
 			struct eng_dnode *ret) BFS_WARN_UNUSED;
