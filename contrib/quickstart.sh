@@ -2,7 +2,8 @@
 # Install what is missing, build into build/ and run the main job on the default virtual
 # drive: mount the staging folder (the first mount makes the drive, a blank BD-R), copy a
 # sample tree this script generates into it, commit with a full verify, show the disc
-# (`burnfs info`, and what xorriso reads from it), unmount. Everything it makes lives in
+# (`burnfs info`, its sessions and tree as burnfs reads them back, and what xorriso reads
+# from it), unmount. Everything it makes lives in
 # $TMPDIR/burnfs-quickstart (XDG_STATE_HOME and XDG_DATA_HOME point there), so it leaves
 # your own burnfs state alone and starts from a blank disc each time.
 set -eu
@@ -50,6 +51,9 @@ echo "== burnfs commit $mnt --verify full"
 "$burnfs" commit "$mnt" --verify full
 echo "== burnfs info --drive $drive"
 "$burnfs" info --drive "$drive"
+echo "== burnfs sessions --drive $drive; burnfs ls -lR --drive $drive   (read back by burnfs)"
+"$burnfs" sessions --drive "$drive"
+"$burnfs" ls -lR --drive "$drive"
 echo "== ls -A $mnt   (the staged files went onto the disc)"
 ls -A "$mnt"
 echo "== burnfs umount $mnt"

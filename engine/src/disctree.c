@@ -77,6 +77,10 @@ static void dnode_from_udf(struct eng_dnode *d, struct udf_entry *e)
 		.target = e->target,
 		.udf = e,
 	};
+	/* a symbolic link's size is its target's length, as stat() gives it (UDF records the
+	 * size of its path components, 4/14.16) */
+	if (e->type == BFS_NODE_SYMLINK && e->target)
+		d->size = strlen(e->target);
 }
 
 /* A deep copy of a borrowed UDF entry: NULL when out of memory. */

@@ -355,6 +355,14 @@ assert s['tree'] == 'udf' and s['file_systems'] == ['udf'] and s['files'] == 6, 
 			"$(sha256sum <"$f" | cut -d" " -f1)"; done' sh {} + | sort >"$t/got"
 		cmp -s "$t/want" "$t/got" || fail "UDF $rev: libudfread and our extraction differ: $(diff "$t/want" "$t/got")"
 	done
+	# a symbolic link's size is its target's length (UDF records its path components')
+	mkdir -p "$t/sl"
+	ln -s ../some/target "$t/sl/link"
+	ln -s /abs "$t/sl/abs"
+	"$BURNFS" image "$t/sl" -o "$t/sl.iso" --fs udf -q || fail "image of links"
+	"$BURNFS" ls -l "$t/sl.iso" >"$t/out" 2>&1 || fail "ls -l of links: $(cat "$t/out")"
+	grep -Eq "^l.* 14 [0-9-]+ [0-9:]+ link -> \.\./some/target$" "$t/out" &&
+		grep -Eq "^l.* 4 [0-9-]+ [0-9:]+ abs -> /abs$" "$t/out" || fail "UDF link sizes: $(cat "$t/out")"
 	;;
 hostile)
 	make_src "$t/s1"
