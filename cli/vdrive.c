@@ -68,16 +68,22 @@ static void vdrive_usage(FILE *f, const char *sub)
 			"`burnfs vdrive SUBCOMMAND --help` describes each.\n");
 }
 
+/* "burnfs vdrive SUB: what" on stderr */
+static void verror(const char *sub, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "burnfs vdrive %s: ", sub);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 /* A usage error of subcommand sub: what is wrong, that subcommand's usage; exit 2. */
 static int BFS_PRINTF(2, 3) usage_error(const char *sub, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "burnfs vdrive %s: ", sub);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(sub, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	vdrive_usage(stderr, sub);
 	return CLI_EXIT_USAGE;
 }
@@ -87,11 +93,9 @@ static int BFS_PRINTF(2, 3) job_error(const char *sub, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "burnfs vdrive %s: ", sub);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(sub, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return CLI_EXIT_JOB;
 }
 

@@ -227,15 +227,22 @@ static void log_l(struct stg_job *j, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A line in the job's log (the status file's), under j->lock. */
+static void log_line(struct stg_job *j, const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&j->lock);
+	log_locked(j, fmt, ap);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* The job's log and the daemon's debug log. */
 static void job_log(struct stg_job *j, const char *fmt, ...) BFS_PRINTF(2, 3);
 static void job_log(struct stg_job *j, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	pthread_mutex_lock(&j->lock);
-	log_locked(j, fmt, ap);
-	pthread_mutex_unlock(&j->lock);
+	log_line(j, fmt, ap);
 	va_end(ap);
 	va_start(ap, fmt);
 	bfs_logv(LOG_DEBUG, fmt, ap);
@@ -247,9 +254,7 @@ void stg_job_note(struct stg_job *j, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	pthread_mutex_lock(&j->lock);
-	log_locked(j, fmt, ap);
-	pthread_mutex_unlock(&j->lock);
+	log_line(j, fmt, ap);
 	va_end(ap);
 }
 

@@ -89,20 +89,11 @@ static void toc(const char *label, uint8_t fmt)
 	putchar('\n');
 }
 
-int main(int argc, char **argv)
+/* What identifies the drive and its disc: INQUIRY, configuration, disc and track, TOC. */
+static void probe_identity(void)
 {
-	struct bfs_diag diag = {0};
 	uint8_t b[2052], cdb[12];
-	static uint8_t data[16 * 2048];
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: cdb-probe DRIVE\n");
-		return 2;
-	}
-	if (mmc_drive_open(argv[1], &diag, &d) < 0) {
-		fprintf(stderr, "cdb-probe: %s\n", bfs_diag_msg(&diag, -EIO));
-		return 1;
-	}
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = 0x12, cdb[4] = 36;
 	if (run("inquiry", cdb, 6, MMC_DIR_IN, b, 36))
@@ -119,6 +110,13 @@ int main(int argc, char **argv)
 	toc("toc-0", 0);
 	toc("toc-1", 1);
 	toc("toc-2", 2);
+}
+
+/* Mode pages, performance, buffer, disc structure, events, formats, mechanism. */
+static void probe_pages(void)
+{
+	uint8_t b[2052], cdb[12];
+
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = 0x5A, cdb[2] = 0x05;
 	bfs_put_be16(cdb + 7, 60);
@@ -168,6 +166,14 @@ int main(int argc, char **argv)
 	if (run("mechanism-status", cdb, 12, MMC_DIR_IN, b, 8))
 		printf("door_open=%u", (b[1] >> 4) & 1);
 	putchar('\n');
+}
+
+/* Writes off and at the NWA, reads before and after closing, the closes, an unknown opcode. */
+static void probe_writes(void)
+{
+	uint8_t b[2052], cdb[12];
+	static uint8_t data[16 * 2048];
+
 	/* writes: off the NWA (write-once: refused), at it, read back before the close */
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = 0x2A;
@@ -218,6 +224,23 @@ int main(int argc, char **argv)
 	cdb[0] = 0xE7;
 	run("unknown-opcode", cdb, 10, MMC_DIR_NONE, NULL, 0);
 	putchar('\n');
+}
+
+int main(int argc, char **argv)
+{
+	struct bfs_diag diag = {0};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: cdb-probe DRIVE\n");
+		return 2;
+	}
+	if (mmc_drive_open(argv[1], &diag, &d) < 0) {
+		fprintf(stderr, "cdb-probe: %s\n", bfs_diag_msg(&diag, -EIO));
+		return 1;
+	}
+	probe_identity();
+	probe_pages();
+	probe_writes();
 	mmc_drive_close(d);
 	return 0;
 }
