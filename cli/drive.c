@@ -189,11 +189,16 @@ static void burn_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: burnfs burn SRC...|IMAGE --drive D [--verify none|quick|full] [--close]\n"
-		"                  [--speed X] [--simulate] [--files] [--trace] [IMAGE OPTIONS]\n"
+		"                  [--speed X] [--simulate] [--new-tree] [--files] [--trace]\n"
+		"                  [IMAGE OPTIONS]\n"
 		"\n"
 		"Burn a session made of the directories and files SRC at the disc's next\n"
 		"writable address, with its manifest /.burnfs/SHA256SUMS, then read it back\n"
 		"(--verify, default full). The disc stays appendable unless --close.\n"
+		"On a disc that holds sessions the new one carries the disc's whole tree:\n"
+		"directories merge, a file at a path the disc has replaces it (a warning),\n"
+		"files already on the disc are not written again. --new-tree: the session\n"
+		"holds only SRC (readers, which read the last session, see only it).\n"
 		"A single IMAGE (an ISO 9660 or UDF image file) is burnt as it is; --files\n"
 		"burns it as a file instead. --speed X: X times the medium's 1x (e.g. 8 or\n"
 		"8x), or max. --simulate: a test write (CD-R/RW, DVD-R/RW): nothing is\n"
@@ -268,6 +273,9 @@ static int burn_opt(struct burn_args *b, int c, char **argv)
 	case 's':
 		b->bo.simulate = true;
 		return 0;
+	case 'N':
+		b->bo.new_tree = true;
+		return 0;
 	case 'f':
 		b->files = true;
 		return 0;
@@ -289,15 +297,11 @@ static int burn_opt(struct burn_args *b, int c, char **argv)
 static int burn_parse(int argc, char **argv, struct burn_args *b)
 {
 	static const struct option own[] = {
-		{"drive", required_argument, NULL, 'd'},
-		{"verify", required_argument, NULL, 'v'},
-		{"close", no_argument, NULL, 'c'},
-		{"simulate", no_argument, NULL, 's'},
-		{"trace", no_argument, NULL, 't'},
-		{"speed", required_argument, NULL, 'S'},
-		{"files", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"drive", required_argument, NULL, 'd'}, {"verify", required_argument, NULL, 'v'},
+		{"close", no_argument, NULL, 'c'},	 {"simulate", no_argument, NULL, 's'},
+		{"new-tree", no_argument, NULL, 'N'},	 {"trace", no_argument, NULL, 't'},
+		{"speed", required_argument, NULL, 'S'}, {"files", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},	 {0},
 	};
 	struct option lo[32];
 	int c, r;
@@ -414,6 +418,14 @@ static void burn_report(const struct burn_args *b, const struct eng_burn_result 
 			mmc_disc_status_name(res->after.status));
 		return;
 	}
+	if (res->appended)
+		fprintf(stderr,
+			"burnfs burn: the disc's tree (session %u, %s) is carried over: %llu "
+			"files stay where they are, %llu copied, %llu replaced\n",
+			res->append.session, eng_tree_fs_name(res->append.tree),
+			(unsigned long long)res->append.kept,
+			(unsigned long long)res->append.copied,
+			(unsigned long long)res->append.replaced);
 	if (res->speed_kBps)
 		fprintf(stderr, "burnfs burn: write speed %u kB/s (%.1fx)\n", res->speed_kBps,
 			(double)res->speed_kBps / mmc_media_x1_kBps(&res->before));

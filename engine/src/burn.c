@@ -16,6 +16,7 @@
 #include "common/bytes.h"
 #include "common/macro.h"
 #include "engine/imagefile.h"
+#include "engine/sessions.h"
 
 #define PAD_BLOCKS 32u /* 64 KiB: a multiple of every medium's write unit */
 
@@ -423,6 +424,47 @@ static void finish(struct mmc_drive *d, struct eng_burn_result *res, struct eng_
 		*ret = *res;
 }
 
+/* The last closed session of a disc, NULL when it has none. */
+static const struct eng_session *last_closed(const struct eng_session *s, size_t n)
+{
+	while (n && s[n - 1].open)
+		n--;
+	return n ? &s[n - 1] : NULL;
+}
+
+/*
+ * A disc with sessions: the last one's tree under root (engine/append.h), so that the new
+ * session holds the whole disc. *ret keeps what the image needs of the merge.
+ */
+static int merge_disc(struct mmc_drive *d, const struct mmc_media *m, struct bfs_node *root,
+		      struct eng_append **ret, struct eng_burn_result *res, struct bfs_diag *diag)
+{
+	_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
+	_cleanup_free_ struct eng_session *s = NULL;
+	const struct eng_session *last;
+	size_t n = 0;
+	int r;
+
+	if (m->status != MMC_DISC_APPENDABLE || !m->sessions)
+		return 0; /* blank: nothing to carry */
+	r = eng_medium_of_drive(d, m, &med, diag);
+	if (r == 0)
+		r = eng_sessions_list(med, &s, &n, diag);
+	if (r < 0)
+		return bfs_diag_prefix(diag, r,
+				       "reading the disc's sessions to append to them "
+				       "(--new-tree writes a session without them)");
+	last = last_closed(s, n);
+	if (!last)
+		return 0;
+	r = eng_append_merge(eng_medium_read, med, last, &s[0], root, diag, ret);
+	if (r < 0)
+		return r;
+	res->appended = true;
+	eng_append_info(*ret, &res->append);
+	return 0;
+}
+
 static void job_init(struct job *j, struct mmc_drive *d, const struct eng_burn_opts *opts)
 {
 	*j = (struct job){.d = d, .o = opts};
@@ -437,6 +479,7 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 {
 	struct eng_burn_result res = {0};
 	struct eng_image_opts io = opts->image;
+	_cleanup_(eng_append_freep) struct eng_append *app = NULL; /* outlives img */
 	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
 	struct eng_image_info info;
 	struct mmc_media *m = &res.before;
@@ -462,6 +505,15 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	io.hashes = true;
 	if (!io.ring_bytes)
 		io.ring_bytes = 16u << 20;
+	if (!opts->new_tree) {
+		r = merge_disc(d, m, root, &app, &res, diag);
+		if (r < 0)
+			goto out;
+		if (app)
+			eng_append_apply(app, &io);
+		if (app && !io.volume_id && res.append.volume_id[0])
+			io.volume_id = res.append.volume_id; /* the disc keeps its name */
+	}
 	r = eng_image_new(&io, root, diag, &img);
 	if (r < 0)
 		goto out;

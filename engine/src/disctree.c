@@ -384,6 +384,39 @@ int64_t eng_disctree_pread(struct eng_disctree *t, const struct eng_dnode *d, ui
 	return iso9660_reader_pread(t->iso, d->iso, off, buf, len);
 }
 
+/* An ISO 9660 file's extents, one after another on the medium, uncompressed. */
+static int iso_extent(const struct iso9660_entry *e, uint64_t *ret)
+{
+	if (e->compressed || !e->nextents)
+		return -EXDEV;
+	for (size_t i = 1; i < e->nextents; i++)
+		if (e->ext[i - 1].len % BLOCK ||
+		    e->ext[i].lba != e->ext[i - 1].lba + e->ext[i - 1].len / BLOCK)
+			return -EXDEV;
+	*ret = e->ext[0].lba;
+	return 0;
+}
+
+int eng_disctree_extent(struct eng_disctree *t, const struct eng_dnode *d, uint64_t *ret)
+{
+	if (d->type != BFS_NODE_FILE || d->size == 0)
+		return -ENODATA;
+	if (t->udf)
+		return udf_reader_file_extent(t->udf, d->udf, ret);
+	return iso_extent(d->iso, ret);
+}
+
+bool eng_disctree_udf_partition(const struct eng_disctree *t, uint64_t *ret)
+{
+	struct udf_volume_info vi;
+
+	if (!t->udf)
+		return false;
+	udf_reader_info(t->udf, &vi);
+	*ret = vi.phys_start;
+	return vi.has_phys && !vi.has_vat;
+}
+
 struct list_ctx {
 	struct eng_disctree *t;
 	struct eng_dnode *v;

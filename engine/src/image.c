@@ -162,8 +162,9 @@ static int plan_file(struct bfs_node *n, void *userdata)
 	struct eng_image *img = dp->img;
 	uint64_t nb;
 
-	if (n->type != BFS_NODE_FILE || n->link_primary || n->size == 0)
-		return 0;
+	if (n->type != BFS_NODE_FILE || n->link_primary || n->size == 0 ||
+	    (n->flags & BFS_NODE_PRIOR))
+		return 0; /* no data, another name's, or already on the medium */
 	if (n == img->manifest && !dp->last)
 		return 0; /* planned after every other file */
 	nb = BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE);
@@ -379,6 +380,13 @@ static const uint8_t *file_sha(const struct eng_image *img, const struct bfs_nod
 	n = bfs_node_data_node(n);
 	if (n->size == 0 || !img->sha)
 		return empty;
+	if (n->flags & BFS_NODE_PRIOR) {
+		const uint8_t *p = img->opts.prior_sha
+					   ? img->opts.prior_sha(n, img->opts.prior_userdata)
+					   : NULL;
+
+		return p ? p : empty; /* the importer hashed every prior file it kept */
+	}
 	while (lo < hi) { /* files are in data_lba order */
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -576,7 +584,8 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 			return r;
 	}
 	if (o->udf) {
-		struct udf_writer_opts uo = {.revision = o->udf_rev};
+		struct udf_writer_opts uo = {.revision = o->udf_rev,
+					     .partition_start = o->udf_partition_start};
 
 		r = udf_writer_new(&uo, root, diag, &img->udf);
 		if (r < 0)

@@ -20,11 +20,24 @@ struct eng_medium *eng_medium_free(struct eng_medium *m)
 {
 	if (m) {
 		eng_imagefile_close(&m->file);
-		mmc_drive_close(m->drive);
+		if (!m->borrowed)
+			mmc_drive_close(m->drive);
 		free(m->name);
 		free(m);
 	}
 	return NULL;
+}
+
+/* What a disc holds, from its probe: an overwritable one reports it, others end at the NWA. */
+static int drive_blocks(struct eng_medium *m, const char *addr, struct bfs_diag *diag)
+{
+	if (m->media.status == MMC_DISC_BLANK || (m->media.overwrite && !m->media.used_blocks))
+		return bfs_diag_set(diag, -ENODATA, "%s: the disc is blank: it has no session",
+				    addr);
+	m->blocks = m->media.overwrite	 ? m->media.used_blocks
+		    : m->media.nwa_valid ? m->media.nwa
+					 : m->media.capacity;
+	return 0;
 }
 
 static int open_drive(struct eng_medium *m, const char *addr, struct bfs_diag *diag)
@@ -33,15 +46,28 @@ static int open_drive(struct eng_medium *m, const char *addr, struct bfs_diag *d
 
 	if (r == 0)
 		r = mmc_media_probe(m->drive, &m->media, diag);
+	return r < 0 ? r : drive_blocks(m, addr, diag);
+}
+
+int eng_medium_of_drive(struct mmc_drive *d, const struct mmc_media *media, struct eng_medium **ret,
+			struct bfs_diag *diag)
+{
+	_cleanup_(eng_medium_freep) struct eng_medium *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	m->file.fd = -1;
+	m->drive = d;
+	m->borrowed = true;
+	m->media = *media;
+	m->name = strdup("the disc");
+	if (!m->name)
+		return -ENOMEM;
+	r = drive_blocks(m, m->name, diag);
 	if (r < 0)
 		return r;
-	if (m->media.status == MMC_DISC_BLANK || (m->media.overwrite && !m->media.used_blocks))
-		return bfs_diag_set(diag, -ENODATA, "%s: the disc is blank: it has no session",
-				    addr);
-	/* what is recorded: overwritable discs report it, write-once ones end at the NWA */
-	m->blocks = m->media.overwrite	 ? m->media.used_blocks
-		    : m->media.nwa_valid ? m->media.nwa
-					 : m->media.capacity;
+	*ret = TAKE_PTR(m);
 	return 0;
 }
 

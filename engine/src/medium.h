@@ -11,6 +11,7 @@ struct eng_medium {
 	char *name;
 	struct eng_imagefile file; /* an image: fd >= 0 */
 	struct mmc_drive *drive;   /* a drive */
+	bool borrowed;		   /* the drive is the caller's (eng_medium_of_drive) */
 	struct mmc_media media;	   /* the drive's medium */
 	uint64_t base;		   /* an image made for a later block: the block of its first */
 	uint64_t blocks;	   /* readable blocks */

@@ -783,8 +783,8 @@ static int remove_snapshot(struct stg_job *j, struct bfs_node *root, uint64_t *r
 		size_t plen;
 		int dfd;
 
-		if (!n->src_ino && !n->src_dev)
-			continue; /* added by the burn (the manifest) */
+		if ((!n->src_ino && !n->src_dev) || n->src_dev == ENG_APPEND_DEV)
+			continue; /* added by the burn (the manifest, the disc's own tree) */
 		p = bfs_node_path(n);
 		if (!p) {
 			r = -ENOMEM;

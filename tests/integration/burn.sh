@@ -107,12 +107,14 @@ media)
 	done
 	;;
 append)
-	# a second session at the next writable address; a closed disc refuses a third
+	# a second session at the next writable address, carrying the first's files; a closed
+	# disc refuses a third
 	command -v xorriso >/dev/null || exit 77
 	mkdir -p "$t/s1" "$t/s2" "$t/s3"
 	echo one >"$t/s1/one"
 	head -c 3000000 /dev/urandom >"$t/s2/two"
 	echo three >"$t/s3/three"
+	cp -a "$t/s1" "$t/m" && cp -a "$t/s2/two" "$t/m/" || fail "merged tree"
 	"$BURNFS" vdrive create --media bd-r "$t/d" || fail create
 	"$BURNFS" burn "$t/s1" --drive "vdrive:$t/d" 2>/dev/null || fail "session 1"
 	nwa=$("$BURNFS" info --drive "vdrive:$t/d" --json | /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["status"]=="appendable" and j["sessions"]==1, j; print(j["next_writable"])') || fail "info after 1"
@@ -120,9 +122,11 @@ append)
 	"$BURNFS" burn "$t/s2" --drive "vdrive:$t/d" --close 2>"$t/err" || fail "session 2: $(cat "$t/err")"
 	grep -q "session at block $nwa," "$t/err" || fail "session 2 not at $nwa: $(cat "$t/err")"
 	check_export "$t/d" 0 "$t/s1"
-	check_export "$t/d" "$nwa" "$t/s2"
+	check_export "$t/d" "$nwa" "$t/m"
 	xorriso -load sbsector "$nwa" -indev "$t/disc.iso" -find /two -exec lsdl 2>/dev/null |
 		grep -q " 3000000 " || fail "xorriso does not see session 2"
+	xorriso -load sbsector "$nwa" -indev "$t/disc.iso" -find /one -exec lsdl 2>/dev/null |
+		grep -q " 4 " || fail "xorriso does not see session 1's file in session 2"
 	"$BURNFS" info --drive "vdrive:$t/d" | grep -q "complete" || fail "--close did not finalize"
 	"$BURNFS" burn "$t/s3" --drive "vdrive:$t/d" 2>"$t/err" && fail "a closed disc took a session"
 	grep -q "finalized" "$t/err" || fail "unclear: $(cat "$t/err")"

@@ -62,8 +62,42 @@ void udf_reader_info(const struct udf_reader *r, struct udf_volume_info *ret)
 		ret->has_sparable |= r->maps[i].kind == UDF_MAP_SPARABLE;
 		ret->has_metadata |= r->maps[i].kind == UDF_MAP_METADATA;
 		ret->has_vat |= r->maps[i].kind == UDF_MAP_VIRTUAL;
+		if (r->maps[i].kind == UDF_MAP_PHYS && !ret->has_phys) {
+			ret->has_phys = true;
+			ret->phys_start = r->maps[i].start;
+		}
 	}
 	ret->metadata_mirror_used = r->meta_copy == 1;
+}
+
+int udf_reader_file_extent(struct udf_reader *r, const struct udf_entry *e, uint64_t *abs)
+{
+	uint64_t first = 0, next = 0;
+
+	if (e->size == 0)
+		return -ENODATA;
+	if (r->bs != 2048 || e->inline_data || !e->nextents)
+		return -EXDEV;
+	for (size_t i = 0; i < e->nextents; i++) {
+		const struct udf_extent *x = &e->ext[i];
+		uint32_t nb = (uint32_t)((x->len + r->bs - 1) / r->bs), run = 0;
+		uint64_t at;
+		int q;
+
+		if (x->kind != UDF_EXT_RECORDED || !nb)
+			return -EXDEV;
+		/* the extent must map to one run on the medium, and follow the previous one */
+		q = udf_map_block(r, x->part, x->lbn, nb, &at, &run);
+		if (q < 0)
+			return q;
+		if (run < nb || (i && at != next) || (i && e->ext[i - 1].len % r->bs))
+			return -EXDEV;
+		if (!i)
+			first = at;
+		next = at + nb;
+	}
+	*abs = first;
+	return 0;
 }
 
 int udf_reader_root(struct udf_reader *r, struct udf_entry *ret)

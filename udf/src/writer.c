@@ -73,7 +73,9 @@ struct udf_writer {
 	bool meta;
 	uint64_t vrs_lba, vds_lba, rvds_lba, lvid_lba, avdp_lba, end_avdp_lba;
 	uint64_t part_start, part_len;
-	uint64_t meta_fe_lba;		  /* 2.50: physical LBA of the metadata file EFE */
+	uint64_t meta_at;     /* the block after the anchor, where the file set begins */
+	uint32_t fsd_lbn;     /* the file set descriptor's block, from meta_base */
+	uint64_t meta_fe_lba; /* 2.50: physical LBA of the metadata file EFE */
 	uint64_t meta_start, meta_blocks; /* 2.50: metadata file extent (absolute) */
 	uint64_t mirror_start;
 	uint64_t meta_base; /* absolute LBA of LBN 0 of the metadata partition (or partition) */
@@ -531,7 +533,12 @@ int udf_writer_plan_vds(struct udf_writer *w, uint64_t session_start, uint64_t *
 	if (r == 0)
 		r = bfs_extent_list_add(&w->extents, w->avdp_lba, 1, UDF_EXT_AVDP, NULL);
 	*cursor = w->avdp_lba + 1;
-	w->part_start = *cursor;
+	w->meta_at = *cursor;
+	w->part_start = w->opts.partition_start ? w->opts.partition_start : *cursor;
+	if (w->part_start > *cursor)
+		return bfs_diag_set(w->diag, -EINVAL,
+				    "UDF: partition start %llu lies after the session's anchor",
+				    (unsigned long long)w->part_start);
 	return r;
 }
 
@@ -540,7 +547,7 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 	uint64_t at;
 	int r;
 
-	if (*cursor != w->part_start)
+	if (*cursor != w->meta_at)
 		return -EINVAL;
 	if (w->meta) {
 		w->meta_fe_lba = *cursor;
@@ -551,7 +558,9 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 		*cursor = BFS_ROUND_UP(*cursor, UDF_ALIGN_250);
 		w->meta_start = *cursor;
 	}
-	w->meta_base = *cursor;
+	/* LBN 0: the metadata file's first block, else the partition's (an append's is lower) */
+	w->meta_base = w->meta ? *cursor : w->part_start;
+	w->fsd_lbn = (uint32_t)(*cursor - w->meta_base);
 	at = *cursor;
 	r = bfs_extent_list_add(&w->extents, at, 2, UDF_EXT_FSD, (void *)0);
 	if (r < 0)
@@ -716,7 +725,7 @@ static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
 	dstring(p + 84, 128, vi->volume_id);
 	bfs_put_le32(p + 212, BFS_BLOCK_SIZE);
 	regid_domain(w, p + 216);
-	long_ad(p + 248, BFS_BLOCK_SIZE, 0, meta_ref(w), 0);
+	long_ad(p + 248, BFS_BLOCK_SIZE, w->fsd_lbn, meta_ref(w), 0);
 	bfs_put_le32(p + 264, mtl);
 	bfs_put_le32(p + 268, w->meta ? 2 : 1);
 	regid_impl(p + 272);
@@ -802,8 +811,8 @@ static void fill_fsd(struct udf_writer *w, uint8_t *b)
 	dstring(b + 304, 32, vi->volume_id);
 	long_ad(b + 400, BFS_BLOCK_SIZE, (uint32_t)unode(w->root)->lbn, meta_ref(w), 0);
 	regid_domain(w, b + 416);
-	tag_put(w, b, UDF_TAG_FSD, 0, 512);
-	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, 1, 512);
+	tag_put(w, b, UDF_TAG_FSD, w->fsd_lbn, 512);
+	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, w->fsd_lbn + 1, 512);
 }
 
 static uint32_t permissions(uint32_t mode)

@@ -36,6 +36,9 @@ enum bfs_node_flags {
 	BFS_NODE_HIDDEN = 1u << 0, /* set the hidden/existence flag in ISO, Joliet and UDF */
 	BFS_NODE_SPARSE = 1u << 1, /* a regular file with fewer blocks allocated than its size
 				      at the scan: its holes are looked for when it is read */
+	BFS_NODE_PRIOR = 1u << 2,  /* a regular file whose data an earlier session of the medium
+				      holds at data_lba (one contiguous extent): the plan keeps
+				      the address and the stream writes nothing for it */
 };
 
 /* Per-writer scratch slots in struct bfs_node. */
@@ -80,7 +83,10 @@ struct bfs_node {
 	uint64_t src_dev; /* identity of the source, for hard links and change checks */
 	uint64_t src_ino;
 	uint64_t ino; /* stable serial number, unique per tree, 1 for the root */
-	/* Set by the plan: absolute LBA of the file's data (regular files with size > 0). */
+	/*
+	 * Set by the plan: absolute LBA of the file's data (regular files with size > 0); set
+	 * by the importer instead for BFS_NODE_PRIOR files.
+	 */
 	uint64_t data_lba;
 
 	struct bfs_time mtime;

@@ -14,6 +14,7 @@
 
 #include "common/diag.h"
 #include "common/tree.h"
+#include "engine/append.h"
 #include "engine/image.h"
 #include "mmc/mmc.h"
 
@@ -43,8 +44,14 @@ typedef void (*eng_burn_progress_fn)(const struct eng_burn_status *st, void *use
 struct eng_burn_opts {
 	struct eng_image_opts image; /* media, file systems...; start_lba and manifest are set */
 	enum eng_verify_mode verify;
-	bool finalize;	  /* close the disc: no more sessions */
-	bool simulate;	  /* test writes: nothing is recorded (CD-R/RW, DVD-R/RW) */
+	bool finalize; /* close the disc: no more sessions */
+	bool simulate; /* test writes: nothing is recorded (CD-R/RW, DVD-R/RW) */
+	/*
+	 * A disc holding sessions: false (the default) carries the last session's whole tree
+	 * into the new one, merged with root (engine/append.h); true writes root alone, so
+	 * that readers of the new session see only it.
+	 */
+	bool new_tree;
 	unsigned speed_x; /* write speed in multiples of the medium's 1x; 0 the fastest */
 	eng_burn_progress_fn progress;
 	void *userdata;
@@ -64,6 +71,8 @@ struct eng_burn_result {
 	bool wrote;	     /* a WRITE was sent: the disc may have changed */
 	bool closed;	     /* the session was closed (nothing to close on overwrite media) */
 	bool new_disc;	     /* the disc can take no session: only another (blank) disc will do */
+	bool appended;	     /* the disc's tree was merged into the session (append says how) */
+	struct eng_append_info append;
 	struct mmc_media before, after;
 	/* why after is unknown (after.profile_name NULL): the drive's answer, e.g. no medium */
 	char after_why[256];

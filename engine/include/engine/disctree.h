@@ -105,6 +105,21 @@ int64_t eng_disctree_pread(struct eng_disctree *t, const struct eng_dnode *d, ui
 			   uint8_t *buf, size_t len) BFS_WARN_UNUSED;
 
 /*
+ * Where the data of regular file d lies, when an append can point at it again: *ret its
+ * first absolute block, the data one run of whole blocks, stored as it reads (not zisofs,
+ * not embedded in a UDF ICB, not sparse). -EXDEV when it cannot (its bytes must be copied
+ * into the new session), -ENODATA for an empty file, another negative errno on damage.
+ */
+int eng_disctree_extent(struct eng_disctree *t, const struct eng_dnode *d,
+			uint64_t *ret) BFS_WARN_UNUSED;
+
+/*
+ * The UDF tree's physical partition start (absolute block), when the tree is UDF's with a
+ * type-1 partition and no VAT: an appended session keeps it (the IMAPI layout).
+ */
+bool eng_disctree_udf_partition(const struct eng_disctree *t, uint64_t *ret);
+
+/*
  * The nodes of directory dir as owned copies, sorted by name bytes. Names are made safe
  * to use as one path component: a '/' or NUL byte in one becomes '_', and a node named
  * "", "." or ".." is left out; each with a warning (*ret malloc'd, each

@@ -93,6 +93,17 @@ struct eng_image_opts {
 	bool manifest;
 	/* Hash while streaming: XXH3-128 per ENG_CHUNK_BLOCKS chunk, SHA-256 per file. */
 	bool hashes;
+	/*
+	 * Appending (engine/append.h): the tree holds BFS_NODE_PRIOR files, whose data an
+	 * earlier session holds. prior_sha gives each one's SHA-256 for the manifest (NULL
+	 * for none: a bug, as the importer hashes every file it keeps); udf_partition_start
+	 * is the absolute first block of the UDF partition, at or below every prior file's
+	 * data (the IMAPI layout: the first session's partition start), 0 for the default
+	 * (right after the session's anchor at start + 256).
+	 */
+	const uint8_t *(*prior_sha)(const struct bfs_node *n, void *userdata);
+	void *prior_userdata;
+	uint64_t udf_partition_start;
 };
 
 /* Verify granularity: 1 MiB of the image, counted from its first block. */

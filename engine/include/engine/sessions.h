@@ -58,6 +58,8 @@ struct eng_session {
 };
 
 struct eng_medium;
+struct mmc_drive;
+struct mmc_media;
 
 /*
  * Open a drive (drive != NULL: /dev/..., vdrive:DIR, iscsi://...) or else the image file at
@@ -66,6 +68,9 @@ struct eng_medium;
  */
 int eng_medium_open(const char *drive, const char *image, struct eng_medium **ret,
 		    struct bfs_diag *diag) BFS_WARN_UNUSED;
+/* The disc in an open drive d (borrowed: it stays open), probed as media says. */
+int eng_medium_of_drive(struct mmc_drive *d, const struct mmc_media *media, struct eng_medium **ret,
+			struct bfs_diag *diag) BFS_WARN_UNUSED;
 struct eng_medium *eng_medium_free(struct eng_medium *m);
 BFS_DEFINE_FREEP(struct eng_medium, eng_medium_free)
 

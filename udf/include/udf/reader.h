@@ -99,6 +99,9 @@ struct udf_volume_info {
 	unsigned nmaps;
 	bool has_sparable, has_metadata, has_vat;
 	bool metadata_mirror_used; /* the main metadata file was damaged */
+	/* the first physical (type 1) partition's first block, absolute; has_phys if any */
+	bool has_phys;
+	uint64_t phys_start;
 };
 
 struct udf_reader;
@@ -137,6 +140,15 @@ int udf_reader_readdir(struct udf_reader *r, const struct udf_entry *dir, udf_di
 /* The entry at path ("/" is the root). -ENOENT, -ENOTDIR. *ret as for _root(). */
 int udf_reader_lookup(struct udf_reader *r, const char *path,
 		      struct udf_entry *ret) BFS_WARN_UNUSED;
+
+/*
+ * Where the data of regular file e lies on the medium, when it is one run of recorded
+ * 2048-byte blocks: *abs, its first absolute block. -EXDEV when it is not (embedded in its
+ * ICB, more than one run, an unrecorded or sparse extent, a block size other than 2048), a
+ * negative errno when a block cannot be mapped. For files of size 0, -ENODATA.
+ */
+int udf_reader_file_extent(struct udf_reader *r, const struct udf_entry *e,
+			   uint64_t *abs) BFS_WARN_UNUSED;
 
 /*
  * Up to len bytes of file e (a regular file; a directory's or symlink's raw data too) from

@@ -7,7 +7,8 @@
  * from the shared absolute block cursor:
  *	iso9660 descriptors (S+16...)   -> udf_writer_plan_vrs    (BEA01, NSR0x, TEA01)
  *	udf_writer_plan_vds                (main VDS, reserve VDS, LVID at >= S+32; AVDP at
- *	                                    S+256; the partition starts at S+257)
+ *	                                    S+256; the partition starts at S+257 unless
+ *	                                    opts.partition_start says otherwise)
  *	udf_writer_plan_meta               (FSD, ICBs, directory data; for 2.50 the metadata
  *	                                    file extent and its mirror, 32-block aligned)
  *	iso9660 meta, then file data       (engine; every data extent lies in the partition)
@@ -31,6 +32,14 @@ struct udf_writer;
 /* UDF revision as the spec's BCD: 0x0102, 0x0201, 0x0250. */
 struct udf_writer_opts {
 	uint16_t revision;
+	/*
+	 * Absolute first block of the partition; 0: session start + 257, right after the
+	 * anchor. An appended session (the IMAPI layout, formats.md 5.1) passes the first
+	 * session's partition start, so that file data of earlier sessions (BFS_NODE_PRIOR)
+	 * lies inside the one partition; the partition then also spans this session's own
+	 * descriptors, which is legal for a read-only partition.
+	 */
+	uint64_t partition_start;
 };
 
 /*
@@ -51,7 +60,8 @@ int udf_writer_plan_vrs(struct udf_writer *w, uint64_t *cursor) BFS_WARN_UNUSED;
 /*
  * Main and reserve VDS and the integrity sequence from max(*cursor, session_start + 32),
  * then the AVDP at session_start + 256. -ENOSPC (a bug) when they do not fit below it.
- * Leaves *cursor at session_start + 257, the partition start.
+ * Leaves *cursor at session_start + 257, where the file set begins. -EINVAL when
+ * opts.partition_start lies above that block.
  */
 int udf_writer_plan_vds(struct udf_writer *w, uint64_t session_start,
 			uint64_t *cursor) BFS_WARN_UNUSED;

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Appending a session that carries the disc's whole tree (ARCHITECTURE.md, multisession):
+ * the last session's tree is read back (UDF when valid, else Rock Ridge, else Joliet, else
+ * ISO 9660) and grafted under the new sources' tree, so that the new session lists every
+ * file of the disc and every reader, which looks only at the last session, sees them all.
+ *
+ *	eng_append_merge()   the disc's tree under the new one; what was kept, copied, replaced
+ *	eng_append_apply()   the image options the merged tree needs (manifest hashes of the
+ *	                     files already on the disc, the UDF partition start)
+ *
+ * What merging means, as growisofs -M and xorriso do it: directories merge; a new file at a
+ * path the disc has replaces the disc's node there, with a warning; everything else of the
+ * disc stays. The disc's /.burnfs (the old manifest) is left out: the new session gets its
+ * own, covering the whole tree.
+ *
+ * Unchanged files keep their data where it is (BFS_NODE_PRIOR at the old address), so a
+ * session costs its new data plus metadata. A file whose data cannot be pointed at again (a
+ * zisofs-compressed file, UDF data embedded in its ICB or in several runs) is read from the
+ * disc into a temporary directory and written into the new session like a new file. The
+ * manifest needs the SHA-256 of every kept file: taken from the old session's manifest when
+ * it has a line for the path, else hashed from the disc here.
+ */
+#ifndef BFS_ENGINE_APPEND_H
+#define BFS_ENGINE_APPEND_H
+
+#include <stdint.h>
+
+#include "common/diag.h"
+#include "common/macro.h"
+#include "common/tree.h"
+#include "engine/disctree.h"
+#include "engine/image.h"
+#include "engine/sessions.h"
+
+struct eng_append_info {
+	unsigned session;	  /* the session whose tree was merged */
+	enum eng_tree_fs tree;	  /* the file system it was read through */
+	uint64_t kept;		  /* regular files (names) whose data stays where it is */
+	uint64_t copied;	  /* ... whose data is copied into the new session */
+	uint64_t hashed;	  /* kept files hashed from the disc (no manifest line) */
+	uint64_t replaced;	  /* disc nodes replaced by a new source at the same path */
+	uint64_t nodes;		  /* nodes of the disc's tree carried over (root left out) */
+	uint64_t partition_start; /* the UDF partition's first block (absolute) */
+	char volume_id[128];	  /* the session's volume name, kept by the new session */
+};
+
+struct eng_append;
+
+/*
+ * Graft the tree of session s (the medium's last closed session; first: the medium's first
+ * session, whose start is the lowest address a UDF partition may need) read through
+ * read/userdata, under root (the new sources' finalized tree, borrowed: nodes of the disc
+ * are added to it, then it is finalized again). Replacements are warnings in diag. Errors: a
+ * session whose tree cannot be read (the message says so and that --new-tree writes a session
+ * without the disc's files), a read failure, -ENOMEM.
+ */
+int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng_session *s,
+		     const struct eng_session *first, struct bfs_node *root, struct bfs_diag *diag,
+		     struct eng_append **ret) BFS_WARN_UNUSED;
+
+/* Free the merge's state and remove its temporary copies. NULL-safe. */
+struct eng_append *eng_append_free(struct eng_append *a);
+BFS_DEFINE_FREEP(struct eng_append, eng_append_free)
+
+void eng_append_info(const struct eng_append *a, struct eng_append_info *ret);
+
+/* Set io's prior_sha (valid while a lives) and udf_partition_start. */
+void eng_append_apply(struct eng_append *a, struct eng_image_opts *io);
+
+/* The src_dev of nodes read from a disc (their src_ino is the disc's inode number). */
+#define ENG_APPEND_DEV UINT64_C(0xB0F5D15C00000000)
+
+#endif

@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The disc's tree under the new one. See engine/append.h.
+ */
+#include "engine/append.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+
+#include "common/log.h"
+#include "engine/verify.h"
+
+#define MANIFEST_PATH "/.burnfs/SHA256SUMS"
+#define MANIFEST_MAX  (256u << 20) /* bytes of an old manifest read */
+#define COPY_BUF      (1u << 20)
+
+/* The SHA-256 of one kept file, by node (sorted by node address once the tree is built). */
+struct kept_sha {
+	const struct bfs_node *node;
+	uint8_t sha[32];
+	bool live; /* still in the tree after grafting */
+};
+
+/* One line of the old manifest (sorted by path). */
+struct old_line {
+	char *path;
+	uint8_t sha[32];
+};
+
+/* A file copied out of the disc, by its inode number on the disc (hard links share it). */
+struct copied {
+	uint64_t ino;
+	char *path;
+};
+
+struct eng_append {
+	struct eng_append_info info;
+	struct kept_sha *sha;
+	size_t nsha, sha_cap;
+	char *tmpdir; /* the copies' directory, NULL until the first copy */
+	struct copied *copies;
+	size_t ncopies, copies_cap;
+};
+
+/* The state of one merge: the disc's tree being read and the nodes being built. */
+struct merge {
+	struct eng_append *a;
+	struct eng_disctree *t;
+	struct bfs_diag *diag;
+	struct old_line *lines;
+	size_t nlines, lines_cap;
+	struct bfs_node *stack[ENG_DISCTREE_DEPTH_MAX + 2]; /* directories being filled */
+	unsigned depth;
+	uint8_t *buf; /* COPY_BUF bytes */
+	EVP_MD_CTX *md;
+};
+
+struct eng_append *eng_append_free(struct eng_append *a)
+{
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < a->ncopies; i++) {
+		(void)unlink(a->copies[i].path);
+		free(a->copies[i].path);
+	}
+	if (a->tmpdir)
+		(void)rmdir(a->tmpdir);
+	free(a->tmpdir);
+	free(a->copies);
+	free(a->sha);
+	free(a);
+	return NULL;
+}
+
+void eng_append_info(const struct eng_append *a, struct eng_append_info *ret)
+{
+	*ret = a->info;
+}
+
+static int sha_cmp(const void *pa, const void *pb)
+{
+	const struct kept_sha *x = pa, *y = pb;
+
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static const uint8_t *prior_sha(const struct bfs_node *n, void *userdata)
+{
+	const struct eng_append *a = userdata;
+	struct kept_sha key = {.node = n};
+	const struct kept_sha *k = bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp);
+
+	return k ? k->sha : NULL;
+}
+
+void eng_append_apply(struct eng_append *a, struct eng_image_opts *io)
+{
+	io->prior_sha = prior_sha;
+	io->prior_userdata = a;
+	io->udf_partition_start = a->info.partition_start;
+}
+
+/* ---- the old manifest -------------------------------------------------------------------- */
+
+static int line_cmp(const void *pa, const void *pb)
+{
+	return strcmp(((const struct old_line *)pa)->path, ((const struct old_line *)pb)->path);
+}
+
+static int line_add(const uint8_t sha[32], const char *name, void *userdata)
+{
+	struct merge *m = userdata;
+	struct old_line *l;
+
+	if (BFS_GROW(m->lines, m->lines_cap, m->nlines + 1) < 0)
+		return -ENOMEM;
+	l = &m->lines[m->nlines];
+	l->path = strdup(name);
+	if (!l->path)
+		return -ENOMEM;
+	memcpy(l->sha, sha, 32);
+	m->nlines++;
+	return 0;
+}
+
+/*
+ * The old session's manifest, when it has one that reads and parses: its hashes are those
+ * its burn verified. A damaged one is a warning (the kept files are hashed from the disc).
+ */
+static int manifest_load(struct merge *m)
+{
+	struct eng_dnode d = {0};
+	struct bfs_diag tmp = {0};
+	_cleanup_free_ uint8_t *data = NULL;
+	uint64_t got = 0;
+	int r = eng_disctree_lookup(m->t, MANIFEST_PATH, &d);
+
+	bfs_diag_clear(m->diag); /* a disc without a manifest is no failure */
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	if (d.type != BFS_NODE_FILE || d.size > MANIFEST_MAX)
+		goto out;
+	data = malloc(d.size ? d.size : 1);
+	if (!data) {
+		eng_dnode_done(&d);
+		return -ENOMEM;
+	}
+	while (got < d.size) {
+		int64_t n = eng_disctree_pread(m->t, &d, got, data + got, d.size - got);
+
+		if (n <= 0)
+			break;
+		got += (uint64_t)n;
+	}
+	bfs_diag_clear(m->diag);
+	if (got == d.size && eng_manifest_parse(data, d.size, line_add, m, &tmp) == 0)
+		qsort(m->lines, m->nlines, sizeof(*m->lines), line_cmp);
+	else
+		bfs_diag_warn(m->diag,
+			      "session %u: its manifest does not read (%s); the files it "
+			      "keeps are hashed from the disc",
+			      m->a->info.session,
+			      tmp.err ? bfs_diag_msg(&tmp, tmp.err) : "cut short");
+out:
+	eng_dnode_done(&d);
+	return 0;
+}
+
+static const uint8_t *line_sha(const struct merge *m, const char *path)
+{
+	struct old_line key = {.path = (char *)path};
+	const struct old_line *l = bsearch(&key, m->lines, m->nlines, sizeof(key), line_cmp);
+
+	return l ? l->sha : NULL;
+}
+
+/* ---- the disc's files -------------------------------------------------------------------- */
+
+/* The SHA-256 of d's bytes, read from the disc. */
+static int hash_from_disc(struct merge *m, const struct eng_dnode *d, const char *path,
+			  uint8_t out[32])
+{
+	uint64_t off = 0;
+
+	if (!EVP_DigestInit_ex(m->md, EVP_sha256(), NULL))
+		return -ENOMEM;
+	while (off < d->size) {
+		int64_t n = eng_disctree_pread(m->t, d, off, m->buf, COPY_BUF);
+
+		if (n <= 0)
+			return bfs_diag_prefix(m->diag, n < 0 ? (int)n : -EIO,
+					       "'/%s' on the disc: cannot be read", path);
+		(void)EVP_DigestUpdate(m->md, m->buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	(void)EVP_DigestFinal_ex(m->md, out, NULL);
+	return 0;
+}
+
+static int keep(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, const char *path,
+		uint64_t lba)
+{
+	struct eng_append *a = m->a;
+	const uint8_t *sha = line_sha(m, path);
+	struct kept_sha *k;
+	int r;
+
+	if (BFS_GROW(a->sha, a->sha_cap, a->nsha + 1) < 0)
+		return -ENOMEM;
+	k = &a->sha[a->nsha];
+	k->node = n;
+	k->live = false;
+	if (sha) {
+		memcpy(k->sha, sha, 32);
+	} else {
+		r = hash_from_disc(m, d, path, k->sha);
+		if (r < 0)
+			return r;
+		a->info.hashed++;
+	}
+	a->nsha++;
+	n->flags |= BFS_NODE_PRIOR;
+	n->data_lba = lba;
+	a->info.kept++;
+	return 0;
+}
+
+static int tmpdir_make(struct eng_append *a)
+{
+	const char *base = getenv("TMPDIR");
+	char tmpl[4096];
+
+	if (a->tmpdir)
+		return 0;
+	snprintf(tmpl, sizeof(tmpl), "%s/burnfs-append.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(tmpl))
+		return -errno;
+	a->tmpdir = strdup(tmpl);
+	return a->tmpdir ? 0 : -ENOMEM;
+}
+
+/* d's bytes from the disc into a new file of the temporary directory; its path in *ret. */
+static int copy_out(struct merge *m, const struct eng_dnode *d, const char *path, char **ret)
+{
+	struct eng_append *a = m->a;
+	_cleanup_free_ char *p = NULL;
+	uint64_t off = 0;
+	int fd, r = tmpdir_make(a);
+
+	if (r < 0)
+		return bfs_diag_set(m->diag, r, "cannot make a temporary directory for '/%s': %s",
+				    path, strerror(-r));
+	if (asprintf(&p, "%s/%zu", a->tmpdir, a->ncopies) < 0)
+		return -ENOMEM;
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return bfs_diag_set(m->diag, -errno, "'%s': %m", p);
+	while (r == 0 && off < d->size) {
+		int64_t n = eng_disctree_pread(m->t, d, off, m->buf, COPY_BUF);
+
+		if (n <= 0)
+			r = bfs_diag_prefix(m->diag, n < 0 ? (int)n : -EIO,
+					    "'/%s' on the disc: cannot be read", path);
+		else if (write(fd, m->buf, (size_t)n) != n)
+			r = bfs_diag_set(m->diag, -errno ? -errno : -EIO, "'%s': %m", p);
+		off += n > 0 ? (uint64_t)n : 0;
+	}
+	if (close(fd) < 0 && r == 0)
+		r = bfs_diag_set(m->diag, -errno, "'%s': %m", p);
+	if (r == 0 && BFS_GROW(a->copies, a->copies_cap, a->ncopies + 1) < 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		(void)unlink(p);
+		return r;
+	}
+	a->copies[a->ncopies++] = (struct copied){.ino = d->ino, .path = TAKE_PTR(p)};
+	*ret = a->copies[a->ncopies - 1].path;
+	return 0;
+}
+
+/*
+ * A file whose data cannot be pointed at again: its source becomes a copy read from the
+ * disc (one per hard-linked file), with the mtime the scan would have seen.
+ */
+static int copy(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, const char *path)
+{
+	struct eng_append *a = m->a;
+	const char *src = NULL;
+	struct stat st;
+	int r;
+
+	for (size_t i = 0; d->nlink > 1 && i < a->ncopies && !src; i++)
+		if (a->copies[i].ino == d->ino)
+			src = a->copies[i].path;
+	if (!src) {
+		char *p;
+
+		r = copy_out(m, d, path, &p);
+		if (r < 0)
+			return r;
+		src = p;
+	}
+	if (stat(src, &st) < 0)
+		return bfs_diag_set(m->diag, -errno, "'%s': %m", src);
+	n->src_path = strdup(src);
+	if (!n->src_path)
+		return -ENOMEM;
+	n->src_mtime =
+		(struct bfs_time){.sec = st.st_mtim.tv_sec, .nsec = (uint32_t)st.st_mtim.tv_nsec};
+	a->info.copied++;
+	return 0;
+}
+
+static int file_data(struct merge *m, struct bfs_node *n, const struct eng_dnode *d,
+		     const char *path)
+{
+	uint64_t lba;
+	int r = eng_disctree_extent(m->t, d, &lba);
+
+	if (r == -ENODATA)
+		return 0;
+	if (r == 0)
+		return keep(m, n, d, path, lba);
+	if (r == -EXDEV)
+		return copy(m, n, d, path);
+	return bfs_diag_prefix(m->diag, r, "'/%s' on the disc", path);
+}
+
+static struct bfs_node *node_of(const struct eng_dnode *d)
+{
+	struct bfs_node *n = bfs_node_new(d->name, d->name_len, d->type);
+
+	if (!n)
+		return NULL;
+	n->mode = d->mode;
+	n->uid = d->uid;
+	n->gid = d->gid;
+	n->mtime = n->src_mtime = n->ctime = d->mtime;
+	n->atime = d->atime;
+	n->rdev_major = d->rdev_major;
+	n->rdev_minor = d->rdev_minor;
+	if (d->type == BFS_NODE_FILE) {
+		n->size = d->size;
+		if (d->nlink > 1) { /* one file under several names */
+			n->src_dev = ENG_APPEND_DEV;
+			n->src_ino = d->ino;
+		}
+	}
+	if (d->type == BFS_NODE_SYMLINK) {
+		n->target = strdup(d->target ? d->target : "");
+		if (!n->target)
+			return bfs_node_free(n);
+		n->size = strlen(n->target);
+	}
+	return n;
+}
+
+static int visit(const char *path, const struct eng_dnode *d, void *userdata)
+{
+	struct merge *m = userdata;
+	struct bfs_node *n;
+	int r;
+
+	if (m->depth == 1 && d->type == BFS_NODE_DIR && strcmp(path, ".burnfs") == 0)
+		return ENG_DWALK_SKIP; /* the old manifest: the new session has its own */
+	n = node_of(d);
+	if (!n)
+		return -ENOMEM;
+	r = bfs_node_add_child(m->stack[m->depth - 1], n);
+	if (r < 0) {
+		bfs_node_free(n);
+		return r == -EEXIST
+			       ? bfs_diag_set(m->diag, -EUCLEAN, "'/%s' is on the disc twice", path)
+			       : r;
+	}
+	m->a->info.nodes++;
+	if (d->type == BFS_NODE_DIR)
+		m->stack[m->depth++] = n;
+	else if (d->type == BFS_NODE_FILE)
+		return file_data(m, n, d, path);
+	return 0;
+}
+
+static int leave(const char *path, const struct eng_dnode *d, void *userdata)
+{
+	struct merge *m = userdata;
+
+	(void)path;
+	(void)d;
+	m->depth--;
+	return 0;
+}
+
+/* ---- grafting ---------------------------------------------------------------------------- */
+
+/* The disc's nodes under old into new, where new has no node of the name. */
+static int graft(struct eng_append *a, struct bfs_node *new, struct bfs_node *old,
+		 struct bfs_diag *diag)
+{
+	while (old->nchildren) {
+		struct bfs_node *o = old->children[old->nchildren - 1];
+		struct bfs_node *n = bfs_node_find_child(new, o->name, o->name_len);
+		int r;
+
+		if (n && n->type == BFS_NODE_DIR && o->type == BFS_NODE_DIR) {
+			r = graft(a, n, o, diag);
+			if (r < 0)
+				return r;
+			bfs_node_free(bfs_node_detach(o));
+			continue;
+		}
+		if (n) {
+			_cleanup_free_ char *p = bfs_node_path(n);
+
+			bfs_diag_warn(diag, "'%s' replaces the %s of that name on the disc",
+				      p ? p : n->name,
+				      o->type == BFS_NODE_DIR ? "directory" : "file");
+			a->info.replaced++;
+			bfs_node_free(bfs_node_detach(o));
+			continue;
+		}
+		r = bfs_node_add_child(new, bfs_node_detach(o));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void merge_done(struct merge *m)
+{
+	for (size_t i = 0; i < m->nlines; i++)
+		free(m->lines[i].path);
+	free(m->lines);
+	free(m->buf);
+	EVP_MD_CTX_free(m->md);
+	eng_disctree_free(m->t);
+}
+
+/* The disc's tree as nodes under a new root of its own. */
+static int read_tree(struct merge *m, struct bfs_node *oroot)
+{
+	struct eng_dnode root = {0};
+	int r = eng_disctree_lookup(m->t, "/", &root);
+
+	if (r < 0)
+		return r;
+	r = manifest_load(m);
+	m->stack[0] = oroot;
+	m->depth = 1;
+	if (r == 0)
+		r = eng_disctree_walk(m->t, &root, visit, leave, m);
+	eng_dnode_done(&root);
+	return r;
+}
+
+/* The UDF partition: the old one kept when every kept file lies in it, else from first. */
+static void partition_pick(struct merge *m, const struct eng_session *first)
+{
+	struct eng_append *a = m->a;
+	uint64_t p = first->start;
+
+	(void)eng_disctree_udf_partition(m->t, &p);
+	for (size_t i = 0; i < a->nsha; i++)
+		p = BFS_MIN(p, a->sha[i].node->data_lba);
+	a->info.partition_start = p;
+}
+
+/* Keep the hashes of the kept files still in the tree (those replaced were freed). */
+static int live_mark(struct bfs_node *n, void *userdata)
+{
+	struct eng_append *a = userdata;
+	struct kept_sha key = {.node = n};
+	struct kept_sha *k;
+
+	if (!(n->flags & BFS_NODE_PRIOR))
+		return 0;
+	k = bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp);
+	if (k)
+		k->live = true;
+	return 0;
+}
+
+static void sha_prune(struct eng_append *a, struct bfs_node *root)
+{
+	size_t o = 0;
+
+	if (!a->nsha)
+		return;
+	qsort(a->sha, a->nsha, sizeof(*a->sha), sha_cmp);
+	(void)bfs_node_walk(root, live_mark, a);
+	for (size_t i = 0; i < a->nsha; i++)
+		if (a->sha[i].live)
+			a->sha[o++] = a->sha[i];
+	a->nsha = o;
+	a->info.kept = o;
+}
+
+int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng_session *s,
+		     const struct eng_session *first, struct bfs_node *root, struct bfs_diag *diag,
+		     struct eng_append **ret)
+{
+	_cleanup_(eng_append_freep) struct eng_append *a = calloc(1, sizeof(*a));
+	_cleanup_(bfs_node_freep) struct bfs_node *oroot = bfs_node_new("", 0, BFS_NODE_DIR);
+	struct merge m = {.a = a, .diag = diag};
+	int r;
+
+	if (!a || !oroot)
+		return -ENOMEM;
+	a->info.session = s->number;
+	m.buf = malloc(COPY_BUF);
+	m.md = EVP_MD_CTX_new();
+	r = m.buf && m.md ? 0 : -ENOMEM;
+	if (r == 0)
+		r = eng_disctree_open(read, userdata, s->start, s->start + s->length, ENG_TREE_AUTO,
+				      diag, &m.t);
+	if (r == 0) {
+		a->info.tree = eng_disctree_fs(m.t);
+		eng_disctree_volume_id(m.t, a->info.volume_id, sizeof(a->info.volume_id));
+		r = read_tree(&m, oroot);
+	}
+	if (r == 0) {
+		partition_pick(&m, first);
+		r = graft(a, root, oroot, diag);
+	}
+	if (r == 0)
+		r = bfs_tree_finalize(root);
+	merge_done(&m);
+	if (r < 0)
+		return r == -ENOMEM ? r
+				    : bfs_diag_prefix(diag, r,
+						      "session %u's tree (burn with --new-tree to "
+						      "write a session without the disc's files)",
+						      s->number);
+	sha_prune(a, root);
+	*ret = TAKE_PTR(a);
+	return 0;
+}
