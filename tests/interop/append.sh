@@ -1,0 +1,205 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# usage: append.sh MEDIUM|kernel
+#
+# Three `burnfs burn` sessions onto a write-once virtual disc (issue 12 §4): the first a tree
+# with a hard link, a symlink, a deep directory, odd names and 3 MB of random data; the second
+# adds files, merges a directory and adds one; the third replaces a file of the first (one
+# name of its hard-link pair) and one of a merged directory. After them every session k is
+# read from the exported disc by software that is not burnfs, each through its own way to a
+# later session, and must hold exactly the merged tree E_k, content byte for byte:
+#	xorriso -load sbsector S_k (extraction, then sha256sum -c of the session's manifest)
+#	isoinfo -T S_k (Rock Ridge listing of paths and sizes)
+#	udfinfo --startblock=S_k --lastblock (UDF media; the partition overlaps the session's own
+#	  descriptors, as the IMAPI layout has it: that one warning is expected)
+#	the readers without a session option (isoinfo, pycdlib, bsdtar, libudfread, xorriso
+#	  again) through tests/interop/check.py on the overwritable view of session k: the disc
+#	  cut at the session's end with blocks 16-31 and 256 copied from the session's own
+#	  (what a DVD+RW holds after an append; formats.md 5.1)
+#	`burnfs verify --drive` checks every session against its manifest
+# `append.sh kernel` burns the same three sessions onto every write-once medium and mounts
+# each session with the Linux kernel's isofs (sbsector=) and udf (session=) in one QEMU boot.
+set -u
+: "${BURNFS:?}" "${BURNFS_SRC:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+check=$here/check.py
+t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-append.XXXXXX")
+trap 'rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+export BURNFS_VDRIVE_LONGOP_MS=0 SOURCE_DATE_EPOCH=1700000000
+command -v xorriso >/dev/null || { echo "SKIP: xorriso missing" >&2; exit 77; }
+
+# the three sources, and E1..E3, the trees sessions 1..3 must hold
+make_sources() {
+	local s=$t/s1 long
+	mkdir -p "$s/d" "$s/deep/1/2/3/4/5/6/7/8/9" "$s/private" "$t/s2/d" "$t/s2/n" "$t/s3/d"
+	echo one >"$s/a.txt"
+	ln "$s/a.txt" "$s/hl"
+	ln -s a.txt "$s/ln"
+	head -c 3000000 /dev/urandom >"$s/big"
+	echo x1 >"$s/d/x"
+	echo deep >"$s/deep/1/2/3/4/5/6/7/8/9/f"
+	echo space >"$s/name with spaces"
+	long=$(printf 'L%.0s' $(seq 1 100))
+	echo long >"$s/$long"
+	: >"$s/empty"
+	echo secret >"$s/private/p"
+	chmod 0750 "$s/private"
+	chmod 0600 "$s/private/p"
+	echo two >"$t/s2/b.txt"
+	echo y2 >"$t/s2/d/y"
+	head -c 1000000 /dev/urandom >"$t/s2/n/z"
+	echo replaced >"$t/s3/a.txt"
+	echo x3 >"$t/s3/d/x"
+	echo three >"$t/s3/c.txt"
+	touch -d @1600000000 "$t/s1" "$t/s2" "$t/s3" "$s/d" "$t/s2/d" "$t/s3/d"
+	cp -a "$t/s1" "$t/e1" || fail "E1"
+	cp -a "$t/e1" "$t/e2" && cp -a "$t/s2/." "$t/e2/" || fail "E2"
+	cp -a "$t/e2" "$t/e3" || fail "E3"
+	# a replaced path is a new file: the other name of its hard link keeps the old data
+	(cd "$t/s3" && find . -type f) | while read -r f; do rm -f "$t/e3/$f"; done
+	cp -a "$t/s3/." "$t/e3/" || fail "E3"
+	touch -d @1600000000 "$t/e2/d" "$t/e3/d"
+}
+
+# burn_three MEDIUM DIR: the three sessions; their starts and ends in DIR/starts ("S END")
+burn_three() {
+	local m=$1 d=$2 k s n
+	"$BURNFS" vdrive create --media "$m" "$d" >/dev/null || fail "create $m"
+	: >"$d.starts"
+	for k in 1 2 3; do
+		"$BURNFS" burn "$t/s$k" --drive "vdrive:$d" 2>"$t/err" || fail "$m session $k: $(cat "$t/err")"
+		read -r s n < <(sed -n 's/^burnfs burn: session at block \([0-9]*\), \([0-9]*\) blocks.*/\1 \2/p' "$t/err")
+		[ -n "$s" ] || fail "$m session $k: no start in $(cat "$t/err")"
+		if [ "$k" -gt 1 ]; then
+			grep -q "the disc's tree (session $((k - 1)), .*) is carried over" "$t/err" ||
+				fail "$m session $k: not merged: $(cat "$t/err")"
+		fi
+		echo "$s $((s + n))" >>"$d.starts"
+	done
+	[ "$k" = 3 ] && grep -q "warning: '/a.txt' replaces the file of that name on the disc" "$t/err" ||
+		fail "$m: no replacement warning: $(cat "$t/err")"
+	"$BURNFS" vdrive export "$d" -o "$d.iso" >/dev/null || fail "export $m"
+}
+
+# view IMAGE S END OUT: IMAGE cut at END, with session S's volume descriptor set (up to its
+# terminator, and the UDF recognition sequence after it) copied to block 16 and its UDF
+# anchor to block 256
+view() {
+	/usr/bin/python3 - "$@" <<'PY' || fail "view"
+import sys
+img, s, end, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+B = 2048
+with open(img, "rb") as f:
+    data = bytearray(f.read(end * B))
+if s:
+    k = 16
+    while data[(s + k) * B + 1:(s + k) * B + 6] == b"CD001" and data[(s + k) * B] != 255:
+        k += 1
+    k += 1  # the terminator
+    while data[(s + k) * B + 1:(s + k) * B + 6] in (b"BEA01", b"NSR02", b"NSR03", b"TEA01"):
+        k += 1
+    data[16 * B:k * B] = data[(s + 16) * B:(s + k) * B]
+    if len(data) > (s + 256) * B and data[(s + 256) * B] == 2:  # a UDF anchor (tag 2)
+        data[256 * B:257 * B] = data[(s + 256) * B:(s + 257) * B]
+with open(out, "wb") as f:
+    f.write(data)
+PY
+}
+
+# readers MEDIUM K S END: session K of $t/d.iso, at S..END, against E_K
+readers() {
+	local m=$1 k=$2 s=$3 end=$4 e=$t/e$2 want=$t/want$2 r out udf= list
+	case $m in dvd* | bd*) udf=1 ;; esac
+	rm -rf "$t/x" "$want"
+	xorriso -osirrox on -load sbsector "$s" -indev "$t/d.iso" -extract / "$t/x" >/dev/null 2>&1 ||
+		fail "$m session $k: xorriso extract"
+	(cd "$t/x" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "$m session $k: sha256sum -c"
+	diff -r --no-dereference -x .burnfs "$e" "$t/x" || fail "$m session $k: xorriso's tree differs"
+	[ "$(grep -c . "$t/x/.burnfs/SHA256SUMS")" = "$(find "$e" -type f | wc -l)" ] ||
+		fail "$m session $k: the manifest does not list every file"
+	cp -al "$e" "$want" && cp -a "$t/x/.burnfs" "$want/" || fail "want"
+	# isoinfo with the session's start: paths and sizes of the Rock Ridge tree
+	isoinfo -i "$t/d.iso" -T "$s" -R -l 2>/dev/null | awk '
+		/^Directory listing of / { dir = substr($0, 22) }
+		/^[-dl]/ { n = $0; sub(/^.*\] +/, "", n); sub(/ +$/, "", n); sub(/ -> .*/, "", n)
+			if (n != "." && n != "..") print substr($1, 1, 1), (substr($1, 1, 1) == "-" ? $5 : 0), dir n }' |
+		sort >"$t/isoinfo"
+	(cd "$want" && find . -mindepth 1 -printf '%y %s /%P\n') | awk '{ t = $1 == "f" ? "-" : $1; s = t == "-" ? $2 : 0; $1 = ""; $2 = ""; sub(/^  /, ""); print t, s, $0 }' |
+		sort >"$t/want.list"
+	diff "$t/want.list" "$t/isoinfo" >&2 || fail "$m session $k: isoinfo -T $s"
+	if [ -n "$udf" ] && command -v udfinfo >/dev/null; then
+		out=$(udfinfo --startblock="$s" --lastblock=$((end - 1)) "$t/d.iso" 2>&1) || fail "$m session $k: udfinfo: $out"
+		echo "$out" | grep -i "warn\|error" | grep -v "Partition Space overlaps with other blocks" &&
+			fail "$m session $k: udfinfo warns"
+		[ "$(echo "$out" | sed -n 's/^numdirs=//p')" = "$(find "$want" -type d | wc -l)" ] ||
+			fail "$m session $k: udfinfo numdirs: $out"
+	fi
+	view "$t/d.iso" "$s" "$end" "$t/view$k.iso"
+	list="xorriso isoinfo-rr isoinfo-joliet bsdtar-joliet"
+	# pycdlib cannot parse UDF 2.50's metadata partition map, which BD discs carry
+	[ "${m#bd}" = "$m" ] && list="$list pycdlib-rr pycdlib-joliet"
+	[ -n "$udf" ] && list="$list udfread"
+	# pycdlib reads no UDF 2.50, and takes the file set descriptor to be the partition's
+	# first block whatever the LVD says (pycdlib.py _parse_udf_descriptors): in a later
+	# session of the IMAPI layout the partition starts in the first one, so it finds
+	# session 1's file set there; it reads session 1's UDF only
+	[ -n "$udf" ] && [ "${m#bd}" = "$m" ] && [ "$k" = 1 ] && list="$list pycdlib-udf"
+	for r in $list; do
+		out=$(/usr/bin/python3 "$check" "$r" "$t/view$k.iso" "$want" 2>&1)
+		case $? in
+		0) ;;
+		77) echo "note: $r skipped: $out" >&2 ;;
+		*) fail "$m session $k: $out" ;;
+		esac
+	done
+}
+
+make_sources
+case $1 in
+kernel)
+	: >"$t/spec"
+	media="cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r"
+	for m in $media; do
+		burn_three "$m" "$t/$m"
+		k=0
+		while read -r s end; do
+			k=$((k + 1))
+			echo "$m.$k.rr $t/$m.iso iso9660 sbsector=$s" >>"$t/spec"
+			case $m in cd*) ;; *) echo "$m.$k.udf $t/$m.iso udf session=$s,lastblock=$((end - 1))" >>"$t/spec" ;; esac
+		done <"$t/$m.starts"
+	done
+	"$here/kernel-read-many.sh" "$t/spec" >"$t/klines"
+	case $? in 0) ;; 77) exit 77 ;; *) fail "kernel-read-many" ;; esac
+	while read -r label img fs opts; do
+		k=${label#*.}
+		k=${k%%.*}
+		rm -rf "$t/want"
+		cp -al "$t/e$k" "$t/want" || fail want
+		if [ "${label##*.}" = rr ]; then # the manifest as xorriso reads it
+			xorriso -osirrox on -load sbsector "${opts#sbsector=}" -indev "$img" \
+				-extract /.burnfs "$t/want/.burnfs" >/dev/null 2>&1 || fail "$label: manifest"
+		fi
+		grep "^$label " "$t/klines" | cut -d' ' -f2- >"$t/k.$label"
+		out=$(/usr/bin/python3 "$check" "klines-${label##*.}" "$t/k.$label" "$t/want" 2>&1) ||
+			fail "kernel $label ($img $opts): $out"
+	done <"$t/spec"
+	;;
+cd-r | cd-rw | dvd-r | dvd-rw | dvd+r | dvd+r-dl | bd-r)
+	burn_three "$1" "$t/d"
+	k=0
+	while read -r s end; do
+		k=$((k + 1))
+		readers "$1" "$k" "$s" "$end"
+	done <"$t/d.starts"
+	"$BURNFS" verify --drive "vdrive:$t/d" 2>"$t/err" || fail "$1: verify --drive: $(cat "$t/err")"
+	[ "$(grep -c "files match, 0 differ, 0 missing" "$t/err")" = 3 ] ||
+		fail "$1: verify did not check 3 sessions: $(cat "$t/err")"
+	;;
+*)
+	echo "usage: append.sh MEDIUM|kernel" >&2
+	exit 2
+	;;
+esac
+exit 0
