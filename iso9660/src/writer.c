@@ -820,7 +820,8 @@ static int dir_render(struct iso9660_writer *w, const struct iso_tree *t, struct
 
 			slot_extent(&s, &lba, &size, &flags);
 			put_dirrec(p, rl, &s, lba, size, flags);
-			memcpy(p + o, w->susp, sp.inline_len);
+			if (sp.inline_len) /* without Rock Ridge w->susp is never allocated */
+				memcpy(p + o, w->susp, sp.inline_len);
 			if (sp.nchunks)
 				put_ce(p + o + sp.inline_len, d->ce_lba, offs[0],
 				       chunk_total(&sp, 0));
