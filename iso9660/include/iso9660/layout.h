@@ -90,19 +90,19 @@
 #define ISO9660_DATE17_LEN 17
 
 /* Directory record, 9.1 */
-#define ISO9660_DR_LEN	      0	  /* u8: the whole record, 9.1.1 */
-#define ISO9660_DR_XA_LEN     1	  /* u8: extended attribute record length, 9.1.2 */
-#define ISO9660_DR_EXTENT     2	  /* 7.3.3 both-endian u32, location of extent, 9.1.3 */
-#define ISO9660_DR_SIZE	      10  /* 7.3.3, data length in bytes, 9.1.4 */
-#define ISO9660_DR_DATE	      18  /* 7 bytes, recording date and time, 9.1.5 */
-#define ISO9660_DR_FLAGS      25  /* u8, file flags, 9.1.6 */
-#define ISO9660_DR_UNIT_SIZE  26  /* u8, file unit size (interleaving), 9.1.7 */
-#define ISO9660_DR_GAP	      27  /* u8, interleave gap size, 9.1.8 */
-#define ISO9660_DR_VOLUME_SEQ 28  /* 7.2.3 both-endian u16, volume sequence number, 9.1.9 */
-#define ISO9660_DR_NAME_LEN   32  /* u8, length of file identifier, 9.1.10 */
-#define ISO9660_DR_NAME	      33  /* file identifier, 9.1.11; then padding 9.1.12 to even */
-#define ISO9660_DR_FIXED      33u /* bytes before the identifier */
-#define ISO9660_DR_MAX	      255u
+#define ISO9660_DR_LEN	      0	   /* u8: the whole record, 9.1.1 */
+#define ISO9660_DR_XA_LEN     1	   /* u8: extended attribute record length, 9.1.2 */
+#define ISO9660_DR_EXTENT     2	   /* 7.3.3 both-endian u32, location of extent, 9.1.3 */
+#define ISO9660_DR_SIZE	      10   /* 7.3.3, data length in bytes, 9.1.4 */
+#define ISO9660_DR_DATE	      18   /* 7 bytes, recording date and time, 9.1.5 */
+#define ISO9660_DR_FLAGS      25   /* u8, file flags, 9.1.6 */
+#define ISO9660_DR_UNIT_SIZE  26   /* u8, file unit size (interleaving), 9.1.7 */
+#define ISO9660_DR_GAP	      27   /* u8, interleave gap size, 9.1.8 */
+#define ISO9660_DR_VOLUME_SEQ 28   /* 7.2.3 both-endian u16, volume sequence number, 9.1.9 */
+#define ISO9660_DR_NAME_LEN   32   /* u8, length of file identifier, 9.1.10 */
+#define ISO9660_DR_NAME	      33   /* file identifier, 9.1.11; then padding 9.1.12 to even */
+#define ISO9660_DR_FIXED      33u  /* bytes before the identifier */
+#define ISO9660_DR_MAX	      255u /* its length is one byte, 9.1.1 */
 #define ISO9660_ROOT_REC_SIZE 34u  /* the root record in a descriptor: identifier 0x00 */
 #define ISO9660_DR_ID_DOT     0x00 /* "." and "..": one byte identifiers, 6.8.2.2 */
 #define ISO9660_DR_ID_DOTDOT  0x01
@@ -252,6 +252,12 @@ static_assert(SUSP_CE_SIZE == SUSP_CE_AREA + 8 && SUSP_CE_AREA == SUSP_CE_OFFSET
 static_assert(RRIP_PX_SIZE == RRIP_PX_INO + 8 && RRIP_PX_SIZE_1_10 == RRIP_PX_GID + 8,
 	      "RRIP 4.1.1");
 static_assert(RRIP_PN_SIZE == RRIP_PN_LOW + 8, "RRIP 4.1.2");
+static_assert(SUSP_HDR_SIZE == SUSP_VERSION + 1 && SUSP_SP_SIZE == SUSP_SP_LEN_SKP + 1, "SUSP 4.1");
+static_assert(ISO9660_PT_FIXED == ISO9660_PT_NAME && RRIP_LINK_SIZE == RRIP_LINK_EXTENT + 8,
+	      "9.4, RRIP 4.1.5");
+static_assert(RRIP_SL_HDR_SIZE == RRIP_SL_COMPONENTS && RRIP_SLC_HDR_SIZE == RRIP_SLC_CONTENT &&
+		      RRIP_NM_HDR_SIZE == RRIP_NM_NAME && RRIP_TF_HDR_SIZE == RRIP_TF_DATES,
+	      "RRIP 4.1.3, 4.1.4, 4.1.6: the variable part follows the flags");
 static_assert(RRIP_ZF_SIZE == RRIP_ZF_REAL_SIZE + 8, "zisofs ZF");
 
 /* 7.2.3: a 16-bit number both-byte order, LE then BE */
