@@ -17,6 +17,7 @@
 #include "common/macro.h"
 #include "engine/imagefile.h"
 #include "engine/sessions.h"
+#include "iso9660/layout.h"
 
 #define PAD_BLOCKS 32u /* 64 KiB: a multiple of every medium's write unit */
 
@@ -543,8 +544,9 @@ static int64_t image_root(int fd)
 
 	if (pread(fd, vd, sizeof(vd), 16 * 2048) != (ssize_t)sizeof(vd))
 		return -EINVAL;
-	if (vd[0] == 1 && memcmp(vd + 1, "CD001", 5) == 0)
-		return bfs_get_le32(vd + 156 + 2);
+	if (vd[ISO9660_VD_TYPE] == ISO9660_VD_TYPE_PRIMARY &&
+	    memcmp(vd + ISO9660_VD_STD_ID, ISO9660_STD_ID, ISO9660_VD_STD_ID_LEN) == 0)
+		return bfs_get_le32(vd + ISO9660_VD_ROOT_EXTENT);
 	if (memcmp(vd + 1, "BEA01", 5) == 0 || memcmp(vd + 1, "NSR0", 4) == 0)
 		return 0;
 	return -EINVAL;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "iso9660/layout.h"
 #include "iso9660/reader.h"
 #include "udf/reader.h"
 
@@ -266,7 +267,7 @@ int eng_disctree_open(eng_disctree_read_fn read, void *userdata, uint64_t start,
 		return bfs_diag_set(
 			diag, r, "the session at block %llu: cannot read block %llu: %s",
 			(unsigned long long)start, (unsigned long long)(start + 16), strerror(-r));
-	iso = memcmp(b + 1, "CD001", 5) == 0;
+	iso = memcmp(b + ISO9660_VD_STD_ID, ISO9660_STD_ID, ISO9660_VD_STD_ID_LEN) == 0;
 	udf = eng_disctree_has_udf(read, userdata, start);
 	if (want == ENG_TREE_UDF && !udf)
 		return bfs_diag_set(diag, -ENOENT, "the session at block %llu has no udf tree",

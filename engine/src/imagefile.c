@@ -15,6 +15,7 @@
 
 #include "common/bytes.h"
 #include "common/macro.h"
+#include "iso9660/layout.h"
 #include "udf/layout.h"
 
 #define BLOCK	    2048u
@@ -130,14 +131,15 @@ static int iso_end(struct eng_imagefile *f, uint64_t s, uint8_t *b, uint64_t *re
 
 		if (r < 0)
 			return r;
-		if (memcmp(b + 1, "CD001", 5) != 0 || b[0] == 255)
+		if (memcmp(b + ISO9660_VD_STD_ID, ISO9660_STD_ID, ISO9660_VD_STD_ID_LEN) != 0 ||
+		    b[ISO9660_VD_TYPE] == ISO9660_VD_TYPE_TERMINATOR)
 			break;
-		if (b[0] != 1)
+		if (b[ISO9660_VD_TYPE] != ISO9660_VD_TYPE_PRIMARY)
 			continue;
-		size = bfs_get_le32(b + 80);
+		size = bfs_get_le32(b + ISO9660_VD_VOLUME_SIZE);
 		/* libisofs writes a session's own length, mkisofs -C the absolute end */
 		*ret = size > s ? size : s + size;
-		f->made_for_later = s == 0 && bfs_get_le32(b + 156 + 2) >= f->blocks;
+		f->made_for_later = s == 0 && bfs_get_le32(b + ISO9660_VD_ROOT_EXTENT) >= f->blocks;
 		return 0;
 	}
 	return -ENOENT;
@@ -212,7 +214,7 @@ static int check_volume(struct eng_imagefile *f, const char *path, uint64_t s,
 	if (r < 0)
 		return bfs_diag_set(diag, r, "'%s': cannot read block %llu: %s", path,
 				    (unsigned long long)(s + 16), strerror(-r));
-	if (memcmp(b + 1, "CD001", 5) == 0) {
+	if (memcmp(b + ISO9660_VD_STD_ID, ISO9660_STD_ID, ISO9660_VD_STD_ID_LEN) == 0) {
 		f->iso9660 = true;
 		r = iso_end(f, s, b, &f->volume_end);
 	} else if (memcmp(b + 1, "BEA01", 5) == 0 || memcmp(b + 1, "NSR0", 4) == 0) {

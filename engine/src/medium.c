@@ -10,11 +10,11 @@
 
 #include "common/bytes.h"
 #include "engine/imagefile.h"
+#include "iso9660/layout.h"
 #include "medium.h"
 #include "mmc/mmc.h"
 
-#define PVD_ROOT_LBA 158u   /* ECMA-119 8.4.18: the root record at 156, its extent at +2 */
-#define LATER_SCAN   65536u /* blocks looked at for the root of a session made for later */
+#define LATER_SCAN 65536u /* blocks looked at for the root of a session made for later */
 
 struct eng_medium *eng_medium_free(struct eng_medium *m)
 {
@@ -76,8 +76,10 @@ static bool root_at(struct eng_medium *m, uint64_t k, uint64_t root)
 {
 	uint8_t b[2048];
 
-	return k < m->file.blocks && eng_imagefile_read(&m->file, k, 1, b) == 0 && b[0] >= 34 &&
-	       b[32] == 1 && b[33] == 0 && bfs_get_le32(b + 2) == root;
+	return k < m->file.blocks && eng_imagefile_read(&m->file, k, 1, b) == 0 &&
+	       b[ISO9660_DR_LEN] >= ISO9660_ROOT_REC_SIZE && b[ISO9660_DR_NAME_LEN] == 1 &&
+	       b[ISO9660_DR_NAME] == ISO9660_DR_ID_DOT &&
+	       bfs_get_le32(b + ISO9660_DR_EXTENT) == root;
 }
 
 /*
@@ -96,7 +98,7 @@ static int later_base(struct eng_medium *m, const char *image, struct bfs_diag *
 
 	if (r < 0)
 		return bfs_diag_set(diag, r, "'%s': cannot read block 16: %s", image, strerror(-r));
-	root = bfs_get_le32(b + PVD_ROOT_LBA);
+	root = bfs_get_le32(b + ISO9660_VD_ROOT_EXTENT);
 	if (end > m->file.blocks && root >= end - m->file.blocks &&
 	    root_at(m, root - (end - m->file.blocks), root))
 		k = root - (end - m->file.blocks);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/bytes.h"
+#include "iso9660/layout.h"
 #include "iso9660/reader.h"
 #include "medium.h"
 #include "mmc/mmc.h"
@@ -20,14 +21,6 @@
 #define UDF_ANCHOR  256u   /* ECMA-167 3/8.4.2.1: block 256 of the session */
 #define HEAD_BLOCKS 32u	   /* libisoburn: the first session of a growing image starts here */
 #define UDF_PROBES  65536u /* 16-block steps looked at for the session after a UDF-only one */
-
-/* ECMA-119 8.4: the primary volume descriptor's fields used here. */
-#define PVD_VOLUME_ID	 40u  /* 32 a-characters, space padded (8.4.6) */
-#define PVD_VOLUME_SIZE	 80u  /* both-endian 32 (8.4.8), the LE half */
-#define PVD_ROOT_LBA	 158u /* the root record (8.4.18) at 156, its extent at +2 */
-#define PVD_CREATED	 813u /* 17-byte date (8.4.26.1) */
-#define VD_TYPE_PRIMARY	 1u
-#define VD_TYPE_TERMINAL 255u
 
 size_t eng_sessions_of_tracks(const struct mmc_track *t, size_t nt, struct eng_session *out)
 {
@@ -81,9 +74,10 @@ static int read_pvd(struct eng_medium *m, uint64_t s, uint8_t *b)
 
 		if (r < 0)
 			return r;
-		if (memcmp(b + 1, "CD001", 5) != 0 || b[0] == VD_TYPE_TERMINAL)
+		if (memcmp(b + ISO9660_VD_STD_ID, ISO9660_STD_ID, ISO9660_VD_STD_ID_LEN) != 0 ||
+		    b[ISO9660_VD_TYPE] == ISO9660_VD_TYPE_TERMINATOR)
 			break;
-		if (b[0] == VD_TYPE_PRIMARY)
+		if (b[ISO9660_VD_TYPE] == ISO9660_VD_TYPE_PRIMARY)
 			return 0;
 	}
 	return -ENOENT;
@@ -164,7 +158,7 @@ static int chain(struct eng_medium *m, uint64_t start, struct eng_session *out, 
 		if (!iso && !eng_disctree_has_udf(eng_medium_read, m, s))
 			break;
 		if (iso)
-			next = iso_after(m, s, bfs_get_le32(b + PVD_VOLUME_SIZE), b, &end);
+			next = iso_after(m, s, bfs_get_le32(b + ISO9660_VD_VOLUME_SIZE), b, &end);
 		else
 			next = udf_next(m, s), end = m->blocks;
 		if (end > m->blocks)
@@ -197,8 +191,8 @@ static uint64_t chain_start(struct eng_medium *m)
 
 	if (m->base)
 		return m->base; /* a session made for a later block, alone in its file */
-	if (read_pvd(m, 0, b) < 0 || bfs_get_le32(b + PVD_ROOT_LBA) < HEAD_BLOCKS ||
-	    bfs_get_le32(b + PVD_VOLUME_SIZE) <= HEAD_BLOCKS)
+	if (read_pvd(m, 0, b) < 0 || bfs_get_le32(b + ISO9660_VD_ROOT_EXTENT) < HEAD_BLOCKS ||
+	    bfs_get_le32(b + ISO9660_VD_VOLUME_SIZE) <= HEAD_BLOCKS)
 		return 0;
 	return read_pvd(m, HEAD_BLOCKS, b) == 0 ? HEAD_BLOCKS : 0;
 }
@@ -237,9 +231,9 @@ static void describe(struct eng_medium *m, struct eng_session *s)
 	if (s->open || read_pvd(m, s->start, b) < 0)
 		return;
 	s->fs |= ENG_FS_ISO9660;
-	s->has_created = date17(b + PVD_CREATED, &s->created);
+	s->has_created = date17(b + ISO9660_VD_CREATED, &s->created);
 	if (iso9660_reader_open(eng_medium_read, m, &o, &quiet, &r) < 0) {
-		memcpy(s->volume_id, b + PVD_VOLUME_ID, 32);
+		memcpy(s->volume_id, b + ISO9660_VD_VOLUME_ID, ISO9660_VD_VOLUME_ID_LEN);
 		for (int i = 31; i >= 0 && s->volume_id[i] == ' '; i--)
 			s->volume_id[i] = '\0';
 		return;

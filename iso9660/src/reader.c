@@ -19,37 +19,12 @@
 #include "common/bytes.h"
 #include "common/charset.h"
 #include "common/cursor.h"
+#include "iso9660/layout.h"
 
 #include <zlib.h>
 
-#define BLOCK 2048u
-
-/* ECMA-119 9.1: directory record */
-#define DR_LEN	      0
-#define DR_EXT_LEN    1
-#define DR_LBA	      2 /* 7.3.3, both byte orders */
-#define DR_SIZE	      10
-#define DR_DATE	      18 /* 7 bytes, 9.1.5 */
-#define DR_FLAGS      25
-#define DR_FI_LEN     32
-#define DR_FI	      33
-#define DR_FIXED      33u
-#define DRF_HIDDEN    0x01
-#define DRF_DIR	      0x02
-#define DRF_NOT_FINAL 0x80
-
-/* ECMA-119 8.4: volume descriptors */
-#define VD_TYPE_PVD  1
-#define VD_TYPE_SVD  2
-#define VD_TYPE_TERM 255
-#define VD_MAX	     64 /* descriptors looked at before giving up */
-
-/* RRIP 1.12 4.1.5 TF flags */
-#define TF_CREATE 0x01
-#define TF_MODIFY 0x02
-#define TF_ACCESS 0x04
-#define TF_ATTR	  0x08
-#define TF_LONG	  0x80
+#define BLOCK  ISO9660_BLOCK_SIZE
+#define VD_MAX 64 /* descriptors looked at before giving up */
 
 struct iso9660_reader {
 	iso9660_read_fn read;
@@ -63,12 +38,12 @@ struct iso9660_reader {
 	 * session's own length; this bound is right for both (reads past the medium fail).
 	 */
 	uint64_t limit;
-	uint8_t root_rec[34]; /* the root record of the tree in use */
-	bool rr;	      /* Rock Ridge entries are interpreted */
-	bool joliet;	      /* names are UCS-2 */
-	unsigned susp_skip;   /* SP LEN_SKP */
-	uint8_t block[BLOCK]; /* scratch for one block */
-	uint8_t *ce;	      /* continuation area buffer */
+	uint8_t root_rec[ISO9660_ROOT_REC_SIZE]; /* the root record of the tree in use */
+	bool rr;				 /* Rock Ridge entries are interpreted */
+	bool joliet;				 /* names are UCS-2 */
+	unsigned susp_skip;			 /* SP LEN_SKP */
+	uint8_t block[BLOCK];			 /* scratch for one block */
+	uint8_t *ce;				 /* continuation area buffer */
 	struct zisofs_cache *zf;
 };
 
@@ -242,17 +217,16 @@ static void name_joliet(struct iso9660_entry *e, const uint8_t *id, size_t len)
 
 /* ---- System Use (SUSP / Rock Ridge) --------------------------------------------------- */
 
-/* PX: POSIX file attributes (RRIP 4.1.1) */
-static int rr_px(struct iso9660_reader *r, struct susp_state *st, const uint8_t *d, size_t dl,
+/* PX: POSIX file attributes (RRIP 4.1.1); p is the entry, len bytes */
+static int rr_px(struct iso9660_reader *r, struct susp_state *st, const uint8_t *p, size_t len,
 		 const char *where)
 {
 	struct iso9660_entry *e = st->e;
-	size_t len = dl + 4;
 
-	if (dl < 32)
+	if (len < RRIP_PX_SIZE_1_10)
 		return BFS_CORRUPT(r->diag, "%s: PX entry of %zu bytes", where, len);
-	e->mode = bfs_get_le32(d) & 07777;
-	switch (bfs_get_le32(d) & 0170000) {
+	e->mode = bfs_get_le32(p + RRIP_PX_MODE) & 07777;
+	switch (bfs_get_le32(p + RRIP_PX_MODE) & 0170000) {
 	case 0040000:
 		e->type = BFS_NODE_DIR;
 		break;
@@ -274,49 +248,49 @@ static int rr_px(struct iso9660_reader *r, struct susp_state *st, const uint8_t 
 	default:
 		break; /* regular, or what the record's flags say */
 	}
-	e->nlink = bfs_get_le32(d + 8);
-	e->uid = bfs_get_le32(d + 16);
-	e->gid = bfs_get_le32(d + 24);
-	if (dl >= 40)
-		e->ino = bfs_get_le32(d + 32);
+	e->nlink = bfs_get_le32(p + RRIP_PX_LINKS);
+	e->uid = bfs_get_le32(p + RRIP_PX_UID);
+	e->gid = bfs_get_le32(p + RRIP_PX_GID);
+	if (len >= RRIP_PX_SIZE)
+		e->ino = bfs_get_le32(p + RRIP_PX_INO);
 	st->px = true;
 	return 0;
 }
 
 /* NM: alternate name, possibly continued (RRIP 4.1.4) */
-static int rr_nm(struct iso9660_reader *r, struct susp_state *st, const uint8_t *d, size_t dl,
+static int rr_nm(struct iso9660_reader *r, struct susp_state *st, const uint8_t *p, size_t len,
 		 const char *where)
 {
 	struct iso9660_entry *e = st->e;
-	size_t len = dl + 4;
+	uint8_t f;
 	size_t n;
 
-	if (dl < 1)
+	if (len < RRIP_NM_HDR_SIZE)
 		return BFS_CORRUPT(r->diag, "%s: NM entry of %zu bytes", where, len);
 	if (st->nm_done && !st->nm_continue)
 		return 0;
 	if (!st->nm_done)
 		e->name_len = 0;
 	st->nm_done = true;
-	st->nm_continue = d[0] & 0x01;
-	if (d[0] & 0x06)
+	f = p[RRIP_NM_FLAGS];
+	st->nm_continue = f & RRIP_NM_CONTINUE;
+	if (f & (RRIP_NM_CURRENT | RRIP_NM_PARENT))
 		return 0; /* "." / ".." */
-	n = BFS_MIN(dl - 1, (size_t)ISO9660_NAME_MAX - e->name_len);
-	memcpy(e->name + e->name_len, d + 1, n);
+	n = BFS_MIN(len - RRIP_NM_HDR_SIZE, (size_t)ISO9660_NAME_MAX - e->name_len);
+	memcpy(e->name + e->name_len, p + RRIP_NM_NAME, n);
 	e->name_len += n;
 	e->name[e->name_len] = '\0';
 	return 0;
 }
 
 /* SL: symbolic link components (RRIP 4.1.3) */
-static int rr_sl(struct iso9660_reader *r, struct susp_state *st, const uint8_t *d, size_t dl,
+static int rr_sl(struct iso9660_reader *r, struct susp_state *st, const uint8_t *p, size_t len,
 		 const char *where)
 {
 	struct iso9660_entry *e = st->e;
-	size_t len = dl + 4;
-	struct bfs_cursor c = bfs_cur_make(d, dl);
+	struct bfs_cursor c = bfs_cur_make(p, len);
 
-	if (!bfs_cur_skip(&c, 1))
+	if (!bfs_cur_skip(&c, RRIP_SL_COMPONENTS))
 		return BFS_CORRUPT(r->diag, "%s: SL entry of %zu bytes", where, len);
 	if (!e->target) {
 		e->target = calloc(1, ISO9660_TARGET_MAX + 1);
@@ -329,119 +303,121 @@ static int rr_sl(struct iso9660_reader *r, struct susp_state *st, const uint8_t 
 		const char *add = NULL;
 		size_t addl = 0;
 
-		if (!bfs_cur_need(&c, 2))
+		if (!bfs_cur_need(&c, RRIP_SLC_HDR_SIZE))
 			return BFS_CORRUPT(r->diag, "%s: SL component header cut", where);
-		cf = bfs_cur_ptr(&c)[0];
-		cl = bfs_cur_ptr(&c)[1];
-		if (!bfs_cur_need(&c, 2u + cl))
+		cf = bfs_cur_ptr(&c)[RRIP_SLC_FLAGS];
+		cl = bfs_cur_ptr(&c)[RRIP_SLC_LEN];
+		if (!bfs_cur_need(&c, RRIP_SLC_HDR_SIZE + cl))
 			return BFS_CORRUPT(r->diag, "%s: SL component of %u bytes overruns", where,
 					   cl);
-		cp = bfs_cur_ptr(&c) + 2;
-		(void)bfs_cur_skip(&c, 2u + cl);
+		cp = bfs_cur_ptr(&c) + RRIP_SLC_CONTENT;
+		(void)bfs_cur_skip(&c, RRIP_SLC_HDR_SIZE + cl);
 		if (st->target_len && !st->sl_comp_continue &&
 		    st->target_len < ISO9660_TARGET_MAX && e->target[st->target_len - 1] != '/')
 			e->target[st->target_len++] = '/';
-		if (cf & 0x02)
+		if (cf & RRIP_SLC_CURRENT)
 			add = ".", addl = 1;
-		else if (cf & 0x04)
+		else if (cf & RRIP_SLC_PARENT)
 			add = "..", addl = 2;
-		else if (cf & 0x08)
+		else if (cf & RRIP_SLC_ROOT)
 			add = "/", addl = 1;
 		else
 			add = (const char *)cp, addl = cl;
 		addl = BFS_MIN(addl, (size_t)ISO9660_TARGET_MAX - st->target_len);
 		memcpy(e->target + st->target_len, add, addl);
 		st->target_len += addl;
-		st->sl_comp_continue = cf & 0x01;
+		st->sl_comp_continue = cf & RRIP_SLC_CONTINUE;
 	}
-	st->sl_continue = d[0] & 0x01;
+	st->sl_continue = p[RRIP_SL_FLAGS] & RRIP_SL_CONTINUE;
 	e->target[st->target_len] = '\0';
 	e->type = BFS_NODE_SYMLINK;
 	return 0;
 }
 
 /* TF: time stamps (RRIP 4.1.6) */
-static int rr_tf(struct iso9660_reader *r, struct susp_state *st, const uint8_t *d, size_t dl,
+static int rr_tf(struct iso9660_reader *r, struct susp_state *st, const uint8_t *p, size_t len,
 		 const char *where)
 {
 	struct iso9660_entry *e = st->e;
-	size_t len = dl + 4;
-	struct bfs_cursor c = bfs_cur_make(d, dl);
+	struct bfs_cursor c = bfs_cur_make(p, len);
 	uint8_t f;
 	size_t w;
 
-	if (!bfs_cur_need(&c, 1))
+	if (!bfs_cur_skip(&c, RRIP_TF_DATES))
 		return BFS_CORRUPT(r->diag, "%s: TF entry of %zu bytes", where, len);
-	f = d[0];
-	w = f & TF_LONG ? 17 : 7;
-	(void)bfs_cur_skip(&c, 1);
-	for (unsigned bit = 0x01; bit <= 0x40; bit <<= 1) {
+	f = p[RRIP_TF_FLAGS];
+	w = f & RRIP_TF_LONG ? ISO9660_DATE17_LEN : ISO9660_DATE7_LEN;
+	for (unsigned bit = RRIP_TF_CREATION; bit <= RRIP_TF_EFFECT; bit <<= 1) {
 		struct bfs_time t;
 
 		if (!(f & bit))
 			continue;
 		if (!bfs_cur_need(&c, w))
 			return BFS_CORRUPT(r->diag, "%s: TF entry cut", where);
-		t = w == 17 ? date17(bfs_cur_ptr(&c)) : date7(bfs_cur_ptr(&c));
+		t = w == ISO9660_DATE17_LEN ? date17(bfs_cur_ptr(&c)) : date7(bfs_cur_ptr(&c));
 		(void)bfs_cur_skip(&c, w);
-		if (bit == TF_MODIFY)
+		if (bit == RRIP_TF_MODIFY)
 			e->mtime = t;
-		else if (bit == TF_ACCESS)
+		else if (bit == RRIP_TF_ACCESS)
 			e->atime = t;
-		else if (bit == TF_ATTR)
+		else if (bit == RRIP_TF_ATTR)
 			e->ctime = t;
 	}
 	return 0;
+}
+
+/* The entry at p has the signature sig (SUSP 4.1.1). */
+static bool susp_sig(const uint8_t *p, const char sig[2])
+{
+	return p[SUSP_SIG] == (uint8_t)sig[0] && p[SUSP_SIG + 1] == (uint8_t)sig[1];
 }
 
 static int susp_entry(struct iso9660_reader *r, struct susp_state *st, const uint8_t *p, size_t len,
 		      const char *where)
 {
 	struct iso9660_entry *e = st->e;
-	const uint8_t *d = p + 4;
-	size_t dl = len - 4;
 
-	if (p[0] == 'C' && p[1] == 'E') {
-		if (len < 28)
+	if (susp_sig(p, "CE")) {
+		if (len < SUSP_CE_SIZE)
 			return BFS_CORRUPT(r->diag, "%s: CE entry of %zu bytes", where, len);
-		st->ce_lba = bfs_get_le32(d);
-		st->ce_off = bfs_get_le32(d + 8);
-		st->ce_len = bfs_get_le32(d + 16);
+		st->ce_lba = bfs_get_le32(p + SUSP_CE_EXTENT);
+		st->ce_off = bfs_get_le32(p + SUSP_CE_OFFSET);
+		st->ce_len = bfs_get_le32(p + SUSP_CE_AREA);
 		return 0;
 	}
-	if (p[0] == 'S' && p[1] == 'T')
+	if (susp_sig(p, "ST"))
 		return 1; /* end of the System Use area */
 	if (!r->rr)
 		return 0;
-	if (p[0] == 'P' && p[1] == 'X')
-		return rr_px(r, st, d, dl, where);
-	if (p[0] == 'N' && p[1] == 'M')
-		return rr_nm(r, st, d, dl, where);
-	if (p[0] == 'S' && p[1] == 'L')
-		return rr_sl(r, st, d, dl, where);
-	if (p[0] == 'T' && p[1] == 'F')
-		return rr_tf(r, st, d, dl, where);
-	if (p[0] == 'P' && p[1] == 'N') {
-		if (dl < 16)
+	if (susp_sig(p, "PX"))
+		return rr_px(r, st, p, len, where);
+	if (susp_sig(p, "NM"))
+		return rr_nm(r, st, p, len, where);
+	if (susp_sig(p, "SL"))
+		return rr_sl(r, st, p, len, where);
+	if (susp_sig(p, "TF"))
+		return rr_tf(r, st, p, len, where);
+	if (susp_sig(p, "PN")) {
+		if (len < RRIP_PN_SIZE)
 			return BFS_CORRUPT(r->diag, "%s: PN entry of %zu bytes", where, len);
-		e->rdev_major = bfs_get_le32(d);
-		e->rdev_minor = bfs_get_le32(d + 8);
-	} else if (p[0] == 'C' && p[1] == 'L') {
-		if (dl < 8)
+		e->rdev_major = bfs_get_le32(p + RRIP_PN_HIGH);
+		e->rdev_minor = bfs_get_le32(p + RRIP_PN_LOW);
+	} else if (susp_sig(p, "CL")) {
+		if (len < RRIP_LINK_SIZE)
 			return BFS_CORRUPT(r->diag, "%s: CL entry of %zu bytes", where, len);
-		st->cl_lba = bfs_get_le32(d);
+		st->cl_lba = bfs_get_le32(p + RRIP_LINK_EXTENT);
 		e->type = BFS_NODE_DIR;
-	} else if (p[0] == 'R' && p[1] == 'E') {
+	} else if (susp_sig(p, "RE")) {
 		st->relocated = true;
-	} else if (p[0] == 'Z' && p[1] == 'F') {
+	} else if (susp_sig(p, "ZF")) {
 		/* zisofs: algorithm, header size / 4, log2 block size, real size (7.3.3) */
-		if (dl < 12)
+		if (len < RRIP_ZF_SIZE)
 			return BFS_CORRUPT(r->diag, "%s: ZF entry of %zu bytes", where, len);
 		e->compressed = true;
-		memcpy(e->zf_algorithm, d, 2);
-		e->zf_header_words = d[2];
-		e->zf_block_log2 = d[3];
-		st->zf_size = bfs_get_le32(d + 4);
+		memcpy(e->zf_algorithm, p + RRIP_ZF_ALGORITHM, 2);
+		e->zf_header_words = p[RRIP_ZF_HEADER_WORDS];
+		e->zf_block_log2 = p[RRIP_ZF_BLOCK_LOG2];
+		st->zf_size = bfs_get_le32(p + RRIP_ZF_REAL_SIZE);
 	}
 	return 0;
 }
@@ -452,17 +428,17 @@ static int susp_area(struct iso9660_reader *r, struct susp_state *st, const uint
 {
 	struct bfs_cursor c = bfs_cur_make(p, len);
 
-	while (bfs_cur_left(&c) >= 4) {
-		const uint8_t *q = bfs_cur_ptr(&c);
-		uint8_t l = q[2];
+	while (bfs_cur_left(&c) >= SUSP_HDR_SIZE) {
+		const uint8_t *q = bfs_cur_ptr(&c), *sig = q + SUSP_SIG;
+		uint8_t l = q[SUSP_LEN];
 		int e;
 
-		if (q[0] == 0)
+		if (sig[0] == 0)
 			break; /* padding */
-		if (l < 4 || !bfs_cur_need(&c, l))
+		if (l < SUSP_HDR_SIZE || !bfs_cur_need(&c, l))
 			return BFS_CORRUPT(r->diag, "%s: System Use entry '%c%c' of length %u",
-					   where, q[0] >= 0x20 && q[0] < 0x7f ? q[0] : '?',
-					   q[1] >= 0x20 && q[1] < 0x7f ? q[1] : '?', l);
+					   where, sig[0] >= 0x20 && sig[0] < 0x7f ? sig[0] : '?',
+					   sig[1] >= 0x20 && sig[1] < 0x7f ? sig[1] : '?', l);
 		e = susp_entry(r, st, q, l, where);
 		if (e < 0)
 			return e;
@@ -526,32 +502,33 @@ static int decode_record(struct iso9660_reader *r, const uint8_t *rec, size_t re
 			 struct iso9660_entry *e, bool *ret_relocated, const char *where)
 {
 	struct susp_state st = {.e = e};
-	uint8_t fil = rec[DR_FI_LEN];
-	uint8_t flags = rec[DR_FLAGS];
+	uint8_t fil = rec[ISO9660_DR_NAME_LEN];
+	uint8_t flags = rec[ISO9660_DR_FLAGS];
 	size_t su;
 	int err;
 
-	if (DR_FIXED + fil > rec_len)
+	if (ISO9660_DR_FIXED + fil > rec_len)
 		return BFS_CORRUPT(r->diag,
 				   "%s: identifier of %u bytes overruns its %zu-byte record", where,
 				   fil, rec_len);
 	memset(e, 0, sizeof(*e));
-	e->type = flags & DRF_DIR ? BFS_NODE_DIR : BFS_NODE_FILE;
-	e->hidden = flags & DRF_HIDDEN;
+	e->type = flags & ISO9660_DRF_DIR ? BFS_NODE_DIR : BFS_NODE_FILE;
+	e->hidden = flags & ISO9660_DRF_HIDDEN;
 	e->mode = e->type == BFS_NODE_DIR ? 0555 : 0444;
 	e->nlink = 1;
-	e->size = bfs_get_le32(rec + DR_SIZE);
-	e->mtime = e->atime = e->ctime = date7(rec + DR_DATE);
-	e->ino = bfs_get_le32(rec + DR_LBA);
-	if (fil == 1 && (rec[DR_FI] == 0 || rec[DR_FI] == 1)) {
+	e->size = bfs_get_le32(rec + ISO9660_DR_SIZE);
+	e->mtime = e->atime = e->ctime = date7(rec + ISO9660_DR_DATE);
+	e->ino = bfs_get_le32(rec + ISO9660_DR_EXTENT);
+	if (fil == 1 && (rec[ISO9660_DR_NAME] == ISO9660_DR_ID_DOT ||
+			 rec[ISO9660_DR_NAME] == ISO9660_DR_ID_DOTDOT)) {
 		e->name[0] = '\0';
 		e->name_len = 0;
 	} else if (r->joliet) {
-		name_joliet(e, rec + DR_FI, fil);
+		name_joliet(e, rec + ISO9660_DR_NAME, fil);
 	} else {
-		name_plain(e, rec + DR_FI, fil);
+		name_plain(e, rec + ISO9660_DR_NAME, fil);
 	}
-	su = DR_FIXED + fil + (fil % 2 == 0 ? 1 : 0);
+	su = ISO9660_DR_FIXED + fil + (fil % 2 == 0 ? 1 : 0); /* 9.1.12 padding */
 	if (su + r->susp_skip < rec_len) {
 		err = susp_all(r, &st, rec + su + r->susp_skip, rec_len - su - r->susp_skip, where);
 		if (err < 0) {
@@ -559,7 +536,7 @@ static int decode_record(struct iso9660_reader *r, const uint8_t *rec, size_t re
 			return err;
 		}
 	}
-	if (st.px && e->type == BFS_NODE_FILE && (flags & DRF_DIR))
+	if (st.px && e->type == BFS_NODE_FILE && (flags & ISO9660_DRF_DIR))
 		e->type = BFS_NODE_DIR;
 	e->ext = calloc(1, sizeof(*e->ext));
 	if (!e->ext) {
@@ -567,7 +544,8 @@ static int decode_record(struct iso9660_reader *r, const uint8_t *rec, size_t re
 		return -ENOMEM;
 	}
 	e->nextents = 1;
-	e->ext[0] = (struct iso9660_extent){.lba = bfs_get_le32(rec + DR_LBA), .len = e->size};
+	e->ext[0] = (struct iso9660_extent){.lba = bfs_get_le32(rec + ISO9660_DR_EXTENT),
+					    .len = e->size};
 	if (e->compressed && e->type == BFS_NODE_FILE)
 		e->size = st.zf_size; /* the extent keeps the compressed length */
 	else
@@ -582,7 +560,7 @@ static int decode_record(struct iso9660_reader *r, const uint8_t *rec, size_t re
 			return err;
 		}
 		dot = r->block;
-		if (dot[DR_LEN] < DR_FIXED + 1) {
+		if (dot[ISO9660_DR_LEN] < ISO9660_DR_FIXED + 1) {
 			iso9660_entry_done(e);
 			return BFS_CORRUPT(r->diag,
 					   "%s: CL points at block %llu, which holds no "
@@ -590,7 +568,7 @@ static int decode_record(struct iso9660_reader *r, const uint8_t *rec, size_t re
 					   where, (unsigned long long)st.cl_lba);
 		}
 		e->ext[0] = (struct iso9660_extent){.lba = st.cl_lba,
-						    .len = bfs_get_le32(dot + DR_SIZE)};
+						    .len = bfs_get_le32(dot + ISO9660_DR_SIZE)};
 		e->size = e->ext[0].len;
 		e->type = BFS_NODE_DIR;
 	}
@@ -605,13 +583,105 @@ static int decode_record(struct iso9660_reader *r, const uint8_t *rec, size_t re
 	return 0;
 }
 
+/* The primary volume descriptor b: its root record into root, its name and size into r. */
+static int vd_primary(struct iso9660_reader *r, const uint8_t *b, uint8_t *root)
+{
+	uint8_t rl = b[ISO9660_VD_ROOT + ISO9660_DR_LEN];
+	size_t l = ISO9660_VD_VOLUME_ID_LEN;
+
+	if (rl < ISO9660_ROOT_REC_SIZE)
+		return BFS_CORRUPT(r->diag, "primary volume descriptor: root record of length %u",
+				   rl);
+	if (rl != ISO9660_ROOT_REC_SIZE)
+		bfs_diag_warn(r->diag,
+			      "primary volume descriptor: root record of length %u, not 34; using "
+			      "its first 34 bytes",
+			      rl);
+	memcpy(root, b + ISO9660_VD_ROOT, ISO9660_ROOT_REC_SIZE);
+	memcpy(r->info.volume_id, b + ISO9660_VD_VOLUME_ID, ISO9660_VD_VOLUME_ID_LEN);
+	while (l > 0 && (r->info.volume_id[l - 1] == ' ' || !r->info.volume_id[l - 1]))
+		l--;
+	r->info.volume_id[l] = '\0';
+	r->info.volume_blocks = bfs_get_le32(b + ISO9660_VD_VOLUME_SIZE);
+	return 0;
+}
+
+/* A supplementary descriptor whose escape sequences name UCS-2 (Joliet) and a root. */
+static bool vd_joliet(const uint8_t *b)
+{
+	const uint8_t *esc = b + ISO9660_VD_ESCAPES;
+
+	return b[ISO9660_VD_TYPE] == ISO9660_VD_TYPE_SUPPL && esc[0] == JOLIET_ESC_0 &&
+	       esc[1] == JOLIET_ESC_1 &&
+	       (esc[2] == JOLIET_ESC_LEVEL1 || esc[2] == JOLIET_ESC_LEVEL2 ||
+		esc[2] == JOLIET_ESC_LEVEL3) &&
+	       b[ISO9660_VD_ROOT + ISO9660_DR_LEN] >= ISO9660_ROOT_REC_SIZE;
+}
+
+/* The volume descriptor set (8.1-8.5) up to its terminator: the PVD's and Joliet's roots. */
+static int read_vds(struct iso9660_reader *r, uint8_t *pvd_root, uint8_t *svd_root)
+{
+	const uint8_t *b = r->block;
+	uint64_t first = r->session_start + ISO9660_VD_FIRST;
+	bool have_pvd = false;
+	int e;
+
+	for (unsigned i = 0; i < VD_MAX; i++) {
+		e = rd(r, first + i, 1, r->block);
+		if (e < 0)
+			return e;
+		if (memcmp(b + ISO9660_VD_STD_ID, ISO9660_STD_ID, ISO9660_VD_STD_ID_LEN) != 0 ||
+		    b[ISO9660_VD_VERSION] != ISO9660_VD_VERSION_ONE) {
+			if (i == 0)
+				return BFS_CORRUPT(r->diag,
+						   "no ISO 9660 volume descriptor at block %llu",
+						   (unsigned long long)first);
+			return BFS_CORRUPT(r->diag,
+					   "volume descriptor set not terminated at block %llu",
+					   (unsigned long long)(first + i));
+		}
+		if (b[ISO9660_VD_TYPE] == ISO9660_VD_TYPE_TERMINATOR)
+			break;
+		if (b[ISO9660_VD_TYPE] == ISO9660_VD_TYPE_PRIMARY && !have_pvd) {
+			e = vd_primary(r, b, pvd_root);
+			if (e < 0)
+				return e;
+			have_pvd = true;
+		} else if (vd_joliet(b)) {
+			memcpy(svd_root, b + ISO9660_VD_ROOT, ISO9660_ROOT_REC_SIZE);
+			r->info.has_joliet = true;
+		}
+	}
+	if (!have_pvd)
+		return BFS_CORRUPT(r->diag,
+				   "no primary volume descriptor in the session at block %llu",
+				   (unsigned long long)r->session_start);
+	return 0;
+}
+
+/* Rock Ridge: SP first in the System Use area of the root's "." record (SUSP 5.3). */
+static int probe_susp(struct iso9660_reader *r, const uint8_t *pvd_root)
+{
+	const uint8_t *dot = r->block, *sp = dot + ISO9660_DR_FIXED + 1; /* "." is one byte */
+	int e = rd(r, bfs_get_le32(pvd_root + ISO9660_DR_EXTENT), 1, r->block);
+
+	if (e < 0)
+		return e;
+	if (dot[ISO9660_DR_LEN] >= ISO9660_DR_FIXED + 1 + SUSP_SP_SIZE &&
+	    dot[ISO9660_DR_NAME_LEN] == 1 && susp_sig(sp, "SP") && sp[SUSP_LEN] >= SUSP_SP_SIZE &&
+	    sp[SUSP_SP_CHECK] == SUSP_SP_CHECK_0 && sp[SUSP_SP_CHECK + 1] == SUSP_SP_CHECK_1) {
+		r->info.has_rockridge = true;
+		r->susp_skip = sp[SUSP_SP_LEN_SKP];
+	}
+	return 0;
+}
+
 int iso9660_reader_open(iso9660_read_fn read, void *userdata,
 			const struct iso9660_reader_opts *opts, struct bfs_diag *diag,
 			struct iso9660_reader **ret)
 {
 	_cleanup_(iso9660_reader_freep) struct iso9660_reader *r = NULL;
-	uint8_t pvd_root[34] = {0}, svd_root[34] = {0};
-	bool have_pvd = false;
+	uint8_t pvd_root[ISO9660_ROOT_REC_SIZE] = {0}, svd_root[ISO9660_ROOT_REC_SIZE] = {0};
 	int e;
 
 	r = calloc(1, sizeof(*r));
@@ -621,78 +691,16 @@ int iso9660_reader_open(iso9660_read_fn read, void *userdata,
 	r->userdata = userdata;
 	r->diag = diag;
 	r->session_start = opts ? opts->session_start : 0;
-	for (unsigned i = 0; i < VD_MAX; i++) {
-		const uint8_t *b = r->block;
-
-		e = rd(r, r->session_start + 16 + i, 1, r->block);
-		if (e < 0)
-			return e;
-		if (memcmp(b + 1, "CD001", 5) != 0 || b[6] != 1) {
-			if (i == 0)
-				return BFS_CORRUPT(diag,
-						   "no ISO 9660 volume descriptor at block %llu",
-						   (unsigned long long)(r->session_start + 16));
-			return BFS_CORRUPT(diag,
-					   "volume descriptor set not terminated at block %llu",
-					   (unsigned long long)(r->session_start + 16 + i));
-		}
-		if (b[0] == VD_TYPE_TERM)
-			break;
-		if (b[0] == VD_TYPE_PVD && !have_pvd) {
-			size_t l = 32;
-
-			if (b[156] < 34)
-				return BFS_CORRUPT(diag,
-						   "primary volume descriptor: root record of "
-						   "length %u",
-						   b[156]);
-			if (b[156] != 34)
-				bfs_diag_warn(
-					diag,
-					"primary volume descriptor: root record of length %u, "
-					"not 34; using its first 34 bytes",
-					b[156]);
-			memcpy(pvd_root, b + 156, 34);
-			memcpy(r->info.volume_id, b + 40, 32);
-			while (l > 0 &&
-			       (r->info.volume_id[l - 1] == ' ' || !r->info.volume_id[l - 1]))
-				l--;
-			r->info.volume_id[l] = '\0';
-			r->info.volume_blocks = bfs_get_le32(b + 80);
-			have_pvd = true;
-		} else if (b[0] == VD_TYPE_SVD && b[88] == '%' && b[89] == '/' &&
-			   (b[90] == '@' || b[90] == 'C' || b[90] == 'E') && b[156] >= 34) {
-			memcpy(svd_root, b + 156, 34);
-			r->info.has_joliet = true;
-		}
-	}
-	if (!have_pvd)
-		return BFS_CORRUPT(diag,
-				   "no primary volume descriptor in the session at block %llu",
-				   (unsigned long long)r->session_start);
+	e = read_vds(r, pvd_root, svd_root);
+	if (e < 0)
+		return e;
 	if (r->info.volume_blocks == 0)
 		return BFS_CORRUPT(diag, "primary volume descriptor: volume space size 0");
 	r->limit = r->session_start + r->info.volume_blocks;
-
-	/* Rock Ridge: SP in the root's "." record (SUSP 5.3) */
-	memcpy(r->root_rec, pvd_root, 34);
-	e = rd(r, bfs_get_le32(pvd_root + DR_LBA), 1, r->block);
+	memcpy(r->root_rec, pvd_root, ISO9660_ROOT_REC_SIZE);
+	e = probe_susp(r, pvd_root);
 	if (e < 0)
 		return e;
-	{
-		const uint8_t *dot = r->block;
-		size_t dl = dot[DR_LEN];
-
-		if (dl >= DR_FIXED + 1 + 7 && dot[DR_FI_LEN] == 1) {
-			const uint8_t *sp = dot + 34;
-
-			if (sp[0] == 'S' && sp[1] == 'P' && sp[2] >= 7 && sp[4] == 0xBE &&
-			    sp[5] == 0xEF) {
-				r->info.has_rockridge = true;
-				r->susp_skip = sp[6];
-			}
-		}
-	}
 	r->info.view = opts ? opts->view : ISO9660_VIEW_AUTO;
 	if (r->info.view == ISO9660_VIEW_AUTO)
 		r->info.view = r->info.has_rockridge ? ISO9660_VIEW_ROCKRIDGE
@@ -707,7 +715,7 @@ int iso9660_reader_open(iso9660_read_fn read, void *userdata,
 	case ISO9660_VIEW_JOLIET:
 		if (!r->info.has_joliet)
 			return bfs_diag_set(diag, -ENOENT, "the volume has no Joliet tree");
-		memcpy(r->root_rec, svd_root, 34);
+		memcpy(r->root_rec, svd_root, ISO9660_ROOT_REC_SIZE);
 		r->joliet = true;
 		r->susp_skip = 0;
 		break;
@@ -737,11 +745,11 @@ void iso9660_reader_info(const struct iso9660_reader *r, struct iso9660_volume_i
 int iso9660_reader_root(struct iso9660_reader *r, struct iso9660_entry *ret)
 {
 	struct iso9660_entry e;
-	uint8_t rec[34];
+	uint8_t rec[ISO9660_ROOT_REC_SIZE];
 	int err;
 
-	memcpy(rec, r->root_rec, 34);
-	err = decode_record(r, rec, 34, &e, NULL, "root record");
+	memcpy(rec, r->root_rec, ISO9660_ROOT_REC_SIZE);
+	err = decode_record(r, rec, ISO9660_ROOT_REC_SIZE, &e, NULL, "root record");
 	if (err < 0)
 		return err;
 	e.type = BFS_NODE_DIR;
@@ -755,8 +763,8 @@ int iso9660_reader_root(struct iso9660_reader *r, struct iso9660_entry *ret)
 			iso9660_entry_done(&e);
 			return err;
 		}
-		dl = r->block[DR_LEN];
-		if (dl >= DR_FIXED + 1 &&
+		dl = r->block[ISO9660_DR_LEN];
+		if (dl >= ISO9660_DR_FIXED + 1 &&
 		    decode_record(r, r->block, dl, &dot, NULL, "root '.'") == 0) {
 			e.mode = dot.mode;
 			e.uid = dot.uid;
@@ -813,16 +821,17 @@ int iso9660_reader_readdir(struct iso9660_reader *r, const struct iso9660_entry 
 				break; /* the rest of the block is padding */
 			snprintf(where, sizeof(where), "directory record at block %llu offset %zu",
 				 (unsigned long long)(lba + b), pos);
-			if (l < DR_FIXED + 1 || pos + l > BLOCK) {
+			if (l < ISO9660_DR_FIXED + 1 || pos + l > BLOCK) {
 				err = BFS_CORRUPT(r->diag, "%s: length %zu", where, l);
 				break;
 			}
-			if (blk[pos + DR_FI_LEN] == 1 &&
-			    (blk[pos + DR_FI] == 0 || blk[pos + DR_FI] == 1)) {
+			if (blk[pos + ISO9660_DR_NAME_LEN] == 1 &&
+			    (blk[pos + ISO9660_DR_NAME] == ISO9660_DR_ID_DOT ||
+			     blk[pos + ISO9660_DR_NAME] == ISO9660_DR_ID_DOTDOT)) {
 				pos += l; /* "." and ".." */
 				continue;
 			}
-			not_final = blk[pos + DR_FLAGS] & DRF_NOT_FINAL;
+			not_final = blk[pos + ISO9660_DR_FLAGS] & ISO9660_DRF_NOT_FINAL;
 			err = decode_record(r, blk + pos, l, &e, &reloc, where);
 			if (err < 0)
 				break;

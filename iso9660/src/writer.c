@@ -31,11 +31,10 @@
 #include "common/bytes.h"
 #include "common/charset.h"
 #include "common/log.h"
+#include "iso9660/layout.h"
 
 /* The largest extent of one record of a multi-extent file: block aligned, below 4 GiB. */
 #define ISO_MAX_EXTENT	     0xFFFFF800ull
-#define ISO_MAX_RECORD	     255u
-#define ISO_CE_LEN	     28u
 #define ISO_MAX_DIRS	     65535u
 #define ISO_MAX_LEVEL	     8u	 /* ECMA-119 6.8.2.1, the root being level 1 */
 #define ISO_NAME_MAX_L2	     30u /* name + extension, level 2 and 3 */
@@ -123,18 +122,6 @@ struct iso9660_writer {
 
 /* ---- small encoders ---------------------------------------------------------------- */
 
-static void put_both16(uint8_t *p, uint16_t v)
-{
-	bfs_put_le16(p, v);
-	bfs_put_be16(p + 2, v);
-}
-
-static void put_both32(uint8_t *p, uint32_t v)
-{
-	bfs_put_le32(p, v);
-	bfs_put_be32(p + 4, v);
-}
-
 static void time_split(const struct bfs_time *t, struct tm *tm)
 {
 	time_t s = (time_t)t->sec;
@@ -152,11 +139,13 @@ static void put_time7(uint8_t *p, const struct bfs_time *t)
 	time_split(t, &tm);
 	y = (int64_t)tm.tm_year;
 	if (t->sec < -2208988800LL || y < 0) {
-		memcpy(p, (const uint8_t[7]){0, 1, 1, 0, 0, 0, 0}, 7);
+		memcpy(p, (const uint8_t[ISO9660_DATE7_LEN]){0, 1, 1, 0, 0, 0, 0},
+		       ISO9660_DATE7_LEN);
 		return;
 	}
 	if (y > 255) {
-		memcpy(p, (const uint8_t[7]){255, 12, 31, 23, 59, 59, 0}, 7);
+		memcpy(p, (const uint8_t[ISO9660_DATE7_LEN]){255, 12, 31, 23, 59, 59, 0},
+		       ISO9660_DATE7_LEN);
 		return;
 	}
 	p[0] = (uint8_t)y;
@@ -439,10 +428,10 @@ static uint8_t *susp_add(struct iso9660_writer *w, size_t *len, const char sig[2
 		return NULL;
 	p = w->susp + *len;
 	memset(p, 0, elen);
-	p[0] = (uint8_t)sig[0];
-	p[1] = (uint8_t)sig[1];
-	p[2] = (uint8_t)elen;
-	p[3] = 1;
+	p[SUSP_SIG] = (uint8_t)sig[0];
+	p[SUSP_SIG + 1] = (uint8_t)sig[1];
+	p[SUSP_LEN] = (uint8_t)elen;
+	p[SUSP_VERSION] = SUSP_VERSION_ONE;
 	*len += elen;
 	return p;
 }
@@ -472,25 +461,26 @@ static int sl_component(struct iso9660_writer *w, size_t *len, struct sl_state *
 			const char *c, size_t clen)
 {
 	do {
-		size_t piece = BFS_MIN(clen, RR_SL_COMPONENTS_MAX - 2);
+		size_t piece = BFS_MIN(clen, RR_SL_COMPONENTS_MAX - RRIP_SLC_HDR_SIZE);
 		uint8_t *p;
 
-		if (st->sl_off == SIZE_MAX || st->area + 2 + piece > RR_SL_COMPONENTS_MAX) {
-			if (st->sl_off != SIZE_MAX)
-				w->susp[st->sl_off + 4] = 1; /* CONTINUE in the next SL */
-			if (susp_reserve(w, len, 5 + RR_SL_COMPONENTS_MAX) < 0)
+		if (st->sl_off == SIZE_MAX ||
+		    st->area + RRIP_SLC_HDR_SIZE + piece > RR_SL_COMPONENTS_MAX) {
+			if (st->sl_off != SIZE_MAX) /* CONTINUE in the next SL */
+				w->susp[st->sl_off + RRIP_SL_FLAGS] = RRIP_SL_CONTINUE;
+			if (susp_reserve(w, len, RRIP_SL_HDR_SIZE + RR_SL_COMPONENTS_MAX) < 0)
 				return -ENOMEM;
 			st->sl_off = *len;
-			(void)susp_add(w, len, "SL", 5);
+			(void)susp_add(w, len, "SL", RRIP_SL_HDR_SIZE);
 			st->area = 0;
 		}
 		p = w->susp + *len;
-		p[0] = (uint8_t)(cflags | (piece < clen ? 0x01 : 0));
-		p[1] = (uint8_t)piece;
-		memcpy(p + 2, c, piece);
-		*len += 2 + piece;
-		st->area += 2 + piece;
-		w->susp[st->sl_off + 2] = (uint8_t)(5 + st->area);
+		p[RRIP_SLC_FLAGS] = (uint8_t)(cflags | (piece < clen ? RRIP_SLC_CONTINUE : 0));
+		p[RRIP_SLC_LEN] = (uint8_t)piece;
+		memcpy(p + RRIP_SLC_CONTENT, c, piece);
+		*len += RRIP_SLC_HDR_SIZE + piece;
+		st->area += RRIP_SLC_HDR_SIZE + piece;
+		w->susp[st->sl_off + SUSP_LEN] = (uint8_t)(RRIP_SL_HDR_SIZE + st->area);
 		c += piece;
 		clen -= piece;
 	} while (clen > 0);
@@ -506,7 +496,7 @@ static int rr_sl(struct iso9660_writer *w, size_t *len, const struct bfs_node *n
 	int r;
 
 	if (tl > 0 && t[0] == '/') {
-		r = sl_component(w, len, &st, 0x08, "", 0);
+		r = sl_component(w, len, &st, RRIP_SLC_ROOT, "", 0);
 		if (r < 0)
 			return r;
 		i = 1;
@@ -522,9 +512,9 @@ static int rr_sl(struct iso9660_writer *w, size_t *len, const struct bfs_node *n
 		if (clen == 0)
 			continue;
 		if (clen == 1 && c[0] == '.')
-			cflags = 0x02, clen = 0;
+			cflags = RRIP_SLC_CURRENT, clen = 0;
 		else if (clen == 2 && c[0] == '.' && c[1] == '.')
-			cflags = 0x04, clen = 0;
+			cflags = RRIP_SLC_PARENT, clen = 0;
 		r = sl_component(w, len, &st, cflags, c, clen);
 		if (r < 0)
 			return r;
@@ -547,33 +537,33 @@ static int rr_build(struct iso9660_writer *w, const struct slot *s, bool root_do
 	uint8_t *p;
 
 	if (root_dot) {
-		p = susp_add(w, &len, "SP", 7);
+		p = susp_add(w, &len, "SP", SUSP_SP_SIZE);
 		if (!p)
 			return -ENOMEM;
-		p[4] = 0xBE;
-		p[5] = 0xEF;
+		p[SUSP_SP_CHECK] = SUSP_SP_CHECK_0;
+		p[SUSP_SP_CHECK + 1] = SUSP_SP_CHECK_1;
 	}
-	p = susp_add(w, &len, "PX", 44);
+	p = susp_add(w, &len, "PX", RRIP_PX_SIZE);
 	if (!p)
 		return -ENOMEM;
-	put_both32(p + 4, rr_mode(n));
-	put_both32(p + 12, n->nlink);
-	put_both32(p + 20, n->uid);
-	put_both32(p + 28, n->gid);
-	put_both32(p + 36, (uint32_t)dn->ino);
-	p = susp_add(w, &len, "TF", 5 + 3 * 7);
+	iso9660_put_733(p + RRIP_PX_MODE, rr_mode(n));
+	iso9660_put_733(p + RRIP_PX_LINKS, n->nlink);
+	iso9660_put_733(p + RRIP_PX_UID, n->uid);
+	iso9660_put_733(p + RRIP_PX_GID, n->gid);
+	iso9660_put_733(p + RRIP_PX_INO, (uint32_t)dn->ino);
+	p = susp_add(w, &len, "TF", RRIP_TF_HDR_SIZE + 3 * ISO9660_DATE7_LEN);
 	if (!p)
 		return -ENOMEM;
-	p[4] = 0x02 | 0x04 | 0x08; /* MODIFY, ACCESS, ATTRIBUTES */
-	put_time7(p + 5, &n->mtime);
-	put_time7(p + 12, &n->atime);
-	put_time7(p + 19, &n->ctime);
+	p[RRIP_TF_FLAGS] = RRIP_TF_MODIFY | RRIP_TF_ACCESS | RRIP_TF_ATTR; /* in this order */
+	put_time7(p + RRIP_TF_DATES, &n->mtime);
+	put_time7(p + RRIP_TF_DATES + ISO9660_DATE7_LEN, &n->atime);
+	put_time7(p + RRIP_TF_DATES + 2 * ISO9660_DATE7_LEN, &n->ctime);
 	if (n->type == BFS_NODE_CHR || n->type == BFS_NODE_BLK) {
-		p = susp_add(w, &len, "PN", 20);
+		p = susp_add(w, &len, "PN", RRIP_PN_SIZE);
 		if (!p)
 			return -ENOMEM;
-		put_both32(p + 4, n->rdev_major);
-		put_both32(p + 12, n->rdev_minor);
+		iso9660_put_733(p + RRIP_PN_HIGH, n->rdev_major);
+		iso9660_put_733(p + RRIP_PN_LOW, n->rdev_minor);
 	}
 	if (kind == 0) {
 		size_t off = 0;
@@ -581,11 +571,11 @@ static int rr_build(struct iso9660_writer *w, const struct slot *s, bool root_do
 		do {
 			size_t piece = BFS_MIN(n->name_len - off, RR_NM_MAX);
 
-			p = susp_add(w, &len, "NM", 5 + piece);
+			p = susp_add(w, &len, "NM", RRIP_NM_HDR_SIZE + piece);
 			if (!p)
 				return -ENOMEM;
-			p[4] = off + piece < n->name_len ? 1 : 0;
-			memcpy(p + 5, n->name + off, piece);
+			p[RRIP_NM_FLAGS] = off + piece < n->name_len ? RRIP_NM_CONTINUE : 0;
+			memcpy(p + RRIP_NM_NAME, n->name + off, piece);
 			off += piece;
 		} while (off < n->name_len);
 		if (n->type == BFS_NODE_SYMLINK && rr_sl(w, &len, n) < 0)
@@ -593,32 +583,32 @@ static int rr_build(struct iso9660_writer *w, const struct slot *s, bool root_do
 	}
 	/* RRIP 1.12 4.1.5: relocation; the block numbers are filled in at render time */
 	if (s->cl) {
-		p = susp_add(w, &len, "CL", 12);
+		p = susp_add(w, &len, "CL", RRIP_LINK_SIZE);
 		if (!p)
 			return -ENOMEM;
-		put_both32(p + 4, (uint32_t)s->cl->lba);
+		iso9660_put_733(p + RRIP_LINK_EXTENT, (uint32_t)s->cl->lba);
 	}
 	if (s->pl) {
-		p = susp_add(w, &len, "PL", 12);
+		p = susp_add(w, &len, "PL", RRIP_LINK_SIZE);
 		if (!p)
 			return -ENOMEM;
-		put_both32(p + 4, (uint32_t)s->pl->lba);
+		iso9660_put_733(p + RRIP_LINK_EXTENT, (uint32_t)s->pl->lba);
 	}
-	if (s->re && !susp_add(w, &len, "RE", 4))
+	if (s->re && !susp_add(w, &len, "RE", SUSP_HDR_SIZE))
 		return -ENOMEM;
 	if (root_dot) {
 		size_t li = strlen(rr_er_id), ld = strlen(rr_er_des), ls = strlen(rr_er_src);
 
-		p = susp_add(w, &len, "ER", 8 + li + ld + ls);
+		p = susp_add(w, &len, "ER", SUSP_ER_ID + li + ld + ls);
 		if (!p)
 			return -ENOMEM;
-		p[4] = (uint8_t)li;
-		p[5] = (uint8_t)ld;
-		p[6] = (uint8_t)ls;
-		p[7] = 1;
-		memcpy(p + 8, rr_er_id, li);
-		memcpy(p + 8 + li, rr_er_des, ld);
-		memcpy(p + 8 + li + ld, rr_er_src, ls);
+		p[SUSP_ER_LEN_ID] = (uint8_t)li;
+		p[SUSP_ER_LEN_DES] = (uint8_t)ld;
+		p[SUSP_ER_LEN_SRC] = (uint8_t)ls;
+		p[SUSP_ER_EXT_VER] = 1;
+		memcpy(p + SUSP_ER_ID, rr_er_id, li);
+		memcpy(p + SUSP_ER_ID + li, rr_er_des, ld);
+		memcpy(p + SUSP_ER_ID + li + ld, rr_er_src, ls);
 	}
 	*ret_len = len;
 	return 0;
@@ -645,9 +635,9 @@ static int susp_split(const uint8_t *s, size_t len, size_t budget, struct susp_s
 		sp->inline_len = len;
 		return 0;
 	}
-	while (pos < len && used + s[pos + 2] + ISO_CE_LEN <= budget) {
-		used += s[pos + 2];
-		pos += s[pos + 2];
+	while (pos < len && used + s[pos + SUSP_LEN] + SUSP_CE_SIZE <= budget) {
+		used += s[pos + SUSP_LEN];
+		pos += s[pos + SUSP_LEN];
 	}
 	sp->inline_len = used;
 	while (pos < len) {
@@ -656,10 +646,10 @@ static int susp_split(const uint8_t *s, size_t len, size_t budget, struct susp_s
 		if (sp->nchunks == BFS_ARRAY_SIZE(sp->chunk_len))
 			return -E2BIG;
 		while (pos < len) {
-			size_t e = s[pos + 2];
+			size_t e = s[pos + SUSP_LEN];
 			bool last = pos + e == len;
 
-			if (c + e + (last ? 0 : ISO_CE_LEN) > BFS_BLOCK_SIZE)
+			if (c + e + (last ? 0 : SUSP_CE_SIZE) > BFS_BLOCK_SIZE)
 				break;
 			c += e;
 			pos += e;
@@ -672,7 +662,7 @@ static int susp_split(const uint8_t *s, size_t len, size_t budget, struct susp_s
 
 static size_t chunk_total(const struct susp_split *sp, size_t k)
 {
-	return sp->chunk_len[k] + (k + 1 < sp->nchunks ? ISO_CE_LEN : 0);
+	return sp->chunk_len[k] + (k + 1 < sp->nchunks ? SUSP_CE_SIZE : 0);
 }
 
 /* Place chunks of one record in a directory's continuation area, advancing *ce_pos. */
@@ -690,20 +680,20 @@ static void ce_place(const struct susp_split *sp, uint64_t *ce_pos, uint64_t *of
 
 static void put_ce(uint8_t *p, uint64_t ce_lba, uint64_t off, size_t len)
 {
-	p[0] = 'C';
-	p[1] = 'E';
-	p[2] = ISO_CE_LEN;
-	p[3] = 1;
-	put_both32(p + 4, (uint32_t)(ce_lba + off / BFS_BLOCK_SIZE));
-	put_both32(p + 12, (uint32_t)(off % BFS_BLOCK_SIZE));
-	put_both32(p + 20, (uint32_t)len);
+	p[SUSP_SIG] = 'C';
+	p[SUSP_SIG + 1] = 'E';
+	p[SUSP_LEN] = SUSP_CE_SIZE;
+	p[SUSP_VERSION] = SUSP_VERSION_ONE;
+	iso9660_put_733(p + SUSP_CE_EXTENT, (uint32_t)(ce_lba + off / BFS_BLOCK_SIZE));
+	iso9660_put_733(p + SUSP_CE_OFFSET, (uint32_t)(off % BFS_BLOCK_SIZE));
+	iso9660_put_733(p + SUSP_CE_AREA, (uint32_t)len);
 }
 
 /* ---- records ------------------------------------------------------------------------- */
 
 static void dir_slot(const struct iso_dir *d, size_t i, struct slot *s)
 {
-	static const uint8_t dot[1] = {0}, dotdot[1] = {1};
+	static const uint8_t dot[1] = {ISO9660_DR_ID_DOT}, dotdot[1] = {ISO9660_DR_ID_DOTDOT};
 
 	memset(s, 0, sizeof(*s));
 	if (i == 0) {
@@ -728,7 +718,7 @@ static void dir_slot(const struct iso_dir *d, size_t i, struct slot *s)
 
 static size_t rec_base_len(uint8_t id_len)
 {
-	return 33 + id_len + (id_len % 2 == 0 ? 1 : 0);
+	return ISO9660_DR_FIXED + id_len + (id_len % 2 == 0 ? 1 : 0); /* 9.1.12 padding */
 }
 
 /*
@@ -748,11 +738,11 @@ static int slot_layout(struct iso9660_writer *w, const struct iso_tree *t, const
 	r = rr_build(w, s, s->kind == 1 && !d->parent, &len);
 	if (r < 0)
 		return r;
-	r = susp_split(w->susp, len, (ISO_MAX_RECORD - base) & ~1u, sp);
+	r = susp_split(w->susp, len, (ISO9660_DR_MAX - base) & ~1u, sp);
 	if (r < 0)
 		return bfs_diag_set(w->diag, -ENAMETOOLONG, "Rock Ridge entries of '%s' too long",
 				    s->node->name);
-	*rec_len = base + sp->inline_len + (sp->nchunks ? ISO_CE_LEN : 0);
+	*rec_len = base + sp->inline_len + (sp->nchunks ? SUSP_CE_SIZE : 0);
 	*rec_len += *rec_len & 1;
 	return 0;
 }
@@ -760,28 +750,28 @@ static int slot_layout(struct iso9660_writer *w, const struct iso_tree *t, const
 static void put_dirrec(uint8_t *p, size_t rec_len, const struct slot *s, uint64_t lba,
 		       uint32_t size, uint8_t flags)
 {
-	p[0] = (uint8_t)rec_len;
-	p[1] = 0;
-	put_both32(p + 2, (uint32_t)lba);
-	put_both32(p + 10, size);
-	put_time7(p + 18, &s->node->mtime);
-	p[25] = flags;
-	p[26] = 0;
-	p[27] = 0;
-	put_both16(p + 28, 1);
-	p[32] = s->id_len;
-	memcpy(p + 33, s->id, s->id_len);
+	p[ISO9660_DR_LEN] = (uint8_t)rec_len;
+	p[ISO9660_DR_XA_LEN] = 0;
+	iso9660_put_733(p + ISO9660_DR_EXTENT, (uint32_t)lba);
+	iso9660_put_733(p + ISO9660_DR_SIZE, size);
+	put_time7(p + ISO9660_DR_DATE, &s->node->mtime);
+	p[ISO9660_DR_FLAGS] = flags;
+	p[ISO9660_DR_UNIT_SIZE] = 0;
+	p[ISO9660_DR_GAP] = 0;
+	iso9660_put_723(p + ISO9660_DR_VOLUME_SEQ, 1);
+	p[ISO9660_DR_NAME_LEN] = s->id_len;
+	memcpy(p + ISO9660_DR_NAME, s->id, s->id_len);
 }
 
 static void slot_extent(const struct slot *s, uint64_t *lba, uint32_t *size, uint8_t *flags)
 {
 	const struct bfs_node *n = s->node;
 
-	*flags = (n->flags & BFS_NODE_HIDDEN) && s->kind == 0 ? 0x01 : 0;
+	*flags = (n->flags & BFS_NODE_HIDDEN) && s->kind == 0 ? ISO9660_DRF_HIDDEN : 0;
 	if (s->dir) {
 		*lba = s->dir->lba;
 		*size = s->dir->size;
-		*flags |= 0x02;
+		*flags |= ISO9660_DRF_DIR;
 		return;
 	}
 	*lba = 0;
@@ -793,7 +783,7 @@ static void slot_extent(const struct slot *s, uint64_t *lba, uint32_t *size, uin
 		*lba = dn->data_lba + off / BFS_BLOCK_SIZE;
 		*size = (uint32_t)BFS_MIN(n->size - off, ISO_MAX_EXTENT);
 		if (s->rec->part + 1 < s->rec->nparts)
-			*flags |= 0x80;
+			*flags |= ISO9660_DRF_NOT_FINAL;
 	}
 }
 
@@ -830,7 +820,8 @@ static int dir_render(struct iso9660_writer *w, const struct iso_tree *t, struct
 
 			slot_extent(&s, &lba, &size, &flags);
 			put_dirrec(p, rl, &s, lba, size, flags);
-			memcpy(p + o, w->susp, sp.inline_len);
+			if (sp.inline_len) /* without Rock Ridge w->susp is never allocated */
+				memcpy(p + o, w->susp, sp.inline_len);
 			if (sp.nchunks)
 				put_ce(p + o + sp.inline_len, d->ce_lba, offs[0],
 				       chunk_total(&sp, 0));
@@ -1144,7 +1135,7 @@ static uint32_t pt_rec_len(const struct iso_dir *d)
 {
 	size_t l = d->id ? d->id_len : 1;
 
-	return (uint32_t)(8 + l + (l & 1));
+	return (uint32_t)(ISO9660_PT_FIXED + l + (l & 1));
 }
 
 int iso9660_writer_new(const struct iso9660_writer_opts *opts, struct bfs_node *root,
@@ -1301,6 +1292,37 @@ const struct bfs_extent_list *iso9660_writer_extents(const struct iso9660_writer
 	return &w->extents;
 }
 
+/* The identifiers of a PVD (8.4.5-8.4.25): d- or a-characters as each field asks. */
+static void fill_vd_ids(const struct bfs_volume_info *vi, uint8_t *b)
+{
+	put_ident(b + ISO9660_VD_SYSTEM_ID, ISO9660_VD_SYSTEM_ID_LEN, vi->system_id, false);
+	put_ident(b + ISO9660_VD_VOLUME_ID, ISO9660_VD_VOLUME_ID_LEN, vi->volume_id, true);
+	put_ident(b + ISO9660_VD_SET_ID, ISO9660_VD_SET_ID_LEN, vi->volume_id, true);
+	put_ident(b + ISO9660_VD_PUBLISHER, ISO9660_VD_PUBLISHER_LEN, vi->publisher, false);
+	put_ident(b + ISO9660_VD_PREPARER, ISO9660_VD_PREPARER_LEN, vi->preparer, false);
+	put_ident(b + ISO9660_VD_APPLICATION, ISO9660_VD_APPLICATION_LEN, vi->application, false);
+	put_ident(b + ISO9660_VD_COPYRIGHT, ISO9660_VD_COPYRIGHT_LEN, NULL, true);
+	put_ident(b + ISO9660_VD_ABSTRACT, ISO9660_VD_ABSTRACT_LEN, NULL, true);
+	put_ident(b + ISO9660_VD_BIBLIOGRAPHIC, ISO9660_VD_BIBLIOGRAPHIC_LEN, NULL, true);
+}
+
+/* The same fields of the Joliet SVD (8.5.4-8.5.5) in UCS-2 level 3, named by its escapes. */
+static void fill_vd_ids_ucs2(const struct bfs_volume_info *vi, uint8_t *b)
+{
+	put_ident_ucs2(b + ISO9660_VD_SYSTEM_ID, ISO9660_VD_SYSTEM_ID_LEN, vi->system_id);
+	put_ident_ucs2(b + ISO9660_VD_VOLUME_ID, ISO9660_VD_VOLUME_ID_LEN, vi->volume_id);
+	b[ISO9660_VD_ESCAPES] = JOLIET_ESC_0;
+	b[ISO9660_VD_ESCAPES + 1] = JOLIET_ESC_1;
+	b[ISO9660_VD_ESCAPES + 2] = JOLIET_ESC_LEVEL3;
+	put_ident_ucs2(b + ISO9660_VD_SET_ID, ISO9660_VD_SET_ID_LEN, vi->volume_id);
+	put_ident_ucs2(b + ISO9660_VD_PUBLISHER, ISO9660_VD_PUBLISHER_LEN, vi->publisher);
+	put_ident_ucs2(b + ISO9660_VD_PREPARER, ISO9660_VD_PREPARER_LEN, vi->preparer);
+	put_ident_ucs2(b + ISO9660_VD_APPLICATION, ISO9660_VD_APPLICATION_LEN, vi->application);
+	put_ident_ucs2(b + ISO9660_VD_COPYRIGHT, ISO9660_VD_COPYRIGHT_LEN, NULL);
+	put_ident_ucs2(b + ISO9660_VD_ABSTRACT, ISO9660_VD_ABSTRACT_LEN, NULL);
+	put_ident_ucs2(b + ISO9660_VD_BIBLIOGRAPHIC, ISO9660_VD_BIBLIOGRAPHIC_LEN, NULL);
+}
+
 static int fill_vd(struct iso9660_writer *w, const struct iso_tree *t, uint8_t *b)
 {
 	const struct bfs_volume_info *vi = w->vi;
@@ -1310,46 +1332,28 @@ static int fill_vd(struct iso9660_writer *w, const struct iso_tree *t, uint8_t *
 	uint64_t lba;
 	uint32_t size;
 
-	b[0] = t->joliet ? 2 : 1;
-	memcpy(b + 1, "CD001", 5);
-	b[6] = 1;
-	if (t->joliet) {
-		put_ident_ucs2(b + 8, 32, vi->system_id);
-		put_ident_ucs2(b + 40, 32, vi->volume_id);
-		b[88] = '%', b[89] = '/', b[90] = 'E'; /* UCS-2 level 3 */
-		put_ident_ucs2(b + 190, 128, vi->volume_id);
-		put_ident_ucs2(b + 318, 128, vi->publisher);
-		put_ident_ucs2(b + 446, 128, vi->preparer);
-		put_ident_ucs2(b + 574, 128, vi->application);
-		put_ident_ucs2(b + 702, 37, NULL);
-		put_ident_ucs2(b + 739, 37, NULL);
-		put_ident_ucs2(b + 776, 37, NULL);
-	} else {
-		put_ident(b + 8, 32, vi->system_id, false);
-		put_ident(b + 40, 32, vi->volume_id, true);
-		put_ident(b + 190, 128, vi->volume_id, true);
-		put_ident(b + 318, 128, vi->publisher, false);
-		put_ident(b + 446, 128, vi->preparer, false);
-		put_ident(b + 574, 128, vi->application, false);
-		put_ident(b + 702, 37, NULL, true);
-		put_ident(b + 739, 37, NULL, true);
-		put_ident(b + 776, 37, NULL, true);
-	}
-	put_both32(b + 80, (uint32_t)vi->volume_blocks);
-	put_both16(b + 120, 1);
-	put_both16(b + 124, 1);
-	put_both16(b + 128, BFS_BLOCK_SIZE);
-	put_both32(b + 132, t->pt_size);
-	bfs_put_le32(b + 140, (uint32_t)t->pt_l_lba);
-	bfs_put_be32(b + 148, (uint32_t)t->pt_m_lba);
+	b[ISO9660_VD_TYPE] = t->joliet ? ISO9660_VD_TYPE_SUPPL : ISO9660_VD_TYPE_PRIMARY;
+	memcpy(b + ISO9660_VD_STD_ID, ISO9660_STD_ID, ISO9660_VD_STD_ID_LEN);
+	b[ISO9660_VD_VERSION] = ISO9660_VD_VERSION_ONE;
+	if (t->joliet)
+		fill_vd_ids_ucs2(vi, b);
+	else
+		fill_vd_ids(vi, b);
+	iso9660_put_733(b + ISO9660_VD_VOLUME_SIZE, (uint32_t)vi->volume_blocks);
+	iso9660_put_723(b + ISO9660_VD_SET_SIZE, 1);
+	iso9660_put_723(b + ISO9660_VD_SEQUENCE, 1);
+	iso9660_put_723(b + ISO9660_VD_BLOCK_SIZE, BFS_BLOCK_SIZE);
+	iso9660_put_733(b + ISO9660_VD_PT_SIZE, t->pt_size);
+	bfs_put_le32(b + ISO9660_VD_PT_L, (uint32_t)t->pt_l_lba);
+	bfs_put_be32(b + ISO9660_VD_PT_M, (uint32_t)t->pt_m_lba);
 	dir_slot(root, 0, &s);
 	slot_extent(&s, &lba, &size, &flags);
-	put_dirrec(b + 156, 34, &s, lba, size, flags);
-	put_time17(b + 813, &vi->create_time);
-	put_time17(b + 830, &vi->create_time);
-	put_time17(b + 847, NULL);
-	put_time17(b + 864, &vi->create_time);
-	b[881] = 1;
+	put_dirrec(b + ISO9660_VD_ROOT, ISO9660_ROOT_REC_SIZE, &s, lba, size, flags);
+	put_time17(b + ISO9660_VD_CREATED, &vi->create_time);
+	put_time17(b + ISO9660_VD_MODIFIED, &vi->create_time);
+	put_time17(b + ISO9660_VD_EXPIRES, NULL);
+	put_time17(b + ISO9660_VD_EFFECTIVE, &vi->create_time);
+	b[ISO9660_VD_FS_VERSION] = 1;
 	return 0;
 }
 
@@ -1375,17 +1379,17 @@ static void fill_pt(const struct iso_tree *t, bool msb, uint8_t *b)
 		const uint8_t *id = pt_ident(d, &l);
 		uint16_t parent = (uint16_t)(d->parent ? d->parent->number : 1);
 
-		b[o] = l;
-		b[o + 1] = 0;
+		b[o + ISO9660_PT_NAME_LEN] = l;
+		b[o + ISO9660_PT_XA_LEN] = 0;
 		if (msb) {
-			bfs_put_be32(b + o + 2, (uint32_t)d->lba);
-			bfs_put_be16(b + o + 6, parent);
+			bfs_put_be32(b + o + ISO9660_PT_EXTENT, (uint32_t)d->lba);
+			bfs_put_be16(b + o + ISO9660_PT_PARENT, parent);
 		} else {
-			bfs_put_le32(b + o + 2, (uint32_t)d->lba);
-			bfs_put_le16(b + o + 6, parent);
+			bfs_put_le32(b + o + ISO9660_PT_EXTENT, (uint32_t)d->lba);
+			bfs_put_le16(b + o + ISO9660_PT_PARENT, parent);
 		}
-		memcpy(b + o + 8, id, l);
-		o += 8 + l + (l & 1);
+		memcpy(b + o + ISO9660_PT_NAME, id, l);
+		o += ISO9660_PT_FIXED + l + (l & 1);
 	}
 }
 
@@ -1402,9 +1406,9 @@ int iso9660_writer_fill(struct iso9660_writer *w, const struct bfs_extent *e, ui
 	case ISO_EXT_SVD:
 		return fill_vd(w, e->obj, buf);
 	case ISO_EXT_TERM:
-		buf[0] = 255;
-		memcpy(buf + 1, "CD001", 5);
-		buf[6] = 1;
+		buf[ISO9660_VD_TYPE] = ISO9660_VD_TYPE_TERMINATOR; /* 8.3 */
+		memcpy(buf + ISO9660_VD_STD_ID, ISO9660_STD_ID, ISO9660_VD_STD_ID_LEN);
+		buf[ISO9660_VD_VERSION] = ISO9660_VD_VERSION_ONE;
 		return 0;
 	case ISO_EXT_PT_L:
 	case ISO_EXT_PT_M:

@@ -239,12 +239,62 @@ static void test_level2_refuses_4g(void **state)
 	bfs_node_free(root);
 }
 
+/*
+ * Without Rock Ridge no record has a System Use area: each is 33 bytes, its identifier and
+ * the padding to an even length (ECMA-119 9.1.12), in the primary tree alone and with
+ * Joliet. Both render records with no entries built at all (the scratch buffer is never
+ * allocated), which must not hand memcpy a null source.
+ */
+static void check_plain_dirs(bool joliet)
+{
+	struct iso9660_writer_opts o = {.joliet = joliet, .level = 2};
+	struct bfs_volume_info vi = {.volume_id = "T", .system_id = "LINUX", .application = "T"};
+	struct bfs_node *root = tree();
+	struct iso9660_writer *w = NULL;
+	const struct bfs_extent_list *l;
+	struct bfs_diag d = {0};
+	uint64_t cur = 16;
+	uint8_t *b = calloc(1, 2048 * 4);
+	unsigned dirs = 0;
+
+	assert_non_null(b);
+	assert_int_equal(iso9660_writer_new(&o, root, &d, &w), 0);
+	assert_int_equal(iso9660_writer_plan_descriptors(w, &cur), 0);
+	assert_int_equal(iso9660_writer_plan_meta(w, &cur), 0);
+	root->children[0]->data_lba = cur++;
+	vi.volume_blocks = cur;
+	assert_int_equal(iso9660_writer_finish(w, &vi), 0);
+	l = iso9660_writer_extents(w);
+	for (size_t i = 0; i < l->n; i++) {
+		size_t pos = 0;
+
+		assert_int_equal(iso9660_writer_fill(w, &l->v[i], b), 0);
+		if (l->v[i].kind != 5 /* directory */)
+			continue;
+		dirs++;
+		for (; pos < 2048 && b[pos]; pos += b[pos])
+			assert_int_equal(b[pos], 33 + b[pos + 32] + (b[pos + 32] % 2 == 0));
+	}
+	assert_int_equal(dirs, joliet ? 4 : 2); /* root and SUB in each tree */
+	free(b);
+	iso9660_writer_free(w);
+	bfs_node_free(root);
+}
+
+static void test_no_rockridge(void **state)
+{
+	(void)state;
+	check_plain_dirs(false);
+	check_plain_dirs(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_level2_refuses_4g),
 		cmocka_unit_test(test_relocation),
+		cmocka_unit_test(test_no_rockridge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
