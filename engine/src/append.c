@@ -16,6 +16,8 @@
 
 #include "common/log.h"
 #include "engine/verify.h"
+#include "udf/reader.h"
+#include "udf/writer.h"
 
 #define MANIFEST_PATH "/.burnfs/SHA256SUMS"
 #define MANIFEST_MAX  (256u << 20) /* bytes of an old manifest read */
@@ -25,7 +27,10 @@
 struct kept_sha {
 	const struct bfs_node *node;
 	uint8_t sha[32];
-	bool live; /* still in the tree after grafting */
+	bool live;    /* still in the tree after grafting */
+	bool has_icb; /* read from a UDF tree: its entry, which the new volume may keep */
+	uint16_t icb_part;
+	struct udf_prior_icb icb;
 };
 
 /* One line of the old manifest (sorted by path). */
@@ -42,6 +47,8 @@ struct copied {
 
 struct eng_append {
 	struct eng_append_info info;
+	struct udf_prior prior; /* the last session's UDF volume, when the tree was UDF's */
+	bool has_prior;
 	struct kept_sha *sha;
 	size_t nsha, sha_cap;
 	char *tmpdir; /* the copies' directory, NULL until the first copy */
@@ -100,11 +107,65 @@ static const uint8_t *prior_sha(const struct bfs_node *n, void *userdata)
 	return k ? k->sha : NULL;
 }
 
-void eng_append_apply(struct eng_append *a, struct eng_image_opts *io)
+/* The UDF entry of a kept file, for the new volume to point at (udf/writer.h). */
+static int prior_icb(const struct bfs_node *n, void *userdata, struct udf_prior_icb *ret)
 {
+	const struct eng_append *a = userdata;
+	struct kept_sha key = {.node = n};
+	const struct kept_sha *k = bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp);
+
+	/* the partition holding metadata: the metadata map (1) on 2.50, else the physical */
+	if (!k || !k->has_icb || k->icb_part != (a->prior.nmeta ? 1 : 0))
+		return -ENOENT;
+	*ret = k->icb;
+	return 0;
+}
+
+void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_image_opts *io)
+{
+	if (one_run_metadata && a->prior.nmeta)
+		a->has_prior = false; /* 2.50: no earlier runs, so every entry is written again */
 	io->prior_sha = prior_sha;
 	io->prior_userdata = a;
 	io->udf_partition_start = a->info.partition_start;
+	io->udf_prior = a->has_prior ? &a->prior : NULL;
+}
+
+/*
+ * What the new UDF volume may keep of the last session's: its revision, partition start
+ * and metadata file's runs (the entries themselves were noted file by file).
+ */
+static void prior_volume(struct merge *m)
+{
+	struct eng_append *a = m->a;
+	struct udf_reader *r = eng_disctree_udf_reader(m->t);
+	struct udf_volume_info vi;
+	uint64_t blocks = 0, mblocks = 0;
+	int q;
+
+	if (!r)
+		return;
+	udf_reader_info(r, &vi);
+	if (!vi.has_phys || vi.has_vat || vi.has_sparable || vi.block_size != 2048)
+		return;
+	a->prior.revision = vi.udf_revision;
+	a->prior.part_start = vi.phys_start;
+	a->prior.icb = prior_icb;
+	a->prior.userdata = a;
+	if (vi.has_metadata) {
+		q = udf_reader_metadata_runs(r, 0, a->prior.meta, UDF_PRIOR_RUNS_MAX,
+					     &a->prior.nmeta, &blocks);
+		if (q < 0)
+			return; /* no reuse: every entry is written again */
+		q = udf_reader_metadata_runs(r, 1, a->prior.mirror, UDF_PRIOR_RUNS_MAX,
+					     &a->prior.nmirror, &mblocks);
+		if (q == -ENOENT || (q == 0 && mblocks != blocks))
+			a->prior.nmirror = 0;
+		else if (q < 0)
+			return;
+		a->prior.meta_blocks = blocks;
+	}
+	a->has_prior = true;
 }
 
 /* ---- the old manifest -------------------------------------------------------------------- */
@@ -215,8 +276,15 @@ static int keep(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 	if (BFS_GROW(a->sha, a->sha_cap, a->nsha + 1) < 0)
 		return -ENOMEM;
 	k = &a->sha[a->nsha];
-	k->node = n;
-	k->live = false;
+	*k = (struct kept_sha){.node = n};
+	if (d->udf) {
+		k->has_icb = true;
+		k->icb_part = d->udf->icb_part;
+		k->icb = (struct udf_prior_icb){.lbn = d->udf->icb_lbn,
+						.nlink = d->udf->nlink,
+						.unique_id = d->udf->unique_id};
+		a->prior.next_uid = BFS_MAX(a->prior.next_uid, d->udf->unique_id + 1);
+	}
 	if (sha) {
 		memcpy(k->sha, sha, 32);
 	} else {
@@ -300,7 +368,7 @@ static int copy(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 		if (a->copies[i].ino == d->ino)
 			src = a->copies[i].path;
 	if (!src) {
-		char *p;
+		char *p = NULL;
 
 		r = copy_out(m, d, path, &p);
 		if (r < 0)
@@ -527,6 +595,7 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	}
 	if (r == 0) {
 		partition_pick(&m, first);
+		prior_volume(&m);
 		r = graft(a, root, oroot, diag);
 	}
 	if (r == 0)

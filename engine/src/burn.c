@@ -511,7 +511,7 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 		if (r < 0)
 			goto out;
 		if (app)
-			eng_append_apply(app, &io);
+			eng_append_apply(app, m->overwrite, &io);
 		if (app && !io.volume_id && res.append.volume_id[0])
 			io.volume_id = res.append.volume_id; /* the disc keeps its name */
 	}

@@ -407,6 +407,11 @@ int eng_disctree_extent(struct eng_disctree *t, const struct eng_dnode *d, uint6
 	return iso_extent(d->iso, ret);
 }
 
+struct udf_reader *eng_disctree_udf_reader(const struct eng_disctree *t)
+{
+	return t->udf;
+}
+
 bool eng_disctree_udf_partition(const struct eng_disctree *t, uint64_t *ret)
 {
 	struct udf_volume_info vi;

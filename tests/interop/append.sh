@@ -140,7 +140,11 @@ readers() {
 	list="xorriso isoinfo-rr isoinfo-joliet bsdtar-joliet"
 	# pycdlib cannot parse UDF 2.50's metadata partition map, which BD discs carry
 	[ "${m#bd}" = "$m" ] && list="$list pycdlib-rr pycdlib-joliet"
-	[ -n "$udf" ] && list="$list udfread"
+	# libudfread takes a 2.50 metadata file to be one run (udfread.c uses its first
+	# allocation descriptor only), and an append on write-once media begins the new one with
+	# the earlier runs (the entries of unchanged files are kept); on the disc itself it
+	# reads the anchor at 256, session 1, which it reads right
+	[ -n "$udf" ] && { [ "${m#bd}" = "$m" ] || [ "$k" = 1 ]; } && list="$list udfread"
 	# pycdlib reads no UDF 2.50, and takes the file set descriptor to be the partition's
 	# first block whatever the LVD says (pycdlib.py _parse_udf_descriptors): in a later
 	# session of the IMAPI layout the partition starts in the first one, so it finds

@@ -70,6 +70,31 @@ void udf_reader_info(const struct udf_reader *r, struct udf_volume_info *ret)
 	ret->metadata_mirror_used = r->meta_copy == 1;
 }
 
+int udf_reader_metadata_runs(const struct udf_reader *r, unsigned copy, struct udf_run *ret,
+			     size_t cap, size_t *n, uint64_t *blocks)
+{
+	const struct udf_map *m = NULL;
+
+	for (unsigned i = 0; i < r->nmaps && !m; i++)
+		if (r->maps[i].kind == UDF_MAP_METADATA)
+			m = &r->maps[i];
+	if (!m || copy > 1 || (copy && !m->has_mirror))
+		return -ENOENT;
+	if (m->nmeta[copy] > cap)
+		return -E2BIG;
+	*blocks = 0;
+	for (size_t i = 0; i < m->nmeta[copy]; i++) {
+		const struct udf_extent *x = &m->meta[copy][i];
+
+		if (x->kind != UDF_EXT_RECORDED || x->len % r->bs || x->part != m->under)
+			return -EXDEV;
+		ret[i] = (struct udf_run){.lbn = x->lbn, .blocks = x->len / r->bs};
+		*blocks += ret[i].blocks;
+	}
+	*n = m->nmeta[copy];
+	return 0;
+}
+
 int udf_reader_file_extent(struct udf_reader *r, const struct udf_entry *e, uint64_t *abs)
 {
 	uint64_t first = 0, next = 0;

@@ -61,6 +61,7 @@ struct udf_node {
 	uint32_t blocks;   /* FE + data blocks */
 	uint8_t name_len;
 	bool embedded; /* data in the ICB */
+	bool kept;     /* the earlier volume's entry at lbn (opts.prior): nothing to write */
 };
 
 struct udf_writer {
@@ -78,7 +79,13 @@ struct udf_writer {
 	uint64_t meta_fe_lba; /* 2.50: physical LBA of the metadata file EFE */
 	uint64_t meta_start, meta_blocks; /* 2.50: metadata file extent (absolute) */
 	uint64_t mirror_start;
-	uint64_t meta_base; /* absolute LBA of LBN 0 of the metadata partition (or partition) */
+	/*
+	 * Absolute LBA that LBN 0 of the metadata partition (or partition) would have if it
+	 * were contiguous: an append's new metadata begins after the earlier file's blocks.
+	 */
+	uint64_t meta_base;
+	bool reuse;		    /* opts.prior's entries are kept */
+	uint64_t prior_meta_blocks; /* 2.50 with reuse: the earlier metadata file's length */
 	uint64_t next_uid;
 	uint64_t nfiles, ndirs;
 	struct bfs_arena arena; /* names */
@@ -418,6 +425,39 @@ out:
 	return r;
 }
 
+/* Whether opts.prior's entries can be kept, and the first unique id of new entries. */
+static void prior_setup(struct udf_writer *w, uint64_t *uid)
+{
+	const struct udf_prior *p = w->opts.prior;
+
+	if (!p)
+		return;
+	*uid = BFS_MAX(*uid, p->next_uid);
+	w->reuse = p->icb && p->revision == w->opts.revision && w->opts.partition_start &&
+		   p->part_start == w->opts.partition_start &&
+		   (!w->meta ||
+		    (p->nmeta && p->nmeta < UDF_PRIOR_RUNS_MAX && p->nmirror < UDF_PRIOR_RUNS_MAX));
+	if (w->reuse && w->meta)
+		w->prior_meta_blocks = p->meta_blocks;
+}
+
+/* An unchanged file whose earlier entry is still right (its link count too): kept. */
+static bool keep_entry(struct udf_writer *w, struct udf_node *u)
+{
+	const struct bfs_node *n = u->node;
+	struct udf_prior_icb pi;
+
+	if (!w->reuse || n->type != BFS_NODE_FILE || !(n->flags & BFS_NODE_PRIOR) ||
+	    w->opts.prior->icb(n, w->opts.prior->userdata, &pi) < 0 || pi.nlink != n->nlink)
+		return false;
+	if (w->meta && pi.lbn >= w->prior_meta_blocks)
+		return false; /* not in the earlier metadata file: a damaged volume */
+	u->lbn = pi.lbn;
+	u->uid = (uint32_t)pi.unique_id;
+	u->kept = true;
+	return true;
+}
+
 int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, struct bfs_diag *diag,
 		   struct udf_writer **ret)
 {
@@ -436,6 +476,7 @@ int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, st
 	w->diag = diag;
 	w->v2 = opts->revision >= 0x0200;
 	w->meta = opts->revision >= 0x0250;
+	prior_setup(w, &uid);
 	(void)bfs_node_walk(root, count, &w->nodes_cap);
 	w->nodes = bfs_new(struct udf_node, w->nodes_cap);
 	if (!w->nodes)
@@ -448,8 +489,8 @@ int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, st
 		struct bfs_node *n = u->node, *c;
 		size_t k;
 
-		if (n->link_primary) {
-			u->blocks = 0; /* shares the primary's ICB */
+		if (n->link_primary || keep_entry(w, u)) {
+			u->blocks = 0; /* shares the primary's ICB, or the earlier volume's */
 			w->nfiles++;
 			continue;
 		}
@@ -558,8 +599,11 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 		*cursor = BFS_ROUND_UP(*cursor, UDF_ALIGN_250);
 		w->meta_start = *cursor;
 	}
-	/* LBN 0: the metadata file's first block, else the partition's (an append's is lower) */
-	w->meta_base = w->meta ? *cursor : w->part_start;
+	/*
+	 * LBN 0: the metadata file's first block (an append's new blocks follow the earlier
+	 * file's), else the partition's (an append's starts in the first session)
+	 */
+	w->meta_base = w->meta ? *cursor - w->prior_meta_blocks : w->part_start;
 	w->fsd_lbn = (uint32_t)(*cursor - w->meta_base);
 	at = *cursor;
 	r = bfs_extent_list_add(&w->extents, at, 2, UDF_EXT_FSD, (void *)0);
@@ -576,7 +620,8 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 
 			if (at > start && at - start + u->blocks > UDF_RUN_BLOCKS)
 				break;
-			u->lbn = at - w->meta_base;
+			if (!u->kept)
+				u->lbn = at - w->meta_base;
 			at += u->blocks;
 		}
 		if (at > start) {
@@ -603,7 +648,7 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 			if (e->kind != UDF_EXT_NODES)
 				continue;
 			r = bfs_extent_list_add(&w->extents,
-						w->mirror_start + (e->lba - w->meta_base),
+						w->mirror_start + (e->lba - w->meta_start),
 						e->nblocks, UDF_EXT_NODES_MIRR, e->obj);
 			if (r < 0)
 				return r;
@@ -1005,23 +1050,50 @@ static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 	return 0;
 }
 
+/*
+ * The short_ads of the metadata file (copy 0) or its mirror (1) into ad: an append's
+ * earlier runs first, so that their blocks keep their numbers, then this session's extent.
+ * Returns the bytes used.
+ */
+static size_t meta_ads(const struct udf_writer *w, unsigned copy, uint8_t *ad)
+{
+	const struct udf_prior *p = w->opts.prior;
+	const struct udf_run *runs = NULL;
+	size_t n = 0, o = 0;
+
+	if (w->prior_meta_blocks) {
+		/* an earlier volume without a mirror: its main file stands in for it */
+		runs = copy && p->nmirror ? p->mirror : p->meta;
+		n = copy && p->nmirror ? p->nmirror : p->nmeta;
+	}
+	for (size_t i = 0; i < n; i++, o += 8) {
+		bfs_put_le32(ad + o, runs[i].blocks * BFS_BLOCK_SIZE);
+		bfs_put_le32(ad + o + 4, runs[i].lbn);
+	}
+	bfs_put_le32(ad + o, (uint32_t)(w->meta_blocks * BFS_BLOCK_SIZE));
+	bfs_put_le32(ad + o + 4,
+		     (uint32_t)((copy ? w->mirror_start : w->meta_start) - w->part_start));
+	return o + 8;
+}
+
 static void fill_meta_fe(struct udf_writer *w, uint8_t *b)
 {
-	for (int i = 0; i < 2; i++) {
+	uint64_t blocks = w->prior_meta_blocks + w->meta_blocks;
+
+	for (unsigned i = 0; i < 2; i++) {
 		uint8_t *p = b + i * BFS_BLOCK_SIZE;
-		uint8_t ad[8];
+		uint8_t ad[8 * (UDF_PRIOR_RUNS_MAX + 1)];
 		struct bfs_node fake = {
 			.type = BFS_NODE_FILE, .nlink = 1, .mtime = w->vi->create_time};
 		struct udf_node u = {0};
-		uint64_t start = i ? w->mirror_start : w->meta_start;
+		size_t adl = meta_ads(w, i, ad);
 
 		fake.atime = fake.ctime = fake.mtime;
-		bfs_put_le32(ad, (uint32_t)(w->meta_blocks * BFS_BLOCK_SIZE));
-		bfs_put_le32(ad + 4, (uint32_t)(start - w->part_start));
-		fill_fe(w, &fake, &u, p, (uint32_t)(w->meta_fe_lba + i - w->part_start), 0, ad, 8,
-			w->meta_blocks * BFS_BLOCK_SIZE, w->meta_blocks);
+		fill_fe(w, &fake, &u, p, (uint32_t)(w->meta_fe_lba + i - w->part_start), 0, ad, adl,
+			blocks * BFS_BLOCK_SIZE, blocks);
 		p[16 + 11] = i ? 251 : 250;
-		tag_put(w, p, UDF_TAG_EFE, (uint32_t)(w->meta_fe_lba + i - w->part_start), 216 + 8);
+		tag_put(w, p, UDF_TAG_EFE, (uint32_t)(w->meta_fe_lba + i - w->part_start),
+			216 + adl);
 	}
 }
 

@@ -24,6 +24,7 @@
 #ifndef BFS_ENGINE_APPEND_H
 #define BFS_ENGINE_APPEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/diag.h"
@@ -65,8 +66,17 @@ BFS_DEFINE_FREEP(struct eng_append, eng_append_free)
 
 void eng_append_info(const struct eng_append *a, struct eng_append_info *ret);
 
-/* Set io's prior_sha (valid while a lives) and udf_partition_start. */
-void eng_append_apply(struct eng_append *a, struct eng_image_opts *io);
+/*
+ * Set io's prior_sha, udf_partition_start and udf_prior (valid while a lives): the new UDF
+ * volume keeps the file entries of unchanged files where the revision allows (udf/writer.h).
+ * On UDF 2.50 that makes the new metadata file begin with the earlier one's runs, which
+ * libudfread (VLC, libbluray) cannot follow: it takes the metadata file to be one run. A
+ * write-once disc shows libudfread its first session only (it reads the anchor at 256 and
+ * knows no sessions), so keeping them costs it nothing there; where the head of the disc
+ * is rewritten to point at the new session (overwritable media, image files), pass
+ * one_run_metadata and 2.50 entries are written again in one run.
+ */
+void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_image_opts *io);
 
 /* The src_dev of nodes read from a disc (their src_ino is the disc's inode number). */
 #define ENG_APPEND_DEV UINT64_C(0xB0F5D15C00000000)

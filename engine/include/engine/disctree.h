@@ -119,6 +119,10 @@ int eng_disctree_extent(struct eng_disctree *t, const struct eng_dnode *d,
  */
 bool eng_disctree_udf_partition(const struct eng_disctree *t, uint64_t *ret);
 
+/* The UDF reader behind the tree (borrowed), NULL when the tree is not UDF's. */
+struct udf_reader;
+struct udf_reader *eng_disctree_udf_reader(const struct eng_disctree *t);
+
 /*
  * The nodes of directory dir as owned copies, sorted by name bytes. Names are made safe
  * to use as one path component: a '/' or NUL byte in one becomes '_', and a node named

@@ -63,6 +63,8 @@ struct eng_scan_opts {
 int eng_scan(const struct eng_source *srcs, size_t nsrcs, const struct eng_scan_opts *opts,
 	     struct bfs_diag *diag, struct bfs_node **ret) BFS_WARN_UNUSED;
 
+struct udf_prior;
+
 struct eng_image_opts {
 	enum eng_media media;
 	bool iso9660, joliet, rockridge, udf; /* all false: the per-media defaults */
@@ -104,6 +106,8 @@ struct eng_image_opts {
 	const uint8_t *(*prior_sha)(const struct bfs_node *n, void *userdata);
 	void *prior_userdata;
 	uint64_t udf_partition_start;
+	/* the earlier UDF volume, whose file entries unchanged files keep (udf/writer.h) */
+	const struct udf_prior *udf_prior;
 };
 
 /* Verify granularity: 1 MiB of the image, counted from its first block. */

@@ -11,6 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A run of blocks of one partition: what a short_ad (ECMA-167 4/14.14.1) records of a
+ * recorded extent, as the reader reports an earlier volume's metadata file and the writer
+ * takes it to begin the next one.
+ */
+struct udf_run {
+	uint32_t lbn;
+	uint32_t blocks;
+};
+
 /* Tag identifiers (ECMA-167 3/7.2.1 and 4/7.2.1; 0 is UDF's sparing table, UDF 2.2.12) */
 enum udf_tag_id {
 	UDF_TAG_SPARING = 0,

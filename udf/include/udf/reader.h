@@ -32,6 +32,7 @@
 #include "common/diag.h"
 #include "common/macro.h"
 #include "common/tree.h"
+#include "udf/layout.h"
 
 /* Read nsectors 2048-byte sectors at absolute sector lba into buf: 0, or a negative errno. */
 typedef int (*udf_read_fn)(void *userdata, uint64_t lba, uint32_t nsectors, uint8_t *buf);
@@ -140,6 +141,16 @@ int udf_reader_readdir(struct udf_reader *r, const struct udf_entry *dir, udf_di
 /* The entry at path ("/" is the root). -ENOENT, -ENOTDIR. *ret as for _root(). */
 int udf_reader_lookup(struct udf_reader *r, const char *path,
 		      struct udf_entry *ret) BFS_WARN_UNUSED;
+
+/*
+ * UDF 2.50+: the runs of the metadata file (copy 0) or of its mirror (copy 1) as blocks of
+ * the physical partition under the metadata partition, at most cap into ret, *n of them,
+ * and the file's length in blocks in *blocks. -ENOENT without a metadata partition (or
+ * without a mirror, copy 1), -EXDEV when a run is not recorded or not whole blocks, -E2BIG
+ * with more than cap runs.
+ */
+int udf_reader_metadata_runs(const struct udf_reader *r, unsigned copy, struct udf_run *ret,
+			     size_t cap, size_t *n, uint64_t *blocks) BFS_WARN_UNUSED;
 
 /*
  * Where the data of regular file e lies on the medium, when it is one run of recorded

@@ -26,8 +26,41 @@
 #include "common/diag.h"
 #include "common/extent.h"
 #include "common/tree.h"
+#include "udf/layout.h"
 
 struct udf_writer;
+
+/* The (E)FE of an unchanged file in the earlier volume. */
+struct udf_prior_icb {
+	uint32_t lbn;	    /* its block in the partition holding metadata */
+	uint32_t nlink;	    /* its file link count */
+	uint64_t unique_id; /* its unique id (FIDs carry the low 32 bits) */
+};
+
+/* Runs of an earlier metadata file an append can begin the new one with (an EFE's ADs). */
+#define UDF_PRIOR_RUNS_MAX 200u
+
+/*
+ * What an append keeps of the earlier session's volume (engine/append.h), so that a session
+ * costs its new data and the metadata that changed, not a file entry per file of the disc:
+ * a FID of the new tree points at the earlier (E)FE of an unchanged regular file. That is
+ * done only when the earlier volume has the new one's revision and physical partition start
+ * (every address in the entry stays right), and, for 2.50, when the new metadata file can
+ * begin with the earlier one's runs (so that their blocks keep their metadata-partition
+ * numbers; the mirror likewise).
+ */
+struct udf_prior {
+	uint16_t revision;   /* the earlier volume's */
+	uint64_t part_start; /* its physical partition's first block (absolute) */
+	uint64_t next_uid;   /* above every unique id it used */
+	/* the entry of an unchanged file (BFS_NODE_PRIOR): 0 and *ret, or < 0 for a new one */
+	int (*icb)(const struct bfs_node *n, void *userdata, struct udf_prior_icb *ret);
+	void *userdata;
+	/* 2.50: the earlier metadata file's runs and its mirror's, in the physical partition */
+	struct udf_run meta[UDF_PRIOR_RUNS_MAX], mirror[UDF_PRIOR_RUNS_MAX];
+	size_t nmeta, nmirror;
+	uint64_t meta_blocks; /* the earlier metadata file's length */
+};
 
 /* UDF revision as the spec's BCD: 0x0102, 0x0201, 0x0250. */
 struct udf_writer_opts {
@@ -40,6 +73,8 @@ struct udf_writer_opts {
 	 * descriptors, which is legal for a read-only partition.
 	 */
 	uint64_t partition_start;
+	/* an append's earlier volume (borrowed until the writer is freed), or NULL */
+	const struct udf_prior *prior;
 };
 
 /*
