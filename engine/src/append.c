@@ -27,8 +27,9 @@
 struct kept_sha {
 	const struct bfs_node *node;
 	uint8_t sha[32];
-	bool live;    /* still in the tree after grafting */
-	bool has_icb; /* read from a UDF tree: its entry, which the new volume may keep */
+	bool live;     /* still in the tree after grafting */
+	bool has_icb;  /* read from a UDF tree: its entry, which the new volume may keep */
+	bool unhashed; /* no manifest line: to be hashed from the disc */
 	uint16_t icb_part;
 	struct udf_prior_icb icb;
 };
@@ -102,7 +103,8 @@ static const uint8_t *prior_sha(const struct bfs_node *n, void *userdata)
 {
 	const struct eng_append *a = userdata;
 	struct kept_sha key = {.node = n};
-	const struct kept_sha *k = bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp);
+	const struct kept_sha *k =
+		a->nsha ? bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp) : NULL;
 
 	return k ? k->sha : NULL;
 }
@@ -112,7 +114,8 @@ static int prior_icb(const struct bfs_node *n, void *userdata, struct udf_prior_
 {
 	const struct eng_append *a = userdata;
 	struct kept_sha key = {.node = n};
-	const struct kept_sha *k = bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp);
+	const struct kept_sha *k =
+		a->nsha ? bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp) : NULL;
 
 	/* the partition holding metadata: the metadata map (1) on 2.50, else the physical */
 	if (!k || !k->has_icb || k->icb_part != (a->prior.nmeta ? 1 : 0))
@@ -237,8 +240,11 @@ out:
 static const uint8_t *line_sha(const struct merge *m, const char *path)
 {
 	struct old_line key = {.path = (char *)path};
-	const struct old_line *l = bsearch(&key, m->lines, m->nlines, sizeof(key), line_cmp);
+	const struct old_line *l;
 
+	if (!m->nlines)
+		return NULL; /* no manifest (bsearch wants a non-NULL array) */
+	l = bsearch(&key, m->lines, m->nlines, sizeof(key), line_cmp);
 	return l ? l->sha : NULL;
 }
 
@@ -271,7 +277,6 @@ static int keep(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 	struct eng_append *a = m->a;
 	const uint8_t *sha = line_sha(m, path);
 	struct kept_sha *k;
-	int r;
 
 	if (BFS_GROW(a->sha, a->sha_cap, a->nsha + 1) < 0)
 		return -ENOMEM;
@@ -285,14 +290,10 @@ static int keep(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 						.unique_id = d->udf->unique_id};
 		a->prior.next_uid = BFS_MAX(a->prior.next_uid, d->udf->unique_id + 1);
 	}
-	if (sha) {
+	if (sha)
 		memcpy(k->sha, sha, 32);
-	} else {
-		r = hash_from_disc(m, d, path, k->sha);
-		if (r < 0)
-			return r;
-		a->info.hashed++;
-	}
+	else
+		k->unhashed = true; /* hashed once grafting has left out what is replaced */
 	a->nsha++;
 	n->flags |= BFS_NODE_PRIOR;
 	n->data_lba = lba;
@@ -570,6 +571,31 @@ static void sha_prune(struct eng_append *a, struct bfs_node *root)
 	a->info.kept = o;
 }
 
+/* The kept files the old manifest had no line for, hashed from the disc. */
+static int hash_unhashed(struct merge *m)
+{
+	struct eng_append *a = m->a;
+	int r = 0;
+
+	for (size_t i = 0; i < a->nsha && r == 0; i++) {
+		struct kept_sha *k = &a->sha[i];
+		_cleanup_free_ char *path = NULL;
+		struct eng_dnode d = {0};
+
+		if (!k->unhashed)
+			continue;
+		path = bfs_node_path(k->node);
+		if (!path)
+			return -ENOMEM;
+		r = eng_disctree_lookup(m->t, path, &d);
+		if (r == 0)
+			r = hash_from_disc(m, &d, path + 1, k->sha);
+		eng_dnode_done(&d);
+		a->info.hashed++;
+	}
+	return r;
+}
+
 int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng_session *s,
 		     const struct eng_session *first, struct bfs_node *root, struct bfs_diag *diag,
 		     struct eng_append **ret)
@@ -598,6 +624,10 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 		prior_volume(&m);
 		r = graft(a, root, oroot, diag);
 	}
+	if (r == 0) {
+		sha_prune(a, root);
+		r = hash_unhashed(&m);
+	}
 	if (r == 0)
 		r = bfs_tree_finalize(root);
 	merge_done(&m);
@@ -607,7 +637,6 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 						      "session %u's tree (burn with --new-tree to "
 						      "write a session without the disc's files)",
 						      s->number);
-	sha_prune(a, root);
 	*ret = TAKE_PTR(a);
 	return 0;
 }
