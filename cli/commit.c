@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,12 +34,13 @@
 
 extern char **environ;
 
-static volatile sig_atomic_t interrupted;
+/* set by the signal handler (an atomic: async-signal-safe when lock-free) */
+static atomic_int interrupted;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	atomic_store(&interrupted, 1);
 }
 
 /* ---- the control files -------------------------------------------------------------------- */
@@ -448,7 +450,7 @@ static int follow(const char *mnt, struct json_object **ret)
 		struct timespec ts = {0, POLL_MS * 1000000L};
 		const char *phase;
 
-		if (interrupted && !sent_cancel) {
+		if (atomic_load(&interrupted) && !sent_cancel) {
 			sent_cancel = true;
 			r = write_ctl(mnt, "cancel\n");
 			if (tty)
@@ -536,7 +538,7 @@ static int report(const char *mnt, struct json_object *st, bool notify_end)
 		fprintf(stderr, "burnfs commit: failed: %s\n",
 			jstr(res, "message") ? jstr(res, "message") : "(no message)");
 		print_result(stderr, res);
-		code = interrupted ? CLI_EXIT_INTR : CLI_EXIT_JOB;
+		code = atomic_load(&interrupted) ? CLI_EXIT_INTR : CLI_EXIT_JOB;
 	}
 	if (notify_end)
 		notify(code == 0, mnt, jstr(res, "message") ? jstr(res, "message") : "");

@@ -42,6 +42,7 @@
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <pthread.h>
+#include <assert.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -2283,12 +2284,15 @@ static int wait_child(pid_t pid, int rfd, struct bfs_diag *diag)
  * Signals (SIGINT, SIGTERM, SIGHUP) end the serving loop, as libfuse's own handlers would,
  * and are remembered: the loop that ends without one ended because the mount went away.
  */
-static volatile sig_atomic_t stop_signal;
+/* set by the handler, read by the main loop and the job waiting for its commit: an atomic,
+ * which is async-signal-safe when lock-free (static assert below) */
+static atomic_int stop_signal;
+static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler stores to stop_signal");
 static struct fuse_session *signal_session;
 
 static void on_stop_signal(int sig)
 {
-	stop_signal = sig;
+	atomic_store(&stop_signal, sig);
 	if (signal_session)
 		fuse_session_exit(signal_session);
 }
@@ -2314,7 +2318,7 @@ static int set_signals(struct fuse_session *se, bool install)
  */
 static void after_loop(struct stg_fs *fs)
 {
-	if (stop_signal)
+	if (atomic_load(&stop_signal))
 		return;
 	atomic_store(&fs->unmounted, true);
 	stg_job_unmounted(fs->job, &stop_signal);
@@ -2374,7 +2378,7 @@ int stg_fs_run(const struct stg_fs_opts *o, struct bfs_diag *diag)
 	}
 	if (pthread_create(&fs->relief, NULL, relief_main, fs) == 0)
 		fs->relief_running = true;
-	stop_signal = 0;
+	atomic_store(&stop_signal, 0);
 	if (set_signals(fs->se, true) < 0) {
 		r = bfs_diag_set(diag, -EIO, "cannot install signal handlers");
 		goto fail_session;

@@ -1386,7 +1386,7 @@ bool stg_job_closed(struct stg_job *j, char *why, size_t cap)
 	return c;
 }
 
-void stg_job_unmounted(struct stg_job *j, const volatile sig_atomic_t *stop)
+void stg_job_unmounted(struct stg_job *j, const atomic_int *stop)
 {
 	bool cancelled = false;
 
@@ -1406,12 +1406,12 @@ void stg_job_unmounted(struct stg_job *j, const volatile sig_atomic_t *stop)
 	while (busy(j)) {
 		struct timespec ts = {0, 100 * 1000 * 1000};
 
-		if (*stop && !cancelled) {
+		if (atomic_load(stop) && !cancelled) {
 			pthread_mutex_lock(&j->lock);
 			if (j->state == ST_COMMITTING) {
 				j->state = ST_CANCELLING;
 				j->cancel = 1;
-				log_l(j, "cancel: the daemon got signal %d", (int)*stop);
+				log_l(j, "cancel: the daemon got signal %d", atomic_load(stop));
 			}
 			pthread_mutex_unlock(&j->lock);
 			cancelled = true;

@@ -9,7 +9,7 @@
 #ifndef BFS_STG_JOB_H
 #define BFS_STG_JOB_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,7 +48,7 @@ int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct s
  * status tells the story), and returns then. A signal meanwhile (*stop becomes non-zero)
  * cancels the commit. Returns at once when no commit runs.
  */
-void stg_job_unmounted(struct stg_job *j, const volatile sig_atomic_t *stop);
+void stg_job_unmounted(struct stg_job *j, const atomic_int *stop);
 
 /* Cancel a running commit, wait for its thread, free. NULL-safe; returns NULL. */
 struct stg_job *stg_job_free(struct stg_job *j);
