@@ -1529,6 +1529,7 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 	case MMC_OP_GET_CONFIGURATION: {
 		size_t n;
 
+		memset(tmp, 0, sizeof(tmp)); /* reserved bytes: zero, not what the stack held */
 		n = get_configuration(vd, cdb[MMC_GETCONF_CDB_FLAGS] & MMC_GETCONF_CDB_RT,
 				      bfs_get_be16(cdb + MMC_GETCONF_CDB_START), tmp);
 		vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), tmp, n);
