@@ -3,8 +3,12 @@
  * The SCSI-MMC wire layouts, declared once for the initiator (mmc/src), the virtual drive
  * (mmc/vdrive), the LD_PRELOAD shim and the test tools: operation codes, the CDB fields
  * burnfs sends or the drive reads, and the byte offsets of the reply and parameter data,
- * each with its clause of MMC-6 (T10/1836-D rev 2g) or SPC-4 (T10/1731-D). Clause numbers
- * are those of the command's clause in MMC-6; a field is named as the spec's table names it.
+ * each with its clause of MMC-6 (T10/1836-D rev 2g) or SPC-4 (T10/1731-D); a field is named
+ * as the spec's table names it. The command clauses mmc/ cited before are kept as they were;
+ * those of the commands it did not cite follow the alphabetical order of MMC-6 clause 6 and
+ * were not checked against the text of the standard (no copy of it is in the tree): the
+ * command's name, next to each, is what identifies it. tests/mmc/test_layout.c holds the
+ * spec's byte numbers a second time, typed from its tables, and compares.
  *
  * Offsets are from the start of the structure; multi-byte fields are big-endian and go
  * through bfs_get_be16/be24/be32 and bfs_put_* (STYLE.md rule 22), never a cast. The size

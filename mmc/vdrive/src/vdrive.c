@@ -1429,6 +1429,17 @@ static void read_toc_cmd(struct vdrive *vd, const uint8_t *cdb, void *buf, size_
 	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), tmp, n);
 }
 
+/* READ CAPACITY (MMC-6 6.20): the last readable block (0 on a blank disc), 2048 */
+static void read_capacity(const struct vdrive *vd, void *buf, size_t len, struct vdrive_result *res)
+{
+	uint8_t c[MMC_CAP_SIZE];
+	uint64_t last = vd->m->overwrite ? vd->capacity - 1 : vd->used_end ? vd->used_end - 1 : 0;
+
+	bfs_put_be32(c + MMC_CAP_LAST_LBA, (uint32_t)last);
+	bfs_put_be32(c + MMC_CAP_BLOCK_LENGTH, BLOCK);
+	vd_reply(res, buf, len, sizeof(c), c, sizeof(c));
+}
+
 /* REQUEST SENSE (SPC-4 6.27): the last command's sense in fixed format, then none */
 static void request_sense(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			  struct vdrive_result *res)
@@ -1495,17 +1506,9 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 	case MMC_OP_PREVENT_ALLOW:
 		vd->prevent = cdb[MMC_PREVENT_CDB_FLAGS] & MMC_PREVENT_PREVENT;
 		return;
-	case MMC_OP_READ_CAPACITY: {
-		uint8_t c[MMC_CAP_SIZE];
-		uint64_t last = vd->m->overwrite ? vd->capacity - 1
-				: vd->used_end	 ? vd->used_end - 1
-						 : 0;
-
-		bfs_put_be32(c + MMC_CAP_LAST_LBA, (uint32_t)last);
-		bfs_put_be32(c + MMC_CAP_BLOCK_LENGTH, BLOCK);
-		vd_reply(res, buf, len, sizeof(c), c, sizeof(c));
+	case MMC_OP_READ_CAPACITY:
+		read_capacity(vd, buf, len, res);
 		return;
-	}
 	case MMC_OP_READ10:
 	case MMC_OP_READ12:
 		read_cmd(vd, cdb, dir, out, len, res);
