@@ -70,33 +70,35 @@ struct mmc_sgio {
  */
 static void dsc_to_fixed(const uint8_t *dsc, size_t dlen, uint8_t *out)
 {
-	switch (dsc[0]) {
+	const uint8_t *field = dsc + MMC_DSENSE_D_FIELD, *low = field + 4; /* the u64's */
+
+	switch (dsc[MMC_DSENSE_D_TYPE]) {
 	case MMC_DSENSE_TYPE_INFO: /* VALID only when it fits the 4 fixed bytes */
-		if (dlen >= 12 && bfs_get_be32(dsc + 4) == 0) {
-			memcpy(out + MMC_SENSE_INFO, dsc + 8, 4);
-			if (dsc[2] & MMC_SENSE_VALID)
+		if (dlen >= MMC_DSENSE_D_U64_SIZE && bfs_get_be32(field) == 0) {
+			memcpy(out + MMC_SENSE_INFO, low, 4);
+			if (dsc[MMC_DSENSE_D_VALID] & MMC_SENSE_VALID)
 				out[MMC_SENSE_RESPONSE] |= MMC_SENSE_VALID;
 		}
 		break;
 	case MMC_DSENSE_TYPE_CMD_INFO:
-		if (dlen >= 12 && bfs_get_be32(dsc + 4) == 0)
-			memcpy(out + MMC_SENSE_CMD_INFO, dsc + 8, 4);
+		if (dlen >= MMC_DSENSE_D_U64_SIZE && bfs_get_be32(field) == 0)
+			memcpy(out + MMC_SENSE_CMD_INFO, low, 4);
 		break;
 	case MMC_DSENSE_TYPE_SKS: /* progress indication, field pointer */
-		if (dlen >= 7)
-			memcpy(out + MMC_SENSE_SKS, dsc + 4, 3);
+		if (dlen >= MMC_DSENSE_D_SKS_SIZE)
+			memcpy(out + MMC_SENSE_SKS, field, 3);
 		break;
 	case MMC_DSENSE_TYPE_FRU:
-		if (dlen >= 4)
-			out[MMC_SENSE_FRU] = dsc[3];
+		if (dlen > MMC_DSENSE_D_BYTE3)
+			out[MMC_SENSE_FRU] = dsc[MMC_DSENSE_D_BYTE3];
 		break;
 	case MMC_DSENSE_TYPE_STREAM: /* FILEMARK, EOM, ILI */
-		if (dlen >= 4)
-			out[MMC_SENSE_KEY] |= dsc[3] & 0xE0;
+		if (dlen > MMC_DSENSE_D_BYTE3)
+			out[MMC_SENSE_KEY] |= dsc[MMC_DSENSE_D_BYTE3] & 0xE0;
 		break;
 	case MMC_DSENSE_TYPE_BLOCK: /* ILI */
-		if (dlen >= 4)
-			out[MMC_SENSE_KEY] |= dsc[3] & 0x20;
+		if (dlen > MMC_DSENSE_D_BYTE3)
+			out[MMC_SENSE_KEY] |= dsc[MMC_DSENSE_D_BYTE3] & 0x20;
 		break;
 	default:
 		break;
@@ -131,7 +133,7 @@ int mmc_sgio_sense_to_fixed(const uint8_t *in, size_t n, uint8_t out[MMC_SENSE_F
 	out[MMC_SENSE_ASCQ] = in[MMC_DSENSE_ASCQ];
 	end = BFS_MIN(n, (size_t)MMC_DSENSE_DESCS + in[MMC_DSENSE_ADD_LEN]);
 	for (size_t o = MMC_DSENSE_DESCS; o + 2 <= end;) {
-		size_t dlen = (size_t)in[o + 1] + 2;
+		size_t dlen = (size_t)in[o + MMC_DSENSE_D_LEN] + 2;
 
 		if (o + dlen > end)
 			break; /* a descriptor cut by the buffer: ignore it */

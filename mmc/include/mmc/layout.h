@@ -236,6 +236,14 @@ static_assert(MMC_SENSE_FIXED_ADD_LEN == 10, "fixed sense's additional length is
 #define MMC_DSENSE_TYPE_FRU	 0x03 /* FIELD REPLACEABLE UNIT CODE at +3 */
 #define MMC_DSENSE_TYPE_STREAM	 0x05 /* stream commands: FILEMARK, EOM, ILI at +3 */
 #define MMC_DSENSE_TYPE_BLOCK	 0x06 /* block commands: ILI at +3 */
+/* the places in a descriptor */
+#define MMC_DSENSE_D_TYPE     0
+#define MMC_DSENSE_D_LEN      1 /* ADDITIONAL LENGTH: the bytes after it */
+#define MMC_DSENSE_D_VALID    2 /* information: VALID (bit 7) */
+#define MMC_DSENSE_D_BYTE3    3 /* FRU code; stream and block: FILEMARK, EOM, ILI */
+#define MMC_DSENSE_D_FIELD    4 /* information, command-specific: u64; sense key specific: 3 */
+#define MMC_DSENSE_D_U64_SIZE (MMC_DSENSE_D_FIELD + 8)
+#define MMC_DSENSE_D_SKS_SIZE (MMC_DSENSE_D_FIELD + 3)
 
 /* ---- INQUIRY data (SPC-4 6.4.2) ----------------------------------------------------------- */
 
