@@ -55,6 +55,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
+#include "mmc/layout.h"
 #include "vdrive/vdrive.h"
 
 /* the wrappers are the library's interface; the vdrive code in it stays hidden (built with
@@ -422,7 +424,8 @@ static struct vdrive *drive_vd(struct drive *d)
 	trace("%s: opened virtual drive %s", d->path, d->dir);
 	if (!d->sg) {
 		/* the sr driver's media check at open takes the power-on unit attention */
-		static const uint8_t tur[6] = {0};
+		static const uint8_t tur[MMC_CDB6_SIZE] = {[MMC_CDB_OPCODE] =
+								   MMC_OP_TEST_UNIT_READY};
 		struct vdrive_result res;
 
 		vdrive_exec(d->vd, tur, sizeof(tur), VDRIVE_DIR_NONE, NULL, 0, &res);
@@ -943,6 +946,17 @@ ssize_t readlink(const char *path, char *buf, size_t len)
 
 /* ---- SG_IO and the other ioctls ------------------------------------------------------- */
 
+/* The sense key and the ASC of a command's fixed-format sense (0 when it holds none). */
+static unsigned sense_key(const struct vdrive_result *r)
+{
+	return r->sense_len > MMC_SENSE_ASCQ ? r->sense[MMC_SENSE_KEY] & MMC_SENSE_KEY_MASK : 0;
+}
+
+static unsigned sense_asc(const struct vdrive_result *r)
+{
+	return r->sense_len > MMC_SENSE_ASCQ ? r->sense[MMC_SENSE_ASC] : 0;
+}
+
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -1058,10 +1072,11 @@ static int fake_sg_io(struct drive *d, struct sg_io_hdr *h)
 		for (unsigned i = 0; i < h->cmd_len; i++)
 			snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ", cdb[i]);
 		trace("%s: SG_IO %slen %zu -> status %02x sense %02x/%02x/%02x resid %d", d->path,
-		      hex, len, res.status, res.sense_len ? res.sense[2] & 0x0f : 0,
-		      res.sense_len ? res.sense[12] : 0, res.sense_len ? res.sense[13] : 0,
-		      h->resid);
-		if (len && buf && !bounce && (cdb[0] == 0x5D || cdb[0] == 0x55)) {
+		      hex, len, res.status, sense_key(&res), sense_asc(&res),
+		      res.sense_len > MMC_SENSE_ASCQ ? res.sense[MMC_SENSE_ASCQ] : 0, h->resid);
+		if (len && buf && !bounce &&
+		    (cdb[MMC_CDB_OPCODE] == MMC_OP_SEND_CUE_SHEET ||
+		     cdb[MMC_CDB_OPCODE] == MMC_OP_MODE_SELECT10)) {
 			char data[64 * 3 + 1] = "";
 
 			for (size_t i = 0; i < len && i < 64; i++)
@@ -1080,7 +1095,7 @@ static int simple_cmd(struct drive *d, const uint8_t *cdb, size_t n, struct vdri
 	if (!vd)
 		return -1;
 	vdrive_exec(vd, cdb, n, VDRIVE_DIR_NONE, NULL, 0, res);
-	if (res->status && res->sense_len >= 14 && (res->sense[2] & 0x0f) == 0x06)
+	if (res->status && sense_key(res) == 0x06)
 		vdrive_exec(vd, cdb, n, VDRIVE_DIR_NONE, NULL, 0, res); /* past a unit attention */
 	return res->status;
 }
@@ -1164,18 +1179,22 @@ static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
 	case CDROM_MEDIA_CHANGED:
 		return 0; /* the drive's own unit attentions tell a change, through SG_IO */
 	case CDROMEJECT: {
-		static const uint8_t eject[6] = {0x1B, 0, 0, 0, 0x02, 0}; /* LoEj, stop */
+		static const uint8_t eject[MMC_CDB6_SIZE] = {
+			[MMC_CDB_OPCODE] = MMC_OP_START_STOP_UNIT,
+			[MMC_START_STOP_CDB_FLAGS] = MMC_START_STOP_LOEJ}; /* Start 0: eject */
 
 		if (simple_cmd(d, eject, sizeof(eject), &res) < 0)
 			return -1;
 		if (res.status) {
-			errno = res.sense_len >= 14 && res.sense[12] == 0x53 ? EBUSY : EIO;
+			errno = sense_asc(&res) == 0x53 ? EBUSY : EIO;
 			return -1;
 		}
 		return 0;
 	}
 	case CDROMCLOSETRAY: {
-		static const uint8_t load[6] = {0x1B, 0, 0, 0, 0x03, 0}; /* LoEj, start */
+		static const uint8_t load[MMC_CDB6_SIZE] = {
+			[MMC_CDB_OPCODE] = MMC_OP_START_STOP_UNIT,
+			[MMC_START_STOP_CDB_FLAGS] = MMC_START_STOP_LOEJ | MMC_START_STOP_START};
 
 		if (simple_cmd(d, load, sizeof(load), &res) < 0)
 			return -1;
@@ -1186,7 +1205,9 @@ static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
 		return 0;
 	}
 	case CDROM_LOCKDOOR: {
-		uint8_t pa[6] = {0x1E, 0, 0, 0, (uint8_t)((uintptr_t)arg ? 1 : 0), 0};
+		uint8_t pa[MMC_CDB6_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_PREVENT_ALLOW,
+					     [MMC_PREVENT_CDB_FLAGS] =
+						     (uintptr_t)arg ? MMC_PREVENT_PREVENT : 0};
 
 		if (simple_cmd(d, pa, sizeof(pa), &res) < 0)
 			return -1;
@@ -1240,12 +1261,6 @@ int ioctl(int fd, unsigned long req, ...)
 	r = fake_ioctl(d, req, arg);
 	pthread_mutex_unlock(&lock);
 	return r;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 /* ---- the block device's data: READ(10) of 2048-byte sectors ---------------------------- */
@@ -1304,21 +1319,20 @@ static ssize_t fake_pread(struct drive *d, void *buf, size_t count, int64_t off)
 		uint64_t pos = (uint64_t)off + done;
 		uint32_t lba = (uint32_t)(pos / SECTOR);
 		size_t in = pos % SECTOR, n = SECTOR - in;
-		uint8_t cdb[10] = {0x28}; /* READ(10) of one sector */
+		uint8_t cdb[MMC_CDB10_SIZE] = {MMC_OP_READ10}; /* one sector */
 		struct vdrive_result res;
 
-		put_be32(cdb + 2, lba);
-		cdb[8] = 1;
+		bfs_put_be32(cdb + MMC_CDB_LBA, lba);
+		bfs_put_be16(cdb + MMC_CDB10_LENGTH, 1);
 
 		if (n > count - done)
 			n = count - done;
 		vdrive_exec(vd, cdb, sizeof(cdb), VDRIVE_DIR_IN, sec, SECTOR, &res);
-		if (res.status && res.sense_len >= 14 && (res.sense[2] & 0x0f) == 0x06)
+		if (res.status && sense_key(&res) == 0x06)
 			vdrive_exec(vd, cdb, sizeof(cdb), VDRIVE_DIR_IN, sec, SECTOR, &res);
 		if (res.status) {
 			/* past the recorded area: end of the device, as the block layer sees it */
-			bool end = res.sense_len >= 14 &&
-				   (res.sense[12] == 0x21 || res.sense[12] == 0x64);
+			bool end = sense_asc(&res) == 0x21 || sense_asc(&res) == 0x64;
 
 			free(sec);
 			if (done || end)
@@ -1434,27 +1448,27 @@ static ssize_t fake_pwrite(struct drive *d, const void *buf, size_t count, int64
 		uint32_t lba = (uint32_t)(((uint64_t)off + done) / SECTOR);
 		uint16_t n =
 			(uint16_t)((count - done) / SECTOR > 32 ? 32 : (count - done) / SECTOR);
-		uint8_t cdb[10] = {0x2A}; /* WRITE(10) */
+		uint8_t cdb[MMC_CDB10_SIZE] = {MMC_OP_WRITE10};
 		struct vdrive_result res;
 
-		put_be32(cdb + 2, lba);
-		cdb[8] = (uint8_t)n;
+		bfs_put_be32(cdb + MMC_CDB_LBA, lba);
+		bfs_put_be16(cdb + MMC_CDB10_LENGTH, n);
 
 		/* vdrive_exec takes a writable buffer for either direction; it does not write
 		 * into an OUT buffer */
 		vdrive_exec(vd, cdb, sizeof(cdb), VDRIVE_DIR_OUT, (uint8_t *)(uintptr_t)buf + done,
 			    (size_t)n * SECTOR, &res);
-		if (res.status && res.sense_len >= 14 && (res.sense[2] & 0x0f) == 0x06)
+		if (res.status && sense_key(&res) == 0x06)
 			vdrive_exec(vd, cdb, sizeof(cdb), VDRIVE_DIR_OUT,
 				    (uint8_t *)(uintptr_t)buf + done, (size_t)n * SECTOR, &res);
 		if (res.status) {
 			trace("%s: WRITE(10) at %u: sense %02x/%02x/%02x", d->path, lba,
-			      res.sense[2] & 0x0f, res.sense[12], res.sense[13]);
+			      sense_key(&res), sense_asc(&res), res.sense[MMC_SENSE_ASCQ]);
 			if (done)
 				return (ssize_t)done;
-			errno = res.sense_len >= 14 && res.sense[12] == 0x27   ? EROFS
-				: res.sense_len >= 14 && res.sense[12] == 0x63 ? ENOSPC
-									       : EIO;
+			errno = sense_asc(&res) == 0x27	  ? EROFS
+				: sense_asc(&res) == 0x63 ? ENOSPC
+							  : EIO;
 			return -1;
 		}
 		done += (size_t)n * SECTOR;

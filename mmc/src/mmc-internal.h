@@ -10,16 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mmc/layout.h"
 #include "mmc/mmc.h"
 
 /*
- * Answer one command: *ret_status the SCSI status byte, ret_sense[18] fixed-format sense
+ * Answer one command: *ret_status the SCSI status byte, ret_sense[] fixed-format sense
  * (for CHECK CONDITION), *ret_resid the bytes of buf[0..len) not transferred. A negative
  * errno is a transport failure (its message in diag).
  */
 typedef int (*mmc_test_exec_fn)(void *userdata, const uint8_t *cdb, size_t cdb_len,
 				enum mmc_dir dir, void *buf, size_t len, uint8_t *ret_status,
-				uint8_t ret_sense[18], size_t *ret_resid, struct bfs_diag *diag);
+				uint8_t ret_sense[MMC_SENSE_FIXED_SIZE], size_t *ret_resid,
+				struct bfs_diag *diag);
 
 /* A drive over fn (userdata borrowed), transfers of max_blocks (a multiple of 32). */
 int mmc_drive_open_test(mmc_test_exec_fn fn, void *userdata, uint32_t max_blocks,

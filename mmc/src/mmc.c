@@ -17,6 +17,7 @@
 #include "common/bytes.h"
 #include "common/cursor.h"
 #include "mmc-internal.h"
+#include "mmc/layout.h"
 #include "sgio-internal.h"
 #include "vdrive/vdrive.h"
 
@@ -54,7 +55,7 @@ struct mmc_drive {
 /* One command through the drive's transport: SCSI status, fixed-format sense. */
 struct raw_result {
 	uint8_t status;
-	uint8_t sense[18];
+	uint8_t sense[MMC_SENSE_FIXED_SIZE];
 	size_t resid; /* bytes of the data not transferred */
 };
 
@@ -237,14 +238,14 @@ static int iscsi_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, e
 	memset(res, 0, sizeof(*res));
 	res->status = (uint8_t)task->status;
 	if (task->status == SCSI_STATUS_CHECK_CONDITION) {
-		res->sense[0] = 0x70;
-		res->sense[2] = (uint8_t)task->sense.key;
-		res->sense[7] = 10;
-		res->sense[12] = (uint8_t)(task->sense.ascq >> 8);
-		res->sense[13] = (uint8_t)task->sense.ascq;
+		res->sense[MMC_SENSE_RESPONSE] = MMC_SENSE_CURRENT;
+		res->sense[MMC_SENSE_KEY] = (uint8_t)task->sense.key;
+		res->sense[MMC_SENSE_ADD_LEN] = MMC_SENSE_FIXED_ADD_LEN;
+		res->sense[MMC_SENSE_ASC] = (uint8_t)(task->sense.ascq >> 8);
+		res->sense[MMC_SENSE_ASCQ] = (uint8_t)task->sense.ascq;
 		if (task->sense.sense_specific) {
-			res->sense[15] = 0x80;
-			bfs_put_be16(res->sense + 16, task->sense.field_pointer);
+			res->sense[MMC_SENSE_SKS] = MMC_SENSE_SKSV;
+			bfs_put_be16(res->sense + MMC_SENSE_FIELD_PTR, task->sense.field_pointer);
 		}
 	} else if (dir == MMC_DIR_IN && task->datain.data) {
 		size_t n = BFS_MIN(len, (size_t)task->datain.size);
@@ -497,71 +498,71 @@ int mmc_sense_lookup(const struct mmc_sense *s, const char **ret_text, const cha
 static const char *op_name(uint8_t op)
 {
 	switch (op) {
-	case 0x00:
+	case MMC_OP_TEST_UNIT_READY:
 		return "TEST UNIT READY";
-	case 0x03:
+	case MMC_OP_REQUEST_SENSE:
 		return "REQUEST SENSE";
-	case 0x04:
+	case MMC_OP_FORMAT_UNIT:
 		return "FORMAT UNIT";
-	case 0x12:
+	case MMC_OP_INQUIRY:
 		return "INQUIRY";
-	case 0x1B:
+	case MMC_OP_START_STOP_UNIT:
 		return "START STOP UNIT";
-	case 0x1E:
+	case MMC_OP_PREVENT_ALLOW:
 		return "PREVENT ALLOW MEDIUM REMOVAL";
-	case 0x25:
+	case MMC_OP_READ_CAPACITY:
 		return "READ CAPACITY";
-	case 0x28:
+	case MMC_OP_READ10:
 		return "READ(10)";
-	case 0x2A:
+	case MMC_OP_WRITE10:
 		return "WRITE(10)";
-	case 0x35:
+	case MMC_OP_SYNC_CACHE:
 		return "SYNCHRONIZE CACHE";
-	case 0x43:
+	case MMC_OP_READ_TOC:
 		return "READ TOC/PMA/ATIP";
-	case 0x46:
+	case MMC_OP_GET_CONFIGURATION:
 		return "GET CONFIGURATION";
-	case 0x51:
+	case MMC_OP_READ_DISC_INFO:
 		return "READ DISC INFORMATION";
-	case 0x52:
+	case MMC_OP_READ_TRACK_INFO:
 		return "READ TRACK INFORMATION";
-	case 0x5B:
+	case MMC_OP_CLOSE_TRACK_SESSION:
 		return "CLOSE TRACK/SESSION";
-	case 0xA1:
+	case MMC_OP_BLANK:
 		return "BLANK";
-	case 0x23:
+	case MMC_OP_READ_FORMAT_CAPACITIES:
 		return "READ FORMAT CAPACITIES";
-	case 0x2E:
+	case MMC_OP_WRITE_VERIFY10:
 		return "WRITE AND VERIFY(10)";
-	case 0x2F:
+	case MMC_OP_VERIFY10:
 		return "VERIFY(10)";
-	case 0x4A:
+	case MMC_OP_GESN:
 		return "GET EVENT STATUS NOTIFICATION";
-	case 0x53:
+	case MMC_OP_RESERVE_TRACK:
 		return "RESERVE TRACK";
-	case 0x55:
+	case MMC_OP_MODE_SELECT10:
 		return "MODE SELECT(10)";
-	case 0x5A:
+	case MMC_OP_MODE_SENSE10:
 		return "MODE SENSE(10)";
-	case 0x5C:
+	case MMC_OP_READ_BUFFER_CAPACITY:
 		return "READ BUFFER CAPACITY";
-	case 0x5D:
+	case MMC_OP_SEND_CUE_SHEET:
 		return "SEND CUE SHEET";
-	case 0xA8:
+	case MMC_OP_READ12:
 		return "READ(12)";
-	case 0xAA:
+	case MMC_OP_WRITE12:
 		return "WRITE(12)";
-	case 0xAC:
+	case MMC_OP_GET_PERFORMANCE:
 		return "GET PERFORMANCE";
-	case 0xAD:
+	case MMC_OP_READ_DISC_STRUCTURE:
 		return "READ DISC STRUCTURE";
-	case 0xB6:
+	case MMC_OP_SET_STREAMING:
 		return "SET STREAMING";
-	case 0xBB:
+	case MMC_OP_SET_CD_SPEED:
 		return "SET CD SPEED";
-	case 0xBD:
+	case MMC_OP_MECHANISM_STATUS:
 		return "MECHANISM STATUS";
-	case 0xBE:
+	case MMC_OP_READ_CD:
 		return "READ CD";
 	default:
 		return "?";
@@ -570,15 +571,26 @@ static const char *op_name(uint8_t op)
 
 int mmc_parse_sense(const uint8_t *b, size_t n, struct mmc_sense *ret)
 {
-	if (n < 14 || ((b[0] & 0x7F) != 0x70 && (b[0] & 0x7F) != 0x71) || b[7] < 6)
+	uint8_t code;
+
+	/* the fields up to ASCQ, and an additional length that reaches it */
+	if (n < MMC_SENSE_ASCQ + 1)
 		return -EBADMSG;
-	ret->key = b[2] & 0x0F;
-	ret->asc = b[12];
-	ret->ascq = b[13];
+	code = b[MMC_SENSE_RESPONSE] & MMC_SENSE_CODE_MASK;
+	if ((code != MMC_SENSE_CURRENT && code != MMC_SENSE_DEFERRED) ||
+	    b[MMC_SENSE_ADD_LEN] < MMC_SENSE_ASCQ - MMC_SENSE_ADD_LEN)
+		return -EBADMSG;
+	ret->key = b[MMC_SENSE_KEY] & MMC_SENSE_KEY_MASK;
+	ret->asc = b[MMC_SENSE_ASC];
+	ret->ascq = b[MMC_SENSE_ASCQ];
 	/* sense key specific bytes 15-17, valid when SKSV is set and the sense holds them */
-	ret->progress = n >= 18 && b[7] >= 10 && (b[15] & 0x80) ? bfs_get_be16(b + 16) : -1;
-	ret->info_valid = b[0] & 0x80;
-	ret->info = bfs_get_be32(b + 3);
+	ret->progress = n >= MMC_SENSE_FIXED_SIZE &&
+					b[MMC_SENSE_ADD_LEN] >= MMC_SENSE_FIXED_ADD_LEN &&
+					(b[MMC_SENSE_SKS] & MMC_SENSE_SKSV)
+				? bfs_get_be16(b + MMC_SENSE_PROGRESS)
+				: -1;
+	ret->info_valid = b[MMC_SENSE_RESPONSE] & MMC_SENSE_VALID;
+	ret->info = bfs_get_be32(b + MMC_SENSE_INFO);
 	return 0;
 }
 
@@ -619,8 +631,9 @@ static void trace(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, size_
 		fprintf(d->trace, " %02x", cdb[i]);
 	fprintf(d->trace, " -> status %02x", res->status);
 	if (res->status)
-		fprintf(d->trace, " sense %x/%02x/%02x", res->sense[2] & 0x0F, res->sense[12],
-			res->sense[13]);
+		fprintf(d->trace, " sense %x/%02x/%02x",
+			res->sense[MMC_SENSE_KEY] & MMC_SENSE_KEY_MASK, res->sense[MMC_SENSE_ASC],
+			res->sense[MMC_SENSE_ASCQ]);
 	fprintf(d->trace, " len %zu", len);
 	if (res->resid)
 		fprintf(d->trace, " resid %zu", res->resid);
@@ -713,10 +726,10 @@ int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_d
 			return err;
 		if (d->trace)
 			trace(d, cdb, cdb_len, len, &res);
-		if (res.status == 0)
+		if (res.status == MMC_STATUS_GOOD)
 			return 0;
-		if (res.status != 0x02)
-			return bfs_diag_set(diag, res.status == 0x08 ? -EBUSY : -EIO,
+		if (res.status != MMC_STATUS_CHECK_CONDITION)
+			return bfs_diag_set(diag, res.status == MMC_STATUS_BUSY ? -EBUSY : -EIO,
 					    "%s failed: SCSI status %02Xh", op_name(cdb[0]),
 					    res.status);
 		if (mmc_parse_sense(res.sense, sizeof(res.sense), &s) < 0)
@@ -725,7 +738,7 @@ int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_d
 		if (reterr_sense)
 			*reterr_sense = s;
 		/* a long operation: wait and re-issue (a full buffer on WRITE is the caller's) */
-		if (in_progress(&s) && !(cdb[0] == 0x2A && s.ascq == 0x08)) {
+		if (in_progress(&s) && !(cdb[0] == MMC_OP_WRITE10 && s.ascq == 0x08)) {
 			err = busy_step(d, cdb[0], &s, &w, diag);
 			if (err < 0)
 				return err;
@@ -745,31 +758,31 @@ int mmc_exec(struct mmc_drive *d, const uint8_t *cdb, size_t cdb_len, enum mmc_d
 static const char *profile_name(uint16_t p)
 {
 	switch (p) {
-	case 0x09:
+	case MMC_PROFILE_CD_R:
 		return "CD-R";
-	case 0x0A:
+	case MMC_PROFILE_CD_RW:
 		return "CD-RW";
-	case 0x11:
+	case MMC_PROFILE_DVD_R:
 		return "DVD-R";
-	case 0x12:
+	case MMC_PROFILE_DVD_RAM:
 		return "DVD-RAM";
-	case 0x13:
+	case MMC_PROFILE_DVD_RW_RO:
 		return "DVD-RW (restricted overwrite)";
-	case 0x14:
+	case MMC_PROFILE_DVD_RW:
 		return "DVD-RW";
-	case 0x1A:
+	case MMC_PROFILE_DVD_PLUS_RW:
 		return "DVD+RW";
-	case 0x1B:
+	case MMC_PROFILE_DVD_PLUS_R:
 		return "DVD+R";
-	case 0x2B:
+	case MMC_PROFILE_DVD_PLUS_R_DL:
 		return "DVD+R DL";
-	case 0x41:
+	case MMC_PROFILE_BD_R:
 		return "BD-R";
-	case 0x43:
+	case MMC_PROFILE_BD_RE:
 		return "BD-RE";
-	case 0x10:
+	case MMC_PROFILE_DVD_ROM:
 		return "DVD-ROM";
-	case 0x00:
+	case MMC_PROFILE_NONE:
 		return "no medium";
 	default:
 		return "unknown profile";
@@ -787,125 +800,148 @@ const char *mmc_disc_status_name(enum mmc_disc_status s)
 static int probe_last_track(struct mmc_drive *d, struct mmc_media *m, unsigned last_track,
 			    struct bfs_diag *diag)
 {
-	uint8_t cdb[10] = {0}, b[48] = {0};
+	uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_READ_TRACK_INFO,
+				       [MMC_TI_CDB_TYPE] = MMC_TI_CDB_TYPE_TRACK};
+	uint8_t b[MMC_TI_SIZE] = {0};
 	int r;
 
-	cdb[0] = 0x52, cdb[1] = 0x01;
-	bfs_put_be32(cdb + 2, last_track ? last_track : 1);
-	bfs_put_be16(cdb + 7, 48);
-	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 48, NULL, diag);
+	bfs_put_be32(cdb + MMC_TI_CDB_ADDRESS, last_track ? last_track : 1);
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, sizeof(b));
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, b, sizeof(b), NULL, diag);
 	if (r < 0)
 		return r;
-	if (bfs_get_be16(b) < 26)
+	if (bfs_get_be16(b + MMC_TI_LENGTH) < MMC_TI_MANDATORY - 2)
 		return bfs_diag_set(diag, -EPROTO, "READ TRACK INFORMATION: reply of %u bytes",
-				    bfs_get_be16(b) + 2u);
-	m->nwa_valid = b[7] & 0x01;
-	m->nwa = m->nwa_valid ? bfs_get_be32(b + 12) : 0;
-	m->free_blocks = m->nwa_valid ? bfs_get_be32(b + 16) : 0;
+				    bfs_get_be16(b + MMC_TI_LENGTH) + 2u);
+	m->nwa_valid = b[MMC_TI_VALID] & MMC_TI_NWA_V;
+	m->nwa = m->nwa_valid ? bfs_get_be32(b + MMC_TI_NWA) : 0;
+	m->free_blocks = m->nwa_valid ? bfs_get_be32(b + MMC_TI_FREE) : 0;
 	m->capacity = m->nwa + m->free_blocks;
 	m->used_blocks = m->nwa;
 	if (!m->nwa_valid && !m->overwrite) {
 		/* a finalized disc: what is recorded ends with its last track */
-		m->used_blocks = (uint64_t)bfs_get_be32(b + 8) + bfs_get_be32(b + 24);
+		m->used_blocks = (uint64_t)bfs_get_be32(b + MMC_TI_START) +
+				 bfs_get_be32(b + MMC_TI_SIZE_FIELD);
 		m->capacity = m->used_blocks;
 	}
 	if (m->overwrite) {
 		/* the whole disc is writable; the last recorded address tells what is in use */
-		uint32_t lra = bfs_get_be32(b + 28);
+		uint32_t lra = bfs_get_be32(b + MMC_TI_LRA);
 
 		m->used_blocks = lra ? (uint64_t)lra + 1 : 0;
-		m->capacity = bfs_get_be32(b + 24);
+		m->capacity = bfs_get_be32(b + MMC_TI_SIZE_FIELD);
 		m->nwa = 0, m->nwa_valid = true;
 		m->free_blocks = m->capacity;
 	}
 	return 0;
 }
 
+/* The disc status of READ DISC INFORMATION's byte 2 (disc status, state of last session). */
+static enum mmc_disc_status disc_status(uint8_t st)
+{
+	switch (st & MMC_DI_DISC_STATUS_MASK) {
+	case 0:
+		return MMC_DISC_BLANK;
+	case 1:
+		return ((st >> MMC_DI_LAST_SESSION_SHIFT) & 0x03) == 0x01 ? MMC_DISC_INCOMPLETE
+									  : MMC_DISC_APPENDABLE;
+	case 2:
+		return MMC_DISC_COMPLETE;
+	default:
+		return MMC_DISC_RANDOM;
+	}
+}
+
+/* READ FORMAT CAPACITIES (MMC-6 6.24): the current descriptor says unformatted (01b). */
+static int probe_unformatted(struct mmc_drive *d, bool *ret, struct bfs_diag *diag)
+{
+	uint8_t fc[MMC_FC_HEADER_SIZE + MMC_FC_D_SIZE] = {0};
+	uint8_t c[MMC_CDB10_SIZE] = {MMC_OP_READ_FORMAT_CAPACITIES};
+	int r;
+
+	bfs_put_be16(c + MMC_CDB10_LENGTH, sizeof(fc));
+	r = mmc_exec(d, c, sizeof(c), MMC_DIR_IN, fc, sizeof(fc), NULL, diag);
+	if (r < 0)
+		return r;
+	*ret = fc[MMC_FC_LIST_LENGTH] >= MMC_FC_D_SIZE &&
+	       (fc[MMC_FC_CURRENT + MMC_FC_D_TYPE] & MMC_FC_D_TYPE_MASK) ==
+		       MMC_FC_D_TYPE_UNFORMATTED;
+	return 0;
+}
+
+/* READ DISC INFORMATION: status, sessions, tracks; unformatted overwrite media. */
+static int probe_disc_info(struct mmc_drive *d, struct mmc_media *m, struct bfs_diag *diag)
+{
+	uint8_t cdb[MMC_CDB10_SIZE] = {MMC_OP_READ_DISC_INFO}, b[MMC_DI_SIZE] = {0};
+	int r;
+
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, sizeof(b));
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, b, sizeof(b), NULL, diag);
+	if (r < 0)
+		return r;
+	/* the fields up to the MSBs of the session and track numbers */
+	if (bfs_get_be16(b + MMC_DI_LENGTH) < MMC_DI_LAST_TRACK_LS_MSB - 1)
+		return bfs_diag_set(diag, -EPROTO, "READ DISC INFORMATION: reply of %u bytes",
+				    bfs_get_be16(b + MMC_DI_LENGTH) + 2u);
+	m->erasable = b[MMC_DI_STATUS] & MMC_DI_ERASABLE;
+	m->status = disc_status(b[MMC_DI_STATUS]);
+	if (m->overwrite && m->status == MMC_DISC_BLANK) {
+		r = probe_unformatted(d, &m->unformatted, diag);
+		if (r < 0)
+			return r;
+	}
+	if (m->overwrite)
+		m->status = MMC_DISC_RANDOM;
+	m->sessions = b[MMC_DI_SESSIONS_LSB] | (unsigned)b[MMC_DI_SESSIONS_MSB] << 8;
+	/* the count includes the empty next session, or the incomplete one: not closed */
+	if (m->status == MMC_DISC_APPENDABLE || m->status == MMC_DISC_BLANK ||
+	    m->status == MMC_DISC_INCOMPLETE)
+		m->sessions = m->sessions ? m->sessions - 1 : 0;
+	m->first_track = b[MMC_DI_FIRST_TRACK];
+	m->last_track = b[MMC_DI_LAST_TRACK_LS_LSB] | (unsigned)b[MMC_DI_LAST_TRACK_LS_MSB] << 8;
+	return 0;
+}
+
 int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag *diag)
 {
-	uint8_t cdb[12], b[64];
+	uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_GET_CONFIGURATION,
+				       [MMC_GETCONF_CDB_FLAGS] = MMC_GETCONF_RT_CURRENT};
+	uint8_t b[MMC_TOC_HEADER_SIZE + MMC_TOC_D_SIZE];
 	struct mmc_media m = {0};
-	unsigned last_track;
 	int r;
 
 	/* GET CONFIGURATION, RT=1 current features: the header's current profile */
-	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = 0x46, cdb[1] = 0x01;
-	bfs_put_be16(cdb + 7, 8);
-	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 8, NULL, diag);
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, MMC_CONF_HEADER_SIZE);
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, b, MMC_CONF_HEADER_SIZE, NULL, diag);
 	if (r < 0)
 		return r;
-	m.profile = bfs_get_be16(b + 6);
+	m.profile = bfs_get_be16(b + MMC_CONF_PROFILE);
 	m.profile_name = profile_name(m.profile);
-	if (m.profile == 0) {
+	if (m.profile == MMC_PROFILE_NONE) {
 		struct mmc_sense nm = {.asc = 0x3A};
 		char rbuf[512];
 
 		return bfs_diag_set(diag, -ENOMEDIUM, "no medium in the drive; %s",
 				    remedy_for(d, &nm, "load a disc", rbuf, sizeof(rbuf)));
 	}
-	m.overwrite =
-		m.profile == 0x1A || m.profile == 0x12 || m.profile == 0x43 || m.profile == 0x13;
-
-	/* READ DISC INFORMATION */
-	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = 0x51;
-	bfs_put_be16(cdb + 7, 34);
-	memset(b, 0, sizeof(b));
-	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 34, NULL, diag);
+	m.overwrite = m.profile == MMC_PROFILE_DVD_PLUS_RW || m.profile == MMC_PROFILE_DVD_RAM ||
+		      m.profile == MMC_PROFILE_BD_RE || m.profile == MMC_PROFILE_DVD_RW_RO;
+	r = probe_disc_info(d, &m, diag);
 	if (r < 0)
 		return r;
-	if (bfs_get_be16(b) < 10)
-		return bfs_diag_set(diag, -EPROTO, "READ DISC INFORMATION: reply of %u bytes",
-				    bfs_get_be16(b) + 2u);
-	m.erasable = b[2] & 0x10;
-	switch (b[2] & 0x03) {
-	case 0:
-		m.status = MMC_DISC_BLANK;
-		break;
-	case 1:
-		m.status = ((b[2] >> 2) & 0x03) == 0x01 ? MMC_DISC_INCOMPLETE : MMC_DISC_APPENDABLE;
-		break;
-	case 2:
-		m.status = MMC_DISC_COMPLETE;
-		break;
-	default:
-		m.status = MMC_DISC_RANDOM;
-		break;
-	}
-	if (m.overwrite && m.status == MMC_DISC_BLANK) {
-		/* READ FORMAT CAPACITIES (MMC-6 6.24): current descriptor type 01b */
-		uint8_t fc[12] = {0}, c[10] = {0x23};
-
-		bfs_put_be16(c + 7, sizeof(fc));
-		r = mmc_exec(d, c, 10, MMC_DIR_IN, fc, sizeof(fc), NULL, diag);
-		if (r < 0)
-			return r;
-		m.unformatted = fc[3] >= 8 && (fc[8] & 0x03) == 0x01;
-	}
-	if (m.overwrite)
-		m.status = MMC_DISC_RANDOM;
-	m.sessions = b[4] | (unsigned)b[9] << 8;
-	/* the count includes the empty next session, or the incomplete one: not closed */
-	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_BLANK ||
-	    m.status == MMC_DISC_INCOMPLETE)
-		m.sessions = m.sessions ? m.sessions - 1 : 0;
-	last_track = b[6] | (unsigned)b[11] << 8;
-	m.first_track = b[3];
-	m.last_track = last_track;
-
-	r = probe_last_track(d, &m, last_track, diag);
+	r = probe_last_track(d, &m, m.last_track, diag);
 	if (r < 0)
 		return r;
 	/* READ TOC format 1: start of the last complete session */
 	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_COMPLETE) {
 		memset(cdb, 0, sizeof(cdb));
-		cdb[0] = 0x43, cdb[2] = 0x01;
-		bfs_put_be16(cdb + 7, 12);
-		r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, 12, NULL, diag);
+		cdb[MMC_CDB_OPCODE] = MMC_OP_READ_TOC;
+		cdb[MMC_TOC_CDB_FORMAT] = MMC_TOC_FORMAT_SESSION;
+		bfs_put_be16(cdb + MMC_CDB10_LENGTH, sizeof(b));
+		r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, b, sizeof(b), NULL, diag);
 		if (r < 0)
 			return r;
-		m.last_session_start = bfs_get_be32(b + 8);
+		m.last_session_start = bfs_get_be32(b + MMC_TOC_HEADER_SIZE + MMC_TOC_D_ADDRESS);
 	}
 	*ret = m;
 	return 0;
@@ -914,19 +950,28 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 int mmc_parse_track_info(const uint8_t *b, size_t n, struct mmc_track *ret)
 {
 	struct mmc_track t = {0};
+	unsigned len;
 
-	/* MMC-6 6.27.3: the fields up to Track Size (bytes 24-27) are mandatory */
-	if (n < 28 || bfs_get_be16(b) < 26)
+	/* MMC-6 6.27.3: the fields up to Track Size (bytes 24-27) are mandatory; the Data
+	 * Length counts the bytes after itself, so byte k is there when it is k - 1 or more */
+	if (n < MMC_TI_MANDATORY)
 		return -EBADMSG;
-	t.number = b[2] | (n > 32 && bfs_get_be16(b) >= 31 ? (unsigned)b[32] << 8 : 0);
-	t.session = b[3] | (n > 33 && bfs_get_be16(b) >= 32 ? (unsigned)b[33] << 8 : 0);
-	t.reserved = b[6] & 0x80;
-	t.blank = b[6] & 0x40;
-	t.nwa_valid = b[7] & 0x01;
-	t.start = bfs_get_be32(b + 8);
-	t.nwa = bfs_get_be32(b + 12);
-	t.free_blocks = bfs_get_be32(b + 16);
-	t.size = bfs_get_be32(b + 24);
+	len = bfs_get_be16(b + MMC_TI_LENGTH);
+	if (len < MMC_TI_MANDATORY - 2)
+		return -EBADMSG;
+	t.number = b[MMC_TI_TRACK_LSB] | (n > MMC_TI_TRACK_MSB && len >= MMC_TI_TRACK_MSB - 1
+						  ? (unsigned)b[MMC_TI_TRACK_MSB] << 8
+						  : 0);
+	t.session = b[MMC_TI_SESSION_LSB] | (n > MMC_TI_SESSION_MSB && len >= MMC_TI_SESSION_MSB - 1
+						     ? (unsigned)b[MMC_TI_SESSION_MSB] << 8
+						     : 0);
+	t.reserved = b[MMC_TI_DATA_MODE] & MMC_TI_RT;
+	t.blank = b[MMC_TI_DATA_MODE] & MMC_TI_BLANK;
+	t.nwa_valid = b[MMC_TI_VALID] & MMC_TI_NWA_V;
+	t.start = bfs_get_be32(b + MMC_TI_START);
+	t.nwa = bfs_get_be32(b + MMC_TI_NWA);
+	t.free_blocks = bfs_get_be32(b + MMC_TI_FREE);
+	t.size = bfs_get_be32(b + MMC_TI_SIZE_FIELD);
 	*ret = t;
 	return 0;
 }
@@ -938,18 +983,20 @@ int mmc_read_tracks(struct mmc_drive *d, const struct mmc_media *m, struct mmc_t
 
 	for (unsigned tno = m->first_track ? m->first_track : 1; tno <= m->last_track && n < max;
 	     tno++) {
-		uint8_t cdb[10] = {0x52, 0x01}, b[48] = {0};
+		uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_READ_TRACK_INFO,
+					       [MMC_TI_CDB_TYPE] = MMC_TI_CDB_TYPE_TRACK};
+		uint8_t b[MMC_TI_SIZE] = {0};
 		int r;
 
-		bfs_put_be32(cdb + 2, tno);
-		bfs_put_be16(cdb + 7, sizeof(b));
-		r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, sizeof(b), NULL, diag);
+		bfs_put_be32(cdb + MMC_TI_CDB_ADDRESS, tno);
+		bfs_put_be16(cdb + MMC_CDB10_LENGTH, sizeof(b));
+		r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, b, sizeof(b), NULL, diag);
 		if (r < 0)
 			return r;
 		if (mmc_parse_track_info(b, sizeof(b), &ret[n]) < 0)
 			return bfs_diag_set(diag, -EPROTO,
 					    "READ TRACK INFORMATION of track %u: reply of %u bytes",
-					    tno, bfs_get_be16(b) + 2u);
+					    tno, bfs_get_be16(b + MMC_TI_LENGTH) + 2u);
 		n++;
 	}
 	*ret_n = n;
@@ -958,8 +1005,8 @@ int mmc_read_tracks(struct mmc_drive *d, const struct mmc_media *m, struct mmc_t
 
 int mmc_wait_ready(struct mmc_drive *d, const char *what, struct bfs_diag *diag)
 {
-	uint8_t cdb[6] = {0x00};
-	int r = mmc_exec(d, cdb, 6, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	uint8_t cdb[MMC_CDB6_SIZE] = {MMC_OP_TEST_UNIT_READY};
+	int r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_NONE, NULL, 0, NULL, diag);
 
 	if (r < 0 && what)
 		r = bfs_diag_prefix(diag, r, "%s", what);
@@ -969,18 +1016,18 @@ int mmc_wait_ready(struct mmc_drive *d, const char *what, struct bfs_diag *diag)
 int mmc_buffer_capacity(struct mmc_drive *d, uint32_t *ret_size, uint32_t *ret_free,
 			struct bfs_diag *diag)
 {
-	uint8_t cdb[10] = {0x5C}, b[12] = {0};
+	uint8_t cdb[MMC_CDB10_SIZE] = {MMC_OP_READ_BUFFER_CAPACITY}, b[MMC_RBC_SIZE] = {0};
 	int r;
 
-	bfs_put_be16(cdb + 7, sizeof(b));
-	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, b, sizeof(b), NULL, diag);
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, sizeof(b));
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, b, sizeof(b), NULL, diag);
 	if (r < 0)
 		return r;
-	if (bfs_get_be16(b) < 10)
+	if (bfs_get_be16(b + MMC_RBC_LENGTH) < MMC_RBC_SIZE - 2)
 		return bfs_diag_set(diag, -EPROTO, "READ BUFFER CAPACITY: reply of %u bytes",
-				    bfs_get_be16(b) + 2u);
-	*ret_size = bfs_get_be32(b + 4);
-	*ret_free = BFS_MIN(bfs_get_be32(b + 8), *ret_size);
+				    bfs_get_be16(b + MMC_RBC_LENGTH) + 2u);
+	*ret_size = bfs_get_be32(b + MMC_RBC_SIZE_FIELD);
+	*ret_free = BFS_MIN(bfs_get_be32(b + MMC_RBC_FREE), *ret_size);
 	return 0;
 }
 
@@ -1068,18 +1115,19 @@ static int in_pieces(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf
 int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct bfs_diag *diag)
 {
-	uint8_t cdb[10] = {0x2A};
+	uint8_t cdb[MMC_CDB10_SIZE] = {MMC_OP_WRITE10};
 
 	if (lba > UINT32_MAX || n > 0xFFFF)
 		return bfs_diag_set(diag, -EINVAL, "WRITE(10) of %u blocks at %llu", n,
 				    (unsigned long long)lba);
 	if (n > d->max_blocks)
 		return in_pieces(d, lba, n, (uint8_t *)buf, false, true, diag);
-	bfs_put_be32(cdb + 2, (uint32_t)lba);
-	bfs_put_be16(cdb + 7, (uint16_t)n);
+	bfs_put_be32(cdb + MMC_CDB_LBA, (uint32_t)lba);
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, (uint16_t)n);
 	for (struct buffer_wait w = {0};;) {
 		struct mmc_sense s = {0};
-		int r = mmc_exec(d, cdb, 10, MMC_DIR_OUT, (void *)buf, (size_t)n * 2048, &s, diag);
+		int r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_OUT, (void *)buf, (size_t)n * 2048,
+				 &s, diag);
 
 		if (r == 0)
 			return 0;
@@ -1099,7 +1147,7 @@ int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool fua,
 	     struct bfs_diag *diag)
 {
-	uint8_t cdb[10] = {0x28};
+	uint8_t cdb[MMC_CDB10_SIZE] = {MMC_OP_READ10};
 	struct mmc_sense s = {0};
 	int r;
 
@@ -1108,17 +1156,19 @@ int mmc_read(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf, bool f
 				    (unsigned long long)lba);
 	if (n > d->max_blocks)
 		return in_pieces(d, lba, n, buf, fua, false, diag);
-	cdb[1] = fua ? 0x08 : 0;
-	bfs_put_be32(cdb + 2, (uint32_t)lba);
-	bfs_put_be16(cdb + 7, (uint16_t)n);
-	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, buf, (size_t)n * 2048, &s, diag);
+	cdb[MMC_CDB_FLAGS] = fua ? MMC_CDB_READ_FUA : 0;
+	bfs_put_be32(cdb + MMC_CDB_LBA, (uint32_t)lba);
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, (uint16_t)n);
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, buf, (size_t)n * 2048, &s, diag);
 	return r < 0 ? name_block(false, lba, n, &s, r, diag) : 0;
 }
 
 int mmc_sync_cache(struct mmc_drive *d, struct bfs_diag *diag)
 {
-	uint8_t cdb[10] = {0x35, 0x02}; /* Immed: the drive writes its buffer meanwhile */
-	int r = mmc_exec(d, cdb, 10, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	/* Immed: the drive writes its buffer meanwhile */
+	uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_SYNC_CACHE,
+				       [MMC_SYNC_CACHE_CDB_FLAGS] = MMC_SYNC_CACHE_IMMED};
+	int r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_NONE, NULL, 0, NULL, diag);
 
 	return r < 0 ? r : mmc_wait_ready(d, "flushing the drive's buffer", diag);
 }
@@ -1126,24 +1176,29 @@ int mmc_sync_cache(struct mmc_drive *d, struct bfs_diag *diag)
 /* CLOSE TRACK/SESSION with Immed, then poll until the drive has done it. */
 static int close_fn(struct mmc_drive *d, unsigned func, unsigned track, struct bfs_diag *diag)
 {
-	uint8_t cdb[10] = {0x5B, 0x01};
+	uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_CLOSE_TRACK_SESSION,
+				       [MMC_CLOSE_CDB_FLAGS] = MMC_CLOSE_IMMED};
 	int r;
 
-	cdb[2] = (uint8_t)func;
-	bfs_put_be16(cdb + 4, (uint16_t)track);
-	r = mmc_exec(d, cdb, 10, MMC_DIR_NONE, NULL, 0, NULL, diag);
-	return r < 0 ? r : mmc_wait_ready(d, func == 1 ? "closing the track" : "closing", diag);
+	cdb[MMC_CLOSE_CDB_FUNCTION] = (uint8_t)func;
+	bfs_put_be16(cdb + MMC_CLOSE_CDB_TRACK, (uint16_t)track);
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_NONE, NULL, 0, NULL, diag);
+	return r < 0 ? r
+		     : mmc_wait_ready(d, func == MMC_CLOSE_TRACK ? "closing the track" : "closing",
+				      diag);
 }
 
 bool mmc_media_can_simulate(const struct mmc_media *m)
 {
-	return m->profile == 0x09 || m->profile == 0x0A || m->profile == 0x11 || m->profile == 0x14;
+	return m->profile == MMC_PROFILE_CD_R || m->profile == MMC_PROFILE_CD_RW ||
+	       m->profile == MMC_PROFILE_DVD_R || m->profile == MMC_PROFILE_DVD_RW;
 }
 
 int mmc_set_test_write(struct mmc_drive *d, const struct mmc_media *m, bool on,
 		       struct bfs_diag *diag)
 {
-	uint8_t cdb[10] = {0x5A}, p[8 + 52] = {0};
+	uint8_t cdb[MMC_CDB10_SIZE] = {MMC_OP_MODE_SENSE10};
+	uint8_t p[MMC_MODE_HEADER_SIZE + MMC_WP_SIZE] = {0}, *w = p + MMC_MODE_HEADER_SIZE;
 	int r;
 
 	if (on && !mmc_media_can_simulate(m))
@@ -1153,20 +1208,25 @@ int mmc_set_test_write(struct mmc_drive *d, const struct mmc_media *m, bool on,
 				    "session",
 				    m->profile_name);
 	/* read page 05h, change Test Write, write it back: the other fields stay */
-	cdb[2] = 0x05;
-	bfs_put_be16(cdb + 7, sizeof(p));
-	r = mmc_exec(d, cdb, 10, MMC_DIR_IN, p, sizeof(p), NULL, diag);
+	cdb[MMC_MODE_SENSE_CDB_PAGE] = MMC_PAGE_WRITE_PARAMS;
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, sizeof(p));
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, p, sizeof(p), NULL, diag);
 	if (r < 0)
 		return r;
-	if ((p[8 + bfs_get_be16(p + 6)] & 0x3F) != 0x05 || bfs_get_be16(p + 6) != 0)
+	/* no block descriptors asked for, none expected: the page right after the header (a
+	 * descriptor length is checked first, the page is not looked for past the reply) */
+	if (bfs_get_be16(p + MMC_MODE_BD_LENGTH) != 0 ||
+	    (w[MMC_PAGE_CODE] & MMC_PAGE_CODE_MASK) != MMC_PAGE_WRITE_PARAMS)
 		return bfs_diag_set(diag, -EPROTO, "MODE SENSE: no page 05h in the reply");
-	p[0] = p[1] = 0;
-	p[8] &= 0x3F; /* PS is reserved in MODE SELECT */
-	p[10] = (uint8_t)((p[10] & ~0x10) | (on ? 0x10 : 0));
+	bfs_put_be16(p + MMC_MODE_DATA_LENGTH, 0); /* reserved in MODE SELECT */
+	w[MMC_PAGE_CODE] &= MMC_PAGE_CODE_MASK;	   /* PS is reserved in MODE SELECT */
+	w[MMC_WP_TYPE] =
+		(uint8_t)((w[MMC_WP_TYPE] & ~MMC_WP_TEST_WRITE) | (on ? MMC_WP_TEST_WRITE : 0));
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = 0x55, cdb[1] = 0x10;
-	bfs_put_be16(cdb + 7, sizeof(p));
-	r = mmc_exec(d, cdb, 10, MMC_DIR_OUT, p, sizeof(p), NULL, diag);
+	cdb[MMC_CDB_OPCODE] = MMC_OP_MODE_SELECT10;
+	cdb[MMC_MODE_SELECT_CDB_FLAGS] = MMC_MODE_SELECT_PF;
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, sizeof(p));
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_OUT, p, sizeof(p), NULL, diag);
 	if (r == 0)
 		d->test_write = on;
 	return r;
@@ -1176,34 +1236,36 @@ int mmc_set_test_write(struct mmc_drive *d, const struct mmc_media *m, bool on,
 static int write_params(struct mmc_drive *d, const struct mmc_media *m, bool test, bool next,
 			struct bfs_diag *diag)
 {
-	uint8_t p[8 + 52] = {0}, cdb[10] = {0x55, 0x10}, *w = p + 8;
+	uint8_t p[MMC_MODE_HEADER_SIZE + MMC_WP_SIZE] = {0}, *w = p + MMC_MODE_HEADER_SIZE;
+	uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_MODE_SELECT10,
+				       [MMC_MODE_SELECT_CDB_FLAGS] = MMC_MODE_SELECT_PF};
 
 	/* Write Parameters page 05h (MMC-6 7.5; mmc.md 1.3), BUFE (underrun protection) on */
 	switch (m->profile) {
-	case 0x09: /* CD-R, CD-RW: TAO, next session allowed, data track, mode 1, CD-ROM */
-	case 0x0A:
-		w[2] = 0x01;
-		w[3] = 0x04;
-		w[4] = 0x08;
+	case MMC_PROFILE_CD_R: /* TAO, next session allowed, data track, mode 1, CD-ROM */
+	case MMC_PROFILE_CD_RW:
+		w[MMC_WP_TYPE] = MMC_WP_TYPE_TAO;
+		w[MMC_WP_TRACK] = MMC_WP_TRACK_DATA;
+		w[MMC_WP_BLOCK_TYPE] = MMC_WP_BLOCK_MODE1;
 		break;
-	case 0x11: /* DVD-R, DVD-RW sequential, DVD-R DL: incremental, link size 16 (LS_V),
-		    * fixed packets of 16 blocks, next session allowed, track mode 5 */
-	case 0x14:
-	case 0x15:
-		w[2] = 0x20 | 0x00;
-		w[3] = 0x20 | 0x05;
-		w[4] = 0x08;
-		w[5] = 16;
-		bfs_put_be32(w + 10, 16);
+	case MMC_PROFILE_DVD_R: /* DVD-R, DVD-RW sequential, DVD-R DL: incremental, link size
+				 * 16 (LS_V), fixed packets of 16 blocks, track mode 5 */
+	case MMC_PROFILE_DVD_RW:
+	case MMC_PROFILE_DVD_R_DL:
+		w[MMC_WP_TYPE] = MMC_WP_LS_V | MMC_WP_TYPE_PACKET;
+		w[MMC_WP_TRACK] = MMC_WP_FP | MMC_WP_TRACK_INCR;
+		w[MMC_WP_BLOCK_TYPE] = MMC_WP_BLOCK_MODE1;
+		w[MMC_WP_LINK_SIZE] = 16;
+		bfs_put_be32(w + MMC_WP_PACKET_SIZE, 16);
 		break;
 	default: /* DVD+R(DL), BD-R SRM and overwrite media take no write parameters */
 		return 0;
 	}
-	w[0] = 0x05, w[1] = 50;
-	w[2] |= 0x40 | (test ? 0x10 : 0);
-	w[3] |= next ? 0xC0 : 0x00;
-	bfs_put_be16(cdb + 7, sizeof(p));
-	return mmc_exec(d, cdb, 10, MMC_DIR_OUT, p, sizeof(p), NULL, diag);
+	w[MMC_PAGE_CODE] = MMC_PAGE_WRITE_PARAMS, w[MMC_PAGE_LENGTH] = MMC_WP_SIZE - 2;
+	w[MMC_WP_TYPE] |= MMC_WP_BUFE | (test ? MMC_WP_TEST_WRITE : 0);
+	w[MMC_WP_TRACK] |= next ? MMC_WP_MULTI_NEXT << MMC_WP_MULTI_SHIFT : 0x00;
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, sizeof(p));
+	return mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_OUT, p, sizeof(p), NULL, diag);
 }
 
 int mmc_write_prepare(struct mmc_drive *d, const struct mmc_media *m, bool test,
@@ -1228,25 +1290,26 @@ int mmc_close(struct mmc_drive *d, const struct mmc_media *m, bool finalize, str
 
 	if (m->overwrite)
 		return 0;
-	r = close_fn(d, 1, 0xFF, diag); /* close the track */
+	r = close_fn(d, MMC_CLOSE_TRACK, MMC_TI_INVISIBLE_TRACK, diag);
 	if (r < 0)
 		return r;
 	/* CD, DVD-R: 010b closes the session (page 05h decides finalizing); DVD+R, BD-R:
 	 * 010b leaves the disc appendable, 110b finalizes */
-	if (finalize && (m->profile == 0x1B || m->profile == 0x2B || m->profile == 0x41))
-		return close_fn(d, 6, 0, diag);
+	if (finalize && (m->profile == MMC_PROFILE_DVD_PLUS_R ||
+			 m->profile == MMC_PROFILE_DVD_PLUS_R_DL || m->profile == MMC_PROFILE_BD_R))
+		return close_fn(d, MMC_CLOSE_FINALIZE, 0, diag);
 	/* page 05h's Multi-session field: 00b finalizes (11b, appendable, is already set) */
 	if (finalize) {
 		r = write_params(d, m, d->test_write, false, diag);
 		if (r < 0)
 			return r;
 	}
-	return close_fn(d, 2, 0, diag);
+	return close_fn(d, MMC_CLOSE_SESSION, 0, diag);
 }
 
 int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, bool full, struct bfs_diag *diag)
 {
-	uint8_t cdb[12] = {0};
+	uint8_t cdb[MMC_CDB12_SIZE] = {0};
 	int r;
 
 	if (m->overwrite) {
@@ -1255,20 +1318,24 @@ int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, bool full, struct 
 		 * DVD+RW 26h; DVD-RAM 00h; BD-RE 00h (quick), or 30h subtype 10b (full
 		 * certification) for --full, which checks every block.
 		 */
-		uint8_t list[12] = {0, 0x02, 0, 8};
+		uint8_t list[MMC_FL_SIZE] = {0};
 
-		cdb[0] = 0x04, cdb[1] = 0x11;
+		list[MMC_FL_FLAGS] = MMC_FL_IMMED;
+		bfs_put_be16(list + MMC_FL_DESC_LEN, MMC_FL_DESC_SIZE);
+		cdb[MMC_CDB_OPCODE] = MMC_OP_FORMAT_UNIT;
+		cdb[MMC_FORMAT_CDB_FLAGS] = MMC_FORMAT_FMTDATA | MMC_FORMAT_FORMAT_CODE;
 		if (m->capacity > UINT32_MAX) /* the descriptor's Number of Blocks is 32 bits */
 			return bfs_diag_set(diag, -EINVAL,
 					    "FORMAT UNIT: a capacity of %llu blocks does not fit "
 					    "the command",
 					    (unsigned long long)m->capacity);
-		bfs_put_be32(list + 4, (uint32_t)m->capacity);
-		if (m->profile == 0x1A)
-			list[8] = 0x26 << 2;
-		else if (m->profile == 0x43 && full)
-			list[8] = 0x30 << 2 | 0x02;
-		r = mmc_exec(d, cdb, 6, MMC_DIR_OUT, list, sizeof(list), NULL, diag);
+		bfs_put_be32(list + MMC_FL_BLOCKS, (uint32_t)m->capacity);
+		if (m->profile == MMC_PROFILE_DVD_PLUS_RW)
+			list[MMC_FL_TYPE] = MMC_FORMAT_DVD_PLUS_RW << MMC_FL_TYPE_SHIFT;
+		else if (m->profile == MMC_PROFILE_BD_RE && full)
+			list[MMC_FL_TYPE] = MMC_FORMAT_BD_RE_SPARE << MMC_FL_TYPE_SHIFT |
+					    MMC_FORMAT_SUB_FULL_CERT;
+		r = mmc_exec(d, cdb, MMC_CDB6_SIZE, MMC_DIR_OUT, list, sizeof(list), NULL, diag);
 		return r < 0 ? r : mmc_wait_ready(d, "formatting", diag);
 	}
 	if (!m->erasable)
@@ -1276,22 +1343,25 @@ int mmc_erase(struct mmc_drive *d, const struct mmc_media *m, bool full, struct 
 				    "%s is write-once: it cannot be erased; use a new disc",
 				    m->profile_name);
 	/* BLANK (MMC-6) with Immed: type 0 the whole disc, type 1 minimal (TOC, PMA) */
-	cdb[0] = 0xA1;
-	cdb[1] = 0x10 | (full ? 0x00 : 0x01);
-	r = mmc_exec(d, cdb, 12, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	cdb[MMC_CDB_OPCODE] = MMC_OP_BLANK;
+	cdb[MMC_BLANK_CDB_FLAGS] = MMC_BLANK_IMMED | (full ? MMC_BLANK_FULL : MMC_BLANK_MINIMAL);
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_NONE, NULL, 0, NULL, diag);
 	return r < 0 ? r : mmc_wait_ready(d, "blanking", diag);
 }
 
 int mmc_eject(struct mmc_drive *d, struct bfs_diag *diag)
 {
-	uint8_t cdb[6] = {0x1B, 0, 0, 0, 0x02};
+	uint8_t cdb[MMC_CDB6_SIZE] = {MMC_OP_START_STOP_UNIT};
 
-	return mmc_exec(d, cdb, 6, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	cdb[MMC_START_STOP_CDB_FLAGS] = MMC_START_STOP_LOEJ; /* Start 0: eject */
+	return mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_NONE, NULL, 0, NULL, diag);
 }
 
 unsigned mmc_media_x1_kBps(const struct mmc_media *m)
 {
-	return m->profile >= 0x40 ? 4496 : m->profile >= 0x10 ? 1385 : 176;
+	return m->profile >= MMC_PROFILE_BD_ROM	   ? 4496
+	       : m->profile >= MMC_PROFILE_DVD_ROM ? 1385
+						   : 176;
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -1305,12 +1375,13 @@ int mmc_parse_write_speeds(const uint8_t *b, size_t n, unsigned *kBps, size_t ma
 {
 	size_t len, k = 0;
 
-	if (n < 8)
+	if (n < MMC_PERF_HEADER_SIZE)
 		return -EBADMSG;
 	/* Performance Data Length counts the bytes after itself (MMC-6 6.8.2.6) */
-	len = BFS_MIN((size_t)bfs_get_be32(b) + 4, n);
-	for (size_t o = 8; o + 16 <= len && k < max; o += 16) {
-		unsigned w = bfs_get_be32(b + o + 12);
+	len = BFS_MIN((size_t)bfs_get_be32(b + MMC_PERF_LENGTH) + 4, n);
+	for (size_t o = MMC_PERF_HEADER_SIZE; o + MMC_WSD_SIZE <= len && k < max;
+	     o += MMC_WSD_SIZE) {
+		unsigned w = bfs_get_be32(b + o + MMC_WSD_WRITE_SPEED);
 		bool dup = false;
 
 		for (size_t i = 0; i < k; i++)
@@ -1326,12 +1397,13 @@ int mmc_parse_write_speeds(const uint8_t *b, size_t n, unsigned *kBps, size_t ma
 int mmc_write_speeds(struct mmc_drive *d, unsigned *kBps, size_t max, size_t *ret_n,
 		     struct bfs_diag *diag)
 {
-	uint8_t cdb[12] = {0xAC}, b[8 + 32 * 16] = {0};
+	uint8_t cdb[MMC_CDB12_SIZE] = {MMC_OP_GET_PERFORMANCE};
+	uint8_t b[MMC_PERF_HEADER_SIZE + 32 * MMC_WSD_SIZE] = {0};
 	int r;
 
-	bfs_put_be16(cdb + 8, 32); /* descriptors */
-	cdb[10] = 0x03;		   /* type: write speed */
-	r = mmc_exec(d, cdb, 12, MMC_DIR_IN, b, sizeof(b), NULL, diag);
+	bfs_put_be16(cdb + MMC_PERF_CDB_MAX, 32);
+	cdb[MMC_PERF_CDB_TYPE] = MMC_PERF_TYPE_WRITE_SPEED;
+	r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, b, sizeof(b), NULL, diag);
 	if (r < 0)
 		return r;
 	if (mmc_parse_write_speeds(b, sizeof(b), kBps, max, ret_n) < 0)
@@ -1344,7 +1416,7 @@ int mmc_set_write_speed(struct mmc_drive *d, const struct mmc_media *m, unsigned
 {
 	unsigned speeds[32], x1 = mmc_media_x1_kBps(m), want;
 	size_t n = 0;
-	uint8_t cdb[12] = {0};
+	uint8_t cdb[MMC_CDB12_SIZE] = {0};
 	int r;
 
 	*ret_kBps = 0;
@@ -1365,24 +1437,25 @@ int mmc_set_write_speed(struct mmc_drive *d, const struct mmc_media *m, unsigned
 			i++;
 		want = speeds[i];
 	}
-	if (m->profile < 0x10) { /* CD: SET CD SPEED, read speed the fastest */
-		cdb[0] = 0xBB;
-		bfs_put_be16(cdb + 2, 0xFFFF);
-		bfs_put_be16(cdb + 4, (uint16_t)BFS_MIN(want, 0xFFFEu));
-		r = mmc_exec(d, cdb, 12, MMC_DIR_NONE, NULL, 0, NULL, diag);
+	if (m->profile < MMC_PROFILE_DVD_ROM) { /* CD: SET CD SPEED, read speed the fastest */
+		cdb[MMC_CDB_OPCODE] = MMC_OP_SET_CD_SPEED;
+		bfs_put_be16(cdb + MMC_CD_SPEED_CDB_READ, 0xFFFF);
+		bfs_put_be16(cdb + MMC_CD_SPEED_CDB_WRITE, (uint16_t)BFS_MIN(want, 0xFFFEu));
+		r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_NONE, NULL, 0, NULL, diag);
 	} else { /* DVD, BD: SET STREAMING with one performance descriptor */
-		uint8_t p[28] = {0};
+		uint8_t p[MMC_STREAM_SIZE] = {0};
 
 		/* end LBA: the last block, or the last one the 32-bit field can name */
-		bfs_put_be32(p + 8, (uint32_t)BFS_MIN(m->capacity ? m->capacity - 1 : 0,
-						      (uint64_t)UINT32_MAX));
-		bfs_put_be32(p + 12, want); /* read size, kB */
-		bfs_put_be32(p + 16, 1000); /* per 1000 ms */
-		bfs_put_be32(p + 20, want);
-		bfs_put_be32(p + 24, 1000);
-		cdb[0] = 0xB6;
-		bfs_put_be16(cdb + 9, sizeof(p));
-		r = mmc_exec(d, cdb, 12, MMC_DIR_OUT, p, sizeof(p), NULL, diag);
+		bfs_put_be32(
+			p + MMC_STREAM_END_LBA,
+			(uint32_t)BFS_MIN(m->capacity ? m->capacity - 1 : 0, (uint64_t)UINT32_MAX));
+		bfs_put_be32(p + MMC_STREAM_READ_SIZE, want); /* kB ... */
+		bfs_put_be32(p + MMC_STREAM_READ_TIME, 1000); /* ... per 1000 ms */
+		bfs_put_be32(p + MMC_STREAM_WRITE_SIZE, want);
+		bfs_put_be32(p + MMC_STREAM_WRITE_TIME, 1000);
+		cdb[MMC_CDB_OPCODE] = MMC_OP_SET_STREAMING;
+		bfs_put_be16(cdb + MMC_STREAM_CDB_LENGTH, sizeof(p));
+		r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_OUT, p, sizeof(p), NULL, diag);
 	}
 	if (r == 0)
 		*ret_kBps = want;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/diag.h"
+#include "mmc/layout.h"
 #include "mmc/mmc.h"
 
 struct mmc_sgio;
@@ -38,7 +39,8 @@ uint32_t mmc_sgio_max_blocks(const struct mmc_sgio *s);
  */
 int mmc_sgio_exec(struct mmc_sgio *s, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir,
 		  void *buf, size_t len, unsigned timeout_ms, uint8_t *ret_status,
-		  uint8_t ret_sense[18], size_t *ret_resid, struct bfs_diag *diag);
+		  uint8_t ret_sense[MMC_SENSE_FIXED_SIZE], size_t *ret_resid,
+		  struct bfs_diag *diag);
 
 /* ---- pure parts ------------------------------------------------------------------------ */
 
@@ -48,7 +50,7 @@ int mmc_sgio_exec(struct mmc_sgio *s, const uint8_t *cdb, size_t cdb_len, enum m
  * they fit in 32 bits, the sense-key-specific bytes (progress indication), FRU code and the
  * ILI/EOM/FILEMARK bits. -EBADMSG for another response code or a sense under 8 bytes.
  */
-int mmc_sgio_sense_to_fixed(const uint8_t *in, size_t n, uint8_t out[18]);
+int mmc_sgio_sense_to_fixed(const uint8_t *in, size_t n, uint8_t out[MMC_SENSE_FIXED_SIZE]);
 
 /*
  * The SG_IO host_status (DID_*) and driver_status (DRIVER_*, the DRIVER_SENSE bit

@@ -50,6 +50,7 @@
 
 #include "common/bytes.h"
 #include "common/macro.h"
+#include "mmc/layout.h"
 
 #define SENSE_MAX 96
 
@@ -62,68 +63,81 @@ struct mmc_sgio {
 
 /* ---- pure parts ------------------------------------------------------------------------ */
 
-int mmc_sgio_sense_to_fixed(const uint8_t *in, size_t n, uint8_t out[18])
+/*
+ * One sense data descriptor (SPC-4 4.5.2.2-4.5.2.7: TYPE, ADDITIONAL LENGTH, then its
+ * fields; dlen bytes in all) into the fixed-format sense out. The 64-bit INFORMATION and
+ * COMMAND-SPECIFIC fields (at +4) go into the 32-bit fixed ones only when they fit.
+ */
+static void dsc_to_fixed(const uint8_t *dsc, size_t dlen, uint8_t *out)
+{
+	const uint8_t *field = dsc + MMC_DSENSE_D_FIELD, *low = field + 4; /* the u64's */
+
+	switch (dsc[MMC_DSENSE_D_TYPE]) {
+	case MMC_DSENSE_TYPE_INFO: /* VALID only when it fits the 4 fixed bytes */
+		if (dlen >= MMC_DSENSE_D_U64_SIZE && bfs_get_be32(field) == 0) {
+			memcpy(out + MMC_SENSE_INFO, low, 4);
+			if (dsc[MMC_DSENSE_D_VALID] & MMC_SENSE_VALID)
+				out[MMC_SENSE_RESPONSE] |= MMC_SENSE_VALID;
+		}
+		break;
+	case MMC_DSENSE_TYPE_CMD_INFO:
+		if (dlen >= MMC_DSENSE_D_U64_SIZE && bfs_get_be32(field) == 0)
+			memcpy(out + MMC_SENSE_CMD_INFO, low, 4);
+		break;
+	case MMC_DSENSE_TYPE_SKS: /* progress indication, field pointer */
+		if (dlen >= MMC_DSENSE_D_SKS_SIZE)
+			memcpy(out + MMC_SENSE_SKS, field, 3);
+		break;
+	case MMC_DSENSE_TYPE_FRU:
+		if (dlen > MMC_DSENSE_D_BYTE3)
+			out[MMC_SENSE_FRU] = dsc[MMC_DSENSE_D_BYTE3];
+		break;
+	case MMC_DSENSE_TYPE_STREAM: /* FILEMARK, EOM, ILI */
+		if (dlen > MMC_DSENSE_D_BYTE3)
+			out[MMC_SENSE_KEY] |= dsc[MMC_DSENSE_D_BYTE3] & 0xE0;
+		break;
+	case MMC_DSENSE_TYPE_BLOCK: /* ILI */
+		if (dlen > MMC_DSENSE_D_BYTE3)
+			out[MMC_SENSE_KEY] |= dsc[MMC_DSENSE_D_BYTE3] & 0x20;
+		break;
+	default:
+		break;
+	}
+}
+
+int mmc_sgio_sense_to_fixed(const uint8_t *in, size_t n, uint8_t out[MMC_SENSE_FIXED_SIZE])
 {
 	uint8_t code;
 	size_t end;
 
-	memset(out, 0, 18);
-	if (n < 8)
+	memset(out, 0, MMC_SENSE_FIXED_SIZE);
+	if (n < MMC_DSENSE_DESCS) /* both formats' headers are 8 bytes */
 		return -EBADMSG;
-	code = in[0] & 0x7F;
-	if (code == 0x70 || code == 0x71) {
-		size_t k = BFS_MIN(n, (size_t)18);
+	code = in[MMC_SENSE_RESPONSE] & MMC_SENSE_CODE_MASK;
+	if (code == MMC_SENSE_CURRENT || code == MMC_SENSE_DEFERRED) {
+		size_t k = BFS_MIN(n, (size_t)MMC_SENSE_FIXED_SIZE);
 
 		memcpy(out, in, k);
 		/* what is really there: the additional length must not promise missing bytes */
-		out[7] = (uint8_t)BFS_MIN((size_t)in[7], k - 8);
+		out[MMC_SENSE_ADD_LEN] = (uint8_t)BFS_MIN((size_t)in[MMC_SENSE_ADD_LEN],
+							  k - (MMC_SENSE_ADD_LEN + 1));
 		return 0;
 	}
-	if (code != 0x72 && code != 0x73)
+	if (code != MMC_DSENSE_CURRENT && code != MMC_DSENSE_DEFERRED)
 		return -EBADMSG;
-	out[0] = code == 0x72 ? 0x70 : 0x71;
-	out[2] = in[1] & 0x0F;
-	out[7] = 10;
-	out[12] = in[2];
-	out[13] = in[3];
-	end = BFS_MIN(n, (size_t)8 + in[7]);
-	for (size_t o = 8; o + 2 <= end;) {
-		const uint8_t *dsc = in + o;
-		size_t dlen = (size_t)dsc[1] + 2;
+	out[MMC_SENSE_RESPONSE] =
+		code == MMC_DSENSE_CURRENT ? MMC_SENSE_CURRENT : MMC_SENSE_DEFERRED;
+	out[MMC_SENSE_KEY] = in[MMC_DSENSE_KEY] & MMC_SENSE_KEY_MASK;
+	out[MMC_SENSE_ADD_LEN] = MMC_SENSE_FIXED_ADD_LEN;
+	out[MMC_SENSE_ASC] = in[MMC_DSENSE_ASC];
+	out[MMC_SENSE_ASCQ] = in[MMC_DSENSE_ASCQ];
+	end = BFS_MIN(n, (size_t)MMC_DSENSE_DESCS + in[MMC_DSENSE_ADD_LEN]);
+	for (size_t o = MMC_DSENSE_DESCS; o + 2 <= end;) {
+		size_t dlen = (size_t)in[o + MMC_DSENSE_D_LEN] + 2;
 
 		if (o + dlen > end)
 			break; /* a descriptor cut by the buffer: ignore it */
-		switch (dsc[0]) {
-		case 0x00: /* information: VALID only when it fits the 4 fixed bytes */
-			if (dlen >= 12 && bfs_get_be32(dsc + 4) == 0) {
-				memcpy(out + 3, dsc + 8, 4);
-				if (dsc[2] & 0x80)
-					out[0] |= 0x80;
-			}
-			break;
-		case 0x01: /* command-specific information */
-			if (dlen >= 12 && bfs_get_be32(dsc + 4) == 0)
-				memcpy(out + 8, dsc + 8, 4);
-			break;
-		case 0x02: /* sense key specific: progress indication, field pointer */
-			if (dlen >= 7)
-				memcpy(out + 15, dsc + 4, 3);
-			break;
-		case 0x03: /* field replaceable unit */
-			if (dlen >= 4)
-				out[14] = dsc[3];
-			break;
-		case 0x05: /* stream commands: FILEMARK, EOM, ILI */
-			if (dlen >= 4)
-				out[2] |= dsc[3] & 0xE0;
-			break;
-		case 0x06: /* block commands: ILI */
-			if (dlen >= 4)
-				out[2] |= dsc[3] & 0x20;
-			break;
-		default:
-			break;
-		}
+		dsc_to_fixed(in + o, dlen, out);
 		o += dlen;
 	}
 	return 0;
@@ -206,26 +220,26 @@ unsigned mmc_cmd_timeout_ms(const uint8_t *cdb, size_t cdb_len)
 {
 	if (!cdb_len)
 		return 30 * 1000;
-	switch (cdb[0]) {
-	case 0x04: /* FORMAT UNIT: a full format or certification without Immed takes hours */
-	case 0xA1: /* BLANK: a full blank of a 1x DVD-RW is about an hour */
+	switch (cdb[MMC_CDB_OPCODE]) {
+	case MMC_OP_FORMAT_UNIT: /* a full format or certification without Immed: hours */
+	case MMC_OP_BLANK:	 /* a full blank of a 1x DVD-RW is about an hour */
 		return 2 * 3600 * 1000;
-	case 0x35: /* SYNCHRONIZE CACHE: a whole buffer at the lowest speed, drives that */
-	case 0x5B: /* ignore Immed; CLOSE TRACK/SESSION: lead-out, DVD-R/DL finalizing */
+	case MMC_OP_SYNC_CACHE: /* a whole buffer at the lowest speed, drives that ignore */
+	case MMC_OP_CLOSE_TRACK_SESSION: /* Immed; the lead-out, DVD-R/DL finalizing */
 		return 30 * 60 * 1000;
-	case 0x28: /* READ(10), READ(12), READ CD: retries on a scratched disc */
-	case 0xA8:
-	case 0xBE:
-	case 0x2A: /* WRITE(10), WRITE(12), WRITE AND VERIFY: a full drive buffer */
-	case 0xAA:
-	case 0x2E:
-	case 0x2F: /* VERIFY(10) */
+	case MMC_OP_READ10: /* reads: retries on a scratched disc */
+	case MMC_OP_READ12:
+	case MMC_OP_READ_CD:
+	case MMC_OP_WRITE10: /* writes: a full drive buffer */
+	case MMC_OP_WRITE12:
+	case MMC_OP_WRITE_VERIFY10:
+	case MMC_OP_VERIFY10:
 		return 200 * 1000;
-	case 0x1B: /* START STOP UNIT: tray, spin-up */
-	case 0x53: /* RESERVE TRACK */
-	case 0x54: /* SEND OPC INFORMATION: power calibration */
-	case 0x5D: /* SEND CUE SHEET */
-	case 0x55: /* MODE SELECT(10) */
+	case MMC_OP_START_STOP_UNIT: /* tray, spin-up */
+	case MMC_OP_RESERVE_TRACK:
+	case MMC_OP_SEND_OPC: /* power calibration */
+	case MMC_OP_SEND_CUE_SHEET:
+	case MMC_OP_MODE_SELECT10:
 		return 120 * 1000;
 	default:
 		return 30 * 1000;
@@ -513,7 +527,8 @@ int mmc_sgio_open(const char *path, struct bfs_diag *diag, struct mmc_sgio **ret
 {
 	struct mmc_sgio *s;
 	struct stat st;
-	uint8_t cdb[6] = {0x12, 0, 0, 0, 36, 0}, inq[36] = {0}, status, sense[18];
+	uint8_t cdb[MMC_CDB6_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_INQUIRY};
+	uint8_t inq[MMC_INQ_SIZE] = {0}, status, sense[MMC_SENSE_FIXED_SIZE];
 	char vendor[9], model[17];
 	size_t resid;
 	int fd = -1, version = 0, r;
@@ -558,28 +573,30 @@ int mmc_sgio_open(const char *path, struct bfs_diag *diag, struct mmc_sgio **ret
 	s->block = S_ISBLK(st.st_mode);
 	strcpy(s->path, path);
 	s->max_blocks = 32;
+	bfs_put_be16(cdb + MMC_INQUIRY_CDB_ALLOC, sizeof(inq));
 	r = mmc_sgio_exec(s, cdb, sizeof(cdb), MMC_DIR_IN, inq, sizeof(inq),
 			  mmc_cmd_timeout_ms(cdb, sizeof(cdb)), &status, sense, &resid, diag);
 	if (r == 0 && status != 0)
 		r = bfs_diag_set(diag, -EIO, "'%s': INQUIRY failed (SCSI status %02Xh)", path,
 				 status);
-	if (r == 0 && sizeof(inq) - resid < 5)
+	if (r == 0 && sizeof(inq) - resid < MMC_INQ_ADD_LEN + 1)
 		r = bfs_diag_set(diag, -EPROTO, "'%s': INQUIRY returned %zu bytes", path,
 				 sizeof(inq) - resid);
-	if (r == 0 && (inq[0] & 0x1F) != 0x05) {
-		inq_text(inq + 8, 8, vendor);
-		inq_text(inq + 16, 16, model);
+	if (r == 0 && (inq[MMC_INQ_PERIPHERAL] & MMC_INQ_PDT_MASK) != MMC_INQ_PDT_MMC) {
+		inq_text(inq + MMC_INQ_VENDOR, MMC_INQ_PRODUCT - MMC_INQ_VENDOR, vendor);
+		inq_text(inq + MMC_INQ_PRODUCT, MMC_INQ_REVISION - MMC_INQ_PRODUCT, model);
 		r = bfs_diag_set(diag, -EMEDIUMTYPE,
 				 "'%s': not an optical drive: '%s %s' is %s (SCSI peripheral type "
 				 "%02Xh, an MMC drive is 05h)",
-				 path, vendor, model, peripheral_name(inq[0] & 0x1F),
-				 inq[0] & 0x1F);
+				 path, vendor, model,
+				 peripheral_name(inq[MMC_INQ_PERIPHERAL] & MMC_INQ_PDT_MASK),
+				 inq[MMC_INQ_PERIPHERAL] & MMC_INQ_PDT_MASK);
 	}
-	if (r == 0 && (inq[0] >> 5) != 0)
+	if (r == 0 && (inq[MMC_INQ_PERIPHERAL] >> 5) != 0)
 		r = bfs_diag_set(diag, -ENODEV,
 				 "'%s': the drive reports no device connected at this address "
 				 "(peripheral qualifier %u)",
-				 path, inq[0] >> 5);
+				 path, inq[MMC_INQ_PERIPHERAL] >> 5);
 	if (r < 0) {
 		mmc_sgio_close(s);
 		return r;
@@ -631,7 +648,7 @@ static const char *ioctl_text(int err)
 
 int mmc_sgio_exec(struct mmc_sgio *s, const uint8_t *cdb, size_t cdb_len, enum mmc_dir dir,
 		  void *buf, size_t len, unsigned timeout_ms, uint8_t *ret_status,
-		  uint8_t ret_sense[18], size_t *ret_resid, struct bfs_diag *diag)
+		  uint8_t ret_sense[MMC_SENSE_FIXED_SIZE], size_t *ret_resid, struct bfs_diag *diag)
 {
 	uint8_t sb[SENSE_MAX] = {0};
 	struct sg_io_hdr h = {
@@ -652,7 +669,7 @@ int mmc_sgio_exec(struct mmc_sgio *s, const uint8_t *cdb, size_t cdb_len, enum m
 
 	*ret_status = 0;
 	*ret_resid = 0;
-	memset(ret_sense, 0, 18);
+	memset(ret_sense, 0, MMC_SENSE_FIXED_SIZE);
 	if (cdb_len < 6 || cdb_len > 16 || len > (size_t)UINT32_MAX >> 1)
 		return bfs_diag_set(diag, -EINVAL,
 				    "'%s': a CDB of %zu bytes with %zu bytes of data", s->path,

@@ -36,7 +36,8 @@ struct fake {
 	unsigned cancel_after; /* set *cancel at this command (0: never) */
 	atomic_int *cancel;
 	unsigned calls;
-	uint64_t cancel_ms; /* when the flag was set */
+	uint64_t cancel_ms;   /* when the flag was set */
+	uint16_t mode_bd_len; /* MODE SENSE(10): the Block Descriptor Length answered */
 };
 
 static uint64_t mono_ms(void)
@@ -78,6 +79,11 @@ static int fake_exec(void *userdata, const uint8_t *cdb, size_t cdb_len, enum mm
 	}
 	if (f->busy) {
 		check(st, sense, 0x02, 0x04, 0x07);
+		return 0;
+	}
+	if (cdb[0] == 0x5A && len >= 8) { /* a header, block descriptors said, then page 05h */
+		bfs_put_be16((uint8_t *)buf + 6, f->mode_bd_len);
+		((uint8_t *)buf)[8] = 0x05, ((uint8_t *)buf)[9] = 50;
 		return 0;
 	}
 	if (cdb[0] == 0x2A && f->buffer_full) {
@@ -259,6 +265,37 @@ static int big_disc_exec(void *userdata, const uint8_t *cdb, size_t cdb_len, enu
 }
 
 /* Capacities are carried in 64 bits: NWA + free past 2^32 is not cut to 32. */
+/*
+ * MODE SENSE's Block Descriptor Length is the drive's word: page 05h is looked for after
+ * the descriptors only once none are said (a length of 52 or 60 made burnfs read past its
+ * 60-byte buffer, 1 and 8 bytes beyond; ASan caught it). Each is a protocol error.
+ */
+static void test_mmc_mode_sense_bd_len(void **state)
+{
+	static const uint16_t bd_len[] = {52, 60, 8, 0xFFFF};
+	struct mmc_media m = {.profile = 0x09, .profile_name = "CD-R"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bd_len) / sizeof(bd_len[0]); i++) {
+		struct fake f = {.mode_bd_len = bd_len[i]};
+		struct mmc_drive *d = drive(&f);
+		struct bfs_diag diag = {0};
+
+		assert_int_equal(mmc_set_test_write(d, &m, true, &diag), -EPROTO);
+		assert_non_null(strstr(bfs_diag_msg(&diag, -EPROTO), "no page 05h"));
+		mmc_drive_close(d);
+	}
+	/* none: the page is right there, and Test Write goes back with MODE SELECT */
+	{
+		struct fake f = {0};
+		struct mmc_drive *d = drive(&f);
+		struct bfs_diag diag = {0};
+
+		assert_int_equal(mmc_set_test_write(d, &m, true, &diag), 0);
+		mmc_drive_close(d);
+	}
+}
+
 static void test_mmc_capacity_64(void **state)
 {
 	struct mmc_drive *d = NULL;
@@ -283,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_mmc_no_wait),
 		cmocka_unit_test(test_mmc_failed_block_named),
 		cmocka_unit_test(test_mmc_capacity_64),
+		cmocka_unit_test(test_mmc_mode_sense_bd_len),
 	};
 
 	return cmocka_run_group_tests_name("mmc", tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/macro.h"
 #include "vdrive/vdrive.h"
 #include "vdrive-internal.h" /* the defence-in-depth test reaches inside */
 
@@ -690,6 +691,78 @@ static void test_status_commands(void **state)
 	vdrive_close(vd);
 }
 
+/* Fill the stack below the caller with v: what a reply built on the stack did not set. */
+static __attribute__((noinline)) void paint_stack(uint8_t v)
+{
+	volatile uint8_t junk[32768];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = v;
+}
+
+/* The reply to cdb after the stack was painted with v. */
+static struct vdrive_result painted(struct vdrive *vd, const uint8_t *cdb, size_t n, uint8_t v,
+				    uint8_t *b, size_t len)
+{
+	memset(b, 0xEE, len);
+	paint_stack(v);
+	return run(vd, cdb, n, VDRIVE_DIR_IN, b, len);
+}
+
+/*
+ * Every byte of a reply is set by the drive, reserved ones to zero: the same command answers
+ * the same bytes whatever its stack held before (GET CONFIGURATION's reserved bytes, its
+ * profile list's feature code MSB and its features' data carried the stack's garbage).
+ */
+static void test_replies_set_every_byte(void **state)
+{
+	static const uint8_t cdbs[][12] = {
+		{0x46, 0x00, 0, 0, 0, 0, 0, 0x01, 0x00},    /* every feature */
+		{0x46, 0x01, 0, 0, 0, 0, 0, 0x01, 0x00},    /* the current ones */
+		{0x46, 0x02, 0, 0x00, 0, 0, 0, 0x01, 0x00}, /* profile list only */
+		{0x46, 0x02, 0, 0x01, 0, 0, 0, 0x01, 0x00}, /* core only */
+		{0x46, 0x02, 0, 0x2B, 0, 0, 0, 0x01, 0x00}, /* DVD+R only */
+		{0x51, 0, 0, 0, 0, 0, 0, 0, 34},	    /* disc information */
+		{0x52, 0x01, 0, 0, 0, 0x01, 0, 0, 48},	    /* track information */
+		{0x43, 0, 0x00, 0, 0, 0, 0, 0x04, 0x00},    /* TOC */
+		{0x43, 0, 0x01, 0, 0, 0, 0, 0, 12},	    /* session information */
+		{0x5A, 0, 0x3F, 0, 0, 0, 0, 0x01, 0x00},    /* mode pages 05h, 2Ah */
+		{0xAC, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0x03},    /* write speeds */
+		{0xAC, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0x00},    /* performance */
+		{0x5C, 0, 0, 0, 0, 0, 0, 0, 12},	    /* buffer capacity */
+		{0x23, 0, 0, 0, 0, 0, 0, 0, 252},	    /* format capacities */
+		{0x12, 0, 0, 0, 36},			    /* INQUIRY */
+		{0x25},					    /* READ CAPACITY */
+		{0xBD, 0, 0, 0, 0, 0, 0, 0, 0, 8},	    /* mechanism status */
+		{0xAD, 0, 0, 0, 0, 0, 0, 0xFF, 0x01, 0x00}, /* structure list */
+	};
+	struct vdrive *vd = open_fresh("garbage", "dvd+r", 30000);
+	uint8_t a[512], b[512], cdb[10] = {0x2A};
+	static uint8_t data[16 * 2048];
+
+	(void)state;
+	/* a recorded track and the empty next one: every builder has something to say */
+	bfs_put_be16(cdb + 7, 16);
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_OUT, data, sizeof(data)).status, 0);
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(cdbs); i++) {
+		size_t n = cdbs[i][0] < 0x20 ? 6 : cdbs[i][0] < 0xA0 ? 10 : 12;
+		struct vdrive_result ra = painted(vd, cdbs[i], n, 0x00, a, sizeof(a));
+		struct vdrive_result rb = painted(vd, cdbs[i], n, 0xA5, b, sizeof(b));
+
+		assert_int_equal(ra.status, 0);
+		assert_int_equal(rb.status, 0);
+		assert_int_equal(ra.resid, rb.resid);
+		if (memcmp(a, b, sizeof(a) - ra.resid) != 0) {
+			for (size_t k = 0; k < sizeof(a) - ra.resid; k++)
+				if (a[k] != b[k])
+					print_error("command %02Xh: byte %zu is %02X or %02X\n",
+						    cdbs[i][0], k, a[k], b[k]);
+			fail();
+		}
+	}
+	vdrive_close(vd);
+}
+
 /* VERIFY(10), WRITE AND VERIFY(10), READ CD, BLANK and FORMAT UNIT types */
 static void test_verify_and_read_cd(void **state)
 {
@@ -1133,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(test_toc),
 		cmocka_unit_test(test_speeds),
 		cmocka_unit_test(test_status_commands),
+		cmocka_unit_test(test_replies_set_every_byte),
 		cmocka_unit_test(test_verify_and_read_cd),
 		cmocka_unit_test(test_reserve_and_sao),
 		cmocka_unit_test(test_state_garbled),

@@ -11,6 +11,7 @@
 
 #include "common/bytes.h"
 #include "common/macro.h"
+#include "mmc/layout.h"
 #include "vdrive-internal.h"
 
 /* The write speeds of the loaded medium, fastest first, in multiples of 1x. */
@@ -47,95 +48,103 @@ static unsigned cur_write_kBps(const struct vdrive *vd)
 static void gesn(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 		 struct vdrive_result *res)
 {
-	uint8_t r[8] = {0};
-	size_t n = 4;
+	uint8_t r[MMC_GESN_MEDIA_SIZE] = {0};
+	size_t n = MMC_GESN_HEADER_SIZE;
 
-	if (!(cdb[1] & 0x01)) {
+	if (!(cdb[MMC_GESN_CDB_POLLED] & 0x01)) {
 		vd_check(res, vd, 0x05, 0x24, 0x00); /* asynchronous operation: not supported */
 		return;
 	}
-	r[3] = 0x10; /* supported: media */
-	if (cdb[4] & 0x10) {
-		r[2] = 0x04; /* media class */
-		r[4] = vd->media_event;
-		r[5] = (uint8_t)((vd->loaded ? 0x02 : 0) | (vd->loaded ? 0 : 0x01));
+	r[MMC_GESN_SUPPORTED] = MMC_GESN_REQ_MEDIA; /* the media class only */
+	if (cdb[MMC_GESN_CDB_CLASSES] & MMC_GESN_REQ_MEDIA) {
+		r[MMC_GESN_CLASS] = MMC_GESN_CLASS_MEDIA;
+		r[MMC_GESN_EVENT] = vd->media_event;
+		r[MMC_GESN_MEDIA] = vd->loaded ? MMC_GESN_MEDIA_PRESENT : MMC_GESN_TRAY_OPEN;
 		vd->media_event = 0;
-		n = 8;
+		n = MMC_GESN_MEDIA_SIZE;
 	} else {
-		r[2] = 0x80; /* NEA: no event of a requested class */
+		r[MMC_GESN_CLASS] = MMC_GESN_NEA; /* no event of a requested class */
 	}
-	bfs_put_be16(r, (uint16_t)(n - 2));
-	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), r, n);
+	bfs_put_be16(r + MMC_GESN_LENGTH, (uint16_t)(n - 2));
+	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), r, n);
 }
 
 /* READ FORMAT CAPACITIES (MMC-6 6.24) */
 static void format_capacities(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			      struct vdrive_result *res)
 {
-	uint8_t r[4 + 8 * 4] = {0};
-	size_t o = 12;
+	uint8_t r[MMC_FC_HEADER_SIZE + 4 * MMC_FC_D_SIZE] = {0};
+	uint8_t *cur = r + MMC_FC_CURRENT;
+	size_t o = MMC_FC_CURRENT + MMC_FC_D_SIZE;
 	uint16_t p = vd->m->profile;
 	bool blank = vd->m->overwrite ? vd->unformatted : vd->status == DS_BLANK;
 
 	/* current/maximum capacity: overwrite and written media formatted, blank ones not */
-	bfs_put_be32(r + 4, (uint32_t)vd->capacity);
-	r[8] = blank ? 0x01 : 0x02;
-	bfs_put_be24(r + 9, BLOCK);
+	bfs_put_be32(cur + MMC_FC_D_BLOCKS, (uint32_t)vd->capacity);
+	cur[MMC_FC_D_TYPE] = blank ? MMC_FC_D_TYPE_UNFORMATTED : MMC_FC_D_TYPE_FORMATTED;
+	bfs_put_be24(cur + MMC_FC_D_PARAM, BLOCK);
 	if (vd->m->overwrite) { /* formattable descriptors: the format types of 6.5.4 */
 		uint8_t types[3];
 		size_t nt = 0;
 
-		if (p == 0x1A)
-			types[nt++] = 0x26; /* DVD+RW full format */
-		else if (p == 0x12)
-			types[nt++] = 0x00; /* DVD-RAM full format */
+		if (p == MMC_PROFILE_DVD_PLUS_RW)
+			types[nt++] = MMC_FORMAT_DVD_PLUS_RW;
+		else if (p == MMC_PROFILE_DVD_RAM)
+			types[nt++] = MMC_FORMAT_FULL;
 		else
-			types[nt++] = 0x00, types[nt++] = 0x30, types[nt++] = 0x31; /* BD-RE */
-		for (size_t i = 0; i < nt; i++, o += 8) {
-			bfs_put_be32(r + o, (uint32_t)vd->capacity);
-			r[o + 4] = (uint8_t)(types[i] << 2);
-			bfs_put_be24(r + o + 5, types[i] == 0x26 ? 0 : BLOCK);
+			types[nt++] = MMC_FORMAT_FULL, types[nt++] = MMC_FORMAT_BD_RE_SPARE,
+			types[nt++] = MMC_FORMAT_BD_RE_NOSPARE;
+		for (size_t i = 0; i < nt; i++, o += MMC_FC_D_SIZE) {
+			bfs_put_be32(r + o + MMC_FC_D_BLOCKS, (uint32_t)vd->capacity);
+			r[o + MMC_FC_D_TYPE] = (uint8_t)(types[i] << MMC_FC_FORMAT_SHIFT);
+			bfs_put_be24(r + o + MMC_FC_D_PARAM,
+				     types[i] == MMC_FORMAT_DVD_PLUS_RW ? 0 : BLOCK);
 		}
 	}
-	r[3] = (uint8_t)(o - 4);
-	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), r, o);
+	r[MMC_FC_LIST_LENGTH] = (uint8_t)(o - MMC_FC_HEADER_SIZE);
+	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), r, o);
 }
 
-/* Mode page 05h, Write Parameters (MMC-6 7.5): 52 bytes at p */
+/* Mode page 05h, Write Parameters (MMC-6 7.5): MMC_WP_SIZE bytes at p */
 static void page05(const struct vdrive *vd, uint8_t *p)
 {
-	memset(p, 0, 52);
-	p[0] = 0x05;
-	p[1] = 50;
-	p[2] = (uint8_t)(0x40 | (vd->test_write ? 0x10 : 0) | vd->write_type); /* BUFE */
-	p[3] = (uint8_t)((vd->multisession ? 0x03 : 0) << 6 | 0x04);	       /* data track */
-	p[4] = 0x08;							       /* mode 1 */
+	memset(p, 0, MMC_WP_SIZE);
+	p[MMC_PAGE_CODE] = MMC_PAGE_WRITE_PARAMS;
+	p[MMC_PAGE_LENGTH] = MMC_WP_SIZE - 2;
+	p[MMC_WP_TYPE] =
+		(uint8_t)(MMC_WP_BUFE | (vd->test_write ? MMC_WP_TEST_WRITE : 0) | vd->write_type);
+	p[MMC_WP_TRACK] =
+		(uint8_t)((vd->multisession ? MMC_WP_MULTI_NEXT : 0) << MMC_WP_MULTI_SHIFT |
+			  MMC_WP_TRACK_DATA);
+	p[MMC_WP_BLOCK_TYPE] = MMC_WP_BLOCK_MODE1;
 }
 
 /* Mode page 2Ah, MM Capabilities and Mechanical Status (MMC-3 5.5.10, kept by drives) */
 static size_t page2a(const struct vdrive *vd, uint8_t *p)
 {
 	unsigned x[8];
-	size_t n = speeds_x(vd, x), len = 32 + 4 * n;
+	size_t n = speeds_x(vd, x), len = MMC_CAP2A_SPEEDS + MMC_CAP2A_SPEED_SIZE * n;
+	unsigned max = vd->m->max_x * vd->m->x1_kBps;
 
 	memset(p, 0, len);
-	p[0] = 0x2A;
-	p[1] = (uint8_t)(len - 2);
-	p[2] = 0x3B; /* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
-	p[3] = 0x37; /* writes CD-R, CD-RW, DVD-R, DVD-RAM; test write */
-	p[4] = 0xC0; /* BUF (underrun free), multi-session */
-	p[6] = (uint8_t)(0x20 | 0x08 | (vd->prevent ? 0x02 : 0) | 0x01); /* tray, eject, lock */
-	bfs_put_be16(p + 8, (uint16_t)BFS_MIN(vd->m->max_x * vd->m->x1_kBps, 0xFFFFu));
-	bfs_put_be16(p + 12, (uint16_t)(vd->buf_size / 1024));
-	bfs_put_be16(p + 14, (uint16_t)BFS_MIN(vd->read_kBps ? vd->read_kBps
-							     : vd->m->max_x * vd->m->x1_kBps,
-					       0xFFFFu));
-	bfs_put_be16(p + 18, (uint16_t)BFS_MIN(vd->m->max_x * vd->m->x1_kBps, 0xFFFFu));
-	bfs_put_be16(p + 20, (uint16_t)BFS_MIN(cur_write_kBps(vd), 0xFFFFu));
-	bfs_put_be16(p + 28, (uint16_t)BFS_MIN(cur_write_kBps(vd), 0xFFFFu));
-	bfs_put_be16(p + 30, (uint16_t)n);
+	p[MMC_PAGE_CODE] = MMC_PAGE_CAPABILITIES;
+	p[MMC_PAGE_LENGTH] = (uint8_t)(len - 2);
+	p[MMC_CAP2A_READ] = 0x3B;   /* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
+	p[MMC_CAP2A_WRITE] = 0x37;  /* writes CD-R, CD-RW, DVD-R, DVD-RAM; test write */
+	p[MMC_CAP2A_FLAGS4] = 0xC0; /* BUF (underrun free), multi-session */
+	/* tray, eject, lock */
+	p[MMC_CAP2A_MECH] = (uint8_t)(0x20 | 0x08 | (vd->prevent ? 0x02 : 0) | 0x01);
+	bfs_put_be16(p + MMC_CAP2A_MAX_READ, (uint16_t)BFS_MIN(max, 0xFFFFu));
+	bfs_put_be16(p + MMC_CAP2A_BUFFER, (uint16_t)(vd->buf_size / 1024));
+	bfs_put_be16(p + MMC_CAP2A_CUR_READ,
+		     (uint16_t)BFS_MIN(vd->read_kBps ? vd->read_kBps : max, 0xFFFFu));
+	bfs_put_be16(p + MMC_CAP2A_MAX_WRITE, (uint16_t)BFS_MIN(max, 0xFFFFu));
+	bfs_put_be16(p + MMC_CAP2A_CUR_WRITE_OLD, (uint16_t)BFS_MIN(cur_write_kBps(vd), 0xFFFFu));
+	bfs_put_be16(p + MMC_CAP2A_CUR_WRITE, (uint16_t)BFS_MIN(cur_write_kBps(vd), 0xFFFFu));
+	bfs_put_be16(p + MMC_CAP2A_NSPEEDS, (uint16_t)n);
 	for (size_t i = 0; i < n; i++)
-		bfs_put_be16(p + 32 + 4 * i + 2, (uint16_t)BFS_MIN(x[i] * vd->m->x1_kBps, 0xFFFFu));
+		bfs_put_be16(p + MMC_CAP2A_SPEEDS + MMC_CAP2A_SPEED_SIZE * i + MMC_CAP2A_SPEED_KBPS,
+			     (uint16_t)BFS_MIN(x[i] * vd->m->x1_kBps, 0xFFFFu));
 	return len;
 }
 
@@ -143,61 +152,66 @@ static size_t page2a(const struct vdrive *vd, uint8_t *p)
 static void mode_sense(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 		       struct vdrive_result *res)
 {
-	uint8_t r[8 + 52 + 64];
-	unsigned page = cdb[2] & 0x3F, pc = cdb[2] >> 6;
-	size_t o = 8;
+	uint8_t r[MMC_MODE_HEADER_SIZE + MMC_WP_SIZE + 64];
+	unsigned page = cdb[MMC_MODE_SENSE_CDB_PAGE] & MMC_PAGE_CODE_MASK;
+	unsigned pc = cdb[MMC_MODE_SENSE_CDB_PAGE] >> 6;
+	size_t o = MMC_MODE_HEADER_SIZE;
 
-	if ((page != 0x05 && page != 0x2A && page != 0x3F) || pc == 0x03) {
+	if ((page != MMC_PAGE_WRITE_PARAMS && page != MMC_PAGE_CAPABILITIES &&
+	     page != MMC_PAGE_ALL) ||
+	    pc == 0x03) {
 		vd_check(res, vd, 0x05, 0x24, 0x00); /* saved values: not supported */
 		return;
 	}
-	memset(r, 0, 8);
-	if (page == 0x05 || page == 0x3F)
-		page05(vd, r + o), o += 52;
-	if (page == 0x2A || page == 0x3F)
+	memset(r, 0, MMC_MODE_HEADER_SIZE);
+	if (page == MMC_PAGE_WRITE_PARAMS || page == MMC_PAGE_ALL)
+		page05(vd, r + o), o += MMC_WP_SIZE;
+	if (page == MMC_PAGE_CAPABILITIES || page == MMC_PAGE_ALL)
 		o += page2a(vd, r + o);
-	bfs_put_be16(r, (uint16_t)(o - 2));
-	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), r, o);
+	bfs_put_be16(r + MMC_MODE_DATA_LENGTH, (uint16_t)(o - 2));
+	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), r, o);
 }
 
 /* GET PERFORMANCE (MMC-6 6.8): type 00h performance, type 03h write speeds */
 static void get_performance(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			    struct vdrive_result *res)
 {
-	uint8_t r[8 + 16 * 8] = {0};
+	uint8_t r[MMC_PERF_HEADER_SIZE + 8 * MMC_WSD_SIZE] = {0};
 	unsigned x[8];
-	size_t n = speeds_x(vd, x), o = 8, max = bfs_get_be16(cdb + 8);
+	size_t n = speeds_x(vd, x), o = MMC_PERF_HEADER_SIZE;
+	size_t max = bfs_get_be16(cdb + MMC_PERF_CDB_MAX);
 	uint32_t end = (uint32_t)(vd->capacity - 1);
 
-	if (cdb[10] == 0x00) { /* one descriptor over the disc at the selected speed */
-		bool write = cdb[1] & 0x04;
+	if (cdb[MMC_PERF_CDB_TYPE] == MMC_PERF_TYPE_PERFORMANCE) {
+		/* one descriptor over the disc at the selected speed */
+		bool write = cdb[MMC_PERF_CDB_DATA_TYPE] & 0x04;
 		unsigned s = write	     ? cur_write_kBps(vd)
 			     : vd->read_kBps ? vd->read_kBps
 					     : vd->m->max_x * vd->m->x1_kBps;
 
-		if (cdb[1] & 0x03) {
+		if (cdb[MMC_PERF_CDB_DATA_TYPE] & 0x03) {
 			vd_check(res, vd, 0x05, 0x24, 0x00); /* exception lists: none kept */
 			return;
 		}
-		r[4] = write ? 0x02 : 0;
+		r[MMC_PERF_FLAGS] = write ? MMC_PERF_WRITE : 0;
 		if (max) {
-			bfs_put_be32(r + o + 4, s);
-			bfs_put_be32(r + o + 8, end);
-			bfs_put_be32(r + o + 12, s);
-			o += 16;
+			bfs_put_be32(r + o + MMC_PERF_D_START_PERF, s);
+			bfs_put_be32(r + o + MMC_PERF_D_END_LBA, end);
+			bfs_put_be32(r + o + MMC_PERF_D_END_PERF, s);
+			o += MMC_PERF_D_SIZE;
 		}
-	} else if (cdb[10] == 0x03) {
-		for (size_t i = 0; i < n && i < max; i++, o += 16) {
-			r[o] = 0x02; /* Exact */
-			bfs_put_be32(r + o + 4, end);
-			bfs_put_be32(r + o + 8, vd->m->max_x * vd->m->x1_kBps);
-			bfs_put_be32(r + o + 12, x[i] * vd->m->x1_kBps);
+	} else if (cdb[MMC_PERF_CDB_TYPE] == MMC_PERF_TYPE_WRITE_SPEED) {
+		for (size_t i = 0; i < n && i < max; i++, o += MMC_WSD_SIZE) {
+			r[o + MMC_WSD_FLAGS] = MMC_WSD_EXACT;
+			bfs_put_be32(r + o + MMC_WSD_END_LBA, end);
+			bfs_put_be32(r + o + MMC_WSD_READ_SPEED, vd->m->max_x * vd->m->x1_kBps);
+			bfs_put_be32(r + o + MMC_WSD_WRITE_SPEED, x[i] * vd->m->x1_kBps);
 		}
 	} else {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	bfs_put_be32(r, (uint32_t)(o - 4));
+	bfs_put_be32(r + MMC_PERF_LENGTH, (uint32_t)(o - 4));
 	vd_reply(res, buf, len, o, r, o);
 }
 
@@ -205,20 +219,21 @@ static void get_performance(struct vdrive *vd, const uint8_t *cdb, void *buf, si
 static void set_streaming(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
 			  const uint8_t *p, size_t len, struct vdrive_result *res)
 {
-	size_t pl = bfs_get_be16(cdb + 9);
+	size_t pl = bfs_get_be16(cdb + MMC_STREAM_CDB_LENGTH);
 	uint32_t rs, rt, ws, wt;
 
-	if (cdb[8] != 0x00 || pl < 28 || dir != VDRIVE_DIR_OUT || len < 28) {
+	if (cdb[MMC_STREAM_CDB_TYPE] != 0x00 || pl < MMC_STREAM_SIZE || dir != VDRIVE_DIR_OUT ||
+	    len < MMC_STREAM_SIZE) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	res->resid = len - 28;
-	if (p[0] & 0x04) { /* RDD: back to the drive's defaults */
+	res->resid = len - MMC_STREAM_SIZE;
+	if (p[MMC_STREAM_FLAGS] & MMC_STREAM_RDD) { /* back to the drive's defaults */
 		vd->read_kBps = vd->write_kBps = 0;
 		return;
 	}
-	rs = bfs_get_be32(p + 12), rt = bfs_get_be32(p + 16);
-	ws = bfs_get_be32(p + 20), wt = bfs_get_be32(p + 24);
+	rs = bfs_get_be32(p + MMC_STREAM_READ_SIZE), rt = bfs_get_be32(p + MMC_STREAM_READ_TIME);
+	ws = bfs_get_be32(p + MMC_STREAM_WRITE_SIZE), wt = bfs_get_be32(p + MMC_STREAM_WRITE_TIME);
 	if (rt == 0 || wt == 0) {
 		vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in parameter list */
 		return;
@@ -231,36 +246,36 @@ static void set_streaming(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir
 static void buffer_capacity(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			    struct vdrive_result *res)
 {
-	uint8_t r[12] = {0};
+	uint8_t r[MMC_RBC_SIZE] = {0};
 
-	bfs_put_be16(r, 10);
-	if (cdb[1] & 0x01) { /* Block: available space in blocks */
-		r[3] = 0x01;
-		bfs_put_be32(r + 8, vd->buf_free / BLOCK);
+	bfs_put_be16(r + MMC_RBC_LENGTH, MMC_RBC_SIZE - 2);
+	if (cdb[MMC_RBC_CDB_BLOCK] & 0x01) { /* Block: available space in blocks */
+		r[MMC_RBC_BLOCK] = 0x01;
+		bfs_put_be32(r + MMC_RBC_FREE, vd->buf_free / BLOCK);
 	} else {
-		bfs_put_be32(r + 4, vd->buf_size);
-		bfs_put_be32(r + 8, vd->buf_free);
+		bfs_put_be32(r + MMC_RBC_SIZE_FIELD, vd->buf_size);
+		bfs_put_be32(r + MMC_RBC_FREE, vd->buf_free);
 	}
-	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), r, sizeof(r));
+	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), r, sizeof(r));
 }
 
 /* MECHANISM STATUS (MMC-6 6.11): no changer, door open while ejected */
 static void mechanism_status(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			     struct vdrive_result *res)
 {
-	uint8_t r[8] = {0};
+	uint8_t r[MMC_MECH_SIZE] = {0};
 
-	r[1] = vd->loaded ? 0 : 0x10;
-	bfs_put_be24(r + 2, (uint32_t)BFS_MIN(vd->used_end, 0xFFFFFFull));
-	vd_reply(res, buf, len, bfs_get_be16(cdb + 8), r, sizeof(r));
+	r[MMC_MECH_STATE] = vd->loaded ? 0 : MMC_MECH_DOOR_OPEN;
+	bfs_put_be24(r + MMC_MECH_LBA, (uint32_t)BFS_MIN(vd->used_end, 0xFFFFFFull));
+	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_MECH_CDB_ALLOC), r, sizeof(r));
 }
 
 /* READ DISC STRUCTURE (MMC-6 6.23): DVD physical format (00h) and the list (FFh) */
 static void disc_structure(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			   struct vdrive_result *res)
 {
-	uint8_t r[4 + 2048];
-	unsigned mt = cdb[1] & 0x0F, fmt = cdb[7];
+	uint8_t r[MMC_RDS_HEADER_SIZE + MMC_RDS_PHYS_DATA];
+	unsigned mt = cdb[MMC_RDS_CDB_MEDIA] & 0x0F, fmt = cdb[MMC_RDS_CDB_FORMAT];
 	bool dvd = vd->m->cls == MC_DVD, bd = vd->m->cls == MC_BD;
 	size_t n;
 
@@ -269,37 +284,42 @@ static void disc_structure(struct vdrive *vd, const uint8_t *cdb, void *buf, siz
 		return;
 	}
 	memset(r, 0, sizeof(r));
-	if (fmt == 0xFF) { /* the structures this medium answers: 00h (DVD) and FFh */
-		n = 4;
+	if (fmt == MMC_RDS_FORMAT_LIST) { /* what this medium answers: 00h (DVD) and FFh */
+		n = MMC_RDS_HEADER_SIZE;
 		if (dvd) {
-			r[n] = 0x00, r[n + 1] = 0x40; /* RDS */
-			bfs_put_be16(r + n + 2, 2048 + 2);
-			n += 4;
+			r[n + MMC_RDS_LIST_FORMAT] = MMC_RDS_FORMAT_PHYSICAL;
+			r[n + MMC_RDS_LIST_FLAGS] = MMC_RDS_LIST_RDS;
+			bfs_put_be16(r + n + MMC_RDS_LIST_LEN, MMC_RDS_PHYS_DATA + 2);
+			n += MMC_RDS_LIST_SIZE;
 		}
-		r[n] = 0xFF, r[n + 1] = 0x40;
-		bfs_put_be16(r + n + 2, 0);
-		n += 4;
-	} else if (fmt == 0x00 && dvd) {
-		static const uint8_t book[][2] = {{0x11, 2},  {0x14, 3},  {0x1A, 9},
-						  {0x1B, 10}, {0x2B, 14}, {0x12, 1}};
+		r[n + MMC_RDS_LIST_FORMAT] = MMC_RDS_FORMAT_LIST;
+		r[n + MMC_RDS_LIST_FLAGS] = MMC_RDS_LIST_RDS;
+		bfs_put_be16(r + n + MMC_RDS_LIST_LEN, 0);
+		n += MMC_RDS_LIST_SIZE;
+	} else if (fmt == MMC_RDS_FORMAT_PHYSICAL && dvd) {
+		static const uint8_t book[][2] = {
+			{MMC_PROFILE_DVD_R, 2},		 {MMC_PROFILE_DVD_RW, 3},
+			{MMC_PROFILE_DVD_PLUS_RW, 9},	 {MMC_PROFILE_DVD_PLUS_R, 10},
+			{MMC_PROFILE_DVD_PLUS_R_DL, 14}, {MMC_PROFILE_DVD_RAM, 1}};
 		uint8_t bt = 0;
 
 		for (size_t i = 0; i < BFS_ARRAY_SIZE(book); i++)
 			if (book[i][0] == vd->m->profile)
 				bt = book[i][1];
-		r[4] = (uint8_t)(bt << 4 | 0x01);			 /* book type, version */
-		r[5] = 0x02;						 /* 120 mm, 10.08 Mb/s */
-		r[6] = (uint8_t)((vd->m->profile == 0x2B ? 1 : 0) << 5 | /* layers - 1 */
-				 (vd->m->overwrite || vd->m->blankable ? 0x04 : 0x02));
-		bfs_put_be32(r + 8, 0x030000); /* data area start */
-		bfs_put_be32(r + 12, (uint32_t)(0x030000 + vd->capacity - 1));
-		n = 4 + 2048;
+		r[MMC_RDS_PHYS_BOOK] = (uint8_t)(bt << 4 | 0x01); /* book type, version */
+		r[MMC_RDS_PHYS_SIZE_RATE] = 0x02;		  /* 120 mm, 10.08 Mb/s */
+		r[MMC_RDS_PHYS_LAYERS] =
+			(uint8_t)((vd->m->profile == MMC_PROFILE_DVD_PLUS_R_DL ? 1 : 0) << 5 |
+				  (vd->m->overwrite || vd->m->blankable ? 0x04 : 0x02));
+		bfs_put_be32(r + MMC_RDS_PHYS_START, 0x030000);
+		bfs_put_be32(r + MMC_RDS_PHYS_END, (uint32_t)(0x030000 + vd->capacity - 1));
+		n = MMC_RDS_HEADER_SIZE + MMC_RDS_PHYS_DATA;
 	} else {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	bfs_put_be16(r, (uint16_t)(n - 2));
-	vd_reply(res, buf, len, bfs_get_be16(cdb + 8), r, n);
+	bfs_put_be16(r + MMC_RDS_LENGTH, (uint16_t)(n - 2));
+	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_RDS_CDB_ALLOC), r, n);
 }
 
 /* The end of what can be read: overwrite media all of it, sequential ones what is written */
@@ -344,9 +364,10 @@ static void medium_check(struct vdrive *vd, uint64_t lba, uint32_t n, const uint
 static void verify10(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, const void *buf,
 		     size_t len, struct vdrive_result *res)
 {
-	uint64_t lba = bfs_get_be32(cdb + 2);
-	uint32_t n = bfs_get_be16(cdb + 7);
-	bool bytchk = cdb[1] & 0x02, write = cdb[0] == 0x2E;
+	uint64_t lba = bfs_get_be32(cdb + MMC_CDB_LBA);
+	uint32_t n = bfs_get_be16(cdb + MMC_CDB10_LENGTH);
+	bool bytchk = cdb[MMC_CDB_FLAGS] & MMC_CDB_VERIFY_BYTCHK;
+	bool write = cdb[MMC_CDB_OPCODE] == MMC_OP_WRITE_VERIFY10;
 
 	if ((bytchk || write) && (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK)) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
@@ -374,16 +395,17 @@ static void verify10(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
 static void read_cd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, void *buf,
 		    size_t len, struct vdrive_result *res)
 {
-	unsigned type = (cdb[1] >> 2) & 0x07;
-	uint64_t lba = bfs_get_be32(cdb + 2);
-	uint32_t n = bfs_get_be24(cdb + 6);
+	unsigned type = (cdb[MMC_READ_CD_CDB_TYPE] >> 2) & 0x07;
+	uint64_t lba = bfs_get_be32(cdb + MMC_CDB_LBA);
+	uint32_t n = bfs_get_be24(cdb + MMC_READ_CD_CDB_LENGTH);
 
 	if (vd->m->cls != MC_CD) {
 		vd_check(res, vd, 0x05, 0x64, 0x00);
 		return;
 	}
-	if ((type != 0 && type != 2) || cdb[9] != 0x10 || (cdb[10] & 0x07) ||
-	    dir != VDRIVE_DIR_IN || len < (size_t)n * BLOCK) {
+	if ((type != 0 && type != 2) || cdb[MMC_READ_CD_CDB_MAIN] != MMC_READ_CD_USER_DATA ||
+	    (cdb[MMC_READ_CD_CDB_SUBCHAN] & 0x07) || dir != VDRIVE_DIR_IN ||
+	    len < (size_t)n * BLOCK) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
@@ -407,9 +429,9 @@ static void read_cd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, 
  */
 static void reserve_track(struct vdrive *vd, const uint8_t *cdb, struct vdrive_result *res)
 {
-	uint64_t size = bfs_get_be32(cdb + 5), at = vd_nwa(vd);
+	uint64_t size = bfs_get_be32(cdb + MMC_RESERVE_CDB_SIZE), at = vd_nwa(vd);
 
-	if (vd->m->overwrite || (cdb[1] & 0x01)) {
+	if (vd->m->overwrite || (cdb[MMC_RESERVE_CDB_ARSV] & 0x01)) {
 		vd_check(res, vd, 0x05, 0x24, 0x00); /* no reservations; ARSV form unsupported */
 		return;
 	}
@@ -432,6 +454,12 @@ static void reserve_track(struct vdrive *vd, const uint8_t *cdb, struct vdrive_r
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 }
 
+/* A cue sheet entry's absolute MSF address in frames (75 a second). */
+static uint64_t cue_frames(const uint8_t *e)
+{
+	return ((uint64_t)e[MMC_CUE_MIN] * 60 + e[MMC_CUE_SEC]) * 75 + e[MMC_CUE_FRAME];
+}
+
 /*
  * SEND CUE SHEET (MMC-6 6.33) for Session At Once on CD: 8-byte entries, a lead-in (TNO
  * 00h), data tracks (CTL/ADR 41h, data form 10h: mode 1, 2048 bytes from the host) in
@@ -445,32 +473,37 @@ static void reserve_track(struct vdrive *vd, const uint8_t *cdb, struct vdrive_r
 static void send_cue_sheet(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
 			   const uint8_t *p, size_t len, struct vdrive_result *res)
 {
-	size_t pl = bfs_get_be24(cdb + 6);
+	size_t pl = bfs_get_be24(cdb + MMC_CUE_CDB_LENGTH);
+	const uint8_t *first, *second;
 	unsigned last_tno = 0;
 	uint64_t end;
 
-	if (vd->m->cls != MC_CD || vd->write_type != 0x02 || vd->status == DS_INCOMPLETE) {
+	if (vd->m->cls != MC_CD || vd->write_type != MMC_WP_TYPE_SAO ||
+	    vd->status == DS_INCOMPLETE) {
 		vd_check(res, vd, 0x05, 0x2C, 0x00); /* not in SAO mode: sequence error */
 		return;
 	}
-	if (dir != VDRIVE_DIR_OUT || len < pl || pl < 24 || pl % 8) {
+	/* a lead-in, a track, a lead-out at least */
+	if (dir != VDRIVE_DIR_OUT || len < pl || pl < 3 * MMC_CUE_SIZE || pl % MMC_CUE_SIZE) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	for (size_t o = 0; o < pl; o += 8) {
+	for (size_t o = 0; o < pl; o += MMC_CUE_SIZE) {
 		const uint8_t *e = p + o;
-		bool first = o == 0, last = o + 8 == pl;
-		unsigned tno = e[1];
+		bool lead_in = o == 0, lead_out = o + MMC_CUE_SIZE == pl;
+		unsigned tno = e[MMC_CUE_TNO];
 
-		if ((first && tno != 0x00) || (last && tno != 0xAA) ||
-		    (!first && !last &&
+		if ((lead_in && tno != MMC_CUE_TNO_LEADIN) ||
+		    (lead_out && tno != MMC_CUE_TNO_LEADOUT) ||
+		    (!lead_in && !lead_out &&
 		     (tno == 0 || tno > 0x99 || (tno & 0x0F) > 9 || tno < last_tno ||
-		      e[0] != 0x41 || e[3] != 0x10)) ||
-		    e[5] > 99 || e[6] > 59 || e[7] > 74) {
+		      e[MMC_CUE_CTL_ADR] != MMC_CUE_CTL_DATA ||
+		      e[MMC_CUE_DATA_FORM] != MMC_CUE_FORM_MODE1)) ||
+		    e[MMC_CUE_MIN] > 99 || e[MMC_CUE_SEC] > 59 || e[MMC_CUE_FRAME] > 74) {
 			vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in parameter list */
 			return;
 		}
-		if (!first && !last)
+		if (!lead_in && !lead_out)
 			last_tno = tno;
 	}
 	if (last_tno == 0) {
@@ -478,16 +511,18 @@ static void send_cue_sheet(struct vdrive *vd, const uint8_t *cdb, enum vdrive_di
 		return;
 	}
 	/* the lead-out's absolute MSF, less the 2 s (150 blocks) before LBA 0 */
-	end = ((uint64_t)p[pl - 3] * 60 + p[pl - 2]) * 75 + p[pl - 1];
+	end = cue_frames(p + pl - MMC_CUE_SIZE);
 	if (end <= 150 || vd_nwa(vd) + (end - 150) > vd->capacity) {
 		vd_check(res, vd, 0x05, 0x26, 0x00);
 		return;
 	}
 	vd->sao_end = vd_nwa(vd) + (end - 150);
 	vd->sao_pregap = 0;
-	if (p[10] == 0x00 && pl >= 32 && p[17] == p[9] && p[18] == 0x01) {
-		uint64_t i0 = ((uint64_t)p[13] * 60 + p[14]) * 75 + p[15];
-		uint64_t i1 = ((uint64_t)p[21] * 60 + p[22]) * 75 + p[23];
+	/* the first track's index 0 (its pregap) right before its index 1 */
+	first = p + MMC_CUE_SIZE, second = first + MMC_CUE_SIZE;
+	if (first[MMC_CUE_INDEX] == 0x00 && pl >= 4 * MMC_CUE_SIZE &&
+	    second[MMC_CUE_TNO] == first[MMC_CUE_TNO] && second[MMC_CUE_INDEX] == 0x01) {
+		uint64_t i0 = cue_frames(first), i1 = cue_frames(second);
 
 		if (i1 > i0)
 			vd->sao_pregap = (uint32_t)(i1 - i0);
@@ -499,46 +534,46 @@ void vd_exec_more(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vd
 		  void *buf, size_t len, struct vdrive_result *res)
 {
 	(void)cdb_len;
-	switch (cdb[0]) {
-	case 0x4A:
+	switch (cdb[MMC_CDB_OPCODE]) {
+	case MMC_OP_GESN:
 		gesn(vd, cdb, buf, len, res);
 		return;
-	case 0x23:
+	case MMC_OP_READ_FORMAT_CAPACITIES:
 		format_capacities(vd, cdb, buf, len, res);
 		return;
-	case 0x5A:
+	case MMC_OP_MODE_SENSE10:
 		mode_sense(vd, cdb, buf, len, res);
 		return;
-	case 0xAC:
+	case MMC_OP_GET_PERFORMANCE:
 		get_performance(vd, cdb, buf, len, res);
 		return;
-	case 0xBB: /* SET CD SPEED (MMC-6 6.37), kB/s, FFFFh the fastest */
-		vd->read_kBps = pick_speed(vd, bfs_get_be16(cdb + 2));
-		vd->write_kBps = pick_speed(vd, bfs_get_be16(cdb + 4));
+	case MMC_OP_SET_CD_SPEED: /* kB/s, FFFFh the fastest */
+		vd->read_kBps = pick_speed(vd, bfs_get_be16(cdb + MMC_CD_SPEED_CDB_READ));
+		vd->write_kBps = pick_speed(vd, bfs_get_be16(cdb + MMC_CD_SPEED_CDB_WRITE));
 		return;
-	case 0xB6:
+	case MMC_OP_SET_STREAMING:
 		set_streaming(vd, cdb, dir, buf, len, res);
 		return;
-	case 0x5C:
+	case MMC_OP_READ_BUFFER_CAPACITY:
 		buffer_capacity(vd, cdb, buf, len, res);
 		return;
-	case 0xBD:
+	case MMC_OP_MECHANISM_STATUS:
 		mechanism_status(vd, cdb, buf, len, res);
 		return;
-	case 0xAD:
+	case MMC_OP_READ_DISC_STRUCTURE:
 		disc_structure(vd, cdb, buf, len, res);
 		return;
-	case 0x2E:
-	case 0x2F:
+	case MMC_OP_WRITE_VERIFY10:
+	case MMC_OP_VERIFY10:
 		verify10(vd, cdb, dir, buf, len, res);
 		return;
-	case 0xBE:
+	case MMC_OP_READ_CD:
 		read_cd(vd, cdb, dir, buf, len, res);
 		return;
-	case 0x53:
+	case MMC_OP_RESERVE_TRACK:
 		reserve_track(vd, cdb, res);
 		return;
-	case 0x5D:
+	case MMC_OP_SEND_CUE_SHEET:
 		send_cue_sheet(vd, cdb, dir, buf, len, res);
 		return;
 	default:

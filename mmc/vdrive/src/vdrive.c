@@ -17,6 +17,7 @@
 #include "common/diag.h"
 #include "common/extent.h"
 #include "common/macro.h"
+#include "mmc/layout.h"
 #include "vdrive-internal.h"
 
 /*
@@ -34,16 +35,19 @@
 #define BD_MAX_CAPACITY	 0xFFFFFFFFu
 
 const struct media vd_media_table[] = {
-	{"cd-r", 0x09, 359847, MC_CD, false, false, 176, 48, CD_MAX_CAPACITY},
-	{"cd-rw", 0x0A, 359847, MC_CD, false, true, 176, 24, CD_MAX_CAPACITY},
-	{"dvd-r", 0x11, 2298496, MC_DVD, false, false, 1385, 16, DVD_MAX_CAPACITY},
-	{"dvd-rw", 0x14, 2298496, MC_DVD, false, true, 1385, 6, DVD_MAX_CAPACITY},
-	{"dvd+r", 0x1B, 2295104, MC_DVD, false, false, 1385, 16, DVD_MAX_CAPACITY},
-	{"dvd+r-dl", 0x2B, 4173824, MC_DVD, false, false, 1385, 8, DVD_MAX_CAPACITY},
-	{"dvd+rw", 0x1A, 2295104, MC_DVD, true, false, 1385, 8, DVD_MAX_CAPACITY},
-	{"dvd-ram", 0x12, 2236704, MC_DVD, true, false, 1385, 5, DVD_MAX_CAPACITY},
-	{"bd-r", 0x41, 12219392, MC_BD, false, false, 4496, 12, BD_MAX_CAPACITY},
-	{"bd-re", 0x43, 11826176, MC_BD, true, false, 4496, 6, BD_MAX_CAPACITY},
+	{"cd-r", MMC_PROFILE_CD_R, 359847, MC_CD, false, false, 176, 48, CD_MAX_CAPACITY},
+	{"cd-rw", MMC_PROFILE_CD_RW, 359847, MC_CD, false, true, 176, 24, CD_MAX_CAPACITY},
+	{"dvd-r", MMC_PROFILE_DVD_R, 2298496, MC_DVD, false, false, 1385, 16, DVD_MAX_CAPACITY},
+	{"dvd-rw", MMC_PROFILE_DVD_RW, 2298496, MC_DVD, false, true, 1385, 6, DVD_MAX_CAPACITY},
+	{"dvd+r", MMC_PROFILE_DVD_PLUS_R, 2295104, MC_DVD, false, false, 1385, 16,
+	 DVD_MAX_CAPACITY},
+	{"dvd+r-dl", MMC_PROFILE_DVD_PLUS_R_DL, 4173824, MC_DVD, false, false, 1385, 8,
+	 DVD_MAX_CAPACITY},
+	{"dvd+rw", MMC_PROFILE_DVD_PLUS_RW, 2295104, MC_DVD, true, false, 1385, 8,
+	 DVD_MAX_CAPACITY},
+	{"dvd-ram", MMC_PROFILE_DVD_RAM, 2236704, MC_DVD, true, false, 1385, 5, DVD_MAX_CAPACITY},
+	{"bd-r", MMC_PROFILE_BD_R, 12219392, MC_BD, false, false, 4496, 12, BD_MAX_CAPACITY},
+	{"bd-re", MMC_PROFILE_BD_RE, 11826176, MC_BD, true, false, 4496, 6, BD_MAX_CAPACITY},
 };
 const size_t vd_media_count = BFS_ARRAY_SIZE(vd_media_table);
 
@@ -300,9 +304,9 @@ int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *rete
 	vd->buf_size = vd->buf_free = 4u << 20; /* a 4 MiB write buffer, empty */
 	/* page 05h is volatile: a drive powers on with its defaults, TAO and Multi-session
 	 * 00b (closing a CD or DVD-R session then finalizes the disc) */
-	vd->write_type = 0x01;
+	vd->write_type = MMC_WP_TYPE_TAO;
 	vd->multisession = false;
-	vd->media_event = vd->loaded ? 0x02 : 0; /* GESN: NewMedia after power on */
+	vd->media_event = vd->loaded ? MMC_GESN_EV_NEW_MEDIA : 0; /* GESN: after power on */
 	vd->stuck_op = -1;
 	faults_reset(vd);
 	/* BURNFS_VDRIVE_COMMIT_BLOCKS: a smaller interval, for the crash tests */
@@ -387,8 +391,8 @@ int vdrive_set_loaded(struct vdrive *vd, bool loaded)
 	if (!loaded && vd->prevent)
 		return -EBUSY;
 	vd->loaded = loaded;
-	vd->media_event = loaded ? 0x02 : 0x03; /* GESN: new media, media removal */
-	vd->cache_lo = vd->cache_hi = 0;	/* a tray cycle empties the cache */
+	vd->media_event = loaded ? MMC_GESN_EV_NEW_MEDIA : MMC_GESN_EV_REMOVAL;
+	vd->cache_lo = vd->cache_hi = 0; /* a tray cycle empties the cache */
 	if (loaded)
 		vd->ua_pending = 0x28; /* not ready to ready change, medium may have changed */
 	return vd_state_save(vd, true);
@@ -505,22 +509,22 @@ int vdrive_read_blocks(struct vdrive *vd, uint64_t lba, uint32_t n, uint8_t *buf
 
 void vd_check(struct vdrive_result *res, struct vdrive *vd, uint8_t key, uint8_t asc, uint8_t ascq)
 {
-	res->status = 0x02;
+	res->status = MMC_STATUS_CHECK_CONDITION;
 	memset(res->sense, 0, sizeof(res->sense));
-	res->sense[0] = 0x70;
-	res->sense[2] = key;
-	res->sense[7] = 10;
-	res->sense[12] = asc;
-	res->sense[13] = ascq;
-	res->sense_len = 18;
+	res->sense[MMC_SENSE_RESPONSE] = MMC_SENSE_CURRENT;
+	res->sense[MMC_SENSE_KEY] = key;
+	res->sense[MMC_SENSE_ADD_LEN] = MMC_SENSE_FIXED_ADD_LEN;
+	res->sense[MMC_SENSE_ASC] = asc;
+	res->sense[MMC_SENSE_ASCQ] = ascq;
+	res->sense_len = MMC_SENSE_FIXED_SIZE;
 	vd->sense_key = key, vd->asc = asc, vd->ascq = ascq;
 }
 
 /* The sense's INFORMATION field (SPC-4 4.5.3), VALID: the block a READ or WRITE failed at. */
 static void vd_sense_info(struct vdrive_result *res, uint64_t lba)
 {
-	res->sense[0] |= 0x80;
-	bfs_put_be32(res->sense + 3, (uint32_t)lba);
+	res->sense[MMC_SENSE_RESPONSE] |= MMC_SENSE_VALID;
+	bfs_put_be32(res->sense + MMC_SENSE_INFO, (uint32_t)lba);
 }
 
 void vd_reply(struct vdrive_result *res, void *buf, size_t len, size_t alloc, const uint8_t *data,
@@ -561,8 +565,8 @@ static void not_ready(struct vdrive_result *res, struct vdrive *vd, uint64_t t)
 	if (vd->op_end_ns != UINT64_MAX && span)
 		progress = (uint16_t)BFS_MIN((t - vd->op_start_ns) * 65536 / span, (uint64_t)65535);
 	vd_check(res, vd, 0x02, 0x04, vd->op_ascq);
-	res->sense[15] = 0x80;
-	bfs_put_be16(res->sense + 16, progress);
+	res->sense[MMC_SENSE_SKS] = MMC_SENSE_SKSV;
+	bfs_put_be16(res->sense + MMC_SENSE_PROGRESS, progress);
 }
 
 /*
@@ -620,54 +624,59 @@ static size_t cdb_need(uint8_t op)
 		   * they fall through to INVALID COMMAND OPERATION CODE */
 }
 
+/* A feature descriptor's header (MMC-6 5.2.2) at p: the descriptor's size. */
+static size_t feature(uint8_t *p, uint16_t code, uint8_t flags, uint8_t add_len)
+{
+	bfs_put_be16(p + MMC_FEAT_CODE, code);
+	p[MMC_FEAT_FLAGS] = flags;
+	p[MMC_FEAT_ADD_LEN] = add_len;
+	return MMC_FEAT_HEADER_SIZE + add_len;
+}
+
 /* GET CONFIGURATION (MMC-6 6.6): profile list, core and the write feature of the medium */
 static size_t get_configuration(const struct vdrive *vd, uint8_t rt, uint16_t start, uint8_t *out)
 {
-	size_t o = 8;
+	const uint8_t cur_pers = MMC_FEAT_PERSISTENT | MMC_FEAT_CURRENT;
+	size_t o = MMC_CONF_HEADER_SIZE;
 	bool cur = vd->loaded;
 
-	bfs_put_be16(out + 6, cur ? vd->m->profile : 0);
+	bfs_put_be16(out + MMC_CONF_PROFILE, cur ? vd->m->profile : MMC_PROFILE_NONE);
 	/* 0000h Profile List: every medium the drive writes, the loaded one current */
-	if (rt != 2 || start == 0) {
-		out[o + 1] = 0x00;
-		out[o + 2] = 0x03; /* persistent, current */
-		out[o + 3] = (uint8_t)(4 * vd_media_count);
-		o += 4;
-		for (size_t i = 0; i < vd_media_count; i++) {
-			bfs_put_be16(out + o, vd_media_table[i].profile);
-			out[o + 2] = cur && &vd_media_table[i] == vd->m;
-			o += 4;
+	if (rt != MMC_GETCONF_RT_ONE || start == MMC_FEATURE_PROFILE_LIST) {
+		uint8_t *p = out + o + MMC_FEAT_HEADER_SIZE;
+
+		for (size_t i = 0; i < vd_media_count; i++, p += MMC_PROFD_SIZE) {
+			bfs_put_be16(p + MMC_PROFD_NUMBER, vd_media_table[i].profile);
+			p[MMC_PROFD_FLAGS] =
+				cur && &vd_media_table[i] == vd->m ? MMC_PROFD_CURRENT : 0;
 		}
+		o += feature(out + o, MMC_FEATURE_PROFILE_LIST, cur_pers,
+			     (uint8_t)(MMC_PROFD_SIZE * vd_media_count));
 	}
-	if (rt != 2 || start == 1) { /* 0001h Core: ATAPI-like physical interface */
-		bfs_put_be16(out + o, 0x0001);
-		out[o + 2] = 0x0B; /* version 2, persistent, current */
-		out[o + 3] = 8;
-		bfs_put_be32(out + o + 4, 0x00000002); /* ATAPI */
-		o += 12;
+	if (rt != MMC_GETCONF_RT_ONE || start == MMC_FEATURE_CORE) {
+		/* 0001h Core, version 2: ATAPI-like physical interface */
+		bfs_put_be32(out + o + MMC_CORE_INTERFACE, MMC_CORE_ATAPI);
+		o += feature(out + o, MMC_FEATURE_CORE, 2 << MMC_FEAT_VERSION_SHIFT | cur_pers,
+			     MMC_CORE_SIZE - MMC_FEAT_HEADER_SIZE);
 	}
-	if (rt != 2 || start == 3) { /* 0003h Removable Medium: tray, lock */
-		bfs_put_be16(out + o, 0x0003);
-		out[o + 2] = 0x03;
-		out[o + 3] = 4;
-		out[o + 4] = 0x29; /* tray loader, eject, lock */
-		o += 8;
+	if (rt != MMC_GETCONF_RT_ONE || start == MMC_FEATURE_REMOVABLE) {
+		/* 0003h Removable Medium: tray loader, eject, lock */
+		out[o + MMC_REMOVABLE_FLAGS] = 0x29;
+		o += feature(out + o, MMC_FEATURE_REMOVABLE, cur_pers,
+			     MMC_REMOVABLE_SIZE - MMC_FEAT_HEADER_SIZE);
 	}
 	if (cur) {
-		uint16_t f = vd->m->overwrite	   ? 0x0020 /* Random Writable */
-			     : vd->m->cls == MC_BD ? 0x0041 /* BD Write */
-			     : vd->m->profile == 0x1B || vd->m->profile == 0x2B
-				     ? 0x002B  /* DVD+R */
-				     : 0x0021; /* Incremental Streaming */
+		uint16_t f = vd->m->overwrite	   ? MMC_FEATURE_RANDOM_WRITE
+			     : vd->m->cls == MC_BD ? MMC_FEATURE_BD_WRITE
+			     : vd->m->profile == MMC_PROFILE_DVD_PLUS_R ||
+					     vd->m->profile == MMC_PROFILE_DVD_PLUS_R_DL
+				     ? MMC_FEATURE_DVD_PLUS_R
+				     : MMC_FEATURE_INCREMENTAL;
 
-		if (rt != 2 || start == f) {
-			bfs_put_be16(out + o, f);
-			out[o + 2] = 0x01; /* current */
-			out[o + 3] = 4;
-			o += 8;
-		}
+		if (rt != MMC_GETCONF_RT_ONE || start == f)
+			o += feature(out + o, f, MMC_FEAT_CURRENT, 4);
 	}
-	bfs_put_be32(out, (uint32_t)(o - 4));
+	bfs_put_be32(out + MMC_CONF_LENGTH, (uint32_t)(o - 4));
 	return o;
 }
 
@@ -677,39 +686,42 @@ static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 	unsigned ns = vd_nsessions(vd);
 	uint8_t st;
 
-	memset(out, 0, 34);
-	bfs_put_be16(out, 32);
+	memset(out, 0, MMC_DI_SIZE);
+	bfs_put_be16(out + MMC_DI_LENGTH, MMC_DI_SIZE - 2);
+	/* disc status | state of the last session << 2 */
 	if (vd->m->overwrite && vd->unformatted)
 		st = 0x00; /* blank until formatted */
 	else if (vd->m->overwrite)
-		st = 0x03 | (0x03 << 2); /* random writable, last session complete */
+		st = 0x03 | (0x03 << MMC_DI_LAST_SESSION_SHIFT); /* random writable, complete */
 	else if (vd->status == DS_BLANK)
 		st = 0x00;
 	else if (vd->status == DS_INCOMPLETE)
-		st = 0x01 | (0x01 << 2); /* incomplete session */
+		st = 0x01 | (0x01 << MMC_DI_LAST_SESSION_SHIFT); /* incomplete session */
 	else if (vd->status == DS_APPENDABLE)
 		st = 0x01; /* appendable; the last session is the empty next one (00b): 11b
 			    * (complete) only with disc status complete (MMC-6 6.22.3.1.3) */
 	else
-		st = 0x02 | (0x03 << 2);
+		st = 0x02 | (0x03 << MMC_DI_LAST_SESSION_SHIFT);
 	if (vd->m->overwrite || vd->m->blankable)
-		st |= 0x10; /* erasable */
-	out[2] = st;
-	out[3] = 1;			 /* first track on the disc */
-	out[4] = (uint8_t)(ns ? ns : 1); /* sessions (the empty next one counts on blank) */
-	out[5] = (uint8_t)(vd->ntracks ? vd->ntracks : 1); /* first track in the last session */
-	out[6] = (uint8_t)(vd->ntracks ? vd->ntracks : 1); /* last track in the last session */
+		st |= MMC_DI_ERASABLE;
+	out[MMC_DI_STATUS] = st;
+	out[MMC_DI_FIRST_TRACK] = 1;
+	/* sessions (the empty next one counts on blank), first and last track in the last */
+	out[MMC_DI_SESSIONS_LSB] = (uint8_t)(ns ? ns : 1);
+	out[MMC_DI_FIRST_TRACK_LS_LSB] = (uint8_t)(vd->ntracks ? vd->ntracks : 1);
+	out[MMC_DI_LAST_TRACK_LS_LSB] = (uint8_t)(vd->ntracks ? vd->ntracks : 1);
 	if (!vd->m->overwrite && vd->status == DS_APPENDABLE) {
-		out[5]++, out[6]++; /* the empty next track */
-		out[4] = (uint8_t)(ns + 1);
+		/* the empty next track */
+		out[MMC_DI_FIRST_TRACK_LS_LSB]++, out[MMC_DI_LAST_TRACK_LS_LSB]++;
+		out[MMC_DI_SESSIONS_LSB] = (uint8_t)(ns + 1);
 	}
-	out[7] = 0x20; /* unrestricted use */
+	out[MMC_DI_FLAGS] = MMC_DI_URU; /* unrestricted use */
 	/* DVD+RW BG Format Status (MMC-6 6.22.3.1.8): 11b completed once formatted; 00b made
 	 * libburn format again before each session, which erased the disc */
-	if (vd->m->profile == 0x1A && !vd->unformatted)
-		out[7] |= 0x03;
-	bfs_put_be32(out + 20, (uint32_t)(vd->capacity - 1)); /* last possible lead-out */
-	return 34;
+	if (vd->m->profile == MMC_PROFILE_DVD_PLUS_RW && !vd->unformatted)
+		out[MMC_DI_FLAGS] |= MMC_DI_BG_FORMAT_MASK;
+	bfs_put_be32(out + MMC_DI_LAST_LEADOUT, (uint32_t)(vd->capacity - 1));
+	return MMC_DI_SIZE;
 }
 
 /* READ TRACK INFORMATION (MMC-6 6.27), 48 bytes; tno 1-based, ntracks + 1 the empty next */
@@ -717,52 +729,56 @@ static size_t track_info(const struct vdrive *vd, unsigned tno, uint8_t *out)
 {
 	uint64_t n = vd_nwa(vd);
 
-	memset(out, 0, 48);
-	bfs_put_be16(out, 46);
-	out[2] = (uint8_t)tno;
+	memset(out, 0, MMC_TI_SIZE);
+	bfs_put_be16(out + MMC_TI_LENGTH, MMC_TI_SIZE - 2);
+	out[MMC_TI_TRACK_LSB] = (uint8_t)tno;
+	out[MMC_TI_TRACK_MODE] = MMC_TI_MODE_DATA;
 	if (vd->m->overwrite) {
-		out[3] = 1;
-		out[5] = 0x04;		   /* data track */
-		out[6] = 0x01;		   /* data mode 1 */
-		out[7] = 0x01;		   /* NWA valid */
-		bfs_put_be32(out + 8, 0);  /* start */
-		bfs_put_be32(out + 12, 0); /* NWA: anywhere; 0 by convention */
-		bfs_put_be32(out + 16, (uint32_t)vd->capacity);
-		bfs_put_be32(out + 24, (uint32_t)vd->capacity);
-		bfs_put_be32(out + 28, (uint32_t)(vd->used_end ? vd->used_end - 1 : 0));
-		return 48;
+		out[MMC_TI_SESSION_LSB] = 1;
+		out[MMC_TI_DATA_MODE] = MMC_TI_DATA_MODE_1;
+		out[MMC_TI_VALID] = MMC_TI_NWA_V;
+		bfs_put_be32(out + MMC_TI_START, 0);
+		bfs_put_be32(out + MMC_TI_NWA, 0); /* anywhere; 0 by convention */
+		bfs_put_be32(out + MMC_TI_FREE, (uint32_t)vd->capacity);
+		bfs_put_be32(out + MMC_TI_SIZE_FIELD, (uint32_t)vd->capacity);
+		bfs_put_be32(out + MMC_TI_LRA, (uint32_t)(vd->used_end ? vd->used_end - 1 : 0));
+		return MMC_TI_SIZE;
 	}
 	if (tno >= 1 && tno <= vd->ntracks) {
 		const struct vdrive_track *t = &vd->tracks[tno - 1];
 
-		out[3] = (uint8_t)t->session;
-		out[5] = 0x04;
-		out[6] = (uint8_t)(0x01 | (t->open && !t->reserved ? 0x40 | 0x20 : 0) |
-				   (t->reserved ? 0x80 : 0)); /* RT; blank/packet when open */
-		bfs_put_be32(out + 8, (uint32_t)t->start);
+		out[MMC_TI_SESSION_LSB] = (uint8_t)t->session;
+		/* RT when reserved; blank and packet while open */
+		out[MMC_TI_DATA_MODE] =
+			(uint8_t)(MMC_TI_DATA_MODE_1 |
+				  (t->open && !t->reserved ? MMC_TI_BLANK | MMC_TI_PACKET : 0) |
+				  (t->reserved ? MMC_TI_RT : 0));
+		bfs_put_be32(out + MMC_TI_START, (uint32_t)t->start);
 		if (t->open) {
-			out[7] = 0x01; /* NWA valid */
-			bfs_put_be32(out + 12, (uint32_t)(t->start + t->size));
-			bfs_put_be32(out + 16, (uint32_t)(vd->capacity - t->start - t->size));
-			bfs_put_be32(out + 24, (uint32_t)(vd->capacity - t->start));
+			out[MMC_TI_VALID] = MMC_TI_NWA_V;
+			bfs_put_be32(out + MMC_TI_NWA, (uint32_t)(t->start + t->size));
+			bfs_put_be32(out + MMC_TI_FREE,
+				     (uint32_t)(vd->capacity - t->start - t->size));
+			bfs_put_be32(out + MMC_TI_SIZE_FIELD, (uint32_t)(vd->capacity - t->start));
 		} else {
-			bfs_put_be32(out + 24, (uint32_t)t->size);
+			bfs_put_be32(out + MMC_TI_SIZE_FIELD, (uint32_t)t->size);
 		}
-		bfs_put_be32(out + 28, (uint32_t)(t->size ? t->start + t->size - 1 : t->start));
-		return 48;
+		bfs_put_be32(out + MMC_TI_LRA,
+			     (uint32_t)(t->size ? t->start + t->size - 1 : t->start));
+		return MMC_TI_SIZE;
 	}
 	/* the invisible (empty next) track */
-	out[3] = (uint8_t)(vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1));
-	out[5] = 0x04;
-	out[6] = 0x40 | 0x01; /* blank */
+	out[MMC_TI_SESSION_LSB] =
+		(uint8_t)(vd_nsessions(vd) + (vd->status == DS_INCOMPLETE ? 0 : 1));
+	out[MMC_TI_DATA_MODE] = MMC_TI_BLANK | MMC_TI_DATA_MODE_1;
 	if (n != UINT64_MAX && n < vd->capacity) {
-		out[7] = 0x01;
-		bfs_put_be32(out + 8, (uint32_t)n);
-		bfs_put_be32(out + 12, (uint32_t)n);
-		bfs_put_be32(out + 16, (uint32_t)(vd->capacity - n));
-		bfs_put_be32(out + 24, (uint32_t)(vd->capacity - n));
+		out[MMC_TI_VALID] = MMC_TI_NWA_V;
+		bfs_put_be32(out + MMC_TI_START, (uint32_t)n);
+		bfs_put_be32(out + MMC_TI_NWA, (uint32_t)n);
+		bfs_put_be32(out + MMC_TI_FREE, (uint32_t)(vd->capacity - n));
+		bfs_put_be32(out + MMC_TI_SIZE_FIELD, (uint32_t)(vd->capacity - n));
 	}
-	return 48;
+	return MMC_TI_SIZE;
 }
 
 /* An address as READ TOC gives it: a 32-bit LBA, or 0/M/S/F with the 150-block offset */
@@ -780,6 +796,16 @@ static void toc_addr(uint8_t *p, uint64_t lba, bool msf)
 	p[3] = (uint8_t)(f % 75);
 }
 
+/* A Full TOC descriptor at d, zeroed but for its session, ADR/CONTROL and POINT. */
+static uint8_t *full_toc_desc(uint8_t *d, unsigned session, uint8_t adr_ctl, unsigned point)
+{
+	memset(d, 0, MMC_FTOC_SIZE);
+	d[MMC_FTOC_SESSION] = (uint8_t)session;
+	d[MMC_FTOC_ADR_CTL] = adr_ctl;
+	d[MMC_FTOC_POINT] = (uint8_t)point;
+	return d;
+}
+
 /*
  * The Full TOC (format 2, MMC-6 6.26.3.4) of a CD: per closed session the points A0h
  * (first track, disc type 00h: CD-ROM), A1h (last track), A2h (lead-out) and one per
@@ -788,7 +814,7 @@ static void toc_addr(uint8_t *p, uint64_t lba, bool msf)
  */
 static size_t full_toc(const struct vdrive *vd, uint8_t *out, size_t cap)
 {
-	size_t o = 4;
+	size_t o = MMC_TOC_HEADER_SIZE;
 	unsigned first_s = 0, last_s = 0;
 
 	for (unsigned s = 1; s <= vd_nsessions(vd); s++) {
@@ -800,93 +826,97 @@ static size_t full_toc(const struct vdrive *vd, uint8_t *out, size_t cap)
 					ft = (int)i;
 				lt = (int)i;
 			}
-		if (ft < 0 || o + 11 * (3 + (size_t)(lt - ft + 1) + 1) > cap)
+		if (ft < 0 || o + MMC_FTOC_SIZE * (3 + (size_t)(lt - ft + 1) + 1) > cap)
 			continue;
 		if (!first_s)
 			first_s = s;
 		last_s = s;
-		for (unsigned point = 0xA0; point <= 0xA2; point++) {
-			uint8_t *d = out + o;
+		for (unsigned point = MMC_FTOC_POINT_FIRST; point <= MMC_FTOC_POINT_LEADOUT;
+		     point++, o += MMC_FTOC_SIZE) {
+			uint8_t *d = full_toc_desc(out + o, s, MMC_TOC_ADR_CTL_DATA, point);
 
-			memset(d, 0, 11);
-			d[0] = (uint8_t)s, d[1] = 0x14, d[3] = (uint8_t)point;
-			if (point == 0xA0)
-				d[8] = (uint8_t)(ft + 1); /* PMIN: first track; PSEC 00h: CD-ROM */
-			else if (point == 0xA1)
-				d[8] = (uint8_t)(lt + 1);
+			/* PMIN: the first and last track (PSEC 00h: CD-ROM), or the lead-out */
+			if (point == MMC_FTOC_POINT_FIRST)
+				d[MMC_FTOC_PMSF] = (uint8_t)(ft + 1);
+			else if (point == MMC_FTOC_POINT_LAST)
+				d[MMC_FTOC_PMSF] = (uint8_t)(lt + 1);
 			else
-				toc_addr(d + 7, vd->tracks[lt].start + vd->tracks[lt].size, true);
-			o += 11;
+				toc_addr(d + MMC_FTOC_ZERO,
+					 vd->tracks[lt].start + vd->tracks[lt].size, true);
 		}
-		for (int i = ft; i <= lt; i++, o += 11) {
-			memset(out + o, 0, 11);
-			out[o] = (uint8_t)s, out[o + 1] = 0x14, out[o + 3] = (uint8_t)(i + 1);
-			toc_addr(out + o + 7, vd->tracks[i].start, true);
+		for (int i = ft; i <= lt; i++, o += MMC_FTOC_SIZE) {
+			uint8_t *d =
+				full_toc_desc(out + o, s, MMC_TOC_ADR_CTL_DATA, (unsigned)i + 1);
+
+			toc_addr(d + MMC_FTOC_ZERO, vd->tracks[i].start, true);
 		}
 		if (vd->status == DS_APPENDABLE && s == vd_nsessions(vd)) {
 			uint64_t next = vd_nwa(vd);
+			uint8_t *d =
+				full_toc_desc(out + o, s, MMC_FTOC_ADR_CTL_B0, MMC_FTOC_POINT_NEXT);
 
-			memset(out + o, 0, 11);
-			out[o] = (uint8_t)s, out[o + 1] = 0x50, out[o + 3] = 0xB0;
 			/* Min/Sec/Frame: the next program area; PMIN/PSEC/PFRAME: the last
 			 * possible lead-out start */
-			toc_addr(out + o + 3, next == UINT64_MAX ? 0 : next, true);
-			out[o + 3] = 0xB0; /* toc_addr's zero byte landed on POINT */
-			toc_addr(out + o + 7, vd->capacity, true);
-			out[o + 7] = 1; /* the number of mode-5 pointers */
-			o += 11;
+			toc_addr(d + MMC_FTOC_POINT, next == UINT64_MAX ? 0 : next, true);
+			d[MMC_FTOC_POINT] =
+				MMC_FTOC_POINT_NEXT; /* toc_addr's zero byte was there */
+			toc_addr(d + MMC_FTOC_ZERO, vd->capacity, true);
+			d[MMC_FTOC_ZERO] = 1; /* the number of mode-5 pointers */
+			o += MMC_FTOC_SIZE;
 		}
 	}
-	out[2] = (uint8_t)(first_s ? first_s : 1);
-	out[3] = (uint8_t)(last_s ? last_s : 1);
-	bfs_put_be16(out, (uint16_t)(o - 2));
+	out[MMC_TOC_FIRST] = (uint8_t)(first_s ? first_s : 1);
+	out[MMC_TOC_LAST] = (uint8_t)(last_s ? last_s : 1);
+	bfs_put_be16(out + MMC_TOC_LENGTH, (uint16_t)(o - 2));
 	return o;
+}
+
+/* A TOC track descriptor (formats 0 and 1) of a data track at d. */
+static void toc_desc(uint8_t *d, unsigned track, uint64_t lba, bool msf)
+{
+	memset(d, 0, MMC_TOC_D_SIZE);
+	d[MMC_TOC_D_ADR_CTL] = MMC_TOC_ADR_CTL_DATA;
+	d[MMC_TOC_D_TRACK] = (uint8_t)track;
+	toc_addr(d + MMC_TOC_D_ADDRESS, lba, msf);
 }
 
 /* READ TOC/PMA/ATIP (MMC-6 6.26) formats 0 (TOC) and 1 (session info), LBA or MSF form */
 static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t *out, size_t cap)
 {
-	size_t o = 4;
+	size_t o = MMC_TOC_HEADER_SIZE;
 	unsigned closed = 0;
+	uint64_t end;
 
 	for (unsigned i = 0; i < vd->ntracks; i++)
 		closed += !vd->tracks[i].open;
-	if (fmt == 1) {
+	if (fmt == MMC_TOC_FORMAT_SESSION) {
 		const struct vdrive_track *last = NULL;
 
 		for (unsigned i = 0; i < vd->ntracks; i++)
 			if (!vd->tracks[i].open &&
 			    (!last || vd->tracks[i].session != last->session))
 				last = &vd->tracks[i];
-		out[2] = 1;
-		out[3] = (uint8_t)(last ? last->session : 1);
-		memset(out + 4, 0, 8);
-		out[5] = 0x14;
-		out[6] = (uint8_t)(last ? (unsigned)(last - vd->tracks) + 1 : 1);
-		toc_addr(out + 8, last ? last->start : 0, msf);
-		bfs_put_be16(out, 10);
-		return 12;
+		out[MMC_TOC_FIRST] = 1;
+		out[MMC_TOC_LAST] = (uint8_t)(last ? last->session : 1);
+		toc_desc(out + o, last ? (unsigned)(last - vd->tracks) + 1 : 1,
+			 last ? last->start : 0, msf);
+		o += MMC_TOC_D_SIZE;
+		bfs_put_be16(out + MMC_TOC_LENGTH, (uint16_t)(o - 2));
+		return o;
 	}
-	out[2] = 1;
-	out[3] = (uint8_t)(closed ? closed : 1);
-	for (unsigned i = 0; i < vd->ntracks && o + 16 <= cap; i++) {
+	out[MMC_TOC_FIRST] = 1;
+	out[MMC_TOC_LAST] = (uint8_t)(closed ? closed : 1);
+	for (unsigned i = 0; i < vd->ntracks && o + 2 * MMC_TOC_D_SIZE <= cap; i++) {
 		if (vd->tracks[i].open)
 			continue;
-		memset(out + o, 0, 8);
-		out[o + 1] = 0x14;
-		out[o + 2] = (uint8_t)(i + 1);
-		toc_addr(out + o + 4, vd->tracks[i].start, msf);
-		o += 8;
+		toc_desc(out + o, i + 1, vd->tracks[i].start, msf);
+		o += MMC_TOC_D_SIZE;
 	}
-	memset(out + o, 0, 8);
-	out[o + 1] = 0x14;
-	out[o + 2] = 0xAA; /* lead-out */
-	toc_addr(out + o + 4,
-		 vd->ntracks ? vd->tracks[vd->ntracks - 1].start + vd->tracks[vd->ntracks - 1].size
-			     : 0,
-		 msf);
-	o += 8;
-	bfs_put_be16(out, (uint16_t)(o - 2));
+	end = vd->ntracks ? vd->tracks[vd->ntracks - 1].start + vd->tracks[vd->ntracks - 1].size
+			  : 0;
+	toc_desc(out + o, MMC_TOC_LEADOUT, end, msf);
+	o += MMC_TOC_D_SIZE;
+	bfs_put_be16(out + MMC_TOC_LENGTH, (uint16_t)(o - 2));
 	return o;
 }
 
@@ -1064,7 +1094,7 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		/* the medium is gone with its session open: NOT READY, tray open */
 		vd->prevent = false;
 		vd->loaded = false;
-		vd->media_event = 0x03;
+		vd->media_event = MMC_GESN_EV_REMOVAL;
 		vd->cache_lo = vd->cache_hi = 0;
 		(void)vd_state_save(vd, true);
 		vd_check(res, vd, 0x02, 0x3A, 0x02);
@@ -1091,7 +1121,7 @@ static void do_close(struct vdrive *vd, unsigned func, bool immed, struct vdrive
 		return;
 	}
 	switch (func) {
-	case 1: /* close track; a reserved one keeps its whole reservation */
+	case MMC_CLOSE_TRACK: /* a reserved track keeps its whole reservation */
 		if (vd->ntracks && vd->tracks[vd->ntracks - 1].open) {
 			struct vdrive_track *t = &vd->tracks[vd->ntracks - 1];
 
@@ -1099,9 +1129,9 @@ static void do_close(struct vdrive *vd, unsigned func, bool immed, struct vdrive
 			t->size = BFS_MAX(t->size, t->reserved);
 		}
 		break;
-	case 2: /* close session: stays appendable unless page 05h says no next session */
-	case 5: /* DVD+R: finalize (compatible) */
-	case 6: /* DVD+R / BD-R: finalize */
+	case MMC_CLOSE_SESSION:	     /* stays appendable unless page 05h says no next session */
+	case MMC_CLOSE_FINALIZE_MIN: /* DVD+R: finalize (compatible) */
+	case MMC_CLOSE_FINALIZE:     /* DVD+R / BD-R: finalize */
 		if (vd->status == DS_BLANK || vd->status == DS_COMPLETE) {
 			vd_check(res, vd, 0x05, 0x2C, 0x00); /* command sequence error */
 			return;
@@ -1110,10 +1140,13 @@ static void do_close(struct vdrive *vd, unsigned func, bool immed, struct vdrive
 			vd->tracks[vd->ntracks - 1].open = false;
 		/* CD and DVD-R: page 05h's Multi-session field decides; DVD+R(DL) and BD-R
 		 * stay appendable after 010b (mmc.md 1.2) */
-		vd->status = func == 2 && (vd->multisession || vd->m->profile == 0x1B ||
-					   vd->m->profile == 0x2B || vd->m->profile == 0x41)
-				     ? DS_APPENDABLE
-				     : DS_COMPLETE;
+		vd->status =
+			func == MMC_CLOSE_SESSION && (vd->multisession ||
+						      vd->m->profile == MMC_PROFILE_DVD_PLUS_R ||
+						      vd->m->profile == MMC_PROFILE_DVD_PLUS_R_DL ||
+						      vd->m->profile == MMC_PROFILE_BD_R)
+				? DS_APPENDABLE
+				: DS_COMPLETE;
 		if (vd->status == DS_APPENDABLE && vd_nwa(vd) >= vd->capacity)
 			vd->status = DS_COMPLETE;
 		break;
@@ -1140,13 +1173,15 @@ static bool gate(struct vdrive *vd, uint8_t op, size_t cdb_len, const void *buf,
 		vd_check(res, vd, 0x05, 0x24, 0x00); /* invalid field in CDB */
 		return true;
 	}
-	if (vd->ua_pending && op != 0x12 && op != 0x03 && op != 0x46) {
+	if (vd->ua_pending && op != MMC_OP_INQUIRY && op != MMC_OP_REQUEST_SENSE &&
+	    op != MMC_OP_GET_CONFIGURATION) {
 		vd_check(res, vd, 0x06, vd->ua_pending, 0x00);
 		vd->ua_pending = 0;
 		return true;
 	}
-	if (!vd->loaded && op != 0x12 && op != 0x03 && op != 0x46 && op != 0x1B && op != 0x1E &&
-	    op != 0x4A) {
+	if (!vd->loaded && op != MMC_OP_INQUIRY && op != MMC_OP_REQUEST_SENSE &&
+	    op != MMC_OP_GET_CONFIGURATION && op != MMC_OP_START_STOP_UNIT &&
+	    op != MMC_OP_PREVENT_ALLOW && op != MMC_OP_GESN) {
 		vd_check(res, vd, 0x02, 0x3A, 0x02); /* medium not present, tray open */
 		return true;
 	}
@@ -1164,14 +1199,17 @@ static bool busy(struct vdrive *vd, uint8_t op, const uint8_t *cdb, void *buf, s
 {
 	if (vd->op_end_ns && vd->op_end_ns != UINT64_MAX && t >= vd->op_end_ns)
 		vd->op_end_ns = 0; /* the long operation is over */
-	if (vd->op_end_ns && op == 0x03) {
+	if (vd->op_end_ns && op == MMC_OP_REQUEST_SENSE) {
 		struct vdrive_result nr;
 
 		not_ready(&nr, vd, t);
-		vd_reply(res, buf, len, cdb[4], nr.sense, sizeof(nr.sense));
+		vd_reply(res, buf, len, cdb[MMC_REQUEST_SENSE_CDB_ALLOC], nr.sense,
+			 sizeof(nr.sense));
 		return true;
 	}
-	if (vd->op_end_ns && op != 0x12 && op != 0x46 && op != 0x4A && op != 0x5C && op != 0xBD) {
+	if (vd->op_end_ns && op != MMC_OP_INQUIRY && op != MMC_OP_GET_CONFIGURATION &&
+	    op != MMC_OP_GESN && op != MMC_OP_READ_BUFFER_CAPACITY &&
+	    op != MMC_OP_MECHANISM_STATUS) {
 		not_ready(res, vd, t);
 		return true;
 	}
@@ -1190,8 +1228,9 @@ static bool busy(struct vdrive *vd, uint8_t op, const uint8_t *cdb, void *buf, s
 static void read_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, uint8_t *out,
 		     size_t len, struct vdrive_result *res)
 {
-	uint64_t lba = bfs_get_be32(cdb + 2);
-	uint32_t n = cdb[0] == 0x28 ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
+	uint64_t lba = bfs_get_be32(cdb + MMC_CDB_LBA);
+	uint32_t n = cdb[MMC_CDB_OPCODE] == MMC_OP_READ10 ? bfs_get_be16(cdb + MMC_CDB10_LENGTH)
+							  : bfs_get_be32(cdb + MMC_CDB12_LENGTH);
 	uint64_t end = vd->m->overwrite ? vd->capacity : vd->used_end;
 
 	if (dir != VDRIVE_DIR_IN || len < (size_t)n * BLOCK) {
@@ -1210,7 +1249,8 @@ static void read_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
 	/* corrupt-read damages the medium; the drive's cache still has what was written and
 	 * serves it unless FUA asks for the medium (mmc.md 4.4 item 9) */
 	if (vd->corrupt_lba >= lba && vd->corrupt_lba < lba + n &&
-	    ((cdb[1] & 0x08) || lba < vd->cache_lo || lba + n > vd->cache_hi))
+	    ((cdb[MMC_CDB_FLAGS] & MMC_CDB_READ_FUA) || lba < vd->cache_lo ||
+	     lba + n > vd->cache_hi))
 		out[(vd->corrupt_lba - lba) * BLOCK + 100] ^= 0x01;
 	res->resid = len - (size_t)n * BLOCK;
 }
@@ -1219,17 +1259,17 @@ static void read_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
 static void read_track_info(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			    struct vdrive_result *res)
 {
-	unsigned type = cdb[1] & 0x03, tno = 0;
-	uint32_t v = bfs_get_be32(cdb + 2);
-	uint8_t tmp[48];
+	unsigned type = cdb[MMC_TI_CDB_TYPE] & 0x03, tno = 0;
+	uint32_t v = bfs_get_be32(cdb + MMC_TI_CDB_ADDRESS);
+	uint8_t tmp[MMC_TI_SIZE];
 
-	if (type == 1) {
-		tno = v == 0xFF ? vd->ntracks + 1 : v;
+	if (type == MMC_TI_CDB_TYPE_TRACK) {
+		tno = v == MMC_TI_INVISIBLE_TRACK ? vd->ntracks + 1 : v;
 		if (tno == 0 || tno > vd->ntracks + 1) {
 			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
-	} else if (type == 0) {
+	} else if (type == MMC_TI_CDB_TYPE_LBA) {
 		tno = vd->ntracks + 1;
 		for (unsigned i = 0; i < vd->ntracks; i++)
 			if (v >= vd->tracks[i].start &&
@@ -1239,7 +1279,8 @@ static void read_track_info(struct vdrive *vd, const uint8_t *cdb, void *buf, si
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, track_info(vd, tno, tmp));
+	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), tmp,
+		 track_info(vd, tno, tmp));
 }
 
 /* MODE SELECT(10): page 05h's Test Write, Write Type and Multi-session fields */
@@ -1248,24 +1289,28 @@ static void mode_select(struct vdrive *vd, enum vdrive_dir dir, const uint8_t *o
 {
 	size_t bdl;
 
-	if (dir != VDRIVE_DIR_OUT || len < 8) {
+	if (dir != VDRIVE_DIR_OUT || len < MMC_MODE_HEADER_SIZE) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	bdl = bfs_get_be16(out + 6);
-	if (len >= 8 + bdl + 4 && (out[8 + bdl] & 0x3F) == 0x05) {
-		const uint8_t *pg = out + 8 + bdl;
-		bool test = pg[2] & 0x10;
+	bdl = bfs_get_be16(out + MMC_MODE_BD_LENGTH);
+	/* the page after the block descriptors, as far as its Multi-session byte */
+	if (len >= MMC_MODE_HEADER_SIZE + bdl + MMC_WP_TRACK + 1 &&
+	    (out[MMC_MODE_HEADER_SIZE + bdl + MMC_PAGE_CODE] & MMC_PAGE_CODE_MASK) ==
+		    MMC_PAGE_WRITE_PARAMS) {
+		const uint8_t *pg = out + MMC_MODE_HEADER_SIZE + bdl;
+		bool test = pg[MMC_WP_TYPE] & MMC_WP_TEST_WRITE;
 		uint16_t pr = vd->m->profile;
-		uint8_t wt = pg[2] & 0x0F;
+		uint8_t wt = pg[MMC_WP_TYPE] & MMC_WP_TYPE_MASK;
 
 		/* Test Write: CD-R/RW and DVD-R/RW only (MMC-6 7.5.4.2) */
-		if (test && pr != 0x09 && pr != 0x0A && pr != 0x11 && pr != 0x14) {
+		if (test && pr != MMC_PROFILE_CD_R && pr != MMC_PROFILE_CD_RW &&
+		    pr != MMC_PROFILE_DVD_R && pr != MMC_PROFILE_DVD_RW) {
 			vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in list */
 			return;
 		}
 		/* write type: packet/incremental, TAO, SAO (CD only), raw not emulated */
-		if (wt > 2 || (wt == 2 && vd->m->cls != MC_CD)) {
+		if (wt > MMC_WP_TYPE_SAO || (wt == MMC_WP_TYPE_SAO && vd->m->cls != MC_CD)) {
 			vd_check(res, vd, 0x05, 0x26, 0x00);
 			return;
 		}
@@ -1273,7 +1318,7 @@ static void mode_select(struct vdrive *vd, enum vdrive_dir dir, const uint8_t *o
 		if (test && !vd->test_write)
 			vd->test_nwa = vd_nwa(vd);
 		vd->test_write = test;
-		vd->multisession = (pg[3] >> 6) == 0x03;
+		vd->multisession = (pg[MMC_WP_TRACK] >> MMC_WP_MULTI_SHIFT) == MMC_WP_MULTI_NEXT;
 	}
 	res->resid = 0;
 }
@@ -1284,23 +1329,25 @@ static void mode_select(struct vdrive *vd, enum vdrive_dir dir, const uint8_t *o
  */
 static void blank(struct vdrive *vd, const uint8_t *cdb, struct vdrive_result *res)
 {
-	unsigned type = cdb[1] & 0x07;
+	unsigned type = cdb[MMC_BLANK_CDB_FLAGS] & MMC_BLANK_TYPE_MASK;
 
 	if (!vd->m->blankable) {
 		vd_check(res, vd, 0x05, 0x30, 0x05); /* cannot format: incompatible medium */
 		return;
 	}
-	if (type > 1) {
+	if (type > MMC_BLANK_MINIMAL) {
 		vd_check(res, vd, 0x05, 0x24, 0x00); /* track/session types: not emulated */
 		return;
 	}
 	vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
 	vd->cache_lo = vd->cache_hi = 0;
-	if ((type == 0 && ftruncate(vd->img_fd, 0) < 0) || vd_state_save(vd, true) < 0) {
+	if ((type == MMC_BLANK_FULL && ftruncate(vd->img_fd, 0) < 0) ||
+	    vd_state_save(vd, true) < 0) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
 	}
-	long_op(vd, 0x07, cdb[1] & 0x10, (type == 0 ? 8 : 2) * vd->longop_ms * 1000000u);
+	long_op(vd, 0x07, cdb[MMC_BLANK_CDB_FLAGS] & MMC_BLANK_IMMED,
+		(type == MMC_BLANK_FULL ? 8 : 2) * vd->longop_ms * 1000000u);
 }
 
 /* FORMAT UNIT: overwrite media start empty, with the format types of each medium */
@@ -1308,30 +1355,36 @@ static void format_unit(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir d
 			const uint8_t *out, size_t len, struct vdrive_result *res)
 {
 	bool immed = false, full;
-	unsigned type = vd->m->profile == 0x1A ? 0x26 : 0x00, sub = 0;
+	unsigned type = vd->m->profile == MMC_PROFILE_DVD_PLUS_RW ? MMC_FORMAT_DVD_PLUS_RW
+								  : MMC_FORMAT_FULL;
+	unsigned sub = 0;
 
 	if (!vd->m->overwrite) {
 		vd_check(res, vd, 0x05, 0x30, 0x05);
 		return;
 	}
-	if (cdb[1] & 0x10) { /* FmtData: a header (Immed in byte 1) and a descriptor */
-		if (dir != VDRIVE_DIR_OUT || len < 12 || bfs_get_be16(out + 2) != 8) {
+	if (cdb[MMC_FORMAT_CDB_FLAGS] & MMC_FORMAT_FMTDATA) { /* a header and a descriptor */
+		if (dir != VDRIVE_DIR_OUT || len < MMC_FL_SIZE ||
+		    bfs_get_be16(out + MMC_FL_DESC_LEN) != MMC_FL_DESC_SIZE) {
 			vd_check(res, vd, 0x05, 0x26, 0x00);
 			return;
 		}
-		immed = out[1] & 0x02;
-		res->resid = len - 12;
-		type = out[8] >> 2, sub = out[8] & 0x03;
+		immed = out[MMC_FL_FLAGS] & MMC_FL_IMMED;
+		res->resid = len - MMC_FL_SIZE;
+		type = out[MMC_FL_TYPE] >> MMC_FL_TYPE_SHIFT;
+		sub = out[MMC_FL_TYPE] & MMC_FL_SUBTYPE_MASK;
 	}
 	/* format types per medium (MMC-6 6.5.4): DVD+RW 26h, DVD-RAM 00h, BD-RE 00h and 30h
 	 * (subtypes 00b quick reformat, 10b full, 11b quick certification) */
-	if (!(vd->m->profile == 0x1A   ? type == 0x26
-	      : vd->m->profile == 0x12 ? type == 0x00
-				       : type == 0x00 || (type == 0x30 && sub != 0x01))) {
+	if (!(vd->m->profile == MMC_PROFILE_DVD_PLUS_RW ? type == MMC_FORMAT_DVD_PLUS_RW
+	      : vd->m->profile == MMC_PROFILE_DVD_RAM
+		      ? type == MMC_FORMAT_FULL
+		      : type == MMC_FORMAT_FULL ||
+				(type == MMC_FORMAT_BD_RE_SPARE && sub != 0x01))) {
 		vd_check(res, vd, 0x05, 0x26, 0x00); /* invalid field in parameter list */
 		return;
 	}
-	full = type == 0x30 && sub == 0x02;
+	full = type == MMC_FORMAT_BD_RE_SPARE && sub == MMC_FORMAT_SUB_FULL_CERT;
 	vd->used_end = 0, vd->written = false, vd->unformatted = false;
 	vd->cache_lo = vd->cache_hi = 0;
 	if (ftruncate(vd->img_fd, 0) < 0 || vd_state_save(vd, true) < 0) {
@@ -1345,8 +1398,9 @@ static void format_unit(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir d
 static void write_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, const void *buf,
 		      size_t len, struct vdrive_result *res)
 {
-	uint64_t lba = bfs_get_be32(cdb + 2);
-	uint32_t n = cdb[0] == 0x2A ? bfs_get_be16(cdb + 7) : bfs_get_be32(cdb + 6);
+	uint64_t lba = bfs_get_be32(cdb + MMC_CDB_LBA);
+	uint32_t n = cdb[MMC_CDB_OPCODE] == MMC_OP_WRITE10 ? bfs_get_be16(cdb + MMC_CDB10_LENGTH)
+							   : bfs_get_be32(cdb + MMC_CDB12_LENGTH);
 
 	if (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
@@ -1361,17 +1415,59 @@ static void write_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir
 static void read_toc_cmd(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			 struct vdrive_result *res)
 {
-	unsigned fmt = cdb[2] & 0x0F;
+	unsigned fmt = cdb[MMC_TOC_CDB_FORMAT] & 0x0F;
 	uint8_t tmp[1024];
 	size_t n;
 
-	if (fmt > 2 || (fmt == 2 && vd->m->cls != MC_CD)) {
+	if (fmt > MMC_TOC_FORMAT_FULL || (fmt == MMC_TOC_FORMAT_FULL && vd->m->cls != MC_CD)) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	n = fmt == 2 ? full_toc(vd, tmp, sizeof(tmp))
-		     : read_toc(vd, fmt, cdb[1] & 0x02, tmp, sizeof(tmp));
-	vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+	n = fmt == MMC_TOC_FORMAT_FULL
+		    ? full_toc(vd, tmp, sizeof(tmp))
+		    : read_toc(vd, fmt, cdb[MMC_TOC_CDB_MSF] & MMC_TOC_MSF, tmp, sizeof(tmp));
+	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), tmp, n);
+}
+
+/* READ CAPACITY (MMC-6 6.20): the last readable block (0 on a blank disc), 2048 */
+static void read_capacity(const struct vdrive *vd, void *buf, size_t len, struct vdrive_result *res)
+{
+	uint8_t c[MMC_CAP_SIZE];
+	uint64_t last = vd->m->overwrite ? vd->capacity - 1 : vd->used_end ? vd->used_end - 1 : 0;
+
+	bfs_put_be32(c + MMC_CAP_LAST_LBA, (uint32_t)last);
+	bfs_put_be32(c + MMC_CAP_BLOCK_LENGTH, BLOCK);
+	vd_reply(res, buf, len, sizeof(c), c, sizeof(c));
+}
+
+/* REQUEST SENSE (SPC-4 6.27): the last command's sense in fixed format, then none */
+static void request_sense(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
+			  struct vdrive_result *res)
+{
+	uint8_t s[MMC_SENSE_FIXED_SIZE] = {0};
+
+	s[MMC_SENSE_RESPONSE] = MMC_SENSE_CURRENT;
+	s[MMC_SENSE_KEY] = vd->sense_key;
+	s[MMC_SENSE_ADD_LEN] = MMC_SENSE_FIXED_ADD_LEN;
+	s[MMC_SENSE_ASC] = vd->asc, s[MMC_SENSE_ASCQ] = vd->ascq;
+	vd->sense_key = vd->asc = vd->ascq = 0;
+	vd_reply(res, buf, len, cdb[MMC_REQUEST_SENSE_CDB_ALLOC], s, sizeof(s));
+}
+
+/* INQUIRY (SPC-4 6.4): a removable CD/DVD device, SPC-4, response data format 2 */
+static void inquiry(const uint8_t *cdb, void *buf, size_t len, struct vdrive_result *res)
+{
+	uint8_t q[MMC_INQ_SIZE] = {0};
+
+	q[MMC_INQ_PERIPHERAL] = MMC_INQ_PDT_MMC;
+	q[MMC_INQ_RMB] = 0x80;
+	q[MMC_INQ_VERSION] = 0x05;
+	q[MMC_INQ_FORMAT] = 0x32; /* NormACA, HiSup, response data format 2 */
+	q[MMC_INQ_ADD_LEN] = MMC_INQ_SIZE - (MMC_INQ_ADD_LEN + 1);
+	memcpy(q + MMC_INQ_VENDOR, "BURNFS  ", MMC_INQ_PRODUCT - MMC_INQ_VENDOR);
+	memcpy(q + MMC_INQ_PRODUCT, "VIRTUAL BD-RE   ", MMC_INQ_REVISION - MMC_INQ_PRODUCT);
+	memcpy(q + MMC_INQ_REVISION, "1.0 ", MMC_INQ_SIZE - MMC_INQ_REVISION);
+	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_INQUIRY_CDB_ALLOC), q, sizeof(q));
 }
 
 void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
@@ -1392,90 +1488,78 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 	if (busy(vd, op, cdb, buf, len, t, res))
 		return;
 	switch (op) {
-	case 0x00: /* TEST UNIT READY */
+	case MMC_OP_TEST_UNIT_READY:
 		return;
-	case 0x03: { /* REQUEST SENSE */
-		uint8_t s[18] = {0x70, 0, vd->sense_key, 0, 0, 0, 0, 10};
-
-		s[12] = vd->asc, s[13] = vd->ascq;
-		vd->sense_key = vd->asc = vd->ascq = 0;
-		vd_reply(res, buf, len, cdb[4], s, sizeof(s));
+	case MMC_OP_REQUEST_SENSE:
+		request_sense(vd, cdb, buf, len, res);
 		return;
-	}
-	case 0x12: { /* INQUIRY (SPC-4 6.6) */
-		uint8_t q[36] = {0x05, 0x80, 0x05, 0x32, 31};
-
-		memcpy(q + 8, "BURNFS  ", 8);
-		memcpy(q + 16, "VIRTUAL BD-RE   ", 16);
-		memcpy(q + 32, "1.0 ", 4);
-		vd_reply(res, buf, len, bfs_get_be16(cdb + 3), q, sizeof(q));
+	case MMC_OP_INQUIRY:
+		inquiry(cdb, buf, len, res);
 		return;
-	}
-	case 0x1B: /* START STOP UNIT: LoEj */
-		if (cdb[4] & 0x02) {
-			if (vdrive_set_loaded(vd, cdb[4] & 0x01) < 0)
+	case MMC_OP_START_STOP_UNIT: /* LoEj */
+		if (cdb[MMC_START_STOP_CDB_FLAGS] & MMC_START_STOP_LOEJ) {
+			if (vdrive_set_loaded(vd, cdb[MMC_START_STOP_CDB_FLAGS] &
+							  MMC_START_STOP_START) < 0)
 				vd_check(res, vd, 0x05, 0x53, 0x02); /* medium removal prevented */
 		}
 		return;
-	case 0x1E: /* PREVENT ALLOW MEDIUM REMOVAL */
-		vd->prevent = cdb[4] & 0x01;
+	case MMC_OP_PREVENT_ALLOW:
+		vd->prevent = cdb[MMC_PREVENT_CDB_FLAGS] & MMC_PREVENT_PREVENT;
 		return;
-	case 0x25: { /* READ CAPACITY */
-		uint8_t c[8];
-		uint64_t last = vd->m->overwrite ? vd->capacity - 1
-				: vd->used_end	 ? vd->used_end - 1
-						 : 0;
-
-		bfs_put_be32(c, (uint32_t)last);
-		bfs_put_be32(c + 4, BLOCK);
-		vd_reply(res, buf, len, 8, c, 8);
+	case MMC_OP_READ_CAPACITY:
+		read_capacity(vd, buf, len, res);
 		return;
-	}
-	case 0x28: /* READ(10) */
-	case 0xA8: /* READ(12) */
+	case MMC_OP_READ10:
+	case MMC_OP_READ12:
 		read_cmd(vd, cdb, dir, out, len, res);
 		return;
-	case 0x2A: /* WRITE(10) */
-	case 0xAA: /* WRITE(12) */
+	case MMC_OP_WRITE10:
+	case MMC_OP_WRITE12:
 		write_cmd(vd, cdb, dir, buf, len, res);
 		return;
-	case 0x35: /* SYNCHRONIZE CACHE: data and state on disk, the buffer drained */
+	case MMC_OP_SYNC_CACHE: /* data and state on disk, the buffer drained */
 		if (vd_state_save(vd, true) < 0) {
 			vd_check(res, vd, 0x03, 0x0C, 0x00);
 			return;
 		}
 		if (buffer_flush_ns(vd))
-			long_op(vd, 0x08, cdb[1] & 0x02, buffer_flush_ns(vd));
+			long_op(vd, 0x08, cdb[MMC_SYNC_CACHE_CDB_FLAGS] & MMC_SYNC_CACHE_IMMED,
+				buffer_flush_ns(vd));
 		return;
-	case 0x43: /* READ TOC */
+	case MMC_OP_READ_TOC:
 		read_toc_cmd(vd, cdb, buf, len, res);
 		return;
-	case 0x46: { /* GET CONFIGURATION */
-		size_t n = get_configuration(vd, cdb[1] & 0x03, bfs_get_be16(cdb + 2), tmp);
+	case MMC_OP_GET_CONFIGURATION: {
+		size_t n;
 
-		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, n);
+		memset(tmp, 0, sizeof(tmp)); /* reserved bytes: zero, not what the stack held */
+		n = get_configuration(vd, cdb[MMC_GETCONF_CDB_FLAGS] & MMC_GETCONF_CDB_RT,
+				      bfs_get_be16(cdb + MMC_GETCONF_CDB_START), tmp);
+		vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), tmp, n);
 		return;
 	}
-	case 0x51: /* READ DISC INFORMATION, data type 000b */
-		if (cdb[1] & 0x07) {
+	case MMC_OP_READ_DISC_INFO: /* data type 000b only */
+		if (cdb[MMC_DI_CDB_DATA_TYPE] & 0x07) {
 			vd_check(res, vd, 0x05, 0x24, 0x00);
 			return;
 		}
-		vd_reply(res, buf, len, bfs_get_be16(cdb + 7), tmp, disc_info(vd, tmp));
+		vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), tmp,
+			 disc_info(vd, tmp));
 		return;
-	case 0x52: /* READ TRACK INFORMATION */
+	case MMC_OP_READ_TRACK_INFO:
 		read_track_info(vd, cdb, buf, len, res);
 		return;
-	case 0x55: /* MODE SELECT(10): page 05h */
+	case MMC_OP_MODE_SELECT10: /* page 05h */
 		mode_select(vd, dir, out, len, res);
 		return;
-	case 0x5B: /* CLOSE TRACK/SESSION */
-		do_close(vd, cdb[2] & 0x07, cdb[1] & 0x01, res);
+	case MMC_OP_CLOSE_TRACK_SESSION:
+		do_close(vd, cdb[MMC_CLOSE_CDB_FUNCTION] & MMC_CLOSE_FUNCTION_MASK,
+			 cdb[MMC_CLOSE_CDB_FLAGS] & MMC_CLOSE_IMMED, res);
 		return;
-	case 0xA1: /* BLANK (CD-RW, DVD-RW) */
+	case MMC_OP_BLANK: /* CD-RW, DVD-RW */
 		blank(vd, cdb, res);
 		return;
-	case 0x04: /* FORMAT UNIT: overwrite media start empty */
+	case MMC_OP_FORMAT_UNIT: /* overwrite media start empty */
 		format_unit(vd, cdb, dir, out, len, res);
 		return;
 	default:
