@@ -130,6 +130,7 @@ void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_im
 		a->has_prior = false; /* 2.50: no earlier runs, so every entry is written again */
 	io->prior_sha = prior_sha;
 	io->prior_userdata = a;
+	io->has_udf_partition_start = true;
 	io->udf_partition_start = a->info.partition_start;
 	io->udf_prior = a->has_prior ? &a->prior : NULL;
 }

@@ -585,6 +585,7 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 	}
 	if (o->udf) {
 		struct udf_writer_opts uo = {.revision = o->udf_rev,
+					     .has_partition_start = o->has_udf_partition_start,
 					     .partition_start = o->udf_partition_start,
 					     .prior = o->udf_prior};
 

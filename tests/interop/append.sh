@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# usage: append.sh MEDIUM|kernel
+# usage: append.sh MEDIUM|kernel|fixtures
 #
 # Three `burnfs burn` sessions onto a write-once virtual disc (issue 12 §4): the first a tree
 # with a hard link, a symlink, a deep directory, odd names and 3 MB of random data; the second
@@ -20,6 +20,11 @@
 #	`burnfs verify --drive` checks every session against its manifest
 # `append.sh kernel` burns the same three sessions onto every write-once medium and mounts
 # each session with the Linux kernel's isofs (sbsector=) and udf (session=) in one QEMU boot.
+# `append.sh fixtures` records every image of tests/fixtures (other writers' discs: Nero,
+# Windows, macOS, mkudffs, genisoimage, libarchive's hostile ISOs) on a virtual DVD+R and
+# appends to it: the burn either carries the disc's tree (every name the last session lists
+# is in the new one, with the new file) or refuses with one clear line; never a crash, a
+# sanitizer report or a hang.
 set -u
 : "${BURNFS:?}" "${BURNFS_SRC:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -190,6 +195,47 @@ kernel)
 			fail "kernel $label ($img $opts): $out"
 	done <"$t/spec"
 	;;
+fixtures)
+	echo new >"$t/new.txt"
+	mkdir -p "$t/src" && cp "$t/new.txt" "$t/src/appended-by-burnfs.txt"
+	merged=0 refused=0
+	for f in "$here"/../fixtures/*/*.xz; do
+		n=$(basename "$f" .xz)
+		xz -dc "$f" >"$t/img" || fail "unpack $n"
+		starts=$(echo "$n" | sed -nE 's/^[a-z]+-multi-([0-9]+)-([0-9]+)-([0-9]+)-.*/\1,\2,\3/p')
+		rm -rf "$t/f"
+		"$BURNFS" vdrive create --media dvd+r "$t/f" >/dev/null || fail create
+		"$BURNFS" vdrive import-image "$t/f" "$t/img" --sessions "${starts:-0}" --cut-ok \
+			>/dev/null 2>"$t/err" || fail "$n: import: $(cat "$t/err")"
+		timeout 120 "$BURNFS" ls -R --drive "vdrive:$t/f" >"$t/before" 2>/dev/null
+		lsrc=$?
+		timeout 120 "$BURNFS" burn "$t/src" --drive "vdrive:$t/f" --verify quick >"$t/out" 2>"$t/err"
+		rc=$?
+		grep -q "AddressSanitizer\|runtime error\|LeakSanitizer" "$t/err" && fail "$n: $(cat "$t/err")"
+		case $rc in
+		0)
+			merged=$((merged + 1))
+			timeout 120 "$BURNFS" ls -R --drive "vdrive:$t/f" >"$t/after" 2>"$t/err" ||
+				fail "$n: ls after the append: $(cat "$t/err")"
+			grep -qx "appended-by-burnfs.txt" "$t/after" || fail "$n: the new file is not in the last session"
+			if [ $lsrc = 0 ]; then # every name of the old last session is still there
+				grep -v "^\.burnfs\|^SHA256SUMS\|^/\.burnfs:\|^$" "$t/before" | sort -u >"$t/b"
+				sort -u "$t/after" >"$t/a"
+				comm -23 "$t/b" "$t/a" | grep . && fail "$n: names lost by the append"
+			fi
+			;;
+		1)
+			refused=$((refused + 1))
+			[ "$(grep -c "^burnfs burn: " "$t/err")" -ge 1 ] || fail "$n: refused without a message: $(cat "$t/err")"
+			echo "note: $n: refused: $(grep "^burnfs burn: " "$t/err" | head -1)" >&2
+			;;
+		124) fail "$n: the append hung" ;;
+		*) fail "$n: exit $rc: $(cat "$t/err")" ;;
+		esac
+	done
+	echo "fixtures: $merged appended with their tree, $refused refused with a message" >&2
+	[ $merged -ge 40 ] || fail "only $merged fixtures took a merged append"
+	;;
 cd-r | cd-rw | dvd-r | dvd-rw | dvd+r | dvd+r-dl | bd-r)
 	burn_three "$1" "$t/d"
 	k=0
@@ -202,7 +248,7 @@ cd-r | cd-rw | dvd-r | dvd-rw | dvd+r | dvd+r-dl | bd-r)
 		fail "$1: verify did not check 3 sessions: $(cat "$t/err")"
 	;;
 *)
-	echo "usage: append.sh MEDIUM|kernel" >&2
+	echo "usage: append.sh MEDIUM|kernel|fixtures" >&2
 	exit 2
 	;;
 esac

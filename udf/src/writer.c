@@ -433,8 +433,8 @@ static void prior_setup(struct udf_writer *w, uint64_t *uid)
 	if (!p)
 		return;
 	*uid = BFS_MAX(*uid, p->next_uid);
-	w->reuse = p->icb && p->revision == w->opts.revision && w->opts.partition_start &&
-		   p->part_start == w->opts.partition_start &&
+	w->reuse = p->icb && p->revision == w->opts.revision && w->opts.has_partition_start &&
+		   p->part_start == w->opts.has_partition_start &&
 		   (!w->meta ||
 		    (p->nmeta && p->nmeta < UDF_PRIOR_RUNS_MAX && p->nmirror < UDF_PRIOR_RUNS_MAX));
 	if (w->reuse && w->meta)
@@ -575,7 +575,7 @@ int udf_writer_plan_vds(struct udf_writer *w, uint64_t session_start, uint64_t *
 		r = bfs_extent_list_add(&w->extents, w->avdp_lba, 1, UDF_EXT_AVDP, NULL);
 	*cursor = w->avdp_lba + 1;
 	w->meta_at = *cursor;
-	w->part_start = w->opts.partition_start ? w->opts.partition_start : *cursor;
+	w->part_start = w->opts.has_partition_start ? w->opts.partition_start : *cursor;
 	if (w->part_start > *cursor)
 		return bfs_diag_set(w->diag, -EINVAL,
 				    "UDF: partition start %llu lies after the session's anchor",

@@ -100,11 +100,12 @@ struct eng_image_opts {
 	 * earlier session holds. prior_sha gives each one's SHA-256 for the manifest (NULL
 	 * for none: a bug, as the importer hashes every file it keeps); udf_partition_start
 	 * is the absolute first block of the UDF partition, at or below every prior file's
-	 * data (the IMAPI layout: the first session's partition start), 0 for the default
-	 * (right after the session's anchor at start + 256).
+	 * data (the IMAPI layout: the first session's partition start) when
+	 * has_udf_partition_start, else the default (right after the anchor at start + 256).
 	 */
 	const uint8_t *(*prior_sha)(const struct bfs_node *n, void *userdata);
 	void *prior_userdata;
+	bool has_udf_partition_start;
 	uint64_t udf_partition_start;
 	/* the earlier UDF volume, whose file entries unchanged files keep (udf/writer.h) */
 	const struct udf_prior *udf_prior;

@@ -66,12 +66,13 @@ struct udf_prior {
 struct udf_writer_opts {
 	uint16_t revision;
 	/*
-	 * Absolute first block of the partition; 0: session start + 257, right after the
-	 * anchor. An appended session (the IMAPI layout, formats.md 5.1) passes the first
+	 * With has_partition_start, the absolute first block of the partition (0 included);
+	 * without, session start + 257, right after the anchor. An appended session (the IMAPI layout, formats.md 5.1) passes the first
 	 * session's partition start, so that file data of earlier sessions (BFS_NODE_PRIOR)
 	 * lies inside the one partition; the partition then also spans this session's own
 	 * descriptors, which is legal for a read-only partition.
 	 */
+	bool has_partition_start;
 	uint64_t partition_start;
 	/* an append's earlier volume (borrowed until the writer is freed), or NULL */
 	const struct udf_prior *prior;
