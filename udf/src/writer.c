@@ -434,7 +434,7 @@ static void prior_setup(struct udf_writer *w, uint64_t *uid)
 		return;
 	*uid = BFS_MAX(*uid, p->next_uid);
 	w->reuse = p->icb && p->revision == w->opts.revision && w->opts.has_partition_start &&
-		   p->part_start == w->opts.has_partition_start &&
+		   p->part_start == w->opts.partition_start &&
 		   (!w->meta ||
 		    (p->nmeta && p->nmeta < UDF_PRIOR_RUNS_MAX && p->nmirror < UDF_PRIOR_RUNS_MAX));
 	if (w->reuse && w->meta)
