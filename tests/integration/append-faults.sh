@@ -404,6 +404,57 @@ staging)
 		stop
 	done
 	;;
+tmp-copies)
+	# a disc whose files cannot be pointed at again (xorriso's zisofs): the merge copies them
+	# into burnfs-append.* of $TMPDIR. A failed burn removes them; a killed one cannot, so
+	# the next merge removes what a killed one left, never what a running one uses
+	mkdir -p "$t/z/d"
+	seq 1 200000 >"$t/z/seq"
+	seq 1 5000 >"$t/z/d/deep"
+	xorriso -outdev "$t/z.iso" -map "$t/z" / -set_filter_r --zisofs / -- -commit >/dev/null 2>&1 ||
+		fail "xorriso zisofs"
+	merged mz z s4
+	for x in za zb; do
+		"$BURNFS" vdrive create --media dvd+r "$t/$x" || fail create
+		"$BURNFS" vdrive import-image "$t/$x" "$t/z.iso" >/dev/null || fail import
+	done
+	s=$(nwa "$t/za")
+	"$BURNFS" vdrive fault "$t/za" "write-error@$((s + 8))" || fail fault
+	"$BURNFS" burn "$t/s4" --drive "vdrive:$t/za" 2>"$t/err" && fail "the write error passed"
+	left_tmp "a failed burn"
+	# ncopies: the number of files in the copies' directories
+	ncopies() { find "$TMPDIR" -mindepth 2 -type f | wc -l; }
+	wait_copies() { # wait_copies N: until N directories of copies hold 2 files each
+		for _ in $(seq 100); do
+			[ "$(find "$TMPDIR" -mindepth 1 -maxdepth 1 -name 'burnfs-append.*' | wc -l)" = "$1" ] &&
+				[ "$(ncopies)" = $(($1 * 2)) ] && return 0
+			sleep 0.1
+		done
+		fail "copies: $(ls -AR "$TMPDIR")"
+	}
+	"$BURNFS" vdrive fault "$t/za" clear && "$BURNFS" vdrive fault "$t/za" stuck:2a || fail fault
+	"$BURNFS" vdrive fault "$t/zb" stuck:35 || fail fault
+	BURNFS_MMC_STUCK_SECONDS=60 "$BURNFS" burn "$t/s4" --drive "vdrive:$t/za" 2>/dev/null &
+	pa=$!
+	wait_copies 1
+	# a second burn while the first one runs: the first one's copies are left alone
+	BURNFS_MMC_STUCK_SECONDS=60 "$BURNFS" burn "$t/s4" --drive "vdrive:$t/zb" 2>/dev/null &
+	pb=$!
+	wait_copies 2
+	sleep 0.5
+	kill -0 $pa && kill -0 $pb || fail "a burn ended"
+	kill -9 $pa $pb
+	wait $pa $pb 2>/dev/null
+	wait_copies 2 # what a kill leaves
+	"$BURNFS" vdrive fault "$t/za" clear || fail fault
+	"$BURNFS" burn "$t/s4" --drive "vdrive:$t/za" 2>"$t/err" || fail "the burn after the kills: $(cat "$t/err")"
+	grep -q "carried over: .* 2 copied" "$t/err" || fail "not copied: $(cat "$t/err")"
+	left_tmp "a burn after two killed ones"
+	rm -rf "$t/x"
+	"$BURNFS" extract --drive "vdrive:$t/za" / -o "$t/x" >/dev/null 2>&1 || fail extract
+	(cd "$t/x" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "sha256sum -c"
+	[ "$(sums "$t/x")" = "$(sums "$t/mz")" ] || fail "the merged session: other contents"
+	;;
 manifest)
 	# three merged sessions on each medium: the last session's manifest covers the whole
 	# tree (sha256sum -c of its extraction; it lists session 1's and 2's files), and
