@@ -455,6 +455,53 @@ tmp-copies)
 	(cd "$t/x" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "sha256sum -c"
 	[ "$(sums "$t/x")" = "$(sums "$t/mz")" ] || fail "the merged session: other contents"
 	;;
+unreadable)
+	# the disc's tree does not read (a session cut short, a drive stuck in a READ): the burn
+	# writes nothing, names the session, says what the drive said and that --new-tree writes
+	# a session without the disc's files
+	"$BURNFS" image "$t/s2" -o "$t/s2.iso" --manifest -q || fail image
+	truncate -s $((60 * 2048)) "$t/s2.iso" # the descriptors, not the directories
+	d=$t/cut
+	"$BURNFS" vdrive create --media dvd+r "$d" || fail create
+	"$BURNFS" vdrive import-image "$d" "$t/s2.iso" --cut-ok >/dev/null 2>&1 || fail import
+	"$BURNFS" vdrive export "$d" -o "$t/disc.iso" >/dev/null || fail export
+	sha=$(sha256sum <"$t/disc.iso")
+	"$BURNFS" burn "$t/s4" --drive "vdrive:$d" 2>"$t/err"
+	[ $? = 1 ] || fail "cut: exit: $(cat "$t/err")"
+	grep -q "^burnfs burn: session 1's tree (burn with --new-tree .*): cannot read block [0-9]*: .*: drive: reading block [0-9]*: READ(10) failed: address out of range (sense 5/21/00)" "$t/err" ||
+		fail "cut: $(cat "$t/err")"
+	"$BURNFS" vdrive export "$d" -o "$t/disc.iso" >/dev/null || fail export
+	[ "$(sha256sum <"$t/disc.iso")" = "$sha" ] || fail "cut: the refused burn changed the disc"
+	"$BURNFS" burn "$t/s4" --drive "vdrive:$d" --new-tree 2>"$t/err" || fail "cut: --new-tree: $(cat "$t/err")"
+	rm -rf "$t/x"
+	"$BURNFS" extract --drive "vdrive:$d" / -o "$t/x" >/dev/null 2>&1 || fail "cut: extract"
+	[ "$(sums "$t/x")" = "$(sums "$t/s4")" ] || fail "cut: --new-tree: other contents"
+	# a READ stuck while the tree is read: the burn gives up after one wait of the limit (not
+	# one per block the session list and the tree readers try); the next burn, the drive
+	# answering again, merges
+	d=$t/stuck
+	disc bd-r "$d"
+	"$BURNFS" vdrive fault "$d" stuck:28 || fail fault
+	ms=$(date +%s%N)
+	BURNFS_MMC_STUCK_SECONDS=2 "$BURNFS" burn "$t/s4" --drive "vdrive:$d" 2>"$t/err"
+	rc=$?
+	ms=$((($(date +%s%N) - ms) / 1000000))
+	[ $rc = 1 ] || fail "stuck: exit $rc: $(cat "$t/err")"
+	[ $ms -lt 4500 ] || fail "stuck: the burn took $ms ms with a 2 s limit: $(cat "$t/err")"
+	grep -q "^burnfs burn: session 2's tree (burn with --new-tree .*): .*: drive: reading block [0-9]*: READ(10): the drive has been busy (NOT READY 04/07) for 2\.[0-9] s without progress" "$t/err" ||
+		fail "stuck: $(cat "$t/err")"
+	# the same for burnfs ls, which lists the sessions and reads the tree the same way
+	ms=$(date +%s%N)
+	BURNFS_MMC_STUCK_SECONDS=2 "$BURNFS" ls -R --drive "vdrive:$d" >/dev/null 2>"$t/err"
+	rc=$?
+	ms=$((($(date +%s%N) - ms) / 1000000))
+	[ $rc = 1 ] && grep -q "busy (NOT READY 04/07) for 2\.[0-9] s without progress" "$t/err" ||
+		fail "stuck: ls: exit $rc: $(cat "$t/err")"
+	[ $ms -lt 4500 ] || fail "stuck: ls took $ms ms with a 2 s limit: $(cat "$t/err")"
+	"$BURNFS" vdrive fault "$d" clear || fail fault
+	check_earlier "$d" "a stuck READ"
+	check_after "$d" appendable 2 "a stuck READ"
+	;;
 manifest)
 	# three merged sessions on each medium: the last session's manifest covers the whole
 	# tree (sha256sum -c of its extraction; it lists session 1's and 2's files), and
