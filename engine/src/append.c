@@ -4,12 +4,14 @@
  */
 #include "engine/append.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -22,6 +24,8 @@
 #define MANIFEST_PATH "/.burnfs/SHA256SUMS"
 #define MANIFEST_MAX  (256u << 20) /* bytes of an old manifest read */
 #define COPY_BUF      (1u << 20)
+#define TMP_PREFIX    "burnfs-append."	   /* the copies' directories in $TMPDIR */
+#define TMP_NEW	      "burnfs-append-new." /* ... before they are locked */
 
 /* The SHA-256 of one kept file, by node (sorted by node address once the tree is built). */
 struct kept_sha {
@@ -53,6 +57,7 @@ struct eng_append {
 	struct kept_sha *sha;
 	size_t nsha, sha_cap;
 	char *tmpdir; /* the copies' directory, NULL until the first copy */
+	int tmplock;  /* tmpdir opened, flock()ed while the copies are in use */
 	struct copied *copies;
 	size_t ncopies, copies_cap;
 };
@@ -78,8 +83,10 @@ struct eng_append *eng_append_free(struct eng_append *a)
 		(void)unlink(a->copies[i].path);
 		free(a->copies[i].path);
 	}
-	if (a->tmpdir)
+	if (a->tmpdir) {
 		(void)rmdir(a->tmpdir);
+		close(a->tmplock);
+	}
 	free(a->tmpdir);
 	free(a->copies);
 	free(a->sha);
@@ -302,18 +309,100 @@ static int keep(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 	return 0;
 }
 
-static int tmpdir_make(struct eng_append *a)
+static const char *tmp_base(void)
 {
 	const char *base = getenv("TMPDIR");
-	char tmpl[4096];
+
+	return base && *base ? base : "/tmp";
+}
+
+/*
+ * The copies' directory: made as burnfs-append-new.XXXXXX, locked, then renamed to
+ * burnfs-append.XXXXXX, so that sweep_stale() never finds a live one unlocked. The lock
+ * (flock, on the directory) is held until eng_append_free() removes the copies.
+ */
+static int tmpdir_make(struct eng_append *a)
+{
+	_cleanup_free_ char *tmpl = NULL, *name = NULL;
+	int fd, r;
 
 	if (a->tmpdir)
 		return 0;
-	snprintf(tmpl, sizeof(tmpl), "%s/burnfs-append.XXXXXX", base && *base ? base : "/tmp");
+	if (asprintf(&tmpl, "%s/" TMP_NEW "XXXXXX", tmp_base()) < 0)
+		return -ENOMEM;
 	if (!mkdtemp(tmpl))
 		return -errno;
-	a->tmpdir = strdup(tmpl);
-	return a->tmpdir ? 0 : -ENOMEM;
+	if (asprintf(&name, "%s/" TMP_PREFIX "%s", tmp_base(), strrchr(tmpl, '.') + 1) < 0) {
+		(void)rmdir(tmpl);
+		return -ENOMEM;
+	}
+	fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = fd < 0 ? -errno : 0;
+	if (r == 0 && (flock(fd, LOCK_EX | LOCK_NB) < 0 || rename(tmpl, name) < 0))
+		r = -errno;
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		(void)rmdir(tmpl);
+		return r;
+	}
+	a->tmplock = fd;
+	a->tmpdir = TAKE_PTR(name);
+	return 0;
+}
+
+/* The files of the copies' directory dfd (regular files only: what copy_out() makes). */
+static void sweep_files(int dfd)
+{
+	int fd = dup(dfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	struct stat st;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			(void)unlinkat(dfd, e->d_name, 0);
+	closedir(d);
+}
+
+/*
+ * A merge killed (SIGKILL, a power loss, the daemon killed during a commit) cannot remove
+ * its copies: they would stay in $TMPDIR for good, as large as the files copied. Remove
+ * every burnfs-append.* directory of ours whose lock can be taken: its owner is gone (a
+ * running merge holds its lock, whatever its process or PID namespace).
+ */
+static void sweep_stale(void)
+{
+	DIR *d = opendir(tmp_base());
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+		int fd;
+
+		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			sweep_files(fd);
+			if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0)
+				bfs_log(LOG_INFO,
+					"removed '%s/%s', the copies of a merge that was killed",
+					tmp_base(), e->d_name);
+		}
+		close(fd);
+	}
+	closedir(d);
 }
 
 /* d's bytes from the disc into a new file of the temporary directory; its path in *ret. */
@@ -609,6 +698,7 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	if (!a || !oroot)
 		return -ENOMEM;
 	a->info.session = s->number;
+	sweep_stale();
 	m.buf = malloc(COPY_BUF);
 	m.md = EVP_MD_CTX_new();
 	r = m.buf && m.md ? 0 : -ENOMEM;

@@ -434,6 +434,23 @@ static const struct eng_session *last_closed(const struct eng_session *s, size_t
 }
 
 /*
+ * The disc's tree could not be read: what the drive said of the last READ that failed (the
+ * sense, decoded), after what the reader made of it ("cannot read block N: Connection timed
+ * out" alone does not tell a cut session from a stuck drive).
+ */
+static int merge_failed(const struct eng_medium *med, int r, struct bfs_diag *diag)
+{
+	const char *rd = eng_medium_read_error(med);
+	char msg[BFS_DIAG_MSG_MAX];
+
+	if (r == -ENOMEM || !rd || !rd[0])
+		return r;
+	snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
+	bfs_diag_clear(diag);
+	return bfs_diag_set(diag, r, "%s: drive: %s", msg, rd);
+}
+
+/*
  * A disc with sessions: the last one's tree under root (engine/append.h), so that the new
  * session holds the whole disc. *ret keeps what the image needs of the merge.
  */
@@ -460,7 +477,7 @@ static int merge_disc(struct mmc_drive *d, const struct mmc_media *m, struct bfs
 		return 0;
 	r = eng_append_merge(eng_medium_read, med, last, &s[0], root, diag, ret);
 	if (r < 0)
-		return r;
+		return merge_failed(med, r, diag);
 	res->appended = true;
 	eng_append_info(*ret, &res->append);
 	return 0;

@@ -160,8 +160,13 @@ int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf)
 
 	if (!m->drive)
 		return lba < m->base ? -ENXIO : eng_imagefile_read(&m->file, lba - m->base, n, buf);
+	/* a drive stuck in a READ (or one whose command timed out) waited its whole limit:
+	 * each further READ of a session list or a tree would wait as long again, minutes */
+	if (m->timed_out)
+		return -ETIMEDOUT;
 	bfs_diag_clear(&m->rdiag);
 	r = mmc_read(m->drive, lba, n, buf, false, &m->rdiag);
+	m->timed_out = r == -ETIMEDOUT;
 	return r < 0 ? bfs_diag_set(&m->rdiag, r, "%s", strerror(-r)) /* kept when set */ : 0;
 }
 

@@ -16,6 +16,7 @@ struct eng_medium {
 	uint64_t base;		   /* an image made for a later block: the block of its first */
 	uint64_t blocks;	   /* readable blocks */
 	struct bfs_diag rdiag;	   /* what the drive said about the latest failed READ */
+	bool timed_out;		   /* a READ timed out (rdiag says how): later ones fail at once */
 };
 
 #endif

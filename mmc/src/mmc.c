@@ -932,8 +932,10 @@ int mmc_media_probe(struct mmc_drive *d, struct mmc_media *ret, struct bfs_diag 
 	r = probe_last_track(d, &m, m.last_track, diag);
 	if (r < 0)
 		return r;
-	/* READ TOC format 1: start of the last complete session */
-	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_COMPLETE) {
+	/* READ TOC format 1: start of the last complete session (an incomplete disc has
+	 * complete ones before its open session too) */
+	if (m.status == MMC_DISC_APPENDABLE || m.status == MMC_DISC_COMPLETE ||
+	    (m.status == MMC_DISC_INCOMPLETE && m.sessions)) {
 		memset(cdb, 0, sizeof(cdb));
 		cdb[MMC_CDB_OPCODE] = MMC_OP_READ_TOC;
 		cdb[MMC_TOC_CDB_FORMAT] = MMC_TOC_FORMAT_SESSION;
