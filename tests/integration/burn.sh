@@ -323,7 +323,8 @@ drive-cmds)
 	head -c 3000000 /dev/urandom >"$t/s2/two"
 	"$BURNFS" vdrive create --media cd-r "$t/d" || fail create
 	"$BURNFS" burn "$t/s1" --drive "vdrive:$t/d" --trace 2>"$t/tr1" || fail "session 1"
-	"$BURNFS" burn "$t/s2" --drive "vdrive:$t/d" --trace 2>"$t/tr2" || fail "session 2"
+	# --new-tree: session 2 holds s2 alone, which verify --against tells from s1
+	"$BURNFS" burn "$t/s2" --drive "vdrive:$t/d" --new-tree --trace 2>"$t/tr2" || fail "session 2"
 	# the burner never writes at a used block: each session's WRITEs run contiguously from
 	# its NWA, and the second starts past the first's end (the emulator would refuse too)
 	cat "$t/tr1" "$t/tr2" | /usr/bin/python3 -c '
