@@ -203,6 +203,43 @@ static uint64_t chain_start(struct eng_medium *m)
 	return read_pvd(m, HEAD_BLOCKS, b) == 0 ? HEAD_BLOCKS : 0;
 }
 
+/*
+ * A medium grown from a first session at block 0 (burnfs on a blank overwritable disc or
+ * image, growisofs): the head at 16 is a copy of the newest session's descriptors, so the
+ * chain from 0 sees one volume up to the newest session's end. The session after the first
+ * is found by looking at 16-block steps below the head's root directory for a session whose
+ * chain ends with the session the head copies (its descriptor byte for byte): that check
+ * keeps an ISO image stored as a file from passing for a session. s[0] becomes the first
+ * session (its own descriptors replaced by the head: it reads as the newest tree), the
+ * chain's sessions follow it. Nothing found: the list stays as it is.
+ */
+static void grown_from_0(struct eng_medium *m, struct eng_session *s, size_t *n)
+{
+	uint8_t head[BLOCK], b[BLOCK];
+	uint64_t root;
+
+	if (*n != 1 || s[0].start != 0 || read_pvd(m, 0, head) < 0)
+		return;
+	root = bfs_get_le32(head + PVD_ROOT_LBA);
+	for (uint64_t c = HEAD_BLOCKS; c + 17 < root && c + 17 <= m->blocks; c += 16) {
+		struct bfs_diag quiet = {0};
+		size_t k = 0;
+
+		if (read_pvd(m, c, b) < 0 || bfs_get_le32(b + PVD_ROOT_LBA) <= c + 16 ||
+		    bfs_get_le32(b + PVD_VOLUME_SIZE) <= c)
+			continue;
+		if (chain(m, c, s + 1, &k, &quiet) < 0 || k == 0 ||
+		    read_pvd(m, s[k].start, b) < 0 || memcmp(b, head, BLOCK) != 0)
+			continue;
+		s[0].length = c;
+		s[0].head = true;
+		for (size_t i = 1; i <= k; i++)
+			s[i].number = (unsigned)i + 1;
+		*n = k + 1;
+		return;
+	}
+}
+
 /* A disc's sessions from READ TRACK INFORMATION of every track. */
 static int disc_sessions(struct eng_medium *m, struct eng_session *out, size_t *n,
 			 struct bfs_diag *diag)
@@ -252,15 +289,21 @@ static void describe(struct eng_medium *m, struct eng_session *s)
 int eng_sessions_list(struct eng_medium *m, struct eng_session **ret, size_t *n,
 		      struct bfs_diag *diag)
 {
-	_cleanup_free_ struct eng_session *s = calloc(ENG_SESSIONS_MAX, sizeof(*s));
+	/* one more: grown_from_0() chains from s + 1 */
+	_cleanup_free_ struct eng_session *s = calloc(ENG_SESSIONS_MAX + 1, sizeof(*s));
 	int r;
 
 	if (!s)
 		return -ENOMEM;
-	if (m->drive && !m->media.overwrite)
+	if (m->drive && !m->media.overwrite) {
 		r = disc_sessions(m, s, n, diag);
-	else
-		r = chain(m, chain_start(m), s, n, diag);
+	} else {
+		uint64_t c0 = chain_start(m);
+
+		r = chain(m, c0, s, n, diag);
+		if (r == 0 && c0 == 0)
+			grown_from_0(m, s, n);
+	}
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < *n; i++)
