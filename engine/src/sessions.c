@@ -210,8 +210,8 @@ static uint64_t chain_start(struct eng_medium *m)
  * is found by looking at 16-block steps below the head's root directory for a session whose
  * chain ends with the session the head copies (its descriptor byte for byte): that check
  * keeps an ISO image stored as a file from passing for a session. s[0] becomes the first
- * session (its own descriptors replaced by the head: it reads as the newest tree), the
- * chain's sessions follow it. Nothing found: the list stays as it is.
+ * session, its own descriptors replaced by the head: it reads as the newest tree, so its
+ * length is the newest volume's, and the chain's sessions follow it. Nothing found: the list stays as it is.
  */
 static void grown_from_0(struct eng_medium *m, struct eng_session *s, size_t *n)
 {
@@ -231,7 +231,8 @@ static void grown_from_0(struct eng_medium *m, struct eng_session *s, size_t *n)
 		if (chain(m, c, s + 1, &k, &quiet) < 0 || k == 0 ||
 		    read_pvd(m, s[k].start, b) < 0 || memcmp(b, head, BLOCK) != 0)
 			continue;
-		s[0].length = c;
+		/* what it reads as: the newest session's volume, which its head describes */
+		s[0].length = s[k].start + s[k].length;
 		s[0].head = true;
 		for (size_t i = 1; i <= k; i++)
 			s[i].number = (unsigned)i + 1;

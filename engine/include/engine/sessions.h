@@ -53,7 +53,7 @@ struct eng_session {
 	/*
 	 * The first session at block 0 of a grown overwritable disc or image, whose own
 	 * descriptors were replaced by a copy of the newest session's (engine/grow.h): it
-	 * reads as the newest session's tree.
+	 * reads as the newest session's tree, and its length is that volume's (from 0).
 	 */
 	bool head;
 	char volume_id[33];
