@@ -426,6 +426,12 @@ static void burn_report(const struct burn_args *b, const struct eng_burn_result 
 			(unsigned long long)res->append.kept,
 			(unsigned long long)res->append.copied,
 			(unsigned long long)res->append.replaced);
+	if (res->udf_unseen) /* engine/grow.h */
+		fprintf(stderr,
+			"burnfs burn: warning: block 256 of the %s is no UDF anchor (its "
+			"first session has no UDF): the new session's UDF volume is read at "
+			"its own anchor only; its ISO 9660 tree is what readers see\n",
+			res->before.profile_name);
 	if (res->speed_kBps)
 		fprintf(stderr, "burnfs burn: write speed %u kB/s (%.1fx)\n", res->speed_kBps,
 			(double)res->speed_kBps / mmc_media_x1_kBps(&res->before));
