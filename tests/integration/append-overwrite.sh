@@ -180,6 +180,22 @@ write-error)
 		after_failure "$d" "write error in the $at at $lba"
 	done
 	;;
+head-verify)
+	# the burn's verify reads the rewritten head back: a block of it that reads back
+	# different (the descriptors at 16, the anchor at 256) fails the burn, naming it
+	sources
+	for at in 16 256; do
+		d="$t/h$at"
+		"$BURNFS" vdrive create --media dvd-ram "$d" >/dev/null || fail create
+		"$BURNFS" burn "$t/s1" --drive "vdrive:$d" 2>/dev/null || fail "burn 1"
+		"$BURNFS" vdrive fault "$d" "corrupt-read@$at" || fail fault
+		"$BURNFS" burn "$t/s2" --drive "vdrive:$d" 2>"$t/err" && fail "corrupt head block $at passed"
+		case $at in
+		16) grep -q "verify: block 16 of the head reads back different" "$t/err" ;;
+		256) grep -q "verify: the anchor at block 256 reads back different" "$t/err" ;;
+		esac || fail "head block $at: $(cat "$t/err")"
+	done
+	;;
 kill)
 	# kill -9 of burnfs while it writes the session (a slow drive), at two moments
 	sources
