@@ -152,13 +152,13 @@ static uint64_t iso_after(struct eng_medium *m, uint64_t s, uint64_t size, uint8
  * Sessions packed in an image (or an overwritable disc), from start on: each one's volume
  * size leads to the next. A volume that says it is longer than the medium is cut short.
  */
-static int chain(struct eng_medium *m, uint64_t start, struct eng_session *out, size_t *n,
-		 struct bfs_diag *diag)
+static int chain(struct eng_medium *m, uint64_t start, struct eng_session *out, size_t max,
+		 size_t *n, struct bfs_diag *diag)
 {
 	uint8_t b[BLOCK];
 	uint64_t s = start, end, next;
 
-	for (*n = 0; *n < ENG_SESSIONS_MAX && s < m->blocks;) {
+	for (*n = 0; *n < max && s < m->blocks;) {
 		bool iso = read_pvd(m, s, b) == 0;
 
 		if (!iso && !eng_disctree_has_udf(eng_medium_read, m, s))
@@ -204,40 +204,66 @@ static uint64_t chain_start(struct eng_medium *m)
 }
 
 /*
+ * Is the descriptor at 16 a copy of the session's own one? Byte for byte but the volume
+ * space size, which libisofs writes as the session's length in the session and as its
+ * absolute end in the copy (formats.md §3.3).
+ */
+static bool head_copy(const uint8_t *head, const uint8_t *own)
+{
+	return memcmp(head, own, PVD_VOLUME_SIZE) == 0 &&
+	       memcmp(head + PVD_VOLUME_SIZE + 8, own + PVD_VOLUME_SIZE + 8,
+		      BLOCK - PVD_VOLUME_SIZE - 8) == 0;
+}
+
+/* A session's descriptors at c, its root past them and its volume past c (absolute). */
+static bool candidate(struct eng_medium *m, uint64_t c, uint8_t *b)
+{
+	return read_pvd(m, c, b) == 0 && bfs_get_le32(b + PVD_ROOT_LBA) > c + 16 &&
+	       bfs_get_le32(b + PVD_VOLUME_SIZE) > c;
+}
+
+/*
  * A medium grown from a first session at block 0 (burnfs on a blank overwritable disc or
  * image, growisofs): the head at 16 is a copy of the newest session's descriptors, so the
- * chain from 0 sees one volume up to the newest session's end. The session after the first
- * is found by looking at 16-block steps below the head's root directory for a session whose
- * chain ends with the session the head copies (its descriptor byte for byte): that check
- * keeps an ISO image stored as a file from passing for a session. s[0] becomes the first
- * session, its own descriptors replaced by the head: it reads as the newest tree, so its
- * length is the newest volume's, and the chain's sessions follow it. Nothing found: the list stays as it is.
+ * chain from 0 sees one volume up to the newest session's end. The sessions after the
+ * first are found by looking at 16-block steps below the head's root directory for chains
+ * of sessions, each piece starting where a session is found (the gaps between pieces are
+ * those left by a writer's padding, as xorriso's 150 blocks), until a chain ends with the
+ * session the head copies (its descriptor, head_copy()): that check keeps an ISO image
+ * stored as a file from passing for a session. s[0] becomes the first session, its own
+ * descriptors replaced by the head: it reads as the newest tree, so its length is the
+ * newest volume's, and the sessions found follow it. Nothing found: the list stays.
  */
 static void grown_from_0(struct eng_medium *m, struct eng_session *s, size_t *n)
 {
 	uint8_t head[BLOCK], b[BLOCK];
-	uint64_t root;
+	uint64_t root, c = HEAD_BLOCKS;
+	size_t k = 1;
 
 	if (*n != 1 || s[0].start != 0 || read_pvd(m, 0, head) < 0)
 		return;
 	root = bfs_get_le32(head + PVD_ROOT_LBA);
-	for (uint64_t c = HEAD_BLOCKS; c + 17 < root && c + 17 <= m->blocks; c += 16) {
+	while (c + 17 < root && c + 17 <= m->blocks && k < ENG_SESSIONS_MAX) {
 		struct bfs_diag quiet = {0};
-		size_t k = 0;
+		const struct eng_session *last;
+		size_t got = 0;
 
-		if (read_pvd(m, c, b) < 0 || bfs_get_le32(b + PVD_ROOT_LBA) <= c + 16 ||
-		    bfs_get_le32(b + PVD_VOLUME_SIZE) <= c)
+		if (!candidate(m, c, b) ||
+		    chain(m, c, s + k, ENG_SESSIONS_MAX - k, &got, &quiet) < 0 || got == 0) {
+			c += 16;
 			continue;
-		if (chain(m, c, s + 1, &k, &quiet) < 0 || k == 0 ||
-		    read_pvd(m, s[k].start, b) < 0 || memcmp(b, head, BLOCK) != 0)
-			continue;
-		/* what it reads as: the newest session's volume, which its head describes */
-		s[0].length = s[k].start + s[k].length;
-		s[0].head = true;
-		for (size_t i = 1; i <= k; i++)
-			s[i].number = (unsigned)i + 1;
-		*n = k + 1;
-		return;
+		}
+		k += got;
+		last = &s[k - 1];
+		if (read_pvd(m, last->start, b) == 0 && head_copy(head, b)) {
+			s[0].length = last->start + last->length;
+			s[0].head = true;
+			for (size_t i = 1; i < k; i++)
+				s[i].number = (unsigned)i + 1;
+			*n = k;
+			return;
+		}
+		c = BFS_MAX(BFS_ROUND_UP(last->start + last->length, 16u), c + 16);
 	}
 }
 
@@ -290,8 +316,7 @@ static void describe(struct eng_medium *m, struct eng_session *s)
 int eng_sessions_list(struct eng_medium *m, struct eng_session **ret, size_t *n,
 		      struct bfs_diag *diag)
 {
-	/* one more: grown_from_0() chains from s + 1 */
-	_cleanup_free_ struct eng_session *s = calloc(ENG_SESSIONS_MAX + 1, sizeof(*s));
+	_cleanup_free_ struct eng_session *s = calloc(ENG_SESSIONS_MAX, sizeof(*s));
 	int r;
 
 	if (!s)
@@ -301,7 +326,7 @@ int eng_sessions_list(struct eng_medium *m, struct eng_session **ret, size_t *n,
 	} else {
 		uint64_t c0 = chain_start(m);
 
-		r = chain(m, c0, s, n, diag);
+		r = chain(m, c0, s, ENG_SESSIONS_MAX, n, diag);
 		if (r == 0 && c0 == 0)
 			grown_from_0(m, s, n);
 	}
