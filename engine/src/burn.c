@@ -733,6 +733,13 @@ int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_
 		goto out;
 	}
 	r = mmc_media_probe(d, m, diag);
+	if (r == 0 && m->overwrite && m->status == MMC_DISC_RANDOM && m->used_blocks)
+		/* a session there must become the head's too (grow.h), which an image is not */
+		r = bfs_diag_set(diag, -ENOTEMPTY,
+				 "the %s holds data (%llu blocks): an image file is burnt onto "
+				 "a blank one only; burn the files instead (`burnfs burn DIR`: "
+				 "they are added to the disc's tree), or erase it first",
+				 m->profile_name, (unsigned long long)m->used_blocks);
 	if (r == 0 && file.made_for_later) /* its volume counts from the NWA it was made for */
 		r = eng_imagefile_check_size(&file, path, m->nwa, diag);
 	if (r == 0)

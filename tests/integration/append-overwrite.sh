@@ -100,6 +100,14 @@ media() {
 		N=$i LABEL="$m after burn $i" sessions_are --drive "vdrive:$d"
 		N=$i LABEL="$m export after burn $i" sessions_are "$t/disc.iso"
 	done
+	# an image file cannot become the head: refused before anything is written
+	"$BURNFS" image -q "$t/s3" -o "$t/s3.iso" || fail "image s3"
+	sum=$(sha256sum <"$t/disc.iso")
+	"$BURNFS" burn "$t/s3.iso" --drive "vdrive:$d" 2>"$t/err" && fail "$m: an image burnt over sessions"
+	grep -q "an image file is burnt onto a blank one only; burn the files instead" "$t/err" ||
+		fail "$m: image refusal unclear: $(cat "$t/err")"
+	"$BURNFS" vdrive export "$d" -o "$t/disc.iso" >/dev/null || fail "export $m"
+	[ "$(sha256sum <"$t/disc.iso")" = "$sum" ] || fail "$m: a refused image burn changed the disc"
 	# --new-tree: the same head rewrite, the disc's files left out of the new tree
 	mkdir -p "$t/s4" && echo four >"$t/s4/four"
 	"$BURNFS" burn "$t/s4" --new-tree --drive "vdrive:$d" 2>"$t/err" || fail "$m --new-tree: $(cat "$t/err")"
