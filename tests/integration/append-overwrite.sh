@@ -71,9 +71,10 @@ check_newest() {
 	diff -r --no-dereference "$t/want" "$t/bx" || fail "$label: burnfs extract differs"
 }
 
-# sessions_are IMG|--drive D N LABEL: burnfs sessions lists N and verify checks N
+# sessions_are N LABEL IMG|--drive D: burnfs sessions lists N and verify checks N
 sessions_are() {
-	local n
+	local n N=$1 LABEL=$2
+	shift 2
 	n=$("$BURNFS" sessions "$@" 2>/dev/null | grep -c '^session ')
 	[ "$n" = "$N" ] || fail "$LABEL: $n sessions listed, not $N: $("$BURNFS" sessions "$@" 2>&1)"
 	"$BURNFS" verify "$@" 2>"$t/verr" || fail "$LABEL: verify: $(cat "$t/verr")"
@@ -85,7 +86,7 @@ sessions_are() {
 
 # media M: three burns onto a fresh overwritable virtual drive
 media() {
-	local m=$1 d="$t/$1" i bd= nwa
+	local m=$1 d="$t/$1" i bd='' nwa
 	[ "$m" = bd-re ] && bd=nopycdlib
 	sources
 	"$BURNFS" vdrive create --media "$m" "$d" >/dev/null || fail "create $m"
@@ -97,8 +98,8 @@ media() {
 		[ "$i" = 1 ] || grep -q "is carried over" "$t/err" || fail "$m burn $i: no merge: $(cat "$t/err")"
 		"$BURNFS" vdrive export "$d" -o "$t/disc.iso" >/dev/null || fail "export $m"
 		check_newest "$t/disc.iso" "$t/m$i" "$m after burn $i" $bd
-		N=$i LABEL="$m after burn $i" sessions_are --drive "vdrive:$d"
-		N=$i LABEL="$m export after burn $i" sessions_are "$t/disc.iso"
+		sessions_are $i "$m after burn $i" --drive "vdrive:$d"
+		sessions_are $i "$m export after burn $i" "$t/disc.iso"
 	done
 	# an image file cannot become the head: refused before anything is written
 	"$BURNFS" image -q "$t/s3" -o "$t/s3.iso" || fail "image s3"
@@ -113,7 +114,7 @@ media() {
 	"$BURNFS" burn "$t/s4" --new-tree --drive "vdrive:$d" 2>"$t/err" || fail "$m --new-tree: $(cat "$t/err")"
 	"$BURNFS" vdrive export "$d" -o "$t/disc.iso" >/dev/null || fail "export $m"
 	check_newest "$t/disc.iso" "$t/s4" "$m after --new-tree" $bd
-	N=4 LABEL="$m after --new-tree" sessions_are --drive "vdrive:$d"
+	sessions_are 4 "$m after --new-tree" --drive "vdrive:$d"
 }
 
 # the previous tree (WANT) still what block 0 shows, by xorriso and burnfs ls
@@ -135,7 +136,7 @@ after_failure() {
 	"$BURNFS" burn "$t/s2" --drive "vdrive:$d" 2>"$t/err" || fail "$label: the next burn: $(cat "$t/err")"
 	"$BURNFS" vdrive export "$d" -o "$t/disc.iso" >/dev/null || fail "$label: export"
 	check_newest "$t/disc.iso" "$t/m2" "$label, next burn" "${3:-}"
-	N=2 LABEL="$label, next burn" sessions_are --drive "vdrive:$d"
+	sessions_are 2 "$label, next burn" --drive "vdrive:$d"
 }
 
 case $1 in
@@ -151,7 +152,7 @@ image)
 		"$BURNFS" image --append "$t/a.iso" "$t/s$i" 2>"$t/err" || fail "append $i: $(cat "$t/err")"
 		grep -q "burnfs image: session $i at block [0-9]*, " "$t/err" || fail "append $i: $(cat "$t/err")"
 		check_newest "$t/a.iso" "$t/m$i" "image after append $i"
-		N=$i LABEL="image after append $i" sessions_are "$t/a.iso"
+		sessions_are $i "image after append $i" "$t/a.iso"
 	done
 	# refused or failed appends leave the file byte for byte: a missing source, the image
 	# inside a source, a file-size limit hit while writing (EFBIG), an interrupt
@@ -200,18 +201,18 @@ xorriso)
 	"$BURNFS" image -q "$t/s1" -o "$t/a.iso" || fail "image 1"
 	"$BURNFS" image --append "$t/a.iso" "$t/s2" 2>/dev/null || fail "append 2"
 	xorriso -dev "$t/a.iso" -map "$t/x1" /x1 -commit >/dev/null 2>&1 || fail "xorriso grows burnfs's image"
-	N=3 LABEL="xorriso after burnfs" sessions_are "$t/a.iso"
+	sessions_are 3 "xorriso after burnfs" "$t/a.iso"
 	"$BURNFS" image --append "$t/a.iso" "$t/s3" 2>"$t/err" || fail "append after xorriso: $(cat "$t/err")"
 	grep -q "tree (session 3, rockridge) is carried over" "$t/err" || fail "not xorriso's tree merged: $(cat "$t/err")"
 	cp -a "$t/x1" "$t/m3/" || fail copy
 	check_newest "$t/a.iso" "$t/m3" "burnfs after xorriso" nopycdlib
-	N=4 LABEL="burnfs after xorriso" sessions_are "$t/a.iso"
+	sessions_are 4 "burnfs after xorriso" "$t/a.iso"
 	xorriso -dev "$t/a.iso" -map "$t/x2" /x2 -commit >/dev/null 2>&1 || fail "xorriso grows again"
 	rm -rf "$t/x"
 	xorriso -osirrox on -indev "$t/a.iso" -extract / "$t/x" >/dev/null 2>&1 || fail "xorriso extract"
 	cp -a "$t/x2" "$t/m3/" || fail copy
 	diff -r --no-dereference -x .burnfs "$t/m3" "$t/x" || fail "xorriso's last tree lacks files"
-	N=5 LABEL="xorriso after burnfs after xorriso" sessions_are "$t/a.iso"
+	sessions_are 5 "xorriso after burnfs after xorriso" "$t/a.iso"
 	;;
 head-verify)
 	# the burn's verify reads the rewritten head back: a block of it that reads back
