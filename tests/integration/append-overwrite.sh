@@ -171,6 +171,11 @@ image)
 	[ "$(sha256sum <"$t/a.iso")" = "$sum" ] || fail "a failed append (EFBIG) changed the image"
 	"$BURNFS" image --append "$t/a.iso" "$t/s4" --new-tree -o "$t/o.iso" 2>/dev/null
 	[ $? = 2 ] || fail "--append with -o"
+	"$BURNFS" image --append "$t/a.iso" 2>"$t/err"
+	[ $? = 2 ] && grep -q "no SRC given" "$t/err" || fail "--append without SRC: $(cat "$t/err")"
+	"$BURNFS" image "$t/s4" -o "$t/o.iso" --new-tree 2>"$t/err"
+	[ $? = 2 ] && grep -q "\-\-new-tree is for --append IMAGE" "$t/err" || fail "--new-tree alone: $(cat "$t/err")"
+	"$BURNFS" image --help | grep -q "^  --append IMAGE" || fail "--help lacks --append"
 	[ "$(sha256sum <"$t/a.iso")" = "$sum" ] || fail "a usage error changed the image"
 	;;
 write-error)
@@ -240,12 +245,15 @@ kill)
 		"$BURNFS" vdrive create --media bd-re "$d" >/dev/null || fail create
 		"$BURNFS" burn "$t/s1" --drive "vdrive:$d" 2>/dev/null || fail "burn 1"
 		"$BURNFS" vdrive fault "$d" slow:1 || fail fault # 1x BD: 4.5 MB/s
+		size=$(stat -c %s "$d/disc.img")
 		"$BURNFS" burn "$t/s2" --drive "vdrive:$d" --verify none 2>"$t/err" &
 		p=$!
 		sleep $s
 		kill -0 $p 2>/dev/null || fail "kill after $s s: burnfs already ended: $(cat "$t/err")"
 		kill -9 $p
 		wait $p 2>/dev/null
+		# killed while writing: the disc holds blocks of the new session past the old end
+		[ "$(stat -c %s "$d/disc.img")" -gt "$size" ] || fail "kill after $s s: nothing written yet"
 		after_failure "$d" "kill -9 after $s s" nopycdlib
 	done
 	;;
