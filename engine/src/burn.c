@@ -416,8 +416,11 @@ static int grow_finish(struct job *j, uint64_t nwa, struct eng_burn_result *res,
 		       struct bfs_diag *diag)
 {
 	struct eng_grow_io io = {head_read, head_write, head_sync, j->d};
-	int r = mmc_write(j->d, nwa, (uint32_t)j->front.blocks, j->front.buf, diag);
+	/* the rest on the medium before the front: a drive's cache may reorder writes */
+	int r = mmc_sync_cache(j->d, diag);
 
+	if (r == 0)
+		r = mmc_write(j->d, nwa, (uint32_t)j->front.blocks, j->front.buf, diag);
 	if (r == 0)
 		r = mmc_sync_cache(j->d, diag);
 	if (r == 0)

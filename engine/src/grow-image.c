@@ -99,8 +99,11 @@ static int write_ends(struct grow_file *g, uint64_t start, uint64_t first_start,
 		      struct bfs_node *root, const char *path, struct bfs_diag *diag)
 {
 	struct eng_grow_io io = {fio_read, fio_write, fio_sync, g};
-	int r = eng_sink_pwrite(g->fd, g->front.buf, g->front.blocks * BLOCK, start * BLOCK);
+	/* the rest on disk before the front, the front before the head */
+	int r = fsync(g->fd) < 0 ? -errno : 0;
 
+	if (r == 0)
+		r = eng_sink_pwrite(g->fd, g->front.buf, g->front.blocks * BLOCK, start * BLOCK);
 	if (r == 0 && fsync(g->fd) < 0)
 		r = -errno;
 	if (r < 0)

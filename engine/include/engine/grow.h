@@ -15,9 +15,10 @@
  *	eng_grow_head_write()  the rewrite; eng_grow_head_check() reads it back
  *	eng_image_grow()       all of it on an image file: `burnfs image --append`
  *
- * Order of the writes, each a barrier: the session from its block ENG_GROW_FRONT on, then
- * its first ENG_GROW_FRONT blocks (until they are there, nothing finds an interrupted
- * session: neither the session list nor the next append), sync, the head, sync.
+ * Order of the writes, each followed by a sync (SYNCHRONIZE CACHE, fsync): the session
+ * from its block ENG_GROW_FRONT on; its first ENG_GROW_FRONT blocks (until they are there,
+ * nothing finds an interrupted session: neither the session list nor the next append);
+ * the head.
  */
 #ifndef BFS_ENGINE_GROW_H
 #define BFS_ENGINE_GROW_H
