@@ -43,7 +43,8 @@ struct job {
 	size_t grow_n;
 	struct eng_grow_front front;
 	struct eng_grow_head head;
-	struct bfs_node *root; /* the new tree, whose kept files the head must not overwrite */
+	struct bfs_node *root;	 /* the new tree, whose kept files the head must not overwrite */
+	struct bfs_diag io_diag; /* the drive's word on the head I/O that failed */
 };
 
 static double now_s(void)
@@ -385,26 +386,49 @@ static int cancelled_after(uint64_t pos, uint64_t total, int r, struct bfs_diag 
 			    (unsigned long long)pos, (unsigned long long)total, msg);
 }
 
-/* The head rewrite's block I/O over the drive (reads from the medium: FUA). */
+/*
+ * The head rewrite's block I/O over the drive (reads from the medium: FUA); what the
+ * drive said about a failure is kept in the job's io_diag.
+ */
 static int head_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
 {
-	struct bfs_diag tmp = {0};
+	struct job *j = userdata;
 
-	return mmc_read(userdata, lba, n, buf, true, &tmp);
+	bfs_diag_clear(&j->io_diag);
+	return mmc_read(j->d, lba, n, buf, true, &j->io_diag);
 }
 
 static int head_write(void *userdata, uint64_t lba, uint32_t n, const uint8_t *buf)
 {
-	struct bfs_diag tmp = {0};
+	struct job *j = userdata;
 
-	return mmc_write(userdata, lba, n, buf, &tmp);
+	bfs_diag_clear(&j->io_diag);
+	return mmc_write(j->d, lba, n, buf, &j->io_diag);
 }
 
 static int head_sync(void *userdata)
 {
-	struct bfs_diag tmp = {0};
+	struct job *j = userdata;
 
-	return mmc_sync_cache(userdata, &tmp);
+	bfs_diag_clear(&j->io_diag);
+	return mmc_sync_cache(j->d, &j->io_diag);
+}
+
+/* A head I/O failure r in diag, with what the drive said instead of strerror. */
+static int head_error(struct job *j, int r, struct bfs_diag *diag)
+{
+	char msg[BFS_DIAG_MSG_MAX];
+	const char *e = strerror(-r);
+	size_t n, el = strlen(e);
+
+	if (r >= 0 || !j->io_diag.msg[0])
+		return r;
+	snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
+	n = strlen(msg);
+	if (n > el && strcmp(msg + n - el, e) == 0)
+		msg[n - el] = '\0'; /* "...: " left */
+	bfs_diag_clear(diag);
+	return bfs_diag_set(diag, r, "%s%s", msg, j->io_diag.msg);
 }
 
 /*
@@ -415,7 +439,7 @@ static int head_sync(void *userdata)
 static int grow_finish(struct job *j, uint64_t nwa, struct eng_burn_result *res,
 		       struct bfs_diag *diag)
 {
-	struct eng_grow_io io = {head_read, head_write, head_sync, j->d};
+	struct eng_grow_io io = {head_read, head_write, head_sync, j};
 	/* the rest on the medium before the front: a drive's cache may reorder writes */
 	int r = mmc_sync_cache(j->d, diag);
 
@@ -424,9 +448,16 @@ static int grow_finish(struct job *j, uint64_t nwa, struct eng_burn_result *res,
 	if (r == 0)
 		r = mmc_sync_cache(j->d, diag);
 	if (r == 0)
-		r = eng_grow_head_plan(&io, &j->front, j->grow_s[0].start, j->root, &j->head, diag);
-	if (r == 0)
-		r = eng_grow_head_write(&io, &j->head, diag);
+		r = head_error(j,
+			       eng_grow_head_plan(&io, &j->front, j->grow_s[0].start, j->root,
+						  &j->head, diag),
+			       diag);
+	if (r == 0) {
+		r = head_error(j, eng_grow_head_write(&io, &j->head, diag), diag);
+		/* best effort: a head half rewritten would mix two sessions' descriptors */
+		if (r < 0 && eng_grow_head_restore(&io, &j->head, &j->io_diag) < 0)
+			bfs_diag_clear(&j->io_diag);
+	}
 	res->udf_unseen = j->head.udf_unseen;
 	return r;
 }
@@ -514,9 +545,10 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 	if (o->verify != ENG_VERIFY_NONE)
 		r = verify(j, src, m->nwa, bad, bad_userdata, res, diag);
 	if (r == 0 && o->verify != ENG_VERIFY_NONE && j->grow_s) {
-		struct eng_grow_io io = {head_read, head_write, head_sync, j->d};
+		struct eng_grow_io io = {head_read, head_write, head_sync, j};
 
-		r = eng_grow_head_check(&io, &j->head, diag); /* what every reader looks at */
+		/* what every reader looks at */
+		r = head_error(j, eng_grow_head_check(&io, &j->head, diag), diag);
 	}
 	return r;
 }

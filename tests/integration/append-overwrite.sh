@@ -127,7 +127,7 @@ still_old() {
 }
 
 # the drive d (one session of s1) after a failed append: the old tree, then a good append
-# (a third argument: check_newest's fourth)
+# (a third argument: check_newest's fourth; a fourth: the sessions then, 2 by default)
 after_failure() {
 	local d=$1 label=$2
 	"$BURNFS" vdrive fault "$d" clear >/dev/null || fail "$label: clear"
@@ -136,7 +136,7 @@ after_failure() {
 	"$BURNFS" burn "$t/s2" --drive "vdrive:$d" 2>"$t/err" || fail "$label: the next burn: $(cat "$t/err")"
 	"$BURNFS" vdrive export "$d" -o "$t/disc.iso" >/dev/null || fail "$label: export"
 	check_newest "$t/disc.iso" "$t/m2" "$label, next burn" "${3:-}"
-	sessions_are 2 "$label, next burn" --drive "vdrive:$d"
+	sessions_are "${4:-2}" "$label, next burn" --drive "vdrive:$d"
 }
 
 case $1 in
@@ -180,9 +180,10 @@ image)
 	;;
 write-error)
 	# a write error inside the new session, in its body and in its front (the descriptors
-	# written last): the previous tree stays what block 0 shows; the next burn works
+	# written after it), and in the head rewrite itself (block 16, the drive's sense said):
+	# the previous tree stays what block 0 shows; the next burn works
 	sources
-	for at in body front; do
+	for at in body front head; do
 		d="$t/$at"
 		"$BURNFS" vdrive create --media dvd+rw "$d" >/dev/null || fail create
 		"$BURNFS" burn "$t/s1" --drive "vdrive:$d" 2>/dev/null || fail "$at: burn 1"
@@ -190,10 +191,14 @@ write-error)
 		case $nwa in '' | *[!0-9]*) fail "$at: info: no next session after burn 1 ($nwa)" ;; esac
 		lba=$((nwa + 600))
 		[ $at = front ] && lba=$((nwa + 17))
+		[ $at = head ] && lba=16
 		"$BURNFS" vdrive fault "$d" "write-error@$lba" || fail fault
 		"$BURNFS" burn "$t/s2" --drive "vdrive:$d" 2>"$t/err" && fail "$at: write-error@$lba passed"
 		grep -q "writing block $lba: WRITE(10) failed: write error" "$t/err" || fail "$at: $(cat "$t/err")"
-		after_failure "$d" "write error in the $at at $lba"
+		[ $at != head ] || grep -q "^burnfs burn: rewriting the head (blocks 16-[0-9]*): writing block 16: WRITE(10) failed: write error" "$t/err" ||
+			fail "$at: $(cat "$t/err")"
+		# a failed head rewrite leaves a whole session that readers of 0 do not see yet
+		after_failure "$d" "write error in the $at at $lba" "" "$([ $at = head ] && echo 3 || echo 2)"
 	done
 	;;
 xorriso)
