@@ -300,7 +300,7 @@ static int copy(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 		if (a->copies[i].ino == d->ino)
 			src = a->copies[i].path;
 	if (!src) {
-		char *p;
+		char *p = NULL; /* set when copy_out succeeds; gcc -O2 cannot tell */
 
 		r = copy_out(m, d, path, &p);
 		if (r < 0)
