@@ -426,6 +426,12 @@ static void burn_report(const struct burn_args *b, const struct eng_burn_result 
 			(unsigned long long)res->append.kept,
 			(unsigned long long)res->append.copied,
 			(unsigned long long)res->append.replaced);
+	if (res->udf_unseen) /* engine/grow.h */
+		fprintf(stderr,
+			"burnfs burn: warning: block 256 of the %s is no UDF anchor (its "
+			"first session has no UDF): the new session's UDF volume is read at "
+			"its own anchor only; its ISO 9660 tree is what readers see\n",
+			res->before.profile_name);
 	if (res->speed_kBps)
 		fprintf(stderr, "burnfs burn: write speed %u kB/s (%.1fx)\n", res->speed_kBps,
 			(double)res->speed_kBps / mmc_media_x1_kBps(&res->before));
@@ -732,7 +738,8 @@ static int cmd_info(int argc, char **argv)
 		nspeeds = 0;
 	x1 = mmc_media_x1_kBps(&m);
 	bfs_diag_clear(&diag);
-	(void)eng_disc_space(&m, &space, &diag); /* what burn will say, word for word */
+	/* what burn will say, word for word (overwrite media: where their sessions end) */
+	(void)eng_disc_space_read(d, &m, &space, &diag);
 	if (a.json)
 		print_info_json(&m, &space, &diag, sp, ns, t, nt, speeds, nspeeds);
 	else
@@ -902,6 +909,24 @@ static int verify_against(struct drive_reader *rd, uint64_t start, const char *a
 	return r ? CLI_EXIT_JOB : 0;
 }
 
+/* The sessions of an overwrite disc, from its descriptors, into sp[0..max). */
+static int overwrite_sessions(struct mmc_drive *d, const struct mmc_media *m,
+			      struct eng_session *sp, size_t max, size_t *ns, struct bfs_diag *diag)
+{
+	_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
+	_cleanup_free_ struct eng_session *s = NULL;
+	size_t n = 0;
+	int r = eng_medium_of_drive(d, m, &med, diag);
+
+	if (r == 0)
+		r = eng_sessions_list(med, &s, &n, diag);
+	if (r < 0)
+		return r;
+	*ns = BFS_MIN(n, max);
+	memcpy(sp, s, *ns * sizeof(*sp));
+	return 0;
+}
+
 static int verify_drive(int argc, char **argv)
 {
 	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
@@ -928,10 +953,13 @@ static int verify_drive(int argc, char **argv)
 		if (r < 0)
 			return fail(&diag, r, "verify");
 	}
-	/* overwrite media: one volume at block 0 whose descriptors point at the newest trees */
-	ns = m.overwrite ? 1 : eng_sessions_of_tracks(t, nt, sp);
-	if (m.overwrite)
-		sp[0] = (struct eng_session){.number = 1, .start = 0, .length = m.used_blocks};
+	/* overwrite media: the sessions their descriptors chain (engine/sessions.h) */
+	ns = m.overwrite ? 0 : eng_sessions_of_tracks(t, nt, sp);
+	if (m.overwrite) {
+		r = overwrite_sessions(d, &m, sp, BFS_ARRAY_SIZE(sp), &ns, &diag);
+		if (r < 0)
+			return fail(&diag, r, "verify");
+	}
 	if (ns == 0)
 		return fail(&diag, bfs_diag_set(&diag, -ENODATA, "the disc has no closed session"),
 			    "verify");

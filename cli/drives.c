@@ -41,7 +41,7 @@ static void probe(const char *addr, struct probe *p)
 	if (p->err == 0)
 		p->err = mmc_media_probe(d, &p->m, &diag);
 	if (p->err == 0)
-		(void)eng_disc_space(&p->m, &p->space, NULL);
+		(void)eng_disc_space_read(d, &p->m, &p->space, NULL);
 	if (p->err < 0)
 		snprintf(p->msg, sizeof(p->msg), "%s", bfs_diag_msg(&diag, p->err));
 }

@@ -2,6 +2,7 @@
 /*
  * `burnfs image SRC... -o OUT`: scan the sources, plan the image, write it to a file
  * (temporary file + rename, zero blocks left as holes) or stream it to standard output.
+ * `burnfs image --append IMAGE SRC...` grows an existing image in place (engine/grow.h).
  * The image options it shares with `burnfs burn` are parsed by cli/imageopts.c.
  */
 #include <errno.h>
@@ -22,6 +23,7 @@
 
 #include "common/extent.h"
 #include "common/log.h"
+#include "engine/grow.h"
 #include "engine/image.h"
 #include "engine/sink.h"
 #include "textout.h"
@@ -46,6 +48,7 @@ static void image_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: burnfs image SRC... -o OUT [options]\n"
+		"       burnfs image --append IMAGE SRC... [--new-tree] [options]\n"
 		"\n"
 		"Build a hybrid ISO 9660 / Joliet / Rock Ridge / UDF image from directories and "
 		"files.\n"
@@ -54,7 +57,14 @@ static void image_usage(FILE *f)
 		"\n"
 		"  -o, --output OUT   image file to write (temporary file + rename); '-' streams\n"
 		"                     the image to standard output (not to a terminal)\n"
-		"  --media cd|dvd|bd  per-media defaults (default: dvd)\n");
+		"  --media cd|dvd|bd  per-media defaults (default: dvd)\n"
+		"  --append IMAGE     add a session to the image file IMAGE in place, as on an\n"
+		"                     overwritable disc: the image's newest tree merged with\n"
+		"                     SRC (a file at an existing path replaces it), written after\n"
+		"                     the used space, then the descriptors at block 16 and the\n"
+		"                     anchor at 256 rewritten last; a failure leaves IMAGE as it\n"
+		"                     was. Not with -o or --start-lba\n"
+		"  --new-tree         with --append: the new session holds SRC only\n");
 	fputs(cli_image_usage, f);
 	fprintf(f,
 		"  --start-lba N      address the image for a session starting at block N of\n"
@@ -223,6 +233,22 @@ static int image_to_stdout(struct eng_image *img, const struct eng_image_info *i
 	return 0;
 }
 
+/* --append's arguments: 0, or the exit code of a usage error. */
+static int check_append_args(const char *out, bool start_lba, size_t nsrcs)
+{
+	if (out)
+		return cli_usage_error("image", "--append grows IMAGE in place: -o is not taken "
+						"with it");
+	if (start_lba)
+		return cli_usage_error("image", "--append puts the session after the image's "
+						"used space: --start-lba is not taken with it");
+	if (nsrcs == 0)
+		return cli_usage_error("image",
+				       "no SRC given (the directories and files to add to the "
+				       "image)");
+	return 0;
+}
+
 /* The output and the sources as given: 0, or the exit code of a usage error. */
 static int check_output_args(const char *out, size_t nsrcs, bool json)
 {
@@ -249,6 +275,8 @@ struct image_cmd {
 	struct eng_scan_opts so;
 	struct cli_image_args ia;
 	const char *out;
+	const char *append; /* --append IMAGE */
+	bool new_tree, start_lba;
 	bool json, quiet;
 };
 
@@ -313,7 +341,14 @@ static int image_opt(struct image_cmd *ic, int c, char **argv)
 		ic->io.manifest = false;
 		return 0;
 	case 'S':
+		ic->start_lba = true;
 		return parse_start_lba(optarg, &ic->io.start_lba);
+	case 'A':
+		ic->append = optarg;
+		return 0;
+	case 'T':
+		ic->new_tree = true;
+		return 0;
 	case 'q':
 		ic->quiet = true;
 		return 0;
@@ -337,6 +372,8 @@ static int image_parse(struct image_cmd *ic, int argc, char **argv)
 		{"manifest", no_argument, NULL, 'M'},
 		{"no-manifest", no_argument, NULL, 'N'},
 		{"start-lba", required_argument, NULL, 'S'},
+		{"append", required_argument, NULL, 'A'},
+		{"new-tree", no_argument, NULL, 'T'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -355,7 +392,10 @@ static int image_parse(struct image_cmd *ic, int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		cli_image_add_source(&ic->ia, argv[i]);
-	r = check_output_args(ic->out, ic->ia.nsrcs, ic->json);
+	if (ic->new_tree && !ic->append)
+		return cli_usage_error("image", "--new-tree is for --append IMAGE");
+	r = ic->append ? check_append_args(ic->out, ic->start_lba, ic->ia.nsrcs)
+		       : check_output_args(ic->out, ic->ia.nsrcs, ic->json);
 	if (r)
 		return r;
 	if (cli_image_args_check(&ic->ia) < 0)
@@ -467,6 +507,67 @@ static int image_to_file(struct image_cmd *ic, struct eng_image *img,
 	return 0;
 }
 
+static void grow_progress(uint64_t done, uint64_t total, void *userdata)
+{
+	progress_cb(done, total, userdata);
+}
+
+/* What --append did, on stderr (and the JSON summary on stdout). */
+static void grow_report(const struct image_cmd *ic, const struct eng_grow_result *g,
+			unsigned nwarnings, double seconds)
+{
+	const struct eng_append_info *ai = &g->append;
+
+	if (g->appended && !ic->quiet)
+		fprintf(stderr,
+			"burnfs image: the image's tree (session %u, %s) is carried over: %llu "
+			"files stay where they are, %llu copied, %llu replaced\n",
+			ai->session, eng_tree_fs_name(ai->tree), (unsigned long long)ai->kept,
+			(unsigned long long)ai->copied, (unsigned long long)ai->replaced);
+	if (g->udf_unseen)
+		fprintf(stderr, "burnfs image: warning: block 256 of the image is no UDF anchor "
+				"(its first session has no UDF): the new session's UDF volume is "
+				"read at its own anchor only; its ISO 9660 tree is what readers "
+				"see\n");
+	if (!ic->quiet)
+		fprintf(stderr, "burnfs image: session %zu at block %llu, %llu blocks (%.1f MiB)\n",
+			g->sessions, (unsigned long long)g->start, (unsigned long long)g->blocks,
+			(double)g->blocks * BFS_BLOCK_SIZE / 1048576.0);
+	if (!ic->json)
+		return;
+	printf("{\"image\": ");
+	cli_json_str(stdout, ic->append, strlen(ic->append));
+	printf(", \"session\": %zu, \"start\": %llu, \"blocks\": %llu, \"merged\": %s, "
+	       "\"kept\": %llu, \"copied\": %llu, \"replaced\": %llu, \"warnings\": %u, "
+	       "\"seconds\": %.3f}\n",
+	       g->sessions, (unsigned long long)g->start, (unsigned long long)g->blocks,
+	       g->appended ? "true" : "false", (unsigned long long)ai->kept,
+	       (unsigned long long)ai->copied, (unsigned long long)ai->replaced, nwarnings,
+	       seconds);
+}
+
+/* --append IMAGE: the scanned tree grown into the image in place; an exit code. */
+static int image_append(struct image_cmd *ic, struct bfs_node *root, struct bfs_diag *diag)
+{
+	struct progress_ctx pc = {.t0 = now_s(), .tty = !ic->quiet && isatty(STDERR_FILENO)};
+	struct eng_grow_result g;
+	int r;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	r = eng_image_grow(ic->append, root, &ic->io, ic->new_tree, &interrupted, grow_progress,
+			   &pc, &g, diag);
+	if (pc.tty)
+		fputc('\n', stderr);
+	if (r < 0) {
+		image_error(diag, r);
+		fprintf(stderr, "burnfs image: '%s' was left as it was\n", ic->append);
+		return exit_for(r);
+	}
+	grow_report(ic, &g, diag->nwarnings, now_s() - pc.t0);
+	return 0;
+}
+
 int cli_image_main(int argc, char **argv)
 {
 	struct image_cmd ic = {
@@ -487,13 +588,19 @@ int cli_image_main(int argc, char **argv)
 	}
 	if (ic.quiet)
 		bfs_log_set_level(LOG_ERR);
-	ic.so.output = ic.out; /* refused when it is a source or inside one, before any write */
+	/* refused when it is a source or inside one, before any write */
+	ic.so.output = ic.append ? ic.append : ic.out;
 	r = eng_scan(ic.ia.srcs, ic.ia.nsrcs, &ic.so, &diag, &root);
 	if (r < 0) {
 		/* -EINVAL: the output is a source or inside one, a usage error */
 		cli_image_args_done(&ic.ia);
 		image_error(&diag, r);
 		return r == -EINVAL ? EXIT_USAGE : exit_for(r);
+	}
+	if (ic.append) {
+		r = image_append(&ic, root, &diag);
+		cli_image_args_done(&ic.ia);
+		return r;
 	}
 	r = eng_image_new(&ic.io, root, &diag, &img);
 	if (r < 0) {

@@ -216,8 +216,9 @@ static void session_json(const struct eng_session *s, const char *why)
 
 	date_str(s, date, sizeof(date));
 	printf("{\"number\": %u, \"start\": %" PRIu64 ", \"length\": %" PRIu64
-	       ", \"open\": %s, \"file_systems\": [",
-	       s->number, s->start, s->length, s->open ? "true" : "false");
+	       ", \"open\": %s, \"head\": %s, \"file_systems\": [",
+	       s->number, s->start, s->length, s->open ? "true" : "false",
+	       s->head ? "true" : "false");
 	for (unsigned i = 0, k = 0; i < 4; i++)
 		if (s->fs & (1u << i))
 			printf("%s\"%s\"", k++ ? ", " : "", names[i]);
@@ -248,6 +249,8 @@ static void session_text(const struct eng_session *s, const char *why)
 	       s->start, s->length, fs[0] ? fs : "no file system");
 	cli_text_put(stdout, s->volume_id);
 	printf("', created %s", date);
+	if (s->head) /* engine/sessions.h */
+		printf(", its descriptors now the newest session's (the head of a grown medium)");
 	if (s->counted)
 		printf(", %s tree: %" PRIu64 " files, %" PRIu64 " directories\n",
 		       eng_tree_fs_name(s->tree), s->files, s->dirs);

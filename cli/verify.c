@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "common/diag.h"
 #include "engine/imagefile.h"
+#include "engine/sessions.h"
 #include "engine/verify.h"
 #include "textout.h"
 
@@ -25,6 +26,7 @@ struct verify_args {
 	const char *image;
 	const char *against;
 	uint64_t session;
+	bool session_given;
 	bool json;
 };
 
@@ -60,11 +62,15 @@ static void usage(FILE *f)
 		"\n"
 		"Check a session of IMAGE against its manifest /.burnfs/SHA256SUMS (in every\n"
 		"`burnfs image` unless --no-manifest, and on every burn), or file by file\n"
-		"against the directory SRC. Differences are listed on stdout, one per line;\n"
+		"against the directory SRC; an image of several sessions (grown with `burnfs\n"
+		"image --append`, or a disc's) has every session checked against its own\n"
+		"manifest unless --session or --against picks one. Differences are listed on\n"
+		"stdout, one per line;\n"
 		"control characters and bytes that are not UTF-8 in names are shown as \\n,\n"
 		"\\t, \\r, \\xNN, and a backslash as \\\\.\n"
 		"\n"
-		"      --session LBA   the session starting at block LBA (default 0)\n"
+		"      --session LBA   only the session starting at block LBA (default: every\n"
+		"                      session; --against: 0)\n"
 		"      --against SRC   compare with the directory SRC instead of the manifest\n"
 		"      --json          print one JSON document on stdout: {\"problems\": [{\"path\",\n"
 		"                      \"what\"}...], \"ok\", \"files_ok\", ...}; a byte of a name\n"
@@ -94,6 +100,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a, bool *done)
 
 			errno = 0;
 			a->session = strtoull(optarg, &end, 10);
+			a->session_given = true;
 			if (errno || end == optarg || *end || optarg[0] == '-')
 				return cli_usage_error(
 					"verify", "--session: '%s' is not a block number", optarg);
@@ -157,6 +164,60 @@ static void text_error(int r, const struct bfs_diag *diag, const char *image)
 		      stderr);
 }
 
+static int verify_done(const struct verify_args *a, int r, const struct eng_verify_result *res,
+		       const struct bfs_diag *diag);
+
+/*
+ * Every session of a multisession image against its own manifest, the results summed into
+ * res: 0, -EBADMSG on a difference, another error when a session cannot be checked (each
+ * said on stderr with its session). 1 in *single when the image has one session only
+ * (nothing checked: the caller's one-session path does it, with its messages).
+ */
+static int verify_sessions(const struct verify_args *a, struct report *rep,
+			   struct eng_verify_result *res, bool *single, struct bfs_diag *diag)
+{
+	_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
+	_cleanup_free_ struct eng_session *s = NULL;
+	size_t n = 0;
+	int r = eng_medium_open(NULL, a->image, &med, diag), bad = 0;
+
+	if (r == 0)
+		r = eng_sessions_list(med, &s, &n, diag);
+	*single = r < 0 || n < 2;
+	if (*single) {
+		bfs_diag_clear(diag);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct eng_verify_result one = {0};
+
+		bfs_diag_clear(diag);
+		r = eng_verify_manifest(eng_medium_read, med, s[i].start, print_problem, rep, &one,
+					diag);
+		res->files_ok += one.files_ok, res->files_bad += one.files_bad;
+		res->files_missing += one.files_missing, res->bytes += one.bytes;
+		if (r < 0 && r != -EBADMSG) {
+			fprintf(stderr, "burnfs verify: session %u at block %llu: ", s[i].number,
+				(unsigned long long)s[i].start);
+			cli_text_put(stderr, bfs_diag_msg(diag, r));
+			fputc('\n', stderr);
+			bad = bad ? bad : r;
+			continue;
+		}
+		bad = bad ? bad : r;
+		fprintf(stderr,
+			"burnfs verify: session %u at block %llu: %llu files match, %llu differ, "
+			"%llu missing\n",
+			s[i].number, (unsigned long long)s[i].start,
+			(unsigned long long)one.files_ok, (unsigned long long)one.files_bad,
+			(unsigned long long)one.files_missing);
+	}
+	bfs_diag_clear(diag);
+	return bad == 0 || bad == -EBADMSG
+		       ? bad
+		       : bfs_diag_set(diag, bad, "not every session could be checked");
+}
+
 int cli_verify_main(int argc, char **argv)
 {
 	struct verify_args a = {0};
@@ -172,6 +233,13 @@ int cli_verify_main(int argc, char **argv)
 	rep.json = a.json;
 	if (a.json)
 		fputs("{\"problems\": [", stdout);
+	if (!a.session_given && !a.against) {
+		bool single;
+
+		r = verify_sessions(&a, &rep, &res, &single, &diag);
+		if (!single)
+			return verify_done(&a, r, &res, &diag);
+	}
 	r = eng_imagefile_open(a.image, a.session, &img, &diag);
 	opened = r == 0;
 	if (r == 0 && img.made_for_later)
@@ -195,17 +263,30 @@ int cli_verify_main(int argc, char **argv)
 		r = eng_verify_manifest(eng_imagefile_read, &img, a.session, print_problem, &rep,
 					&res, &diag);
 	eng_imagefile_close(&img);
-	if (a.json)
-		json_summary(r, &res, &diag);
 	if (r < 0 && r != -EBADMSG) {
+		if (a.json)
+			json_summary(r, &res, &diag);
 		text_error(r, &diag, opened && !img.made_for_later && img.iso9660 ? a.image : NULL);
+		return CLI_EXIT_JOB;
+	}
+	return verify_done(&a, r, &res, &diag);
+}
+
+/* The summary (JSON's end, or the line on stderr) and the exit code. */
+static int verify_done(const struct verify_args *a, int r, const struct eng_verify_result *res,
+		       const struct bfs_diag *diag)
+{
+	if (a->json)
+		json_summary(r, res, diag);
+	if (r < 0 && r != -EBADMSG) {
+		text_error(r, diag, NULL);
 		return CLI_EXIT_JOB;
 	}
 	fprintf(stderr,
 		"burnfs verify: %llu files match (%.1f MiB read)%s%llu differ, %llu missing, "
 		"%llu extra\n",
-		(unsigned long long)res.files_ok, (double)res.bytes / 1048576.0, r ? "; " : ", ",
-		(unsigned long long)res.files_bad, (unsigned long long)res.files_missing,
-		(unsigned long long)res.files_extra);
+		(unsigned long long)res->files_ok, (double)res->bytes / 1048576.0, r ? "; " : ", ",
+		(unsigned long long)res->files_bad, (unsigned long long)res->files_missing,
+		(unsigned long long)res->files_extra);
 	return r ? CLI_EXIT_JOB : 0;
 }

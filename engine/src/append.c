@@ -459,7 +459,7 @@ static int copy(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 		if (a->copies[i].ino == d->ino)
 			src = a->copies[i].path;
 	if (!src) {
-		char *p = NULL;
+		char *p = NULL; /* set when copy_out succeeds; gcc -O2 cannot tell */
 
 		r = copy_out(m, d, path, &p);
 		if (r < 0)
@@ -619,15 +619,23 @@ static int read_tree(struct merge *m, struct bfs_node *oroot)
 	return r;
 }
 
-/* The UDF partition: the old one kept when every kept file lies in it, else from first. */
+/*
+ * The UDF partition: the old one kept when every kept file lies in it past its first
+ * block; a tree read without UDF has none, so from the block before the lowest kept file
+ * (the first session's start may be block 0, which the writer takes for "no partition
+ * given": in the new session); else from first. No file starts at the partition's logical
+ * block 0: libudfread reads such a file's data from elsewhere (seen on an image grown by
+ * xorriso, then by burnfs: its sha differed until the partition began one block earlier).
+ */
 static void partition_pick(struct merge *m, const struct eng_session *first)
 {
 	struct eng_append *a = m->a;
 	uint64_t p = first->start;
 
-	(void)eng_disctree_udf_partition(m->t, &p);
+	if (!eng_disctree_udf_partition(m->t, &p) && a->nsha)
+		p = UINT64_MAX;
 	for (size_t i = 0; i < a->nsha; i++)
-		p = BFS_MIN(p, a->sha[i].node->data_lba);
+		p = BFS_MIN(p, a->sha[i].node->data_lba - 1);
 	a->info.partition_start = p;
 }
 

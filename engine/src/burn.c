@@ -15,6 +15,7 @@
 
 #include "common/bytes.h"
 #include "common/macro.h"
+#include "engine/grow.h"
 #include "engine/imagefile.h"
 #include "engine/sessions.h"
 #include "iso9660/layout.h"
@@ -38,6 +39,13 @@ struct job {
 	const struct eng_burn_opts *o;
 	struct eng_burn_status st;
 	double last_buffer_query;
+	/* overwrite media with sessions (grow.h): their list, the front held back, the head */
+	struct eng_session *grow_s;
+	size_t grow_n;
+	struct eng_grow_front front;
+	struct eng_grow_head head;
+	struct bfs_node *root;	 /* the new tree, whose kept files the head must not overwrite */
+	struct bfs_diag io_diag; /* the drive's word on the head I/O that failed */
 };
 
 static double now_s(void)
@@ -253,9 +261,11 @@ int eng_disc_space(const struct mmc_media *m, struct eng_disc_space *ret, struct
 			m->erasable ? "erase it (`burnfs erase`) or use a new disc"
 				    : "use a new disc");
 	case MMC_DISC_RANDOM:
-		if (m->used_blocks)
+		/* eng_disc_space_read() puts the NWA past the sessions it found */
+		if (m->used_blocks && m->nwa < m->used_blocks)
 			return bfs_diag_set(diag, -ENOTEMPTY,
-					    "the %s holds data (%llu blocks); erase it first with "
+					    "the %s holds data (%llu blocks) whose end was not "
+					    "read from its descriptors; erase it first with "
 					    "`burnfs erase`",
 					    m->profile_name, (unsigned long long)m->used_blocks);
 		break;
@@ -268,6 +278,58 @@ int eng_disc_space(const struct mmc_media *m, struct eng_disc_space *ret, struct
 	ret->next = m->nwa;
 	ret->free = m->free_blocks;
 	return 0;
+}
+
+/*
+ * Overwrite media holding data: their sessions from the descriptors (grow.h), and m's NWA,
+ * free and used blocks those of a session after them. *ret_s (may be NULL) gets the list.
+ */
+static int grow_place(struct mmc_drive *d, struct mmc_media *m, struct eng_session **ret_s,
+		      size_t *ret_n, struct bfs_diag *diag)
+{
+	_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
+	_cleanup_free_ struct eng_session *s = NULL;
+	uint64_t next;
+	size_t n = 0;
+	int r;
+
+	if (!m->overwrite || m->status != MMC_DISC_RANDOM || !m->used_blocks)
+		return 0; /* a blank one gets its first session at 0 */
+	r = eng_medium_of_drive(d, m, &med, diag);
+	if (r == 0)
+		r = eng_grow_where(med, 0, &s, &n, &next, diag);
+	if (r < 0)
+		return bfs_diag_prefix(diag, r,
+				       "the %s holds data (%llu blocks) whose sessions cannot be "
+				       "read (erase it with `burnfs erase` to reuse it)",
+				       m->profile_name, (unsigned long long)m->used_blocks);
+	if (n == 0)
+		return bfs_diag_set(diag, -ENOTEMPTY,
+				    "the %s holds data (%llu blocks) that is no ISO 9660 or UDF "
+				    "session; erase it first with `burnfs erase`",
+				    m->profile_name, (unsigned long long)m->used_blocks);
+	m->used_blocks = s[n - 1].start + s[n - 1].length;
+	m->nwa = next;
+	m->free_blocks = m->capacity > next ? m->capacity - next : 0;
+	m->last_session_start = s[n - 1].start;
+	m->sessions = (unsigned)n;
+	if (ret_s) {
+		*ret_s = TAKE_PTR(s);
+		*ret_n = n;
+	}
+	return 0;
+}
+
+int eng_disc_space_read(struct mmc_drive *d, struct mmc_media *m, struct eng_disc_space *ret,
+			struct bfs_diag *diag)
+{
+	int r = grow_place(d, m, NULL, NULL, diag);
+
+	if (r < 0) {
+		*ret = (struct eng_disc_space){.capacity = m->capacity, .used = m->used_blocks};
+		return r;
+	}
+	return eng_disc_space(m, ret, diag);
 }
 
 /* Refuse what cannot take a session, before anything is written. */
@@ -325,6 +387,94 @@ static int cancelled_after(uint64_t pos, uint64_t total, int r, struct bfs_diag 
 			    (unsigned long long)pos, (unsigned long long)total, msg);
 }
 
+/*
+ * The head rewrite's block I/O over the drive (reads from the medium: FUA); what the
+ * drive said about a failure is kept in the job's io_diag.
+ */
+static int head_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
+{
+	struct job *j = userdata;
+
+	bfs_diag_clear(&j->io_diag);
+	return mmc_read(j->d, lba, n, buf, true, &j->io_diag);
+}
+
+static int head_write(void *userdata, uint64_t lba, uint32_t n, const uint8_t *buf)
+{
+	struct job *j = userdata;
+
+	bfs_diag_clear(&j->io_diag);
+	return mmc_write(j->d, lba, n, buf, &j->io_diag);
+}
+
+static int head_sync(void *userdata)
+{
+	struct job *j = userdata;
+
+	bfs_diag_clear(&j->io_diag);
+	return mmc_sync_cache(j->d, &j->io_diag);
+}
+
+/* A head I/O failure r in diag, with what the drive said instead of strerror. */
+static int head_error(struct job *j, int r, struct bfs_diag *diag)
+{
+	char msg[BFS_DIAG_MSG_MAX];
+	const char *e = strerror(-r);
+	size_t n, el = strlen(e);
+
+	if (r >= 0 || !j->io_diag.msg[0])
+		return r;
+	snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
+	n = strlen(msg);
+	if (n > el && strcmp(msg + n - el, e) == 0)
+		msg[n - el] = '\0'; /* "...: " left */
+	bfs_diag_clear(diag);
+	return bfs_diag_set(diag, r, "%s%s", msg, j->io_diag.msg);
+}
+
+/*
+ * Overwrite media with sessions: the front held back (its descriptors and anchor) written
+ * now that the rest is there, flushed, then the head at 16 and 256 made the new session's
+ * (grow.h). Until the head is written, readers see the previous tree.
+ */
+static int grow_finish(struct job *j, uint64_t nwa, struct eng_burn_result *res,
+		       struct bfs_diag *diag)
+{
+	struct eng_grow_io io = {head_read, head_write, head_sync, j};
+	/* the rest on the medium before the front: a drive's cache may reorder writes */
+	int r = mmc_sync_cache(j->d, diag);
+
+	if (r == 0)
+		r = mmc_write(j->d, nwa, (uint32_t)j->front.blocks, j->front.buf, diag);
+	if (r == 0)
+		r = mmc_sync_cache(j->d, diag);
+	if (r == 0)
+		r = head_error(j,
+			       eng_grow_head_plan(&io, &j->front, j->grow_s[0].start, j->root,
+						  &j->head, diag),
+			       diag);
+	if (r == 0) {
+		r = head_error(j, eng_grow_head_write(&io, &j->head, diag), diag);
+		/* best effort: a head half rewritten would mix two sessions' descriptors */
+		if (r < 0 && eng_grow_head_restore(&io, &j->head, &j->io_diag) < 0)
+			bfs_diag_clear(&j->io_diag);
+	}
+	res->udf_unseen = j->head.udf_unseen;
+	return r;
+}
+
+/* Write a piece of the session at pos: a grown medium's front is held back. */
+static int write_piece(struct job *j, uint64_t nwa, uint64_t pos, const uint8_t *p, size_t n,
+		       struct bfs_diag *diag)
+{
+	size_t k = j->grow_s ? eng_grow_front_take(&j->front, pos, p, n) : 0;
+
+	if (k == n)
+		return 0;
+	return mmc_write(j->d, nwa + pos + k, (uint32_t)(n - k), p + k * 2048,
+			 diag); /* names the block */
+}
+
 /* Write, pad, flush, close and verify the session from src at the NWA. */
 static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad, void *bad_userdata,
 			struct eng_burn_result *res, struct bfs_diag *diag)
@@ -356,7 +506,7 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 				     : bfs_diag_set(diag, -EIO,
 						    "internal error: stream ended early");
 		res->wrote = true;
-		r = mmc_write(j->d, m->nwa + pos, (uint32_t)n, p, diag); /* names the block */
+		r = write_piece(j, m->nwa, pos, p, (size_t)n, diag);
 		if (r == -ECANCELED)
 			return cancelled_after(pos, total, r, diag);
 		if (r < 0)
@@ -376,7 +526,9 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 		res->written = pos;
 	}
 	report(j, ENG_PHASE_CLOSE, 0, 1, NULL);
-	r = mmc_sync_cache(j->d, diag);
+	r = j->grow_s ? grow_finish(j, m->nwa, res, diag) : 0;
+	if (r == 0)
+		r = mmc_sync_cache(j->d, diag);
 	if (r == 0)
 		r = mmc_close(j->d, m, o->finalize, diag);
 	res->closed = r == 0 && !m->overwrite;
@@ -393,6 +545,12 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 	j->st.op_progress = -1;
 	if (o->verify != ENG_VERIFY_NONE)
 		r = verify(j, src, m->nwa, bad, bad_userdata, res, diag);
+	if (r == 0 && o->verify != ENG_VERIFY_NONE && j->grow_s) {
+		struct eng_grow_io io = {head_read, head_write, head_sync, j};
+
+		/* what every reader looks at */
+		r = head_error(j, eng_grow_head_check(&io, &j->head, diag), diag);
+	}
 	return r;
 }
 
@@ -454,28 +612,30 @@ static int merge_failed(const struct eng_medium *med, int r, struct bfs_diag *di
  * A disc with sessions: the last one's tree under root (engine/append.h), so that the new
  * session holds the whole disc. *ret keeps what the image needs of the merge.
  */
-static int merge_disc(struct mmc_drive *d, const struct mmc_media *m, struct bfs_node *root,
+static int merge_disc(struct job *j, const struct mmc_media *m, struct bfs_node *root,
 		      struct eng_append **ret, struct eng_burn_result *res, struct bfs_diag *diag)
 {
 	_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
 	_cleanup_free_ struct eng_session *s = NULL;
-	const struct eng_session *last;
+	const struct eng_session *last, *list;
 	size_t n = 0;
 	int r;
 
-	if (m->status != MMC_DISC_APPENDABLE || !m->sessions)
+	if (!j->grow_s && (m->status != MMC_DISC_APPENDABLE || !m->sessions))
 		return 0; /* blank: nothing to carry */
-	r = eng_medium_of_drive(d, m, &med, diag);
-	if (r == 0)
+	r = eng_medium_of_drive(j->d, m, &med, diag);
+	if (r == 0 && !j->grow_s)
 		r = eng_sessions_list(med, &s, &n, diag);
+	list = j->grow_s ? j->grow_s : s; /* overwrite media: the sessions grow_place() found */
+	n = j->grow_s ? j->grow_n : n;
 	if (r < 0)
 		return bfs_diag_prefix(diag, r,
 				       "reading the disc's sessions to append to them "
 				       "(--new-tree writes a session without them)");
-	last = last_closed(s, n);
+	last = last_closed(list, n);
 	if (!last)
 		return 0;
-	r = eng_append_merge(eng_medium_read, med, last, &s[0], root, diag, ret);
+	r = eng_append_merge(eng_medium_read, med, last, &list[0], root, diag, ret);
 	if (r < 0)
 		return merge_failed(med, r, diag);
 	res->appended = true;
@@ -507,7 +667,13 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	int r;
 
 	job_init(&j, d, opts);
+	j.root = root;
 	r = mmc_media_probe(d, m, diag);
+	if (r == 0)
+		r = grow_place(d, m, &j.grow_s, &j.grow_n, diag);
+	if (r == 0 && j.grow_s)
+		r = eng_grow_front_init(&j.front);
+	res.grown = j.grow_s != NULL;
 	if (r == 0)
 		r = check_medium(m, opts, &res, diag);
 	if (r == 0)
@@ -524,7 +690,7 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	if (!io.ring_bytes)
 		io.ring_bytes = 16u << 20;
 	if (!opts->new_tree) {
-		r = merge_disc(d, m, root, &app, &res, diag);
+		r = merge_disc(&j, m, root, &app, &res, diag);
 		if (r < 0)
 			goto out;
 		if (app)
@@ -548,6 +714,8 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	r = burn_session(&j, &src, bad, bad_userdata, &res, diag);
 out:
 	finish(d, &res, ret);
+	free(j.grow_s);
+	eng_grow_front_done(&j.front);
 	return r;
 }
 
@@ -619,6 +787,13 @@ int eng_burn_image(struct mmc_drive *d, const char *path, const struct eng_burn_
 		goto out;
 	}
 	r = mmc_media_probe(d, m, diag);
+	if (r == 0 && m->overwrite && m->status == MMC_DISC_RANDOM && m->used_blocks)
+		/* a session there must become the head's too (grow.h), which an image is not */
+		r = bfs_diag_set(diag, -ENOTEMPTY,
+				 "the %s holds data (%llu blocks): an image file is burnt onto "
+				 "a blank one only; burn the files instead (`burnfs burn DIR`: "
+				 "they are added to the disc's tree), or erase it first",
+				 m->profile_name, (unsigned long long)m->used_blocks);
 	if (r == 0 && file.made_for_later) /* its volume counts from the NWA it was made for */
 		r = eng_imagefile_check_size(&file, path, m->nwa, diag);
 	if (r == 0)

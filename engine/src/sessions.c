@@ -146,13 +146,13 @@ static uint64_t iso_after(struct eng_medium *m, uint64_t s, uint64_t size, uint8
  * Sessions packed in an image (or an overwritable disc), from start on: each one's volume
  * size leads to the next. A volume that says it is longer than the medium is cut short.
  */
-static int chain(struct eng_medium *m, uint64_t start, struct eng_session *out, size_t *n,
-		 struct bfs_diag *diag)
+static int chain(struct eng_medium *m, uint64_t start, struct eng_session *out, size_t max,
+		 size_t *n, struct bfs_diag *diag)
 {
 	uint8_t b[BLOCK];
 	uint64_t s = start, end, next;
 
-	for (*n = 0; *n < ENG_SESSIONS_MAX && s < m->blocks;) {
+	for (*n = 0; *n < max && s < m->blocks;) {
 		bool iso = read_pvd(m, s, b) == 0;
 
 		if (!iso && !eng_disctree_has_udf(eng_medium_read, m, s))
@@ -195,6 +195,70 @@ static uint64_t chain_start(struct eng_medium *m)
 	    bfs_get_le32(b + ISO9660_VD_VOLUME_SIZE) <= HEAD_BLOCKS)
 		return 0;
 	return read_pvd(m, HEAD_BLOCKS, b) == 0 ? HEAD_BLOCKS : 0;
+}
+
+/*
+ * Is the descriptor at 16 a copy of the session's own one? Byte for byte but the volume
+ * space size, which libisofs writes as the session's length in the session and as its
+ * absolute end in the copy (formats.md §3.3).
+ */
+static bool head_copy(const uint8_t *head, const uint8_t *own)
+{
+	return memcmp(head, own, PVD_VOLUME_SIZE) == 0 &&
+	       memcmp(head + PVD_VOLUME_SIZE + 8, own + PVD_VOLUME_SIZE + 8,
+		      BLOCK - PVD_VOLUME_SIZE - 8) == 0;
+}
+
+/* A session's descriptors at c, its root past them and its volume past c (absolute). */
+static bool candidate(struct eng_medium *m, uint64_t c, uint8_t *b)
+{
+	return read_pvd(m, c, b) == 0 && bfs_get_le32(b + PVD_ROOT_LBA) > c + 16 &&
+	       bfs_get_le32(b + PVD_VOLUME_SIZE) > c;
+}
+
+/*
+ * A medium grown from a first session at block 0 (burnfs on a blank overwritable disc or
+ * image, growisofs): the head at 16 is a copy of the newest session's descriptors, so the
+ * chain from 0 sees one volume up to the newest session's end. The sessions after the
+ * first are found by looking at 16-block steps below the head's root directory for chains
+ * of sessions, each piece starting where a session is found (the gaps between pieces are
+ * those left by a writer's padding, as xorriso's 150 blocks), until a chain ends with the
+ * session the head copies (its descriptor, head_copy()): that check keeps an ISO image
+ * stored as a file from passing for a session. s[0] becomes the first session, its own
+ * descriptors replaced by the head: it reads as the newest tree, so its length is the
+ * newest volume's, and the sessions found follow it. Nothing found: the list stays.
+ */
+static void grown_from_0(struct eng_medium *m, struct eng_session *s, size_t *n)
+{
+	uint8_t head[BLOCK], b[BLOCK];
+	uint64_t root, c = HEAD_BLOCKS;
+	size_t k = 1;
+
+	if (*n != 1 || s[0].start != 0 || read_pvd(m, 0, head) < 0)
+		return;
+	root = bfs_get_le32(head + PVD_ROOT_LBA);
+	while (c + 17 < root && c + 17 <= m->blocks && k < ENG_SESSIONS_MAX) {
+		struct bfs_diag quiet = {0};
+		const struct eng_session *last;
+		size_t got = 0;
+
+		if (!candidate(m, c, b) ||
+		    chain(m, c, s + k, ENG_SESSIONS_MAX - k, &got, &quiet) < 0 || got == 0) {
+			c += 16;
+			continue;
+		}
+		k += got;
+		last = &s[k - 1];
+		if (read_pvd(m, last->start, b) == 0 && head_copy(head, b)) {
+			s[0].length = last->start + last->length;
+			s[0].head = true;
+			for (size_t i = 1; i < k; i++)
+				s[i].number = (unsigned)i + 1;
+			*n = k;
+			return;
+		}
+		c = BFS_MAX(BFS_ROUND_UP(last->start + last->length, 16u), c + 16);
+	}
 }
 
 /* A disc's sessions from READ TRACK INFORMATION of every track. */
@@ -251,10 +315,15 @@ int eng_sessions_list(struct eng_medium *m, struct eng_session **ret, size_t *n,
 
 	if (!s)
 		return -ENOMEM;
-	if (m->drive && !m->media.overwrite)
+	if (m->drive && !m->media.overwrite) {
 		r = disc_sessions(m, s, n, diag);
-	else
-		r = chain(m, chain_start(m), s, n, diag);
+	} else {
+		uint64_t c0 = chain_start(m);
+
+		r = chain(m, c0, s, ENG_SESSIONS_MAX, n, diag);
+		if (r == 0 && c0 == 0)
+			grown_from_0(m, s, n);
+	}
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < *n; i++)

@@ -260,11 +260,12 @@ void stg_job_note(struct stg_job *j, const char *fmt, ...)
 
 /* ---- the drive ----------------------------------------------------------------------------- */
 
-static void disc_from_media(struct disc *d, const struct mmc_media *m)
+static void disc_from_media(struct mmc_drive *drive, struct disc *d, struct mmc_media *m)
 {
 	struct eng_disc_space sp;
 
-	(void)eng_disc_space(m, &sp, NULL); /* the burn's own judgement of the disc */
+	/* the burn's own judgement of the disc (overwrite media: where their sessions end) */
+	(void)eng_disc_space_read(drive, m, &sp, NULL);
 	*d = (struct disc){
 		.known = true,
 		.status = m->status,
@@ -295,7 +296,7 @@ static void probe_open(struct mmc_drive *d, struct disc *ret)
 	if (r < 0)
 		disc_unknown(ret, bfs_diag_msg(&diag, r));
 	else
-		disc_from_media(ret, &m);
+		disc_from_media(d, ret, &m);
 }
 
 /*

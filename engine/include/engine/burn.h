@@ -72,6 +72,8 @@ struct eng_burn_result {
 	bool closed;	     /* the session was closed (nothing to close on overwrite media) */
 	bool new_disc;	     /* the disc can take no session: only another (blank) disc will do */
 	bool appended;	     /* the disc's tree was merged into the session (append says how) */
+	bool grown;	     /* overwrite media with sessions: the head was (to be) rewritten */
+	bool udf_unseen;     /* grown: block 256 could not take the new anchor (grow.h) */
 	struct eng_append_info append;
 	struct mmc_media before, after;
 	/* why after is unknown (after.profile_name NULL): the drive's answer, e.g. no medium */
@@ -93,11 +95,22 @@ struct eng_disc_space {
 
 /*
  * The space of medium m. 0 when a burn can write a session; else -EROFS (finalized),
- * -EIO (an incomplete session), -ENOTEMPTY (overwrite media holding data: erase first),
- * -ENXIO (no writable address), with the reason and the remedy in diag (may be NULL);
- * *ret is filled either way.
+ * -EIO (an incomplete session), -ENOTEMPTY (overwrite media holding data whose end was not
+ * read: see eng_disc_space_read()), -ENXIO (no writable address), with the reason and the
+ * remedy in diag (may be NULL); *ret is filled either way.
  */
 int eng_disc_space(const struct mmc_media *m, struct eng_disc_space *ret, struct bfs_diag *diag);
+
+/*
+ * eng_disc_space() of the disc in drive d as probed into m, for burn, info and the mount
+ * alike. Overwrite media have no table of contents: where their used space ends is read
+ * from the sessions' descriptors (engine/grow.h), and m's next writable address, free and
+ * used blocks become those of the next session (a session at the end of the used space
+ * rounded up to ENG_GROW_STEP; block 0 when no session is found). Data that is no session
+ * is -ENOTEMPTY (erase first); sessions that cannot be read, their reader's error.
+ */
+int eng_disc_space_read(struct mmc_drive *d, struct mmc_media *m, struct eng_disc_space *ret,
+			struct bfs_diag *diag);
 
 /* A damaged range found by verify and the files holding data in it. */
 typedef void (*eng_bad_range_fn)(uint64_t first_lba, uint64_t last_lba, const char *files,

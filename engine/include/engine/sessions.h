@@ -16,8 +16,10 @@
  * (the volume size is a session's own length, or its absolute end: see imagefile.h), and
  * as libisoburn lays out growing images and overwritable discs (blocks 0-31 a copy of the
  * newest session's descriptors, the first session at block 32, each next one at a 32-block
- * boundary). A file that holds only a session made for a later block N (burnfs image
- * --start-lba N, mkisofs -C) is read as the disc's blocks from N on.
+ * boundary), and as burnfs and growisofs grow them from a first session at block 0 (whose
+ * descriptors at 16 then become the newest session's: grown_from_0() in sessions.c). A
+ * file that holds only a session made for a later block N (burnfs image --start-lba N,
+ * mkisofs -C) is read as the disc's blocks from N on.
  */
 #ifndef BFS_ENGINE_SESSIONS_H
 #define BFS_ENGINE_SESSIONS_H
@@ -48,6 +50,12 @@ struct eng_session {
 	uint64_t length; /* blocks: its tracks, its volume's size, or up to the next session */
 	unsigned fs;	 /* ENG_FS_* */
 	bool open;	 /* a disc's session still open for writing (nothing readable yet) */
+	/*
+	 * The first session at block 0 of a grown overwritable disc or image, whose own
+	 * descriptors were replaced by a copy of the newest session's (engine/grow.h): it
+	 * reads as the newest session's tree, and its length is that volume's (from 0).
+	 */
+	bool head;
 	char volume_id[33];
 	struct bfs_time created; /* the primary (or UDF-only: none) descriptor's date */
 	bool has_created;
