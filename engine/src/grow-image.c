@@ -138,7 +138,7 @@ static int merge(struct eng_medium *med, const struct eng_session *s, size_t n,
 
 	if (r < 0)
 		return r;
-	eng_append_apply(*app, io);
+	eng_append_apply(*app, true, io); /* the head is rewritten: libudfread reads it */
 	res->appended = true;
 	eng_append_info(*app, &res->append);
 	if (!io->volume_id && res->append.volume_id[0])

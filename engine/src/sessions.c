@@ -204,16 +204,16 @@ static uint64_t chain_start(struct eng_medium *m)
  */
 static bool head_copy(const uint8_t *head, const uint8_t *own)
 {
-	return memcmp(head, own, PVD_VOLUME_SIZE) == 0 &&
-	       memcmp(head + PVD_VOLUME_SIZE + 8, own + PVD_VOLUME_SIZE + 8,
-		      BLOCK - PVD_VOLUME_SIZE - 8) == 0;
+	return memcmp(head, own, ISO9660_VD_VOLUME_SIZE) == 0 &&
+	       memcmp(head + ISO9660_VD_VOLUME_SIZE + 8, own + ISO9660_VD_VOLUME_SIZE + 8,
+		      BLOCK - ISO9660_VD_VOLUME_SIZE - 8) == 0;
 }
 
 /* A session's descriptors at c, its root past them and its volume past c (absolute). */
 static bool candidate(struct eng_medium *m, uint64_t c, uint8_t *b)
 {
-	return read_pvd(m, c, b) == 0 && bfs_get_le32(b + PVD_ROOT_LBA) > c + 16 &&
-	       bfs_get_le32(b + PVD_VOLUME_SIZE) > c;
+	return read_pvd(m, c, b) == 0 && bfs_get_le32(b + ISO9660_VD_ROOT_EXTENT) > c + 16 &&
+	       bfs_get_le32(b + ISO9660_VD_VOLUME_SIZE) > c;
 }
 
 /*
@@ -236,7 +236,7 @@ static void grown_from_0(struct eng_medium *m, struct eng_session *s, size_t *n)
 
 	if (*n != 1 || s[0].start != 0 || read_pvd(m, 0, head) < 0)
 		return;
-	root = bfs_get_le32(head + PVD_ROOT_LBA);
+	root = bfs_get_le32(head + ISO9660_VD_ROOT_EXTENT);
 	while (c + 17 < root && c + 17 <= m->blocks && k < ENG_SESSIONS_MAX) {
 		struct bfs_diag quiet = {0};
 		const struct eng_session *last;
