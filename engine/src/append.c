@@ -24,8 +24,9 @@
 #define MANIFEST_PATH "/.burnfs/SHA256SUMS"
 #define MANIFEST_MAX  (256u << 20) /* bytes of an old manifest read */
 #define COPY_BUF      (1u << 20)
-#define TMP_PREFIX    "burnfs-append."	   /* the copies' directories in $TMPDIR */
-#define TMP_NEW	      "burnfs-append-new." /* ... before they are locked */
+#define TMP_PREFIX    "burnfs-append."	      /* the copies' directories in $TMPDIR */
+#define TMP_NEW	      "burnfs-append-new."    /* ... before they are locked */
+#define TMP_MARK      ".burnfs-append-copies" /* in each: what tells ours from another's */
 
 /* The SHA-256 of one kept file, by node (sorted by node address once the tree is built). */
 struct kept_sha {
@@ -84,6 +85,7 @@ struct eng_append *eng_append_free(struct eng_append *a)
 		free(a->copies[i].path);
 	}
 	if (a->tmpdir) {
+		(void)unlinkat(a->tmplock, TMP_MARK, 0);
 		(void)rmdir(a->tmpdir);
 		close(a->tmplock);
 	}
@@ -338,11 +340,22 @@ static int tmpdir_make(struct eng_append *a)
 	}
 	fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	r = fd < 0 ? -errno : 0;
-	if (r == 0 && (flock(fd, LOCK_EX | LOCK_NB) < 0 || rename(tmpl, name) < 0))
+	if (r == 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+		r = -errno;
+	if (r == 0) { /* the mark, before the name that sweep_stale() looks at */
+		int m = openat(fd, TMP_MARK, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+		r = m < 0 ? -errno : 0;
+		if (m >= 0)
+			close(m);
+	}
+	if (r == 0 && rename(tmpl, name) < 0)
 		r = -errno;
 	if (r < 0) {
-		if (fd >= 0)
+		if (fd >= 0) {
+			(void)unlinkat(fd, TMP_MARK, 0);
 			close(fd);
+		}
 		(void)rmdir(tmpl);
 		return r;
 	}
@@ -351,7 +364,13 @@ static int tmpdir_make(struct eng_append *a)
 	return 0;
 }
 
-/* The files of the copies' directory dfd (regular files only: what copy_out() makes). */
+/* A name copy_out() gives a copy: a number. */
+static bool copy_name(const char *n)
+{
+	return *n && strspn(n, "0123456789") == strlen(n);
+}
+
+/* The copies of the copies' directory dfd and its mark: regular files named as ours only. */
 static void sweep_files(int dfd)
 {
 	int fd = dup(dfd);
@@ -365,7 +384,8 @@ static void sweep_files(int dfd)
 		return;
 	}
 	while ((e = readdir(d)))
-		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		if ((copy_name(e->d_name) || strcmp(e->d_name, TMP_MARK) == 0) &&
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
 			(void)unlinkat(dfd, e->d_name, 0);
 	closedir(d);
 }
@@ -373,8 +393,10 @@ static void sweep_files(int dfd)
 /*
  * A merge killed (SIGKILL, a power loss, the daemon killed during a commit) cannot remove
  * its copies: they would stay in $TMPDIR for good, as large as the files copied. Remove
- * every burnfs-append.* directory of ours whose lock can be taken: its owner is gone (a
- * running merge holds its lock, whatever its process or PID namespace).
+ * every burnfs-append.* directory of ours (our user's, holding the mark) whose lock can be
+ * taken: its owner is gone (a running merge holds its lock, whatever its process or PID
+ * namespace). Only the numbered copies and the mark are removed, then the directory if
+ * that empties it: a directory of that name made by something else is left as it is.
  */
 static void sweep_stale(void)
 {
@@ -393,6 +415,7 @@ static void sweep_stale(void)
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
+		    faccessat(fd, TMP_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			sweep_files(fd);
 			if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0)

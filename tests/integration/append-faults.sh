@@ -423,7 +423,7 @@ tmp-copies)
 	"$BURNFS" burn "$t/s4" --drive "vdrive:$t/za" 2>"$t/err" && fail "the write error passed"
 	left_tmp "a failed burn"
 	# ncopies: the number of files in the copies' directories
-	ncopies() { find "$TMPDIR" -mindepth 2 -type f | wc -l; }
+	ncopies() { find "$TMPDIR" -mindepth 2 -type f -name '[0-9]*' | wc -l; }
 	wait_copies() { # wait_copies N: until N directories of copies hold 2 files each
 		for _ in $(seq 100); do
 			[ "$(find "$TMPDIR" -mindepth 1 -maxdepth 1 -name 'burnfs-append.*' | wc -l)" = "$1" ] &&
@@ -447,8 +447,16 @@ tmp-copies)
 	wait $pa $pb 2>/dev/null
 	wait_copies 2 # what a kill leaves
 	"$BURNFS" vdrive fault "$t/za" clear || fail fault
+	# directories of that name that are not ours (no mark) are left as they are, their
+	# files too, numbered or not
+	mkdir "$TMPDIR/burnfs-append.notours" "$TMPDIR/burnfs-append.notours2" || fail decoy
+	echo keep >"$TMPDIR/burnfs-append.notours/0"
+	echo keep >"$TMPDIR/burnfs-append.notours2/notes"
 	"$BURNFS" burn "$t/s4" --drive "vdrive:$t/za" 2>"$t/err" || fail "the burn after the kills: $(cat "$t/err")"
 	grep -q "carried over: .* 2 copied" "$t/err" || fail "not copied: $(cat "$t/err")"
+	[ "$(cat "$TMPDIR/burnfs-append.notours/0" "$TMPDIR/burnfs-append.notours2/notes")" = "keep
+keep" ] || fail "the sweep removed what is not its own: $(ls -AR "$TMPDIR")"
+	rm -r "$TMPDIR/burnfs-append.notours" "$TMPDIR/burnfs-append.notours2"
 	left_tmp "a burn after two killed ones"
 	rm -rf "$t/x"
 	"$BURNFS" extract --drive "vdrive:$t/za" / -o "$t/x" >/dev/null 2>&1 || fail extract

@@ -29,7 +29,7 @@ set -u
 : "${BURNFS:?}" "${BURNFS_SRC:?}"
 here=$(cd "$(dirname "$0")" && pwd)
 check=$here/check.py
-t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-append.XXXXXX")
+t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-append-test.XXXXXX")
 trap 'rm -rf "$t"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export BURNFS_VDRIVE_LONGOP_MS=0 SOURCE_DATE_EPOCH=1700000000
