@@ -176,8 +176,11 @@ out:
 static const uint8_t *line_sha(const struct merge *m, const char *path)
 {
 	struct old_line key = {.path = (char *)path};
-	const struct old_line *l = bsearch(&key, m->lines, m->nlines, sizeof(key), line_cmp);
+	const struct old_line *l;
 
+	if (!m->nlines) /* no manifest: lines is NULL, which bsearch must not get */
+		return NULL;
+	l = bsearch(&key, m->lines, m->nlines, sizeof(key), line_cmp);
 	return l ? l->sha : NULL;
 }
 
@@ -460,16 +463,24 @@ static int read_tree(struct merge *m, struct bfs_node *oroot)
 	return r;
 }
 
-/* The UDF partition: the old one kept when every kept file lies in it, else from first. */
+/*
+ * The UDF partition: the old one kept when every kept file lies in it, else from the lowest
+ * kept file's data. A disc without a UDF partition of its own (xorriso, growisofs and
+ * genisoimage write none) gets one from its lowest kept file, which on such a disc is often
+ * below 257 of a session that starts at 0: starting it at the first session's start would
+ * be 0, which the UDF writer takes for "right after the new session's anchor", leaving every
+ * kept file outside it. Never below the first session: nothing of the disc lies there.
+ */
 static void partition_pick(struct merge *m, const struct eng_session *first)
 {
 	struct eng_append *a = m->a;
-	uint64_t p = first->start;
+	uint64_t p = UINT64_MAX, old;
 
-	(void)eng_disctree_udf_partition(m->t, &p);
+	if (eng_disctree_udf_partition(m->t, &old))
+		p = old;
 	for (size_t i = 0; i < a->nsha; i++)
 		p = BFS_MIN(p, a->sha[i].node->data_lba);
-	a->info.partition_start = p;
+	a->info.partition_start = p == UINT64_MAX ? 0 : BFS_MAX(p, first->start);
 }
 
 /* Keep the hashes of the kept files still in the tree (those replaced were freed). */
