@@ -60,6 +60,8 @@ struct merge {
 	unsigned depth;
 	uint8_t *buf; /* COPY_BUF bytes */
 	EVP_MD_CTX *md;
+	uint64_t udf_part; /* the session's UDF partition start, when has_udf_part */
+	bool has_udf_part;
 };
 
 struct eng_append *eng_append_free(struct eng_append *a)
@@ -474,10 +476,8 @@ static int read_tree(struct merge *m, struct bfs_node *oroot)
 static void partition_pick(struct merge *m, const struct eng_session *first)
 {
 	struct eng_append *a = m->a;
-	uint64_t p = UINT64_MAX, old;
+	uint64_t p = m->has_udf_part ? m->udf_part : UINT64_MAX;
 
-	if (eng_disctree_udf_partition(m->t, &old))
-		p = old;
 	for (size_t i = 0; i < a->nsha; i++)
 		p = BFS_MIN(p, a->sha[i].node->data_lba);
 	a->info.partition_start = p == UINT64_MAX ? 0 : BFS_MAX(p, first->start);
@@ -513,6 +513,42 @@ static void sha_prune(struct eng_append *a, struct bfs_node *root)
 	a->info.kept = o;
 }
 
+/*
+ * The session's tree to merge: Rock Ridge where the session has it beside a valid UDF
+ * volume, which is the tree ls and extract show. A hybrid session's UDF side can hold less
+ * than its Rock Ridge side, and what the merge reads is all the new session records, so a
+ * loss would be carried on by every later append: burnfs's own UDF leaves device nodes out
+ * and records a name that is not UTF-8 with U+FFFD (Rock Ridge has its bytes); genisoimage
+ * -udf records a symbolic link as an empty file. The volume name and the UDF partition
+ * (the IMAPI layout keeps it) are taken from the UDF volume.
+ */
+static int tree_open(struct merge *m, eng_disctree_read_fn read, void *userdata,
+		     const struct eng_session *s)
+{
+	struct eng_disctree *rr;
+	int r = eng_disctree_open(read, userdata, s->start, s->start + s->length, ENG_TREE_AUTO,
+				  m->diag, &m->t);
+
+	if (r < 0)
+		return r;
+	eng_disctree_volume_id(m->t, m->a->info.volume_id, sizeof(m->a->info.volume_id));
+	m->has_udf_part = eng_disctree_udf_partition(m->t, &m->udf_part);
+	if (eng_disctree_fs(m->t) == ENG_TREE_UDF) {
+		r = eng_disctree_open(read, userdata, s->start, s->start + s->length,
+				      ENG_TREE_ROCKRIDGE, m->diag, &rr);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) { /* no Rock Ridge, or one that does not read: UDF's tree */
+			bfs_diag_clear(m->diag);
+		} else {
+			eng_disctree_free(m->t);
+			m->t = rr;
+		}
+	}
+	m->a->info.tree = eng_disctree_fs(m->t);
+	return 0;
+}
+
 int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng_session *s,
 		     const struct eng_session *first, struct bfs_node *root, struct bfs_diag *diag,
 		     struct eng_append **ret)
@@ -529,13 +565,9 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	m.md = EVP_MD_CTX_new();
 	r = m.buf && m.md ? 0 : -ENOMEM;
 	if (r == 0)
-		r = eng_disctree_open(read, userdata, s->start, s->start + s->length, ENG_TREE_AUTO,
-				      diag, &m.t);
-	if (r == 0) {
-		a->info.tree = eng_disctree_fs(m.t);
-		eng_disctree_volume_id(m.t, a->info.volume_id, sizeof(a->info.volume_id));
+		r = tree_open(&m, read, userdata, s);
+	if (r == 0)
 		r = read_tree(&m, oroot);
-	}
 	if (r == 0) {
 		partition_pick(&m, first);
 		r = graft(a, root, oroot, diag);

@@ -17,7 +17,9 @@
 #                xorriso appends again;
 #   fixtures     the multisession images of tests/fixtures (their sessions are empty) and
 #                libarchive's multi-extent file: every session listed and extracted as
-#                xorriso or udfinfo show it, burnfs appends, the merged session read back.
+#                xorriso or udfinfo show it, burnfs appends, the merged session read back;
+#   hybrid       sessions with Rock Ridge and UDF (ours, genisoimage -udf's) merged without
+#                losing what their UDF side cannot hold.
 # Each disc is checked session by session at the end: burnfs ls -R and extract (--session
 # N), xorriso's listing and extraction of the exported disc at the session's start (its
 # content against the tree each session should hold, and the manifest our session wrote
@@ -381,6 +383,57 @@ fixtures)
 		check_disc_last "$d" "$t/want"
 		echo "ok: $n: $i session(s) listed and extracted as xorriso/udfinfo show them, burnfs appends"
 	done
+	;;
+hybrid)
+	# a session with Rock Ridge and UDF: the merge reads Rock Ridge, which holds what the
+	# UDF side cannot (burnfs's own UDF: device nodes, names that are not UTF-8;
+	# genisoimage -udf: symbolic links, which it records as empty files), so that no
+	# append loses them for every later session
+	need genisoimage
+	mkdir -p "$t/h1" "$t/h2" "$t/h3" "$t/h4"
+	name=$(printf 'lat\351in') # ISO 8859-1, not UTF-8
+	echo latin >"$t/h1/$name"
+	mkfifo "$t/h1/fifo"
+	node=
+	mknod "$t/h1/node" c 1 3 2>/dev/null && node=1 # only as root
+	ln -s "$name" "$t/h1/sym"
+	echo two >"$t/h2/two"
+	echo three >"$t/h3/three"
+	xorriso -as mkisofs -R -o "$t/h1.iso" "$t/h1" >/dev/null 2>&1 || fail "xorriso -as mkisofs"
+	d="$t/hx"
+	vdrive dvd+r "$d"
+	"$BURNFS" vdrive import-image "$d" "$t/h1.iso" >/dev/null || fail "import"
+	burnfs_append "$d" "$t/h2"
+	burnfs_append "$d" "$t/h3" # reads our session 2, which has UDF
+	"$BURNFS" vdrive export "$d" -o "$t/disc.img" >/dev/null || fail "export"
+	xorriso -indev "$t/disc.img" -load sbsector "$(last_start "$d")" -find / -exec lsdl >"$t/xl" 2>/dev/null ||
+		fail "xorriso -find"
+	grep -q "^-.* '/$name'\$" "$t/xl" || fail "the name '$name' (not UTF-8) changed: $(cat "$t/xl")"
+	grep -q "^l.* '/sym' -> '$name'\$" "$t/xl" || fail "the symbolic link: $(cat "$t/xl")"
+	grep -q "^p.* '/fifo'\$" "$t/xl" || fail "the FIFO: $(cat "$t/xl")"
+	[ -z "$node" ] || grep -q "^c.* '/node'\$" "$t/xl" || fail "the device node: $(cat "$t/xl")"
+	{ grep -q "^-.* '/two'\$" "$t/xl" && grep -q "^-.* '/three'\$" "$t/xl"; } || fail "new files: $(cat "$t/xl")"
+	grep -q "session 2, rockridge" "$t/log" || fail "session 2 not merged through Rock Ridge: $(cat "$t/log")"
+	# genisoimage -udf: a symbolic link and a hard link in Rock Ridge, an empty regular
+	# file and one file in UDF
+	echo x >"$t/h4/f"
+	ln -s f "$t/h4/l"
+	ln "$t/h4/f" "$t/h4/hard"
+	genisoimage -quiet -R -udf -o "$t/h4.iso" "$t/h4" 2>/dev/null || fail "genisoimage -udf"
+	d="$t/hg"
+	vdrive bd-r "$d"
+	"$BURNFS" vdrive import-image "$d" "$t/h4.iso" >/dev/null || fail "import"
+	burnfs_append "$d" "$t/h2"
+	rm -rf "$t/out"
+	"$BURNFS" extract --drive "vdrive:$d" / -o "$t/out" >/dev/null 2>&1 || fail "extract"
+	[ "$(readlink "$t/out/l")" = f ] || fail "genisoimage -udf: the symbolic link became: $(ls -l "$t/out")"
+	{ cmp "$t/out/f" "$t/h4/f" && cmp "$t/out/hard" "$t/h4/f" && cmp "$t/out/two" "$t/h2/two"; } ||
+		fail "genisoimage -udf: content"
+	"$BURNFS" vdrive export "$d" -o "$t/disc.img" >/dev/null || fail "export"
+	xorriso -indev "$t/disc.img" -load sbsector "$(last_start "$d")" -find / -exec lsdl >"$t/xl" 2>/dev/null ||
+		fail "xorriso -find"
+	grep -q "^l.* '/l' -> 'f'\$" "$t/xl" || fail "genisoimage -udf: xorriso: $(cat "$t/xl")"
+	echo "ok: hybrid sessions merged through Rock Ridge (a name not UTF-8, FIFO, ${node:+device node, }symbolic links)"
 	;;
 *)
 	fail "unknown case $case"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Appending a session that carries the disc's whole tree (ARCHITECTURE.md, multisession):
- * the last session's tree is read back (UDF when valid, else Rock Ridge, else Joliet, else
- * ISO 9660) and grafted under the new sources' tree, so that the new session lists every
+ * the last session's tree is read back (Rock Ridge when present, as the UDF side of a hybrid
+ * session can hold less; else UDF, Joliet, ISO 9660) and grafted under the new sources' tree, so that the new session lists every
  * file of the disc and every reader, which looks only at the last session, sees them all.
  *
  *	eng_append_merge()   the disc's tree under the new one; what was kept, copied, replaced
