@@ -466,12 +466,13 @@ static int read_tree(struct merge *m, struct bfs_node *oroot)
 }
 
 /*
- * The UDF partition: the old one kept when every kept file lies in it, else from the lowest
- * kept file's data. A disc without a UDF partition of its own (xorriso, growisofs and
- * genisoimage write none) gets one from its lowest kept file, which on such a disc is often
- * below 257 of a session that starts at 0: starting it at the first session's start would
- * be 0, which the UDF writer takes for "right after the new session's anchor", leaving every
- * kept file outside it. Never below the first session: nothing of the disc lies there.
+ * The UDF partition: the old one kept when every kept file lies in it, else one block
+ * below the lowest kept file's data. A disc without a UDF partition of its own (xorriso,
+ * growisofs and genisoimage write none) has its files below 257 of a session that starts at
+ * 0: starting the partition at the first session's start would be 0, which the UDF writer
+ * takes for "right after the new session's anchor", leaving every kept file outside it. The
+ * block below keeps file data off logical block 0, which libudfread (VLC, Kodi, libbluray)
+ * takes for "no data" and reads as zeros. Never below the first session.
  */
 static void partition_pick(struct merge *m, const struct eng_session *first)
 {
@@ -479,7 +480,7 @@ static void partition_pick(struct merge *m, const struct eng_session *first)
 	uint64_t p = m->has_udf_part ? m->udf_part : UINT64_MAX;
 
 	for (size_t i = 0; i < a->nsha; i++)
-		p = BFS_MIN(p, a->sha[i].node->data_lba);
+		p = BFS_MIN(p, a->sha[i].node->data_lba - (a->sha[i].node->data_lba > 0));
 	a->info.partition_start = p == UINT64_MAX ? 0 : BFS_MAX(p, first->start);
 }
 

@@ -120,6 +120,42 @@ if s["tree"] == "udf":
 		fail "session $i's UDF: udfinfo: '$got', burnfs: '$(echo "$want" | tail -1)'"
 }
 
+# check_udfread START LEN WANT: libudfread (VLC's, Kodi's and libbluray's UDF reader) reads
+# the session at START of $t/disc.img with WANT's regular files and contents. It reads no
+# sessions: it gets a copy cut at the session's end (the anchor at its last block is found
+# as N-1) with the session's volume recognition sequence at block 16, where it looks for
+# one (the first session's ISO 9660 descriptors are there, outside every file's data)
+check_udfread() {
+	local s=$1 len=$2 want=$3 ls=${BURNFS_BUILD:-}/tests/interop/udfread-ls
+	[ -x "$ls" ] || { echo "note: no udfread-ls, libudfread not checked" >&2; return 0; }
+	{ head -c $(((s + len) * 2048)) "$t/disc.img" >"$t/view.img" &&
+		dd if="$t/disc.img" of="$t/view.img" bs=2048 skip=$((s + 16)) seek=16 count=16 conv=notrunc 2>/dev/null; } ||
+		fail "the view of the session at $s"
+	ASAN_OPTIONS=detect_leaks=0 "$ls" "$t/view.img" >"$t/udfread" 2>&1 || fail "udfread-ls: $(cat "$t/udfread")"
+	/usr/bin/python3 - "$t/udfread" "$want" <<'PY' || fail "libudfread of the session at $s"
+import hashlib, os, re, sys
+got = {}
+for line in open(sys.argv[1], encoding="latin-1"):
+    kind, size, sha, path = line.rstrip("\n").split(" ", 3)
+    path = re.sub(r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), path)
+    got[path.encode("latin-1")] = sha
+bad = 0
+for root, dirs, files in os.walk(sys.argv[2].encode()):
+    for f in files:
+        p = os.path.join(root, f)
+        if os.path.islink(p) or not os.path.isfile(p):
+            continue
+        rel = p[len(sys.argv[2].encode()):]
+        if rel.startswith(b"/.burnfs"):
+            continue
+        sha = hashlib.sha256(open(p, "rb").read()).hexdigest()
+        if got.get(rel) != sha:
+            print("libudfread: %r: %s, want %s" % (rel, got.get(rel), sha), file=sys.stderr)
+            bad = 1
+sys.exit(bad)
+PY
+}
+
 # check_session DIR I START WANT: session I of the disc in DIR (exported to $t/disc.img, its
 # sessions in $t/sessions.json) holds the tree WANT, as burnfs (ls -R, extract --session)
 # and xorriso (listing and extraction of the export at START) and udfinfo read it
@@ -224,6 +260,11 @@ xorriso)
 		shim "$d" xorriso -osirrox on -indev "$dev" -extract / "$t/out" >"$t/xlog" 2>&1 ||
 			fail "xorriso -indev of $m: $(tail -3 "$t/xlog")"
 		same_tree "$t/w3" "$t/out" "$m: our session through the shim"
+		# our UDF volume, whose partition starts below the kept files of xorriso's sessions
+		"$BURNFS" vdrive export "$d" -o "$t/disc.img" >/dev/null || fail "export $d"
+		# shellcheck disable=SC2046 # start and length, split
+		check_udfread $("$BURNFS" sessions --json --drive "vdrive:$d" | /usr/bin/python3 -c '
+import json,sys; s = json.load(sys.stdin)["sessions"][-1]; print(s["start"], s["length"])') "$t/w3"
 		# then xorriso appends again, and growisofs -M (not on BD-R: growisofs 7.1 needs a
 		# BD-R formatted for SRM with spare areas, format 32h, which the virtual drive does
 		# not offer, see shim.sh)
