@@ -52,6 +52,7 @@ struct eng_append {
 /* The state of one merge: the disc's tree being read and the nodes being built. */
 struct merge {
 	struct eng_append *a;
+	const struct eng_session *s; /* the session merged */
 	struct eng_disctree *t;
 	struct bfs_diag *diag;
 	struct old_line *lines;
@@ -133,8 +134,26 @@ static int line_add(const uint8_t sha[32], const char *name, void *userdata)
 }
 
 /*
- * The old session's manifest, when it has one that reads and parses: its hashes are those
- * its burn verified. A damaged one is a warning (the kept files are hashed from the disc).
+ * Whether manifest d was written with the session: its data lies in it. A session another
+ * program appended after ours (xorriso, growisofs -M) carries our /.burnfs unchanged, its
+ * data where our session wrote it and its lines those of our session's files, not of the
+ * ones that program added or replaced: such lines would be recorded as the hashes of the
+ * replacements. Data that cannot be located (embedded in a UDF ICB) is taken as the
+ * session's.
+ */
+static bool manifest_of_session(struct merge *m, const struct eng_dnode *d)
+{
+	uint64_t lba;
+	int r = eng_disctree_extent(m->t, d, &lba);
+
+	bfs_diag_clear(m->diag);
+	return r < 0 || (lba >= m->s->start && lba - m->s->start < m->s->length);
+}
+
+/*
+ * The old session's manifest, when it has one of its own that reads and parses: its hashes
+ * are those its burn verified. A damaged one is a warning, an earlier session's a note in
+ * the log (the kept files are hashed from the disc).
  */
 static int manifest_load(struct merge *m)
 {
@@ -149,6 +168,13 @@ static int manifest_load(struct merge *m)
 		return r == -ENOMEM ? r : 0;
 	if (d.type != BFS_NODE_FILE || d.size > MANIFEST_MAX)
 		goto out;
+	if (!manifest_of_session(m, &d)) {
+		bfs_log(LOG_INFO,
+			"session %u: its manifest is an earlier session's, which the "
+			"program that wrote session %u carried over: not used",
+			m->a->info.session, m->a->info.session);
+		goto out;
+	}
 	data = malloc(d.size ? d.size : 1);
 	if (!data) {
 		eng_dnode_done(&d);
@@ -556,7 +582,7 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 {
 	_cleanup_(eng_append_freep) struct eng_append *a = calloc(1, sizeof(*a));
 	_cleanup_(bfs_node_freep) struct bfs_node *oroot = bfs_node_new("", 0, BFS_NODE_DIR);
-	struct merge m = {.a = a, .diag = diag};
+	struct merge m = {.a = a, .s = s, .diag = diag};
 	int r;
 
 	if (!a || !oroot)

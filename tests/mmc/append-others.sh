@@ -19,7 +19,9 @@
 #                libarchive's multi-extent file: every session listed and extracted as
 #                xorriso or udfinfo show it, burnfs appends, the merged session read back;
 #   hybrid       sessions with Rock Ridge and UDF (ours, genisoimage -udf's) merged without
-#                losing what their UDF side cannot hold.
+#                losing what their UDF side cannot hold;
+#   stale        xorriso and growisofs -M replace files after our session (carrying our
+#                manifest unchanged), then burnfs appends: its manifest has the new hashes.
 # Each disc is checked session by session at the end: burnfs ls -R and extract (--session
 # N), xorriso's listing and extraction of the exported disc at the session's start (its
 # content against the tree each session should hold, and the manifest our session wrote
@@ -480,6 +482,34 @@ hybrid)
 		fail "xorriso -find"
 	grep -q "^l.* '/l' -> 'f'\$" "$t/xl" || fail "genisoimage -udf: xorriso: $(cat "$t/xl")"
 	echo "ok: hybrid sessions merged through Rock Ridge (a name not UTF-8, FIFO, ${node:+device node, }symbolic links)"
+	;;
+stale)
+	# programs that append after our session carry its manifest unchanged, also when they
+	# replace files it lists: the next burnfs session hashes those from the disc instead of
+	# recording the manifest's old lines for the replacements (xorriso replaces /f, growisofs
+	# -M /sub/g; burnfs verify of our next session then said they differ)
+	need_shim
+	need growisofs
+	mkdir -p "$t/s1/sub" "$t/s2" "$t/s3/sub" "$t/s4"
+	echo original >"$t/s1/f"
+	echo original >"$t/s1/sub/g"
+	echo kept >"$t/s1/k"
+	echo "replaced by xorriso" >"$t/s2/f"
+	echo "replaced by growisofs" >"$t/s3/sub/g"
+	echo new >"$t/s4/n"
+	d="$t/st"
+	vdrive dvd+r "$d"
+	"$BURNFS" burn "$t/s1" --drive "vdrive:$d" >"$t/log" 2>&1 || fail "burnfs burn: $(cat "$t/log")"
+	shim "$d" xorriso -dev "$dev" -map "$t/s2/f" /f -commit >"$t/log" 2>&1 || fail "xorriso: $(tail -5 "$t/log")"
+	shim "$d" growisofs -M "$dev" -R "$t/s3" >"$t/log" 2>&1 || fail "growisofs -M: $(tail -5 "$t/log")"
+	burnfs_append "$d" "$t/s4"
+	# (verify --drive takes no --session: the export's)
+	"$BURNFS" vdrive export "$d" -o "$t/st.img" >/dev/null || fail "export"
+	"$BURNFS" verify "$t/st.img" --session "$(last_start "$d")" >"$t/log" 2>&1 ||
+		fail "verify of our session after xorriso and growisofs replaced files: $(cat "$t/log")"
+	grow "$t/w" "$t/s1" "$t/s2" / "$t/s3" / "$t/s4" /
+	check_disc_last "$d" "$t/w"
+	echo "ok: files replaced by xorriso and growisofs -M after our session, then burnfs appends"
 	;;
 *)
 	fail "unknown case $case"
