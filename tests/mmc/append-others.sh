@@ -289,8 +289,8 @@ import json,sys; s = json.load(sys.stdin)["sessions"][-1]; print(s["start"], s["
 	done
 	;;
 cdrskin)
-	# the cdrecord way: an ISO onto CD-R with -multi, burnfs appends, then genisoimage -C
-	# (cdrskin -msinfo) -M (the disc, read through the shim) and cdrskin -multi again
+	# the cdrecord way: an ISO onto CD-R with cdrskin -multi, burnfs appends, then
+	# genisoimage -C (-msinfo) -M (the disc, read through the shim) and wodim -multi
 	need_shim
 	need cdrskin
 	need wodim
