@@ -66,6 +66,7 @@ struct eng_append {
 /* The state of one merge: the disc's tree being read and the nodes being built. */
 struct merge {
 	struct eng_append *a;
+	const struct eng_session *s; /* the session merged */
 	struct eng_disctree *t;
 	struct bfs_diag *diag;
 	struct old_line *lines;
@@ -74,6 +75,13 @@ struct merge {
 	unsigned depth;
 	uint8_t *buf; /* COPY_BUF bytes */
 	EVP_MD_CTX *md;
+	uint64_t udf_part; /* the session's UDF partition start, when has_udf_part */
+	bool has_udf_part;
+	/*
+	 * The session's UDF tree when t is its Rock Ridge one: where the kept files' UDF
+	 * entries are, for the new volume to point at (udf_entries_match)
+	 */
+	struct eng_disctree *ut;
 };
 
 struct eng_append *eng_append_free(struct eng_append *a)
@@ -151,7 +159,7 @@ void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_im
 static void prior_volume(struct merge *m)
 {
 	struct eng_append *a = m->a;
-	struct udf_reader *r = eng_disctree_udf_reader(m->t);
+	struct udf_reader *r = eng_disctree_udf_reader(m->ut ? m->ut : m->t);
 	struct udf_volume_info vi;
 	uint64_t blocks = 0, mblocks = 0;
 	int q;
@@ -205,8 +213,26 @@ static int line_add(const uint8_t sha[32], const char *name, void *userdata)
 }
 
 /*
- * The old session's manifest, when it has one that reads and parses: its hashes are those
- * its burn verified. A damaged one is a warning (the kept files are hashed from the disc).
+ * Whether manifest d was written with the session: its data lies in it. A session another
+ * program appended after ours (xorriso, growisofs -M) carries our /.burnfs unchanged, its
+ * data where our session wrote it and its lines those of our session's files, not of the
+ * ones that program added or replaced: such lines would be recorded as the hashes of the
+ * replacements. Data that cannot be located (embedded in a UDF ICB) is taken as the
+ * session's.
+ */
+static bool manifest_of_session(struct merge *m, const struct eng_dnode *d)
+{
+	uint64_t lba;
+	int r = eng_disctree_extent(m->t, d, &lba);
+
+	bfs_diag_clear(m->diag);
+	return r < 0 || (lba >= m->s->start && lba - m->s->start < m->s->length);
+}
+
+/*
+ * The old session's manifest, when it has one of its own that reads and parses: its hashes
+ * are those its burn verified. A damaged one is a warning, an earlier session's a note in
+ * the log (the kept files are hashed from the disc).
  */
 static int manifest_load(struct merge *m)
 {
@@ -221,6 +247,13 @@ static int manifest_load(struct merge *m)
 		return r == -ENOMEM ? r : 0;
 	if (d.type != BFS_NODE_FILE || d.size > MANIFEST_MAX)
 		goto out;
+	if (!manifest_of_session(m, &d)) {
+		bfs_log(LOG_INFO,
+			"session %u: its manifest is an earlier session's, which the "
+			"program that wrote session %u carried over: not used",
+			m->a->info.session, m->a->info.session);
+		goto out;
+	}
 	data = malloc(d.size ? d.size : 1);
 	if (!data) {
 		eng_dnode_done(&d);
@@ -623,6 +656,107 @@ static void merge_done(struct merge *m)
 	free(m->buf);
 	EVP_MD_CTX_free(m->md);
 	eng_disctree_free(m->t);
+	eng_disctree_free(m->ut);
+}
+
+/* A regular file of the UDF tree, by path: where its entry and its data are. */
+struct udf_file {
+	char *path; /* from the root, without the leading '/' */
+	uint64_t lba, size;
+	uint16_t icb_part;
+	struct udf_prior_icb icb;
+};
+
+struct udf_files {
+	struct udf_file *v;
+	size_t n, cap;
+	struct merge *m;
+};
+
+static int udf_file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct udf_file *)a)->path, ((const struct udf_file *)b)->path);
+}
+
+static int udf_file_add(const char *path, const struct eng_dnode *d, void *userdata)
+{
+	struct udf_files *f = userdata;
+	struct udf_file *x;
+	uint64_t lba;
+
+	if (!d->udf)
+		return 0;
+	f->m->a->prior.next_uid = BFS_MAX(f->m->a->prior.next_uid, d->udf->unique_id + 1);
+	if (d->type != BFS_NODE_FILE || eng_disctree_extent(f->m->ut, d, &lba) < 0)
+		return 0; /* empty, or data that is not one run: no entry worth matching */
+	if (BFS_GROW(f->v, f->cap, f->n + 1) < 0)
+		return -ENOMEM;
+	x = &f->v[f->n];
+	*x = (struct udf_file){.lba = lba,
+			       .size = d->size,
+			       .icb_part = d->udf->icb_part,
+			       .icb = {.lbn = d->udf->icb_lbn,
+				       .nlink = d->udf->nlink,
+				       .unique_id = d->udf->unique_id}};
+	x->path = strdup(path);
+	if (!x->path)
+		return -ENOMEM;
+	f->n++;
+	return 0;
+}
+
+/*
+ * A merge read through Rock Ridge (ut kept): the UDF entry of each kept file, found by its
+ * path in the UDF tree and taken only when it names the same data (block and size), so
+ * that the new volume points at the entry of that very file. The UDF tree's failures are
+ * warnings: without them the entries are written again, nothing else changes.
+ */
+static int udf_entries_match(struct merge *m)
+{
+	struct eng_append *a = m->a;
+	struct udf_files f = {.m = m};
+	struct eng_dnode root = {0};
+	struct bfs_diag tmp = {0};
+	int r;
+
+	if (!m->ut || !a->nsha)
+		return 0;
+	r = eng_disctree_lookup(m->ut, "/", &root);
+	if (r == 0)
+		r = eng_disctree_walk(m->ut, &root, udf_file_add, NULL, &f);
+	eng_dnode_done(&root);
+	if (r == 0 && f.n)
+		qsort(f.v, f.n, sizeof(*f.v), udf_file_cmp);
+	for (size_t i = 0; r == 0 && i < a->nsha && f.n; i++) {
+		struct kept_sha *k = &a->sha[i];
+		_cleanup_free_ char *path = bfs_node_path(k->node);
+		struct udf_file key, *x;
+
+		if (!path)
+			r = -ENOMEM;
+		if (r < 0 || k->has_icb)
+			continue;
+		key.path = path + 1;
+		x = bsearch(&key, f.v, f.n, sizeof(key), udf_file_cmp);
+		if (x && x->lba == k->node->data_lba && x->size == k->node->size) {
+			k->has_icb = true;
+			k->icb_part = x->icb_part;
+			k->icb = x->icb;
+		}
+	}
+	for (size_t i = 0; i < f.n; i++)
+		free(f.v[i].path);
+	free(f.v);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) { /* the UDF side does not walk: its entries are not kept */
+		bfs_diag_warn(&tmp, "session %u: UDF tree: %s; every UDF entry is written again",
+			      a->info.session, bfs_diag_msg(m->diag, r));
+		bfs_diag_clear(m->diag);
+		for (size_t i = 0; i < a->nsha; i++)
+			a->sha[i].has_icb = false;
+	}
+	return 0;
 }
 
 /* The disc's tree as nodes under a new root of its own. */
@@ -643,23 +777,22 @@ static int read_tree(struct merge *m, struct bfs_node *oroot)
 }
 
 /*
- * The UDF partition: the old one kept when every kept file lies in it past its first
- * block; a tree read without UDF has none, so from the block before the lowest kept file
- * (the first session's start may be block 0, which the writer takes for "no partition
- * given": in the new session); else from first. No file starts at the partition's logical
- * block 0: libudfread reads such a file's data from elsewhere (seen on an image grown by
- * xorriso, then by burnfs: its sha differed until the partition began one block earlier).
+ * The UDF partition: the old one kept when every kept file lies in it, else one block
+ * below the lowest kept file's data. A disc without a UDF partition of its own (xorriso,
+ * growisofs and genisoimage write none) has its files below 257 of a session that starts at
+ * 0: starting the partition at the first session's start would be 0, which the UDF writer
+ * takes for "right after the new session's anchor", leaving every kept file outside it. The
+ * block below keeps file data off logical block 0, which libudfread (VLC, Kodi, libbluray)
+ * takes for "no data" and reads as zeros. Never below the first session.
  */
 static void partition_pick(struct merge *m, const struct eng_session *first)
 {
 	struct eng_append *a = m->a;
-	uint64_t p = first->start;
+	uint64_t p = m->has_udf_part ? m->udf_part : UINT64_MAX;
 
-	if (!eng_disctree_udf_partition(m->t, &p) && a->nsha)
-		p = UINT64_MAX;
 	for (size_t i = 0; i < a->nsha; i++)
-		p = BFS_MIN(p, a->sha[i].node->data_lba - 1);
-	a->info.partition_start = p;
+		p = BFS_MIN(p, a->sha[i].node->data_lba - (a->sha[i].node->data_lba > 0));
+	a->info.partition_start = p == UINT64_MAX ? 0 : BFS_MAX(p, first->start);
 }
 
 /* Keep the hashes of the kept files still in the tree (those replaced were freed). */
@@ -717,13 +850,49 @@ static int hash_unhashed(struct merge *m)
 	return r;
 }
 
+/*
+ * The session's tree to merge: Rock Ridge where the session has it beside a valid UDF
+ * volume, which is the tree ls and extract show. A hybrid session's UDF side can hold less
+ * than its Rock Ridge side, and what the merge reads is all the new session records, so a
+ * loss would be carried on by every later append: burnfs's own UDF leaves device nodes out
+ * and records a name that is not UTF-8 with U+FFFD (Rock Ridge has its bytes); genisoimage
+ * -udf records a symbolic link as an empty file. The volume name and the UDF partition
+ * (the IMAPI layout keeps it) are taken from the UDF volume.
+ */
+static int tree_open(struct merge *m, eng_disctree_read_fn read, void *userdata,
+		     const struct eng_session *s)
+{
+	struct eng_disctree *rr;
+	int r = eng_disctree_open(read, userdata, s->start, s->start + s->length, ENG_TREE_AUTO,
+				  m->diag, &m->t);
+
+	if (r < 0)
+		return r;
+	eng_disctree_volume_id(m->t, m->a->info.volume_id, sizeof(m->a->info.volume_id));
+	m->has_udf_part = eng_disctree_udf_partition(m->t, &m->udf_part);
+	if (eng_disctree_fs(m->t) == ENG_TREE_UDF) {
+		r = eng_disctree_open(read, userdata, s->start, s->start + s->length,
+				      ENG_TREE_ROCKRIDGE, m->diag, &rr);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) { /* no Rock Ridge, or one that does not read: UDF's tree */
+			bfs_diag_clear(m->diag);
+		} else {
+			m->ut = m->t; /* kept for its file entries */
+			m->t = rr;
+		}
+	}
+	m->a->info.tree = eng_disctree_fs(m->t);
+	return 0;
+}
+
 int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng_session *s,
 		     const struct eng_session *first, struct bfs_node *root, struct bfs_diag *diag,
 		     struct eng_append **ret)
 {
 	_cleanup_(eng_append_freep) struct eng_append *a = calloc(1, sizeof(*a));
 	_cleanup_(bfs_node_freep) struct bfs_node *oroot = bfs_node_new("", 0, BFS_NODE_DIR);
-	struct merge m = {.a = a, .diag = diag};
+	struct merge m = {.a = a, .s = s, .diag = diag};
 	int r;
 
 	if (!a || !oroot)
@@ -734,13 +903,11 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	m.md = EVP_MD_CTX_new();
 	r = m.buf && m.md ? 0 : -ENOMEM;
 	if (r == 0)
-		r = eng_disctree_open(read, userdata, s->start, s->start + s->length, ENG_TREE_AUTO,
-				      diag, &m.t);
-	if (r == 0) {
-		a->info.tree = eng_disctree_fs(m.t);
-		eng_disctree_volume_id(m.t, a->info.volume_id, sizeof(a->info.volume_id));
+		r = tree_open(&m, read, userdata, s);
+	if (r == 0)
 		r = read_tree(&m, oroot);
-	}
+	if (r == 0)
+		r = udf_entries_match(&m);
 	if (r == 0) {
 		partition_pick(&m, first);
 		prior_volume(&m);

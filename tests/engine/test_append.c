@@ -195,7 +195,7 @@ static void test_merge(void **state, bool manifest)
 	assert_int_equal(eng_append_merge(disc_read, NULL, &s1, &s1, r2, &diag, &a), 0);
 	eng_append_info(a, &info);
 	assert_int_equal(info.session, 1);
-	assert_int_equal(info.tree, ENG_TREE_UDF);
+	assert_int_equal(info.tree, ENG_TREE_ROCKRIDGE); /* a hybrid session: its fullest tree */
 	assert_int_equal(info.replaced, 1); /* a.txt */
 	assert_true(diag.nwarnings >= 1);
 	assert_int_equal(info.kept, 2); /* big, sub/x */

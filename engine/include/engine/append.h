@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Appending a session that carries the disc's whole tree (ARCHITECTURE.md, multisession):
- * the last session's tree is read back (UDF when valid, else Rock Ridge, else Joliet, else
- * ISO 9660) and grafted under the new sources' tree, so that the new session lists every
- * file of the disc and every reader, which looks only at the last session, sees them all.
+ * the last session's tree is read back (Rock Ridge when present, as the UDF side of a hybrid
+ * session can hold less; else UDF, Joliet, ISO 9660) and grafted under the new sources'
+ * tree, so that the new session lists every file of the disc and every reader, which looks
+ * only at the last session, sees them all.
  *
  *	eng_append_merge()   the disc's tree under the new one; what was kept, copied, replaced
  *	eng_append_apply()   the image options the merged tree needs (manifest hashes of the
@@ -19,7 +20,9 @@
  * zisofs-compressed file, UDF data embedded in its ICB or in several runs) is read from the
  * disc into a temporary directory and written into the new session like a new file. The
  * manifest needs the SHA-256 of every kept file: taken from the old session's manifest when
- * it has a line for the path, else hashed from the disc here.
+ * it has a line for the path and the manifest is the session's own (its data in the session:
+ * another program's session carries an earlier one, whose lines may not match its files),
+ * else hashed from the disc here.
  */
 #ifndef BFS_ENGINE_APPEND_H
 #define BFS_ENGINE_APPEND_H
