@@ -48,6 +48,7 @@ struct burn_ui {
 	enum eng_burn_phase phase;
 	uint64_t done0;
 	FILE *log;
+	uint64_t logged; /* the blocks done at the last log line */
 };
 
 static double now_s(void)
@@ -58,7 +59,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void burn_progress(const struct eng_burn_status *st, void *userdata)
+static void show_progress(const struct eng_burn_status *st, void *userdata)
 {
 	static const char *names[] = {"writing", "closing", "verifying"};
 	struct burn_ui *ui = userdata;
@@ -99,14 +100,24 @@ static void burn_progress(const struct eng_burn_status *st, void *userdata)
  * BURNFS_STATUS_LOG=FILE: one line per progress report with the buffer fills, for tests
  * and scripts that watch a burn without a terminal.
  */
-static void log_progress(const struct eng_burn_status *st, void *userdata)
+/* The burn's progress on the terminal; SIGINT or SIGTERM (cancelled) stop it. */
+static int burn_progress(const struct eng_burn_status *st, void *userdata)
+{
+	show_progress(st, userdata);
+	return atomic_load(&cancelled) ? -1 : 0;
+}
+
+/* ...and a line to BURNFS_STATUS_LOG when the write moved (not at every wait slice). */
+static int log_progress(const struct eng_burn_status *st, void *userdata)
 {
 	struct burn_ui *ui = userdata;
 
-	burn_progress(st, userdata);
-	if (ui->log && st->phase == ENG_PHASE_WRITE)
+	if (ui->log && st->phase == ENG_PHASE_WRITE && st->done != ui->logged) {
+		ui->logged = st->done;
 		fprintf(ui->log, "write %llu/%llu ring %d drive %d\n", (unsigned long long)st->done,
 			(unsigned long long)st->total, st->ring_fill, st->drive_fill);
+	}
+	return burn_progress(st, userdata);
 }
 
 static void print_bad(uint64_t first, uint64_t last, const char *files, void *userdata)
@@ -483,7 +494,7 @@ static int burn_run(struct burn_args *b, struct bfs_node *root, const char *imag
 
 static int cmd_burn(int argc, char **argv)
 {
-	struct burn_args b = {.bo = {.verify = ENG_VERIFY_FULL, .cancel = &cancelled}};
+	struct burn_args b = {.bo = {.verify = ENG_VERIFY_FULL}};
 	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
 	const char *image = NULL;
 	struct stat st;

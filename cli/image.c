@@ -35,13 +35,13 @@ enum {
 	EXIT_INTR = CLI_EXIT_INTR,
 };
 
-/* set by SIGINT/SIGTERM, read by this thread and by eng_image_write_fd()'s workers */
+/* set by SIGINT/SIGTERM, read by this thread and the progress callbacks' answers */
 static atomic_int interrupted;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	atomic_store(&interrupted, 1);
 }
 
 static void image_usage(FILE *f)
@@ -147,7 +147,8 @@ struct progress_ctx {
 	bool tty;
 };
 
-static void progress_cb(uint64_t done, uint64_t total, void *userdata)
+/* The engine's progress on the terminal; a signal received stops the job (-1). */
+static int progress_cb(uint64_t done, uint64_t total, void *userdata)
 {
 	struct progress_ctx *pc = userdata;
 
@@ -155,6 +156,7 @@ static void progress_cb(uint64_t done, uint64_t total, void *userdata)
 		pc->last = now_s();
 		progress(done, total, pc->t0, false);
 	}
+	return atomic_load(&interrupted) ? -1 : 0;
 }
 
 /*
@@ -173,7 +175,7 @@ static int stream_blocks(struct eng_image *img, uint64_t total, int fd, bool spa
 	while (pos < total) {
 		ssize_t n;
 
-		if (interrupted)
+		if (atomic_load(&interrupted))
 			return bfs_diag_set(diag, -EINTR, "interrupted");
 		n = eng_stream_peek(img, 512, &buf);
 		if (n < 0)
@@ -462,7 +464,7 @@ static int write_image_fd(struct eng_image *img, const struct eng_image_info *in
 		/* no hashes wanted: file data is copied inside the kernel */
 		struct progress_ctx pc = {.t0 = t0, .tty = tty};
 
-		r = eng_image_write_fd(img, fd, &interrupted, progress_cb, &pc);
+		r = eng_image_write_fd(img, fd, progress_cb, &pc);
 		return r == -ECANCELED ? -EINTR : r;
 	}
 	r = eng_stream_start(img);
@@ -505,11 +507,6 @@ static int image_to_file(struct image_cmd *ic, struct eng_image *img,
 	if (ic->json)
 		print_json(info, ic->out, diag->nwarnings, now_s() - t0);
 	return 0;
-}
-
-static void grow_progress(uint64_t done, uint64_t total, void *userdata)
-{
-	progress_cb(done, total, userdata);
 }
 
 /* What --append did, on stderr (and the JSON summary on stdout). */
@@ -555,8 +552,7 @@ static int image_append(struct image_cmd *ic, struct bfs_node *root, struct bfs_
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	r = eng_image_grow(ic->append, root, &ic->io, ic->new_tree, &interrupted, grow_progress,
-			   &pc, &g, diag);
+	r = eng_image_grow(ic->append, root, &ic->io, ic->new_tree, progress_cb, &pc, &g, diag);
 	if (pc.tty)
 		fputc('\n', stderr);
 	if (r < 0) {

@@ -46,6 +46,7 @@ struct job {
 	struct eng_grow_head head;
 	struct bfs_node *root;	 /* the new tree, whose kept files the head must not overwrite */
 	struct bfs_diag io_diag; /* the drive's word on the head I/O that failed */
+	bool stop;		 /* the progress callback asked to cancel */
 };
 
 static double now_s(void)
@@ -54,6 +55,23 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The status to the caller, whose negative answer stops the job. */
+static void tell(struct job *j)
+{
+	if (j->o->progress && j->o->progress(&j->st, j->o->userdata) < 0)
+		j->stop = true;
+}
+
+/* The drive layer's question, at every slice of its waits: go on (0) or stop (-1). */
+static int job_poll(void *userdata)
+{
+	struct job *j = userdata;
+
+	if (!j->stop)
+		tell(j);
+	return j->stop ? -1 : 0;
 }
 
 static void report(struct job *j, enum eng_burn_phase phase, uint64_t done, uint64_t total,
@@ -77,7 +95,7 @@ static void report(struct job *j, enum eng_burn_phase phase, uint64_t done, uint
 		if (mmc_buffer_capacity(j->d, &size, &avail, &tmp) == 0 && size)
 			j->st.drive_fill = (int)((uint64_t)(size - avail) * 100 / size);
 	}
-	j->o->progress(&j->st, j->o->userdata);
+	tell(j);
 }
 
 static void on_busy(const char *what, int progress, void *userdata)
@@ -86,8 +104,7 @@ static void on_busy(const char *what, int progress, void *userdata)
 
 	(void)what;
 	j->st.op_progress = progress;
-	if (j->o->progress)
-		j->o->progress(&j->st, j->o->userdata);
+	tell(j);
 }
 
 /* The next blocks of the session (at most max): a pointer valid until src_consume(). */
@@ -200,7 +217,7 @@ static int verify(struct job *j, struct source *src, uint64_t start, eng_bad_ran
 					       src->blocks - (uint64_t)c * ENG_CHUNK_BLOCKS);
 		XXH128_hash_t x;
 
-		if (o->cancel && atomic_load(o->cancel)) {
+		if (j->stop) {
 			r = bfs_diag_set(diag, -ECANCELED,
 					 "verify cancelled after %zu of %zu chunks", k, count);
 			break;
@@ -497,7 +514,7 @@ static int burn_session(struct job *j, struct source *src, eng_bad_range_fn bad,
 		const uint8_t *p;
 		ssize_t n;
 
-		if (o->cancel && atomic_load(o->cancel))
+		if (j->stop)
 			return bfs_diag_set(diag, -ECANCELED, "cancelled after %llu of %llu blocks",
 					    (unsigned long long)pos, (unsigned long long)total);
 		n = src_peek(src, max, &p, diag);
@@ -564,7 +581,7 @@ static void finish(struct mmc_drive *d, struct eng_burn_result *res, struct eng_
 	 * The disc's state now, for the report: asked even after a cancel, but not waited
 	 * for: a drive still busy (stuck) says so at once.
 	 */
-	mmc_drive_set_cancel(d, NULL);
+	mmc_drive_set_poll(d, NULL, NULL);
 	mmc_drive_set_busy_wait(d, false);
 	r = mmc_media_probe(d, &res->after, &tmp);
 	mmc_drive_set_busy_wait(d, true);
@@ -648,7 +665,7 @@ static void job_init(struct job *j, struct mmc_drive *d, const struct eng_burn_o
 	*j = (struct job){.d = d, .o = opts};
 	j->st.ring_fill = j->st.drive_fill = j->st.op_progress = -1;
 	mmc_drive_set_busy(d, on_busy, j);
-	mmc_drive_set_cancel(d, opts->cancel);
+	mmc_drive_set_poll(d, job_poll, j);
 }
 
 int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_opts *opts,

@@ -61,8 +61,8 @@ static int fio_sync(void *userdata)
 
 /* The session from the stream: the front held back, the rest at its blocks past the end. */
 static int write_body(struct grow_file *g, struct eng_image *img, uint64_t start, uint64_t total,
-		      const atomic_int *cancel, eng_grow_progress_fn progress, void *userdata,
-		      const char *path, struct bfs_diag *diag)
+		      eng_progress_fn progress, void *userdata, const char *path,
+		      struct bfs_diag *diag)
 {
 	uint64_t pos = 0;
 	int r = eng_stream_start(img);
@@ -72,7 +72,7 @@ static int write_body(struct grow_file *g, struct eng_image *img, uint64_t start
 		ssize_t n = eng_stream_peek(img, 512, &p);
 		size_t k;
 
-		if (cancel && atomic_load(cancel))
+		if (progress && progress(pos, total, userdata) < 0)
 			return bfs_diag_set(diag, -EINTR, "interrupted");
 		if (n <= 0)
 			return n < 0 ? (int)n
@@ -86,8 +86,6 @@ static int write_body(struct grow_file *g, struct eng_image *img, uint64_t start
 			r = bfs_diag_set(diag, r, "'%s': write error: %s", path, strerror(-r));
 		eng_stream_consume(img, (size_t)n);
 		pos += (uint64_t)n;
-		if (progress)
-			progress(pos, total, userdata);
 	}
 	if (r == 0 && ftruncate(g->fd, (off_t)((start + total) * BLOCK)) < 0)
 		r = bfs_diag_set(diag, -errno, "'%s': %s", path, strerror(errno));
@@ -171,9 +169,8 @@ static int open_image(const char *path, struct eng_medium **med, struct eng_sess
 
 /* Write the planned image into the file: body, front, head; undone on failure. */
 static int grow_write(const char *path, struct eng_image *img, uint64_t next, uint64_t first_start,
-		      struct bfs_node *root, const atomic_int *cancel,
-		      eng_grow_progress_fn progress, void *userdata, struct eng_grow_result *res,
-		      struct bfs_diag *diag)
+		      struct bfs_node *root, eng_progress_fn progress, void *userdata,
+		      struct eng_grow_result *res, struct bfs_diag *diag)
 {
 	struct grow_file g = {.fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY)};
 	struct eng_image_info info;
@@ -191,7 +188,7 @@ static int grow_write(const char *path, struct eng_image *img, uint64_t next, ui
 	r = eng_grow_front_init(&g.front);
 	eng_image_info(img, &info);
 	if (r == 0)
-		r = write_body(&g, img, next, info.blocks, cancel, progress, userdata, path, diag);
+		r = write_body(&g, img, next, info.blocks, progress, userdata, path, diag);
 	if (r == 0)
 		r = write_ends(&g, next, first_start, root, path, diag);
 	if (r < 0)
@@ -206,8 +203,8 @@ static int grow_write(const char *path, struct eng_image *img, uint64_t next, ui
 }
 
 int eng_image_grow(const char *path, struct bfs_node *root, const struct eng_image_opts *opts,
-		   bool new_tree, const atomic_int *cancel, eng_grow_progress_fn progress,
-		   void *userdata, struct eng_grow_result *ret, struct bfs_diag *diag)
+		   bool new_tree, eng_progress_fn progress, void *userdata,
+		   struct eng_grow_result *ret, struct bfs_diag *diag)
 {
 	_cleanup_(eng_append_freep) struct eng_append *app = NULL; /* outlives img */
 	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
@@ -233,7 +230,7 @@ int eng_image_grow(const char *path, struct bfs_node *root, const struct eng_ima
 	r = eng_image_new(&io, root, diag, &img);
 	if (r < 0)
 		return r;
-	r = grow_write(path, img, next, s[0].start, root, cancel, progress, userdata, ret, diag);
+	r = grow_write(path, img, next, s[0].start, root, progress, userdata, ret, diag);
 	ret->sessions = n + (r == 0);
 	return r;
 }

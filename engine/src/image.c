@@ -106,8 +106,12 @@ struct eng_image {
 	const struct bfs_node *dir_node; /* the directory dir_fd is open on */
 	int dir_fd;			 /* O_PATH, or -1 */
 	uint64_t data_end, hole_end;
-	struct bfs_diag pdiag;	  /* producer's own diag, copied to diag on failure */
-	const atomic_int *cancel; /* eng_image_write_fd() */
+	struct bfs_diag pdiag; /* producer's own diag, copied to diag on failure */
+	/* eng_image_write_fd(): the caller's progress, whose negative answer stops the copy */
+	eng_progress_fn wprogress;
+	void *wprogress_userdata;
+	uint64_t wdone; /* blocks done, for it */
+	bool wstop;
 
 	/* ring */
 	pthread_t thread;
@@ -880,6 +884,15 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 
 /* ---- direct write --------------------------------------------------------------------- */
 
+/* Ask the caller of eng_image_write_fd() whether to go on: true to stop. */
+static bool write_stopped(struct eng_image *img)
+{
+	if (!img->wstop && img->wprogress &&
+	    img->wprogress(img->wdone, img->info.blocks, img->wprogress_userdata) < 0)
+		img->wstop = true;
+	return img->wstop;
+}
+
 /* Copy [off, off + len) of the open source file to out at out_off, inside the kernel. */
 static int copy_range(struct eng_image *img, int out, uint64_t off, uint64_t len, uint64_t out_off)
 {
@@ -887,7 +900,7 @@ static int copy_range(struct eng_image *img, int out, uint64_t off, uint64_t len
 		loff_t in = (loff_t)off, o = (loff_t)out_off;
 		ssize_t n;
 
-		if (img->cancel && atomic_load(img->cancel))
+		if (write_stopped(img))
 			return bfs_diag_set(&img->pdiag, -ECANCELED, "interrupted");
 		/* 64 MiB at a time: a cancel is seen within a fraction of a second */
 		n = copy_file_range(img->fd, &in, out, &o, (size_t)BFS_MIN(len, 64u << 20), 0);
@@ -946,15 +959,14 @@ static int copy_file(struct eng_image *img, struct bfs_node *f, int out)
 	return 0;
 }
 
-int eng_image_write_fd(struct eng_image *img, int fd, const atomic_int *cancel,
-		       eng_progress_fn progress, void *userdata)
+int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, void *userdata)
 {
-	uint64_t done = 0, last = 0;
 	int r = 0;
 
 	if (img->opts.hashes || img->started)
 		return -EINVAL;
-	img->cancel = cancel;
+	img->wprogress = progress;
+	img->wprogress_userdata = userdata;
 	img->meta_cap = 1u << 20;
 	img->meta = malloc(img->meta_cap);
 	if (!img->meta)
@@ -963,7 +975,7 @@ int eng_image_write_fd(struct eng_image *img, int fd, const atomic_int *cancel,
 		const struct seg *s = &img->segs[i];
 		uint64_t pos = (s->lba - img->opts.start_lba) * BFS_BLOCK_SIZE;
 
-		if (cancel && atomic_load(cancel)) {
+		if (write_stopped(img)) {
 			r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
 			break;
 		}
@@ -1003,7 +1015,7 @@ int eng_image_write_fd(struct eng_image *img, int fd, const atomic_int *cancel,
 			     img->cur_file++) {
 				struct bfs_node *f = img->files[img->cur_file];
 
-				if (cancel && atomic_load(cancel)) {
+				if (write_stopped(img)) {
 					r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
 					break;
 				}
@@ -1019,22 +1031,18 @@ int eng_image_write_fd(struct eng_image *img, int fd, const atomic_int *cancel,
 				if (r < 0)
 					r = bfs_diag_set(img->diag, r, "%s",
 							 bfs_diag_msg(&img->pdiag, r));
-				done = f->data_lba - img->opts.start_lba +
-				       BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE);
-				if (progress && done - last >= 131072) {
-					progress(done, img->info.blocks, userdata);
-					last = done;
-				}
+				img->wdone = f->data_lba - img->opts.start_lba +
+					     BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE);
 			}
 			break;
 		}
 		}
-		done = s->lba + s->nblocks - img->opts.start_lba;
+		img->wdone = s->lba + s->nblocks - img->opts.start_lba;
 	}
 	if (r == 0 && ftruncate(fd, (off_t)(img->info.blocks * BFS_BLOCK_SIZE)) < 0)
 		r = bfs_diag_set(img->diag, -errno, "write error: %m");
 	if (r == 0 && progress)
-		progress(img->info.blocks, img->info.blocks, userdata);
+		(void)progress(img->info.blocks, img->info.blocks, userdata); /* done: no stop */
 	img->delivered = r == 0 ? img->info.blocks : 0;
 	return r;
 }

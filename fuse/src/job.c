@@ -116,7 +116,7 @@ struct stg_job {
 	pthread_mutex_t drive_lock;
 	pthread_t thread;
 	bool joinable;	   /* a commit thread was started and not joined yet */
-	atomic_int cancel; /* eng_burn's cancel flag; the ctl thread sets it */
+	atomic_int cancel; /* set by the ctl thread; on_progress() answers the burn with it */
 
 	pthread_mutex_t lock; /* guards everything below */
 	enum job_state state;
@@ -834,7 +834,8 @@ static int scan_staging(struct stg_job *j, struct bfs_node **ret, struct bfs_dia
 
 /* ---- the commit thread ---------------------------------------------------------------------- */
 
-static void on_progress(const struct eng_burn_status *st, void *userdata)
+/* The burn's progress into the job's status; a cancel asked by the ctl thread stops it. */
+static int on_progress(const struct eng_burn_status *st, void *userdata)
 {
 	static const char *const names[] = {
 		[ENG_PHASE_WRITE] = "writing",
@@ -873,6 +874,7 @@ static void on_progress(const struct eng_burn_status *st, void *userdata)
 			j->copts.finalize ? ", finalizing" : "");
 	else if (changed)
 		job_log(j, "%s %.1f MiB", name, (double)st->total * 2048 / 1048576.0);
+	return atomic_load(&j->cancel) ? -1 : 0;
 }
 
 struct run {
@@ -1064,7 +1066,6 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 		.speed_x = j->copts.speed_x,
 		.progress = on_progress,
 		.userdata = j,
-		.cancel = &j->cancel,
 	};
 	set_phase(j, "planning");
 	r = eng_burn(d, root, bo, on_bad, rn, res, &diag);

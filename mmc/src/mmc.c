@@ -46,10 +46,11 @@ struct mmc_drive {
 	mmc_busy_fn busy;
 	void *busy_userdata;
 	unsigned stuck_s;
-	const atomic_int *cancel; /* mmc_drive_set_cancel() */
-	bool no_wait;		  /* mmc_drive_set_busy_wait(false) */
-	uint32_t max_blocks;	  /* the largest READ/WRITE transfer */
-	bool test_write;	  /* page 05h Test Write as burnfs last set it */
+	mmc_poll_fn poll; /* mmc_drive_set_poll() */
+	void *poll_userdata;
+	bool no_wait;	     /* mmc_drive_set_busy_wait(false) */
+	uint32_t max_blocks; /* the largest READ/WRITE transfer */
+	bool test_write;     /* page 05h Test Write as burnfs last set it */
 };
 
 /* One command through the drive's transport: SCSI status, fixed-format sense. */
@@ -71,7 +72,7 @@ static uint64_t now_ms(void)
 
 static bool cancelled(const struct mmc_drive *d)
 {
-	return d->cancel && atomic_load(d->cancel);
+	return d->poll && d->poll(d->poll_userdata) < 0;
 }
 
 /* Seconds since t0_ms, for messages: what was really waited, not the limit. */
@@ -428,9 +429,10 @@ void mmc_drive_set_stuck_timeout(struct mmc_drive *d, unsigned seconds)
 	d->stuck_s = seconds;
 }
 
-void mmc_drive_set_cancel(struct mmc_drive *d, const atomic_int *flag)
+void mmc_drive_set_poll(struct mmc_drive *d, mmc_poll_fn fn, void *userdata)
 {
-	d->cancel = flag;
+	d->poll = fn;
+	d->poll_userdata = userdata;
 }
 
 void mmc_drive_set_busy_wait(struct mmc_drive *d, bool wait)

@@ -160,6 +160,12 @@ static void test_mmc_buffer_full_stuck(void **state)
 }
 
 /* The cancel flag ends a long-operation wait and a buffer wait within 100 ms. */
+/* The drive's poll callback over an atomic flag, as a caller cancelling from elsewhere has. */
+static int poll_flag(void *userdata)
+{
+	return atomic_load((atomic_int *)userdata) ? -1 : 0;
+}
+
 static void test_mmc_cancel_waits(void **state)
 {
 	(void)state;
@@ -173,7 +179,7 @@ static void test_mmc_cancel_waits(void **state)
 
 		f.cancel = &cancel;
 		d = drive(&f);
-		mmc_drive_set_cancel(d, &cancel);
+		mmc_drive_set_poll(d, poll_flag, &cancel);
 		r = mmc_write(d, 0, 32, buf, &diag);
 		assert_int_equal(r, -ECANCELED);
 		assert_true(mono_ms() - f.cancel_ms < 100);

@@ -39,7 +39,14 @@ struct eng_burn_status {
 	unsigned x1_kBps;     /* the medium's 1x speed, for showing MB/s as a multiple */
 };
 
-typedef void (*eng_burn_progress_fn)(const struct eng_burn_status *st, void *userdata);
+/*
+ * The job's progress, and its one way to be cancelled: called from the job's thread as the
+ * session is written, closed and read back, and while the job waits for the drive (a long
+ * operation, a full buffer, a command in flight: at least every 100 ms); a negative return
+ * stops the job with -ECANCELED within that time. A caller cancelling from a signal handler
+ * or another thread sets an atomic flag that this callback reads.
+ */
+typedef int (*eng_burn_progress_fn)(const struct eng_burn_status *st, void *userdata);
 
 struct eng_burn_opts {
 	struct eng_image_opts image; /* media, file systems...; start_lba and manifest are set */
@@ -53,14 +60,8 @@ struct eng_burn_opts {
 	 */
 	bool new_tree;
 	unsigned speed_x; /* write speed in multiples of the medium's 1x; 0 the fastest */
-	eng_burn_progress_fn progress;
+	eng_burn_progress_fn progress; /* may be NULL: no progress, no cancellation */
 	void *userdata;
-	/*
-	 * Cancellation (borrowed, NULL none): once *cancel is non-zero the job stops within a
-	 * second, its waits for the drive included (mmc_drive_set_cancel), with -ECANCELED.
-	 * Safe to set from a signal handler or another thread.
-	 */
-	const atomic_int *cancel;
 };
 
 struct eng_burn_result {

@@ -116,19 +116,17 @@ struct eng_grow_result {
 	size_t sessions; /* sessions now */
 };
 
-typedef void (*eng_grow_progress_fn)(uint64_t done, uint64_t total, void *userdata);
-
 /*
  * Append a session holding root (the new sources' finalized tree, borrowed) merged with the
  * image's newest tree (unless new_tree) to the image file at path, growing it in place:
  * the session after the used space, fsync, the head rewritten, fsync. opts are the image
  * options (start_lba, manifest and the merge's are set here). A refusal or a failure leaves
  * the file byte for byte as it was (it is cut back and its head put back); a kill leaves
- * the previous tree readable. cancel (may be NULL) stops it with -EINTR.
+ * the previous tree readable. progress (may be NULL) gets the blocks written, at least
+ * every MiB; a negative return stops it with -EINTR (image.h's eng_progress_fn).
  */
 int eng_image_grow(const char *path, struct bfs_node *root, const struct eng_image_opts *opts,
-		   bool new_tree, const atomic_int *cancel, eng_grow_progress_fn progress,
-		   void *userdata, struct eng_grow_result *ret,
-		   struct bfs_diag *diag) BFS_WARN_UNUSED;
+		   bool new_tree, eng_progress_fn progress, void *userdata,
+		   struct eng_grow_result *ret, struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 #endif

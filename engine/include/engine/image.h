@@ -143,13 +143,14 @@ void eng_image_info(const struct eng_image *img, struct eng_image_info *ret);
  * producer thread: metadata is rendered, file data is copied inside the kernel
  * (copy_file_range, falling back to read/write), and zero blocks are not written, so the
  * result is sparse where the image is zero. Same bytes as the stream. Not with
- * opts.hashes (hashes need the data in memory: use the stream). *cancel, when it becomes
- * true, stops the copy with -ECANCELED; progress (may be NULL) gets the blocks done so far
- * at least every 256 MiB and at the end.
+ * opts.hashes (hashes need the data in memory: use the stream). progress (may be NULL)
+ * gets the blocks done so far before each file and each 64 MiB of one, and at the end; a
+ * negative return stops the copy with -ECANCELED (the engine's progress contract, as
+ * eng_burn_progress_fn: a caller cancelling from elsewhere has it read an atomic flag).
  */
-typedef void (*eng_progress_fn)(uint64_t done, uint64_t total, void *userdata);
-int eng_image_write_fd(struct eng_image *img, int fd, const atomic_int *cancel,
-		       eng_progress_fn progress, void *userdata) BFS_WARN_UNUSED;
+typedef int (*eng_progress_fn)(uint64_t done, uint64_t total, void *userdata);
+int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress,
+		       void *userdata) BFS_WARN_UNUSED;
 
 /* Start the producer thread. */
 int eng_stream_start(struct eng_image *img) BFS_WARN_UNUSED;

@@ -79,14 +79,16 @@ void mmc_drive_set_busy(struct mmc_drive *d, mmc_busy_fn fn, void *userdata);
 void mmc_drive_set_stuck_timeout(struct mmc_drive *d, unsigned seconds);
 
 /*
- * Cancellation: while *flag (borrowed, may be set from a signal handler or another thread)
- * is non-zero, every wait of the layer (a long operation, a full buffer, an iSCSI command
- * in flight) ends within 100 ms with -ECANCELED, its message saying what was waited for
- * and for how long. An iSCSI session whose command was cancelled in flight is closed. A
- * command already sent through SG_IO cannot be taken back: it ends by itself or by its
- * timeout. NULL: no cancellation.
+ * Cancellation: fn (NULL: none) is called, on the thread running the command, before each
+ * slice of every wait of the layer (a long operation, a full buffer, an iSCSI command in
+ * flight: at least every 100 ms); a negative return ends the wait with -ECANCELED, its
+ * message saying what was waited for and for how long. An iSCSI session whose command was
+ * cancelled in flight is closed. A command already sent through SG_IO cannot be taken back:
+ * it ends by itself or by its timeout. A caller that cancels from a signal handler or
+ * another thread has fn read an atomic flag.
  */
-void mmc_drive_set_cancel(struct mmc_drive *d, const atomic_int *flag);
+typedef int (*mmc_poll_fn)(void *userdata);
+void mmc_drive_set_poll(struct mmc_drive *d, mmc_poll_fn fn, void *userdata);
 
 /*
  * wait false: a command that finds the drive busy with a long operation fails at once with
