@@ -104,11 +104,8 @@ void cli_image_add_source(struct cli_image_args *a, const char *path);
 /* Options that contradict each other: -EINVAL, said on stderr (a usage error). */
 int cli_image_args_check(const struct cli_image_args *a);
 
-/* The medium of the default virtual drive, the one `burnfs mount` creates. */
-#define CLI_DEFAULT_VDRIVE_MEDIA "bd-r"
-
 /* The default virtual drive's directory, $XDG_STATE_HOME/burnfs/vdrive (malloc'd; NULL:
- * out of memory). */
+ * out of memory): eng_default_vdrive_dir(), engine/drives.h. */
 char *cli_default_vdrive_dir(void);
 
 /*

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * burnfs drives [--json]: the optical drives of this machine (libudev, else sysfs), each
- * opened briefly through the MMC layer to say what medium it holds. With none, the default
+ * opened briefly through the engine (engine/drives.h) to say what medium it holds. With none, the default
  * virtual drive is named, and whether it exists. Exit 0; 2 for a usage error.
  */
 #include <errno.h>
@@ -14,9 +14,7 @@
 #include "textout.h"
 #include "common/diag.h"
 #include "common/macro.h"
-#include "engine/burn.h"
-#include "mmc/discover.h"
-#include "mmc/mmc.h"
+#include "engine/drives.h"
 
 /* s as a JSON string on stdout (textout.h: escapes, bytes that are not UTF-8 as \\u00NN) */
 static void json_str(const char *s)
@@ -27,21 +25,15 @@ static void json_str(const char *s)
 struct probe {
 	int err; /* 0: medium probed; else why not */
 	char msg[BFS_DIAG_MSG_MAX];
-	struct mmc_media m;
-	struct eng_disc_space space; /* as info and burn see it */
+	struct eng_drive_medium m;
 };
 
 static void probe(const char *addr, struct probe *p)
 {
-	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
 	struct bfs_diag diag = {0};
 
 	memset(p, 0, sizeof(*p));
-	p->err = mmc_drive_open(addr, &diag, &d);
-	if (p->err == 0)
-		p->err = mmc_media_probe(d, &p->m, &diag);
-	if (p->err == 0)
-		(void)eng_disc_space_read(d, &p->m, &p->space, NULL);
+	p->err = eng_drive_medium_probe(addr, &p->m, &diag);
 	if (p->err < 0)
 		snprintf(p->msg, sizeof(p->msg), "%s", bfs_diag_msg(&diag, p->err));
 }
@@ -53,9 +45,9 @@ static void print_medium_text(const struct probe *p)
 	else if (p->err < 0)
 		printf("(%s)", p->msg);
 	else
-		printf("%s, %s, %.1f MiB free%s", p->m.profile_name,
-		       mmc_disc_status_name(p->m.status), (double)p->space.free * 2048 / 1048576.0,
-		       p->space.writable ? "" : " (no session can be written: see burnfs info)");
+		printf("%s, %s, %.1f MiB free%s", p->m.profile_name, p->m.status,
+		       (double)p->m.free_blocks * 2048 / 1048576.0,
+		       p->m.writable ? "" : " (no session can be written: see burnfs info)");
 }
 
 static void print_medium_json(const struct probe *p)
@@ -69,12 +61,12 @@ static void print_medium_json(const struct probe *p)
 	json_str(p->m.profile_name);
 	printf(", \"profile_number\": %u, \"status\": \"%s\", \"sessions\": %u, "
 	       "\"free_blocks\": %llu, \"capacity\": %llu, \"erasable\": %s}, \"error\": null",
-	       (unsigned)p->m.profile, mmc_disc_status_name(p->m.status), p->m.sessions,
-	       (unsigned long long)p->space.free, (unsigned long long)p->space.capacity,
+	       (unsigned)p->m.profile, p->m.status, p->m.sessions,
+	       (unsigned long long)p->m.free_blocks, (unsigned long long)p->m.capacity,
 	       p->m.erasable ? "true" : "false");
 }
 
-static void print_drive(const struct mmc_drive_entry *e, bool json, bool first)
+static void print_drive(const struct eng_drive_entry *e, bool json, bool first)
 {
 	struct probe p;
 
@@ -118,7 +110,7 @@ static void print_drive(const struct mmc_drive_entry *e, bool json, bool first)
  */
 static void print_default(bool json)
 {
-	_cleanup_free_ char *d = cli_default_vdrive_dir();
+	_cleanup_free_ char *d = eng_default_vdrive_dir();
 	char dir[4096], addr[4200];
 	struct stat st;
 	bool exists;
@@ -147,7 +139,7 @@ static void print_default(bool json)
 			       "`%s%s%sburnfs vdrive create --media %s %s`)\n",
 			       stat(parent, &st) < 0 ? "mkdir -p " : "",
 			       stat(parent, &st) < 0 ? parent : "",
-			       stat(parent, &st) < 0 ? " && " : "", CLI_DEFAULT_VDRIVE_MEDIA, dir);
+			       stat(parent, &st) < 0 ? " && " : "", ENG_DEFAULT_VDRIVE_MEDIA, dir);
 			return;
 		}
 		printf("(");
@@ -178,7 +170,7 @@ static void drives_usage(FILE *f)
 
 int cli_drives_main(int argc, char **argv)
 {
-	struct mmc_drive_list l = {0};
+	struct eng_drive_list l = {0};
 	struct bfs_diag diag = {0};
 	bool json = false;
 	int r;
@@ -195,7 +187,7 @@ int cli_drives_main(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	r = mmc_discover(NULL, 0, &l, &diag);
+	r = eng_drives_find(NULL, &l, &diag);
 	if (r < 0) {
 		fprintf(stderr, "burnfs drives: %s\n", bfs_diag_msg(&diag, r));
 		return CLI_EXIT_JOB;
@@ -208,6 +200,6 @@ int cli_drives_main(int argc, char **argv)
 		print_default(json);
 	if (json)
 		printf("\n]\n");
-	mmc_drive_list_free(&l);
+	eng_drive_list_free(&l);
 	return 0;
 }

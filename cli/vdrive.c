@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * burnfs vdrive SUBCOMMAND ...: create a virtual drive, show it, load (a blank disc) and
- * eject, export its disc, import an image into it, set its faults (mmc/vdrive). Each
+ * eject, export its disc, import an image into it, set its faults (engine/vdrive-admin.h,
+ * over mmc/vdrive; its messages follow `burnfs vdrive SUB: `). Each
  * subcommand has its own usage (--help: on stdout, exit 0); usage errors say what is
  * wrong and exit 2; errors are `burnfs vdrive SUB: ...`. Exit codes as in burnfs.c.
  */
@@ -12,26 +13,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "engine/imagefile.h"
+#include "engine/vdrive-admin.h"
 #include "common/diag.h"
 #include "common/macro.h"
-#include "vdrive/vdrive.h"
 
-#define MEDIA_LIST "cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl dvd+rw dvd-ram bd-r bd-re"
+/* create's usage names the drive's media and capacities, which the engine gives */
+static void create_usage(FILE *f)
+{
+	fprintf(f,
+		"burnfs vdrive create --media NAME [--capacity BLOCKS] DIR\n"
+		"  A new drive with a blank disc in DIR, which must be new or empty (nothing\n"
+		"  in it is replaced). Media: %s\n"
+		"  --capacity: the disc's size in 2048-byte blocks (default: the real disc's);\n"
+		"  %s.\n",
+		eng_vdrive_media_list(), eng_vdrive_capacity_summary());
+}
 
 static const struct {
 	const char *name;
-	const char *usage;
+	const char *usage; /* NULL: create_usage() */
 } subs[] = {
-	{"create", "burnfs vdrive create --media NAME [--capacity BLOCKS] DIR\n"
-		   "  A new drive with a blank disc in DIR, which must be new or empty (nothing\n"
-		   "  in it is replaced). Media: " MEDIA_LIST "\n"
-		   "  --capacity: the disc's size in 2048-byte blocks (default: the real disc's);\n"
-		   "  at least 1024, at most 449849 on CD, 16580608 on DVD, 4294967295 on BD.\n"},
+	{"create", NULL},
 	{"info", "burnfs vdrive info DIR [--json]\n"
 		 "  The disc in the drive: medium, capacity, status, sessions and tracks.\n"},
 	{"load", "burnfs vdrive load DIR [--blank [--media NAME] [--capacity BLOCKS]]\n"
@@ -60,8 +66,13 @@ static void vdrive_usage(FILE *f, const char *sub)
 {
 	fprintf(f, "Usage:");
 	for (size_t i = 0; i < BFS_ARRAY_SIZE(subs); i++)
-		if (!sub || strcmp(sub, subs[i].name) == 0)
-			fprintf(f, " %s", subs[i].usage);
+		if (!sub || strcmp(sub, subs[i].name) == 0) {
+			fputc(' ', f);
+			if (subs[i].usage)
+				fputs(subs[i].usage, f);
+			else
+				create_usage(f);
+		}
 	if (!sub)
 		fprintf(f,
 			"\nA virtual burner backed by files in DIR; use it as --drive vdrive:DIR.\n"
@@ -99,30 +110,19 @@ static int BFS_PRINTF(2, 3) job_error(const char *sub, const char *fmt, ...)
 	return CLI_EXIT_JOB;
 }
 
-/* Open the drive in dir, or say why not (damaged: what and the remedy); exit code or 0. */
-static int open_drive(const char *sub, const char *dir, struct vdrive **ret)
+/* The engine's failure r of subcommand sub, said as it says it; exit 1. */
+static int diag_error(const char *sub, const struct bfs_diag *diag, int r)
 {
-	struct bfs_diag diag = {0};
-	int r = vdrive_open_diag(dir, ret, &diag);
-
-	if (r == 0)
-		return 0;
-	if (r == -ENOENT)
-		return job_error(sub,
-				 "'%s': no virtual drive there\n"
-				 "remedy: create one with `burnfs vdrive create --media NAME '%s'`",
-				 dir, dir);
-	if (r == -EBUSY)
-		return job_error(sub, "'%s': the drive is in use by another process", dir);
-	return job_error(sub, "%s", bfs_diag_msg(&diag, r));
+	return job_error(sub, "%s", bfs_diag_msg(diag, r));
 }
 
-static bool known_media(const char *media)
+/* Open the drive in dir, or say why not (damaged: what and the remedy); exit code or 0. */
+static int open_drive(const char *sub, const char *dir, struct eng_vdrive **ret)
 {
-	for (size_t i = 0; vdrive_media_names[i]; i++)
-		if (strcmp(vdrive_media_names[i], media) == 0)
-			return true;
-	return false;
+	struct bfs_diag diag = {0};
+	int r = eng_vdrive_open(dir, ret, &diag);
+
+	return r < 0 ? diag_error(sub, &diag, r) : 0;
 }
 
 /*
@@ -138,8 +138,9 @@ static int parse_capacity(const char *sub, const char *arg, const char *media, u
 		num = *p >= '0' && *p <= '9' && v <= (UINT64_MAX - (uint64_t)(*p - '0')) / 10;
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
-	if (vdrive_capacity_range(media, &lo, &hi) < 0)
-		return usage_error(sub, "'%s' is not a medium (" MEDIA_LIST ")", media);
+	if (eng_vdrive_capacity_range(media, &lo, &hi) < 0)
+		return usage_error(sub, "'%s' is not a medium (%s)", media,
+				   eng_vdrive_media_list());
 	if (!num || v < lo || v > hi)
 		return usage_error(sub,
 				   "--capacity: '%s' is not a capacity of a %s: give a number "
@@ -149,7 +150,7 @@ static int parse_capacity(const char *sub, const char *arg, const char *media, u
 	return 0;
 }
 
-static void print_info(const struct vdrive_info *vi, bool json)
+static void print_info(const struct eng_vdrive_info *vi, bool json)
 {
 	if (json) {
 		printf("{\"media\": \"%s\", \"profile\": %u, \"capacity\": %llu, \"loaded\": %s, "
@@ -189,64 +190,20 @@ static void print_info(const struct vdrive_info *vi, bool json)
 		       (unsigned long long)vi->tracks[i].size, vi->tracks[i].open ? ", open" : "");
 }
 
-/* The recorded blocks of vd into the new file fd, sparse where they are zeros. */
-static int export_blocks(struct vdrive *vd, uint64_t used_end, int fd)
-{
-	_cleanup_free_ uint8_t *buf = malloc(1 << 20);
-
-	if (!buf)
-		return -ENOMEM;
-	for (uint64_t lba = 0; lba < used_end;) {
-		uint32_t n = (uint32_t)BFS_MIN(used_end - lba, (uint64_t)512);
-		bool zero = true;
-		int r = vdrive_read_blocks(vd, lba, n, buf);
-
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < (size_t)n * 2048 && zero; i++)
-			zero = buf[i] == 0;
-		if (!zero &&
-		    pwrite(fd, buf, (size_t)n * 2048, (off_t)(lba * 2048)) != (ssize_t)n * 2048)
-			return errno ? -errno : -EIO;
-		lba += n;
-	}
-	if (ftruncate(fd, (off_t)(used_end * 2048)) < 0 || fchmod(fd, 0644) < 0)
-		return -errno;
-	return 0;
-}
-
-/* burnfs vdrive export DIR -o IMG [--json]: a temporary file renamed to IMG when whole */
+/* burnfs vdrive export DIR -o IMG [--json]: the engine writes IMG whole or not at all */
 static int vdrive_export(const char *dir, const char *out, bool json)
 {
-	struct vdrive *vd = NULL;
-	struct vdrive_info vi;
-	_cleanup_free_ char *tmp = NULL;
-	int fd, r;
+	_cleanup_(eng_vdrive_closep) struct eng_vdrive *vd = NULL;
+	struct eng_vdrive_info vi;
+	struct bfs_diag diag = {0};
+	int r = open_drive("export", dir, &vd);
 
-	r = open_drive("export", dir, &vd);
 	if (r)
 		return r;
-	vdrive_get_info(vd, &vi);
-	if (asprintf(&tmp, "%s.burnfs-XXXXXX", out) < 0) {
-		vdrive_close(vd);
-		return job_error("export", "out of memory");
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		r = -errno;
-		vdrive_close(vd);
-		return job_error("export", "'%s': %s", out, strerror(-r));
-	}
-	r = export_blocks(vd, vi.used_end, fd);
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, out) < 0)
-		r = -errno;
-	vdrive_close(vd);
-	if (r < 0) {
-		unlink(tmp);
-		return job_error("export", "'%s': %s", out, strerror(-r));
-	}
+	eng_vdrive_get_info(vd, &vi);
+	r = eng_vdrive_export(vd, out, &diag);
+	if (r < 0)
+		return diag_error("export", &diag, r);
 	print_info(&vi, json);
 	return 0;
 }
@@ -260,7 +217,7 @@ static int parse_starts(const char *list, uint64_t *starts)
 		char *end;
 		unsigned long long v;
 
-		if (*p < '0' || *p > '9' || n == VDRIVE_TRACKS_MAX)
+		if (*p < '0' || *p > '9' || n == ENG_VDRIVE_TRACKS_MAX)
 			return -1;
 		errno = 0;
 		v = strtoull(p, &end, 10);
@@ -301,10 +258,12 @@ static int open_image(const char *img, uint64_t last_start, bool cut_ok)
 /* burnfs vdrive import-image DIR IMG [--sessions START,...] [--close] [--cut-ok] */
 static int vdrive_import_image(int argc, char **argv)
 {
-	const char *dir = NULL, *img = NULL, *sessions = "0", *why = NULL;
-	uint64_t starts[VDRIVE_TRACKS_MAX];
+	const char *dir = NULL, *img = NULL, *sessions = "0";
+	uint64_t starts[ENG_VDRIVE_TRACKS_MAX];
 	bool close_disc = false, cut_ok = false;
-	struct vdrive *vd = NULL;
+	_cleanup_(eng_vdrive_closep) struct eng_vdrive *vd = NULL;
+	struct eng_vdrive_info vi;
+	struct bfs_diag diag = {0};
 	int fd, r, n;
 
 	for (int i = 2; i < argc; i++) {
@@ -339,25 +298,14 @@ static int vdrive_import_image(int argc, char **argv)
 		close(fd);
 		return r;
 	}
-	r = vdrive_import(vd, fd, starts, (size_t)n, close_disc, &why);
+	r = eng_vdrive_import(vd, img, fd, starts, (size_t)n, close_disc, &diag);
 	close(fd);
-	if (r == 0) {
-		struct vdrive_info vi;
-
-		vdrive_get_info(vd, &vi);
-		print_info(&vi, false);
-	}
-	vdrive_close(vd);
-	if (r == -ENOTEMPTY)
-		return job_error(
-			"import-image",
-			"'%s' into '%s': %s\nremedy: load a blank disc first with "
-			"`burnfs vdrive load '%s' --blank` (the disc is kept on the shelf)",
-			img, dir, why, dir);
 	if (r < 0) {
-		job_error("import-image", "'%s' into '%s': %s", img, dir, why ? why : strerror(-r));
+		diag_error("import-image", &diag, r);
 		return r == -ENOSPC ? CLI_EXIT_LIMIT : CLI_EXIT_JOB;
 	}
+	eng_vdrive_get_info(vd, &vi);
+	print_info(&vi, false);
 	return 0;
 }
 
@@ -368,6 +316,7 @@ static int vdrive_create_cmd(int argc, char **argv)
 					   {"capacity", required_argument, NULL, 'c'},
 					   {}};
 	const char *media = NULL, *capacity = NULL, *dir;
+	struct bfs_diag diag = {0};
 	uint64_t cap = 0;
 	int c, r;
 
@@ -383,55 +332,40 @@ static int vdrive_create_cmd(int argc, char **argv)
 			return usage_error("create", "unknown option '%s'", argv[optind - 1]);
 	}
 	if (!media)
-		return usage_error("create", "no medium given: --media NAME (" MEDIA_LIST ")");
+		return usage_error("create", "no medium given: --media NAME (%s)",
+				   eng_vdrive_media_list());
 	if (optind == argc)
 		return usage_error("create", "no drive directory DIR given");
 	if (optind + 1 != argc)
 		return usage_error("create", "one directory at a time: '%s'", argv[optind + 1]);
 	dir = argv[optind];
-	if (!known_media(media))
-		return usage_error("create", "'%s' is not a medium (" MEDIA_LIST ")", media);
+	if (!eng_vdrive_media_known(media))
+		return usage_error("create", "'%s' is not a medium (%s)", media,
+				   eng_vdrive_media_list());
 	if (capacity && (r = parse_capacity("create", capacity, media, &cap)))
 		return r;
-	r = vdrive_create(dir, media, cap); /* cap 0: the real disc's */
-	if (r == -EEXIST)
-		return job_error("create",
-				 "'%s' is already a virtual drive (nothing was changed)\n"
-				 "remedy: use it as --drive vdrive:%s, or load a blank "
-				 "disc into it with `burnfs vdrive load '%s' --blank`",
-				 dir, dir, dir);
-	if (r == -ENOTEMPTY)
-		return job_error("create",
-				 "'%s' is not empty and holds no virtual drive: nothing was "
-				 "changed\nremedy: a drive needs a new or empty directory",
-				 dir);
-	if (r < 0)
-		return job_error("create", "'%s': %s", dir, strerror(-r));
-	return 0;
+	r = eng_vdrive_create(dir, media, cap, &diag); /* cap 0: the real disc's */
+	return r < 0 ? diag_error("create", &diag, r) : 0;
 }
 
 /* burnfs vdrive info DIR [--json], eject DIR, load DIR: the tray and what is in it */
 static int vdrive_tray(const char *sub, const char *dir, bool json)
 {
-	struct vdrive *vd = NULL;
-	struct vdrive_info vi;
+	_cleanup_(eng_vdrive_closep) struct eng_vdrive *vd = NULL;
+	struct eng_vdrive_info vi;
+	struct bfs_diag diag = {0};
 	int r = open_drive(sub, dir, &vd);
 
 	if (r)
 		return r;
-	if (strcmp(sub, "info") != 0)
-		r = vdrive_set_loaded(vd, strcmp(sub, "load") == 0);
-	vdrive_get_info(vd, &vi);
-	vdrive_close(vd);
-	if (r == -EBUSY)
-		return job_error(sub,
-				 "'%s': medium removal is prevented by the program using the "
-				 "drive",
-				 dir);
-	if (r < 0)
-		return job_error(sub, "'%s': %s", dir, strerror(-r));
-	if (strcmp(sub, "info") == 0)
-		print_info(&vi, json);
+	if (strcmp(sub, "info") != 0) {
+		r = eng_vdrive_set_loaded(vd, strcmp(sub, "load") == 0, &diag);
+		if (r < 0)
+			return diag_error(sub, &diag, r);
+		return 0;
+	}
+	eng_vdrive_get_info(vd, &vi);
+	print_info(&vi, json);
 	return 0;
 }
 
@@ -439,36 +373,27 @@ static int vdrive_tray(const char *sub, const char *dir, bool json)
 static int vdrive_load_blank_cmd(const char *dir, const char *media, const char *capacity)
 {
 	_cleanup_free_ char *shelf = NULL;
-	struct vdrive *vd = NULL;
-	struct vdrive_info vi;
+	_cleanup_(eng_vdrive_closep) struct eng_vdrive *vd = NULL;
+	struct eng_vdrive_info vi;
+	struct bfs_diag diag = {0};
 	uint64_t cap = 0;
 	int r;
 
 	if (capacity && !media)
 		return usage_error("load", "--capacity needs --media NAME");
-	if (media && !known_media(media))
-		return usage_error("load", "'%s' is not a medium (" MEDIA_LIST ")", media);
+	if (media && !eng_vdrive_media_known(media))
+		return usage_error("load", "'%s' is not a medium (%s)", media,
+				   eng_vdrive_media_list());
 	if (capacity && (r = parse_capacity("load", capacity, media, &cap)))
 		return r;
-	r = vdrive_load_blank(dir, media, cap, &shelf);
-	if (r == -ENOENT)
-		return open_drive("load", dir, &vd); /* says there is no drive */
-	if (r == -EBUSY)
-		return job_error("load", "'%s': the drive is in use by another process", dir);
-	if (r == -EUCLEAN)
-		return job_error("load",
-				 "'%s': the drive's state is too damaged to say which medium "
-				 "it holds: give it with --media NAME",
-				 dir);
+	r = eng_vdrive_load_blank(dir, media, cap, &shelf, &diag);
 	if (r < 0)
-		return job_error("load", "'%s': %s (the disc in it is unchanged)", dir,
-				 strerror(-r));
+		return diag_error("load", &diag, r);
 	printf("the previous disc is on the shelf: '%s'\n", shelf);
 	r = open_drive("load", dir, &vd);
 	if (r)
 		return r;
-	vdrive_get_info(vd, &vi);
-	vdrive_close(vd);
+	eng_vdrive_get_info(vd, &vi);
 	print_info(&vi, false);
 	return 0;
 }
@@ -537,6 +462,7 @@ static int vdrive_export_cmd(int argc, char **argv)
 /* burnfs vdrive fault DIR SPEC */
 static int vdrive_fault_cmd(int argc, char **argv)
 {
+	struct bfs_diag diag = {0};
 	int r;
 
 	if (argc < 3)
@@ -545,20 +471,11 @@ static int vdrive_fault_cmd(int argc, char **argv)
 		return usage_error("fault", "no fault SPEC given");
 	if (argc > 4)
 		return usage_error("fault", "one fault at a time: '%s'", argv[4]);
-	r = vdrive_fault(argv[2], argv[3]);
-	if (r == -EINVAL)
-		return usage_error("fault",
-				   "'%s' is not a fault (write-error@LBA, corrupt-read@LBA, "
-				   "remove@LBA, opc-fail, stuck:OPCODE, slow:FACTOR with FACTOR "
-				   "1-64, clear)",
-				   argv[3]);
-	if (r == -ENOENT) {
-		struct vdrive *vd = NULL;
-
-		return open_drive("fault", argv[2], &vd); /* says there is no drive */
-	}
+	r = eng_vdrive_fault(argv[2], argv[3], &diag);
+	if (r == -EINVAL) /* a SPEC that is no fault: the user's mistake */
+		return usage_error("fault", "%s", bfs_diag_msg(&diag, r));
 	if (r < 0)
-		return job_error("fault", "'%s': %s", argv[2], strerror(-r));
+		return diag_error("fault", &diag, r);
 	return 0;
 }
 
