@@ -41,11 +41,13 @@ allowed() {
 }
 
 # perl: FILE's text without comments and strings (line numbers kept)
+# shellcheck disable=SC2016 # perl's $1, not the shell's
 STRIP='s{/\*(.*?)\*/}{"\n" x ($1 =~ tr/\n//)}gse; s{//[^\n]*}{}g; s{"(?:[^"\\\n]|\\.)*"}{""}g;'
 
 # below_names ROOT: the names the headers of mmc/ and vdrive/ declare, other than their
 # struct and enum types, one per line
 below_names() {
+	# shellcheck disable=SC2016 # perl's $1
 	find "$1/mmc" -path '*/include/*' -name '*.h' -print0 | xargs -0 perl -0ne "$STRIP"'
 		print "$1\n" while /\b((?:mmc|vdrive)_\w+)\s*\(/g;	# functions
 		print "$1p\n" while /BFS_DEFINE_FREEP\([^,]*,\s*(\w+)\)/g;	# their _cleanup_
