@@ -19,12 +19,11 @@
 #include "textout.h"
 #include "common/diag.h"
 #include "engine/burn.h"
+#include "engine/drive.h"
 #include "engine/image.h"
 #include "engine/imagefile.h"
 #include "engine/sessions.h"
 #include "engine/verify.h"
-#include "mmc/mmc.h"
-#include "vdrive/vdrive.h"
 
 static atomic_int cancelled;
 
@@ -142,7 +141,7 @@ static void print_disc_now(const struct eng_burn_result *res, const char *drive,
 		fprintf(stderr,
 			"burnfs burn: the disc now: %s, %s, %u closed session(s), %llu blocks "
 			"recorded%s\n",
-			a->profile_name, mmc_disc_status_name(a->status), a->sessions,
+			a->profile_name, eng_disc_status_name(a->status), a->sessions,
 			(unsigned long long)a->used_blocks,
 			a->status == MMC_DISC_INCOMPLETE ? " (its last session is open)" : "");
 	} else {
@@ -152,7 +151,7 @@ static void print_disc_now(const struct eng_burn_result *res, const char *drive,
 				"burnfs burn: before this burn it was a %s, %s, with %u closed "
 				"session(s); the drive took %llu blocks of the new session from "
 				"block %llu%s\n",
-				b->profile_name, mmc_disc_status_name(b->status), b->sessions,
+				b->profile_name, eng_disc_status_name(b->status), b->sessions,
 				(unsigned long long)res->written,
 				(unsigned long long)res->start_lba,
 				left_open ? ", and the session was not closed: the disc holds an "
@@ -163,7 +162,7 @@ static void print_disc_now(const struct eng_burn_result *res, const char *drive,
 				"burnfs burn: before this burn it was a %s, %s, with %u closed "
 				"session(s); the first WRITE (at block %llu) did not complete, so "
 				"part of it may be recorded\n",
-				b->profile_name, mmc_disc_status_name(b->status), b->sessions,
+				b->profile_name, eng_disc_status_name(b->status), b->sessions,
 				(unsigned long long)res->start_lba);
 		if (b->profile_name && res->wrote && !res->written && !b->erasable &&
 		    !b->overwrite && !simulate)
@@ -426,7 +425,7 @@ static void burn_report(const struct burn_args *b, const struct eng_burn_result 
 			(unsigned long long)res->start_lba, (unsigned long long)res->blocks,
 			(double)res->blocks * 2048 / 1048576.0,
 			res->after.profile_name ? res->after.profile_name : "disc",
-			mmc_disc_status_name(res->after.status));
+			eng_disc_status_name(res->after.status));
 		return;
 	}
 	if (res->appended)
@@ -445,7 +444,7 @@ static void burn_report(const struct burn_args *b, const struct eng_burn_result 
 			res->before.profile_name);
 	if (res->speed_kBps)
 		fprintf(stderr, "burnfs burn: write speed %u kB/s (%.1fx)\n", res->speed_kBps,
-			(double)res->speed_kBps / mmc_media_x1_kBps(&res->before));
+			(double)res->speed_kBps / eng_media_x1_kBps(&res->before));
 	fprintf(stderr,
 		"burnfs burn: session at block %llu, %llu blocks (%.1f MiB); verify: %s%llu "
 		"chunks match; the %s is %s\n",
@@ -454,23 +453,23 @@ static void burn_report(const struct burn_args *b, const struct eng_burn_result 
 		b->bo.verify == ENG_VERIFY_NONE ? "none, " : "",
 		(unsigned long long)res->verified_chunks,
 		res->after.profile_name ? res->after.profile_name : "disc",
-		mmc_disc_status_name(res->after.status));
+		eng_disc_status_name(res->after.status));
 }
 
 /* The burn itself, the sources scanned (root) or an image file. */
 static int burn_run(struct burn_args *b, struct bfs_node *root, const char *image)
 {
-	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	_cleanup_(eng_drive_closep) struct mmc_drive *d = NULL;
 	struct bfs_diag diag = {0};
 	struct eng_burn_result res = {0};
 	struct burn_ui ui = {0};
 	int r;
 
-	r = mmc_drive_open(b->drive, &diag, &d);
+	r = eng_drive_open(b->drive, &diag, &d);
 	if (r < 0)
 		return fail(&diag, r, "burn");
 	if (b->trace)
-		mmc_drive_set_trace(d, stderr);
+		eng_drive_set_trace(d, stderr);
 	if (burn_ui_start(b, &ui) < 0)
 		return CLI_EXIT_JOB;
 	if (image)
@@ -483,7 +482,7 @@ static int burn_run(struct burn_args *b, struct bfs_node *root, const char *imag
 		fputc('\n', stderr);
 	if (r < 0) {
 		fprintf(stderr, "burnfs burn: %s\n", bfs_diag_msg(&diag, r));
-		print_disc_now(&res, b->drive, mmc_drive_vdrive_dir(d), b->bo.simulate);
+		print_disc_now(&res, b->drive, eng_drive_vdrive_dir(d), b->bo.simulate);
 		return r == -ENOSPC	 ? CLI_EXIT_LIMIT
 		       : r == -ECANCELED ? CLI_EXIT_INTR
 					 : CLI_EXIT_JOB;
@@ -632,7 +631,7 @@ static int open_drive(int argc, char **argv, unsigned takes, struct drive_args *
 
 	if (r)
 		return r;
-	r = mmc_drive_open(a->drive, diag, ret);
+	r = eng_drive_open(a->drive, diag, ret);
 	return r < 0 ? fail(diag, r, argv[0]) : 0;
 }
 
@@ -649,7 +648,7 @@ static void print_info_json(const struct mmc_media *m, const struct eng_disc_spa
 {
 	printf("{\"profile\": \"%s\", \"profile_number\": %u, \"status\": \"%s\", "
 	       "\"sessions\": %u, \"capacity\": %llu, \"used_blocks\": %llu, \"writable\": %s, ",
-	       m->profile_name, (unsigned)m->profile, mmc_disc_status_name(m->status), m->sessions,
+	       m->profile_name, (unsigned)m->profile, eng_disc_status_name(m->status), m->sessions,
 	       (unsigned long long)space->capacity, (unsigned long long)space->used,
 	       space->writable ? "true" : "false");
 	if (space->writable)
@@ -687,7 +686,7 @@ static void print_info_text(const struct mmc_media *m, const struct eng_disc_spa
 {
 	printf("medium: %s (%s%s%s, profile %04Xh)\nsessions: %u closed, the last starts at block "
 	       "%llu\nrecorded: %llu blocks (%.1f MiB) of %llu\n",
-	       m->profile_name, mmc_disc_status_name(m->status), m->erasable ? ", erasable" : "",
+	       m->profile_name, eng_disc_status_name(m->status), m->erasable ? ", erasable" : "",
 	       m->unformatted ? ", unformatted: the first burn formats it" : "",
 	       (unsigned)m->profile, m->sessions, (unsigned long long)m->last_session_start,
 	       (unsigned long long)space->used, (double)space->used * 2048 / 1048576.0,
@@ -721,12 +720,12 @@ static void print_info_text(const struct mmc_media *m, const struct eng_disc_spa
 
 static int cmd_info(int argc, char **argv)
 {
-	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	_cleanup_(eng_drive_closep) struct mmc_drive *d = NULL;
+	_cleanup_free_ struct mmc_track *t = NULL;
+	_cleanup_free_ struct eng_session *sp = NULL;
 	struct bfs_diag diag = {0};
 	struct drive_args a = {0};
 	struct mmc_media m;
-	static struct mmc_track t[VDRIVE_TRACKS_MAX];
-	struct eng_session sp[VDRIVE_TRACKS_MAX];
 	unsigned speeds[16];
 	size_t nt = 0, ns, nspeeds = 0;
 	unsigned x1;
@@ -735,19 +734,19 @@ static int cmd_info(int argc, char **argv)
 
 	if (r)
 		return r == OPEN_HELP ? 0 : r;
-	r = mmc_media_probe(d, &m, &diag);
+	r = eng_drive_probe(d, &m, &diag);
+	if (r == 0)
+		r = eng_drive_tracks(d, &m, &t, &nt, &diag); /* none: blank, overwrite media */
 	if (r < 0)
 		return fail(&diag, r, "info");
-	if (!m.overwrite && m.status != MMC_DISC_BLANK) {
-		r = mmc_read_tracks(d, &m, t, BFS_ARRAY_SIZE(t), &nt, &diag);
-		if (r < 0)
-			return fail(&diag, r, "info");
-	}
+	sp = calloc(nt ? nt : 1, sizeof(*sp)); /* a session holds one track or more */
+	if (!sp)
+		return fail(&diag, -ENOMEM, "info");
 	ns = eng_sessions_of_tracks(t, nt, sp);
 	/* a drive without GET PERFORMANCE lists no speeds; that is not an error */
-	if (mmc_write_speeds(d, speeds, BFS_ARRAY_SIZE(speeds), &nspeeds, &diag) < 0)
+	if (eng_drive_write_speeds(d, speeds, BFS_ARRAY_SIZE(speeds), &nspeeds, &diag) < 0)
 		nspeeds = 0;
-	x1 = mmc_media_x1_kBps(&m);
+	x1 = eng_media_x1_kBps(&m);
 	bfs_diag_clear(&diag);
 	/* what burn will say, word for word (overwrite media: where their sessions end) */
 	(void)eng_disc_space_read(d, &m, &space, &diag);
@@ -760,7 +759,7 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_erase_eject(int argc, char **argv)
 {
-	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
+	_cleanup_(eng_drive_closep) struct mmc_drive *d = NULL;
 	struct bfs_diag diag = {0};
 	struct drive_args a = {0};
 	struct mmc_media m;
@@ -770,10 +769,10 @@ static int cmd_erase_eject(int argc, char **argv)
 	if (r)
 		return r == OPEN_HELP ? 0 : r;
 	if (eject)
-		return (r = mmc_eject(d, &diag)) < 0 ? fail(&diag, r, argv[0]) : 0;
-	r = mmc_media_probe(d, &m, &diag);
+		return (r = eng_drive_eject(d, &diag)) < 0 ? fail(&diag, r, argv[0]) : 0;
+	r = eng_drive_probe(d, &m, &diag);
 	if (r == 0)
-		r = mmc_erase(d, &m, a.full, &diag);
+		r = eng_drive_erase(d, &m, a.full, &diag);
 	if (r < 0)
 		return fail(&diag, r, argv[0]);
 	fprintf(stderr, "burnfs erase: %s %s\n", m.profile_name,
@@ -782,34 +781,18 @@ static int cmd_erase_eject(int argc, char **argv)
 	return 0;
 }
 
-/* The drive a verify reads, and what the drive said about the latest READ that failed. */
-struct drive_reader {
-	struct mmc_drive *d;
-	struct bfs_diag diag;
-};
-
-static int drive_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
-{
-	struct drive_reader *rd = userdata;
-
-	int r;
-
-	bfs_diag_clear(&rd->diag);
-	r = mmc_read(rd->d, lba, n, buf, true, &rd->diag); /* split to the drive's transfer size */
-	return r < 0 ? bfs_diag_set(&rd->diag, r, "%s", strerror(-r)) /* kept when set */ : 0;
-}
-
 /*
- * r came back from a verify that read through rd: when a READ failed with r, the reader's
- * "...: strerror" becomes "...: what the drive said" (the sense, decoded, and its remedy).
+ * r came back from a verify that read the medium med: when a READ failed with r, the
+ * reader's "...: strerror" becomes "...: what the drive said" (the sense, decoded, and its
+ * remedy).
  */
-static int with_drive_msg(struct bfs_diag *diag, int r, const struct drive_reader *rd)
+static int with_drive_msg(struct bfs_diag *diag, int r, const struct eng_medium *med)
 {
 	char msg[BFS_DIAG_MSG_MAX];
 	const char *e = strerror(-r);
 	size_t n, el = strlen(e);
 
-	if (r >= 0 || rd->diag.err != r)
+	if (r >= 0 || eng_medium_read_errno(med) != r)
 		return r;
 	snprintf(msg, sizeof(msg), "%s", bfs_diag_msg(diag, r));
 	n = strlen(msg);
@@ -819,8 +802,8 @@ static int with_drive_msg(struct bfs_diag *diag, int r, const struct drive_reade
 		msg[0] = '\0';
 	bfs_diag_clear(diag);
 	if (!msg[0])
-		return bfs_diag_set(diag, r, "%s", rd->diag.msg);
-	return bfs_diag_set(diag, r, "%s: %s", msg, rd->diag.msg);
+		return bfs_diag_set(diag, r, "%s", eng_medium_read_error(med));
+	return bfs_diag_set(diag, r, "%s: %s", msg, eng_medium_read_error(med));
 }
 
 static void print_problem(const char *path, const char *what, void *userdata)
@@ -834,7 +817,7 @@ static void print_problem(const char *path, const char *what, void *userdata)
  * The disc's blocks from start against the image file at path, 1 MiB at a time: each
  * differing range is a line on stdout. 0 when equal, -EBADMSG when not.
  */
-static int verify_image(struct drive_reader *rd, uint64_t start, const char *path,
+static int verify_image(struct eng_medium *med, uint64_t start, const char *path,
 			struct bfs_diag *diag)
 {
 	enum { CHUNK = 512 };
@@ -859,10 +842,11 @@ static int verify_image(struct drive_reader *rd, uint64_t start, const char *pat
 		if (r < 0)
 			return bfs_diag_set(diag, r, "%s: read at block %llu: %s", path,
 					    (unsigned long long)o, strerror(-r));
-		r = drive_read(rd, start + o, n, a + (size_t)CHUNK * 2048);
+		r = eng_medium_read(med, start + o, n, a + (size_t)CHUNK * 2048);
 		if (r < 0)
 			return bfs_diag_set(diag, r, "the disc cannot be read at block %llu: %s",
-					    (unsigned long long)(start + o), rd->diag.msg);
+					    (unsigned long long)(start + o),
+					    eng_medium_read_error(med));
 		for (uint32_t i = 0; i <= n; i++) {
 			bool differs = i < n && memcmp(a + (size_t)i * 2048,
 						       a + (size_t)(CHUNK + i) * 2048, 2048) != 0;
@@ -888,7 +872,7 @@ static int verify_image(struct drive_reader *rd, uint64_t start, const char *pat
 }
 
 /* The newest session (at start) against a source tree or an image file. */
-static int verify_against(struct drive_reader *rd, uint64_t start, const char *against)
+static int verify_against(struct eng_medium *med, uint64_t start, const char *against)
 {
 	struct bfs_diag diag = {0};
 	struct eng_verify_result res = {0};
@@ -900,9 +884,9 @@ static int verify_against(struct drive_reader *rd, uint64_t start, const char *a
 		return fail(&diag, bfs_diag_set(&diag, -errno, "%s: %s", against, strerror(errno)),
 			    "verify");
 	if (S_ISDIR(st.st_mode)) {
-		r = eng_verify_tree(drive_read, rd, start, against, print_problem, &problems, &res,
-				    &diag);
-		r = with_drive_msg(&diag, r, rd);
+		r = eng_verify_tree(eng_medium_read, med, start, against, print_problem, &problems,
+				    &res, &diag);
+		r = with_drive_msg(&diag, r, med);
 		if (r < 0 && r != -EBADMSG)
 			return fail(&diag, r, "verify");
 		fprintf(stderr,
@@ -913,102 +897,95 @@ static int verify_against(struct drive_reader *rd, uint64_t start, const char *a
 			(unsigned long long)res.files_extra);
 	} else {
 		/* not a directory: an image, opened and checked by eng_imagefile_open() */
-		r = verify_image(rd, start, against, &diag);
+		r = verify_image(med, start, against, &diag);
 		if (r < 0 && r != -EBADMSG)
 			return fail(&diag, r, "verify");
 	}
 	return r ? CLI_EXIT_JOB : 0;
 }
 
-/* The sessions of an overwrite disc, from its descriptors, into sp[0..max). */
-static int overwrite_sessions(struct mmc_drive *d, const struct mmc_media *m,
-			      struct eng_session *sp, size_t max, size_t *ns, struct bfs_diag *diag)
+/*
+ * The disc in the drive as a medium read past the drive's cache (FUA: verify checks what
+ * the disc holds, not the blocks the drive kept of a burn) and its sessions, as burnfs
+ * sessions and ls list them (engine/sessions.h): 0, or an exit code (said).
+ */
+static int verify_open(struct mmc_drive *d, struct eng_medium **med, struct eng_session **sp,
+		       size_t *ns)
 {
-	_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
-	_cleanup_free_ struct eng_session *s = NULL;
-	size_t n = 0;
-	int r = eng_medium_of_drive(d, m, &med, diag);
-
-	if (r == 0)
-		r = eng_sessions_list(med, &s, &n, diag);
-	if (r < 0)
-		return r;
-	*ns = BFS_MIN(n, max);
-	memcpy(sp, s, *ns * sizeof(*sp));
-	return 0;
-}
-
-static int verify_drive(int argc, char **argv)
-{
-	_cleanup_(mmc_drive_closep) struct mmc_drive *d = NULL;
 	struct bfs_diag diag = {0};
-	struct drive_args a = {0};
 	struct mmc_media m;
-	static struct mmc_track t[VDRIVE_TRACKS_MAX];
-	struct eng_session sp[VDRIVE_TRACKS_MAX];
-	size_t nt = 0, ns;
-	unsigned checked = 0, failed = 0;
-	int r = open_drive(argc, argv, ARG_AGAINST, &a, &d, &diag);
-	struct drive_reader rd = {0};
+	int r = eng_drive_probe(d, &m, &diag);
 
-	if (r)
-		return r == OPEN_HELP ? 0 : r;
-	rd.d = d;
-	r = mmc_media_probe(d, &m, &diag);
 	if (r < 0)
 		return fail(&diag, r, "verify");
 	if (m.status == MMC_DISC_BLANK || (m.overwrite && m.used_blocks == 0))
 		return fail(&diag, bfs_diag_set(&diag, -ENODATA, "the disc is blank"), "verify");
-	if (!m.overwrite) {
-		r = mmc_read_tracks(d, &m, t, BFS_ARRAY_SIZE(t), &nt, &diag);
-		if (r < 0)
-			return fail(&diag, r, "verify");
+	r = eng_medium_of_drive(d, &m, med, &diag);
+	if (r == 0) {
+		eng_medium_set_fua(*med, true);
+		r = eng_sessions_list(*med, sp, ns, &diag);
 	}
-	/* overwrite media: the sessions their descriptors chain (engine/sessions.h) */
-	ns = m.overwrite ? 0 : eng_sessions_of_tracks(t, nt, sp);
-	if (m.overwrite) {
-		r = overwrite_sessions(d, &m, sp, BFS_ARRAY_SIZE(sp), &ns, &diag);
-		if (r < 0)
-			return fail(&diag, r, "verify");
+	return r < 0 ? fail(&diag, r, "verify") : 0;
+}
+
+/* Session s against its own manifest: 1 checked, 0 no manifest, -1 failed (each said). */
+static int verify_session(struct eng_medium *med, const struct eng_session *s, bool *bad)
+{
+	struct bfs_diag diag = {0};
+	struct eng_verify_result res = {0};
+	unsigned long problems = 0;
+	int r = eng_verify_manifest(eng_medium_read, med, s->start, print_problem, &problems, &res,
+				    &diag);
+
+	r = with_drive_msg(&diag, r, med);
+	if (r == -ENOENT) {
+		fprintf(stderr,
+			"burnfs verify: session %u at block %llu: no manifest (not written by "
+			"burnfs): not checked; use --against SRC or IMAGE\n",
+			s->number, (unsigned long long)s->start);
+		return 0;
 	}
-	if (ns == 0)
-		return fail(&diag, bfs_diag_set(&diag, -ENODATA, "the disc has no closed session"),
-			    "verify");
+	if (r < 0 && r != -EBADMSG) {
+		fprintf(stderr, "burnfs verify: session %u at block %llu: %s\n", s->number,
+			(unsigned long long)s->start, bfs_diag_msg(&diag, r));
+		return -1;
+	}
+	*bad = r != 0;
+	fprintf(stderr,
+		"burnfs verify: session %u at block %llu: %llu files match, %llu differ, %llu "
+		"missing\n",
+		s->number, (unsigned long long)s->start, (unsigned long long)res.files_ok,
+		(unsigned long long)res.files_bad, (unsigned long long)res.files_missing);
+	return 1;
+}
+
+static int verify_drive(int argc, char **argv)
+{
+	_cleanup_(eng_drive_closep) struct mmc_drive *d = NULL;
+	_cleanup_(eng_medium_freep) struct eng_medium *med = NULL; /* freed before d */
+	_cleanup_free_ struct eng_session *sp = NULL;
+	struct bfs_diag diag = {0};
+	struct drive_args a = {0};
+	size_t ns = 0;
+	unsigned checked = 0, failed = 0;
+	int r = open_drive(argc, argv, ARG_AGAINST, &a, &d, &diag);
+
+	if (r)
+		return r == OPEN_HELP ? 0 : r;
+	r = verify_open(d, &med, &sp, &ns);
+	if (r)
+		return r;
 	if (a.against)
-		return verify_against(&rd, sp[ns - 1].start, a.against);
+		return verify_against(med, sp[ns - 1].start, a.against);
 	/* every session against its own manifest */
 	for (size_t i = 0; i < ns; i++) {
-		struct eng_verify_result res = {0};
-		unsigned long problems = 0;
+		bool bad = false;
 
 		if (sp[i].open)
 			continue;
-		bfs_diag_clear(&diag); /* each session's own failure */
-		r = eng_verify_manifest(drive_read, &rd, sp[i].start, print_problem, &problems,
-					&res, &diag);
-		r = with_drive_msg(&diag, r, &rd);
-		if (r == -ENOENT) {
-			fprintf(stderr,
-				"burnfs verify: session %u at block %llu: no manifest (not written by "
-				"burnfs): not checked; use --against SRC or IMAGE\n",
-				sp[i].number, (unsigned long long)sp[i].start);
-			continue;
-		}
-		if (r < 0 && r != -EBADMSG) {
-			fprintf(stderr, "burnfs verify: session %u at block %llu: %s\n",
-				sp[i].number, (unsigned long long)sp[i].start,
-				bfs_diag_msg(&diag, r));
-			failed++;
-			continue;
-		}
-		checked++;
-		failed += r != 0;
-		fprintf(stderr,
-			"burnfs verify: session %u at block %llu: %llu files match, %llu differ, "
-			"%llu missing\n",
-			sp[i].number, (unsigned long long)sp[i].start,
-			(unsigned long long)res.files_ok, (unsigned long long)res.files_bad,
-			(unsigned long long)res.files_missing);
+		r = verify_session(med, &sp[i], &bad);
+		checked += r > 0;
+		failed += r < 0 || bad;
 	}
 	if (!checked && !failed)
 		return fail(&diag,

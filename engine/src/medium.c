@@ -165,7 +165,7 @@ int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf)
 	if (m->timed_out)
 		return -ETIMEDOUT;
 	bfs_diag_clear(&m->rdiag);
-	r = mmc_read(m->drive, lba, n, buf, false, &m->rdiag);
+	r = mmc_read(m->drive, lba, n, buf, m->fua, &m->rdiag);
 	m->timed_out = r == -ETIMEDOUT;
 	return r < 0 ? bfs_diag_set(&m->rdiag, r, "%s", strerror(-r)) /* kept when set */ : 0;
 }
@@ -173,4 +173,14 @@ int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf)
 const char *eng_medium_read_error(const struct eng_medium *m)
 {
 	return m->rdiag.msg;
+}
+
+int eng_medium_read_errno(const struct eng_medium *m)
+{
+	return m->rdiag.err;
+}
+
+void eng_medium_set_fua(struct eng_medium *m, bool fua)
+{
+	m->fua = fua;
 }

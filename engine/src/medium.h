@@ -17,6 +17,7 @@ struct eng_medium {
 	uint64_t blocks;	   /* readable blocks */
 	struct bfs_diag rdiag;	   /* what the drive said about the latest failed READ */
 	bool timed_out;		   /* a READ timed out (rdiag says how): later ones fail at once */
+	bool fua;		   /* a drive's READs go past its cache (eng_medium_set_fua) */
 };
 
 #endif

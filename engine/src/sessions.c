@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/bytes.h"
+#include "engine/drive.h"
 #include "iso9660/layout.h"
 #include "iso9660/reader.h"
 #include "medium.h"
@@ -261,20 +262,18 @@ static void grown_from_0(struct eng_medium *m, struct eng_session *s, size_t *n)
 	}
 }
 
-/* A disc's sessions from READ TRACK INFORMATION of every track. */
+/* A disc's sessions from READ TRACK INFORMATION of every track (engine/drive.h). */
 static int disc_sessions(struct eng_medium *m, struct eng_session *out, size_t *n,
 			 struct bfs_diag *diag)
 {
-	size_t max = BFS_MIN((size_t)m->media.last_track + 1, (size_t)ENG_SESSIONS_MAX), nt = 0;
-	_cleanup_free_ struct mmc_track *t = calloc(max, sizeof(*t));
-	int r;
+	_cleanup_free_ struct mmc_track *t = NULL;
+	size_t nt = 0;
+	int r = eng_drive_tracks(m->drive, &m->media, &t, &nt, diag);
 
-	if (!t)
-		return -ENOMEM;
-	r = mmc_read_tracks(m->drive, &m->media, t, max, &nt, diag);
 	if (r < 0)
 		return r;
-	*n = eng_sessions_of_tracks(t, nt, out);
+	/* out has room for ENG_SESSIONS_MAX sessions: a session holds one track or more */
+	*n = eng_sessions_of_tracks(t, BFS_MIN(nt, (size_t)ENG_SESSIONS_MAX), out);
 	if (*n == 0)
 		return bfs_diag_set(diag, -ENODATA, "%s: the disc has no recorded session",
 				    m->name);

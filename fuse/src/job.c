@@ -45,8 +45,8 @@
 #include "common/macro.h"
 #include "common/tree.h"
 #include "engine/burn.h"
+#include "engine/drive.h"
 #include "engine/image.h"
-#include "mmc/mmc.h"
 
 #define LOG_MAX	       (64u << 10) /* bytes of .burnfs/log kept: the newest lines */
 #define BAD_MAX	       64u	   /* damaged ranges kept in a result */
@@ -291,7 +291,7 @@ static void probe_open(struct mmc_drive *d, struct disc *ret)
 {
 	struct bfs_diag diag = {0};
 	struct mmc_media m;
-	int r = mmc_media_probe(d, &m, &diag);
+	int r = eng_drive_probe(d, &m, &diag);
 
 	if (r < 0)
 		disc_unknown(ret, bfs_diag_msg(&diag, r));
@@ -308,14 +308,14 @@ static int probe_drive(struct stg_job *j, struct disc *ret, struct bfs_diag *dia
 {
 	struct bfs_diag odiag = {0};
 	struct mmc_drive *d = NULL;
-	int r = mmc_drive_open(j->drive, &odiag, &d);
+	int r = eng_drive_open(j->drive, &odiag, &d);
 
 	if (r < 0)
 		return bfs_diag_set(diag, r, "drive '%s': %s", j->drive,
 				    r == -EBUSY ? "in use by another program"
 						: bfs_diag_msg(&odiag, r));
 	probe_open(d, ret);
-	mmc_drive_close(d);
+	eng_drive_close(d);
 	return 0;
 }
 
@@ -325,7 +325,7 @@ static void disc_describe(const struct disc *d, char *buf, size_t cap)
 		snprintf(buf, cap, "unknown (%s)", d->why);
 	else
 		snprintf(buf, cap, "%s, %s, %u session(s), %" PRIu64 " of %" PRIu64 " blocks free",
-			 d->profile, mmc_disc_status_name(d->status), d->sessions, d->free_blocks,
+			 d->profile, eng_disc_status_name(d->status), d->sessions, d->free_blocks,
 			 d->capacity);
 }
 
@@ -684,7 +684,7 @@ static char *make_remedy(int err, const struct disc *before, const struct disc *
 	else if (written)
 		s = str_printf("the %s has changed (%s, %u session(s)): check it with `burnfs info "
 			       "--drive %s`; commit again onto a blank disc; %s",
-			       after->profile, mmc_disc_status_name(after->status), after->sessions,
+			       after->profile, eng_disc_status_name(after->status), after->sessions,
 			       drive, kept);
 	else if (err == -ECANCELED)
 		s = str_printf("nothing was recorded on the disc: commit again when ready; %s",
@@ -972,7 +972,7 @@ static int open_drive(struct stg_job *j, struct mmc_drive **ret, struct bfs_diag
 		struct timespec ts = {0, 100 * 1000 * 1000};
 
 		bfs_diag_clear(diag);
-		r = mmc_drive_open(j->drive, diag, ret);
+		r = eng_drive_open(j->drive, diag, ret);
 		if (r != -EBUSY || i + 1 >= OPEN_TRIES || j->cancel)
 			break;
 		nanosleep(&ts, NULL);
@@ -1050,7 +1050,7 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 	r = journal_write(j, &(struct journal_entry){.state = "started", .before = before}, &diag);
 	if (r < 0) {
 		set_message(rn, "%s: not burning without it", bfs_diag_msg(&diag, r));
-		mmc_drive_close(d);
+		eng_drive_close(d);
 		pthread_mutex_unlock(&j->drive_lock);
 		rn->res.after = *before;
 		rn->res.remedy = strdup("make the state directory writable (or free space on its "
@@ -1071,7 +1071,7 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 	r = eng_burn(d, root, bo, on_bad, rn, res, &diag);
 	probe_open(d, &rn->res.after); /* the disc now, with the reason when it cannot be read */
 	rn->probed = true;
-	mmc_drive_close(d);
+	eng_drive_close(d);
 	pthread_mutex_unlock(&j->drive_lock);
 	if (rn->nomem)
 		job_log(j, "out of memory recording the damaged ranges; the log has them all");
@@ -1751,7 +1751,7 @@ static void json_disc(FILE *f, const struct disc *d)
 		", \"status\": \"%s\", \"sessions\": %u, \"capacity_blocks\": %" PRIu64
 		", \"free_blocks\": %" PRIu64 ", \"next_writable\": %" PRIu64
 		", \"erasable\": %s, \"error\": null}",
-		mmc_disc_status_name(d->status), d->sessions, d->capacity, d->free_blocks, d->nwa,
+		eng_disc_status_name(d->status), d->sessions, d->capacity, d->free_blocks, d->nwa,
 		d->erasable ? "true" : "false");
 }
 

@@ -80,6 +80,16 @@ check_udf_end() {
 	head -c $(((end + 1) * 2048)) "$t/disc.iso" >"$t/udf.iso"
 }
 
+# same_sessions DRIVE N: verify --drive checks the N sessions burnfs sessions lists, at the
+# same blocks (both take them from the engine's eng_sessions_list)
+same_sessions() {
+	local v l
+	v=$("$BURNFS" verify --drive "$1" 2>&1 | sed -n 's/^burnfs verify: session \([0-9]*\) at block \([0-9]*\): .*/\1 \2/p')
+	l=$("$BURNFS" sessions --drive "$1" 2>&1 | sed -n 's/^session \([0-9]*\): start \([0-9]*\),.*/\1 \2/p')
+	[ "$(printf '%s\n' "$l" | wc -l)" = "$2" ] || fail "$1: sessions lists not $2: $l"
+	[ "$v" = "$l" ] || fail "$1: verify checked '$v', sessions lists '$l'"
+}
+
 case $1 in
 media)
 	# every media class: burn, verify full, export, read back independently
@@ -355,6 +365,13 @@ assert j["write_speeds_kBps"][0] == 48 * 176, j["write_speeds_kBps"]' || fail "i
 	"$BURNFS" verify --drive "vdrive:$t/d" 2>"$t/err" || fail "verify: $(cat "$t/err")"
 	grep -q "session 1 at block 0: 1 files match" "$t/err" || fail "session 1 not checked: $(cat "$t/err")"
 	grep -q "session 2 at block 11430: 1 files match" "$t/err" || fail "session 2 not checked: $(cat "$t/err")"
+	same_sessions "vdrive:$t/d" 2
+	# a grown DVD+RW: its first session's descriptors are the newest's (the head), both
+	# checked, as listed
+	"$BURNFS" vdrive create --media dvd+rw "$t/g" || fail create
+	"$BURNFS" burn "$t/s1" --drive "vdrive:$t/g" 2>/dev/null || fail "dvd+rw session 1"
+	"$BURNFS" burn "$t/s2" --drive "vdrive:$t/g" 2>/dev/null || fail "dvd+rw session 2"
+	same_sessions "vdrive:$t/g" 2
 	"$BURNFS" verify --drive "vdrive:$t/d" --against "$t/s2" 2>/dev/null || fail "against s2"
 	"$BURNFS" verify --drive "vdrive:$t/d" --against "$t/s1" >"$t/out" 2>/dev/null && fail "against s1 passed"
 	grep -q "^/two: on the disc, not in the source" "$t/out" || fail "against s1: $(cat "$t/out")"

@@ -94,6 +94,15 @@ uint64_t eng_medium_blocks(const struct eng_medium *m);
  */
 int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf);
 const char *eng_medium_read_error(const struct eng_medium *m);
+/* The errno of that failure: 0 when the latest READ succeeded. */
+int eng_medium_read_errno(const struct eng_medium *m);
+
+/*
+ * fua true: a drive's READs set FUA, so that they return what the disc holds rather than
+ * what the drive kept in its cache of the latest writes (verify: a burn's blocks the cache
+ * still holds would read back good from a disc that lost them). Image files: no effect.
+ */
+void eng_medium_set_fua(struct eng_medium *m, bool fua);
 
 /*
  * The sessions of the medium, first to last, in a malloc'd array (*ret, *n >= 1). -ENODATA
