@@ -200,6 +200,7 @@ enum udf_tag_id {
 #define UDF_LVIDIU_SIZE	     46
 
 /* Sparing table, UDF 2.2.12 */
+#define UDF_ST_IDENT	16 /* regid "*UDF Sparing Table" */
 #define UDF_ST_NENTRIES 48 /* u16 */
 #define UDF_ST_ENTRIES	56 /* {u32 original, u32 mapped} */
 
@@ -311,14 +312,15 @@ enum udf_file_type {
 #define UDF_FID_PARENT	  0x08
 
 /* Allocation descriptors, 4/14.14: short_ad 8, long_ad 16, ext_ad 20 bytes */
-#define UDF_SHORT_AD_SIZE 8
-#define UDF_LONG_AD_SIZE  16
-#define UDF_EXT_AD_SIZE	  20
-#define UDF_AD_LEN	  0  /* u32 of all three: bytes, the top 2 bits the extent type */
-#define UDF_SHORT_AD_POS  4  /* u32 */
-#define UDF_LONG_AD_LBN	  4  /* u32 */
-#define UDF_LONG_AD_PART  8  /* u16 */
-#define UDF_LONG_AD_IMPL  10 /* 6 bytes: UDF 2.3.10.1 ADImpUse, flags u16 then 4 bytes */
+#define UDF_SHORT_AD_SIZE  8
+#define UDF_LONG_AD_SIZE   16
+#define UDF_EXT_AD_SIZE	   20
+#define UDF_AD_LEN	   0  /* u32 of all three: bytes, the top 2 bits the extent type */
+#define UDF_AD_NEXT_EXTENT 3  /* that type for the next extent of ADs, 4/14.14.1.1 */
+#define UDF_SHORT_AD_POS   4  /* u32; a long_ad's block is at the same place */
+#define UDF_LONG_AD_LBN	   4  /* u32 */
+#define UDF_LONG_AD_PART   8  /* u16 */
+#define UDF_LONG_AD_IMPL   10 /* 6 bytes: UDF 2.3.10.1 ADImpUse, flags u16 then 4 bytes */
 /* u32 in the ADImpUse: in a FID's ICB, the low 32 bits of the unique id (UDF 2.3.4.3) */
 #define UDF_LONG_AD_UNIQUE_ID 12
 #define UDF_EXT_AD_LOC	      12 /* lb_addr: u32 block, u16 partition */
@@ -360,6 +362,8 @@ static_assert(UDF_FE_SIZE == 176, "ECMA-167 4/14.9: extended attributes at 176")
 static_assert(UDF_EFE_SIZE == 216, "ECMA-167 4/14.17: extended attributes at 216");
 static_assert(UDF_FID_SIZE == UDF_FID_L_IU + 2, "ECMA-167 4/14.4: impl. use after L_IU");
 static_assert(UDF_LONG_AD_SIZE == 16 && UDF_SHORT_AD_SIZE == 8, "ECMA-167 4/14.14");
+static_assert(UDF_SHORT_AD_POS == UDF_LONG_AD_LBN, "ECMA-167 4/14.14: the block after the length");
+static_assert(UDF_ST_NENTRIES == UDF_ST_IDENT + UDF_REGID_SIZE, "UDF 2.2.12");
 /* Each field ends where the next begins: a mistyped offset above breaks the build here */
 static_assert(UDF_REGID_SUFFIX == UDF_REGID_ID + UDF_REGID_ID_LEN &&
 		      UDF_REGID_SIZE == UDF_REGID_SUFFIX + UDF_REGID_SUFFIX_LEN,
