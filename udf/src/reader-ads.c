@@ -113,18 +113,19 @@ static int walk(struct ad_walk *w, const uint8_t *ad, size_t len, unsigned form,
 
 	for (size_t o = 0; o + adsz <= len;) {
 		const uint8_t *p = ad + o;
-		uint32_t raw = bfs_get_le32(p), lbn = bfs_get_le32(p + 4);
+		uint32_t raw = bfs_get_le32(p + UDF_AD_LEN),
+			 lbn = bfs_get_le32(p + UDF_SHORT_AD_POS);
 		uint16_t apart = part;
 
-		if (form == 1)
+		if (form == UDF_AD_LONG)
 			apart = bfs_get_le16(p + UDF_LONG_AD_PART);
-		if (form == 2) {
+		if (form == UDF_AD_EXT) {
 			lbn = bfs_get_le32(p + UDF_EXT_AD_LOC);
 			apart = bfs_get_le16(p + UDF_EXT_AD_LOC + 4);
 		}
 		if ((raw & 0x3FFFFFFFu) == 0)
 			return 0; /* a zero length ends the descriptors (4/12) */
-		if (raw >> 30 == 3) {
+		if (raw >> 30 == UDF_AD_NEXT_EXTENT) {
 			if (next_aed(w, apart, lbn, raw & 0x3FFFFFFFu, &ad, &len) < 0)
 				return w->r->diag->err;
 			o = 0;
@@ -143,7 +144,7 @@ int udf_load_ads(struct udf_reader *r, struct udf_entry *e, const uint8_t *ad, s
 	struct ad_walk w = {.r = r, .e = e};
 	int ret;
 
-	if (form > 2)
+	if (form > UDF_AD_EXT)
 		return BFS_CORRUPT(r->diag, "UDF: ICB at block %u: allocation descriptor form %u",
 				   e->icb_lbn, form);
 	w.blk = malloc(r->bs);

@@ -117,7 +117,8 @@ static int fids_emit(struct udf_reader *r, const struct udf_entry *dir, const ui
 		struct udf_entry e;
 		int ret;
 
-		if (f[UDF_FID_CHARS] & 0x0C || bfs_get_le32(f + UDF_FID_ICB) == 0)
+		if (f[UDF_FID_CHARS] & (UDF_FID_DELETED | UDF_FID_PARENT) ||
+		    bfs_get_le32(f + UDF_FID_ICB) == 0)
 			continue; /* deleted, the parent, or no ICB */
 		ret = udf_load_entry(r, bfs_get_le16(f + UDF_FID_ICB + UDF_LONG_AD_PART),
 				     bfs_get_le32(f + UDF_FID_ICB + UDF_LONG_AD_LBN), &e);

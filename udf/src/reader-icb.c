@@ -14,8 +14,9 @@
  * micro-, microseconds; the zone in minutes east of UTC (-2047: none given) */
 static struct bfs_time timestamp(const uint8_t *p)
 {
-	uint16_t tz = bfs_get_le16(p);
-	int32_t y = (int16_t)bfs_get_le16(p + 2), m = p[4], d = p[5], off = 0;
+	uint16_t tz = bfs_get_le16(p + UDF_TS_TYPE_TZ);
+	int32_t y = (int16_t)bfs_get_le16(p + UDF_TS_YEAR), m = p[UDF_TS_MONTH], d = p[UDF_TS_DAY];
+	int32_t off = 0;
 	struct bfs_time t = {0};
 	int64_t days;
 
@@ -34,27 +35,29 @@ static struct bfs_time timestamp(const uint8_t *p)
 
 		days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
 	}
-	t.sec = days * 86400 + BFS_MIN(p[6], 23u) * 3600 + BFS_MIN(p[7], 59u) * 60 +
-		BFS_MIN(p[8], 60u) - (int64_t)off * 60;
-	t.nsec = (uint32_t)(BFS_MIN(p[9], 99u) * 10000000u + BFS_MIN(p[10], 99u) * 100000u +
-			    BFS_MIN(p[11], 99u) * 1000u);
+	t.sec = days * 86400 + BFS_MIN(p[UDF_TS_HOUR], 23u) * 3600 +
+		BFS_MIN(p[UDF_TS_MINUTE], 59u) * 60 + BFS_MIN(p[UDF_TS_SECOND], 60u) -
+		(int64_t)off * 60;
+	t.nsec = (uint32_t)(BFS_MIN(p[UDF_TS_CENTISEC], 99u) * 10000000u +
+			    BFS_MIN(p[UDF_TS_HUNDRED_US], 99u) * 100000u +
+			    BFS_MIN(p[UDF_TS_MICROSEC], 99u) * 1000u);
 	return t;
 }
 
 static enum bfs_node_type node_type(uint8_t ft)
 {
 	switch (ft) {
-	case 4:
+	case UDF_FT_DIR:
 		return BFS_NODE_DIR;
-	case 6:
+	case UDF_FT_BLK:
 		return BFS_NODE_BLK;
-	case 7:
+	case UDF_FT_CHR:
 		return BFS_NODE_CHR;
-	case 9:
+	case UDF_FT_FIFO:
 		return BFS_NODE_FIFO;
-	case 10:
+	case UDF_FT_SOCK:
 		return BFS_NODE_SOCK;
-	case 12:
+	case UDF_FT_SYMLINK:
 		return BFS_NODE_SYMLINK;
 	default: /* 5, 0 (unspecified), 249 (real-time), and the VAT and metadata files */
 		return BFS_NODE_FILE;
@@ -130,7 +133,7 @@ static int fe_data(struct udf_reader *r, const uint8_t *b, struct udf_entry *e, 
 			e->efe ? "EFE" : "FE", (unsigned long long)at, lea, lad);
 	if (e->type == BFS_NODE_CHR || e->type == BFS_NODE_BLK)
 		fe_device(r, b + base, lea, e);
-	if (form != 3)
+	if (form != UDF_AD_EMBEDDED)
 		return udf_load_ads(r, e, b + base + lea, lad, form, e->icb_part);
 	if (e->size > lad)
 		return BFS_CORRUPT(r->diag,

@@ -18,7 +18,7 @@ static int sparing_parse(struct udf_reader *r, struct udf_map *m, const uint8_t 
 
 	if (udf_tag_check(r, b, len, ids, 1, (uint32_t)at, "sparing table", at) < 0)
 		return r->diag->err;
-	if (memcmp(b + 17, "*UDF Sparing Table", 18) != 0)
+	if (memcmp(b + UDF_ST_IDENT + UDF_REGID_ID, "*UDF Sparing Table", 18) != 0)
 		return BFS_CORRUPT(
 			r->diag,
 			"UDF: sparing table at block %llu: no '*UDF Sparing Table' identifier",
@@ -78,7 +78,7 @@ static int sparing_load(struct udf_reader *r, struct udf_map *m, const uint8_t *
 static int metadata_file(struct udf_reader *r, struct udf_map *m, uint32_t lbn, unsigned copy)
 {
 	struct udf_entry e = {0};
-	uint8_t want = copy ? 251 : 250;
+	uint8_t want = copy ? UDF_FT_META_MIRROR : UDF_FT_META;
 
 	if (udf_load_entry(r, m->under, lbn, &e) < 0)
 		return r->diag->err;
@@ -165,7 +165,7 @@ static int vat_read(struct udf_reader *r, struct udf_map *m, struct udf_entry *e
 	n = udf_reader_pread(r, e, 0, d, (size_t)e->size);
 	if (n < 0)
 		return (int)n;
-	return vat_parse(r, m, d, (size_t)n, e->file_type == 248, at);
+	return vat_parse(r, m, d, (size_t)n, e->file_type == UDF_FT_VAT20, at);
 }
 
 /* The VAT's ICB is the last block recorded (UDF 2.2.10): look back a few blocks from the
@@ -183,8 +183,8 @@ static int vat_load(struct udf_reader *r, struct udf_map *m)
 		ret = udf_load_entry(r, m->under, (uint32_t)(at - u->start), &e);
 		r->diag = saved;
 		bfs_diag_clear(&quiet);
-		if (ret == 0 && (e.file_type == 248 || e.file_type == 0)) {
-			bool v2 = e.file_type == 248;
+		if (ret == 0 && (e.file_type == UDF_FT_VAT20 || e.file_type == 0)) {
+			bool v2 = e.file_type == UDF_FT_VAT20;
 
 			ret = vat_read(r, m, &e, at);
 			udf_entry_done(&e);

@@ -76,23 +76,23 @@ static int component(const uint8_t *p, char *t, size_t *o, bool *bad)
 	char name[UDF_NAME_MAX + 1];
 	long n;
 
-	switch (p[0]) {
-	case 1: /* the root, or an implementation's name for one when it has a name */
-		if (p[1] != 0)
+	switch (p[UDF_PC_TYPE]) {
+	case UDF_PC_ROOT: /* the root, or an implementation's name for one when it has a name */
+		if (p[UDF_PC_L_CI] != 0)
 			return 0;
 		/* fall through */
-	case 2:
+	case UDF_PC_ROOT_MEDIUM:
 		*o = 0;
 		t[(*o)++] = '/';
 		return 0;
-	case 3:
+	case UDF_PC_PARENT:
 		n = 2, memcpy(name, "..", 3);
 		break;
-	case 4:
+	case UDF_PC_CURRENT:
 		n = 1, memcpy(name, ".", 2);
 		break;
-	case 5:
-		n = udf_cs0_to_utf8(p + 4, p[1], name, UDF_NAME_MAX, bad);
+	case UDF_PC_NAMED:
+		n = udf_cs0_to_utf8(p + UDF_PC_SIZE, p[UDF_PC_L_CI], name, UDF_NAME_MAX, bad);
 		if (n < 0 || memchr(name, '/', (size_t)n) || (size_t)n != strlen(name))
 			return -1;
 		break;
@@ -117,12 +117,12 @@ static int components(struct udf_reader *r, struct udf_entry *e, const uint8_t *
 	if (!e->target)
 		return bfs_diag_set(r->diag, -ENOMEM, "UDF: symlink target");
 	for (size_t i = 0; i < len;) {
-		if (i + 4 > len || i + 4 + d[i + 1] > len ||
+		if (i + UDF_PC_SIZE > len || i + UDF_PC_SIZE + d[i + UDF_PC_L_CI] > len ||
 		    component(d + i, e->target, &o, &bad) < 0)
 			return BFS_CORRUPT(
 				r->diag, "UDF: symlink at block %u: bad path component at byte %zu",
 				e->icb_lbn, i);
-		i += 4 + (size_t)d[i + 1];
+		i += UDF_PC_SIZE + (size_t)d[i + UDF_PC_L_CI];
 	}
 	e->target[o] = 0;
 	if (bad)

@@ -290,7 +290,8 @@ static int volume_load(struct udf_reader *r, const uint8_t *avdp, uint8_t *b)
 		unsigned at = copy ? UDF_AVDP_RESERVE_VDS : UDF_AVDP_MAIN_VDS;
 
 		vds_done(&v);
-		ret = vds_read(r, &v, bfs_get_le32(avdp + at + 4), bfs_get_le32(avdp + at), b);
+		ret = vds_read(r, &v, bfs_get_le32(avdp + at + UDF_EXTENT_AD_LOC),
+			       bfs_get_le32(avdp + at + UDF_EXTENT_AD_LEN), b);
 		if (ret == 0 && !v.have_lvd)
 			ret = BFS_CORRUPT(r->diag,
 					  "UDF: the %s volume descriptor sequence has no LVD",

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * UDF bridge writer (ECMA-167 3rd edition, OSTA UDF 1.02, 2.01 and 2.50). See
- * udf/writer.h for the calling sequence and ../shared/reference/formats.md section 4 for the
- * structures.
+ * udf/writer.h for the calling sequence, udf/layout.h for every field written (the reader
+ * reads the same names) and ../shared/reference/formats.md section 4 for the structures.
  *
  * One type-1 partition starts right after the AVDP at session start + 256 and runs to the
  * end of the file data, read-only access type; file data is shared with the ISO trees.
@@ -102,57 +102,59 @@ static void tag_put(const struct udf_writer *w, uint8_t *p, uint16_t id, uint32_
 {
 	uint8_t sum = 0;
 
-	bfs_put_le16(p + 0, id);
-	bfs_put_le16(p + 2, w->v2 ? 3 : 2);
-	p[5] = 0;
-	bfs_put_le16(p + 6, 1); /* serial */
-	bfs_put_le16(p + 10, (uint16_t)(len - 16));
-	bfs_put_le32(p + 12, loc);
-	bfs_put_le16(p + 8, udf_crc_itu(p + 16, len - 16));
-	for (int i = 0; i < 16; i++)
-		if (i != 4)
+	bfs_put_le16(p + UDF_TAG_ID, id);
+	bfs_put_le16(p + UDF_TAG_VERSION, w->v2 ? 3 : 2);
+	p[UDF_TAG_RESERVED] = 0;
+	bfs_put_le16(p + UDF_TAG_SERIAL, 1);
+	bfs_put_le16(p + UDF_TAG_CRC_LEN, (uint16_t)(len - UDF_TAG_SIZE));
+	bfs_put_le32(p + UDF_TAG_LOCATION, loc);
+	bfs_put_le16(p + UDF_TAG_CRC, udf_crc_itu(p + UDF_TAG_SIZE, len - UDF_TAG_SIZE));
+	for (int i = 0; i < UDF_TAG_SIZE; i++)
+		if (i != UDF_TAG_CHECKSUM)
 			sum = (uint8_t)(sum + p[i]);
-	p[4] = sum;
+	p[UDF_TAG_CHECKSUM] = sum;
 }
 
 static void regid(uint8_t *p, const char *id, const uint8_t *suffix, size_t slen)
 {
-	memset(p, 0, 32);
-	memcpy(p + 1, id, BFS_MIN(strlen(id), 23u));
+	memset(p, 0, UDF_REGID_SIZE);
+	memcpy(p + UDF_REGID_ID, id, BFS_MIN(strlen(id), (size_t)UDF_REGID_ID_LEN));
 	if (suffix)
-		memcpy(p + 24, suffix, BFS_MIN(slen, 8u));
+		memcpy(p + UDF_REGID_SUFFIX, suffix, BFS_MIN(slen, (size_t)UDF_REGID_SUFFIX_LEN));
 }
 
 static void regid_udf(const struct udf_writer *w, uint8_t *p, const char *id)
 {
-	uint8_t s[8] = {0};
+	uint8_t s[UDF_REGID_SUFFIX_LEN] = {0};
 
-	bfs_put_le16(s, w->opts.revision);
-	s[2] = 4; /* OS class UNIX */
-	s[3] = 5; /* Linux */
+	bfs_put_le16(s + UDF_UDF_SUFFIX_REV, w->opts.revision);
+	s[UDF_UDF_SUFFIX_OS_CLASS] = UDF_OS_CLASS_UNIX;
+	s[UDF_UDF_SUFFIX_OS_ID] = UDF_OS_ID_LINUX;
 	regid(p, id, s, sizeof(s));
 }
 
 static void regid_domain(const struct udf_writer *w, uint8_t *p)
 {
-	uint8_t s[8] = {0};
+	uint8_t s[UDF_REGID_SUFFIX_LEN] = {0};
 
-	bfs_put_le16(s, w->opts.revision);
-	s[2] = 3; /* hard and soft write-protect */
+	bfs_put_le16(s + UDF_DOMAIN_SUFFIX_REV, w->opts.revision);
+	s[UDF_DOMAIN_SUFFIX_FLAGS] = 3; /* hard and soft write-protect */
 	regid(p, "*OSTA UDF Compliant", s, sizeof(s));
 }
 
 static void regid_impl(uint8_t *p)
 {
-	uint8_t s[8] = {4, 5}; /* UNIX, Linux */
+	uint8_t s[UDF_REGID_SUFFIX_LEN] = {[UDF_IMPL_SUFFIX_OS_CLASS] = UDF_OS_CLASS_UNIX,
+					   [UDF_IMPL_SUFFIX_OS_ID] = UDF_OS_ID_LINUX};
 
 	regid(p, "*burnfs", s, sizeof(s));
 }
 
 static void charspec(uint8_t *p)
 {
-	memset(p, 0, 64);
-	memcpy(p + 1, "OSTA Compressed Unicode", 23);
+	memset(p, 0, UDF_CHARSPEC_SIZE);
+	p[UDF_CHARSPEC_TYPE] = 0; /* CS0 */
+	memcpy(p + UDF_CHARSPEC_INFO, "OSTA Compressed Unicode", 23);
 }
 
 static void timestamp(uint8_t *p, const struct bfs_time *t)
@@ -161,26 +163,26 @@ static void timestamp(uint8_t *p, const struct bfs_time *t)
 	time_t s = (time_t)t->sec;
 	long y;
 
-	memset(p, 0, 12);
-	bfs_put_le16(p, 0x1000); /* local time, UTC offset 0 */
+	memset(p, 0, UDF_TIMESTAMP_SIZE);
+	bfs_put_le16(p + UDF_TS_TYPE_TZ, 0x1000); /* local time, UTC offset 0 */
 	if (!gmtime_r(&s, &tm))
 		memset(&tm, 0, sizeof(tm));
 	y = (long)tm.tm_year + 1900;
 	if (y < 1 || y > 9999) {
-		bfs_put_le16(p + 2, y < 1 ? 1 : 9999);
-		p[4] = y < 1 ? 1 : 12;
-		p[5] = y < 1 ? 1 : 31;
+		bfs_put_le16(p + UDF_TS_YEAR, y < 1 ? 1 : 9999);
+		p[UDF_TS_MONTH] = y < 1 ? 1 : 12;
+		p[UDF_TS_DAY] = y < 1 ? 1 : 31;
 		return;
 	}
-	bfs_put_le16(p + 2, (uint16_t)y);
-	p[4] = (uint8_t)(tm.tm_mon + 1);
-	p[5] = (uint8_t)tm.tm_mday;
-	p[6] = (uint8_t)tm.tm_hour;
-	p[7] = (uint8_t)tm.tm_min;
-	p[8] = (uint8_t)tm.tm_sec;
-	p[9] = (uint8_t)(t->nsec / 10000000u);
-	p[10] = (uint8_t)(t->nsec / 100000u % 100u);
-	p[11] = (uint8_t)(t->nsec / 1000u % 100u);
+	bfs_put_le16(p + UDF_TS_YEAR, (uint16_t)y);
+	p[UDF_TS_MONTH] = (uint8_t)(tm.tm_mon + 1);
+	p[UDF_TS_DAY] = (uint8_t)tm.tm_mday;
+	p[UDF_TS_HOUR] = (uint8_t)tm.tm_hour;
+	p[UDF_TS_MINUTE] = (uint8_t)tm.tm_min;
+	p[UDF_TS_SECOND] = (uint8_t)tm.tm_sec;
+	p[UDF_TS_CENTISEC] = (uint8_t)(t->nsec / 10000000u);
+	p[UDF_TS_HUNDRED_US] = (uint8_t)(t->nsec / 100000u % 100u);
+	p[UDF_TS_MICROSEC] = (uint8_t)(t->nsec / 1000u % 100u);
 }
 
 /*
@@ -202,7 +204,7 @@ static size_t cs0(const char *s, size_t len, uint8_t *out, size_t max, bool *los
 		if (cp > 0xFF)
 			wide = true;
 	}
-	out[0] = wide ? 16 : 8;
+	out[0] = wide ? UDF_CS0_16BIT : UDF_CS0_8BIT;
 	pos = 0;
 	while (pos < len) {
 		(void)bfs_utf8_next((const uint8_t *)s, len, &pos, &cp);
@@ -245,11 +247,11 @@ static void dstring(uint8_t *p, size_t n, const char *s)
 
 static void long_ad(uint8_t *p, uint32_t len, uint32_t lbn, uint16_t part, uint32_t uid)
 {
-	memset(p, 0, 16);
-	bfs_put_le32(p, len);
-	bfs_put_le32(p + 4, lbn);
-	bfs_put_le16(p + 8, part);
-	bfs_put_le32(p + 12, uid);
+	memset(p, 0, UDF_LONG_AD_SIZE);
+	bfs_put_le32(p + UDF_AD_LEN, len);
+	bfs_put_le32(p + UDF_LONG_AD_LBN, lbn);
+	bfs_put_le16(p + UDF_LONG_AD_PART, part);
+	bfs_put_le32(p + UDF_LONG_AD_UNIQUE_ID, uid);
 }
 
 /* ---- model ----------------------------------------------------------------------------- */
@@ -266,7 +268,21 @@ static bool recorded(const struct bfs_node *n)
 
 static size_t fid_len(size_t name_len)
 {
-	return BFS_ROUND_UP(38 + name_len, 4u);
+	return BFS_ROUND_UP(UDF_FID_SIZE + name_len, 4u);
+}
+
+/* One path component (4/14.16.1) at out + o, when out is not NULL; returns the end. */
+static size_t component_put(uint8_t *out, size_t o, enum udf_pc_type type, const uint8_t *id,
+			    size_t l)
+{
+	if (out) {
+		out[o + UDF_PC_TYPE] = (uint8_t)type;
+		out[o + UDF_PC_L_CI] = (uint8_t)l;
+		bfs_put_le16(out + o + UDF_PC_VERSION, 0);
+		if (l)
+			memcpy(out + o + UDF_PC_SIZE, id, l);
+	}
+	return o + UDF_PC_SIZE + l;
 }
 
 /* Symlink data: ECMA-167 4/14.16 path components. Returns the length; out may be NULL. */
@@ -275,9 +291,7 @@ static size_t symlink_data(const char *t, uint8_t *out)
 	size_t tl = strlen(t), i = 0, o = 0;
 
 	if (tl > 0 && t[0] == '/') {
-		if (out)
-			memset(out + o, 0, 4), out[o] = 1;
-		o += 4;
+		o = component_put(out, o, UDF_PC_ROOT, NULL, 0);
 		i = 1;
 	}
 	while (i < tl) {
@@ -292,32 +306,22 @@ static size_t symlink_data(const char *t, uint8_t *out)
 		if (clen == 0)
 			continue;
 		if (clen == 1 && c[0] == '.') {
-			if (out)
-				memset(out + o, 0, 4), out[o] = 4;
-			o += 4;
+			o = component_put(out, o, UDF_PC_CURRENT, NULL, 0);
 			continue;
 		}
 		if (clen == 2 && c[0] == '.' && c[1] == '.') {
-			if (out)
-				memset(out + o, 0, 4), out[o] = 3;
-			o += 4;
+			o = component_put(out, o, UDF_PC_PARENT, NULL, 0);
 			continue;
 		}
 		l = cs0(c, clen, buf, UDF_NAME_MAX, NULL);
-		if (out) {
-			out[o] = 5;
-			out[o + 1] = (uint8_t)l;
-			bfs_put_le16(out + o + 2, 0);
-			memcpy(out + o + 4, buf, l);
-		}
-		o += 4 + l;
+		o = component_put(out, o, UDF_PC_NAMED, buf, l);
 	}
 	return o;
 }
 
 static size_t icb_header(const struct udf_writer *w)
 {
-	return w->v2 ? 216 : 176;
+	return w->v2 ? UDF_EFE_SIZE : UDF_FE_SIZE;
 }
 
 static int add_node(struct udf_writer *w, struct bfs_node *n)
@@ -380,9 +384,10 @@ static int name_children(struct udf_writer *w, struct bfs_node *dir)
 				/* cut the name so that the suffix fits in 255 bytes */
 				tl = (size_t)snprintf(tmp, sizeof(tmp), "~%u", sfx);
 				l = cs0(c->name, c->name_len, name,
-					UDF_NAME_MAX - tl * (name[0] == 16 ? 2 : 1), NULL);
+					UDF_NAME_MAX - tl * (name[0] == UDF_CS0_16BIT ? 2 : 1),
+					NULL);
 				for (size_t k = 0; k < tl; k++) {
-					if (name[0] == 16) {
+					if (name[0] == UDF_CS0_16BIT) {
 						bfs_put_be16(name + l, (uint16_t)tmp[k]);
 						l += 2;
 					} else {
@@ -395,7 +400,7 @@ static int name_children(struct udf_writer *w, struct bfs_node *dir)
 				r = -ENOMEM;
 				goto out;
 			}
-			if (added && name[0] == 8 && l == (size_t)c->name_len + 1 &&
+			if (added && name[0] == UDF_CS0_8BIT && l == (size_t)c->name_len + 1 &&
 			    memcmp(name + 1, c->name, c->name_len) == 0) {
 				u->name = NULL;
 				u->name_len = (uint8_t)l;
@@ -500,7 +505,7 @@ int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, st
 			r = name_children(w, n);
 			if (r < 0)
 				return r;
-			u->data_len = 40; /* parent FID */
+			u->data_len = fid_len(0); /* parent FID */
 			bfs_node_foreach_child(c, n, k) {
 				if (!unode(c))
 					continue;
@@ -517,7 +522,8 @@ int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, st
 			w->nfiles++;
 		} else {
 			if (n->type == BFS_NODE_FILE &&
-			    BFS_DIV_ROUND_UP(n->size, UDF_MAX_EXTENT) * (w->meta ? 16 : 8) >
+			    BFS_DIV_ROUND_UP(n->size, UDF_MAX_EXTENT) *
+					    (w->meta ? UDF_LONG_AD_SIZE : UDF_SHORT_AD_SIZE) >
 				    BFS_BLOCK_SIZE - icb_header(w)) {
 				_cleanup_free_ char *path = bfs_node_path(n);
 
@@ -705,159 +711,175 @@ static void fill_vrs(struct udf_writer *w, uint8_t *b)
 	for (int i = 0; i < 3; i++) {
 		uint8_t *p = b + i * BFS_BLOCK_SIZE;
 
-		p[0] = 0;
-		memcpy(p + 1, ids[i] ? ids[i] : (w->v2 ? "NSR03" : "NSR02"), 5);
-		p[6] = 1;
+		p[UDF_VSD_TYPE] = 0;
+		memcpy(p + UDF_VSD_ID, ids[i] ? ids[i] : (w->v2 ? "NSR03" : "NSR02"),
+		       UDF_VSD_ID_LEN);
+		p[UDF_VSD_VERSION] = 1;
 	}
 }
 
-static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
+static void fill_pvd(struct udf_writer *w, uint32_t lba, uint8_t *p)
 {
 	const struct bfs_volume_info *vi = w->vi;
-	uint8_t *p;
 	char vsid[64];
-	uint32_t mtl = w->meta ? 6 + 64 : 6;
 
-	/* PVD */
-	p = b;
-	bfs_put_le32(p + 16, 0);
-	bfs_put_le32(p + 20, 0);
-	dstring(p + 24, 32, vi->volume_id);
-	bfs_put_le16(p + 56, 1);
-	bfs_put_le16(p + 58, 1);
-	bfs_put_le16(p + 60, 2);
-	bfs_put_le16(p + 62, 3);
-	bfs_put_le32(p + 64, 1);
-	bfs_put_le32(p + 68, 1);
+	bfs_put_le32(p + UDF_VD_SEQNUM, 0);
+	bfs_put_le32(p + UDF_PVD_NUMBER, 0);
+	dstring(p + UDF_PVD_VOLUME_ID, UDF_PVD_VOLUME_ID_LEN, vi->volume_id);
+	bfs_put_le16(p + UDF_PVD_VOLSEQ, 1);
+	bfs_put_le16(p + UDF_PVD_MAX_VOLSEQ, 1);
+	bfs_put_le16(p + UDF_PVD_LEVEL, 2);
+	bfs_put_le16(p + UDF_PVD_MAX_LEVEL, 3);
+	bfs_put_le32(p + UDF_PVD_CHARSETS, 1);
+	bfs_put_le32(p + UDF_PVD_MAX_CHARSETS, 1);
 	snprintf(vsid, sizeof(vsid), "%016llX%s", (unsigned long long)vi->uuid, vi->volume_id);
-	dstring(p + 72, 128, vsid);
-	charspec(p + 200);
-	charspec(p + 264);
-	regid(p + 344, "*burnfs", NULL, 0);
-	timestamp(p + 376, &vi->create_time);
-	regid_impl(p + 388);
-	bfs_put_le16(p + 488, 1);
-	tag_put(w, p, UDF_TAG_PVD, (uint32_t)lba, 512);
+	dstring(p + UDF_PVD_VOLSET_ID, UDF_PVD_VOLSET_ID_LEN, vsid);
+	charspec(p + UDF_PVD_DESC_CHARSET);
+	charspec(p + UDF_PVD_EXPL_CHARSET);
+	regid(p + UDF_PVD_APP_ID, "*burnfs", NULL, 0);
+	timestamp(p + UDF_PVD_RECORDED, &vi->create_time);
+	regid_impl(p + UDF_PVD_IMPL_ID);
+	bfs_put_le16(p + UDF_PVD_FLAGS, 1);
+	tag_put(w, p, UDF_TAG_PVD, lba, UDF_PVD_SIZE);
+}
 
-	/* IUVD */
-	p = b + BFS_BLOCK_SIZE;
-	bfs_put_le32(p + 16, 1);
-	regid_udf(w, p + 20, "*UDF LV Info");
-	charspec(p + 52);
-	dstring(p + 116, 128, vi->volume_id);
-	dstring(p + 244, 36, vi->preparer);
-	dstring(p + 280, 36, NULL);
-	dstring(p + 316, 36, NULL);
-	regid_impl(p + 352);
-	tag_put(w, p, UDF_TAG_IUVD, (uint32_t)lba + 1, 512);
+static void fill_iuvd(struct udf_writer *w, uint32_t lba, uint8_t *p)
+{
+	const struct bfs_volume_info *vi = w->vi;
 
-	/* PD */
-	p = b + 2 * BFS_BLOCK_SIZE;
-	bfs_put_le32(p + 16, 2);
-	bfs_put_le16(p + 20, 1);
-	bfs_put_le16(p + 22, 0);
-	regid(p + 24, w->v2 ? "+NSR03" : "+NSR02", NULL, 0);
-	bfs_put_le32(p + 184, 1); /* read-only */
-	bfs_put_le32(p + 188, (uint32_t)w->part_start);
-	bfs_put_le32(p + 192, (uint32_t)w->part_len);
-	regid_impl(p + 196);
-	tag_put(w, p, UDF_TAG_PD, (uint32_t)lba + 2, 512);
+	bfs_put_le32(p + UDF_VD_SEQNUM, 1);
+	regid_udf(w, p + UDF_IUVD_IMPL_ID, "*UDF LV Info");
+	charspec(p + UDF_IUVD_LVI_CHARSET);
+	dstring(p + UDF_IUVD_LV_ID, UDF_IUVD_LV_ID_LEN, vi->volume_id);
+	dstring(p + UDF_IUVD_LV_INFO1, UDF_IUVD_LV_INFO_LEN, vi->preparer);
+	dstring(p + UDF_IUVD_LV_INFO2, UDF_IUVD_LV_INFO_LEN, NULL);
+	dstring(p + UDF_IUVD_LV_INFO3, UDF_IUVD_LV_INFO_LEN, NULL);
+	regid_impl(p + UDF_IUVD_LVI_IMPL_ID);
+	tag_put(w, p, UDF_TAG_IUVD, lba, UDF_IUVD_SIZE);
+}
 
-	/* LVD */
-	p = b + 3 * BFS_BLOCK_SIZE;
-	bfs_put_le32(p + 16, 3);
-	charspec(p + 20);
-	dstring(p + 84, 128, vi->volume_id);
-	bfs_put_le32(p + 212, BFS_BLOCK_SIZE);
-	regid_domain(w, p + 216);
-	long_ad(p + 248, BFS_BLOCK_SIZE, w->fsd_lbn, meta_ref(w), 0);
-	bfs_put_le32(p + 264, mtl);
-	bfs_put_le32(p + 268, w->meta ? 2 : 1);
-	regid_impl(p + 272);
-	bfs_put_le32(p + 432, 2 * BFS_BLOCK_SIZE);
-	bfs_put_le32(p + 436, (uint32_t)w->lvid_lba);
-	p[440] = 1;
-	p[441] = 6;
-	bfs_put_le16(p + 442, 1);
-	bfs_put_le16(p + 444, 0);
-	if (w->meta) {
-		uint8_t *m = p + 446;
+static void fill_pd(struct udf_writer *w, uint32_t lba, uint8_t *p)
+{
+	bfs_put_le32(p + UDF_VD_SEQNUM, 2);
+	bfs_put_le16(p + UDF_PD_FLAGS, 1);
+	bfs_put_le16(p + UDF_PD_NUMBER, 0);
+	regid(p + UDF_PD_CONTENTS, w->v2 ? "+NSR03" : "+NSR02", NULL, 0);
+	bfs_put_le32(p + UDF_PD_ACCESS, 1); /* read-only */
+	bfs_put_le32(p + UDF_PD_START, (uint32_t)w->part_start);
+	bfs_put_le32(p + UDF_PD_LENGTH, (uint32_t)w->part_len);
+	regid_impl(p + UDF_PD_IMPL_ID);
+	tag_put(w, p, UDF_TAG_PD, lba, UDF_PD_SIZE);
+}
 
-		m[0] = 2;
-		m[1] = 64;
-		regid_udf(w, m + 4, "*UDF Metadata Partition");
-		bfs_put_le16(m + 36, 1);
-		bfs_put_le16(m + 38, 0);
-		bfs_put_le32(m + 40, (uint32_t)(w->meta_fe_lba - w->part_start));
-		bfs_put_le32(m + 44, (uint32_t)(w->meta_fe_lba + 1 - w->part_start));
-		bfs_put_le32(m + 48, 0xFFFFFFFF);
-		bfs_put_le32(m + 52, UDF_ALIGN_250);
-		bfs_put_le16(m + 56, UDF_ALIGN_250);
-		m[58] = 1; /* duplicate metadata: the mirror is its own copy */
-	}
-	tag_put(w, p, UDF_TAG_LVD, (uint32_t)lba + 3, 440 + mtl);
+/* The 2.50 metadata partition map (UDF 2.2.10) at m, over partition 0 */
+static void metadata_map(struct udf_writer *w, uint8_t *m)
+{
+	m[UDF_PM_TYPE] = 2;
+	m[UDF_PM_LEN] = UDF_PM2_SIZE;
+	regid_udf(w, m + UDF_PM2_IDENT, "*UDF Metadata Partition");
+	bfs_put_le16(m + UDF_PM2_VOLSEQ, 1);
+	bfs_put_le16(m + UDF_PM2_PARTNUM, 0);
+	bfs_put_le32(m + UDF_PMM_FILE, (uint32_t)(w->meta_fe_lba - w->part_start));
+	bfs_put_le32(m + UDF_PMM_MIRROR, (uint32_t)(w->meta_fe_lba + 1 - w->part_start));
+	bfs_put_le32(m + UDF_PMM_BITMAP, 0xFFFFFFFF);
+	bfs_put_le32(m + UDF_PMM_ALLOC, UDF_ALIGN_250);
+	bfs_put_le16(m + UDF_PMM_ALIGN, UDF_ALIGN_250);
+	m[UDF_PMM_FLAGS] = 1; /* duplicate metadata: the mirror is its own copy */
+}
 
-	/* USD */
-	p = b + 4 * BFS_BLOCK_SIZE;
-	bfs_put_le32(p + 16, 4);
-	tag_put(w, p, UDF_TAG_USD, (uint32_t)lba + 4, 24);
+static void fill_lvd(struct udf_writer *w, uint32_t lba, uint8_t *p)
+{
+	uint32_t mtl = w->meta ? UDF_PM1_SIZE + UDF_PM2_SIZE : UDF_PM1_SIZE;
+	uint8_t *m = p + UDF_LVD_MAPS;
 
-	/* TD */
-	p = b + 5 * BFS_BLOCK_SIZE;
-	tag_put(w, p, UDF_TAG_TD, (uint32_t)lba + 5, 512);
+	bfs_put_le32(p + UDF_VD_SEQNUM, 3);
+	charspec(p + UDF_LVD_CHARSET);
+	dstring(p + UDF_LVD_VOLUME_ID, UDF_LVD_VOLUME_ID_LEN, w->vi->volume_id);
+	bfs_put_le32(p + UDF_LVD_BLOCK_SIZE, BFS_BLOCK_SIZE);
+	regid_domain(w, p + UDF_LVD_DOMAIN);
+	long_ad(p + UDF_LVD_FSD, BFS_BLOCK_SIZE, w->fsd_lbn, meta_ref(w), 0);
+	bfs_put_le32(p + UDF_LVD_MAP_LEN, mtl);
+	bfs_put_le32(p + UDF_LVD_NMAPS, w->meta ? 2 : 1);
+	regid_impl(p + UDF_LVD_IMPL_ID);
+	bfs_put_le32(p + UDF_LVD_INTEGRITY + UDF_EXTENT_AD_LEN, 2 * BFS_BLOCK_SIZE);
+	bfs_put_le32(p + UDF_LVD_INTEGRITY + UDF_EXTENT_AD_LOC, (uint32_t)w->lvid_lba);
+	/* map 0: type 1, the physical partition */
+	m[UDF_PM_TYPE] = 1;
+	m[UDF_PM_LEN] = UDF_PM1_SIZE;
+	bfs_put_le16(m + UDF_PM1_VOLSEQ, 1);
+	bfs_put_le16(m + UDF_PM1_PARTNUM, 0);
+	if (w->meta)
+		metadata_map(w, m + UDF_PM1_SIZE);
+	tag_put(w, p, UDF_TAG_LVD, lba, UDF_LVD_MAPS + mtl);
+}
+
+/* The volume descriptor sequence at lba: PVD IUVD PD LVD USD TD, a block each */
+static void fill_vds(struct udf_writer *w, uint64_t lba, uint8_t *b)
+{
+	uint32_t at = (uint32_t)lba;
+
+	fill_pvd(w, at, b);
+	fill_iuvd(w, at + 1, b + BFS_BLOCK_SIZE);
+	fill_pd(w, at + 2, b + 2 * BFS_BLOCK_SIZE);
+	fill_lvd(w, at + 3, b + 3 * BFS_BLOCK_SIZE);
+	bfs_put_le32(b + 4 * BFS_BLOCK_SIZE + UDF_VD_SEQNUM, 4);
+	bfs_put_le32(b + 4 * BFS_BLOCK_SIZE + UDF_USD_NADS, 0);
+	tag_put(w, b + 4 * BFS_BLOCK_SIZE, UDF_TAG_USD, at + 4, UDF_USD_SIZE);
+	tag_put(w, b + 5 * BFS_BLOCK_SIZE, UDF_TAG_TD, at + 5, UDF_TD_SIZE);
 }
 
 static void fill_lvid(struct udf_writer *w, uint8_t *b)
 {
 	uint32_t n = w->meta ? 2 : 1;
-	uint8_t *iu;
+	uint8_t *iu = b + UDF_LVID_TABLES + 8 * n;
 
-	timestamp(b + 16, &w->vi->create_time);
-	bfs_put_le32(b + 28, 1); /* closed */
-	bfs_put_le64(b + 40, w->next_uid);
-	bfs_put_le32(b + 72, n);
-	bfs_put_le32(b + 76, 46);
+	timestamp(b + UDF_LVID_RECORDED, &w->vi->create_time);
+	bfs_put_le32(b + UDF_LVID_TYPE, 1); /* closed */
+	bfs_put_le64(b + UDF_LVID_UNIQUE_ID, w->next_uid);
+	bfs_put_le32(b + UDF_LVID_NPARTS, n);
+	bfs_put_le32(b + UDF_LVID_L_IU, UDF_LVIDIU_SIZE);
 	/* free space 0 everywhere; sizes */
-	bfs_put_le32(b + 80 + 4 * n, (uint32_t)w->part_len);
+	bfs_put_le32(b + UDF_LVID_TABLES + 4 * n, (uint32_t)w->part_len);
 	if (w->meta)
-		bfs_put_le32(b + 80 + 4 * n + 4, (uint32_t)w->meta_blocks);
-	iu = b + 80 + 8 * n;
-	regid_impl(iu);
-	bfs_put_le32(iu + 32, (uint32_t)w->nfiles);
-	bfs_put_le32(iu + 36, (uint32_t)w->ndirs);
-	bfs_put_le16(iu + 40, w->opts.revision);
-	bfs_put_le16(iu + 42, w->opts.revision);
-	bfs_put_le16(iu + 44, w->opts.revision);
-	tag_put(w, b, UDF_TAG_LVID, (uint32_t)w->lvid_lba, 80 + 8 * n + 46);
-	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, (uint32_t)w->lvid_lba + 1, 512);
+		bfs_put_le32(b + UDF_LVID_TABLES + 4 * n + 4, (uint32_t)w->meta_blocks);
+	regid_impl(iu + UDF_LVIDIU_IMPL_ID);
+	bfs_put_le32(iu + UDF_LVIDIU_NFILES, (uint32_t)w->nfiles);
+	bfs_put_le32(iu + UDF_LVIDIU_NDIRS, (uint32_t)w->ndirs);
+	bfs_put_le16(iu + UDF_LVIDIU_MIN_READ, w->opts.revision);
+	bfs_put_le16(iu + UDF_LVIDIU_MIN_WRITE, w->opts.revision);
+	bfs_put_le16(iu + UDF_LVIDIU_MAX_WRITE, w->opts.revision);
+	tag_put(w, b, UDF_TAG_LVID, (uint32_t)w->lvid_lba, (size_t)(iu - b) + UDF_LVIDIU_SIZE);
+	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, (uint32_t)w->lvid_lba + 1, UDF_TD_SIZE);
 }
 
 static void fill_avdp(struct udf_writer *w, uint64_t lba, uint8_t *b)
 {
-	bfs_put_le32(b + 16, 16 * BFS_BLOCK_SIZE);
-	bfs_put_le32(b + 20, (uint32_t)w->vds_lba);
-	bfs_put_le32(b + 24, 16 * BFS_BLOCK_SIZE);
-	bfs_put_le32(b + 28, (uint32_t)w->rvds_lba);
-	tag_put(w, b, UDF_TAG_AVDP, (uint32_t)lba, 512);
+	uint8_t *main_vds = b + UDF_AVDP_MAIN_VDS, *reserve = b + UDF_AVDP_RESERVE_VDS;
+
+	bfs_put_le32(main_vds + UDF_EXTENT_AD_LEN, 16 * BFS_BLOCK_SIZE);
+	bfs_put_le32(main_vds + UDF_EXTENT_AD_LOC, (uint32_t)w->vds_lba);
+	bfs_put_le32(reserve + UDF_EXTENT_AD_LEN, 16 * BFS_BLOCK_SIZE);
+	bfs_put_le32(reserve + UDF_EXTENT_AD_LOC, (uint32_t)w->rvds_lba);
+	tag_put(w, b, UDF_TAG_AVDP, (uint32_t)lba, UDF_AVDP_SIZE);
 }
 
 static void fill_fsd(struct udf_writer *w, uint8_t *b)
 {
 	const struct bfs_volume_info *vi = w->vi;
 
-	timestamp(b + 16, &vi->create_time);
-	bfs_put_le16(b + 28, 3);
-	bfs_put_le16(b + 30, 3);
-	bfs_put_le32(b + 32, 1);
-	bfs_put_le32(b + 36, 1);
-	charspec(b + 48);
-	dstring(b + 112, 128, vi->volume_id);
-	charspec(b + 240);
-	dstring(b + 304, 32, vi->volume_id);
-	long_ad(b + 400, BFS_BLOCK_SIZE, (uint32_t)unode(w->root)->lbn, meta_ref(w), 0);
-	regid_domain(w, b + 416);
-	tag_put(w, b, UDF_TAG_FSD, w->fsd_lbn, 512);
-	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, w->fsd_lbn + 1, 512);
+	timestamp(b + UDF_FSD_RECORDED, &vi->create_time);
+	bfs_put_le16(b + UDF_FSD_LEVEL, 3);
+	bfs_put_le16(b + UDF_FSD_MAX_LEVEL, 3);
+	bfs_put_le32(b + UDF_FSD_CHARSETS, 1);
+	bfs_put_le32(b + UDF_FSD_MAX_CHARSETS, 1);
+	charspec(b + UDF_FSD_LV_CHARSET);
+	dstring(b + UDF_FSD_LV_ID, UDF_FSD_LV_ID_LEN, vi->volume_id);
+	charspec(b + UDF_FSD_FS_CHARSET);
+	dstring(b + UDF_FSD_FS_ID, UDF_FSD_FS_ID_LEN, vi->volume_id);
+	long_ad(b + UDF_FSD_ROOT, BFS_BLOCK_SIZE, (uint32_t)unode(w->root)->lbn, meta_ref(w), 0);
+	regid_domain(w, b + UDF_FSD_DOMAIN);
+	tag_put(w, b, UDF_TAG_FSD, w->fsd_lbn, UDF_FSD_SIZE);
+	tag_put(w, b + BFS_BLOCK_SIZE, UDF_TAG_TD, w->fsd_lbn + 1, UDF_TD_SIZE);
 }
 
 static uint32_t permissions(uint32_t mode)
@@ -870,68 +892,80 @@ static uint8_t file_type(const struct bfs_node *n)
 {
 	switch (n->type) {
 	case BFS_NODE_DIR:
-		return 4;
+		return UDF_FT_DIR;
 	case BFS_NODE_SYMLINK:
-		return 12;
+		return UDF_FT_SYMLINK;
 	case BFS_NODE_FIFO:
-		return 9;
+		return UDF_FT_FIFO;
 	case BFS_NODE_SOCK:
-		return 10;
+		return UDF_FT_SOCK;
 	default:
-		return 5;
+		return UDF_FT_FILE;
 	}
+}
+
+/* The fields of an EFE (4/14.17) after those it shares with an FE */
+static void efe_tail(const struct bfs_node *n, const struct udf_node *u, uint8_t *b, size_t ad_len,
+		     uint64_t info_len, uint64_t lbr)
+{
+	bfs_put_le64(b + UDF_EFE_OBJECT_SIZE, info_len);
+	bfs_put_le64(b + UDF_EFE_BLOCKS, lbr);
+	timestamp(b + UDF_EFE_ATIME, &n->atime);
+	timestamp(b + UDF_EFE_MTIME, &n->mtime);
+	timestamp(b + UDF_EFE_BTIME, &n->mtime);
+	timestamp(b + UDF_EFE_ATTRTIME, &n->ctime);
+	bfs_put_le32(b + UDF_EFE_CHECKPOINT, 1);
+	regid_impl(b + UDF_EFE_IMPL_ID);
+	bfs_put_le64(b + UDF_EFE_UNIQUE_ID, u->uid);
+	bfs_put_le32(b + UDF_EFE_L_AD, (uint32_t)ad_len);
+}
+
+/* The fields of an FE (4/14.9) after those it shares with an EFE */
+static void fe_tail(const struct bfs_node *n, const struct udf_node *u, uint8_t *b, size_t ad_len,
+		    uint64_t lbr)
+{
+	bfs_put_le64(b + UDF_FE_BLOCKS, lbr);
+	timestamp(b + UDF_FE_ATIME, &n->atime);
+	timestamp(b + UDF_FE_MTIME, &n->mtime);
+	timestamp(b + UDF_FE_ATTRTIME, &n->ctime);
+	bfs_put_le32(b + UDF_FE_CHECKPOINT, 1);
+	regid_impl(b + UDF_FE_IMPL_ID);
+	bfs_put_le64(b + UDF_FE_UNIQUE_ID, u->uid);
+	bfs_put_le32(b + UDF_FE_L_AD, (uint32_t)ad_len);
 }
 
 /*
  * Render an (E)FE. ads/nads: allocation descriptors (already encoded) or embedded data
- * with ad_type 3. lbn is the block's address in its partition.
+ * with ad_type UDF_AD_EMBEDDED. lbn is the block's address in its partition.
  */
 static void fill_fe(struct udf_writer *w, const struct bfs_node *n, const struct udf_node *u,
-		    uint8_t *b, uint32_t lbn, uint16_t ad_type, const uint8_t *ad, size_t ad_len,
-		    uint64_t info_len, uint64_t lbr)
+		    uint8_t *b, uint32_t lbn, enum udf_ad_form ad_type, const uint8_t *ad,
+		    size_t ad_len, uint64_t info_len, uint64_t lbr)
 {
 	size_t h = icb_header(w);
-	uint16_t flags = ad_type;
+	uint16_t flags = (uint16_t)ad_type;
 	uint32_t links = n->type == BFS_NODE_DIR ? n->nlink - 1 : n->nlink;
 
 	if (n->mode & 04000)
-		flags |= 1u << 6;
+		flags |= UDF_ICB_SETUID;
 	if (n->mode & 02000)
-		flags |= 1u << 7;
+		flags |= UDF_ICB_SETGID;
 	if (n->mode & 01000)
-		flags |= 1u << 8;
+		flags |= UDF_ICB_STICKY;
 	memset(b, 0, BFS_BLOCK_SIZE);
-	/* ICB tag */
-	bfs_put_le16(b + 16 + 4, 4);
-	bfs_put_le16(b + 16 + 8, 1);
-	b[16 + 11] = file_type(n);
-	bfs_put_le16(b + 16 + 18, flags);
-	bfs_put_le32(b + 36, n->uid);
-	bfs_put_le32(b + 40, n->gid);
-	bfs_put_le32(b + 44, permissions(n->mode));
-	bfs_put_le16(b + 48, (uint16_t)BFS_MIN(links, 0xFFFFu));
-	bfs_put_le64(b + 56, info_len);
-	if (w->v2) {
-		bfs_put_le64(b + 64, info_len);
-		bfs_put_le64(b + 72, lbr);
-		timestamp(b + 80, &n->atime);
-		timestamp(b + 92, &n->mtime);
-		timestamp(b + 104, &n->mtime);
-		timestamp(b + 116, &n->ctime);
-		bfs_put_le32(b + 128, 1);
-		regid_impl(b + 168);
-		bfs_put_le64(b + 200, u->uid);
-		bfs_put_le32(b + 212, (uint32_t)ad_len);
-	} else {
-		bfs_put_le64(b + 64, lbr);
-		timestamp(b + 72, &n->atime);
-		timestamp(b + 84, &n->mtime);
-		timestamp(b + 96, &n->ctime);
-		bfs_put_le32(b + 108, 1);
-		regid_impl(b + 128);
-		bfs_put_le64(b + 160, u->uid);
-		bfs_put_le32(b + 172, (uint32_t)ad_len);
-	}
+	bfs_put_le16(b + UDF_ICB_STRATEGY, 4);
+	bfs_put_le16(b + UDF_ICB_MAX_ENTRIES, 1);
+	b[UDF_ICB_FILE_TYPE] = file_type(n);
+	bfs_put_le16(b + UDF_ICB_FLAGS, flags);
+	bfs_put_le32(b + UDF_FE_UID, n->uid);
+	bfs_put_le32(b + UDF_FE_GID, n->gid);
+	bfs_put_le32(b + UDF_FE_PERMS, permissions(n->mode));
+	bfs_put_le16(b + UDF_FE_LINKS, (uint16_t)BFS_MIN(links, 0xFFFFu));
+	bfs_put_le64(b + UDF_FE_INFO_LEN, info_len);
+	if (w->v2)
+		efe_tail(n, u, b, ad_len, info_len, lbr);
+	else
+		fe_tail(n, u, b, ad_len, lbr);
 	memcpy(b + h, ad, ad_len);
 	tag_put(w, b, w->v2 ? UDF_TAG_EFE : UDF_TAG_FE, lbn, h + ad_len);
 }
@@ -944,9 +978,9 @@ static size_t short_ads(uint8_t *ad, uint64_t lbn, uint64_t len)
 	while (len > 0) {
 		uint64_t l = BFS_MIN(len, UDF_MAX_EXTENT);
 
-		bfs_put_le32(ad + o, (uint32_t)l);
-		bfs_put_le32(ad + o + 4, (uint32_t)lbn);
-		o += 8;
+		bfs_put_le32(ad + o + UDF_AD_LEN, (uint32_t)l);
+		bfs_put_le32(ad + o + UDF_SHORT_AD_POS, (uint32_t)lbn);
+		o += UDF_SHORT_AD_SIZE;
 		lbn += l / BFS_BLOCK_SIZE;
 		len -= l;
 	}
@@ -961,7 +995,7 @@ static size_t long_ads(uint8_t *ad, uint64_t lbn, uint64_t len, uint16_t part)
 		uint64_t l = BFS_MIN(len, UDF_MAX_EXTENT);
 
 		long_ad(ad + o, (uint32_t)l, (uint32_t)lbn, part, 0);
-		o += 16;
+		o += UDF_LONG_AD_SIZE;
 		lbn += l / BFS_BLOCK_SIZE;
 		len -= l;
 	}
@@ -975,16 +1009,17 @@ static size_t put_fid(struct udf_writer *w, uint8_t *p, uint32_t tag_lbn, uint8_
 	size_t len = fid_len(name_len);
 
 	memset(p, 0, len);
-	bfs_put_le16(p + 16, 1);
-	p[18] = chars;
-	p[19] = name_len;
-	long_ad(p + 20, BFS_BLOCK_SIZE, (uint32_t)target->lbn, meta_ref(w), (uint32_t)target->uid);
-	bfs_put_le16(p + 36, 0);
+	bfs_put_le16(p + UDF_FID_VERSION, 1);
+	p[UDF_FID_CHARS] = chars;
+	p[UDF_FID_L_FI] = name_len;
+	long_ad(p + UDF_FID_ICB, BFS_BLOCK_SIZE, (uint32_t)target->lbn, meta_ref(w),
+		(uint32_t)target->uid);
+	bfs_put_le16(p + UDF_FID_L_IU, 0);
 	if (name) {
-		memcpy(p + 38, name, name_len);
+		memcpy(p + UDF_FID_SIZE, name, name_len);
 	} else if (name_len) { /* 8-bit form of the node's name */
-		p[38] = 8;
-		memcpy(p + 39, target_name, name_len - 1u);
+		p[UDF_FID_SIZE] = UDF_CS0_8BIT;
+		memcpy(p + UDF_FID_SIZE + 1, target_name, name_len - 1u);
 	}
 	tag_put(w, p, UDF_TAG_FID, tag_lbn, len);
 	return len;
@@ -1004,7 +1039,8 @@ static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 		uint8_t *d = b + BFS_BLOCK_SIZE;
 		size_t o = 0, k;
 
-		o += put_fid(w, d, lbn + 1, 0x0A, NULL, 0, NULL, parent);
+		o += put_fid(w, d, lbn + 1, UDF_FID_DIRECTORY | UDF_FID_PARENT, NULL, 0, NULL,
+			     parent);
 		bfs_node_foreach_child(c, n, k) {
 			const struct udf_node *cu = unode(c);
 			uint8_t chars = 0;
@@ -1012,25 +1048,25 @@ static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 			if (!cu)
 				continue;
 			if (c->type == BFS_NODE_DIR)
-				chars |= 0x02;
+				chars |= UDF_FID_DIRECTORY;
 			if (c->flags & BFS_NODE_HIDDEN)
-				chars |= 0x01;
+				chars |= UDF_FID_HIDDEN;
 			o += put_fid(w, d + o, lbn + 1 + (uint32_t)(o / BFS_BLOCK_SIZE), chars,
 				     cu->name, cu->name_len, c->name, unode(bfs_node_data_node(c)));
 		}
 		adl = short_ads(ad, lbn + 1, u->data_len);
-		fill_fe(w, n, u, b, lbn, 0, ad, adl, u->data_len,
+		fill_fe(w, n, u, b, lbn, UDF_AD_SHORT, ad, adl, u->data_len,
 			BFS_DIV_ROUND_UP(u->data_len, BFS_BLOCK_SIZE));
 		return 0;
 	}
 	if (n->type == BFS_NODE_SYMLINK) {
 		if (u->embedded) {
 			(void)symlink_data(n->target ? n->target : "", ad);
-			fill_fe(w, n, u, b, lbn, 3, ad, u->data_len, u->data_len, 0);
+			fill_fe(w, n, u, b, lbn, UDF_AD_EMBEDDED, ad, u->data_len, u->data_len, 0);
 		} else {
 			(void)symlink_data(n->target ? n->target : "", b + BFS_BLOCK_SIZE);
 			adl = short_ads(ad, lbn + 1, u->data_len);
-			fill_fe(w, n, u, b, lbn, 0, ad, adl, u->data_len,
+			fill_fe(w, n, u, b, lbn, UDF_AD_SHORT, ad, adl, u->data_len,
 				BFS_DIV_ROUND_UP(u->data_len, BFS_BLOCK_SIZE));
 		}
 		return 0;
@@ -1042,11 +1078,11 @@ static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 			adl = long_ads(ad, plbn, n->size, 0);
 		else
 			adl = short_ads(ad, plbn, n->size);
-		fill_fe(w, n, u, b, lbn, w->meta ? 1 : 0, ad, adl, n->size,
+		fill_fe(w, n, u, b, lbn, w->meta ? UDF_AD_LONG : UDF_AD_SHORT, ad, adl, n->size,
 			BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE));
 		return 0;
 	}
-	fill_fe(w, n, u, b, lbn, 0, ad, 0, 0, 0);
+	fill_fe(w, n, u, b, lbn, UDF_AD_SHORT, ad, 0, 0, 0);
 	return 0;
 }
 
@@ -1066,14 +1102,14 @@ static size_t meta_ads(const struct udf_writer *w, unsigned copy, uint8_t *ad)
 		runs = copy && p->nmirror ? p->mirror : p->meta;
 		n = copy && p->nmirror ? p->nmirror : p->nmeta;
 	}
-	for (size_t i = 0; i < n; i++, o += 8) {
-		bfs_put_le32(ad + o, runs[i].blocks * BFS_BLOCK_SIZE);
-		bfs_put_le32(ad + o + 4, runs[i].lbn);
+	for (size_t i = 0; i < n; i++, o += UDF_SHORT_AD_SIZE) {
+		bfs_put_le32(ad + o + UDF_AD_LEN, runs[i].blocks * BFS_BLOCK_SIZE);
+		bfs_put_le32(ad + o + UDF_SHORT_AD_POS, runs[i].lbn);
 	}
-	bfs_put_le32(ad + o, (uint32_t)(w->meta_blocks * BFS_BLOCK_SIZE));
-	bfs_put_le32(ad + o + 4,
+	bfs_put_le32(ad + o + UDF_AD_LEN, (uint32_t)(w->meta_blocks * BFS_BLOCK_SIZE));
+	bfs_put_le32(ad + o + UDF_SHORT_AD_POS,
 		     (uint32_t)((copy ? w->mirror_start : w->meta_start) - w->part_start));
-	return o + 8;
+	return o + UDF_SHORT_AD_SIZE;
 }
 
 static void fill_meta_fe(struct udf_writer *w, uint8_t *b)
@@ -1082,18 +1118,18 @@ static void fill_meta_fe(struct udf_writer *w, uint8_t *b)
 
 	for (unsigned i = 0; i < 2; i++) {
 		uint8_t *p = b + i * BFS_BLOCK_SIZE;
-		uint8_t ad[8 * (UDF_PRIOR_RUNS_MAX + 1)];
+		uint8_t ad[UDF_SHORT_AD_SIZE * (UDF_PRIOR_RUNS_MAX + 1)];
 		struct bfs_node fake = {
 			.type = BFS_NODE_FILE, .nlink = 1, .mtime = w->vi->create_time};
 		struct udf_node u = {0};
 		size_t adl = meta_ads(w, i, ad);
 
 		fake.atime = fake.ctime = fake.mtime;
-		fill_fe(w, &fake, &u, p, (uint32_t)(w->meta_fe_lba + i - w->part_start), 0, ad, adl,
-			blocks * BFS_BLOCK_SIZE, blocks);
-		p[16 + 11] = i ? 251 : 250;
+		fill_fe(w, &fake, &u, p, (uint32_t)(w->meta_fe_lba + i - w->part_start),
+			UDF_AD_SHORT, ad, adl, blocks * BFS_BLOCK_SIZE, blocks);
+		p[UDF_ICB_FILE_TYPE] = i ? UDF_FT_META_MIRROR : UDF_FT_META;
 		tag_put(w, p, UDF_TAG_EFE, (uint32_t)(w->meta_fe_lba + i - w->part_start),
-			216 + adl);
+			UDF_EFE_SIZE + adl);
 	}
 }
 
