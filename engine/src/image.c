@@ -27,6 +27,7 @@
 
 #include "config.h"
 
+#include "common/bytes.h"
 #include "common/extent.h"
 #include "common/log.h"
 #include "engine/image.h"
@@ -558,14 +559,17 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 			(struct bfs_time){.sec = now.tv_sec, .nsec = (uint32_t)now.tv_nsec};
 	}
 	{
-		struct {
-			int64_t sec;
-			uint32_t nsec;
-			char v[64];
-		} seed = {img->vi.create_time.sec, img->vi.create_time.nsec, {0}};
+		/*
+		 * The volume's serial from its date and name, as bytes spelled out: a struct
+		 * here hashed its padding too, stack garbage that made two runs with the same
+		 * SOURCE_DATE_EPOCH differ
+		 */
+		uint8_t seed[8 + 4 + sizeof(img->volume_id)];
 
-		memcpy(seed.v, img->volume_id, sizeof(seed.v));
-		img->vi.uuid = XXH3_64bits(&seed, sizeof(seed));
+		bfs_put_le64(seed, (uint64_t)img->vi.create_time.sec);
+		bfs_put_le32(seed + 8, img->vi.create_time.nsec);
+		memcpy(seed + 12, img->volume_id, sizeof(img->volume_id));
+		img->vi.uuid = XXH3_64bits(seed, sizeof(seed));
 	}
 	if (o->manifest) {
 		o->hashes = true;
