@@ -965,6 +965,93 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The emulator's direction of an SG_IO transfer; false (errno EINVAL) for an unknown one. */
+static bool sg_dir(const struct sg_io_hdr *h, enum vdrive_dir *ret)
+{
+	switch (h->dxfer_direction) {
+	case SG_DXFER_NONE:
+		*ret = VDRIVE_DIR_NONE;
+		return true;
+	case SG_DXFER_TO_DEV:
+		*ret = VDRIVE_DIR_OUT;
+		return true;
+	case SG_DXFER_FROM_DEV:
+	case SG_DXFER_TO_FROM_DEV:
+		*ret = VDRIVE_DIR_IN;
+		return true;
+	default:
+		errno = EINVAL;
+		return false;
+	}
+}
+
+/* Scatter/gather: between the caller's iovecs and one bounce buffer of len bytes. */
+static void sg_copy(const struct sg_io_hdr *h, uint8_t *bounce, size_t len, bool to_bounce)
+{
+	const struct iovec *iov = h->dxferp;
+	size_t off = 0;
+
+	for (unsigned i = 0; i < h->iovec_count && off < len; i++) {
+		size_t n = iov[i].iov_len < len - off ? iov[i].iov_len : len - off;
+
+		if (to_bounce)
+			memcpy(bounce + off, iov[i].iov_base, n);
+		else
+			memcpy(iov[i].iov_base, bounce + off, n);
+		off += n;
+	}
+}
+
+/* The reply in the header, as the sg driver fills it; a timed-out command as it reports. */
+static void sg_reply(struct sg_io_hdr *h, const struct vdrive_result *res, size_t len)
+{
+	h->status = res->status;
+	h->masked_status = (res->status >> 1) & 0x7f;
+	h->msg_status = 0;
+	h->host_status = 0;
+	h->driver_status = 0;
+	h->sb_len_wr = 0;
+	h->resid = (int)(res->resid <= len ? res->resid : len);
+	h->info = (h->flags & SG_FLAG_DIRECT_IO) ? SG_INFO_DIRECT_IO : SG_INFO_INDIRECT_IO;
+	if (res->status != 0)
+		h->info |= SG_INFO_CHECK;
+	if (res->sense_len && h->sbp && h->mx_sb_len) {
+		size_t n = res->sense_len < h->mx_sb_len ? res->sense_len : h->mx_sb_len;
+
+		memcpy(h->sbp, res->sense, n);
+		h->sb_len_wr = (unsigned char)n;
+		h->driver_status = 0x08; /* DRIVER_SENSE */
+	}
+	/* a command that ran past its timeout: what the midlayer reports after aborting it */
+	if (h->timeout && h->duration > h->timeout) {
+		h->host_status = 0x03;	 /* DID_TIME_OUT */
+		h->driver_status = 0x06; /* DRIVER_TIMEOUT */
+		h->info |= SG_INFO_CHECK;
+	}
+}
+
+/* BURNFS_SHIM_DEBUG: the command, its answer, and the data of the commands worth seeing. */
+static void sg_trace(const struct drive *d, const struct sg_io_hdr *h, const uint8_t *cdb,
+		     const uint8_t *buf, size_t len, const struct vdrive_result *res)
+{
+	char hex[16 * 3 + 1] = "";
+
+	for (unsigned i = 0; i < h->cmd_len; i++)
+		snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ", cdb[i]);
+	trace("%s: SG_IO %slen %zu -> status %02x sense %02x/%02x/%02x resid %d", d->path, hex, len,
+	      res->status, sense_key(res), sense_asc(res),
+	      res->sense_len > MMC_SENSE_ASCQ ? res->sense[MMC_SENSE_ASCQ] : 0, h->resid);
+	if (len && buf &&
+	    (cdb[MMC_CDB_OPCODE] == MMC_OP_SEND_CUE_SHEET ||
+	     cdb[MMC_CDB_OPCODE] == MMC_OP_MODE_SELECT10)) {
+		char data[64 * 3 + 1] = "";
+
+		for (size_t i = 0; i < len && i < 64; i++)
+			snprintf(data + 3 * i, sizeof(data) - 3 * i, "%02x ", buf[i]);
+		trace("%s:   data out: %s", d->path, data);
+	}
+}
+
 static int fake_sg_io(struct drive *d, struct sg_io_hdr *h)
 {
 	struct vdrive *vd;
@@ -984,44 +1071,21 @@ static int fake_sg_io(struct drive *d, struct sg_io_hdr *h)
 		return -1;
 	}
 	vd = drive_vd(d);
-	if (!vd)
+	if (!vd || !sg_dir(h, &dir))
 		return -1;
 	memcpy(cdb, h->cmdp, h->cmd_len);
-	switch (h->dxfer_direction) {
-	case SG_DXFER_NONE:
+	if (dir == VDRIVE_DIR_NONE || len == 0) {
 		dir = VDRIVE_DIR_NONE;
 		len = 0;
-		break;
-	case SG_DXFER_TO_DEV:
-		dir = VDRIVE_DIR_OUT;
-		break;
-	case SG_DXFER_FROM_DEV:
-	case SG_DXFER_TO_FROM_DEV:
-		dir = VDRIVE_DIR_IN;
-		break;
-	default:
-		errno = EINVAL;
-		return -1;
 	}
-	if (len == 0)
-		dir = VDRIVE_DIR_NONE;
 	if (len && h->iovec_count) {
-		/* scatter/gather: through one bounce buffer */
-		const struct iovec *iov = h->dxferp;
-		size_t off = 0;
-
 		bounce = calloc(1, len);
 		if (!bounce) {
 			errno = ENOMEM;
 			return -1;
 		}
 		if (dir == VDRIVE_DIR_OUT)
-			for (unsigned i = 0; i < h->iovec_count && off < len; i++) {
-				size_t n = iov[i].iov_len < len - off ? iov[i].iov_len : len - off;
-
-				memcpy(bounce + off, iov[i].iov_base, n);
-				off += n;
-			}
+			sg_copy(h, bounce, len, true);
 		buf = bounce;
 	} else if (len && !buf) {
 		errno = EFAULT;
@@ -1030,60 +1094,12 @@ static int fake_sg_io(struct drive *d, struct sg_io_hdr *h)
 	t0 = mono_ms();
 	vdrive_exec(vd, cdb, h->cmd_len, dir, len ? buf : NULL, len, &res);
 	h->duration = (unsigned)(mono_ms() - t0);
-	if (bounce) {
-		const struct iovec *iov = h->dxferp;
-		size_t off = 0;
-
-		if (dir == VDRIVE_DIR_IN)
-			for (unsigned i = 0; i < h->iovec_count && off < len; i++) {
-				size_t n = iov[i].iov_len < len - off ? iov[i].iov_len : len - off;
-
-				memcpy(iov[i].iov_base, bounce + off, n);
-				off += n;
-			}
-		free(bounce);
-	}
-	h->status = res.status;
-	h->masked_status = (res.status >> 1) & 0x7f;
-	h->msg_status = 0;
-	h->host_status = 0;
-	h->driver_status = 0;
-	h->sb_len_wr = 0;
-	h->resid = (int)(res.resid <= len ? res.resid : len);
-	h->info = (h->flags & SG_FLAG_DIRECT_IO) ? SG_INFO_DIRECT_IO : SG_INFO_INDIRECT_IO;
-	if (res.status != 0)
-		h->info |= SG_INFO_CHECK;
-	if (res.sense_len && h->sbp && h->mx_sb_len) {
-		size_t n = res.sense_len < h->mx_sb_len ? res.sense_len : h->mx_sb_len;
-
-		memcpy(h->sbp, res.sense, n);
-		h->sb_len_wr = (unsigned char)n;
-		h->driver_status = 0x08; /* DRIVER_SENSE */
-	}
-	/* a command that ran past its timeout: what the midlayer reports after aborting it */
-	if (h->timeout && h->duration > h->timeout) {
-		h->host_status = 0x03;	 /* DID_TIME_OUT */
-		h->driver_status = 0x06; /* DRIVER_TIMEOUT */
-		h->info |= SG_INFO_CHECK;
-	}
-	if (debug) {
-		char hex[16 * 3 + 1] = "";
-
-		for (unsigned i = 0; i < h->cmd_len; i++)
-			snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ", cdb[i]);
-		trace("%s: SG_IO %slen %zu -> status %02x sense %02x/%02x/%02x resid %d", d->path,
-		      hex, len, res.status, sense_key(&res), sense_asc(&res),
-		      res.sense_len > MMC_SENSE_ASCQ ? res.sense[MMC_SENSE_ASCQ] : 0, h->resid);
-		if (len && buf && !bounce &&
-		    (cdb[MMC_CDB_OPCODE] == MMC_OP_SEND_CUE_SHEET ||
-		     cdb[MMC_CDB_OPCODE] == MMC_OP_MODE_SELECT10)) {
-			char data[64 * 3 + 1] = "";
-
-			for (size_t i = 0; i < len && i < 64; i++)
-				snprintf(data + 3 * i, sizeof(data) - 3 * i, "%02x ", buf[i]);
-			trace("%s:   data out: %s", d->path, data);
-		}
-	}
+	if (bounce && dir == VDRIVE_DIR_IN)
+		sg_copy(h, bounce, len, false);
+	sg_reply(h, &res, len);
+	if (debug)
+		sg_trace(d, h, cdb, bounce ? NULL : buf, len, &res);
+	free(bounce);
 	return 0;
 }
 
@@ -1100,18 +1116,22 @@ static int simple_cmd(struct drive *d, const uint8_t *cdb, size_t n, struct vdri
 	return res->status;
 }
 
-static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
+/* An ioctl handled: its result into *ret, for the ioctl groups below. */
+static bool done(int *ret, int r)
 {
-	struct vdrive_result res;
-	struct vdrive *vd;
-	struct vdrive_info vi;
+	*ret = r;
+	return true;
+}
 
+/* The sg driver's and the SCSI midlayer's ioctls; false when req is not one of them. */
+static bool sg_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
+{
 	switch (req) {
 	case SG_IO:
-		return fake_sg_io(d, arg);
+		return done(ret, fake_sg_io(d, arg));
 	case SG_GET_VERSION_NUM:
 		*(int *)arg = 30536;
-		return 0;
+		return done(ret, 0);
 	case SG_GET_SCSI_ID: {
 		struct sg_scsi_id *id = arg;
 
@@ -1123,7 +1143,7 @@ static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
 		id->scsi_type = TYPE_ROM;
 		id->h_cmd_per_lun = 1;
 		id->d_queue_depth = 1;
-		return 0;
+		return done(ret, 0);
 	}
 	case SCSI_IOCTL_GET_IDLUN: {
 		/* exactly the kernel's two ints: wodim declares two longs but reads the low bits */
@@ -1132,39 +1152,52 @@ static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
 		idlun[0] =
 			(int)(d->index & 0xff); /* target | lun << 8 | channel << 16 | host << 24 */
 		idlun[1] = 1;			/* host_unique_id */
-		return 0;
+		return done(ret, 0);
 	}
 	case SCSI_IOCTL_GET_BUS_NUMBER:
 		*(int *)arg = 0;
-		return 0;
+		return done(ret, 0);
 	case SG_SET_TIMEOUT:
 		d->timeout_ms = *(const int *)arg * 1000 / (int)sysconf(_SC_CLK_TCK);
-		return 0;
+		return done(ret, 0);
 	case SG_GET_TIMEOUT:
-		return d->timeout_ms * (int)sysconf(_SC_CLK_TCK) / 1000;
+		return done(ret, d->timeout_ms * (int)sysconf(_SC_CLK_TCK) / 1000);
 	case SG_GET_RESERVED_SIZE:
 		*(int *)arg = d->reserved;
-		return 0;
+		return done(ret, 0);
 	case SG_SET_RESERVED_SIZE:
 		if (*(const int *)arg < 0) {
 			errno = EINVAL;
-			return -1;
+			return done(ret, -1);
 		}
 		d->reserved = *(const int *)arg > 1 << 20 ? 1 << 20 : *(const int *)arg;
-		return 0;
+		return done(ret, 0);
 	case SG_EMULATED_HOST:
 		*(int *)arg = 0;
-		return 0;
+		return done(ret, 0);
 	case SG_GET_SG_TABLESIZE:
 		*(int *)arg = 128;
-		return 0;
+		return done(ret, 0);
 	case SG_SET_COMMAND_Q:
 	case SG_SET_FORCE_PACK_ID:
 	case SG_SET_KEEP_ORPHAN:
-		return 0;
+		return done(ret, 0);
 	case SG_GET_COMMAND_Q:
 		*(int *)arg = 0;
-		return 0;
+		return done(ret, 0);
+	default:
+		return false;
+	}
+}
+
+/* The cdrom driver's ioctls; false when req is not one of them. */
+static bool cdrom_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
+{
+	struct vdrive_result res;
+	struct vdrive *vd;
+	struct vdrive_info vi;
+
+	switch (req) {
 	case CDROM_GET_CAPABILITY:
 		return CDC_CLOSE_TRAY | CDC_OPEN_TRAY | CDC_LOCK | CDC_SELECT_SPEED |
 		       CDC_MULTI_SESSION | CDC_MEDIA_CHANGED | CDC_DRIVE_STATUS |
@@ -1173,9 +1206,9 @@ static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
 	case CDROM_DRIVE_STATUS:
 		vd = drive_vd(d);
 		if (!vd)
-			return -1;
+			return done(ret, -1);
 		vdrive_get_info(vd, &vi);
-		return vi.loaded ? CDS_DISC_OK : CDS_TRAY_OPEN;
+		return done(ret, vi.loaded ? CDS_DISC_OK : CDS_TRAY_OPEN);
 	case CDROM_MEDIA_CHANGED:
 		return 0; /* the drive's own unit attentions tell a change, through SG_IO */
 	case CDROMEJECT: {
@@ -1184,12 +1217,12 @@ static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
 			[MMC_START_STOP_CDB_FLAGS] = MMC_START_STOP_LOEJ}; /* Start 0: eject */
 
 		if (simple_cmd(d, eject, sizeof(eject), &res) < 0)
-			return -1;
+			return done(ret, -1);
 		if (res.status) {
 			errno = sense_asc(&res) == 0x53 ? EBUSY : EIO;
-			return -1;
+			return done(ret, -1);
 		}
-		return 0;
+		return done(ret, 0);
 	}
 	case CDROMCLOSETRAY: {
 		static const uint8_t load[MMC_CDB6_SIZE] = {
@@ -1197,12 +1230,12 @@ static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
 			[MMC_START_STOP_CDB_FLAGS] = MMC_START_STOP_LOEJ | MMC_START_STOP_START};
 
 		if (simple_cmd(d, load, sizeof(load), &res) < 0)
-			return -1;
+			return done(ret, -1);
 		if (res.status) {
 			errno = EIO;
-			return -1;
+			return done(ret, -1);
 		}
-		return 0;
+		return done(ret, 0);
 	}
 	case CDROM_LOCKDOOR: {
 		uint8_t pa[MMC_CDB6_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_PREVENT_ALLOW,
@@ -1210,35 +1243,56 @@ static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
 						     (uintptr_t)arg ? MMC_PREVENT_PREVENT : 0};
 
 		if (simple_cmd(d, pa, sizeof(pa), &res) < 0)
-			return -1;
+			return done(ret, -1);
 		if (res.status) {
 			errno = EIO;
-			return -1;
+			return done(ret, -1);
 		}
-		return 0;
+		return done(ret, 0);
 	}
+	default:
+		return false;
+	}
+}
+
+/* The block layer's ioctls; false when req is not one of them. */
+static bool blk_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
+{
+	struct vdrive *vd;
+	struct vdrive_info vi;
+
+	switch (req) {
 	case BLKFLSBUF:
-		return 0;
+		return done(ret, 0);
 	case BLKSSZGET:
 		*(int *)arg = SECTOR;
-		return 0;
+		return done(ret, 0);
 	case BLKGETSIZE64:
 	case BLKGETSIZE:
 		vd = drive_vd(d);
 		if (!vd)
-			return -1;
+			return done(ret, -1);
 		vdrive_get_info(vd, &vi);
 		if (req == BLKGETSIZE64)
 			*(uint64_t *)arg = vi.used_end * SECTOR;
 		else
 			*(unsigned long *)arg = (unsigned long)(vi.used_end * (SECTOR / 512));
-		return 0;
-	case HDIO_GET_IDENTITY_: /* not an ATA drive */
+		return done(ret, 0);
 	default:
-		trace("%s: ioctl 0x%lx not emulated", d->path, req);
-		errno = ENOTTY;
-		return -1;
+		return false;
 	}
+}
+
+static int fake_ioctl(struct drive *d, unsigned long req, void *arg)
+{
+	int r;
+
+	if (sg_ioctl(d, req, arg, &r) || cdrom_ioctl(d, req, arg, &r) || blk_ioctl(d, req, arg, &r))
+		return r;
+	/* HDIO_GET_IDENTITY_ among them: not an ATA drive */
+	trace("%s: ioctl 0x%lx not emulated", d->path, req);
+	errno = ENOTTY;
+	return -1;
 }
 
 int ioctl(int fd, unsigned long req, ...)
