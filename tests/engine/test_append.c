@@ -196,7 +196,7 @@ static void test_merge(void **state, bool manifest)
 	eng_append_info(a, &info);
 	assert_int_equal(info.session, 1);
 	assert_int_equal(info.tree, ENG_TREE_ROCKRIDGE); /* a hybrid session: its fullest tree */
-	assert_int_equal(info.replaced, 1); /* a.txt */
+	assert_int_equal(info.replaced, 1);		 /* a.txt */
 	assert_true(diag.nwarnings >= 1);
 	assert_int_equal(info.kept, 2); /* big, sub/x */
 	assert_int_equal(info.hashed, manifest ? 0 : 2);
