@@ -1199,10 +1199,10 @@ static bool cdrom_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
 
 	switch (req) {
 	case CDROM_GET_CAPABILITY:
-		return CDC_CLOSE_TRAY | CDC_OPEN_TRAY | CDC_LOCK | CDC_SELECT_SPEED |
-		       CDC_MULTI_SESSION | CDC_MEDIA_CHANGED | CDC_DRIVE_STATUS |
-		       CDC_GENERIC_PACKET | CDC_CD_R | CDC_CD_RW | CDC_DVD | CDC_DVD_R |
-		       CDC_DVD_RAM | CDC_RAM;
+		return done(ret, CDC_CLOSE_TRAY | CDC_OPEN_TRAY | CDC_LOCK | CDC_SELECT_SPEED |
+					 CDC_MULTI_SESSION | CDC_MEDIA_CHANGED | CDC_DRIVE_STATUS |
+					 CDC_GENERIC_PACKET | CDC_CD_R | CDC_CD_RW | CDC_DVD |
+					 CDC_DVD_R | CDC_DVD_RAM | CDC_RAM);
 	case CDROM_DRIVE_STATUS:
 		vd = drive_vd(d);
 		if (!vd)
@@ -1210,7 +1210,8 @@ static bool cdrom_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
 		vdrive_get_info(vd, &vi);
 		return done(ret, vi.loaded ? CDS_DISC_OK : CDS_TRAY_OPEN);
 	case CDROM_MEDIA_CHANGED:
-		return 0; /* the drive's own unit attentions tell a change, through SG_IO */
+		/* the drive's own unit attentions tell a change, through SG_IO */
+		return done(ret, 0);
 	case CDROMEJECT: {
 		static const uint8_t eject[MMC_CDB6_SIZE] = {
 			[MMC_CDB_OPCODE] = MMC_OP_START_STOP_UNIT,

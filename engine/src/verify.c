@@ -361,6 +361,19 @@ int eng_verify_manifest(eng_read_fn read, void *userdata, uint64_t session_start
 	}
 	if (r < 0)
 		goto out;
+	if (me.nextents && me.ext[0].lba < session_start) {
+		/*
+		 * xorriso and growisofs -M carry an earlier session's /.burnfs over unchanged,
+		 * even when they replace files it lists: it describes that session, not this one
+		 */
+		r = bfs_diag_set(diag, -ENOENT,
+				 "the session at block %llu has no manifest of its own (%s lies at "
+				 "block %llu, in an earlier session, carried over by the program "
+				 "that wrote this one)",
+				 (unsigned long long)session_start, MANIFEST_PATH,
+				 (unsigned long long)me.ext[0].lba);
+		goto out;
+	}
 	if (me.type != BFS_NODE_FILE || me.size > MANIFEST_MAX) {
 		r = BFS_CORRUPT(diag, "%s: not a file, or larger than %u MiB", MANIFEST_PATH,
 				MANIFEST_MAX >> 20);

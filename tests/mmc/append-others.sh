@@ -502,6 +502,11 @@ stale)
 	"$BURNFS" burn "$t/s1" --drive "vdrive:$d" >"$t/log" 2>&1 || fail "burnfs burn: $(cat "$t/log")"
 	shim "$d" xorriso -dev "$dev" -map "$t/s2/f" /f -commit >"$t/log" 2>&1 || fail "xorriso: $(tail -5 "$t/log")"
 	shim "$d" growisofs -M "$dev" -R "$t/s3" >"$t/log" 2>&1 || fail "growisofs -M: $(tail -5 "$t/log")"
+	# their sessions hold our manifest of session 1: verify names them as sessions without
+	# one of their own instead of calling the replaced files damaged
+	"$BURNFS" verify --drive "vdrive:$d" >"$t/log" 2>&1 || fail "verify --drive: $(cat "$t/log")"
+	[ "$(grep -c "no manifest" "$t/log")" = 2 ] && ! grep -q "differ\b.*[1-9]" "$t/log" ||
+		fail "verify --drive of the foreign sessions: $(cat "$t/log")"
 	burnfs_append "$d" "$t/s4"
 	# (verify --drive takes no --session: the export's)
 	"$BURNFS" vdrive export "$d" -o "$t/st.img" >/dev/null || fail "export"
