@@ -4,7 +4,9 @@
 # BD-R holding 100,000 small files (1,000 directories of 100), by `burnfs burn` and by xorriso
 # growing its own 100,000-file disc through the LD_PRELOAD shim (contrib/vdrive-shim) onto
 # the same kind of virtual drive; then burnfs's appended disc listed by `burnfs ls -R` and
-# loaded by `xorriso -indev`, through the drive and as an exported image file.
+# loaded by `xorriso -indev`, through the drive and as an exported image file; and the same
+# append onto an image file: `burnfs image --append` against `xorriso -dev FILE` growing its
+# own 100,000-file image file (the blocks each changed or added, by comparing with a copy).
 # Each round makes fresh discs (not timed) and runs the two sides interleaved, the order
 # alternating between rounds: wall, user CPU and peak RSS (/usr/bin/time) and the blocks the
 # session took (the drive's next writable address before and after). Round 1 also counts the
@@ -16,7 +18,7 @@
 # table: each round's ratio, their median, PASS/MISS on the median.
 # Needs xorriso, strace, /usr/bin/time, python3, a build with the shim (BURNFS, default
 # build/cli/burnfs; BURNFS_SHIM, default contrib/vdrive-shim/burnfs-vdrive-shim.so of the
-# same build; measure a release build: a sanitizer build measures the sanitizers) and ~4 GiB
+# same build; measure a release build: a sanitizer build measures the sanitizers) and ~5 GiB
 # free in WORKDIR (default ${TMPDIR:-/tmp}/burnfs-bench). BURNFS_BENCH_ROUNDS (default 3).
 # Not a test.
 set -eu
@@ -198,8 +200,8 @@ count_round() {
 	grep -c '^mmc: ' "$s/bt.trace" >"$res/scsi_b"
 	grep -c ': SG_IO ' "$s/xt.trace" >"$res/scsi_x"
 	grep -c ': SG_IO ' "$s/xl.trace" >"$res/scsi_xl"
-	echo "xorriso's append slept $(st_sleep st_x), its load through the shim $(st_sleep st_xl)" \
-		"(nanosleep, wall time per call as strace -w counts it, all threads)" >"$res/notes"
+	echo "xorriso's threads spent $(st_sleep st_x) of nanosleep during its append, and" \
+		"$(st_sleep st_xl) during its load through the shim (strace -f -w, round 1)." >"$res/notes"
 	"$burnfs" ls -l --drive "vdrive:$s/b" /.burnfs | awk '$NF == "SHA256SUMS" { print $5 }' \
 		>"$res/manifest"
 }
@@ -226,22 +228,48 @@ round() {
 	rm -rf "$s"
 }
 
-# ---- the image-file case (once) ----------------------------------------------------------
-image_case() {
-	local b0 b1
-	if "$burnfs" image --help | grep -q -- '--append'; then
-		echo "image-file append: not measured (burnfs image --append is newer than this script)"
-	else
-		echo "image-file append: not measured (burnfs has no image append yet)"
-	fi
+# ---- the image-file case ------------------------------------------------------------------
+# changed_blocks OLD NEW: the 2048-byte blocks of NEW that differ from OLD's or are past its end
+changed_blocks() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import sys
+n = 0
+with open(sys.argv[1], "rb") as a, open(sys.argv[2], "rb") as b:
+    while True:
+        x, y = a.read(1 << 20), b.read(1 << 20)
+        if not y:
+            break
+        n += sum(x[i:i + 2048] != y[i:i + 2048] for i in range(0, len(y), 2048))
+print(n)
+PY
+}
+
+# burnfs image --append against xorriso -dev FILE growing its own image file; in round 1 the
+# blocks each changed or added, compared with a copy made before
+image_round() {
+	local r=$1
 	mkdir -p "$s"
+	"$burnfs" image -q --media bd "$old" -o "$s/b.iso" || fail "burnfs image setup"
 	xorriso -dev "$s/x.iso" -map "$old" / -commit >"$s/setup.err" 2>&1 || fail "xorriso image setup"
-	b0=$(stat -c %s "$s/x.iso")
-	timed xi xorriso -dev "$s/x.iso" -map "$new" / -commit
-	b1=$(stat -c %s "$s/x.iso")
-	echo "xorriso alone growing its 100,000-file image file: $(cut -d' ' -f1 "$res/xi") s," \
-		"$(sed -n 's/^Written to medium : \([0-9]*\) sectors.*/\1/p' "$s/xi.err") blocks written" \
-		"(the file grew by $(((b1 - b0) / 2048)))"
+	if [ "$r" = 1 ]; then
+		cp --sparse=always "$s/b.iso" "$s/b.orig"
+		cp --sparse=always "$s/x.iso" "$s/x.orig"
+	fi
+	if [ $((r % 2)) = 1 ]; then
+		timed bi "$burnfs" image --append "$s/b.iso" "$new"
+		timed xi xorriso -dev "$s/x.iso" -map "$new" / -commit
+	else
+		timed xi xorriso -dev "$s/x.iso" -map "$new" / -commit
+		timed bi "$burnfs" image --append "$s/b.iso" "$new"
+	fi
+	if [ "$r" = 1 ]; then
+		changed_blocks "$s/b.orig" "$s/b.iso" >"$res/bi.blocks"
+		changed_blocks "$s/x.orig" "$s/x.iso" >"$res/xi.blocks"
+		echo "Image files (round 1): burnfs image --append wrote" \
+			"$(sed -n 's/^burnfs image: session //p' "$s/bi.err"), xorriso" \
+			"$(sed -n 's/^Written to medium : //p' "$s/xi.err"); the blocks changed also count" \
+			"what each rewrote at the image's start." >"$res/image"
+	fi
 	rm -rf "$s"
 }
 
@@ -288,19 +316,25 @@ report() {
 	row "list the exported image: wall s" ls_image xo_image 1 1 2 0.5
 	row "list the exported image: user CPU s" ls_image xo_image 2 1 2 -
 	row "list the exported image: peak RSS MiB" ls_image xo_image 4 $mib 1 0.5
+	row "image file append: wall s" bi xi 1 1 2 0.5
+	row "image file append: user CPU s" bi xi 2 1 2 -
+	row "image file append: peak RSS MiB" bi xi 4 $mib 1 -
+	row "image file append: blocks changed or added (round 1)" bi.blocks xi.blocks 1 1 0 1.6
 }
 
 rm -rf "$res"
 mkdir -p "$res"
 for r in $(seq "$rounds"); do
 	round "$r"
+	image_round "$r"
 done
-image_case >"$res/image"
 echo "Append 10 files (1 MiB) to a virtual BD-R of 100,000 files in 1,000 directories," \
 	"$rounds interleaved rounds: burnfs burn (ISO 9660, Rock Ridge, Joliet, UDF 2.50; the disc's" \
 	"tree carried over) against xorriso -dev $dev -map NEW / -commit through the shim (ISO 9660," \
 	"Rock Ridge; no verify); listing burnfs's appended disc: burnfs ls -R (every name printed," \
-	"to /dev/null) against xorriso -indev loading its tree (printing none)."
+	"to /dev/null) against xorriso -indev loading its tree (printing none); image files: burnfs" \
+	"image --append onto an image made by burnfs image --media bd against xorriso -dev FILE" \
+	"-map NEW / -commit onto its own."
 echo
 report
 echo
