@@ -108,9 +108,16 @@ timed() {
 traced() {
 	local k=$1
 	shift
-	strace -c -f -w -o "$s/$k.st" "$@" >"$s/$k.out" 2>"$s/$k.err" || fail "$k (strace): $(tail -5 "$s/$k.err")"
+	strace -c -f -w -S calls -o "$s/$k.st" "$@" >"$s/$k.out" 2>"$s/$k.err" || fail "$k (strace): $(tail -5 "$s/$k.err")"
 }
 st_calls() { awk '$NF == "total" { print $4 }' "$s/$1.st"; }
+# the three most frequent calls, "name count, ..." (the summary is sorted by calls)
+st_top() { awk '$1 ~ /^[0-9.]+$/ && $NF != "total" && n++ < 3 { printf "%s%s %s", (n > 1 ? ", " : ""), $NF, $4 }' "$s/$1.st"; }
+# SCSI commands of a burn --trace by name, the most frequent first
+scsi_top() {
+	awk '/^mmc: / { k = substr($0, 6, 28); sub(/ +$/, "", k); n[k]++ } END { for (k in n) print n[k] "\t" k }' "$1" |
+		sort -rn | head -4 | awk -F'\t' '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }'
+}
 # seconds and calls spent in nanosleep/clock_nanosleep (all threads)
 st_sleep() { awk '$NF ~ /nanosleep$/ { t += $2; n += $4 } END { printf "%.2f s in %d calls", t, n }' "$s/$1.st"; }
 
@@ -176,7 +183,7 @@ setup_round() {
 traced_xorriso() { # KEY DISC XORRISO-ARGS...
 	local k=$1 d=$2
 	shift 2
-	strace -c -f -w -o "$s/$k.st" -E LD_PRELOAD="$shim" -E BURNFS_SHIM_DRIVES="$dev=$d" \
+	strace -c -f -w -S calls -o "$s/$k.st" -E LD_PRELOAD="$shim" -E BURNFS_SHIM_DRIVES="$dev=$d" \
 		xorriso "$@" >"$s/$k.out" 2>"$s/$k.err" || fail "$k (strace): $(tail -5 "$s/$k.err")"
 }
 
@@ -200,6 +207,10 @@ count_round() {
 	grep -c '^mmc: ' "$s/bt.trace" >"$res/scsi_b"
 	grep -c ': SG_IO ' "$s/xt.trace" >"$res/scsi_x"
 	grep -c ': SG_IO ' "$s/xl.trace" >"$res/scsi_xl"
+	echo "Round 1, most frequent: burnfs burn's system calls $(st_top st_bn), its SCSI commands" \
+		"$(scsi_top "$s/bt.trace") ($(grep -c '^mmc: READ(10) .* 00 00 01 00 -> ' "$s/bt.trace") of" \
+		"one block); burnfs ls -R's system calls $(st_top st_ls); xorriso's append $(st_top st_x)." \
+		>"$res/counts"
 	echo "xorriso's threads spent $(st_sleep st_x) of nanosleep during its append, and" \
 		"$(st_sleep st_xl) during its load through the shim (strace -f -w, round 1)." >"$res/notes"
 	"$burnfs" ls -l --drive "vdrive:$s/b" /.burnfs | awk '$NF == "SHA256SUMS" { print $5 }' \
@@ -266,7 +277,7 @@ image_round() {
 		changed_blocks "$s/b.orig" "$s/b.iso" >"$res/bi.blocks"
 		changed_blocks "$s/x.orig" "$s/x.iso" >"$res/xi.blocks"
 		echo "Image files (round 1): burnfs image --append wrote" \
-			"$(sed -n 's/^burnfs image: session //p' "$s/bi.err"), xorriso" \
+			"$(sed -n 's/^burnfs image: session //p' "$s/bi.err") (the new session), xorriso" \
 			"$(sed -n 's/^Written to medium : //p' "$s/xi.err"); the blocks changed also count" \
 			"what each rewrote at the image's start." >"$res/image"
 	fi
@@ -344,4 +355,4 @@ echo "First sessions: burnfs $(head -1 "$res/first_b") blocks, xorriso $(head -1
 	"(/.burnfs/SHA256SUMS, $(cat "$res/manifest") bytes), the rest ISO 9660, Rock Ridge, Joliet" \
 	"and UDF metadata. xorriso through the shim sent $(cat "$res/scsi_xl") SCSI commands to load" \
 	"the disc; burnfs ls has no command trace."
-cat "$res/notes" "$res/image"
+cat "$res/counts" "$res/notes" "$res/image"
