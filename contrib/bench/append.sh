@@ -277,7 +277,7 @@ image_round() {
 		changed_blocks "$s/b.orig" "$s/b.iso" >"$res/bi.blocks"
 		changed_blocks "$s/x.orig" "$s/x.iso" >"$res/xi.blocks"
 		echo "Image files (round 1): burnfs image --append wrote" \
-			"$(sed -n 's/^burnfs image: session //p' "$s/bi.err") (the new session), xorriso" \
+			"$(sed -n 's/^burnfs image: //p' "$s/bi.err"), xorriso" \
 			"$(sed -n 's/^Written to medium : //p' "$s/xi.err"); the blocks changed also count" \
 			"what each rewrote at the image's start." >"$res/image"
 	fi
@@ -354,5 +354,6 @@ echo "First sessions: burnfs $(head -1 "$res/first_b") blocks, xorriso $(head -1
 	"512 the new files' data, $((($(cat "$res/manifest") + 2047) / 2048)) the manifest" \
 	"(/.burnfs/SHA256SUMS, $(cat "$res/manifest") bytes), the rest ISO 9660, Rock Ridge, Joliet" \
 	"and UDF metadata. xorriso through the shim sent $(cat "$res/scsi_xl") SCSI commands to load" \
-	"the disc; burnfs ls has no command trace."
+	"the disc; burnfs ls has no command trace: the virtual drive reads a block run per READ(10)," \
+	"one pread64 (below)."
 cat "$res/counts" "$res/notes" "$res/image"
