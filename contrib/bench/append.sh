@@ -277,7 +277,7 @@ image_round() {
 		changed_blocks "$s/b.orig" "$s/b.iso" >"$res/bi.blocks"
 		changed_blocks "$s/x.orig" "$s/x.iso" >"$res/xi.blocks"
 		echo "Image files (round 1): burnfs image --append wrote" \
-			"$(sed -n 's/^burnfs image: //p' "$s/bi.err"), xorriso" \
+			"$(sed -n 's/^burnfs image: \(session .*\)/\1/p' "$s/bi.err"), xorriso" \
 			"$(sed -n 's/^Written to medium : //p' "$s/xi.err"); the blocks changed also count" \
 			"what each rewrote at the image's start." >"$res/image"
 	fi
@@ -303,7 +303,9 @@ row() {
 		for (i = 1; i <= NR; i++)
 			ratios = ratios (i > 1 ? ", " : "") sprintf("%.2f×", r[i])
 		verdict = tgt == "-" ? "" : (m <= tgt + 0 ? "PASS" : "**MISS**")
-		printf "| %s | %s | %s | %s | %.2f× | %s | %s |\n", label, join(a, NR), join(b, NR),
+		# a median that rounds to the target shows one more digit, the one that decided
+		mf = (tgt != "-" && sprintf("%.2f", m) == sprintf("%.2f", tgt)) ? "%.3f×" : "%.2f×"
+		printf "| %s | %s | %s | %s | " mf " | %s | %s |\n", label, join(a, NR), join(b, NR),
 			ratios, m, tgt == "-" ? "—" : sprintf("≤ %.1f×", tgt), verdict
 	}'
 }
