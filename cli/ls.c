@@ -83,23 +83,28 @@ static int list_dir(const struct insp_args *a, struct insp_open *o, const struct
 
 struct rec {
 	const struct insp_args *a;
-	struct insp_open *o;
 	const char *top; /* the PATH given, without a trailing '/' ("" for the root) */
 };
 
-/* -R: after each directory met, its own block of names. */
-static int rec_dir(const char *path, const struct eng_dnode *d, void *userdata)
+/* -R: each directory's block of names, the one given first (each listed once). */
+static int rec_dir(const char *path, const struct eng_dnode *dir, const struct eng_dnode *v,
+		   size_t n, void *userdata)
 {
 	struct rec *c = userdata;
 
-	if (d->type != BFS_NODE_DIR)
-		return 0;
-	putchar('\n');
-	cli_text_put(stdout, c->top[0] ? c->top : "");
-	putchar('/');
-	cli_text_put(stdout, path);
+	(void)dir;
+	if (path[0]) {
+		putchar('\n');
+		cli_text_put(stdout, c->top);
+		putchar('/');
+		cli_text_put(stdout, path);
+	} else {
+		cli_text_put(stdout, c->top[0] ? c->top : "/");
+	}
 	printf(":\n");
-	return list_dir(c->a, c->o, d);
+	for (size_t i = 0; i < n; i++)
+		print_node(c->a, &v[i], v[i].name);
+	return 0;
 }
 
 /* The PATH given, as "/a/b" without a trailing '/' ("" for the root). */
@@ -123,7 +128,7 @@ int cli_ls(const struct insp_args *a)
 	struct eng_dnode node = {0};
 	const char *path = a->npaths ? a->paths[0] : "/";
 	_cleanup_free_ char *top = top_of(path);
-	struct rec c = {.a = a, .o = &o, .top = top};
+	struct rec c = {.a = a, .top = top};
 	int r = insp_open(a, &o);
 
 	if (r)
@@ -134,11 +139,7 @@ int cli_ls(const struct insp_args *a)
 	if (r == 0 && node.type != BFS_NODE_DIR) {
 		print_node(a, &node, path);
 	} else if (r == 0 && a->recursive) {
-		cli_text_put(stdout, top[0] ? top : "/");
-		printf(":\n");
-		r = list_dir(a, &o, &node);
-		if (r == 0)
-			r = eng_disctree_walk(o.t, &node, rec_dir, NULL, &c);
+		r = eng_disctree_walk_dirs(o.t, &node, rec_dir, &c);
 	} else if (r == 0) {
 		r = list_dir(a, &o, &node);
 	}

@@ -597,6 +597,7 @@ static int seen_add(struct seen *s, uint64_t key)
 struct walk {
 	struct eng_disctree *t;
 	eng_dwalk_fn fn, post;
+	eng_dlist_fn list; /* eng_disctree_walk_dirs() */
 	void *userdata;
 	struct seen seen;
 	char *path; /* "a/b" of the node being visited */
@@ -633,7 +634,7 @@ static int walk_node(struct walk *w, const struct eng_dnode *d)
 	size_t old = w->len; /* path_push() may fail before setting it */
 	int r = path_push(w, d, &old);
 
-	if (r == 0)
+	if (r == 0 && w->fn)
 		r = w->fn(w->path, d, w->userdata);
 	if (r == ENG_DWALK_SKIP)
 		r = 0;
@@ -679,6 +680,8 @@ static int walk_dir(struct walk *w, const struct eng_dnode *dir)
 	if (r < 0)
 		return r;
 	r = eng_disctree_list(w->t, dir, &v, &n);
+	if (r == 0 && w->list)
+		r = w->list(w->path, dir, v, n, w->userdata);
 	w->depth++;
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = walk_node(w, &v[i]);
@@ -687,18 +690,32 @@ static int walk_dir(struct walk *w, const struct eng_dnode *dir)
 	return r;
 }
 
+static int walk_run(struct walk *w, const struct eng_dnode *dir)
+{
+	int r;
+
+	w->path = calloc(1, 256);
+	if (!w->path)
+		return -ENOMEM;
+	w->cap = 256;
+	r = walk_dir(w, dir);
+	free(w->path);
+	free(w->seen.slot);
+	return r;
+}
+
+int eng_disctree_walk_dirs(struct eng_disctree *t, const struct eng_dnode *dir, eng_dlist_fn fn,
+			   void *userdata)
+{
+	struct walk w = {.t = t, .list = fn, .userdata = userdata};
+
+	return walk_run(&w, dir);
+}
+
 int eng_disctree_walk(struct eng_disctree *t, const struct eng_dnode *dir, eng_dwalk_fn fn,
 		      eng_dwalk_fn post, void *userdata)
 {
 	struct walk w = {.t = t, .fn = fn, .post = post, .userdata = userdata};
-	int r;
 
-	w.path = calloc(1, 256);
-	if (!w.path)
-		return -ENOMEM;
-	w.cap = 256;
-	r = walk_dir(&w, dir);
-	free(w.path);
-	free(w.seen.slot);
-	return r;
+	return walk_run(&w, dir);
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "common/extent.h"
+#include "common/macro.h"
 #include "engine/imagefile.h"
 #include "iso9660/layout.h"
 #include "medium.h"
@@ -22,6 +24,8 @@ struct eng_medium *eng_medium_free(struct eng_medium *m)
 		eng_imagefile_close(&m->file);
 		if (!m->borrowed)
 			mmc_drive_close(m->drive);
+		for (unsigned i = 0; i < MEDIUM_WINS; i++)
+			free(m->win[i].buf);
 		free(m->name);
 		free(m);
 	}
@@ -153,13 +157,11 @@ uint64_t eng_medium_blocks(const struct eng_medium *m)
 	return m->blocks;
 }
 
-int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf)
+/* n blocks at lba from the drive, as asked: 0 or -errno, what the drive said in rdiag. */
+static int drive_read(struct eng_medium *m, uint64_t lba, uint32_t n, uint8_t *buf)
 {
-	struct eng_medium *m = medium;
 	int r;
 
-	if (!m->drive)
-		return lba < m->base ? -ENXIO : eng_imagefile_read(&m->file, lba - m->base, n, buf);
 	/* a drive stuck in a READ (or one whose command timed out) waited its whole limit:
 	 * each further READ of a session list or a tree would wait as long again, minutes */
 	if (m->timed_out)
@@ -168,6 +170,71 @@ int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf)
 	r = mmc_read(m->drive, lba, n, buf, m->fua, &m->rdiag);
 	m->timed_out = r == -ETIMEDOUT;
 	return r < 0 ? bfs_diag_set(&m->rdiag, r, "%s", strerror(-r)) /* kept when set */ : 0;
+}
+
+/*
+ * The window holding block lba, read in when it is not held (into the least recently used
+ * slot); NULL when the whole window cannot be read (a damaged block in it, or no memory):
+ * the caller then reads just what it wants, so that a bad block elsewhere in the window
+ * costs nothing.
+ */
+static struct medium_win *win_get(struct eng_medium *m, uint64_t lba)
+{
+	uint64_t first = lba - lba % MEDIUM_WIN_BLOCKS;
+	struct medium_win *w = &m->win[0];
+
+	for (unsigned i = 0; i < MEDIUM_WINS; i++) {
+		if (m->win[i].n && m->win[i].lba == first) {
+			m->win[i].used = ++m->tick;
+			return &m->win[i];
+		}
+		if (m->win[i].used < w->used)
+			w = &m->win[i];
+	}
+	if (first >= m->blocks)
+		return NULL;
+	if (!w->buf)
+		w->buf = malloc((size_t)MEDIUM_WIN_BLOCKS * BFS_BLOCK_SIZE);
+	w->n = 0;
+	if (!w->buf)
+		return NULL;
+	w->lba = first;
+	w->n = (uint32_t)BFS_MIN((uint64_t)MEDIUM_WIN_BLOCKS, m->blocks - first);
+	if (drive_read(m, w->lba, w->n, w->buf) < 0) {
+		w->n = 0;
+		return NULL;
+	}
+	w->used = ++m->tick;
+	return w;
+}
+
+/* Small reads through the windows; a part no window can give, from the drive as asked. */
+static int cached_read(struct eng_medium *m, uint64_t lba, uint32_t n, uint8_t *buf)
+{
+	while (n) {
+		struct medium_win *w = win_get(m, lba);
+		uint32_t k;
+
+		if (!w) /* lba < m->blocks: a window got holds it */
+			return drive_read(m, lba, n, buf);
+		k = (uint32_t)BFS_MIN((uint64_t)n, w->lba + w->n - lba);
+		memcpy(buf, w->buf + (lba - w->lba) * BFS_BLOCK_SIZE, (size_t)k * BFS_BLOCK_SIZE);
+		lba += k;
+		buf += (size_t)k * BFS_BLOCK_SIZE;
+		n -= k;
+	}
+	return 0;
+}
+
+int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf)
+{
+	struct eng_medium *m = medium;
+
+	if (!m->drive)
+		return lba < m->base ? -ENXIO : eng_imagefile_read(&m->file, lba - m->base, n, buf);
+	if (n < MEDIUM_WIN_BLOCKS && lba + n <= m->blocks)
+		return cached_read(m, lba, n, buf);
+	return drive_read(m, lba, n, buf);
 }
 
 const char *eng_medium_read_error(const struct eng_medium *m)
@@ -182,5 +249,9 @@ int eng_medium_read_errno(const struct eng_medium *m)
 
 void eng_medium_set_fua(struct eng_medium *m, bool fua)
 {
+	/* what the windows hold may have come from the drive's cache: read again */
+	if (fua && !m->fua)
+		for (unsigned i = 0; i < MEDIUM_WINS; i++)
+			m->win[i].n = 0;
 	m->fua = fua;
 }

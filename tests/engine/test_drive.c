@@ -305,12 +305,65 @@ static void test_trace_names(void **state)
 	assert_string_equal(eng_disc_status_name(MMC_DISC_RANDOM), "rewritable");
 }
 
+/* Lines of the trace in buf that are READ(10) commands. */
+static unsigned reads_in(const char *buf)
+{
+	unsigned n = 0;
+
+	for (const char *p = buf; (p = strstr(p, "mmc: READ(10)")); p++)
+		n++;
+	return n;
+}
+
+/*
+ * A disc's small reads go through the medium's windows: a session's tree read block by
+ * block (as the tree readers do, one entry at a time) costs a READ per 64 blocks, not per
+ * block; reads past the recorded blocks go to the drive as asked (and fail there).
+ */
+static void test_read_windows(void **state)
+{
+	_cleanup_(eng_drive_closep) struct mmc_drive *d = open_new("windows", "bd-r");
+	_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
+	struct eng_burn_result res;
+	struct bfs_diag diag = {0};
+	struct mmc_media m;
+	static uint8_t a[8 * 2048], b[2048];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	burn(d, false, &res);
+	m = probe(d);
+	assert_int_equal(eng_medium_of_drive(d, &m, &med, &diag), 0);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	eng_drive_set_trace(d, f);
+	for (uint64_t lba = 0; lba < 256; lba++)
+		assert_int_equal(eng_medium_read(med, lba, 1, a), 0);
+	/* a read across two windows, and one the windows already hold */
+	assert_int_equal(eng_medium_read(med, 60, 8, a), 0);
+	assert_int_equal(eng_medium_read(med, 16, 1, a), 0);
+	eng_drive_set_trace(d, NULL);
+	fclose(f);
+	assert_int_equal(reads_in(buf), 4);
+	free(buf);
+	/* what the windows give is what the drive gives */
+	for (uint64_t lba = 0; lba < 256; lba += 37) {
+		assert_int_equal(eng_medium_read(med, lba, 1, a), 0);
+		assert_int_equal(mmc_read(d, lba, 1, b, false, &diag), 0);
+		assert_memory_equal(a, b, sizeof(b));
+	}
+	assert_true(eng_medium_read(med, m.nwa + 10, 1, a) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_fails),	cmocka_unit_test(test_blank),
 		cmocka_unit_test(test_tracks_sessions), cmocka_unit_test(test_fua),
 		cmocka_unit_test(test_erase_eject),	cmocka_unit_test(test_trace_names),
+		cmocka_unit_test(test_read_windows),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

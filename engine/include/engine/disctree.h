@@ -146,4 +146,15 @@ typedef int (*eng_dwalk_fn)(const char *path, const struct eng_dnode *d, void *u
 int eng_disctree_walk(struct eng_disctree *t, const struct eng_dnode *dir, eng_dwalk_fn fn,
 		      eng_dwalk_fn post, void *userdata) BFS_WARN_UNUSED;
 
+/*
+ * Every directory under dir and dir itself, each listed once: fn(path, directory, its
+ * nodes v[0..n) as eng_disctree_list gives them), dir first (path ""), then its
+ * subdirectories in name order, each before its own (the order of ls -R). Bounded as
+ * eng_disctree_walk; a non-zero return from fn ends the walk and is returned.
+ */
+typedef int (*eng_dlist_fn)(const char *path, const struct eng_dnode *dir,
+			    const struct eng_dnode *v, size_t n, void *userdata);
+int eng_disctree_walk_dirs(struct eng_disctree *t, const struct eng_dnode *dir, eng_dlist_fn fn,
+			   void *userdata) BFS_WARN_UNUSED;
+
 #endif
