@@ -170,7 +170,8 @@ static int verify_done(const struct verify_args *a, int r, const struct eng_veri
 /*
  * Every session of a multisession image against its own manifest, the results summed into
  * res: 0, -EBADMSG on a difference, another error when a session cannot be checked (each
- * said on stderr with its session). 1 in *single when the image has one session only
+ * said on stderr with its session). A session without a manifest of its own (another
+ * program's) is named and left out, as verify --drive does; -ENOENT when none has one. 1 in *single when the image has one session only
  * (nothing checked: the caller's one-session path does it, with its messages).
  */
 static int verify_sessions(const struct verify_args *a, struct report *rep,
@@ -180,6 +181,7 @@ static int verify_sessions(const struct verify_args *a, struct report *rep,
 	_cleanup_free_ struct eng_session *s = NULL;
 	size_t n = 0;
 	int r = eng_medium_open(NULL, a->image, &med, diag), bad = 0;
+	size_t unchecked = 0;
 
 	if (r == 0)
 		r = eng_sessions_list(med, &s, &n, diag);
@@ -196,6 +198,14 @@ static int verify_sessions(const struct verify_args *a, struct report *rep,
 					diag);
 		res->files_ok += one.files_ok, res->files_bad += one.files_bad;
 		res->files_missing += one.files_missing, res->bytes += one.bytes;
+		if (r == -ENOENT) { /* written by another program, as verify --drive says */
+			fprintf(stderr, "burnfs verify: session %u at block %llu: ", s[i].number,
+				(unsigned long long)s[i].start);
+			cli_text_put(stderr, bfs_diag_msg(diag, r));
+			fputs(": not checked\n", stderr);
+			unchecked++;
+			continue;
+		}
 		if (r < 0 && r != -EBADMSG) {
 			fprintf(stderr, "burnfs verify: session %u at block %llu: ", s[i].number,
 				(unsigned long long)s[i].start);
@@ -213,6 +223,8 @@ static int verify_sessions(const struct verify_args *a, struct report *rep,
 			(unsigned long long)one.files_missing);
 	}
 	bfs_diag_clear(diag);
+	if (unchecked == n) /* no session has a manifest of its own */
+		return bfs_diag_set(diag, -ENOENT, "no session has a manifest of its own");
 	return bad == 0 || bad == -EBADMSG
 		       ? bad
 		       : bfs_diag_set(diag, bad, "not every session could be checked");

@@ -363,10 +363,13 @@ staging)
 			"$BURNFS" vdrive fault "$vd" stuck:28 || fail fault # the verify's READs stall
 			# until the drive recorded the closed session in its state file: the verify's
 			# first READ is stuck then (the status says "verifying" after that READ)
-			for _ in $(seq 300); do
-				grep -qx "status 2" "$vd/state" && grep -qx "tracks 2" "$vd/state" && break
+			closed=
+			for _ in $(seq 900); do # 90 s: a loaded machine writes slowly
+				grep -qx "status 2" "$vd/state" && grep -qx "tracks 2" "$vd/state" &&
+					closed=1 && break
 				sleep 0.1
 			done
+			[ -n "$closed" ] || fail "$how: the session was not closed in 90 s: $(st .)"
 			sleep 0.5
 			[ "$(st .state)" = committing ] || fail "$how: the commit ended: $(st .)"
 		else

@@ -106,8 +106,12 @@ if s:
     while data[(s + k) * B + 1:(s + k) * B + 6] in (b"BEA01", b"NSR02", b"NSR03", b"TEA01"):
         k += 1
     data[16 * B:k * B] = data[(s + 16) * B:(s + k) * B]
-    if len(data) > (s + 256) * B and data[(s + 256) * B] == 2:  # a UDF anchor (tag 2)
-        data[256 * B:257 * B] = data[(s + 256) * B:(s + 257) * B]
+    a = data[(s + 256) * B:(s + 257) * B]
+    # a UDF anchor: tag identifier 2, its checksum right, its location its own block (a
+    # CD session's file data can start with a 2: random data did, 1 time in 256)
+    if (len(a) == B and a[0:2] == b"\x02\x00" and sum(a[0:4] + a[5:16]) % 256 == a[4]
+            and int.from_bytes(a[12:16], "little") == s + 256):
+        data[256 * B:257 * B] = a
 with open(out, "wb") as f:
     f.write(data)
 PY
