@@ -541,6 +541,16 @@ static int file_data(struct merge *m, struct bfs_node *n, const struct eng_dnode
 
 	if (r == -ENODATA)
 		return 0;
+	/* a new session may point only at blocks the disc holds: below the merged session's end */
+	if (r == 0 &&
+	    (lba >= m->s->start + m->s->length ||
+	     BFS_DIV_ROUND_UP(d->size, BFS_BLOCK_SIZE) > m->s->start + m->s->length - lba))
+		return BFS_CORRUPT(
+			m->diag,
+			"'/%s' on the disc: its data (block %llu, %llu bytes) lies past the "
+			"end of session %u (block %llu)",
+			path, (unsigned long long)lba, (unsigned long long)d->size, m->s->number,
+			(unsigned long long)(m->s->start + m->s->length));
 	if (r == 0)
 		return keep(m, n, d, path, lba);
 	if (r == -EXDEV)

@@ -277,6 +277,8 @@ int eng_disctree_open(eng_disctree_read_fn read, void *userdata, uint64_t start,
 
 		r = open_udf(t, read, userdata, start, end,
 			     iso && want == ENG_TREE_AUTO ? &ud : diag);
+		if (r == 0) /* ud ends with this block: the tree's failures go to the caller's */
+			udf_reader_set_diag(t->udf, diag);
 		if (r == 0 || !iso || want == ENG_TREE_UDF)
 			goto done;
 		bfs_diag_warn(diag,

@@ -39,8 +39,11 @@ static int mem_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
 
 #define DEPTH_MAX 16
 
+struct mem;
+
 struct walk {
 	struct udf_reader *r;
+	const struct mem *m;
 	unsigned depth;
 	uint64_t stack[DEPTH_MAX]; /* the directories being walked */
 	unsigned long entries;
@@ -65,6 +68,25 @@ static void read_file(struct walk *w, const struct udf_entry *e)
 		abort();
 }
 
+/*
+ * Where an append would point at the file's data again: the blocks named must hold what
+ * pread gives (the first block's worth), or an append would record another file's bytes.
+ */
+static void check_extent(struct walk *w, const struct mem *m, const struct udf_entry *e)
+{
+	uint64_t abs;
+	size_t n = (size_t)BFS_MIN(e->size, (uint64_t)2048);
+	uint8_t blk[2048];
+
+	if (udf_reader_file_extent(w->r, e, &abs) < 0 || !n)
+		return;
+	if (mem_read((void *)m, abs, 1, blk) < 0 ||
+	    udf_reader_pread(w->r, e, 0, w->buf, n) != (int64_t)n)
+		return; /* beyond the input, or data that no longer reads */
+	if (memcmp(blk, w->buf, n) != 0)
+		abort();
+}
+
 static int visit(const struct udf_entry *e, void *userdata)
 {
 	struct walk *w = userdata;
@@ -75,8 +97,10 @@ static int visit(const struct udf_entry *e, void *userdata)
 	if (e->name_len != strlen(e->name) || memchr(e->name, '/', e->name_len) ||
 	    !strcmp(e->name, ".") || !strcmp(e->name, ".."))
 		abort(); /* names are sanitised */
-	if (e->type == BFS_NODE_FILE)
+	if (e->type == BFS_NODE_FILE) {
 		read_file(w, e);
+		check_extent(w, w->m, e);
+	}
 	if (e->type != BFS_NODE_DIR || w->depth == DEPTH_MAX)
 		return 0;
 	for (unsigned i = 0; i < w->depth; i++)
@@ -99,8 +123,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (udf_reader_open(mem_read, &m, size / 2048, 0, 0, &diag, &r) < 0)
 		return 0;
+	{
+		struct udf_run runs[8];
+		size_t n = 0;
+		uint64_t blocks = 0;
+
+		for (unsigned copy = 0; copy < 2; copy++) /* an append's earlier metadata runs */
+			if (udf_reader_metadata_runs(r, copy, runs, 8, &n, &blocks) == 0 && n > 8)
+				abort();
+	}
 	if (udf_reader_root(r, &root) == 0) {
 		w.r = r;
+		w.m = &m;
 		w.depth = 0;
 		w.entries = 0;
 		w.bytes = 0;

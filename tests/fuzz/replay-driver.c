@@ -5,6 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * FUZZ_SAVE=FILE: each mutation is written there before it runs, so that after a crash the
+ * file holds the input that made it (to replay it alone: the target with --mutations 0 FILE).
+ */
+static void save_input(const uint8_t *p, size_t n)
+{
+	const char *path = getenv("FUZZ_SAVE");
+	FILE *f = path && *path ? fopen(path, "wb") : NULL;
+
+	if (f) {
+		if (fwrite(p, 1, n, f) != n)
+			perror(path);
+		fclose(f);
+	}
+}
+
 static int replay_file(const char *path, unsigned long mutations, uint64_t seed)
 {
 	FILE *fp = fopen(path, "rb");
@@ -20,8 +36,12 @@ static int replay_file(const char *path, unsigned long mutations, uint64_t seed)
 	if (!data || !mut || fread(data, 1, (size_t)size, fp) != (size_t)size)
 		goto out;
 	LLVMFuzzerTestOneInput(data, (size_t)size);
-	for (unsigned long k = 0; k < mutations; k++)
-		LLVMFuzzerTestOneInput(mut, fuzz_mutate(mut, data, (size_t)size, &seed));
+	for (unsigned long k = 0; k < mutations; k++) {
+		size_t n = fuzz_mutate(mut, data, (size_t)size, &seed);
+
+		save_input(mut, n);
+		LLVMFuzzerTestOneInput(mut, n);
+	}
 	printf("%s: %lu mutations\n", path, mutations);
 	r = 0;
 out:

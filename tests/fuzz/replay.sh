@@ -108,5 +108,29 @@ if [ "$target" = udf ]; then
 	done
 	rm -f "$t"/test_read_format_iso*.iso "$t"/iso*.img # ISO 9660 only
 fi
+# sessions seeds: images grown by burnfs (a DVD image: UDF 1.02 entries kept; a BD image)
+# and by xorriso, the hybrid session a burnfs burn appends to; copies of merged files go to
+# $t/tmp
+if [ "$target" = sessions ]; then
+	mkdir -p "$t/src2" "$t/tmp"
+	echo more >"$t/src2/more"
+	for m in dvd bd; do
+		SOURCE_DATE_EPOCH=1700000000 "$BURNFS" image -q --media "$m" "$t/src" -o "$t/grown-$m.iso"
+		SOURCE_DATE_EPOCH=1700000000 "$BURNFS" image -q --media "$m" --append "$t/grown-$m.iso" \
+			"$t/src2" 2>/dev/null
+	done
+	if command -v xorriso >/dev/null; then
+		xorriso -dev "$t/xorriso.iso" -map "$t/src" / -commit >/dev/null 2>&1
+		xorriso -dev "$t/xorriso.iso" -map "$t/src2" /two -commit >/dev/null 2>&1
+	fi
+	rm -f "$t"/udf-hdd-*.img # hard-disc images: no sessions to append to, slow to merge
+	rm -rf "$t/src2"
+	export TMPDIR="$t/tmp"
+fi
 rm -rf "$t/src"
-"$BURNFS_BUILD/tests/fuzz/fuzz-$target" --mutations "${FUZZ_MUTATIONS:-300}" "$t"/*
+# the seed files (not the copies' directory): their names hold no blanks; a sessions input
+# runs the whole reading of a disc and a merge: fewer mutations of each
+muts=${FUZZ_MUTATIONS:-300}
+[ "$target" = sessions ] && muts=${FUZZ_MUTATIONS:-100}
+# shellcheck disable=SC2046
+"$BURNFS_BUILD/tests/fuzz/fuzz-$target" --mutations "$muts" $(find "$t" -maxdepth 1 -type f | sort)

@@ -50,6 +50,11 @@ struct udf_reader *udf_reader_free(struct udf_reader *r)
 	return NULL;
 }
 
+void udf_reader_set_diag(struct udf_reader *r, struct bfs_diag *diag)
+{
+	r->diag = diag ? diag : &r->own_diag;
+}
+
 void udf_reader_info(const struct udf_reader *r, struct udf_volume_info *ret)
 {
 	memset(ret, 0, sizeof(*ret));

@@ -125,6 +125,12 @@ BFS_DEFINE_FREEP(struct udf_reader, udf_reader_free)
 
 void udf_reader_info(const struct udf_reader *r, struct udf_volume_info *ret);
 
+/*
+ * Where later failures are recorded from now on (NULL: the reader's own): a caller that
+ * opened the reader with a diag of a narrower scope hands it a longer-lived one.
+ */
+void udf_reader_set_diag(struct udf_reader *r, struct bfs_diag *diag);
+
 /* The root directory. The caller owns *ret and releases it with udf_entry_done(). */
 int udf_reader_root(struct udf_reader *r, struct udf_entry *ret) BFS_WARN_UNUSED;
 
