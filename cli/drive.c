@@ -524,12 +524,14 @@ struct drive_args {
 	const char *drive;
 	bool json, full;
 	const char *against;
-	char dflt[4200]; /* mount's default drive, when none was given */
+	bool has_session;
+	uint64_t session; /* verify --session LBA: the session starting there */
+	char dflt[4200];  /* mount's default drive, when none was given */
 };
 
 enum { OPEN_HELP = -1 }; /* open_drive(): --help was printed */
 
-enum { ARG_JSON = 1u << 0, ARG_FULL = 1u << 1, ARG_AGAINST = 1u << 2 };
+enum { ARG_JSON = 1u << 0, ARG_FULL = 1u << 1, ARG_AGAINST = 1u << 2, ARG_SESSION = 1u << 3 };
 
 static void drive_cmd_usage(FILE *f, const char *what)
 {
@@ -550,10 +552,12 @@ static void drive_cmd_usage(FILE *f, const char *what)
 		fprintf(f, "Usage: burnfs eject [--drive D]\n\nOpen the tray of drive D.\n");
 	else
 		fprintf(f,
-			"Usage: burnfs verify --drive D [--against SRC|IMAGE]\n"
+			"Usage: burnfs verify --drive D [--session LBA] [--against SRC|IMAGE]\n"
 			"\n"
 			"Check every closed session of the disc in drive D against its manifest,\n"
-			"or the newest session against a source tree or an image file.\n");
+			"or the newest session against a source tree or an image file.\n"
+			"--session LBA: only the session starting at block LBA (burnfs sessions\n"
+			"lists them).\n");
 	if (strcmp(what, "erase") != 0)
 		fprintf(f,
 			"\nWithout --drive: the drive burnfs mount uses (the only optical drive,\n"
@@ -569,9 +573,13 @@ static void drive_cmd_usage(FILE *f, const char *what)
 static int parse_drive_args(int argc, char **argv, unsigned takes, struct drive_args *a)
 {
 	static const struct option opts[] = {
-		{"drive", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-		{"full", no_argument, NULL, 'f'},	 {"against", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},	 {0},
+		{"drive", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"full", no_argument, NULL, 'f'},
+		{"against", required_argument, NULL, 'a'},
+		{"session", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	const char *what = argv[0];
 	_cleanup_free_ char *dflt = NULL;
@@ -588,7 +596,19 @@ static int parse_drive_args(int argc, char **argv, unsigned takes, struct drive_
 			a->full = true;
 		else if (c == 'a' && (takes & ARG_AGAINST))
 			a->against = optarg;
-		else if (c == 'h') {
+		else if (c == 's' && (takes & ARG_SESSION)) {
+			char *end;
+
+			errno = 0;
+			a->session = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr,
+					"burnfs %s: --session: '%s' is not a block number\n", what,
+					optarg);
+				goto usage;
+			}
+			a->has_session = true;
+		} else if (c == 'h') {
 			drive_cmd_usage(stdout, what);
 			return OPEN_HELP;
 		} else {
@@ -959,6 +979,28 @@ static int verify_session(struct eng_medium *med, const struct eng_session *s, b
 	return 1;
 }
 
+/* The session of s[0..n) that starts at block lba: its index, or -ENOENT naming the starts. */
+static int session_at(const struct eng_session *s, size_t n, uint64_t lba, size_t *ret,
+		      struct bfs_diag *diag)
+{
+	char starts[256] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].start == lba && !s[i].open) {
+			*ret = i;
+			return 0;
+		}
+		if (o < sizeof(starts) && !s[i].open)
+			o += (size_t)snprintf(starts + o, sizeof(starts) - o, "%s%llu",
+					      o ? ", " : "", (unsigned long long)s[i].start);
+	}
+	return bfs_diag_set(diag, -ENOENT,
+			    "--session %llu: no closed session starts there (the disc's sessions start at "
+			    "%s)",
+			    (unsigned long long)lba, starts);
+}
+
 static int verify_drive(int argc, char **argv)
 {
 	_cleanup_(eng_drive_closep) struct mmc_drive *d = NULL;
@@ -968,20 +1010,27 @@ static int verify_drive(int argc, char **argv)
 	struct drive_args a = {0};
 	size_t ns = 0;
 	unsigned checked = 0, failed = 0;
-	int r = open_drive(argc, argv, ARG_AGAINST, &a, &d, &diag);
+	int r = open_drive(argc, argv, ARG_AGAINST | ARG_SESSION, &a, &d, &diag);
+	size_t pick = 0;
 
 	if (r)
 		return r == OPEN_HELP ? 0 : r;
 	r = verify_open(d, &med, &sp, &ns);
 	if (r)
 		return r;
+	if (a.has_session) {
+		r = session_at(sp, ns, a.session, &pick, &diag);
+		if (r < 0)
+			return fail(&diag, r, "verify");
+	}
 	if (a.against)
-		return verify_against(med, sp[ns - 1].start, a.against);
-	/* every session against its own manifest */
+		return verify_against(med, a.has_session ? sp[pick].start : sp[ns - 1].start,
+				      a.against);
+	/* every session (or the one asked for) against its own manifest */
 	for (size_t i = 0; i < ns; i++) {
 		bool bad = false;
 
-		if (sp[i].open)
+		if (sp[i].open || (a.has_session && i != pick))
 			continue;
 		r = verify_session(med, &sp[i], &bad);
 		checked += r > 0;

@@ -58,7 +58,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: burnfs verify IMAGE [--session LBA] [--against SRC] [--json]\n"
-		"       burnfs verify --drive D [--session LBA] [--against SRC] [--json]\n"
+		"       burnfs verify --drive D [--session LBA] [--against SRC|IMAGE]\n"
 		"\n"
 		"Check a session of IMAGE against its manifest /.burnfs/SHA256SUMS (in every\n"
 		"`burnfs image` unless --no-manifest, and on every burn), or file by file\n"
@@ -171,8 +171,9 @@ static int verify_done(const struct verify_args *a, int r, const struct eng_veri
  * Every session of a multisession image against its own manifest, the results summed into
  * res: 0, -EBADMSG on a difference, another error when a session cannot be checked (each
  * said on stderr with its session). A session without a manifest of its own (another
- * program's) is named and left out, as verify --drive does; -ENOENT when none has one. 1 in *single when the image has one session only
- * (nothing checked: the caller's one-session path does it, with its messages).
+ * program's) is named and left out, as verify --drive does; -ENOENT when none has one.
+ * 1 in *single when the image has one session only (nothing checked: the caller's
+ * one-session path does it, with its messages).
  */
 static int verify_sessions(const struct verify_args *a, struct report *rep,
 			   struct eng_verify_result *res, bool *single, struct bfs_diag *diag)

@@ -373,6 +373,17 @@ assert j["write_speeds_kBps"][0] == 48 * 176, j["write_speeds_kBps"]' || fail "i
 	"$BURNFS" burn "$t/s2" --drive "vdrive:$t/g" 2>/dev/null || fail "dvd+rw session 2"
 	same_sessions "vdrive:$t/g" 2
 	"$BURNFS" verify --drive "vdrive:$t/d" --against "$t/s2" 2>/dev/null || fail "against s2"
+	# --session LBA: that session alone (against its manifest, or a source); a block where
+	# no session starts names the starts; not a number is a usage error
+	"$BURNFS" verify --drive "vdrive:$t/d" --session 0 2>"$t/err" || fail "--session 0: $(cat "$t/err")"
+	[ "$(grep -c "^burnfs verify: session" "$t/err")" = 1 ] && grep -q "session 1 at block 0:" "$t/err" ||
+		fail "--session 0 checked: $(cat "$t/err")"
+	"$BURNFS" verify --drive "vdrive:$t/d" --session 0 --against "$t/s1" 2>/dev/null ||
+		fail "--session 0 --against s1"
+	"$BURNFS" verify --drive "vdrive:$t/d" --session 7 2>"$t/err"; [ $? = 1 ] || fail "--session 7: exit"
+	grep -q "no closed session starts there (the disc's sessions start at 0, 11430)" "$t/err" ||
+		fail "--session 7: $(cat "$t/err")"
+	"$BURNFS" verify --drive "vdrive:$t/d" --session x 2>/dev/null; [ $? = 2 ] || fail "--session x: exit"
 	"$BURNFS" verify --drive "vdrive:$t/d" --against "$t/s1" >"$t/out" 2>/dev/null && fail "against s1 passed"
 	grep -q "^/two: on the disc, not in the source" "$t/out" || fail "against s1: $(cat "$t/out")"
 	# an image burnt onto overwrite media, then checked against itself and a changed copy
