@@ -995,10 +995,11 @@ static int session_at(const struct eng_session *s, size_t n, uint64_t lba, size_
 			o += (size_t)snprintf(starts + o, sizeof(starts) - o, "%s%llu",
 					      o ? ", " : "", (unsigned long long)s[i].start);
 	}
-	return bfs_diag_set(diag, -ENOENT,
-			    "--session %llu: no closed session starts there (the disc's sessions start at "
-			    "%s)",
-			    (unsigned long long)lba, starts);
+	return bfs_diag_set(
+		diag, -ENOENT,
+		"--session %llu: no closed session starts there (the disc's sessions start at "
+		"%s)",
+		(unsigned long long)lba, starts);
 }
 
 static int verify_drive(int argc, char **argv)
