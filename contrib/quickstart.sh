@@ -2,8 +2,9 @@
 # Install what is missing, build into build/ and run the main job on the default virtual
 # drive: mount the staging folder (the first mount makes the drive, a blank BD-R), copy a
 # sample tree this script generates into it, commit with a full verify, show the disc
-# (`burnfs info`, its sessions and tree as burnfs reads them back, and what xorriso reads
-# from it), unmount. Everything it makes lives in
+# (`burnfs info`, its sessions and tree as burnfs reads them back), stage one more file and
+# commit again (the second session carries the first one's files), unmount, and show what
+# xorriso reads from the last session. Everything it makes lives in
 # $TMPDIR/burnfs-quickstart (XDG_STATE_HOME and XDG_DATA_HOME point there), so it leaves
 # your own burnfs state alone and starts from a blank disc each time.
 set -eu
@@ -56,14 +57,23 @@ echo "== burnfs sessions --drive $drive; burnfs ls -lR --drive $drive   (read ba
 "$burnfs" ls -lR --drive "$drive"
 echo "== ls -A $mnt   (the staged files went onto the disc)"
 ls -A "$mnt"
+echo "== a second commit appends a session that carries the first one's files"
+mkdir -p "$mnt/docs" # the mount shows what is staged, not yet the disc's own files
+printf 'added in session 2\n' >"$mnt/docs/second.txt"
+"$burnfs" commit "$mnt" --verify full
+"$burnfs" sessions --drive "$drive"
+"$burnfs" ls -R --drive "$drive"
 echo "== burnfs umount $mnt"
 "$burnfs" umount "$mnt"
 trap - EXIT
 
-echo "== xorriso reads the disc (Rock Ridge), and its manifest checks out"
+echo "== xorriso reads the disc's last session (Rock Ridge), and its manifest checks out"
 vdir=${drive#vdrive:}
 "$burnfs" vdrive export "$vdir" -o "$work/disc.iso" >/dev/null
-xorriso -indev "$work/disc.iso" -find / -exec lsdl 2>/dev/null
-xorriso -osirrox on -indev "$work/disc.iso" -extract / "$work/extracted" >/dev/null 2>&1
+last=$("$burnfs" sessions --drive "$drive" --json | python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["sessions"][-1]["start"])')
+xorriso -indev "$work/disc.iso" -load sbsector "$last" -find / -exec lsdl 2>/dev/null
+xorriso -osirrox on -load sbsector "$last" -indev "$work/disc.iso" -extract / \
+	"$work/extracted" >/dev/null 2>&1
 (cd "$work/extracted" && sha256sum -c .burnfs/SHA256SUMS)
 chmod -R u+w "$work/extracted"

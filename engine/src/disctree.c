@@ -340,10 +340,12 @@ void eng_disctree_volume_id(const struct eng_disctree *t, char *buf, size_t len)
 /* The not-found and not-a-directory failures of a lookup, said with the path. */
 static int lookup_failed(struct eng_disctree *t, const char *path, int r)
 {
-	if (r == -ENOENT || r == -ENOTDIR)
+	if (r == -ENOENT || r == -ENOTDIR) {
+		bfs_diag_clear(t->diag); /* the reader's words for it ("UDF: 'x' not found") */
 		return bfs_diag_set(t->diag, r, "%s: %s", path,
 				    r == -ENOENT ? "no such file or directory on the disc"
 						 : "not a directory on the disc");
+	}
 	return r;
 }
 
