@@ -1090,7 +1090,7 @@ static void commit_done(struct stg_job *j, struct run *rn, struct bfs_node *root
 {
 	struct journal_entry e = {.state = "burned", .before = before, .res = &rn->res};
 	struct bfs_diag jd = {0};
-	char desc[512], note[160] = "";
+	char desc[512], note[160] = "", carried[200] = "";
 	uint64_t removed = 0;
 	int r, kept;
 
@@ -1109,13 +1109,19 @@ static void commit_done(struct stg_job *j, struct run *rn, struct bfs_node *root
 		snprintf(note, sizeof(note),
 			 "; %d staged entries were kept (changed or added meanwhile: see the log)",
 			 kept);
+	if (res->appended) /* the disc's tree is in the new session too: say so, as burn does */
+		snprintf(carried, sizeof(carried),
+			 " with the disc's tree (session %u: %" PRIu64 " files kept where they "
+			 "are, %" PRIu64 " copied, %" PRIu64 " replaced)",
+			 res->append.session, res->append.kept, res->append.copied,
+			 res->append.replaced);
 	set_message(rn,
-		    "burnt %" PRIu64 " file%s (%.1f MiB) as a session at block %" PRIu64
+		    "burnt %" PRIu64 " file%s (%.1f MiB)%s as a session at block %" PRIu64
 		    ", %" PRIu64 " blocks; verify %s: %" PRIu64 " chunks match; the disc now: %s; "
 		    "%" PRIu64 " staged entries were removed%s",
 		    ts->files, ts->files == 1 ? "" : "s", (double)ts->data_bytes / 1048576.0,
-		    res->start_lba, res->blocks, verify_names[bo->verify], res->verified_chunks,
-		    desc, removed, note);
+		    carried, res->start_lba, res->blocks, verify_names[bo->verify],
+		    res->verified_chunks, desc, removed, note);
 }
 
 static void *commit_main(void *arg)

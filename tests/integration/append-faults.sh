@@ -341,6 +341,8 @@ staging)
 	cp -a "$vd" "$t/vd-1" || fail "copy of the one-session disc"
 	cp -a "$t/s2/." "$mnt/" || fail "cp s2"
 	commit "session 2"
+	grep -q "with the disc's tree (session 1: [0-9]* files kept where they are" "$t/out" ||
+		fail "session 2: the commit does not say it carried session 1's tree: $(cat "$t/out")"
 	"$BURNFS" vdrive export "$vd" -o "$t/disc.iso" >/dev/null || fail export
 	check_session "$vd" 1 m1 "staging"
 	check_session "$vd" 2 m2 "staging"
