@@ -4,6 +4,16 @@
 # each of which writes its own init. The sourcing script defines skip MESSAGE (exit 77).
 # shellcheck shell=dash
 
+# guest_tools: skip unless QEMU and what the initramfs is packed with are installed, a
+# static busybox too, and a kernel with its modules is readable ($kver, $kimg, $mdir)
+guest_tools() {
+	command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not installed"
+	command -v cpio >/dev/null 2>&1 || skip "cpio not installed"
+	command -v gzip >/dev/null 2>&1 || skip "gzip not installed"
+	guest_busybox
+	guest_kernel
+}
+
 # guest_busybox: skip unless /bin/busybox is there and static
 guest_busybox() {
 	[ -x /bin/busybox ] || skip "/bin/busybox (busybox-static) not installed"

@@ -23,11 +23,7 @@ spec=$1
 skip() { echo "$me: $*; skipping" >&2; exit 77; }
 # shellcheck source=tests/qemu-guest.sh
 . "$(dirname "$0")/../qemu-guest.sh"
-command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not installed"
-command -v cpio >/dev/null 2>&1 || skip "cpio not installed"
-command -v gzip >/dev/null 2>&1 || skip "gzip not installed"
-guest_busybox
-guest_kernel
+guest_tools
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kernel-read-many.XXXXXX") || exit 1
 cleanup() { rm -rf "$tmp"; }

@@ -40,23 +40,12 @@ export BURNFS_VDRIVE_LONGOP_MS=0 SOURCE_DATE_EPOCH=1700000000
 unset SUDO_COMMAND # growisofs refuses to run under sudo
 case=${1:?case}
 need xorriso
+# shellcheck source=tests/mmc/shim-lib.sh
+. "$(dirname "$0")/shim-lib.sh"
 need_shim() {
 	[ -f "${BURNFS_SHIM:-}" ] || { echo "SKIP: no shim at '${BURNFS_SHIM:-}' (BURNFS_SHIM)" >&2; exit 77; }
-	# a path that is not a real device on this host (the shim takes it over)
-	dev=
-	for n in 7 8 9 10 11 12 13 14 15; do
-		[ -e "/dev/sr$n" ] || { dev=/dev/sr$n; break; }
-	done
-	[ -n "$dev" ] || { echo "SKIP: /dev/sr7../dev/sr15 all exist" >&2; exit 77; }
+	shim_device
 }
-# shim DIR CMD...: CMD with the shim mapping $dev to the vdrive directory DIR (only the tool
-# gets the preload: burnfs itself is built with ASan, which must come first)
-shim() {
-	local dir=$1
-	shift
-	env LD_PRELOAD="$BURNFS_SHIM" BURNFS_SHIM_DRIVES="$dev=$dir" timeout 300 "$@"
-}
-vdrive() { "$BURNFS" vdrive create --media "$1" --capacity "${3:-100000}" "$2" >/dev/null || fail "create $1"; }
 
 # starts DIR: the session starts of the disc in DIR, one a line
 starts() {
