@@ -1,104 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The disc's tree under the new one. See engine/append.h.
+ * The disc's tree under the new one: read back, its manifest's lines and the kept files'
+ * hashes, grafted under the new sources. See engine/append.h and append-internal.h.
  */
 #include "engine/append.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <openssl/evp.h>
 
+#include "append-internal.h"
 #include "common/log.h"
 #include "engine/verify.h"
 #include "udf/reader.h"
-#include "udf/writer.h"
-
-#define MANIFEST_PATH "/.burnfs/SHA256SUMS"
-#define MANIFEST_MAX  (256u << 20) /* bytes of an old manifest read */
-#define COPY_BUF      (1u << 20)
-#define TMP_PREFIX    "burnfs-append."	      /* the copies' directories in $TMPDIR */
-#define TMP_NEW	      "burnfs-append-new."    /* ... before they are locked */
-#define TMP_MARK      ".burnfs-append-copies" /* in each: what tells ours from another's */
-
-/* The SHA-256 of one kept file, by node (sorted by node address once the tree is built). */
-struct kept_sha {
-	const struct bfs_node *node;
-	uint8_t sha[32];
-	bool live;     /* still in the tree after grafting */
-	bool has_icb;  /* read from a UDF tree: its entry, which the new volume may keep */
-	bool unhashed; /* no manifest line: to be hashed from the disc */
-	uint16_t icb_part;
-	struct udf_prior_icb icb;
-};
-
-/* One line of the old manifest (sorted by path). */
-struct old_line {
-	char *path;
-	uint8_t sha[32];
-};
-
-/* A file copied out of the disc, by its inode number on the disc (hard links share it). */
-struct copied {
-	uint64_t ino;
-	char *path;
-};
-
-struct eng_append {
-	struct eng_append_info info;
-	struct udf_prior prior; /* the last session's UDF volume, when the tree was UDF's */
-	bool has_prior;
-	struct kept_sha *sha;
-	size_t nsha, sha_cap;
-	char *tmpdir; /* the copies' directory, NULL until the first copy */
-	int tmplock;  /* tmpdir opened, flock()ed while the copies are in use */
-	struct copied *copies;
-	size_t ncopies, copies_cap;
-};
-
-/* The state of one merge: the disc's tree being read and the nodes being built. */
-struct merge {
-	struct eng_append *a;
-	const struct eng_session *s; /* the session merged */
-	struct eng_disctree *t;
-	struct bfs_diag *diag;
-	struct old_line *lines;
-	size_t nlines, lines_cap;
-	struct bfs_node *stack[ENG_DISCTREE_DEPTH_MAX + 2]; /* directories being filled */
-	unsigned depth;
-	uint8_t *buf; /* COPY_BUF bytes */
-	EVP_MD_CTX *md;
-	uint64_t udf_part; /* the session's UDF partition start, when has_udf_part */
-	bool has_udf_part;
-	/*
-	 * The session's UDF tree when t is its Rock Ridge one: where the kept files' UDF
-	 * entries are, for the new volume to point at (udf_entries_match)
-	 */
-	struct eng_disctree *ut;
-};
 
 struct eng_append *eng_append_free(struct eng_append *a)
 {
 	if (!a)
 		return NULL;
-	for (size_t i = 0; i < a->ncopies; i++) {
-		(void)unlink(a->copies[i].path);
-		free(a->copies[i].path);
-	}
-	if (a->tmpdir) {
-		(void)unlinkat(a->tmplock, TMP_MARK, 0);
-		(void)rmdir(a->tmpdir);
-		close(a->tmplock);
-	}
-	free(a->tmpdir);
-	free(a->copies);
+	append_copies_drop(a);
 	free(a->sha);
 	free(a);
 	return NULL;
@@ -109,7 +32,7 @@ void eng_append_info(const struct eng_append *a, struct eng_append_info *ret)
 	*ret = a->info;
 }
 
-static int sha_cmp(const void *pa, const void *pb)
+int append_sha_cmp(const void *pa, const void *pb)
 {
 	const struct kept_sha *x = pa, *y = pb;
 
@@ -121,24 +44,9 @@ static const uint8_t *prior_sha(const struct bfs_node *n, void *userdata)
 	const struct eng_append *a = userdata;
 	struct kept_sha key = {.node = n};
 	const struct kept_sha *k =
-		a->nsha ? bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp) : NULL;
+		a->nsha ? bsearch(&key, a->sha, a->nsha, sizeof(key), append_sha_cmp) : NULL;
 
 	return k ? k->sha : NULL;
-}
-
-/* The UDF entry of a kept file, for the new volume to point at (udf/writer.h). */
-static int prior_icb(const struct bfs_node *n, void *userdata, struct udf_prior_icb *ret)
-{
-	const struct eng_append *a = userdata;
-	struct kept_sha key = {.node = n};
-	const struct kept_sha *k =
-		a->nsha ? bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp) : NULL;
-
-	/* the partition holding metadata: the metadata map (1) on 2.50, else the physical */
-	if (!k || !k->has_icb || k->icb_part != (a->prior.nmeta ? 1 : 0))
-		return -ENOENT;
-	*ret = k->icb;
-	return 0;
 }
 
 void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_image_opts *io)
@@ -150,43 +58,6 @@ void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_im
 	io->has_udf_partition_start = true;
 	io->udf_partition_start = a->info.partition_start;
 	io->udf_prior = a->has_prior ? &a->prior : NULL;
-}
-
-/*
- * What the new UDF volume may keep of the last session's: its revision, partition start
- * and metadata file's runs (the entries themselves were noted file by file).
- */
-static void prior_volume(struct merge *m)
-{
-	struct eng_append *a = m->a;
-	struct udf_reader *r = eng_disctree_udf_reader(m->ut ? m->ut : m->t);
-	struct udf_volume_info vi;
-	uint64_t blocks = 0, mblocks = 0;
-	int q;
-
-	if (!r)
-		return;
-	udf_reader_info(r, &vi);
-	if (!vi.has_phys || vi.has_vat || vi.has_sparable || vi.block_size != 2048)
-		return;
-	a->prior.revision = vi.udf_revision;
-	a->prior.part_start = vi.phys_start;
-	a->prior.icb = prior_icb;
-	a->prior.userdata = a;
-	if (vi.has_metadata) {
-		q = udf_reader_metadata_runs(r, 0, a->prior.meta, UDF_PRIOR_RUNS_MAX,
-					     &a->prior.nmeta, &blocks);
-		if (q < 0)
-			return; /* no reuse: every entry is written again */
-		q = udf_reader_metadata_runs(r, 1, a->prior.mirror, UDF_PRIOR_RUNS_MAX,
-					     &a->prior.nmirror, &mblocks);
-		if (q == -ENOENT || (q == 0 && mblocks != blocks))
-			a->prior.nmirror = 0;
-		else if (q < 0)
-			return;
-		a->prior.meta_blocks = blocks;
-	}
-	a->has_prior = true;
 }
 
 /* ---- the old manifest -------------------------------------------------------------------- */
@@ -344,195 +215,6 @@ static int keep(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 	return 0;
 }
 
-static const char *tmp_base(void)
-{
-	const char *base = getenv("TMPDIR");
-
-	return base && *base ? base : "/tmp";
-}
-
-/*
- * The copies' directory: made as burnfs-append-new.XXXXXX, locked, then renamed to
- * burnfs-append.XXXXXX, so that sweep_stale() never finds a live one unlocked. The lock
- * (flock, on the directory) is held until eng_append_free() removes the copies.
- */
-static int tmpdir_make(struct eng_append *a)
-{
-	_cleanup_free_ char *tmpl = NULL, *name = NULL;
-	int fd, r;
-
-	if (a->tmpdir)
-		return 0;
-	if (asprintf(&tmpl, "%s/" TMP_NEW "XXXXXX", tmp_base()) < 0)
-		return -ENOMEM;
-	if (!mkdtemp(tmpl))
-		return -errno;
-	if (asprintf(&name, "%s/" TMP_PREFIX "%s", tmp_base(), strrchr(tmpl, '.') + 1) < 0) {
-		(void)rmdir(tmpl);
-		return -ENOMEM;
-	}
-	fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	r = fd < 0 ? -errno : 0;
-	if (r == 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
-		r = -errno;
-	if (r == 0) { /* the mark, before the name that sweep_stale() looks at */
-		int m = openat(fd, TMP_MARK, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-		r = m < 0 ? -errno : 0;
-		if (m >= 0)
-			close(m);
-	}
-	if (r == 0 && rename(tmpl, name) < 0)
-		r = -errno;
-	if (r < 0) {
-		if (fd >= 0) {
-			(void)unlinkat(fd, TMP_MARK, 0);
-			close(fd);
-		}
-		(void)rmdir(tmpl);
-		return r;
-	}
-	a->tmplock = fd;
-	a->tmpdir = TAKE_PTR(name);
-	return 0;
-}
-
-/* A name copy_out() gives a copy: a number. */
-static bool copy_name(const char *n)
-{
-	return *n && strspn(n, "0123456789") == strlen(n);
-}
-
-/* The copies of the copies' directory dfd and its mark: regular files named as ours only. */
-static void sweep_files(int dfd)
-{
-	int fd = dup(dfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *e;
-	struct stat st;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((e = readdir(d)))
-		if ((copy_name(e->d_name) || strcmp(e->d_name, TMP_MARK) == 0) &&
-		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-			(void)unlinkat(dfd, e->d_name, 0);
-	closedir(d);
-}
-
-/*
- * A merge killed (SIGKILL, a power loss, the daemon killed during a commit) cannot remove
- * its copies: they would stay in $TMPDIR for good, as large as the files copied. Remove
- * every burnfs-append.* directory of ours (our user's, holding the mark) whose lock can be
- * taken: its owner is gone (a running merge holds its lock, whatever its process or PID
- * namespace). Only the numbered copies and the mark are removed, then the directory if
- * that empties it: a directory of that name made by something else is left as it is.
- */
-static void sweep_stale(void)
-{
-	DIR *d = opendir(tmp_base());
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		struct stat st;
-		int fd;
-
-		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
-			continue;
-		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
-		    faccessat(fd, TMP_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			sweep_files(fd);
-			if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0)
-				bfs_log(LOG_INFO,
-					"removed '%s/%s', the copies of a merge that was killed",
-					tmp_base(), e->d_name);
-		}
-		close(fd);
-	}
-	closedir(d);
-}
-
-/* d's bytes from the disc into a new file of the temporary directory; its path in *ret. */
-static int copy_out(struct merge *m, const struct eng_dnode *d, const char *path, char **ret)
-{
-	struct eng_append *a = m->a;
-	_cleanup_free_ char *p = NULL;
-	uint64_t off = 0;
-	int fd, r = tmpdir_make(a);
-
-	if (r < 0)
-		return bfs_diag_set(m->diag, r, "cannot make a temporary directory for '/%s': %s",
-				    path, strerror(-r));
-	if (asprintf(&p, "%s/%zu", a->tmpdir, a->ncopies) < 0)
-		return -ENOMEM;
-	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return bfs_diag_set(m->diag, -errno, "'%s': %m", p);
-	while (r == 0 && off < d->size) {
-		int64_t n = eng_disctree_pread(m->t, d, off, m->buf, COPY_BUF);
-
-		if (n <= 0)
-			r = bfs_diag_prefix(m->diag, n < 0 ? (int)n : -EIO,
-					    "'/%s' on the disc: cannot be read", path);
-		else if (write(fd, m->buf, (size_t)n) != n)
-			r = bfs_diag_set(m->diag, -errno ? -errno : -EIO, "'%s': %m", p);
-		off += n > 0 ? (uint64_t)n : 0;
-	}
-	if (close(fd) < 0 && r == 0)
-		r = bfs_diag_set(m->diag, -errno, "'%s': %m", p);
-	if (r == 0 && BFS_GROW(a->copies, a->copies_cap, a->ncopies + 1) < 0)
-		r = -ENOMEM;
-	if (r < 0) {
-		(void)unlink(p);
-		return r;
-	}
-	a->copies[a->ncopies++] = (struct copied){.ino = d->ino, .path = TAKE_PTR(p)};
-	*ret = a->copies[a->ncopies - 1].path;
-	return 0;
-}
-
-/*
- * A file whose data cannot be pointed at again: its source becomes a copy read from the
- * disc (one per hard-linked file), with the mtime the scan would have seen.
- */
-static int copy(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, const char *path)
-{
-	struct eng_append *a = m->a;
-	const char *src = NULL;
-	struct stat st;
-	int r;
-
-	for (size_t i = 0; d->nlink > 1 && i < a->ncopies && !src; i++)
-		if (a->copies[i].ino == d->ino)
-			src = a->copies[i].path;
-	if (!src) {
-		char *p = NULL; /* set when copy_out succeeds; gcc -O2 cannot tell */
-
-		r = copy_out(m, d, path, &p);
-		if (r < 0)
-			return r;
-		src = p;
-	}
-	if (stat(src, &st) < 0)
-		return bfs_diag_set(m->diag, -errno, "'%s': %m", src);
-	n->src_path = strdup(src);
-	if (!n->src_path)
-		return -ENOMEM;
-	n->src_mtime =
-		(struct bfs_time){.sec = st.st_mtim.tv_sec, .nsec = (uint32_t)st.st_mtim.tv_nsec};
-	a->info.copied++;
-	return 0;
-}
-
 static int file_data(struct merge *m, struct bfs_node *n, const struct eng_dnode *d,
 		     const char *path)
 {
@@ -554,7 +236,7 @@ static int file_data(struct merge *m, struct bfs_node *n, const struct eng_dnode
 	if (r == 0)
 		return keep(m, n, d, path, lba);
 	if (r == -EXDEV)
-		return copy(m, n, d, path);
+		return append_copy(m, n, d, path);
 	return bfs_diag_prefix(m->diag, r, "'/%s' on the disc", path);
 }
 
@@ -669,106 +351,6 @@ static void merge_done(struct merge *m)
 	eng_disctree_free(m->ut);
 }
 
-/* A regular file of the UDF tree, by path: where its entry and its data are. */
-struct udf_file {
-	char *path; /* from the root, without the leading '/' */
-	uint64_t lba, size;
-	uint16_t icb_part;
-	struct udf_prior_icb icb;
-};
-
-struct udf_files {
-	struct udf_file *v;
-	size_t n, cap;
-	struct merge *m;
-};
-
-static int udf_file_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct udf_file *)a)->path, ((const struct udf_file *)b)->path);
-}
-
-static int udf_file_add(const char *path, const struct eng_dnode *d, void *userdata)
-{
-	struct udf_files *f = userdata;
-	struct udf_file *x;
-	uint64_t lba;
-
-	if (!d->udf)
-		return 0;
-	f->m->a->prior.next_uid = BFS_MAX(f->m->a->prior.next_uid, d->udf->unique_id + 1);
-	if (d->type != BFS_NODE_FILE || eng_disctree_extent(f->m->ut, d, &lba) < 0)
-		return 0; /* empty, or data that is not one run: no entry worth matching */
-	if (BFS_GROW(f->v, f->cap, f->n + 1) < 0)
-		return -ENOMEM;
-	x = &f->v[f->n];
-	*x = (struct udf_file){.lba = lba,
-			       .size = d->size,
-			       .icb_part = d->udf->icb_part,
-			       .icb = {.lbn = d->udf->icb_lbn,
-				       .nlink = d->udf->nlink,
-				       .unique_id = d->udf->unique_id}};
-	x->path = strdup(path);
-	if (!x->path)
-		return -ENOMEM;
-	f->n++;
-	return 0;
-}
-
-/*
- * A merge read through Rock Ridge (ut kept): the UDF entry of each kept file, found by its
- * path in the UDF tree and taken only when it names the same data (block and size), so
- * that the new volume points at the entry of that very file. The UDF tree's failures are
- * warnings: without them the entries are written again, nothing else changes.
- */
-static int udf_entries_match(struct merge *m)
-{
-	struct eng_append *a = m->a;
-	struct udf_files f = {.m = m};
-	struct eng_dnode root = {0};
-	struct bfs_diag tmp = {0};
-	int r;
-
-	if (!m->ut || !a->nsha)
-		return 0;
-	r = eng_disctree_lookup(m->ut, "/", &root);
-	if (r == 0)
-		r = eng_disctree_walk(m->ut, &root, udf_file_add, NULL, &f);
-	eng_dnode_done(&root);
-	if (r == 0 && f.n)
-		qsort(f.v, f.n, sizeof(*f.v), udf_file_cmp);
-	for (size_t i = 0; r == 0 && i < a->nsha && f.n; i++) {
-		struct kept_sha *k = &a->sha[i];
-		_cleanup_free_ char *path = bfs_node_path(k->node);
-		struct udf_file key, *x;
-
-		if (!path)
-			r = -ENOMEM;
-		if (r < 0 || k->has_icb)
-			continue;
-		key.path = path + 1;
-		x = bsearch(&key, f.v, f.n, sizeof(key), udf_file_cmp);
-		if (x && x->lba == k->node->data_lba && x->size == k->node->size) {
-			k->has_icb = true;
-			k->icb_part = x->icb_part;
-			k->icb = x->icb;
-		}
-	}
-	for (size_t i = 0; i < f.n; i++)
-		free(f.v[i].path);
-	free(f.v);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0) { /* the UDF side does not walk: its entries are not kept */
-		bfs_diag_warn(&tmp, "session %u: UDF tree: %s; every UDF entry is written again",
-			      a->info.session, bfs_diag_msg(m->diag, r));
-		bfs_diag_clear(m->diag);
-		for (size_t i = 0; i < a->nsha; i++)
-			a->sha[i].has_icb = false;
-	}
-	return 0;
-}
-
 /* The disc's tree as nodes under a new root of its own. */
 static int read_tree(struct merge *m, struct bfs_node *oroot)
 {
@@ -786,25 +368,6 @@ static int read_tree(struct merge *m, struct bfs_node *oroot)
 	return r;
 }
 
-/*
- * The UDF partition: the old one kept when every kept file lies in it, else one block
- * below the lowest kept file's data. A disc without a UDF partition of its own (xorriso,
- * growisofs and genisoimage write none) has its files below 257 of a session that starts at
- * 0: starting the partition at the first session's start would be 0, which the UDF writer
- * takes for "right after the new session's anchor", leaving every kept file outside it. The
- * block below keeps file data off logical block 0, which libudfread (VLC, Kodi, libbluray)
- * takes for "no data" and reads as zeros. Never below the first session.
- */
-static void partition_pick(struct merge *m, const struct eng_session *first)
-{
-	struct eng_append *a = m->a;
-	uint64_t p = m->has_udf_part ? m->udf_part : UINT64_MAX;
-
-	for (size_t i = 0; i < a->nsha; i++)
-		p = BFS_MIN(p, a->sha[i].node->data_lba - (a->sha[i].node->data_lba > 0));
-	a->info.partition_start = p == UINT64_MAX ? 0 : BFS_MAX(p, first->start);
-}
-
 /* Keep the hashes of the kept files still in the tree (those replaced were freed). */
 static int live_mark(struct bfs_node *n, void *userdata)
 {
@@ -814,7 +377,7 @@ static int live_mark(struct bfs_node *n, void *userdata)
 
 	if (!(n->flags & BFS_NODE_PRIOR))
 		return 0;
-	k = bsearch(&key, a->sha, a->nsha, sizeof(key), sha_cmp);
+	k = bsearch(&key, a->sha, a->nsha, sizeof(key), append_sha_cmp);
 	if (k)
 		k->live = true;
 	return 0;
@@ -826,7 +389,7 @@ static void sha_prune(struct eng_append *a, struct bfs_node *root)
 
 	if (!a->nsha)
 		return;
-	qsort(a->sha, a->nsha, sizeof(*a->sha), sha_cmp);
+	qsort(a->sha, a->nsha, sizeof(*a->sha), append_sha_cmp);
 	(void)bfs_node_walk(root, live_mark, a);
 	for (size_t i = 0; i < a->nsha; i++)
 		if (a->sha[i].live)
@@ -908,7 +471,7 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	if (!a || !oroot)
 		return -ENOMEM;
 	a->info.session = s->number;
-	sweep_stale();
+	append_sweep_stale();
 	m.buf = malloc(COPY_BUF);
 	m.md = EVP_MD_CTX_new();
 	r = m.buf && m.md ? 0 : -ENOMEM;
@@ -917,10 +480,10 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	if (r == 0)
 		r = read_tree(&m, oroot);
 	if (r == 0)
-		r = udf_entries_match(&m);
+		r = append_udf_entries_match(&m);
 	if (r == 0) {
-		partition_pick(&m, first);
-		prior_volume(&m);
+		append_partition_pick(&m, first);
+		append_prior_volume(&m);
 		r = graft(a, root, oroot, diag);
 	}
 	if (r == 0) {

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The inside of an append (engine/append.h), shared by its files: append.c reads the disc's
+ * tree and grafts it (the merge), append-copy.c copies the files that cannot be pointed at
+ * again out of the disc, append-udf.c finds what the new UDF volume keeps of the last one.
+ */
+#ifndef BFS_ENGINE_APPEND_INTERNAL_H
+#define BFS_ENGINE_APPEND_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+
+#include "engine/append.h"
+#include "udf/writer.h"
+
+#define MANIFEST_PATH "/.burnfs/SHA256SUMS"
+#define MANIFEST_MAX  (256u << 20) /* bytes of an old manifest read */
+#define COPY_BUF      (1u << 20)
+#define TMP_PREFIX    "burnfs-append."	      /* the copies' directories in $TMPDIR */
+#define TMP_NEW	      "burnfs-append-new."    /* ... before they are locked */
+#define TMP_MARK      ".burnfs-append-copies" /* in each: what tells ours from another's */
+
+/* The SHA-256 of one kept file, by node (sorted by node address once the tree is built). */
+struct kept_sha {
+	const struct bfs_node *node;
+	uint8_t sha[32];
+	bool live;     /* still in the tree after grafting */
+	bool has_icb;  /* read from a UDF tree: its entry, which the new volume may keep */
+	bool unhashed; /* no manifest line: to be hashed from the disc */
+	uint16_t icb_part;
+	struct udf_prior_icb icb;
+};
+
+/* One line of the old manifest (sorted by path). */
+struct old_line {
+	char *path;
+	uint8_t sha[32];
+};
+
+/* A file copied out of the disc, by its inode number on the disc (hard links share it). */
+struct copied {
+	uint64_t ino;
+	char *path;
+};
+
+struct eng_append {
+	struct eng_append_info info;
+	struct udf_prior prior; /* the last session's UDF volume, when the tree was UDF's */
+	bool has_prior;
+	struct kept_sha *sha;
+	size_t nsha, sha_cap;
+	char *tmpdir; /* the copies' directory, NULL until the first copy */
+	int tmplock;  /* tmpdir opened, flock()ed while the copies are in use */
+	struct copied *copies;
+	size_t ncopies, copies_cap;
+};
+
+/* The state of one merge: the disc's tree being read and the nodes being built. */
+struct merge {
+	struct eng_append *a;
+	const struct eng_session *s; /* the session merged */
+	struct eng_disctree *t;
+	struct bfs_diag *diag;
+	struct old_line *lines;
+	size_t nlines, lines_cap;
+	struct bfs_node *stack[ENG_DISCTREE_DEPTH_MAX + 2]; /* directories being filled */
+	unsigned depth;
+	uint8_t *buf; /* COPY_BUF bytes */
+	EVP_MD_CTX *md;
+	uint64_t udf_part; /* the session's UDF partition start, when has_udf_part */
+	bool has_udf_part;
+	/*
+	 * The session's UDF tree when t is its Rock Ridge one: where the kept files' UDF
+	 * entries are, for the new volume to point at (udf_entries_match)
+	 */
+	struct eng_disctree *ut;
+};
+
+/* Order of struct kept_sha by node address (bsearch of a kept file's entry). */
+int append_sha_cmp(const void *pa, const void *pb);
+
+/* append-copy.c: d's bytes read from the disc into a temporary file, n's source from now on. */
+int append_copy(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, const char *path);
+/* ... the copies a killed merge left in $TMPDIR removed (those no merge holds) */
+void append_sweep_stale(void);
+/* ... a's copies and their directory removed */
+void append_copies_drop(struct eng_append *a);
+
+/* append-udf.c: the kept UDF entry of node n (udf_prior.icb) */
+int append_prior_icb(const struct bfs_node *n, void *userdata, struct udf_prior_icb *ret);
+/* ... the last session's UDF volume: revision, partition start, metadata runs */
+void append_prior_volume(struct merge *m);
+/* ... each kept file's UDF entry, matched by path, block and size when the tree is RR's */
+int append_udf_entries_match(struct merge *m);
+/* ... the new UDF partition's start */
+void append_partition_pick(struct merge *m, const struct eng_session *first);
+
+#endif
