@@ -4,7 +4,6 @@
  */
 #include "engine/drives.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,56 +17,15 @@
 #include "mmc/mmc.h"
 #include "vdrive/vdrive.h"
 
-/* The entries are copied field by field: the engine's must hold all of discovery's. */
-#define SAME_SIZE(f)                                                    \
-	static_assert(sizeof(((struct eng_drive_entry *)0)->f) ==       \
-			      sizeof(((struct mmc_drive_entry *)0)->f), \
-		      #f " differs from discovery's")
-SAME_SIZE(path);
-SAME_SIZE(sg_path);
-SAME_SIZE(vendor);
-SAME_SIZE(model);
-SAME_SIZE(media_type);
-SAME_SIZE(media_state);
-
-static void entry_from_mmc(struct eng_drive_entry *e, const struct mmc_drive_entry *m)
-{
-	memcpy(e->path, m->path, sizeof(e->path));
-	memcpy(e->sg_path, m->sg_path, sizeof(e->sg_path));
-	memcpy(e->vendor, m->vendor, sizeof(e->vendor));
-	memcpy(e->model, m->model, sizeof(e->model));
-	e->from_udev = m->from_udev;
-	e->media = m->media;
-	memcpy(e->media_type, m->media_type, sizeof(e->media_type));
-	memcpy(e->media_state, m->media_state, sizeof(e->media_state));
-	e->media_sessions = m->media_sessions;
-}
-
 int eng_drives_find(const char *sysfs, struct eng_drive_list *ret, struct bfs_diag *reterr_diag)
 {
-	struct mmc_drive_list l = {0};
-	int r = mmc_discover(sysfs, sysfs ? MMC_DISCOVER_NO_UDEV : 0, &l, reterr_diag);
-
-	if (r < 0)
-		return r;
 	*ret = (struct eng_drive_list){0};
-	if (l.n) {
-		ret->v = calloc(l.n, sizeof(*ret->v));
-		if (!ret->v) {
-			mmc_drive_list_free(&l);
-			return bfs_diag_set(reterr_diag, -ENOMEM, "out of memory");
-		}
-	}
-	for (size_t i = 0; i < l.n; i++)
-		entry_from_mmc(&ret->v[i], &l.v[i]);
-	ret->n = l.n;
-	mmc_drive_list_free(&l);
-	return 0;
+	return mmc_discover(sysfs, sysfs ? MMC_DISCOVER_NO_UDEV : 0, ret, reterr_diag);
 }
 
 void eng_drive_list_free(struct eng_drive_list *l)
 {
-	free(l->v);
+	mmc_drive_list_free(l);
 	*l = (struct eng_drive_list){0};
 }
 

@@ -21,28 +21,18 @@
 
 #include "common/diag.h"
 #include "common/macro.h"
+#include "mmc/discover.h"
 
 /* The medium of the default virtual drive, the one eng_default_drive() creates. */
 #define ENG_DEFAULT_VDRIVE_MEDIA "bd-r"
 
-/* An optical drive as discovery found it; nothing was opened. */
-struct eng_drive_entry {
-	char path[64];	  /* "/dev/sr0", or "/dev/sgN" when no sr driver is bound */
-	char sg_path[64]; /* the drive's SCSI generic node, "" when none */
-	char vendor[64];  /* INQUIRY vendor and product, trimmed; "" when unknown */
-	char model[128];
-	bool from_udev; /* found in the udev database (else from sysfs only) */
-	/* udev's view of the medium (from_udev only): */
-	bool media;		 /* ID_CDROM_MEDIA=1 */
-	char media_type[32];	 /* "dvd_plus_r" from ID_CDROM_MEDIA_DVD_PLUS_R=1, or "" */
-	char media_state[16];	 /* ID_CDROM_MEDIA_STATE: "blank", "appendable", "complete" */
-	unsigned media_sessions; /* ID_CDROM_MEDIA_SESSION_COUNT, 0 when not given */
-};
-
-struct eng_drive_list {
-	struct eng_drive_entry *v; /* sorted by path, srN before sgN, numerically */
-	size_t n;
-};
+/*
+ * An optical drive as discovery found it (nothing was opened), and a list of them: the
+ * discovery's own declarations (mmc/discover.h), the one place their fields are described;
+ * cli/ names the types and reaches them through the functions below.
+ */
+#define eng_drive_entry mmc_drive_entry
+#define eng_drive_list	mmc_drive_list
 
 /*
  * Fill *ret with the optical drives (n may be 0). sysfs NULL: this machine's (udev, then
