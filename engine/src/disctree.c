@@ -295,6 +295,32 @@ done:
 	return 0;
 }
 
+int eng_disctree_open_fullest(eng_disctree_read_fn read, void *userdata, uint64_t start,
+			      uint64_t end, struct bfs_diag *diag, struct eng_disctree **ret)
+{
+	_cleanup_(eng_disctree_freep) struct eng_disctree *t = NULL;
+	int r = eng_disctree_open(read, userdata, start, end, ENG_TREE_AUTO, diag, &t);
+
+	if (r < 0)
+		return r;
+	if (t->fs == ENG_TREE_UDF) {
+		struct eng_disctree *rr = NULL;
+
+		r = eng_disctree_open(read, userdata, start, end, ENG_TREE_ROCKRIDGE, diag, &rr);
+		if (r == -ENOMEM)
+			return r;
+		if (r == 0) {
+			eng_disctree_free(t);
+			t = rr;
+		} else {
+			bfs_diag_clear(diag); /* no Rock Ridge, or one that does not read */
+		}
+	}
+	*ret = t;
+	t = NULL;
+	return 0;
+}
+
 struct eng_disctree *eng_disctree_free(struct eng_disctree *t)
 {
 	if (t) {

@@ -83,6 +83,15 @@ bool eng_disctree_has_udf(eng_disctree_read_fn read, void *userdata, uint64_t st
 int eng_disctree_open(eng_disctree_read_fn read, void *userdata, uint64_t start, uint64_t end,
 		      enum eng_tree_fs want, struct bfs_diag *diag,
 		      struct eng_disctree **ret) BFS_WARN_UNUSED;
+/*
+ * The tree an append carries over and the staging mount shows (they must agree: what the
+ * mount shows is what the next session holds): Rock Ridge where the session has it beside a
+ * valid UDF volume, as a hybrid session's UDF side can hold less (device nodes, names that
+ * are not UTF-8); else what eng_disctree_open(ENG_TREE_AUTO) picks.
+ */
+int eng_disctree_open_fullest(eng_disctree_read_fn read, void *userdata, uint64_t start,
+			      uint64_t end, struct bfs_diag *diag,
+			      struct eng_disctree **ret) BFS_WARN_UNUSED;
 struct eng_disctree *eng_disctree_free(struct eng_disctree *t);
 BFS_DEFINE_FREEP(struct eng_disctree, eng_disctree_free)
 
