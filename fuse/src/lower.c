@@ -2,9 +2,18 @@
 /*
  * The disc under the staging mount. See lower.h.
  *
- * Reads of a file come in pieces of up to 1 MiB at growing offsets; looking its path up
- * again for each would read every directory on the way each time, so the nodes of the
- * files read last are kept (FILES of them, the oldest replaced).
+ * The index: one array of nodes, a directory's nodes next to each other in name order (so a
+ * name is found by bisection and a listing is a range), names and link targets in one
+ * buffer. It is built from one eng_disctree_walk_dirs() of the session, which lists every
+ * directory once (the order of ls -R: a directory before its subdirectories), so a
+ * directory's own entry is always placed before its listing comes.
+ *
+ * A regular file whose data is one run of blocks stored as it reads is read straight from
+ * the medium (its first block is in the index); others (zisofs, data in a UDF ICB or in
+ * several runs) through the session's tree, opened for them.
+ *
+ * Locks: `lock` (a read-write lock) guards the index and the generation; `io` guards the
+ * medium, the tree opened for reads and the suspension. A load takes both, io first.
  */
 #include "lower.h"
 
@@ -14,44 +23,114 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "engine/disctree.h"
 #include "engine/sessions.h"
 
-#define FILES 8
+#define NO_LBA	   UINT64_MAX
+#define NO_TARGET  UINT32_MAX
+#define IDLE_CLOSE 1.0 /* seconds without reads before the drive is closed */
+#define NODES_MAX  (UINT32_MAX / 2)
 
-struct open_file {
-	char *path;
-	struct eng_dnode node;
+struct lnode {
+	uint64_t ino, size;
+	uint64_t lba; /* a plain file's first block, or NO_LBA */
+	int64_t mtime_s, atime_s;
+	uint32_t mtime_ns, atime_ns;
+	uint32_t parent, first, nchild; /* first/nchild: a directory's nodes */
+	uint32_t name, target;		/* offsets into names (NUL-terminated) */
+	uint32_t mode;			/* S_IF* | 07777 */
+	uint32_t uid, gid, nlink;
+	uint32_t rdev_major, rdev_minor;
 };
 
 struct stg_lower {
-	pthread_mutex_t lock;
-	pthread_cond_t loaded; /* suspended became false */
-	char *drive;
-	bool suspended;
-	struct eng_medium *m;
-	struct eng_disctree *t;
-	struct bfs_diag diag; /* the tree's, under lock */
+	pthread_rwlock_t lock;
+	struct lnode *v;
+	size_t n, cap, dirs;
+	char *names;
+	size_t names_len, names_cap;
 	uint64_t generation;
 	unsigned number, count;
-	struct open_file files[FILES];
-	unsigned next_file;
+	uint64_t start, end; /* the loaded session */
+
+	pthread_mutex_t io;
+	pthread_cond_t io_cond; /* suspended became false; or the reaper is asked to stop */
+	char *drive;
+	bool suspended, stopping, reaper_running;
+	struct eng_medium *m;
+	struct eng_disctree *t; /* for files that are not one plain run */
+	struct bfs_diag diag;	/* t's */
+	double last_use;
+	pthread_t reaper;
 };
 
-void stg_lnode_done(struct stg_lnode *n)
+static double now_s(void)
 {
-	free(n->name);
-	free(n->target);
-	memset(n, 0, sizeof(*n));
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void stg_lnodes_free(struct stg_lnode *v, size_t n)
+/* ---- the drive, opened for reads and closed when idle -------------------------------- */
+
+/* Under io. */
+static void close_medium(struct stg_lower *l)
 {
-	for (size_t i = 0; i < n; i++)
-		stg_lnode_done(&v[i]);
-	free(v);
+	l->t = eng_disctree_free(l->t);
+	l->m = eng_medium_free(l->m);
 }
+
+static void *reaper_main(void *arg)
+{
+	struct stg_lower *l = arg;
+
+	pthread_mutex_lock(&l->io);
+	while (!l->stopping) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&l->io_cond, &l->io, &until);
+		if (l->m && now_s() - l->last_use >= IDLE_CLOSE)
+			close_medium(l);
+	}
+	pthread_mutex_unlock(&l->io);
+	return NULL;
+}
+
+/* Under io: the medium open, once no commit holds the drive. */
+static int open_medium(struct stg_lower *l)
+{
+	struct bfs_diag diag = {0};
+
+	while (l->suspended)
+		pthread_cond_wait(&l->io_cond, &l->io);
+	l->last_use = now_s();
+	if (l->m)
+		return 0;
+	return eng_medium_open(l->drive, NULL, &l->m, &diag);
+}
+
+void stg_lower_suspend(struct stg_lower *l)
+{
+	pthread_mutex_lock(&l->io);
+	close_medium(l);
+	l->suspended = true;
+	pthread_mutex_unlock(&l->io);
+}
+
+void stg_lower_resume(struct stg_lower *l)
+{
+	pthread_mutex_lock(&l->io);
+	l->suspended = false;
+	pthread_cond_broadcast(&l->io_cond);
+	pthread_mutex_unlock(&l->io);
+}
+
+/* ---- life --------------------------------------------------------------------------- */
 
 int stg_lower_new(const char *drive, struct stg_lower **ret)
 {
@@ -61,130 +140,63 @@ int stg_lower_new(const char *drive, struct stg_lower **ret)
 		free(l);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&l->lock, NULL);
-	pthread_cond_init(&l->loaded, NULL);
+	pthread_rwlock_init(&l->lock, NULL);
+	pthread_mutex_init(&l->io, NULL);
+	pthread_cond_init(&l->io_cond, NULL);
+	l->reaper_running = pthread_create(&l->reaper, NULL, reaper_main, l) == 0;
 	*ret = l;
 	return 0;
 }
 
-/* Under lock: let go of the tree, the cached files and the drive. */
-static void unload(struct stg_lower *l)
+/* Under lock (write): drop the index. */
+static void index_clear(struct stg_lower *l)
 {
-	for (unsigned i = 0; i < FILES; i++) {
-		free(l->files[i].path);
-		eng_dnode_done(&l->files[i].node);
-		l->files[i].path = NULL;
-	}
-	l->t = eng_disctree_free(l->t);
-	l->m = eng_medium_free(l->m);
+	free(l->v);
+	free(l->names);
+	l->v = NULL;
+	l->names = NULL;
+	l->n = l->cap = l->dirs = l->names_len = l->names_cap = 0;
 	l->number = l->count = 0;
 }
 
 struct stg_lower *stg_lower_free(struct stg_lower *l)
 {
-	if (l) {
-		unload(l);
-		pthread_cond_destroy(&l->loaded);
-		pthread_mutex_destroy(&l->lock);
-		free(l->drive);
-		free(l);
-	}
+	if (!l)
+		return NULL;
+	pthread_mutex_lock(&l->io);
+	l->stopping = true;
+	pthread_cond_broadcast(&l->io_cond);
+	pthread_mutex_unlock(&l->io);
+	if (l->reaper_running)
+		pthread_join(l->reaper, NULL);
+	close_medium(l);
+	index_clear(l);
+	pthread_cond_destroy(&l->io_cond);
+	pthread_mutex_destroy(&l->io);
+	pthread_rwlock_destroy(&l->lock);
+	free(l->drive);
+	free(l);
 	return NULL;
 }
 
-/* Under lock: open the medium and the session's tree. */
-static int load_locked(struct stg_lower *l, unsigned session, struct bfs_diag *diag)
-{
-	_cleanup_free_ struct eng_session *s = NULL;
-	const struct eng_session *pick;
-	size_t n = 0;
-	int r = eng_medium_open(l->drive, NULL, &l->m, diag);
+/* ---- building the index ------------------------------------------------------------- */
 
-	if (r == 0)
-		r = eng_sessions_list(l->m, &s, &n, diag);
-	if (r == -ENODATA && session == 0) {
-		bfs_diag_clear(diag); /* blank: no tree, nothing to show */
-		return 0;
+static int add_name(struct stg_lower *l, const char *s, size_t len, uint32_t *ret)
+{
+	if (l->names_len + len + 1 > l->names_cap) {
+		size_t cap = BFS_MAX(l->names_cap * 2, l->names_len + len + 1 + 4096);
+		char *p = cap < UINT32_MAX ? realloc(l->names, cap) : NULL;
+
+		if (!p)
+			return -ENOMEM;
+		l->names = p;
+		l->names_cap = cap;
 	}
-	if (r < 0)
-		return r;
-	/* the last closed session: an open one (being written) holds nothing to read yet */
-	while (session == 0 && n > 0 && s[n - 1].open)
-		n--;
-	if (n == 0)
-		return 0;
-	pick = eng_session_pick(s, n, session, diag);
-	if (!pick)
-		return diag->err;
-	bfs_diag_clear(&l->diag);
-	r = eng_disctree_open_fullest(eng_medium_read, l->m, pick->start,
-				      pick->start + pick->length, &l->diag, &l->t);
-	if (r < 0)
-		return bfs_diag_set(diag, r, "session %u of the disc in '%s': %s", pick->number,
-				    l->drive, bfs_diag_msg(&l->diag, r));
-	l->number = pick->number;
-	l->count = (unsigned)n;
+	*ret = (uint32_t)l->names_len;
+	memcpy(l->names + l->names_len, s, len);
+	l->names[l->names_len + len] = '\0';
+	l->names_len += len + 1;
 	return 0;
-}
-
-int stg_lower_load(struct stg_lower *l, unsigned session, struct bfs_diag *diag)
-{
-	int r;
-
-	pthread_mutex_lock(&l->lock);
-	unload(l);
-	r = load_locked(l, session, diag);
-	if (r < 0)
-		unload(l);
-	l->generation++;
-	l->suspended = false;
-	pthread_cond_broadcast(&l->loaded);
-	pthread_mutex_unlock(&l->lock);
-	return r;
-}
-
-void stg_lower_suspend(struct stg_lower *l)
-{
-	pthread_mutex_lock(&l->lock);
-	unload(l);
-	l->suspended = true;
-	pthread_mutex_unlock(&l->lock);
-}
-
-/* Take the lock once no commit holds the drive. */
-static void enter(struct stg_lower *l)
-{
-	pthread_mutex_lock(&l->lock);
-	while (l->suspended)
-		pthread_cond_wait(&l->loaded, &l->lock);
-}
-
-bool stg_lower_present(struct stg_lower *l)
-{
-	bool p;
-
-	enter(l);
-	p = l->t != NULL;
-	pthread_mutex_unlock(&l->lock);
-	return p;
-}
-
-uint64_t stg_lower_generation(struct stg_lower *l)
-{
-	uint64_t g;
-
-	pthread_mutex_lock(&l->lock);
-	g = l->generation;
-	pthread_mutex_unlock(&l->lock);
-	return g;
-}
-
-void stg_lower_session(struct stg_lower *l, unsigned *number, unsigned *count)
-{
-	enter(l);
-	*number = l->number;
-	*count = l->count;
-	pthread_mutex_unlock(&l->lock);
 }
 
 static mode_t type_bits(enum bfs_node_type t)
@@ -198,148 +210,457 @@ static mode_t type_bits(enum bfs_node_type t)
 	return (size_t)t < BFS_ARRAY_SIZE(bits) ? bits[t] : S_IFREG;
 }
 
-/* The stat(2) view of a disc node, with a copy of its name and target. */
-static int lnode_of(const struct eng_dnode *d, struct stg_lnode *ret)
+/* Fill node x from the disc's node d, a child of parent. */
+static int set_node(struct stg_lower *l, struct eng_disctree *t, uint32_t x, uint32_t parent,
+		    const struct eng_dnode *d)
 {
-	struct stat *st = &ret->st;
-
-	memset(ret, 0, sizeof(*ret));
-	ret->name = strndup(d->name, d->name_len);
-	if (!ret->name || (d->target && !(ret->target = strdup(d->target)))) {
-		stg_lnode_done(ret);
-		return -ENOMEM;
-	}
-	st->st_ino = (ino_t)(d->ino | STG_LOWER_INO_BIT);
-	st->st_mode = type_bits(d->type) | (d->mode & 07777);
-	st->st_nlink = d->nlink ? d->nlink : 1;
-	st->st_uid = d->uid;
-	st->st_gid = d->gid;
-	st->st_size = (off_t)d->size;
-	st->st_blocks = (blkcnt_t)((d->size + 511) / 512);
-	st->st_blksize = 2048;
-	st->st_rdev = makedev(d->rdev_major, d->rdev_minor);
-	st->st_mtim = (struct timespec){.tv_sec = d->mtime.sec, .tv_nsec = d->mtime.nsec};
-	st->st_atim = (struct timespec){.tv_sec = d->atime.sec, .tv_nsec = d->atime.nsec};
-	st->st_ctim = st->st_mtim;
-	return 0;
-}
-
-/* Under lock: the node at path, from the tree. */
-static int lookup_locked(struct stg_lower *l, const char *path, struct eng_dnode *ret)
-{
-	char *full;
+	struct lnode *n = &l->v[x];
 	int r;
 
-	if (!l->t)
-		return -ENODEV;
-	if (asprintf(&full, "/%s", path) < 0)
-		return -ENOMEM;
-	bfs_diag_clear(&l->diag);
-	r = eng_disctree_lookup(l->t, full, ret);
-	free(full);
+	*n = (struct lnode){
+		.ino = d->ino,
+		.size = d->size,
+		.lba = NO_LBA,
+		.mtime_s = d->mtime.sec,
+		.mtime_ns = d->mtime.nsec,
+		.atime_s = d->atime.sec,
+		.atime_ns = d->atime.nsec,
+		.parent = parent,
+		.target = NO_TARGET,
+		.mode = type_bits(d->type) | (d->mode & 07777),
+		.uid = d->uid,
+		.gid = d->gid,
+		.nlink = d->nlink ? d->nlink : 1,
+		.rdev_major = d->rdev_major,
+		.rdev_minor = d->rdev_minor,
+	};
+	r = add_name(l, d->name, d->name_len, &l->v[x].name);
+	if (r == 0 && d->target)
+		r = add_name(l, d->target, strlen(d->target), &l->v[x].target);
+	if (r == 0 && d->type == BFS_NODE_FILE && d->size) {
+		uint64_t lba;
+
+		if (eng_disctree_extent(t, d, &lba) == 0)
+			l->v[x].lba = lba;
+	}
 	return r;
 }
 
-int stg_lower_stat(struct stg_lower *l, const char *path, struct stg_lnode *ret)
+/* Bisect the nodes of directory dir for name[0..len). */
+static int child_of(const struct stg_lower *l, uint32_t dir, const char *name, size_t len,
+		    uint32_t *ret)
 {
-	struct eng_dnode d = {0};
-	int r;
+	const struct lnode *d = &l->v[dir];
+	uint32_t lo = d->first, hi = d->first + d->nchild;
 
-	enter(l);
-	r = lookup_locked(l, path, &d);
-	if (r == 0)
-		r = lnode_of(&d, ret);
-	eng_dnode_done(&d);
-	pthread_mutex_unlock(&l->lock);
-	return r;
-}
+	if (!S_ISDIR(d->mode))
+		return -ENOTDIR;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const char *s = l->names + l->v[mid].name;
+		size_t sl = strlen(s);
+		int c = memcmp(s, name, BFS_MIN(sl, len));
 
-/* Under lock: the listing of directory node d as stat(2) views. */
-static int list_locked(struct stg_lower *l, const struct eng_dnode *d, struct stg_lnode **v,
-		       size_t *n)
-{
-	struct eng_dnode *dv = NULL;
-	struct stg_lnode *out;
-	size_t dn = 0;
-	int r = eng_disctree_list(l->t, d, &dv, &dn);
-
-	if (r < 0)
-		return r;
-	out = calloc(dn ? dn : 1, sizeof(*out));
-	if (!out) {
-		eng_dnodes_free(dv, dn);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; r == 0 && i < dn; i++)
-		r = lnode_of(&dv[i], &out[i]);
-	eng_dnodes_free(dv, dn);
-	if (r < 0) {
-		stg_lnodes_free(out, dn);
-		return r;
-	}
-	*v = out;
-	*n = dn;
-	return 0;
-}
-
-int stg_lower_list(struct stg_lower *l, const char *path, struct stg_lnode **v, size_t *n)
-{
-	struct eng_dnode d = {0};
-	int r;
-
-	enter(l);
-	r = lookup_locked(l, path, &d);
-	if (r == 0)
-		r = d.type == BFS_NODE_DIR ? list_locked(l, &d, v, n) : -ENOTDIR;
-	eng_dnode_done(&d);
-	pthread_mutex_unlock(&l->lock);
-	return r;
-}
-
-/* Under lock: the cached node of the file at path, looked up when it is not cached. */
-static int file_locked(struct stg_lower *l, const char *path, struct eng_dnode **ret)
-{
-	struct open_file *f;
-	int r;
-
-	for (unsigned i = 0; i < FILES; i++)
-		if (l->files[i].path && strcmp(l->files[i].path, path) == 0) {
-			*ret = &l->files[i].node;
+		if (c == 0)
+			c = sl < len ? -1 : sl > len;
+		if (c == 0) {
+			*ret = mid;
 			return 0;
 		}
-	f = &l->files[l->next_file++ % FILES];
-	free(f->path);
-	eng_dnode_done(&f->node);
-	f->path = NULL;
-	r = lookup_locked(l, path, &f->node);
-	if (r < 0)
-		return r;
-	if (f->node.type != BFS_NODE_FILE) {
-		bool dir = f->node.type == BFS_NODE_DIR;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -ENOENT;
+}
 
-		eng_dnode_done(&f->node);
-		return dir ? -EISDIR : -EINVAL;
+/* Under lock: the node at path. */
+static int find_path(const struct stg_lower *l, const char *path, uint32_t *ret)
+{
+	uint32_t x = 0;
+
+	if (!l->n)
+		return -ENODEV;
+	while (*path) {
+		const char *slash = strchr(path, '/');
+		size_t len = slash ? (size_t)(slash - path) : strlen(path);
+		int r = len ? child_of(l, x, path, len, &x) : 0;
+
+		if (r < 0)
+			return r;
+		path += len + (slash != NULL);
 	}
-	f->path = strdup(path);
-	if (!f->path) {
-		eng_dnode_done(&f->node);
-		return -ENOMEM;
-	}
-	*ret = &f->node;
+	*ret = x;
 	return 0;
 }
 
-int64_t stg_lower_pread(struct stg_lower *l, const char *path, uint64_t off, void *buf, size_t len)
-{
-	struct eng_dnode *d;
-	int64_t r;
+struct build {
+	struct stg_lower *l;
+	struct eng_disctree *t;
+};
 
-	enter(l);
-	r = file_locked(l, path, &d);
-	if (r == 0) {
-		bfs_diag_clear(&l->diag);
-		r = eng_disctree_pread(l->t, d, off, buf, len);
+static int build_dir(const char *path, const struct eng_dnode *dir, const struct eng_dnode *v,
+		     size_t n, void *userdata)
+{
+	struct build *b = userdata;
+	struct stg_lower *l = b->l;
+	uint32_t d;
+	int r;
+
+	(void)dir;
+	r = find_path(l, path, &d);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EUCLEAN; /* the walk gave a directory it never listed */
+	if (l->n + n > NODES_MAX)
+		return -EFBIG;
+	if (l->n + n > l->cap) {
+		size_t cap = BFS_MAX(l->cap * 2, l->n + n + 1024);
+		struct lnode *p = realloc(l->v, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		l->v = p;
+		l->cap = cap;
 	}
-	pthread_mutex_unlock(&l->lock);
+	l->v[d].first = (uint32_t)l->n;
+	l->v[d].nchild = (uint32_t)n;
+	l->dirs++;
+	for (size_t i = 0; i < n; i++) {
+		r = set_node(l, b->t, (uint32_t)(l->n + i), d, &v[i]);
+		if (r < 0)
+			return r;
+	}
+	l->n += n;
+	return 0;
+}
+
+/* Under both locks: index the tree of session s. */
+static int build(struct stg_lower *l, struct eng_disctree *t, struct bfs_diag *diag)
+{
+	struct build b = {.l = l, .t = t};
+	struct eng_dnode root = {0};
+	int r = eng_disctree_lookup(t, "/", &root);
+
+	if (r < 0)
+		return r;
+	l->v = calloc(1, sizeof(*l->v));
+	r = l->v ? 0 : -ENOMEM;
+	if (r == 0) {
+		l->n = l->cap = 1;
+		r = set_node(l, t, 0, 0, &root);
+	}
+	if (r == 0)
+		r = eng_disctree_walk_dirs(t, &root, build_dir, &b);
+	eng_dnode_done(&root);
+	if (r == -EFBIG)
+		return bfs_diag_set(diag, r, "more than %u nodes", (unsigned)NODES_MAX);
+	if (r == -ENOMEM)
+		return bfs_diag_set(diag, r, "out of memory");
+	return r;
+}
+
+/* Under both locks: the medium, the sessions and the index of the one asked for. */
+static int load_locked(struct stg_lower *l, unsigned session, struct bfs_diag *diag)
+{
+	_cleanup_free_ struct eng_session *s = NULL;
+	const struct eng_session *pick;
+	struct eng_disctree *t = NULL;
+	size_t n = 0;
+	int r = eng_medium_open(l->drive, NULL, &l->m, diag);
+
+	if (r == 0)
+		r = eng_sessions_list(l->m, &s, &n, diag);
+	if (r == -ENODATA && session == 0) {
+		bfs_diag_clear(diag); /* blank: no tree, nothing to show */
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	/* closed sessions only: an open one (being written) holds nothing to read yet */
+	while (n > 0 && s[n - 1].open)
+		n--;
+	if (n == 0 && session == 0)
+		return 0;
+	pick = eng_session_pick(s, n, session, diag);
+	if (!pick)
+		return diag->err;
+	r = eng_disctree_open_fullest(eng_medium_read, l->m, pick->start,
+				      pick->start + pick->length, diag, &t);
+	if (r == 0)
+		r = build(l, t, diag);
+	eng_disctree_free(t);
+	if (r < 0)
+		return bfs_diag_prefix(diag, r, "session %u of the disc in '%s'", pick->number,
+				       l->drive);
+	l->number = pick->number;
+	l->count = (unsigned)n;
+	l->start = pick->start;
+	l->end = pick->start + pick->length;
+	return 0;
+}
+
+int stg_lower_load(struct stg_lower *l, unsigned session, struct bfs_diag *diag)
+{
+	int r;
+
+	pthread_mutex_lock(&l->io);
+	pthread_rwlock_wrlock(&l->lock);
+	close_medium(l);
+	index_clear(l);
+	r = load_locked(l, session, diag);
+	if (r < 0)
+		index_clear(l);
+	close_medium(l); /* until a read wants it */
+	l->generation++;
+	pthread_rwlock_unlock(&l->lock);
+	pthread_mutex_unlock(&l->io);
+	return r;
+}
+
+/* ---- queries ------------------------------------------------------------------------ */
+
+/* Take the index for reading when gen is the loaded generation: 0, -ESTALE, -ENODEV. */
+static int enter(struct stg_lower *l, uint64_t gen)
+{
+	pthread_rwlock_rdlock(&l->lock);
+	if (!l->n || gen != l->generation) {
+		int r = !l->n ? -ENODEV : -ESTALE;
+
+		pthread_rwlock_unlock(&l->lock);
+		return r;
+	}
+	return 0;
+}
+
+static void leave(struct stg_lower *l)
+{
+	pthread_rwlock_unlock(&l->lock);
+}
+
+bool stg_lower_present(struct stg_lower *l)
+{
+	bool p;
+
+	pthread_rwlock_rdlock(&l->lock);
+	p = l->n > 0;
+	pthread_rwlock_unlock(&l->lock);
+	return p;
+}
+
+uint64_t stg_lower_generation(struct stg_lower *l)
+{
+	uint64_t g;
+
+	pthread_rwlock_rdlock(&l->lock);
+	g = l->generation;
+	pthread_rwlock_unlock(&l->lock);
+	return g;
+}
+
+void stg_lower_session(struct stg_lower *l, unsigned *number, unsigned *count)
+{
+	pthread_rwlock_rdlock(&l->lock);
+	*number = l->number;
+	*count = l->count;
+	pthread_rwlock_unlock(&l->lock);
+}
+
+void stg_lower_counts(struct stg_lower *l, uint64_t *nodes, uint64_t *dirs)
+{
+	pthread_rwlock_rdlock(&l->lock);
+	*nodes = l->n;
+	*dirs = l->dirs;
+	pthread_rwlock_unlock(&l->lock);
+}
+
+int stg_lower_find(struct stg_lower *l, const char *path, uint64_t *gen, stg_lid *ret)
+{
+	int r;
+
+	pthread_rwlock_rdlock(&l->lock);
+	r = find_path(l, path, ret);
+	*gen = l->generation;
+	pthread_rwlock_unlock(&l->lock);
+	return r;
+}
+
+int stg_lower_child(struct stg_lower *l, uint64_t gen, stg_lid dir, const char *name, stg_lid *ret)
+{
+	int r = enter(l, gen);
+
+	if (r < 0)
+		return r;
+	r = dir < l->n ? child_of(l, dir, name, strlen(name), ret) : -EINVAL;
+	leave(l);
+	return r;
+}
+
+static void stat_of(const struct lnode *n, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = (ino_t)(n->ino | STG_LOWER_INO_BIT);
+	st->st_mode = n->mode;
+	st->st_nlink = n->nlink;
+	st->st_uid = n->uid;
+	st->st_gid = n->gid;
+	st->st_size = (off_t)n->size;
+	st->st_blocks = (blkcnt_t)((n->size + 511) / 512);
+	st->st_blksize = 2048;
+	st->st_rdev = makedev(n->rdev_major, n->rdev_minor);
+	st->st_mtim = (struct timespec){.tv_sec = n->mtime_s, .tv_nsec = n->mtime_ns};
+	st->st_atim = (struct timespec){.tv_sec = n->atime_s, .tv_nsec = n->atime_ns};
+	st->st_ctim = st->st_mtim;
+}
+
+int stg_lower_stat(struct stg_lower *l, uint64_t gen, stg_lid id, struct stat *st)
+{
+	int r = enter(l, gen);
+
+	if (r < 0)
+		return r;
+	if (id < l->n)
+		stat_of(&l->v[id], st);
+	else
+		r = -EINVAL;
+	leave(l);
+	return r;
+}
+
+int stg_lower_readlink(struct stg_lower *l, uint64_t gen, stg_lid id, char *buf, size_t cap)
+{
+	int r = enter(l, gen);
+
+	if (r < 0)
+		return r;
+	if (id >= l->n || l->v[id].target == NO_TARGET)
+		r = -EINVAL;
+	else if (snprintf(buf, cap, "%s", l->names + l->v[id].target) >= (int)cap)
+		r = -ENAMETOOLONG;
+	leave(l);
+	return r;
+}
+
+int stg_lower_path(struct stg_lower *l, uint64_t gen, stg_lid id, char **ret)
+{
+	size_t len = 0;
+	char *p;
+	int r = enter(l, gen);
+
+	if (r < 0)
+		return r;
+	if (id >= l->n) {
+		leave(l);
+		return -EINVAL;
+	}
+	for (uint32_t x = id; x; x = l->v[x].parent)
+		len += strlen(l->names + l->v[x].name) + 1;
+	p = malloc(len + 1);
+	if (p) {
+		size_t end = len ? len - 1 : 0; /* no '/' after the last component */
+
+		p[end] = '\0';
+		for (uint32_t x = id; x; x = l->v[x].parent) {
+			const char *s = l->names + l->v[x].name;
+			size_t sl = strlen(s);
+
+			end -= sl;
+			memcpy(p + end, s, sl);
+			if (end)
+				p[--end] = '/';
+		}
+	}
+	leave(l);
+	*ret = p;
+	return p ? 0 : -ENOMEM;
+}
+
+int stg_lower_foreach(struct stg_lower *l, uint64_t gen, stg_lid dir, stg_lower_each_fn fn,
+		      void *userdata)
+{
+	int r = enter(l, gen);
+
+	if (r < 0)
+		return r;
+	if (dir >= l->n || !S_ISDIR(l->v[dir].mode))
+		r = dir >= l->n ? -EINVAL : -ENOTDIR;
+	for (uint32_t i = 0; r == 0 && i < l->v[dir].nchild; i++) {
+		uint32_t x = l->v[dir].first + i;
+		struct stat st;
+
+		stat_of(&l->v[x], &st);
+		r = fn(l->names + l->v[x].name, x, &st, userdata);
+	}
+	leave(l);
+	return r;
+}
+
+/* ---- file data ---------------------------------------------------------------------- */
+
+/* Under io: len bytes at off of the plain run at block lba, through a bounce buffer. */
+static int64_t read_run(struct stg_lower *l, uint64_t lba, uint64_t off, uint8_t *buf, size_t len)
+{
+	uint64_t first = off / 2048, last = (off + len + 2047) / 2048;
+	uint8_t *b = malloc((size_t)(last - first) * 2048);
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	r = eng_medium_read(l->m, lba + first, (uint32_t)(last - first), b);
+	if (r == 0)
+		memcpy(buf, b + (off - first * 2048), len);
+	free(b);
+	return r < 0 ? r : (int64_t)len;
+}
+
+/* Under io: through the session's tree, for what is not one plain run. */
+static int64_t read_tree(struct stg_lower *l, const char *path, uint64_t off, uint8_t *buf,
+			 size_t len)
+{
+	struct eng_dnode d = {0};
+	_cleanup_free_ char *full = NULL;
+	int64_t r = 0;
+
+	if (!l->t)
+		r = eng_disctree_open_fullest(eng_medium_read, l->m, l->start, l->end, &l->diag,
+					      &l->t);
+	if (r == 0 && asprintf(&full, "/%s", path) < 0)
+		r = -ENOMEM;
+	if (r == 0)
+		r = eng_disctree_lookup(l->t, full, &d);
+	if (r == 0)
+		r = eng_disctree_pread(l->t, &d, off, buf, len);
+	eng_dnode_done(&d);
+	return r;
+}
+
+int64_t stg_lower_pread(struct stg_lower *l, uint64_t gen, stg_lid id, uint64_t off, void *buf,
+			size_t len)
+{
+	_cleanup_free_ char *path = NULL;
+	uint64_t lba = NO_LBA, size = 0;
+	int64_t r = enter(l, gen);
+
+	if (r < 0)
+		return r;
+	if (id >= l->n || !S_ISREG(l->v[id].mode))
+		r = id < l->n && S_ISDIR(l->v[id].mode) ? -EISDIR : -EINVAL;
+	else {
+		lba = l->v[id].lba;
+		size = l->v[id].size;
+	}
+	leave(l);
+	if (r < 0 || off >= size)
+		return r;
+	len = (size_t)BFS_MIN((uint64_t)len, size - off);
+	if (lba == NO_LBA && (r = stg_lower_path(l, gen, id, &path)) < 0)
+		return r;
+	pthread_mutex_lock(&l->io);
+	r = open_medium(l);
+	if (r == 0)
+		r = lba != NO_LBA ? read_run(l, lba, off, buf, len)
+				  : read_tree(l, path, off, buf, len);
+	l->last_use = now_s();
+	pthread_mutex_unlock(&l->io);
 	return r;
 }

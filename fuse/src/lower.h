@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The disc under the staging mount (ARCHITECTURE.md, multisession, "in the mount"): the tree
- * of its last session (or of the one `burnfs mount --session N` names), read from the drive
- * through the engine's medium, as the read-only lower layer the staged files sit on.
+ * of its last session (or of the one `burnfs mount --session N` names) as the read-only lower
+ * layer the staged files sit on.
  *
  * The tree is the one the next commit carries over (eng_disctree_open_fullest), so what the
- * mount shows is what the new session will hold. Nodes are named by their disc path ("a/b",
- * no leading '/'; "" the root), which stays right for as long as the tree is loaded: a load
- * (after a commit, a refresh, another disc) bumps the generation, and the mount looks its
- * disc nodes up again.
+ * mount shows is what the new session will hold. A load reads it whole, once, into a compact
+ * index (names, attributes, where each file's data lies): lookups, listings and attributes
+ * never touch the drive afterwards, so `ls -lR` costs one walk of the disc, and listing the
+ * mount still works while a commit holds the drive. Nodes are numbers into that index
+ * (stg_lid, the root 0), valid until the next load; a load (after a commit, a refresh,
+ * another disc) bumps the generation, and the mount looks its disc nodes up again.
  *
- * The drive is shared with the commit, which opens it itself: stg_lower_suspend() lets go of
- * it first, and every call made meanwhile waits for the next stg_lower_load() (or gets
- * -ENODEV when that load finds no disc), so the two never meet as EBUSY.
+ * File data is read from the drive when asked. The drive is opened then and closed again
+ * after a second without reads, so that other programs (burnfs info, vdrive load, a burner
+ * application) find it free while nothing is read. A commit, which opens the drive itself,
+ * calls stg_lower_suspend() first: reads made meanwhile wait for stg_lower_resume() and the
+ * two never meet as EBUSY.
  *
- * Thread-safe: one lock around the readers, which are not.
+ * Thread-safe.
  */
 #ifndef BFS_STG_LOWER_H
 #define BFS_STG_LOWER_H
@@ -30,46 +34,63 @@
 /* Inode numbers of disc nodes carry this bit, so that they never equal a staged file's. */
 #define STG_LOWER_INO_BIT (UINT64_C(1) << 62)
 
+/* A node of the loaded tree. */
+typedef uint32_t stg_lid;
+#define STG_LOWER_ROOT ((stg_lid)0)
+
 struct stg_lower;
 
-/* One node of the disc's tree as stat(2) shows it. */
-struct stg_lnode {
-	char *name; /* one component, malloc'd ("" for the root) */
-	struct stat st;
-	char *target; /* a symbolic link's target, malloc'd; NULL otherwise */
-};
-void stg_lnode_done(struct stg_lnode *n);
-void stg_lnodes_free(struct stg_lnode *v, size_t n);
-
-/* A lower layer for the drive at drive (borrowed); nothing is opened yet. */
+/* A lower layer for the drive at drive; nothing is read yet (no tree). */
 int stg_lower_new(const char *drive, struct stg_lower **ret) BFS_WARN_UNUSED;
 struct stg_lower *stg_lower_free(struct stg_lower *l);
 BFS_DEFINE_FREEP(struct stg_lower, stg_lower_free)
 
 /*
- * Open the drive and the tree of session `session` (0: the last closed one), letting go of
- * what was loaded. A blank disc, or one whose only session is still open, loads as no tree
- * (0; stg_lower_present() false). Errors name the drive or the session; the layer then holds
- * no tree and calls fail with -ENODEV until a load succeeds.
+ * Read the tree of session `session` (0: the last closed one) into the index, replacing what
+ * was loaded, and close the drive again. A blank disc, or one whose only session is still
+ * open, loads as no tree (0; stg_lower_present() false). Errors name the drive or the
+ * session; the layer then holds no tree.
  */
 int stg_lower_load(struct stg_lower *l, unsigned session, struct bfs_diag *diag) BFS_WARN_UNUSED;
-/* Close the drive (a commit is about to open it); calls wait for the next load. */
+/* Close the drive and keep reads from opening it (a commit is about to); resume lets them. */
 void stg_lower_suspend(struct stg_lower *l);
+void stg_lower_resume(struct stg_lower *l);
 
 /* Whether a tree is loaded. */
 bool stg_lower_present(struct stg_lower *l);
 /* Bumped by every load. */
 uint64_t stg_lower_generation(struct stg_lower *l);
-/* The loaded session's number (1-based) and how many the disc holds; 0 and 0 without one. */
+/* The loaded session's number (1-based) and the closed sessions the disc holds; 0 without. */
 void stg_lower_session(struct stg_lower *l, unsigned *number, unsigned *count);
+/* Nodes and directories of the tree (the root counted). */
+void stg_lower_counts(struct stg_lower *l, uint64_t *nodes, uint64_t *dirs);
 
-/* The node at disc path path: -ENOENT, -ENOTDIR, -ENODEV (no tree), -EIO. */
-int stg_lower_stat(struct stg_lower *l, const char *path, struct stg_lnode *ret) BFS_WARN_UNUSED;
-/* The nodes of directory path, sorted by name bytes (*v malloc'd: stg_lnodes_free). */
-int stg_lower_list(struct stg_lower *l, const char *path, struct stg_lnode **v,
-		   size_t *n) BFS_WARN_UNUSED;
-/* Up to len bytes of regular file path at off: the count (0 at the end) or -errno. */
-int64_t stg_lower_pread(struct stg_lower *l, const char *path, uint64_t off, void *buf,
+/*
+ * The node at disc path path ("a/b", no leading '/'; "" the root), or the child name of
+ * directory dir: 0, -ENOENT, -ENOTDIR, -ENODEV (no tree), -ESTALE (gen is not the loaded
+ * generation: the node numbers of another load).
+ */
+int stg_lower_find(struct stg_lower *l, const char *path, uint64_t *gen,
+		   stg_lid *ret) BFS_WARN_UNUSED;
+int stg_lower_child(struct stg_lower *l, uint64_t gen, stg_lid dir, const char *name,
+		    stg_lid *ret) BFS_WARN_UNUSED;
+/* Its attributes as stat(2) gives them (st_ino with STG_LOWER_INO_BIT). */
+int stg_lower_stat(struct stg_lower *l, uint64_t gen, stg_lid id, struct stat *st) BFS_WARN_UNUSED;
+/* A symbolic link's target into buf (NUL-terminated): -EINVAL for another node, -ENAMETOOLONG. */
+int stg_lower_readlink(struct stg_lower *l, uint64_t gen, stg_lid id, char *buf,
+		       size_t cap) BFS_WARN_UNUSED;
+/* Its disc path, malloc'd ("" the root). */
+int stg_lower_path(struct stg_lower *l, uint64_t gen, stg_lid id, char **ret) BFS_WARN_UNUSED;
+
+/* One entry of a directory listing: the node's name is valid until the callback returns. */
+typedef int (*stg_lower_each_fn)(const char *name, stg_lid id, const struct stat *st,
+				 void *userdata);
+/* Every node of directory dir in name order: fn's non-zero return ends it and is returned. */
+int stg_lower_foreach(struct stg_lower *l, uint64_t gen, stg_lid dir, stg_lower_each_fn fn,
+		      void *userdata);
+
+/* Up to len bytes of regular file id at off: the count (0 at the end) or -errno. */
+int64_t stg_lower_pread(struct stg_lower *l, uint64_t gen, stg_lid id, uint64_t off, void *buf,
 			size_t len) BFS_WARN_UNUSED;
 
 #endif
