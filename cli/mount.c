@@ -138,19 +138,25 @@ static void mount_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: burnfs mount [--drive D] [--staging DIR] [--foreground] [--allow-other]\n"
-		"                    MOUNTPOINT\n"
+		"                    [--session N] MOUNTPOINT\n"
 		"\n"
 		"Mount the staging folder of a drive: files copied in wait there (in DIR) until\n"
 		"`burnfs commit MOUNTPOINT` or `echo commit > MOUNTPOINT/.burnfs/ctl` burns them.\n"
 		"Default drive: the only optical drive, else the virtual drive\n"
 		"$XDG_STATE_HOME/burnfs/vdrive (a blank BD-R is made on first use). Default DIR:\n"
 		"$XDG_DATA_HOME/burnfs/staging/<drive id>/.\n"
+		"The disc's files show in the mount, its last session's tree under the staged\n"
+		"files: new files may go into its folders, and a disc file that is written or\n"
+		"changed is copied into the staging folder first; the next commit appends a\n"
+		"session holding the whole tree as the mount shows it.\n"
 		"\n"
 		"  --drive D        /dev/srN, /dev/sgN, iscsi://HOST[:PORT]/IQN/LUN or vdrive:DIR\n"
 		"  --staging DIR    the backing directory (created, mode 0700, when missing)\n"
 		"  --foreground     stay in the foreground (unmount with Ctrl-C)\n"
 		"  --allow-other    let other users in (needs user_allow_other in\n"
 		"                   /etc/fuse.conf unless root); .burnfs/ctl still obeys only you\n"
+		"  --session N      show session N of the disc alone, read-only (1 the first;\n"
+		"                   `burnfs sessions --drive D` lists them)\n"
 		"\n"
 		"MOUNTPOINT: an existing empty directory. .burnfs/ctl takes one command a line\n"
 		"(commit [verify=none|quick|full] [close] [speed=X] [simulate], cancel, discard,\n"
@@ -501,6 +507,7 @@ static int cmd_mount(int argc, char **argv)
 	static const struct option lo[] = {
 		{"drive", required_argument, NULL, 'd'},
 		{"staging", required_argument, NULL, 's'},
+		{"session", required_argument, NULL, 'S'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"allow-other", no_argument, NULL, 'a'},
 		{"debug", no_argument, NULL, 'D'},
@@ -511,6 +518,7 @@ static int cmd_mount(int argc, char **argv)
 	_cleanup_free_ char *state = NULL, *data = NULL, *jobs = NULL;
 	const char *drive_arg = NULL, *staging_arg = NULL;
 	bool fg = false, allow_other = false, debug = false;
+	unsigned session = 0;
 	int c, r;
 
 	optind = 1;
@@ -523,6 +531,20 @@ static int cmd_mount(int argc, char **argv)
 		case 's':
 			staging_arg = optarg;
 			break;
+		case 'S': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || n == 0 || n > 65535 || optarg[0] == '-') {
+				fprintf(stderr,
+					"burnfs mount: --session '%s': a session number (1 the "
+					"first; `burnfs sessions --drive D` lists them)\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			session = (unsigned)n;
+			break;
+		}
 		case 'f':
 			fg = true;
 			break;
@@ -551,7 +573,8 @@ static int cmd_mount(int argc, char **argv)
 	if (r != 0)
 		return r;
 #if !HAVE_FUSE
-	(void)fg, (void)allow_other, (void)debug, (void)drive_arg, (void)staging_arg, (void)r;
+	(void)fg, (void)allow_other, (void)debug, (void)drive_arg, (void)staging_arg, (void)r,
+		(void)session;
 	fprintf(stderr, "burnfs mount: this build has no staging filesystem (libfuse3 was not "
 			"found when it was built)\n");
 	return CLI_EXIT_JOB;
@@ -576,6 +599,14 @@ static int cmd_mount(int argc, char **argv)
 	id = drive ? file_id(drive) : NULL;
 	state = xdg_dir("XDG_STATE_HOME", ".local/state");
 	data = xdg_dir("XDG_DATA_HOME", ".local/share");
+	if (id && session) { /* a view of its own: nothing staged shows over an old session */
+		char *v = NULL;
+
+		if (asprintf(&v, "%s-session-%u", id, session) < 0)
+			return CLI_EXIT_JOB;
+		free(id);
+		id = v;
+	}
 	if (!id || !state || !data || asprintf(&jobs, "%s/burnfs/jobs/%s", state, id) < 0)
 		return CLI_EXIT_JOB;
 	staging = staging_arg ? staging_dir(staging_arg) : default_staging(data, id);
@@ -601,6 +632,7 @@ static int cmd_mount(int argc, char **argv)
 			.state_dir = jobs,
 			.foreground = fg,
 			.allow_other = allow_other,
+			.session = session,
 			.debug = debug,
 			.ready = on_ready,
 		};

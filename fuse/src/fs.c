@@ -15,6 +15,14 @@
  * that entries can be invalidated: the root's after the job changed the tree, the least
  * recently used ones when the descriptors come near RLIMIT_NOFILE (relief_main()).
  *
+ * The disc (fs-disc.c): an inode is a backing node (K_FILE) or a node of the disc's last
+ * session (K_DISC, read through lower.h) shown where the staging directory has no node of
+ * that name; a staged directory over a disc directory of the same name merges the two
+ * (has_lower). Whatever changes a disc node stages it first (a directory is made, a file
+ * copied up), so the backing directory alone holds what the commit adds to the disc's tree;
+ * what would take from the disc's tree (removing, renaming or linking a disc node) is
+ * refused with EROFS and a line in the log.
+ *
  * The control directory .burnfs/ and its three files are synthetic inodes that live as
  * long as the filesystem; lookups of them are not counted.
  *
@@ -32,7 +40,7 @@
  * when the plan agrees. The kernel's writeback cache stays off: with it a write() would
  * succeed before this process saw it, and ENOSPC would come at close or never.
  */
-#define FUSE_USE_VERSION 312
+#include "fs-internal.h"
 
 #include "fs.h"
 
@@ -64,101 +72,7 @@
 #include "engine/image.h"
 #include "engine/policy.h"
 #include "job.h"
-
-#define CTL_NAME     ".burnfs"
-#define TIMEOUT	     5.0	 /* entry and attribute cache, seconds */
-#define BLOCK	     2048u	 /* statfs unit: the disc's block */
-#define CTL_MAX	     (64u << 10) /* bytes of one write to .burnfs/ctl */
-#define CTL_LINE_MAX 4096u	 /* bytes of a command waiting for its newline */
-#define REPLAN_EVERY 2.0	 /* statfs replans at most this often (seconds) */
-/*
- * The largest file a session can hold: the ISO 9660 tree (level 3, which the engine uses on
- * BD and for files of 4 GiB and more) records a file in at most 255 extents of at most
- * 0xFFFFF800 bytes (iso9660/src/writer.c); the UDF tree allows more. A file may not grow past
- * it in the mount (EFBIG), as on a local file system past its maximum file size.
- */
-#define FILE_MAX (255ull * 0xFFFFF800ull)
-
-enum kind {
-	K_FILE, /* a backing node */
-	K_CTLDIR,
-	K_CTL,
-	K_STATUS,
-	K_LOG,
-};
-
-struct inode {
-	struct inode *next; /* hash chain */
-	int fd;		    /* O_PATH | O_NOFOLLOW */
-	enum kind kind;
-	mode_t type; /* S_IFMT bits */
-	dev_t dev;
-	ino_t ino;
-	uint64_t nlookup; /* under fs->lock */
-	/*
-	 * The name the kernel last knew the node by, in the directory (pdev, pino), or NULL:
-	 * so that entries can be invalidated, those of the root when the job changed the tree
-	 * behind the kernel's back, the least recently used ones when descriptors run short.
-	 * The parent is found again by its identity, never kept as a pointer.
-	 */
-	char *name;
-	dev_t pdev;
-	ino_t pino;
-	uint64_t used; /* fs->clock at the last lookup */
-};
-
-struct stg_fs {
-	struct fuse_session *se;
-	struct stg_job *job;
-	const char *staging;
-	struct inode root;
-	int lock_fd; /* the staging directory, flock()ed: one mount per staging directory */
-	struct inode ctldir, ctl, status, log;
-	uid_t owner;
-	gid_t owner_gid;
-	bool as_root; /* serving as root for others: new nodes go to the caller */
-	struct timespec started;
-	atomic_bool unmounted; /* the kernel's side is gone: no more notifications */
-
-	pthread_mutex_t lock; /* the inode table, the open special files, relief */
-	struct special *specials;
-	size_t fd_limit, fd_high; /* RLIMIT_NOFILE; relief above fd_high inodes */
-	pthread_cond_t relief_cond;
-	pthread_cond_t fd_freed; /* an inode let go of its descriptor */
-	pthread_t relief;
-	bool relief_running, relief_wanted, stopping;
-	struct inode **table;
-	size_t nbuckets, count;
-	uint64_t clock; /* lookups so far */
-
-	/* space */
-	pthread_mutex_t plan_lock;
-	atomic_bool dirty;	      /* the tree changed since the last plan */
-	_Atomic int64_t delta;	      /* blocks added since the last plan (estimate) */
-	_Atomic int64_t inflight;     /* blocks reserved by writes not finished yet */
-	_Atomic uint64_t plan_blocks; /* the last plan, aligned, with overhead */
-	_Atomic double plan_time;     /* CLOCK_MONOTONIC of the last plan attempt */
-	struct eng_policy policy; /* the disc's, or guessed from its capacity (from_disc false) */
-};
-
-/*
- * What an open special file holds: the text at open (status, log), or for ctl the start of a
- * command whose newline has not come yet (under fs->lock).
- */
-struct special {
-	struct special *next; /* the open ones, under fs->lock */
-	char *text;
-	size_t len;
-	char *pending;
-	size_t plen;
-};
-
-struct dirp {
-	pthread_mutex_t lock;
-	DIR *dp;
-	off_t offset;
-	struct dirent *entry;
-};
+#include "lower.h"
 
 static double now_s(void)
 {
@@ -166,26 +80,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static struct stg_fs *fs_of(fuse_req_t req)
-{
-	return fuse_req_userdata(req);
-}
-
-static struct inode *inode_of(struct stg_fs *fs, fuse_ino_t ino)
-{
-	return ino == FUSE_ROOT_ID ? &fs->root : (struct inode *)(uintptr_t)ino;
-}
-
-static fuse_ino_t ino_of(struct stg_fs *fs, struct inode *in)
-{
-	return in == &fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
-}
-
-static void proc_path(char buf[static 32], int fd)
-{
-	snprintf(buf, 32, "/proc/self/fd/%d", fd);
 }
 
 /* One component the kernel passed: never a path, never "." or "..". */
@@ -231,7 +125,7 @@ static bool frozen(struct stg_fs *fs)
  */
 static bool read_only(struct stg_fs *fs, bool removing)
 {
-	return frozen(fs) || (!removing && stg_job_closed(fs->job, NULL, 0));
+	return fs->session || frozen(fs) || (!removing && stg_job_closed(fs->job, NULL, 0));
 }
 
 /* ---- inode table -------------------------------------------------------------------- */
@@ -266,7 +160,7 @@ static void table_grow(struct stg_fs *fs)
 }
 
 /* Under fs->lock. */
-static struct inode *table_find(struct stg_fs *fs, dev_t dev, ino_t ino)
+struct inode *fs_table_find(struct stg_fs *fs, dev_t dev, ino_t ino)
 {
 	if (fs->root.dev == dev && fs->root.ino == ino)
 		return &fs->root;
@@ -276,7 +170,7 @@ static struct inode *table_find(struct stg_fs *fs, dev_t dev, ino_t ino)
 	return NULL;
 }
 
-static void table_remove(struct stg_fs *fs, struct inode *in)
+void fs_table_remove(struct stg_fs *fs, struct inode *in)
 {
 	struct inode **p = &fs->table[bucket(fs, in->dev, in->ino)];
 
@@ -284,12 +178,31 @@ static void table_remove(struct stg_fs *fs, struct inode *in)
 		p = &(*p)->next;
 	if (*p) {
 		*p = in->next;
-		fs->count--;
+		if (in->fd >= 0)
+			fs->count--;
+	}
+}
+
+/* Under fs->lock: add in to the table (fs->count counts those holding a descriptor). */
+void fs_table_insert(struct stg_fs *fs, struct inode *in)
+{
+	size_t b;
+
+	if (in->fd >= 0 && fs->count + 1 > fs->nbuckets)
+		table_grow(fs);
+	b = bucket(fs, in->dev, in->ino);
+	in->next = fs->table[b];
+	fs->table[b] = in;
+	if (in->fd >= 0)
+		fs->count++;
+	if (fs->count > fs->fd_high && !fs->relief_wanted) {
+		fs->relief_wanted = true;
+		pthread_cond_signal(&fs->relief_cond);
 	}
 }
 
 /* Under fs->lock: in is known as name in dir now. */
-static void set_name(struct stg_fs *fs, struct inode *dir, struct inode *in, const char *name)
+void fs_set_name(struct stg_fs *fs, struct inode *dir, struct inode *in, const char *name)
 {
 	in->used = ++fs->clock;
 	if (in == &fs->root || (in->name && in->pdev == dir->dev && in->pino == dir->ino &&
@@ -301,13 +214,13 @@ static void set_name(struct stg_fs *fs, struct inode *dir, struct inode *in, con
 	in->pino = dir->ino;
 }
 
-static void fill_entry(struct stg_fs *fs, struct fuse_entry_param *e, struct inode *in,
-		       const struct stat *st)
+void fs_fill_entry(struct stg_fs *fs, struct fuse_entry_param *e, struct inode *in,
+		   const struct stat *st)
 {
 	*e = (struct fuse_entry_param){
 		.ino = ino_of(fs, in),
 		.attr = *st,
-		.attr_timeout = in->kind == K_FILE ? TIMEOUT : 0,
+		.attr_timeout = in->kind == K_FILE || in->kind == K_DISC ? TIMEOUT : 0,
 		.entry_timeout = TIMEOUT,
 	};
 }
@@ -354,8 +267,7 @@ static int openat_fds(struct stg_fs *fs, int dirfd, const char *name, int flags,
  * Look name up in dir (a backing directory), count the lookup and fill e. -errno (e.ino
  * 0 for a name that does not exist).
  */
-static int do_lookup(struct stg_fs *fs, struct inode *dir, const char *name,
-		     struct fuse_entry_param *e)
+int fs_lookup(struct stg_fs *fs, struct inode *dir, const char *name, struct fuse_entry_param *e)
 {
 	struct inode *in;
 	struct stat st;
@@ -372,7 +284,7 @@ static int do_lookup(struct stg_fs *fs, struct inode *dir, const char *name,
 		return r;
 	}
 	pthread_mutex_lock(&fs->lock);
-	in = table_find(fs, st.st_dev, st.st_ino);
+	in = fs_table_find(fs, st.st_dev, st.st_ino);
 	if (in) {
 		in->nlookup++;
 		pthread_mutex_unlock(&fs->lock);
@@ -390,44 +302,35 @@ static int do_lookup(struct stg_fs *fs, struct inode *dir, const char *name,
 				     .dev = st.st_dev,
 				     .ino = st.st_ino,
 				     .nlookup = 1};
-		if (fs->count + 1 > fs->nbuckets)
-			table_grow(fs);
-		{
-			size_t b = bucket(fs, in->dev, in->ino);
-
-			in->next = fs->table[b];
-			fs->table[b] = in;
-			fs->count++;
-		}
-		if (fs->count > fs->fd_high && !fs->relief_wanted) {
-			fs->relief_wanted = true;
-			pthread_cond_signal(&fs->relief_cond);
-		}
+		fs_table_insert(fs, in);
 		pthread_mutex_unlock(&fs->lock);
 	}
 	pthread_mutex_lock(&fs->lock);
-	set_name(fs, dir, in, name);
+	fs_set_name(fs, dir, in, name);
 	pthread_mutex_unlock(&fs->lock);
-	fill_entry(fs, e, in, &st);
+	fs_fill_entry(fs, e, in, &st);
 	return 0;
 }
 
-static void forget_one(struct stg_fs *fs, fuse_ino_t ino, uint64_t n)
+void fs_forget_one(struct stg_fs *fs, fuse_ino_t ino, uint64_t n)
 {
 	struct inode *in = inode_of(fs, ino);
 
-	if (in->kind != K_FILE || in == &fs->root)
+	if ((in->kind != K_FILE && in->kind != K_DISC) || in == &fs->root)
 		return;
 	pthread_mutex_lock(&fs->lock);
 	if (n > in->nlookup) /* a kernel bug; keep the inode rather than crash */
 		n = in->nlookup;
 	in->nlookup -= n;
 	if (in->nlookup == 0) {
-		table_remove(fs, in);
-		close(in->fd);
-		pthread_cond_broadcast(&fs->fd_freed);
+		fs_table_remove(fs, in);
+		if (in->fd >= 0) {
+			close(in->fd);
+			pthread_cond_broadcast(&fs->fd_freed);
+		}
 		pthread_mutex_unlock(&fs->lock);
 		free(in->name);
+		free(in->dpath);
 		free(in);
 		return;
 	}
@@ -479,7 +382,7 @@ static void lookup_special(fuse_req_t req, struct stg_fs *fs, struct inode *in)
 	struct stat st;
 
 	special_stat(fs, in, &st);
-	fill_entry(fs, &e, in, &st);
+	fs_fill_entry(fs, &e, in, &st);
 	fuse_reply_entry(req, &e);
 }
 
@@ -551,7 +454,7 @@ static uint64_t projected(struct stg_fs *fs)
 }
 
 /* The tree's shape changed: a node came or went (one block for its metadata, estimated). */
-static void changed_node(struct stg_fs *fs, int64_t blocks)
+void fs_changed_node(struct stg_fs *fs, int64_t blocks)
 {
 	atomic_fetch_add(&fs->delta, blocks);
 	atomic_store(&fs->dirty, true);
@@ -559,10 +462,10 @@ static void changed_node(struct stg_fs *fs, int64_t blocks)
 
 /*
  * Reserve the blocks a file growing from old_size to new_size needs, or -ENOSPC when the
- * projected session would not fit on the disc. Every successful reserve() is followed by
- * settle() once the change is made (ok) or not (failed).
+ * projected session would not fit on the disc. Every successful fs_reserve() is followed by
+ * fs_settle() once the change is made (ok) or not (failed).
  */
-static int reserve(struct stg_fs *fs, uint64_t old_size, uint64_t new_size, int64_t *ret)
+int fs_reserve(struct stg_fs *fs, uint64_t old_size, uint64_t new_size, int64_t *ret)
 {
 	int64_t add = (int64_t)blocks_of(new_size) - (int64_t)blocks_of(old_size);
 	uint64_t total, free_blocks;
@@ -591,8 +494,8 @@ static int reserve(struct stg_fs *fs, uint64_t old_size, uint64_t new_size, int6
 	return -ENOSPC;
 }
 
-/* The change reserve() was asked for is made (ok) or failed. */
-static void settle(struct stg_fs *fs, int64_t add, bool ok)
+/* The change fs_reserve() was asked for is made (ok) or failed. */
+void fs_settle(struct stg_fs *fs, int64_t add, bool ok)
 {
 	if (add <= 0)
 		return;
@@ -609,8 +512,8 @@ static int64_t fd_size(int fd)
 }
 
 /*
- * Before a write to (or an allocation in) the staged file open as fi up to byte end: reserve()
- * what growing it that far needs. 0, with *add for settle(), or -errno: EBADF on anything but
+ * Before a write to (or an allocation in) the staged file open as fi up to byte end: fs_reserve()
+ * what growing it that far needs. 0, with *add for fs_settle(), or -errno: EBADF on anything but
  * a staged file, EROFS while a commit runs, ENOSPC.
  */
 static int reserve_write(struct stg_fs *fs, const struct inode *in, const struct fuse_file_info *fi,
@@ -628,7 +531,7 @@ static int reserve_write(struct stg_fs *fs, const struct inode *in, const struct
 	cur = fd_size((int)fi->fh);
 	if (cur < 0)
 		return (int)cur;
-	return end > (uint64_t)cur ? reserve(fs, (uint64_t)cur, end, add) : 0;
+	return end > (uint64_t)cur ? fs_reserve(fs, (uint64_t)cur, end, add) : 0;
 }
 
 /* ---- operations --------------------------------------------------------------------- */
@@ -676,13 +579,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (dir->kind != K_FILE) {
+	if (dir->kind != K_FILE && (dir->kind != K_DISC || dir->type != S_IFDIR)) {
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
 	r = check_name(name);
 	if (r == 0)
-		r = do_lookup(fs, dir, name, &e);
+		r = disc_lookup_merged(fs, dir, name, &e);
 	if (r == -ENOENT) {
 		/* a negative entry, cached like the positive ones */
 		e = (struct fuse_entry_param){.ino = 0, .entry_timeout = TIMEOUT};
@@ -697,14 +600,14 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	forget_one(fs_of(req), ino, nlookup);
+	fs_forget_one(fs_of(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
 	for (size_t i = 0; i < count; i++)
-		forget_one(fs_of(req), forgets[i].ino, forgets[i].nlookup);
+		fs_forget_one(fs_of(req), forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -724,12 +627,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 	int r;
 
-	if (in->kind != K_FILE) {
+	if (in->kind != K_FILE && in->kind != K_DISC) {
 		special_stat(fs, in, &st);
 		fuse_reply_attr(req, &st, 0);
 		return;
 	}
-	r = stat_inode(in, fi, &st);
+	r = in->kind == K_DISC ? disc_stat(fs, in, &st) : stat_inode(in, fi, &st);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -745,7 +648,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	int ffd = fi && in->type == S_IFREG ? (int)fi->fh : -1;
 	int r = 0;
 
-	if (in->kind != K_FILE) {
+	if (in->kind != K_FILE && in->kind != K_DISC) {
 		struct stat st;
 
 		/* `echo ... > .burnfs/ctl` may truncate first: nothing to truncate */
@@ -762,6 +665,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	if (read_only(fs, false)) {
 		fuse_reply_err(req, EROFS);
 		return;
+	}
+	if (in->kind == K_DISC) { /* changed: staged first */
+		r = in->type == S_IFDIR ? disc_stage_dir(fs, in) : disc_copy_up(fs, in);
+		if (r < 0) {
+			fuse_reply_err(req, -r);
+			return;
+		}
 	}
 	proc_path(proc, in->fd);
 	if (valid & FUSE_SET_ATTR_MODE) {
@@ -790,11 +700,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		if (r == 0) {
 			old = fd_size(tfd);
 			r = old < 0 ? (int)old
-				    : reserve(fs, (uint64_t)old, (uint64_t)attr->st_size, &add);
+				    : fs_reserve(fs, (uint64_t)old, (uint64_t)attr->st_size, &add);
 			if (r == 0) {
 				if (ftruncate(tfd, attr->st_size) < 0)
 					r = -errno;
-				settle(fs, add, r == 0);
+				fs_settle(fs, add, r == 0);
 			}
 		}
 		if (tfd >= 0 && tfd != ffd)
@@ -838,8 +748,21 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	char buf[PATH_MAX + 1];
 	ssize_t n;
 
-	if (in->kind != K_FILE || in->type != S_IFLNK) {
+	if ((in->kind != K_FILE && in->kind != K_DISC) || in->type != S_IFLNK) {
 		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (in->kind == K_DISC) {
+		uint64_t gen;
+		stg_lid lid;
+		int r = disc_node(fs, in, &gen, &lid);
+
+		if (r == 0)
+			r = stg_lower_readlink(disc_lower(fs), gen, lid, buf, sizeof(buf));
+		if (r < 0)
+			fuse_reply_err(req, r == -ENOENT ? ESTALE : -r);
+		else
+			fuse_reply_readlink(req, buf);
 		return;
 	}
 	n = readlinkat(in->fd, "", buf, sizeof(buf));
@@ -875,8 +798,8 @@ static void reply_made(fuse_req_t req, struct stg_fs *fs, struct inode *dir, con
 
 	if (r == 0) {
 		give_to_caller(fs, req, dir->fd, name);
-		changed_node(fs, 1);
-		r = do_lookup(fs, dir, name, &e);
+		fs_changed_node(fs, 1);
+		r = fs_lookup(fs, dir, name, &e);
 	}
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -915,14 +838,22 @@ static void umask_on(bool off, mode_t old)
 }
 
 /* Common checks of an operation that makes or removes name in parent. */
-static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *name, bool removing)
+enum change { MAKING, REMOVING, RENAMING };
+
+static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *name,
+				enum change how)
 {
+	bool removing = how == REMOVING;
 	struct stg_fs *fs = fs_of(req);
 	struct inode *dir = inode_of(fs, parent);
-	int r = check_dir_name(fs, dir, name);
+	int r = dir->kind == K_DISC ? check_name(name) : check_dir_name(fs, dir, name);
 
 	if (r == 0 && read_only(fs, removing))
 		r = -EROFS;
+	if (r == 0 && how != RENAMING && disc_named(fs, dir, name))
+		r = removing ? disc_refuse(fs, "removing", name) : -EEXIST;
+	if (r == 0 && dir->kind == K_DISC) /* made in a directory of the disc: stage it */
+		r = disc_stage_dir(fs, dir);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return NULL;
@@ -932,7 +863,7 @@ static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *n
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	struct inode *dir = modify_dir(req, parent, name, false);
+	struct inode *dir = modify_dir(req, parent, name, MAKING);
 	mode_t old = 0;
 	bool off;
 	int r;
@@ -947,7 +878,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct inode *dir = modify_dir(req, parent, name, false);
+	struct inode *dir = modify_dir(req, parent, name, MAKING);
 	mode_t old = 0;
 	bool off;
 	int r;
@@ -962,7 +893,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name, false);
+	struct inode *dir = modify_dir(req, parent, name, MAKING);
 
 	if (!dir)
 		return;
@@ -974,13 +905,17 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 {
 	struct stg_fs *fs = fs_of(req);
 	struct inode *in = inode_of(fs, ino);
-	struct inode *dir = modify_dir(req, newparent, newname, false);
+	struct inode *dir = modify_dir(req, newparent, newname, MAKING);
 	struct fuse_entry_param e;
 	char proc[32];
 	int r;
 
 	if (!dir)
 		return;
+	if (in->kind == K_DISC) {
+		fuse_reply_err(req, -disc_refuse(fs, "linking", newname));
+		return;
+	}
 	if (in->kind != K_FILE || in == &fs->root) {
 		fuse_reply_err(req, EPERM);
 		return;
@@ -989,8 +924,8 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	proc_path(proc, in->fd);
 	r = linkat(AT_FDCWD, proc, dir->fd, newname, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 	if (r == 0) {
-		changed_node(fs, 1);
-		r = do_lookup(fs, dir, newname, &e);
+		fs_changed_node(fs, 1);
+		r = fs_lookup(fs, dir, newname, &e);
 	}
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -1000,7 +935,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name, true);
+	struct inode *dir = modify_dir(req, parent, name, REMOVING);
 
 	if (!dir)
 		return;
@@ -1008,13 +943,13 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, errno);
 		return;
 	}
-	changed_node(fs_of(req), -1);
+	fs_changed_node(fs_of(req), -1);
 	fuse_reply_err(req, 0);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name, true);
+	struct inode *dir = modify_dir(req, parent, name, REMOVING);
 
 	if (!dir)
 		return;
@@ -1022,7 +957,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, errno);
 		return;
 	}
-	changed_node(fs_of(req), -1);
+	fs_changed_node(fs_of(req), -1);
 	fuse_reply_err(req, 0);
 }
 
@@ -1035,9 +970,9 @@ static void note_name(struct stg_fs *fs, struct inode *dir, const char *name)
 	if (fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
 	pthread_mutex_lock(&fs->lock);
-	in = table_find(fs, st.st_dev, st.st_ino);
+	in = fs_table_find(fs, st.st_dev, st.st_ino);
 	if (in)
-		set_name(fs, dir, in, name);
+		fs_set_name(fs, dir, in, name);
 	pthread_mutex_unlock(&fs->lock);
 }
 
@@ -1045,13 +980,19 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		      const char *newname, unsigned int flags)
 {
 	struct stg_fs *fs = fs_of(req);
-	struct inode *dir = modify_dir(req, parent, name, false), *ndir;
+	struct inode *dir = modify_dir(req, parent, name, RENAMING), *ndir;
 	int r;
 
 	if (!dir)
 		return;
 	ndir = inode_of(fs, newparent);
-	r = check_dir_name(fs, ndir, newname);
+	r = ndir->kind == K_DISC ? check_name(newname) : check_dir_name(fs, ndir, newname);
+	if (r == 0 && disc_named(fs, dir, name))
+		r = disc_refuse(fs, "renaming", name);
+	if (r == 0 && disc_named(fs, ndir, newname))
+		r = flags & RENAME_NOREPLACE ? -EEXIST : disc_refuse(fs, "replacing", newname);
+	if (r == 0)
+		r = disc_stage_dir(fs, ndir);
 	if (r == 0 && (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)))
 		r = -EINVAL; /* RENAME_WHITEOUT is for overlay file systems */
 	if (r == 0 && renameat2(dir->fd, name, ndir->fd, newname, flags) < 0)
@@ -1138,13 +1079,33 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int64_t add = 0, old = 0;
 	int fd;
 
-	if (in->kind != K_FILE) {
+	if (in->kind == K_DISC && !writes(fi->flags)) {
+		/* read from the disc (lower.h); the kernel keeps what it read */
+		if (in->type != S_IFREG) {
+			fuse_reply_err(req, in->type == S_IFDIR ? EISDIR : EINVAL);
+			return;
+		}
+		fi->fh = DISC_FH;
+		fi->keep_cache = 1;
+		fi->noflush = 1;
+		fuse_reply_open(req, fi);
+		return;
+	}
+	if (in->kind != K_FILE && in->kind != K_DISC) {
 		open_special(req, fs, in, fi);
 		return;
 	}
 	if (writes(fi->flags) && read_only(fs, false)) {
 		fuse_reply_err(req, EROFS);
 		return;
+	}
+	if (in->kind == K_DISC) { /* written: a staged copy first */
+		int r = in->type == S_IFREG ? disc_copy_up(fs, in) : -EINVAL;
+
+		if (r < 0) {
+			fuse_reply_err(req, -r);
+			return;
+		}
 	}
 	if (in->type != S_IFREG && in->type != S_IFDIR) {
 		/* fifos and devices are opened by the kernel itself, never here */
@@ -1164,7 +1125,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	if (fi->flags & O_TRUNC)
-		(void)reserve(fs, (uint64_t)old, 0, &add); /* a shrink: never refused, no settle */
+		(void)fs_reserve(fs, (uint64_t)old, 0,
+				 &add); /* a shrink: never refused, no fs_settle */
 	fi->fh = (uint64_t)fd;
 	set_caching(fi, in->type);
 	fuse_reply_open(req, fi);
@@ -1174,7 +1136,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      struct fuse_file_info *fi)
 {
 	struct stg_fs *fs = fs_of(req);
-	struct inode *dir = modify_dir(req, parent, name, false);
+	struct inode *dir = modify_dir(req, parent, name, MAKING);
 	struct fuse_entry_param e;
 	mode_t old = 0;
 	bool off;
@@ -1191,8 +1153,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return;
 	}
 	give_to_caller(fs, req, dir->fd, name);
-	changed_node(fs, 1);
-	r = do_lookup(fs, dir, name, &e);
+	fs_changed_node(fs, 1);
+	r = fs_lookup(fs, dir, name, &e);
 	if (r < 0) {
 		close(fd);
 		fuse_reply_err(req, -r);
@@ -1241,6 +1203,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct inode *in = inode_of(fs, ino);
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 
+	if (fi->fh == DISC_FH) {
+		disc_read(req, fs, in, size, off);
+		return;
+	}
 	if (in->kind != K_FILE) {
 		read_special(req, fs, fi->fh, size, off);
 		return;
@@ -1459,7 +1425,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_
 	out.buf[0].fd = (int)fi->fh;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in_buf, 0);
-	settle(fs, add, n >= 0);
+	fs_settle(fs, add, n >= 0);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
 		return;
@@ -1474,7 +1440,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stg_fs *fs = fs_of(req);
 	struct inode *in = inode_of(fs, ino);
 
-	if (in->kind != K_FILE) {
+	if (in->kind != K_FILE && fi->fh != DISC_FH) {
 		struct special **p, *sp = NULL;
 
 		pthread_mutex_lock(&fs->lock);
@@ -1490,7 +1456,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			free(sp->pending);
 		}
 		free(sp);
-	} else {
+	} else if (fi->fh != DISC_FH) {
 		close((int)fi->fh);
 	}
 	fuse_reply_err(req, 0);
@@ -1501,7 +1467,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	struct stg_fs *fs = fs_of(req);
 	int fd = (int)fi->fh, r;
 
-	if (inode_of(fs, ino)->kind != K_FILE) {
+	if (inode_of(fs, ino)->kind != K_FILE || fi->fh == DISC_FH) {
 		fuse_reply_err(req, 0);
 		return;
 	}
@@ -1523,7 +1489,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	if (r == 0) {
 		if (fallocate((int)fi->fh, mode, off, len) < 0)
 			r = -errno;
-		settle(fs, add, r == 0);
+		fs_settle(fs, add, r == 0);
 	}
 	if (r == 0 && (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)))
 		atomic_store(&fs->dirty, true); /* smaller: the next plan says by how much */
@@ -1535,6 +1501,21 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 {
 	off_t r;
 
+	if (fi->fh == DISC_FH) { /* a disc file has no holes: data to its end */
+		struct stat st;
+		int e = disc_stat(fs_of(req), inode_of(fs_of(req), ino), &st);
+
+		if (e < 0)
+			fuse_reply_err(req, -e);
+		else if (off < 0 || off >= st.st_size ||
+			 (whence != SEEK_DATA && whence != SEEK_HOLE))
+			fuse_reply_err(req, off >= 0 && whence != SEEK_DATA && whence != SEEK_HOLE
+						    ? EINVAL
+						    : ENXIO);
+		else
+			fuse_reply_lseek(req, whence == SEEK_DATA ? off : st.st_size);
+		return;
+	}
 	if (inode_of(fs_of(req), ino)->kind != K_FILE) {
 		fuse_reply_err(req, ESPIPE);
 		return;
@@ -1560,13 +1541,20 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_open(req, fi);
 		return;
 	}
-	if (in->kind != K_FILE || in->type != S_IFDIR) {
+	if ((in->kind != K_FILE && in->kind != K_DISC) || in->type != S_IFDIR) {
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	d->merged = in->kind == K_DISC || (in->has_lower && stg_lower_present(disc_lower(fs)));
+	if (in->kind == K_DISC) {
+		pthread_mutex_init(&d->lock, NULL);
+		fi->fh = (uint64_t)(uintptr_t)d;
+		fuse_reply_open(req, fi);
 		return;
 	}
 	fd = openat_fds(fs, in->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
@@ -1608,7 +1596,7 @@ static void readdir_ctl(fuse_req_t req, struct stg_fs *fs, size_t size, off_t of
 			special_stat(fs, ins[i], &st);
 		if (plus) {
 			/* "." and "..": no entry (ino 0); the specials are not counted */
-			fill_entry(fs, &e, ins[i], &st);
+			fs_fill_entry(fs, &e, ins[i], &st);
 			if (i < 2)
 				e.ino = 0;
 			n = fuse_add_direntry_plus(req, buf + pos, size - pos, names[i], &e, i + 1);
@@ -1642,6 +1630,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
+	if (d->merged) {
+		disc_readdir(req, fs, dir, d, buf, size, off, plus);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	/*
 	 * Offsets are the backing directory's own telldir cookies, which stay valid while
 	 * entries come and go (ext4 hashes, tmpfs stable offsets): a listing that resumes at
@@ -1682,7 +1675,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				e.attr.st_ino = d->entry->d_ino;
 				e.attr.st_mode = (mode_t)d->entry->d_type << 12;
 			} else {
-				int r = do_lookup(fs, dir, name, &e);
+				int r = fs_lookup(fs, dir, name, &e);
 
 				if (r == -ENOENT) { /* removed meanwhile */
 					d->entry = NULL;
@@ -1697,7 +1690,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			n = fuse_add_direntry_plus(req, buf + pos, size - pos, name, &e, next);
 			if (n > size - pos) {
 				if (!dot)
-					forget_one(fs, e.ino, 1);
+					fs_forget_one(fs, e.ino, 1);
 				break;
 			}
 		} else {
@@ -1736,7 +1729,9 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 	(void)ino;
 	if (d) {
-		closedir(d->dp);
+		if (d->dp)
+			closedir(d->dp);
+		disc_dents_free(d);
 		pthread_mutex_destroy(&d->lock);
 		free(d);
 	}
@@ -1749,7 +1744,7 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
 	int r;
 
 	(void)ino;
-	if (!d) {
+	if (!d || !d->dp) {
 		fuse_reply_err(req, 0);
 		return;
 	}
@@ -1780,6 +1775,10 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	}
 	if ((mask & W_OK) && read_only(fs, false)) {
 		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (in->kind == K_DISC) {
+		fuse_reply_err(req, disc_access(req, fs, in, mask));
 		return;
 	}
 	proc_path(proc, in->fd);
@@ -1831,11 +1830,14 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 			size_t size, int flags)
 {
 	struct stg_fs *fs = fs_of(req);
+	struct inode *in = inode_of(fs, ino);
 	char proc[32];
-	int r = xattr_path(inode_of(fs, ino), proc);
+	int r = read_only(fs, false) ? -EROFS : 0;
 
-	if (r == 0 && read_only(fs, false))
-		r = -EROFS;
+	if (r == 0 && in->kind == K_DISC) /* an attribute the disc's node lacks: staged first */
+		r = in->type == S_IFDIR ? disc_stage_dir(fs, in) : disc_copy_up(fs, in);
+	if (r == 0)
+		r = xattr_path(in, proc);
 	if (r == 0 && setxattr(proc, name, value, size, flags) < 0)
 		r = -errno;
 	fuse_reply_err(req, -r);
@@ -1976,7 +1978,7 @@ static size_t collect_entries(struct stg_fs *fs, uint64_t until, const struct in
 				continue;
 			if (root_only && (in->pdev != root_only->dev || in->pino != root_only->ino))
 				continue;
-			parent = table_find(fs, in->pdev, in->pino);
+			parent = fs_table_find(fs, in->pdev, in->pino);
 			if (!parent || BFS_GROW(v, cap, n + 1) < 0)
 				continue;
 			v[n].parent = ino_of(fs, parent);
@@ -2105,8 +2107,10 @@ static struct stg_fs *fs_free(struct stg_fs *fs)
 	for (size_t b = 0; b < fs->nbuckets; b++)
 		for (struct inode *in = fs->table[b], *next; in; in = next) {
 			next = in->next;
-			close(in->fd);
+			if (in->fd >= 0)
+				close(in->fd);
 			free(in->name);
+			free(in->dpath);
 			free(in);
 		}
 	free(fs->table);
@@ -2119,6 +2123,7 @@ static struct stg_fs *fs_free(struct stg_fs *fs)
 		free(sp);
 	}
 	free(fs->root.name);
+	free(fs->root.dpath);
 	if (fs->root.fd >= 0)
 		close(fs->root.fd);
 	if (fs->lock_fd >= 0)
@@ -2168,6 +2173,7 @@ static int fs_new(const struct stg_fs_opts *o, struct bfs_diag *diag, struct stg
 		.drive = o->drive,
 		.state_dir = o->state_dir,
 		.owner = getuid(),
+		.session = o->session,
 		.changed = on_changed,
 	};
 	struct stat st;
@@ -2190,6 +2196,7 @@ static int fs_new(const struct stg_fs_opts *o, struct bfs_diag *diag, struct stg
 	fs->owner_gid = getgid();
 	fs->fd_limit = 1024;
 	fs->as_root = geteuid() == 0 && o->allow_other;
+	fs->session = o->session;
 	clock_gettime(CLOCK_REALTIME, &fs->started);
 	fs->root.fd = open(o->staging_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->root.fd < 0)
@@ -2210,6 +2217,12 @@ static int fs_new(const struct stg_fs_opts *o, struct bfs_diag *diag, struct stg
 				: strerror(errno));
 	fs->root.kind = K_FILE;
 	fs->root.type = S_IFDIR;
+	/* the disc's root is merged under the staging directory's (its lid: at first use) */
+	fs->root.has_lower = true;
+	fs->root.lgen = UINT64_MAX;
+	fs->root.dpath = strdup("");
+	if (!fs->root.dpath)
+		return -ENOMEM;
 	fs->root.dev = st.st_dev;
 	fs->root.ino = st.st_ino;
 	fs->root.nlookup = 2;

@@ -17,6 +17,8 @@ struct stg_fs_opts {
 	const char *staging_dir; /* the backing directory (absolute, exists) */
 	const char *drive;	 /* drive address for the control plane */
 	const char *state_dir;	 /* the job journal's directory (absolute) */
+	unsigned session;	 /* 0: the disc's last session under the staged files; N: session
+				    N alone, read-only (burnfs mount --session N) */
 	bool foreground;	 /* stay attached to the terminal */
 	bool allow_other;	 /* let other users in (the ctl file still obeys only the owner) */
 	bool debug;		 /* libfuse's request trace on stderr (implies foreground) */

@@ -47,6 +47,7 @@
 #include "engine/burn.h"
 #include "engine/drive.h"
 #include "engine/image.h"
+#include "lower.h"
 
 #define LOG_MAX	       (64u << 10) /* bytes of .burnfs/log kept: the newest lines */
 #define BAD_MAX	       64u	   /* damaged ranges kept in a result */
@@ -110,6 +111,8 @@ struct commit_opts {
 struct stg_job {
 	char *staging_dir, *drive, *state_dir, *journal;
 	uid_t owner;
+	unsigned session;	 /* the session the mount shows (0: the last) */
+	struct stg_lower *lower; /* the disc under the mount; its drive use obeys drive_lock */
 	void (*changed)(void *userdata);
 	void *userdata;
 
@@ -308,15 +311,45 @@ static int probe_drive(struct stg_job *j, struct disc *ret, struct bfs_diag *dia
 {
 	struct bfs_diag odiag = {0};
 	struct mmc_drive *d = NULL;
-	int r = eng_drive_open(j->drive, &odiag, &d);
+	int r;
 
+	if (j->lower) /* the mount's reads let go of the drive meanwhile */
+		stg_lower_suspend(j->lower);
+	r = eng_drive_open(j->drive, &odiag, &d);
+	if (r == 0) {
+		probe_open(d, ret);
+		eng_drive_close(d);
+	}
+	if (j->lower)
+		stg_lower_resume(j->lower);
 	if (r < 0)
 		return bfs_diag_set(diag, r, "drive '%s': %s", j->drive,
 				    r == -EBUSY ? "in use by another program"
 						: bfs_diag_msg(&odiag, r));
-	probe_open(d, ret);
-	eng_drive_close(d);
 	return 0;
+}
+
+/*
+ * Read the disc's tree again (after a commit, a refresh): what the mount shows under the
+ * staged files. A tree that cannot be read is logged; the mount then shows none. Under
+ * j->drive_lock.
+ */
+static void lower_reload(struct stg_job *j)
+{
+	struct bfs_diag diag = {0};
+	unsigned number, count;
+	int r;
+
+	if (!j->lower)
+		return;
+	r = stg_lower_load(j->lower, j->session, &diag);
+	if (r < 0) {
+		job_log(j, "the disc's files cannot be shown: %s", bfs_diag_msg(&diag, r));
+		return;
+	}
+	stg_lower_session(j->lower, &number, &count);
+	if (number)
+		job_log(j, "showing session %u of %u of the disc", number, count);
 }
 
 static void disc_describe(const struct disc *d, char *buf, size_t cap)
@@ -1034,9 +1067,13 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 
 	pthread_mutex_lock(&j->drive_lock);
 	set_phase(j, "preparing");
+	if (j->lower) /* the mount's reads wait for the burn (lower.h) */
+		stg_lower_suspend(j->lower);
 	r = j->cancel ? bfs_diag_set(&diag, -ECANCELED, "cancelled before anything was written")
 		      : open_drive(j, &d, &diag);
 	if (r < 0) {
+		if (j->lower)
+			stg_lower_resume(j->lower);
 		pthread_mutex_unlock(&j->drive_lock);
 		set_message(rn, "%s", bfs_diag_msg(&diag, r));
 		rn->res.remedy = make_remedy(r, before, &rn->res.after, j->drive);
@@ -1051,6 +1088,8 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 	if (r < 0) {
 		set_message(rn, "%s: not burning without it", bfs_diag_msg(&diag, r));
 		eng_drive_close(d);
+		if (j->lower)
+			stg_lower_resume(j->lower);
 		pthread_mutex_unlock(&j->drive_lock);
 		rn->res.after = *before;
 		rn->res.remedy = strdup("make the state directory writable (or free space on its "
@@ -1072,6 +1111,11 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 	probe_open(d, &rn->res.after); /* the disc now, with the reason when it cannot be read */
 	rn->probed = true;
 	eng_drive_close(d);
+	if (j->lower) {
+		stg_lower_resume(j->lower);
+		if (res->wrote) /* the disc's tree is the new session's now */
+			lower_reload(j);
+	}
 	pthread_mutex_unlock(&j->drive_lock);
 	if (rn->nomem)
 		job_log(j, "out of memory recording the damaged ranges; the log has them all");
@@ -1203,6 +1247,11 @@ static int start_commit(struct stg_job *j, const struct commit_opts *o, struct b
 	char speed[16] = "max";
 	int r;
 
+	if (j->session)
+		return bfs_diag_set(diag, -EROFS,
+				    "commit: this mount shows session %u of the disc, read-only; "
+				    "mount without --session to stage and commit changes",
+				    j->session);
 	if (o->speed_x)
 		snprintf(speed, sizeof(speed), "%ux", o->speed_x);
 	pthread_mutex_lock(&j->lock);
@@ -1294,6 +1343,8 @@ static int do_refresh(struct stg_job *j, struct bfs_diag *diag)
 		return bfs_diag_set(diag, -EBUSY, "refresh: a commit is running");
 	pthread_mutex_lock(&j->drive_lock);
 	r = probe_drive(j, &d, diag);
+	if (r == 0)
+		lower_reload(j); /* another disc, or the same one written meanwhile */
 	pthread_mutex_unlock(&j->drive_lock);
 	if (r < 0)
 		return r;
@@ -1303,6 +1354,8 @@ static int do_refresh(struct stg_job *j, struct bfs_diag *diag)
 	log_l(j, "refresh: the disc: %s", desc);
 	log_if_closed(j);
 	pthread_mutex_unlock(&j->lock);
+	if (j->changed) /* the disc's files shown may have changed */
+		j->changed(j->userdata);
 	return 0;
 }
 
@@ -1605,6 +1658,7 @@ int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct s
 		.drive = strdup(opts->drive),
 		.state_dir = strdup(opts->state_dir),
 		.owner = opts->owner,
+		.session = opts->session,
 		.changed = opts->changed,
 		.userdata = opts->userdata,
 		.phase = "",
@@ -1645,6 +1699,10 @@ int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct s
 		log_l(j, "drive '%s': %s", j->drive, desc);
 		log_if_closed(j);
 	}
+	r = stg_lower_new(j->drive, &j->lower);
+	if (r < 0)
+		goto fail;
+	lower_reload(j);
 	*ret = j;
 	return 0;
 fail:
@@ -1660,6 +1718,7 @@ struct stg_job *stg_job_free(struct stg_job *j)
 		j->cancel = 1;
 		pthread_join(j->thread, NULL);
 	}
+	stg_lower_free(j->lower);
 	pthread_mutex_destroy(&j->lock);
 	pthread_mutex_destroy(&j->drive_lock);
 	result_clear(&j->last);
@@ -1876,4 +1935,9 @@ void stg_job_set_projected(struct stg_job *j, uint64_t blocks)
 	pthread_mutex_lock(&j->lock);
 	j->projected = blocks;
 	pthread_mutex_unlock(&j->lock);
+}
+
+struct stg_lower *stg_job_lower(struct stg_job *j)
+{
+	return j->lower;
 }

@@ -24,6 +24,7 @@ struct stg_job_opts {
 	const char *drive;	 /* a drive address: vdrive:DIR, /dev/srN, iscsi://... */
 	const char *state_dir;	 /* where the job journal lives (absolute, created if absent) */
 	uid_t owner;		 /* the mounting user: the only uid whose ctl commands count */
+	unsigned session;	 /* the disc's session the mount shows: 0 the last (read-write) */
 	/*
 	 * Called (from the job's thread) after the job changed the staging directory behind
 	 * the filesystem's back: staged files removed after a successful commit, or discard.
@@ -96,5 +97,11 @@ void stg_job_disc_space(struct stg_job *j, uint64_t *total_blocks, uint64_t *fre
  * change, so that status shows it (blocks of 2048 bytes, file-system overhead included).
  */
 void stg_job_set_projected(struct stg_job *j, uint64_t blocks);
+
+/*
+ * The disc under the mount (lower.h), owned by the job, which loads it at start, after a
+ * commit wrote to the disc and at refresh, and keeps it off the drive while it uses it.
+ */
+struct stg_lower *stg_job_lower(struct stg_job *j);
 
 #endif

@@ -541,18 +541,12 @@ int stg_lower_readlink(struct stg_lower *l, uint64_t gen, stg_lid id, char *buf,
 	return r;
 }
 
-int stg_lower_path(struct stg_lower *l, uint64_t gen, stg_lid id, char **ret)
+/* Under lock: the disc path of node id, malloc'd (NULL when out of memory). */
+static char *path_locked(const struct stg_lower *l, uint32_t id)
 {
 	size_t len = 0;
 	char *p;
-	int r = enter(l, gen);
 
-	if (r < 0)
-		return r;
-	if (id >= l->n) {
-		leave(l);
-		return -EINVAL;
-	}
 	for (uint32_t x = id; x; x = l->v[x].parent)
 		len += strlen(l->names + l->v[x].name) + 1;
 	p = malloc(len + 1);
@@ -570,9 +564,39 @@ int stg_lower_path(struct stg_lower *l, uint64_t gen, stg_lid id, char **ret)
 				p[--end] = '/';
 		}
 	}
+	return p;
+}
+
+int stg_lower_path(struct stg_lower *l, uint64_t gen, stg_lid id, char **ret)
+{
+	int r = enter(l, gen);
+
+	if (r < 0)
+		return r;
+	*ret = id < l->n ? path_locked(l, id) : NULL;
+	r = id >= l->n ? -EINVAL : *ret ? 0 : -ENOMEM;
 	leave(l);
-	*ret = p;
-	return p ? 0 : -ENOMEM;
+	return r;
+}
+
+int stg_lower_links(struct stg_lower *l, uint64_t gen, stg_lid id, stg_lower_path_fn fn,
+		    void *userdata)
+{
+	int r = enter(l, gen);
+
+	if (r < 0)
+		return r;
+	if (id >= l->n || !S_ISREG(l->v[id].mode))
+		r = -EINVAL;
+	for (uint32_t x = 0; r == 0 && l->v[id].nlink > 1 && x < l->n; x++)
+		if (x != id && l->v[x].ino == l->v[id].ino && S_ISREG(l->v[x].mode)) {
+			char *p = path_locked(l, x);
+
+			r = p ? fn(p, userdata) : -ENOMEM;
+			free(p);
+		}
+	leave(l);
+	return r;
 }
 
 int stg_lower_foreach(struct stg_lower *l, uint64_t gen, stg_lid dir, stg_lower_each_fn fn,

@@ -89,6 +89,14 @@ typedef int (*stg_lower_each_fn)(const char *name, stg_lid id, const struct stat
 int stg_lower_foreach(struct stg_lower *l, uint64_t gen, stg_lid dir, stg_lower_each_fn fn,
 		      void *userdata);
 
+/*
+ * The other names of regular file id (its hard links on the disc: the nodes with its serial
+ * number), each as a disc path: fn's non-zero return ends it and is returned.
+ */
+typedef int (*stg_lower_path_fn)(const char *path, void *userdata);
+int stg_lower_links(struct stg_lower *l, uint64_t gen, stg_lid id, stg_lower_path_fn fn,
+		    void *userdata);
+
 /* Up to len bytes of regular file id at off: the count (0 at the end) or -errno. */
 int64_t stg_lower_pread(struct stg_lower *l, uint64_t gen, stg_lid id, uint64_t off, void *buf,
 			size_t len) BFS_WARN_UNUSED;

@@ -522,6 +522,68 @@ $mnt/sub dir" "$script") >"$t/out" 2>&1 || fail "script (selection): $(cat "$t/o
 	(cd "$t" && PATH=$t/bin:$PATH "$script" bin) >"$t/out" 2>&1 && fail "script outside a mount"
 	grep -q "not in a burnfs staging mount" "$t/notified" || fail "no error notification"
 	;;
+disc)
+	# the disc's files in the mount: a disc with two sessions (burnt by `burnfs burn`) shows its
+	# last session's tree under the staged files; its files read back byte for byte; new files
+	# go into its directories, a written or chmod-ed disc file is copied up first; what would
+	# change the disc's own tree (rm, mv, ln of its files) is refused with EROFS and a log line;
+	# the commit carries it all, and the mount then shows the new session, as xorriso reads it
+	command -v xorriso >/dev/null || exit 77
+	new_disc bd-r
+	make_src "$t/s1"
+	mkdir -p "$t/s2/docs" && echo second >"$t/s2/docs/second.txt"
+	"$BURNFS" burn "$t/s1" --drive "vdrive:$vd" --verify none >"$t/out" 2>&1 || fail "burn 1: $(cat "$t/out")"
+	"$BURNFS" burn "$t/s2" --drive "vdrive:$vd" --verify none >"$t/out" 2>&1 || fail "burn 2: $(cat "$t/out")"
+	mkdir -p "$t/want" && cp -a "$t/s1/." "$t/s2/." "$t/want/" && ln -f "$t/want/README" "$t/want/README.hardlink"
+	start
+	grep -q "showing session 2 of 2" "$mnt/.burnfs/log" || fail "log: $(cat "$mnt/.burnfs/log")"
+	[ -z "$(ls -A "$stg")" ] || fail "staging not empty at start: $(ls -A "$stg")"
+	fingerprint "$mnt" >"$t/got"
+	fingerprint "$t/want" >"$t/exp"
+	diff "$t/exp" "$t/got" || fail "the mount does not show the disc's tree"
+	[ "$(stat -c %i "$mnt/README")" = "$(stat -c %i "$mnt/README.hardlink")" ] ||
+		fail "a hard link on the disc shows as two files"
+	cmp "$mnt/photos/2026/IMG_0001.jpg" "$t/s1/photos/2026/IMG_0001.jpg" || fail "read of a disc file"
+	[ "$(ls -a "$mnt" | head -2 | tr '\n' ' ')" = ". .. " ] || fail "no . and ..: $(ls -a "$mnt")"
+	# staged changes on top
+	echo new >"$mnt/docs/new.txt" || fail "a new file in a disc directory"
+	mkdir "$mnt/photos/2027" && echo x >"$mnt/photos/2027/x" || fail "mkdir in a disc directory"
+	echo more >>"$mnt/README" || fail "append to a disc file"
+	chmod 600 "$mnt/docs/second.txt" || fail "chmod of a disc file"
+	mkdir "$mnt/docs" 2>/dev/null && fail "mkdir over a disc directory"
+	echo new >"$t/want/docs/new.txt" && mkdir -p "$t/want/photos/2027" && echo x >"$t/want/photos/2027/x"
+	echo more >>"$t/want/README" && chmod 600 "$t/want/docs/second.txt"
+	# both names of the disc's hard-linked file show the change, and stay one file
+	[ "$(cat "$mnt/README.hardlink")" = "$(cat "$t/want/README")" ] || fail "the other hard link kept the old data"
+	[ "$(stat -c %i "$mnt/README")" = "$(stat -c %i "$mnt/README.hardlink")" ] ||
+		fail "a copied-up hard link shows as two files"
+	for op in "rm $mnt/docs/deep/er/still/hello.txt" "mv $mnt/README.hardlink $mnt/R2" \
+		"ln $mnt/photos/2026/IMG_0001.jpg $mnt/L" "rmdir $mnt/empty" "mv $mnt/docs/new.txt $mnt/photos/2026/IMG_0001.jpg"; do
+		$op 2>"$t/err" && fail "$op: allowed"
+		grep -q "Read-only file system" "$t/err" || fail "$op: $(cat "$t/err")"
+	done
+	grep -q "removing 'hello.txt': it is on the disc" "$mnt/.burnfs/log" || fail "log: $(cat "$mnt/.burnfs/log")"
+	fingerprint "$mnt" >"$t/got"
+	fingerprint "$t/want" >"$t/exp"
+	diff "$t/exp" "$t/got" || fail "the mount does not show the changes"
+	"$BURNFS" commit "$mnt" --verify full >"$t/out" 2>&1 || fail "commit: $(cat "$t/out")"
+	grep -q "with the disc's tree (session 2" "$t/out" || fail "commit: $(cat "$t/out")"
+	[ "$(st .disc.sessions)" = 3 ] || fail "disc: $(st .disc)"
+	fingerprint "$mnt" >"$t/got"
+	diff "$t/exp" "$t/got" || fail "the mount after the commit does not show the new session"
+	[ -z "$(find "$stg" -mindepth 1 -not -path "$stg/.burnfs*")" ] || fail "staged files left: $(ls -AR "$stg")"
+	# the disc, as xorriso reads its last session
+	"$BURNFS" vdrive export "$vd" -o "$t/disc.iso" >/dev/null || fail "vdrive export"
+	last=$("$BURNFS" sessions --drive "vdrive:$vd" --json | jq -r '.sessions[-1].start')
+	rm -rf "$t/x"
+	xorriso -osirrox on -indev "$t/disc.iso" -load sbsector "$last" -extract / "$t/x" >/dev/null 2>&1 ||
+		fail "xorriso extract"
+	(cd "$t/x" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "sha256sum -c of the manifest"
+	rm -rf "$t/x/.burnfs"
+	fingerprint "$t/x" >"$t/got"
+	diff "$t/exp" "$t/got" || fail "the new session does not hold what the mount showed"
+	chmod -R u+w "$t/x"
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2
