@@ -45,11 +45,16 @@ struct eng_append_info {
 	uint64_t hashed;	  /* kept files hashed from the disc (no manifest line) */
 	uint64_t replaced;	  /* disc nodes replaced by a new source at the same path */
 	uint64_t nodes;		  /* nodes of the disc's tree carried over (root left out) */
+	uint64_t deleted;	  /* the staging mount's edits applied: DELETEs, */
+	uint64_t moved;		  /* ... MOVEs (nodes renamed without copying data), */
+	uint64_t linked;	  /* ... LINKs (new names of a disc's file), */
+	uint64_t attr_changed;	  /* ... ATTRs */
 	uint64_t partition_start; /* the UDF partition's first block (absolute) */
 	char volume_id[128];	  /* the session's volume name, kept by the new session */
 };
 
 struct eng_append;
+struct eng_edits;
 
 /*
  * Graft the tree of session s (the medium's last closed session; first: the medium's first
@@ -60,7 +65,8 @@ struct eng_append;
  * without the disc's files), a read failure, -ENOMEM.
  */
 int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng_session *s,
-		     const struct eng_session *first, struct bfs_node *root, struct bfs_diag *diag,
+		     const struct eng_session *first, const struct eng_edits *edits,
+		     struct bfs_node *root, struct bfs_diag *diag,
 		     struct eng_append **ret) BFS_WARN_UNUSED;
 
 /* Free the merge's state and remove its temporary copies. NULL-safe. */
