@@ -23,6 +23,7 @@ struct edit_item {
 	const char *disc, *target;
 	const struct eng_attr *attr;
 	struct bfs_node *node; /* at disc, in the tree read back; the MOVE/LINK node to place */
+	char *final;	       /* an ATTR of a directory: its path in the merged tree */
 };
 
 static int item_add(const char *kind, const char *disc, const char *target,
@@ -39,10 +40,12 @@ static int item_add(const char *kind, const char *disc, const char *target,
 
 void append_edits_done(struct merge *m)
 {
-	for (size_t i = 0; i < m->nitems; i++)
+	for (size_t i = 0; i < m->nitems; i++) {
 		if ((m->items[i].kind == 'm' || m->items[i].kind == 'l') && m->items[i].node &&
 		    !m->items[i].node->parent)
 			bfs_node_free(m->items[i].node); /* detached or cloned, never placed */
+		free(m->items[i].final);
+	}
 	free(m->items);
 	free(m->staged);
 }
@@ -102,12 +105,8 @@ static int items_find(struct merge *m, struct bfs_node *oroot)
 	return 0;
 }
 
-static void attr_apply(struct merge *m, struct edit_item *it)
+static void attr_set(struct bfs_node *n, const struct eng_attr *t)
 {
-	const struct eng_attr *t = it->attr;
-	struct bfs_node *n = it->node;
-	struct kept_sha *k;
-
 	if (t->mask & ENG_ATTR_MODE)
 		n->mode = t->mode & 07777;
 	if (t->mask & ENG_ATTR_UID)
@@ -118,6 +117,14 @@ static void attr_apply(struct merge *m, struct edit_item *it)
 		n->mtime = t->mtime;
 	if (t->mask & ENG_ATTR_ATIME)
 		n->atime = t->atime;
+}
+
+static void attr_apply(struct merge *m, struct edit_item *it)
+{
+	struct bfs_node *n = it->node;
+	struct kept_sha *k;
+
+	attr_set(n, it->attr);
 	k = n->flags & BFS_NODE_PRIOR ? kept_of(m->a, n) : NULL;
 	if (k)
 		k->fresh = true; /* its UDF entry holds the old attributes: a new one */
@@ -282,6 +289,78 @@ static int moves_detach(struct merge *m)
 	return 0;
 }
 
+/* The DELETE and MOVE records by node address. */
+struct by_node {
+	const struct bfs_node *node;
+	const struct edit_item *it;
+};
+
+static int by_node_cmp(const void *a, const void *b)
+{
+	const struct by_node *x = a, *y = b;
+
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static const struct edit_item *item_of(const struct by_node *v, size_t n,
+				       const struct bfs_node *node)
+{
+	struct by_node key = {.node = node};
+	const struct by_node *b = n ? bsearch(&key, v, n, sizeof(key), by_node_cmp) : NULL;
+
+	return b ? b->it : NULL;
+}
+
+/*
+ * Where an ATTR's directory will be in the merged tree (MOVE sources detached, not yet
+ * renamed; DELETEs not yet done): its path under the disc's root or under its moved
+ * ancestor's target; NULL when it is deleted. The graft merges a directory that is staged
+ * too into the staged one, whose attributes it keeps: the ATTR is set there again after.
+ */
+static int final_path(const struct by_node *v, size_t nv, struct bfs_node *oroot,
+		      struct edit_item *it)
+{
+	_cleanup_free_ char *rel = strdup("");
+	struct bfs_node *n = it->node;
+	const struct edit_item *mv = NULL;
+
+	if (!rel)
+		return -ENOMEM;
+	for (; n != oroot; n = n->parent) {
+		char *p;
+
+		mv = item_of(v, nv, n);
+		if ((mv && mv->kind == 'd') || (!mv && !n->parent))
+			return 0; /* deleted with n (or a tree that is not oroot's) */
+		if (asprintf(&p, "%s%s%s", mv ? mv->target : n->name, *rel ? "/" : "", rel) < 0)
+			return -ENOMEM;
+		free(rel);
+		rel = p;
+		if (mv)
+			break;
+	}
+	it->final = TAKE_PTR(rel);
+	return 0;
+}
+
+static int finals_note(struct merge *m, struct bfs_node *oroot)
+{
+	_cleanup_free_ struct by_node *v = calloc(m->nitems, sizeof(*v));
+	size_t nv = 0;
+	int r = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nitems; i++)
+		if (m->items[i].kind == 'd' || m->items[i].kind == 'm')
+			v[nv++] = (struct by_node){.node = m->items[i].node, .it = &m->items[i]};
+	qsort(v, nv, sizeof(*v), by_node_cmp);
+	for (size_t i = 0; i < m->nitems && r == 0; i++)
+		if (m->items[i].kind == 'a' && m->items[i].node->type == BFS_NODE_DIR)
+			r = final_path(v, nv, oroot, &m->items[i]);
+	return r;
+}
+
 int append_edits_before(struct merge *m, struct bfs_node *oroot)
 {
 	_cleanup_free_ struct kept_sha *more = NULL;
@@ -310,6 +389,8 @@ int append_edits_before(struct merge *m, struct bfs_node *oroot)
 	for (size_t i = 0; i < m->nitems && r == 0; i++)
 		if (m->items[i].kind == 'm')
 			(void)bfs_node_detach(m->items[i].node);
+	if (r == 0)
+		r = finals_note(m, oroot);
 	if (r == 0)
 		deletes_apply(m);
 	if (r == 0)
@@ -420,5 +501,11 @@ int append_edits_after(struct merge *m, struct bfs_node *root)
 	for (size_t i = 0; i < m->nitems && r == 0; i++)
 		if (m->items[i].kind == 'm' || m->items[i].kind == 'l')
 			r = place(m, root, &m->items[i]);
+	for (size_t i = 0; i < m->nitems && r == 0; i++) {
+		struct bfs_node *n = m->items[i].final ? node_at(root, m->items[i].final) : NULL;
+
+		if (n && n->type == BFS_NODE_DIR)
+			attr_set(n, m->items[i].attr); /* a directory merged into a staged one */
+	}
 	return r;
 }

@@ -454,6 +454,31 @@ int eng_edits_new(struct eng_edits **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+static int dup_one(const char *kind, const char *disc, const char *target,
+		   const struct eng_attr *attr, void *userdata)
+{
+	struct eng_edits *c = userdata;
+
+	if (kind[0] == 'a')
+		return edits_do_attr(c, disc, attr) < 0 ? -ENOMEM : 0;
+	return edits_do_set(c, kind[0] == 'd' ? 'x' : kind[0] == 'm' ? 'm' : 'l', disc, target);
+}
+
+int eng_edits_dup(const struct eng_edits *e, struct eng_edits **ret)
+{
+	_cleanup_(eng_edits_freep) struct eng_edits *c = edits_alloc();
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c->disc_id, e->disc_id, sizeof(c->disc_id));
+	r = eng_edits_foreach(e, dup_one, c);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
 struct eng_edits *eng_edits_free(struct eng_edits *e)
 {
 	if (!e)

@@ -29,6 +29,7 @@
 #include "engine/disctree.h"
 #include "engine/edits.h"
 #include "engine/image.h"
+#include "engine/sessions.h"
 #include "udf/reader.h"
 
 #define DISC_BLOCKS 16384u /* 32 MiB */
@@ -341,6 +342,11 @@ static struct eng_edits *edits_of_user(void)
 	assert_int_equal(eng_edits_rename(e, "gone/out", "out", "gone/out", &diag), 0);
 	assert_int_equal(eng_edits_delete(e, "gone/x", "gone/x", &diag), 0);
 	assert_int_equal(eng_edits_delete(e, "gone", "gone", &diag), 0);
+	/* directories the graft merges with staged ones: the root, and d moved onto e */
+	at = (struct eng_attr){.mask = ENG_ATTR_MODE, .mode = 0750};
+	assert_int_equal(eng_edits_set_attr(e, "", &at, &diag), 0);
+	at.mode = 0700;
+	assert_int_equal(eng_edits_set_attr(e, "d", &at, &diag), 0);
 	return e;
 }
 
@@ -374,6 +380,21 @@ static void read_is(uint64_t start, uint64_t end, const char *path, const char *
 	}
 }
 
+static void dir_mode_is(uint64_t start, uint64_t end, const char *path, uint32_t mode)
+{
+	struct bfs_diag diag = {0};
+	struct eng_disctree *t = NULL;
+	struct eng_dnode d = {0};
+
+	assert_int_equal(
+		eng_disctree_open(disc_read, NULL, start, end, ENG_TREE_ROCKRIDGE, &diag, &t), 0);
+	assert_int_equal(eng_disctree_lookup(t, path, &d), 0);
+	assert_int_equal(d.type, BFS_NODE_DIR);
+	assert_int_equal(d.mode, mode);
+	eng_dnode_done(&d);
+	eng_disctree_free(t);
+}
+
 static void absent(uint64_t start, uint64_t end, const char *path)
 {
 	struct bfs_diag diag = {0};
@@ -404,7 +425,7 @@ static void test_edits_applied(bool manifest)
 	assert_int_equal(info.deleted, 3); /* del.txt, gone/x, gone */
 	assert_int_equal(info.moved, 3);   /* mv.txt, d, gone/out */
 	assert_int_equal(info.linked, 1);
-	assert_int_equal(info.attr_changed, 1);
+	assert_int_equal(info.attr_changed, 3);
 	assert_int_equal(info.replaced, 0);
 	/* kept: keep, mv2, ln.txt + e/ln2, attr, e/a, e/b, out */
 	assert_int_equal(info.kept, 8);
@@ -431,6 +452,8 @@ static void test_edits_applied(bool manifest)
 	assert_true(l1->link_primary == l2 || l2->link_primary == l1);
 	assert_int_equal(path_node(r2, "attr.txt")->mode, 0600);
 	assert_int_equal(path_node(r2, "attr.txt")->uid, 1234);
+	assert_int_equal(r2->mode, 0750);
+	assert_int_equal(path_node(r2, "e")->mode, 0700);
 
 	/* the session written: every reader's view is the mount's */
 	io = (struct eng_image_opts){.manifest = true, .start_lba = s1.length};
@@ -444,6 +467,8 @@ static void test_edits_applied(bool manifest)
 	read_is(start2, start2 + len2, "/e/staged", "staged\n", 1, 0);
 	read_is(start2, start2 + len2, "/out", "gone-out\n", 1, 0);
 	read_is(start2, start2 + len2, "/attr.txt", "attr\n", 1, 0600);
+	dir_mode_is(start2, start2 + len2, "/e", 0700);
+	dir_mode_is(start2, start2 + len2, "/", 0750);
 	absent(start2, start2 + len2, "/mv.txt");
 	absent(start2, start2 + len2, "/del.txt");
 	absent(start2, start2 + len2, "/d");
@@ -543,6 +568,50 @@ static void test_edits_shadowed(void **state)
 	bfs_node_free(r2);
 }
 
+/* ---- the disc's identity (eng_disc_identity) ------------------------------------------ */
+
+/* The identity of the disc's blocks [0, blocks) written to an image file. */
+static void identity_of(uint64_t blocks, char id[static ENG_DISC_ID_MAX])
+{
+	char path[] = "/tmp/burnfs-append-id.XXXXXX";
+	struct eng_medium *m = NULL;
+	struct bfs_diag diag = {0};
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, disc, (size_t)blocks * 2048), (ssize_t)(blocks * 2048));
+	close(fd);
+	assert_int_equal(eng_medium_open(NULL, path, &m, &diag), 0);
+	assert_int_equal(eng_disc_identity(m, id, &diag), 0);
+	eng_medium_free(m);
+	unlink(path);
+}
+
+static void test_disc_identity(void **state)
+{
+	char a[ENG_DISC_ID_MAX], a2[ENG_DISC_ID_MAX], b[ENG_DISC_ID_MAX], c[ENG_DISC_ID_MAX];
+	char want[64];
+	uint64_t la, lb;
+
+	(void)state;
+	la = burn_dir3(true);
+	identity_of(la, a);
+	snprintf(want, sizeof(want), "s1@0+%llu:", (unsigned long long)la);
+	assert_memory_equal(a, want, strlen(want));
+	assert_int_equal(strlen(a), strlen(want) + 64); /* the SHA-256 of blocks 16..31 */
+	identity_of(la, a2);
+	assert_string_equal(a, a2); /* the same disc, the same name */
+	/* one byte of the volume descriptors (the PVD's application use) */
+	disc[16 * 2048 + 1000] ^= 1;
+	identity_of(la, c);
+	assert_string_not_equal(a, c);
+	/* another disc: dir3 again, without its manifest */
+	memset(disc, 0, (size_t)DISC_BLOCKS * 2048);
+	lb = burn_dir3(false);
+	identity_of(lb, b);
+	assert_string_not_equal(a, b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_edits_without_manifest),
 		cmocka_unit_test(test_edits_refused),
 		cmocka_unit_test(test_edits_shadowed),
+		cmocka_unit_test(test_disc_identity),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -416,6 +416,17 @@ static void test_log_replay(void **state)
 	assert_string_equal(dump(m), want);
 	assert_non_null(strstr(want, "move tab\there -> gone\tdir/tab\there;"));
 	OK(eng_edits_sync(e, &diag));
+	/* a commit's copy: the same edits, in memory, apart from the original */
+	{
+		struct eng_edits *c = NULL;
+
+		OK(eng_edits_dup(e, &c));
+		assert_string_equal(dump(c), want);
+		assert_string_equal(eng_edits_disc_id(c), ID_A);
+		OK(eng_edits_delete(c, "zz", "zz", &diag));
+		assert_string_equal(dump(e), want);
+		eng_edits_free(c);
+	}
 	eng_edits_free(e);
 	e = open_log("replay", ID_A);
 	assert_string_equal(dump(e), want);

@@ -26,9 +26,18 @@
  * Persistence: a log in a directory the caller gives (the staging directory's hidden
  * .burnfs/), one line per change, appended with write(2) (a kill -9 loses nothing the call
  * returned for; eng_edits_sync() makes it durable across power loss), a torn last line
- * ignored on load, rewritten compactly (temporary file, fsync, rename) when it has grown to
- * several times the live records. The log's first line names the disc the edits were made
- * against (eng_disc_identity), so that another disc can be refused.
+ * ignored on load (and cut off the file), rewritten compactly (temporary file, fsync,
+ * rename, fsync of the directory) when it holds more than 4 lines per live record and at
+ * least 64 lines. The log's first line names the disc the edits were made against
+ * (eng_disc_identity), so that another disc can be refused. The format is in
+ * engine/src/edits-log.c. A change the log could not take (write(2) failed: the disc is
+ * full) is in memory only: the call fails, and every later change fails with -EIO until
+ * eng_edits_reset() or the log is opened again (which shows what the log holds).
+ *
+ * Paths are raw bytes: "a/b" without a leading or trailing '/', no empty, "." or ".."
+ * component; a change given another spelling fails with -EINVAL. Changes that do not fit
+ * the edits (a LINK or rename onto a merged path that already shows a disc node through a
+ * MOVE or LINK: the caller deletes it first) fail with -EEXIST and change nothing.
  *
  * Not thread-safe: the caller locks.
  */
@@ -70,7 +79,9 @@ struct eng_attr {
  * An existing log made against another non-empty identity that still holds edits is
  * -EXDEV with a message naming both discs (the caller refuses the mount's changes until the
  * user discards or that disc comes back); *ret is then still set, with its edits readable,
- * so that status can list them. A log that cannot be parsed (not a torn last line) is
+ * so that status can list them, and every change fails with -EXDEV until eng_edits_reset().
+ * disc_id "" (blank, unreadable) against a log that holds edits of a named disc is such a
+ * refusal too. A log without edits, or made against "", takes disc_id. A log that cannot be parsed (not a torn last line) is
  * -EUCLEAN with the line number; an I/O failure the errno. An empty log takes disc_id.
  */
 int eng_edits_open(int dirfd, const char *name, const char *disc_id, struct bfs_diag *diag,
@@ -81,6 +92,11 @@ BFS_DEFINE_FREEP(struct eng_edits, eng_edits_free)
 
 /* An empty set in memory only (tests, and a commit's copy): changes are not logged. */
 int eng_edits_new(struct eng_edits **ret) BFS_WARN_UNUSED;
+/*
+ * A copy of e's edits in memory only (eng_edits_new), with e's disc identity: what a commit
+ * applies while the mount goes on changing e. 0 or -ENOMEM.
+ */
+int eng_edits_dup(const struct eng_edits *e, struct eng_edits **ret) BFS_WARN_UNUSED;
 
 /* The identity the edits were made against ("" none yet). */
 const char *eng_edits_disc_id(const struct eng_edits *e);
@@ -92,7 +108,8 @@ int eng_edits_sync(struct eng_edits *e, struct bfs_diag *diag) BFS_WARN_UNUSED;
  * Forget every edit and start a new log against disc_id (discard; after a commit wrote them
  * into a session).
  */
-int eng_edits_reset(struct eng_edits *e, const char *disc_id, struct bfs_diag *diag) BFS_WARN_UNUSED;
+int eng_edits_reset(struct eng_edits *e, const char *disc_id,
+		    struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /* ---- changes, in merged paths ("a/b", no leading '/') ----------------------------------- */
 
@@ -152,7 +169,9 @@ struct eng_medium;
 /*
  * A name for the disc's content as it is now, to tie edits to it: the last session's start
  * and length and a SHA-256 of its volume descriptors (blocks start+16..start+31), e.g.
- * "s3@30912+22912:9f2c...". "" for a blank disc. Another session appended changes it.
+ * "s3@30912+22912:9f2c...". "" for a blank disc (or one whose only session is open, nothing
+ * readable in it yet). Another session appended changes it. Errors: the session list or
+ * the descriptors cannot be read (the message says which block).
  */
 int eng_disc_identity(struct eng_medium *m, char id[static ENG_DISC_ID_MAX],
 		      struct bfs_diag *diag) BFS_WARN_UNUSED;
