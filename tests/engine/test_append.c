@@ -408,6 +408,66 @@ static void absent(uint64_t start, uint64_t end, const char *path)
 	eng_disctree_free(t);
 }
 
+/* The disc's blocks [0, blocks) in an image file; its path in path (a mkstemp template). */
+static void image_write(uint64_t blocks, char *path)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, disc, (size_t)blocks * 2048), (ssize_t)(blocks * 2048));
+	close(fd);
+}
+
+/* What cmd prints (up to cap bytes), or NULL when it cannot run. */
+static char *run(const char *cmd, char *out, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	if (!p)
+		return NULL;
+	n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	return pclose(p) == 0 ? out : NULL;
+}
+
+/*
+ * The session read by others: xorriso (-load sbsector) lists what the mount showed, and
+ * isoinfo (-T: the session's start) reads a moved file's bytes through its Rock Ridge name.
+ */
+static void others_read(uint64_t start2, uint64_t end)
+{
+	static char out[65536];
+	char path[] = "/tmp/burnfs-append-edits.XXXXXX", cmd[600];
+	static const char *const there[] = {"'/s/mv2.txt'", "'/e/ln2'", "'/ln.txt'", "'/e/a'",
+					    "'/e/staged'", "'/out'",	"'/attr.txt'"};
+	static const char *const gone[] = {"'/mv.txt'", "'/del.txt'", "'/d'", "'/gone'"};
+
+	if (system("command -v xorriso >/dev/null && command -v isoinfo >/dev/null") != 0) {
+		print_message("xorriso or isoinfo missing: the readers' check is skipped\n");
+		return;
+	}
+	image_write(end, path);
+	snprintf(cmd, sizeof(cmd),
+		 "xorriso -abort_on NEVER -return_with SORRY 0 -indev '%s' -load sbsector %llu "
+		 "-find / -exec lsdl 2>/dev/null",
+		 path, (unsigned long long)start2);
+	assert_non_null(run(cmd, out, sizeof(out)));
+	for (size_t i = 0; i < sizeof(there) / sizeof(*there); i++)
+		if (!strstr(out, there[i]))
+			fail_msg("xorriso does not list %s:\n%s", there[i], out);
+	for (size_t i = 0; i < sizeof(gone) / sizeof(*gone); i++)
+		if (strstr(out, gone[i]))
+			fail_msg("xorriso still lists %s:\n%s", gone[i], out);
+	assert_non_null(strstr(out, "-rw-------")); /* attr.txt's new mode */
+	snprintf(cmd, sizeof(cmd), "isoinfo -i '%s' -T %llu -R -x /s/mv2.txt", path,
+		 (unsigned long long)start2);
+	assert_non_null(run(cmd, out, sizeof(out)));
+	assert_int_equal(strlen(out), 600);
+	assert_memory_equal(out, "moved\nmoved\n", 12);
+	unlink(path);
+}
+
 static void test_edits_applied(bool manifest)
 {
 	struct eng_session s1 = {.number = 1, .start = 0};
@@ -480,6 +540,8 @@ static void test_edits_applied(bool manifest)
 	assert_true(entry_block(start2, start2 + len2, "/keep.txt") < s1.length);
 	assert_true(entry_block(start2, start2 + len2, "/attr.txt") >= start2);
 	assert_true(entry_block(start2, start2 + len2, "/ln.txt") >= start2);
+	if (manifest)
+		others_read(start2, start2 + len2);
 	eng_append_free(a);
 	eng_edits_free(e);
 	bfs_node_free(r2);

@@ -330,8 +330,9 @@ static void test_many(void **state)
 		free(o);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	/* ~0.1 s under the sanitizers; a linear scan would be minutes */
-	assert_true((t1.tv_sec - t0.tv_sec) < 10);
+	print_message("100,000 origin lookups over 100,000 records: %.3f s\n",
+		      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	assert_true((t1.tv_sec - t0.tv_sec) < 10); /* a linear scan: minutes */
 	eng_edits_free(e);
 }
 
