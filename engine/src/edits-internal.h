@@ -4,8 +4,10 @@
  * its queries) and edits-log.c (the log that keeps them).
  *
  * A record per disc path that carries an edit, in a hash table by that path; the targets of
- * MOVEs and LINKs (merged paths) in an array sorted by bytes, so that the targets under a
- * directory are one range (a rename of the directory moves them; readdir lists its own).
+ * MOVEs and LINKs (merged paths) in another, with the number of targets below each
+ * directory in a third (a directory without any needs no more look); the targets under a
+ * directory that has some are one range of an array sorted by bytes, built when asked for
+ * after a change (a rename of the directory moves them; readdir lists its own).
  */
 #ifndef BFS_ENGINE_EDITS_INTERNAL_H
 #define BFS_ENGINE_EDITS_INTERNAL_H
@@ -32,12 +34,33 @@ struct edit_tgt {
 	struct edit_rec *r;
 };
 
+/* A string-keyed hash table (edits-map.c); keys are borrowed unless said otherwise. */
+struct edits_ent {
+	const char *key; /* NULL: a free slot */
+	void *val;
+	uint64_t h;
+};
+
+struct edits_map {
+	struct edits_ent *v;
+	size_t cap, n;
+};
+
+struct edits_ent *edits_map_find(const struct edits_map *m, const char *key);
+/* 0, -EEXIST (key there already), -ENOMEM */
+int edits_map_put(struct edits_map *m, const char *key, void *val);
+void edits_map_del(struct edits_map *m, struct edits_ent *ent);
+void edits_map_done(struct edits_map *m, bool free_keys);
+
 struct eng_edits {
 	char disc_id[ENG_DISC_ID_MAX];
-	struct edit_rec **slots; /* open addressing, linear probing; NULL: free */
-	size_t nslots, nrecs;
+	struct edits_map recs;	/* disc path -> struct edit_rec (key: its disc) */
+	struct edits_map tgts;	/* MOVE/LINK target -> struct edit_rec (key: its string) */
+	struct edits_map under; /* directory -> how many targets lie below it (keys owned) */
+	/* the targets sorted by bytes, built again when a range of them is asked for */
 	struct edit_tgt *tg;
 	size_t ntg, tg_cap;
+	bool tg_stale;
 	size_t live; /* records as the compact log writes them: one per DELETE, MOVE, LINK, ATTR */
 	/* the log: fd -1 for a set in memory only */
 	int dirfd, fd;
@@ -57,7 +80,7 @@ int edits_do_attr(struct eng_edits *e, const char *disc, const struct eng_attr *
 int edits_do_set(struct eng_edits *e, char kind, const char *disc, const char *target);
 /* ... every record dropped */
 void edits_clear(struct eng_edits *e);
-/* ... the records in disc path order (a malloc'd array of nrecs, or NULL when none) */
+/* ... the records in disc path order (a malloc'd array of recs.n, or NULL when none) */
 int edits_sorted(const struct eng_edits *e, struct edit_rec ***ret);
 
 /* edits-log.c: one change's line appended (nothing while replaying); compaction when due */

@@ -250,7 +250,7 @@ static int compact_make(const struct eng_edits *e, struct buf *b)
 	_cleanup_free_ struct edit_rec **v = NULL;
 	int r = edits_sorted(e, &v);
 
-	for (size_t i = 0; r == 0 && i < e->nrecs; i++) {
+	for (size_t i = 0; r == 0 && i < e->recs.n; i++) {
 		const struct edit_rec *x = v[i];
 
 		if (x->deleted)

@@ -8,61 +8,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "edits-internal.h"
 
 /* ---- records by disc path -------------------------------------------------------------- */
 
-static size_t slot_of(const struct eng_edits *e, const char *disc)
-{
-	size_t mask = e->nslots - 1, i = (size_t)XXH3_64bits(disc, strlen(disc)) & mask;
-
-	while (e->slots[i] && strcmp(e->slots[i]->disc, disc) != 0)
-		i = (i + 1) & mask;
-	return i;
-}
-
 static struct edit_rec *rec_find(const struct eng_edits *e, const char *disc)
 {
-	return e->nslots ? e->slots[slot_of(e, disc)] : NULL;
-}
+	const struct edits_ent *x = edits_map_find(&e->recs, disc);
 
-static int slots_grow(struct eng_edits *e)
-{
-	struct edit_rec **old = e->slots;
-	size_t nold = e->nslots, n = nold ? nold * 2 : 64;
-
-	e->slots = calloc(n, sizeof(*e->slots));
-	if (!e->slots) {
-		e->slots = old;
-		return -ENOMEM;
-	}
-	e->nslots = n;
-	for (size_t i = 0; i < nold; i++)
-		if (old[i])
-			e->slots[slot_of(e, old[i]->disc)] = old[i];
-	free(old);
-	return 0;
-}
-
-/* The record of disc, made empty when there is none; NULL on -ENOMEM. */
-static struct edit_rec *rec_get(struct eng_edits *e, const char *disc)
-{
-	struct edit_rec *r = rec_find(e, disc);
-
-	if (r)
-		return r;
-	if ((e->nrecs + 1) * 2 > e->nslots && slots_grow(e) < 0)
-		return NULL;
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->disc = strdup(disc))) {
-		free(r);
-		return NULL;
-	}
-	e->slots[slot_of(e, disc)] = r;
-	e->nrecs++;
-	return r;
+	return x ? x->val : NULL;
 }
 
 static void rec_free(struct edit_rec *r)
@@ -75,28 +30,21 @@ static void rec_free(struct edit_rec *r)
 	free(r);
 }
 
-/* Remove r from the table (backward-shift deletion keeps every probe chain whole). */
-static void rec_remove(struct eng_edits *e, struct edit_rec *r)
+/* The record of disc, made empty when there is none; NULL on -ENOMEM. */
+static struct edit_rec *rec_get(struct eng_edits *e, const char *disc)
 {
-	size_t mask = e->nslots - 1, i = slot_of(e, r->disc), j = i;
+	struct edit_rec *r = rec_find(e, disc);
 
-	e->slots[i] = NULL;
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & mask;
-		if (!e->slots[j])
-			break;
-		home = (size_t)XXH3_64bits(e->slots[j]->disc, strlen(e->slots[j]->disc)) & mask;
-		/* move j back into the hole at i unless its home lies in (i, j] */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			e->slots[i] = e->slots[j];
-			e->slots[j] = NULL;
-			i = j;
-		}
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->disc = strdup(disc)) || edits_map_put(&e->recs, r->disc, r) < 0) {
+		if (r)
+			free(r->disc);
+		free(r);
+		return NULL;
 	}
-	e->nrecs--;
-	rec_free(r);
+	return r;
 }
 
 static size_t rec_weight(const struct edit_rec *r)
@@ -113,18 +61,142 @@ static void rec_begin(struct eng_edits *e, const struct edit_rec *r)
 static void rec_end(struct eng_edits *e, struct edit_rec *r)
 {
 	e->live += rec_weight(r);
-	if (!rec_weight(r))
-		rec_remove(e, r);
+	if (!rec_weight(r)) {
+		edits_map_del(&e->recs, edits_map_find(&e->recs, r->disc));
+		rec_free(r);
+	}
 }
 
-/* ---- targets, sorted by bytes ---------------------------------------------------------- */
+/* ---- targets ----------------------------------------------------------------------------- */
+
+static struct edit_rec *tgt_rec(const struct eng_edits *e, const char *path)
+{
+	const struct edits_ent *x = edits_map_find(&e->tgts, path);
+
+	return x ? x->val : NULL;
+}
+
+/* The record's own string for its target path (its move, or one of its links). */
+static char **rec_slot(struct edit_rec *r, const char *path)
+{
+	if (r->move == path)
+		return &r->move;
+	for (uint32_t k = 0; k < r->nlinks; k++)
+		if (r->links[k] == path)
+			return &r->links[k];
+	abort(); /* every target is a string of its record */
+}
+
+/* The directories above path count one target more (delta 1) or less (-1). */
+static int under_count(struct eng_edits *e, const char *path, int delta)
+{
+	_cleanup_free_ char *buf = strdup(path);
+	char *slash = buf;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((slash = strchr(slash, '/'))) {
+		struct edits_ent *x;
+		char *key;
+
+		*slash = '\0';
+		x = edits_map_find(&e->under, buf);
+		if (x && (uintptr_t)x->val + (uintptr_t)(intptr_t)delta == 0) {
+			key = (char *)x->key;
+			edits_map_del(&e->under, x);
+			free(key);
+		} else if (x) {
+			x->val = (void *)((uintptr_t)x->val + (uintptr_t)(intptr_t)delta);
+		} else if (delta > 0) {
+			key = strdup(buf);
+			if (!key || edits_map_put(&e->under, key, (void *)(uintptr_t)1) < 0) {
+				free(key);
+				(void)under_count(e, buf, -1); /* back: the directories above buf */
+				return -ENOMEM;
+			}
+		}
+		*slash++ = '/';
+	}
+	return 0;
+}
+
+/* How many targets lie below directory dir ("" the root). */
+static size_t below(const struct eng_edits *e, const char *dir)
+{
+	const struct edits_ent *x = *dir ? edits_map_find(&e->under, dir) : NULL;
+
+	return *dir ? (x ? (size_t)(uintptr_t)x->val : 0) : e->tgts.n;
+}
+
+/* path (r's own string) becomes a target of r. */
+static int tgt_add(struct eng_edits *e, const char *path, struct edit_rec *r)
+{
+	int q = edits_map_put(&e->tgts, path, r);
+
+	if (q < 0)
+		return q;
+	q = under_count(e, path, 1);
+	if (q < 0) {
+		edits_map_del(&e->tgts, edits_map_find(&e->tgts, path));
+		return q;
+	}
+	e->tg_stale = true;
+	return 0;
+}
+
+/* path (a target) is one no more; its string stays its record's. */
+static void tgt_unlink(struct eng_edits *e, const char *path)
+{
+	(void)under_count(e, path, -1); /* counts only down: no allocation */
+	edits_map_del(&e->tgts, edits_map_find(&e->tgts, path));
+	e->tg_stale = true;
+}
+
+/* Drop target path (r's own string) and the string from r. */
+static void tgt_drop(struct eng_edits *e, struct edit_rec *r, const char *path)
+{
+	char **s = rec_slot(r, path);
+
+	tgt_unlink(e, path);
+	free(*s);
+	if (s == &r->move)
+		r->move = NULL;
+	else
+		*s = r->links[--r->nlinks];
+}
+
+/* The key of target path (its record's string): the one to give tgt_drop. */
+static const char *tgt_key(const struct eng_edits *e, const char *path)
+{
+	return edits_map_find(&e->tgts, path)->key;
+}
 
 static int tgt_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct edit_tgt *)a)->path, ((const struct edit_tgt *)b)->path);
 }
 
-/* The first target not below key. */
+/* The sorted array of the targets, built again after a change (a cache: e stays const). */
+static int tgt_sorted(const struct eng_edits *ce)
+{
+	struct eng_edits *e = (struct eng_edits *)ce;
+	size_t n = 0;
+
+	if (!e->tg_stale)
+		return 0;
+	if (BFS_GROW(e->tg, e->tg_cap, e->tgts.n + 1) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->tgts.cap; i++)
+		if (e->tgts.v[i].key)
+			e->tg[n++] =
+				(struct edit_tgt){.path = e->tgts.v[i].key, .r = e->tgts.v[i].val};
+	qsort(e->tg, n, sizeof(*e->tg), tgt_cmp);
+	e->ntg = n;
+	e->tg_stale = false;
+	return 0;
+}
+
+/* The first sorted target not below key. */
 static size_t tgt_lower(const struct eng_edits *e, const char *key)
 {
 	size_t lo = 0, hi = e->ntg;
@@ -138,59 +210,6 @@ static size_t tgt_lower(const struct eng_edits *e, const char *key)
 			hi = mid;
 	}
 	return lo;
-}
-
-static long tgt_find(const struct eng_edits *e, const char *path)
-{
-	size_t i = tgt_lower(e, path);
-
-	return i < e->ntg && strcmp(e->tg[i].path, path) == 0 ? (long)i : -1;
-}
-
-static int tgt_add(struct eng_edits *e, const char *path, struct edit_rec *r)
-{
-	size_t i = tgt_lower(e, path);
-
-	if (BFS_GROW(e->tg, e->tg_cap, e->ntg + 1) < 0)
-		return -ENOMEM;
-	memmove(&e->tg[i + 1], &e->tg[i], (e->ntg - i) * sizeof(*e->tg));
-	e->tg[i] = (struct edit_tgt){.path = path, .r = r};
-	e->ntg++;
-	return 0;
-}
-
-static void tgt_del(struct eng_edits *e, size_t i)
-{
-	memmove(&e->tg[i], &e->tg[i + 1], (e->ntg - i - 1) * sizeof(*e->tg));
-	e->ntg--;
-}
-
-/* The record's own string for target i (its move, or one of its links). */
-static char **tgt_slot(const struct eng_edits *e, size_t i)
-{
-	struct edit_rec *r = e->tg[i].r;
-
-	if (r->move == e->tg[i].path)
-		return &r->move;
-	for (uint32_t k = 0; k < r->nlinks; k++)
-		if (r->links[k] == e->tg[i].path)
-			return &r->links[k];
-	abort(); /* every target is a string of its record */
-}
-
-/* Drop target i and its string from its record. */
-static void tgt_drop(struct eng_edits *e, size_t i)
-{
-	struct edit_rec *r = e->tg[i].r;
-	char **s = tgt_slot(e, i);
-
-	tgt_del(e, i);
-	free(*s);
-	if (s == &r->move) {
-		r->move = NULL;
-		return;
-	}
-	*s = r->links[--r->nlinks];
 }
 
 /* ---- resolution -------------------------------------------------------------------------- */
@@ -224,29 +243,30 @@ static int resolve(const struct eng_edits *e, char *buf, size_t len, bool skip_l
 	if (!cur)
 		return -ENOMEM;
 	while (at < len) {
+		const struct edit_rec *t = NULL;
 		size_t end = at;
+		char *next = NULL;
 		bool own;
-		char *next = NULL, save;
-		long t = -1;
 
 		while (end < len && buf[end] != '/')
 			end++;
 		own = !(end == len && skip_last);
 		if (own) {
-			save = buf[end];
+			char save = buf[end];
+
 			buf[end] = '\0';
-			t = tgt_find(e, buf);
+			t = tgt_rec(e, buf);
 			buf[end] = save;
 		}
-		if (t >= 0 || cur) {
+		if (t || cur) {
 			const struct edit_rec *r;
 
-			next = t >= 0 ? strdup(e->tg[t].r->disc) : join(cur, buf + at, end - at);
+			next = t ? strdup(t->disc) : join(cur, buf + at, end - at);
 			if (!next) {
 				free(cur);
 				return -ENOMEM;
 			}
-			r = t < 0 && own ? rec_find(e, next) : NULL;
+			r = !t && own ? rec_find(e, next) : NULL;
 			if (r && (r->deleted || r->move)) { /* shows elsewhere or nowhere */
 				free(next);
 				next = NULL;
@@ -266,7 +286,7 @@ static int origin_of(const struct eng_edits *e, const char *path, bool skip_last
 
 	if (!buf)
 		return -ENOMEM;
-	if (!e->ntg && !e->nrecs) { /* nothing edited: every path is its own */
+	if (!e->tgts.n && !e->recs.n) { /* nothing edited: every path is its own */
 		*ret = TAKE_PTR(buf);
 		return 0;
 	}
@@ -274,32 +294,29 @@ static int origin_of(const struct eng_edits *e, const char *path, bool skip_last
 }
 
 /*
- * Target i dropped when it names its node's home, where the rule shows it anyway: a MOVE
- * renamed back, or a LINK where its deleted node's own name was. 1 when dropped.
+ * Target path dropped when it names its node's home, where the rule shows it anyway: a MOVE
+ * renamed back, or a LINK where its deleted node's own name was.
  */
-static int home_drop(struct eng_edits *e, size_t i)
+static int home_drop(struct eng_edits *e, const char *path)
 {
-	struct edit_rec *r = e->tg[i].r;
+	struct edit_rec *r = tgt_rec(e, path);
 	_cleanup_free_ char *home = NULL;
-	bool is_move = r->move == e->tg[i].path;
-	int q = origin_of(e, e->tg[i].path, true, &home);
+	const char *key;
+	int q;
 
+	if (!r)
+		return 0;
+	key = tgt_key(e, path);
+	q = origin_of(e, path, true, &home);
 	if (q < 0)
 		return q;
-	if (!home || strcmp(home, r->disc) != 0 || (!is_move && !r->deleted))
+	if (!home || strcmp(home, r->disc) != 0 || (r->move != key && !r->deleted))
 		return 0;
 	rec_begin(e, r);
-	tgt_drop(e, i);
+	tgt_drop(e, r, key);
 	r->deleted = false;
 	rec_end(e, r);
-	return 1;
-}
-
-static int home_drop_path(struct eng_edits *e, const char *path)
-{
-	long i = tgt_find(e, path);
-
-	return i < 0 ? 0 : home_drop(e, (size_t)i);
+	return 0;
 }
 
 /* ---- changes ----------------------------------------------------------------------------- */
@@ -307,17 +324,17 @@ static int home_drop_path(struct eng_edits *e, const char *path)
 /* 1 when something changed, 0 when nothing did, or -errno. */
 int edits_do_delete(struct eng_edits *e, const char *disc, const char *path)
 {
-	long i = tgt_find(e, path);
-	struct edit_rec *r;
+	struct edit_rec *r = tgt_rec(e, path);
 
 	if (!disc)
 		return 0; /* a staged node: nothing of the disc's goes */
-	if (i >= 0 && strcmp(e->tg[i].r->disc, disc) == 0) {
-		r = e->tg[i].r;
+	if (r && strcmp(r->disc, disc) == 0) {
+		const char *key = tgt_key(e, path);
+
 		rec_begin(e, r);
-		if (r->move == e->tg[i].path)
+		if (r->move == key)
 			r->deleted = true; /* not back at its old place either */
-		tgt_drop(e, (size_t)i);
+		tgt_drop(e, r, key);
 		rec_end(e, r);
 		return 1;
 	}
@@ -326,7 +343,7 @@ int edits_do_delete(struct eng_edits *e, const char *disc, const char *path)
 		return -ENOMEM;
 	rec_begin(e, r);
 	if (r->move) /* shown elsewhere than path: gone from there too */
-		tgt_drop(e, (size_t)tgt_find(e, r->move));
+		tgt_drop(e, r, r->move);
 	r->deleted = true;
 	rec_end(e, r);
 	return 1;
@@ -337,103 +354,106 @@ static bool under(const char *path, const char *dir, size_t dl)
 	return strncmp(path, dir, dl) == 0 && path[dl] == '/';
 }
 
+/* Target old (r's string) becomes p (taking it). */
+static int tgt_move(struct eng_edits *e, struct edit_rec *r, const char *old, char *p)
+{
+	char **s = rec_slot(r, old);
+
+	tgt_unlink(e, old);
+	free(*s);
+	*s = p;
+	return tgt_add(e, p, r);
+}
+
 /* The targets under from/ renamed under to/; their new strings in moved[0..*n). */
 static int rename_under(struct eng_edits *e, const char *from, const char *to, char ***moved,
 			size_t *n)
 {
-	size_t fl = strlen(from), tl = strlen(to), i;
+	size_t fl = strlen(from), tl = strlen(to), i, k = 0, cnt = below(e, from);
 	_cleanup_free_ char *key = join(from, "", 0);
+	_cleanup_free_ struct edit_tgt *v = NULL;
+	int q;
 
-	if (!key)
-		return -ENOMEM; /* "from/" */
-	i = tgt_lower(e, key);
 	*moved = NULL;
 	*n = 0;
-	for (; i < e->ntg && under(e->tg[i].path, from, fl); i++) {
-		char **s = tgt_slot(e, i);
-		size_t rest = strlen(*s) - fl;
+	if (!cnt)
+		return 0; /* the common case: no look at the others */
+	q = !key ? -ENOMEM : tgt_sorted(e);
+	v = q == 0 ? malloc(cnt * sizeof(*v)) : NULL;
+	*moved = v ? malloc(cnt * sizeof(**moved)) : NULL;
+	if (!*moved)
+		return -ENOMEM;
+	for (i = tgt_lower(e, key); i < e->ntg && under(e->tg[i].path, from, fl) && k < cnt; i++)
+		v[k++] = e->tg[i]; /* copied: moving them makes the sorted array stale */
+	for (i = 0; i < k && q == 0; i++) {
+		size_t rest = strlen(v[i].path) - fl;
 		char *p = malloc(tl + rest + 1);
-		char **m;
 
 		if (!p)
 			return -ENOMEM;
 		memcpy(p, to, tl);
-		memcpy(p + tl, *s + fl, rest + 1);
-		m = realloc(*moved, (*n + 1) * sizeof(**moved));
-		if (!m) {
-			free(p);
-			return -ENOMEM;
-		}
-		*moved = m;
-		free(*s);
-		*s = p;
-		e->tg[i].path = p;
+		memcpy(p + tl, v[i].path + fl, rest + 1);
+		q = tgt_move(e, v[i].r, v[i].path, p);
 		(*moved)[(*n)++] = p;
 	}
-	return 0;
+	return q;
 }
 
 /* The renamed node's own target: its MOVE or LINK target moved, or a MOVE for it. */
 static int rename_self(struct eng_edits *e, const char *from, const char *to, const char *disc,
 		       bool *changed)
 {
-	long i = tgt_find(e, from);
-	struct edit_rec *r;
-	char *p = strdup(to), **s;
+	struct edit_rec *r = tgt_rec(e, from);
+	char *p = strdup(to);
+	int q;
 
 	if (!p)
 		return -ENOMEM;
-	if (i >= 0) {
-		s = tgt_slot(e, (size_t)i);
-		free(*s);
-		*s = p;
-		e->tg[i].path = p; /* sorted again by the caller */
+	if (r) {
 		*changed = true;
-		return 0;
+		return tgt_move(e, r, tgt_key(e, from), p);
 	}
 	if (!disc) {
 		free(p);
 		return 0;
 	}
 	r = rec_get(e, disc);
-	if (!r || BFS_GROW(e->tg, e->tg_cap, e->ntg + 1) < 0) {
+	if (!r) {
 		free(p);
 		return -ENOMEM;
 	}
 	rec_begin(e, r);
 	if (r->move)
-		tgt_drop(e, (size_t)tgt_find(e, r->move));
+		tgt_drop(e, r, r->move);
 	r->move = p;
-	e->tg[e->ntg++] = (struct edit_tgt){.path = p, .r = r};
+	q = tgt_add(e, p, r);
+	if (q < 0) {
+		free(p);
+		r->move = NULL;
+	}
 	rec_end(e, r);
-	*changed = true;
-	return 0;
+	*changed = q == 0;
+	return q;
 }
 
 int edits_do_rename(struct eng_edits *e, const char *from, const char *to, const char *disc)
 {
-	size_t n = 0, at;
+	size_t n = 0;
 	bool changed = false;
 	char **moved = NULL;
-	_cleanup_free_ char *key = join(to, "", 0);
 	int r;
 
-	if (!key)
-		return -ENOMEM; /* "to/" */
 	if (strcmp(from, to) == 0)
 		return 0;
-	at = tgt_lower(e, key);
-	if (tgt_find(e, to) >= 0 || (at < e->ntg && under(e->tg[at].path, to, strlen(to))))
+	if (tgt_rec(e, to) || below(e, to))
 		return -EEXIST; /* the caller deletes what `to` held first */
 	r = rename_under(e, from, to, &moved, &n);
 	if (r == 0)
 		r = rename_self(e, from, to, disc, &changed);
-	if (n || changed)
-		qsort(e->tg, e->ntg, sizeof(*e->tg), tgt_cmp);
 	if (r == 0 && changed)
-		r = home_drop_path(e, to);
+		r = home_drop(e, to);
 	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = home_drop_path(e, moved[i]);
+		r = home_drop(e, moved[i]);
 	free(moved);
 	return r < 0 ? r : n || changed;
 }
@@ -444,28 +464,28 @@ int edits_do_link(struct eng_edits *e, const char *disc, const char *path)
 	char *p;
 	int q;
 
-	if (tgt_find(e, path) >= 0)
+	if (tgt_rec(e, path))
 		return -EEXIST;
 	r = rec_get(e, disc);
 	p = strdup(path);
 	if (!r || !p || BFS_GROW(r->links, r->links_cap, r->nlinks + 1) < 0) {
 		free(p);
-		if (r && !rec_weight(r))
-			rec_remove(e, r);
+		if (r) {
+			rec_begin(e, r);
+			rec_end(e, r); /* a record made for it goes again */
+		}
 		return -ENOMEM;
 	}
 	rec_begin(e, r);
+	r->links[r->nlinks++] = p;
 	q = tgt_add(e, p, r);
-	if (q == 0)
-		r->links[r->nlinks++] = p;
-	else
-		free(p);
+	if (q < 0)
+		free(r->links[--r->nlinks]);
 	rec_end(e, r);
 	if (q == 0)
-		q = home_drop_path(e, path);
+		q = home_drop(e, path);
 	return q < 0 ? q : 1;
 }
-
 int edits_do_attr(struct eng_edits *e, const char *disc, const struct eng_attr *a)
 {
 	struct edit_rec *r = rec_get(e, disc);
@@ -497,18 +517,16 @@ int edits_do_set(struct eng_edits *e, char kind, const char *disc, const char *t
 	char *p = NULL;
 	int q = 0;
 
-	if (kind != 'x' && (!target || tgt_find(e, target) >= 0))
+	if (kind != 'x' && (!target || tgt_rec(e, target)))
 		return -EEXIST;
 	r = rec_get(e, disc);
 	if (!r)
 		return -ENOMEM;
-	if ((kind == 'x' && (r->deleted || r->move)) || (kind == 'm' && (r->deleted || r->move)))
+	if ((kind == 'x' || kind == 'm') && (r->deleted || r->move))
 		return -EEXIST; /* a compact log has one of each */
 	if (kind != 'x' && (!(p = strdup(target)) ||
 			    (kind == 'l' && BFS_GROW(r->links, r->links_cap, r->nlinks + 1) < 0)))
 		q = -ENOMEM;
-	if (q == 0 && p)
-		q = tgt_add(e, p, r);
 	rec_begin(e, r);
 	if (q == 0 && kind == 'x')
 		r->deleted = true;
@@ -516,22 +534,31 @@ int edits_do_set(struct eng_edits *e, char kind, const char *disc, const char *t
 		r->move = p;
 	else if (q == 0)
 		r->links[r->nlinks++] = p;
-	else
+	if (q == 0 && p)
+		q = tgt_add(e, p, r);
+	if (q < 0 && p) {
+		if (r->move == p)
+			r->move = NULL;
+		else if (r->nlinks && r->links[r->nlinks - 1] == p)
+			r->nlinks--;
 		free(p);
+	}
 	rec_end(e, r);
 	return q;
 }
 
 void edits_clear(struct eng_edits *e)
 {
-	for (size_t i = 0; i < e->nslots; i++)
-		if (e->slots[i])
-			rec_free(e->slots[i]);
-	free(e->slots);
+	for (size_t i = 0; i < e->recs.cap; i++)
+		if (e->recs.v[i].key)
+			rec_free(e->recs.v[i].val);
+	edits_map_done(&e->recs, false);
+	edits_map_done(&e->tgts, false);
+	edits_map_done(&e->under, true);
 	free(e->tg);
-	e->slots = NULL;
 	e->tg = NULL;
-	e->nslots = e->nrecs = e->ntg = e->tg_cap = e->live = 0;
+	e->ntg = e->tg_cap = e->live = 0;
+	e->tg_stale = false;
 }
 
 static int rec_cmp(const void *a, const void *b)
@@ -545,14 +572,14 @@ int edits_sorted(const struct eng_edits *e, struct edit_rec ***ret)
 	size_t n = 0;
 
 	*ret = NULL;
-	if (!e->nrecs)
+	if (!e->recs.n)
 		return 0;
-	v = malloc(e->nrecs * sizeof(*v));
+	v = malloc(e->recs.n * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < e->nslots; i++)
-		if (e->slots[i])
-			v[n++] = e->slots[i];
+	for (size_t i = 0; i < e->recs.cap; i++)
+		if (e->recs.v[i].key)
+			v[n++] = e->recs.v[i].val;
 	qsort(v, n, sizeof(*v), rec_cmp);
 	*ret = v;
 	return 0;
@@ -679,16 +706,20 @@ int eng_edits_foreach_in(const struct eng_edits *e, const char *dir, eng_edits_i
 			 void *userdata)
 {
 	size_t dl = strlen(dir), plen = dl ? dl + 1 : 0, i;
-	_cleanup_free_ char *key = join(dir, "", 0);
+	_cleanup_free_ char *key = NULL;
+	int q;
 
-	if (!key)
-		return -ENOMEM; /* "dir/", or "" for the root */
+	if (!below(e, dir))
+		return 0;	/* no target in dir: no look at the others */
+	key = join(dir, "", 0); /* "dir/", or "" for the root */
+	q = key ? tgt_sorted(e) : -ENOMEM;
+	if (q < 0)
+		return q;
 	i = tgt_lower(e, key);
 	while (i < e->ntg && strncmp(e->tg[i].path, key, plen) == 0) {
 		const char *name = e->tg[i].path + plen;
 		const char *slash = strchr(name, '/');
 		_cleanup_free_ char *skip = NULL;
-		int q;
 
 		if (!slash) {
 			q = fn(name, e->tg[i].r->disc, userdata);
@@ -712,7 +743,7 @@ int eng_edits_foreach(const struct eng_edits *e, eng_edits_each_fn fn, void *use
 	_cleanup_free_ struct edit_rec **v = NULL;
 	int q = edits_sorted(e, &v);
 
-	for (size_t i = 0; q == 0 && i < e->nrecs; i++) {
+	for (size_t i = 0; q == 0 && i < e->recs.n; i++) {
 		const struct edit_rec *r = v[i];
 
 		if (r->deleted)
