@@ -30,6 +30,7 @@
 #include "engine/edits.h"
 #include "engine/image.h"
 #include "engine/sessions.h"
+#include "edits-ref.h"
 #include "udf/reader.h"
 
 #define DISC_BLOCKS 16384u /* 32 MiB */
@@ -38,6 +39,8 @@ static char dir1[] = "/tmp/burnfs-append1.XXXXXX";
 static char dir2[] = "/tmp/burnfs-append2.XXXXXX";
 static char dir3[] = "/tmp/burnfs-append3.XXXXXX"; /* the disc the edits change */
 static char dir4[] = "/tmp/burnfs-append4.XXXXXX"; /* what is staged beside them */
+static char dir5[] =
+	"/tmp/burnfs-append5.XXXXXX"; /* edits-ref.h's disc: each file holds its path */
 static uint8_t *disc;
 static bool disc_broken;
 
@@ -59,8 +62,15 @@ static int setup(void **state)
 	char d[600];
 
 	(void)state;
-	if (!mkdtemp(dir1) || !mkdtemp(dir2) || !mkdtemp(dir3) || !mkdtemp(dir4))
+	if (!mkdtemp(dir1) || !mkdtemp(dir2) || !mkdtemp(dir3) || !mkdtemp(dir4) || !mkdtemp(dir5))
 		return -1;
+	for (size_t i = 0; i < sizeof(disc_paths) / sizeof(*disc_paths); i++) {
+		snprintf(d, sizeof(d), "%s/%s", dir5, disc_paths[i]);
+		if (disc_is_dir(disc_paths[i]))
+			mkdir(d, 0755);
+		else
+			put_file(dir5, disc_paths[i], disc_paths[i], 1);
+	}
 	for (size_t i = 0; i < 2; i++) {
 		static const char *const dirs[] = {"d", "gone"};
 
@@ -101,7 +111,7 @@ static int teardown(void **state)
 	char cmd[300];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' '%s'", dir1, dir2, dir3, dir4);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' '%s' '%s'", dir1, dir2, dir3, dir4, dir5);
 	free(disc);
 	return system(cmd);
 }
@@ -439,8 +449,8 @@ static void others_read(uint64_t start2, uint64_t end)
 {
 	static char out[65536];
 	char path[] = "/tmp/burnfs-append-edits.XXXXXX", cmd[600];
-	static const char *const there[] = {"'/s/mv2.txt'", "'/e/ln2'", "'/ln.txt'", "'/e/a'",
-					    "'/e/staged'", "'/out'",	"'/attr.txt'"};
+	static const char *const there[] = {"'/s/mv2.txt'", "'/e/ln2'", "'/ln.txt'",  "'/e/a'",
+					    "'/e/staged'",  "'/out'",	"'/attr.txt'"};
 	static const char *const gone[] = {"'/mv.txt'", "'/del.txt'", "'/d'", "'/gone'"};
 
 	if (system("command -v xorriso >/dev/null && command -v isoinfo >/dev/null") != 0) {
@@ -630,6 +640,119 @@ static void test_edits_shadowed(void **state)
 	bfs_node_free(r2);
 }
 
+/* ---- the commit against the reference (edits-ref.h) --------------------------------- */
+
+/*
+ * The reference's staged nodes made in a staging directory at their merged paths; a disc
+ * directory holding some is a directory there too (the graft merges them).
+ */
+static void stage(struct rnode *n, const char *at)
+{
+	char path[256], p[600];
+
+	rpath(n, path, sizeof(path));
+	snprintf(p, sizeof(p), "%s/%s", at, path);
+	if (n->parent && (n->staged || n->nkids)) {
+		if (n->dir || !n->staged)
+			mkdir(p, 0755);
+		else
+			put_file(at, path, "staged", 1);
+	}
+	for (int i = 0; i < n->nkids; i++)
+		stage(n->kids[i], at);
+}
+
+static int count_nodes(struct bfs_node *n, void *userdata)
+{
+	(*(size_t *)userdata)++;
+	(void)n;
+	return 0;
+}
+
+/* The session at start holds what the reference says: each node, each file's bytes. */
+static void session_is_ref(struct rnode *root, uint64_t start, uint64_t end)
+{
+	static struct rnode *v[4096];
+	struct bfs_diag diag = {0};
+	struct eng_disctree *t = NULL;
+	int n = nodes_of(root, v, 0);
+
+	assert_int_equal(
+		eng_disctree_open(disc_read, NULL, start, end, ENG_TREE_ROCKRIDGE, &diag, &t), 0);
+	for (int i = 1; i < n; i++) {
+		char path[256], abs[260];
+		uint8_t buf[64];
+		struct eng_dnode d = {0};
+		const char *want = v[i]->staged ? "staged" : v[i]->origin;
+		int64_t got;
+
+		rpath(v[i], path, sizeof(path));
+		snprintf(abs, sizeof(abs), "/%s", path);
+		if (eng_disctree_lookup(t, abs, &d) < 0)
+			fail_msg("'%s' is not in the committed session", abs);
+		assert_int_equal(d.type, v[i]->dir ? BFS_NODE_DIR : BFS_NODE_FILE);
+		if (!v[i]->dir) {
+			got = eng_disctree_pread(t, &d, 0, buf, sizeof(buf));
+			if (got != (int64_t)strlen(want) || memcmp(buf, want, strlen(want)) != 0)
+				fail_msg("'%s' holds '%.*s', want '%s'", abs,
+					 (int)(got > 0 ? got : 0), (const char *)buf, want);
+		}
+		eng_dnode_done(&d);
+	}
+	eng_disctree_free(t);
+}
+
+/*
+ * Random changes made through the mount (edits-ref.h) and committed: the merged tree and the
+ * session written hold exactly what the user made, each disc file's bytes where they were.
+ */
+static void test_edits_random_commit(void **state)
+{
+	struct eng_session s1 = {.number = 1, .start = 0};
+	struct bfs_node *r1 = scan(dir5);
+	struct eng_image_opts io = {.manifest = true};
+
+	(void)state;
+	memset(disc, 0, (size_t)DISC_BLOCKS * 2048);
+	s1.length = burn(r1, &io);
+	bfs_node_free(r1);
+	for (unsigned seed = 1; seed <= 100; seed++) {
+		char at[] = "/tmp/burnfs-append-stage.XXXXXX", cmd[100];
+		struct eng_edits *e = NULL;
+		struct rnode *root;
+		struct bfs_node *r2;
+		struct bfs_diag diag = {0};
+		struct eng_append *a = NULL;
+		size_t nodes = 0;
+		int nref;
+		static struct rnode *v[4096];
+
+		assert_int_equal(eng_edits_new(&e), 0);
+		srand(seed);
+		root = ref_init();
+		for (int k = 0; k < 100; k++)
+			random_change(e, root);
+		assert_non_null(mkdtemp(at));
+		stage(root, at);
+		r2 = scan(at);
+		if (eng_append_merge(disc_read, NULL, &s1, &s1, e, r2, &diag, &a) < 0)
+			fail_msg("seed %u: the commit fails: %s", seed, diag.msg);
+		nref = nodes_of(root, v, 0);
+		(void)bfs_node_walk(r2, count_nodes, &nodes);
+		if (nodes != (size_t)nref)
+			fail_msg("seed %u: the merged tree has %zu nodes, the user made %d", seed,
+				 nodes, nref);
+		io = (struct eng_image_opts){.manifest = true, .start_lba = s1.length};
+		eng_append_apply(a, false, &io);
+		session_is_ref(root, s1.length, s1.length + burn(r2, &io));
+		eng_append_free(a);
+		eng_edits_free(e);
+		bfs_node_free(r2);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", at);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 /* ---- the disc's identity (eng_disc_identity) ------------------------------------------ */
 
 /* The identity of the disc's blocks [0, blocks) written to an image file. */
@@ -685,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_edits_refused),
 		cmocka_unit_test(test_edits_shadowed),
 		cmocka_unit_test(test_disc_identity),
+		cmocka_unit_test(test_edits_random_commit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
