@@ -78,6 +78,10 @@ int edits_do_link(struct eng_edits *e, const char *disc, const char *path);
 int edits_do_attr(struct eng_edits *e, const char *disc, const struct eng_attr *a);
 /* ... the compact log's records, set as they are: kind 'x' delete, 'm' move, 'l' link */
 int edits_do_set(struct eng_edits *e, char kind, const char *disc, const char *target);
+/* ... whether p is a path the edits take ("" the root only with root_ok) */
+bool edits_path_ok(const char *p, bool root_ok);
+/* ... whether path lies under directory dir */
+bool edits_under(const char *path, const char *dir);
 /* ... every record dropped */
 void edits_clear(struct eng_edits *e);
 /* ... the records in disc path order (a malloc'd array of recs.n, or NULL when none) */

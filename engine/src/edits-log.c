@@ -169,6 +169,26 @@ static int attr_parse(char **f, struct eng_attr *a)
 	return 0;
 }
 
+/* The fields of a line of kind op: as many as it has, paths as the calls checked them. */
+static bool fields_ok(char op, char **f, const bool *null, size_t n)
+{
+	switch (op) {
+	case 'D':
+	case 'L':
+	case 'm':
+	case 'l':
+		return n == 3 && edits_path_ok(f[1], false) && edits_path_ok(f[2], false);
+	case 'R':
+		return n == 4 && edits_path_ok(f[1], false) && edits_path_ok(f[2], false) &&
+		       (null[3] || edits_path_ok(f[3], false)) && !edits_under(f[2], f[1]);
+	case 'A':
+		return n == 10 && edits_path_ok(f[1], true);
+	case 'x':
+		return n == 2 && edits_path_ok(f[1], false);
+	}
+	return false;
+}
+
 /* One line (without its newline) replayed: 0, -EINVAL when it does not parse, -ENOMEM. */
 static int line_replay(struct eng_edits *e, char *line)
 {
@@ -192,28 +212,26 @@ static int line_replay(struct eng_edits *e, char *line)
 	for (size_t i = 1; i < n; i++)
 		if (unescape(f[i], &null[i]) < 0 || (null[i] && !(f[0][0] == 'R' && i == 3)))
 			return -EINVAL;
+	if (!fields_ok(f[0][0], f, null, n))
+		return -EINVAL;
 	switch (f[0][0]) {
 	case 'D':
-		r = n == 3 ? edits_do_delete(e, f[1], f[2]) : -EINVAL;
+		r = edits_do_delete(e, f[1], f[2]);
 		break;
 	case 'R':
-		r = n == 4 ? edits_do_rename(e, f[1], f[2], null[3] ? NULL : f[3]) : -EINVAL;
+		r = edits_do_rename(e, f[1], f[2], null[3] ? NULL : f[3]);
 		break;
 	case 'L':
-		r = n == 3 ? edits_do_link(e, f[1], f[2]) : -EINVAL;
+		r = edits_do_link(e, f[1], f[2]);
 		break;
 	case 'A':
-		r = n == 10 && attr_parse(&f[2], &a) == 0 ? edits_do_attr(e, f[1], &a) : -EINVAL;
+		r = attr_parse(&f[2], &a) == 0 ? edits_do_attr(e, f[1], &a) : -EINVAL;
 		break;
 	case 'x':
-		r = n == 2 ? edits_do_set(e, 'x', f[1], NULL) : -EINVAL;
+		r = edits_do_set(e, 'x', f[1], NULL);
 		break;
-	case 'm':
-	case 'l':
-		r = n == 3 ? edits_do_set(e, f[0][0], f[1], f[2]) : -EINVAL;
-		break;
-	default:
-		r = -EINVAL;
+	default: /* 'm', 'l' */
+		r = edits_do_set(e, f[0][0], f[1], f[2]);
 	}
 	return r == -ENOMEM ? r : r < 0 ? -EINVAL : 0;
 }

@@ -354,6 +354,11 @@ static bool under(const char *path, const char *dir, size_t dl)
 	return strncmp(path, dir, dl) == 0 && path[dl] == '/';
 }
 
+bool edits_under(const char *path, const char *dir)
+{
+	return under(path, dir, strlen(dir));
+}
+
 /* Target old (r's string) becomes p (taking it). */
 static int tgt_move(struct eng_edits *e, struct edit_rec *r, const char *old, char *p)
 {
@@ -488,9 +493,14 @@ int edits_do_link(struct eng_edits *e, const char *disc, const char *path)
 }
 int edits_do_attr(struct eng_edits *e, const char *disc, const struct eng_attr *a)
 {
-	struct edit_rec *r = rec_get(e, disc);
+	const unsigned known =
+		ENG_ATTR_MODE | ENG_ATTR_UID | ENG_ATTR_GID | ENG_ATTR_MTIME | ENG_ATTR_ATIME;
+	struct edit_rec *r;
 	struct eng_attr *t;
 
+	if (!(a->mask & known))
+		return 0; /* nothing set: no record to make (nor to free at once) */
+	r = rec_get(e, disc);
 	if (!r)
 		return -ENOMEM;
 	rec_begin(e, r);
@@ -505,10 +515,9 @@ int edits_do_attr(struct eng_edits *e, const char *disc, const struct eng_attr *
 		t->mtime = a->mtime;
 	if (a->mask & ENG_ATTR_ATIME)
 		t->atime = a->atime;
-	t->mask |= a->mask &
-		   (ENG_ATTR_MODE | ENG_ATTR_UID | ENG_ATTR_GID | ENG_ATTR_MTIME | ENG_ATTR_ATIME);
-	rec_end(e, r);
-	return t->mask != 0;
+	t->mask |= a->mask & known;
+	rec_end(e, r); /* r has an ATTR now: it stays */
+	return 1;
 }
 
 int edits_do_set(struct eng_edits *e, char kind, const char *disc, const char *target)
@@ -588,7 +597,7 @@ int edits_sorted(const struct eng_edits *e, struct edit_rec ***ret)
 /* ---- the public changes: checked, made, logged ------------------------------------------ */
 
 /* A merged or disc path: "a/b", components neither empty nor "." nor "..". */
-static bool path_ok(const char *p, bool root_ok)
+bool edits_path_ok(const char *p, bool root_ok)
 {
 	if (!p)
 		return false;
@@ -630,8 +639,8 @@ int eng_edits_delete(struct eng_edits *e, const char *disc, const char *path, st
 
 	if (q < 0)
 		return q;
-	if ((disc && !path_ok(disc, false)) || !path_ok(path, false))
-		return bad_path(diag, "deleted", disc && !path_ok(disc, false) ? disc : path);
+	if ((disc && !edits_path_ok(disc, false)) || !edits_path_ok(path, false))
+		return bad_path(diag, "deleted", disc && !edits_path_ok(disc, false) ? disc : path);
 	return changed(e, edits_do_delete(e, disc, path), diag, 'D', disc, path, NULL, NULL);
 }
 
@@ -642,12 +651,13 @@ int eng_edits_rename(struct eng_edits *e, const char *from, const char *to, cons
 
 	if (q < 0)
 		return q;
-	if (!path_ok(from, false) || !path_ok(to, false) || (disc && !path_ok(disc, false)))
+	if (!edits_path_ok(from, false) || !edits_path_ok(to, false) ||
+	    (disc && !edits_path_ok(disc, false)))
 		return bad_path(diag, "renamed",
-				!path_ok(from, false) ? from
-				: !path_ok(to, false) ? to
-						      : disc);
-	if (under(to, from, strlen(from)))
+				!edits_path_ok(from, false) ? from
+				: !edits_path_ok(to, false) ? to
+							    : disc);
+	if (edits_under(to, from))
 		return bfs_diag_set(diag, -EINVAL, "edits: '%s' cannot move under itself ('%s')",
 				    from, to);
 	return changed(e, edits_do_rename(e, from, to, disc), diag, 'R', from, to, disc, NULL);
@@ -659,8 +669,8 @@ int eng_edits_link(struct eng_edits *e, const char *disc, const char *path, stru
 
 	if (q < 0)
 		return q;
-	if (!path_ok(disc, false) || !path_ok(path, false))
-		return bad_path(diag, "linked", !path_ok(disc, false) ? disc : path);
+	if (!edits_path_ok(disc, false) || !edits_path_ok(path, false))
+		return bad_path(diag, "linked", !edits_path_ok(disc, false) ? disc : path);
 	return changed(e, edits_do_link(e, disc, path), diag, 'L', disc, path, NULL, NULL);
 }
 
@@ -671,7 +681,7 @@ int eng_edits_set_attr(struct eng_edits *e, const char *disc, const struct eng_a
 
 	if (q < 0)
 		return q;
-	if (!path_ok(disc, true))
+	if (!edits_path_ok(disc, true))
 		return bad_path(diag, "changed", disc);
 	if (!a->mask)
 		return 0;
@@ -683,7 +693,7 @@ int eng_edits_set_attr(struct eng_edits *e, const char *disc, const struct eng_a
 int eng_edits_origin(const struct eng_edits *e, const char *path, char **disc)
 {
 	*disc = NULL;
-	if (!path_ok(path, true))
+	if (!edits_path_ok(path, true))
 		return 0;
 	return origin_of(e, path, false, disc);
 }

@@ -625,6 +625,32 @@ static void test_log_bad_line(void **state)
 	bad_log("burnfs-edits 1\t" ID_A "\nm\ta\tb\nm\tc\tb\n", "line 3"); /* b twice */
 	bad_log("not a log\nD\ta\ta\n", "line 1");
 	bad_log("burnfs-edits 1\t" ID_A "\nD\ta\\x00\ta\n", "line 2");
+	/* paths the calls would have refused (found by fuzz-edits: the rule broke on them) */
+	bad_log("burnfs-edits 1\t" ID_A "\nD\ta\ta\nL\tf\te//\n", "line 3");
+	bad_log("burnfs-edits 1\t" ID_A "\nR\tb\t/\tb\n", "line 2");
+	bad_log("burnfs-edits 1\t" ID_A "\nR\ta\tb/\t\n", "line 2");
+	bad_log("burnfs-edits 1\t" ID_A "\nm\ta/./b\tc\n", "line 2");
+	bad_log("burnfs-edits 1\t" ID_A "\nR\ta\ta/b\ta\n", "line 2"); /* under itself */
+	bad_log("burnfs-edits 1\t" ID_A "\nx\t\n", "line 2");	       /* the root */
+}
+
+/* An ATTR line that sets nothing (mask 0, or bits not known) changes nothing. */
+static void test_log_attr_nothing(void **state)
+{
+	static const char *const logs[] = {
+		"burnfs-edits 1\t" ID_A "\nA\tq\t0\t448\t0\t0\t0\t0\t0\t0\n",
+		"burnfs-edits 1\t" ID_A "\nA\tq\t64\t448\t0\t0\t0\t0\t0\t0\nD\tq\tq\n"};
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct eng_edits *e;
+
+		spit("nothing", logs[i], strlen(logs[i]));
+		e = open_log("nothing", ID_A); /* was a use-after-free (fuzz-edits) */
+		assert_null(eng_edits_attr(e, "q"));
+		assert_string_equal(dump(e), i ? "delete q;" : "");
+		eng_edits_free(e);
+	}
 }
 
 static size_t lines_of(const char *name)
@@ -725,6 +751,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_log_replay),
 		cmocka_unit_test(test_log_torn),
 		cmocka_unit_test(test_log_bad_line),
+		cmocka_unit_test(test_log_attr_nothing),
 		cmocka_unit_test(test_log_compaction),
 		cmocka_unit_test(test_log_other_disc),
 	};
