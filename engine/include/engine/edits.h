@@ -39,7 +39,15 @@
  * the edits (a LINK or rename onto a merged path that already shows a disc node through a
  * MOVE or LINK: the caller deletes it first) fail with -EEXIST and change nothing.
  *
- * Not thread-safe: the caller locks.
+ * Not thread-safe: the caller locks, for queries too. eng_edits_origin(), eng_edits_in_place(),
+ * eng_edits_attr(), eng_edits_foreach() and eng_edits_disc_id() only read (several threads may
+ * run them at once under a shared lock); eng_edits_foreach_in() may rebuild an index after a
+ * change (sorted targets) and needs the lock the changes take.
+ *
+ * Costs, for n records: origin O(depth) hash lookups; a change O(depth); a rename of a
+ * directory that holds k targets also O(k), and foreach_in of one that holds some O(log n +
+ * its targets), each plus O(n log n) once to rebuild the sorted index after changes; load
+ * O(lines).
  */
 #ifndef BFS_ENGINE_EDITS_H
 #define BFS_ENGINE_EDITS_H
@@ -74,7 +82,9 @@ struct eng_attr {
 #define ENG_DISC_ID_MAX 96u
 
 /*
- * Open (or create, empty) the edits kept in directory dirfd under name (e.g. "edits").
+ * Open (or create, empty) the edits kept in directory dirfd under name (e.g. "edits"); dirfd
+ * (duplicated: the caller keeps its own) must be opened for reading (O_RDONLY|O_DIRECTORY, not
+ * O_PATH: the directory is fsync'ed after a compaction); name.tmp there is the compaction's.
  * disc_id: the identity of the disc in the drive now ("" when unknown: blank or unreadable).
  * An existing log made against another non-empty identity that still holds edits is
  * -EXDEV with a message naming both discs (the caller refuses the mount's changes until the
