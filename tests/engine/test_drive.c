@@ -325,6 +325,13 @@ static void test_burn_edits(void **state)
 		struct eng_burn_result res;
 		struct bfs_diag diag = {0};
 
+		{ /* blank: no medium to name (the caller's identity is "") */
+			_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
+			struct mmc_media m = probe(d);
+
+			assert_int_equal(eng_medium_of_drive(d, &m, &med, &diag), -ENODATA);
+			diag = (struct bfs_diag){0};
+		}
 		assert_int_equal(eng_edits_new(&e), 0);
 		assert_int_equal(eng_edits_rename(e, "a.txt", "renamed.txt", "a.txt", &diag), 0);
 		/* blank: the edits have nothing to apply to */

@@ -179,9 +179,11 @@ struct eng_medium;
 /*
  * A name for the disc's content as it is now, to tie edits to it: the last session's start
  * and length and a SHA-256 of its volume descriptors (blocks start+16..start+31), e.g.
- * "s3@30912+22912:9f2c...". "" for a blank disc (or one whose only session is open, nothing
- * readable in it yet). Another session appended changes it. Errors: the session list or
- * the descriptors cannot be read (the message says which block).
+ * "s3@30912+22912:9f2c...". "" for a medium without a closed session (its only session
+ * open, nothing readable in it yet); a blank disc has no medium to ask (eng_medium_of_drive
+ * says -ENODATA): its identity is "" too, the caller's to pass. Another session appended
+ * changes it. Errors: the session list or the descriptors cannot be read (the message says
+ * which block).
  */
 int eng_disc_identity(struct eng_medium *m, char id[static ENG_DISC_ID_MAX],
 		      struct bfs_diag *diag) BFS_WARN_UNUSED;
