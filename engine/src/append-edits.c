@@ -372,6 +372,7 @@ int append_edits_before(struct merge *m, struct bfs_node *oroot)
 	r = eng_edits_foreach(m->edits, item_add, m);
 	if (r == 0)
 		r = items_find(m, oroot);
+	m->edits_failed = r < 0 && r != -ENOMEM;
 	if (r < 0)
 		return r;
 	if (m->a->nsha)
@@ -501,6 +502,7 @@ int append_edits_after(struct merge *m, struct bfs_node *root)
 	for (size_t i = 0; i < m->nitems && r == 0; i++)
 		if (m->items[i].kind == 'm' || m->items[i].kind == 'l')
 			r = place(m, root, &m->items[i]);
+	m->edits_failed = r < 0 && r != -ENOMEM;
 	for (size_t i = 0; i < m->nitems && r == 0; i++) {
 		struct bfs_node *n = m->items[i].final ? node_at(root, m->items[i].final) : NULL;
 

@@ -88,6 +88,7 @@ struct merge {
 	struct bfs_node **staged; /* the staged tree's nodes, sorted by address */
 	size_t nstaged, staged_cap;
 	uint64_t linked_ino; /* the last src_ino given to a file linked by an edit */
+	bool edits_failed;   /* the edits do not fit the tree: their message says so */
 };
 
 /* Order of struct kept_sha by node address (bsearch of a kept file's entry). */

@@ -509,6 +509,8 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	if (r == 0)
 		r = bfs_tree_finalize(root);
 	merge_done(&m);
+	if (r < 0 && m.edits_failed)
+		return r; /* not the tree's failure: --new-tree is no remedy */
 	if (r < 0)
 		return r == -ENOMEM ? r
 				    : bfs_diag_prefix(diag, r,

@@ -345,6 +345,17 @@ static void test_burn_edits(void **state)
 		assert_non_null(strstr(diag.msg, "--new-tree"));
 		assert_false(res.wrote);
 		diag = (struct bfs_diag){0};
+		{ /* edits of another state of the disc: refused, nothing written */
+			_cleanup_(eng_edits_freep) struct eng_edits *stale = NULL;
+
+			assert_int_equal(eng_edits_new(&stale), 0);
+			assert_int_equal(eng_edits_delete(stale, "gone.txt", "gone.txt", &diag), 0);
+			assert_true(burn_edits(d, staged, false, stale, &res, &diag) < 0);
+			assert_true(strncmp(diag.msg, "the staged changes name '/gone.txt'", 35) ==
+				    0);
+			assert_false(res.wrote);
+			diag = (struct bfs_diag){0};
+		}
 		if (burn_edits(d, staged, false, e, &res, &diag) < 0)
 			fail_msg("burn with edits: %s", diag.msg);
 		assert_true(res.appended);
