@@ -131,6 +131,74 @@ static void attr_apply(struct merge *m, struct edit_item *it)
 	m->a->info.attr_changed++;
 }
 
+/* The ATTR'd files of hard-link groups, by (src_dev, src_ino). */
+struct group_attr {
+	uint64_t dev, ino;
+	const struct bfs_node *from; /* the node that has the attributes */
+};
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct group_attr *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+struct group_walk {
+	struct merge *m;
+	struct group_attr *v;
+	size_t n;
+};
+
+static int group_visit(struct bfs_node *n, void *userdata)
+{
+	struct group_walk *w = userdata;
+	struct group_attr key = {.dev = n->src_dev, .ino = n->src_ino}, *g;
+	struct kept_sha *k;
+
+	if (n->type != BFS_NODE_FILE || (!n->src_dev && !n->src_ino))
+		return 0;
+	g = bsearch(&key, w->v, w->n, sizeof(key), group_cmp);
+	if (!g || g->from == n)
+		return 0;
+	n->mode = g->from->mode;
+	n->uid = g->from->uid;
+	n->gid = g->from->gid;
+	n->mtime = g->from->mtime;
+	n->atime = g->from->atime;
+	k = n->flags & BFS_NODE_PRIOR ? kept_of(w->m->a, n) : NULL;
+	if (k)
+		k->fresh = true;
+	return 0;
+}
+
+/*
+ * An ATTR of one name of a file the disc holds under several: every name's attributes, as
+ * they are one file's (the mount shows them so; the UDF entry they share is written again).
+ */
+static int groups_attr(struct merge *m, struct bfs_node *oroot)
+{
+	_cleanup_free_ struct group_attr *v = calloc(m->nitems ? m->nitems : 1, sizeof(*v));
+	struct group_walk w = {.m = m, .v = v};
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nitems; i++) {
+		const struct bfs_node *n = m->items[i].node;
+
+		if (m->items[i].kind == 'a' && n->type == BFS_NODE_FILE &&
+		    (n->src_dev || n->src_ino))
+			v[w.n++] = (struct group_attr){
+				.dev = n->src_dev, .ino = n->src_ino, .from = n};
+	}
+	if (!w.n)
+		return 0;
+	qsort(v, w.n, sizeof(*v), group_cmp);
+	return bfs_node_walk(oroot, group_visit, &w);
+}
+
 /* A new node of that name with o's fields: o's data, its hard-link group. */
 static struct bfs_node *node_clone(const struct bfs_node *o, const char *name)
 {
@@ -380,12 +448,14 @@ int append_edits_before(struct merge *m, struct bfs_node *oroot)
 	more = calloc(m->nitems ? m->nitems : 1, sizeof(*more));
 	if (!more)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->nitems && r == 0; i++) {
+	/* attributes first: a clone takes its source's, as the names of one file share them */
+	for (size_t i = 0; i < m->nitems; i++)
 		if (m->items[i].kind == 'a')
 			attr_apply(m, &m->items[i]);
-		else if (m->items[i].kind == 'l')
+	r = groups_attr(m, oroot);
+	for (size_t i = 0; i < m->nitems && r == 0; i++)
+		if (m->items[i].kind == 'l')
 			r = link_clone(m, &m->items[i], more, &nmore);
-	}
 	/* detached first, so that a deleted directory's moved-out nodes stay */
 	for (size_t i = 0; i < m->nitems && r == 0; i++)
 		if (m->items[i].kind == 'm')

@@ -86,6 +86,15 @@ static int setup(void **state)
 	put_file(dir3, "d/b", "db\n", 1);
 	put_file(dir3, "gone/x", "gx\n", 1);
 	put_file(dir3, "gone/out", "gone-out\n", 1);
+	put_file(dir3, "hl1", "hard\n", 3); /* one file, two names on the disc */
+	{
+		char a[600], b[600];
+
+		snprintf(a, sizeof(a), "%s/hl1", dir3);
+		snprintf(b, sizeof(b), "%s/hl2", dir3);
+		if (link(a, b) < 0)
+			return -1;
+	}
 	snprintf(d, sizeof(d), "%s/s", dir4);
 	mkdir(d, 0755);
 	snprintf(d, sizeof(d), "%s/e", dir4);
@@ -357,6 +366,11 @@ static struct eng_edits *edits_of_user(void)
 	assert_int_equal(eng_edits_set_attr(e, "", &at, &diag), 0);
 	at.mode = 0700;
 	assert_int_equal(eng_edits_set_attr(e, "d", &at, &diag), 0);
+	/* a hard-linked file's attributes are both names' */
+	at.mode = 0640;
+	assert_int_equal(eng_edits_set_attr(e, "ln.txt", &at, &diag), 0);
+	at.mode = 0604;
+	assert_int_equal(eng_edits_set_attr(e, "hl1", &at, &diag), 0);
 	return e;
 }
 
@@ -495,11 +509,11 @@ static void test_edits_applied(bool manifest)
 	assert_int_equal(info.deleted, 3); /* del.txt, gone/x, gone */
 	assert_int_equal(info.moved, 3);   /* mv.txt, d, gone/out */
 	assert_int_equal(info.linked, 1);
-	assert_int_equal(info.attr_changed, 3);
+	assert_int_equal(info.attr_changed, 5);
 	assert_int_equal(info.replaced, 0);
-	/* kept: keep, mv2, ln.txt + e/ln2, attr, e/a, e/b, out */
-	assert_int_equal(info.kept, 8);
-	assert_int_equal(info.hashed, manifest ? 0 : 8);
+	/* kept: keep, mv2, ln.txt + e/ln2, attr, e/a, e/b, out, hl1 + hl2 */
+	assert_int_equal(info.kept, 10);
+	assert_int_equal(info.hashed, manifest ? 0 : 10);
 	assert_null(child(r2, "mv.txt"));
 	assert_null(child(r2, "del.txt"));
 	assert_null(child(r2, "gone"));
@@ -518,6 +532,8 @@ static void test_edits_applied(bool manifest)
 	assert_non_null(l1);
 	assert_non_null(l2);
 	assert_int_equal(l1->nlink, 2);
+	assert_int_equal(l1->mode, 0640);
+	assert_int_equal(l2->mode, 0640);
 	assert_int_equal(l2->nlink, 2);
 	assert_true(l1->link_primary == l2 || l2->link_primary == l1);
 	assert_int_equal(path_node(r2, "attr.txt")->mode, 0600);
@@ -537,6 +553,8 @@ static void test_edits_applied(bool manifest)
 	read_is(start2, start2 + len2, "/e/staged", "staged\n", 1, 0);
 	read_is(start2, start2 + len2, "/out", "gone-out\n", 1, 0);
 	read_is(start2, start2 + len2, "/attr.txt", "attr\n", 1, 0600);
+	read_is(start2, start2 + len2, "/hl1", "hard\n", 3, 0604);
+	read_is(start2, start2 + len2, "/hl2", "hard\n", 3, 0604); /* the other name too */
 	dir_mode_is(start2, start2 + len2, "/e", 0700);
 	dir_mode_is(start2, start2 + len2, "/", 0750);
 	absent(start2, start2 + len2, "/mv.txt");
