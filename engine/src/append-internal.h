@@ -28,6 +28,9 @@ struct kept_sha {
 	bool live;     /* still in the tree after grafting */
 	bool has_icb;  /* read from a UDF tree: its entry, which the new volume may keep */
 	bool unhashed; /* no manifest line: to be hashed from the disc */
+	bool fresh;    /* its attributes changed (an ATTR edit): its UDF entry is not kept */
+	bool dead;     /* deleted by an edit: dropped before the graft */
+	char *disc;    /* unhashed: its path on the disc (an edit may have moved the node) */
 	uint16_t icb_part;
 	struct udf_prior_icb icb;
 };
@@ -43,6 +46,9 @@ struct copied {
 	uint64_t ino;
 	char *path;
 };
+
+struct edit_item;
+struct eng_edits;
 
 struct eng_append {
 	struct eng_append_info info;
@@ -75,10 +81,31 @@ struct merge {
 	 * entries are, for the new volume to point at (udf_entries_match)
 	 */
 	struct eng_disctree *ut;
+	/* the staging mount's edits (NULL: none), their records (append-edits.c) */
+	const struct eng_edits *edits;
+	struct edit_item *items;
+	size_t nitems, items_cap;
+	struct bfs_node **staged; /* the staged tree's nodes, sorted by address */
+	size_t nstaged, staged_cap;
+	uint64_t linked_ino; /* the last src_ino given to a file linked by an edit */
+	bool edits_failed;   /* the edits do not fit the tree: their message says so */
 };
 
 /* Order of struct kept_sha by node address (bsearch of a kept file's entry). */
 int append_sha_cmp(const void *pa, const void *pb);
+
+/* append.c: the disc's nodes under old into new, where new has no node of the name */
+int append_graft(struct eng_append *a, struct bfs_node *new, struct bfs_node *old,
+		 struct bfs_diag *diag);
+
+/* append-edits.c: the edits applied to the disc's tree oroot before the graft */
+int append_edits_before(struct merge *m, struct bfs_node *oroot);
+/* ... the staged tree's nodes noted, before the graft */
+int append_edits_staged(struct merge *m, struct bfs_node *root);
+/* ... the MOVE and LINK nodes at their targets in the merged tree, after the graft */
+int append_edits_after(struct merge *m, struct bfs_node *root);
+/* ... what they hold freed */
+void append_edits_done(struct merge *m);
 
 /* append-copy.c: d's bytes read from the disc into a temporary file, n's source from now on. */
 int append_copy(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, const char *path);

@@ -34,7 +34,7 @@ int append_prior_icb(const struct bfs_node *n, void *userdata, struct udf_prior_
 		a->nsha ? bsearch(&key, a->sha, a->nsha, sizeof(key), append_sha_cmp) : NULL;
 
 	/* the partition holding metadata: the metadata map (1) on 2.50, else the physical */
-	if (!k || !k->has_icb || k->icb_part != (a->prior.nmeta ? 1 : 0))
+	if (!k || !k->has_icb || k->fresh || k->icb_part != (a->prior.nmeta ? 1 : 0))
 		return -ENOENT;
 	*ret = k->icb;
 	return 0;

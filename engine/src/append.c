@@ -22,6 +22,8 @@ struct eng_append *eng_append_free(struct eng_append *a)
 	if (!a)
 		return NULL;
 	append_copies_drop(a);
+	for (size_t i = 0; i < a->nsha; i++)
+		free(a->sha[i].disc);
 	free(a->sha);
 	free(a);
 	return NULL;
@@ -204,10 +206,14 @@ static int keep(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 						.unique_id = d->udf->unique_id};
 		a->prior.next_uid = BFS_MAX(a->prior.next_uid, d->udf->unique_id + 1);
 	}
-	if (sha)
+	if (sha) {
 		memcpy(k->sha, sha, 32);
-	else
+	} else {
 		k->unhashed = true; /* hashed once grafting has left out what is replaced */
+		k->disc = strdup(path);
+		if (!k->disc)
+			return -ENOMEM;
+	}
 	a->nsha++;
 	n->flags |= BFS_NODE_PRIOR;
 	n->data_lba = lba;
@@ -308,7 +314,7 @@ static int leave(const char *path, const struct eng_dnode *d, void *userdata)
 /* ---- grafting ---------------------------------------------------------------------------- */
 
 /* The disc's nodes under old into new, where new has no node of the name. */
-static int graft(struct eng_append *a, struct bfs_node *new, struct bfs_node *old,
+int append_graft(struct eng_append *a, struct bfs_node *new, struct bfs_node *old,
 		 struct bfs_diag *diag)
 {
 	while (old->nchildren) {
@@ -317,7 +323,7 @@ static int graft(struct eng_append *a, struct bfs_node *new, struct bfs_node *ol
 		int r;
 
 		if (n && n->type == BFS_NODE_DIR && o->type == BFS_NODE_DIR) {
-			r = graft(a, n, o, diag);
+			r = append_graft(a, n, o, diag);
 			if (r < 0)
 				return r;
 			bfs_node_free(bfs_node_detach(o));
@@ -342,6 +348,7 @@ static int graft(struct eng_append *a, struct bfs_node *new, struct bfs_node *ol
 
 static void merge_done(struct merge *m)
 {
+	append_edits_done(m);
 	for (size_t i = 0; i < m->nlines; i++)
 		free(m->lines[i].path);
 	free(m->lines);
@@ -391,9 +398,12 @@ static void sha_prune(struct eng_append *a, struct bfs_node *root)
 		return;
 	qsort(a->sha, a->nsha, sizeof(*a->sha), append_sha_cmp);
 	(void)bfs_node_walk(root, live_mark, a);
-	for (size_t i = 0; i < a->nsha; i++)
+	for (size_t i = 0; i < a->nsha; i++) {
 		if (a->sha[i].live)
 			a->sha[o++] = a->sha[i];
+		else
+			free(a->sha[i].disc);
+	}
 	a->nsha = o;
 	a->info.kept = o;
 }
@@ -411,8 +421,8 @@ static int hash_unhashed(struct merge *m)
 
 		if (!k->unhashed)
 			continue;
-		path = bfs_node_path(k->node);
-		if (!path)
+		/* by its path on the disc: an edit may have moved or linked it elsewhere */
+		if (asprintf(&path, "/%s", k->disc) < 0)
 			return -ENOMEM;
 		r = eng_disctree_lookup(m->t, path, &d);
 		if (r == 0)
@@ -460,12 +470,12 @@ static int tree_open(struct merge *m, eng_disctree_read_fn read, void *userdata,
 }
 
 int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng_session *s,
-		     const struct eng_session *first, struct bfs_node *root, struct bfs_diag *diag,
-		     struct eng_append **ret)
+		     const struct eng_session *first, const struct eng_edits *edits,
+		     struct bfs_node *root, struct bfs_diag *diag, struct eng_append **ret)
 {
 	_cleanup_(eng_append_freep) struct eng_append *a = calloc(1, sizeof(*a));
 	_cleanup_(bfs_node_freep) struct bfs_node *oroot = bfs_node_new("", 0, BFS_NODE_DIR);
-	struct merge m = {.a = a, .s = s, .diag = diag};
+	struct merge m = {.a = a, .s = s, .diag = diag, .edits = edits};
 	int r;
 
 	if (!a || !oroot)
@@ -480,12 +490,18 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	if (r == 0)
 		r = read_tree(&m, oroot);
 	if (r == 0)
-		r = append_udf_entries_match(&m);
+		r = append_udf_entries_match(&m); /* by disc path: before the edits move nodes */
+	if (r == 0)
+		r = append_edits_before(&m, oroot);
+	if (r == 0)
+		r = append_edits_staged(&m, root);
 	if (r == 0) {
 		append_partition_pick(&m, first);
 		append_prior_volume(&m);
-		r = graft(a, root, oroot, diag);
+		r = append_graft(a, root, oroot, diag);
 	}
+	if (r == 0)
+		r = append_edits_after(&m, root);
 	if (r == 0) {
 		sha_prune(a, root);
 		r = hash_unhashed(&m);
@@ -493,6 +509,8 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	if (r == 0)
 		r = bfs_tree_finalize(root);
 	merge_done(&m);
+	if (r < 0 && m.edits_failed)
+		return r; /* not the tree's failure: --new-tree is no remedy */
 	if (r < 0)
 		return r == -ENOMEM ? r
 				    : bfs_diag_prefix(diag, r,

@@ -15,6 +15,7 @@
 
 #include "common/bytes.h"
 #include "common/macro.h"
+#include "engine/edits.h"
 #include "engine/grow.h"
 #include "engine/imagefile.h"
 #include "engine/sessions.h"
@@ -625,6 +626,18 @@ static int merge_failed(const struct eng_medium *med, int r, struct bfs_diag *di
 	return bfs_diag_set(diag, r, "%s: drive: %s", msg, rd);
 }
 
+/* Edits of a disc's tree with no tree to apply them to: refused, the staged changes kept. */
+static int no_edits_at(const struct eng_burn_opts *o, const char *why, struct bfs_diag *diag)
+{
+	if (!o->edits || eng_edits_empty(o->edits))
+		return 0;
+	return bfs_diag_set(diag, -ESTALE,
+			    "the staged changes delete, rename or change files of the disc's "
+			    "tree, but %s (remedy: discard them, or put back the disc they were "
+			    "made on)",
+			    why);
+}
+
 /*
  * A disc with sessions: the last one's tree under root (engine/append.h), so that the new
  * session holds the whole disc. *ret keeps what the image needs of the merge.
@@ -639,7 +652,8 @@ static int merge_disc(struct job *j, const struct mmc_media *m, struct bfs_node 
 	int r;
 
 	if (!j->grow_s && (m->status != MMC_DISC_APPENDABLE || !m->sessions))
-		return 0; /* blank: nothing to carry */
+		return no_edits_at(j->o, "the disc holds no session",
+				   diag); /* blank: nothing to carry */
 	r = eng_medium_of_drive(j->d, m, &med, diag);
 	if (r == 0 && !j->grow_s)
 		r = eng_sessions_list(med, &s, &n, diag);
@@ -651,8 +665,8 @@ static int merge_disc(struct job *j, const struct mmc_media *m, struct bfs_node 
 				       "(--new-tree writes a session without them)");
 	last = last_closed(list, n);
 	if (!last)
-		return 0;
-	r = eng_append_merge(eng_medium_read, med, last, &list[0], root, diag, ret);
+		return no_edits_at(j->o, "the disc holds no closed session", diag);
+	r = eng_append_merge(eng_medium_read, med, last, &list[0], j->o->edits, root, diag, ret);
 	if (r < 0)
 		return merge_failed(med, r, diag);
 	res->appended = true;
@@ -706,15 +720,16 @@ int eng_burn(struct mmc_drive *d, struct bfs_node *root, const struct eng_burn_o
 	io.hashes = true;
 	if (!io.ring_bytes)
 		io.ring_bytes = 16u << 20;
-	if (!opts->new_tree) {
+	if (opts->new_tree)
+		r = no_edits_at(opts, "--new-tree writes a session without the disc's tree", diag);
+	else
 		r = merge_disc(&j, m, root, &app, &res, diag);
-		if (r < 0)
-			goto out;
-		if (app)
-			eng_append_apply(app, m->overwrite, &io);
-		if (app && !io.volume_id && res.append.volume_id[0])
-			io.volume_id = res.append.volume_id; /* the disc keeps its name */
-	}
+	if (r < 0)
+		goto out;
+	if (app)
+		eng_append_apply(app, m->overwrite, &io);
+	if (app && !io.volume_id && res.append.volume_id[0])
+		io.volume_id = res.append.volume_id; /* the disc keeps its name */
 	r = eng_image_new(&io, root, diag, &img);
 	if (r < 0)
 		goto out;

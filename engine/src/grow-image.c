@@ -132,7 +132,7 @@ static int merge(struct eng_medium *med, const struct eng_session *s, size_t n,
 		 struct bfs_node *root, struct eng_image_opts *io, struct eng_append **app,
 		 struct eng_grow_result *res, struct bfs_diag *diag)
 {
-	int r = eng_append_merge(eng_medium_read, med, &s[n - 1], &s[0], root, diag, app);
+	int r = eng_append_merge(eng_medium_read, med, &s[n - 1], &s[0], NULL, root, diag, app);
 
 	if (r < 0)
 		return r;

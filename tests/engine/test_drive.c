@@ -23,7 +23,9 @@
 #include "common/diag.h"
 #include "common/tree.h"
 #include "engine/burn.h"
+#include "engine/disctree.h"
 #include "engine/drive.h"
+#include "engine/edits.h"
 #include "engine/sessions.h"
 #include "engine/verify.h"
 #include "vdrive/vdrive.h"
@@ -258,6 +260,116 @@ static void test_fua(void **state)
 	}
 }
 
+/* Burn dir's tree with the staging mount's edits e: eng_burn's return, what it said in diag. */
+static int burn_edits(struct mmc_drive *d, const char *path, bool new_tree,
+		      const struct eng_edits *e, struct eng_burn_result *res, struct bfs_diag *diag)
+{
+	struct eng_source s = {.path = path};
+	struct eng_scan_opts so = {.have_epoch = true, .epoch = 1700000000};
+	struct eng_burn_opts bo = {.verify = ENG_VERIFY_QUICK, .new_tree = new_tree, .edits = e};
+	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
+
+	bo.image.have_epoch = true;
+	bo.image.epoch = 1700000000;
+	bo.image.ring_bytes = 1u << 20;
+	assert_int_equal(eng_scan(&s, 1, &so, diag, &root), 0);
+	*res = (struct eng_burn_result){0};
+	return eng_burn(d, root, &bo, NULL, NULL, res, diag);
+}
+
+/* The identity of the disc in d, and whether its last session has path. */
+static bool last_has(struct mmc_drive *d, const char *path, char id[static ENG_DISC_ID_MAX])
+{
+	_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
+	_cleanup_free_ struct eng_session *s = NULL;
+	struct mmc_media m = probe(d);
+	struct eng_disctree *t = NULL;
+	struct eng_dnode dn = {0};
+	struct bfs_diag diag = {0};
+	size_t n = 0;
+	bool has;
+
+	assert_int_equal(eng_medium_of_drive(d, &m, &med, &diag), 0);
+	assert_int_equal(eng_disc_identity(med, id, &diag), 0);
+	assert_int_equal(eng_sessions_list(med, &s, &n, &diag), 0);
+	assert_int_equal(eng_disctree_open(eng_medium_read, med, s[n - 1].start,
+					   s[n - 1].start + s[n - 1].length, ENG_TREE_AUTO, &diag,
+					   &t),
+			 0);
+	has = eng_disctree_lookup(t, path, &dn) == 0;
+	eng_dnode_done(&dn);
+	eng_disctree_free(t);
+	return has;
+}
+
+/*
+ * A burn carries the staging mount's edits into the session it appends (eng_burn_opts.edits):
+ * a rename without copying data, on write-once and overwrite media; edits with no tree to
+ * apply to (a blank disc, --new-tree) are refused before anything is written. The disc's
+ * identity names the last session: it changes with the session appended.
+ */
+static void test_burn_edits(void **state)
+{
+	const char *media[] = {"bd-r", "dvd+rw"}, *name[] = {"edits-bd", "edits-rw"};
+	char staged[128], p[160];
+
+	(void)state;
+	snprintf(staged, sizeof(staged), "%s/staged", dir);
+	(void)mkdir(staged, 0755);
+	snprintf(p, sizeof(p), "%s/new.txt", staged);
+	fclose(fopen(p, "w"));
+	for (size_t k = 0; k < 2; k++) {
+		_cleanup_(eng_drive_closep) struct mmc_drive *d = open_new(name[k], media[k]);
+		_cleanup_(eng_edits_freep) struct eng_edits *e = NULL;
+		char id1[ENG_DISC_ID_MAX], id2[ENG_DISC_ID_MAX];
+		struct eng_burn_result res;
+		struct bfs_diag diag = {0};
+
+		{ /* blank: no medium to name (the caller's identity is "") */
+			_cleanup_(eng_medium_freep) struct eng_medium *med = NULL;
+			struct mmc_media m = probe(d);
+
+			assert_int_equal(eng_medium_of_drive(d, &m, &med, &diag), -ENODATA);
+			diag = (struct bfs_diag){0};
+		}
+		assert_int_equal(eng_edits_new(&e), 0);
+		assert_int_equal(eng_edits_rename(e, "a.txt", "renamed.txt", "a.txt", &diag), 0);
+		/* blank: the edits have nothing to apply to */
+		assert_true(burn_edits(d, staged, false, e, &res, &diag) < 0);
+		assert_non_null(strstr(diag.msg, "staged changes"));
+		assert_false(res.wrote);
+		diag = (struct bfs_diag){0};
+		burn(d, false, &res); /* session 1: a.txt, big */
+		assert_true(last_has(d, "/a.txt", id1));
+		assert_true(burn_edits(d, staged, true, e, &res, &diag) < 0);
+		assert_non_null(strstr(diag.msg, "--new-tree"));
+		assert_false(res.wrote);
+		diag = (struct bfs_diag){0};
+		{ /* edits of another state of the disc: refused, nothing written */
+			_cleanup_(eng_edits_freep) struct eng_edits *stale = NULL;
+
+			assert_int_equal(eng_edits_new(&stale), 0);
+			assert_int_equal(eng_edits_delete(stale, "gone.txt", "gone.txt", &diag), 0);
+			assert_true(burn_edits(d, staged, false, stale, &res, &diag) < 0);
+			assert_true(strncmp(diag.msg, "the staged changes name '/gone.txt'", 35) ==
+				    0);
+			assert_false(res.wrote);
+			diag = (struct bfs_diag){0};
+		}
+		if (burn_edits(d, staged, false, e, &res, &diag) < 0)
+			fail_msg("burn with edits: %s", diag.msg);
+		assert_true(res.appended);
+		assert_int_equal(res.append.moved, 1);
+		assert_int_equal(res.append.kept, 2); /* renamed.txt and big: no data copied */
+		assert_true(last_has(d, "/renamed.txt", id2));
+		assert_false(last_has(d, "/a.txt", id2));
+		assert_true(last_has(d, "/big", id2));
+		assert_true(last_has(d, "/new.txt", id2));
+		assert_string_not_equal(id1, id2);
+		assert_true(strncmp(id2, "s2@", 3) == 0 || k == 1);
+	}
+}
+
 /* Erase a CD-RW back to blank; a write-once CD-R refuses; eject leaves no medium. */
 static void test_erase_eject(void **state)
 {
@@ -363,7 +475,7 @@ int main(void)
 		cmocka_unit_test(test_open_fails),	cmocka_unit_test(test_blank),
 		cmocka_unit_test(test_tracks_sessions), cmocka_unit_test(test_fua),
 		cmocka_unit_test(test_erase_eject),	cmocka_unit_test(test_trace_names),
-		cmocka_unit_test(test_read_windows),
+		cmocka_unit_test(test_read_windows),	cmocka_unit_test(test_burn_edits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

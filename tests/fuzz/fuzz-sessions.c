@@ -50,7 +50,7 @@ static void merge(struct eng_medium *med, const struct eng_session *s,
 		return;
 	root->mode = 0755;
 	if (bfs_tree_finalize(root) == 0 &&
-	    eng_append_merge(eng_medium_read, med, s, first, root, &diag, &a) == 0) {
+	    eng_append_merge(eng_medium_read, med, s, first, NULL, root, &diag, &a) == 0) {
 		eng_append_info(a, &info);
 		/* what is kept lies in the disc, below the session that merges it */
 		if (info.kept && info.partition_start > s->start + s->length)

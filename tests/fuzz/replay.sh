@@ -27,6 +27,20 @@ line"
 	"$BURNFS_BUILD/tests/fuzz/fuzz-manifest" --mutations "${FUZZ_MUTATIONS:-3000}" "$t/SHA256SUMS"
 	exit 0 # (not exec: the EXIT trap removes $t)
 	;;
+edits)
+	# the staging mount's edits logs: one of each line kind, escapes, a compact one, a torn
+	# last line, and one made against another disc
+	id='s1@0+100:fuzz'
+	printf 'burnfs-edits 1\t%s\nD\ta\\tb\ta\\tb\nR\td\te\\n\td\nR\ts\tt\t\\-\nL\tf\te/g\nA\tf\t25\t384\t7\t0\t5\t6\t-1\t0\nR\te\\n\td\td\n' \
+		"$id" >"$t/ops"
+	printf 'burnfs-edits 1\t%s\nx\ta\nm\tb/c\tz\\x01\nl\tb/c\ty\nA\tq\t1\t448\t0\t0\t0\t0\t0\t0\n' \
+		"$id" >"$t/compact"
+	printf 'burnfs-edits 1\t%s\nD\ta\ta\nR\tb\tc\tb\nL\tb' "$id" >"$t/torn"
+	printf 'burnfs-edits 1\ts9@1+2:other\nR\ta\tb\ta\n' >"$t/foreign"
+	"$BURNFS_BUILD/tests/fuzz/fuzz-edits" --mutations "${FUZZ_MUTATIONS:-2000}" \
+		"$t/ops" "$t/compact" "$t/torn" "$t/foreign"
+	exit 0 # (not exec: the EXIT trap removes $t)
+	;;
 mmc)
 	# drive replies as MMC-6 and SPC-4 lay them out: sense in fixed and descriptor format,
 	# READ TRACK INFORMATION, GET PERFORMANCE (write speeds), SG_IO host/driver status

@@ -45,11 +45,16 @@ struct eng_append_info {
 	uint64_t hashed;	  /* kept files hashed from the disc (no manifest line) */
 	uint64_t replaced;	  /* disc nodes replaced by a new source at the same path */
 	uint64_t nodes;		  /* nodes of the disc's tree carried over (root left out) */
+	uint64_t deleted;	  /* the staging mount's edits applied: DELETEs, */
+	uint64_t moved;		  /* ... MOVEs (nodes renamed without copying data), */
+	uint64_t linked;	  /* ... LINKs (new names of a disc's file), */
+	uint64_t attr_changed;	  /* ... ATTRs */
 	uint64_t partition_start; /* the UDF partition's first block (absolute) */
 	char volume_id[128];	  /* the session's volume name, kept by the new session */
 };
 
 struct eng_append;
+struct eng_edits;
 
 /*
  * Graft the tree of session s (the medium's last closed session; first: the medium's first
@@ -58,9 +63,23 @@ struct eng_append;
  * are added to it, then it is finalized again). Replacements are warnings in diag. Errors: a
  * session whose tree cannot be read (the message says so and that --new-tree writes a session
  * without the disc's files), a read failure, -ENOMEM.
+ *
+ * edits (engine/edits.h; NULL: none): what the staging mount changed of the disc's tree,
+ * applied to the tree read back before the new sources are grafted on it: attributes set,
+ * deleted nodes left out, moved and linked nodes put at their targets after the graft (a
+ * staged node at a target shadows the disc's, directories merge), their data where it is.
+ * A record whose disc path the session lacks (the disc changed), a target whose directory is
+ * not in the merged tree, or one where the disc's tree has a node already: an error that
+ * names them (the edits' own, without the --new-tree remedy); nothing is to be written then.
+ * Disc paths are those of the tree merged (Rock Ridge where the session has it, else UDF,
+ * Joliet, ISO 9660), byte for byte. An ATTR of a file is every name's (its LINKs, the other
+ * names the disc gives it); an ATTR of a directory that merges with a staged one wins over
+ * the staged one's attributes. A moved file keeps its UDF entry (it holds no name); one
+ * whose attributes or link count changed gets a new one.
  */
 int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng_session *s,
-		     const struct eng_session *first, struct bfs_node *root, struct bfs_diag *diag,
+		     const struct eng_session *first, const struct eng_edits *edits,
+		     struct bfs_node *root, struct bfs_diag *diag,
 		     struct eng_append **ret) BFS_WARN_UNUSED;
 
 /* Free the merge's state and remove its temporary copies. NULL-safe. */

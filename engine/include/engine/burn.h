@@ -48,6 +48,8 @@ struct eng_burn_status {
  */
 typedef int (*eng_burn_progress_fn)(const struct eng_burn_status *st, void *userdata);
 
+struct eng_edits;
+
 struct eng_burn_opts {
 	struct eng_image_opts image; /* media, file systems...; start_lba and manifest are set */
 	enum eng_verify_mode verify;
@@ -59,6 +61,12 @@ struct eng_burn_opts {
 	 * that readers of the new session see only it.
 	 */
 	bool new_tree;
+	/*
+	 * The staging mount's edits of the disc's tree (engine/edits.h), applied to the tree
+	 * the merge reads back (eng_append_merge); NULL or empty: none. Borrowed, unchanged
+	 * for the burn's length. Edits on a blank disc, or with new_tree, are refused.
+	 */
+	const struct eng_edits *edits;
 	unsigned speed_x; /* write speed in multiples of the medium's 1x; 0 the fastest */
 	eng_burn_progress_fn progress; /* may be NULL: no progress, no cancellation */
 	void *userdata;

@@ -26,11 +26,28 @@
  * Persistence: a log in a directory the caller gives (the staging directory's hidden
  * .burnfs/), one line per change, appended with write(2) (a kill -9 loses nothing the call
  * returned for; eng_edits_sync() makes it durable across power loss), a torn last line
- * ignored on load, rewritten compactly (temporary file, fsync, rename) when it has grown to
- * several times the live records. The log's first line names the disc the edits were made
- * against (eng_disc_identity), so that another disc can be refused.
+ * ignored on load (and cut off the file), rewritten compactly (temporary file, fsync,
+ * rename, fsync of the directory) when it holds more than 4 lines per live record and at
+ * least 64 lines. The log's first line names the disc the edits were made against
+ * (eng_disc_identity), so that another disc can be refused. The format is in
+ * engine/src/edits-log.c. A change the log could not take (write(2) failed: the disc is
+ * full) is in memory only: the call fails, and every later change fails with -EIO until
+ * eng_edits_reset() or the log is opened again (which shows what the log holds).
  *
- * Not thread-safe: the caller locks.
+ * Paths are raw bytes: "a/b" without a leading or trailing '/', no empty, "." or ".."
+ * component; a change given another spelling fails with -EINVAL. Changes that do not fit
+ * the edits (a LINK or rename onto a merged path that already shows a disc node through a
+ * MOVE or LINK: the caller deletes it first) fail with -EEXIST and change nothing.
+ *
+ * Not thread-safe: the caller locks, for queries too. eng_edits_origin(), eng_edits_in_place(),
+ * eng_edits_attr(), eng_edits_foreach() and eng_edits_disc_id() only read (several threads may
+ * run them at once under a shared lock); eng_edits_foreach_in() may rebuild an index after a
+ * change (sorted targets) and needs the lock the changes take.
+ *
+ * Costs, for n records: origin O(depth) hash lookups; a change O(depth); a rename of a
+ * directory that holds k targets also O(k), and foreach_in of one that holds some O(log n +
+ * its targets), each plus O(n log n) once to rebuild the sorted index after changes; load
+ * O(lines).
  */
 #ifndef BFS_ENGINE_EDITS_H
 #define BFS_ENGINE_EDITS_H
@@ -65,12 +82,16 @@ struct eng_attr {
 #define ENG_DISC_ID_MAX 96u
 
 /*
- * Open (or create, empty) the edits kept in directory dirfd under name (e.g. "edits").
+ * Open (or create, empty) the edits kept in directory dirfd under name (e.g. "edits"); dirfd
+ * (duplicated: the caller keeps its own) must be opened for reading (O_RDONLY|O_DIRECTORY, not
+ * O_PATH: the directory is fsync'ed after a compaction); name.tmp there is the compaction's.
  * disc_id: the identity of the disc in the drive now ("" when unknown: blank or unreadable).
  * An existing log made against another non-empty identity that still holds edits is
  * -EXDEV with a message naming both discs (the caller refuses the mount's changes until the
  * user discards or that disc comes back); *ret is then still set, with its edits readable,
- * so that status can list them. A log that cannot be parsed (not a torn last line) is
+ * so that status can list them, and every change fails with -EXDEV until eng_edits_reset().
+ * disc_id "" (blank, unreadable) against a log that holds edits of a named disc is such a
+ * refusal too. A log without edits, or made against "", takes disc_id. A log that cannot be parsed (not a torn last line) is
  * -EUCLEAN with the line number; an I/O failure the errno. An empty log takes disc_id.
  */
 int eng_edits_open(int dirfd, const char *name, const char *disc_id, struct bfs_diag *diag,
@@ -81,6 +102,11 @@ BFS_DEFINE_FREEP(struct eng_edits, eng_edits_free)
 
 /* An empty set in memory only (tests, and a commit's copy): changes are not logged. */
 int eng_edits_new(struct eng_edits **ret) BFS_WARN_UNUSED;
+/*
+ * A copy of e's edits in memory only (eng_edits_new), with e's disc identity: what a commit
+ * applies while the mount goes on changing e. 0 or -ENOMEM.
+ */
+int eng_edits_dup(const struct eng_edits *e, struct eng_edits **ret) BFS_WARN_UNUSED;
 
 /* The identity the edits were made against ("" none yet). */
 const char *eng_edits_disc_id(const struct eng_edits *e);
@@ -92,7 +118,8 @@ int eng_edits_sync(struct eng_edits *e, struct bfs_diag *diag) BFS_WARN_UNUSED;
  * Forget every edit and start a new log against disc_id (discard; after a commit wrote them
  * into a session).
  */
-int eng_edits_reset(struct eng_edits *e, const char *disc_id, struct bfs_diag *diag) BFS_WARN_UNUSED;
+int eng_edits_reset(struct eng_edits *e, const char *disc_id,
+		    struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /* ---- changes, in merged paths ("a/b", no leading '/') ----------------------------------- */
 
@@ -152,7 +179,11 @@ struct eng_medium;
 /*
  * A name for the disc's content as it is now, to tie edits to it: the last session's start
  * and length and a SHA-256 of its volume descriptors (blocks start+16..start+31), e.g.
- * "s3@30912+22912:9f2c...". "" for a blank disc. Another session appended changes it.
+ * "s3@30912+22912:9f2c...". "" for a medium without a closed session (its only session
+ * open, nothing readable in it yet); a blank disc has no medium to ask (eng_medium_of_drive
+ * says -ENODATA): its identity is "" too, the caller's to pass. Another session appended
+ * changes it. Errors: the session list or the descriptors cannot be read (the message says
+ * which block).
  */
 int eng_disc_identity(struct eng_medium *m, char id[static ENG_DISC_ID_MAX],
 		      struct bfs_diag *diag) BFS_WARN_UNUSED;
