@@ -23,6 +23,7 @@ struct eng_append *eng_append_free(struct eng_append *a)
 		return NULL;
 	append_copies_drop(a);
 	free(a->sha);
+	free(a->dirs);
 	free(a);
 	return NULL;
 }
@@ -51,8 +52,8 @@ static const uint8_t *prior_sha(const struct bfs_node *n, void *userdata)
 
 void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_image_opts *io)
 {
-	if (one_run_metadata && a->prior.nmeta)
-		a->has_prior = false; /* 2.50: no earlier runs, so every entry is written again */
+	/* 2.50: libudfread reads the rewritten head; it follows a linear metadata file only */
+	a->prior.linear = one_run_metadata;
 	io->prior_sha = prior_sha;
 	io->prior_userdata = a;
 	io->has_udf_partition_start = true;
@@ -311,6 +312,7 @@ static int leave(const char *path, const struct eng_dnode *d, void *userdata)
 static int graft(struct eng_append *a, struct bfs_node *new, struct bfs_node *old,
 		 struct bfs_diag *diag)
 {
+	append_dir_moved(a, old, new);
 	while (old->nchildren) {
 		struct bfs_node *o = old->children[old->nchildren - 1];
 		struct bfs_node *n = bfs_node_find_child(new, o->name, o->name_len);
@@ -488,6 +490,7 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	}
 	if (r == 0) {
 		sha_prune(a, root);
+		append_dirs_prune(a, root);
 		r = hash_unhashed(&m);
 	}
 	if (r == 0)

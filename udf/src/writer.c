@@ -31,7 +31,7 @@
 
 #define UDF_MAX_EXTENT 0x3FFFF800ull /* below 2^30, whole blocks */
 #define UDF_ALIGN_250  32u
-#define UDF_NAME_MAX   255u /* bytes of a CS0 file identifier, compression id included */
+#define UDF_NAME_MAX   255u	  /* bytes of a CS0 file identifier, compression id included */
 #define UDF_AD_HOLE    (2u << 30) /* extent type: neither recorded nor allocated, 4/14.14.1.1 */
 
 enum udf_kind {
@@ -853,7 +853,7 @@ static int dir_unchanged(struct udf_writer *w, struct udf_node *u)
 	struct udf_prior_dir pd;
 
 	if (p->dir(n, p->userdata, &pd) < 0 || !pd.same_entry || pd.data_len != u->data_len ||
-	    pd.nlink != BFS_MIN(n->nlink - 1, 0xFFFFu) || !dir_targets_fixed(u))
+	    pd.nlink != n->nlink || !dir_targets_fixed(u))
 		return 0;
 	fids = calloc(1, u->data_len);
 	if (!fids)
@@ -944,8 +944,9 @@ static void meta_base_set(struct udf_writer *w, uint64_t cursor)
 			if (runs_fit(w))
 				return;
 		}
-		bfs_log(LOG_NOTICE, "UDF: the earlier metadata file cannot be continued linearly "
-				    "(%zu runs); every entry is written again",
+		bfs_log(LOG_NOTICE,
+			"UDF: the earlier metadata file cannot be continued linearly "
+			"(%zu runs); every entry is written again",
 			w->opts.prior->nmeta);
 		reuse_drop(w);
 	}
@@ -968,7 +969,8 @@ static int nodes_plan(struct udf_writer *w, uint64_t at, uint64_t *end)
 			if (!u->kept && !u->fixed)
 				u->lbn = (uint32_t)(at - w->meta_base);
 			if (!u->kept)
-				u->data_lbn = u->remapped ? (uint32_t)(at - w->meta_base) : u->lbn + 1;
+				u->data_lbn =
+					u->remapped ? (uint32_t)(at - w->meta_base) : u->lbn + 1;
 			at += u->blocks;
 		}
 		if (at > start) {

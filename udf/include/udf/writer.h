@@ -49,7 +49,7 @@ struct udf_prior_dir {
 	uint32_t lbn;	    /* its (E)FE, in the metadata partition */
 	uint32_t data_lbn;  /* its FIDs: one run of the metadata partition from this block */
 	uint64_t data_len;  /* their bytes */
-	uint32_t nlink;	    /* its file link count */
+	uint32_t nlink;	    /* its link count as stat() gives it (the entry's + 1) */
 	uint64_t unique_id; /* its unique id */
 	bool same_entry;    /* the node's mode, owner and times are the entry's */
 };
