@@ -26,7 +26,7 @@
 #define BS	2048u
 #define NBLOCKS 4096u
 #define PART	257u /* the first session's partition start, kept by the second */
-#define NOLD	32u
+#define NOLD	300u
 
 static uint8_t *img;
 
@@ -115,7 +115,7 @@ struct old {
 
 struct prior_ctx {
 	struct udf_prior p;
-	struct old v[NOLD];
+	struct old *v; /* NOLD */
 	unsigned n;
 	struct udf_reader *r;
 	const char *prefix;
@@ -134,10 +134,10 @@ static int note(const struct udf_entry *e, void *userdata);
 
 static void note_entry(struct prior_ctx *c, const char *path, const struct udf_entry *e)
 {
-	struct old *o = &c->v[c->n++];
+	struct old *o = &c->v[c->n];
 	const char *saved = c->prefix;
 
-	assert_true(c->n <= NOLD);
+	assert_true(++c->n <= NOLD);
 	snprintf(o->path, sizeof(o->path), "%s", path);
 	o->e = *e;
 	o->e.ext = NULL;
@@ -219,6 +219,8 @@ static void prior_read(struct prior_ctx *c, uint64_t start, uint64_t end, bool l
 	uint64_t blocks = 0, mblocks = 0;
 
 	memset(c, 0, sizeof(*c));
+	c->v = calloc(NOLD, sizeof(*c->v));
+	assert_non_null(c->v);
 	c->r = open_session(start, end);
 	c->prefix = "";
 	assert_int_equal(udf_reader_root(c->r, &root), 0);
@@ -247,6 +249,7 @@ static void prior_done(struct prior_ctx *c)
 {
 	for (unsigned i = 0; i < c->n; i++)
 		free(c->v[i].fids);
+	free(c->v);
 	udf_reader_free(c->r);
 }
 
@@ -560,12 +563,138 @@ static void test_linear(void **state)
 	two_done(&t);
 }
 
+/* ---- past the runs the next append reads -------------------------------------------------- */
+
+/*
+ * Runs v[0..*n) (one, as our first session has it) made want: single blocks moved to every
+ * other block from free on (runs that cannot merge), then the rest where it was
+ */
+static void scatter(struct udf_run *v, size_t *n, size_t want, uint64_t free_at)
+{
+	struct udf_run rest = v[0];
+
+	assert_int_equal(*n, 1);
+	for (size_t i = 0; i + 1 < want; i++) {
+		uint64_t to = free_at + 2 * i;
+
+		memcpy(img + to * BS, img + (PART + rest.lbn) * BS, BS);
+		v[i] = (struct udf_run){.lbn = (uint32_t)(to - PART), .blocks = 1};
+		rest.lbn++;
+		rest.blocks--;
+	}
+	v[want - 1] = rest;
+	*n = want;
+}
+
+/*
+ * Runs v[0..*n) (one) made want linear ones, block k at v[0].lbn + k: single blocks, every
+ * other one a gap but block keep, then the rest
+ */
+static void gaps(struct udf_run *v, size_t *n, size_t want, uint32_t keep)
+{
+	struct udf_run all = v[0];
+	uint32_t k = 0;
+	size_t i = 0;
+
+	assert_int_equal(*n, 1);
+	for (; i + 1 < want; i++, k++) {
+		bool hole = i % 2 && k != keep;
+
+		v[i] = (struct udf_run){.lbn = hole ? UDF_RUN_HOLE : all.lbn + k, .blocks = 1};
+	}
+	v[i++] = (struct udf_run){.lbn = all.lbn + k, .blocks = all.blocks - k};
+	*n = i;
+}
+
+/* d000..d119, each with a file f; the files of the second session's tree flagged kept */
+static struct bfs_node *wide(bool more)
+{
+	char *paths[2 * 120 + 2] = {NULL}, *files[121] = {NULL};
+	struct bfs_node *root;
+	size_t n = 0;
+
+	for (unsigned i = 0; i < 120; i++) {
+		assert_true(asprintf(&paths[n++], "d%03u/", i) > 0);
+		assert_true(asprintf(&files[i], "d%03u/f", i) > 0);
+		paths[n++] = strdup(files[i]);
+	}
+	if (more)
+		paths[n++] = strdup("d119/new");
+	root = tree((const char *const *)paths, (const char *const *)files);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	for (unsigned i = 0; i < 120; i++)
+		free(files[i]);
+	return root;
+}
+
+/*
+ * An earlier metadata file of UDF_PRIOR_RUNS_MAX - 1 runs. Write-once: remapping d119
+ * (in its last run) would split it past them, so every directory is written again at a
+ * new block and the files keep their entries. Overwritable: a linear file needs a gap run
+ * more, so every entry is written again (d000/f, the one file kept, too).
+ */
+static void overflow(bool linear)
+{
+	struct bfs_node *r1 = wide(false), *r2 = wide(true);
+	struct prior_ctx c;
+	struct after a;
+	uint64_t e1, e2, s2;
+	uint32_t lbn;
+	bool w;
+
+	img = calloc(NBLOCKS, BS);
+	e1 = session(r1, 0, NULL);
+	prior_read(&c, 0, e1, linear);
+	if (linear) {
+		gaps(c.p.meta, &c.p.nmeta, 199, old_lbn(&c, "/d000/f"));
+		gaps(c.p.mirror, &c.p.nmirror, 199, old_lbn(&c, "/d000/f"));
+	} else {
+		scatter(c.p.meta, &c.p.nmeta, 199, e1 + 10);
+		scatter(c.p.mirror, &c.p.nmirror, 199, e1 + 11);
+	}
+	s2 = e1 + 500;
+	e2 = session(r2, s2, &c.p);
+	after_open(&a, s2, e2);
+	lbn = entry_at(&a, "/d119", &w, NULL);
+	assert_true(w);
+	if (!linear) /* not remapped: a new block (a fresh linear file numbers them alike) */
+		assert_int_not_equal(lbn, old_lbn(&c, "/d119"));
+	(void)entry_at(&a, "/d000", &w, NULL);
+	assert_true(w);
+	lbn = entry_at(&a, "/d000/f", &w, NULL);
+	assert_true(linear ? w : !w && lbn == old_lbn(&c, "/d000/f"));
+	(void)entry_at(&a, "/d119/new", &w, NULL);
+	assert_true(a.nruns <= UDF_PRIOR_RUNS_MAX);
+	after_close(&a);
+	prior_done(&c);
+	bfs_node_free(r1);
+	bfs_node_free(r2);
+	free(img);
+}
+
+static void test_runs_overflow(void **state)
+{
+	(void)state;
+	overflow(false);
+}
+
+static void test_runs_overflow_linear(void **state)
+{
+	(void)state;
+	overflow(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_deep_change), cmocka_unit_test(test_deleted_file),
-		cmocka_unit_test(test_renamed_dir), cmocka_unit_test(test_dir_replaced_by_file),
+		cmocka_unit_test(test_deep_change),
+		cmocka_unit_test(test_deleted_file),
+		cmocka_unit_test(test_renamed_dir),
+		cmocka_unit_test(test_dir_replaced_by_file),
 		cmocka_unit_test(test_linear),
+		cmocka_unit_test(test_runs_overflow),
+		cmocka_unit_test(test_runs_overflow_linear),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

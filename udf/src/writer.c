@@ -95,7 +95,7 @@ struct udf_writer {
 	bool linear;		    /* ... in a linear metadata file (prior.linear) */
 	uint64_t prior_meta_blocks; /* 2.50 with reuse: the earlier metadata file's length */
 	uint64_t lin_gap;	    /* linear: blocks between the earlier file's end and ours */
-	size_t *remaps;		    /* the remapped directories' nodes, by their lbn */
+	struct udf_node **remaps;   /* the remapped directories, by their lbn */
 	size_t nremap;
 	uint64_t next_uid;
 	uint64_t nfiles, ndirs;
@@ -743,8 +743,8 @@ static void run_split(const struct udf_writer *w, unsigned copy, const struct ud
 	bool hole = r->lbn == UDF_RUN_HOLE;
 	uint64_t at = off, end = off + r->blocks;
 
-	for (; *k < w->nremap && w->nodes[w->remaps[*k]].lbn < end; ++*k) {
-		uint32_t lbn = w->nodes[w->remaps[*k]].lbn;
+	for (; *k < w->nremap && w->remaps[*k]->lbn < end; ++*k) {
+		uint32_t lbn = w->remaps[*k]->lbn;
 
 		runs_add(l, hole ? UDF_RUN_HOLE : (uint32_t)(r->lbn + (at - off)), lbn - at);
 		runs_add(l, remap_lbn(w, copy, *k), 1);
@@ -796,8 +796,10 @@ static void reuse_drop(struct udf_writer *w)
 
 		if (u->fixed)
 			dir_unfix(u);
-		else if (u->kept)
-			u->kept = false, u->blocks = 1; /* a regular file's (E)FE */
+		else if (u->kept) {
+			u->kept = false;
+			u->blocks = 1; /* a regular file's (E)FE */
+		}
 	}
 	w->reuse = w->remap = w->linear = false;
 	w->prior_meta_blocks = w->lin_gap = 0;
@@ -865,19 +867,16 @@ static int dir_unchanged(struct udf_writer *w, struct udf_node *u)
 	return 1;
 }
 
-static const struct udf_writer *remap_sort_w;
-
 static int remap_cmp(const void *a, const void *b)
 {
-	uint32_t x = remap_sort_w->nodes[*(const size_t *)a].lbn;
-	uint32_t y = remap_sort_w->nodes[*(const size_t *)b].lbn;
+	uint32_t x = (*(struct udf_node *const *)a)->lbn, y = (*(struct udf_node *const *)b)->lbn;
 
 	return x < y ? -1 : x > y;
 }
 
 /*
  * The fixed directories kept as they are or remapped (w->remaps, by block), when the new
- * metadata file's runs fit in what the next append reads; else every entry written again.
+ * metadata file's runs fit in what the next append reads; else every directory written again.
  */
 static int dirs_plan(struct udf_writer *w)
 {
@@ -886,7 +885,7 @@ static int dirs_plan(struct udf_writer *w)
 
 	if (!w->remap)
 		return 0;
-	w->remaps = bfs_new(size_t, w->nnodes);
+	w->remaps = bfs_new(struct udf_node *, w->nnodes);
 	if (!w->remaps)
 		return -ENOMEM;
 	for (size_t i = 0; i < w->nnodes; i++) {
@@ -903,13 +902,12 @@ static int dirs_plan(struct udf_writer *w)
 		} else {
 			u->remapped = true;
 			u->blocks -= 1; /* its data only: the (E)FE is in the remap extent */
-			w->remaps[w->nremap++] = i;
+			w->remaps[w->nremap++] = u;
 		}
 	}
-	remap_sort_w = w; /* not thread-safe, as the writer is not */
 	qsort(w->remaps, w->nremap, sizeof(*w->remaps), remap_cmp);
 	for (size_t i = 1; i < w->nremap && fit; i++)
-		fit = w->nodes[w->remaps[i]].lbn != w->nodes[w->remaps[i - 1]].lbn;
+		fit = w->remaps[i]->lbn != w->remaps[i - 1]->lbn;
 	if (fit && runs_fit(w))
 		return 0;
 	bfs_log(LOG_NOTICE,
@@ -1403,7 +1401,7 @@ static void dir_fe(struct udf_writer *w, const struct udf_node *u, uint8_t *b)
 static void fill_remap(struct udf_writer *w, uint8_t *b)
 {
 	for (size_t i = 0; i < w->nremap; i++)
-		dir_fe(w, &w->nodes[w->remaps[i]], b + i * BFS_BLOCK_SIZE);
+		dir_fe(w, w->remaps[i], b + i * BFS_BLOCK_SIZE);
 }
 
 static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)

@@ -57,11 +57,14 @@ struct udf_prior_dir {
 /*
  * What an append keeps of the earlier session's volume (engine/append.h), so that a session
  * costs its new data and the metadata that changed, not a file entry per file of the disc:
- * a FID of the new tree points at the earlier (E)FE of an unchanged regular file. That is
- * done only when the earlier volume has the new one's revision and physical partition start
- * (every address in the entry stays right), and, for 2.50, when the new metadata file can
- * begin with the earlier one's runs (so that their blocks keep their metadata-partition
- * numbers; the mirror likewise).
+ * a FID of the new tree points at the earlier (E)FE of an unchanged regular file, and on
+ * 2.50 write-once media at that of an unchanged directory (dir). That is done only when the
+ * earlier volume has the new one's revision and physical partition start (every address in
+ * the entry stays right), and, for 2.50, when the new metadata file can begin with the
+ * earlier one's runs (so that their blocks keep their metadata-partition numbers; the
+ * mirror likewise) in at most UDF_PRIOR_RUNS_MAX runs: a changed directory's block split
+ * out of them (remapped) takes two more, the gap of a linear file one; past that, every
+ * directory is written again (a note in the log), and past it without them every entry.
  */
 struct udf_prior {
 	uint16_t revision;   /* the earlier volume's */
