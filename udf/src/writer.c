@@ -951,9 +951,11 @@ static void meta_base_set(struct udf_writer *w, uint64_t cursor)
 	w->meta_base = cursor - w->prior_meta_blocks;
 }
 
-/* The node runs from at: one extent per run of nodes, a few hundred, not one per file */
-static int nodes_plan(struct udf_writer *w, uint64_t at, uint64_t *end)
+/* The node runs from *cursor on: an extent per run of nodes, a few hundred, not one per file */
+static int nodes_plan(struct udf_writer *w, uint64_t *cursor)
 {
+	uint64_t at = *cursor;
+
 	for (size_t i = 0; i < w->nnodes;) {
 		uint64_t start = at;
 		size_t first = i;
@@ -978,7 +980,7 @@ static int nodes_plan(struct udf_writer *w, uint64_t at, uint64_t *end)
 				return r;
 		}
 	}
-	*end = at;
+	*cursor = at;
 	return 0;
 }
 
@@ -1045,14 +1047,19 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 	meta_base_set(w, *cursor);
 	w->fsd_lbn = (uint32_t)(*cursor - w->meta_base);
 	r = bfs_extent_list_add(&w->extents, *cursor, 2, UDF_EXT_FSD, (void *)0);
+	at = *cursor + 2;
 	if (r == 0)
-		r = nodes_plan(w, *cursor + 2, &at);
-	if (r == 0 && w->meta) {
+		r = nodes_plan(w, &at);
+	if (r < 0)
+		return r;
+	if (w->meta) {
 		r = mirror_plan(w, at);
+		if (r < 0)
+			return r;
 		at = w->mirror_start + w->meta_blocks;
 	}
 	*cursor = at;
-	return r;
+	return 0;
 }
 
 int udf_writer_plan_tail(struct udf_writer *w, uint64_t *cursor)
