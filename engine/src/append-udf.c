@@ -146,10 +146,9 @@ void append_prior_volume(struct merge *m)
 	a->prior.icb = append_prior_icb;
 	a->prior.userdata = a;
 	if (vi.has_metadata) {
+		/* write-once 2.50: directories keep their blocks (eng_append_apply) */
 		a->prior.dir = append_prior_dir;
 		a->prior.dir_same = append_dir_same;
-	}
-	if (vi.has_metadata) {
 		q = udf_reader_metadata_runs(r, 0, a->prior.meta, UDF_PRIOR_RUNS_MAX,
 					     &a->prior.nmeta, &blocks);
 		if (q < 0)
