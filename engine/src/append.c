@@ -54,6 +54,14 @@ void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_im
 {
 	/* 2.50: libudfread reads the rewritten head; it follows a linear metadata file only */
 	a->prior.linear = one_run_metadata;
+	/*
+	 * The volume keeps its UDF revision unless one is asked for (an image made with --media
+	 * bd and appended to without it): another revision writes every entry again
+	 */
+	if (!io->udf_rev && a->has_prior &&
+	    (a->prior.revision == 0x0102 || a->prior.revision == 0x0201 ||
+	     a->prior.revision == 0x0250))
+		io->udf_rev = a->prior.revision;
 	io->prior_sha = prior_sha;
 	io->prior_userdata = a;
 	io->has_udf_partition_start = true;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# usage: append.sh MEDIUM|kernel|fixtures|deterministic|bd-r-dirs
+# usage: append.sh MEDIUM|kernel|fixtures|deterministic|bd-r-dirs|image-dirs
 #
 # Three `burnfs burn` sessions onto a write-once virtual disc (issue 12 §4): the first a tree
 # with a hard link, a symlink, a deep directory, odd names and 3 MB of random data; the second
@@ -213,19 +213,66 @@ print(dirs, sum(n for _, n in data))
 PY
 }
 
+# changed OLD NEW: the blocks of image NEW that differ from OLD or lie past its end
+changed() {
+	/usr/bin/python3 - "$@" <<'PY' || fail "changed"
+import sys
+a, b, n = open(sys.argv[1], "rb"), open(sys.argv[2], "rb"), 0
+while True:
+    x, y = a.read(2048), b.read(2048)
+    if not y:
+        break
+    n += x != y
+print(n)
+PY
+}
+
+# many DIR: 300 directories of 5 small files
+many() {
+	local i k
+	mkdir -p "$1"
+	for i in $(seq -w 1 300); do
+		mkdir "$1/d$i" || fail "mkdir"
+		for k in 1 2 3 4 5; do echo "$i.$k" >"$1/d$i/f$k"; done
+	done
+}
+
 make_sources
 case $1 in
+image-dirs)
+	# one small file appended to a BD image file of 300 directories without --media: the
+	# volume keeps its UDF 2.50 (another revision writes every entry again) and its
+	# metadata file is linear, so the files' entries stay where they are; the blocks the
+	# append changed are its descriptors, ISO 9660 and Joliet directories, file data and
+	# the UDF directories (2 blocks each, twice with the mirror), not an entry per file
+	many "$t/many"
+	mkdir "$t/one" && echo one >"$t/one/new.txt"
+	"$BURNFS" image -q --media bd "$t/many" -o "$t/a.iso" || fail "image"
+	cp "$t/a.iso" "$t/a0.iso" || fail "copy"
+	"$BURNFS" image --append "$t/a.iso" "$t/one" 2>"$t/err" || fail "append: $(cat "$t/err")"
+	s=$(sed -n 's/^burnfs image: session 2 at block \([0-9]*\),.*/\1/p' "$t/err")
+	[ -n "$s" ] || fail "no session in $(cat "$t/err")"
+	read -r dirs data < <(iso_share "$t/a.iso" "$s")
+	n=$(changed "$t/a0.iso" "$t/a.iso")
+	udf=$((n - 256 - dirs - data))
+	echo "$n blocks changed: ISO directories $dirs, file data $data, UDF and the rest $udf" >&2
+	# the directories take 4 * 301, their padding and the file set a few hundred; an entry
+	# per file would add 1500 (UDF 1.02) or 2 * 1500 (2.50)
+	[ "$udf" -le $((4 * 301 + 256)) ] ||
+		fail "the append changed $udf blocks of UDF (its directories take $((4 * 301)))"
+	out=$(udfinfo "$t/a.iso" 2>&1) || fail "udfinfo: $out"
+	echo "$out" | grep -qx "udfrev=2.50" || fail "the volume is no longer UDF 2.50: $out"
+	[ "$(echo "$out" | sed -n 's/^numfiles=//p')" = 1502 ] || fail "udfinfo numfiles: $out"
+	"$BURNFS" verify "$t/a.iso" 2>"$t/err" || fail "verify: $(cat "$t/err")"
+	;;
 bd-r-dirs)
 	# one small file appended to a BD-R of 300 directories: the UDF directories that did
 	# not change are kept, the root's entry is remapped; the session is its 256 blocks of
 	# descriptors, the ISO 9660 and Joliet trees, its file data (the manifest and the new
 	# file), and a UDF part far below one more copy of every directory (2 blocks each,
 	# twice with the 2.50 mirror)
-	mkdir -p "$t/many" "$t/one"
-	for i in $(seq -w 1 300); do
-		mkdir "$t/many/d$i" && echo "$i" >"$t/many/d$i/f1" && echo "$i" >"$t/many/d$i/f2"
-	done
-	echo one >"$t/one/new.txt"
+	many "$t/many"
+	mkdir "$t/one" && echo one >"$t/one/new.txt"
 	"$BURNFS" vdrive create --media bd-r "$t/d" >/dev/null || fail "create"
 	for src in many one; do
 		"$BURNFS" burn "$t/$src" --drive "vdrive:$t/d" 2>"$t/err" || fail "$src: $(cat "$t/err")"
@@ -239,7 +286,7 @@ bd-r-dirs)
 	[ "$udf" -le 301 ] || fail "the append wrote $udf blocks of UDF (a copy of the 301 directories is 602 at least)"
 	out=$(udfinfo --startblock="$s" --lastblock=$((s + n - 1)) "$t/d.iso" 2>&1) || fail "udfinfo: $out"
 	[ "$(echo "$out" | sed -n 's/^numdirs=//p')" = 302 ] || fail "udfinfo numdirs: $out"
-	[ "$(echo "$out" | sed -n 's/^numfiles=//p')" = 602 ] || fail "udfinfo numfiles: $out"
+	[ "$(echo "$out" | sed -n 's/^numfiles=//p')" = 1502 ] || fail "udfinfo numfiles: $out"
 	"$BURNFS" verify --drive "vdrive:$t/d" 2>"$t/err" || fail "verify --drive: $(cat "$t/err")"
 	;;
 kernel)
@@ -332,7 +379,7 @@ cd-r | cd-rw | dvd-r | dvd-rw | dvd+r | dvd+r-dl | bd-r)
 		fail "$1: verify did not check 3 sessions: $(cat "$t/err")"
 	;;
 *)
-	echo "usage: append.sh MEDIUM|kernel|fixtures|deterministic|bd-r-dirs" >&2
+	echo "usage: append.sh MEDIUM|kernel|fixtures|deterministic|bd-r-dirs|image-dirs" >&2
 	exit 2
 	;;
 esac
