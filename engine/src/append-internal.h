@@ -35,6 +35,19 @@ struct kept_sha {
 	struct udf_prior_icb icb;
 };
 
+/*
+ * A directory of the disc's tree with its UDF entry (sorted by node address once the tree
+ * is built): the new volume keeps its block number (udf/writer.h struct udf_prior_dir).
+ */
+struct kept_dir {
+	const struct bfs_node *node;
+	struct udf_prior_dir pd;
+	uint32_t mode, uid, gid; /* the UDF entry's */
+	int64_t mtime;		 /* ... seconds */
+	uint8_t sha[32];	 /* SHA-256 of its FIDs */
+	bool live;
+};
+
 /* One line of the old manifest (sorted by path). */
 struct old_line {
 	char *path;
@@ -56,6 +69,8 @@ struct eng_append {
 	bool has_prior;
 	struct kept_sha *sha;
 	size_t nsha, sha_cap;
+	struct kept_dir *dirs;
+	size_t ndirs, dirs_cap;
 	char *tmpdir; /* the copies' directory, NULL until the first copy */
 	int tmplock;  /* tmpdir opened, flock()ed while the copies are in use */
 	struct copied *copies;
@@ -118,8 +133,12 @@ void append_copies_drop(struct eng_append *a);
 int append_prior_icb(const struct bfs_node *n, void *userdata, struct udf_prior_icb *ret);
 /* ... the last session's UDF volume: revision, partition start, metadata runs */
 void append_prior_volume(struct merge *m);
-/* ... each kept file's UDF entry, matched by path, block and size when the tree is RR's */
+/* ... each kept file's and directory's UDF entry, matched by path when the tree is RR's */
 int append_udf_entries_match(struct merge *m);
+/* ... directory old merged into new: new keeps old's entry */
+void append_dir_moved(struct eng_append *a, const struct bfs_node *old, const struct bfs_node *new);
+/* ... the directories' entries of those still in the tree under root, sorted */
+void append_dirs_prune(struct eng_append *a, struct bfs_node *root);
 /* ... the new UDF partition's start */
 void append_partition_pick(struct merge *m, const struct eng_session *first);
 

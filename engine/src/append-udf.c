@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 
 #include "append-internal.h"
 #include "udf/reader.h"
@@ -19,9 +20,17 @@ struct udf_file {
 	struct udf_prior_icb icb;
 };
 
+/* A directory of the UDF tree, by path (the root's is ""). */
+struct udf_dir {
+	char *path;
+	struct kept_dir k; /* node not set */
+};
+
 struct udf_files {
 	struct udf_file *v;
 	size_t n, cap;
+	struct udf_dir *dirs;
+	size_t ndirs, dirs_cap;
 	struct merge *m;
 };
 
@@ -38,6 +47,81 @@ int append_prior_icb(const struct bfs_node *n, void *userdata, struct udf_prior_
 		return -ENOENT;
 	*ret = k->icb;
 	return 0;
+}
+
+static int dir_cmp(const void *pa, const void *pb)
+{
+	const struct kept_dir *x = pa, *y = pb;
+
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static const struct kept_dir *dir_find(const struct eng_append *a, const struct bfs_node *n)
+{
+	struct kept_dir key = {.node = n};
+
+	return a->ndirs ? bsearch(&key, a->dirs, a->ndirs, sizeof(key), dir_cmp) : NULL;
+}
+
+/* The UDF entry of a directory of the disc's tree (udf/writer.h). */
+static int append_prior_dir(const struct bfs_node *n, void *userdata, struct udf_prior_dir *ret)
+{
+	const struct kept_dir *k = dir_find(userdata, n);
+
+	if (!k)
+		return -ENOENT;
+	*ret = k->pd;
+	/* what a kept (E)FE records of the directory, as the new tree has it */
+	ret->same_entry = (n->mode & 07777) == k->mode && n->uid == k->uid && n->gid == k->gid &&
+			  n->mtime.sec == k->mtime;
+	return 0;
+}
+
+/* Whether fids are the FIDs the disc's directory n has, by their SHA-256. */
+static bool append_dir_same(const struct bfs_node *n, void *userdata, const uint8_t *fids,
+			    size_t len)
+{
+	const struct kept_dir *k = dir_find(userdata, n);
+	uint8_t sha[32];
+
+	return k && EVP_Digest(fids, len, sha, NULL, EVP_sha256(), NULL) &&
+	       memcmp(sha, k->sha, sizeof(sha)) == 0;
+}
+
+void append_dir_moved(struct eng_append *a, const struct bfs_node *old, const struct bfs_node *new)
+{
+	for (size_t i = 0; i < a->ndirs; i++)
+		if (a->dirs[i].node == old) {
+			a->dirs[i].node = new;
+			return;
+		}
+}
+
+static int dir_live(struct bfs_node *n, void *userdata)
+{
+	struct eng_append *a = userdata;
+	struct kept_dir *k;
+
+	if (n->type != BFS_NODE_DIR)
+		return 0;
+	k = (struct kept_dir *)dir_find(a, n);
+	if (k)
+		k->live = true;
+	return 0;
+}
+
+void append_dirs_prune(struct eng_append *a, struct bfs_node *root)
+{
+	size_t o = 0;
+
+	if (!a->ndirs)
+		return;
+	qsort(a->dirs, a->ndirs, sizeof(*a->dirs), dir_cmp);
+	(void)bfs_node_walk(root, dir_live, a);
+	for (size_t i = 0; i < a->ndirs; i++)
+		if (a->dirs[i].live)
+			a->dirs[o++] = a->dirs[i];
+	a->ndirs = o;
 }
 
 /*
@@ -62,6 +146,9 @@ void append_prior_volume(struct merge *m)
 	a->prior.icb = append_prior_icb;
 	a->prior.userdata = a;
 	if (vi.has_metadata) {
+		/* write-once 2.50: directories keep their blocks (eng_append_apply) */
+		a->prior.dir = append_prior_dir;
+		a->prior.dir_same = append_dir_same;
 		q = udf_reader_metadata_runs(r, 0, a->prior.meta, UDF_PRIOR_RUNS_MAX,
 					     &a->prior.nmeta, &blocks);
 		if (q < 0)
@@ -82,6 +169,50 @@ static int udf_file_cmp(const void *a, const void *b)
 	return strcmp(((const struct udf_file *)a)->path, ((const struct udf_file *)b)->path);
 }
 
+/*
+ * A directory of the UDF tree whose FIDs are one recorded run in the partition of its
+ * entry, as our writer records them: its entry and the SHA-256 of its FIDs.
+ */
+static int udf_dir_add(struct udf_files *f, const char *path, const struct udf_entry *e)
+{
+	struct udf_reader *r = eng_disctree_udf_reader(f->m->ut);
+	const struct udf_extent *x = e->ext;
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct udf_dir *d;
+
+	/* in the metadata partition of 2.50 (map 1), as our writer records them */
+	if (!r || e->icb_part != 1 || e->inline_data || e->nextents != 1 ||
+	    x->kind != UDF_EXT_RECORDED || x->part != e->icb_part || x->len != e->size ||
+	    !e->size || e->size > UDF_DIR_MAX)
+		return 0;
+	buf = malloc(e->size);
+	if (!buf)
+		return -ENOMEM;
+	if (udf_reader_pread(r, e, 0, buf, e->size) != (int64_t)e->size) {
+		bfs_diag_clear(f->m->diag); /* not kept: written again */
+		return 0;
+	}
+	if (BFS_GROW(f->dirs, f->dirs_cap, f->ndirs + 1) < 0)
+		return -ENOMEM;
+	d = &f->dirs[f->ndirs];
+	*d = (struct udf_dir){.k = {.pd = {.lbn = e->icb_lbn,
+					   .data_lbn = x->lbn,
+					   .data_len = e->size,
+					   .nlink = e->nlink,
+					   .unique_id = e->unique_id},
+				    .mode = e->mode,
+				    .uid = e->uid,
+				    .gid = e->gid,
+				    .mtime = e->mtime.sec}};
+	if (!EVP_Digest(buf, e->size, d->k.sha, NULL, EVP_sha256(), NULL))
+		return 0;
+	d->path = strdup(path);
+	if (!d->path)
+		return -ENOMEM;
+	f->ndirs++;
+	return 0;
+}
+
 static int udf_file_add(const char *path, const struct eng_dnode *d, void *userdata)
 {
 	struct udf_files *f = userdata;
@@ -91,6 +222,8 @@ static int udf_file_add(const char *path, const struct eng_dnode *d, void *userd
 	if (!d->udf)
 		return 0;
 	f->m->a->prior.next_uid = BFS_MAX(f->m->a->prior.next_uid, d->udf->unique_id + 1);
+	if (d->type == BFS_NODE_DIR)
+		return udf_dir_add(f, path, d->udf);
 	if (d->type != BFS_NODE_FILE || eng_disctree_extent(f->m->ut, d, &lba) < 0)
 		return 0; /* empty, or data that is not one run: no entry worth matching */
 	if (BFS_GROW(f->v, f->cap, f->n + 1) < 0)
@@ -109,6 +242,48 @@ static int udf_file_add(const char *path, const struct eng_dnode *d, void *userd
 	return 0;
 }
 
+static int udf_dir_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct udf_dir *)a)->path, ((const struct udf_dir *)b)->path);
+}
+
+/* A directory of the disc's tree (as the merge read it) gets its UDF entry, by path. */
+static int dir_match(struct bfs_node *n, void *userdata)
+{
+	struct udf_files *f = userdata;
+	struct eng_append *a = f->m->a;
+	_cleanup_free_ char *path = NULL;
+	struct udf_dir key, *x;
+
+	if (n->type != BFS_NODE_DIR)
+		return 0;
+	path = bfs_node_path(n);
+	if (!path)
+		return -ENOMEM;
+	key.path = path + 1;
+	x = bsearch(&key, f->dirs, f->ndirs, sizeof(key), udf_dir_cmp);
+	if (!x)
+		return 0;
+	if (BFS_GROW(a->dirs, a->dirs_cap, a->ndirs + 1) < 0)
+		return -ENOMEM;
+	a->dirs[a->ndirs] = x->k;
+	a->dirs[a->ndirs++].node = n;
+	return 0;
+}
+
+/* The UDF entries of the directories of the disc's tree (its root m->stack[0]) */
+static int dirs_match(struct merge *m, struct udf_files *f, const struct eng_dnode *root)
+{
+	int r = 0;
+
+	if (root->type == BFS_NODE_DIR && root->udf)
+		r = udf_dir_add(f, "", root->udf);
+	if (r < 0 || !f->ndirs)
+		return r;
+	qsort(f->dirs, f->ndirs, sizeof(*f->dirs), udf_dir_cmp);
+	return bfs_node_walk(m->stack[0], dir_match, f);
+}
+
 /*
  * A merge read through Rock Ridge (ut kept): the UDF entry of each kept file, found by its
  * path in the UDF tree and taken only when it names the same data (block and size), so
@@ -123,11 +298,13 @@ int append_udf_entries_match(struct merge *m)
 	struct bfs_diag tmp = {0};
 	int r;
 
-	if (!m->ut || !a->nsha)
+	if (!m->ut)
 		return 0;
 	r = eng_disctree_lookup(m->ut, "/", &root);
 	if (r == 0)
 		r = eng_disctree_walk(m->ut, &root, udf_file_add, NULL, &f);
+	if (r == 0)
+		r = dirs_match(m, &f, &root);
 	eng_dnode_done(&root);
 	if (r == 0 && f.n)
 		qsort(f.v, f.n, sizeof(*f.v), udf_file_cmp);
@@ -151,6 +328,9 @@ int append_udf_entries_match(struct merge *m)
 	for (size_t i = 0; i < f.n; i++)
 		free(f.v[i].path);
 	free(f.v);
+	for (size_t i = 0; i < f.ndirs; i++)
+		free(f.dirs[i].path);
+	free(f.dirs);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) { /* the UDF side does not walk: its entries are not kept */
@@ -159,6 +339,7 @@ int append_udf_entries_match(struct merge *m)
 		bfs_diag_clear(m->diag);
 		for (size_t i = 0; i < a->nsha; i++)
 			a->sha[i].has_icb = false;
+		a->ndirs = 0;
 	}
 	return 0;
 }

@@ -25,6 +25,7 @@ struct eng_append *eng_append_free(struct eng_append *a)
 	for (size_t i = 0; i < a->nsha; i++)
 		free(a->sha[i].disc);
 	free(a->sha);
+	free(a->dirs);
 	free(a);
 	return NULL;
 }
@@ -53,8 +54,16 @@ static const uint8_t *prior_sha(const struct bfs_node *n, void *userdata)
 
 void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_image_opts *io)
 {
-	if (one_run_metadata && a->prior.nmeta)
-		a->has_prior = false; /* 2.50: no earlier runs, so every entry is written again */
+	/* 2.50: libudfread reads the rewritten head; it follows a linear metadata file only */
+	a->prior.linear = one_run_metadata;
+	/*
+	 * The volume keeps its UDF revision unless one is asked for (an image made with --media
+	 * bd and appended to without it): another revision writes every entry again
+	 */
+	if (!io->udf_rev && a->has_prior &&
+	    (a->prior.revision == 0x0102 || a->prior.revision == 0x0201 ||
+	     a->prior.revision == 0x0250))
+		io->udf_rev = a->prior.revision;
 	io->prior_sha = prior_sha;
 	io->prior_userdata = a;
 	io->has_udf_partition_start = true;
@@ -317,6 +326,7 @@ static int leave(const char *path, const struct eng_dnode *d, void *userdata)
 int append_graft(struct eng_append *a, struct bfs_node *new, struct bfs_node *old,
 		 struct bfs_diag *diag)
 {
+	append_dir_moved(a, old, new);
 	while (old->nchildren) {
 		struct bfs_node *o = old->children[old->nchildren - 1];
 		struct bfs_node *n = bfs_node_find_child(new, o->name, o->name_len);
@@ -504,6 +514,7 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 		r = append_edits_after(&m, root);
 	if (r == 0) {
 		sha_prune(a, root);
+		append_dirs_prune(a, root);
 		r = hash_unhashed(&m);
 	}
 	if (r == 0)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# usage: append.sh MEDIUM|kernel|fixtures|deterministic
+# usage: append.sh MEDIUM|kernel|fixtures|deterministic|bd-r-dirs|image-dirs
 #
 # Three `burnfs burn` sessions onto a write-once virtual disc (issue 12 §4): the first a tree
 # with a hard link, a symlink, a deep directory, odd names and 3 MB of random data; the second
@@ -169,8 +169,126 @@ readers() {
 	done
 }
 
+# iso_share IMAGE S: the blocks session S's ISO 9660 and Joliet directories and path tables
+# take, and those of the file data it recorded (extents at or after S), as "DIRS DATA"
+iso_share() {
+	/usr/bin/python3 - "$@" <<'PY' || fail "iso_share"
+import sys
+img, s = sys.argv[1], int(sys.argv[2])
+B = 2048
+f = open(img, "rb")
+def blocks(lba, n):
+    f.seek(lba * B)
+    return f.read(n * B)
+dirs, data, seen = 0, set(), set()
+def walk(lba, size):
+    global dirs
+    if lba in seen:
+        return
+    seen.add(lba)
+    n = (size + B - 1) // B
+    dirs += n
+    d, o = blocks(lba, n), 0
+    while o < len(d):
+        if d[o] == 0:
+            o = (o // B + 1) * B
+            continue
+        r = d[o:o + d[o]]
+        at, ln, name = int.from_bytes(r[2:6], "little"), int.from_bytes(r[10:14], "little"), r[33:33 + r[32]]
+        if r[25] & 2 and name not in (b"\x00", b"\x01"):
+            walk(at, ln)
+        elif not r[25] & 2 and at >= s and ln:
+            data.add((at, (ln + B - 1) // B))
+        o += d[o]
+k = 16
+while True:
+    v = blocks(s + k, 1)
+    if v[1:6] != b"CD001" or v[0] == 255:
+        break
+    if v[0] in (1, 2):
+        dirs += 2 * ((int.from_bytes(v[132:136], "little") + B - 1) // B)
+        walk(int.from_bytes(v[158:162], "little"), int.from_bytes(v[166:170], "little"))
+    k += 1
+print(dirs, sum(n for _, n in data))
+PY
+}
+
+# changed OLD NEW: the blocks of image NEW that differ from OLD or lie past its end
+changed() {
+	/usr/bin/python3 - "$@" <<'PY' || fail "changed"
+import sys
+a, b, n = open(sys.argv[1], "rb"), open(sys.argv[2], "rb"), 0
+while True:
+    x, y = a.read(2048), b.read(2048)
+    if not y:
+        break
+    n += x != y
+print(n)
+PY
+}
+
+# many DIR: 300 directories of 5 small files
+many() {
+	local i k
+	mkdir -p "$1"
+	for i in $(seq -w 1 300); do
+		mkdir "$1/d$i" || fail "mkdir"
+		for k in 1 2 3 4 5; do echo "$i.$k" >"$1/d$i/f$k"; done
+	done
+}
+
 make_sources
 case $1 in
+image-dirs)
+	# one small file appended to a BD image file of 300 directories without --media: the
+	# volume keeps its UDF 2.50 (another revision writes every entry again) and its
+	# metadata file is linear, so the files' entries stay where they are; the blocks the
+	# append changed are its descriptors, ISO 9660 and Joliet directories, file data and
+	# the UDF directories (2 blocks each, twice with the mirror), not an entry per file
+	many "$t/many"
+	mkdir "$t/one" && echo one >"$t/one/new.txt"
+	"$BURNFS" image -q --media bd "$t/many" -o "$t/a.iso" || fail "image"
+	cp "$t/a.iso" "$t/a0.iso" || fail "copy"
+	"$BURNFS" image --append "$t/a.iso" "$t/one" 2>"$t/err" || fail "append: $(cat "$t/err")"
+	s=$(sed -n 's/^burnfs image: session 2 at block \([0-9]*\),.*/\1/p' "$t/err")
+	[ -n "$s" ] || fail "no session in $(cat "$t/err")"
+	read -r dirs data < <(iso_share "$t/a.iso" "$s")
+	n=$(changed "$t/a0.iso" "$t/a.iso")
+	udf=$((n - 256 - dirs - data))
+	echo "$n blocks changed: ISO directories $dirs, file data $data, UDF and the rest $udf" >&2
+	# the directories take 4 * 301, their padding and the file set a few hundred; an entry
+	# per file would add 1500 (UDF 1.02) or 2 * 1500 (2.50)
+	[ "$udf" -le $((4 * 301 + 256)) ] ||
+		fail "the append changed $udf blocks of UDF (its directories take $((4 * 301)))"
+	out=$(udfinfo "$t/a.iso" 2>&1) || fail "udfinfo: $out"
+	echo "$out" | grep -qx "udfrev=2.50" || fail "the volume is no longer UDF 2.50: $out"
+	[ "$(echo "$out" | sed -n 's/^numfiles=//p')" = 1502 ] || fail "udfinfo numfiles: $out"
+	"$BURNFS" verify "$t/a.iso" 2>"$t/err" || fail "verify: $(cat "$t/err")"
+	;;
+bd-r-dirs)
+	# one small file appended to a BD-R of 300 directories: the UDF directories that did
+	# not change are kept, the root's entry is remapped; the session is its 256 blocks of
+	# descriptors, the ISO 9660 and Joliet trees, its file data (the manifest and the new
+	# file), and a UDF part far below one more copy of every directory (2 blocks each,
+	# twice with the 2.50 mirror)
+	many "$t/many"
+	mkdir "$t/one" && echo one >"$t/one/new.txt"
+	"$BURNFS" vdrive create --media bd-r "$t/d" >/dev/null || fail "create"
+	for src in many one; do
+		"$BURNFS" burn "$t/$src" --drive "vdrive:$t/d" 2>"$t/err" || fail "$src: $(cat "$t/err")"
+	done
+	read -r s n < <(sed -n 's/^burnfs burn: session at block \([0-9]*\), \([0-9]*\) blocks.*/\1 \2/p' "$t/err")
+	[ -n "$s" ] || fail "no session in $(cat "$t/err")"
+	"$BURNFS" vdrive export "$t/d" -o "$t/d.iso" >/dev/null || fail "export"
+	read -r dirs data < <(iso_share "$t/d.iso" "$s")
+	udf=$((n - 256 - dirs - data))
+	echo "session of $n blocks: ISO directories $dirs, file data $data, UDF and the rest $udf" >&2
+	[ "$udf" -le 301 ] || fail "the append wrote $udf blocks of UDF (a copy of the 301 directories is 602 at least)"
+	out=$(udfinfo --startblock="$s" --lastblock=$((s + n - 1)) "$t/d.iso" 2>&1) || fail "udfinfo: $out"
+	[ "$(echo "$out" | sed -n 's/^numdirs=//p')" = 302 ] || fail "udfinfo numdirs: $out"
+	[ "$(echo "$out" | sed -n 's/^numfiles=//p')" = 1502 ] || fail "udfinfo numfiles: $out"
+	"$BURNFS" verify --drive "vdrive:$t/d" 2>"$t/err" || fail "verify --drive: $(cat "$t/err")"
+	;;
 kernel)
 	: >"$t/spec"
 	media="cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r"
@@ -261,7 +379,7 @@ cd-r | cd-rw | dvd-r | dvd-rw | dvd+r | dvd+r-dl | bd-r)
 		fail "$1: verify did not check 3 sessions: $(cat "$t/err")"
 	;;
 *)
-	echo "usage: append.sh MEDIUM|kernel|fixtures|deterministic" >&2
+	echo "usage: append.sh MEDIUM|kernel|fixtures|deterministic|bd-r-dirs|image-dirs" >&2
 	exit 2
 	;;
 esac

@@ -91,9 +91,11 @@ int udf_reader_metadata_runs(const struct udf_reader *r, unsigned copy, struct u
 	for (size_t i = 0; i < m->nmeta[copy]; i++) {
 		const struct udf_extent *x = &m->meta[copy][i];
 
-		if (x->kind != UDF_EXT_RECORDED || x->len % r->bs || x->part != m->under)
+		if (x->len % r->bs || (x->kind == UDF_EXT_RECORDED && x->part != m->under) ||
+		    x->kind == UDF_EXT_UNRECORDED)
 			return -EXDEV;
-		ret[i] = (struct udf_run){.lbn = x->lbn, .blocks = x->len / r->bs};
+		ret[i] = (struct udf_run){.lbn = x->kind == UDF_EXT_SPARSE ? UDF_RUN_HOLE : x->lbn,
+					  .blocks = x->len / r->bs};
 		*blocks += ret[i].blocks;
 	}
 	*n = m->nmeta[copy];

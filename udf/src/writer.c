@@ -26,11 +26,13 @@
 #include "common/arena.h"
 #include "common/bytes.h"
 #include "common/charset.h"
+#include "common/log.h"
 #include "udf/layout.h"
 
 #define UDF_MAX_EXTENT 0x3FFFF800ull /* below 2^30, whole blocks */
 #define UDF_ALIGN_250  32u
-#define UDF_NAME_MAX   255u /* bytes of a CS0 file identifier, compression id included */
+#define UDF_NAME_MAX   255u	  /* bytes of a CS0 file identifier, compression id included */
+#define UDF_AD_HOLE    (2u << 30) /* extent type: neither recorded nor allocated, 4/14.14.1.1 */
 
 enum udf_kind {
 	UDF_EXT_VRS,
@@ -41,12 +43,13 @@ enum udf_kind {
 	UDF_EXT_FSD,	    /* FSD + TD; obj 0 main, 1 mirror */
 	UDF_EXT_NODES,	    /* nodes back to back; obj: index in nodes of the first one */
 	UDF_EXT_NODES_MIRR, /* 2.50 mirror copy of such a run */
+	UDF_EXT_REMAP,	    /* 2.50: the (E)FEs of changed directories (w->remaps); obj 0, 1 */
 };
 
 /* Node runs are cut at this many blocks (512 KiB) unless one node is larger. */
 #define UDF_RUN_BLOCKS 256u
 
-/* One per recorded node; 40 bytes, grouped by size. */
+/* One per recorded node; 48 bytes, grouped by size. */
 struct udf_node {
 	struct bfs_node *node;
 	/*
@@ -58,10 +61,13 @@ struct udf_node {
 	uint64_t data_len; /* directory FIDs / symlink components bytes */
 	uint32_t lbn;	   /* (E)FE block, in the partition holding metadata */
 	uint32_t uid;	   /* unique id (a 64-bit field on disc) */
-	uint32_t blocks;   /* FE + data blocks */
+	uint32_t blocks;   /* FE + data blocks; a remapped directory's data blocks */
+	uint32_t data_lbn; /* a directory's FIDs (lbn + 1 unless remapped) */
 	uint8_t name_len;
 	bool embedded; /* data in the ICB */
 	bool kept;     /* the earlier volume's entry at lbn (opts.prior): nothing to write */
+	bool fixed;    /* a directory with the earlier volume's lbn and unique id (prior.dir) */
+	bool remapped; /* ... whose new (E)FE lies in the remap extent, its FIDs in the runs */
 };
 
 struct udf_writer {
@@ -85,7 +91,12 @@ struct udf_writer {
 	 */
 	uint64_t meta_base;
 	bool reuse;		    /* opts.prior's entries are kept */
+	bool remap;		    /* ... and its directories' block numbers (prior.dir) */
+	bool linear;		    /* ... in a linear metadata file (prior.linear) */
 	uint64_t prior_meta_blocks; /* 2.50 with reuse: the earlier metadata file's length */
+	uint64_t lin_gap;	    /* linear: blocks between the earlier file's end and ours */
+	struct udf_node **remaps;   /* the remapped directories, by their lbn */
+	size_t nremap;
 	uint64_t next_uid;
 	uint64_t nfiles, ndirs;
 	struct bfs_arena arena; /* names */
@@ -430,6 +441,24 @@ out:
 	return r;
 }
 
+/*
+ * Whether the earlier metadata file is linear: its first run recorded, and each recorded
+ * block k at the first run's block + k (what libudfread reads, prior.linear).
+ */
+static bool prior_is_linear(const struct udf_prior *p)
+{
+	uint64_t off = 0;
+
+	if (!p->nmeta || p->meta[0].lbn == UDF_RUN_HOLE)
+		return false;
+	for (size_t i = 0; i < p->nmeta; i++) {
+		if (p->meta[i].lbn != UDF_RUN_HOLE && p->meta[i].lbn != p->meta[0].lbn + off)
+			return false;
+		off += p->meta[i].blocks;
+	}
+	return true;
+}
+
 /* Whether opts.prior's entries can be kept, and the first unique id of new entries. */
 static void prior_setup(struct udf_writer *w, uint64_t *uid)
 {
@@ -441,9 +470,27 @@ static void prior_setup(struct udf_writer *w, uint64_t *uid)
 	w->reuse = p->icb && p->revision == w->opts.revision && w->opts.has_partition_start &&
 		   p->part_start == w->opts.partition_start &&
 		   (!w->meta ||
-		    (p->nmeta && p->nmeta < UDF_PRIOR_RUNS_MAX && p->nmirror < UDF_PRIOR_RUNS_MAX));
-	if (w->reuse && w->meta)
-		w->prior_meta_blocks = p->meta_blocks;
+		    (p->nmeta && p->nmeta < UDF_PRIOR_RUNS_MAX && p->nmirror < UDF_PRIOR_RUNS_MAX &&
+		     (!p->linear || prior_is_linear(p))));
+	if (!w->reuse || !w->meta)
+		return;
+	w->prior_meta_blocks = p->meta_blocks;
+	w->linear = p->linear;
+	w->remap = !p->linear && p->dir && p->dir_same;
+}
+
+/* A directory that was one of the earlier volume's keeps its block and unique id. */
+static bool dir_fix(struct udf_writer *w, struct udf_node *u)
+{
+	struct udf_prior_dir pd;
+
+	if (!w->remap || w->opts.prior->dir(u->node, w->opts.prior->userdata, &pd) < 0 ||
+	    pd.lbn >= w->prior_meta_blocks)
+		return false;
+	u->lbn = pd.lbn;
+	u->uid = (uint32_t)pd.unique_id;
+	u->fixed = true;
+	return true;
 }
 
 /* An unchanged file whose earlier entry is still right (its link count too): kept. */
@@ -499,7 +546,8 @@ int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, st
 			w->nfiles++;
 			continue;
 		}
-		u->uid = n == root ? 0 : uid++;
+		if (n->type != BFS_NODE_DIR || !dir_fix(w, u))
+			u->uid = n == root ? 0 : uid++;
 		u->blocks = 1;
 		if (n->type == BFS_NODE_DIR) {
 			r = name_children(w, n);
@@ -546,10 +594,62 @@ struct udf_writer *udf_writer_free(struct udf_writer *w)
 		w->nodes[i].node->fs_priv[BFS_SLOT_UDF] = NULL;
 	}
 	free(w->nodes);
+	free(w->remaps);
 	bfs_arena_done(&w->arena);
 	bfs_extent_list_done(&w->extents);
 	free(w);
 	return NULL;
+}
+
+static uint16_t meta_ref(const struct udf_writer *w)
+{
+	return w->meta ? 1 : 0;
+}
+
+static size_t put_fid(struct udf_writer *w, uint8_t *p, uint32_t tag_lbn, uint8_t chars,
+		      const uint8_t *name, uint8_t name_len, const char *target_name,
+		      const struct udf_node *target)
+{
+	size_t len = fid_len(name_len);
+
+	memset(p, 0, len);
+	bfs_put_le16(p + UDF_FID_VERSION, 1);
+	p[UDF_FID_CHARS] = chars;
+	p[UDF_FID_L_FI] = name_len;
+	long_ad(p + UDF_FID_ICB, BFS_BLOCK_SIZE, (uint32_t)target->lbn, meta_ref(w),
+		(uint32_t)target->uid);
+	bfs_put_le16(p + UDF_FID_L_IU, 0);
+	if (name) {
+		memcpy(p + UDF_FID_SIZE, name, name_len);
+	} else if (name_len) { /* 8-bit form of the node's name */
+		p[UDF_FID_SIZE] = UDF_CS0_8BIT;
+		memcpy(p + UDF_FID_SIZE + 1, target_name, name_len - 1u);
+	}
+	tag_put(w, p, UDF_TAG_FID, tag_lbn, len);
+	return len;
+}
+
+/* Directory n's FIDs (its data_len bytes) at d, the first in block data_lbn. */
+static void dir_fids(struct udf_writer *w, const struct bfs_node *n, uint32_t data_lbn, uint8_t *d)
+{
+	const struct bfs_node *c;
+	const struct udf_node *parent = unode(n->parent ? n->parent : n);
+	size_t o = 0, k;
+
+	o += put_fid(w, d, data_lbn, UDF_FID_DIRECTORY | UDF_FID_PARENT, NULL, 0, NULL, parent);
+	bfs_node_foreach_child(c, n, k) {
+		const struct udf_node *cu = unode(c);
+		uint8_t chars = 0;
+
+		if (!cu)
+			continue;
+		if (c->type == BFS_NODE_DIR)
+			chars |= UDF_FID_DIRECTORY;
+		if (c->flags & BFS_NODE_HIDDEN)
+			chars |= UDF_FID_HIDDEN;
+		o += put_fid(w, d + o, data_lbn + (uint32_t)(o / BFS_BLOCK_SIZE), chars, cu->name,
+			     cu->name_len, c->name, unode(bfs_node_data_node(c)));
+	}
 }
 
 /* ---- plan -------------------------------------------------------------------------------- */
@@ -589,6 +689,336 @@ int udf_writer_plan_vds(struct udf_writer *w, uint64_t session_start, uint64_t *
 	return r;
 }
 
+/* ---- the metadata file of an append (2.50) ------------------------------------------------- */
+
+/* The runs of a metadata file, in the order of its blocks (lbn UDF_RUN_HOLE: a gap). */
+struct meta_runs {
+	struct udf_run v[UDF_PRIOR_RUNS_MAX];
+	size_t n;
+	bool full; /* more than UDF_PRIOR_RUNS_MAX: the next append could not read them */
+};
+
+#define RUN_BLOCKS_MAX (UDF_MAX_EXTENT / BFS_BLOCK_SIZE)
+
+/* blocks at physical lbn (or a gap) appended to l, merged with the last run where it follows */
+static void runs_add(struct meta_runs *l, uint32_t lbn, uint64_t blocks)
+{
+	bool hole = lbn == UDF_RUN_HOLE;
+
+	while (blocks > 0) {
+		struct udf_run *last = l->n ? &l->v[l->n - 1] : NULL;
+		uint64_t take;
+
+		if (last && (last->lbn == UDF_RUN_HOLE) == hole &&
+		    (hole || (uint64_t)last->lbn + last->blocks == lbn) &&
+		    last->blocks < RUN_BLOCKS_MAX) {
+			take = BFS_MIN(blocks, RUN_BLOCKS_MAX - last->blocks);
+			last->blocks += (uint32_t)take;
+		} else if (l->n == UDF_PRIOR_RUNS_MAX) {
+			l->full = true;
+			return;
+		} else {
+			take = BFS_MIN(blocks, RUN_BLOCKS_MAX);
+			l->v[l->n++] = (struct udf_run){.lbn = lbn, .blocks = (uint32_t)take};
+		}
+		blocks -= take;
+		if (!hole)
+			lbn += (uint32_t)take;
+	}
+}
+
+/* The physical block (in the partition) of the i-th remapped (E)FE, in copy 0 or 1 */
+static uint32_t remap_lbn(const struct udf_writer *w, unsigned copy, size_t i)
+{
+	return (uint32_t)((copy ? w->mirror_start : w->meta_start) + i - w->part_start);
+}
+
+/*
+ * An earlier run r, metadata blocks [off, off + r->blocks), into l: the blocks of remapped
+ * directories (from *k on, by block) point at their new (E)FEs instead.
+ */
+static void run_split(const struct udf_writer *w, unsigned copy, const struct udf_run *r,
+		      uint64_t off, size_t *k, struct meta_runs *l)
+{
+	bool hole = r->lbn == UDF_RUN_HOLE;
+	uint64_t at = off, end = off + r->blocks;
+
+	for (; *k < w->nremap && w->remaps[*k]->lbn < end; ++*k) {
+		uint32_t lbn = w->remaps[*k]->lbn;
+
+		runs_add(l, hole ? UDF_RUN_HOLE : (uint32_t)(r->lbn + (at - off)), lbn - at);
+		runs_add(l, remap_lbn(w, copy, *k), 1);
+		at = lbn + 1u;
+	}
+	runs_add(l, hole ? UDF_RUN_HOLE : (uint32_t)(r->lbn + (at - off)), end - at);
+}
+
+/*
+ * The runs of the metadata file (copy 0) or its mirror (1): an append's earlier runs
+ * first, so that their blocks keep their numbers (those of remapped directories mapped to
+ * their new entries), the gap of a linear file, then this session's extent after the
+ * remapped entries.
+ */
+static void meta_runs(const struct udf_writer *w, unsigned copy, struct meta_runs *l)
+{
+	const struct udf_prior *p = w->opts.prior;
+	const struct udf_run *runs = NULL;
+	size_t n = 0, k = 0;
+	uint64_t off = 0;
+
+	l->n = 0;
+	l->full = false;
+	if (w->prior_meta_blocks) {
+		/* an earlier volume without a mirror: its main file stands in for it */
+		runs = copy && p->nmirror ? p->mirror : p->meta;
+		n = copy && p->nmirror ? p->nmirror : p->nmeta;
+	}
+	for (size_t i = 0; i < n; i++) {
+		run_split(w, copy, &runs[i], off, &k, l);
+		off += runs[i].blocks;
+	}
+	runs_add(l, UDF_RUN_HOLE, w->lin_gap);
+	runs_add(l, remap_lbn(w, copy, w->nremap), w->meta_blocks - w->nremap);
+}
+
+/* Directory u written again at a new block, as before remapping (its unique id stays) */
+static void dir_unfix(struct udf_node *u)
+{
+	u->blocks = 1 + (uint32_t)BFS_DIV_ROUND_UP(u->data_len, BFS_BLOCK_SIZE);
+	u->kept = u->fixed = u->remapped = false;
+}
+
+/* Every entry written again, as without an earlier volume (the unique ids stay) */
+static void reuse_drop(struct udf_writer *w)
+{
+	for (size_t i = 0; i < w->nnodes; i++) {
+		struct udf_node *u = &w->nodes[i];
+
+		if (u->fixed)
+			dir_unfix(u);
+		else if (u->kept) {
+			u->kept = false;
+			u->blocks = 1; /* a regular file's (E)FE */
+		}
+	}
+	w->reuse = w->remap = w->linear = false;
+	w->prior_meta_blocks = w->lin_gap = 0;
+	w->nremap = 0;
+}
+
+/*
+ * Whether the new metadata file's runs (and its mirror's) fit in what the next append
+ * reads. Before the layout: this session's extent has a stand-in length, and two runs are
+ * left for merges the layout may not make or a long extent's second run.
+ */
+static bool runs_fit(struct udf_writer *w)
+{
+	uint64_t mb = w->meta_blocks, ms = w->mirror_start;
+	struct meta_runs l;
+	bool fit = true;
+
+	w->meta_blocks = w->nremap + 1;
+	w->mirror_start = w->meta_start;
+	for (unsigned copy = 0; copy < 2 && fit; copy++) {
+		meta_runs(w, copy, &l);
+		fit = !l.full && l.n + 2 <= UDF_PRIOR_RUNS_MAX;
+	}
+	w->meta_blocks = mb;
+	w->mirror_start = ms;
+	return fit;
+}
+
+/* Whether every FID of directory u points at an entry whose block is the earlier one */
+static bool dir_targets_fixed(const struct udf_node *u)
+{
+	const struct bfs_node *n = u->node, *c;
+	const struct udf_node *parent = unode(n->parent ? n->parent : n);
+	size_t k;
+
+	if (!parent->fixed)
+		return false;
+	bfs_node_foreach_child(c, n, k) {
+		const struct udf_node *t = unode(c) ? unode(bfs_node_data_node(c)) : NULL;
+
+		if (t && !t->fixed && !t->kept)
+			return false;
+	}
+	return true;
+}
+
+/* Whether fixed directory u is its earlier entry, FIDs and all: then it is kept as it is. */
+static int dir_unchanged(struct udf_writer *w, struct udf_node *u)
+{
+	const struct udf_prior *p = w->opts.prior;
+	const struct bfs_node *n = u->node;
+	_cleanup_free_ uint8_t *fids = NULL;
+	struct udf_prior_dir pd;
+
+	if (p->dir(n, p->userdata, &pd) < 0 || !pd.same_entry || pd.data_len != u->data_len ||
+	    pd.nlink != n->nlink || !dir_targets_fixed(u))
+		return 0;
+	fids = calloc(1, u->data_len);
+	if (!fids)
+		return -ENOMEM;
+	dir_fids(w, n, pd.data_lbn, fids);
+	if (!p->dir_same(n, p->userdata, fids, u->data_len))
+		return 0;
+	u->data_lbn = pd.data_lbn;
+	return 1;
+}
+
+static int remap_cmp(const void *a, const void *b)
+{
+	uint32_t x = (*(struct udf_node *const *)a)->lbn, y = (*(struct udf_node *const *)b)->lbn;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The fixed directories kept as they are or remapped (w->remaps, by block), when the new
+ * metadata file's runs fit in what the next append reads; else every directory written again.
+ */
+static int dirs_plan(struct udf_writer *w)
+{
+	bool fit = true;
+	int r;
+
+	if (!w->remap)
+		return 0;
+	w->remaps = bfs_new(struct udf_node *, w->nnodes);
+	if (!w->remaps)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->nnodes; i++) {
+		struct udf_node *u = &w->nodes[i];
+
+		if (!u->fixed)
+			continue;
+		r = dir_unchanged(w, u);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			u->kept = true;
+			u->blocks = 0;
+		} else {
+			u->remapped = true;
+			u->blocks -= 1; /* its data only: the (E)FE is in the remap extent */
+			w->remaps[w->nremap++] = u;
+		}
+	}
+	qsort(w->remaps, w->nremap, sizeof(*w->remaps), remap_cmp);
+	for (size_t i = 1; i < w->nremap && fit; i++)
+		fit = w->remaps[i]->lbn != w->remaps[i - 1]->lbn;
+	if (fit && runs_fit(w))
+		return 0;
+	bfs_log(LOG_NOTICE,
+		"UDF: %zu changed directories would take the metadata file past %u runs; "
+		"every directory is written again",
+		w->nremap, UDF_PRIOR_RUNS_MAX);
+	for (size_t i = 0; i < w->nnodes; i++)
+		if (w->nodes[i].fixed)
+			dir_unfix(&w->nodes[i]);
+	w->nremap = 0;
+	w->remap = false;
+	return 0;
+}
+
+/*
+ * LBN 0 of the metadata partition (or partition) as an absolute block, were it contiguous:
+ * the block after the remapped entries less the earlier file's length (an append's new
+ * blocks follow the earlier file's), the earlier file's first block when linear (then
+ * lin_gap blocks lie between its end and the new ones), else the partition's first (an
+ * append's starts in the first session).
+ */
+static void meta_base_set(struct udf_writer *w, uint64_t cursor)
+{
+	if (!w->meta) {
+		w->meta_base = w->part_start;
+		return;
+	}
+	if (w->linear) {
+		w->meta_base = w->part_start + w->opts.prior->meta[0].lbn;
+		if (w->meta_base + w->prior_meta_blocks <= cursor) {
+			w->lin_gap = cursor - w->meta_base - w->prior_meta_blocks;
+			if (runs_fit(w))
+				return;
+		}
+		bfs_log(LOG_NOTICE,
+			"UDF: the earlier metadata file cannot be continued linearly "
+			"(%zu runs); every entry is written again",
+			w->opts.prior->nmeta);
+		reuse_drop(w);
+	}
+	w->meta_base = cursor - w->prior_meta_blocks;
+}
+
+/* The node runs from *cursor on: an extent per run of nodes, a few hundred, not one per file */
+static int nodes_plan(struct udf_writer *w, uint64_t *cursor)
+{
+	uint64_t at = *cursor;
+
+	for (size_t i = 0; i < w->nnodes;) {
+		uint64_t start = at;
+		size_t first = i;
+		int r;
+
+		for (; i < w->nnodes; i++) {
+			struct udf_node *u = &w->nodes[i];
+
+			if (at > start && at - start + u->blocks > UDF_RUN_BLOCKS)
+				break;
+			if (!u->kept && !u->fixed)
+				u->lbn = (uint32_t)(at - w->meta_base);
+			if (!u->kept)
+				u->data_lbn =
+					u->remapped ? (uint32_t)(at - w->meta_base) : u->lbn + 1;
+			at += u->blocks;
+		}
+		if (at > start) {
+			r = bfs_extent_list_add(&w->extents, start, at - start, UDF_EXT_NODES,
+						(void *)(uintptr_t)first);
+			if (r < 0)
+				return r;
+		}
+	}
+	*cursor = at;
+	return 0;
+}
+
+/*
+ * The mirror follows the metadata file rather than the file data: 7-Zip treats anything
+ * but zeros and anchors after the last file extent as a damaged volume, and a separate
+ * copy still survives a bad block in the main one.
+ */
+static int mirror_plan(struct udf_writer *w, uint64_t at)
+{
+	struct meta_runs l;
+	size_t n = w->extents.n;
+	int r;
+
+	w->meta_blocks = BFS_ROUND_UP(at - w->meta_start, UDF_ALIGN_250);
+	w->mirror_start = w->meta_start + w->meta_blocks;
+	for (unsigned copy = 0; copy < 2; copy++) {
+		meta_runs(w, copy, &l);
+		if (l.full)
+			return bfs_diag_set(w->diag, -E2BIG,
+					    "UDF: the metadata file needs more than %u runs",
+					    UDF_PRIOR_RUNS_MAX);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bfs_extent *e = &w->extents.v[i];
+		enum udf_kind k = e->kind;
+
+		if (k != UDF_EXT_NODES && k != UDF_EXT_FSD && k != UDF_EXT_REMAP)
+			continue;
+		r = bfs_extent_list_add(&w->extents, w->mirror_start + (e->lba - w->meta_start),
+					e->nblocks, k == UDF_EXT_NODES ? UDF_EXT_NODES_MIRR : k,
+					k == UDF_EXT_NODES ? e->obj : (void *)1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 {
 	uint64_t at;
@@ -605,60 +1035,27 @@ int udf_writer_plan_meta(struct udf_writer *w, uint64_t *cursor)
 		*cursor = BFS_ROUND_UP(*cursor, UDF_ALIGN_250);
 		w->meta_start = *cursor;
 	}
-	/*
-	 * LBN 0: the metadata file's first block (an append's new blocks follow the earlier
-	 * file's), else the partition's (an append's starts in the first session)
-	 */
-	w->meta_base = w->meta ? *cursor - w->prior_meta_blocks : w->part_start;
-	w->fsd_lbn = (uint32_t)(*cursor - w->meta_base);
-	at = *cursor;
-	r = bfs_extent_list_add(&w->extents, at, 2, UDF_EXT_FSD, (void *)0);
+	r = dirs_plan(w);
 	if (r < 0)
 		return r;
-	at += 2;
-	for (size_t i = 0; i < w->nnodes;) {
-		/* one extent per run of nodes: a few hundred, not one per file */
-		uint64_t start = at;
-		size_t first = i;
-
-		for (; i < w->nnodes; i++) {
-			struct udf_node *u = &w->nodes[i];
-
-			if (at > start && at - start + u->blocks > UDF_RUN_BLOCKS)
-				break;
-			if (!u->kept)
-				u->lbn = at - w->meta_base;
-			at += u->blocks;
-		}
-		if (at > start) {
-			r = bfs_extent_list_add(&w->extents, start, at - start, UDF_EXT_NODES,
-						(void *)(uintptr_t)first);
-			if (r < 0)
-				return r;
-		}
-	}
-	if (w->meta) {
-		/*
-		 * The mirror follows the metadata file rather than the file data: 7-Zip treats
-		 * anything but zeros and anchors after the last file extent as a damaged
-		 * volume, and a separate copy still survives a bad block in the main one.
-		 */
-		w->meta_blocks = BFS_ROUND_UP(at - w->meta_start, UDF_ALIGN_250);
-		w->mirror_start = w->meta_start + w->meta_blocks;
-		r = bfs_extent_list_add(&w->extents, w->mirror_start, 2, UDF_EXT_FSD, (void *)1);
+	if (w->nremap) {
+		r = bfs_extent_list_add(&w->extents, *cursor, w->nremap, UDF_EXT_REMAP, (void *)0);
 		if (r < 0)
 			return r;
-		for (size_t i = 0; i < w->extents.n; i++) {
-			const struct bfs_extent *e = &w->extents.v[i];
-
-			if (e->kind != UDF_EXT_NODES)
-				continue;
-			r = bfs_extent_list_add(&w->extents,
-						w->mirror_start + (e->lba - w->meta_start),
-						e->nblocks, UDF_EXT_NODES_MIRR, e->obj);
-			if (r < 0)
-				return r;
-		}
+		*cursor += w->nremap;
+	}
+	meta_base_set(w, *cursor);
+	w->fsd_lbn = (uint32_t)(*cursor - w->meta_base);
+	r = bfs_extent_list_add(&w->extents, *cursor, 2, UDF_EXT_FSD, (void *)0);
+	at = *cursor + 2;
+	if (r == 0)
+		r = nodes_plan(w, &at);
+	if (r < 0)
+		return r;
+	if (w->meta) {
+		r = mirror_plan(w, at);
+		if (r < 0)
+			return r;
 		at = w->mirror_start + w->meta_blocks;
 	}
 	*cursor = at;
@@ -698,11 +1095,6 @@ const struct bfs_extent_list *udf_writer_extents(const struct udf_writer *w)
 }
 
 /* ---- fill ---------------------------------------------------------------------------------- */
-
-static uint16_t meta_ref(const struct udf_writer *w)
-{
-	return w->meta ? 1 : 0;
-}
 
 static void fill_vrs(struct udf_writer *w, uint8_t *b)
 {
@@ -1002,27 +1394,21 @@ static size_t long_ads(uint8_t *ad, uint64_t lbn, uint64_t len, uint16_t part)
 	return o;
 }
 
-static size_t put_fid(struct udf_writer *w, uint8_t *p, uint32_t tag_lbn, uint8_t chars,
-		      const uint8_t *name, uint8_t name_len, const char *target_name,
-		      const struct udf_node *target)
+/* A directory's (E)FE: its FIDs at data_lbn */
+static void dir_fe(struct udf_writer *w, const struct udf_node *u, uint8_t *b)
 {
-	size_t len = fid_len(name_len);
+	uint8_t ad[BFS_BLOCK_SIZE] = {0};
+	size_t adl = short_ads(ad, u->data_lbn, u->data_len);
 
-	memset(p, 0, len);
-	bfs_put_le16(p + UDF_FID_VERSION, 1);
-	p[UDF_FID_CHARS] = chars;
-	p[UDF_FID_L_FI] = name_len;
-	long_ad(p + UDF_FID_ICB, BFS_BLOCK_SIZE, (uint32_t)target->lbn, meta_ref(w),
-		(uint32_t)target->uid);
-	bfs_put_le16(p + UDF_FID_L_IU, 0);
-	if (name) {
-		memcpy(p + UDF_FID_SIZE, name, name_len);
-	} else if (name_len) { /* 8-bit form of the node's name */
-		p[UDF_FID_SIZE] = UDF_CS0_8BIT;
-		memcpy(p + UDF_FID_SIZE + 1, target_name, name_len - 1u);
-	}
-	tag_put(w, p, UDF_TAG_FID, tag_lbn, len);
-	return len;
+	fill_fe(w, u->node, u, b, u->lbn, UDF_AD_SHORT, ad, adl, u->data_len,
+		BFS_DIV_ROUND_UP(u->data_len, BFS_BLOCK_SIZE));
+}
+
+/* The remapped directories' (E)FEs, a block each in the order of w->remaps */
+static void fill_remap(struct udf_writer *w, uint8_t *b)
+{
+	for (size_t i = 0; i < w->nremap; i++)
+		dir_fe(w, w->remaps[i], b + i * BFS_BLOCK_SIZE);
 }
 
 static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
@@ -1034,29 +1420,12 @@ static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 
 	memset(b, 0, (size_t)u->blocks * BFS_BLOCK_SIZE);
 	if (n->type == BFS_NODE_DIR) {
-		const struct bfs_node *c;
-		const struct udf_node *parent = unode(n->parent ? n->parent : n);
-		uint8_t *d = b + BFS_BLOCK_SIZE;
-		size_t o = 0, k;
-
-		o += put_fid(w, d, lbn + 1, UDF_FID_DIRECTORY | UDF_FID_PARENT, NULL, 0, NULL,
-			     parent);
-		bfs_node_foreach_child(c, n, k) {
-			const struct udf_node *cu = unode(c);
-			uint8_t chars = 0;
-
-			if (!cu)
-				continue;
-			if (c->type == BFS_NODE_DIR)
-				chars |= UDF_FID_DIRECTORY;
-			if (c->flags & BFS_NODE_HIDDEN)
-				chars |= UDF_FID_HIDDEN;
-			o += put_fid(w, d + o, lbn + 1 + (uint32_t)(o / BFS_BLOCK_SIZE), chars,
-				     cu->name, cu->name_len, c->name, unode(bfs_node_data_node(c)));
+		if (u->remapped) { /* its (E)FE is in the remap extent */
+			dir_fids(w, n, u->data_lbn, b);
+			return 0;
 		}
-		adl = short_ads(ad, lbn + 1, u->data_len);
-		fill_fe(w, n, u, b, lbn, UDF_AD_SHORT, ad, adl, u->data_len,
-			BFS_DIV_ROUND_UP(u->data_len, BFS_BLOCK_SIZE));
+		dir_fe(w, u, b);
+		dir_fids(w, n, u->data_lbn, b + BFS_BLOCK_SIZE);
 		return 0;
 	}
 	if (n->type == BFS_NODE_SYMLINK) {
@@ -1086,51 +1455,38 @@ static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 	return 0;
 }
 
-/*
- * The short_ads of the metadata file (copy 0) or its mirror (1) into ad: an append's
- * earlier runs first, so that their blocks keep their numbers, then this session's extent.
- * Returns the bytes used.
- */
-static size_t meta_ads(const struct udf_writer *w, unsigned copy, uint8_t *ad)
+static int fill_meta_fe(struct udf_writer *w, uint8_t *b)
 {
-	const struct udf_prior *p = w->opts.prior;
-	const struct udf_run *runs = NULL;
-	size_t n = 0, o = 0;
-
-	if (w->prior_meta_blocks) {
-		/* an earlier volume without a mirror: its main file stands in for it */
-		runs = copy && p->nmirror ? p->mirror : p->meta;
-		n = copy && p->nmirror ? p->nmirror : p->nmeta;
-	}
-	for (size_t i = 0; i < n; i++, o += UDF_SHORT_AD_SIZE) {
-		bfs_put_le32(ad + o + UDF_AD_LEN, runs[i].blocks * BFS_BLOCK_SIZE);
-		bfs_put_le32(ad + o + UDF_SHORT_AD_POS, runs[i].lbn);
-	}
-	bfs_put_le32(ad + o + UDF_AD_LEN, (uint32_t)(w->meta_blocks * BFS_BLOCK_SIZE));
-	bfs_put_le32(ad + o + UDF_SHORT_AD_POS,
-		     (uint32_t)((copy ? w->mirror_start : w->meta_start) - w->part_start));
-	return o + UDF_SHORT_AD_SIZE;
-}
-
-static void fill_meta_fe(struct udf_writer *w, uint8_t *b)
-{
-	uint64_t blocks = w->prior_meta_blocks + w->meta_blocks;
-
 	for (unsigned i = 0; i < 2; i++) {
 		uint8_t *p = b + i * BFS_BLOCK_SIZE;
-		uint8_t ad[UDF_SHORT_AD_SIZE * (UDF_PRIOR_RUNS_MAX + 1)];
+		uint8_t ad[UDF_SHORT_AD_SIZE * UDF_PRIOR_RUNS_MAX];
 		struct bfs_node fake = {
 			.type = BFS_NODE_FILE, .nlink = 1, .mtime = w->vi->create_time};
 		struct udf_node u = {0};
-		size_t adl = meta_ads(w, i, ad);
+		struct meta_runs l;
+		uint64_t blocks = 0, recorded = 0;
+		size_t adl = 0;
 
+		meta_runs(w, i, &l);
+		if (l.full)
+			return -EINVAL; /* plan_meta counted them */
+		for (size_t k = 0; k < l.n; k++, adl += UDF_SHORT_AD_SIZE) {
+			bool hole = l.v[k].lbn == UDF_RUN_HOLE;
+
+			bfs_put_le32(ad + adl + UDF_AD_LEN,
+				     l.v[k].blocks * BFS_BLOCK_SIZE | (hole ? UDF_AD_HOLE : 0));
+			bfs_put_le32(ad + adl + UDF_SHORT_AD_POS, hole ? 0 : l.v[k].lbn);
+			blocks += l.v[k].blocks;
+			recorded += hole ? 0 : l.v[k].blocks;
+		}
 		fake.atime = fake.ctime = fake.mtime;
 		fill_fe(w, &fake, &u, p, (uint32_t)(w->meta_fe_lba + i - w->part_start),
-			UDF_AD_SHORT, ad, adl, blocks * BFS_BLOCK_SIZE, blocks);
+			UDF_AD_SHORT, ad, adl, blocks * BFS_BLOCK_SIZE, recorded);
 		p[UDF_ICB_FILE_TYPE] = i ? UDF_FT_META_MIRROR : UDF_FT_META;
 		tag_put(w, p, UDF_TAG_EFE, (uint32_t)(w->meta_fe_lba + i - w->part_start),
 			UDF_EFE_SIZE + adl);
 	}
+	return 0;
 }
 
 static int fill_nodes(struct udf_writer *w, const struct bfs_extent *e, uint8_t *buf)
@@ -1170,14 +1526,16 @@ int udf_writer_fill(struct udf_writer *w, const struct bfs_extent *e, uint8_t *b
 		fill_avdp(w, e->lba, buf);
 		return 0;
 	case UDF_EXT_META_FE:
-		fill_meta_fe(w, buf);
-		return 0;
+		return fill_meta_fe(w, buf);
 	case UDF_EXT_FSD:
 		fill_fsd(w, buf);
 		return 0;
 	case UDF_EXT_NODES:
 	case UDF_EXT_NODES_MIRR:
 		return fill_nodes(w, e, buf);
+	case UDF_EXT_REMAP:
+		fill_remap(w, buf);
+		return 0;
 	default:
 		return -EINVAL;
 	}

@@ -91,12 +91,15 @@ void eng_append_info(const struct eng_append *a, struct eng_append_info *ret);
 /*
  * Set io's prior_sha, udf_partition_start and udf_prior (valid while a lives): the new UDF
  * volume keeps the file entries of unchanged files where the revision allows (udf/writer.h).
- * On UDF 2.50 that makes the new metadata file begin with the earlier one's runs, which
- * libudfread (VLC, libbluray) cannot follow: it takes the metadata file to be one run. A
- * write-once disc shows libudfread its first session only (it reads the anchor at 256 and
- * knows no sessions), so keeping them costs it nothing there; where the head of the disc
- * is rewritten to point at the new session (overwritable media, image files), pass
- * one_run_metadata and 2.50 entries are written again in one run.
+ * On UDF 2.50 that makes the new metadata file begin with the earlier one's runs, and on
+ * write-once media keep the unchanged directories and remap the changed ones (a changed
+ * directory's entry keeps its block number, mapped to its new place). libudfread (VLC,
+ * libbluray) takes metadata block k to be the first run's block + k. A write-once disc
+ * shows libudfread its first session only (it reads the anchor at 256 and knows no
+ * sessions), so this costs it nothing there; where the head of the disc is rewritten to
+ * point at the new session (overwritable media, image files), pass one_run_metadata: the
+ * metadata file is then linear (the gaps neither recorded nor allocated) and nothing is
+ * remapped, so libudfread reads every entry where it is.
  */
 void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_image_opts *io);
 

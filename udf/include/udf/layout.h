@@ -18,9 +18,10 @@
  * takes it to begin the next one.
  */
 struct udf_run {
-	uint32_t lbn;
+	uint32_t lbn; /* UDF_RUN_HOLE: neither recorded nor allocated (4/14.14.1.1, type 2) */
 	uint32_t blocks;
 };
+#define UDF_RUN_HOLE UINT32_MAX
 
 /* Tag identifiers (ECMA-167 3/7.2.1 and 4/7.2.1; 0 is UDF's sparing table, UDF 2.2.12) */
 enum udf_tag_id {

@@ -151,9 +151,10 @@ int udf_reader_lookup(struct udf_reader *r, const char *path,
 /*
  * UDF 2.50+: the runs of the metadata file (copy 0) or of its mirror (copy 1) as blocks of
  * the physical partition under the metadata partition, at most cap into ret, *n of them,
- * and the file's length in blocks in *blocks. -ENOENT without a metadata partition (or
- * without a mirror, copy 1), -EXDEV when a run is not recorded or not whole blocks, -E2BIG
- * with more than cap runs.
+ * and the file's length in blocks in *blocks; a run neither recorded nor allocated (a gap of
+ * a linear metadata file) has lbn UDF_RUN_HOLE. -ENOENT without a metadata partition (or
+ * without a mirror, copy 1), -EXDEV when a run is allocated but not recorded or not whole
+ * blocks, -E2BIG with more than cap runs.
  */
 int udf_reader_metadata_runs(const struct udf_reader *r, unsigned copy, struct udf_run *ret,
 			     size_t cap, size_t *n, uint64_t *blocks) BFS_WARN_UNUSED;

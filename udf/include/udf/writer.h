@@ -21,6 +21,7 @@
 #ifndef UDF_WRITER_H
 #define UDF_WRITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/diag.h"
@@ -41,13 +42,29 @@ struct udf_prior_icb {
 #define UDF_PRIOR_RUNS_MAX 200u
 
 /*
+ * The (E)FE of a directory of the earlier volume that is, by path, a directory of the new
+ * tree (2.50 write-once appends): the new volume keeps its metadata-partition block.
+ */
+struct udf_prior_dir {
+	uint32_t lbn;	    /* its (E)FE, in the metadata partition */
+	uint32_t data_lbn;  /* its FIDs: one run of the metadata partition from this block */
+	uint64_t data_len;  /* their bytes */
+	uint32_t nlink;	    /* its link count as stat() gives it (the entry's + 1) */
+	uint64_t unique_id; /* its unique id */
+	bool same_entry;    /* the node's mode, owner and times are the entry's */
+};
+
+/*
  * What an append keeps of the earlier session's volume (engine/append.h), so that a session
  * costs its new data and the metadata that changed, not a file entry per file of the disc:
- * a FID of the new tree points at the earlier (E)FE of an unchanged regular file. That is
- * done only when the earlier volume has the new one's revision and physical partition start
- * (every address in the entry stays right), and, for 2.50, when the new metadata file can
- * begin with the earlier one's runs (so that their blocks keep their metadata-partition
- * numbers; the mirror likewise).
+ * a FID of the new tree points at the earlier (E)FE of an unchanged regular file, and on
+ * 2.50 write-once media at that of an unchanged directory (dir). That is done only when the
+ * earlier volume has the new one's revision and physical partition start (every address in
+ * the entry stays right), and, for 2.50, when the new metadata file can begin with the
+ * earlier one's runs (so that their blocks keep their metadata-partition numbers; the
+ * mirror likewise) in at most UDF_PRIOR_RUNS_MAX runs: a changed directory's block split
+ * out of them (remapped) takes two more, the gap of a linear file one; past that, every
+ * directory is written again (a note in the log), and past it without them every entry.
  */
 struct udf_prior {
 	uint16_t revision;   /* the earlier volume's */
@@ -56,10 +73,29 @@ struct udf_prior {
 	/* the entry of an unchanged file (BFS_NODE_PRIOR): 0 and *ret, or < 0 for a new one */
 	int (*icb)(const struct bfs_node *n, void *userdata, struct udf_prior_icb *ret);
 	void *userdata;
-	/* 2.50: the earlier metadata file's runs and its mirror's, in the physical partition */
+	/*
+	 * 2.50: the earlier metadata file's runs and its mirror's, in the physical partition
+	 * (lbn UDF_RUN_HOLE: blocks neither recorded nor allocated)
+	 */
 	struct udf_run meta[UDF_PRIOR_RUNS_MAX], mirror[UDF_PRIOR_RUNS_MAX];
 	size_t nmeta, nmirror;
 	uint64_t meta_blocks; /* the earlier metadata file's length */
+	/*
+	 * 2.50 on write-once media, or NULL: the earlier entry of directory n (0 and *ret, or
+	 * < 0). Such a directory keeps its block number: unchanged (dir_same says its FIDs are
+	 * the earlier ones, same_entry) nothing is written, changed its new (E)FE is written
+	 * elsewhere and the new metadata file maps the old block number to it, so that neither
+	 * its parent nor its subdirectories' ".." change.
+	 */
+	int (*dir)(const struct bfs_node *n, void *userdata, struct udf_prior_dir *ret);
+	/* whether fids, len bytes, are byte for byte the earlier FIDs of directory n */
+	bool (*dir_same)(const struct bfs_node *n, void *userdata, const uint8_t *fids, size_t len);
+	/*
+	 * 2.50 where the head is rewritten (overwritable media, image files): the new metadata
+	 * file is linear, block k at the physical block of its first run + k (libudfread reads
+	 * only the first allocation descriptor), the gaps "not recorded, not allocated"
+	 */
+	bool linear;
 };
 
 /* UDF revision as the spec's BCD: 0x0102, 0x0201, 0x0250. */
