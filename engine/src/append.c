@@ -22,6 +22,7 @@ struct eng_append *eng_append_free(struct eng_append *a)
 	if (!a)
 		return NULL;
 	append_copies_drop(a);
+	append_manifest_drop(&a->om);
 	free(a->sha);
 	free(a);
 	return NULL;
@@ -58,6 +59,8 @@ void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_im
 	io->has_udf_partition_start = true;
 	io->udf_partition_start = a->info.partition_start;
 	io->udf_prior = a->has_prior ? &a->prior : NULL;
+	io->manifest_chunk = a->om.data ? append_manifest_chunk : NULL;
+	io->manifest_userdata = a;
 }
 
 /* ---- the old manifest -------------------------------------------------------------------- */
@@ -94,7 +97,14 @@ static int line_add(const uint8_t sha[32], const char *name, void *userdata)
 static bool manifest_of_session(struct merge *m, const struct eng_dnode *d)
 {
 	uint64_t lba;
-	int r = eng_disctree_extent(m->t, d, &lba);
+	int r;
+
+	if (d->iso && d->iso->nextents && !d->iso->compressed) {
+		/* ours ends in a block of its session (the trailer), even when it keeps chunks */
+		lba = d->iso->ext[d->iso->nextents - 1].lba;
+		return lba >= m->s->start && lba - m->s->start < m->s->length;
+	}
+	r = eng_disctree_extent(m->t, d, &lba);
 
 	bfs_diag_clear(m->diag);
 	return r < 0 || (lba >= m->s->start && lba - m->s->start < m->s->length);
@@ -138,9 +148,13 @@ static int manifest_load(struct merge *m)
 		got += (uint64_t)n;
 	}
 	bfs_diag_clear(m->diag);
-	if (got == d.size && eng_manifest_parse(data, d.size, line_add, m, &tmp) == 0)
+	if (got == d.size && eng_manifest_parse(data, d.size, line_add, m, &tmp) == 0) {
 		qsort(m->lines, m->nlines, sizeof(*m->lines), line_cmp);
-	else
+		if (append_manifest_keep(m, &d, &data) < 0) {
+			eng_dnode_done(&d);
+			return -ENOMEM;
+		}
+	} else
 		bfs_diag_warn(m->diag,
 			      "session %u: its manifest does not read (%s); the files it "
 			      "keeps are hashed from the disc",
