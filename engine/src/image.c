@@ -225,6 +225,14 @@ static int plan(struct eng_image *img)
 	const uint64_t start = img->opts.start_lba;
 	uint64_t cursor = start;
 	struct data_plan dp = {.img = img, .cursor = &cursor};
+	/*
+	 * A manifest in sections (earlier sessions' chunks, then its new one): the ISO 9660
+	 * path tables and directories follow it. libarchive (bsdtar) reads a multi-extent
+	 * file's extents one after another when it reaches the first, and cannot go back for
+	 * a directory it has passed: directories between the first and the last extent would
+	 * be lost to it.
+	 */
+	bool meta_last = img->manifest && img->manifest->nsections;
 	uint64_t at;
 	size_t n;
 	int r;
@@ -247,7 +255,7 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
-	if (img->iso) {
+	if (img->iso && !meta_last) {
 		r = iso9660_writer_plan_meta(img->iso, &cursor);
 		if (r < 0)
 			return r;
@@ -262,6 +270,8 @@ static int plan(struct eng_image *img)
 		dp.last = true;
 		r = plan_file(img->manifest, &dp);
 	}
+	if (r == 0 && img->iso && meta_last)
+		r = iso9660_writer_plan_meta(img->iso, &cursor);
 	if (r < 0)
 		return r;
 	if (img->opts.align > 1) { /* pad to the write unit, the closing anchor included */
@@ -521,14 +531,21 @@ static size_t kept_sorted(const struct eng_image *img, size_t *kept)
 }
 
 /*
- * Within BFS_SECTIONS_MAX sections with the new one (directory records, UDF ADs): the
- * shortest runs of kept chunks are written again until the rest fit.
+ * Sections of a manifest at most: one run of kept chunks and the new one. pycdlib (1.12)
+ * follows a multi-extent file from its first record to the last only (dr.py _add_child
+ * links each further record to the first), losing those between.
+ */
+#define MANIFEST_SECTIONS 2u
+
+/*
+ * Within MANIFEST_SECTIONS with the new one: the shortest runs of kept chunks are written
+ * again until the rest fit.
  */
 static void chunks_cap(struct eng_image *img, size_t *kept)
 {
 	size_t nkept = kept_sorted(img, kept);
 
-	while (kept_runs(img, kept, nkept, NULL) + 1 > BFS_SECTIONS_MAX) {
+	while (kept_runs(img, kept, nkept, NULL) + 1 > MANIFEST_SECTIONS) {
 		size_t best = 0, best_len = 0;
 		uint64_t best_blocks = UINT64_MAX;
 
@@ -559,7 +576,7 @@ static void chunks_cap(struct eng_image *img, size_t *kept)
  */
 static int manifest_sections(struct eng_image *img, struct bfs_node *f)
 {
-	struct bfs_section v[BFS_SECTIONS_MAX];
+	struct bfs_section v[MANIFEST_SECTIONS];
 	_cleanup_free_ size_t *kept = NULL;
 	uint64_t new_blocks = 1; /* the trailer */
 	size_t n, nkept;
