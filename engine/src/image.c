@@ -220,6 +220,8 @@ static int add_extents(struct eng_image *img, const struct bfs_extent_list *l, e
 	return r;
 }
 
+static int plan_gaps(struct eng_image *img, uint64_t cursor);
+
 static int plan(struct eng_image *img)
 {
 	const uint64_t start = img->opts.start_lba;
@@ -233,8 +235,6 @@ static int plan(struct eng_image *img)
 	 * be lost to it.
 	 */
 	bool meta_last = img->manifest && img->manifest->nsections;
-	uint64_t at;
-	size_t n;
 	int r;
 
 	r = seg_add(img, start, 16, SEG_ZERO, NULL);
@@ -299,8 +299,18 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
+	return plan_gaps(img, cursor);
+}
+
+/* The segments in block order, gaps up to cursor filled with zeros; overlaps are bugs. */
+static int plan_gaps(struct eng_image *img, uint64_t cursor)
+{
+	const uint64_t start = img->opts.start_lba;
+	uint64_t at;
+	size_t n;
+	int r;
+
 	qsort(img->segs, img->nsegs, sizeof(*img->segs), seg_cmp);
-	/* fill gaps with zeros; overlaps are bugs */
 	n = img->nsegs;
 	at = start;
 	for (size_t i = 0; i < n; i++) {
@@ -462,8 +472,13 @@ static int chunk_render(struct eng_image *img, const struct eng_manifest_chunk *
  */
 static int chunks_match(struct eng_image *img)
 {
-	_cleanup_free_ char *buf = malloc(ENG_MANIFEST_CHUNK_MAX + 2 * BFS_BLOCK_SIZE);
+	_cleanup_free_ char *buf = NULL;
+	uint64_t most = 1;
 
+	/* a line longer than ENG_MANIFEST_CHUNK_MAX is a chunk alone, as large as it takes */
+	for (size_t i = 0; i < img->nmchunks; i++)
+		most = BFS_MAX(most, img->mchunks[i].blocks);
+	buf = malloc(most * BFS_BLOCK_SIZE);
 	if (!buf)
 		return -ENOMEM;
 	for (size_t i = 0; i < img->nmchunks; i++) {
@@ -600,6 +615,9 @@ static int manifest_sections(struct eng_image *img, struct bfs_node *f)
 		else
 			new_blocks += img->mchunks[i].blocks;
 	}
+	bfs_log(LOG_INFO, "manifest: %llu blocks, %llu of them kept from an earlier session",
+		(unsigned long long)img->info.manifest_blocks,
+		(unsigned long long)img->info.manifest_kept);
 	if (!img->info.manifest_kept)
 		return 0;
 	nkept = kept_sorted(img, kept);
@@ -732,6 +750,38 @@ void eng_image_files_in(const struct eng_image *img, uint64_t lba, uint64_t n, e
 	}
 }
 
+/* The ISO 9660 and UDF writers the options ask for, over root. */
+static int writers_new(struct eng_image *img, struct bfs_node *root)
+{
+	const struct eng_image_opts *o = &img->opts;
+	struct bfs_diag *diag = img->diag;
+	int r;
+
+	if (o->iso9660) {
+		struct iso9660_writer_opts io = {
+			.joliet = o->joliet,
+			.rockridge = o->rockridge,
+			.level = o->iso_level,
+			.rr_relocate = o->rr_relocate,
+		};
+
+		r = iso9660_writer_new(&io, root, diag, &img->iso);
+		if (r < 0)
+			return r;
+	}
+	if (o->udf) {
+		struct udf_writer_opts uo = {.revision = o->udf_rev,
+					     .has_partition_start = o->has_udf_partition_start,
+					     .partition_start = o->udf_partition_start,
+					     .prior = o->udf_prior};
+
+		r = udf_writer_new(&uo, root, diag, &img->udf);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, struct bfs_diag *diag,
 		  struct eng_image **ret)
 {
@@ -806,28 +856,9 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 		bfs_tree_stats(root, &img->info.stats);
 	}
 
-	if (o->iso9660) {
-		struct iso9660_writer_opts io = {
-			.joliet = o->joliet,
-			.rockridge = o->rockridge,
-			.level = o->iso_level,
-			.rr_relocate = o->rr_relocate,
-		};
-
-		r = iso9660_writer_new(&io, root, diag, &img->iso);
-		if (r < 0)
-			return r;
-	}
-	if (o->udf) {
-		struct udf_writer_opts uo = {.revision = o->udf_rev,
-					     .has_partition_start = o->has_udf_partition_start,
-					     .partition_start = o->udf_partition_start,
-					     .prior = o->udf_prior};
-
-		r = udf_writer_new(&uo, root, diag, &img->udf);
-		if (r < 0)
-			return r;
-	}
+	r = writers_new(img, root);
+	if (r < 0)
+		return r;
 	r = plan(img);
 	if (r < 0)
 		return r;

@@ -216,6 +216,14 @@ static void test_manifest_one_byte_left(void **state)
 	assert_int_equal(c[0].nlines, 1);
 	assert_int_equal(c[1].first, 1);
 	free(c);
+	/* a line longer than the cap is a chunk alone, as many blocks as it takes */
+	len[0] = 5, len[1] = ENG_MANIFEST_CHUNK_MAX + 100;
+	assert_int_equal(eng_manifest_chunks(len, ends, 3, &c, &nc), 0);
+	assert_int_equal(nc, 3);
+	assert_int_equal(c[1].nlines, 1);
+	assert_int_equal(c[1].content, ENG_MANIFEST_CHUNK_MAX + 100);
+	assert_int_equal(c[1].blocks, (ENG_MANIFEST_CHUNK_MAX + 100) / B + 1);
+	free(c);
 }
 
 /* Files on disk, their manifest, and GNU sha256sum -c --strict over it (escaped names too). */

@@ -15,6 +15,12 @@
  * the session's first block: it differs in every session, so the manifest's last extent
  * always lies in the session that wrote it (what tells it from a copy another program
  * carried over).
+ *
+ * An append points at the chunks of the last session's manifest it has unchanged (one run
+ * of them, one after another on the disc) and writes the others: the file is that run, then
+ * the new chunks in tree order, then the trailer (engine/src/image.c, manifest_sections()
+ * says why). A first session's manifest is its chunks in tree order. Either way every line
+ * is there once and `sha256sum -c` does not care about their order.
  */
 #ifndef BFS_ENGINE_MANIFEST_H
 #define BFS_ENGINE_MANIFEST_H
