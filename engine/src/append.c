@@ -14,7 +14,9 @@
 
 #include "append-internal.h"
 #include "common/log.h"
+#include "common/extent.h"
 #include "engine/verify.h"
+#include "iso9660/reader.h"
 #include "udf/reader.h"
 
 struct eng_append *eng_append_free(struct eng_append *a)
@@ -229,6 +231,50 @@ static int keep(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 	return 0;
 }
 
+/*
+ * A file of several extents in the ISO 9660 tree (another writer's multi-extent file, or one
+ * fragmented by an earlier append) kept where it is, as sections (common/tree.h), when each
+ * extent but the last is whole blocks and all lie below the merged session's end. -EXDEV
+ * when it cannot be (compressed, a UDF tree's, too many extents): it is copied instead.
+ */
+static int file_sections(struct merge *m, struct bfs_node *n, const struct eng_dnode *d,
+			 const char *path)
+{
+	const uint64_t end = m->s->start + m->s->length;
+	struct bfs_section v[BFS_SECTIONS_MAX];
+	uint64_t lowest = UINT64_MAX;
+	size_t nv;
+	int r;
+
+	if (!d->iso || d->iso->compressed || d->iso->nextents < 2 ||
+	    d->iso->nextents > BFS_SECTIONS_MAX)
+		return -EXDEV;
+	nv = d->iso->nextents;
+	for (size_t i = 0; i < nv; i++) {
+		const struct iso9660_extent *e = &d->iso->ext[i];
+		uint64_t blocks = BFS_DIV_ROUND_UP(e->len, BFS_BLOCK_SIZE);
+
+		if (blocks == 0 || (i + 1 < nv && e->len % BFS_BLOCK_SIZE))
+			return -EXDEV;
+		if (e->lba >= end || blocks > end - e->lba)
+			return BFS_CORRUPT(
+				m->diag,
+				"'/%s' on the disc: its extent at block %llu (%llu bytes) "
+				"lies past the end of session %u (block %llu)",
+				path, (unsigned long long)e->lba, (unsigned long long)e->len,
+				m->s->number, (unsigned long long)end);
+		v[i] = (struct bfs_section){.lba = e->lba, .blocks = blocks};
+		lowest = BFS_MIN(lowest, e->lba);
+	}
+	r = bfs_node_set_sections(n, v, nv);
+	if (r == -EINVAL)
+		return -EXDEV; /* the extents do not add up to its size */
+	if (r < 0)
+		return r;
+	/* the lowest block: the UDF partition starts at or below it (append_partition_pick) */
+	return keep(m, n, d, path, lowest);
+}
+
 static int file_data(struct merge *m, struct bfs_node *n, const struct eng_dnode *d,
 		     const char *path)
 {
@@ -249,8 +295,10 @@ static int file_data(struct merge *m, struct bfs_node *n, const struct eng_dnode
 			(unsigned long long)(m->s->start + m->s->length));
 	if (r == 0)
 		return keep(m, n, d, path, lba);
-	if (r == -EXDEV)
-		return append_copy(m, n, d, path);
+	if (r == -EXDEV) {
+		r = file_sections(m, n, d, path);
+		return r == -EXDEV ? append_copy(m, n, d, path) : r;
+	}
 	return bfs_diag_prefix(m->diag, r, "'/%s' on the disc", path);
 }
 

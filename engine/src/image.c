@@ -204,9 +204,10 @@ static void volume_id(struct eng_image *img)
 	snprintf(img->volume_id, sizeof(img->volume_id), "%s", v);
 }
 
+/* A file that needs several ISO 9660 records (level 3): 4 GiB or more, or in sections. */
 static int find_big(struct bfs_node *n, void *userdata)
 {
-	if (n->type == BFS_NODE_FILE && n->size >= 4ull * 1024 * 1024 * 1024)
+	if (n->type == BFS_NODE_FILE && (n->size >= 4ull * 1024 * 1024 * 1024 || n->nsections > 1))
 		*(bool *)userdata = true;
 	return 0;
 }
