@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/extent.h"
+
 struct bfs_node *bfs_node_new(const char *name, size_t name_len, enum bfs_node_type type)
 {
 	struct bfs_node *n;
@@ -46,10 +48,69 @@ struct bfs_node *bfs_node_free(struct bfs_node *root)
 		free(n->children);
 		free(n->target);
 		free(n->src_path);
+		free(n->sections);
 		free(n);
 		n = parent;
 	}
 	return NULL;
+}
+
+int bfs_node_set_sections(struct bfs_node *n, const struct bfs_section *v, size_t count)
+{
+	uint64_t blocks = 0, next_new = 0;
+	struct bfs_section *copy = NULL;
+
+	if (n->type != BFS_NODE_FILE || (count && n->size == 0))
+		return -EINVAL;
+	if (count > BFS_SECTIONS_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < count; i++) {
+		if (v[i].blocks == 0 || (v[i].is_new && v[i].lba != next_new))
+			return -EINVAL;
+		if (v[i].is_new)
+			next_new += v[i].blocks;
+		blocks += v[i].blocks;
+	}
+	if (count && blocks != BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE))
+		return -EINVAL;
+	if (count) {
+		copy = malloc(count * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, v, count * sizeof(*copy));
+	}
+	free(n->sections);
+	n->sections = copy;
+	n->nsections = (uint32_t)count;
+	return 0;
+}
+
+void bfs_node_section(const struct bfs_node *n, size_t i, uint64_t *lba, uint64_t *bytes)
+{
+	const struct bfs_section *s = &n->sections[i];
+
+	*lba = s->is_new ? n->data_lba + s->lba : s->lba;
+	*bytes = s->blocks * BFS_BLOCK_SIZE;
+	if (i + 1 == n->nsections) /* the last one: the rest of the size */
+		*bytes = n->size -
+			 (BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE) - s->blocks) * BFS_BLOCK_SIZE;
+}
+
+uint64_t bfs_node_new_bytes(const struct bfs_node *n)
+{
+	uint64_t bytes = 0;
+
+	if (!n->nsections)
+		return n->size;
+	for (size_t i = 0; i < n->nsections; i++) {
+		uint64_t lba, b;
+
+		if (!n->sections[i].is_new)
+			continue;
+		bfs_node_section(n, i, &lba, &b);
+		bytes += b;
+	}
+	return bytes;
 }
 
 int bfs_node_name_cmp(const struct bfs_node *a, const struct bfs_node *b)

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "engine/append.h"
+#include "iso9660/reader.h"
 #include "udf/writer.h"
 
 #define MANIFEST_PATH "/.burnfs/SHA256SUMS"
@@ -62,6 +63,22 @@ struct copied {
 
 struct edit_item;
 struct eng_edits;
+/* A block of the last session's manifest, by the hash of its bytes. */
+struct old_block {
+	uint64_t hash;
+	uint64_t block; /* its index in the manifest */
+};
+
+/* The last session's own manifest, whose chunks the new one may point at. */
+struct old_manifest {
+	uint8_t *data; /* its bytes, NULL when none is kept */
+	uint64_t size;
+	struct iso9660_extent *ext; /* where they lie, in file order */
+	size_t next;
+	struct old_block *idx; /* one per block, sorted by hash */
+	size_t nidx;
+	uint64_t end; /* the merged session's end: runs lie below it */
+};
 
 struct eng_append {
 	struct eng_append_info info;
@@ -75,6 +92,7 @@ struct eng_append {
 	int tmplock;  /* tmpdir opened, flock()ed while the copies are in use */
 	struct copied *copies;
 	size_t ncopies, copies_cap;
+	struct old_manifest om;
 };
 
 /* The state of one merge: the disc's tree being read and the nodes being built. */
@@ -128,6 +146,16 @@ int append_copy(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 void append_sweep_stale(void);
 /* ... a's copies and their directory removed */
 void append_copies_drop(struct eng_append *a);
+
+/*
+ * append-manifest.c: the old manifest d (*data, its bytes, taken) kept as a store of chunks
+ * when its extents are known (an ISO 9660 tree's entry)
+ */
+int append_manifest_keep(struct merge *m, const struct eng_dnode *d, uint8_t **data);
+/* ... eng_image_opts.manifest_chunk over it (userdata: the struct eng_append) */
+int append_manifest_chunk(const uint8_t *bytes, size_t len, void *userdata, uint64_t *ret_lba);
+/* ... freed */
+void append_manifest_drop(struct old_manifest *om);
 
 /* append-udf.c: the kept UDF entry of node n (udf_prior.icb) */
 int append_prior_icb(const struct bfs_node *n, void *userdata, struct udf_prior_icb *ret);

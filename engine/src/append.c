@@ -14,7 +14,9 @@
 
 #include "append-internal.h"
 #include "common/log.h"
+#include "common/extent.h"
 #include "engine/verify.h"
+#include "iso9660/reader.h"
 #include "udf/reader.h"
 
 struct eng_append *eng_append_free(struct eng_append *a)
@@ -24,6 +26,7 @@ struct eng_append *eng_append_free(struct eng_append *a)
 	append_copies_drop(a);
 	for (size_t i = 0; i < a->nsha; i++)
 		free(a->sha[i].disc);
+	append_manifest_drop(&a->om);
 	free(a->sha);
 	free(a->dirs);
 	free(a);
@@ -69,6 +72,8 @@ void eng_append_apply(struct eng_append *a, bool one_run_metadata, struct eng_im
 	io->has_udf_partition_start = true;
 	io->udf_partition_start = a->info.partition_start;
 	io->udf_prior = a->has_prior ? &a->prior : NULL;
+	io->manifest_chunk = a->om.data ? append_manifest_chunk : NULL;
+	io->manifest_userdata = a;
 }
 
 /* ---- the old manifest -------------------------------------------------------------------- */
@@ -105,7 +110,14 @@ static int line_add(const uint8_t sha[32], const char *name, void *userdata)
 static bool manifest_of_session(struct merge *m, const struct eng_dnode *d)
 {
 	uint64_t lba;
-	int r = eng_disctree_extent(m->t, d, &lba);
+	int r;
+
+	if (d->iso && d->iso->nextents && !d->iso->compressed) {
+		/* ours ends in a block of its session (the trailer), even when it keeps chunks */
+		lba = d->iso->ext[d->iso->nextents - 1].lba;
+		return lba >= m->s->start && lba - m->s->start < m->s->length;
+	}
+	r = eng_disctree_extent(m->t, d, &lba);
 
 	bfs_diag_clear(m->diag);
 	return r < 0 || (lba >= m->s->start && lba - m->s->start < m->s->length);
@@ -149,9 +161,13 @@ static int manifest_load(struct merge *m)
 		got += (uint64_t)n;
 	}
 	bfs_diag_clear(m->diag);
-	if (got == d.size && eng_manifest_parse(data, d.size, line_add, m, &tmp) == 0)
+	if (got == d.size && eng_manifest_parse(data, d.size, line_add, m, &tmp) == 0) {
 		qsort(m->lines, m->nlines, sizeof(*m->lines), line_cmp);
-	else
+		if (append_manifest_keep(m, &d, &data) < 0) {
+			eng_dnode_done(&d);
+			return -ENOMEM;
+		}
+	} else
 		bfs_diag_warn(m->diag,
 			      "session %u: its manifest does not read (%s); the files it "
 			      "keeps are hashed from the disc",
@@ -230,6 +246,50 @@ static int keep(struct merge *m, struct bfs_node *n, const struct eng_dnode *d, 
 	return 0;
 }
 
+/*
+ * A file of several extents in the ISO 9660 tree (another writer's multi-extent file, or one
+ * fragmented by an earlier append) kept where it is, as sections (common/tree.h), when each
+ * extent but the last is whole blocks and all lie below the merged session's end. -EXDEV
+ * when it cannot be (compressed, a UDF tree's, too many extents): it is copied instead.
+ */
+static int file_sections(struct merge *m, struct bfs_node *n, const struct eng_dnode *d,
+			 const char *path)
+{
+	const uint64_t end = m->s->start + m->s->length;
+	struct bfs_section v[BFS_SECTIONS_MAX];
+	uint64_t lowest = UINT64_MAX;
+	size_t nv;
+	int r;
+
+	if (!d->iso || d->iso->compressed || d->iso->nextents < 2 ||
+	    d->iso->nextents > BFS_SECTIONS_MAX)
+		return -EXDEV;
+	nv = d->iso->nextents;
+	for (size_t i = 0; i < nv; i++) {
+		const struct iso9660_extent *e = &d->iso->ext[i];
+		uint64_t blocks = BFS_DIV_ROUND_UP(e->len, BFS_BLOCK_SIZE);
+
+		if (blocks == 0 || (i + 1 < nv && e->len % BFS_BLOCK_SIZE))
+			return -EXDEV;
+		if (e->lba >= end || blocks > end - e->lba)
+			return BFS_CORRUPT(
+				m->diag,
+				"'/%s' on the disc: its extent at block %llu (%llu bytes) "
+				"lies past the end of session %u (block %llu)",
+				path, (unsigned long long)e->lba, (unsigned long long)e->len,
+				m->s->number, (unsigned long long)end);
+		v[i] = (struct bfs_section){.lba = e->lba, .blocks = blocks};
+		lowest = BFS_MIN(lowest, e->lba);
+	}
+	r = bfs_node_set_sections(n, v, nv);
+	if (r == -EINVAL)
+		return -EXDEV; /* the extents do not add up to its size */
+	if (r < 0)
+		return r;
+	/* the lowest block: the UDF partition starts at or below it (append_partition_pick) */
+	return keep(m, n, d, path, lowest);
+}
+
 static int file_data(struct merge *m, struct bfs_node *n, const struct eng_dnode *d,
 		     const char *path)
 {
@@ -250,8 +310,10 @@ static int file_data(struct merge *m, struct bfs_node *n, const struct eng_dnode
 			(unsigned long long)(m->s->start + m->s->length));
 	if (r == 0)
 		return keep(m, n, d, path, lba);
-	if (r == -EXDEV)
-		return append_copy(m, n, d, path);
+	if (r == -EXDEV) {
+		r = file_sections(m, n, d, path);
+		return r == -EXDEV ? append_copy(m, n, d, path) : r;
+	}
 	return bfs_diag_prefix(m->diag, r, "'/%s' on the disc", path);
 }
 

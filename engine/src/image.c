@@ -31,6 +31,7 @@
 #include "common/extent.h"
 #include "common/log.h"
 #include "engine/image.h"
+#include "engine/manifest.h"
 #include "engine/sink.h"
 #include "iso9660/writer.h"
 #include "udf/writer.h"
@@ -93,7 +94,13 @@ struct eng_image {
 	uint8_t (*sha)[32];	   /* per entry of files */
 	EVP_MD_CTX *md;		   /* producer's SHA-256 of the current file */
 	struct bfs_node *manifest; /* /.burnfs/SHA256SUMS, or NULL */
-	uint8_t *manifest_data;	   /* its bytes, made when the producer reaches it */
+	uint8_t *manifest_data;	   /* its new bytes, made when the producer reaches it */
+	struct bfs_node **mlines;  /* the files it lists, in line order */
+	size_t nmlines;
+	struct eng_manifest_chunk *mchunks;
+	size_t nmchunks;
+	uint64_t *mreuse; /* per chunk: its first block in an earlier session, or CHUNK_NEW */
+	bool sections_ok; /* an ISO level that allows multi-extent files */
 
 	/* producer state */
 	size_t cur_seg;
@@ -172,7 +179,7 @@ static int plan_file(struct bfs_node *n, void *userdata)
 		return 0; /* no data, another name's, or already on the medium */
 	if (n == img->manifest && !dp->last)
 		return 0; /* planned after every other file */
-	nb = BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE);
+	nb = BFS_DIV_ROUND_UP(bfs_node_new_bytes(n), BFS_BLOCK_SIZE); /* sections: the new ones */
 	n->data_lba = *dp->cursor;
 	*dp->cursor += nb;
 	if (BFS_GROW(img->files, img->files_cap, img->nfiles + 1) < 0)
@@ -197,9 +204,10 @@ static void volume_id(struct eng_image *img)
 	snprintf(img->volume_id, sizeof(img->volume_id), "%s", v);
 }
 
+/* A file that needs several ISO 9660 records (level 3): 4 GiB or more, or in sections. */
 static int find_big(struct bfs_node *n, void *userdata)
 {
-	if (n->type == BFS_NODE_FILE && n->size >= 4ull * 1024 * 1024 * 1024)
+	if (n->type == BFS_NODE_FILE && (n->size >= 4ull * 1024 * 1024 * 1024 || n->nsections > 1))
 		*(bool *)userdata = true;
 	return 0;
 }
@@ -213,13 +221,21 @@ static int add_extents(struct eng_image *img, const struct bfs_extent_list *l, e
 	return r;
 }
 
+static int plan_gaps(struct eng_image *img, uint64_t cursor);
+
 static int plan(struct eng_image *img)
 {
 	const uint64_t start = img->opts.start_lba;
 	uint64_t cursor = start;
 	struct data_plan dp = {.img = img, .cursor = &cursor};
-	uint64_t at;
-	size_t n;
+	/*
+	 * A manifest in sections (earlier sessions' chunks, then its new one): the ISO 9660
+	 * path tables and directories follow it. libarchive (bsdtar) reads a multi-extent
+	 * file's extents one after another when it reaches the first, and cannot go back for
+	 * a directory it has passed: directories between the first and the last extent would
+	 * be lost to it.
+	 */
+	bool meta_last = img->manifest && img->manifest->nsections;
 	int r;
 
 	r = seg_add(img, start, 16, SEG_ZERO, NULL);
@@ -240,7 +256,7 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
-	if (img->iso) {
+	if (img->iso && !meta_last) {
 		r = iso9660_writer_plan_meta(img->iso, &cursor);
 		if (r < 0)
 			return r;
@@ -255,6 +271,8 @@ static int plan(struct eng_image *img)
 		dp.last = true;
 		r = plan_file(img->manifest, &dp);
 	}
+	if (r == 0 && img->iso && meta_last)
+		r = iso9660_writer_plan_meta(img->iso, &cursor);
 	if (r < 0)
 		return r;
 	if (img->opts.align > 1) { /* pad to the write unit, the closing anchor included */
@@ -282,8 +300,18 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
+	return plan_gaps(img, cursor);
+}
+
+/* The segments in block order, gaps up to cursor filled with zeros; overlaps are bugs. */
+static int plan_gaps(struct eng_image *img, uint64_t cursor)
+{
+	const uint64_t start = img->opts.start_lba;
+	uint64_t at;
+	size_t n;
+	int r;
+
 	qsort(img->segs, img->nsegs, sizeof(*img->segs), seg_cmp);
-	/* fill gaps with zeros; overlaps are bugs */
 	n = img->nsegs;
 	at = start;
 	for (size_t i = 0; i < n; i++) {
@@ -321,76 +349,27 @@ static int plan(struct eng_image *img)
 
 #define MANIFEST_DIR  ".burnfs"
 #define MANIFEST_FILE "SHA256SUMS"
+#define CHUNK_NEW     UINT64_MAX /* mreuse[]: the chunk is written by this session */
 
-/*
- * One `sha256sum` line for path (without its leading '/') into out (NULL: measure only).
- * Like GNU coreutils: a name holding '\\' or a newline is escaped and the line starts with
- * a backslash.
- */
-static size_t manifest_line(const char *path, const uint8_t sha[32], char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	bool esc = strpbrk(path, "\\\n") != NULL;
-	size_t o = 0;
-
-	if (esc) {
-		if (out)
-			out[o] = '\\';
-		o++;
-	}
-	for (size_t i = 0; i < 32; i++) {
-		if (out) {
-			out[o] = hex[sha[i] >> 4];
-			out[o + 1] = hex[sha[i] & 15];
-		}
-		o += 2;
-	}
-	if (out)
-		out[o] = out[o + 1] = ' ';
-	o += 2;
-	for (const char *c = path; *c; c++) {
-		if (esc && (*c == '\\' || *c == '\n')) {
-			if (out) {
-				out[o] = '\\';
-				out[o + 1] = *c == '\n' ? 'n' : '\\';
-			}
-			o += 2;
-		} else {
-			if (out)
-				out[o] = *c;
-			o++;
-		}
-	}
-	if (out)
-		out[o] = '\n';
-	return o + 1;
-}
-
-struct manifest_walk {
-	struct eng_image *img;
-	uint64_t size;
-	char *out; /* NULL: measure */
-	int err;
+static const uint8_t empty_sha[32] = {
+	0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+	0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+	0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 };
 
 static const uint8_t *file_sha(const struct eng_image *img, const struct bfs_node *n)
 {
-	static const uint8_t empty[32] = {
-		0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
-		0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
-		0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
-	};
 	size_t lo = 0, hi = img->nfiles;
 
 	n = bfs_node_data_node(n);
 	if (n->size == 0 || !img->sha)
-		return empty;
+		return empty_sha;
 	if (n->flags & BFS_NODE_PRIOR) {
 		const uint8_t *p = img->opts.prior_sha
 					   ? img->opts.prior_sha(n, img->opts.prior_userdata)
 					   : NULL;
 
-		return p ? p : empty; /* the importer hashed every prior file it kept */
+		return p ? p : empty_sha; /* the importer hashed every prior file it kept */
 	}
 	while (lo < hi) { /* files are in data_lba order */
 		size_t mid = lo + (hi - lo) / 2;
@@ -400,38 +379,260 @@ static const uint8_t *file_sha(const struct eng_image *img, const struct bfs_nod
 		else
 			hi = mid;
 	}
-	return lo < img->nfiles && img->files[lo] == n ? img->sha[lo] : empty;
+	return lo < img->nfiles && img->files[lo] == n ? img->sha[lo] : empty_sha;
 }
+
+/* A file's SHA-256 when the plan knows it (empty, or on the medium), else NULL. */
+static const uint8_t *plan_sha(const struct eng_image *img, const struct bfs_node *n)
+{
+	n = bfs_node_data_node(n);
+	if (n->size == 0)
+		return empty_sha;
+	if ((n->flags & BFS_NODE_PRIOR) && img->opts.prior_sha)
+		return img->opts.prior_sha(n, img->opts.prior_userdata);
+	return NULL;
+}
+
+/* The manifest's files in line order, each line's length and whether it ends a chunk. */
+struct manifest_walk {
+	struct eng_image *img;
+	uint32_t *len;
+	bool *ends;
+	size_t cap;
+};
 
 static int manifest_visit(struct bfs_node *n, void *userdata)
 {
 	struct manifest_walk *m = userdata;
+	struct eng_image *img = m->img;
 	_cleanup_free_ char *path = NULL;
+	size_t len;
 
-	if (n->type != BFS_NODE_FILE || n == m->img->manifest)
+	if (n->type != BFS_NODE_FILE || n == img->manifest)
 		return 0;
 	path = bfs_node_path(n);
 	if (!path)
 		return -ENOMEM;
-	m->size += manifest_line(path + 1, file_sha(m->img, n), m->out ? m->out + m->size : NULL);
+	len = eng_manifest_line(path + 1, empty_sha, NULL);
+	if (len > UINT32_MAX)
+		return -ENAMETOOLONG;
+	if (img->nmlines == m->cap) {
+		size_t cap = BFS_MAX(m->cap * 2, (size_t)1024);
+		void *a = realloc(img->mlines, cap * sizeof(*img->mlines));
+
+		if (a)
+			img->mlines = a;
+		a = a ? realloc(m->len, cap * sizeof(*m->len)) : NULL;
+		if (a)
+			m->len = a;
+		a = a ? realloc(m->ends, cap * sizeof(*m->ends)) : NULL;
+		if (!a)
+			return -ENOMEM;
+		m->ends = a;
+		m->cap = cap;
+	}
+	img->mlines[img->nmlines] = n;
+	m->len[img->nmlines] = (uint32_t)len;
+	m->ends[img->nmlines++] = eng_manifest_ends_chunk(path + 1);
 	return 0;
 }
 
-static int manifest_add(struct eng_image *img)
+/*
+ * Chunk c's bytes (lines and padding) into out; with plan, -EAGAIN when a line's hash is
+ * not known yet (a file this session writes).
+ */
+static int chunk_render(struct eng_image *img, const struct eng_manifest_chunk *c, bool plan,
+			char *out)
 {
-	struct manifest_walk m = {.img = img};
-	struct bfs_node *d, *f;
-	struct bfs_time t = img->vi.create_time;
+	uint64_t o = 0;
+
+	for (size_t i = c->first; i < c->first + c->nlines; i++) {
+		const struct bfs_node *n = img->mlines[i];
+		const uint8_t *sha = plan ? plan_sha(img, n) : file_sha(img, n);
+		_cleanup_free_ char *path = NULL;
+
+		if (!sha)
+			return -EAGAIN;
+		path = bfs_node_path(n);
+		if (!path)
+			return -ENOMEM;
+		o += eng_manifest_line(path + 1, sha, out + o);
+	}
+	if (o != c->content)
+		return bfs_diag_set(img->diag, -EIO,
+				    "internal error: manifest chunk of %llu bytes, "
+				    "planned %llu",
+				    (unsigned long long)o, (unsigned long long)c->content);
+	(void)eng_manifest_pad(c->content, out + o);
+	return 0;
+}
+
+/*
+ * The chunks whose bytes the plan knows and an earlier session holds: mreuse[] their
+ * first block there (CHUNK_NEW for the others).
+ */
+static int chunks_match(struct eng_image *img)
+{
+	_cleanup_free_ char *buf = NULL;
+	uint64_t most = 1;
+
+	/* a line longer than ENG_MANIFEST_CHUNK_MAX is a chunk alone, as large as it takes */
+	for (size_t i = 0; i < img->nmchunks; i++)
+		most = BFS_MAX(most, img->mchunks[i].blocks);
+	buf = malloc(most * BFS_BLOCK_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t i = 0; i < img->nmchunks; i++) {
+		const struct eng_manifest_chunk *c = &img->mchunks[i];
+		int r = chunk_render(img, c, true, buf);
+
+		img->mreuse[i] = CHUNK_NEW;
+		if (r == -EAGAIN)
+			continue;
+		if (r < 0)
+			return r;
+		if (img->opts.manifest_chunk((const uint8_t *)buf, c->blocks * BFS_BLOCK_SIZE,
+					     img->opts.manifest_userdata, &img->mreuse[i]) < 0)
+			img->mreuse[i] = CHUNK_NEW;
+	}
+	return 0;
+}
+
+/* Kept chunks by their block on the medium. */
+static int kept_cmp(const void *pa, const void *pb, void *userdata)
+{
+	const uint64_t *reuse = userdata;
+	uint64_t a = reuse[*(const size_t *)pa], b = reuse[*(const size_t *)pb];
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The kept chunks' runs on the medium (chunks one after another there make one section):
+ * into v when not NULL, with kept[0..nkept) the kept chunks in block order; returns their
+ * count.
+ */
+static size_t kept_runs(const struct eng_image *img, const size_t *kept, size_t nkept,
+			struct bfs_section *v)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < nkept; k++) {
+		size_t i = kept[k];
+
+		if (n &&
+		    img->mreuse[i] == img->mreuse[kept[k - 1]] + img->mchunks[kept[k - 1]].blocks) {
+			if (v)
+				v[n - 1].blocks += img->mchunks[i].blocks;
+			continue;
+		}
+		if (v)
+			v[n] = (struct bfs_section){.lba = img->mreuse[i],
+						    .blocks = img->mchunks[i].blocks};
+		n++;
+	}
+	return n;
+}
+
+/* The kept chunks in block order into kept (nmchunks entries): their count. */
+static size_t kept_sorted(const struct eng_image *img, size_t *kept)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < img->nmchunks; i++)
+		if (img->mreuse[i] != CHUNK_NEW)
+			kept[n++] = i;
+	qsort_r(kept, n, sizeof(*kept), kept_cmp, img->mreuse);
+	return n;
+}
+
+/*
+ * Sections of a manifest at most: one run of kept chunks and the new one. pycdlib (1.12)
+ * follows a multi-extent file from its first record to the last only (dr.py _add_child
+ * links each further record to the first), losing those between.
+ */
+#define MANIFEST_SECTIONS 2u
+
+/*
+ * Within MANIFEST_SECTIONS with the new one: the shortest runs of kept chunks are written
+ * again until the rest fit.
+ */
+static void chunks_cap(struct eng_image *img, size_t *kept)
+{
+	size_t nkept = kept_sorted(img, kept);
+
+	while (kept_runs(img, kept, nkept, NULL) + 1 > MANIFEST_SECTIONS) {
+		size_t best = 0, best_len = 0;
+		uint64_t best_blocks = UINT64_MAX;
+
+		for (size_t k = 0; k < nkept;) {
+			size_t j = k + 1;
+			uint64_t blocks = img->mchunks[kept[k]].blocks;
+
+			while (j < nkept &&
+			       img->mreuse[kept[j]] ==
+				       img->mreuse[kept[j - 1]] + img->mchunks[kept[j - 1]].blocks)
+				blocks += img->mchunks[kept[j++]].blocks;
+			if (blocks < best_blocks)
+				best = k, best_len = j - k, best_blocks = blocks;
+			k = j;
+		}
+		for (size_t k = best; k < best + best_len; k++)
+			img->mreuse[kept[k]] = CHUNK_NEW;
+		nkept = kept_sorted(img, kept);
+	}
+}
+
+/*
+ * The manifest's sections, when it keeps chunks of an earlier session: the kept ones in
+ * their order on the medium, then one new section (the new chunks in tree order, the
+ * trailer). Its extents ascend, as libarchive (bsdtar) needs: it reads a multi-extent
+ * file's extents one after another and cannot go back. So the lines of a kept chunk stay
+ * together and in tree order, but the chunks are in the order of the blocks that hold them.
+ */
+static int manifest_sections(struct eng_image *img, struct bfs_node *f)
+{
+	struct bfs_section v[MANIFEST_SECTIONS];
+	_cleanup_free_ size_t *kept = NULL;
+	uint64_t new_blocks = 1; /* the trailer */
+	size_t n, nkept;
 	int r;
 
-	if (bfs_node_find_child(img->root, MANIFEST_DIR, strlen(MANIFEST_DIR)))
-		return bfs_diag_set(img->diag, -EEXIST,
-				    "'/" MANIFEST_DIR
-				    "': reserved for the manifest, but the sources "
-				    "have it");
-	r = bfs_node_walk(img->root, manifest_visit, &m);
+	img->mreuse = bfs_new(uint64_t, BFS_MAX(img->nmchunks, (size_t)1));
+	kept = bfs_new(size_t, BFS_MAX(img->nmchunks, (size_t)1));
+	if (!img->mreuse || !kept)
+		return -ENOMEM;
+	for (size_t i = 0; i < img->nmchunks; i++)
+		img->mreuse[i] = CHUNK_NEW;
+	if (!img->opts.manifest_chunk || !img->sections_ok)
+		return 0;
+	r = chunks_match(img);
 	if (r < 0)
 		return r;
+	chunks_cap(img, kept);
+	for (size_t i = 0; i < img->nmchunks; i++) {
+		if (img->mreuse[i] != CHUNK_NEW)
+			img->info.manifest_kept += img->mchunks[i].blocks;
+		else
+			new_blocks += img->mchunks[i].blocks;
+	}
+	bfs_log(LOG_INFO, "manifest: %llu blocks, %llu of them kept from an earlier session",
+		(unsigned long long)img->info.manifest_blocks,
+		(unsigned long long)img->info.manifest_kept);
+	if (!img->info.manifest_kept)
+		return 0;
+	nkept = kept_sorted(img, kept);
+	n = kept_runs(img, kept, nkept, v);
+	v[n++] = (struct bfs_section){.lba = 0, .blocks = new_blocks, .is_new = true};
+	return bfs_node_set_sections(f, v, n);
+}
+
+static int manifest_node(struct eng_image *img, uint64_t size)
+{
+	struct bfs_time t = img->vi.create_time;
+	struct bfs_node *d, *f;
+	int r;
+
 	d = bfs_node_new(MANIFEST_DIR, strlen(MANIFEST_DIR), BFS_NODE_DIR);
 	if (!d)
 		return -ENOMEM;
@@ -449,34 +650,74 @@ static int manifest_add(struct eng_image *img)
 	f->mode = 0444;
 	f->mtime = f->atime = f->ctime = f->src_mtime = t;
 	f->flags = BFS_NODE_HIDDEN;
-	f->size = m.size;
+	f->size = size;
 	r = bfs_node_add_child(d, f);
 	if (r < 0) {
 		bfs_node_free(f);
 		return r;
 	}
 	img->manifest = f;
+	return 0;
+}
+
+/*
+ * The manifest's node, its chunks (engine/manifest.h) and which of them an earlier session
+ * holds. Its bytes are made once every other file has been hashed (manifest_make).
+ */
+static int manifest_add(struct eng_image *img)
+{
+	struct manifest_walk m = {.img = img};
+	uint64_t size = BFS_BLOCK_SIZE; /* the trailer */
+	int r;
+
+	if (bfs_node_find_child(img->root, MANIFEST_DIR, strlen(MANIFEST_DIR)))
+		return bfs_diag_set(img->diag, -EEXIST,
+				    "'/" MANIFEST_DIR
+				    "': reserved for the manifest, but the sources "
+				    "have it");
+	r = bfs_node_walk(img->root, manifest_visit, &m);
+	if (r == 0)
+		r = eng_manifest_chunks(m.len, m.ends, img->nmlines, &img->mchunks, &img->nmchunks);
+	free(m.len);
+	free(m.ends);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < img->nmchunks; i++)
+		size += img->mchunks[i].blocks * BFS_BLOCK_SIZE;
+	img->info.manifest_blocks = size / BFS_BLOCK_SIZE;
+	r = manifest_node(img, size);
+	if (r == 0)
+		r = manifest_sections(img, img->manifest);
+	if (r < 0)
+		return r;
 	return bfs_tree_finalize(img->root);
 }
 
-/* The manifest's bytes, once every other file has been hashed. */
+/* The manifest's new bytes (its chunks no earlier session holds, the trailer), once every
+ * other file has been hashed. */
 static int manifest_make(struct eng_image *img)
 {
-	struct manifest_walk m = {.img = img};
+	uint64_t bytes = bfs_node_new_bytes(img->manifest), o = 0;
 	int r;
 
 	free(img->manifest_data);
-	img->manifest_data = malloc(img->manifest->size ? img->manifest->size : 1);
+	img->manifest_data = malloc(bytes);
 	if (!img->manifest_data)
 		return -ENOMEM;
-	m.out = (char *)img->manifest_data;
-	r = bfs_node_walk(img->root, manifest_visit, &m);
-	if (r < 0)
-		return r;
-	if (m.size != img->manifest->size)
-		return bfs_diag_set(
-			&img->pdiag, -EIO, "internal error: manifest is %llu bytes, planned %llu",
-			(unsigned long long)m.size, (unsigned long long)img->manifest->size);
+	for (size_t i = 0; i < img->nmchunks; i++) {
+		if (img->mreuse[i] != CHUNK_NEW)
+			continue;
+		r = chunk_render(img, &img->mchunks[i], false, (char *)img->manifest_data + o);
+		if (r < 0)
+			return r;
+		o += img->mchunks[i].blocks * BFS_BLOCK_SIZE;
+	}
+	eng_manifest_trailer(img->opts.start_lba, (char *)img->manifest_data + o);
+	o += BFS_BLOCK_SIZE;
+	if (o != bytes)
+		return bfs_diag_set(&img->pdiag, -EIO,
+				    "internal error: manifest is %llu new bytes, planned %llu",
+				    (unsigned long long)o, (unsigned long long)bytes);
 	return 0;
 }
 
@@ -496,7 +737,7 @@ void eng_image_files_in(const struct eng_image *img, uint64_t lba, uint64_t n, e
 		size_t mid = lo + (hi - lo) / 2;
 		const struct bfs_node *f = img->files[mid];
 
-		if (f->data_lba + BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE) <= lba)
+		if (f->data_lba + BFS_DIV_ROUND_UP(bfs_node_new_bytes(f), BFS_BLOCK_SIZE) <= lba)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -504,9 +745,42 @@ void eng_image_files_in(const struct eng_image *img, uint64_t lba, uint64_t n, e
 	for (; lo < img->nfiles && img->files[lo]->data_lba < lba + n; lo++) {
 		const struct bfs_node *f = img->files[lo];
 
-		fn(f, f->data_lba, f->data_lba + BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE) - 1,
+		fn(f, f->data_lba,
+		   f->data_lba + BFS_DIV_ROUND_UP(bfs_node_new_bytes(f), BFS_BLOCK_SIZE) - 1,
 		   userdata);
 	}
+}
+
+/* The ISO 9660 and UDF writers the options ask for, over root. */
+static int writers_new(struct eng_image *img, struct bfs_node *root)
+{
+	const struct eng_image_opts *o = &img->opts;
+	struct bfs_diag *diag = img->diag;
+	int r;
+
+	if (o->iso9660) {
+		struct iso9660_writer_opts io = {
+			.joliet = o->joliet,
+			.rockridge = o->rockridge,
+			.level = o->iso_level,
+			.rr_relocate = o->rr_relocate,
+		};
+
+		r = iso9660_writer_new(&io, root, diag, &img->iso);
+		if (r < 0)
+			return r;
+	}
+	if (o->udf) {
+		struct udf_writer_opts uo = {.revision = o->udf_rev,
+					     .has_partition_start = o->has_udf_partition_start,
+					     .partition_start = o->udf_partition_start,
+					     .prior = o->udf_prior};
+
+		r = udf_writer_new(&uo, root, diag, &img->udf);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, struct bfs_diag *diag,
@@ -537,6 +811,8 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 	if ((o->joliet || o->rockridge) && !o->iso9660)
 		return bfs_diag_set(diag, -EINVAL, "joliet and rockridge need iso9660");
 	(void)bfs_node_walk(root, find_big, &big);
+	/* the manifest may keep an earlier session's chunks (multi-extent) unless 2 is asked */
+	img->sections_ok = !o->iso9660 || o->iso_level != 2;
 	if (!o->iso_level)
 		o->iso_level = o->media == ENG_MEDIA_BD || big ? 3 : 2;
 	if (!o->udf_rev)
@@ -576,31 +852,14 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 		r = manifest_add(img);
 		if (r < 0)
 			return r;
+		if (img->manifest->nsections)
+			o->iso_level = 3;
 		bfs_tree_stats(root, &img->info.stats);
 	}
 
-	if (o->iso9660) {
-		struct iso9660_writer_opts io = {
-			.joliet = o->joliet,
-			.rockridge = o->rockridge,
-			.level = o->iso_level,
-			.rr_relocate = o->rr_relocate,
-		};
-
-		r = iso9660_writer_new(&io, root, diag, &img->iso);
-		if (r < 0)
-			return r;
-	}
-	if (o->udf) {
-		struct udf_writer_opts uo = {.revision = o->udf_rev,
-					     .has_partition_start = o->has_udf_partition_start,
-					     .partition_start = o->udf_partition_start,
-					     .prior = o->udf_prior};
-
-		r = udf_writer_new(&uo, root, diag, &img->udf);
-		if (r < 0)
-			return r;
-	}
+	r = writers_new(img, root);
+	if (r < 0)
+		return r;
 	r = plan(img);
 	if (r < 0)
 		return r;
@@ -832,17 +1091,18 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 			break;
 		case SEG_DATA: {
 			struct bfs_node *f;
-			uint64_t off, fblocks;
+			uint64_t off, fblocks, fsize;
 			size_t bytes;
 
 			if (img->seg_off == 0)
 				img->cur_file = s->first;
 			f = img->files[img->cur_file];
 			off = (s->lba + img->seg_off - f->data_lba) * BFS_BLOCK_SIZE;
-			fblocks = BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE);
+			fsize = bfs_node_new_bytes(f); /* sections: the new region */
+			fblocks = BFS_DIV_ROUND_UP(fsize, BFS_BLOCK_SIZE);
 			/* one file at a time */
 			n = (size_t)BFS_MIN((uint64_t)n, fblocks - off / BFS_BLOCK_SIZE);
-			bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, f->size - off);
+			bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, fsize - off);
 			if (f == img->manifest) {
 				if (off == 0) {
 					r = sha_settle(img);
@@ -1321,6 +1581,9 @@ struct eng_image *eng_image_free(struct eng_image *img)
 	EVP_MD_CTX_free(img->md);
 	XXH3_freeState(img->xxh);
 	free(img->manifest_data);
+	free(img->mlines);
+	free(img->mchunks);
+	free(img->mreuse);
 	iso9660_writer_free(img->iso);
 	udf_writer_free(img->udf);
 	pthread_mutex_destroy(&img->lock);

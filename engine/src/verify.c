@@ -67,8 +67,8 @@ int eng_manifest_parse(const uint8_t *buf, size_t len, eng_manifest_fn fn, void 
 					line);
 			break;
 		}
-		if (l == 0)
-			continue;
+		if (l == 0 || p[0] == '#')
+			continue; /* a comment: a chunk's padding (engine/manifest.h), as sha256sum */
 		if (p[0] == '\\')
 			esc = true, p++, l--;
 		if (l < 64 + 2 + 1 || p[64] != ' ' || (p[65] != ' ' && p[65] != '*')) {
@@ -361,7 +361,8 @@ int eng_verify_manifest(eng_read_fn read, void *userdata, uint64_t session_start
 	}
 	if (r < 0)
 		goto out;
-	if (me.nextents && me.ext[0].lba < session_start) {
+	/* ours ends in a block of the session (the trailer, engine/manifest.h) */
+	if (me.nextents && me.ext[me.nextents - 1].lba < session_start) {
 		/*
 		 * xorriso and growisofs -M carry an earlier session's /.burnfs over unchanged,
 		 * even when they replace files it lists: it describes that session, not this one
@@ -371,7 +372,7 @@ int eng_verify_manifest(eng_read_fn read, void *userdata, uint64_t session_start
 				 "block %llu, in an earlier session, carried over by the program "
 				 "that wrote this one)",
 				 (unsigned long long)session_start, MANIFEST_PATH,
-				 (unsigned long long)me.ext[0].lba);
+				 (unsigned long long)me.ext[me.nextents - 1].lba);
 		goto out;
 	}
 	if (me.type != BFS_NODE_FILE || me.size > MANIFEST_MAX) {

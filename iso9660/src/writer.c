@@ -763,6 +763,44 @@ static void put_dirrec(uint8_t *p, size_t rec_len, const struct slot *s, uint64_
 	memcpy(p + ISO9660_DR_NAME, s->id, s->id_len);
 }
 
+/*
+ * Records of a regular file's data (ECMA-119 9.1.6 bit 7, multi-extent): one per section
+ * (common/tree.h) or, for one extent, per ISO_MAX_EXTENT bytes of it; a section above
+ * that is split the same way. Each but the last is a whole number of blocks.
+ */
+static uint64_t file_parts(const struct bfs_node *dn)
+{
+	uint64_t parts = 0;
+
+	if (!dn->nsections)
+		return BFS_MAX(BFS_DIV_ROUND_UP(dn->size, ISO_MAX_EXTENT), (uint64_t)1);
+	for (size_t i = 0; i < dn->nsections; i++) {
+		uint64_t lba, bytes;
+
+		bfs_node_section(dn, i, &lba, &bytes);
+		parts += BFS_MAX(BFS_DIV_ROUND_UP(bytes, ISO_MAX_EXTENT), (uint64_t)1);
+	}
+	return parts;
+}
+
+/* The extent of record part of file dn's data (see file_parts()). */
+static void file_part(const struct bfs_node *dn, unsigned part, uint64_t *lba, uint32_t *size)
+{
+	uint64_t start = dn->data_lba, bytes = dn->size;
+
+	for (size_t i = 0; i < dn->nsections; i++) {
+		uint64_t n;
+
+		bfs_node_section(dn, i, &start, &bytes);
+		n = BFS_MAX(BFS_DIV_ROUND_UP(bytes, ISO_MAX_EXTENT), (uint64_t)1);
+		if (part < n)
+			break;
+		part -= (unsigned)n;
+	}
+	*lba = start + (uint64_t)part * (ISO_MAX_EXTENT / BFS_BLOCK_SIZE);
+	*size = (uint32_t)BFS_MIN(bytes - (uint64_t)part * ISO_MAX_EXTENT, ISO_MAX_EXTENT);
+}
+
 static void slot_extent(const struct slot *s, uint64_t *lba, uint32_t *size, uint8_t *flags)
 {
 	const struct bfs_node *n = s->node;
@@ -777,11 +815,7 @@ static void slot_extent(const struct slot *s, uint64_t *lba, uint32_t *size, uin
 	*lba = 0;
 	*size = 0;
 	if (n->type == BFS_NODE_FILE && n->size > 0) {
-		const struct bfs_node *dn = bfs_node_data_node(n);
-		uint64_t off = (uint64_t)s->rec->part * ISO_MAX_EXTENT;
-
-		*lba = dn->data_lba + off / BFS_BLOCK_SIZE;
-		*size = (uint32_t)BFS_MIN(n->size - off, ISO_MAX_EXTENT);
+		file_part(bfs_node_data_node(n), s->rec->part, lba, size);
 		if (s->rec->part + 1 < s->rec->nparts)
 			*flags |= ISO9660_DRF_NOT_FINAL;
 	}
@@ -888,6 +922,33 @@ static bool tree_records(const struct iso_tree *t, const struct bfs_node *c)
 	return t->rr && !t->joliet;
 }
 
+/*
+ * How many records file c takes: more than one needs level 3 (multi-extent files, ECMA-119
+ * 6.1: levels 1 and 2 have one file section per file), and 255 at most.
+ */
+static int file_records(struct iso9660_writer *w, const struct bfs_node *c, unsigned *ret)
+{
+	const struct bfs_node *dn = bfs_node_data_node(c);
+	uint64_t parts = file_parts(dn);
+	_cleanup_free_ char *path = NULL;
+
+	*ret = (unsigned)BFS_MIN(parts, 256u);
+	if (parts == 1 || (w->opts.level >= 3 && parts <= 255))
+		return 0;
+	path = bfs_node_path(c);
+	if (parts > 255)
+		return bfs_diag_set(w->diag, -EFBIG, "'%s': file too large (%llu extents)",
+				    path ? path : c->name, (unsigned long long)parts);
+	if (dn->nsections)
+		return bfs_diag_set(w->diag, -EFBIG,
+				    "'%s': stored in %u sections, which needs ISO 9660 level 3 "
+				    "(multi-extent files)",
+				    path ? path : c->name, dn->nsections);
+	return bfs_diag_set(w->diag, -EFBIG,
+			    "'%s': %llu bytes needs ISO 9660 level 3 (files of 4 GiB and more)",
+			    path ? path : c->name, (unsigned long long)c->size);
+}
+
 /* Records of one directory: names mapped, collisions resolved, sorted. */
 static int dir_build(struct iso9660_writer *w, struct iso_tree *t, struct iso_dir *d)
 {
@@ -901,10 +962,7 @@ static int dir_build(struct iso9660_writer *w, struct iso_tree *t, struct iso_di
 		c = dn->children[i];
 		if (!tree_records(t, c))
 			continue;
-		if (c->type == BFS_NODE_FILE && c->size >= 4ull * 1024 * 1024 * 1024)
-			nrecs += BFS_DIV_ROUND_UP(c->size, ISO_MAX_EXTENT);
-		else
-			nrecs++;
+		nrecs += c->type == BFS_NODE_FILE ? (size_t)file_parts(bfs_node_data_node(c)) : 1;
 	}
 	if (t->reloc && w->rr_moved && !d->parent)
 		nrecs++; /* RR_MOVED */
@@ -931,22 +989,10 @@ static int dir_build(struct iso9660_writer *w, struct iso_tree *t, struct iso_di
 			}
 			continue;
 		}
-		if (c->type == BFS_NODE_FILE && c->size >= 4ull * 1024 * 1024 * 1024) {
-			if (w->opts.level < 3) {
-				_cleanup_free_ char *path = bfs_node_path(c);
-
-				r = bfs_diag_set(w->diag, -EFBIG,
-						 "'%s': %llu bytes needs ISO 9660 level 3 "
-						 "(files of 4 GiB and more)",
-						 path ? path : c->name,
-						 (unsigned long long)c->size);
+		if (c->type == BFS_NODE_FILE) {
+			r = file_records(w, c, &nparts);
+			if (r < 0)
 				goto out;
-			}
-			nparts = (unsigned)BFS_DIV_ROUND_UP(c->size, ISO_MAX_EXTENT);
-			if (nparts > 255) {
-				r = bfs_diag_set(w->diag, -EFBIG, "'%s': file too large", c->name);
-				goto out;
-			}
 		}
 		for (unsigned sfx = 0;; sfx++) {
 			int added;

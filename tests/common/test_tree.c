@@ -107,12 +107,63 @@ static void test_tree_walk_preorder_and_finalize(void **state)
 	free(p);
 }
 
+/* Sections (several extents of one file): what bfs_node_set_sections() takes and gives. */
+static void test_tree_sections(void **state)
+{
+	_cleanup_(bfs_node_freep) struct bfs_node *f = mk(NULL, "f", BFS_NODE_FILE);
+	const struct bfs_section ok[] = {{.lba = 900, .blocks = 2},
+					 {.lba = 0, .blocks = 1, .is_new = true},
+					 {.lba = 50, .blocks = 1},
+					 {.lba = 1, .blocks = 2, .is_new = true}};
+	const struct bfs_section bad_sum[] = {{.lba = 900, .blocks = 2},
+					      {.blocks = 3, .is_new = true}};
+	const struct bfs_section bad_gap[] = {{.lba = 1, .blocks = 5, .is_new = true},
+					      {.lba = 900, .blocks = 1}};
+	const struct bfs_section bad_zero[] = {{.lba = 900, .blocks = 0},
+					       {.blocks = 6, .is_new = true}};
+	struct bfs_section many[BFS_SECTIONS_MAX + 1];
+	uint64_t lba, bytes;
+
+	(void)state;
+	f->size = 5 * 2048 + 7; /* 6 blocks */
+	f->data_lba = 4000;
+	assert_int_equal(bfs_node_new_bytes(f), f->size);
+	assert_int_equal(bfs_node_set_sections(f, ok, 4), 0);
+	assert_int_equal(f->nsections, 4);
+	assert_int_equal(bfs_node_new_bytes(f), 2048 + 2048 + 7); /* the new ones, to the end */
+	bfs_node_section(f, 0, &lba, &bytes);
+	assert_int_equal(lba, 900);
+	assert_int_equal(bytes, 4096);
+	bfs_node_section(f, 1, &lba, &bytes);
+	assert_int_equal(lba, 4000);
+	assert_int_equal(bytes, 2048);
+	bfs_node_section(f, 3, &lba, &bytes);
+	assert_int_equal(lba, 4001);
+	assert_int_equal(bytes, 2048 + 7);
+	assert_int_equal(bfs_node_set_sections(f, bad_sum, 2), -EINVAL);
+	assert_int_equal(bfs_node_set_sections(f, bad_gap, 2), -EINVAL);
+	assert_int_equal(bfs_node_set_sections(f, bad_zero, 2), -EINVAL);
+	assert_int_equal(f->nsections, 4); /* a refusal keeps what was there */
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(many); i++)
+		many[i] = (struct bfs_section){.lba = 10 + i, .blocks = 1};
+	f->size = BFS_ARRAY_SIZE(many) * 2048;
+	assert_int_equal(bfs_node_set_sections(f, many, BFS_ARRAY_SIZE(many)), -E2BIG);
+	assert_int_equal(bfs_node_set_sections(f, many, BFS_ARRAY_SIZE(many) - 1), -EINVAL);
+	f->size -= 2048;
+	assert_int_equal(bfs_node_set_sections(f, many, BFS_ARRAY_SIZE(many) - 1), 0);
+	assert_int_equal(bfs_node_new_bytes(f), 0);
+	assert_int_equal(bfs_node_set_sections(f, NULL, 0), 0);
+	assert_null(f->sections);
+	assert_int_equal(bfs_node_new_bytes(f), f->size);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tree_children_sorted_bytewise),
 		cmocka_unit_test(test_tree_duplicate_rejected),
 		cmocka_unit_test(test_tree_walk_preorder_and_finalize),
+		cmocka_unit_test(test_tree_sections),
 	};
 	return cmocka_run_group_tests_name("tree", tests, NULL, NULL);
 }

@@ -815,6 +815,87 @@ static void test_disc_identity(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/*
+ * A file of two extents out of order (what another writer may leave, and what a sectioned
+ * file of an earlier append is): kept where it is as sections, not copied, and read back
+ * whole from the next session.
+ */
+static uint8_t frag_sha[32];
+
+static const uint8_t *frag_prior_sha(const struct bfs_node *n, void *userdata)
+{
+	(void)n;
+	(void)userdata;
+	return frag_sha;
+}
+
+static void test_fragmented_kept(void **state)
+{
+	struct bfs_node *r1 = scan(dir1), *r2 = bfs_node_new("", 0, BFS_NODE_DIR), *r3 = scan(dir2);
+	struct bfs_node *f = bfs_node_new("frag", 4, BFS_NODE_FILE), *n;
+	struct eng_image_opts io = {.manifest = true};
+	struct eng_session s1 = {.number = 1, .start = 0}, s2 = {.number = 2};
+	struct bfs_diag diag = {0};
+	struct eng_append *a = NULL;
+	struct eng_append_info info;
+	static uint8_t want[3201024], back[3201025];
+	const uint64_t cut = 800 * 2048;
+	uint64_t big_lba, len3;
+
+	(void)state;
+	memset(disc, 0, (size_t)DISC_BLOCKS * 2048);
+	s1.length = burn(r1, &io);
+	big_lba = child(r1, "big")->data_lba;
+	/* session 2: frag is big's blocks from 800 on (its last one padded), then 0..799 */
+	{
+		const struct bfs_section v[] = {{.lba = big_lba + 800, .blocks = 763},
+						{.lba = big_lba, .blocks = 800}};
+
+		memcpy(want, disc + (big_lba + 800) * 2048, 763 * 2048);
+		memcpy(want + 763 * 2048, disc + big_lba * 2048, cut);
+		sha256(want, sizeof(want), frag_sha);
+		f->size = sizeof(want);
+		f->flags = BFS_NODE_PRIOR;
+		f->mode = 0644;
+		assert_int_equal(bfs_node_set_sections(f, v, 2), 0);
+		assert_int_equal(bfs_node_add_child(r2, f), 0);
+		assert_int_equal(bfs_tree_finalize(r2), 0);
+	}
+	io = (struct eng_image_opts){.manifest = true,
+				     .start_lba = s1.length,
+				     .prior_sha = frag_prior_sha,
+				     .has_udf_partition_start = true,
+				     .udf_partition_start = 257};
+	s2.start = s1.length;
+	s2.length = burn(r2, &io);
+	assert_int_equal(read_back(s2.start, s2.start + s2.length, "/frag", back, sizeof(back)),
+			 sizeof(want));
+	assert_memory_equal(back, want, sizeof(want));
+
+	/* session 3 over session 2: frag stays in its two extents */
+	assert_int_equal(eng_append_merge(disc_read, NULL, &s2, &s1, NULL, r3, &diag, &a), 0);
+	eng_append_info(a, &info);
+	assert_int_equal(info.copied, 0);
+	n = child(r3, "frag");
+	assert_non_null(n);
+	assert_true(n->flags & BFS_NODE_PRIOR);
+	assert_int_equal(n->nsections, 2);
+	assert_int_equal(n->sections[0].lba, big_lba + 800);
+	assert_int_equal(n->sections[1].lba, big_lba);
+	assert_false(n->sections[0].is_new || n->sections[1].is_new);
+	io = (struct eng_image_opts){.manifest = true, .start_lba = s2.start + s2.length};
+	eng_append_apply(a, false, &io);
+	len3 = burn(r3, &io);
+	assert_int_equal(read_back(io.start_lba, io.start_lba + len3, "/frag", back, sizeof(back)),
+			 sizeof(want));
+	assert_memory_equal(back, want, sizeof(want));
+	assert_true(len3 < 763); /* its data was not written again */
+	eng_append_free(a);
+	bfs_node_free(r1);
+	bfs_node_free(r2);
+	bfs_node_free(r3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_edits_shadowed),
 		cmocka_unit_test(test_disc_identity),
 		cmocka_unit_test(test_edits_random_commit),
+		cmocka_unit_test(test_fragmented_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -64,8 +64,23 @@ line"
 		fail "xorriso extract"
 	[ -f "$t/rr/.burnfs/SHA256SUMS" ] || fail "no manifest in the image"
 	n=$(find "$t/src" -type f -printf x | wc -c)
-	[ "$(wc -l <"$t/rr/.burnfs/SHA256SUMS")" -eq "$n" ] || fail "manifest lines != $n files"
-	(cd "$t/rr" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "sha256sum -c (Rock Ridge)"
+	[ "$(grep -vc '^#' "$t/rr/.burnfs/SHA256SUMS")" -eq "$n" ] || fail "manifest lines != $n files"
+	(cd "$t/rr" && sha256sum --strict --quiet -c .burnfs/SHA256SUMS) ||
+		fail "sha256sum -c --strict (Rock Ridge)"
+	# chunks of whole blocks, each closed by one comment line at a block's end; the trailer
+	/usr/bin/python3 - "$t/rr/.burnfs/SHA256SUMS" <<-'EOF' || fail "manifest not chunked"
+		import sys
+		b = open(sys.argv[1], 'rb').read()
+		assert len(b) % 2048 == 0 and len(b) >= 2048, len(b)
+		off, comments = 0, 0
+		for line in b.split(b'\n')[:-1]:
+		    off += len(line) + 1
+		    if line.startswith(b'#'):
+		        comments += 1
+		        assert off % 2048 == 0, ('padding not at a block end', off)
+		assert comments >= 2, comments
+		assert b[-2048:].startswith(b'# burnfs: the manifest of the session at block 0 ')
+	EOF
 	# a changed byte is caught
 	f=$(find "$t/rr" -type f -size +0 ! -path '*/.burnfs/*' | sort | head -1)
 	chmod u+w "$f"

@@ -35,10 +35,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 export BURNFS_VDRIVE_LONGOP_MS=0 SOURCE_DATE_EPOCH=1700000000
 command -v xorriso >/dev/null || { echo "SKIP: xorriso missing" >&2; exit 77; }
 
-# the three sources, and E1..E3, the trees sessions 1..3 must hold
+# make_sources BASE NDIRS: the three sources BASE/s1..s3, and BASE/e1..e3, the trees sessions
+# 1..3 must hold; s1 with NDIRS directories of 100 files more (a manifest of several chunks)
 make_sources() {
-	local s=$t/s1 long
-	mkdir -p "$s/d" "$s/deep/1/2/3/4/5/6/7/8/9" "$s/private" "$t/s2/d" "$t/s2/n" "$t/s3/d"
+	local b=$1 s=$1/s1 long k j
+	mkdir -p "$s/d" "$s/deep/1/2/3/4/5/6/7/8/9" "$s/private" "$b/s2/d" "$b/s2/n" "$b/s3/d"
 	echo one >"$s/a.txt"
 	ln "$s/a.txt" "$s/hl"
 	ln -s a.txt "$s/ln"
@@ -50,31 +51,38 @@ make_sources() {
 	echo long >"$s/$long"
 	: >"$s/empty"
 	echo secret >"$s/private/p"
+	# enough files for a manifest of several chunks, which later sessions keep
+	for k in $(seq 0 $(($2 - 1))); do
+		k=$(printf %02d "$k")
+		mkdir "$s/many/d$k" -p
+		for j in $(seq -w 0 99); do echo "$k $j" >"$s/many/d$k/f$j"; done
+	done
 	chmod 0750 "$s/private"
 	chmod 0600 "$s/private/p"
-	echo two >"$t/s2/b.txt"
-	echo y2 >"$t/s2/d/y"
-	head -c 1000000 /dev/urandom >"$t/s2/n/z"
-	echo replaced >"$t/s3/a.txt"
-	echo x3 >"$t/s3/d/x"
-	echo three >"$t/s3/c.txt"
-	touch -d @1600000000 "$t/s1" "$t/s2" "$t/s3" "$s/d" "$t/s2/d" "$t/s3/d"
-	cp -a "$t/s1" "$t/e1" || fail "E1"
-	cp -a "$t/e1" "$t/e2" && cp -a "$t/s2/." "$t/e2/" || fail "E2"
-	cp -a "$t/e2" "$t/e3" || fail "E3"
+	echo two >"$b/s2/b.txt"
+	echo y2 >"$b/s2/d/y"
+	head -c 1000000 /dev/urandom >"$b/s2/n/z"
+	echo replaced >"$b/s3/a.txt"
+	echo x3 >"$b/s3/d/x"
+	echo three >"$b/s3/c.txt"
+	touch -d @1600000000 "$b/s1" "$b/s2" "$b/s3" "$s/d" "$b/s2/d" "$b/s3/d"
+	cp -a "$b/s1" "$b/e1" || fail "E1"
+	cp -a "$b/e1" "$b/e2" && cp -a "$b/s2/." "$b/e2/" || fail "E2"
+	cp -a "$b/e2" "$b/e3" || fail "E3"
 	# a replaced path is a new file: the other name of its hard link keeps the old data
-	(cd "$t/s3" && find . -type f) | while read -r f; do rm -f "$t/e3/$f"; done
-	cp -a "$t/s3/." "$t/e3/" || fail "E3"
-	touch -d @1600000000 "$t/e2/d" "$t/e3/d"
+	(cd "$b/s3" && find . -type f) | while read -r f; do rm -f "$b/e3/$f"; done
+	cp -a "$b/s3/." "$b/e3/" || fail "E3"
+	touch -d @1600000000 "$b/e2/d" "$b/e3/d"
 }
 
-# burn_three MEDIUM DIR: the three sessions; their starts and ends in DIR/starts ("S END")
+# burn_three MEDIUM DIR [BASE]: the three sessions of BASE/s1..s3 (default $t); their starts
+# and ends in DIR.starts ("S END")
 burn_three() {
-	local m=$1 d=$2 k s n
+	local m=$1 d=$2 b=${3:-$t} k s n
 	"$BURNFS" vdrive create --media "$m" "$d" >/dev/null || fail "create $m"
 	: >"$d.starts"
 	for k in 1 2 3; do
-		"$BURNFS" burn "$t/s$k" --drive "vdrive:$d" 2>"$t/err" || fail "$m session $k: $(cat "$t/err")"
+		"$BURNFS" burn "$b/s$k" --drive "vdrive:$d" 2>"$t/err" || fail "$m session $k: $(cat "$t/err")"
 		read -r s n < <(sed -n 's/^burnfs burn: session at block \([0-9]*\), \([0-9]*\) blocks.*/\1 \2/p' "$t/err")
 		[ -n "$s" ] || fail "$m session $k: no start in $(cat "$t/err")"
 		if [ "$k" -gt 1 ]; then
@@ -117,23 +125,105 @@ with open(out, "wb") as f:
 PY
 }
 
-# readers MEDIUM K S END: session K of $t/d.iso, at S..END, against E_K
+# manifest_new MEDIUM K S P [IMAGE]: session K (at S; session K-1 at P) of IMAGE (default
+# $t/d.iso), its manifest and session K-1's in $t/mK and $t/mK-1, points at the longest run of
+# its manifest's chunks that session K-1's holds unchanged, one after another on the disc
+# (pycdlib reads two extents of a file at most), and writes the others and its trailer block
+# only: the blocks of the changed chunks when they are all on one side of that run
+manifest_new() {
+	local m=$1 k=$2 s=$3 p=$4 img=${5:-$t/d.iso}
+	/usr/bin/python3 - "$t/m$((k - 1))" "$t/m$k" "$s" "$p" "$img" >"$t/mout" 2>&1 <<'PY' ||
+import sys
+B = 2048
+def records(f, lba, size):
+    """(name, extent, length) of an ISO 9660 directory's records (ECMA-119 9.1)"""
+    f.seek(lba * B)
+    d = f.read(size)
+    o = 0
+    while o < len(d):
+        n = d[o]
+        if n == 0:
+            o = (o // B + 1) * B
+            continue
+        yield (d[o + 33:o + 33 + d[o + 32]], int.from_bytes(d[o + 2:o + 6], "little"),
+               int.from_bytes(d[o + 10:o + 14], "little"))
+        o += n
+def manifest_extents(path, s):
+    with open(path, "rb") as f:
+        f.seek((s + 16) * B)
+        root = f.read(B)[156:156 + 34]
+        lba, size = int.from_bytes(root[2:6], "little"), int.from_bytes(root[10:14], "little")
+        d = [r for r in records(f, lba, size) if r[0] == b"_BURNFS"][0]
+        return [(l, n) for name, l, n in records(f, d[1], d[2]) if name == b"SHA256SUMS.;1"]
+def chunks(b):
+    """(offset, bytes) of each chunk: its lines up to a comment ending a block"""
+    v, start, off = [], 0, 0
+    for line in b.split(b"\n")[:-1]:
+        off += len(line) + 1
+        if line.startswith(b"#") and off % B == 0:
+            v.append((start, b[start:off]))
+            start = off
+    assert start == len(b), "bytes after the last chunk"
+    return v
+def block_lba(ext, off):
+    for l, n in ext:
+        if off < n:
+            return l + off // B
+        off -= n
+old_b, new_b = (open(p, "rb").read() for p in sys.argv[1:3])
+s, p = int(sys.argv[3]), int(sys.argv[4])
+old, new = chunks(old_b)[:-1], chunks(new_b)[:-1]  # the trailers left out
+ext, old_ext = manifest_extents(sys.argv[5], s), manifest_extents(sys.argv[5], p)
+assert sum(n for _, n in ext) == len(new_b), ("extents", ext)
+assert [l for l, _ in ext] == sorted(l for l, _ in ext), ("extents out of order", ext)
+# where session K-1 holds each chunk of session K that it has unchanged
+at = {c: block_lba(old_ext, o) for o, c in old}
+kept_at = sorted((at[c], len(c) // B) for _, c in new if c in at)
+runs, end = [], None
+for l, n in kept_at:
+    if runs and l == end:
+        runs[-1] += n
+    else:
+        runs.append(n)
+    end = l + n
+best = max(runs, default=0)
+changed = sum(len(c) for _, c in new if c not in at) // B
+written = sum(-(-n // B) for l, n in ext if l >= s)
+kept = sum(-(-n // B) for l, n in ext if l < s)
+assert kept == best and best > 0, ("kept", kept, "longest run", best, ext)
+assert written == len(new_b) // B - best, ("written", written)
+assert len(ext) == 2, ("extents", ext)
+print(f"manifest: {written} blocks written ({changed} of changed chunks, the trailer, "
+      f"{written - changed - 1} of unchanged ones off the kept run), {kept} kept, "
+      f"{len(new)} chunks")
+PY
+		fail "$m session $k: manifest blocks: $(cat "$t/mout")"
+	echo "$m session $k: $(cat "$t/mout")" >&2
+}
+
+# readers MEDIUM K S END P: session K of $t/d.iso, at S..END, against E_K (session K-1 at P)
 readers() {
-	local m=$1 k=$2 s=$3 end=$4 e=$t/e$2 want=$t/want$2 r out udf= list
+	local m=$1 k=$2 s=$3 end=$4 prev=$5 e=$t/e$2 want=$t/want$2 r out udf= list
 	case $m in dvd* | bd*) udf=1 ;; esac
 	rm -rf "$t/x" "$want"
 	xorriso -osirrox on -load sbsector "$s" -indev "$t/d.iso" -extract / "$t/x" >/dev/null 2>&1 ||
 		fail "$m session $k: xorriso extract"
-	(cd "$t/x" && sha256sum --quiet -c .burnfs/SHA256SUMS) || fail "$m session $k: sha256sum -c"
+	(cd "$t/x" && sha256sum --strict --quiet -c .burnfs/SHA256SUMS) ||
+		fail "$m session $k: sha256sum -c --strict"
 	diff -r --no-dereference -x .burnfs "$e" "$t/x" || fail "$m session $k: xorriso's tree differs"
-	[ "$(grep -c . "$t/x/.burnfs/SHA256SUMS")" = "$(find "$e" -type f | wc -l)" ] ||
+	[ "$(grep -vc '^#' "$t/x/.burnfs/SHA256SUMS")" = "$(find "$e" -type f | wc -l)" ] ||
 		fail "$m session $k: the manifest does not list every file"
+	cp "$t/x/.burnfs/SHA256SUMS" "$t/m$k" || fail "manifest $k"
+	[ "$k" -gt 1 ] && manifest_new "$m" "$k" "$s" "$prev"
 	cp -al "$e" "$want" && cp -a "$t/x/.burnfs" "$want/" || fail "want"
 	# isoinfo with the session's start: paths and sizes of the Rock Ridge tree
+	# a file of several extents (the manifest) is listed once per extent (multi-extent
+	# records, whose flags isoinfo prints without the closing bracket): their sizes add up
 	isoinfo -i "$t/d.iso" -T "$s" -R -l 2>/dev/null | awk '
 		/^Directory listing of / { dir = substr($0, 22) }
-		/^[-dl]/ { n = $0; sub(/^.*\] +/, "", n); sub(/ +$/, "", n); sub(/ -> .*/, "", n)
-			if (n != "." && n != "..") print substr($1, 1, 1), (substr($1, 1, 1) == "-" ? $5 : 0), dir n }' |
+		/^[-dl]/ { n = $0; sub(/^.*\[ *[0-9]+ [0-9A-F]+\]? +/, "", n); sub(/ +$/, "", n); sub(/ -> .*/, "", n)
+			if (n != "." && n != "..") { p = dir n; ty[p] = substr($1, 1, 1); sz[p] += (ty[p] == "-" ? $5 : 0) } }
+		END { for (p in ty) print ty[p], sz[p], p }' |
 		sort >"$t/isoinfo"
 	(cd "$want" && find . -mindepth 1 -printf '%y %s /%P\n') | awk '{ t = $1 == "f" ? "-" : $1; s = t == "-" ? $2 : 0; $1 = ""; $2 = ""; sub(/^  /, ""); print t, s, $0 }' |
 		sort >"$t/want.list"
@@ -290,15 +380,32 @@ bd-r-dirs)
 	"$BURNFS" verify --drive "vdrive:$t/d" 2>"$t/err" || fail "verify --drive: $(cat "$t/err")"
 	;;
 kernel)
+	# every medium with the small tree; DVD+R and BD-R also with 600 files more, whose
+	# manifests keep chunks of the sessions before (files in several extents), each listed
+	# by the guest (a listing of 1,200 files on every medium took more than its 600 s)
+	make_sources "$t" 0
+	make_sources "$t/m" 6
 	: >"$t/spec"
-	media="cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r"
+	media="cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r many-dvd+r many-bd-r"
 	for m in $media; do
-		burn_three "$m" "$t/$m"
-		k=0
+		case $m in
+		many-*) burn_three "${m#many-}" "$t/$m" "$t/m" ;;
+		*) burn_three "$m" "$t/$m" ;;
+		esac
+		k=0 prev=
 		while read -r s end; do
 			k=$((k + 1))
 			echo "$m.$k.rr $t/$m.iso iso9660 sbsector=$s" >>"$t/spec"
 			case $m in cd*) ;; *) echo "$m.$k.udf $t/$m.iso udf session=$s,lastblock=$((end - 1))" >>"$t/spec" ;; esac
+			case $m in many-*)
+				rm -rf "$t/man"
+				xorriso -osirrox on -load sbsector "$s" -indev "$t/$m.iso" -extract /.burnfs "$t/man" \
+					>/dev/null 2>&1 && cp "$t/man/SHA256SUMS" "$t/m$k" || fail "$m session $k: manifest"
+				chmod -R u+w "$t/man"
+				[ "$k" -gt 1 ] && manifest_new "$m" "$k" "$s" "$prev" "$t/$m.iso"
+				;;
+			esac
+			prev=$s
 		done <"$t/$m.starts"
 	done
 	"$here/kernel-read-many.sh" "$t/spec" >"$t/klines"
@@ -307,7 +414,10 @@ kernel)
 		k=${label#*.}
 		k=${k%%.*}
 		rm -rf "$t/want"
-		cp -al "$t/e$k" "$t/want" || fail want
+		case $label in
+		many-*) cp -al "$t/m/e$k" "$t/want" || fail want ;;
+		*) cp -al "$t/e$k" "$t/want" || fail want ;;
+		esac
 		if [ "${label##*.}" = rr ]; then # the manifest as xorriso reads it
 			xorriso -osirrox on -load sbsector "${opts#sbsector=}" -indev "$img" \
 				-extract /.burnfs "$t/want/.burnfs" >/dev/null 2>&1 || fail "$label: manifest"
@@ -318,6 +428,7 @@ kernel)
 	done <"$t/spec"
 	;;
 deterministic)
+	make_sources "$t" 12
 	# the same three burns onto two drives give the same discs, byte for byte
 	# (SOURCE_DATE_EPOCH is set above; the volume serial once hashed stack garbage)
 	for m in dvd+r bd-r; do
@@ -327,6 +438,7 @@ deterministic)
 	done
 	;;
 fixtures)
+	make_sources "$t" 0
 	echo new >"$t/new.txt"
 	mkdir -p "$t/src" && cp "$t/new.txt" "$t/src/appended-by-burnfs.txt"
 	merged=0 refused=0
@@ -368,11 +480,13 @@ fixtures)
 	[ $merged -ge 40 ] || fail "only $merged fixtures took a merged append"
 	;;
 cd-r | cd-rw | dvd-r | dvd-rw | dvd+r | dvd+r-dl | bd-r)
+	make_sources "$t" 12
 	burn_three "$1" "$t/d"
-	k=0
+	k=0 prev=
 	while read -r s end; do
 		k=$((k + 1))
-		readers "$1" "$k" "$s" "$end"
+		readers "$1" "$k" "$s" "$end" "$prev"
+		prev=$s
 	done <"$t/d.starts"
 	"$BURNFS" verify --drive "vdrive:$t/d" 2>"$t/err" || fail "$1: verify --drive: $(cat "$t/err")"
 	[ "$(grep -c "files match, 0 differ, 0 missing" "$t/err")" = 3 ] ||

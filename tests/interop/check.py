@@ -297,7 +297,10 @@ def pycdlib_walk(img, kind, model, rep, contents):
                     e["type"] = "p"
                 else:
                     e["type"] = "f"
-                    e["size"] = rec.get_data_length()
+                    e["size"], r = 0, rec
+                    while r is not None:  # the records of a multi-extent file
+                        e["size"] += r.get_data_length()
+                        r = getattr(r, "data_continuation", None)
                     if contents and e["size"] < (1 << 24):
                         import io
                         b = io.BytesIO()
@@ -356,7 +359,8 @@ def pycdlib_rr_walk(img, rep):
                 e["type"] = "p"
             else:
                 e["type"] = "f"
-                if p in got:  # a further extent of a multi-extent file
+                if p in got:  # a further extent of a multi-extent file: its size adds up
+                    got[p]["size"] += c.get_data_length()
                     continue
                 e["size"] = c.get_data_length()
                 if e["size"] < (1 << 24):

@@ -222,6 +222,95 @@ static void test_relocation(void **state)
 	bfs_node_free(root);
 }
 
+/*
+ * A file stored in sections (common/tree.h): one record per section in both trees, in file
+ * order, each but the last with the multi-extent flag (ECMA-119 9.1.6 bit 7) and a whole
+ * number of blocks; a section of 4 GiB and more split again; level 2 refuses it.
+ */
+static void check_section_records(const struct bfs_section *v, size_t nv, uint64_t size,
+				  const uint64_t *want_lba, const uint32_t *want_size, size_t nwant)
+{
+	struct iso9660_writer_opts o = {.joliet = true, .rockridge = true, .level = 3};
+	struct bfs_volume_info vi = {.volume_id = "T", .system_id = "LINUX", .application = "T"};
+	struct bfs_node *root = tree();
+	struct bfs_node *f = root->children[0];
+	struct iso9660_writer *w = NULL;
+	const struct bfs_extent_list *l;
+	struct bfs_diag d = {0};
+	uint64_t cur = 16;
+	uint8_t *b = calloc(1, 2048 * 16);
+	unsigned trees = 0;
+
+	assert_non_null(b);
+	f->size = size;
+	assert_int_equal(bfs_node_set_sections(f, v, nv), 0);
+	assert_int_equal(iso9660_writer_new(&o, root, &d, &w), 0);
+	assert_int_equal(iso9660_writer_plan_descriptors(w, &cur), 0);
+	assert_int_equal(iso9660_writer_plan_meta(w, &cur), 0);
+	f->data_lba = cur++;
+	vi.volume_blocks = cur;
+	assert_int_equal(iso9660_writer_finish(w, &vi), 0);
+	l = iso9660_writer_extents(w);
+	for (size_t i = 0; i < l->n; i++) {
+		const uint8_t *r = b, *first = NULL;
+		size_t k = 0;
+
+		if (l->v[i].kind != 5 /* directory */)
+			continue;
+		assert_int_equal(iso9660_writer_fill(w, &l->v[i], b), 0);
+		/* the file's records: those that are not directories, after "." and ".." */
+		for (r += r[0], r += r[0]; r[0]; r += r[0]) {
+			if (r[25] & 0x02)
+				continue;
+			assert_true(k < nwant);
+			if (!first)
+				first = r;
+			/* 0: the new region, at data_lba */
+			assert_int_equal(bfs_get_le32(r + 2),
+					 want_lba[k] ? want_lba[k] : f->data_lba);
+			assert_int_equal(bfs_get_le32(r + 10), want_size[k]);
+			assert_int_equal(r[25] & 0x80, k + 1 < nwant ? 0x80 : 0);
+			if (k + 1 < nwant)
+				assert_int_equal(want_size[k] % 2048, 0);
+			assert_int_equal(r[32], first[32]); /* one name in every record */
+			assert_memory_equal(r + 33, first + 33, r[32]);
+			k++;
+		}
+		if (!first)
+			continue; /* SUB */
+		assert_int_equal(k, nwant);
+		trees++;
+	}
+	assert_int_equal(trees, 2); /* ISO 9660 and Joliet */
+	iso9660_writer_free(w);
+	/* level 2 has one extent per file (ECMA-119 6.1.2) */
+	o.level = 2;
+	assert_int_equal(iso9660_writer_new(&o, root, &d, &w), -EFBIG);
+	assert_non_null(strstr(d.msg, "sections"));
+	assert_non_null(strstr(d.msg, "level 3"));
+	free(b);
+	bfs_node_free(root);
+}
+
+static void test_sections(void **state)
+{
+	/* two earlier extents, out of order on the medium, and the new region */
+	const struct bfs_section a[] = {{.lba = 1000, .blocks = 2},
+					{.lba = 500, .blocks = 1},
+					{.blocks = 2, .is_new = true}};
+	const uint64_t a_lba[] = {1000, 500, 0};
+	const uint32_t a_size[] = {4096, 2048, 10000 - 6144};
+	/* an earlier extent of 4 GiB + 4 KiB (two records) and a new one of 10 bytes */
+	const struct bfs_section c[] = {{.lba = 1000, .blocks = (4ull << 30) / 2048 + 2},
+					{.blocks = 1, .is_new = true}};
+	const uint64_t c_lba[] = {1000, 1000 + 0xFFFFF800u / 2048, 0};
+	const uint32_t c_size[] = {0xFFFFF800u, 2048 + 4096, 10};
+
+	(void)state;
+	check_section_records(a, 3, 10000, a_lba, a_size, 3);
+	check_section_records(c, 2, (4ull << 30) + 4096 + 10, c_lba, c_size, 3);
+}
+
 static void test_level2_refuses_4g(void **state)
 {
 	struct iso9660_writer_opts o = {.rockridge = true, .level = 2};
@@ -291,10 +380,9 @@ static void test_no_rockridge(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_level2_refuses_4g),
-		cmocka_unit_test(test_relocation),
-		cmocka_unit_test(test_no_rockridge),
+		cmocka_unit_test(test_layout),	   cmocka_unit_test(test_level2_refuses_4g),
+		cmocka_unit_test(test_relocation), cmocka_unit_test(test_no_rockridge),
+		cmocka_unit_test(test_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -244,6 +244,105 @@ static void walk(uint16_t rev)
 	free(img);
 }
 
+/*
+ * A file stored in sections (common/tree.h): its (E)FE holds one AD per section in file
+ * order (short_ads, long_ads in 2.50), each but the last whole blocks, the new region's at
+ * data_lba; a section outside the partition is refused.
+ */
+static void sections(uint16_t rev)
+{
+	struct udf_writer_opts o = {.revision = rev};
+	struct bfs_volume_info vi = {.volume_id = "TEST", .uuid = 0x1234};
+	struct bfs_node *root = bfs_node_new("", 0, BFS_NODE_DIR);
+	struct bfs_node *f = bfs_node_new("f", 1, BFS_NODE_FILE);
+	bool efe = rev >= 0x0200, meta = rev >= 0x0250;
+	size_t ad_size = meta ? 16 : 8;
+	struct udf_writer *w = NULL;
+	const struct bfs_extent_list *l;
+	struct bfs_diag d = {0};
+	uint64_t cur = 19, part;
+	uint8_t *img;
+	bool seen = false;
+
+	f->size = 3 * 2048 + 5;
+	assert_int_equal(bfs_node_add_child(root, f), 0);
+	assert_int_equal(bfs_tree_finalize(root), 0);
+	assert_int_equal(udf_writer_new(&o, root, &d, &w), 0);
+	assert_int_equal(udf_writer_plan_vrs(w, &cur), 0);
+	assert_int_equal(udf_writer_plan_vds(w, 0, &cur), 0);
+	part = cur;
+	{
+		/* two earlier runs in the partition, the later one first, then the new block */
+		const struct bfs_section v[] = {{.lba = part + 2, .blocks = 2},
+						{.lba = part + 1, .blocks = 1},
+						{.blocks = 1, .is_new = true}};
+
+		assert_int_equal(bfs_node_set_sections(f, v, 3), 0);
+	}
+	assert_int_equal(udf_writer_plan_meta(w, &cur), 0);
+	f->data_lba = cur++;
+	assert_int_equal(udf_writer_plan_tail(w, &cur), 0);
+	vi.volume_blocks = cur;
+	assert_int_equal(udf_writer_finish(w, &vi), 0);
+	img = calloc(cur, 2048);
+	assert_non_null(img);
+	l = udf_writer_extents(w);
+	for (size_t i = 0; i < l->n; i++)
+		assert_int_equal(udf_writer_fill(w, &l->v[i], img + l->v[i].lba * 2048), 0);
+	for (uint64_t k = part; k < cur; k++) {
+		const uint8_t *p = img + k * 2048, *ad;
+		static const uint32_t len[] = {4096, 2048, 5};
+		uint64_t at[3];
+
+		if (bfs_get_le16(p) != (efe ? 266 : 261) || p[16 + 11] != 5)
+			continue; /* not the file's entry */
+		ad = check_fe(p, efe, 5, (uint32_t)(3 * ad_size));
+		at[0] = part + 2, at[1] = part + 1, at[2] = f->data_lba;
+		assert_int_equal(bfs_get_le64(p + 56), 3 * 2048 + 5); /* information length */
+		for (size_t j = 0; j < 3; j++) {
+			assert_int_equal(bfs_get_le32(ad + j * ad_size), len[j]);
+			assert_int_equal(part + bfs_get_le32(ad + j * ad_size + 4), at[j]);
+			if (meta)
+				assert_int_equal(bfs_get_le16(ad + j * ad_size + 8), 0);
+		}
+		seen = true;
+	}
+	assert_true(seen);
+	free(img);
+	udf_writer_free(w);
+	/* a section below the partition */
+	{
+		const struct bfs_section v[] = {{.lba = 100, .blocks = 3},
+						{.blocks = 1, .is_new = true}};
+
+		assert_int_equal(bfs_node_set_sections(f, v, 2), 0);
+	}
+	cur = 19;
+	assert_int_equal(udf_writer_new(&o, root, &d, &w), 0);
+	assert_int_equal(udf_writer_plan_vrs(w, &cur), 0);
+	assert_int_equal(udf_writer_plan_vds(w, 0, &cur), 0);
+	assert_int_equal(udf_writer_plan_meta(w, &cur), 0);
+	f->data_lba = cur++;
+	assert_int_equal(udf_writer_plan_tail(w, &cur), 0);
+	vi.volume_blocks = cur;
+	assert_int_equal(udf_writer_finish(w, &vi), -EINVAL);
+	assert_non_null(strstr(d.msg, "outside the partition"));
+	udf_writer_free(w);
+	bfs_node_free(root);
+}
+
+static void test_sections_102(void **state)
+{
+	(void)state;
+	sections(0x0102);
+}
+
+static void test_sections_250(void **state)
+{
+	(void)state;
+	sections(0x0250);
+}
+
 static void test_walk_102(void **state)
 {
 	(void)state;
@@ -321,10 +420,11 @@ static void test_bad_revision(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_102),	 cmocka_unit_test(test_201),
-		cmocka_unit_test(test_250),	 cmocka_unit_test(test_bad_revision),
-		cmocka_unit_test(test_walk_102), cmocka_unit_test(test_walk_201),
-		cmocka_unit_test(test_walk_250), cmocka_unit_test(test_layout_numbers),
+		cmocka_unit_test(test_102),	     cmocka_unit_test(test_201),
+		cmocka_unit_test(test_250),	     cmocka_unit_test(test_bad_revision),
+		cmocka_unit_test(test_walk_102),     cmocka_unit_test(test_walk_201),
+		cmocka_unit_test(test_walk_250),     cmocka_unit_test(test_layout_numbers),
+		cmocka_unit_test(test_sections_102), cmocka_unit_test(test_sections_250),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1072,18 +1072,54 @@ int udf_writer_plan_tail(struct udf_writer *w, uint64_t *cursor)
 	return bfs_extent_list_add(&w->extents, w->end_avdp_lba, 1, UDF_EXT_AVDP, NULL);
 }
 
+/* A run of file n's data inside the partition. */
+static int run_check(struct udf_writer *w, const struct bfs_node *n, uint64_t lba, uint64_t bytes)
+{
+	if (lba < w->part_start ||
+	    lba + BFS_DIV_ROUND_UP(bytes, BFS_BLOCK_SIZE) > w->part_start + w->part_len)
+		return bfs_diag_set(w->diag, -EINVAL,
+				    "UDF: file data of '%s' outside the partition", n->name);
+	return 0;
+}
+
+/*
+ * Regular file n's data (one run, or each of its sections) inside the partition, and its
+ * ADs within its entry's block.
+ */
+static int file_data_check(struct udf_writer *w, const struct bfs_node *n)
+{
+	size_t ad_size = w->meta ? UDF_LONG_AD_SIZE : UDF_SHORT_AD_SIZE;
+	uint64_t ads = 0;
+	int r = 0;
+
+	if (!n->nsections)
+		return run_check(w, n, n->data_lba, n->size);
+	for (size_t i = 0; i < n->nsections && r == 0; i++) {
+		uint64_t lba, bytes;
+
+		bfs_node_section(n, i, &lba, &bytes);
+		r = run_check(w, n, lba, bytes);
+		ads += BFS_DIV_ROUND_UP(bytes, UDF_MAX_EXTENT);
+	}
+	if (r == 0 && icb_header(w) + ads * ad_size > BFS_BLOCK_SIZE)
+		r = bfs_diag_set(w->diag, -EFBIG,
+				 "UDF: '%s' is stored in %llu extents, more than its file entry "
+				 "holds",
+				 n->name, (unsigned long long)ads);
+	return r;
+}
+
 int udf_writer_finish(struct udf_writer *w, const struct bfs_volume_info *vi)
 {
 	for (size_t i = 0; i < w->nnodes; i++) {
 		const struct bfs_node *n = w->nodes[i].node;
+		int r;
 
-		if (n->type == BFS_NODE_FILE && n->size > 0 && !n->link_primary &&
-		    (n->data_lba < w->part_start ||
-		     n->data_lba + BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE) >
-			     w->part_start + w->part_len))
-			return bfs_diag_set(w->diag, -EINVAL,
-					    "UDF: file data of '%s' outside the partition",
-					    n->name);
+		if (n->type == BFS_NODE_FILE && n->size > 0 && !n->link_primary) {
+			r = file_data_check(w, n);
+			if (r < 0)
+				return r;
+		}
 	}
 	w->vi = vi;
 	return 0;
@@ -1411,6 +1447,33 @@ static void fill_remap(struct udf_writer *w, uint8_t *b)
 		dir_fe(w, w->remaps[i], b + i * BFS_BLOCK_SIZE);
 }
 
+/* One run of a file's data at absolute block lba, len bytes: its ADs into ad. */
+static size_t data_ads(const struct udf_writer *w, uint8_t *ad, uint64_t lba, uint64_t len)
+{
+	return w->meta ? long_ads(ad, lba - w->part_start, len, 0)
+		       : short_ads(ad, lba - w->part_start, len);
+}
+
+/*
+ * A regular file's ADs: one run at data_lba, or one per section in file order (an earlier
+ * session's extents and this one's new region, common/tree.h); udf_writer_finish() checked
+ * that they fit the entry.
+ */
+static size_t file_ads(const struct udf_writer *w, const struct bfs_node *n, uint8_t *ad)
+{
+	size_t o = 0;
+
+	if (!n->nsections)
+		return data_ads(w, ad, n->data_lba, n->size);
+	for (size_t i = 0; i < n->nsections; i++) {
+		uint64_t lba, bytes;
+
+		bfs_node_section(n, i, &lba, &bytes);
+		o += data_ads(w, ad + o, lba, bytes);
+	}
+	return o;
+}
+
 static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 {
 	const struct bfs_node *n = u->node;
@@ -1441,12 +1504,7 @@ static int fill_node(struct udf_writer *w, struct udf_node *u, uint8_t *b)
 		return 0;
 	}
 	if (n->type == BFS_NODE_FILE && n->size > 0) {
-		uint64_t plbn = n->data_lba - w->part_start;
-
-		if (w->meta)
-			adl = long_ads(ad, plbn, n->size, 0);
-		else
-			adl = short_ads(ad, plbn, n->size);
+		adl = file_ads(w, n, ad);
 		fill_fe(w, n, u, b, lbn, w->meta ? UDF_AD_LONG : UDF_AD_SHORT, ad, adl, n->size,
 			BFS_DIV_ROUND_UP(n->size, BFS_BLOCK_SIZE));
 		return 0;

@@ -41,6 +41,22 @@ enum bfs_node_flags {
 				      the address and the stream writes nothing for it */
 };
 
+/*
+ * One piece of a regular file stored in several extents (struct bfs_node.sections), in file
+ * order. Every section but the last holds whole blocks; the last holds the rest of the size.
+ * A section an earlier session holds names its absolute first block; a new one (is_new) lies
+ * in the node's one contiguous new region at data_lba, lba blocks from its start: the plan
+ * places that region and the stream writes it, and nothing else of the node.
+ */
+struct bfs_section {
+	uint64_t lba;	 /* absolute; is_new: blocks from the node's data_lba */
+	uint64_t blocks; /* > 0 */
+	bool is_new;
+};
+
+/* Sections of one node at most: each is a directory record (ISO 9660) and an AD (UDF). */
+#define BFS_SECTIONS_MAX 64u
+
 /* Per-writer scratch slots in struct bfs_node. */
 enum bfs_fs_slot {
 	BFS_SLOT_UDF,
@@ -78,6 +94,11 @@ struct bfs_node {
 	 */
 	struct bfs_node *link_primary;
 	void *fs_priv[BFS_SLOT_COUNT]; /* per-writer scratch; the writer that sets it frees it */
+	/*
+	 * A regular file (link primary) stored in several extents: its sections in file
+	 * order (bfs_node_set_sections), NULL for one contiguous extent at data_lba.
+	 */
+	struct bfs_section *sections;
 
 	uint64_t size;	  /* regular file: bytes; symlink: strlen(target); otherwise 0 */
 	uint64_t src_dev; /* identity of the source, for hard links and change checks */
@@ -105,6 +126,7 @@ struct bfs_node {
 	uint32_t name_len;
 	uint32_t nchildren;
 	uint32_t children_cap;
+	uint32_t nsections;
 };
 
 /* Iterate over the children of a directory in their sorted order. */
@@ -148,6 +170,28 @@ static inline const struct bfs_node *bfs_node_data_node(const struct bfs_node *n
  * -ENAMETOOLONG when buf is too small.
  */
 int bfs_node_src_path(const struct bfs_node *n, char *buf, size_t cap) BFS_WARN_UNUSED;
+
+/*
+ * Store n's data as sections v[0..count) (copied; replaces any earlier ones): n must be a
+ * regular file with a size; every section holds blocks, together exactly the blocks of its
+ * size, and the new ones tile the new region in order (their lba 0, then each the end of
+ * the one before). count 0 drops the sections. -EINVAL when they do not, -E2BIG above
+ * BFS_SECTIONS_MAX, -ENOMEM.
+ */
+int bfs_node_set_sections(struct bfs_node *n, const struct bfs_section *v,
+			  size_t count) BFS_WARN_UNUSED;
+
+/*
+ * Bytes of n's data the session writes: its size, or with sections the bytes of its new
+ * ones (a new last section counted to the end of the size).
+ */
+uint64_t bfs_node_new_bytes(const struct bfs_node *n);
+
+/*
+ * Section i of n (i < nsections): its absolute first block (a new one placed at data_lba)
+ * and its length in bytes.
+ */
+void bfs_node_section(const struct bfs_node *n, size_t i, uint64_t *lba, uint64_t *bytes);
 
 /* Depth below the root: root 0, its children 1, ... */
 unsigned bfs_node_depth(const struct bfs_node *n);

@@ -69,9 +69,13 @@ struct eng_image_opts {
 	enum eng_media media;
 	bool iso9660, joliet, rockridge, udf; /* all false: the per-media defaults */
 	uint16_t udf_rev;		      /* 0: per media */
-	unsigned iso_level;		      /* 0: per media (2, or 3 when a file >= 4 GiB) */
-	const char *volume_id;		      /* NULL: "BURNFS" */
-	bool rr_relocate; /* Rock Ridge relocation of deep directories instead of deep paths */
+	/*
+	 * 0: per media (2; 3 when a file >= 4 GiB or the manifest keeps chunks of an earlier
+	 * session: multi-extent files). 2 given: the manifest is written whole.
+	 */
+	unsigned iso_level;
+	const char *volume_id; /* NULL: "BURNFS" */
+	bool rr_relocate;      /* Rock Ridge relocation of deep directories instead of deep paths */
 	bool have_epoch;
 	int64_t epoch;
 	size_t ring_bytes; /* 0: 64 MiB */
@@ -109,6 +113,14 @@ struct eng_image_opts {
 	uint64_t udf_partition_start;
 	/* the earlier UDF volume, whose file entries unchanged files keep (udf/writer.h) */
 	const struct udf_prior *udf_prior;
+	/*
+	 * Appending: where an earlier session holds exactly bytes[0..len) (a chunk of its
+	 * manifest, engine/manifest.h, len a multiple of 2048): 0 and its first block in
+	 * *ret_lba, or -ENOENT. The new manifest points at those blocks for that chunk (a
+	 * section, common/tree.h) instead of writing it again. NULL: every chunk is written.
+	 */
+	int (*manifest_chunk)(const uint8_t *bytes, size_t len, void *userdata, uint64_t *ret_lba);
+	void *manifest_userdata;
 };
 
 /* Verify granularity: 1 MiB of the image, counted from its first block. */
@@ -128,6 +140,8 @@ struct eng_image_info {
 	unsigned iso_level;
 	uint16_t udf_rev;
 	struct bfs_tree_stats stats;
+	uint64_t manifest_blocks; /* the manifest's blocks */
+	uint64_t manifest_kept;	  /* ... of them an earlier session holds (not written) */
 };
 
 /* Plan an image over root (borrowed; must outlive the image). */
