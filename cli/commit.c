@@ -644,6 +644,38 @@ static int cmd_commit(int argc, char **argv)
 
 /* ---- burnfs status -------------------------------------------------------------------------- */
 
+/*
+ * What the next commit changes of the disc's tree (.burnfs/changes): the first lines, and
+ * where the rest is.
+ */
+static void print_changes(const char *mnt)
+{
+	enum { SHOWN = 20 };
+	_cleanup_free_ char *text = NULL;
+	char p[PATH_MAX];
+	size_t n = 0;
+
+	snprintf(p, sizeof(p), "%s/.burnfs/changes", mnt);
+	if (read_all(p, &text) < 0)
+		return; /* a daemon of an older burnfs */
+	for (char *line = text, *end; line && *line; line = end) {
+		end = strchr(line, '\n');
+		if (end)
+			*end++ = '\0';
+		if (line[0] == '#' && strncmp(line, "# refused", 9) != 0 &&
+		    strncmp(line, "# and", 5) != 0)
+			continue;
+		if (n++ == 0)
+			printf("next session changes:\n");
+		if (n <= SHOWN)
+			printf("  %s\n", line);
+	}
+	if (n == 0)
+		printf("next session changes: nothing staged\n");
+	else if (n > SHOWN)
+		printf("  ... %zu lines more in %s\n", n - SHOWN, p);
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -718,6 +750,7 @@ static int cmd_status(int argc, char **argv)
 	printf("staged: projected session %.0f blocks (%.1f MiB) in %s\n",
 	       jnum(st, "projected_blocks", 0), jnum(st, "projected_blocks", 0) * 2048 / 1048576.0,
 	       jstr(st, "staging") ? jstr(st, "staging") : "?");
+	print_changes(mnt);
 	res = jget(st, "last_result");
 	if (res) {
 		bool ok = jget(res, "ok") && json_object_get_boolean(jget(res, "ok"));

@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/macro.h"
@@ -75,23 +76,68 @@ int disc_node(struct stg_fs *fs, struct inode *in, uint64_t *gen, stg_lid *lid)
 	return r;
 }
 
+/* The merged path of name in directory dir (malloc'd into *ret): -ENOENT when dir's is unknown. */
+int disc_child_path(struct stg_fs *fs, struct inode *dir, const char *name, char **ret)
+{
+	pthread_mutex_lock(&fs->lock);
+	*ret = dir->mpath ? path_join(dir->mpath, name) : NULL;
+	pthread_mutex_unlock(&fs->lock);
+	return *ret ? 0 : dir->mpath ? -ENOMEM : -ENOENT;
+}
+
 /*
- * The disc's node name in directory dir (whose disc directory is merged or shown): 0 with
- * *gen and *lid, or -ENOENT. The disc's own /.burnfs (its manifest) is never shown: the
- * name is the mount's control directory.
+ * The disc's node shown as name in directory dir (engine/edits.h: in its place, or moved or
+ * linked there): 0 with *gen and *lid, or -ENOENT. The disc's own /.burnfs (its manifest) is
+ * never shown: the name is the mount's control directory.
  */
 static int disc_child(struct stg_fs *fs, struct inode *dir, const char *name, uint64_t *gen,
 		      stg_lid *lid)
 {
-	stg_lid d;
+	_cleanup_free_ char *mpath = NULL;
 	int r;
 
 	if (dir == &fs->root && strcmp(name, CTL_NAME) == 0)
 		return -ENOENT;
-	r = disc_node(fs, dir, gen, &d);
+	r = disc_child_path(fs, dir, name, &mpath);
 	if (r == 0)
-		r = stg_lower_child(disc_lower(fs), *gen, d, name, lid);
+		r = stg_lower_origin(disc_lower(fs), mpath, gen, lid);
 	return r == -ENOTDIR || r == -ESTALE || r == -ENODEV ? -ENOENT : r;
+}
+
+/* Under fs->lock: in is shown as name in dir: its merged path follows. */
+void disc_note_path(struct stg_fs *fs, struct inode *dir, struct inode *in, const char *name)
+{
+	char *p;
+
+	(void)fs;
+	if (in == dir || !dir->mpath || (in->type != S_IFDIR && in->kind != K_DISC))
+		return;
+	p = path_join(dir->mpath, name);
+	if (!p)
+		return;
+	free(in->mpath);
+	in->mpath = p;
+}
+
+/* A rename: the merged paths at from and under it now lie at to. */
+void disc_renamed(struct stg_fs *fs, const char *from, const char *to)
+{
+	size_t fl = strlen(from);
+
+	pthread_mutex_lock(&fs->lock);
+	for (size_t b = 0; b < fs->nbuckets; b++)
+		for (struct inode *in = fs->table[b]; in; in = in->next) {
+			char *p;
+
+			if (!in->mpath || strncmp(in->mpath, from, fl) != 0 ||
+			    (in->mpath[fl] != '\0' && in->mpath[fl] != '/'))
+				continue;
+			if (asprintf(&p, "%s%s", to, in->mpath + fl) < 0)
+				continue; /* out of memory: the next lookup sets it again */
+			free(in->mpath);
+			in->mpath = p;
+		}
+	pthread_mutex_unlock(&fs->lock);
 }
 
 int disc_stat(struct stg_fs *fs, struct inode *in, struct stat *st)
@@ -115,16 +161,17 @@ static int lookup_disc(struct stg_fs *fs, struct inode *dir, const char *name, u
 	_cleanup_free_ char *dpath = NULL;
 	struct inode *in;
 
+	if (stg_lower_path(disc_lower(fs), gen, lid, &dpath) < 0)
+		return -ESTALE;
 	pthread_mutex_lock(&fs->lock);
-	dpath = dir->dpath ? path_join(dir->dpath, name) : NULL;
-	in = dpath ? fs_table_find(fs, DISC_DEV, st->st_ino) : NULL;
+	in = fs_table_find(fs, DISC_DEV, st->st_ino);
 	if (in && in->kind == K_DISC) {
 		in->nlookup++;
 		if (strcmp(in->dpath, dpath) == 0) { /* another hard link keeps its first name */
 			in->lid = lid;
 			in->lgen = gen;
 		}
-	} else if (dpath && (in = calloc(1, sizeof(*in)))) {
+	} else if ((in = calloc(1, sizeof(*in)))) {
 		*in = (struct inode){.fd = -1,
 				     .kind = K_DISC,
 				     .type = st->st_mode & S_IFMT,
@@ -137,8 +184,10 @@ static int lookup_disc(struct stg_fs *fs, struct inode *dir, const char *name, u
 				     .dpath = TAKE_PTR(dpath)};
 		fs_table_insert(fs, in);
 	}
-	if (in)
+	if (in) {
 		fs_set_name(fs, dir, in, name);
+		disc_note_path(fs, dir, in, name);
+	}
 	pthread_mutex_unlock(&fs->lock);
 	if (!in)
 		return -ENOMEM;
@@ -158,17 +207,23 @@ static void merge_disc_dir(struct stg_fs *fs, struct inode *dir, const char *nam
 	uint64_t gen;
 	stg_lid lid;
 
-	if (!S_ISDIR(e->attr.st_mode) || in->has_lower || !dir->has_lower ||
+	char *dpath = NULL;
+
+	if (!S_ISDIR(e->attr.st_mode) || in->has_lower ||
 	    disc_child(fs, dir, name, &gen, &lid) < 0 ||
-	    stg_lower_stat(disc_lower(fs), gen, lid, &st) < 0 || !S_ISDIR(st.st_mode))
+	    stg_lower_stat(disc_lower(fs), gen, lid, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    stg_lower_path(disc_lower(fs), gen, lid, &dpath) < 0)
 		return;
 	pthread_mutex_lock(&fs->lock);
-	if (!in->has_lower && dir->dpath && (in->dpath = path_join(dir->dpath, name))) {
+	if (!in->has_lower) {
+		free(in->dpath);
+		in->dpath = TAKE_PTR(dpath);
 		in->has_lower = true;
 		in->lid = lid;
 		in->lgen = gen;
 	}
 	pthread_mutex_unlock(&fs->lock);
+	free(dpath);
 }
 
 /*
@@ -228,18 +283,18 @@ static void copy_attrs(struct stg_fs *fs, int fd, const struct stat *st)
 }
 
 /*
- * Make the staged directory name in pfd for the disc's directory at dpath, with its
- * attributes; its disc inode, if the kernel holds one, becomes the staged one. An O_PATH
+ * Make the staged directory name in pfd for the disc's directory shown at merged path mpath,
+ * with its attributes; its disc inode, if the kernel holds one, becomes the staged one. An O_PATH
  * descriptor of it, or -errno.
  */
-static int make_dir(struct stg_fs *fs, int pfd, const char *name, const char *dpath)
+static int make_dir(struct stg_fs *fs, int pfd, const char *name, const char *mpath)
 {
 	struct stg_lower *l = disc_lower(fs);
 	struct inode *in;
 	struct stat st;
 	uint64_t gen;
 	stg_lid lid;
-	int fd, r = stg_lower_find(l, dpath, &gen, &lid);
+	int fd, r = stg_lower_origin(l, mpath, &gen, &lid);
 
 	if (r == 0)
 		r = stg_lower_stat(l, gen, lid, &st);
@@ -321,7 +376,7 @@ int disc_stage_dir(struct stg_fs *fs, struct inode *dir)
 	if (dir->kind != K_DISC || dir->type != S_IFDIR)
 		return -EPERM;
 	pthread_mutex_lock(&fs->lock);
-	dpath = dir->dpath ? strdup(dir->dpath) : NULL;
+	dpath = dir->mpath ? strdup(dir->mpath) : NULL;
 	pthread_mutex_unlock(&fs->lock);
 	if (!dpath)
 		return -ENOMEM;
@@ -396,7 +451,8 @@ static int make_copy(struct stg_fs *fs, int tfd, const char *tmp, const struct s
 
 struct link_ctx {
 	struct stg_fs *fs;
-	int pfd; /* the copy's directory */
+	const char *mpath; /* where the copy is */
+	int pfd;	   /* the copy's directory */
 	const char *name;
 };
 
@@ -409,8 +465,17 @@ static int link_one(const char *path, void *userdata)
 	const char *base = slash ? slash + 1 : path;
 	int dfd, r = 0;
 
+	uint64_t gen, g2;
+	stg_lid shown, self;
+
 	if (!dir)
 		return -ENOMEM;
+	if (strcmp(path, c->mpath) == 0)
+		return 0; /* the copy itself */
+	/* only a name still shown where the disc has it: one removed or moved away stays so */
+	if (stg_lower_origin(disc_lower(c->fs), path, &gen, &shown) < 0 ||
+	    stg_lower_find(disc_lower(c->fs), path, &g2, &self) < 0 || shown != self)
+		return 0;
 	if (slash)
 		*slash = '\0';
 	dfd = materialize(c->fs, slash ? dir : "");
@@ -427,9 +492,10 @@ static int link_one(const char *path, void *userdata)
  * The disc file copied up (name in pfd) has other names on the disc: they become hard links
  * of the copy, so that a change through one name shows through every one, as before.
  */
-static int link_copies(struct stg_fs *fs, uint64_t gen, stg_lid lid, int pfd, const char *name)
+static int link_copies(struct stg_fs *fs, uint64_t gen, stg_lid lid, int pfd, const char *name,
+		       const char *mpath)
 {
-	struct link_ctx c = {.fs = fs, .pfd = pfd, .name = name};
+	struct link_ctx c = {.fs = fs, .pfd = pfd, .name = name, .mpath = mpath};
 
 	return stg_lower_links(disc_lower(fs), gen, lid, link_one, &c);
 }
@@ -441,7 +507,7 @@ static int link_copies(struct stg_fs *fs, uint64_t gen, stg_lid lid, int pfd, co
  */
 int disc_copy_up(struct stg_fs *fs, struct inode *in)
 {
-	_cleanup_free_ char *dpath = NULL, *tmp = NULL;
+	_cleanup_free_ char *dpath = NULL, *tmp = NULL, *mpath = NULL;
 	const char *name, *parent = "";
 	char *slash;
 	struct stat st;
@@ -451,17 +517,20 @@ int disc_copy_up(struct stg_fs *fs, struct inode *in)
 	int pfd = -1, tfd = -1, fd = -1, r;
 
 	pthread_mutex_lock(&fs->lock);
-	dpath = in->kind == K_DISC && in->dpath ? strdup(in->dpath) : NULL;
+	dpath = in->kind == K_DISC && in->mpath ? strdup(in->mpath) : NULL; /* where it shows */
 	pthread_mutex_unlock(&fs->lock);
 	if (in->kind == K_FILE)
 		return 0;
 	if (!dpath)
-		return -ENOMEM;
+		return -ESTALE;
 	r = disc_node(fs, in, &gen, &lid);
 	if (r == 0)
 		r = stg_lower_stat(disc_lower(fs), gen, lid, &st);
 	if (r < 0)
 		return r == -ENOENT ? -ESTALE : r;
+	mpath = strdup(dpath); /* whole: dpath is cut in two below */
+	if (!mpath)
+		return -ENOMEM;
 	slash = strrchr(dpath, '/');
 	if (slash) {
 		*slash = '\0';
@@ -482,7 +551,7 @@ int disc_copy_up(struct stg_fs *fs, struct inode *in)
 	if (r == 0 && renameat2(tfd, tmp, pfd, name, RENAME_NOREPLACE) < 0)
 		r = -errno;
 	if (r == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1)
-		r = link_copies(fs, gen, lid, pfd, name);
+		r = link_copies(fs, gen, lid, pfd, name, mpath);
 	if (r < 0 && tfd >= 0 && tmp)
 		(void)unlinkat(tfd, tmp, 0);
 	if (r == 0 && (fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -513,21 +582,256 @@ bool disc_named(struct stg_fs *fs, struct inode *dir, const char *name)
 	uint64_t gen;
 	stg_lid lid;
 
-	return dir->has_lower && disc_child(fs, dir, name, &gen, &lid) == 0;
+	return disc_child(fs, dir, name, &gen, &lid) == 0;
 }
 
 /*
- * Removing, renaming or hard-linking a node of the disc changes the disc's tree, which the
- * staged files cannot say: refused (EROFS), with a line in the log that says so.
+ * A change of the disc's tree the edits refused: another disc's edits (-EXDEV) and a log
+ * that cannot be written are said in the log, and the call fails (EROFS, EIO).
  */
-int disc_refuse(struct stg_fs *fs, const char *what, const char *name)
+static int edits_failed(struct stg_fs *fs, const char *what, const char *name, int r,
+			const struct bfs_diag *diag)
 {
-	stg_job_note(fs->job,
-		     "%s '%s': it is on the disc; removing, renaming or linking the disc's own "
-		     "files is not possible in the mount yet (copy it, or burn with "
-		     "`burnfs burn --new-tree` for a session without it)",
-		     what, name);
-	return -EROFS;
+	stg_job_note(fs->job, "%s '%s': %s", what, name, bfs_diag_msg(diag, r));
+	return r == -EXDEV ? -EROFS : r;
+}
+
+static int count_one(const char *name, stg_lid id, const struct stat *st, void *userdata)
+{
+	(void)name;
+	(void)id;
+	(void)st;
+	++*(size_t *)userdata;
+	return 1; /* one is enough */
+}
+
+/* Whether merged directory mpath shows a disc node (then it is not empty). */
+static bool shows_disc_nodes(struct stg_fs *fs, const char *mpath)
+{
+	size_t n = 0;
+
+	(void)stg_lower_list_merged(disc_lower(fs), mpath, count_one, &n);
+	return n > 0;
+}
+
+/* The disc node shown at name in dir, with its attributes: 0, or -ENOENT. */
+static int shown(struct stg_fs *fs, struct inode *dir, const char *name, char **mpath,
+		 struct stat *st)
+{
+	uint64_t gen;
+	stg_lid lid;
+	int r = disc_child_path(fs, dir, name, mpath);
+
+	if (r == 0 && dir == &fs->root && strcmp(name, CTL_NAME) == 0)
+		r = -ENOENT;
+	if (r == 0)
+		r = stg_lower_origin(disc_lower(fs), *mpath, &gen, &lid);
+	if (r == 0)
+		r = stg_lower_stat(disc_lower(fs), gen, lid, st);
+	return r == -ENODEV || r == -ESTALE ? -ENOENT : r;
+}
+
+/*
+ * unlink(2) and rmdir(2) of name in dir: the staged node goes, and the disc's node shown
+ * there gets a whiteout (engine/edits.h), so that neither shows. 0 or -errno.
+ */
+int disc_remove(struct stg_fs *fs, struct inode *dir, const char *name, bool isdir)
+{
+	_cleanup_free_ char *mpath = NULL;
+	struct bfs_diag diag = {0};
+	struct stat st;
+	int staged = -ENOENT, r = shown(fs, dir, name, &mpath, &st);
+
+	if (r == 0 && S_ISDIR(st.st_mode) != isdir)
+		return isdir ? -ENOTDIR : -EISDIR;
+	if (r == 0 && isdir && shows_disc_nodes(fs, mpath))
+		return -ENOTEMPTY;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (dir->kind == K_FILE && unlinkat(dir->fd, name, isdir ? AT_REMOVEDIR : 0) == 0)
+		staged = 0;
+	else if (dir->kind == K_FILE && errno != ENOENT)
+		return -errno;
+	if (r == -ENOENT)
+		return staged;
+	r = stg_lower_delete(disc_lower(fs), mpath, &diag);
+	return r < 0 ? edits_failed(fs, "removing", name, r, &diag) : 0;
+}
+
+/* What a rename finds at one of its two names. */
+struct end {
+	char *mpath;
+	bool staged, disc, dir; /* dir: of whichever shows */
+	struct stat st;
+};
+
+static int rename_end(struct stg_fs *fs, struct inode *dir, const char *name, struct end *e)
+{
+	struct stat up;
+	int r = shown(fs, dir, name, &e->mpath, &e->st);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	e->disc = r == 0;
+	e->staged = dir->kind == K_FILE && fstatat(dir->fd, name, &up, AT_SYMLINK_NOFOLLOW) == 0;
+	e->dir = e->staged ? S_ISDIR(up.st_mode) : e->disc && S_ISDIR(e->st.st_mode);
+	return e->mpath ? 0 : -ENOMEM;
+}
+
+/* The target of a rename may be replaced: POSIX's checks, on the merged view. */
+static int rename_replace_ok(struct stg_fs *fs, struct inode *ndir, const char *newname,
+			     const struct end *src, const struct end *dst, unsigned flags)
+{
+	if (!dst->staged && !dst->disc)
+		return 0;
+	if (flags & RENAME_NOREPLACE)
+		return -EEXIST;
+	if (src->dir && !dst->dir)
+		return -ENOTDIR;
+	if (!src->dir && dst->dir)
+		return -EISDIR;
+	if (dst->dir && dst->disc && shows_disc_nodes(fs, dst->mpath))
+		return -ENOTEMPTY;
+	if (dst->dir && dst->staged && !dst->disc) { /* a staged directory: empty? */
+		int fd = openat(ndir->fd, newname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+		struct dirent *x;
+		int n = 0;
+
+		while (d && (x = readdir(d)))
+			n += strcmp(x->d_name, ".") != 0 && strcmp(x->d_name, "..") != 0;
+		if (d)
+			closedir(d);
+		else if (fd >= 0)
+			close(fd);
+		if (n)
+			return -ENOTEMPTY;
+	}
+	return 0;
+}
+
+/*
+ * rename(2) in the merged view: the staged node moves (a disc directory it goes into is
+ * staged first), the disc's node shown at the old name follows without its data being
+ * copied (a MOVE), and what showed at the new name goes. 0 or -errno.
+ */
+int disc_rename(struct stg_fs *fs, struct inode *dir, const char *name, struct inode *ndir,
+		const char *newname, unsigned flags)
+{
+	struct end src = {0}, dst = {0};
+	struct bfs_diag diag = {0};
+	int r = rename_end(fs, dir, name, &src);
+
+	if (r == 0)
+		r = rename_end(fs, ndir, newname, &dst);
+	if (r == 0 && !src.staged && !src.disc)
+		r = -ENOENT;
+	if (r == 0 && (src.disc || dst.disc) && (flags & RENAME_EXCHANGE))
+		r = -EINVAL; /* an exchange with the disc's nodes is not done */
+	if (r == 0 && !(flags & RENAME_EXCHANGE))
+		r = rename_replace_ok(fs, ndir, newname, &src, &dst, flags);
+	if (r == 0 && dst.disc && !(flags & RENAME_EXCHANGE)) {
+		r = stg_lower_delete(disc_lower(fs), dst.mpath, &diag);
+		if (r < 0)
+			r = edits_failed(fs, "replacing", newname, r, &diag);
+	}
+	if (r == 0 && src.staged) {
+		r = disc_stage_dir(fs, ndir);
+		if (r == 0 && renameat2(dir->fd, name, ndir->fd, newname, flags) < 0)
+			r = -errno;
+	} else if (r == 0 && dst.staged) { /* only the disc's node moves: the staged one goes */
+		r = unlinkat(ndir->fd, newname, dst.dir ? AT_REMOVEDIR : 0) < 0 ? -errno : 0;
+	}
+	if (r == 0 && stg_lower_present(disc_lower(fs)) &&
+	    !stg_lower_edits_stale(disc_lower(fs), NULL, 0)) {
+		r = stg_lower_rename(disc_lower(fs), src.mpath, dst.mpath, &diag);
+		if (r == -EROFS && !src.disc)
+			r = 0; /* no edits in this mount: nothing of the disc moves */
+		if (r < 0)
+			r = edits_failed(fs, "renaming", name, r, &diag);
+	} else if (r == 0 && src.disc) {
+		char why[512];
+
+		stg_lower_edits_stale(disc_lower(fs), why, sizeof(why));
+		stg_job_note(fs->job, "renaming '%s': %s", name, why);
+		r = -EROFS;
+	}
+	if (r == 0)
+		disc_renamed(fs, src.mpath, dst.mpath);
+	free(src.mpath);
+	free(dst.mpath);
+	return r;
+}
+
+/* link(2) of disc file in as newname in dir: one more name (a LINK), nothing copied. */
+int disc_link(struct stg_fs *fs, struct inode *in, struct inode *dir, const char *newname)
+{
+	_cleanup_free_ char *mpath = NULL;
+	struct bfs_diag diag = {0};
+	uint64_t gen;
+	stg_lid lid;
+	int r = disc_node(fs, in, &gen, &lid);
+
+	if (r == 0 && in->type != S_IFREG)
+		r = -EPERM; /* hard links to directories, and to the disc's special nodes: no */
+	if (r == 0)
+		r = disc_child_path(fs, dir, newname, &mpath);
+	if (r == 0) {
+		r = stg_lower_link(disc_lower(fs), gen, lid, mpath, &diag);
+		if (r < 0)
+			r = edits_failed(fs, "linking", newname, r, &diag);
+	}
+	return r == -ENOENT ? -ESTALE : r;
+}
+
+/*
+ * chmod, chown, utimens of a disc node: an ATTR edit, metadata only, checked as a local
+ * file system does (the owner or root changes mode and times, root the owner).
+ */
+int disc_setattr(fuse_req_t req, struct stg_fs *fs, struct inode *in, const struct stat *attr,
+		 int valid)
+{
+	const struct fuse_ctx *c = fuse_req_ctx(req);
+	struct eng_attr a = {0};
+	struct bfs_diag diag = {0};
+	struct stat st;
+	struct timespec now;
+	uint64_t gen;
+	stg_lid lid;
+	int r = disc_node(fs, in, &gen, &lid);
+
+	if (r == 0)
+		r = stg_lower_stat(disc_lower(fs), gen, lid, &st);
+	if (r < 0)
+		return r == -ENOENT ? -ESTALE : r;
+	if (c->uid != 0 &&
+	    ((valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) ||
+	     (c->uid != st.st_uid &&
+	      (valid & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME)))))
+		return -EPERM;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (valid & FUSE_SET_ATTR_MODE)
+		a.mask |= ENG_ATTR_MODE, a.mode = attr->st_mode & 07777;
+	if (valid & FUSE_SET_ATTR_UID)
+		a.mask |= ENG_ATTR_UID, a.uid = attr->st_uid;
+	if (valid & FUSE_SET_ATTR_GID)
+		a.mask |= ENG_ATTR_GID, a.gid = attr->st_gid;
+	if (valid & FUSE_SET_ATTR_MTIME) {
+		struct timespec t = valid & FUSE_SET_ATTR_MTIME_NOW ? now : attr->st_mtim;
+
+		a.mask |= ENG_ATTR_MTIME;
+		a.mtime = (struct bfs_time){.sec = t.tv_sec, .nsec = (uint32_t)t.tv_nsec};
+	}
+	if (valid & FUSE_SET_ATTR_ATIME) {
+		struct timespec t = valid & FUSE_SET_ATTR_ATIME_NOW ? now : attr->st_atim;
+
+		a.mask |= ENG_ATTR_ATIME;
+		a.atime = (struct bfs_time){.sec = t.tv_sec, .nsec = (uint32_t)t.tv_nsec};
+	}
+	if (!a.mask)
+		return 0;
+	r = stg_lower_set_attr(disc_lower(fs), gen, lid, &a, &diag);
+	return r < 0 ? edits_failed(fs, "changing", in->mpath ? in->mpath : "?", r, &diag) : 0;
 }
 
 /*
@@ -660,15 +964,19 @@ static int snap_staged(struct stg_fs *fs, struct inode *dir, struct dirp *d)
 static int snapshot(struct stg_fs *fs, struct inode *dir, struct dirp *d)
 {
 	struct snap_ctx c = {.d = d, .root = dir == &fs->root};
-	stg_lid lid;
+	_cleanup_free_ char *mpath = NULL;
 	int r = 0;
 
 	disc_dents_free(d);
 	if (d->dp)
 		r = snap_staged(fs, dir, d);
 	c.nstaged = d->n;
-	if (r == 0 && disc_node(fs, dir, &d->gen, &lid) == 0)
-		r = stg_lower_foreach(disc_lower(fs), d->gen, lid, snap_disc, &c);
+	d->gen = stg_lower_generation(disc_lower(fs));
+	pthread_mutex_lock(&fs->lock);
+	mpath = dir->mpath ? strdup(dir->mpath) : NULL;
+	pthread_mutex_unlock(&fs->lock);
+	if (r == 0 && mpath)
+		r = stg_lower_list_merged(disc_lower(fs), mpath, snap_disc, &c);
 	return r == -ESTALE || r == -ENODEV ? 0 : r;
 }
 

@@ -42,6 +42,7 @@ enum kind {
 	K_CTL,
 	K_STATUS,
 	K_LOG,
+	K_CHANGES,
 };
 
 struct inode {
@@ -71,6 +72,12 @@ struct inode {
 	stg_lid lid;
 	uint64_t lgen;
 	char *dpath;
+	/*
+	 * The path the mount shows it at ("a/b", "" the root): kept for every directory (a
+	 * child's disc node is found from it: engine/edits.h) and for disc nodes (the name they
+	 * were last looked up by), moved by renames; NULL when not known.
+	 */
+	char *mpath;
 };
 
 /* The table key of disc nodes: a device number no backing node has. */
@@ -84,7 +91,7 @@ struct stg_fs {
 	const char *staging;
 	struct inode root;
 	int lock_fd; /* the staging directory, flock()ed: one mount per staging directory */
-	struct inode ctldir, ctl, status, log;
+	struct inode ctldir, ctl, status, log, changes;
 	uid_t owner;
 	gid_t owner_gid;
 	bool as_root;	  /* serving as root for others: new nodes go to the caller */
@@ -193,8 +200,16 @@ struct stg_lower *disc_lower(struct stg_fs *fs);
 void disc_read(fuse_req_t req, struct stg_fs *fs, struct inode *in, size_t size, off_t off);
 void disc_readdir(fuse_req_t req, struct stg_fs *fs, struct inode *dir, struct dirp *d, char *buf,
 		  size_t size, off_t off, bool plus);
-int disc_refuse(struct stg_fs *fs, const char *what, const char *name);
+int disc_remove(struct stg_fs *fs, struct inode *dir, const char *name, bool isdir);
+int disc_rename(struct stg_fs *fs, struct inode *dir, const char *name, struct inode *ndir,
+		const char *newname, unsigned flags);
+int disc_link(struct stg_fs *fs, struct inode *in, struct inode *dir, const char *newname);
+int disc_setattr(fuse_req_t req, struct stg_fs *fs, struct inode *in, const struct stat *attr,
+		 int valid);
 int disc_stage_dir(struct stg_fs *fs, struct inode *dir);
+void disc_note_path(struct stg_fs *fs, struct inode *dir, struct inode *in, const char *name);
+void disc_renamed(struct stg_fs *fs, const char *from, const char *to);
+int disc_child_path(struct stg_fs *fs, struct inode *dir, const char *name, char **ret);
 int disc_access(fuse_req_t req, struct stg_fs *fs, struct inode *in, int mask);
 bool disc_named(struct stg_fs *fs, struct inode *dir, const char *name);
 int disc_node(struct stg_fs *fs, struct inode *in, uint64_t *gen, stg_lid *lid);

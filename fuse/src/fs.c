@@ -23,7 +23,7 @@
  * what would take from the disc's tree (removing, renaming or linking a disc node) is
  * refused with EROFS and a line in the log.
  *
- * The control directory .burnfs/ and its three files are synthetic inodes that live as
+ * The control directory .burnfs/ and its four files are synthetic inodes that live as
  * long as the filesystem; lookups of them are not counted.
  *
  * Caching: entries (negative ones too) and attributes are cached for TIMEOUT; nothing but
@@ -307,6 +307,7 @@ int fs_lookup(struct stg_fs *fs, struct inode *dir, const char *name, struct fus
 	}
 	pthread_mutex_lock(&fs->lock);
 	fs_set_name(fs, dir, in, name);
+	disc_note_path(fs, dir, in, name);
 	pthread_mutex_unlock(&fs->lock);
 	fs_fill_entry(fs, e, in, &st);
 	return 0;
@@ -331,6 +332,7 @@ void fs_forget_one(struct stg_fs *fs, fuse_ino_t ino, uint64_t n)
 		pthread_mutex_unlock(&fs->lock);
 		free(in->name);
 		free(in->dpath);
+		free(in->mpath);
 		free(in);
 		return;
 	}
@@ -341,7 +343,10 @@ void fs_forget_one(struct stg_fs *fs, fuse_ino_t ino, uint64_t n)
 
 static char *special_text(struct stg_fs *fs, enum kind k)
 {
-	return k == K_STATUS ? stg_job_status(fs->job) : k == K_LOG ? stg_job_log(fs->job) : NULL;
+	return k == K_STATUS	? stg_job_status(fs->job)
+	       : k == K_LOG	? stg_job_log(fs->job)
+	       : k == K_CHANGES ? stg_job_changes(fs->job)
+				: NULL;
 }
 
 static void special_stat(struct stg_fs *fs, struct inode *in, struct stat *st)
@@ -576,6 +581,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			lookup_special(req, fs, &fs->log);
 			return;
 		}
+		if (strcmp(name, "changes") == 0) {
+			lookup_special(req, fs, &fs->changes);
+			return;
+		}
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
@@ -666,8 +675,20 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (in->kind == K_DISC) { /* changed: staged first */
-		r = in->type == S_IFDIR ? disc_stage_dir(fs, in) : disc_copy_up(fs, in);
+	if (in->kind == K_DISC && !(valid & FUSE_SET_ATTR_SIZE)) { /* metadata only: an edit */
+		struct stat st;
+
+		r = disc_setattr(req, fs, in, attr, valid);
+		if (r == 0)
+			r = disc_stat(fs, in, &st);
+		if (r < 0)
+			fuse_reply_err(req, -r);
+		else
+			fuse_reply_attr(req, &st, TIMEOUT);
+		return;
+	}
+	if (in->kind == K_DISC) { /* its data changes: staged first */
+		r = in->type == S_IFREG ? disc_copy_up(fs, in) : -EINVAL;
 		if (r < 0) {
 			fuse_reply_err(req, -r);
 			return;
@@ -850,9 +871,9 @@ static struct inode *modify_dir(fuse_req_t req, fuse_ino_t parent, const char *n
 
 	if (r == 0 && read_only(fs, removing))
 		r = -EROFS;
-	if (r == 0 && how != RENAMING && disc_named(fs, dir, name))
-		r = removing ? disc_refuse(fs, "removing", name) : -EEXIST;
-	if (r == 0 && dir->kind == K_DISC) /* made in a directory of the disc: stage it */
+	if (r == 0 && how == MAKING && disc_named(fs, dir, name))
+		r = -EEXIST;
+	if (r == 0 && how == MAKING && dir->kind == K_DISC) /* made in a disc directory: staged */
 		r = disc_stage_dir(fs, dir);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
@@ -913,7 +934,21 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	if (!dir)
 		return;
 	if (in->kind == K_DISC) {
-		fuse_reply_err(req, -disc_refuse(fs, "linking", newname));
+		r = disc_link(fs, in, dir, newname);
+		if (r == 0) {
+			struct stat st;
+
+			r = disc_stat(fs, in, &st);
+			if (r == 0) {
+				pthread_mutex_lock(&fs->lock);
+				in->nlookup++; /* the new entry is a lookup of the same inode */
+				pthread_mutex_unlock(&fs->lock);
+				fs_fill_entry(fs, &e, in, &st);
+				fuse_reply_entry(req, &e);
+				return;
+			}
+		}
+		fuse_reply_err(req, -r);
 		return;
 	}
 	if (in->kind != K_FILE || in == &fs->root) {
@@ -933,32 +968,28 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 		fuse_reply_entry(req, &e);
 }
 
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* unlink(2), rmdir(2): the staged node, and a whiteout for the disc's (fs-disc.c). */
+static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, bool isdir)
 {
 	struct inode *dir = modify_dir(req, parent, name, REMOVING);
+	int r;
 
 	if (!dir)
 		return;
-	if (unlinkat(dir->fd, name, 0) < 0) {
-		fuse_reply_err(req, errno);
-		return;
-	}
-	fs_changed_node(fs_of(req), -1);
-	fuse_reply_err(req, 0);
+	r = disc_remove(fs_of(req), dir, name, isdir);
+	if (r == 0)
+		fs_changed_node(fs_of(req), -1);
+	fuse_reply_err(req, -r);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, parent, name, false);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = modify_dir(req, parent, name, REMOVING);
-
-	if (!dir)
-		return;
-	if (unlinkat(dir->fd, name, AT_REMOVEDIR) < 0) {
-		fuse_reply_err(req, errno);
-		return;
-	}
-	fs_changed_node(fs_of(req), -1);
-	fuse_reply_err(req, 0);
+	remove_name(req, parent, name, true);
 }
 
 /* After a rename: remember the moved node's new name. */
@@ -987,16 +1018,12 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		return;
 	ndir = inode_of(fs, newparent);
 	r = ndir->kind == K_DISC ? check_name(newname) : check_dir_name(fs, ndir, newname);
-	if (r == 0 && disc_named(fs, dir, name))
-		r = disc_refuse(fs, "renaming", name);
-	if (r == 0 && disc_named(fs, ndir, newname))
-		r = flags & RENAME_NOREPLACE ? -EEXIST : disc_refuse(fs, "replacing", newname);
-	if (r == 0)
-		r = disc_stage_dir(fs, ndir);
+	if (r == 0 && ndir->kind != K_FILE && ndir->kind != K_DISC)
+		r = -EPERM;
 	if (r == 0 && (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)))
 		r = -EINVAL; /* RENAME_WHITEOUT is for overlay file systems */
-	if (r == 0 && renameat2(dir->fd, name, ndir->fd, newname, flags) < 0)
-		r = -errno;
+	if (r == 0)
+		r = disc_rename(fs, dir, name, ndir, newname, flags);
 	if (r == 0) {
 		atomic_store(&fs->dirty, true);
 		note_name(fs, ndir, newname);
@@ -1550,7 +1577,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	d->merged = in->kind == K_DISC || (in->has_lower && stg_lower_present(disc_lower(fs)));
+	/* with a disc loaded, any directory may show disc nodes (moved in, if not its own) */
+	d->merged = in->kind == K_DISC || stg_lower_present(disc_lower(fs));
 	if (in->kind == K_DISC) {
 		pthread_mutex_init(&d->lock, NULL);
 		fi->fh = (uint64_t)(uintptr_t)d;
@@ -1573,11 +1601,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_open(req, fi);
 }
 
-/* The control directory's listing: fixed offsets 1..5. */
+/* The control directory's listing: fixed offsets 1..6. */
 static void readdir_ctl(fuse_req_t req, struct stg_fs *fs, size_t size, off_t off, bool plus)
 {
-	static const char *const names[] = {".", "..", "ctl", "status", "log"};
-	struct inode *ins[] = {&fs->ctldir, &fs->root, &fs->ctl, &fs->status, &fs->log};
+	static const char *const names[] = {".", "..", "ctl", "status", "log", "changes"};
+	struct inode *ins[] = {&fs->ctldir, &fs->root, &fs->ctl,
+			       &fs->status, &fs->log,  &fs->changes};
 	_cleanup_free_ char *buf = calloc(1, size);
 	size_t pos = 0;
 
@@ -2111,6 +2140,7 @@ static struct stg_fs *fs_free(struct stg_fs *fs)
 				close(in->fd);
 			free(in->name);
 			free(in->dpath);
+			free(in->mpath);
 			free(in);
 		}
 	free(fs->table);
@@ -2124,6 +2154,7 @@ static struct stg_fs *fs_free(struct stg_fs *fs)
 	}
 	free(fs->root.name);
 	free(fs->root.dpath);
+	free(fs->root.mpath);
 	if (fs->root.fd >= 0)
 		close(fs->root.fd);
 	if (fs->lock_fd >= 0)
@@ -2221,7 +2252,8 @@ static int fs_new(const struct stg_fs_opts *o, struct bfs_diag *diag, struct stg
 	fs->root.has_lower = true;
 	fs->root.lgen = UINT64_MAX;
 	fs->root.dpath = strdup("");
-	if (!fs->root.dpath)
+	fs->root.mpath = strdup("");
+	if (!fs->root.dpath || !fs->root.mpath)
 		return -ENOMEM;
 	fs->root.dev = st.st_dev;
 	fs->root.ino = st.st_ino;
@@ -2231,6 +2263,7 @@ static int fs_new(const struct stg_fs_opts *o, struct bfs_diag *diag, struct stg
 	special_init(&fs->ctl, K_CTL, (ino_t)-3);
 	special_init(&fs->status, K_STATUS, (ino_t)-4);
 	special_init(&fs->log, K_LOG, (ino_t)-5);
+	special_init(&fs->changes, K_CHANGES, (ino_t)-6);
 
 	fs->fd_limit = raise_fd_limit();
 	fs->fd_high = fs->fd_limit >= 4096 ? fs->fd_limit - fs->fd_limit / 4 : fs->fd_limit / 2;

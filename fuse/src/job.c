@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -112,6 +113,7 @@ struct stg_job {
 	char *staging_dir, *drive, *state_dir, *journal;
 	uid_t owner;
 	unsigned session;	 /* the session the mount shows (0: the last) */
+	bool edits_open;	 /* the log of the disc's changes is open (edits_open()) */
 	struct stg_lower *lower; /* the disc under the mount; its drive use obeys drive_lock */
 	void (*changed)(void *userdata);
 	void *userdata;
@@ -329,6 +331,8 @@ static int probe_drive(struct stg_job *j, struct disc *ret, struct bfs_diag *dia
 	return 0;
 }
 
+static int edits_open(struct stg_job *j, struct bfs_diag *diag);
+
 /*
  * Read the disc's tree again (after a commit, a refresh): what the mount shows under the
  * staged files. A tree that cannot be read is logged; the mount then shows none. Under
@@ -350,6 +354,13 @@ static void lower_reload(struct stg_job *j)
 	stg_lower_session(j->lower, &number, &count);
 	if (number)
 		job_log(j, "showing session %u of %u of the disc", number, count);
+	if (j->edits_open)
+		return;
+	bfs_diag_clear(&diag);
+	r = edits_open(j, &diag);
+	if (r < 0)
+		job_log(j, "the disc's files cannot change in the mount: %s",
+			bfs_diag_msg(&diag, r));
 }
 
 static void disc_describe(const struct disc *d, char *buf, size_t cap)
@@ -1022,6 +1033,7 @@ static int commit_scan(struct stg_job *j, struct run *rn, struct bfs_node **root
 		       struct bfs_tree_stats *ts)
 {
 	struct bfs_diag diag = {0};
+	char why[512];
 	int r;
 
 	pthread_mutex_lock(&j->lock);
@@ -1042,9 +1054,16 @@ static int commit_scan(struct stg_job *j, struct run *rn, struct bfs_node **root
 	j->files = ts->files;
 	j->bytes = ts->data_bytes;
 	pthread_mutex_unlock(&j->lock);
-	if (ts->dirs + ts->files + ts->symlinks + ts->specials <= 1) {
+	if (ts->dirs + ts->files + ts->symlinks + ts->specials <= 1 &&
+	    (!j->lower || stg_lower_edits_empty(j->lower))) {
 		set_message(rn, "nothing to commit: the staging folder is empty");
 		rn->res.remedy = strdup("copy the files to burn into the mount, then commit");
+		return -1;
+	}
+	if (j->lower && stg_lower_edits_stale(j->lower, why, sizeof(why))) {
+		set_message(rn, "%s", why);
+		rn->res.remedy = strdup("nothing was written; the staged files and changes are "
+					"kept");
 		return -1;
 	}
 	job_log(j, "staged: %" PRIu64 " files, %" PRIu64 " directories, %.1f MiB", ts->files,
@@ -1062,6 +1081,7 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 {
 	struct bfs_diag diag = {0};
 	struct mmc_drive *d = NULL;
+	struct eng_edits *edits = NULL;
 	char desc[512];
 	int r;
 
@@ -1107,7 +1127,15 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 		.userdata = j,
 	};
 	set_phase(j, "planning");
-	r = eng_burn(d, root, bo, on_bad, rn, res, &diag);
+	/* the mount's changes of the disc's own files, as they are now (the mount is frozen) */
+	r = j->lower ? stg_lower_edits_sync(j->lower, &diag) : 0;
+	if (r == 0 && j->lower)
+		r = stg_lower_edits_dup(j->lower, &edits);
+	bo->edits = edits;
+	if (r == 0)
+		r = eng_burn(d, root, bo, on_bad, rn, res, &diag);
+	bo->edits = NULL;
+	eng_edits_free(edits);
 	probe_open(d, &rn->res.after); /* the disc now, with the reason when it cannot be read */
 	rn->probed = true;
 	eng_drive_close(d);
@@ -1134,7 +1162,7 @@ static void commit_done(struct stg_job *j, struct run *rn, struct bfs_node *root
 {
 	struct journal_entry e = {.state = "burned", .before = before, .res = &rn->res};
 	struct bfs_diag jd = {0};
-	char desc[512], note[160] = "", carried[200] = "";
+	char desc[512], note[160] = "", carried[320] = "";
 	uint64_t removed = 0;
 	int r, kept;
 
@@ -1143,6 +1171,11 @@ static void commit_done(struct stg_job *j, struct run *rn, struct bfs_node *root
 		job_log(j, "%s", bfs_diag_msg(&jd, r));
 	set_phase(j, "removing staged files");
 	kept = remove_snapshot(j, root, &removed);
+	if (j->lower && (r = stg_lower_edits_reset(j->lower, &jd)) < 0)
+		job_log(j,
+			"the staged changes of the disc's files are on the disc now, but their "
+			"log could not be emptied: %s; write `discard` to .burnfs/ctl",
+			bfs_diag_msg(&jd, r));
 	if (j->changed)
 		j->changed(j->userdata);
 	disc_describe(&rn->res.after, desc, sizeof(desc));
@@ -1156,9 +1189,12 @@ static void commit_done(struct stg_job *j, struct run *rn, struct bfs_node *root
 	if (res->appended) /* the disc's tree is in the new session too: say so, as burn does */
 		snprintf(carried, sizeof(carried),
 			 " with the disc's tree (session %u: %" PRIu64 " files kept where they "
-			 "are, %" PRIu64 " copied, %" PRIu64 " replaced)",
+			 "are, %" PRIu64 " copied, %" PRIu64 " replaced, %" PRIu64
+			 " removed, %" PRIu64 " moved, %" PRIu64 " linked, %" PRIu64
+			 " changed attributes)",
 			 res->append.session, res->append.kept, res->append.copied,
-			 res->append.replaced);
+			 res->append.replaced, res->append.deleted, res->append.moved,
+			 res->append.linked, res->append.attr_changed);
 	set_message(rn,
 		    "burnt %" PRIu64 " file%s (%.1f MiB)%s as a session at block %" PRIu64
 		    ", %" PRIu64 " blocks; verify %s: %" PRIu64 " chunks match; the disc now: %s; "
@@ -1318,6 +1354,8 @@ static int do_discard(struct stg_job *j, struct bfs_diag *diag)
 	pthread_mutex_unlock(&j->lock);
 	r = scan_staging(j, &root, diag);
 	kept = r < 0 ? r : remove_snapshot(j, root, &removed);
+	if (r == 0 && j->lower)
+		r = stg_lower_edits_reset(j->lower, diag);
 	pthread_mutex_lock(&j->lock);
 	j->discarding = false;
 	pthread_mutex_unlock(&j->lock);
@@ -1638,6 +1676,30 @@ static void restore(struct stg_job *j, const struct journal *jn)
 	}
 }
 
+/*
+ * The log of the mount's changes of the disc's own files (engine/edits.h), in the staging
+ * directory's hidden .burnfs/ (never committed). Edits made against another disc are kept
+ * and said; a log that cannot be read fails the mount, naming it.
+ */
+static int edits_open(struct stg_job *j, struct bfs_diag *diag)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r;
+
+	if (j->session || j->edits_open)
+		return 0; /* a view of an older session changes nothing */
+	if (asprintf(&dir, "%s/.burnfs", j->staging_dir) < 0)
+		return -ENOMEM;
+	r = stg_lower_edits_open(j->lower, dir, "edits", diag);
+	j->edits_open = r == 0 || r == -EXDEV;
+	if (r == -EXDEV) { /* kept, refused until discarded or that disc comes back */
+		log_l(j, "%s", bfs_diag_msg(diag, r));
+		bfs_diag_clear(diag);
+		return 0;
+	}
+	return r < 0 ? bfs_diag_prefix(diag, r, "'%s/edits'", dir) : 0;
+}
+
 int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct stg_job **ret)
 {
 	struct stg_job *j;
@@ -1703,6 +1765,9 @@ int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct s
 	if (r < 0)
 		goto fail;
 	lower_reload(j);
+	r = edits_open(j, diag);
+	if (r < 0)
+		goto fail;
 	*ret = j;
 	return 0;
 fail:
@@ -1940,4 +2005,94 @@ void stg_job_set_projected(struct stg_job *j, uint64_t blocks)
 struct stg_lower *stg_job_lower(struct stg_job *j)
 {
 	return j->lower;
+}
+
+/* ---- what the next commit changes ------------------------------------------------------ */
+
+#define CHANGES_MAX 10000u /* lines of .burnfs/changes; the rest counted */
+
+struct changes {
+	FILE *f;
+	struct stg_lower *l;
+	size_t lines, more;
+	size_t root_len;
+};
+
+/* One line, or one more counted past the cap. */
+static void change_line(struct changes *c, const char *op, const char *path, const char *to)
+{
+	if (c->lines >= CHANGES_MAX) {
+		c->more++;
+		return;
+	}
+	c->lines++;
+	fprintf(c->f, "%s /%s%s%s\n", op, path, to ? " -> /" : "", to ? to : "");
+}
+
+static struct changes *changes_walk; /* nftw has no user data: one walk at a time */
+static pthread_mutex_t changes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A staged node: added, or replacing the disc's node at its path (a directory merging: none). */
+static int change_staged(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	struct changes *c = changes_walk;
+	const char *rel = path + c->root_len;
+	uint64_t gen;
+	stg_lid lid;
+	struct stat ds;
+	bool on_disc;
+
+	(void)ftw;
+	while (*rel == '/')
+		rel++;
+	if (!*rel)
+		return 0;
+	if (strcmp(rel, ".burnfs") == 0 && type == FTW_D)
+		return FTW_SKIP_SUBTREE;
+	on_disc = c->l && stg_lower_origin(c->l, rel, &gen, &lid) == 0 &&
+		  stg_lower_stat(c->l, gen, lid, &ds) == 0;
+	if (on_disc && S_ISDIR(sb->st_mode) && S_ISDIR(ds.st_mode))
+		return 0; /* a directory of the disc, staged to hold what goes into it */
+	change_line(c, on_disc ? "replace" : "add", rel, NULL);
+	return 0;
+}
+
+static int change_edit(const char *kind, const char *disc, const char *target,
+		       const struct eng_attr *attr, void *userdata)
+{
+	struct changes *c = userdata;
+
+	(void)attr;
+	change_line(c, !strcmp(kind, "delete") ? "remove" : kind, disc, target);
+	return 0;
+}
+
+char *stg_job_changes(struct stg_job *j)
+{
+	struct changes c = {.l = j->lower, .root_len = strlen(j->staging_dir)};
+	char *text = NULL, why[512];
+	size_t len = 0;
+
+	c.f = open_memstream(&text, &len);
+	if (!c.f)
+		return NULL;
+	fputs("# what the next commit changes of the disc's tree (add, replace, remove, move, "
+	      "link, attr)\n",
+	      c.f);
+	if (j->lower && stg_lower_edits_stale(j->lower, why, sizeof(why)))
+		fprintf(c.f, "# refused: %s\n", why);
+	pthread_mutex_lock(&changes_lock);
+	changes_walk = &c;
+	(void)nftw(j->staging_dir, change_staged, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	changes_walk = NULL;
+	pthread_mutex_unlock(&changes_lock);
+	if (j->lower)
+		(void)stg_lower_edits_foreach(j->lower, change_edit, &c);
+	if (c.more)
+		fprintf(c.f, "# and %zu more\n", c.more);
+	if (fclose(c.f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }

@@ -84,6 +84,12 @@ bool stg_job_closed(struct stg_job *j, char *why, size_t cap);
  */
 char *stg_job_status(struct stg_job *j);
 char *stg_job_log(struct stg_job *j);
+/*
+ * The text of .burnfs/changes: what the next commit changes of the disc's tree, one line
+ * each ("add /PATH", "replace /PATH", "remove /PATH", "move /FROM -> /TO", "link /FROM ->
+ * /TO", "attr /PATH"), at most 10,000 lines and a count of the rest. malloc'd.
+ */
+char *stg_job_changes(struct stg_job *j);
 
 /*
  * The disc as the staging filesystem reports it in statfs: total blocks of 2048 bytes on

@@ -18,12 +18,14 @@
 #include "lower.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/disctree.h"
 #include "engine/sessions.h"
@@ -53,7 +55,12 @@ struct stg_lower {
 	size_t names_len, names_cap;
 	uint64_t generation;
 	unsigned number, count;
-	uint64_t start, end; /* the loaded session */
+	uint64_t start, end;	      /* the loaded session */
+	char id[ENG_DISC_ID_MAX];     /* the loaded disc's identity (eng_disc_identity) */
+	struct eng_edits *edits;      /* NULL until the log is opened (at the first change) */
+	char *edits_dir, *edits_name; /* where it is (stg_lower_edits_open) */
+	bool stale;		      /* edits made against another disc */
+	char stale_why[512];
 
 	pthread_mutex_t io;
 	pthread_cond_t io_cond; /* suspended became false; or the reaper is asked to stop */
@@ -171,6 +178,9 @@ struct stg_lower *stg_lower_free(struct stg_lower *l)
 		pthread_join(l->reaper, NULL);
 	close_medium(l);
 	index_clear(l);
+	eng_edits_free(l->edits);
+	free(l->edits_dir);
+	free(l->edits_name);
 	pthread_cond_destroy(&l->io_cond);
 	pthread_mutex_destroy(&l->io);
 	pthread_rwlock_destroy(&l->lock);
@@ -369,12 +379,15 @@ static int load_locked(struct stg_lower *l, unsigned session, struct bfs_diag *d
 	size_t n = 0;
 	int r = eng_medium_open(l->drive, NULL, &l->m, diag);
 
+	l->id[0] = '\0';
 	if (r == 0)
 		r = eng_sessions_list(l->m, &s, &n, diag);
 	if (r == -ENODATA && session == 0) {
 		bfs_diag_clear(diag); /* blank: no tree, nothing to show */
 		return 0;
 	}
+	if (r == 0)
+		r = eng_disc_identity(l->m, l->id, diag);
 	if (r < 0)
 		return r;
 	/* closed sessions only: an open one (being written) holds nothing to read yet */
@@ -400,6 +413,33 @@ static int load_locked(struct stg_lower *l, unsigned session, struct bfs_diag *d
 	return 0;
 }
 
+/*
+ * Under lock (write): whether the edits belong to the disc loaded. Edits of another disc are
+ * kept, and left out, until that disc comes back or they are discarded; an empty log simply
+ * follows the disc.
+ */
+static void edits_check(struct stg_lower *l)
+{
+	const char *was;
+
+	if (!l->edits)
+		return;
+	was = eng_edits_disc_id(l->edits);
+	l->stale = !eng_edits_empty(l->edits) && strcmp(was, l->id) != 0;
+	if (l->stale)
+		snprintf(l->stale_why, sizeof(l->stale_why),
+			 "the staged changes of the disc's own files were made against another "
+			 "disc (%s; the drive holds %s): put that disc back and write `refresh` "
+			 "to .burnfs/ctl, or `discard` them",
+			 was[0] ? was : "a blank one", l->id[0] ? l->id : "a blank one");
+	else if (strcmp(was, l->id) != 0) {
+		struct bfs_diag diag = {0};
+
+		if (eng_edits_reset(l->edits, l->id, &diag) < 0)
+			l->stale = false; /* the log failed: its changes fail, each with why */
+	}
+}
+
 int stg_lower_load(struct stg_lower *l, unsigned session, struct bfs_diag *diag)
 {
 	int r;
@@ -413,6 +453,7 @@ int stg_lower_load(struct stg_lower *l, unsigned session, struct bfs_diag *diag)
 		index_clear(l);
 	close_medium(l); /* until a read wants it */
 	l->generation++;
+	edits_check(l);
 	pthread_rwlock_unlock(&l->lock);
 	pthread_mutex_unlock(&l->io);
 	return r;
@@ -496,6 +537,8 @@ int stg_lower_child(struct stg_lower *l, uint64_t gen, stg_lid dir, const char *
 	return r;
 }
 
+static char *path_locked(const struct stg_lower *l, uint32_t id);
+
 static void stat_of(const struct lnode *n, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -513,6 +556,33 @@ static void stat_of(const struct lnode *n, struct stat *st)
 	st->st_ctim = st->st_mtim;
 }
 
+/* Under lock: node x's attributes, with those the edits changed. */
+static void stat_edited(const struct stg_lower *l, uint32_t x, struct stat *st)
+{
+	const struct eng_attr *a;
+	char *path;
+
+	stat_of(&l->v[x], st);
+	if (!l->edits || l->stale || eng_edits_empty(l->edits) || !(path = path_locked(l, x)))
+		return;
+	a = eng_edits_attr(l->edits, path);
+	free(path);
+	if (!a)
+		return;
+	if (a->mask & ENG_ATTR_MODE)
+		st->st_mode = (st->st_mode & S_IFMT) | (a->mode & 07777);
+	if (a->mask & ENG_ATTR_UID)
+		st->st_uid = a->uid;
+	if (a->mask & ENG_ATTR_GID)
+		st->st_gid = a->gid;
+	if (a->mask & ENG_ATTR_MTIME)
+		st->st_mtim = (struct timespec){.tv_sec = a->mtime.sec, .tv_nsec = a->mtime.nsec};
+	if (a->mask & ENG_ATTR_ATIME)
+		st->st_atim = (struct timespec){.tv_sec = a->atime.sec, .tv_nsec = a->atime.nsec};
+	if (a->mask)
+		st->st_ctim = st->st_mtim;
+}
+
 int stg_lower_stat(struct stg_lower *l, uint64_t gen, stg_lid id, struct stat *st)
 {
 	int r = enter(l, gen);
@@ -520,7 +590,7 @@ int stg_lower_stat(struct stg_lower *l, uint64_t gen, stg_lid id, struct stat *s
 	if (r < 0)
 		return r;
 	if (id < l->n)
-		stat_of(&l->v[id], st);
+		stat_edited(l, id, st);
 	else
 		r = -EINVAL;
 	leave(l);
@@ -589,7 +659,7 @@ int stg_lower_links(struct stg_lower *l, uint64_t gen, stg_lid id, stg_lower_pat
 	if (id >= l->n || !S_ISREG(l->v[id].mode))
 		r = -EINVAL;
 	for (uint32_t x = 0; r == 0 && l->v[id].nlink > 1 && x < l->n; x++)
-		if (x != id && l->v[x].ino == l->v[id].ino && S_ISREG(l->v[x].mode)) {
+		if (l->v[x].ino == l->v[id].ino && S_ISREG(l->v[x].mode)) {
 			char *p = path_locked(l, x);
 
 			r = p ? fn(p, userdata) : -ENOMEM;
@@ -612,7 +682,7 @@ int stg_lower_foreach(struct stg_lower *l, uint64_t gen, stg_lid dir, stg_lower_
 		uint32_t x = l->v[dir].first + i;
 		struct stat st;
 
-		stat_of(&l->v[x], &st);
+		stat_edited(l, x, &st);
 		r = fn(l->names + l->v[x].name, x, &st, userdata);
 	}
 	leave(l);
@@ -686,5 +756,286 @@ int64_t stg_lower_pread(struct stg_lower *l, uint64_t gen, stg_lid id, uint64_t 
 				  : read_tree(l, path, off, buf, len);
 	l->last_use = now_s();
 	pthread_mutex_unlock(&l->io);
+	return r;
+}
+
+/* ---- the user's edits ----------------------------------------------------------------- */
+
+/* Under lock (write): open the log in l->edits_dir, made when missing. */
+static int edits_open_locked(struct stg_lower *l, struct bfs_diag *diag)
+{
+	int fd, r;
+
+	if (mkdir(l->edits_dir, 0700) < 0 && errno != EEXIST)
+		return bfs_diag_set(diag, -errno, "'%s': %m", l->edits_dir);
+	fd = open(l->edits_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return bfs_diag_set(diag, -errno, "'%s': %m", l->edits_dir);
+	l->edits = eng_edits_free(l->edits);
+	r = eng_edits_open(fd, l->edits_name, l->id, diag, &l->edits);
+	close(fd);
+	if (r == -EXDEV || r == 0)
+		edits_check(l);
+	if (r == -EXDEV && !l->stale) /* made against "": the loaded disc is another */
+		r = 0;
+	return r;
+}
+
+int stg_lower_edits_open(struct stg_lower *l, const char *dir, const char *name,
+			 struct bfs_diag *diag)
+{
+	_cleanup_free_ char *log = NULL;
+	int r = 0;
+
+	pthread_rwlock_wrlock(&l->lock);
+	free(l->edits_dir);
+	free(l->edits_name);
+	l->edits_dir = strdup(dir);
+	l->edits_name = strdup(name);
+	if (!l->edits_dir || !l->edits_name || asprintf(&log, "%s/%s", dir, name) < 0)
+		r = -ENOMEM;
+	else if (access(log, F_OK) == 0) /* else made at the first change */
+		r = edits_open_locked(l, diag);
+	pthread_rwlock_unlock(&l->lock);
+	return r;
+}
+
+bool stg_lower_edits_stale(struct stg_lower *l, char *why, size_t cap)
+{
+	bool stale;
+
+	pthread_rwlock_rdlock(&l->lock);
+	stale = l->edits && l->stale;
+	if (why && cap)
+		snprintf(why, cap, "%s", stale ? l->stale_why : "");
+	pthread_rwlock_unlock(&l->lock);
+	return stale;
+}
+
+bool stg_lower_edits_empty(struct stg_lower *l)
+{
+	bool empty;
+
+	pthread_rwlock_rdlock(&l->lock);
+	empty = !l->edits || eng_edits_empty(l->edits);
+	pthread_rwlock_unlock(&l->lock);
+	return empty;
+}
+
+int stg_lower_edits_dup(struct stg_lower *l, struct eng_edits **ret)
+{
+	int r = 0;
+
+	*ret = NULL;
+	pthread_rwlock_rdlock(&l->lock);
+	if (l->edits && !eng_edits_empty(l->edits))
+		r = eng_edits_dup(l->edits, ret);
+	pthread_rwlock_unlock(&l->lock);
+	return r;
+}
+
+int stg_lower_edits_reset(struct stg_lower *l, struct bfs_diag *diag)
+{
+	int r = 0;
+
+	pthread_rwlock_wrlock(&l->lock);
+	if (l->edits)
+		r = eng_edits_reset(l->edits, l->id, diag);
+	l->stale = false;
+	pthread_rwlock_unlock(&l->lock);
+	return r;
+}
+
+int stg_lower_edits_sync(struct stg_lower *l, struct bfs_diag *diag)
+{
+	int r = 0;
+
+	pthread_rwlock_wrlock(&l->lock);
+	if (l->edits)
+		r = eng_edits_sync(l->edits, diag);
+	pthread_rwlock_unlock(&l->lock);
+	return r;
+}
+
+int stg_lower_edits_foreach(struct stg_lower *l, eng_edits_each_fn fn, void *userdata)
+{
+	int r = 0;
+
+	pthread_rwlock_rdlock(&l->lock);
+	if (l->edits)
+		r = eng_edits_foreach(l->edits, fn, userdata);
+	pthread_rwlock_unlock(&l->lock);
+	return r;
+}
+
+/* Under lock: whether the edits take part in what the mount shows. */
+static bool edits_live(const struct stg_lower *l)
+{
+	return l->edits && !l->stale;
+}
+
+/* Under lock: the disc path shown at merged path mpath (malloc'd), or NULL and -ENOENT. */
+static int origin_locked(const struct stg_lower *l, const char *mpath, char **ret)
+{
+	int r;
+
+	*ret = NULL;
+	if (!edits_live(l))
+		return (*ret = strdup(mpath)) ? 0 : -ENOMEM;
+	r = eng_edits_origin(l->edits, mpath, ret);
+	return r < 0 ? r : *ret ? 0 : -ENOENT;
+}
+
+int stg_lower_origin(struct stg_lower *l, const char *mpath, uint64_t *gen, stg_lid *ret)
+{
+	_cleanup_free_ char *d = NULL;
+	int r;
+
+	pthread_rwlock_rdlock(&l->lock);
+	*gen = l->generation;
+	r = !l->n ? -ENODEV : origin_locked(l, mpath, &d);
+	if (r == 0)
+		r = find_path(l, d, ret);
+	pthread_rwlock_unlock(&l->lock);
+	return r == -ENOTDIR ? -ENOENT : r;
+}
+
+struct moved_in {
+	struct stg_lower *l;
+	stg_lower_each_fn fn;
+	void *userdata;
+};
+
+static int list_moved(const char *name, const char *disc, void *userdata)
+{
+	struct moved_in *c = userdata;
+	struct stat st;
+	uint32_t x;
+
+	if (find_path(c->l, disc, &x) < 0)
+		return 0; /* the disc changed: the commit names it */
+	stat_edited(c->l, x, &st);
+	return c->fn(name, x, &st, c->userdata);
+}
+
+int stg_lower_list_merged(struct stg_lower *l, const char *mpath, stg_lower_each_fn fn,
+			  void *userdata)
+{
+	struct moved_in c = {.l = l, .fn = fn, .userdata = userdata};
+	_cleanup_free_ char *d = NULL;
+	uint32_t dir;
+	int r;
+
+	pthread_rwlock_wrlock(&l->lock); /* foreach_in may rebuild the edits' index */
+	r = !l->n ? -ENODEV : origin_locked(l, mpath, &d);
+	if (r == 0 && find_path(l, d, &dir) == 0 && S_ISDIR(l->v[dir].mode))
+		for (uint32_t i = 0; r == 0 && i < l->v[dir].nchild; i++) {
+			uint32_t x = l->v[dir].first + i;
+			const char *name = l->names + l->v[x].name;
+			struct stat st;
+
+			if (edits_live(l)) {
+				_cleanup_free_ char *p = path_locked(l, x);
+
+				if (!p) {
+					r = -ENOMEM;
+					break;
+				}
+				if (!eng_edits_in_place(l->edits, p))
+					continue;
+			}
+			stat_edited(l, x, &st);
+			r = fn(name, x, &st, userdata);
+		}
+	if (r == -ENOENT)
+		r = 0; /* no disc directory under it: only what was moved in */
+	if (r == 0 && edits_live(l))
+		r = eng_edits_foreach_in(l->edits, mpath, list_moved, &c);
+	pthread_rwlock_unlock(&l->lock);
+	return r == -ENODEV ? 0 : r;
+}
+
+/* Under lock (write): edits that can change now; -EROFS, -EXDEV with a message. */
+static int edits_writable(struct stg_lower *l, struct bfs_diag *diag)
+{
+	if (!l->edits && l->edits_dir) {
+		int r = edits_open_locked(l, diag);
+
+		if (r < 0)
+			return r;
+	}
+	if (!l->edits)
+		return bfs_diag_set(diag, -EROFS, "the disc's files cannot change in this mount");
+	if (l->stale)
+		return bfs_diag_set(diag, -EXDEV, "%s", l->stale_why);
+	return 0;
+}
+
+int stg_lower_delete(struct stg_lower *l, const char *mpath, struct bfs_diag *diag)
+{
+	_cleanup_free_ char *d = NULL;
+	int r;
+
+	pthread_rwlock_wrlock(&l->lock);
+	r = edits_writable(l, diag);
+	if (r == 0)
+		r = origin_locked(l, mpath, &d);
+	if (r == 0)
+		r = eng_edits_delete(l->edits, d, mpath, diag);
+	pthread_rwlock_unlock(&l->lock);
+	return r;
+}
+
+int stg_lower_rename(struct stg_lower *l, const char *from, const char *to, struct bfs_diag *diag)
+{
+	_cleanup_free_ char *d = NULL;
+	uint32_t x;
+	int r;
+
+	pthread_rwlock_wrlock(&l->lock);
+	r = edits_writable(l, diag);
+	if (r == 0) {
+		r = l->n ? origin_locked(l, from, &d) : -ENOENT;
+		if (r == 0 && find_path(l, d, &x) < 0) { /* not on the disc: a staged node */
+			free(d);
+			d = NULL;
+		}
+		r = r == -ENOENT ? 0 : r;
+	}
+	if (r == 0)
+		r = eng_edits_rename(l->edits, from, to, d, diag);
+	pthread_rwlock_unlock(&l->lock);
+	return r;
+}
+
+int stg_lower_link(struct stg_lower *l, uint64_t gen, stg_lid id, const char *to,
+		   struct bfs_diag *diag)
+{
+	_cleanup_free_ char *d = NULL;
+	int r;
+
+	pthread_rwlock_wrlock(&l->lock);
+	r = gen != l->generation ? -ESTALE : id >= l->n ? -EINVAL : edits_writable(l, diag);
+	if (r == 0 && !(d = path_locked(l, id)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = eng_edits_link(l->edits, d, to, diag);
+	pthread_rwlock_unlock(&l->lock);
+	return r;
+}
+
+int stg_lower_set_attr(struct stg_lower *l, uint64_t gen, stg_lid id, const struct eng_attr *a,
+		       struct bfs_diag *diag)
+{
+	_cleanup_free_ char *d = NULL;
+	int r;
+
+	pthread_rwlock_wrlock(&l->lock);
+	r = gen != l->generation ? -ESTALE : id >= l->n ? -EINVAL : edits_writable(l, diag);
+	if (r == 0 && !(d = path_locked(l, id)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = eng_edits_set_attr(l->edits, d, a, diag);
+	pthread_rwlock_unlock(&l->lock);
 	return r;
 }

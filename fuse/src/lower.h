@@ -30,6 +30,7 @@
 
 #include "common/diag.h"
 #include "common/macro.h"
+#include "engine/edits.h"
 
 /* Inode numbers of disc nodes carry this bit, so that they never equal a staged file's. */
 #define STG_LOWER_INO_BIT (UINT64_C(1) << 62)
@@ -90,12 +91,62 @@ int stg_lower_foreach(struct stg_lower *l, uint64_t gen, stg_lid dir, stg_lower_
 		      void *userdata);
 
 /*
- * The other names of regular file id (its hard links on the disc: the nodes with its serial
- * number), each as a disc path: fn's non-zero return ends it and is returned.
+ * Every name of regular file id that has several (its hard links on the disc: the nodes with
+ * its serial number, id's own too), each as a disc path: fn's non-zero return ends it and is
+ * returned.
  */
 typedef int (*stg_lower_path_fn)(const char *path, void *userdata);
 int stg_lower_links(struct stg_lower *l, uint64_t gen, stg_lid id, stg_lower_path_fn fn,
 		    void *userdata);
+
+/* ---- the user's edits of the disc's tree (engine/edits.h) ---------------------------- */
+
+/*
+ * The edits log name in directory dir, made against the loaded disc: opened when it exists,
+ * else made (with dir) at the first change, so that a mount nobody changed the disc's files
+ * in leaves the staging directory as it was. 0, or -EXDEV when it holds edits made against
+ * another disc, with the message in diag (the edits are then left out of what the mount
+ * shows, changes of disc nodes and commits fail until stg_lower_edits_reset() or that disc
+ * is loaded again).
+ */
+int stg_lower_edits_open(struct stg_lower *l, const char *dir, const char *name,
+			 struct bfs_diag *diag) BFS_WARN_UNUSED;
+/* Whether the edits were made against another disc than the one loaded; why into buf. */
+bool stg_lower_edits_stale(struct stg_lower *l, char *why, size_t cap);
+/* Whether there are edits. */
+bool stg_lower_edits_empty(struct stg_lower *l);
+/* An in-memory copy for a commit (NULL *ret when there are none). */
+int stg_lower_edits_dup(struct stg_lower *l, struct eng_edits **ret) BFS_WARN_UNUSED;
+/* Forget them, starting again against the loaded disc (after a commit, discard). */
+int stg_lower_edits_reset(struct stg_lower *l, struct bfs_diag *diag) BFS_WARN_UNUSED;
+int stg_lower_edits_sync(struct stg_lower *l, struct bfs_diag *diag) BFS_WARN_UNUSED;
+/* Every edit (eng_edits_foreach). */
+int stg_lower_edits_foreach(struct stg_lower *l, eng_edits_each_fn fn, void *userdata);
+
+/*
+ * The disc node shown at merged path mpath (the edits' resolution rule, then the index):
+ * 0 with *gen and *ret, -ENOENT when none, -ENODEV without a tree.
+ */
+int stg_lower_origin(struct stg_lower *l, const char *mpath, uint64_t *gen,
+		     stg_lid *ret) BFS_WARN_UNUSED;
+/*
+ * The disc nodes shown in merged directory mpath: its origin's nodes that keep their name,
+ * and those a rename or link put there; fn(name, node, attributes with the edits' ones),
+ * in no particular order.
+ */
+int stg_lower_list_merged(struct stg_lower *l, const char *mpath, stg_lower_each_fn fn,
+			  void *userdata);
+/* The disc node at merged path mpath goes (unlink, rmdir: a whiteout). */
+int stg_lower_delete(struct stg_lower *l, const char *mpath, struct bfs_diag *diag) BFS_WARN_UNUSED;
+/* Merged path from became to; the disc nodes it shows or holds follow. */
+int stg_lower_rename(struct stg_lower *l, const char *from, const char *to,
+		     struct bfs_diag *diag) BFS_WARN_UNUSED;
+/* Merged path to is one more name of disc file id. */
+int stg_lower_link(struct stg_lower *l, uint64_t gen, stg_lid id, const char *to,
+		   struct bfs_diag *diag) BFS_WARN_UNUSED;
+/* Attributes of disc node id changed (metadata only: nothing is copied). */
+int stg_lower_set_attr(struct stg_lower *l, uint64_t gen, stg_lid id, const struct eng_attr *a,
+		       struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /* Up to len bytes of regular file id at off: the count (0 at the end) or -errno. */
 int64_t stg_lower_pread(struct stg_lower *l, uint64_t gen, stg_lid id, uint64_t off, void *buf,

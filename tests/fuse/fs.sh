@@ -409,7 +409,7 @@ control)
 	ls -a "$mnt" | grep -q burnfs && fail ".burnfs listed"
 	[ -n "$(find "$mnt" -name .burnfs)" ] && fail ".burnfs found by find"
 	[ -d "$mnt/.burnfs" ] || fail "no .burnfs"
-	[ "$(ls "$mnt/.burnfs" | sort | tr '\n' ' ')" = "ctl log status " ] || fail ".burnfs listing"
+	[ "$(ls "$mnt/.burnfs" | sort | tr '\n' ' ')" = "changes ctl log status " ] || fail ".burnfs listing"
 	stat "$mnt/.burnfs/ctl" >/dev/null || fail "stat ctl"
 	$py -c 'import json,sys; json.load(open(sys.argv[1]))' "$mnt/.burnfs/status" || fail "status is not JSON"
 	cat "$mnt/.burnfs/log" >/dev/null || fail "log"
