@@ -213,8 +213,37 @@ count_round() {
 		>"$res/counts"
 	echo "xorriso's threads spent $(st_sleep st_x) of nanosleep during its append, and" \
 		"$(st_sleep st_xl) during its load through the shim (strace -f -w, round 1)." >"$res/notes"
-	"$burnfs" ls -l --drive "vdrive:$s/b" /.burnfs | awk '$NF == "SHA256SUMS" { print $5 }' \
-		>"$res/manifest"
+	session_files "$s/b.img" "$1" >"$res/manifest"
+}
+
+# session_files IMAGE START: the blocks the session at START wrote for the manifest (its
+# extents from START on: the new chunks and the trailer; the chunks of earlier sessions are
+# kept as sections) and its size in bytes, then the blocks of the new files' data (the
+# root's new*.bin), from the session's ISO 9660 records
+session_files() {
+	/usr/bin/python3 - "$@" <<'PY'
+import sys
+B = 2048
+f, s = open(sys.argv[1], "rb"), int(sys.argv[2])
+def records(lba, size):
+    f.seek(lba * B)
+    d, o = f.read(size), 0
+    while o < len(d):
+        if d[o] == 0:
+            o = (o // B + 1) * B
+            continue
+        yield (d[o + 33:o + 33 + d[o + 32]], int.from_bytes(d[o + 2:o + 6], "little"),
+               int.from_bytes(d[o + 10:o + 14], "little"))
+        o += d[o]
+f.seek((s + 16) * B)
+root = f.read(B)[156:156 + 34]
+top = list(records(int.from_bytes(root[2:6], "little"), int.from_bytes(root[10:14], "little")))
+d = [r for r in top if r[0] == b"_BURNFS"][0]
+man = [(l, n) for name, l, n in records(d[1], d[2]) if name == b"SHA256SUMS.;1"]
+new = [(l, n) for name, l, n in top if name.startswith(b"NEW")]
+print(sum((n + B - 1) // B for l, n in man if l >= s), sum(n for _, n in man),
+      sum((n + B - 1) // B for l, n in new if l >= s))
+PY
 }
 
 round() {
@@ -233,7 +262,7 @@ round() {
 	[ -n "$start" ] || fail "no session start in: $(cat "$s/bf.err")"
 	"$burnfs" vdrive export "$s/b" -o "$s/b.img" >/dev/null
 	if [ $((r % 2)) = 1 ]; then list_all "$start" burnfs; else list_all "$start" xorriso; fi
-	[ "$r" != 1 ] || count_round
+	[ "$r" != 1 ] || count_round "$start"
 	echo "round $r: append burnfs $(tail -1 "$res/bf" | cut -d' ' -f1) s (verify full)," \
 		"$(tail -1 "$res/bn" | cut -d' ' -f1) s (none), xorriso $(tail -1 "$res/x" | cut -d' ' -f1) s" >&2
 	rm -rf "$s"
@@ -353,9 +382,10 @@ report
 echo
 echo "First sessions: burnfs $(head -1 "$res/first_b") blocks, xorriso $(head -1 "$res/first_x")" \
 	"blocks. burnfs's appended session (round 1): $(head -1 "$res/bf.blocks") blocks, of which" \
-	"512 the new files' data, $((($(cat "$res/manifest") + 2047) / 2048)) the manifest" \
-	"(/.burnfs/SHA256SUMS, $(cat "$res/manifest") bytes), the rest ISO 9660, Rock Ridge, Joliet" \
-	"and UDF metadata. xorriso through the shim sent $(cat "$res/scsi_xl") SCSI commands to load" \
+	"$(cut -d' ' -f3 "$res/manifest") the new files' data, $(cut -d' ' -f1 "$res/manifest") the" \
+	"manifest's new chunks and trailer (/.burnfs/SHA256SUMS, $(cut -d' ' -f2 "$res/manifest")" \
+	"bytes; its chunks of earlier sessions are kept where they are), the rest ISO 9660, Rock" \
+	"Ridge, Joliet and UDF metadata and the padding to BD-R's 32-block unit. xorriso through the shim sent $(cat "$res/scsi_xl") SCSI commands to load" \
 	"the disc; burnfs ls has no command trace: the virtual drive reads a block run per READ(10)," \
 	"one pread64 (below)."
 cat "$res/counts" "$res/notes" "$res/image"

@@ -525,6 +525,40 @@ static int rr_sl(struct iso9660_writer *w, size_t *len, const struct bfs_node *n
 }
 
 /*
+ * TF (RRIP 4.1.6): the modification time, and the access and attribute change times where
+ * they differ from it in the 7-byte form. The record's own date is the modification time,
+ * and readers take it for the times TF leaves out (Linux isofs, libarchive, libisofs,
+ * burnfs): an omitted time reads back the same, 7 bytes less per record for each.
+ */
+static int rr_tf(struct iso9660_writer *w, size_t *len, const struct bfs_node *n)
+{
+	uint8_t m[ISO9660_DATE7_LEN], a[ISO9660_DATE7_LEN], c[ISO9660_DATE7_LEN];
+	bool wa, wc;
+	uint8_t *p, *q;
+
+	put_time7(m, &n->mtime);
+	put_time7(a, &n->atime);
+	put_time7(c, &n->ctime);
+	wa = memcmp(a, m, sizeof(m)) != 0;
+	wc = memcmp(c, m, sizeof(m)) != 0;
+	p = susp_add(w, len, "TF", RRIP_TF_HDR_SIZE + (1u + wa + wc) * ISO9660_DATE7_LEN);
+	if (!p)
+		return -ENOMEM;
+	/* the times in the order of their flags */
+	p[RRIP_TF_FLAGS] = RRIP_TF_MODIFY | (wa ? RRIP_TF_ACCESS : 0) | (wc ? RRIP_TF_ATTR : 0);
+	q = p + RRIP_TF_DATES;
+	memcpy(q, m, sizeof(m));
+	q += sizeof(m);
+	if (wa) {
+		memcpy(q, a, sizeof(a));
+		q += sizeof(a);
+	}
+	if (wc)
+		memcpy(q, c, sizeof(c));
+	return 0;
+}
+
+/*
  * Build the system use entries of one record into w->susp. kind: 0 a child, 1 ".", 2 "..".
  * n is the node the record describes.
  */
@@ -551,13 +585,8 @@ static int rr_build(struct iso9660_writer *w, const struct slot *s, bool root_do
 	iso9660_put_733(p + RRIP_PX_UID, n->uid);
 	iso9660_put_733(p + RRIP_PX_GID, n->gid);
 	iso9660_put_733(p + RRIP_PX_INO, (uint32_t)dn->ino);
-	p = susp_add(w, &len, "TF", RRIP_TF_HDR_SIZE + 3 * ISO9660_DATE7_LEN);
-	if (!p)
+	if (rr_tf(w, &len, n) < 0)
 		return -ENOMEM;
-	p[RRIP_TF_FLAGS] = RRIP_TF_MODIFY | RRIP_TF_ACCESS | RRIP_TF_ATTR; /* in this order */
-	put_time7(p + RRIP_TF_DATES, &n->mtime);
-	put_time7(p + RRIP_TF_DATES + ISO9660_DATE7_LEN, &n->atime);
-	put_time7(p + RRIP_TF_DATES + 2 * ISO9660_DATE7_LEN, &n->ctime);
 	if (n->type == BFS_NODE_CHR || n->type == BFS_NODE_BLK) {
 		p = susp_add(w, &len, "PN", RRIP_PN_SIZE);
 		if (!p)

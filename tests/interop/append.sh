@@ -327,7 +327,6 @@ many() {
 	done
 }
 
-make_sources
 case $1 in
 image-dirs)
 	# one small file appended to a BD image file of 300 directories without --media: the

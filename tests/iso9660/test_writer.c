@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Byte-exact checks of the ISO 9660 writer's volume descriptors, path table and Rock Ridge
- * entries against ECMA-119 and RRIP 1.12, on a two-entry tree.
+ * entries against ECMA-119 and RRIP 1.12, on small trees.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -377,12 +377,137 @@ static void test_no_rockridge(void **state)
 	check_plain_dirs(true);
 }
 
+/* a file node of 5 bytes under parent, its times (seconds) m, a, c */
+static struct bfs_node *add_timed(struct bfs_node *parent, const char *name, int64_t m, int64_t a,
+				  int64_t c)
+{
+	struct bfs_node *f = bfs_node_new(name, strlen(name), BFS_NODE_FILE);
+
+	assert_non_null(f);
+	f->mode = 0644;
+	f->size = 5;
+	f->mtime.sec = m;
+	f->atime.sec = a;
+	f->ctime.sec = c;
+	assert_int_equal(bfs_node_add_child(parent, f), 0);
+	return f;
+}
+
+struct tf_want {
+	const char *name; /* the record's NM */
+	uint8_t flags;
+	uint8_t len;
+	uint8_t second[3]; /* the seconds field of each date, in order */
+};
+
+/* the TF of each record of directory blocks b[0..size) named in want: as it says */
+static unsigned check_tf(const uint8_t *b, size_t size, const struct tf_want *want, size_t nwant)
+{
+	unsigned seen = 0;
+
+	for (size_t blk = 0; blk < size; blk += 2048)
+		for (size_t pos = blk; pos < blk + 2048 && b[pos]; pos += b[pos]) {
+			const uint8_t *tf = susp(b + pos, "TF"), *nm = susp(b + pos, "NM");
+
+			assert_non_null(tf);
+			for (size_t i = 0; nm && i < nwant; i++) {
+				const struct tf_want *x = &want[i];
+
+				if (nm[2] - 5u != strlen(x->name) ||
+				    memcmp(nm + 5, x->name, nm[2] - 5u))
+					continue;
+				if (tf[4] != x->flags || tf[2] != x->len)
+					fail_msg("%s: TF flags %#x of %u bytes, want %#x, %u",
+						 x->name, tf[4], tf[2], x->flags, x->len);
+				for (unsigned k = 0; k < (x->len - 5u) / 7; k++)
+					assert_int_equal(tf[5 + 7 * k + 5], x->second[k]);
+				/* the record's date is the modification time */
+				assert_memory_equal(b + pos + 18, tf + 5, 7);
+				seen++;
+			}
+		}
+	return seen;
+}
+
+/*
+ * TF holds the access and attribute change times only where they differ from the
+ * modification time, which the record's date already holds and readers take for the
+ * times left out: 12 bytes for a file whose times are equal (26 before). A directory of
+ * 100 names like "f00.txt" made with SOURCE_DATE_EPOCH (every time the same) then fits in
+ * 6 blocks, not 7: 1,000 blocks of the bench's 100,000-file session.
+ */
+static void test_tf_times(void **state)
+{
+	static const struct tf_want root_want[] = {
+		{"same", 0x02, 12, {10}},      {"atime", 0x06, 19, {10, 20}},
+		{"ctime", 0x0a, 19, {10, 30}}, {"both", 0x0e, 26, {10, 20, 30}},
+		{"nsec", 0x02, 12, {10}}, /* below a second: the same in the 7-byte form */
+	};
+	static const struct tf_want sub_want[] = {{"f00.txt", 0x02, 12, {10}},
+						  {"f99.txt", 0x02, 12, {10}}};
+	struct iso9660_writer_opts o = {.joliet = true, .rockridge = true, .level = 2};
+	struct bfs_volume_info vi = {.volume_id = "T", .system_id = "LINUX", .application = "T"};
+	struct bfs_node *root = bfs_node_new("", 0, BFS_NODE_DIR);
+	struct bfs_node *sub = bfs_node_new("sub", 3, BFS_NODE_DIR);
+	struct iso9660_writer *w = NULL;
+	const struct bfs_extent_list *l;
+	struct bfs_diag d = {0};
+	uint64_t cur = 16;
+	uint8_t *b = calloc(1, 2048 * 64);
+	unsigned dirs = 0;
+
+	(void)state;
+	assert_non_null(b);
+	root->mtime.sec = root->atime.sec = root->ctime.sec = 10;
+	sub->mtime = sub->atime = sub->ctime = root->mtime;
+	assert_int_equal(bfs_node_add_child(root, sub), 0);
+	add_timed(root, "same", 10, 10, 10);
+	add_timed(root, "atime", 10, 20, 10);
+	add_timed(root, "ctime", 10, 10, 30);
+	add_timed(root, "both", 10, 20, 30);
+	add_timed(root, "nsec", 10, 10, 10)->atime.nsec = 500000000;
+	for (unsigned i = 0; i < 100; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%02u.txt", i);
+		add_timed(sub, name, 10, 10, 10);
+	}
+	assert_int_equal(bfs_tree_finalize(root), 0);
+	assert_int_equal(iso9660_writer_new(&o, root, &d, &w), 0);
+	assert_int_equal(iso9660_writer_plan_descriptors(w, &cur), 0);
+	assert_int_equal(iso9660_writer_plan_meta(w, &cur), 0);
+	for (size_t i = 0; i < root->nchildren; i++)
+		root->children[i]->data_lba = cur++;
+	for (size_t i = 0; i < sub->nchildren; i++)
+		sub->children[i]->data_lba = cur++;
+	vi.volume_blocks = cur;
+	assert_int_equal(iso9660_writer_finish(w, &vi), 0);
+	l = iso9660_writer_extents(w);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct bfs_extent *e = &l->v[i];
+
+		if (e->kind != 5 /* directory */ || dirs++ >= 2)
+			continue; /* the primary tree's root and SUB come first */
+		assert_int_equal(iso9660_writer_fill(w, e, b), 0);
+		if (dirs == 1) {
+			assert_int_equal(check_tf(b, e->nblocks * 2048, root_want, 5), 5);
+		} else {
+			assert_int_equal(check_tf(b, e->nblocks * 2048, sub_want, 2), 2);
+			assert_int_equal(e->nblocks, 6); /* 100 records of 110 bytes, 2 of 90 */
+		}
+	}
+	assert_int_equal(dirs, 4);
+	free(b);
+	iso9660_writer_free(w);
+	bfs_node_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),	   cmocka_unit_test(test_level2_refuses_4g),
 		cmocka_unit_test(test_relocation), cmocka_unit_test(test_no_rockridge),
-		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_sections),   cmocka_unit_test(test_tf_times),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
