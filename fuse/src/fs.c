@@ -443,6 +443,16 @@ static int replan(struct stg_fs *fs)
 	}
 	eng_image_info(img, &info);
 	blocks = info.blocks; /* padded to the write unit by the plan itself */
+	/*
+	 * On a disc with sessions the next one carries the disc's whole tree too: its trees and
+	 * manifest cost what the last session's did (its blocks that are not its new data).
+	 */
+	{
+		struct stg_lower_info li;
+
+		stg_lower_info(disc_lower(fs), &li);
+		blocks += li.meta_blocks;
+	}
 	atomic_store(&fs->plan_blocks, blocks);
 	/* what came since the scan began stays; writes in flight may not have been seen */
 	atomic_fetch_add(&fs->delta, atomic_load(&fs->inflight) - d0);
@@ -648,6 +658,33 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_attr(req, &st, TIMEOUT);
 }
 
+/*
+ * setattr of a disc node: metadata only is an edit (answered here: true); a size change
+ * copies the file up first and goes on as a staged file's (false). An error is answered
+ * here (true).
+ */
+static bool setattr_disc(fuse_req_t req, struct stg_fs *fs, struct inode *in,
+			 const struct stat *attr, int valid)
+{
+	struct stat st;
+	int r;
+
+	if (valid & FUSE_SET_ATTR_SIZE) { /* its data changes: staged first */
+		r = in->type == S_IFREG ? disc_copy_up(fs, in) : -EINVAL;
+		if (r < 0)
+			fuse_reply_err(req, -r);
+		return r < 0;
+	}
+	r = disc_setattr(req, fs, in, attr, valid);
+	if (r == 0)
+		r = disc_stat(fs, in, &st);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, TIMEOUT);
+	return true;
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		       struct fuse_file_info *fi)
 {
@@ -675,25 +712,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (in->kind == K_DISC && !(valid & FUSE_SET_ATTR_SIZE)) { /* metadata only: an edit */
-		struct stat st;
-
-		r = disc_setattr(req, fs, in, attr, valid);
-		if (r == 0)
-			r = disc_stat(fs, in, &st);
-		if (r < 0)
-			fuse_reply_err(req, -r);
-		else
-			fuse_reply_attr(req, &st, TIMEOUT);
+	if (in->kind == K_DISC && setattr_disc(req, fs, in, attr, valid))
 		return;
-	}
-	if (in->kind == K_DISC) { /* its data changes: staged first */
-		r = in->type == S_IFREG ? disc_copy_up(fs, in) : -EINVAL;
-		if (r < 0) {
-			fuse_reply_err(req, -r);
-			return;
-		}
-	}
 	proc_path(proc, in->fd);
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (in->type == S_IFLNK)

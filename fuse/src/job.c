@@ -341,7 +341,7 @@ static int edits_open(struct stg_job *j, struct bfs_diag *diag);
 static void lower_reload(struct stg_job *j)
 {
 	struct bfs_diag diag = {0};
-	unsigned number, count;
+	struct stg_lower_info li;
 	int r;
 
 	if (!j->lower)
@@ -351,9 +351,9 @@ static void lower_reload(struct stg_job *j)
 		job_log(j, "the disc's files cannot be shown: %s", bfs_diag_msg(&diag, r));
 		return;
 	}
-	stg_lower_session(j->lower, &number, &count);
-	if (number)
-		job_log(j, "showing session %u of %u of the disc", number, count);
+	stg_lower_info(j->lower, &li);
+	if (li.number)
+		job_log(j, "showing session %u of %u of the disc", li.number, li.count);
 	if (j->edits_open)
 		return;
 	bfs_diag_clear(&diag);

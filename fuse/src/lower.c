@@ -55,9 +55,10 @@ struct stg_lower {
 	size_t names_len, names_cap;
 	uint64_t generation;
 	unsigned number, count;
-	uint64_t start, end;	      /* the loaded session */
-	char id[ENG_DISC_ID_MAX];     /* the loaded disc's identity (eng_disc_identity) */
-	struct eng_edits *edits;      /* NULL until the log is opened (at the first change) */
+	uint64_t start, end;	  /* the loaded session */
+	uint64_t meta_blocks;	  /* its blocks that are not file data it wrote (meta_blocks()) */
+	char id[ENG_DISC_ID_MAX]; /* the loaded disc's identity (eng_disc_identity) */
+	struct eng_edits *edits;  /* NULL until the log is opened (at the first change) */
 	char *edits_dir, *edits_name; /* where it is (stg_lower_edits_open) */
 	bool stale;		      /* edits made against another disc */
 	char stale_why[512];
@@ -164,6 +165,7 @@ static void index_clear(struct stg_lower *l)
 	l->names = NULL;
 	l->n = l->cap = l->dirs = l->names_len = l->names_cap = 0;
 	l->number = l->count = 0;
+	l->meta_blocks = 0;
 }
 
 struct stg_lower *stg_lower_free(struct stg_lower *l)
@@ -370,6 +372,45 @@ static int build(struct stg_lower *l, struct eng_disctree *t, struct bfs_diag *d
 	return r;
 }
 
+/*
+ * Under lock: the blocks of the loaded session that are not file data written in it: its
+ * trees, manifest and padding, which the next session carrying the same tree needs again.
+ * A file's data counts once however many names it has (they share its first block).
+ */
+struct run_len {
+	uint64_t lba, blocks;
+};
+
+static int run_cmp(const void *a, const void *b)
+{
+	const struct run_len *x = a, *y = b;
+
+	return x->lba < y->lba ? -1 : x->lba > y->lba;
+}
+
+static uint64_t meta_blocks(const struct stg_lower *l)
+{
+	uint64_t len = l->end - l->start, data = 0, last = NO_LBA;
+	struct run_len *v = malloc((l->n ? l->n : 1) * sizeof(*v));
+	size_t nv = 0;
+
+	if (!v)
+		return 0; /* out of memory: the projection counts the staged files only */
+	for (size_t i = 0; i < l->n; i++) {
+		const struct lnode *x = &l->v[i];
+
+		if (S_ISREG(x->mode) && x->lba != NO_LBA && x->lba >= l->start && x->lba < l->end)
+			v[nv++] = (struct run_len){x->lba, (x->size + 2047) / 2048};
+	}
+	if (nv)
+		qsort(v, nv, sizeof(*v), run_cmp);
+	for (size_t i = 0; i < nv; last = v[i++].lba) /* hard links share their first block */
+		if (v[i].lba != last)
+			data += v[i].blocks;
+	free(v);
+	return data < len ? len - data : 0;
+}
+
 /* Under both locks: the medium, the sessions and the index of the one asked for. */
 static int load_locked(struct stg_lower *l, unsigned session, struct bfs_diag *diag)
 {
@@ -410,6 +451,7 @@ static int load_locked(struct stg_lower *l, unsigned session, struct bfs_diag *d
 	l->count = (unsigned)n;
 	l->start = pick->start;
 	l->end = pick->start + pick->length;
+	l->meta_blocks = meta_blocks(l);
 	return 0;
 }
 
@@ -489,6 +531,19 @@ bool stg_lower_present(struct stg_lower *l)
 	return p;
 }
 
+void stg_lower_info(struct stg_lower *l, struct stg_lower_info *ret)
+{
+	pthread_rwlock_rdlock(&l->lock);
+	*ret = (struct stg_lower_info){
+		.number = l->number,
+		.count = l->count,
+		.nodes = l->n,
+		.dirs = l->dirs,
+		.meta_blocks = l->meta_blocks,
+	};
+	pthread_rwlock_unlock(&l->lock);
+}
+
 uint64_t stg_lower_generation(struct stg_lower *l)
 {
 	uint64_t g;
@@ -497,22 +552,6 @@ uint64_t stg_lower_generation(struct stg_lower *l)
 	g = l->generation;
 	pthread_rwlock_unlock(&l->lock);
 	return g;
-}
-
-void stg_lower_session(struct stg_lower *l, unsigned *number, unsigned *count)
-{
-	pthread_rwlock_rdlock(&l->lock);
-	*number = l->number;
-	*count = l->count;
-	pthread_rwlock_unlock(&l->lock);
-}
-
-void stg_lower_counts(struct stg_lower *l, uint64_t *nodes, uint64_t *dirs)
-{
-	pthread_rwlock_rdlock(&l->lock);
-	*nodes = l->n;
-	*dirs = l->dirs;
-	pthread_rwlock_unlock(&l->lock);
 }
 
 int stg_lower_find(struct stg_lower *l, const char *path, uint64_t *gen, stg_lid *ret)

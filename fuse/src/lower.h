@@ -61,10 +61,17 @@ void stg_lower_resume(struct stg_lower *l);
 bool stg_lower_present(struct stg_lower *l);
 /* Bumped by every load. */
 uint64_t stg_lower_generation(struct stg_lower *l);
-/* The loaded session's number (1-based) and the closed sessions the disc holds; 0 without. */
-void stg_lower_session(struct stg_lower *l, unsigned *number, unsigned *count);
-/* Nodes and directories of the tree (the root counted). */
-void stg_lower_counts(struct stg_lower *l, uint64_t *nodes, uint64_t *dirs);
+/* What is loaded. */
+struct stg_lower_info {
+	unsigned number, count; /* the session (1-based) and the closed sessions; 0 without */
+	uint64_t nodes, dirs;	/* of the tree, the root counted */
+	/*
+	 * The session's blocks that are not file data it wrote (its trees, manifest, padding):
+	 * what the next session, which carries the same tree, needs again besides staged data.
+	 */
+	uint64_t meta_blocks;
+};
+void stg_lower_info(struct stg_lower *l, struct stg_lower_info *ret);
 
 /*
  * The node at disc path path ("a/b", no leading '/'; "" the root), or the child name of

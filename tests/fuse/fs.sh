@@ -386,6 +386,30 @@ pjdfstest)
 	grep -q "^Files=238, Tests=8798," "$t/prove" && grep -q "^Files=1, Tests=30," "$t/prove" ||
 		fail "pjdfstest ran other counts than 8798 + 30"
 	;;
+pjdfstest-disc)
+	# the same suite inside a directory of a disc that holds sessions (issue 13): the disc's
+	# directory is staged by the first change and merged with the disc's from then on
+	[ "$(id -u)" = 0 ] || { echo "pjdfstest needs root" >&2; exit 77; }
+	src=${BURNFS_SRC:-$here/../..}
+	"$src/contrib/pjdfstest.sh" --prepare "$t/pjdfstest" || exit $?
+	mkdir -p "$t/s1/run/old" "$t/s2" && echo one >"$t/s1/run/old/one" && echo two >"$t/s2/two"
+	chmod 777 "$t/s1/run"
+	"$BURNFS" vdrive create --media bd-r "$t/vd" >/dev/null || fail "vdrive create"
+	for s in s1 s2; do
+		"$BURNFS" burn "$t/$s" --drive "vdrive:$t/vd" --verify none >"$t/out" 2>&1 ||
+			fail "burn $s: $(cat "$t/out")"
+	done
+	start -- --allow-other
+	chmod 755 "$mnt"
+	[ -f "$mnt/run/old/one" ] && [ -f "$mnt/two" ] || fail "the disc's files are not in the mount"
+	[ -e "$stg/run" ] && fail "the disc directory was staged before any change"
+	(cd "$mnt/run" && BACKING=$stg "$src/contrib/pjdfstest.sh" --run "$t/pjdfstest") >"$t/prove" 2>&1
+	rc=$?
+	grep -v '\.\. ok$' "$t/prove" >&2
+	[ $rc = 0 ] || fail "pjdfstest failed in a directory of the disc"
+	grep -q "^Files=238, Tests=8798," "$t/prove" || fail "pjdfstest ran other counts than 8798"
+	[ "$(cat "$mnt/run/old/one")" = one ] || fail "the disc's file in the directory changed"
+	;;
 readdir)
 	start
 	mkdir "$mnt/dir"

@@ -584,9 +584,16 @@ disc)
 	fingerprint "$mnt" >"$t/got"
 	fingerprint "$t/want" >"$t/exp"
 	diff "$t/exp" "$t/got" || fail "the mount does not show the changes"
+	# the projection counts the disc's tree the session carries, not only the staged files
+	sleep 2.2 # statfs replans at most every 2 s
+	df "$mnt" >/dev/null
+	proj=$(st .projected_blocks)
 	"$BURNFS" commit "$mnt" --verify full >"$t/out" 2>&1 || fail "commit: $(cat "$t/out")"
 	grep -q "with the disc's tree (session 2" "$t/out" || fail "commit: $(cat "$t/out")"
 	grep -q " moved" "$t/out" || fail "commit: $(cat "$t/out")"
+	took=$(sed -n 's/.* as a session at block [0-9]*, \([0-9]*\) blocks.*/\1/p' "$t/out")
+	[ -n "$took" ] && [ "$proj" -ge "$took" ] && [ "$proj" -le $((took + 1024)) ] ||
+		fail "projected $proj blocks, the session took ${took:-?}"
 	[ "$(st .disc.sessions)" = 3 ] || fail "disc: $(st .disc)"
 	fingerprint "$mnt" >"$t/got"
 	diff "$t/exp" "$t/got" || fail "the mount after the commit does not show the new session"
@@ -602,6 +609,57 @@ disc)
 	fingerprint "$t/x" >"$t/got"
 	diff "$t/exp" "$t/got" || fail "the new session does not hold what the mount showed"
 	chmod -R u+w "$t/x"
+	;;
+disc-tied)
+	# the changes of the disc's files are the disc's: they survive unmount and kill -9, another
+	# disc in the drive refuses them (and the commit) with why, until that disc comes back;
+	# discard drops them
+	new_disc bd-r
+	mkdir -p "$t/s1/d" && echo a >"$t/s1/a" && echo b >"$t/s1/d/b" && echo c >"$t/s1/c"
+	"$BURNFS" burn "$t/s1" --drive "vdrive:$vd" --verify none >"$t/out" 2>&1 || fail "burn: $(cat "$t/out")"
+	start
+	rm "$mnt/a" && mv "$mnt/d" "$mnt/e" && chmod 600 "$mnt/c" && echo new >"$mnt/new" ||
+		fail "changes in the mount"
+	grep -q "^remove /a$" "$mnt/.burnfs/changes" && grep -q "^move /d -> /e$" "$mnt/.burnfs/changes" &&
+		grep -q "^add /new$" "$mnt/.burnfs/changes" || fail "changes: $(cat "$mnt/.burnfs/changes")"
+	"$BURNFS" status "$mnt" >"$t/status" || fail "status"
+	grep -q "^next session changes:" "$t/status" && grep -q "  move /d -> /e" "$t/status" ||
+		fail "status: $(cat "$t/status")"
+	listing() { (cd "$mnt" && find . -printf '%y %m %p\n' | sort); }
+	listing >"$t/before"
+	# unmount and mount again; then kill -9 and mount again: the same
+	stop
+	start
+	listing >"$t/after" && diff "$t/before" "$t/after" || fail "the changes did not survive unmount"
+	kill -9 "$daemon"
+	wait "$daemon" 2>/dev/null
+	daemon=
+	fusermount3 -u -z "$mnt" 2>/dev/null
+	start
+	listing >"$t/after" && diff "$t/before" "$t/after" || fail "the changes did not survive kill -9"
+	# another disc: shown without the changes, which are refused
+	"$BURNFS" vdrive load "$vd" --blank >/dev/null || fail "vdrive load --blank"
+	ctl refresh
+	grep -q "made against another disc" "$mnt/.burnfs/changes" || fail "changes: $(cat "$mnt/.burnfs/changes")"
+	"$BURNFS" commit "$mnt" --verify none >"$t/out" 2>&1 && fail "a commit of another disc's changes"
+	grep -q "another disc" "$t/out" || fail "commit: $(cat "$t/out")"
+	[ "$(st .disc.status)" = blank ] || fail "disc: $(st .disc)"
+	# the disc comes back: the changes apply again, and the commit carries them
+	"$BURNFS" vdrive eject "$vd" >/dev/null
+	mv "$vd/shelf/1/disc.img" "$vd/shelf/1/state" "$vd/" || fail "putting the disc back"
+	"$BURNFS" vdrive load "$vd" >/dev/null || fail "vdrive load"
+	ctl refresh
+	listing >"$t/after" && diff "$t/before" "$t/after" || fail "the changes are not back with their disc"
+	"$BURNFS" commit "$mnt" --verify full >"$t/out" 2>&1 || fail "commit: $(cat "$t/out")"
+	grep -q "1 removed, 1 moved" "$t/out" || fail "commit: $(cat "$t/out")"
+	listing >"$t/after" && diff "$t/before" "$t/after" || fail "the mount after the commit"
+	[ "$(grep -c -v '^#' "$mnt/.burnfs/changes")" = 0 ] || fail "changes left: $(cat "$mnt/.burnfs/changes")"
+	# discard drops them
+	rm "$mnt/c" || fail "rm"
+	[ -e "$mnt/c" ] && fail "rm did not remove"
+	ctl discard
+	for _ in $(seq 50); do [ -e "$mnt/c" ] && break; sleep 0.1; done
+	[ -e "$mnt/c" ] || fail "discard did not bring back the disc's file"
 	;;
 *)
 	echo "unknown case $1" >&2
