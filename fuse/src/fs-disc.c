@@ -1003,9 +1003,13 @@ static size_t merged_entry(fuse_req_t req, struct stg_fs *fs, struct inode *dir,
 	return n;
 }
 
-/* A merged listing from offset off: ".", "..", then the snapshot's names. */
-void disc_readdir(fuse_req_t req, struct stg_fs *fs, struct inode *dir, struct dirp *d, char *buf,
-		  size_t size, off_t off, bool plus)
+/*
+ * A merged listing from offset off: ".", "..", then the snapshot's names, into buf; its length
+ * in *ret. Not replied here: the caller replies after letting go of d's lock, since once the
+ * reply is out the kernel may release (free) d.
+ */
+int disc_readdir(fuse_req_t req, struct stg_fs *fs, struct inode *dir, struct dirp *d, char *buf,
+		 size_t size, off_t off, bool plus, size_t *ret)
 {
 	size_t pos = 0;
 	int err = 0;
@@ -1034,8 +1038,6 @@ void disc_readdir(fuse_req_t req, struct stg_fs *fs, struct inode *dir, struct d
 		err = e;
 		pos += n;
 	}
-	if (err && pos == 0)
-		fuse_reply_err(req, err);
-	else
-		fuse_reply_buf(req, buf, pos);
+	*ret = pos;
+	return err;
 }

@@ -198,8 +198,8 @@ int disc_lookup_merged(struct stg_fs *fs, struct inode *dir, const char *name,
 		       struct fuse_entry_param *e);
 struct stg_lower *disc_lower(struct stg_fs *fs);
 void disc_read(fuse_req_t req, struct stg_fs *fs, struct inode *in, size_t size, off_t off);
-void disc_readdir(fuse_req_t req, struct stg_fs *fs, struct inode *dir, struct dirp *d, char *buf,
-		  size_t size, off_t off, bool plus);
+int disc_readdir(fuse_req_t req, struct stg_fs *fs, struct inode *dir, struct dirp *d, char *buf,
+		 size_t size, off_t off, bool plus, size_t *ret);
 int disc_remove(struct stg_fs *fs, struct inode *dir, const char *name, bool isdir);
 int disc_rename(struct stg_fs *fs, struct inode *dir, const char *name, struct inode *ndir,
 		const char *newname, unsigned flags);

@@ -1680,9 +1680,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	pthread_mutex_lock(&d->lock);
 	if (d->merged) {
-		disc_readdir(req, fs, dir, d, buf, size, off, plus);
-		pthread_mutex_unlock(&d->lock);
-		return;
+		err = disc_readdir(req, fs, dir, d, buf, size, off, plus, &pos);
+		goto unlock;
 	}
 	/*
 	 * Offsets are the backing directory's own telldir cookies, which stay valid while
@@ -1753,6 +1752,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		d->entry = NULL;
 		d->offset = next;
 	}
+unlock:
+	/* before the reply: once it is out, a RELEASEDIR may free d on another thread */
 	pthread_mutex_unlock(&d->lock);
 	if (err && pos == 0)
 		fuse_reply_err(req, err);

@@ -1764,6 +1764,11 @@ int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct s
 	r = stg_lower_new(j->drive, &j->lower);
 	if (r < 0)
 		goto fail;
+	if (j->session) { /* a view of that session or nothing: the mount fails naming why */
+		r = stg_lower_load(j->lower, j->session, diag);
+		if (r < 0)
+			goto fail;
+	}
 	lower_reload(j);
 	r = edits_open(j, diag);
 	if (r < 0)

@@ -661,6 +661,30 @@ disc-tied)
 	for _ in $(seq 50); do [ -e "$mnt/c" ] && break; sleep 0.1; done
 	[ -e "$mnt/c" ] || fail "discard did not bring back the disc's file"
 	;;
+disc-view)
+	# burnfs mount --session N: session N alone, read-only, beside the read-write mount
+	new_disc dvd+r
+	mkdir -p "$t/s1" "$t/s2" && echo a >"$t/s1/a" && echo b >"$t/s2/b"
+	for s in s1 s2; do
+		"$BURNFS" burn "$t/$s" --drive "vdrive:$vd" --verify none >"$t/out" 2>&1 || fail "burn $s"
+	done
+	start
+	mkdir -p "$t/view"
+	"$BURNFS" mount --drive "vdrive:$vd" --session 1 "$t/view" >"$t/out" 2>&1 || fail "mount --session 1: $(cat "$t/out")"
+	[ "$(ls "$t/view")" = a ] || fail "session 1 shows: $(ls "$t/view")"
+	[ "$(ls "$mnt" | tr '\n' ' ')" = "a b " ] || fail "the last session shows: $(ls "$mnt")"
+	[ "$(cat "$t/view/a")" = a ] || fail "read in the view"
+	touch "$t/view/x" 2>"$t/err" && fail "a write in the view"
+	grep -q "Read-only" "$t/err" || fail "view write: $(cat "$t/err")"
+	rm "$t/view/a" 2>/dev/null && fail "rm in the view"
+	"$BURNFS" commit "$t/view" >"$t/out" 2>&1 && fail "a commit of the view"
+	grep -q "read-only" "$t/out" || fail "view commit: $(cat "$t/out")"
+	"$BURNFS" umount "$t/view" >/dev/null || fail "umount the view"
+	"$BURNFS" mount --drive "vdrive:$vd" --session 9 "$t/view" >"$t/out" 2>&1 && fail "session 9 mounted"
+	grep -q "2" "$t/out" || fail "session 9: $(cat "$t/out")"
+	mountpoint -q "$t/view" && fail "session 9 left a mount"
+	"$BURNFS" mount --session x "$t/view" 2>/dev/null; [ $? = 2 ] || fail "--session x"
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2

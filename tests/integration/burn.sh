@@ -350,21 +350,21 @@ for line in sys.stdin:
         assert end is None or lba > end, f"write at {lba} after {end}: a used block"
         runs.append(lba)
     end = lba + n
-assert runs == [0, 11430], runs' || fail "write addresses"
+assert runs == [0, 11431], runs' || fail "write addresses"
 	"$BURNFS" info --drive "vdrive:$t/d" >"$t/info" || fail info
-	grep -q "^session 2: blocks 11430-" "$t/info" || fail "info sessions: $(cat "$t/info")"
+	grep -q "^session 2: blocks 11431-" "$t/info" || fail "info sessions: $(cat "$t/info")"
 	grep -q "track 3: session 3, start [0-9]*, [0-9]* blocks, open, blank" "$t/info" || fail "info tracks: $(cat "$t/info")"
 	grep -q "^write speeds: 48x 40x" "$t/info" || fail "info speeds: $(cat "$t/info")"
 	"$BURNFS" info --drive "vdrive:$t/d" --json | /usr/bin/python3 -c '
 import json, sys
 j = json.load(sys.stdin)
 s = j["session_list"]
-assert [x["start"] for x in s if not x["open"]] == [0, 11430], s
+assert [x["start"] for x in s if not x["open"]] == [0, 11431], s
 assert len(j["tracks"]) == 3 and j["tracks"][2]["blank"], j["tracks"]
 assert j["write_speeds_kBps"][0] == 48 * 176, j["write_speeds_kBps"]' || fail "info --json"
 	"$BURNFS" verify --drive "vdrive:$t/d" 2>"$t/err" || fail "verify: $(cat "$t/err")"
 	grep -q "session 1 at block 0: 1 files match" "$t/err" || fail "session 1 not checked: $(cat "$t/err")"
-	grep -q "session 2 at block 11430: 1 files match" "$t/err" || fail "session 2 not checked: $(cat "$t/err")"
+	grep -q "session 2 at block 11431: 1 files match" "$t/err" || fail "session 2 not checked: $(cat "$t/err")"
 	same_sessions "vdrive:$t/d" 2
 	# a grown DVD+RW: its first session's descriptors are the newest's (the head), both
 	# checked, as listed
@@ -381,7 +381,7 @@ assert j["write_speeds_kBps"][0] == 48 * 176, j["write_speeds_kBps"]' || fail "i
 	"$BURNFS" verify --drive "vdrive:$t/d" --session 0 --against "$t/s1" 2>/dev/null ||
 		fail "--session 0 --against s1"
 	"$BURNFS" verify --drive "vdrive:$t/d" --session 7 2>"$t/err"; [ $? = 1 ] || fail "--session 7: exit"
-	grep -q "no closed session starts there (the disc's sessions start at 0, 11430)" "$t/err" ||
+	grep -q "no closed session starts there (the disc's sessions start at 0, 11431)" "$t/err" ||
 		fail "--session 7: $(cat "$t/err")"
 	"$BURNFS" verify --drive "vdrive:$t/d" --session x 2>/dev/null; [ $? = 2 ] || fail "--session x: exit"
 	"$BURNFS" verify --drive "vdrive:$t/d" --against "$t/s1" >"$t/out" 2>/dev/null && fail "against s1 passed"
