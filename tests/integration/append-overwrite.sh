@@ -326,6 +326,18 @@ kernel)
 		[ $rc = 0 ] || fail "kernel-$fs: $out"
 		echo "$out"
 	done
+	# a UDF 2.50 image file grown in place twice: the changed directories' entries were
+	# written over their earlier ones (engine/grow.h); the kernel's udf reads the result
+	"$BURNFS" image -q --media bd "$t/s1" -o "$t/a.iso" || fail "image 1"
+	for i in 2 3; do
+		"$BURNFS" image --append "$t/a.iso" "$t/s$i" 2>"$t/err" || fail "image append $i: $(cat "$t/err")"
+	done
+	check_newest "$t/a.iso" "$t/m3" "image after append 3" nopycdlib
+	rm -rf "$t/want-udf" && cp -a "$t/want" "$t/want-udf" && rm -rf "$t/want-udf/.burnfs" ||
+		fail "udf's tree of the image"
+	out=$(/usr/bin/python3 "$here/../interop/check.py" kernel-udf "$t/a.iso" "$t/want-udf" 2>&1) ||
+		fail "kernel-udf, image file: $out"
+	echo "$out"
 	;;
 *)
 	fail "unknown case $1"
