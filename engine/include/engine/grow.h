@@ -29,14 +29,19 @@
  * were, whose root is the earlier root's block, still holding the earlier root's entry:
  * every directory is an earlier one, whose FIDs name earlier entries, all intact: the
  * earlier UDF tree (the ISO 9660 and Joliet trees are already the new ones). While the
- * entries are written over: each block is a whole earlier or a whole new entry (a drive
- * writes a sector or none; a kill ends between pwrite calls), and a new entry's FIDs name
- * entries that exist (new ones, kept ones, or directories by their fixed blocks, each an
- * earlier or a new entry): a tree of earlier and new directories, which the next append
- * merges like any other (a directory that differs from the new tree is written again).
- * After the main file: the new tree; the mirror, still the earlier entries, is read only
- * where a main block fails, and then gives that earlier directory. Undoing a failure puts
- * the entries back before the head, which no longer maps the new FIDs.
+ * entries are written over: each block is a whole earlier or a whole new entry (a kill
+ * ends between pwrite calls; a power cut may tear a block as it may the head's, and a
+ * drive's read-modify-write of an ECC block may damage its neighbours), a new entry's
+ * FIDs name entries that exist (new ones, kept ones, or directories by their fixed
+ * blocks, each an earlier or a new entry): a tree of earlier and new directories, which
+ * the next append merges like any other (a directory that differs from the new tree is
+ * written again).
+ * After the main file: the new tree; the mirror, still the earlier entries until its own
+ * step, is read only where the metadata file cannot be mapped (Linux; a torn entry's bad
+ * CRC is an I/O error, not a turn to the mirror), and then gives the earlier directories.
+ * Undoing a failure puts the entries back before the head: the earlier head does not map
+ * the new FIDs those entries name. Overwritable drives: engine/burn.c does not set
+ * udf_prior.inplace yet (every directory is written again there).
  */
 #ifndef BFS_ENGINE_GROW_H
 #define BFS_ENGINE_GROW_H
