@@ -4,12 +4,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "append-internal.h"
 #include "engine/grow.h"
 #include "engine/sink.h"
 #include "medium.h"
@@ -21,6 +23,7 @@ struct grow_file {
 	uint64_t old_bytes; /* the file's size before: cut back to it on failure */
 	bool head_written;  /* the head rewrite began: put the old one back on failure */
 	struct eng_grow_head head;
+	struct eng_grow_inplace inplace; /* written after the head */
 	struct eng_grow_front front;
 };
 
@@ -92,9 +95,27 @@ static int write_body(struct grow_file *g, struct eng_image *img, uint64_t start
 	return r;
 }
 
-/* The front, then the head, each followed by fsync. */
-static int write_ends(struct grow_file *g, uint64_t start, uint64_t first_start,
-		      struct bfs_node *root, const char *path, struct bfs_diag *diag)
+/*
+ * The fault tests' hook: BURNFS_TEST_GROW_STOP=kill:STEP or eio:STEP, STEP head, main or
+ * mirror, kills the process (SIGKILL) or fails the append with EIO right after that step's
+ * fsync, so that each state between two steps can be looked at (tests/integration/
+ * append-overwrite.sh image-steps). Unset: nothing.
+ */
+static int test_step(const char *what)
+{
+	const char *e = getenv("BURNFS_TEST_GROW_STOP"), *c = e ? strchr(e, ':') : NULL;
+
+	if (!c || strcmp(c + 1, what) != 0)
+		return 0;
+	if (strncmp(e, "kill:", 5) == 0)
+		raise(SIGKILL);
+	return -EIO;
+}
+
+/* The front, then the head, then the blocks written in place, each followed by fsync. */
+static int write_ends(struct grow_file *g, struct eng_image *img, uint64_t start,
+		      uint64_t first_start, struct bfs_node *root, const char *path,
+		      struct bfs_diag *diag)
 {
 	struct eng_grow_io io = {fio_read, fio_write, fio_sync, g};
 	/* the rest on disk before the front, the front before the head */
@@ -107,10 +128,17 @@ static int write_ends(struct grow_file *g, uint64_t start, uint64_t first_start,
 	if (r < 0)
 		return bfs_diag_set(diag, r, "'%s': write error: %s", path, strerror(-r));
 	r = eng_grow_head_plan(&io, &g->front, first_start, root, &g->head, diag);
+	if (r == 0)
+		r = eng_image_inplace(img, &g->inplace);
+	if (r == 0)
+		r = eng_grow_inplace_save(&io, &g->inplace, diag);
 	if (r < 0)
 		return r;
 	g->head_written = true;
-	return eng_grow_head_write(&io, &g->head, diag);
+	r = eng_grow_head_write(&io, &g->head, diag);
+	if (r == 0 && (r = test_step("head")) < 0)
+		return bfs_diag_set(diag, r, "stopped after the head");
+	return r < 0 ? r : eng_grow_inplace_write(&io, &g->inplace, test_step, diag);
 }
 
 /* After a failure: the old head back, the file cut to its old size (byte for byte again). */
@@ -120,6 +148,8 @@ static void undo(struct grow_file *g)
 	struct bfs_diag quiet = {0};
 
 	/* best effort: the failure being reported is the first one */
+	if (eng_grow_inplace_restore(&io, &g->inplace, &quiet) < 0)
+		bfs_diag_clear(&quiet);
 	if (g->head_written && eng_grow_head_restore(&io, &g->head, &quiet) < 0)
 		bfs_diag_clear(&quiet);
 	if (ftruncate(g->fd, (off_t)g->old_bytes) < 0)
@@ -136,6 +166,8 @@ static int merge(struct eng_medium *med, const struct eng_session *s, size_t n,
 
 	if (r < 0)
 		return r;
+	/* write_ends() writes the changed directories' entries over the earlier ones */
+	(*app)->prior.inplace = true;
 	eng_append_apply(*app, true, io); /* the head is rewritten: libudfread reads it */
 	res->appended = true;
 	eng_append_info(*app, &res->append);
@@ -190,13 +222,14 @@ static int grow_write(const char *path, struct eng_image *img, uint64_t next, ui
 	if (r == 0)
 		r = write_body(&g, img, next, info.blocks, progress, userdata, path, diag);
 	if (r == 0)
-		r = write_ends(&g, next, first_start, root, path, diag);
+		r = write_ends(&g, img, next, first_start, root, path, diag);
 	if (r < 0)
 		undo(&g);
 	res->start = next;
 	res->blocks = info.blocks;
 	res->udf_unseen = g.head.udf_unseen;
 	eng_grow_front_done(&g.front);
+	eng_grow_inplace_done(&g.inplace);
 	if (close(g.fd) < 0 && r == 0)
 		r = bfs_diag_set(diag, -errno, "'%s': %s", path, strerror(errno));
 	return r;

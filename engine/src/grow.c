@@ -6,6 +6,7 @@
 #include "engine/grow.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,4 +279,82 @@ int eng_grow_head_check(const struct eng_grow_io *io, const struct eng_grow_head
 				    "verify: the anchor at block 256 reads back different from "
 				    "what was written");
 	return 0;
+}
+
+void eng_grow_inplace_done(struct eng_grow_inplace *ip)
+{
+	free(ip->v);
+	*ip = (struct eng_grow_inplace){0};
+}
+
+int eng_grow_inplace_save(const struct eng_grow_io *io, struct eng_grow_inplace *ip,
+			  struct bfs_diag *diag)
+{
+	for (size_t i = 0; i < ip->n; i++) {
+		struct eng_grow_block *b = &ip->v[i];
+		int r = io->read(io->userdata, b->lba, 1, b->saved);
+
+		if (r == 0 && b->mirror_lba != UINT64_MAX)
+			r = io->read(io->userdata, b->mirror_lba, 1, b->saved_mirror);
+		if (r < 0)
+			return bfs_diag_set(
+				diag, r, "reading the UDF directory entry at block %" PRIu64 ": %s",
+				b->lba, strerror(-r));
+	}
+	return 0;
+}
+
+/* Every block's data (or saved copy) at its main or mirror block, then sync */
+static int blocks_put(const struct eng_grow_io *io, const struct eng_grow_inplace *ip, bool mirror,
+		      bool saved, struct bfs_diag *diag)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ip->n; i++) {
+		const struct eng_grow_block *b = &ip->v[i];
+		uint64_t lba = mirror ? b->mirror_lba : b->lba;
+
+		if (lba == UINT64_MAX)
+			continue;
+		r = io->write(io->userdata, lba, 1,
+			      saved ? (mirror ? b->saved_mirror : b->saved) : b->data);
+		if (r < 0)
+			return bfs_diag_set(diag, r,
+					    "%s the UDF directory entry at block %" PRIu64 ": %s",
+					    saved ? "putting back" : "writing", lba, strerror(-r));
+	}
+	r = io->sync(io->userdata);
+	return r < 0 ? bfs_diag_set(diag, r, "flushing the UDF directory entries: %s", strerror(-r))
+		     : 0;
+}
+
+int eng_grow_inplace_write(const struct eng_grow_io *io, struct eng_grow_inplace *ip,
+			   int (*step)(const char *what), struct bfs_diag *diag)
+{
+	int r;
+
+	if (!ip->n)
+		return 0;
+	/* the main file first: the mirror keeps the earlier entries until it is whole */
+	ip->main_begun = true;
+	r = blocks_put(io, ip, false, false, diag);
+	if (r == 0 && step && (r = step("main")) < 0)
+		return bfs_diag_set(diag, r, "stopped after the UDF directory entries");
+	if (r < 0)
+		return r;
+	ip->mirror_begun = true;
+	r = blocks_put(io, ip, true, false, diag);
+	if (r == 0 && step && (r = step("mirror")) < 0)
+		return bfs_diag_set(diag, r, "stopped after their mirror");
+	return r;
+}
+
+int eng_grow_inplace_restore(const struct eng_grow_io *io, const struct eng_grow_inplace *ip,
+			     struct bfs_diag *diag)
+{
+	int r = ip->mirror_begun ? blocks_put(io, ip, true, true, diag) : 0;
+
+	if (r == 0 && ip->main_begun)
+		r = blocks_put(io, ip, false, true, diag);
+	return r;
 }

@@ -30,6 +30,7 @@
 #include "common/bytes.h"
 #include "common/extent.h"
 #include "common/log.h"
+#include "engine/grow.h"
 #include "engine/image.h"
 #include "engine/manifest.h"
 #include "engine/sink.h"
@@ -1591,4 +1592,29 @@ struct eng_image *eng_image_free(struct eng_image *img)
 	pthread_cond_destroy(&img->can_get);
 	free(img);
 	return NULL;
+}
+
+int eng_image_inplace(struct eng_image *img, struct eng_grow_inplace *ret)
+{
+	size_t n = img->udf ? udf_writer_ndeferred(img->udf) : 0;
+
+	*ret = (struct eng_grow_inplace){0};
+	if (!n)
+		return 0;
+	ret->v = calloc(n, sizeof(*ret->v));
+	if (!ret->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct udf_deferred d;
+		int r = udf_writer_deferred(img->udf, i, &d, ret->v[i].data);
+
+		if (r < 0) {
+			eng_grow_inplace_done(ret);
+			return r;
+		}
+		ret->v[i].lba = d.lba;
+		ret->v[i].mirror_lba = d.mirror_lba;
+	}
+	ret->n = n;
+	return 0;
 }

@@ -180,6 +180,47 @@ image)
 	"$BURNFS" image --help | grep -q "^  --append IMAGE" || fail "--help lacks --append"
 	[ "$(sha256sum <"$t/a.iso")" = "$sum" ] || fail "a usage error changed the image"
 	;;
+image-steps)
+	# an append to an image file writes the changed UDF directories' entries over their
+	# earlier ones after the head (engine/grow.h): killed right after the head, after the
+	# entries, after their mirror, the image is readable (after the head: the ISO 9660 tree
+	# the new one, the UDF tree still the earlier one; after the entries: the new tree for
+	# every reader) and the next append works; an EIO at each of those steps leaves the
+	# file byte for byte as it was (the entries, then the head put back). UDF 2.50 (--media
+	# bd): a metadata file whose blocks keep their numbers
+	sources
+	"$BURNFS" image -q --media bd "$t/s1" -o "$t/a1.iso" || fail "image 1"
+	rm -rf "$t/x1" && xorriso -osirrox on -indev "$t/a1.iso" -extract / "$t/x1" >/dev/null 2>&1 ||
+		fail "extract image 1"
+	sum=$(sha256sum <"$t/a1.iso")
+	for step in head main mirror; do
+		cp "$t/a1.iso" "$t/a.iso" || fail copy
+		BURNFS_TEST_GROW_STOP="eio:$step" "$BURNFS" image --append "$t/a.iso" "$t/s2" 2>"$t/err" &&
+			fail "eio after $step: the append succeeded"
+		grep -q "stopped after" "$t/err" || fail "eio after $step: $(cat "$t/err")"
+		[ "$(sha256sum <"$t/a.iso")" = "$sum" ] || fail "eio after $step: the image changed"
+		BURNFS_TEST_GROW_STOP="kill:$step" "$BURNFS" image --append "$t/a.iso" "$t/s2" 2>"$t/err"
+		[ $? = 137 ] || fail "kill after $step: not killed: $(cat "$t/err")"
+		[ "$(sha256sum <"$t/a.iso")" != "$sum" ] || fail "kill after $step: nothing written"
+		if [ $step = head ]; then
+			still_new_iso=$(xorriso -indev "$t/a.iso" -find / -name two 2>/dev/null)
+			[ -n "$still_new_iso" ] || fail "kill after head: the ISO 9660 tree is not the new one"
+			out=$(/usr/bin/python3 "$here/../interop/check.py" udfread "$t/a.iso" "$t/x1" 2>&1)
+			case $? in
+			0) ;;
+			77) echo "kill after head: udfread skipped: $out" >&2 ;;
+			*) fail "kill after head: the UDF tree is not the earlier one: $out" ;;
+			esac
+			"$BURNFS" ls -R "$t/a.iso" >/dev/null 2>"$t/err" || fail "kill after head: burnfs ls: $(cat "$t/err")"
+		else
+			check_newest "$t/a.iso" "$t/m2" "kill after $step" nopycdlib
+			sessions_are 2 "kill after $step" "$t/a.iso"
+		fi
+		"$BURNFS" image --append "$t/a.iso" "$t/s3" 2>"$t/err" || fail "kill after $step, next append: $(cat "$t/err")"
+		check_newest "$t/a.iso" "$t/m3" "kill after $step, next append" nopycdlib
+		sessions_are 3 "kill after $step, next append" "$t/a.iso"
+	done
+	;;
 write-error)
 	# a write error inside the new session, in its body and in its front (the descriptors
 	# written after it), and in the head rewrite itself (block 16, the drive's sense said):
@@ -285,6 +326,18 @@ kernel)
 		[ $rc = 0 ] || fail "kernel-$fs: $out"
 		echo "$out"
 	done
+	# a UDF 2.50 image file grown in place twice: the changed directories' entries were
+	# written over their earlier ones (engine/grow.h); the kernel's udf reads the result
+	"$BURNFS" image -q --media bd "$t/s1" -o "$t/a.iso" || fail "image 1"
+	for i in 2 3; do
+		"$BURNFS" image --append "$t/a.iso" "$t/s$i" 2>"$t/err" || fail "image append $i: $(cat "$t/err")"
+	done
+	check_newest "$t/a.iso" "$t/m3" "image after append 3" nopycdlib
+	rm -rf "$t/want-udf" && cp -a "$t/want" "$t/want-udf" && rm -rf "$t/want-udf/.burnfs" ||
+		fail "udf's tree of the image"
+	out=$(/usr/bin/python3 "$here/../interop/check.py" kernel-udf "$t/a.iso" "$t/want-udf" 2>&1) ||
+		fail "kernel-udf, image file: $out"
+	echo "$out"
 	;;
 *)
 	fail "unknown case $1"

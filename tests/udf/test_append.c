@@ -75,8 +75,13 @@ static const char *const t1_files[] = {"a/b/c/x", "a/s/y", "k/z", NULL};
 
 /* ---- sessions ---------------------------------------------------------------------------- */
 
-/* One session at start with the earlier volume p (NULL for the first): its end */
-static uint64_t session(struct bfs_node *root, uint64_t start, const struct udf_prior *p)
+/*
+ * One session at start with the earlier volume p (NULL for the first): its end. Its
+ * deferred blocks (prior.inplace) are written after it when deferred is set, kept in
+ * deferred_img (may be NULL) otherwise; *ndeferred (may be NULL) counts them.
+ */
+static uint64_t session_x(struct bfs_node *root, uint64_t start, const struct udf_prior *p,
+			  bool deferred, size_t *ndeferred)
 {
 	struct udf_writer_opts o = {.revision = 0x0250,
 				    .has_partition_start = start > 0,
@@ -101,8 +106,26 @@ static uint64_t session(struct bfs_node *root, uint64_t start, const struct udf_
 		assert_true(l->v[i].lba >= start); /* nothing of the earlier session rewritten */
 		assert_int_equal(udf_writer_fill(w, &l->v[i], img + l->v[i].lba * BS), 0);
 	}
+	if (ndeferred)
+		*ndeferred = udf_writer_ndeferred(w);
+	for (size_t i = 0; deferred && i < udf_writer_ndeferred(w); i++) {
+		struct udf_deferred d;
+		uint8_t b[BS];
+
+		assert_int_equal(udf_writer_deferred(w, i, &d, b), 0);
+		/* over an earlier session's block, in the earlier metadata file and its mirror */
+		assert_true(d.lba >= PART && d.lba < start);
+		assert_true(d.mirror_lba >= PART && d.mirror_lba < start && d.mirror_lba != d.lba);
+		memcpy(img + d.lba * BS, b, BS);
+		memcpy(img + d.mirror_lba * BS, b, BS);
+	}
 	udf_writer_free(w);
 	return cur;
+}
+
+static uint64_t session(struct bfs_node *root, uint64_t start, const struct udf_prior *p)
+{
+	return session_x(root, start, p, false, NULL);
 }
 
 /* What the earlier session holds at a path, as append-udf.c notes it */
@@ -563,6 +586,58 @@ static void test_linear(void **state)
 	two_done(&t);
 }
 
+/*
+ * Overwritable media with prior.inplace: directories keep their blocks as on write-once
+ * media, the one that changed gets its new entry written over its earlier one (main and
+ * mirror) after the session; until then the new volume shows the earlier tree.
+ */
+static void test_linear_inplace(void **state)
+{
+	static const char *const t2[] = {"a/",	 "a/b/",  "a/b/c/", "a/b/c/x", "a/b/c/new",
+					 "a/s/", "a/s/y", "k/",	    "k/z",     NULL};
+	struct bfs_node *r1 = tree(t1, NULL), *r2 = tree(t2, t1_files);
+	struct udf_entry e;
+	struct prior_ctx c;
+	struct after a;
+	uint64_t e1, s2, e2;
+	size_t nd;
+	bool w;
+
+	(void)state;
+	img = calloc(NBLOCKS, BS);
+	e1 = session(r1, 0, NULL);
+	prior_read(&c, 0, e1, true);
+	c.p.dir = prior_dir;
+	c.p.inplace = true;
+	s2 = e1 + 100;
+	/* the head rewritten, the entries not yet: the earlier tree through the new volume */
+	e2 = session_x(r2, s2, &c.p, false, &nd);
+	assert_int_equal(nd, 1); /* /a/b/c only */
+	after_open(&a, s2, e2);
+	expect_linear(a.runs, a.nruns, 1);
+	assert_int_equal(udf_reader_lookup(a.r, "/a/b/c/new", &e), -ENOENT);
+	assert_int_equal(udf_reader_lookup(a.r, "/a/b/c/x", &e), 0);
+	udf_entry_done(&e);
+	after_close(&a);
+	/* and written: the new tree, every directory at its earlier block, none in the session */
+	assert_int_equal(session_x(r2, s2, &c.p, true, NULL), e2);
+	after_open(&a, s2, e2);
+	for (const char *const *d =
+		     (const char *const[]){"/", "/a", "/a/b", "/a/b/c", "/a/s", "/k", NULL};
+	     *d; d++)
+		expect_dir(&a, &c, *d, false);
+	(void)entry_at(&a, "/a/b/c/new", &w, NULL);
+	assert_true(w);
+	assert_int_equal(entry_at(&a, "/a/b/c/x", &w, NULL), old_lbn(&c, "/a/b/c/x"));
+	assert_false(w);
+	assert_int_equal(parent_fid(&a, "/a/b/c"), old_lbn(&c, "/a/b"));
+	after_close(&a);
+	prior_done(&c);
+	bfs_node_free(r1);
+	bfs_node_free(r2);
+	free(img);
+}
+
 /* ---- past the runs the next append reads -------------------------------------------------- */
 
 /*
@@ -688,13 +763,10 @@ static void test_runs_overflow_linear(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_deep_change),
-		cmocka_unit_test(test_deleted_file),
-		cmocka_unit_test(test_renamed_dir),
-		cmocka_unit_test(test_dir_replaced_by_file),
-		cmocka_unit_test(test_linear),
-		cmocka_unit_test(test_runs_overflow),
-		cmocka_unit_test(test_runs_overflow_linear),
+		cmocka_unit_test(test_deep_change),   cmocka_unit_test(test_deleted_file),
+		cmocka_unit_test(test_renamed_dir),   cmocka_unit_test(test_dir_replaced_by_file),
+		cmocka_unit_test(test_linear),	      cmocka_unit_test(test_linear_inplace),
+		cmocka_unit_test(test_runs_overflow), cmocka_unit_test(test_runs_overflow_linear),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,7 +67,11 @@ struct udf_node {
 	bool embedded; /* data in the ICB */
 	bool kept;     /* the earlier volume's entry at lbn (opts.prior): nothing to write */
 	bool fixed;    /* a directory with the earlier volume's lbn and unique id (prior.dir) */
-	bool remapped; /* ... whose new (E)FE lies in the remap extent, its FIDs in the runs */
+	/*
+	 * ... whose new (E)FE lies in the remap extent, or is written in place (inplace), its
+	 * FIDs in the runs
+	 */
+	bool remapped;
 };
 
 struct udf_writer {
@@ -95,8 +99,10 @@ struct udf_writer {
 	bool linear;		    /* ... in a linear metadata file (prior.linear) */
 	uint64_t prior_meta_blocks; /* 2.50 with reuse: the earlier metadata file's length */
 	uint64_t lin_gap;	    /* linear: blocks between the earlier file's end and ours */
+	bool inplace;		    /* ... changed ones written in place (prior.inplace) */
 	struct udf_node **remaps;   /* the remapped directories, by their lbn */
 	size_t nremap;
+	size_t ndeferred; /* inplace: remaps holds the directories written in place instead */
 	uint64_t next_uid;
 	uint64_t nfiles, ndirs;
 	struct bfs_arena arena; /* names */
@@ -476,7 +482,8 @@ static void prior_setup(struct udf_writer *w, uint64_t *uid)
 		return;
 	w->prior_meta_blocks = p->meta_blocks;
 	w->linear = p->linear;
-	w->remap = !p->linear && p->dir && p->dir_same;
+	w->remap = p->dir && p->dir_same && (!p->linear || p->inplace);
+	w->inplace = p->linear && w->remap;
 }
 
 /* A directory that was one of the earlier volume's keeps its block and unique id. */
@@ -801,9 +808,9 @@ static void reuse_drop(struct udf_writer *w)
 			u->blocks = 1; /* a regular file's (E)FE */
 		}
 	}
-	w->reuse = w->remap = w->linear = false;
+	w->reuse = w->remap = w->linear = w->inplace = false;
 	w->prior_meta_blocks = w->lin_gap = 0;
-	w->nremap = 0;
+	w->nremap = w->ndeferred = 0;
 }
 
 /*
@@ -908,6 +915,11 @@ static int dirs_plan(struct udf_writer *w)
 	qsort(w->remaps, w->nremap, sizeof(*w->remaps), remap_cmp);
 	for (size_t i = 1; i < w->nremap && fit; i++)
 		fit = w->remaps[i]->lbn != w->remaps[i - 1]->lbn;
+	if (fit && w->inplace) { /* no remap extent: their blocks are written over */
+		w->ndeferred = w->nremap;
+		w->nremap = 0;
+		return 0;
+	}
 	if (fit && runs_fit(w))
 		return 0;
 	bfs_log(LOG_NOTICE,
@@ -918,7 +930,7 @@ static int dirs_plan(struct udf_writer *w)
 		if (w->nodes[i].fixed)
 			dir_unfix(&w->nodes[i]);
 	w->nremap = 0;
-	w->remap = false;
+	w->remap = w->inplace = false;
 	return 0;
 }
 
@@ -1438,6 +1450,41 @@ static void dir_fe(struct udf_writer *w, const struct udf_node *u, uint8_t *b)
 
 	fill_fe(w, u->node, u, b, u->lbn, UDF_AD_SHORT, ad, adl, u->data_len,
 		BFS_DIV_ROUND_UP(u->data_len, BFS_BLOCK_SIZE));
+}
+
+size_t udf_writer_ndeferred(const struct udf_writer *w)
+{
+	return w->ndeferred;
+}
+
+/* The absolute block of metadata block lbn in the earlier runs r[0..n), or UINT64_MAX */
+static uint64_t prior_block(const struct udf_writer *w, const struct udf_run *r, size_t n,
+			    uint32_t lbn)
+{
+	uint64_t off = 0;
+
+	for (size_t i = 0; i < n; off += r[i].blocks, i++)
+		if (lbn < off + r[i].blocks)
+			return r[i].lbn == UDF_RUN_HOLE ? UINT64_MAX
+							: w->part_start + r[i].lbn + (lbn - off);
+	return UINT64_MAX;
+}
+
+int udf_writer_deferred(struct udf_writer *w, size_t i, struct udf_deferred *ret, uint8_t *block)
+{
+	const struct udf_prior *p = w->opts.prior;
+	const struct udf_node *u;
+
+	if (!w->vi || i >= w->ndeferred)
+		return -EINVAL;
+	u = w->remaps[i];
+	ret->lba = prior_block(w, p->meta, p->nmeta, u->lbn);
+	/* an earlier volume without a mirror file: its main one stands in for it */
+	ret->mirror_lba = p->nmirror ? prior_block(w, p->mirror, p->nmirror, u->lbn) : UINT64_MAX;
+	if (ret->lba == UINT64_MAX)
+		return -EINVAL; /* dir_fix() took blocks of the earlier file only */
+	dir_fe(w, u, block);
+	return 0;
 }
 
 /* The remapped directories' (E)FEs, a block each in the order of w->remaps */

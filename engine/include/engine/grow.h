@@ -15,10 +15,33 @@
  *	eng_grow_head_write()  the rewrite; eng_grow_head_check() reads it back
  *	eng_image_grow()       all of it on an image file: `burnfs image --append`
  *
+ *	eng_grow_inplace_*()   the blocks written over after the head: the new (E)FEs of
+ *	                       the UDF directories that changed (udf_prior.inplace)
+ *
  * Order of the writes, each followed by a sync (SYNCHRONIZE CACHE, fsync): the session
  * from its block ENG_GROW_FRONT on; its first ENG_GROW_FRONT blocks (until they are there,
  * nothing finds an interrupted session: neither the session list nor the next append);
- * the head.
+ * the head; the changed directories' (E)FEs over their earlier ones in the metadata file;
+ * the same in its mirror.
+ *
+ * Why each state is readable. Until the head: the old volume, whose blocks nothing wrote.
+ * After it: the new volume, whose metadata file maps the earlier one's blocks where they
+ * were, whose root is the earlier root's block, still holding the earlier root's entry:
+ * every directory is an earlier one, whose FIDs name earlier entries, all intact: the
+ * earlier UDF tree (the ISO 9660 and Joliet trees are already the new ones). While the
+ * entries are written over: each block is a whole earlier or a whole new entry (a kill
+ * ends between pwrite calls; a power cut may tear a block as it may the head's, and a
+ * drive's read-modify-write of an ECC block may damage its neighbours), a new entry's
+ * FIDs name entries that exist (new ones, kept ones, or directories by their fixed
+ * blocks, each an earlier or a new entry): a tree of earlier and new directories, which
+ * the next append merges like any other (a directory that differs from the new tree is
+ * written again).
+ * After the main file: the new tree; the mirror, still the earlier entries until its own
+ * step, is read only where the metadata file cannot be mapped (Linux; a torn entry's bad
+ * CRC is an I/O error, not a turn to the mirror), and then gives the earlier directories.
+ * Undoing a failure puts the entries back before the head: the earlier head does not map
+ * the new FIDs those entries name. Overwritable drives: engine/burn.c does not set
+ * udf_prior.inplace yet (every directory is written again there).
  */
 #ifndef BFS_ENGINE_GROW_H
 #define BFS_ENGINE_GROW_H
@@ -105,6 +128,43 @@ int eng_grow_head_restore(const struct eng_grow_io *io, const struct eng_grow_he
 /* Read the head back: -EBADMSG, naming the first block, when it is not what was planned. */
 int eng_grow_head_check(const struct eng_grow_io *io, const struct eng_grow_head *h,
 			struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/* A block written over after the head (udf/writer.h struct udf_deferred). */
+struct eng_grow_block {
+	uint64_t lba, mirror_lba; /* mirror_lba UINT64_MAX: none */
+	uint8_t data[2048];
+	uint8_t saved[2048], saved_mirror[2048]; /* what they held, to put back on failure */
+};
+
+/* The blocks an append writes in place, and how far that went. */
+struct eng_grow_inplace {
+	struct eng_grow_block *v;
+	size_t n;
+	bool main_begun, mirror_begun; /* put the earlier blocks back on failure */
+};
+
+/*
+ * The deferred blocks of img (engine/image.c), *ret empty when there are none. After the
+ * image's stream ended (its writers finished). -ENOMEM, -EINVAL (a bug).
+ */
+int eng_image_inplace(struct eng_image *img, struct eng_grow_inplace *ret) BFS_WARN_UNUSED;
+void eng_grow_inplace_done(struct eng_grow_inplace *ip);
+
+/* Read what the blocks hold now (before the head is written: nothing to undo yet). */
+int eng_grow_inplace_save(const struct eng_grow_io *io, struct eng_grow_inplace *ip,
+			  struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * After the head: the blocks in the metadata file, sync, then in its mirror, sync. step
+ * (may be NULL) is called after each sync with "main" and "mirror"; a negative return
+ * stops there with it (the fault tests' hook).
+ */
+int eng_grow_inplace_write(const struct eng_grow_io *io, struct eng_grow_inplace *ip,
+			   int (*step)(const char *what), struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/* After a failure: the saved blocks back where writing began (mirror, then main), sync. */
+int eng_grow_inplace_restore(const struct eng_grow_io *io, const struct eng_grow_inplace *ip,
+			     struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /* What eng_image_grow() did. */
 struct eng_grow_result {

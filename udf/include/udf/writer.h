@@ -96,6 +96,13 @@ struct udf_prior {
 	 * only the first allocation descriptor), the gaps "not recorded, not allocated"
 	 */
 	bool linear;
+	/*
+	 * linear, with dir: the caller writes the deferred blocks (udf_writer_deferred) after
+	 * the head. A directory keeps its block as on write-once media, unchanged nothing is
+	 * written, changed its new (E)FE is written over the earlier one, in the earlier
+	 * metadata file and its mirror: a linear file can map no block elsewhere.
+	 */
+	bool inplace;
 };
 
 /* UDF revision as the spec's BCD: 0x0102, 0x0201, 0x0250. */
@@ -146,6 +153,22 @@ int udf_writer_plan_tail(struct udf_writer *w, uint64_t *cursor) BFS_WARN_UNUSED
 
 /* As iso9660_writer_finish(). */
 int udf_writer_finish(struct udf_writer *w, const struct bfs_volume_info *vi) BFS_WARN_UNUSED;
+
+/*
+ * A block of the earlier volume that an append with prior.inplace writes over, after the
+ * new head: a changed directory's new (E)FE, at its block of the earlier metadata file and
+ * of the earlier mirror (UINT64_MAX when that is no block of its own). Absolute LBAs.
+ */
+struct udf_deferred {
+	uint64_t lba, mirror_lba;
+};
+
+/* How many deferred blocks there are (after udf_writer_plan_meta). */
+size_t udf_writer_ndeferred(const struct udf_writer *w);
+
+/* The i-th deferred block: where, and its 2048 bytes into block. After udf_writer_finish. */
+int udf_writer_deferred(struct udf_writer *w, size_t i, struct udf_deferred *ret,
+			uint8_t *block) BFS_WARN_UNUSED;
 
 /* As iso9660_writer_extents() / iso9660_writer_fill(). */
 const struct bfs_extent_list *udf_writer_extents(const struct udf_writer *w);
