@@ -8,7 +8,7 @@
 #    through the LD_PRELOAD shim (contrib/vdrive-shim), as append.sh's listing.
 # 2. Read: that 200 MB file read through the mount (cat, a mount made before, not timed)
 #    against `burnfs extract` of it, both cold (the page cache dropped before each: root
-#    only, else said), in MB/s.
+#    only, else said), in MB/s; BURNFS_BENCH_READS pairs a round (default 3).
 # 3. Rename: a disc of append.sh's tree and a directory of 10,000 files; in the mount, mv of
 #    that directory, then `burnfs commit --verify none`: the blocks the session took against
 #    the session's own metadata, counted in its blocks (session_blocks below says how).
@@ -43,6 +43,7 @@ w=${1:-${TMPDIR:-/tmp}/burnfs-bench}
 mkdir -p "$w"
 w=$(realpath "$w")
 rounds=${BURNFS_BENCH_ROUNDS:-3}
+reads=${BURNFS_BENCH_READS:-3} # pairs of reads a round
 export SOURCE_DATE_EPOCH=1700000000 BURNFS_VDRIVE_LONGOP_MS=0
 # the daemon's state and default staging directories inside WORKDIR, not the user's
 export XDG_STATE_HOME=$w/mount-state XDG_DATA_HOME=$w/mount-data
@@ -134,9 +135,9 @@ drop_caches() {
 		cold=no
 	fi
 }
-# mount_bg KEY DISC [WRAPPER...]: burnfs mount --foreground in the background (its pid in
-# $mpid: WRAPPER, if any, must exec it, as strace does not: then $mpid is the wrapper's),
-# a staging directory of its own; returns once the mount point is a mount (mounted_ls)
+# mount_bg KEY DISC [WRAPPER...]: burnfs mount --foreground of DISC on $s/mnt started in the
+# background with a staging directory of its own; its pid (or WRAPPER's: strace) in $mpid.
+# Returns at once: mounted_ls waits for the mount.
 mount_bg() {
 	local k=$1 d=$2
 	shift 2
@@ -204,6 +205,7 @@ read_mount() {
 	mount_bg rd "$s/m"
 	mounted_ls "$s/rd.ready" || fail "mount: $(tail -3 "$s/rd.mount.err")"
 	drop_caches
+	# shellcheck disable=SC2016 # $1 is sh's
 	timed rd sh -c 'exec cat "$1" >/dev/null' sh "$s/mnt/big.bin"
 	umount_wait
 }
@@ -213,6 +215,22 @@ read_extract() {
 	timed ex "$burnfs" extract --drive "vdrive:$s/m" /big.bin -o "$s/ex"
 	cmp -s "$s/ex/big.bin" "$big/big.bin" || fail "extract: big.bin differs from its source"
 	rm -rf "$s/ex"
+}
+
+# read_pairs ROUND: $reads reads by each side, alternating, the first side alternating
+# between rounds (one read of 200 MB is a fraction of a second: the machine's noise
+# decides a single pair)
+read_pairs() {
+	local i
+	for i in $(seq "$reads"); do
+		if [ $(((i + $1) % 2)) = 0 ]; then
+			read_mount
+			read_extract
+		else
+			read_extract
+			read_mount
+		fi
+	done
 }
 
 # ---- 3. rename a directory of 10,000 files and commit ----------------------------------------
@@ -364,6 +382,7 @@ setup_round() {
 # round 1, after the timed runs: the daemon's system calls during the mount and ls -lR, and
 # during the read of big.bin (strace -c -f -w; the timed runs are not traced)
 count_round() {
+	local start count
 	mount_bg st_mnt "$s/m" strace -c -f -w -S calls -o "$s/st_mnt.st"
 	mounted_ls "$s/st_mnt.out" ls -lR "$s/mnt" || fail "ls -lR (strace)"
 	umount_wait
@@ -378,7 +397,8 @@ count_round() {
 			$NF == "total" { t = $4 } END { printf " (%d in all)", t }' "$s/$k.st" >"$res/$k"
 	done
 	"$burnfs" vdrive export "$s/r" -o "$s/r.img" >/dev/null
-	session_blocks "$s/r.img" $(tail -1 "$res/rn.session") >"$res/rn.classes"
+	read -r start count <"$res/rn.session" # round 1's: the only line yet
+	session_blocks "$s/r.img" "$start" "$count" >"$res/rn.classes"
 	rm -f "$s/r.img"
 }
 # the mount's big.bin is the source's, byte for byte (warm, not timed)
@@ -395,14 +415,11 @@ round() {
 	if [ $((r % 2)) = 1 ]; then
 		mount_list
 		xorriso_load
-		read_mount
-		read_extract
 	else
 		xorriso_load
 		mount_list
-		read_extract
-		read_mount
 	fi
+	read_pairs "$r"
 	rename_commit
 	[ "$r" != 1 ] || count_round
 	echo "round $r: mount+ls -lR $(tail -1 "$res/mnt" | cut -d' ' -f1) s, xorriso" \
@@ -442,12 +459,13 @@ row() {
 
 report() {
 	local mib=0.0009765625 mb=/200
-	echo "| measure | burnfs | other | ratio per round | median | target | |"
+	echo "| measure | burnfs | other | ratio per round (reads: per pair) | median | target | |"
 	echo "|---|---|---|---|---|---|---|"
 	row "mount + first ls -lR: wall s (against xorriso -indev)" mnt xo 1 1 1 1 2 0.5
 	row "mount + first ls -lR: user CPU s" mnt xo 2 2 1 1 2 -
 	row "mount + first ls -lR: peak RSS MiB (VmHWM; xorriso: time's max RSS)" mnt xo 4 4 $mib $mib 1 0.5
-	row "read 200 MB, cold: MB/s (mount's cat against burnfs extract)" rd ex 1 1 $mb $mb 1 0.9 ">="
+	row "read 200 MB, cold: MB/s (mount's cat against burnfs extract; $reads pairs a round)" \
+		rd ex 1 1 $mb $mb 0 0.9 ">="
 	row "rename of a 10,000-file directory: session blocks against its metadata blocks" \
 		rn.session rn.meta 2 1 1 1 0 1.2
 }
@@ -465,6 +483,13 @@ if [ ! -d "$discr" ]; then
 	burn_disc "$discr" "$w/mount-src-r"
 	rm -rf "$w/mount-src-r"
 fi
+# a run stopped half way leaves no mount behind (the daemon ends with it)
+leave_no_mount() {
+	if mountpoint -q "$s/mnt" 2>/dev/null; then
+		fusermount3 -u -z "$s/mnt" || true
+	fi
+}
+trap leave_no_mount EXIT
 rm -rf "$res" "$XDG_STATE_HOME" "$XDG_DATA_HOME"
 mkdir -p "$res"
 for r in $(seq "$rounds"); do
