@@ -1,0 +1,276 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# usage: mount.sh MEDIUM|kernel|others|faults
+#
+# The staging mount over discs with sessions (issue 13 §2), checked by readers that are not
+# burnfs. MEDIUM (cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r dvd+rw dvd-ram bd-re): three
+# commits through `burnfs mount` onto one disc:
+#	1. a tree with a hard-linked pair, symbolic links, an empty directory, a 1 MB file;
+#	2. rm of a file, rm -r of a directory, mv of a file and of a directory across
+#	   directories (edits of the disc's tree, nothing copied);
+#	3. an append to a file, a chmod, a write through one name of the hard-linked pair.
+# Before each commit the mount's tree is recorded (types, modes, link targets, sha256 of every
+# file, hard-link groups); after it the new last session, as xorriso (-load sbsector, with
+# hard links), isoinfo -T (Rock Ridge paths, types, sizes), udfinfo --startblock (DVD, BD),
+# and check.py's readers on the overwritable view of the session (xorriso, isoinfo, bsdtar,
+# pycdlib, libudfread where they reach it, as append.sh has it) read it, must equal it, and
+# so must the mount after the commit.
+# `kernel`: the same three commits on every medium, every session mounted by Linux (isofs
+# sbsector=, udf session=) in one QEMU boot.
+# `others`: discs by xorriso and growisofs (through the vdrive shim) and the multisession
+# images of tests/fixtures (vdrive import-image): the mount shows their last session as
+# xorriso reads it, takes an add, a delete and a rename, and the commit's session holds them.
+# `faults`: each drive fault and kill -9 of the daemon during a commit that appends: the
+# earlier sessions stay readable, the staged files and .burnfs/changes are intact, the next
+# mount shows the same, a retry succeeds.
+# Exit 77 without /dev/fuse, fusermount3, xorriso or jq; the daemon's sanitizer reports fail.
+set -u
+: "${BURNFS:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+check=$here/check.py
+# shellcheck source=tests/fuse/lib.sh
+. "$here/../fuse/lib.sh"
+fuse_require
+for tool in xorriso jq; do
+	command -v $tool >/dev/null || { echo "SKIP: $tool missing" >&2; exit 77; }
+done
+t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-mount-interop.XXXXXX")
+export XDG_STATE_HOME=$t/state XDG_DATA_HOME=$t/data BURNFS_VDRIVE_LONGOP_MS=0
+export BURNFS_MMC_STUCK_SECONDS=2 BURNFS_VDRIVE_COMMIT_BLOCKS=2048
+mnt=$t/mnt
+stg=$t/staging
+vd=$t/vd
+daemon=
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ -e "$mnt/.burnfs/log" ] && { echo "--- .burnfs/log:" >&2; tail -20 "$mnt/.burnfs/log" >&2; }
+	exit 1
+}
+
+# stop: unmount, the daemon's exit 0 and no sanitizer report
+stop() {
+	if mountpoint -q "$mnt" 2>/dev/null; then
+		"$BURNFS" umount "$mnt" >/dev/null 2>&1 || fusermount3 -u -z "$mnt" 2>/dev/null
+	fi
+	if [ -n "$daemon" ]; then
+		for _ in $(seq 300); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$daemon" 2>/dev/null && { kill -9 "$daemon"; fail "the daemon did not exit after umount"; }
+		wait "$daemon"
+		drc=$?
+		daemon=
+		[ $drc = 0 ] || { cat "$t/daemon.log" >&2; fail "the daemon exited with $drc"; }
+	fi
+	if sanitizer_report; then exit 1; fi
+}
+trap 'rc=$?; stop; chmod -R u+w "$t" 2>/dev/null; rm -rf "$t"; exit $rc' EXIT
+
+# start VDRIVE: the staging directory $stg mounted on $mnt for the disc in VDRIVE
+start() {
+	mkdir -p "$mnt" "$stg"
+	mount_daemon "$1"
+}
+
+st() { jq -r "$1" "$mnt/.burnfs/status"; } # st FILTER: a field of the mount's status
+
+# snap DIR: what a tree is, .burnfs left out: every entry's type, mode and link target, every
+# file's sha256, and the hard-link groups (the names of each file with more than one)
+snap() {
+	(
+		cd "$1" || exit 1
+		find . -mindepth 1 -path ./.burnfs -prune -o -printf '%y %m %p -> %l\n' | LC_ALL=C sort
+		find . -path ./.burnfs -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+		find . -path ./.burnfs -prune -o -type f -links +1 -printf '%i\t%p\n' | LC_ALL=C sort -t$'\t' -k2 |
+			awk -F'\t' '{ g[$1] = g[$1] " | " $2 } END { for (i in g) print "linked:" g[i] }' | LC_ALL=C sort
+	) || fail "snap $1"
+}
+
+# copy_tree FROM TO: FROM's tree, .burnfs left out, with modes, times and hard links
+copy_tree() {
+	rm -rf "$2" && mkdir -p "$2" || fail "copy_tree"
+	tar -C "$1" --exclude=./.burnfs -cf - . | tar -C "$2" -xpf - || fail "copy_tree $1"
+}
+
+# session K [VDRIVE]: "START END" of session K (-1: the last) of the disc in VDRIVE ($vd)
+session() {
+	"$BURNFS" sessions --drive "vdrive:${2:-$vd}" --json |
+		jq -r ".sessions[$1] | \"\(.start) \(.start + .length)\"" || fail "sessions"
+}
+
+# change MEDIUM K: the K-th change made through the mount (three, one per commit)
+change() {
+	local m=$mnt
+	case $2 in
+	1)
+		mkdir -p "$m/docs/deep/er" "$m/media" "$m/empty" "$m/old/sub" "$m/keep" || fail "mkdir"
+		echo readme >"$m/README" && ln "$m/README" "$m/docs/README.link" || fail "hard link"
+		ln -s ../README "$m/docs/readme-link" && ln -s docs/deep "$m/deep-link" &&
+			ln -s nowhere "$m/media/dangling" || fail "symlinks"
+		head -c 1000000 /dev/urandom >"$m/media/big.bin" || fail "big"
+		echo deep >"$m/docs/deep/er/f.txt" && echo gone >"$m/docs/gone.txt" &&
+			echo moving >"$m/docs/moving.txt" && echo log >"$m/log.txt" &&
+			echo o >"$m/old/sub/o.txt" && echo o2 >"$m/old/o2.txt" &&
+			printf 'Grüße\n' >"$m/keep/name with spaces – ü.txt" || fail "files"
+		chmod 0750 "$m/keep" && chmod 0600 "$m/old/o2.txt" || fail "chmod"
+		;;
+	2)
+		rm "$m/docs/gone.txt" || fail "rm of a disc file"
+		rm -r "$m/old/sub" || fail "rm -r of a disc directory"
+		mv "$m/docs/moving.txt" "$m/keep/moved.txt" || fail "mv of a disc file"
+		mv "$m/docs/deep" "$m/media/deep" || fail "mv of a disc directory"
+		;;
+	3)
+		echo more >>"$m/log.txt" || fail "append to a disc file"
+		chmod 0640 "$m/media/big.bin" || fail "chmod of a disc file"
+		echo changed >>"$m/docs/README.link" || fail "write through one name of a hard link"
+		[ "$(stat -c %i "$m/README")" = "$(stat -c %i "$m/docs/README.link")" ] ||
+			fail "the hard-linked names are two files after a write"
+		;;
+	esac
+	# nothing of the disc's own tree was copied to change it (a written file is)
+	[ "$2" = 2 ] && [ -n "$(find "$stg" -mindepth 1 -not -path "$stg/.burnfs*" -type f)" ] &&
+		fail "$1: rm and mv copied disc files: $(find "$stg" -not -path "$stg/.burnfs*")"
+	return 0
+}
+
+# commit MEDIUM K: burnfs commit of the mount; the session's "START END" in $t/se$K
+commit() {
+	"$BURNFS" commit "$mnt" --verify quick >"$t/out" 2>&1 || fail "$1 commit $2: $(cat "$t/out")"
+	[ "$2" = 1 ] || grep -q "with the disc's tree (session $(($2 - 1))" "$t/out" ||
+		fail "$1 commit $2: not merged: $(cat "$t/out")"
+	[ "$(st .disc.sessions)" = "$2" ] || fail "$1 commit $2: disc $(st .disc)"
+	session -1 >"$t/se$2"
+}
+
+# view IMAGE S END OUT: IMAGE cut at END with session S's volume descriptors at block 16 and
+# its UDF anchor at 256 (what a DVD+RW holds after an append; append.sh's view)
+view() {
+	/usr/bin/python3 - "$@" <<'PY' || fail "view"
+import sys
+img, s, end, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+B = 2048
+with open(img, "rb") as f:
+    data = bytearray(f.read(end * B))
+if s:
+    k = 16
+    while data[(s + k) * B + 1:(s + k) * B + 6] == b"CD001" and data[(s + k) * B] != 255:
+        k += 1
+    k += 1
+    while data[(s + k) * B + 1:(s + k) * B + 6] in (b"BEA01", b"NSR02", b"NSR03", b"TEA01"):
+        k += 1
+    data[16 * B:k * B] = data[(s + 16) * B:(s + k) * B]
+    a = data[(s + 256) * B:(s + 257) * B]
+    if (len(a) == B and a[0:2] == b"\x02\x00" and sum(a[0:4] + a[5:16]) % 256 == a[4]
+            and int.from_bytes(a[12:16], "little") == s + 256):
+        data[256 * B:257 * B] = a
+with open(out, "wb") as f:
+    f.write(data)
+PY
+}
+
+# isoinfo_list IMAGE S: "TYPE MODE SIZE PATH" of every entry of session S's Rock Ridge tree
+# as isoinfo -T S lists it (a multi-extent file once, its extents' sizes added)
+isoinfo_list() {
+	isoinfo -i "$1" -T "$2" -R -l 2>/dev/null | awk '
+		/^Directory listing of / { dir = substr($0, 22) }
+		/^[-dl]/ { n = $0; sub(/^.*\[ *[0-9]+ [0-9A-F]+\]? +/, "", n); sub(/ +$/, "", n); sub(/ -> .*/, "", n)
+			if (n != "." && n != "..") { p = dir n; ty[p] = substr($1, 1, 1); md[p] = $1
+				sz[p] += (ty[p] == "-" ? $5 : 0) } }
+		END { for (p in ty) print ty[p], md[p], sz[p], p }' | LC_ALL=C sort
+}
+
+# want_list DIR: the same for a tree
+want_list() {
+	(cd "$1" && find . -mindepth 1 -printf '%y %M %s /%P\n') |
+		awk '{ t = $1 == "f" ? "-" : $1; s = t == "-" ? $3 : 0; m = $2; $1 = ""; $2 = ""; $3 = ""
+			sub(/^   /, ""); print t, m, s, $0 }' | LC_ALL=C sort
+}
+
+# readers MEDIUM K IMAGE WANT: session K of IMAGE ("START END" in $t/seK) read by others
+# equals WANT (a copy of what the mount showed before the commit), and its snap $t/snapK
+readers() {
+	local m=$1 k=$2 img=$3 want=$4 s end r out list udf= x=$t/x
+	read -r s end <"$t/se$k"
+	case $m in dvd* | bd*) udf=1 ;; esac
+	rm -rf "$x"
+	xorriso -osirrox on -hardlinks on -load sbsector "$s" -indev "$img" -extract / "$x" \
+		>"$t/xlog" 2>&1 || fail "$m session $k: xorriso extract: $(tail -3 "$t/xlog")"
+	(cd "$x" && sha256sum --strict --quiet -c .burnfs/SHA256SUMS) ||
+		fail "$m session $k: sha256sum -c of the manifest"
+	snap "$x" >"$t/xsnap"
+	diff "$t/snap$k" "$t/xsnap" >&2 || fail "$m session $k: xorriso -load sbsector $s reads another tree"
+	cp -a "$x/.burnfs" "$want/" || fail "manifest"
+	chmod -R u+w "$x"
+	isoinfo_list "$img" "$s" >"$t/isoinfo"
+	want_list "$want" >"$t/want.list"
+	diff "$t/want.list" "$t/isoinfo" >&2 || fail "$m session $k: isoinfo -T $s"
+	if [ -n "$udf" ] && command -v udfinfo >/dev/null; then
+		out=$(udfinfo --startblock="$s" --lastblock=$((end - 1)) "$img" 2>&1) ||
+			fail "$m session $k: udfinfo: $out"
+		echo "$out" | grep -i "warn\|error" | grep -v "Partition Space overlaps with other blocks" &&
+			fail "$m session $k: udfinfo warns"
+		[ "$(echo "$out" | sed -n 's/^numdirs=//p')" = "$(find "$want" -type d | wc -l)" ] ||
+			fail "$m session $k: udfinfo numdirs: $out"
+		[ "$(echo "$out" | sed -n 's/^numfiles=//p')" = "$(find "$want" ! -type d | wc -l)" ] ||
+			fail "$m session $k: udfinfo numfiles: $out"
+	fi
+	# readers without a session option: on the disc itself where its head is the last
+	# session (overwrite media), else on the view of the session
+	case $m in
+	dvd+rw | dvd-ram | bd-re) cp "$img" "$t/view.iso" || fail "copy" ;;
+	*) view "$img" "$s" "$end" "$t/view.iso" ;;
+	esac
+	list="xorriso isoinfo-rr isoinfo-joliet bsdtar-joliet"
+	# what each reader reaches (append.sh's readers): pycdlib reads no UDF 2.50 (BD) and
+	# finds session 1's file set in a later IMAPI session; libudfread takes a 2.50 metadata
+	# file to be one run
+	[ "${m#bd}" = "$m" ] && list="$list pycdlib-rr pycdlib-joliet"
+	[ -n "$udf" ] && { [ "${m#bd}" = "$m" ] || [ "$k" = 1 ]; } && list="$list udfread"
+	[ -n "$udf" ] && [ "${m#bd}" = "$m" ] && [ "$k" = 1 ] && list="$list pycdlib-udf"
+	for r in $list; do
+		out=$(/usr/bin/python3 "$check" "$r" "$t/view.iso" "$want" 2>&1)
+		case $? in
+		0) ;;
+		77) echo "note: $r skipped: $out" >&2 ;;
+		*) fail "$m session $k: $out" ;;
+		esac
+	done
+}
+
+# three MEDIUM VDRIVE: the three commits through a mount of VDRIVE (a blank disc), each
+# session read by others; the trees the sessions hold in $t/MEDIUM.wantK, their starts in
+# $t/MEDIUM.starts ("START END")
+three() {
+	local m=$1 k
+	"$BURNFS" vdrive create --media "$m" "$2" >/dev/null || fail "create $m"
+	rm -rf "$stg" && start "$2"
+	: >"$t/$m.starts"
+	for k in 1 2 3; do
+		change "$m" "$k"
+		snap "$mnt" >"$t/snap$k"
+		copy_tree "$mnt" "$t/$m.want$k"
+		snap "$t/$m.want$k" | cmp -s - "$t/snap$k" || fail "$m $k: the copy of the mount differs"
+		commit "$m" "$k"
+		snap "$mnt" >"$t/after"
+		diff "$t/snap$k" "$t/after" >&2 || fail "$m commit $k: the mount shows another tree after it"
+		[ -z "$(find "$stg" -mindepth 1 -not -path "$stg/.burnfs*")" ] ||
+			fail "$m commit $k: staged files left: $(ls -AR "$stg")"
+		"$BURNFS" vdrive export "$2" -o "$2.iso" >/dev/null || fail "export"
+		readers "$m" "$k" "$2.iso" "$t/$m.want$k"
+		cat "$t/se$k" >>"$t/$m.starts"
+		echo "$m session $k ($(cat "$t/se$k")): the mount's tree, as every reader reads it" >&2
+	done
+	stop
+}
+
+case ${1:?case} in
+cd-r | cd-rw | dvd-r | dvd-rw | dvd+r | dvd+r-dl | bd-r | dvd+rw | dvd-ram | bd-re)
+	three "$1" "$vd"
+	;;
+*)
+	echo "usage: mount.sh MEDIUM|kernel|others|faults" >&2
+	exit 2
+	;;
+esac
+exit 0
