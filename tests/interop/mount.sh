@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# usage: mount.sh MEDIUM|kernel|others|faults
+# usage: mount.sh MEDIUM|kernel|others|faults|faults-recorded
 #
 # The staging mount over discs with sessions (issue 13 §2), checked by readers that are not
 # burnfs. MEDIUM (cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r dvd+rw dvd-ram bd-re): three
@@ -21,9 +21,13 @@
 # `others`: discs by xorriso and growisofs (through the vdrive shim) and the multisession
 # images of tests/fixtures (vdrive import-image): the mount shows their last session as
 # xorriso reads it, takes an add, a delete and a rename, and the commit's session holds them.
-# `faults`: each drive fault and kill -9 of the daemon during a commit that appends: the
-# earlier sessions stay readable, the staged files and .burnfs/changes are intact, the next
-# mount shows the same, a retry succeeds.
+# `faults`: each drive fault (write-error@, remove@) and kill -9 of the daemon while writing
+# (the drive's state saved every 256 blocks: an incomplete session; every 4096: nothing
+# recorded) during a commit that appends: session 1 stays readable, the staged files and
+# .burnfs/changes are intact, the next mount shows the same, a retry succeeds (or, on a disc
+# left with an incomplete session, is refused with why, changing nothing).
+# `faults-recorded`: the same after the faults that leave the new session on the disc
+# (corrupt-read@, kill -9 while verifying): the staged changes must stay committable.
 # Exit 77 without /dev/fuse, fusermount3, xorriso or jq; the daemon's sanitizer reports fail.
 set -u
 : "${BURNFS:?}"
@@ -73,6 +77,15 @@ start() {
 }
 
 st() { jq -r "$1" "$mnt/.burnfs/status"; } # st FILTER: a field of the mount's status
+
+# wait_for FILTER: until the status filter is true (60 s)
+wait_for() {
+	for _ in $(seq 600); do
+		[ "$(jq -r "$1" "$mnt/.burnfs/status" 2>/dev/null)" = true ] && return 0
+		sleep 0.1
+	done
+	fail "status never had $1: $(cat "$mnt/.burnfs/status")"
+}
 
 # snap DIR: what a tree is, .burnfs left out: every entry's type, mode and link target, every
 # file's sha256, and the hard-link groups (the names of each file with more than one)
@@ -202,6 +215,7 @@ readers() {
 	diff "$t/snap$k" "$t/xsnap" >&2 || fail "$m session $k: xorriso -load sbsector $s reads another tree"
 	cp -a "$x/.burnfs" "$want/" || fail "manifest"
 	chmod -R u+w "$x"
+	[ -n "${xorriso_only:-}" ] && return 0
 	isoinfo_list "$img" "$s" >"$t/isoinfo"
 	want_list "$want" >"$t/want.list"
 	diff "$t/want.list" "$t/isoinfo" >&2 || fail "$m session $k: isoinfo -T $s"
@@ -264,12 +278,170 @@ three() {
 	stop
 }
 
+# stage_faulty: on $vd (one session, the mount's tree of commit 1), the changes of commits 2
+# and 3 and a 10 MB file (the writing lasts) through a new mount; what it shows in $t/snapS,
+# the staged files in $t/stgS, .burnfs/changes in $t/chS
+stage_faulty() {
+	rm -rf "$stg" && start "$vd"
+	change faults 2
+	change faults 3
+	head -c 10000000 /dev/urandom >"$mnt/media/new.bin" || fail "new file"
+	snap "$mnt" >"$t/snapS"
+	snap "$stg" >"$t/stgS"
+	cp "$mnt/.burnfs/changes" "$t/chS" || fail "changes"
+	grep -q "^remove /docs/gone.txt" "$t/chS" && grep -q "^move " "$t/chS" || fail "changes: $(cat "$t/chS")"
+}
+
+# intact HOW: after a failed commit: session 1 as xorriso reads it, the staged files and
+# .burnfs/changes as they were; then a new mount shows the same
+intact() {
+	local s
+	read -r s _ < <(session 0)
+	"$BURNFS" vdrive export "$vd" -o "$t/disc.iso" >/dev/null || fail "$1: export"
+	rm -rf "$t/x"
+	xorriso -osirrox on -hardlinks on -load sbsector "$s" -indev "$t/disc.iso" -extract / "$t/x" \
+		>/dev/null 2>&1 || fail "$1: xorriso cannot extract session 1"
+	snap "$t/x" | diff "$t/snap1" - >&2 || fail "$1: session 1 reads otherwise"
+	chmod -R u+w "$t/x"
+	snap "$stg" | diff "$t/stgS" - >&2 || fail "$1: the staged files changed"
+	start "$vd"
+	bad=
+	diff "$t/chS" "$mnt/.burnfs/changes" >&2 || bad=".burnfs/changes after the remount differs (above); "
+	snap "$mnt" | diff "$t/snapS" - >&2 || bad="${bad}the mount shows another tree after the remount (above)"
+	[ -z "$bad" ] || fail "$1: $bad"
+}
+
+# retry HOW: the commit after the failure succeeds and its session, read by others, holds what
+# the mount showed
+retry() {
+	local k
+	"$BURNFS" vdrive fault "$vd" clear || fail "fault clear"
+	"$BURNFS" commit "$mnt" --verify quick >"$t/out" 2>&1 || fail "$1: the retry: $(cat "$t/out")"
+	k=$(st .disc.sessions)
+	session -1 >"$t/se$k"
+	cp "$t/snapS" "$t/snap$k"
+	snap "$mnt" | diff "$t/snapS" - >&2 || fail "$1: the mount after the retry"
+	copy_tree "$t/wantS" "$t/want$k"
+	"$BURNFS" vdrive export "$vd" -o "$t/disc.iso" >/dev/null || fail "$1: export"
+	readers dvd+r "$k" "$t/disc.iso" "$t/want$k"
+	echo "$1: session 1 intact, staging and changes intact, the retry made session $k" >&2
+}
+
 case ${1:?case} in
 cd-r | cd-rw | dvd-r | dvd-rw | dvd+r | dvd+r-dl | bd-r | dvd+rw | dvd-ram | bd-re)
 	three "$1" "$vd"
 	;;
+kernel)
+	# every medium's three sessions, each mounted by Linux: write-once media at each session's
+	# start (isofs sbsector=, udf session=); overwrite media hold the last session at their
+	# head (mounted with no option) and each later one at its own start too
+	xorriso_only=1
+	: >"$t/spec"
+	for m in cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r dvd+rw dvd-ram bd-re; do
+		three "$m" "$t/$m"
+		k=0
+		while read -r s end; do
+			k=$((k + 1))
+			cp -al "$t/$m.want$k" "$t/want.$m.$k" || fail "want"
+			case $m in
+			dvd+rw | dvd-ram | bd-re)
+				if [ $k = 3 ]; then
+					echo "$m.$k.rr $t/$m.iso iso9660" >>"$t/spec"
+					echo "$m.$k.udf $t/$m.iso udf" >>"$t/spec"
+				fi
+				[ $k = 1 ] && continue
+				;;
+			esac
+			echo "$m.$k.rr $t/$m.iso iso9660 sbsector=$s" >>"$t/spec"
+			case $m in cd*) ;; *) echo "$m.$k.udf $t/$m.iso udf session=$s,lastblock=$((end - 1))" >>"$t/spec" ;; esac
+		done <"$t/$m.starts"
+	done
+	"$here/kernel-read-many.sh" "$t/spec" >"$t/klines"
+	case $? in 0) ;; 77) exit 77 ;; *) fail "kernel-read-many" ;; esac
+	n=0
+	while read -r label img fs opts; do
+		grep "^$label " "$t/klines" | cut -d' ' -f2- >"$t/k.$label"
+		w=$t/want.${label%.*}
+		out=$(/usr/bin/python3 "$check" "klines-${label##*.}" "$t/k.$label" "$w" 2>&1) ||
+			fail "kernel $label ($fs ${opts:-at the head}): $out"
+		n=$((n + 1))
+	done <"$t/spec"
+	echo "kernel: $n mounts of the mount's sessions read as the mount showed them" >&2
+	;;
+faults | faults-recorded)
+	# a DVD+R with session 1 from the mount; each fault strikes the commit that appends.
+	# faults-recorded: the faults after which the new session is on the disc (its verify
+	# read other data; the daemon killed while verifying)
+	case $1 in
+	faults) list="write-error remove kill-write-saved kill-write-lost" ;;
+	*) list="corrupt-read kill-verify" ;;
+	esac
+	"$BURNFS" vdrive create --media dvd+r "$vd" >/dev/null || fail "create"
+	start "$vd"
+	change faults 1
+	snap "$mnt" >"$t/snap1"
+	commit faults 1
+	stop
+	cp -a "$vd" "$t/vd-1" || fail "copy of the disc"
+	for how in ${FAULTS:-$list}; do
+		rm -rf "$vd" && cp -a "$t/vd-1" "$vd" || fail "$how: the one-session disc"
+		case $how in kill-write-saved) every=256 ;; *) every=4096 ;; esac
+		BURNFS_VDRIVE_COMMIT_BLOCKS=$every stage_faulty
+		copy_tree "$mnt" "$t/wantS"
+		nwa=$(st .disc.next_writable)
+		case $how in
+		kill-*)
+			"$BURNFS" vdrive fault "$vd" slow:2 || fail fault
+			"$BURNFS" commit "$mnt" >"$t/out" 2>&1 &
+			cpid=$!
+			if [ $how = kill-verify ]; then
+				wait_for '.phase == "writing" and .bytes_done > 0'
+				"$BURNFS" vdrive fault "$vd" stuck:28 || fail fault # the verify's READs stall
+				for _ in $(seq 900); do
+					grep -qx "tracks 2" "$vd/state" && grep -qx "status 2" "$vd/state" && break
+					sleep 0.1
+				done
+				sleep 0.5
+			else
+				wait_for '.phase == "writing" and .bytes_done > 6000000'
+			fi
+			[ "$(st .state)" = committing ] || fail "$how: the commit ended: $(st .)"
+			kill -9 "$daemon"
+			wait "$daemon"
+			daemon=
+			if sanitizer_report; then exit 1; fi
+			wait $cpid
+			[ $? = 1 ] && grep -q "daemon stopped" "$t/out" || fail "$how: commit said: $(cat "$t/out")"
+			fusermount3 -u -z "$mnt" || fail "$how: the dead mount"
+			"$BURNFS" vdrive fault "$vd" clear || fail "fault clear"
+			;;
+		*)
+			case $how in corrupt-read) at=$((nwa + 1000)) ;; *) at=$((nwa + 300)) ;; esac
+			"$BURNFS" vdrive fault "$vd" "$how@$at" || fail "fault $how@$at"
+			"$BURNFS" commit "$mnt" >"$t/out" 2>&1 && fail "$how@$at: the commit worked"
+			grep -q "failed: " "$t/out" && grep -q "^remedy: " "$t/out" || fail "$how: unclear: $(cat "$t/out")"
+			"$BURNFS" vdrive fault "$vd" clear || fail "fault clear"
+			[ $how = remove ] && { "$BURNFS" vdrive load "$vd" >/dev/null || fail "load"; }
+			stop
+			;;
+		esac
+		intact "$how"
+		case $how in remove | kill-write-saved) want=incomplete ;; *) want=appendable ;; esac
+		[ "$(st .disc.status)" = $want ] || fail "$how: the disc is $(st .disc.status), not $want"
+		if [ $want = incomplete ]; then
+			# the disc holds an unfinished session (the blocks written before the medium went
+			# or the drive recorded them): it takes no more, the commit says so
+			"$BURNFS" commit "$mnt" >"$t/out" 2>&1 && fail "$how: a commit onto an incomplete session"
+			grep -q "incomplete session" "$t/out" || fail "$how: the refusal: $(cat "$t/out")"
+			snap "$stg" | diff "$t/stgS" - >&2 || fail "$how: the refused commit changed the staging"
+		else
+			retry "$how"
+		fi
+		stop
+	done
+	;;
 *)
-	echo "usage: mount.sh MEDIUM|kernel|others|faults" >&2
+	echo "usage: mount.sh MEDIUM|kernel|others|faults|faults-recorded" >&2
 	exit 2
 	;;
 esac
