@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# usage: mount.sh MEDIUM|kernel|others|faults|faults-recorded
+# usage: mount.sh MEDIUM|kernel|others|after-commit|faults|faults-recorded
 #
 # The staging mount over discs with sessions (issue 13 §2), checked by readers that are not
 # burnfs. MEDIUM (cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r dvd+rw dvd-ram bd-re): three
@@ -21,6 +21,8 @@
 # `others`: discs by xorriso and growisofs (through the vdrive shim) and the multisession
 # images of tests/fixtures (vdrive import-image): the mount shows their last session as
 # xorriso reads it, takes an add, a delete and a rename, and the commit's session holds them.
+# `after-commit`: writes, chmod and ln through names the kernel looked up before the commit,
+# right after it; link counts after rm and ln of a disc file's names.
 # `faults`: each drive fault (write-error@, remove@) and kill -9 of the daemon while writing
 # (the drive's state saved every 256 blocks: an incomplete session; every 4096: nothing
 # recorded) during a commit that appends: session 1 stays readable, the staged files and
@@ -88,14 +90,16 @@ wait_for() {
 }
 
 # snap DIR: what a tree is, .burnfs left out: every entry's type, mode and link target, every
-# file's sha256, and the hard-link groups (the names of each file with more than one)
+# file's sha256, and the hard-link groups (names of one inode number; the link count is
+# after-commit's)
 snap() {
 	(
 		cd "$1" || exit 1
 		find . -mindepth 1 -path ./.burnfs -prune -o -printf '%y %m %p -> %l\n' | LC_ALL=C sort
 		find . -path ./.burnfs -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
-		find . -path ./.burnfs -prune -o -type f -links +1 -printf '%i\t%p\n' | LC_ALL=C sort -t$'\t' -k2 |
-			awk -F'\t' '{ g[$1] = g[$1] " | " $2 } END { for (i in g) print "linked:" g[i] }' | LC_ALL=C sort
+		find . -path ./.burnfs -prune -o -type f -printf '%i\t%p\n' | LC_ALL=C sort -t$'\t' -k2 |
+			awk -F'\t' '{ g[$1] = g[$1] " | " $2; n[$1]++ }
+				END { for (i in g) if (n[i] > 1) print "linked:" g[i] }' | LC_ALL=C sort
 	) || fail "snap $1"
 }
 
@@ -426,6 +430,40 @@ others)
 	done
 	echo "others: $n discs of other writers mounted, changed and committed" >&2
 	;;
+after-commit)
+	# right after a commit (within the 5 s the kernel caches what it looked up) the files that
+	# were staged are the disc's: a write, a chmod and a link through them take effect and
+	# stay; a disc file's link count is the number of its names the mount shows (after rm
+	# and ln of them), as the next session records it
+	"$BURNFS" vdrive create --media bd-r "$vd" >/dev/null || fail "create"
+	start "$vd"
+	echo a >"$mnt/a" && ln "$mnt/a" "$mnt/b" && echo c >"$mnt/c" && echo d >"$mnt/d" || fail "stage"
+	stat "$mnt/a" "$mnt/b" "$mnt/c" "$mnt/d" >/dev/null || fail "stat"
+	commit after-commit 1
+	bad=
+	echo more >>"$mnt/a" || bad="$bad; the append to a: $?"
+	chmod 0600 "$mnt/c" || bad="$bad; chmod of c"
+	ln "$mnt/d" "$mnt/d2" 2>"$t/err" || bad="$bad; ln d d2: $(cat "$t/err")"
+	sleep 6 # the kernel's cache gone: what the daemon holds
+	[ "$(cat "$mnt/a")" = "$(printf 'a\nmore')" ] || bad="$bad; a holds '$(cat "$mnt/a")' (the append right after the commit lost)"
+	[ "$(cat "$mnt/b")" = "$(printf 'a\nmore')" ] || bad="$bad; b, a's other name, holds '$(cat "$mnt/b")'"
+	[ "$(stat -c %a "$mnt/c")" = 600 ] || bad="$bad; c has mode $(stat -c %a "$mnt/c") after chmod 600"
+	[ -e "$mnt/d2" ] || bad="$bad; no d2"
+	[ -z "$bad" ] || fail "right after the commit$bad"
+	rm "$mnt/b" || fail "rm b"
+	ln "$mnt/c" "$mnt/c2" && ln "$mnt/c" "$mnt/c3" || fail "ln c"
+	sleep 6
+	for f in a:1 c:3 d:2 d2:2; do
+		[ "$(stat -c %h "$mnt/${f%:*}")" = "${f#*:}" ] ||
+			bad="$bad; ${f%:*} has $(stat -c %h "$mnt/${f%:*}") links, the mount shows ${f#*:} names"
+	done
+	[ -z "$bad" ] || fail "link counts$bad"
+	snap "$mnt" >"$t/snap2"
+	copy_tree "$mnt" "$t/want2"
+	commit after-commit 2
+	"$BURNFS" vdrive export "$vd" -o "$t/disc.iso" >/dev/null || fail "export"
+	readers bd-r 2 "$t/disc.iso" "$t/want2"
+	;;
 kernel)
 	# every medium's three sessions, each mounted by Linux: write-once media at each session's
 	# start (isofs sbsector=, udf session=); overwrite media hold the last session at their
@@ -537,7 +575,7 @@ faults | faults-recorded)
 	done
 	;;
 *)
-	echo "usage: mount.sh MEDIUM|kernel|others|faults|faults-recorded" >&2
+	echo "usage: mount.sh MEDIUM|kernel|others|after-commit|faults|faults-recorded" >&2
 	exit 2
 	;;
 esac
