@@ -310,7 +310,14 @@ intact() {
 	snap "$stg" | diff "$t/stgS" - >&2 || fail "$1: the staged files changed"
 	start "$vd"
 	bad=
-	diff "$t/chS" "$mnt/.burnfs/changes" >&2 || bad=".burnfs/changes after the remount differs (above); "
+	case $1 in
+	corrupt-read | kill-verify)
+		# the session is on the disc: the changes are listed against it now (what it holds
+		# already is no change), but they are the same disc's and stay committable
+		grep "refused" "$mnt/.burnfs/changes" >&2 && bad=".burnfs/changes refused (above); "
+		;;
+	*) diff "$t/chS" "$mnt/.burnfs/changes" >&2 || bad=".burnfs/changes after the remount differs (above); " ;;
+	esac
 	snap "$mnt" | diff "$t/snapS" - >&2 || bad="${bad}the mount shows another tree after the remount (above)"
 	[ -z "$bad" ] || fail "$1: $bad"
 }
@@ -351,6 +358,7 @@ other_disc() {
 		fail "$n: the mount does not show the last session as xorriso reads it"
 	chmod -R u+w "$t/x"
 	for round in 1 2; do
+		[ $round = 2 ] && { rm "$mnt/added-1/sub/new.txt" || fail "$n: rm of our file"; }
 		f=$(cd "$mnt" && find . -path ./.burnfs -prune -o -type f -print | LC_ALL=C sort | head -1)
 		d=$(cd "$mnt" && find . -mindepth 1 -path ./.burnfs -prune -o -type d -print | LC_ALL=C sort | tail -1)
 		mkdir -p "$mnt/added-$round/sub" && echo "round $round" >"$mnt/added-$round/sub/new.txt" ||
@@ -365,7 +373,6 @@ other_disc() {
 		if [ -n "$f" ]; then
 			rm "$mnt/$f" || fail "$n: rm $f"
 		fi
-		[ $round = 2 ] && { rm -r "$mnt/added-1/sub/new.txt" || fail "$n: rm of our file"; }
 		k=$((k + 1))
 		snap "$mnt" >"$t/snap$k"
 		copy_tree "$mnt" "$t/want$k"
@@ -496,6 +503,10 @@ kernel)
 	while read -r label img fs opts; do
 		grep "^$label " "$t/klines" | cut -d' ' -f2- >"$t/k.$label"
 		w=$t/want.${label%.*}
+		if [ "${label##*.}" = udf ]; then # the manifest's directory is hidden in UDF (append.sh)
+			rm -rf "$t/wudf" && cp -al "$w" "$t/wudf" && rm -rf "$t/wudf/.burnfs" || fail "want"
+			w=$t/wudf
+		fi
 		out=$(/usr/bin/python3 "$check" "klines-${label##*.}" "$t/k.$label" "$w" 2>&1) ||
 			fail "kernel $label ($fs ${opts:-at the head}): $out"
 		n=$((n + 1))
@@ -578,5 +589,4 @@ faults | faults-recorded)
 	echo "usage: mount.sh MEDIUM|kernel|others|after-commit|faults|faults-recorded" >&2
 	exit 2
 	;;
-esac
-exit 0
+esac; exit 0 # (parsed with the case: an edit of this file during a run cannot add to it)
