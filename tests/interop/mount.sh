@@ -589,4 +589,4 @@ faults | faults-recorded)
 	echo "usage: mount.sh MEDIUM|kernel|others|after-commit|faults|faults-recorded" >&2
 	exit 2
 	;;
-esac; exit 0 # (parsed with the case: an edit of this file during a run cannot add to it)
+esac; exit 0 # one line with the case: bash has read it all before the case runs
