@@ -31,6 +31,7 @@
 # `faults-recorded`: the same after the faults that leave the new session on the disc
 # (corrupt-read@, kill -9 while verifying): the staged changes must stay committable.
 # Exit 77 without /dev/fuse, fusermount3, xorriso or jq; the daemon's sanitizer reports fail.
+# FAULTS="HOW..." runs only those of faults and faults-recorded.
 set -u
 : "${BURNFS:?}"
 here=$(cd "$(dirname "$0")" && pwd)
