@@ -1118,6 +1118,14 @@ static void open_special(fuse_req_t req, struct stg_fs *fs, struct inode *in,
 	fuse_reply_open(req, fi);
 }
 
+/* Whether the backing node of fd has no name left (removed behind the kernel's back). */
+static bool removed(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct stg_fs *fs = fs_of(req);
@@ -1169,6 +1177,16 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fd = openat_fds(fs, AT_FDCWD, proc, reopen_flags(fi->flags), 0);
 	if (fd < 0) {
 		fuse_reply_err(req, errno);
+		return;
+	}
+	if (removed(fd)) {
+		/*
+		 * A name the kernel still caches for a staged file a commit (or discard) removed:
+		 * ESTALE makes it look the name up again (LOOKUP_REVAL), which finds the disc's
+		 * file now; a write must not go to the removed copy.
+		 */
+		close(fd);
+		fuse_reply_err(req, ESTALE);
 		return;
 	}
 	if (fi->flags & O_TRUNC)

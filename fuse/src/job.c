@@ -114,6 +114,7 @@ struct stg_job {
 	uid_t owner;
 	unsigned session;	 /* the session the mount shows (0: the last) */
 	bool edits_open;	 /* the log of the disc's changes is open (edits_open()) */
+	uint64_t written_at;	 /* an interrupted commit's session start, or UINT64_MAX */
 	struct stg_lower *lower; /* the disc under the mount; its drive use obeys drive_lock */
 	void (*changed)(void *userdata);
 	void *userdata;
@@ -332,6 +333,33 @@ static int probe_drive(struct stg_job *j, struct disc *ret, struct bfs_diag *dia
 }
 
 static int edits_open(struct stg_job *j, struct bfs_diag *diag);
+
+/*
+ * A commit wrote its session at block start and then failed (the verify, a kill of the
+ * daemon): that session holds the mount's changes of the disc's files already, so they are
+ * done, and later changes are made against it. Only when the disc's last session is that one
+ * (another program's session would not hold them).
+ */
+static void edits_written(struct stg_job *j, uint64_t start)
+{
+	struct stg_lower_info li;
+	struct bfs_diag diag = {0};
+	int r;
+
+	if (!j->lower || !stg_lower_edits_stale(j->lower, NULL, 0))
+		return;
+	stg_lower_info(j->lower, &li);
+	if (!li.number || li.start != start)
+		return;
+	r = stg_lower_edits_reset(j->lower, &diag);
+	if (r < 0)
+		job_log(j, "the changes of the disc's files: %s", bfs_diag_msg(&diag, r));
+	else
+		job_log(j,
+			"the changes of the disc's files are in session %u (at block %" PRIu64
+			"), which the commit wrote: they are done",
+			li.number, start);
+}
 
 /*
  * Read the disc's tree again (after a commit, a refresh): what the mount shows under the
@@ -1143,6 +1171,8 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 		stg_lower_resume(j->lower);
 		if (res->wrote) /* the disc's tree is the new session's now */
 			lower_reload(j);
+		if (r < 0 && res->wrote)
+			edits_written(j, res->start_lba);
 	}
 	pthread_mutex_unlock(&j->drive_lock);
 	if (rn->nomem)
@@ -1608,6 +1638,10 @@ static void restore(struct stg_job *j, const struct journal *jn)
 	j->copts.simulate = jnum(jn, "simulate") != 0;
 	j->copts.speed_x = (unsigned)BFS_MIN(jnum(jn, "speed"), (uint64_t)64);
 	jdisc(jn, "before", &before);
+	/* where its session went: a session there now holds the mount's changes too */
+	j->written_at = before.known && (!strcmp(st, "started") || !strcmp(st, "burned"))
+				? before.nwa
+				: UINT64_MAX;
 	fmt_time(j->started, when, sizeof(when));
 	result_clear(&j->last);
 	j->last.have = true;
@@ -1721,6 +1755,7 @@ int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct s
 		.state_dir = strdup(opts->state_dir),
 		.owner = opts->owner,
 		.session = opts->session,
+		.written_at = UINT64_MAX,
 		.changed = opts->changed,
 		.userdata = opts->userdata,
 		.phase = "",
@@ -1773,6 +1808,8 @@ int stg_job_new(const struct stg_job_opts *opts, struct bfs_diag *diag, struct s
 	r = edits_open(j, diag);
 	if (r < 0)
 		goto fail;
+	if (j->written_at != UINT64_MAX)
+		edits_written(j, j->written_at);
 	*ret = j;
 	return 0;
 fail:

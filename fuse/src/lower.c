@@ -47,6 +47,18 @@ struct lnode {
 	uint32_t rdev_major, rdev_minor;
 };
 
+struct nl_delta {
+	uint64_t ino;
+	int64_t d;
+};
+
+struct nlinks {
+	pthread_mutex_t lock;
+	bool valid;
+	struct nl_delta *v;
+	size_t n, cap;
+};
+
 struct stg_lower {
 	pthread_rwlock_t lock;
 	struct lnode *v;
@@ -60,6 +72,7 @@ struct stg_lower {
 	char id[ENG_DISC_ID_MAX]; /* the loaded disc's identity (eng_disc_identity) */
 	struct eng_edits *edits;  /* NULL until the log is opened (at the first change) */
 	char *edits_dir, *edits_name; /* where it is (stg_lower_edits_open) */
+	struct nlinks *nl;	      /* link counts the edits changed, built when asked */
 	bool stale;		      /* edits made against another disc */
 	char stale_why[512];
 
@@ -148,6 +161,13 @@ int stg_lower_new(const char *drive, struct stg_lower **ret)
 		free(l);
 		return -ENOMEM;
 	}
+	l->nl = calloc(1, sizeof(*l->nl));
+	if (!l->nl) {
+		free(l->drive);
+		free(l);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&l->nl->lock, NULL);
 	pthread_rwlock_init(&l->lock, NULL);
 	pthread_mutex_init(&l->io, NULL);
 	pthread_cond_init(&l->io_cond, NULL);
@@ -183,6 +203,9 @@ struct stg_lower *stg_lower_free(struct stg_lower *l)
 	eng_edits_free(l->edits);
 	free(l->edits_dir);
 	free(l->edits_name);
+	pthread_mutex_destroy(&l->nl->lock);
+	free(l->nl->v);
+	free(l->nl);
 	pthread_cond_destroy(&l->io_cond);
 	pthread_mutex_destroy(&l->io);
 	pthread_rwlock_destroy(&l->lock);
@@ -460,10 +483,13 @@ static int load_locked(struct stg_lower *l, unsigned session, struct bfs_diag *d
  * kept, and left out, until that disc comes back or they are discarded; an empty log simply
  * follows the disc.
  */
+static void nl_invalidate(struct stg_lower *l);
+
 static void edits_check(struct stg_lower *l)
 {
 	const char *was;
 
+	nl_invalidate(l);
 	if (!l->edits)
 		return;
 	was = eng_edits_disc_id(l->edits);
@@ -537,6 +563,7 @@ void stg_lower_info(struct stg_lower *l, struct stg_lower_info *ret)
 	*ret = (struct stg_lower_info){
 		.number = l->number,
 		.count = l->count,
+		.start = l->n ? l->start : 0,
 		.nodes = l->n,
 		.dirs = l->dirs,
 		.meta_blocks = l->meta_blocks,
@@ -595,6 +622,108 @@ static void stat_of(const struct lnode *n, struct stat *st)
 	st->st_ctim = st->st_mtim;
 }
 
+/*
+ * The link counts the edits change: a removed name of a regular file takes one from its
+ * file's count, a LINK adds one; a removed directory takes one for each file under it that
+ * keeps no name of its own elsewhere. Built at the first stat after a change, under its own
+ * mutex (readers of the index hold the read lock only).
+ */
+static int nl_cmp(const void *a, const void *b)
+{
+	const struct nl_delta *x = a, *y = b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static void nl_add(struct nlinks *nl, uint64_t ino, int64_t d)
+{
+	if (BFS_GROW(nl->v, nl->cap, nl->n + 1) == 0)
+		nl->v[nl->n++] = (struct nl_delta){ino, d};
+}
+
+struct nl_walk {
+	const struct stg_lower *l;
+	struct nlinks *nl;
+};
+
+/* Under lock: the files under directory d that lose their name with it. */
+static void nl_dir_gone(const struct stg_lower *l, struct nlinks *nl, uint32_t d, unsigned depth)
+{
+	for (uint32_t i = 0; depth < 1024 && i < l->v[d].nchild; i++) {
+		uint32_t x = l->v[d].first + i;
+		char *p;
+
+		if (S_ISDIR(l->v[x].mode)) {
+			nl_dir_gone(l, nl, x, depth + 1);
+			continue;
+		}
+		if (!S_ISREG(l->v[x].mode) || !(p = path_locked(l, x)))
+			continue;
+		if (eng_edits_in_place(l->edits, p)) /* no record of its own: goes with the dir */
+			nl_add(nl, l->v[x].ino, -1);
+		free(p);
+	}
+}
+
+static int nl_record(const char *kind, const char *disc, const char *target,
+		     const struct eng_attr *attr, void *userdata)
+{
+	struct nl_walk *w = userdata;
+	uint32_t x;
+
+	(void)target;
+	(void)attr;
+	if (find_path(w->l, disc, &x) < 0)
+		return 0;
+	if (!strcmp(kind, "link") && S_ISREG(w->l->v[x].mode))
+		nl_add(w->nl, w->l->v[x].ino, 1);
+	else if (!strcmp(kind, "delete") && S_ISREG(w->l->v[x].mode))
+		nl_add(w->nl, w->l->v[x].ino, -1);
+	else if (!strcmp(kind, "delete") && S_ISDIR(w->l->v[x].mode))
+		nl_dir_gone(w->l, w->nl, x, 0);
+	return 0;
+}
+
+/* Under lock: the change of file ino's link count. */
+static int64_t nl_delta(const struct stg_lower *l, uint64_t ino)
+{
+	struct nlinks *nl = l->nl;
+	struct nl_delta key = {.ino = ino}, *hit;
+	int64_t d = 0;
+
+	if (!nl)
+		return 0;
+	pthread_mutex_lock(&nl->lock);
+	if (!nl->valid) {
+		struct nl_walk w = {.l = l, .nl = nl};
+		size_t k = 0;
+
+		nl->n = 0;
+		(void)eng_edits_foreach(l->edits, nl_record, &w);
+		if (nl->n)
+			qsort(nl->v, nl->n, sizeof(*nl->v), nl_cmp);
+		for (size_t i = 0; i < nl->n; i++) /* one entry per ino, the deltas summed */
+			if (k && nl->v[k - 1].ino == nl->v[i].ino)
+				nl->v[k - 1].d += nl->v[i].d;
+			else
+				nl->v[k++] = nl->v[i];
+		nl->n = k;
+		nl->valid = true;
+	}
+	hit = nl->n ? bsearch(&key, nl->v, nl->n, sizeof(key), nl_cmp) : NULL;
+	if (hit)
+		d = hit->d;
+	pthread_mutex_unlock(&nl->lock);
+	return d;
+}
+
+/* Under lock (write): the edits changed, so did link counts maybe. */
+static void nl_invalidate(struct stg_lower *l)
+{
+	if (l->nl)
+		l->nl->valid = false;
+}
+
 /* Under lock: node x's attributes, with those the edits changed. */
 static void stat_edited(const struct stg_lower *l, uint32_t x, struct stat *st)
 {
@@ -602,7 +731,14 @@ static void stat_edited(const struct stg_lower *l, uint32_t x, struct stat *st)
 	char *path;
 
 	stat_of(&l->v[x], st);
-	if (!l->edits || l->stale || eng_edits_empty(l->edits) || !(path = path_locked(l, x)))
+	if (!l->edits || l->stale || eng_edits_empty(l->edits))
+		return;
+	if (S_ISREG(st->st_mode)) {
+		int64_t n = (int64_t)st->st_nlink + nl_delta(l, l->v[x].ino);
+
+		st->st_nlink = n > 0 ? (nlink_t)n : 1;
+	}
+	if (!(path = path_locked(l, x)))
 		return;
 	a = eng_edits_attr(l->edits, path);
 	free(path);
@@ -878,6 +1014,7 @@ int stg_lower_edits_reset(struct stg_lower *l, struct bfs_diag *diag)
 	int r = 0;
 
 	pthread_rwlock_wrlock(&l->lock);
+	nl_invalidate(l);
 	if (l->edits)
 		r = eng_edits_reset(l->edits, l->id, diag);
 	l->stale = false;
@@ -1016,6 +1153,7 @@ int stg_lower_delete(struct stg_lower *l, const char *mpath, struct bfs_diag *di
 	int r;
 
 	pthread_rwlock_wrlock(&l->lock);
+	nl_invalidate(l);
 	r = edits_writable(l, diag);
 	if (r == 0)
 		r = origin_locked(l, mpath, &d);
@@ -1032,6 +1170,7 @@ int stg_lower_rename(struct stg_lower *l, const char *from, const char *to, stru
 	int r;
 
 	pthread_rwlock_wrlock(&l->lock);
+	nl_invalidate(l);
 	r = edits_writable(l, diag);
 	if (r == 0) {
 		r = l->n ? origin_locked(l, from, &d) : -ENOENT;
@@ -1054,6 +1193,7 @@ int stg_lower_link(struct stg_lower *l, uint64_t gen, stg_lid id, const char *to
 	int r;
 
 	pthread_rwlock_wrlock(&l->lock);
+	nl_invalidate(l);
 	r = gen != l->generation ? -ESTALE : id >= l->n ? -EINVAL : edits_writable(l, diag);
 	if (r == 0 && !(d = path_locked(l, id)))
 		r = -ENOMEM;
@@ -1070,6 +1210,7 @@ int stg_lower_set_attr(struct stg_lower *l, uint64_t gen, stg_lid id, const stru
 	int r;
 
 	pthread_rwlock_wrlock(&l->lock);
+	nl_invalidate(l);
 	r = gen != l->generation ? -ESTALE : id >= l->n ? -EINVAL : edits_writable(l, diag);
 	if (r == 0 && !(d = path_locked(l, id)))
 		r = -ENOMEM;

@@ -64,6 +64,7 @@ uint64_t stg_lower_generation(struct stg_lower *l);
 /* What is loaded. */
 struct stg_lower_info {
 	unsigned number, count; /* the session (1-based) and the closed sessions; 0 without */
+	uint64_t start;		/* its first block */
 	uint64_t nodes, dirs;	/* of the tree, the root counted */
 	/*
 	 * The session's blocks that are not file data it wrote (its trees, manifest, padding):
