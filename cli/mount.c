@@ -502,6 +502,48 @@ static int serve(const struct stg_fs_opts *o)
 }
 #endif
 
+/* --session N: 0, or -EINVAL after saying what it takes. */
+static int parse_session(const char *arg, unsigned *ret)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (!*arg || *end || n == 0 || n > 65535 || arg[0] == '-') {
+		fprintf(stderr,
+			"burnfs mount: --session '%s': a session number (1 the first; `burnfs "
+			"sessions --drive D` lists them)\n",
+			arg);
+		return -EINVAL;
+	}
+	*ret = (unsigned)n;
+	return 0;
+}
+
+#if HAVE_FUSE
+/*
+ * The drive to mount: --drive's (a vdrive directory made absolute: the daemon runs in /,
+ * where a relative one would change meaning), else the default. 0 or an exit code.
+ */
+static int mount_drive(const char *arg, char **ret)
+{
+	int r;
+
+	if (arg && strncmp(arg, "vdrive:", 7) == 0) {
+		_cleanup_free_ char *dir = realpath(arg + 7, NULL);
+
+		if (!dir) {
+			fprintf(stderr, "burnfs mount: --drive '%s': %m\n", arg);
+			return CLI_EXIT_JOB;
+		}
+		return asprintf(ret, "vdrive:%s", dir) < 0 ? CLI_EXIT_JOB : 0;
+	}
+	if (arg)
+		return (*ret = strdup(arg)) ? 0 : CLI_EXIT_JOB;
+	r = cli_default_drive("mount", true, ret);
+	return r < 0 ? (r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_JOB) : 0;
+}
+#endif
+
 static int cmd_mount(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -531,20 +573,10 @@ static int cmd_mount(int argc, char **argv)
 		case 's':
 			staging_arg = optarg;
 			break;
-		case 'S': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-
-			if (!*optarg || *end || n == 0 || n > 65535 || optarg[0] == '-') {
-				fprintf(stderr,
-					"burnfs mount: --session '%s': a session number (1 the "
-					"first; `burnfs sessions --drive D` lists them)\n",
-					optarg);
+		case 'S':
+			if (parse_session(optarg, &session) < 0)
 				return CLI_EXIT_USAGE;
-			}
-			session = (unsigned)n;
 			break;
-		}
 		case 'f':
 			fg = true;
 			break;
@@ -579,23 +611,9 @@ static int cmd_mount(int argc, char **argv)
 			"found when it was built)\n");
 	return CLI_EXIT_JOB;
 #else
-	if (drive_arg && strncmp(drive_arg, "vdrive:", 7) == 0) {
-		/* the daemon runs in /: a relative directory would change meaning */
-		_cleanup_free_ char *dir = realpath(drive_arg + 7, NULL);
-
-		if (!dir) {
-			fprintf(stderr, "burnfs mount: --drive '%s': %m\n", drive_arg);
-			return CLI_EXIT_JOB;
-		}
-		if (asprintf(&drive, "vdrive:%s", dir) < 0)
-			return CLI_EXIT_JOB;
-	} else if (drive_arg) {
-		drive = strdup(drive_arg);
-	} else {
-		r = cli_default_drive("mount", true, &drive);
-		if (r < 0)
-			return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_JOB;
-	}
+	r = mount_drive(drive_arg, &drive);
+	if (r != 0)
+		return r;
 	id = drive ? file_id(drive) : NULL;
 	state = xdg_dir("XDG_STATE_HOME", ".local/state");
 	data = xdg_dir("XDG_DATA_HOME", ".local/share");

@@ -1186,8 +1186,9 @@ int stg_lower_rename(struct stg_lower *l, const char *from, const char *to, stru
 	return r;
 }
 
-int stg_lower_link(struct stg_lower *l, uint64_t gen, stg_lid id, const char *to,
-		   struct bfs_diag *diag)
+/* A change of disc node id (write-locked, its disc path looked up): a LINK or an ATTR. */
+static int change_node(struct stg_lower *l, uint64_t gen, stg_lid id, const char *to,
+		       const struct eng_attr *a, struct bfs_diag *diag)
 {
 	_cleanup_free_ char *d = NULL;
 	int r;
@@ -1198,24 +1199,20 @@ int stg_lower_link(struct stg_lower *l, uint64_t gen, stg_lid id, const char *to
 	if (r == 0 && !(d = path_locked(l, id)))
 		r = -ENOMEM;
 	if (r == 0)
-		r = eng_edits_link(l->edits, d, to, diag);
+		r = to ? eng_edits_link(l->edits, d, to, diag)
+		       : eng_edits_set_attr(l->edits, d, a, diag);
 	pthread_rwlock_unlock(&l->lock);
 	return r;
+}
+
+int stg_lower_link(struct stg_lower *l, uint64_t gen, stg_lid id, const char *to,
+		   struct bfs_diag *diag)
+{
+	return change_node(l, gen, id, to, NULL, diag);
 }
 
 int stg_lower_set_attr(struct stg_lower *l, uint64_t gen, stg_lid id, const struct eng_attr *a,
 		       struct bfs_diag *diag)
 {
-	_cleanup_free_ char *d = NULL;
-	int r;
-
-	pthread_rwlock_wrlock(&l->lock);
-	nl_invalidate(l);
-	r = gen != l->generation ? -ESTALE : id >= l->n ? -EINVAL : edits_writable(l, diag);
-	if (r == 0 && !(d = path_locked(l, id)))
-		r = -ENOMEM;
-	if (r == 0)
-		r = eng_edits_set_attr(l->edits, d, a, diag);
-	pthread_rwlock_unlock(&l->lock);
-	return r;
+	return change_node(l, gen, id, NULL, a, diag);
 }
