@@ -55,11 +55,14 @@ echo "== burnfs info --drive $drive"
 echo "== burnfs sessions --drive $drive; burnfs ls -lR --drive $drive   (read back by burnfs)"
 "$burnfs" sessions --drive "$drive"
 "$burnfs" ls -lR --drive "$drive"
-echo "== ls -A $mnt   (the staged files went onto the disc)"
+echo "== ls -A $mnt   (the staged files went onto the disc; the mount shows the disc's files now)"
 ls -A "$mnt"
 echo "== a second commit appends a session that carries the first one's files"
-mkdir -p "$mnt/docs" # the mount shows what is staged, not yet the disc's own files
+mkdir -p "$mnt/docs" # the disc's folder, shown in the mount: a new file goes into it
 printf 'added in session 2\n' >"$mnt/docs/second.txt"
+# a rename of a disc file: recorded, no data copied; .burnfs/changes lists the next session
+mv "$mnt/photos/2026/IMG_0001.jpg" "$mnt/photos/2026/first.jpg"
+cat "$mnt/.burnfs/changes"
 "$burnfs" commit "$mnt" --verify full
 "$burnfs" sessions --drive "$drive"
 "$burnfs" ls -R --drive "$drive"

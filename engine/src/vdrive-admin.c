@@ -200,7 +200,7 @@ int eng_vdrive_open(const char *dir, struct eng_vdrive **ret, struct bfs_diag *r
 		free(vd);
 		return bfs_diag_set(reterr_diag, -ENOMEM, "out of memory");
 	}
-	r = vdrive_open_diag(dir, &vd->vd, &diag);
+	r = vdrive_open_wait(dir, VDRIVE_WAIT_MS, &vd->vd, &diag);
 	if (r < 0) {
 		eng_vdrive_close(vd);
 		if (r == -ENOENT)

@@ -353,7 +353,7 @@ int mmc_drive_open(const char *addr, struct bfs_diag *diag, struct mmc_drive **r
 		return -ENOMEM;
 	d->max_blocks = 512; /* in process: 1 MiB transfers cost nothing extra */
 	d->vd_dir = strdup(addr + 7);
-	r = d->vd_dir ? vdrive_open_diag(addr + 7, &d->vd, &vdiag) : -ENOMEM;
+	r = d->vd_dir ? vdrive_open_wait(addr + 7, VDRIVE_WAIT_MS, &d->vd, &vdiag) : -ENOMEM;
 	if (r < 0) {
 		free(d->vd_dir);
 		free(d);

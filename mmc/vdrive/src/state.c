@@ -537,9 +537,6 @@ int vdrive_capacity_range(const char *media, uint64_t *ret_min, uint64_t *ret_ma
 	return 0;
 }
 
-/* How long opening a drive another holder has waits for it. */
-#define LOCK_WAIT_MS 2500u
-
 int vd_lock(const char *dir)
 {
 	_cleanup_free_ char *p = vd_path(dir, "lock");
@@ -550,19 +547,11 @@ int vd_lock(const char *dir)
 	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -errno;
-	/*
-	 * A holder that lets go soon is waited for, as an optical drive's tray is: a staging
-	 * mount opens the drive to read a file and closes it a second after its last read
-	 * (fuse/src/lower.h), and a command given meanwhile should not fail for that.
-	 */
-	for (unsigned i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
 
-		if (r != -EBUSY || i >= LOCK_WAIT_MS / 50) {
-			close(fd);
-			return r;
-		}
-		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+		close(fd);
+		return r;
 	}
 	return fd;
 }

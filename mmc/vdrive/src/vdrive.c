@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/bytes.h"
@@ -325,6 +326,22 @@ int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *rete
 int vdrive_open(const char *dir, struct vdrive **ret)
 {
 	return vdrive_open_diag(dir, ret, NULL);
+}
+
+int vdrive_open_wait(const char *dir, unsigned wait_ms, struct vdrive **ret,
+		     struct bfs_diag *reterr_diag)
+{
+	for (unsigned waited = 0;; waited += 50) {
+		struct bfs_diag d = {0};
+		int r = vdrive_open_diag(dir, ret, &d);
+
+		if (r != -EBUSY || waited >= wait_ms) {
+			if (r < 0)
+				bfs_diag_set(reterr_diag, r, "%s", bfs_diag_msg(&d, r));
+			return r;
+		}
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	}
 }
 
 struct vdrive *vdrive_close(struct vdrive *vd)

@@ -89,6 +89,15 @@ int vdrive_load_blank(const char *dir, const char *media, uint64_t capacity_sect
 struct bfs_diag;
 int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *reterr_diag);
 int vdrive_open(const char *dir, struct vdrive **ret);
+/*
+ * vdrive_open_diag, waiting up to wait_ms for a holder that lets go soon: burnfs's own
+ * commands wait VDRIVE_WAIT_MS (a staging mount opens the drive to read a file and closes it
+ * a second after its last read, fuse/src/lower.h); the LD_PRELOAD shim does not, so the
+ * programs it serves see EBUSY at once, as from O_EXCL on a real drive.
+ */
+#define VDRIVE_WAIT_MS 2500u
+int vdrive_open_wait(const char *dir, unsigned wait_ms, struct vdrive **ret,
+		     struct bfs_diag *reterr_diag);
 
 /* Close; NULL-safe, returns NULL. */
 struct vdrive *vdrive_close(struct vdrive *vd);
