@@ -383,13 +383,14 @@ bd-r-dirs)
 	"$BURNFS" verify --drive "vdrive:$t/d" 2>"$t/err" || fail "verify --drive: $(cat "$t/err")"
 	;;
 kernel)
-	# every medium with the small tree; DVD+R and BD-R also with 600 files more, whose
-	# manifests keep chunks of the sessions before (files in several extents), each listed
-	# by the guest (a listing of 1,200 files on every medium took more than its 600 s)
+	# every medium with the small tree; BD-R also with 600 files more, whose manifests keep
+	# chunks of the sessions before (files in several extents), each listed by the guest (a
+	# listing of 1,200 files on every medium took more than its 600 s; DVD+R's 600 more, which
+	# the user-space readers of append-dvd+r check, took 70 s of the suite's time)
 	make_sources "$t" 0
 	make_sources "$t/m" 6
 	: >"$t/spec"
-	media="cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r many-dvd+r many-bd-r"
+	media="cd-r cd-rw dvd-r dvd-rw dvd+r dvd+r-dl bd-r many-bd-r"
 	for m in $media; do
 		case $m in
 		many-*) burn_three "${m#many-}" "$t/$m" "$t/m" ;;
