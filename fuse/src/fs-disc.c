@@ -40,6 +40,16 @@ static char *path_join(const char *dir, const char *name)
 	return p;
 }
 
+/* Whether path is dir joined with name (as path_join() joins them). */
+static bool is_child_path(const char *path, const char *dir, const char *name)
+{
+	size_t dl = strlen(dir);
+
+	if (dl == 0)
+		return strcmp(path, name) == 0;
+	return strncmp(path, dir, dl) == 0 && path[dl] == '/' && strcmp(path + dl + 1, name) == 0;
+}
+
 /*
  * The disc node in shows or merges: its number in the loaded generation (*gen, *lid), found
  * again by its disc path when the disc was read again since. -ENOENT when it has none (any
@@ -57,7 +67,7 @@ int disc_node(struct stg_fs *fs, struct inode *in, uint64_t *gen, stg_lid *lid)
 		r = -ENOENT;
 	else if (in->lgen == g)
 		*lid = in->lid;
-	else if (!(path = strdup(in->dpath)))
+	else if (!(path = strdup(inode_dpath(in))))
 		r = -ENOMEM;
 	pthread_mutex_unlock(&fs->lock);
 	if (r < 0 || !path) {
@@ -112,11 +122,12 @@ void disc_note_path(struct stg_fs *fs, struct inode *dir, struct inode *in, cons
 	(void)fs;
 	if (in == dir || !dir->mpath || (in->type != S_IFDIR && in->kind != K_DISC))
 		return;
+	if (in->mpath && is_child_path(in->mpath, dir->mpath, name))
+		return; /* already there: a listing's lookups again */
 	p = path_join(dir->mpath, name);
 	if (!p)
 		return;
-	free(in->mpath);
-	in->mpath = p;
+	inode_set_mpath(in, p);
 }
 
 /* A rename: the merged paths at from and under it now lie at to. */
@@ -134,8 +145,7 @@ void disc_renamed(struct stg_fs *fs, const char *from, const char *to)
 				continue;
 			if (asprintf(&p, "%s%s", to, in->mpath + fl) < 0)
 				continue; /* out of memory: the next lookup sets it again */
-			free(in->mpath);
-			in->mpath = p;
+			inode_set_mpath(in, p);
 		}
 	pthread_mutex_unlock(&fs->lock);
 }
@@ -158,7 +168,7 @@ int disc_stat(struct stg_fs *fs, struct inode *in, struct stat *st)
 static int lookup_disc(struct stg_fs *fs, struct inode *dir, const char *name, uint64_t gen,
 		       stg_lid lid, const struct stat *st, struct fuse_entry_param *e)
 {
-	_cleanup_free_ char *dpath = NULL;
+	_cleanup_free_ char *dpath = NULL, *mpath = NULL;
 	struct inode *in;
 
 	if (stg_lower_path(disc_lower(fs), gen, lid, &dpath) < 0)
@@ -167,26 +177,28 @@ static int lookup_disc(struct stg_fs *fs, struct inode *dir, const char *name, u
 	in = fs_table_find(fs, DISC_DEV, st->st_ino);
 	if (in && in->kind == K_DISC) {
 		in->nlookup++;
-		if (strcmp(in->dpath, dpath) == 0) { /* another hard link keeps its first name */
+		if (strcmp(inode_dpath(in), dpath) == 0) { /* another hard link: its first name */
 			in->lid = lid;
 			in->lgen = gen;
 		}
-	} else if ((in = calloc(1, sizeof(*in)))) {
-		*in = (struct inode){.fd = -1,
-				     .kind = K_DISC,
-				     .type = st->st_mode & S_IFMT,
-				     .dev = DISC_DEV,
-				     .ino = st->st_ino,
-				     .nlookup = 1,
-				     .has_lower = true,
-				     .lid = lid,
-				     .lgen = gen,
-				     .dpath = TAKE_PTR(dpath)};
+	} else if ((mpath = dir->mpath ? path_join(dir->mpath, name) : NULL, true) &&
+		   (in = inode_new_disc(mpath))) {
+		in->fd = -1;
+		in->kind = K_DISC;
+		in->type = st->st_mode & S_IFMT;
+		in->dev = DISC_DEV;
+		in->ino = st->st_ino;
+		in->nlookup = 1;
+		in->has_lower = true;
+		in->lid = lid;
+		in->lgen = gen;
+		in->dpath = TAKE_PTR(dpath);
 		fs_table_insert(fs, in);
 	}
 	if (in) {
 		fs_set_name(fs, dir, in, name);
 		disc_note_path(fs, dir, in, name);
+		inode_compact(in);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (!in)
@@ -216,7 +228,7 @@ static void merge_disc_dir(struct stg_fs *fs, struct inode *dir, const char *nam
 		return;
 	pthread_mutex_lock(&fs->lock);
 	if (!in->has_lower) {
-		free(in->dpath);
+		inode_free_path(in, in->dpath);
 		in->dpath = TAKE_PTR(dpath);
 		in->has_lower = true;
 		in->lid = lid;

@@ -48,8 +48,16 @@ enum kind {
 struct inode {
 	struct inode *next; /* hash chain */
 	int fd;		    /* O_PATH | O_NOFOLLOW */
-	enum kind kind;
-	mode_t type; /* S_IFMT bits */
+	uint8_t kind;	    /* enum kind */
+	/*
+	 * name is NULL and the last component of mpath is the name (a disc node: most of the
+	 * inodes the kernel holds after a listing of a disc, kept small: inode_name()).
+	 */
+	bool name_in_mpath;
+	bool has_lower;
+	bool inline_path; /* the string at inode_inline() is one of dpath and mpath, not malloc'd */
+	mode_t type;	  /* S_IFMT bits */
+	stg_lid lid;
 	dev_t dev;
 	ino_t ino;
 	uint64_t nlookup; /* under fs->lock */
@@ -65,20 +73,38 @@ struct inode {
 	uint64_t used; /* fs->clock at the last lookup */
 	/*
 	 * The disc's node this inode shows (K_DISC) or, for a staged directory, the disc's
-	 * directory merged under it (has_lower): its disc path, and its number in the lower
+	 * directory merged under it (has_lower): its disc path, and its number lid in the lower
 	 * layer's generation lgen (looked up again by path when the disc was read again).
+	 * dpath is NULL while it equals mpath (inode_dpath()), the node where the disc has it.
 	 */
-	bool has_lower;
-	stg_lid lid;
 	uint64_t lgen;
 	char *dpath;
 	/*
 	 * The path the mount shows it at ("a/b", "" the root): kept for every directory (a
 	 * child's disc node is found from it: engine/edits.h) and for disc nodes (the name they
-	 * were last looked up by), moved by renames; NULL when not known.
+	 * were last looked up by), moved by renames (inode_set_mpath()); NULL when not known.
 	 */
 	char *mpath;
 };
+
+/* Under fs->lock: the name the kernel last knew in by, or NULL. */
+const char *inode_name(const struct inode *in);
+/* Under fs->lock: in's disc path (has_lower). */
+const char *inode_dpath(const struct inode *in);
+/* Under fs->lock: in is shown at path p (malloc'd, taken). */
+void inode_set_mpath(struct inode *in, char *p);
+/* Under fs->lock: drop the strings that repeat mpath (after a lookup set them). */
+void inode_compact(struct inode *in);
+/*
+ * A disc node's inode with room for its first mpath after it (inode_inline(), one allocation
+ * for both: 16 bytes less a node than two), NULL when out of memory.
+ */
+struct inode *inode_new_disc(const char *mpath);
+char *inode_inline(struct inode *in);
+/* Free p, one of in's path strings, unless it is the inline one. */
+void inode_free_path(struct inode *in, char *p);
+/* Free in and its strings. */
+void inode_free(struct inode *in);
 
 /* The table key of disc nodes: a device number no backing node has. */
 #define DISC_DEV ((dev_t)-1)
@@ -107,8 +133,8 @@ struct stg_fs {
 	pthread_t relief;
 	bool relief_running, relief_wanted, stopping;
 	struct inode **table;
-	size_t nbuckets, count;
-	uint64_t clock; /* lookups so far */
+	size_t nbuckets, count, nodes; /* count: the inodes holding a descriptor */
+	uint64_t clock;		       /* lookups so far */
 
 	/* space */
 	pthread_mutex_t plan_lock;

@@ -178,21 +178,26 @@ void fs_table_remove(struct stg_fs *fs, struct inode *in)
 		p = &(*p)->next;
 	if (*p) {
 		*p = in->next;
+		fs->nodes--;
 		if (in->fd >= 0)
 			fs->count--;
 	}
 }
 
-/* Under fs->lock: add in to the table (fs->count counts those holding a descriptor). */
+/*
+ * Under fs->lock: add in to the table (fs->count counts those holding a descriptor, nodes all:
+ * the table grows with the disc's nodes too, which hold none).
+ */
 void fs_table_insert(struct stg_fs *fs, struct inode *in)
 {
 	size_t b;
 
-	if (in->fd >= 0 && fs->count + 1 > fs->nbuckets)
+	if (fs->nodes + 1 > 2 * fs->nbuckets)
 		table_grow(fs);
 	b = bucket(fs, in->dev, in->ino);
 	in->next = fs->table[b];
 	fs->table[b] = in;
+	fs->nodes++;
 	if (in->fd >= 0)
 		fs->count++;
 	if (fs->count > fs->fd_high && !fs->relief_wanted) {
@@ -202,13 +207,99 @@ void fs_table_insert(struct stg_fs *fs, struct inode *in)
 }
 
 /* Under fs->lock: in is known as name in dir now. */
+const char *inode_name(const struct inode *in)
+{
+	const char *slash;
+
+	if (!in->name_in_mpath)
+		return in->name;
+	slash = strrchr(in->mpath, '/');
+	return slash ? slash + 1 : in->mpath;
+}
+
+const char *inode_dpath(const struct inode *in)
+{
+	return in->dpath ? in->dpath : in->mpath;
+}
+
+struct inode *inode_new_disc(const char *mpath)
+{
+	size_t len = mpath ? strlen(mpath) + 1 : 0;
+	struct inode *in = calloc(1, sizeof(*in) + len);
+
+	if (in && mpath) {
+		memcpy(inode_inline(in), mpath, len);
+		in->mpath = inode_inline(in);
+		in->inline_path = true;
+	}
+	return in;
+}
+
+char *inode_inline(struct inode *in)
+{
+	return (char *)(in + 1);
+}
+
+void inode_free_path(struct inode *in, char *p)
+{
+	if (!(in->inline_path && p == inode_inline(in)))
+		free(p);
+}
+
+void inode_free(struct inode *in)
+{
+	free(in->name);
+	inode_free_path(in, in->dpath);
+	inode_free_path(in, in->mpath);
+	free(in);
+}
+
+void inode_set_mpath(struct inode *in, char *p)
+{
+	if (in->name_in_mpath) { /* the name it has now, before the path moves */
+		in->name = strdup(inode_name(in));
+		in->name_in_mpath = false;
+	}
+	if (in->has_lower && !in->dpath) /* the disc's path, which mpath held */
+		in->dpath = in->mpath;
+	else
+		inode_free_path(in, in->mpath);
+	in->mpath = p;
+}
+
+/*
+ * 100,000 disc nodes listed hold as many inodes, each with its name, its disc path and the
+ * path it shows at: the three are one string in the common case, kept once.
+ */
+void inode_compact(struct inode *in)
+{
+	if (!in->mpath)
+		return;
+	if (in->kind == K_DISC && in->name) {
+		const char *slash = strrchr(in->mpath, '/');
+
+		if (strcmp(slash ? slash + 1 : in->mpath, in->name) == 0) {
+			free(in->name);
+			in->name = NULL;
+			in->name_in_mpath = true;
+		}
+	}
+	if (in->has_lower && in->dpath && strcmp(in->dpath, in->mpath) == 0) {
+		inode_free_path(in, in->dpath);
+		in->dpath = NULL;
+	}
+}
+
 void fs_set_name(struct stg_fs *fs, struct inode *dir, struct inode *in, const char *name)
 {
+	const char *now = inode_name(in);
+
 	in->used = ++fs->clock;
-	if (in == &fs->root || (in->name && in->pdev == dir->dev && in->pino == dir->ino &&
-				strcmp(in->name, name) == 0))
+	if (in == &fs->root ||
+	    (now && in->pdev == dir->dev && in->pino == dir->ino && strcmp(now, name) == 0))
 		return;
 	free(in->name);
+	in->name_in_mpath = false;
 	in->name = strdup(name); /* best effort: only for invalidation */
 	in->pdev = dir->dev;
 	in->pino = dir->ino;
@@ -308,6 +399,7 @@ int fs_lookup(struct stg_fs *fs, struct inode *dir, const char *name, struct fus
 	pthread_mutex_lock(&fs->lock);
 	fs_set_name(fs, dir, in, name);
 	disc_note_path(fs, dir, in, name);
+	inode_compact(in);
 	pthread_mutex_unlock(&fs->lock);
 	fs_fill_entry(fs, e, in, &st);
 	return 0;
@@ -330,10 +422,7 @@ void fs_forget_one(struct stg_fs *fs, fuse_ino_t ino, uint64_t n)
 			pthread_cond_broadcast(&fs->fd_freed);
 		}
 		pthread_mutex_unlock(&fs->lock);
-		free(in->name);
-		free(in->dpath);
-		free(in->mpath);
-		free(in);
+		inode_free(in);
 		return;
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -1925,13 +2014,25 @@ static void reply_xattr(fuse_req_t req, size_t size, const char *buf, ssize_t n)
 		fuse_reply_buf(req, buf, (size_t)n);
 }
 
+/*
+ * A disc's node answers EOPNOTSUPP, not ENODATA: burnfs records no extended attributes on a
+ * disc, so none can be there to read, and the answer lets a lister stop asking. `ls -l` asks
+ * each file for security.selinux and system.posix_acl_access, two round trips a file that
+ * were most of the first `ls -lR` of a disc's 100,000 files; on "not supported" coreutils
+ * remembers the device and asks no more. A write still works: setxattr stages the node.
+ */
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	char proc[32];
 	_cleanup_free_ char *buf = NULL;
-	int r = xattr_path(inode_of(fs_of(req), ino), proc);
+	struct inode *in = inode_of(fs_of(req), ino);
+	int r = xattr_path(in, proc);
 	ssize_t n;
 
+	if (in->kind == K_DISC) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	if (r < 0) {
 		fuse_reply_err(req, r == -ENOTSUP ? ENODATA : -r);
 		return;
@@ -2042,7 +2143,8 @@ static size_t collect_entries(struct stg_fs *fs, uint64_t until, const struct in
 		for (struct inode *in = fs->table[b]; in; in = in->next) {
 			struct inode *parent;
 
-			if (!in->name || in->used > until || (files_only && in->type == S_IFDIR))
+			if (!inode_name(in) || in->used > until ||
+			    (files_only && in->type == S_IFDIR))
 				continue;
 			if (root_only && (in->pdev != root_only->dev || in->pino != root_only->ino))
 				continue;
@@ -2050,7 +2152,7 @@ static size_t collect_entries(struct stg_fs *fs, uint64_t until, const struct in
 			if (!parent || BFS_GROW(v, cap, n + 1) < 0)
 				continue;
 			v[n].parent = ino_of(fs, parent);
-			if ((v[n].name = strdup(in->name)))
+			if ((v[n].name = strdup(inode_name(in))))
 				n++;
 		}
 	*ret = v;
@@ -2177,10 +2279,7 @@ static struct stg_fs *fs_free(struct stg_fs *fs)
 			next = in->next;
 			if (in->fd >= 0)
 				close(in->fd);
-			free(in->name);
-			free(in->dpath);
-			free(in->mpath);
-			free(in);
+			inode_free(in);
 		}
 	free(fs->table);
 	while (fs->specials) {
