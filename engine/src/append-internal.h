@@ -114,6 +114,7 @@ struct merge {
 	 * entries are, for the new volume to point at (udf_entries_match)
 	 */
 	struct eng_disctree *ut;
+	struct udf_collect *uc; /* what ut holds, being gathered (append_udf_collect) */
 	/* the staging mount's edits (NULL: none), their records (append-edits.c) */
 	const struct eng_edits *edits;
 	struct edit_item *items;
@@ -161,8 +162,15 @@ void append_manifest_drop(struct old_manifest *om);
 int append_prior_icb(const struct bfs_node *n, void *userdata, struct udf_prior_icb *ret);
 /* ... the last session's UDF volume: revision, partition start, metadata runs */
 void append_prior_volume(struct merge *m);
-/* ... each kept file's and directory's UDF entry, matched by path when the tree is RR's */
+/*
+ * ... what the UDF tree ut holds, gathered in a thread of its own when thread (the disc can
+ * be read from two threads at once) while the merge reads the Rock Ridge tree
+ */
+int append_udf_collect(struct merge *m, bool thread);
+/* ... then each kept file's and directory's UDF entry, matched by path */
 int append_udf_entries_match(struct merge *m);
+/* ... or, the merge failing, the thread joined and what it gathered dropped */
+void append_udf_collect_drop(struct merge *m);
 /* ... directory old merged into new: new keeps old's entry */
 void append_dir_moved(struct eng_append *a, const struct bfs_node *old, const struct bfs_node *new);
 /* ... the directories' entries of those still in the tree under root, sorted */

@@ -5,6 +5,7 @@
  * session's UDF tree when the merge reads its Rock Ridge one. See append-internal.h.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -26,12 +27,23 @@ struct udf_dir {
 	struct kept_dir k; /* node not set */
 };
 
-struct udf_files {
+/*
+ * What the UDF tree holds, gathered from it alone (append_udf_collect), so that it can be
+ * gathered in a thread of its own while the merge reads the Rock Ridge tree: nothing here
+ * is shared with that thread, the tree's failures go to diag, its highest unique ID to
+ * next_uid until the two meet (append_udf_entries_match).
+ */
+struct udf_collect {
 	struct udf_file *v;
 	size_t n, cap;
 	struct udf_dir *dirs;
 	size_t ndirs, dirs_cap;
-	struct merge *m;
+	struct eng_disctree *ut;
+	uint64_t next_uid;
+	struct bfs_diag diag;
+	int r;
+	pthread_t thread;
+	bool threaded;
 };
 
 /* The UDF entry of a kept file, for the new volume to point at (udf/writer.h). */
@@ -173,9 +185,9 @@ static int udf_file_cmp(const void *a, const void *b)
  * A directory of the UDF tree whose FIDs are one recorded run in the partition of its
  * entry, as our writer records them: its entry and the SHA-256 of its FIDs.
  */
-static int udf_dir_add(struct udf_files *f, const char *path, const struct udf_entry *e)
+static int udf_dir_add(struct udf_collect *f, const char *path, const struct udf_entry *e)
 {
-	struct udf_reader *r = eng_disctree_udf_reader(f->m->ut);
+	struct udf_reader *r = eng_disctree_udf_reader(f->ut);
 	const struct udf_extent *x = e->ext;
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct udf_dir *d;
@@ -189,7 +201,7 @@ static int udf_dir_add(struct udf_files *f, const char *path, const struct udf_e
 	if (!buf)
 		return -ENOMEM;
 	if (udf_reader_pread(r, e, 0, buf, e->size) != (int64_t)e->size) {
-		bfs_diag_clear(f->m->diag); /* not kept: written again */
+		bfs_diag_clear(&f->diag); /* not kept: written again */
 		return 0;
 	}
 	if (BFS_GROW(f->dirs, f->dirs_cap, f->ndirs + 1) < 0)
@@ -215,16 +227,16 @@ static int udf_dir_add(struct udf_files *f, const char *path, const struct udf_e
 
 static int udf_file_add(const char *path, const struct eng_dnode *d, void *userdata)
 {
-	struct udf_files *f = userdata;
+	struct udf_collect *f = userdata;
 	struct udf_file *x;
 	uint64_t lba;
 
 	if (!d->udf)
 		return 0;
-	f->m->a->prior.next_uid = BFS_MAX(f->m->a->prior.next_uid, d->udf->unique_id + 1);
+	f->next_uid = BFS_MAX(f->next_uid, d->udf->unique_id + 1);
 	if (d->type == BFS_NODE_DIR)
 		return udf_dir_add(f, path, d->udf);
-	if (d->type != BFS_NODE_FILE || eng_disctree_extent(f->m->ut, d, &lba) < 0)
+	if (d->type != BFS_NODE_FILE || eng_disctree_extent(f->ut, d, &lba) < 0)
 		return 0; /* empty, or data that is not one run: no entry worth matching */
 	if (BFS_GROW(f->v, f->cap, f->n + 1) < 0)
 		return -ENOMEM;
@@ -248,10 +260,15 @@ static int udf_dir_cmp(const void *a, const void *b)
 }
 
 /* A directory of the disc's tree (as the merge read it) gets its UDF entry, by path. */
+struct dir_match_ctx {
+	struct eng_append *a;
+	const struct udf_collect *f;
+};
+
 static int dir_match(struct bfs_node *n, void *userdata)
 {
-	struct udf_files *f = userdata;
-	struct eng_append *a = f->m->a;
+	struct dir_match_ctx *c = userdata;
+	struct eng_append *a = c->a;
 	_cleanup_free_ char *path = NULL;
 	struct udf_dir key, *x;
 
@@ -261,7 +278,7 @@ static int dir_match(struct bfs_node *n, void *userdata)
 	if (!path)
 		return -ENOMEM;
 	key.path = path + 1;
-	x = bsearch(&key, f->dirs, f->ndirs, sizeof(key), udf_dir_cmp);
+	x = bsearch(&key, c->f->dirs, c->f->ndirs, sizeof(key), udf_dir_cmp);
 	if (!x)
 		return 0;
 	if (BFS_GROW(a->dirs, a->dirs_cap, a->ndirs + 1) < 0)
@@ -271,17 +288,94 @@ static int dir_match(struct bfs_node *n, void *userdata)
 	return 0;
 }
 
-/* The UDF entries of the directories of the disc's tree (its root m->stack[0]) */
-static int dirs_match(struct merge *m, struct udf_files *f, const struct eng_dnode *root)
+/* The UDF tree's files and directories, each list sorted by path. */
+static int collect(struct udf_collect *f)
 {
-	int r = 0;
+	struct eng_dnode root = {0};
+	int r = eng_disctree_lookup(f->ut, "/", &root);
 
-	if (root->type == BFS_NODE_DIR && root->udf)
-		r = udf_dir_add(f, "", root->udf);
-	if (r < 0 || !f->ndirs)
-		return r;
-	qsort(f->dirs, f->ndirs, sizeof(*f->dirs), udf_dir_cmp);
-	return bfs_node_walk(m->stack[0], dir_match, f);
+	if (r == 0)
+		r = eng_disctree_walk(f->ut, &root, udf_file_add, NULL, f);
+	if (r == 0 && root.type == BFS_NODE_DIR && root.udf)
+		r = udf_dir_add(f, "", root.udf);
+	eng_dnode_done(&root);
+	if (r == 0 && f->n)
+		qsort(f->v, f->n, sizeof(*f->v), udf_file_cmp);
+	if (r == 0 && f->ndirs)
+		qsort(f->dirs, f->ndirs, sizeof(*f->dirs), udf_dir_cmp);
+	return r;
+}
+
+static void *collect_main(void *arg)
+{
+	struct udf_collect *f = arg;
+
+	f->r = collect(f);
+	return NULL;
+}
+
+static void collect_free(struct udf_collect *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].path);
+	free(f->v);
+	for (size_t i = 0; i < f->ndirs; i++)
+		free(f->dirs[i].path);
+	free(f->dirs);
+	free(f);
+}
+
+int append_udf_collect(struct merge *m, bool thread)
+{
+	struct udf_collect *f;
+
+	if (!m->ut)
+		return 0;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->ut = m->ut;
+	(void)eng_disctree_set_diag(f->ut, &f->diag);
+	m->uc = f;
+	if (thread && pthread_create(&f->thread, NULL, collect_main, f) == 0)
+		f->threaded = true;
+	else
+		f->r = collect(f);
+	return 0;
+}
+
+void append_udf_collect_drop(struct merge *m)
+{
+	struct udf_collect *f = TAKE_PTR(m->uc);
+
+	if (!f)
+		return;
+	if (f->threaded)
+		pthread_join(f->thread, NULL);
+	(void)eng_disctree_set_diag(f->ut, m->diag);
+	collect_free(f);
+}
+
+/* The kept files get the UDF entries of the same paths that name the same data. */
+static void files_match(struct eng_append *a, const struct udf_collect *f, int *r)
+{
+	for (size_t i = 0; *r == 0 && i < a->nsha && f->n; i++) {
+		struct kept_sha *k = &a->sha[i];
+		_cleanup_free_ char *path = bfs_node_path(k->node);
+		struct udf_file key, *x;
+
+		if (!path)
+			*r = -ENOMEM;
+		if (*r < 0 || k->has_icb)
+			continue;
+		key.path = path + 1;
+		x = bsearch(&key, f->v, f->n, sizeof(key), udf_file_cmp);
+		if (x && x->lba == k->node->data_lba && x->size == k->node->size) {
+			k->has_icb = true;
+			k->icb_part = x->icb_part;
+			k->icb = x->icb;
+		}
+	}
 }
 
 /*
@@ -293,55 +387,34 @@ static int dirs_match(struct merge *m, struct udf_files *f, const struct eng_dno
 int append_udf_entries_match(struct merge *m)
 {
 	struct eng_append *a = m->a;
-	struct udf_files f = {.m = m};
-	struct eng_dnode root = {0};
+	struct udf_collect *f = TAKE_PTR(m->uc);
+	struct dir_match_ctx c = {.a = a, .f = f};
 	struct bfs_diag tmp = {0};
 	int r;
 
-	if (!m->ut)
+	if (!f)
 		return 0;
-	r = eng_disctree_lookup(m->ut, "/", &root);
-	if (r == 0)
-		r = eng_disctree_walk(m->ut, &root, udf_file_add, NULL, &f);
-	if (r == 0)
-		r = dirs_match(m, &f, &root);
-	eng_dnode_done(&root);
-	if (r == 0 && f.n)
-		qsort(f.v, f.n, sizeof(*f.v), udf_file_cmp);
-	for (size_t i = 0; r == 0 && i < a->nsha && f.n; i++) {
-		struct kept_sha *k = &a->sha[i];
-		_cleanup_free_ char *path = bfs_node_path(k->node);
-		struct udf_file key, *x;
-
-		if (!path)
-			r = -ENOMEM;
-		if (r < 0 || k->has_icb)
-			continue;
-		key.path = path + 1;
-		x = bsearch(&key, f.v, f.n, sizeof(key), udf_file_cmp);
-		if (x && x->lba == k->node->data_lba && x->size == k->node->size) {
-			k->has_icb = true;
-			k->icb_part = x->icb_part;
-			k->icb = x->icb;
-		}
+	if (f->threaded)
+		pthread_join(f->thread, NULL);
+	(void)eng_disctree_set_diag(f->ut, m->diag);
+	r = f->r;
+	if (r == 0) {
+		a->prior.next_uid = BFS_MAX(a->prior.next_uid, f->next_uid);
+		if (f->ndirs)
+			r = bfs_node_walk(m->stack[0], dir_match, &c);
 	}
-	for (size_t i = 0; i < f.n; i++)
-		free(f.v[i].path);
-	free(f.v);
-	for (size_t i = 0; i < f.ndirs; i++)
-		free(f.dirs[i].path);
-	free(f.dirs);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0) { /* the UDF side does not walk: its entries are not kept */
+	if (r == 0)
+		files_match(a, f, &r);
+	if (r < 0 && r != -ENOMEM) { /* the UDF side does not walk: its entries are not kept */
 		bfs_diag_warn(&tmp, "session %u: UDF tree: %s; every UDF entry is written again",
-			      a->info.session, bfs_diag_msg(m->diag, r));
-		bfs_diag_clear(m->diag);
+			      a->info.session, f->r < 0 ? bfs_diag_msg(&f->diag, r) : strerror(-r));
 		for (size_t i = 0; i < a->nsha; i++)
 			a->sha[i].has_icb = false;
 		a->ndirs = 0;
+		r = 0;
 	}
-	return 0;
+	collect_free(f);
+	return r;
 }
 
 /*

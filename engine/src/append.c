@@ -420,6 +420,7 @@ int append_graft(struct eng_append *a, struct bfs_node *new, struct bfs_node *ol
 
 static void merge_done(struct merge *m)
 {
+	append_udf_collect_drop(m); /* first: its thread may be reading ut */
 	append_edits_done(m);
 	for (size_t i = 0; i < m->nlines; i++)
 		free(m->lines[i].path);
@@ -541,6 +542,15 @@ static int tree_open(struct merge *m, eng_disctree_read_fn read, void *userdata,
 	return 0;
 }
 
+/*
+ * Whether the disc can be read from two threads at once: an image file's reads are preads;
+ * a drive's go one by one, and would seek between the two trees.
+ */
+static bool concurrent_source(eng_disctree_read_fn read, void *userdata)
+{
+	return read == eng_medium_read && eng_medium_concurrent(userdata);
+}
+
 int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng_session *s,
 		     const struct eng_session *first, const struct eng_edits *edits,
 		     struct bfs_node *root, struct bfs_diag *diag, struct eng_append **ret)
@@ -559,6 +569,8 @@ int eng_append_merge(eng_disctree_read_fn read, void *userdata, const struct eng
 	r = m.buf && m.md ? 0 : -ENOMEM;
 	if (r == 0)
 		r = tree_open(&m, read, userdata, s);
+	if (r == 0)
+		r = append_udf_collect(&m, concurrent_source(read, userdata));
 	if (r == 0)
 		r = read_tree(&m, oroot);
 	if (r == 0)

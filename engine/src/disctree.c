@@ -442,6 +442,15 @@ struct udf_reader *eng_disctree_udf_reader(const struct eng_disctree *t)
 	return t->udf;
 }
 
+int eng_disctree_set_diag(struct eng_disctree *t, struct bfs_diag *diag)
+{
+	if (t->iso)
+		return -EOPNOTSUPP; /* the ISO 9660 reader keeps the diagnostic it was opened with */
+	t->diag = diag;
+	udf_reader_set_diag(t->udf, diag);
+	return 0;
+}
+
 bool eng_disctree_udf_partition(const struct eng_disctree *t, uint64_t *ret)
 {
 	struct udf_volume_info vi;

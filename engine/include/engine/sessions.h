@@ -96,6 +96,11 @@ int eng_medium_read(void *medium, uint64_t lba, uint32_t n, uint8_t *buf);
 const char *eng_medium_read_error(const struct eng_medium *m);
 /* The errno of that failure: 0 when the latest READ succeeded. */
 int eng_medium_read_errno(const struct eng_medium *m);
+/*
+ * Whether eng_medium_read() may be called from two threads at once: an image file's reads
+ * are preads; a drive's share one device and its read cache.
+ */
+bool eng_medium_concurrent(const struct eng_medium *m);
 
 /*
  * fua true: a drive's READs set FUA, so that they return what the disc holds rather than
