@@ -397,6 +397,7 @@ int append_udf_entries_match(struct merge *m)
 	if (f->threaded)
 		pthread_join(f->thread, NULL);
 	(void)eng_disctree_set_diag(f->ut, m->diag);
+	m->diag->nwarnings += f->diag.nwarnings;
 	r = f->r;
 	if (r == 0) {
 		a->prior.next_uid = BFS_MAX(a->prior.next_uid, f->next_uid);

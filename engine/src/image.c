@@ -752,13 +752,58 @@ void eng_image_files_in(const struct eng_image *img, uint64_t lba, uint64_t n, e
 	}
 }
 
+/*
+ * The UDF writer, made in a thread of its own while the ISO 9660 writer is made: both only
+ * read the tree, each into structures of its own (2.1 and 1.3 of an append's 4.2 G
+ * instructions for 100,000 files). Its failures and warnings go to diag until it is joined.
+ */
+struct udf_job {
+	struct udf_writer_opts uo;
+	struct bfs_node *root;
+	struct bfs_diag diag;
+	struct udf_writer *w;
+	int r;
+};
+
+static void *udf_job_main(void *arg)
+{
+	struct udf_job *j = arg;
+
+	j->r = udf_writer_new(&j->uo, j->root, &j->diag, &j->w);
+	return NULL;
+}
+
+/* The UDF writer of the job, joined: its diagnostic becomes img's. */
+static int udf_job_join(struct eng_image *img, struct udf_job *j, pthread_t *thread)
+{
+	if (thread)
+		pthread_join(*thread, NULL);
+	img->diag->nwarnings += j->diag.nwarnings;
+	if (j->r < 0 && !img->diag->err) {
+		j->diag.nwarnings = img->diag->nwarnings;
+		*img->diag = j->diag;
+	}
+	if (j->w)
+		udf_writer_set_diag(j->w, img->diag);
+	img->udf = j->w;
+	return j->r;
+}
+
 /* The ISO 9660 and UDF writers the options ask for, over root. */
 static int writers_new(struct eng_image *img, struct bfs_node *root)
 {
 	const struct eng_image_opts *o = &img->opts;
-	struct bfs_diag *diag = img->diag;
-	int r;
+	struct udf_job j = {.uo = {.revision = o->udf_rev,
+				   .has_partition_start = o->has_udf_partition_start,
+				   .partition_start = o->udf_partition_start,
+				   .prior = o->udf_prior},
+			    .root = root};
+	pthread_t thread;
+	bool threaded = false;
+	int r = 0, q = 0;
 
+	if (o->udf && o->iso9660)
+		threaded = pthread_create(&thread, NULL, udf_job_main, &j) == 0;
 	if (o->iso9660) {
 		struct iso9660_writer_opts io = {
 			.joliet = o->joliet,
@@ -767,21 +812,14 @@ static int writers_new(struct eng_image *img, struct bfs_node *root)
 			.rr_relocate = o->rr_relocate,
 		};
 
-		r = iso9660_writer_new(&io, root, diag, &img->iso);
-		if (r < 0)
-			return r;
+		r = iso9660_writer_new(&io, root, img->diag, &img->iso);
 	}
 	if (o->udf) {
-		struct udf_writer_opts uo = {.revision = o->udf_rev,
-					     .has_partition_start = o->has_udf_partition_start,
-					     .partition_start = o->udf_partition_start,
-					     .prior = o->udf_prior};
-
-		r = udf_writer_new(&uo, root, diag, &img->udf);
-		if (r < 0)
-			return r;
+		if (!threaded)
+			udf_job_main(&j);
+		q = udf_job_join(img, &j, threaded ? &thread : NULL);
 	}
-	return 0;
+	return r < 0 ? r : q;
 }
 
 int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, struct bfs_diag *diag,

@@ -592,6 +592,11 @@ int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, st
 	return 0;
 }
 
+void udf_writer_set_diag(struct udf_writer *w, struct bfs_diag *diag)
+{
+	w->diag = diag;
+}
+
 struct udf_writer *udf_writer_free(struct udf_writer *w)
 {
 	if (!w)

@@ -131,6 +131,9 @@ int udf_writer_new(const struct udf_writer_opts *opts, struct bfs_node *root, st
 
 /* Free the writer and its fs_priv scratch. NULL-safe. */
 struct udf_writer *udf_writer_free(struct udf_writer *w);
+
+/* Its failures and warnings go to diag from now on (made in one thread, used in another). */
+void udf_writer_set_diag(struct udf_writer *w, struct bfs_diag *diag);
 BFS_DEFINE_FREEP(struct udf_writer, udf_writer_free)
 
 /* Volume Recognition Sequence: three blocks right after the ISO set terminator. */
