@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/civil.h"
 #include "reader-internal.h"
 
 /* 1/7.3: type and time zone, year, month, day, hour, minute, second, centi-, hundreds of
@@ -27,14 +28,7 @@ static struct bfs_time timestamp(const uint8_t *p)
 		off = off >= 0x800 ? off - 0x1000 : off;
 		off = off == -2047 ? 0 : off;
 	}
-	/* days from 1970-01-01 (Howard Hinnant's days_from_civil) */
-	y -= m <= 2;
-	{
-		int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
-		int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-
-		days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-	}
+	days = bfs_days_from_civil(y, (unsigned)m, (unsigned)d);
 	t.sec = days * 86400 + BFS_MIN(p[UDF_TS_HOUR], 23u) * 3600 +
 		BFS_MIN(p[UDF_TS_MINUTE], 59u) * 60 + BFS_MIN(p[UDF_TS_SECOND], 60u) -
 		(int64_t)off * 60;
