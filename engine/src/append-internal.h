@@ -7,6 +7,7 @@
 #ifndef BFS_ENGINE_APPEND_INTERNAL_H
 #define BFS_ENGINE_APPEND_INTERNAL_H
 
+#include <xxhash.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <openssl/evp.h>
@@ -45,7 +46,7 @@ struct kept_dir {
 	struct udf_prior_dir pd;
 	uint32_t mode, uid, gid; /* the UDF entry's */
 	int64_t mtime;		 /* ... seconds */
-	uint8_t sha[32];	 /* SHA-256 of its FIDs */
+	XXH128_hash_t fids_hash; /* of its FIDs (XXH3, 128 bits: a check, not a seal) */
 	bool live;
 };
 

@@ -68,6 +68,7 @@ struct iso_rec {
 	uint8_t part;	/* multi-extent: index of this record's extent */
 	uint8_t nparts; /* multi-extent: number of records of the file (1 otherwise) */
 	uint8_t reloc;	/* RELOC_*: a relocated directory's stand-in or moved record */
+	uint8_t split;	/* id_split() of id: where its extension starts (for sorting) */
 };
 
 enum {
@@ -385,12 +386,10 @@ static int pad_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return al < bl ? -1 : al > bl;
 }
 
-static int rec_cmp(const void *pa, const void *pb, void *unit)
+static int rec_cmp(const void *pa, const void *pb)
 {
 	const struct iso_rec *a = pa, *b = pb;
-	size_t u = *(const size_t *)unit;
-	bool af = a->node->type != BFS_NODE_DIR, bf = b->node->type != BFS_NODE_DIR;
-	size_t ad = id_split(a->id, a->id_len, u, af), bd = id_split(b->id, b->id_len, u, bf);
+	size_t ad = a->split, bd = b->split;
 	int c = pad_cmp(a->id, ad, b->id, bd);
 
 	if (c)
@@ -1077,7 +1076,13 @@ static int dir_build(struct iso9660_writer *w, struct iso_tree *t, struct iso_di
 	{
 		size_t unit = t->joliet ? 2 : 1;
 
-		qsort_r(d->recs, d->nrecs, sizeof(*d->recs), rec_cmp, &unit);
+		for (size_t k = 0; k < d->nrecs; k++) {
+			struct iso_rec *x = &d->recs[k];
+
+			x->split = (uint8_t)id_split(x->id, x->id_len, unit,
+						     x->node->type != BFS_NODE_DIR);
+		}
+		qsort(d->recs, d->nrecs, sizeof(*d->recs), rec_cmp);
 	}
 out:
 	bfs_strset_done(&seen);
