@@ -8,6 +8,7 @@
  * cookbook); each builder names its source.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,15 +595,15 @@ static bool cue_entries(struct cue_parse *c, const uint8_t *p, size_t pl, int64_
 		const uint8_t *e = p + o;
 		unsigned adr = e[MMC_CUE_CTL_ADR] & MMC_CUE_ADR_MASK, tno = e[MMC_CUE_TNO];
 
-		if (e[MMC_CUE_MIN] > 99 || e[MMC_CUE_SEC] > 59 || e[MMC_CUE_FRAME] > 74)
-			return false;
 		if (adr == MMC_CUE_ADR_MCN || adr == MMC_CUE_ADR_ISRC) {
 			if (!cue_code(c, e))
 				return false;
 			continue;
 		}
-		if (adr != MMC_CUE_ADR_TIME || *end != INT64_MIN)
-			return false; /* nothing after the lead-out */
+		/* a time (binary MSF); nothing after the lead-out */
+		if (adr != MMC_CUE_ADR_TIME || *end != INT64_MIN || e[MMC_CUE_MIN] > 99 ||
+		    e[MMC_CUE_SEC] > 59 || e[MMC_CUE_FRAME] > 74)
+			return false;
 		if (tno == MMC_CUE_TNO_LEADIN) {
 			if (lead_in || c->s->ntracks)
 				return false;
@@ -638,6 +639,9 @@ bool vd_audio_cue_sheet(struct vdrive *vd, const uint8_t *p, size_t pl, struct v
 		vd_check(res, vd, 0x04, 0x00, 0x00);
 		return true;
 	}
+	for (size_t o = 0; getenv("VDCUE") && o < pl; o += 8)
+		fprintf(stderr, "CUE %02x %02x %02x %02x %02x %02x %02x %02x\n", p[o], p[o + 1],
+			p[o + 2], p[o + 3], p[o + 4], p[o + 5], p[o + 6], p[o + 7]);
 	if (!cue_entries(c, p, pl, &first, &end)) {
 		bool audio = c->audio;
 
