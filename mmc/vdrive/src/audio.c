@@ -8,7 +8,6 @@
  * cookbook); each builder names its source.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -639,9 +638,6 @@ bool vd_audio_cue_sheet(struct vdrive *vd, const uint8_t *p, size_t pl, struct v
 		vd_check(res, vd, 0x04, 0x00, 0x00);
 		return true;
 	}
-	for (size_t o = 0; getenv("VDCUE") && o < pl; o += 8)
-		fprintf(stderr, "CUE %02x %02x %02x %02x %02x %02x %02x %02x\n", p[o], p[o + 1],
-			p[o + 2], p[o + 3], p[o + 4], p[o + 5], p[o + 6], p[o + 7]);
 	if (!cue_entries(c, p, pl, &first, &end)) {
 		bool audio = c->audio;
 
