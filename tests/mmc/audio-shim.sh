@@ -10,11 +10,13 @@
 #        with an index point; cdparanoia rips the PCM back; cd-info shows the MCN, both
 #        ISRCs and the CD-Text; cdrdao read-toc shows them too, with track 2's pregap and
 #        the index; burnfs info shows the MCN, the ISRCs and the CD-Text packs
+#   cdrskin  cdrskin -sao (libburn) with CD-Text from a Sony input sheet (v07t), MCN and
+#        ISRCs, gapless: cdparanoia rips the PCM back, cd-info shows the CD-Text, MCN, ISRCs
 # Exit 77 when a tool or the shim is missing.
 set -u
 : "${BURNFS:?}" "${BURNFS_SHIM:?}"
-case=${1:?usage: audio-shim.sh tao|dao}
-for tool in wodim cdparanoia cd-info cdrdao sox; do
+case=${1:?usage: audio-shim.sh tao|dao|cdrskin}
+for tool in wodim cdrskin cdparanoia cd-info cdrdao sox; do
 	command -v "$tool" >/dev/null || { echo "SKIP: $tool missing" >&2; exit 77; }
 done
 [ -f "$BURNFS_SHIM" ] || { echo "SKIP: no shim at $BURNFS_SHIM" >&2; exit 77; }
@@ -101,6 +103,23 @@ dao)
 		binfo.txt || fail "burnfs info: $(cat binfo.txt)"
 	grep -q 'audio track 2: at 00:07:00, 00:04:00 long, copy permitted, ISRC USXYZ0000012' \
 		binfo.txt || fail "burnfs info: $(cat binfo.txt)"
+	;;
+cdrskin)
+	pcm t2 4 550 880
+	printf '%s\n' 'Input Sheet Version = 0.7T' 'Text Code = 8859' 'Language Code = English' \
+		'Album Title = Skin Album' 'Artist Name = Skin Band' 'Track 01 Title = Skin One' \
+		'Track 01 Artist = Player A' 'Track 02 Title = Skin Two' 'Track 02 Artist = Player B' \
+		>sheet.v07t
+	shim "$t/d" cdrskin dev="$dev" -sao gracetime=0 input_sheet_v07t=sheet.v07t \
+		mcn=4006381333931 -audio isrc=DEA123456789 t1.wav isrc=USXYZ0000012 t2.wav \
+		>c.log 2>&1 || fail "cdrskin -sao: $(tail -5 c.log)"
+	rip 1 t1.raw
+	rip 2 t2.raw
+	shim "$t/d" cd-info -C "$dev" --no-header --no-cddb >info.txt 2>&1 || fail "cd-info: $(cat info.txt)"
+	for want in 'Media Catalog Number (MCN): 4006381333931' 'TRACK  2 ISRC: USXYZ0000012' \
+		'TITLE: Skin Album' 'PERFORMER: Skin Band' 'TITLE: Skin Two' 'PERFORMER: Player A'; do
+		grep -qF "$want" info.txt || fail "cd-info lacks '$want': $(cat info.txt)"
+	done
 	;;
 *)
 	fail "unknown case $case"
