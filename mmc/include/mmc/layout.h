@@ -36,7 +36,7 @@ enum mmc_op {
 	MMC_OP_WRITE_VERIFY10 = 0x2E,	      /* WRITE AND VERIFY (10), MMC-6 6.47 */
 	MMC_OP_VERIFY10 = 0x2F,		      /* MMC-6 6.44 */
 	MMC_OP_SYNC_CACHE = 0x35,	      /* SYNCHRONIZE CACHE (10), MMC-6 6.41 */
-	MMC_OP_READ_SUBCHANNEL = 0x42,	      /* READ SUB-CHANNEL, MMC-3 5.19 (MMC-6 dropped it) */
+	MMC_OP_READ_SUBCHANNEL = 0x42,	      /* READ SUB-CHANNEL (MMC-3; clause not checked) */
 	MMC_OP_READ_TOC = 0x43,		      /* READ TOC/PMA/ATIP, MMC-6 6.26 */
 	MMC_OP_GET_CONFIGURATION = 0x46,      /* MMC-6 6.6 */
 	MMC_OP_GESN = 0x4A,		      /* GET EVENT STATUS NOTIFICATION, MMC-6 6.7 */
@@ -202,7 +202,7 @@ enum mmc_profile {
 #define MMC_READ_CD_C2_SIZE	294u
 #define MMC_READ_CD_RAW_SUB	96u
 #define MMC_READ_CD_Q_SUB	16u
-/* READ SUB-CHANNEL (MMC-3 5.19): MSF (byte 1 bit 1), SubQ (byte 2 bit 6), format, track */
+/* READ SUB-CHANNEL (MMC-3): MSF (byte 1 bit 1), SubQ (byte 2 bit 6), format, track */
 #define MMC_SUBCH_CDB_MSF    1
 #define MMC_SUBCH_MSF	     0x02
 #define MMC_SUBCH_CDB_SUBQ   2
@@ -677,7 +677,7 @@ static_assert(MMC_CDTEXT_CRC + 2 == MMC_CDTEXT_PACK_SIZE, "a CD-Text pack is 18 
 #define MMC_Q_READ_SIZE 16 /* READ CD's formatted Q: 12 bytes and 4 of zero */
 static_assert(MMC_Q_CRC + 2 == MMC_Q_SIZE, "the Q sub-channel is 96 bits");
 
-/* ---- READ SUB-CHANNEL response (MMC-3 5.19.2) --------------------------------------------- */
+/* ---- READ SUB-CHANNEL response (MMC-3; boot-audio.md 6) -------------------------------- */
 
 #define MMC_SUBCH_STATUS      1 /* Audio Status: 15h no current audio status */
 #define MMC_SUBCH_LENGTH      2 /* u16: Sub-channel Data Length (the bytes after the header) */
