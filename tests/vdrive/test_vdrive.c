@@ -1433,7 +1433,24 @@ static void test_audio_sao(void **state)
 	memcpy(c, cue, sizeof(c));
 	c[24] = 0x41, c[27] = 0x10; /* t2 INDEX 00 as data */
 	assert_sense(run(vd, scs, 10, VDRIVE_DIR_OUT, c, sizeof(c)), 0x05, 0x26, 0x00);
+	{ /* an ISRC that is not CCOOOYYSSSSS: refused, never recorded */
+		uint8_t isrc[16 + sizeof(cue)] = {0x03, 0x01, 'u', 'S', 'A', 'B', 'C', '2',
+						  0x03, 0x01, '4', '0', '0', '0', '0', '1'};
+		uint8_t scs2[10] = {0x5D};
+
+		memcpy(isrc + 16, cue, sizeof(cue));
+		bfs_put_be24(scs2 + 6, sizeof(isrc));
+		assert_sense(run(vd, scs2, 10, VDRIVE_DIR_OUT, isrc, sizeof(isrc)), 0x05, 0x26,
+			     0x00);
+	}
 	assert_int_equal(run(vd, scs, 10, VDRIVE_DIR_OUT, (void *)cue, sizeof(cue)).status, 0);
+	{ /* WRITE AND VERIFY (2048-byte blocks) while the audio session is sent: refused */
+		uint8_t wv[10] = {0x2E};
+
+		bfs_put_be32(wv + 2, (uint32_t)-150);
+		bfs_put_be16(wv + 7, 1);
+		assert_sense(run(vd, wv, 10, VDRIVE_DIR_OUT, buf, 2048), 0x05, 0x24, 0x00);
+	}
 	for (int32_t lba = -150; lba < 900; lba += 100) {
 		uint16_t n = (uint16_t)BFS_MIN(900 - lba, 100);
 

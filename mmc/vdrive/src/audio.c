@@ -135,6 +135,18 @@ int vd_audio_pread(struct vdrive *vd, int64_t lba, uint8_t *buf, uint32_t n)
 	return 0;
 }
 
+bool vd_code_ok(const char *s, size_t n)
+{
+	if (strlen(s) != n || (n != 12 && n != 13))
+		return false;
+	/* MCN: 13 digits; ISRC: CC OOO (letters or digits), YY SSSSS (digits) */
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] >= '0' && s[i] <= '9') &&
+		    !(n == 12 && i < 5 && s[i] >= 'A' && s[i] <= 'Z'))
+			return false;
+	return true;
+}
+
 /* ---- tracks ------------------------------------------------------------------------------ */
 
 int vd_audio_track_at(const struct vdrive *vd, int64_t lba)
@@ -505,9 +517,7 @@ static bool cue_code(struct cue_parse *c, const uint8_t *e)
 		memcpy(c->s->mcn + 7 * c->mcn_parts, e + 1, 7);
 		if (++c->mcn_parts == 2) {
 			c->s->mcn[13] = '\0';
-			for (unsigned i = 0; i < 13; i++)
-				if (c->s->mcn[i] < '0' || c->s->mcn[i] > '9')
-					return false;
+			return vd_code_ok(c->s->mcn, 13);
 		}
 		return true;
 	}
@@ -519,7 +529,7 @@ static bool cue_code(struct cue_parse *c, const uint8_t *e)
 	memcpy(c->isrc + 6 * c->isrc_parts, e + 2, 6);
 	c->isrc_parts++;
 	c->isrc[12] = '\0';
-	return true;
+	return c->isrc_parts < 2 || vd_code_ok(c->isrc, 12);
 }
 
 /* A track's INDEX entry (ADR 1, TNO 1-99). false: out of order or malformed. */

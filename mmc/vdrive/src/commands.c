@@ -381,7 +381,10 @@ static void verify10(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
 	bool bytchk = cdb[MMC_CDB_FLAGS] & MMC_CDB_VERIFY_BYTCHK;
 	bool write = cdb[MMC_CDB_OPCODE] == MMC_OP_WRITE_VERIFY10;
 
-	if ((bytchk || write) && (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK)) {
+	/* WRITE AND VERIFY of 2048-byte blocks only: not of audio (page 05h block type 0), nor
+	 * while an audio SAO session is being sent */
+	if ((bytchk || write) && (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK ||
+				  (write && (vd->sao || vd_write_block_size(vd, lba) != BLOCK)))) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}

@@ -355,16 +355,6 @@ static bool parse_indexes(char *w, struct vdrive_track *t)
 	return true;
 }
 
-static bool isrc_ok(const char *s)
-{
-	if (strlen(s) != 12)
-		return false;
-	for (unsigned i = 0; i < 12; i++)
-		if (!(s[i] >= '0' && s[i] <= '9') && !(i < 5 && s[i] >= 'A' && s[i] <= 'Z'))
-			return false;
-	return true;
-}
-
 /* audio N CTL PREGAP ISRC INDEXES (version 3, after the track lines) */
 static int parse_audio(struct parsed *ps, char **w, int nw, unsigned lineno, struct bfs_diag *diag)
 {
@@ -375,7 +365,7 @@ static int parse_audio(struct parsed *ps, char **w, int nw, unsigned lineno, str
 	    !parse_num(w[2], 0x0B, &ctl) || (ctl & 0x04) || !parse_num(w[3], UINT32_MAX, &pregap))
 		return BFS_CORRUPT(diag, "line %u: not a valid audio line", lineno);
 	t = &ps->tracks[tno - 1];
-	if (t->audio || t->reserved || (strcmp(w[4], "-") != 0 && !isrc_ok(w[4])) ||
+	if (t->audio || t->reserved || (strcmp(w[4], "-") != 0 && !vd_code_ok(w[4], 12)) ||
 	    !parse_indexes(w[5], t) || (t->nindex && t->index[t->nindex - 1] >= t->size) ||
 	    pregap > t->start + 150)
 		return BFS_CORRUPT(diag, "line %u: not a valid audio line for track %llu", lineno,
@@ -392,7 +382,7 @@ static int parse_disc_audio(struct parsed *ps, char **w, unsigned lineno, struct
 	size_t n = strlen(w[1]);
 
 	if (strcmp(w[0], "mcn") == 0) {
-		if (ps->mcn[0] || n != 13 || strspn(w[1], "0123456789") != 13 || ps->cdtext_packs)
+		if (ps->mcn[0] || !vd_code_ok(w[1], 13) || ps->cdtext_packs)
 			return BFS_CORRUPT(diag, "line %u: not a valid mcn line", lineno);
 		memcpy(ps->mcn, w[1], 14);
 		return 0;

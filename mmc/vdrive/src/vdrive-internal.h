@@ -207,6 +207,9 @@ bool vd_audio_cue_sheet(struct vdrive *vd, const uint8_t *p, size_t pl, struct v
 /* The ADR/CONTROL byte of track i in the TOC: 14h data, 10h | CONTROL audio. */
 uint8_t vd_track_adr_ctl(const struct vdrive *vd, unsigned i);
 
+/* Whether s is an MCN (n 13: digits) or an ISRC (n 12: 5 letters or digits, 7 digits). */
+bool vd_code_ok(const char *s, size_t n);
+
 /* Forget the audio state of the disc (blank, load): CD-Text, MCN, a pending SAO. */
 void vd_audio_reset(struct vdrive *vd);
 

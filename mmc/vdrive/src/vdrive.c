@@ -1421,11 +1421,10 @@ static void wp_code(const uint8_t *p, size_t n, char *out)
 	out[0] = '\0';
 	if (!(p[0] & MMC_WP_VALID))
 		return;
-	for (size_t i = 0; i < n; i++)
-		if (p[1 + i] < '0' || p[1 + i] > 'Z' || (p[1 + i] > '9' && p[1 + i] < 'A'))
-			return;
 	memcpy(out, p + 1, n);
 	out[n] = '\0';
+	if (!vd_code_ok(out, n))
+		out[0] = '\0'; /* malformed: as if not valid, never recorded */
 }
 
 /* Page 05h's Data Block Type, Track Mode, MCN and ISRC (pg holds n bytes of the page) */
