@@ -1477,6 +1477,98 @@ static void test_audio_sao(void **state)
 	free(buf);
 }
 
+/* GF(2^8) of x^8 + x^4 + x^3 + x^2 + 1, computed here a second time */
+static uint8_t gf_mul(uint8_t a, uint8_t b)
+{
+	uint8_t r = 0;
+
+	for (; b; b >>= 1, a = (uint8_t)(a << 1 ^ (a & 0x80 ? 0x1D : 0)))
+		if (b & 1)
+			r ^= a;
+	return r;
+}
+
+/* The two syndromes of a Reed-Solomon codeword of n bytes at s[idx(0..n-1)]: both 0 */
+static void rs_ok(const uint8_t *s, const unsigned *idx, unsigned n)
+{
+	uint8_t s0 = 0, s1 = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t w = s[idx[i]];
+
+		for (unsigned k = 0; k < n - 1 - i; k++)
+			w = gf_mul(w, 2);
+		s0 ^= s[idx[i]], s1 ^= w;
+	}
+	assert_int_equal(s0, 0);
+	assert_int_equal(s1, 0);
+}
+
+/*
+ * READ CD of a data block as a raw mode 1 sector (cdrdao read-toc asks so, byte 9 F8h): sync,
+ * the BCD header, the user data, the EDC (CRC-32 checked bit by bit, most significant
+ * first over the reversed bits) and P and Q parity whose every codeword has zero syndromes
+ * (ECMA-130 Annex A); the selected parts alone (header and data, 2052 bytes)
+ */
+static void test_read_cd_raw_data(void **state)
+{
+	struct vdrive *vd = open_fresh("rawdata", "cd-r", 30000);
+	uint8_t *buf = calloc(32, 2048), b[2352 + 16], *s = b + 12;
+	unsigned idx[45];
+	uint32_t c = 0xFFFFFFFFu, crc = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < 32 * 2048; i++)
+		buf[i] = (uint8_t)(i * 31 + i / 2048);
+	mode_select_05(vd, 0x01, false, 0);
+	assert_int_equal(write10(vd, 0, 32, buf).status, 0);
+	assert_int_equal(read_cd1(vd, 17, 0, 0xF8, 0x02, b, sizeof(b)).status, 0);
+	assert_memory_equal(
+		b, ((uint8_t[]){0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0}),
+		12);
+	assert_memory_equal(b + 12, ((uint8_t[]){0x00, 0x02, 0x17, 0x01}), 4); /* 00:02:17 */
+	assert_memory_equal(b + 16, buf + 17 * 2048, 2048);
+	/* EDC: x^32 + x^31 + x^16 + x^15 + x^4 + x^3 + x + 1 over bytes 0-2063, bits in the
+	 * order they go, least significant first; the remainder's bit k is the stored bit k */
+	for (unsigned i = 0; i < 2064 * 8; i++) {
+		bool in = (b[i / 8] >> (i % 8)) & 1, top = crc >> 31;
+
+		crc = crc << 1 | in;
+		if (top)
+			crc ^= 0x8001801Bu;
+	}
+	for (unsigned i = 0; i < 32; i++) { /* the 32 zero bits after the message */
+		bool top = crc >> 31;
+
+		crc <<= 1;
+		if (top)
+			crc ^= 0x8001801Bu;
+	}
+	for (unsigned k = 0; k < 32; k++) /* reversed: stored least significant bit first */
+		c = (c & ~(1u << k)) | (((crc >> (31 - k)) & 1) << k);
+	assert_int_equal(bfs_get_le32(b + 2064), c);
+	assert_memory_equal(b + 2068, ((uint8_t[8]){0}), 8);
+	/* P: 86 columns of the 2236 bytes from the header (24 rows and 2 of parity) */
+	for (unsigned v = 0; v < 86; v++) {
+		for (unsigned i = 0; i < 26; i++)
+			idx[i] = v + 86 * i;
+		rs_ok(s, idx, 26);
+	}
+	/* Q: 52 diagonals of 43 bytes over those 2236, then their 2 parity bytes */
+	for (unsigned v = 0; v < 52; v++) {
+		for (unsigned i = 0; i < 43; i++)
+			idx[i] = ((v >> 1) * 86 + (v & 1) + 88 * i) % 2236;
+		idx[43] = 2236 + v, idx[44] = 2236 + 52 + v;
+		rs_ok(s, idx, 45);
+	}
+	/* the header and the user data alone */
+	assert_int_equal(read_cd1(vd, 17, 2, 0x30, 0, b, 2052).status, 0);
+	assert_memory_equal(b, ((uint8_t[]){0x00, 0x02, 0x17, 0x01}), 4);
+	assert_memory_equal(b + 4, buf + 17 * 2048, 2048);
+	vdrive_close(vd);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1501,6 +1593,7 @@ int main(void)
 		cmocka_unit_test(test_create_halfway),
 		cmocka_unit_test(test_audio_tao),
 		cmocka_unit_test(test_audio_sao),
+		cmocka_unit_test(test_read_cd_raw_data),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

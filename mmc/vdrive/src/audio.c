@@ -294,21 +294,111 @@ static void raw_pw(const uint8_t q[MMC_Q_SIZE], bool pause, uint8_t *out)
 
 /* ---- READ CD (MMC-6 6.19) of audio ---------------------------------------------------------- */
 
+/* ---- raw mode 1 sectors (ECMA-130 14 and Annex A) --------------------------------------- */
+
+/* The parts of a mode 1 sector READ CD selects: sync, header, user data, EDC and ECC */
+static const struct {
+	uint8_t bit;
+	uint16_t at, len;
+} mode1_parts[] = {
+	{MMC_READ_CD_SYNC, 0, 12},
+	{0x20, 12, 4}, /* Header Codes 01b or 11b: the 4-byte header (mode 1 has no subheader) */
+	{MMC_READ_CD_USER_DATA, 16, 2048},
+	{MMC_READ_CD_EDC_ECC, 2064, 288}, /* EDC, 8 zero bytes, P and Q parity */
+};
+
+/* EDC: CRC-32 of x^32 + x^31 + x^16 + x^15 + x^4 + x^3 + x + 1, least significant bit first */
+static uint32_t edc(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int b = 0; b < 8; b++)
+			c = c & 1 ? (c >> 1) ^ 0xD8018001u : c >> 1;
+	}
+	return c;
+}
+
+/* GF(2^8) of x^8 + x^4 + x^3 + x^2 + 1: multiplication by alpha */
+static uint8_t gf_mul2(uint8_t a)
+{
+	return (uint8_t)(a << 1 ^ (a & 0x80 ? 0x1D : 0));
+}
+
+/*
+ * One family of the Reed-Solomon Product Code (ECMA-130 Annex A): over the 2340 bytes from
+ * the header on, as 16-bit words split in two byte planes, `major` vectors of `minor` bytes
+ * each get two parity bytes p0, p1 making the codeword c (n = minor + 2 bytes) satisfy
+ * sum(c_i) = 0 and sum(alpha^(n-1-i) c_i) = 0; P: 86 columns of 24, Q: 52 diagonals of 43.
+ */
+static void rspc(uint8_t *s, unsigned major, unsigned minor, unsigned mult, unsigned inc,
+		 uint8_t *parity)
+{
+	unsigned size = major * minor;
+
+	for (unsigned v = 0; v < major; v++) {
+		unsigned idx = (v >> 1) * mult + (v & 1);
+		uint8_t a = 0, b = 0, t;
+
+		for (unsigned k = 0; k < minor; k++) {
+			t = s[idx];
+			idx += inc;
+			if (idx >= size)
+				idx -= size;
+			a = gf_mul2(a ^ t); /* Horner: sum alpha^(minor-i) b_i */
+			b ^= t;
+		}
+		/* b + p0 + p1 = 0 and alpha a + alpha p0 + p1 = 0: p0 = (alpha a + b) / (alpha + 1) */
+		t = gf_mul2(a) ^ b;
+		for (unsigned x = 0; x < 256; x++)
+			if ((uint8_t)(gf_mul2((uint8_t)x) ^ x) == t) {
+				parity[v] = (uint8_t)x;
+				break;
+			}
+		parity[v + major] = (uint8_t)(parity[v] ^ b);
+	}
+}
+
+/* The 2352 bytes of data block lba as a mode 1 sector. */
+static int raw_mode1(struct vdrive *vd, int64_t lba, uint8_t *raw)
+{
+	uint8_t msf[3];
+	int r;
+
+	memset(raw, 0, AUDIO_BLOCK);
+	memset(raw + 1, 0xFF, 10); /* sync: 00, ten FFh, 00 */
+	msf_of(lba, msf);
+	raw[12] = bcd(msf[0]), raw[13] = bcd(msf[1]), raw[14] = bcd(msf[2]), raw[15] = 0x01;
+	r = vdrive_read_blocks(vd, (uint64_t)lba, 1, raw + 16);
+	if (r < 0)
+		return r;
+	if (vd->corrupt_lba == (uint64_t)lba)
+		raw[16 + 100] ^= 0x01;
+	bfs_put_le32(raw + 2064, edc(raw, 2064));
+	rspc(raw + 12, 86, 24, 2, 86, raw + 2076);	  /* P parity, 172 bytes */
+	rspc(raw + 12, 52, 43, 86, 88, raw + 2076 + 172); /* Q parity, 104 bytes */
+	return 0;
+}
+
 /* The bytes a READ CD returns per block for the CDB's selection; 0 for one not served. */
 static size_t read_cd_stride(const uint8_t *cdb, bool audio)
 {
 	uint8_t main = cdb[MMC_READ_CD_CDB_MAIN], sub = cdb[MMC_READ_CD_CDB_SUBCHAN] & 0x07;
-	size_t n;
+	size_t n = 0;
 
-	if (audio) /* CD-DA has no sync, header or EDC: any of them is the 2352 bytes */
+	if (audio) { /* CD-DA has no sync, header or EDC: any of them is the 2352 bytes */
 		n = main & (MMC_READ_CD_SYNC | MMC_READ_CD_HEADERS | MMC_READ_CD_USER_DATA |
 			    MMC_READ_CD_EDC_ECC)
 			    ? AUDIO_BLOCK
 			    : 0;
-	else if ((main & ~MMC_READ_CD_C2_MASK) == MMC_READ_CD_USER_DATA)
-		n = BLOCK;
-	else
-		return 0; /* raw data sectors (sync, headers, EDC/ECC): not emulated */
+	} else {
+		if ((main & MMC_READ_CD_HEADERS) == 0x40)
+			return 0; /* the subheader alone: mode 2 only */
+		for (size_t i = 0; i < BFS_ARRAY_SIZE(mode1_parts); i++)
+			if (main & mode1_parts[i].bit)
+				n += mode1_parts[i].len;
+	}
 	switch ((main & MMC_READ_CD_C2_MASK) >> 1) {
 	case 1:
 		n += MMC_READ_CD_C2_SIZE;
@@ -328,6 +418,21 @@ static size_t read_cd_stride(const uint8_t *cdb, bool audio)
 	return n;
 }
 
+/* The main channel parts of data block lba that the CDB selects, in order, at out. */
+static int mode1_main(struct vdrive *vd, const uint8_t *cdb, int64_t lba, uint8_t *out)
+{
+	uint8_t raw[AUDIO_BLOCK];
+	size_t o = 0;
+	int r = raw_mode1(vd, lba, raw);
+
+	for (size_t i = 0; r == 0 && i < BFS_ARRAY_SIZE(mode1_parts); i++)
+		if (cdb[MMC_READ_CD_CDB_MAIN] & mode1_parts[i].bit) {
+			memcpy(out + o, raw + mode1_parts[i].at, mode1_parts[i].len);
+			o += mode1_parts[i].len;
+		}
+	return r;
+}
+
 /* One block of READ CD at lba into out (stride bytes): main channel, C2 (no errors), sub */
 static int read_cd_block(struct vdrive *vd, const uint8_t *cdb, int64_t lba, bool audio,
 			 uint8_t *out, size_t stride)
@@ -345,12 +450,10 @@ static int read_cd_block(struct vdrive *vd, const uint8_t *cdb, int64_t lba, boo
 	memset(out, 0, stride);
 	if (data == AUDIO_BLOCK)
 		r = vd_audio_pread(vd, lba, out, 1);
-	else if (data == BLOCK)
-		r = vdrive_read_blocks(vd, (uint64_t)lba, 1, out);
+	else if (!audio)
+		r = mode1_main(vd, cdb, lba, out);
 	if (r < 0)
 		return r;
-	if (!audio && vd->corrupt_lba == (uint64_t)lba)
-		out[100] ^= 0x01;
 	q_of(vd, lba, q);
 	if (sub == MMC_READ_CD_SUB_Q)
 		memcpy(out + main_len, q, MMC_Q_SIZE);
