@@ -845,11 +845,14 @@ static size_t track_info(const struct vdrive *vd, unsigned tno, uint8_t *out)
 		const struct vdrive_track *t = &vd->tracks[tno - 1];
 
 		out[MMC_TI_SESSION_LSB] = (uint8_t)t->session;
-		/* RT when reserved; blank and packet while open */
+		/* RT when reserved; blank and packet while open; an audio track: its CONTROL
+		 * as the Track Mode, no data mode (Fh) */
 		out[MMC_TI_DATA_MODE] =
-			(uint8_t)(MMC_TI_DATA_MODE_1 |
+			(uint8_t)((t->audio ? 0x0F : MMC_TI_DATA_MODE_1) |
 				  (t->open && !t->reserved ? MMC_TI_BLANK | MMC_TI_PACKET : 0) |
 				  (t->reserved ? MMC_TI_RT : 0));
+		if (t->audio)
+			out[MMC_TI_TRACK_MODE] = t->ctl;
 		bfs_put_be32(out + MMC_TI_START, (uint32_t)t->start);
 		if (t->open) {
 			out[MMC_TI_VALID] = MMC_TI_NWA_V;
