@@ -1373,6 +1373,13 @@ static void test_audio_tao(void **state)
 	assert_int_equal(read_cd1(vd, 350, 1, 0x10, 0x01, b, 2352 + 96).status, 0);
 	assert_int_equal(b[2352] & 0xC0, 0x80 | ((0x11 >> 7) & 1) << 6);
 	assert_int_equal((b[2352 + 7] >> 6) & 1, 1); /* the ADR's last bit */
+	/* READ TRACK INFORMATION of track 2: Track Mode its CONTROL, no data mode */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x52, cdb[1] = 0x01, cdb[5] = 2, cdb[8] = 48;
+	assert_int_equal(in(vd, cdb, 10, b, 48).status, 0);
+	assert_int_equal(b[5] & 0x0F, 0x01);
+	assert_int_equal(b[6] & 0x0F, 0x0F);
+	assert_int_equal(bfs_get_be32(b + 8), 450);
 	/* READ TOC format 0 from track 2: its descriptor first, CONTROL pre-emphasis */
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = 0x43, cdb[6] = 2;
