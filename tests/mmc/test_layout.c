@@ -295,6 +295,50 @@ static void test_other_fields(void **state)
 	check(f, BFS_ARRAY_SIZE(f));
 }
 
+/* Audio (boot-audio.md 4-7, from MMC-5/6, ECMA-130 and libburn's cookbook) */
+static void test_audio_fields(void **state)
+{
+	static const struct field f[] = {
+		/* READ CD, READ SUB-CHANNEL, READ TOC formats 4 and 5 */
+		F(MMC_OP_READ_CD, 0xBE),
+		F(MMC_OP_READ_SUBCHANNEL, 0x42),
+		F(MMC_READ_CD_CDB_MAIN, 9),
+		F(MMC_READ_CD_CDB_SUBCHAN, 10),
+		F(MMC_READ_CD_TYPE_CDDA << MMC_READ_CD_TYPE_SHIFT, 0x04),
+		F(MMC_READ_CD_C2_SIZE, 294),
+		F(MMC_SUBCH_CDB_SUBQ, 2),
+		F(MMC_SUBCH_SUBQ, 0x40),
+		F(MMC_SUBCH_CDB_FORMAT, 3),
+		F(MMC_SUBCH_CDB_TRACK, 6),
+		F(MMC_SUBCH_D_VALID, 8),
+		F(MMC_SUBCH_D_TEXT, 9),
+		F(MMC_TOC_FORMAT_ATIP, 4),
+		F(MMC_TOC_FORMAT_CDTEXT, 5),
+		F(MMC_TOC_CDB_TRACK, 6),
+		F(MMC_ATIP_LEADIN, 8),
+		F(MMC_ATIP_LEADOUT, 12),
+		/* page 05h's MCN and ISRC, Audio Pause Length; cue sheet data forms */
+		F(MMC_WP_AUDIO_PAUSE, 14),
+		F(MMC_WP_MCN, 16),
+		F(MMC_WP_ISRC, 32),
+		F(MMC_CUE_FORM_AUDIO, 0x00),
+		F(MMC_CUE_FORM_SILENT, 0x01),
+		F(MMC_CUE_FORM_CDTEXT, 0x41),
+		/* CD-Text pack, Q sub-channel */
+		F(MMC_CDTEXT_BLOCK, 3),
+		F(MMC_CDTEXT_CRC, 16),
+		F(MMC_CDTEXT_PACK_SIZE, 18),
+		F(MMC_Q_REL, 3),
+		F(MMC_Q_ABS, 7),
+		F(MMC_Q_AFRAME, 9),
+		F(MMC_Q_CRC, 10),
+		F(MMC_Q_SIZE, 12),
+	};
+
+	(void)state;
+	check(f, BFS_ARRAY_SIZE(f));
+}
+
 /*
  * The virtual drive's answers read at the spec's byte numbers (not the header's), and the
  * initiator's reading of the same drive: a blank DVD+R of 30000 blocks.
@@ -368,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_opcodes),	     cmocka_unit_test(test_cdb_fields),
 		cmocka_unit_test(test_reply_fields), cmocka_unit_test(test_disc_fields),
 		cmocka_unit_test(test_other_fields), cmocka_unit_test(test_drive_per_spec),
+		cmocka_unit_test(test_audio_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

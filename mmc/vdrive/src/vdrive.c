@@ -218,6 +218,39 @@ int vdrive_fault(const char *dir, const char *spec)
 /* ---- open, close -------------------------------------------------------------------------- */
 
 /* The state and the disc image, checked against each other (vd->dir set, locked). */
+/*
+ * The audio image of a disc with audio tracks: there, a regular file, holding every block
+ * the last audio track recorded (its pregaps may be holes: silence). Kept open.
+ */
+static int open_audio(struct vdrive *vd, struct bfs_diag *diag)
+{
+	_cleanup_free_ char *p = vd_path(vd->dir, "audio.img");
+	uint64_t end = 0;
+	struct stat st;
+
+	for (unsigned i = 0; i < vd->ntracks; i++)
+		if (vd->tracks[i].audio)
+			end = vd->tracks[i].start + vd->tracks[i].size + AUDIO_PREGAP;
+	if (!end)
+		return 0;
+	if (!p)
+		return -ENOMEM;
+	vd->audio_fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (vd->audio_fd < 0 && errno != ENOENT && errno != EISDIR && errno != ELOOP)
+		return bfs_diag_set(diag, -errno, "'%s': %s", p, strerror(errno));
+	if (vd->audio_fd < 0)
+		return BFS_CORRUPT(diag, "its audio image '%s' is missing", p);
+	if (fstat(vd->audio_fd, &st) < 0)
+		return bfs_diag_set(diag, -errno, "'%s': %s", p, strerror(errno));
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < end * AUDIO_BLOCK)
+		return BFS_CORRUPT(diag,
+				   "its audio image '%s' holds %llu sectors, but the audio tracks "
+				   "reach %llu (the image was cut short)",
+				   p, (unsigned long long)((uint64_t)st.st_size / AUDIO_BLOCK),
+				   (unsigned long long)end);
+	return 0;
+}
+
 static int open_disc(struct vdrive *vd, struct bfs_diag *diag)
 {
 	_cleanup_free_ char *img = vd_path(vd->dir, "disc.img");
@@ -247,7 +280,7 @@ static int open_disc(struct vdrive *vd, struct bfs_diag *diag)
 				   "(the image was cut short)",
 				   img, (unsigned long long)((uint64_t)st.st_size / BLOCK),
 				   (unsigned long long)vd->used_end);
-	return 0;
+	return open_audio(vd, diag);
 }
 
 /* A damaged drive's message: what is wrong, then what the user can do. */
@@ -282,7 +315,7 @@ int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *rete
 	vd = calloc(1, sizeof(*vd));
 	if (!vd)
 		return -ENOMEM;
-	vd->img_fd = -1;
+	vd->img_fd = -1, vd->audio_fd = -1;
 	vd->dir = strdup(dir);
 	vd->lock_fd = vd->dir ? vd_lock(dir) : -ENOMEM;
 	if (vd->lock_fd < 0) {
@@ -298,6 +331,9 @@ int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *rete
 		if (vd->img_fd >= 0)
 			close(vd->img_fd);
 		vd->img_fd = -1; /* nothing to save */
+		if (vd->audio_fd >= 0)
+			close(vd->audio_fd);
+		vd->audio_fd = -1;
 		vdrive_close(vd);
 		return r;
 	}
@@ -306,6 +342,7 @@ int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *rete
 	/* page 05h is volatile: a drive powers on with its defaults, TAO and Multi-session
 	 * 00b (closing a CD or DVD-R session then finalizes the disc) */
 	vd->write_type = MMC_WP_TYPE_TAO;
+	vd->block_type = MMC_WP_BLOCK_MODE1, vd->track_mode = MMC_WP_TRACK_DATA;
 	vd->multisession = false;
 	vd->media_event = vd->loaded ? MMC_GESN_EV_NEW_MEDIA : 0; /* GESN: after power on */
 	vd->stuck_op = -1;
@@ -354,8 +391,11 @@ struct vdrive *vdrive_close(struct vdrive *vd)
 		(void)vd_state_save(vd, true);
 	if (vd->img_fd >= 0)
 		close(vd->img_fd);
+	if (vd->audio_fd >= 0)
+		close(vd->audio_fd);
 	if (vd->lock_fd >= 0)
 		close(vd->lock_fd); /* releases the flock */
+	vd_audio_reset(vd);
 	free(vd->dir);
 	free(vd);
 	return NULL;
@@ -379,9 +419,12 @@ uint64_t vd_nwa(const struct vdrive *vd)
 	t = &vd->tracks[vd->ntracks - 1];
 	if (t->open)
 		return t->start + t->size;
-	/* a new track: in the same session if it is still open, else after a session gap */
-	return t->start + t->size +
-	       (vd->status == DS_APPENDABLE && vd->m->cls == MC_CD ? CD_SESSION_GAP : 0);
+	/* a new track: in the same session if it is still open, else after a session gap; a
+	 * TAO audio track after the 2-second pregap the drive lays down before it (mmc.md 2.2:
+	 * the NWA already points past it; on a new session the gap holds it) */
+	if (vd->status == DS_APPENDABLE && vd->m->cls == MC_CD)
+		return t->start + t->size + CD_SESSION_GAP;
+	return t->start + t->size + (vd_write_block_size(vd, 0) == AUDIO_BLOCK ? AUDIO_PREGAP : 0);
 }
 
 void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret)
@@ -401,6 +444,8 @@ void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret)
 	memcpy(ret->tracks, vd->tracks, sizeof(ret->tracks));
 	ret->nwa = n == UINT64_MAX ? 0 : n;
 	ret->used_end = vd->used_end;
+	memcpy(ret->mcn, vd->mcn, sizeof(ret->mcn));
+	ret->cdtext_packs = (unsigned)vd->cdtext_packs;
 }
 
 int vdrive_set_loaded(struct vdrive *vd, bool loaded)
@@ -697,6 +742,34 @@ static size_t get_configuration(const struct vdrive *vd, uint8_t rt, uint16_t st
 	return o;
 }
 
+/*
+ * On CD, READ DISC INFORMATION's Last Session Lead-in Start Address and Last Possible
+ * Lead-out Start Address are MSF (0, M, S, F; MMC-6 6.22.3.1.11-12, mmc.md 2.1): the lead-in
+ * of the next session (a blank disc's from its ATIP, where wodim starts writing CD-Text)
+ * and the capacity; FF:FF:FF when no session can follow.
+ */
+static void cd_leadin_leadout(const struct vdrive *vd, uint8_t *out)
+{
+	uint64_t n = vd_nwa(vd);
+	int64_t leadin = vd->status == DS_BLANK ? ATIP_LEADIN_LBA
+			 : n != UINT64_MAX	? (int64_t)n - AUDIO_PREGAP - 4500
+						: INT64_MIN;
+	uint64_t f;
+
+	if (leadin == INT64_MIN || vd->status == DS_INCOMPLETE) {
+		memset(out + MMC_DI_LAST_LEADIN + 1, 0xFF, 3);
+	} else {
+		f = (uint64_t)(leadin < -150 ? leadin + 450150 : leadin + 150);
+		out[MMC_DI_LAST_LEADIN + 1] = (uint8_t)(f / 4500);
+		out[MMC_DI_LAST_LEADIN + 2] = (uint8_t)(f / 75 % 60);
+		out[MMC_DI_LAST_LEADIN + 3] = (uint8_t)(f % 75);
+	}
+	f = vd->capacity + 150;
+	out[MMC_DI_LAST_LEADOUT + 1] = (uint8_t)(f / 4500);
+	out[MMC_DI_LAST_LEADOUT + 2] = (uint8_t)(f / 75 % 60);
+	out[MMC_DI_LAST_LEADOUT + 3] = (uint8_t)(f % 75);
+}
+
 /* READ DISC INFORMATION (MMC-6 6.22), standard disc information, 34 bytes */
 static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 {
@@ -727,6 +800,10 @@ static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 	out[MMC_DI_SESSIONS_LSB] = (uint8_t)(ns ? ns : 1);
 	out[MMC_DI_FIRST_TRACK_LS_LSB] = (uint8_t)(vd->ntracks ? vd->ntracks : 1);
 	out[MMC_DI_LAST_TRACK_LS_LSB] = (uint8_t)(vd->ntracks ? vd->ntracks : 1);
+	if (!vd->m->overwrite && vd->status == DS_INCOMPLETE && vd->ntracks &&
+	    !vd->tracks[vd->ntracks - 1].open)
+		/* the open session's invisible track, next after its closed ones (TAO audio) */
+		out[MMC_DI_LAST_TRACK_LS_LSB]++;
 	if (!vd->m->overwrite && vd->status == DS_APPENDABLE) {
 		/* the empty next track */
 		out[MMC_DI_FIRST_TRACK_LS_LSB]++, out[MMC_DI_LAST_TRACK_LS_LSB]++;
@@ -737,7 +814,10 @@ static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 	 * libburn format again before each session, which erased the disc */
 	if (vd->m->profile == MMC_PROFILE_DVD_PLUS_RW && !vd->unformatted)
 		out[MMC_DI_FLAGS] |= MMC_DI_BG_FORMAT_MASK;
-	bfs_put_be32(out + MMC_DI_LAST_LEADOUT, (uint32_t)(vd->capacity - 1));
+	if (vd->m->cls == MC_CD)
+		cd_leadin_leadout(vd, out);
+	else
+		bfs_put_be32(out + MMC_DI_LAST_LEADOUT, (uint32_t)(vd->capacity - 1));
 	return MMC_DI_SIZE;
 }
 
@@ -765,11 +845,14 @@ static size_t track_info(const struct vdrive *vd, unsigned tno, uint8_t *out)
 		const struct vdrive_track *t = &vd->tracks[tno - 1];
 
 		out[MMC_TI_SESSION_LSB] = (uint8_t)t->session;
-		/* RT when reserved; blank and packet while open */
+		/* RT when reserved; blank and packet while open; an audio track: its CONTROL
+		 * as the Track Mode, no data mode (Fh) */
 		out[MMC_TI_DATA_MODE] =
-			(uint8_t)(MMC_TI_DATA_MODE_1 |
+			(uint8_t)((t->audio ? 0x0F : MMC_TI_DATA_MODE_1) |
 				  (t->open && !t->reserved ? MMC_TI_BLANK | MMC_TI_PACKET : 0) |
 				  (t->reserved ? MMC_TI_RT : 0));
+		if (t->audio)
+			out[MMC_TI_TRACK_MODE] = t->ctl;
 		bfs_put_be32(out + MMC_TI_START, (uint32_t)t->start);
 		if (t->open) {
 			out[MMC_TI_VALID] = MMC_TI_NWA_V;
@@ -850,7 +933,11 @@ static size_t full_toc(const struct vdrive *vd, uint8_t *out, size_t cap)
 		last_s = s;
 		for (unsigned point = MMC_FTOC_POINT_FIRST; point <= MMC_FTOC_POINT_LEADOUT;
 		     point++, o += MMC_FTOC_SIZE) {
-			uint8_t *d = full_toc_desc(out + o, s, MMC_TOC_ADR_CTL_DATA, point);
+			uint8_t *d = full_toc_desc(
+				out + o, s,
+				vd_track_adr_ctl(
+					vd, (unsigned)(point == MMC_FTOC_POINT_FIRST ? ft : lt)),
+				point);
 
 			/* PMIN: the first and last track (PSEC 00h: CD-ROM), or the lead-out */
 			if (point == MMC_FTOC_POINT_FIRST)
@@ -862,8 +949,8 @@ static size_t full_toc(const struct vdrive *vd, uint8_t *out, size_t cap)
 					 vd->tracks[lt].start + vd->tracks[lt].size, true);
 		}
 		for (int i = ft; i <= lt; i++, o += MMC_FTOC_SIZE) {
-			uint8_t *d =
-				full_toc_desc(out + o, s, MMC_TOC_ADR_CTL_DATA, (unsigned)i + 1);
+			uint8_t *d = full_toc_desc(out + o, s, vd_track_adr_ctl(vd, (unsigned)i),
+						   (unsigned)i + 1);
 
 			toc_addr(d + MMC_FTOC_ZERO, vd->tracks[i].start, true);
 		}
@@ -888,17 +975,22 @@ static size_t full_toc(const struct vdrive *vd, uint8_t *out, size_t cap)
 	return o;
 }
 
-/* A TOC track descriptor (formats 0 and 1) of a data track at d. */
-static void toc_desc(uint8_t *d, unsigned track, uint64_t lba, bool msf)
+/* A TOC track descriptor (formats 0 and 1) at d, of a data or an audio track. */
+static void toc_desc(uint8_t *d, uint8_t adr_ctl, unsigned track, uint64_t lba, bool msf)
 {
 	memset(d, 0, MMC_TOC_D_SIZE);
-	d[MMC_TOC_D_ADR_CTL] = MMC_TOC_ADR_CTL_DATA;
+	d[MMC_TOC_D_ADR_CTL] = adr_ctl;
 	d[MMC_TOC_D_TRACK] = (uint8_t)track;
 	toc_addr(d + MMC_TOC_D_ADDRESS, lba, msf);
 }
 
-/* READ TOC/PMA/ATIP (MMC-6 6.26) formats 0 (TOC) and 1 (session info), LBA or MSF form */
-static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t *out, size_t cap)
+/*
+ * READ TOC/PMA/ATIP (MMC-6 6.26) formats 0 (TOC) and 1 (session info), LBA or MSF form;
+ * format 0 from track `from` on (0 or 1: all; AAh: the lead-out alone), as cdparanoia asks
+ * track by track
+ */
+static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, unsigned from, uint8_t *out,
+		       size_t cap)
 {
 	size_t o = MMC_TOC_HEADER_SIZE;
 	unsigned closed = 0;
@@ -915,8 +1007,8 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t 
 				last = &vd->tracks[i];
 		out[MMC_TOC_FIRST] = 1;
 		out[MMC_TOC_LAST] = (uint8_t)(last ? last->session : 1);
-		toc_desc(out + o, last ? (unsigned)(last - vd->tracks) + 1 : 1,
-			 last ? last->start : 0, msf);
+		toc_desc(out + o, vd_track_adr_ctl(vd, last ? (unsigned)(last - vd->tracks) : 0),
+			 last ? (unsigned)(last - vd->tracks) + 1 : 1, last ? last->start : 0, msf);
 		o += MMC_TOC_D_SIZE;
 		bfs_put_be16(out + MMC_TOC_LENGTH, (uint16_t)(o - 2));
 		return o;
@@ -924,14 +1016,15 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t 
 	out[MMC_TOC_FIRST] = 1;
 	out[MMC_TOC_LAST] = (uint8_t)(closed ? closed : 1);
 	for (unsigned i = 0; i < vd->ntracks && o + 2 * MMC_TOC_D_SIZE <= cap; i++) {
-		if (vd->tracks[i].open)
+		if (vd->tracks[i].open || i + 1 < from)
 			continue;
-		toc_desc(out + o, i + 1, vd->tracks[i].start, msf);
+		toc_desc(out + o, vd_track_adr_ctl(vd, i), i + 1, vd->tracks[i].start, msf);
 		o += MMC_TOC_D_SIZE;
 	}
 	end = vd->ntracks ? vd->tracks[vd->ntracks - 1].start + vd->tracks[vd->ntracks - 1].size
 			  : 0;
-	toc_desc(out + o, MMC_TOC_LEADOUT, end, msf);
+	toc_desc(out + o, vd_track_adr_ctl(vd, vd->ntracks ? vd->ntracks - 1 : 0), MMC_TOC_LEADOUT,
+		 end, msf);
 	o += MMC_TOC_D_SIZE;
 	bfs_put_be16(out + MMC_TOC_LENGTH, (uint16_t)(o - 2));
 	return o;
@@ -1046,13 +1139,28 @@ static bool record_tracks(struct vdrive *vd, uint64_t lba, uint32_t keep, bool n
 	return true;
 }
 
+/*
+ * A TAO track of audio (page 05h Data Block Type 0): its CONTROL nibble and ISRC from page
+ * 05h, the 2-second pregap the drive wrote before it (silence), the disc's MCN if page 05h
+ * gives one.
+ */
+static void audio_track(struct vdrive *vd, struct vdrive_track *t)
+{
+	t->audio = true;
+	t->ctl = vd->track_mode & 0x0B;
+	t->pregap = AUDIO_PREGAP;
+	memcpy(t->isrc, vd->wp_isrc, sizeof(t->isrc));
+	if (vd->wp_mcn[0])
+		memcpy(vd->mcn, vd->wp_mcn, sizeof(vd->mcn));
+}
+
 void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct vdrive_result *res)
 {
 	bool new_track =
 		!vd->m->overwrite && (vd->ntracks == 0 || !vd->tracks[vd->ntracks - 1].open);
 	uint32_t keep = n;
-	bool removed = false;
+	bool removed = false, audio = vd_write_block_size(vd, 0) == AUDIO_BLOCK;
 
 	faults_reload(vd);
 	if (vd->unformatted) {
@@ -1089,12 +1197,15 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
 		return;
 	}
-	if (image_write(vd, lba, buf, keep) < 0) {
+	if (audio ? vd_audio_pwrite(vd, (int64_t)lba, buf, keep) < 0
+		  : image_write(vd, lba, buf, keep) < 0) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
 	}
-	/* the read cache holds the latest 64 MiB written */
-	if (keep) {
+	/* the read cache holds the latest 64 MiB written (READ(10): data only) */
+	if (keep && audio) {
+		vd->used_end = BFS_MAX(vd->used_end, lba + keep);
+	} else if (keep) {
 		if (lba != vd->cache_hi || vd->cache_hi == vd->cache_lo)
 			vd->cache_lo = lba;
 		vd->cache_hi = lba + keep;
@@ -1106,6 +1217,8 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		vd->written = vd->written || keep;
 	else if (keep && !record_tracks(vd, lba, keep, new_track, res))
 		return;
+	if (keep && new_track && audio)
+		audio_track(vd, &vd->tracks[vd->ntracks - 1]);
 	vd->state_dirty = true;
 	if (removed) {
 		/* the medium is gone with its session open: NOT READY, tray open */
@@ -1259,6 +1372,10 @@ static void read_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
 		vd_sense_info(res, BFS_MAX(lba, end));
 		return;
 	}
+	if (vd_audio_in(vd, (int64_t)lba, n)) {
+		vd_check(res, vd, 0x05, 0x64, 0x00); /* illegal mode: CD-DA has no 2048 bytes */
+		return;
+	}
 	if (vdrive_read_blocks(vd, lba, n, out) < 0) {
 		vd_check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
 		return;
@@ -1300,6 +1417,32 @@ static void read_track_info(struct vdrive *vd, const uint8_t *cdb, void *buf, si
 		 track_info(vd, tno, tmp));
 }
 
+/* A 13-digit MCN or 12-character ISRC of page 05h at p (valid bit, then the characters),
+ * into out (n + 1 bytes); "" when not valid or malformed */
+static void wp_code(const uint8_t *p, size_t n, char *out)
+{
+	out[0] = '\0';
+	if (!(p[0] & MMC_WP_VALID))
+		return;
+	memcpy(out, p + 1, n);
+	out[n] = '\0';
+	if (!vd_code_ok(out, n))
+		out[0] = '\0'; /* malformed: as if not valid, never recorded */
+}
+
+/* Page 05h's Data Block Type, Track Mode, MCN and ISRC (pg holds n bytes of the page) */
+static void wp_audio(struct vdrive *vd, const uint8_t *pg, size_t n)
+{
+	if (n > MMC_WP_BLOCK_TYPE)
+		vd->block_type = pg[MMC_WP_BLOCK_TYPE] & 0x0F;
+	vd->track_mode = pg[MMC_WP_TRACK] & MMC_WP_TRACK_MASK;
+	vd->wp_mcn[0] = vd->wp_isrc[0] = '\0';
+	if (n >= MMC_WP_ISRC + 13)
+		wp_code(pg + MMC_WP_MCN, 13, vd->wp_mcn);
+	if (n >= MMC_WP_SUBHEADER)
+		wp_code(pg + MMC_WP_ISRC, 12, vd->wp_isrc);
+}
+
 /* MODE SELECT(10): page 05h's Test Write, Write Type and Multi-session fields */
 static void mode_select(struct vdrive *vd, enum vdrive_dir dir, const uint8_t *out, size_t len,
 			struct vdrive_result *res)
@@ -1332,6 +1475,7 @@ static void mode_select(struct vdrive *vd, enum vdrive_dir dir, const uint8_t *o
 			return;
 		}
 		vd->write_type = wt;
+		wp_audio(vd, pg, len - MMC_MODE_HEADER_SIZE - bdl);
 		if (test && !vd->test_write)
 			vd->test_nwa = vd_nwa(vd);
 		vd->test_write = test;
@@ -1358,7 +1502,9 @@ static void blank(struct vdrive *vd, const uint8_t *cdb, struct vdrive_result *r
 	}
 	vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
 	vd->cache_lo = vd->cache_hi = 0;
-	if ((type == MMC_BLANK_FULL && ftruncate(vd->img_fd, 0) < 0) ||
+	vd_audio_reset(vd);
+	if ((type == MMC_BLANK_FULL && (ftruncate(vd->img_fd, 0) < 0 ||
+					(vd->audio_fd >= 0 && ftruncate(vd->audio_fd, 0) < 0))) ||
 	    vd_state_save(vd, true) < 0) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
@@ -1418,31 +1564,45 @@ static void write_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir
 	uint64_t lba = bfs_get_be32(cdb + MMC_CDB_LBA);
 	uint32_t n = cdb[MMC_CDB_OPCODE] == MMC_OP_WRITE10 ? bfs_get_be16(cdb + MMC_CDB10_LENGTH)
 							   : bfs_get_be32(cdb + MMC_CDB12_LENGTH);
+	/* the block size of the write type: audio 2352, a CD-Text lead-in 96, else 2048 */
+	size_t bs = vd_write_block_size(vd, (int32_t)(uint32_t)lba);
 
-	if (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK) {
+	if (dir != VDRIVE_DIR_OUT || len < (size_t)n * bs) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	vd_write(vd, lba, n, buf, res);
+	if (vd->sao && vd->m->cls == MC_CD) /* SAO of audio: LBAs signed from the lead-in */
+		vd_audio_write(vd, (int32_t)(uint32_t)lba, n, buf, res);
+	else
+		vd_write(vd, lba, n, buf, res);
 	if (res->status == 0)
-		res->resid = len - (size_t)n * BLOCK;
+		res->resid = len - (size_t)n * bs;
 }
 
 /* READ TOC formats 0 and 1 in LBA or MSF form; 2 (Full TOC) on CD */
 static void read_toc_cmd(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			 struct vdrive_result *res)
 {
-	unsigned fmt = cdb[MMC_TOC_CDB_FORMAT] & 0x0F;
-	uint8_t tmp[1024];
+	unsigned fmt = cdb[MMC_TOC_CDB_FORMAT] & 0x0F, from = cdb[MMC_TOC_CDB_TRACK];
+	uint8_t tmp[2048];
 	size_t n;
 
-	if (fmt > MMC_TOC_FORMAT_FULL || (fmt == MMC_TOC_FORMAT_FULL && vd->m->cls != MC_CD)) {
+	if ((fmt > MMC_TOC_FORMAT_FULL && fmt != MMC_TOC_FORMAT_ATIP &&
+	     fmt != MMC_TOC_FORMAT_CDTEXT) ||
+	    (fmt >= MMC_TOC_FORMAT_FULL && vd->m->cls != MC_CD) ||
+	    (fmt == MMC_TOC_FORMAT_TOC && from > vd->ntracks && from != MMC_TOC_LEADOUT)) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	n = fmt == MMC_TOC_FORMAT_FULL
-		    ? full_toc(vd, tmp, sizeof(tmp))
-		    : read_toc(vd, fmt, cdb[MMC_TOC_CDB_MSF] & MMC_TOC_MSF, tmp, sizeof(tmp));
+	if (fmt == MMC_TOC_FORMAT_CDTEXT) {
+		vd_toc_cdtext(vd, cdb, buf, len, res);
+		return;
+	}
+	n = fmt == MMC_TOC_FORMAT_FULL ? full_toc(vd, tmp, sizeof(tmp))
+	    : fmt == MMC_TOC_FORMAT_ATIP
+		    ? vd_toc_atip(vd, tmp)
+		    : read_toc(vd, fmt, cdb[MMC_TOC_CDB_MSF] & MMC_TOC_MSF,
+			       fmt == MMC_TOC_FORMAT_TOC ? from : 0, tmp, sizeof(tmp));
 	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), tmp, n);
 }
 
@@ -1485,6 +1645,25 @@ static void inquiry(const uint8_t *cdb, void *buf, size_t len, struct vdrive_res
 	memcpy(q + MMC_INQ_PRODUCT, "VIRTUAL BD-RE   ", MMC_INQ_REVISION - MMC_INQ_PRODUCT);
 	memcpy(q + MMC_INQ_REVISION, "1.0 ", MMC_INQ_SIZE - MMC_INQ_REVISION);
 	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_INQUIRY_CDB_ALLOC), q, sizeof(q));
+}
+
+/* SYNCHRONIZE CACHE: data and state on disk, the buffer drained */
+static void sync_cache(struct vdrive *vd, const uint8_t *cdb, struct vdrive_result *res)
+{
+	struct vdrive_track *t = vd->ntracks ? &vd->tracks[vd->ntracks - 1] : NULL;
+
+	/* TAO on CD: the flush ends the track (run-out written), as drives do for wodim and
+	 * libburn, which send no CLOSE TRACK (mmc.md 2.2 step 6); kept to audio tracks, whose
+	 * next one starts after its own pregap */
+	if (t && t->open && t->audio && vd->write_type == MMC_WP_TYPE_TAO && !vd->test_write)
+		t->open = false;
+	if (vd_state_save(vd, true) < 0) {
+		vd_check(res, vd, 0x03, 0x0C, 0x00);
+		return;
+	}
+	if (buffer_flush_ns(vd))
+		long_op(vd, 0x08, cdb[MMC_SYNC_CACHE_CDB_FLAGS] & MMC_SYNC_CACHE_IMMED,
+			buffer_flush_ns(vd));
 }
 
 void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
@@ -1534,14 +1713,8 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 	case MMC_OP_WRITE12:
 		write_cmd(vd, cdb, dir, buf, len, res);
 		return;
-	case MMC_OP_SYNC_CACHE: /* data and state on disk, the buffer drained */
-		if (vd_state_save(vd, true) < 0) {
-			vd_check(res, vd, 0x03, 0x0C, 0x00);
-			return;
-		}
-		if (buffer_flush_ns(vd))
-			long_op(vd, 0x08, cdb[MMC_SYNC_CACHE_CDB_FLAGS] & MMC_SYNC_CACHE_IMMED,
-				buffer_flush_ns(vd));
+	case MMC_OP_SYNC_CACHE:
+		sync_cache(vd, cdb, res);
 		return;
 	case MMC_OP_READ_TOC:
 		read_toc_cmd(vd, cdb, buf, len, res);
