@@ -63,7 +63,7 @@ static int add_run(struct planner *pl, struct eng_audio_src *src, uint64_t first
 {
 	if (!sectors)
 		return 0;
-	if ((uint64_t)pl->lba + sectors > INT32_MAX / 2)
+	if (sectors > INT32_MAX / 2 || (int64_t)pl->lba + (int64_t)sectors > INT32_MAX / 2)
 		return bfs_diag_set(pl->diag, -EINVAL, "the audio is longer than a disc can be");
 	if (BFS_GROW(pl->p->runs, pl->cap, pl->p->nruns + 1) < 0)
 		return -ENOMEM;

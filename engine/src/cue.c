@@ -144,6 +144,12 @@ static int parse_msf(struct cue_ctx *c, const char *t, uint32_t *ret)
 	return 0;
 }
 
+/* An INDEX 00 alone does not start a track */
+static bool has_start(const struct eng_cue_track *t)
+{
+	return t->nindex > 1 || (t->nindex == 1 && t->index[0].number == 1);
+}
+
 static struct eng_cue_track *cur_track(struct eng_cue_sheet *s)
 {
 	return s->ntracks ? &s->tracks[s->ntracks - 1] : NULL;
@@ -203,7 +209,7 @@ static int cmd_track(struct cue_ctx *c, const char **p)
 	if (prev && n != prev->number + 1)
 		return cue_err(c, -EINVAL, "track %02u follows track %02u (tracks are consecutive)",
 			       n, prev->number);
-	if (prev && !prev->nindex)
+	if (prev && !has_start(prev))
 		return cue_err(c, -EINVAL, "track %02u has no INDEX 01", prev->number);
 	if (strcasecmp(mode, "AUDIO"))
 		return cue_err(c, -EOPNOTSUPP, "track %02u is '%s': only AUDIO tracks are burnt", n,
@@ -463,16 +469,9 @@ int eng_cue_parse(const char *text, size_t len, const char *name, struct eng_cue
 		return r;
 	if (!s->ntracks)
 		return bfs_diag_set(diag, -EINVAL, "%s: no TRACK", c.name);
-	if (!s->tracks[s->ntracks - 1].nindex)
+	if (!has_start(&s->tracks[s->ntracks - 1]))
 		return bfs_diag_set(diag, -EINVAL, "%s: track %02u has no INDEX 01", c.name,
 				    s->tracks[s->ntracks - 1].number);
-	for (size_t i = 0; i < s->ntracks; i++) {
-		const struct eng_cue_track *t = &s->tracks[i];
-
-		if (t->nindex == 1 && t->index[0].number == 0)
-			return bfs_diag_set(diag, -EINVAL, "%s: track %02u has no INDEX 01", c.name,
-					    t->number);
-	}
 	*ret = TAKE_PTR(s);
 	return 0;
 }

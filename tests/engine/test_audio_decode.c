@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Decoding inputs to CD-DA: a 44.1 kHz stereo WAV and FLAC made by sox read back sample for
+ * sample as sox's own raw output; a 48 kHz mono WAV and FLAC are converted (with one
+ * warning) to 44.1 kHz stereo: the length scales by 44100/48000, both channels are equal,
+ * and the 1 kHz tone keeps its frequency and level; a MOTOROLA BIN is byte-swapped; reads
+ * past the end are silence. Exits 77 without sox.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/diag.h"
+#include "engine/audio.h"
+
+static char dir[] = "/tmp/test-adecode.XXXXXX";
+
+static void run(const char *fmt, ...) BFS_PRINTF(1, 2);
+static void run(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("'%s' failed", cmd);
+}
+
+static uint8_t *slurp(const char *name, size_t *len)
+{
+	char path[128];
+	FILE *f;
+	uint8_t *b;
+	long n;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	b = malloc((size_t)n);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+static struct eng_audio_src *open_src(const char *name, enum eng_cue_ftype type, struct bfs_diag *d)
+{
+	struct eng_audio_src *s = NULL;
+	char path[128];
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(eng_audio_src_open(path, type, &s, d), 0);
+	return s;
+}
+
+/* 44.1 kHz stereo: no conversion, the samples are the file's */
+static void check_exact(const char *ext)
+{
+	char name[32];
+	size_t rawlen;
+	_cleanup_free_ uint8_t *raw = NULL, *buf = NULL;
+	struct bfs_diag d = {0};
+	struct eng_audio_src *s;
+
+	/* a chord, different in each channel, 1.5 s */
+	run("sox -n -r 44100 -c 2 -b 16 %s/cd.%s synth 1.5 sine 440 sine 660 gain -3", dir, ext);
+	run("sox %s/cd.%s -t raw -e signed -b 16 -L %s/cd-%s.raw", dir, ext, dir, ext);
+	(void)snprintf(name, sizeof(name), "cd-%s.raw", ext);
+	raw = slurp(name, &rawlen);
+	(void)snprintf(name, sizeof(name), "cd.%s", ext);
+	s = open_src(name, ENG_CUE_WAVE, &d);
+	assert_int_equal(d.nwarnings, 0);
+	assert_int_equal(eng_audio_src_frames(s), 66150);
+	assert_int_equal(rawlen, 66150 * 4);
+	buf = malloc(rawlen + 400);
+	assert_non_null(buf);
+	memset(buf, 0x55, rawlen + 400);
+	/* out of order, and past the end */
+	assert_int_equal(eng_audio_src_read(s, 1000, 66150 - 1000 + 100, buf + 4000, &d), 0);
+	assert_int_equal(eng_audio_src_read(s, 0, 1000, buf, &d), 0);
+	assert_memory_equal(buf, raw, rawlen);
+	for (size_t i = rawlen; i < rawlen + 400; i++)
+		assert_int_equal(buf[i], 0);
+	eng_audio_src_free(s);
+}
+
+static void test_adecode_cd_wav(void **state)
+{
+	(void)state;
+	check_exact("wav");
+}
+
+static void test_adecode_cd_flac(void **state)
+{
+	(void)state;
+	check_exact("flac");
+}
+
+/* 48 kHz mono: converted, with a warning */
+static void check_converted(const char *ext)
+{
+	char name[32];
+	struct bfs_diag d = {0};
+	struct eng_audio_src *s;
+	uint64_t n;
+	_cleanup_free_ uint8_t *buf = NULL;
+	unsigned crossings = 0;
+	double sum = 0;
+	int16_t prev = 0;
+
+	run("sox -n -r 48000 -c 1 -b 16 %s/m48.%s synth 2 sine 1000 gain -6", dir, ext);
+	(void)snprintf(name, sizeof(name), "m48.%s", ext);
+	s = open_src(name, ENG_CUE_WAVE, &d);
+	assert_int_equal(d.nwarnings, 1);
+	n = eng_audio_src_frames(s);
+	/* 96000 frames at 48 kHz are 88200 at 44.1 kHz; the converter may round the end */
+	assert_true(n >= 88200 - 2 && n <= 88200 + 2);
+	buf = malloc(n * 4);
+	assert_non_null(buf);
+	assert_int_equal(eng_audio_src_read(s, 0, n, buf, &d), 0);
+	for (uint64_t i = 0; i < n; i++) {
+		int16_t l = (int16_t)(buf[4 * i] | buf[4 * i + 1] << 8);
+		int16_t r = (int16_t)(buf[4 * i + 2] | buf[4 * i + 3] << 8);
+
+		assert_int_equal(l, r);
+		if (i > 1000 && i < n - 1000) {
+			sum += (double)l * l;
+			crossings += (prev < 0) != (l < 0);
+		}
+		prev = l;
+	}
+	/* 1 kHz: 2 crossings a millisecond; -6 dB of full scale: RMS 0.5/sqrt(2) */
+	assert_true(abs((int)crossings - 2 * 1000 * (int)(n - 2000) / 44100) <= 4);
+	assert_true(fabs(sqrt(sum / (double)(n - 2001)) / 32768.0 - 0.5 / sqrt(2.0)) < 0.01);
+	eng_audio_src_free(s);
+}
+
+static void test_adecode_48k_mono_wav(void **state)
+{
+	(void)state;
+	check_converted("wav");
+}
+
+static void test_adecode_48k_mono_flac(void **state)
+{
+	(void)state;
+	check_converted("flac");
+}
+
+static void test_adecode_motorola_and_errors(void **state)
+{
+	static const uint8_t be[8] = {0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0};
+	char path[128];
+	uint8_t buf[12];
+	struct bfs_diag d = {0};
+	struct eng_audio_src *s = NULL;
+	FILE *f;
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%s/m.bin", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(be, 1, sizeof(be), f), sizeof(be));
+	fclose(f);
+	assert_int_equal(eng_audio_src_open(path, ENG_CUE_MOTOROLA, &s, &d), 0);
+	assert_int_equal(eng_audio_src_frames(s), 2);
+	assert_int_equal(eng_audio_src_read(s, 0, 3, buf, &d), 0);
+	assert_memory_equal(buf, "\x34\x12\x78\x56\xBC\x9A\xF0\xDE\0\0\0\0", 12);
+	eng_audio_src_free(s);
+	s = NULL;
+	/* not audio: libsndfile's message, naming the file */
+	assert_int_equal(eng_audio_src_open(path, ENG_CUE_WAVE, &s, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "m.bin"));
+	bfs_diag_clear(&d);
+	(void)snprintf(path, sizeof(path), "%s/none.wav", dir);
+	assert_int_equal(eng_audio_src_open(path, ENG_CUE_BINARY, &s, &d), -ENOENT);
+	assert_null(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_adecode_cd_wav),
+		cmocka_unit_test(test_adecode_cd_flac),
+		cmocka_unit_test(test_adecode_48k_mono_wav),
+		cmocka_unit_test(test_adecode_48k_mono_flac),
+		cmocka_unit_test(test_adecode_motorola_and_errors),
+	};
+	char cmd[64];
+	int r;
+
+	if (system("command -v sox >/dev/null 2>&1") != 0)
+		return 77;
+	if (!mkdtemp(dir))
+		return 1;
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)!system(cmd);
+	return r;
+}
