@@ -215,4 +215,64 @@ int eng_audio_plan_check(const struct eng_audio_plan *p, uint32_t capacity,
 int eng_audio_cue_sheet(const struct eng_audio_plan *p, bool cdtext, uint8_t **ret,
 			size_t *ret_len) BFS_WARN_UNUSED;
 
+/* ---- burning and verifying (mmc/audio.h) ---- */
+
+struct mmc_drive;
+
+enum eng_audio_mode {
+	ENG_AUDIO_SAO, /* disc-at-once: the plan's pregaps and index points, CD-Text, ISRC, MCN */
+	ENG_AUDIO_TAO, /* track-at-once: one WRITE sequence a track, 2-s pregaps by the drive */
+};
+
+enum eng_audio_phase {
+	ENG_AUDIO_PHASE_WRITE,
+	ENG_AUDIO_PHASE_VERIFY,
+};
+
+struct eng_audio_status {
+	enum eng_audio_phase phase;
+	unsigned track;	      /* being written or read */
+	uint64_t done, total; /* sectors of the phase */
+};
+
+/* Called every few sectors from the job's thread; a negative return cancels (-ECANCELED). */
+typedef int (*eng_audio_progress_fn)(const struct eng_audio_status *st, void *userdata);
+
+struct eng_audio_burn_opts {
+	enum eng_audio_mode mode;
+	bool simulate; /* test write: the drive records nothing (verify is then skipped) */
+	bool close;    /* TAO: finalize the disc; else it stays appendable. SAO always closes */
+	bool verify;
+	const uint8_t *cdtext; /* SAO: sealed packs (eng_cdtext_packs) for the lead-in, or NULL */
+	size_t ncdtext;
+	/*
+	 * Verify: samples either side of 0 to search for the drive's read offset (a real
+	 * drive reads audio a fixed number of samples early or late); 0 compares as read.
+	 */
+	unsigned offset_search;
+	eng_audio_progress_fn progress;
+	void *userdata;
+};
+
+/*
+ * Burn the plan onto the blank (SAO) or blank/appendable (TAO) CD in d, after checking that
+ * it fits; then, with o->verify, eng_audio_verify(). TAO writes each track's audio from its
+ * INDEX 01 (the plan's pregaps are the drive's 2 s of silence, so plans for TAO have none
+ * but track 1's). Returns 0, -ENOSPC (lengths in mm:ss:ff), -EMEDIUMTYPE for a disc that is
+ * not a writable CD, -EILSEQ when verify finds a difference, -ECANCELED, -EIO...
+ */
+int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
+		   const struct eng_audio_burn_opts *o, struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * Read the plan's tracks back with READ CD and compare them sample for sample with their
+ * sources: SAO from each track's INDEX 00, TAO from INDEX 01 of the disc's last tracks (as
+ * the TOC places them). The first difference fails with -EILSEQ and a message naming the
+ * track and the time in it (mm:ss:ff from INDEX 01) and on the disc. *ret_offset (may be
+ * NULL): the read offset used, in samples.
+ */
+int eng_audio_verify(struct mmc_drive *d, const struct eng_audio_plan *p,
+		     const struct eng_audio_burn_opts *o, int *ret_offset,
+		     struct bfs_diag *diag) BFS_WARN_UNUSED;
+
 #endif
