@@ -307,7 +307,7 @@ static int cmd_flags(struct cue_ctx *c, const char **p)
 }
 
 /* CCOOOYYSSSSS: country and owner letters or digits, year and serial digits */
-static bool isrc_valid(const char *s)
+bool eng_isrc_valid(const char *s)
 {
 	if (strlen(s) != 12)
 		return false;
@@ -315,6 +315,11 @@ static bool isrc_valid(const char *s)
 		if (!(isdigit((unsigned char)s[i]) || (i < 5 && isupper((unsigned char)s[i]))))
 			return false;
 	return true;
+}
+
+bool eng_mcn_valid(const char *s)
+{
+	return strlen(s) == 13 && strspn(s, "0123456789") == 13;
 }
 
 static int cmd_code(struct cue_ctx *c, const char **p, bool isrc)
@@ -329,12 +334,12 @@ static int cmd_code(struct cue_ctx *c, const char **p, bool isrc)
 	if (isrc) {
 		if (!t)
 			return cue_err(c, -EINVAL, "ISRC before any TRACK");
-		if (!isrc_valid(v))
+		if (!eng_isrc_valid(v))
 			return cue_err(c, -EINVAL, "ISRC '%s' is not CCOOOYYSSSSS", v);
 		memcpy(t->isrc, v, 13);
 		return 0;
 	}
-	if (strlen(v) != 13 || strspn(v, "0123456789") != 13)
+	if (!eng_mcn_valid(v))
 		return cue_err(c, -EINVAL, "CATALOG '%s' is not 13 digits", v);
 	memcpy(c->s->catalog, v, 14);
 	return 0;
@@ -523,6 +528,46 @@ int eng_cue_load(const char *path, struct eng_cue_sheet **ret, struct bfs_diag *
 	}
 	if ((r = eng_cue_parse(buf, n, path, &s, diag)) < 0 || (r = resolve_paths(s, path)) < 0)
 		return r;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+static enum eng_cue_ftype type_of_name(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot &&
+	    (!strcasecmp(dot, ".bin") || !strcasecmp(dot, ".raw") || !strcasecmp(dot, ".pcm")))
+		return ENG_CUE_BINARY;
+	if (dot && !strcasecmp(dot, ".cdr"))
+		return ENG_CUE_MOTOROLA;
+	return ENG_CUE_WAVE;
+}
+
+int eng_cue_of_files(const char *const *paths, size_t n, uint32_t pregap,
+		     struct eng_cue_sheet **ret, struct bfs_diag *diag)
+{
+	_cleanup_(eng_cue_freep) struct eng_cue_sheet *s = NULL;
+	int r;
+
+	if (n == 0 || n > ENG_CD_MAX_TRACKS)
+		return bfs_diag_set(diag, -EINVAL, "%zu tracks: a disc holds 1-99", n);
+	if ((r = sheet_new(&s)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		struct eng_cue_track *t = &s->tracks[i];
+
+		s->files[i] = (struct eng_cue_file){.path = strdup(paths[i]),
+						    .type = type_of_name(paths[i])};
+		if (!s->files[i].path)
+			return -ENOMEM;
+		s->nfiles++;
+		t->number = (unsigned)i + 1;
+		t->pregap = i ? pregap : 0;
+		t->nindex = 1;
+		t->index[0] = (struct eng_cue_index){.number = 1, .file = (unsigned)i};
+		s->ntracks++;
+	}
 	*ret = TAKE_PTR(s);
 	return 0;
 }

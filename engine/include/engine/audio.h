@@ -95,9 +95,22 @@ struct eng_cue_sheet {
 int eng_cue_parse(const char *text, size_t len, const char *name, struct eng_cue_sheet **ret,
 		  struct bfs_diag *diag) BFS_WARN_UNUSED;
 
+/* Whether s is an ISRC (CCOOOYYSSSSS: 5 of [0-9A-Z], 7 digits) / an MCN (13 digits). */
+bool eng_isrc_valid(const char *s);
+bool eng_mcn_valid(const char *s);
+
 /* Read and parse the sheet at path; FILE names are resolved against its directory. */
 int eng_cue_load(const char *path, struct eng_cue_sheet **ret,
 		 struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * A sheet of one track a file, as `burnfs audio TRACK...` gives them: each INDEX 01 at the
+ * start of its file, `pregap` sectors of silence before tracks 2.. (track 1 has its 2 s).
+ * Files named *.bin, *.raw or *.pcm are raw little-endian CD-DA, *.cdr big-endian; others
+ * go to libsndfile. -EINVAL for none or more than 99 files, -ENOMEM.
+ */
+int eng_cue_of_files(const char *const *paths, size_t n, uint32_t pregap,
+		     struct eng_cue_sheet **ret, struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 struct eng_cue_sheet *eng_cue_free(struct eng_cue_sheet *s);
 BFS_DEFINE_FREEP(struct eng_cue_sheet, eng_cue_free)
