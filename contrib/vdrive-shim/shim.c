@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -184,6 +185,7 @@ REAL(statx, int, int, const char *, int, unsigned, struct statx *)
 REAL(access, int, const char *, int)
 REAL(faccessat, int, int, const char *, int, int)
 REAL(readlink, ssize_t, const char *, char *, size_t)
+REAL(realpath, char *, const char *, char *)
 
 static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void trace(const char *fmt, ...)
@@ -942,6 +944,19 @@ ssize_t readlink(const char *path, char *buf, size_t len)
 		return -1;
 	}
 	return get_readlink()(path, buf, len);
+}
+
+/* cdparanoia resolves the device's links first: glibc's realpath() stats through calls of
+ * its own that the wrappers above do not see, so the drive's path is its own real path */
+char *realpath(const char *path, char *resolved)
+{
+	if (path && path_drive(path)) {
+		if (!resolved)
+			return strdup(path);
+		snprintf(resolved, PATH_MAX, "%s", path);
+		return resolved;
+	}
+	return get_realpath()(path, resolved);
 }
 
 /* ---- SG_IO and the other ioctls ------------------------------------------------------- */

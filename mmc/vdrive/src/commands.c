@@ -115,8 +115,17 @@ static void page05(const struct vdrive *vd, uint8_t *p)
 		(uint8_t)(MMC_WP_BUFE | (vd->test_write ? MMC_WP_TEST_WRITE : 0) | vd->write_type);
 	p[MMC_WP_TRACK] =
 		(uint8_t)((vd->multisession ? MMC_WP_MULTI_NEXT : 0) << MMC_WP_MULTI_SHIFT |
-			  MMC_WP_TRACK_DATA);
-	p[MMC_WP_BLOCK_TYPE] = MMC_WP_BLOCK_MODE1;
+			  vd->track_mode);
+	p[MMC_WP_BLOCK_TYPE] = vd->block_type;
+	bfs_put_be16(p + MMC_WP_AUDIO_PAUSE, AUDIO_PREGAP);
+	if (vd->wp_mcn[0]) {
+		p[MMC_WP_MCN] = MMC_WP_VALID;
+		memcpy(p + MMC_WP_MCN + 1, vd->wp_mcn, 13);
+	}
+	if (vd->wp_isrc[0]) {
+		p[MMC_WP_ISRC] = MMC_WP_VALID;
+		memcpy(p + MMC_WP_ISRC + 1, vd->wp_isrc, 12);
+	}
 }
 
 /* Mode page 2Ah, MM Capabilities and Mechanical Status (MMC-3 5.5.10, kept by drives) */
@@ -132,6 +141,8 @@ static size_t page2a(const struct vdrive *vd, uint8_t *p)
 	p[MMC_CAP2A_READ] = 0x3B;   /* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
 	p[MMC_CAP2A_WRITE] = 0x37;  /* writes CD-R, CD-RW, DVD-R, DVD-RAM; test write */
 	p[MMC_CAP2A_FLAGS4] = 0xC0; /* BUF (underrun free), multi-session */
+	/* CD-DA commands supported, CD-DA stream accurate (cdparanoia needs the first) */
+	p[MMC_CAP2A_FLAGS4 + 1] = 0x03;
 	/* tray, eject, lock */
 	p[MMC_CAP2A_MECH] = (uint8_t)(0x20 | 0x08 | (vd->prevent ? 0x02 : 0) | 0x01);
 	bfs_put_be16(p + MMC_CAP2A_MAX_READ, (uint16_t)BFS_MIN(max, 0xFFFFu));
@@ -403,6 +414,11 @@ static void read_cd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, 
 		vd_check(res, vd, 0x05, 0x64, 0x00);
 		return;
 	}
+	if (vd_audio_in(vd, (int32_t)(uint32_t)lba, n) || (int32_t)(uint32_t)lba < 0 ||
+	    cdb[MMC_READ_CD_CDB_MAIN] != MMC_READ_CD_USER_DATA || cdb[MMC_READ_CD_CDB_SUBCHAN]) {
+		vd_read_cd(vd, cdb, dir, buf, len, res); /* audio, sub-channels */
+		return;
+	}
 	if ((type != 0 && type != 2) || cdb[MMC_READ_CD_CDB_MAIN] != MMC_READ_CD_USER_DATA ||
 	    (cdb[MMC_READ_CD_CDB_SUBCHAN] & 0x07) || dir != VDRIVE_DIR_IN ||
 	    len < (size_t)n * BLOCK) {
@@ -486,6 +502,11 @@ static void send_cue_sheet(struct vdrive *vd, const uint8_t *cdb, enum vdrive_di
 	/* a lead-in, a track, a lead-out at least */
 	if (dir != VDRIVE_DIR_OUT || len < pl || pl < 3 * MMC_CUE_SIZE || pl % MMC_CUE_SIZE) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
+		return;
+	}
+	if (vd_audio_cue_sheet(vd, p, pl, res)) { /* audio tracks: audio.c */
+		if (res->status == 0)
+			res->resid = len - pl;
 		return;
 	}
 	for (size_t o = 0; o < pl; o += MMC_CUE_SIZE) {
@@ -575,6 +596,9 @@ void vd_exec_more(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vd
 		return;
 	case MMC_OP_SEND_CUE_SHEET:
 		send_cue_sheet(vd, cdb, dir, buf, len, res);
+		return;
+	case MMC_OP_READ_SUBCHANNEL:
+		vd_read_subchannel(vd, cdb, buf, len, res);
 		return;
 	default:
 		vd_check(res, vd, 0x05, 0x20, 0x00); /* invalid command operation code */

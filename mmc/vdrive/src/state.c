@@ -3,9 +3,10 @@
  * The virtual drive's files: the state file (written, read and checked), creating a drive
  * and loading a blank disc. See vdrive/vdrive.h.
  *
- * The state file, version 2, is text, one item a line, in this order:
+ * The state file, version 2 (3 when the disc holds audio), is text, one item a line, in
+ * this order:
  *
- *	burnfs-vdrive 2
+ *	burnfs-vdrive 2|3
  *	media NAME              a name of the media table
  *	capacity N              blocks
  *	loaded|prevent|multisession 0|1
@@ -15,6 +16,11 @@
  *	unformatted 0|1         overwrite media before their first FORMAT UNIT
  *	tracks N                the number of track lines that follow
  *	track START SIZE SESSION OPEN RESERVED
+ *	audio N CTL PREGAP ISRC INDEXES   version 3: track N (from 1) is audio (CD-DA, its
+ *	                        sectors in audio.img): its CONTROL nibble, pregap blocks,
+ *	                        ISRC or -, INDEX 02.. offsets from INDEX 01 (a,b,...) or -
+ *	mcn DIGITS              version 3: the disc's MCN, when it has one
+ *	cdtext HEX              version 3: a CD-Text pack of the lead-in (36 hex digits)
  *	crc32 XXXXXXXX          CRC-32 (IEEE 802.3) of every byte before this line
  *
  * The last line is the commit marker: a file cut anywhere, a changed byte, a lost or an
@@ -40,7 +46,7 @@
 #include "common/macro.h"
 #include "vdrive-internal.h"
 
-#define STATE_MAX  65536u /* far more than 99 tracks take */
+#define STATE_MAX  (128u * 1024u) /* 99 tracks and 2048 CD-Text packs (90 KiB) */
 #define STATE_LINE 256u
 
 char *vd_path(const char *dir, const char *name)
@@ -81,18 +87,61 @@ static uint32_t crc32_ieee(const char *p, size_t n)
 
 /* ---- writing ---------------------------------------------------------------------------- */
 
+/* Version 3's audio lines (see the top) into buf; their length, or -ENOMEM. */
+static int audio_format(const struct vdrive *vd, char *buf, size_t size)
+{
+	size_t o = 0;
+	int n;
+
+	for (unsigned i = 0; i < vd->ntracks; i++) {
+		const struct vdrive_track *t = &vd->tracks[i];
+		char idx[VDRIVE_INDEXES_MAX * 11 + 2] = "-";
+		size_t k = 0;
+
+		if (!t->audio)
+			continue;
+		for (unsigned j = 0; j < t->nindex; j++)
+			k += (size_t)snprintf(idx + k, sizeof(idx) - k, "%s%u", j ? "," : "",
+					      t->index[j]);
+		n = snprintf(buf + o, size - o, "audio %u %u %u %s %s\n", i + 1, t->ctl, t->pregap,
+			     t->isrc[0] ? t->isrc : "-", idx);
+		if (n < 0 || (size_t)n >= size - o)
+			return -ENOMEM;
+		o += (size_t)n;
+	}
+	if (vd->mcn[0]) {
+		n = snprintf(buf + o, size - o, "mcn %s\n", vd->mcn);
+		if (n < 0 || (size_t)n >= size - o)
+			return -ENOMEM;
+		o += (size_t)n;
+	}
+	for (size_t i = 0; i < vd->cdtext_packs; i++) {
+		if (size - o < 8 + 2 * CDTEXT_PACK)
+			return -ENOMEM;
+		o += (size_t)snprintf(buf + o, size - o, "cdtext ");
+		for (unsigned j = 0; j < CDTEXT_PACK; j++)
+			o += (size_t)snprintf(buf + o, size - o, "%02x",
+					      vd->cdtext[i * CDTEXT_PACK + j]);
+		buf[o++] = '\n';
+	}
+	return (int)o;
+}
+
 /* The state as text, with its checksum line; the length, or -ENOMEM. */
 static int state_format(const struct vdrive *vd, char *buf, size_t size)
 {
+	bool audio = vd->mcn[0] || vd->cdtext_packs;
 	size_t o;
 	int n;
 
+	for (unsigned i = 0; i < vd->ntracks; i++)
+		audio = audio || vd->tracks[i].audio;
 	n = snprintf(buf, size,
-		     "burnfs-vdrive 2\nmedia %s\ncapacity %llu\nloaded %d\nprevent %d\n"
+		     "burnfs-vdrive %d\nmedia %s\ncapacity %llu\nloaded %d\nprevent %d\n"
 		     "multisession %d\nstatus %d\nwritten %d\nused_end %llu\nunformatted %d\n"
 		     "tracks %u\n",
-		     vd->m->name, (unsigned long long)vd->capacity, vd->loaded, vd->prevent,
-		     vd->multisession, (int)vd->status, vd->written,
+		     audio ? 3 : 2, vd->m->name, (unsigned long long)vd->capacity, vd->loaded,
+		     vd->prevent, vd->multisession, (int)vd->status, vd->written,
 		     (unsigned long long)vd->used_end, vd->unformatted, vd->ntracks);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOMEM;
@@ -107,6 +156,10 @@ static int state_format(const struct vdrive *vd, char *buf, size_t size)
 			return -ENOMEM;
 		o += (size_t)n;
 	}
+	n = audio ? audio_format(vd, buf + o, size - o) : 0;
+	if (n < 0)
+		return n;
+	o += (size_t)n;
 	n = snprintf(buf + o, size - o, "crc32 %08x\n", crc32_ieee(buf, o));
 	if (n < 0 || (size_t)n >= size - o)
 		return -ENOMEM;
@@ -221,6 +274,11 @@ struct parsed {
 	unsigned ntracks;
 	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
 	bool crc_ok; /* version 2: the checksum line came and matched */
+	/* version 3 */
+	char mcn[14];
+	uint8_t cdtext[CDTEXT_MAX_PACKS * CDTEXT_PACK];
+	size_t cdtext_packs;
+	bool audio_seen; /* an audio, mcn or cdtext line came: no track line after it */
 };
 
 /* A decimal number of at most max, nothing else: no sign, space or other character. */
@@ -271,7 +329,7 @@ static int parse_track(struct parsed *ps, char **w, int nw, unsigned lineno, str
 			return BFS_CORRUPT(diag, "line %u: '%s' is not a valid track field", lineno,
 					   w[i]);
 	if (ps->ntracks >= VDRIVE_TRACKS_MAX ||
-	    (ps->version == 2 && ps->ntracks >= ps->v[K_TRACKS]))
+	    (ps->version >= 2 && ps->ntracks >= ps->v[K_TRACKS]))
 		return BFS_CORRUPT(diag, "line %u: more track lines than %s", lineno,
 				   ps->version == 2 ? "the tracks line says" : "a disc has");
 	ps->tracks[ps->ntracks++] = (struct vdrive_track){.start = a[0],
@@ -279,6 +337,75 @@ static int parse_track(struct parsed *ps, char **w, int nw, unsigned lineno, str
 							  .session = (unsigned)a[2],
 							  .open = a[3],
 							  .reserved = a[4]};
+	return 0;
+}
+
+/* The INDEX 02.. offsets of an audio line: "-" or a,b,c rising, each > 0 */
+static bool parse_indexes(char *w, struct vdrive_track *t)
+{
+	uint64_t v, prev = 0;
+
+	if (strcmp(w, "-") == 0)
+		return true;
+	for (char *save = NULL, *x = strtok_r(w, ",", &save); x; x = strtok_r(NULL, ",", &save)) {
+		if (t->nindex == VDRIVE_INDEXES_MAX || !parse_num(x, UINT32_MAX, &v) || v <= prev)
+			return false;
+		t->index[t->nindex++] = (uint32_t)v, prev = v;
+	}
+	return true;
+}
+
+static bool isrc_ok(const char *s)
+{
+	if (strlen(s) != 12)
+		return false;
+	for (unsigned i = 0; i < 12; i++)
+		if (!(s[i] >= '0' && s[i] <= '9') && !(i < 5 && s[i] >= 'A' && s[i] <= 'Z'))
+			return false;
+	return true;
+}
+
+/* audio N CTL PREGAP ISRC INDEXES (version 3, after the track lines) */
+static int parse_audio(struct parsed *ps, char **w, int nw, unsigned lineno, struct bfs_diag *diag)
+{
+	uint64_t tno, ctl, pregap;
+	struct vdrive_track *t;
+
+	if (nw != 6 || !parse_num(w[1], ps->ntracks, &tno) || tno == 0 ||
+	    !parse_num(w[2], 0x0B, &ctl) || (ctl & 0x04) || !parse_num(w[3], UINT32_MAX, &pregap))
+		return BFS_CORRUPT(diag, "line %u: not a valid audio line", lineno);
+	t = &ps->tracks[tno - 1];
+	if (t->audio || t->reserved || (strcmp(w[4], "-") != 0 && !isrc_ok(w[4])) ||
+	    !parse_indexes(w[5], t) || (t->nindex && t->index[t->nindex - 1] >= t->size) ||
+	    pregap > t->start + 150)
+		return BFS_CORRUPT(diag, "line %u: not a valid audio line for track %llu", lineno,
+				   (unsigned long long)tno);
+	t->audio = true, t->ctl = (uint8_t)ctl, t->pregap = (uint32_t)pregap;
+	if (strcmp(w[4], "-") != 0)
+		memcpy(t->isrc, w[4], 13);
+	return 0;
+}
+
+/* mcn DIGITS, cdtext HEX: the disc's MCN and a CD-Text pack (version 3) */
+static int parse_disc_audio(struct parsed *ps, char **w, unsigned lineno, struct bfs_diag *diag)
+{
+	size_t n = strlen(w[1]);
+
+	if (strcmp(w[0], "mcn") == 0) {
+		if (ps->mcn[0] || n != 13 || strspn(w[1], "0123456789") != 13 || ps->cdtext_packs)
+			return BFS_CORRUPT(diag, "line %u: not a valid mcn line", lineno);
+		memcpy(ps->mcn, w[1], 14);
+		return 0;
+	}
+	if (n != 2 * CDTEXT_PACK || strspn(w[1], "0123456789abcdef") != n ||
+	    ps->cdtext_packs == CDTEXT_MAX_PACKS)
+		return BFS_CORRUPT(diag, "line %u: not a valid cdtext line", lineno);
+	for (size_t i = 0; i < CDTEXT_PACK; i++) {
+		char h[3] = {w[1][2 * i], w[1][2 * i + 1], '\0'};
+
+		ps->cdtext[ps->cdtext_packs * CDTEXT_PACK + i] = (uint8_t)strtoul(h, NULL, 16);
+	}
+	ps->cdtext_packs++;
 	return 0;
 }
 
@@ -291,6 +418,18 @@ static int parse_line(struct parsed *ps, char *line, unsigned lineno, struct bfs
 
 	if (nw < 2)
 		return BFS_CORRUPT(diag, "line %u is not a state line", lineno);
+	if (ps->version == 3 && (strcmp(w[0], "audio") == 0 || strcmp(w[0], "mcn") == 0 ||
+				 strcmp(w[0], "cdtext") == 0)) {
+		if (!ps->seen[K_TRACKS] || ps->ntracks != ps->v[K_TRACKS])
+			return BFS_CORRUPT(diag, "line %u: %s before the last track line", lineno,
+					   w[0]);
+		ps->audio_seen = true;
+		if (strcmp(w[0], "audio") == 0)
+			return parse_audio(ps, w, nw, lineno, diag);
+		if (nw != 2 || (strcmp(w[0], "mcn") == 0 && ps->cdtext_packs))
+			return BFS_CORRUPT(diag, "line %u is not a state line", lineno);
+		return parse_disc_audio(ps, w, lineno, diag);
+	}
 	if (strcmp(w[0], "track") == 0) {
 		if (ps->version == 2 && !ps->seen[K_TRACKS])
 			return BFS_CORRUPT(diag, "line %u: a track line before the tracks line",
@@ -311,7 +450,7 @@ static int parse_line(struct parsed *ps, char *line, unsigned lineno, struct bfs
 		;
 	if (k == K_COUNT || (ps->version == 1 && k == K_TRACKS))
 		return BFS_CORRUPT(diag, "line %u is not a state line", lineno);
-	if (ps->seen[k] || (ps->version == 2 && (lineno != 3 + k || ps->ntracks)))
+	if (ps->seen[k] || (ps->version >= 2 && (lineno != 3 + k || ps->ntracks)))
 		return BFS_CORRUPT(diag, "line %u: %s out of place", lineno, keys[k].name);
 	if (!parse_num(w[1], keys[k].max, &ps->v[k]))
 		return BFS_CORRUPT(diag, "line %u: '%s' is not a valid %s", lineno, w[1],
@@ -357,21 +496,22 @@ static int parse_text(struct parsed *ps, const char *text, size_t len, struct bf
 		line[n] = '\0';
 		next = off + n + 1;
 		if (lineno == 1) {
-			ps->version = strcmp(line, "burnfs-vdrive 2") == 0   ? 2
+			ps->version = strcmp(line, "burnfs-vdrive 3") == 0   ? 3
+				      : strcmp(line, "burnfs-vdrive 2") == 0 ? 2
 				      : strcmp(line, "burnfs-vdrive 1") == 0 ? 1
 									     : 0;
 			if (!ps->version)
 				return BFS_CORRUPT(diag, "it does not begin as a state file");
 			continue;
 		}
-		if (ps->version == 2 && strncmp(line, "crc32 ", 6) == 0)
+		if (ps->version >= 2 && strncmp(line, "crc32 ", 6) == 0)
 			r = parse_crc(ps, text, off, line, next == len, diag);
 		else
 			r = parse_line(ps, line, lineno, diag);
 		if (r < 0)
 			return r;
 	}
-	if (ps->version == 2 && !ps->crc_ok)
+	if (ps->version >= 2 && !ps->crc_ok)
 		return BFS_CORRUPT(diag,
 				   "it ends after line %u without its checksum line (cut "
 				   "short)",
@@ -391,7 +531,7 @@ static int check_complete(const struct parsed *ps, struct bfs_diag *diag)
 		if (!ps->seen[k])
 			return BFS_CORRUPT(diag, "it has no %s line", keys[k].name);
 	}
-	if (ps->version == 2 && ps->ntracks != ps->v[K_TRACKS])
+	if (ps->version >= 2 && ps->ntracks != ps->v[K_TRACKS])
 		return BFS_CORRUPT(diag, "it lists %u tracks, its tracks line says %llu",
 				   ps->ntracks, (unsigned long long)ps->v[K_TRACKS]);
 	return 0;
@@ -521,6 +661,16 @@ int vd_state_load(struct vdrive *vd, struct bfs_diag *diag)
 	vd->unformatted = ps->v[K_UNFORMATTED];
 	vd->ntracks = ps->ntracks;
 	memcpy(vd->tracks, ps->tracks, sizeof(vd->tracks));
+	memcpy(vd->mcn, ps->mcn, sizeof(vd->mcn));
+	free(vd->cdtext);
+	vd->cdtext = NULL, vd->cdtext_packs = 0;
+	if (ps->cdtext_packs) {
+		vd->cdtext = malloc(ps->cdtext_packs * CDTEXT_PACK);
+		if (!vd->cdtext)
+			return -ENOMEM;
+		memcpy(vd->cdtext, ps->cdtext, ps->cdtext_packs * CDTEXT_PACK);
+		vd->cdtext_packs = ps->cdtext_packs;
+	}
 	return 0;
 }
 
@@ -672,7 +822,7 @@ int vdrive_load_blank(const char *dir, const char *media, uint64_t capacity_sect
 	_cleanup_free_ char *st = vd_path(dir, "state"), *shelf = NULL;
 	_cleanup_close_ int lock = -1;
 	const struct media *m;
-	int r, moved_img, moved_st;
+	int r, moved_img, moved_audio, moved_st;
 
 	if (!st)
 		return -ENOMEM;
@@ -683,6 +833,7 @@ int vdrive_load_blank(const char *dir, const char *media, uint64_t capacity_sect
 		return lock;
 	/* the disc in the drive may be damaged: its medium is enough (or --media) */
 	(void)vd_state_load(&old, &diag);
+	free(old.cdtext); /* only its medium and capacity matter here */
 	m = media ? vd_media_by_name(media) : old.m;
 	if (!m)
 		return media ? -EINVAL : -EUCLEAN;
@@ -695,8 +846,9 @@ int vdrive_load_blank(const char *dir, const char *media, uint64_t capacity_sect
 	if (!shelf)
 		return -errno;
 	moved_img = move_file(dir, shelf, "disc.img");
-	moved_st = moved_img < 0 ? 0 : move_file(dir, shelf, "state");
-	r = moved_img < 0 ? moved_img : moved_st < 0 ? moved_st : 0;
+	moved_audio = moved_img < 0 ? 0 : move_file(dir, shelf, "audio.img");
+	moved_st = moved_img < 0 || moved_audio < 0 ? 0 : move_file(dir, shelf, "state");
+	r = moved_img < 0 ? moved_img : moved_audio < 0 ? moved_audio : moved_st < 0 ? moved_st : 0;
 	if (r == 0)
 		r = blank_disc(dir, m, capacity_sectors);
 	if (r == 0) {
@@ -706,6 +858,8 @@ int vdrive_load_blank(const char *dir, const char *media, uint64_t capacity_sect
 	/* put the old disc back as it was */
 	if (moved_st > 0)
 		(void)move_file(shelf, dir, "state");
+	if (moved_audio > 0)
+		(void)move_file(shelf, dir, "audio.img");
 	if (moved_img > 0)
 		(void)move_file(shelf, dir, "disc.img");
 	(void)rmdir(shelf);

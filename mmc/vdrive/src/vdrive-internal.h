@@ -85,6 +85,17 @@ struct vdrive {
 	/* SAO: blocks of the first track's pregap (cue sheet index 0 before index 1) that the
 	 * host sends first, at the LBAs just before the NWA (-150 on a blank CD) */
 	uint32_t sao_pregap;
+	/* page 05h: Data Block Type (MMC_WP_BLOCK_RAW: audio), Track Mode, and the MCN and
+	 * ISRC a TAO audio track takes ("" when not valid) */
+	uint8_t block_type, track_mode;
+	char wp_mcn[14], wp_isrc[13];
+	/* SAO of audio tracks after SEND CUE SHEET, NULL when none is pending */
+	struct vd_sao *sao;
+	int audio_fd; /* DIR/audio.img, opened at the first audio block (-1: not yet) */
+	/* the disc's MCN ("" for none) and the CD-Text packs of its lead-in */
+	char mcn[14];
+	uint8_t *cdtext;
+	size_t cdtext_packs;
 	/* faults */
 	struct timespec faults_mtime;
 	uint64_t faults_ino;				   /* 0: no faults file */
@@ -139,6 +150,65 @@ int vd_lock(const char *dir);
  */
 void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct vdrive_result *res);
+
+/* ---- audio (audio.c) ------------------------------------------------------------------ */
+
+#define AUDIO_BLOCK	 2352u
+#define AUDIO_PREGAP	 150u
+#define CDTEXT_PACK	 18u
+#define CDTEXT_MAX_PACKS 2048u
+#define LEADIN_BLOCK	 96u	  /* a lead-in block of CD-Text: 4 packs in 6-bit symbols */
+#define ATIP_LEADIN_LBA	 (-11635) /* 97:26:65, a common CD-R's lead-in start */
+
+/* A pending SAO session of audio tracks (SEND CUE SHEET). */
+struct vd_sao {
+	int32_t next;	     /* the block the host sends next */
+	int32_t audio_start; /* the first track's INDEX 00 (-150 on a blank disc) */
+	int32_t end;	     /* the lead-out */
+	bool cdtext;	     /* the lead-in carries the host's CD-Text */
+	unsigned ntracks;
+	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
+	char mcn[14];
+	/* the CD-Text packs decoded from the lead-in: one round of the repeated list */
+	uint8_t *packs;
+	size_t npacks;
+	bool packs_done; /* the list came round to its first pack again */
+	uint8_t partial[CDTEXT_PACK * 4];
+};
+
+/* Bytes of one block of a WRITE at lba: 2352 for audio, 96 for a CD-Text lead-in, 2048. */
+size_t vd_write_block_size(const struct vdrive *vd, int64_t lba);
+
+/* The WRITE of an audio block size (TAO audio, SAO audio and its lead-in); res set. */
+void vd_audio_write(struct vdrive *vd, int64_t lba, uint32_t n, const uint8_t *buf,
+		    struct vdrive_result *res);
+
+/* n 2352-byte blocks at lba (>= -150) into or out of DIR/audio.img; -errno. */
+int vd_audio_pwrite(struct vdrive *vd, int64_t lba, const uint8_t *buf, uint32_t n);
+int vd_audio_pread(struct vdrive *vd, int64_t lba, uint8_t *buf, uint32_t n);
+
+/* The audio track (0-based) whose pregap or body holds lba, -1 when none. */
+int vd_audio_track_at(const struct vdrive *vd, int64_t lba);
+
+/* Whether [lba, lba + n) touches an audio track. */
+bool vd_audio_in(const struct vdrive *vd, int64_t lba, uint32_t n);
+
+/* The audio commands: READ CD, READ SUB-CHANNEL, READ TOC 4 and 5, audio SEND CUE SHEET
+ * (true when the sheet is an audio one and was handled). */
+void vd_read_cd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir, void *buf, size_t len,
+		struct vdrive_result *res);
+void vd_read_subchannel(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
+			struct vdrive_result *res);
+size_t vd_toc_atip(const struct vdrive *vd, uint8_t *out);
+void vd_toc_cdtext(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
+		   struct vdrive_result *res);
+bool vd_audio_cue_sheet(struct vdrive *vd, const uint8_t *p, size_t pl, struct vdrive_result *res);
+
+/* The ADR/CONTROL byte of track i in the TOC: 14h data, 10h | CONTROL audio. */
+uint8_t vd_track_adr_ctl(const struct vdrive *vd, unsigned i);
+
+/* Forget the audio state of the disc (blank, load): CD-Text, MCN, a pending SAO. */
+void vd_audio_reset(struct vdrive *vd);
 
 /*
  * The commands vdrive.c does not handle itself (commands.c): GET EVENT STATUS

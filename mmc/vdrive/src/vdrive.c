@@ -282,7 +282,7 @@ int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *rete
 	vd = calloc(1, sizeof(*vd));
 	if (!vd)
 		return -ENOMEM;
-	vd->img_fd = -1;
+	vd->img_fd = -1, vd->audio_fd = -1;
 	vd->dir = strdup(dir);
 	vd->lock_fd = vd->dir ? vd_lock(dir) : -ENOMEM;
 	if (vd->lock_fd < 0) {
@@ -306,6 +306,7 @@ int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *rete
 	/* page 05h is volatile: a drive powers on with its defaults, TAO and Multi-session
 	 * 00b (closing a CD or DVD-R session then finalizes the disc) */
 	vd->write_type = MMC_WP_TYPE_TAO;
+	vd->block_type = MMC_WP_BLOCK_MODE1, vd->track_mode = MMC_WP_TRACK_DATA;
 	vd->multisession = false;
 	vd->media_event = vd->loaded ? MMC_GESN_EV_NEW_MEDIA : 0; /* GESN: after power on */
 	vd->stuck_op = -1;
@@ -354,8 +355,11 @@ struct vdrive *vdrive_close(struct vdrive *vd)
 		(void)vd_state_save(vd, true);
 	if (vd->img_fd >= 0)
 		close(vd->img_fd);
+	if (vd->audio_fd >= 0)
+		close(vd->audio_fd);
 	if (vd->lock_fd >= 0)
 		close(vd->lock_fd); /* releases the flock */
+	vd_audio_reset(vd);
 	free(vd->dir);
 	free(vd);
 	return NULL;
@@ -379,9 +383,12 @@ uint64_t vd_nwa(const struct vdrive *vd)
 	t = &vd->tracks[vd->ntracks - 1];
 	if (t->open)
 		return t->start + t->size;
-	/* a new track: in the same session if it is still open, else after a session gap */
-	return t->start + t->size +
-	       (vd->status == DS_APPENDABLE && vd->m->cls == MC_CD ? CD_SESSION_GAP : 0);
+	/* a new track: in the same session if it is still open, else after a session gap; a
+	 * TAO audio track after the 2-second pregap the drive lays down before it (mmc.md 2.2:
+	 * the NWA already points past it; on a new session the gap holds it) */
+	if (vd->status == DS_APPENDABLE && vd->m->cls == MC_CD)
+		return t->start + t->size + CD_SESSION_GAP;
+	return t->start + t->size + (vd_write_block_size(vd, 0) == AUDIO_BLOCK ? AUDIO_PREGAP : 0);
 }
 
 void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret)
@@ -401,6 +408,8 @@ void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret)
 	memcpy(ret->tracks, vd->tracks, sizeof(ret->tracks));
 	ret->nwa = n == UINT64_MAX ? 0 : n;
 	ret->used_end = vd->used_end;
+	memcpy(ret->mcn, vd->mcn, sizeof(ret->mcn));
+	ret->cdtext_packs = (unsigned)vd->cdtext_packs;
 }
 
 int vdrive_set_loaded(struct vdrive *vd, bool loaded)
@@ -850,7 +859,11 @@ static size_t full_toc(const struct vdrive *vd, uint8_t *out, size_t cap)
 		last_s = s;
 		for (unsigned point = MMC_FTOC_POINT_FIRST; point <= MMC_FTOC_POINT_LEADOUT;
 		     point++, o += MMC_FTOC_SIZE) {
-			uint8_t *d = full_toc_desc(out + o, s, MMC_TOC_ADR_CTL_DATA, point);
+			uint8_t *d = full_toc_desc(
+				out + o, s,
+				vd_track_adr_ctl(
+					vd, (unsigned)(point == MMC_FTOC_POINT_FIRST ? ft : lt)),
+				point);
 
 			/* PMIN: the first and last track (PSEC 00h: CD-ROM), or the lead-out */
 			if (point == MMC_FTOC_POINT_FIRST)
@@ -862,8 +875,8 @@ static size_t full_toc(const struct vdrive *vd, uint8_t *out, size_t cap)
 					 vd->tracks[lt].start + vd->tracks[lt].size, true);
 		}
 		for (int i = ft; i <= lt; i++, o += MMC_FTOC_SIZE) {
-			uint8_t *d =
-				full_toc_desc(out + o, s, MMC_TOC_ADR_CTL_DATA, (unsigned)i + 1);
+			uint8_t *d = full_toc_desc(out + o, s, vd_track_adr_ctl(vd, (unsigned)i),
+						   (unsigned)i + 1);
 
 			toc_addr(d + MMC_FTOC_ZERO, vd->tracks[i].start, true);
 		}
@@ -888,17 +901,22 @@ static size_t full_toc(const struct vdrive *vd, uint8_t *out, size_t cap)
 	return o;
 }
 
-/* A TOC track descriptor (formats 0 and 1) of a data track at d. */
-static void toc_desc(uint8_t *d, unsigned track, uint64_t lba, bool msf)
+/* A TOC track descriptor (formats 0 and 1) at d, of a data or an audio track. */
+static void toc_desc(uint8_t *d, uint8_t adr_ctl, unsigned track, uint64_t lba, bool msf)
 {
 	memset(d, 0, MMC_TOC_D_SIZE);
-	d[MMC_TOC_D_ADR_CTL] = MMC_TOC_ADR_CTL_DATA;
+	d[MMC_TOC_D_ADR_CTL] = adr_ctl;
 	d[MMC_TOC_D_TRACK] = (uint8_t)track;
 	toc_addr(d + MMC_TOC_D_ADDRESS, lba, msf);
 }
 
-/* READ TOC/PMA/ATIP (MMC-6 6.26) formats 0 (TOC) and 1 (session info), LBA or MSF form */
-static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t *out, size_t cap)
+/*
+ * READ TOC/PMA/ATIP (MMC-6 6.26) formats 0 (TOC) and 1 (session info), LBA or MSF form;
+ * format 0 from track `from` on (0 or 1: all; AAh: the lead-out alone), as cdparanoia asks
+ * track by track
+ */
+static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, unsigned from, uint8_t *out,
+		       size_t cap)
 {
 	size_t o = MMC_TOC_HEADER_SIZE;
 	unsigned closed = 0;
@@ -915,8 +933,8 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t 
 				last = &vd->tracks[i];
 		out[MMC_TOC_FIRST] = 1;
 		out[MMC_TOC_LAST] = (uint8_t)(last ? last->session : 1);
-		toc_desc(out + o, last ? (unsigned)(last - vd->tracks) + 1 : 1,
-			 last ? last->start : 0, msf);
+		toc_desc(out + o, vd_track_adr_ctl(vd, last ? (unsigned)(last - vd->tracks) : 0),
+			 last ? (unsigned)(last - vd->tracks) + 1 : 1, last ? last->start : 0, msf);
 		o += MMC_TOC_D_SIZE;
 		bfs_put_be16(out + MMC_TOC_LENGTH, (uint16_t)(o - 2));
 		return o;
@@ -924,14 +942,15 @@ static size_t read_toc(const struct vdrive *vd, unsigned fmt, bool msf, uint8_t 
 	out[MMC_TOC_FIRST] = 1;
 	out[MMC_TOC_LAST] = (uint8_t)(closed ? closed : 1);
 	for (unsigned i = 0; i < vd->ntracks && o + 2 * MMC_TOC_D_SIZE <= cap; i++) {
-		if (vd->tracks[i].open)
+		if (vd->tracks[i].open || i + 1 < from)
 			continue;
-		toc_desc(out + o, i + 1, vd->tracks[i].start, msf);
+		toc_desc(out + o, vd_track_adr_ctl(vd, i), i + 1, vd->tracks[i].start, msf);
 		o += MMC_TOC_D_SIZE;
 	}
 	end = vd->ntracks ? vd->tracks[vd->ntracks - 1].start + vd->tracks[vd->ntracks - 1].size
 			  : 0;
-	toc_desc(out + o, MMC_TOC_LEADOUT, end, msf);
+	toc_desc(out + o, vd_track_adr_ctl(vd, vd->ntracks ? vd->ntracks - 1 : 0), MMC_TOC_LEADOUT,
+		 end, msf);
 	o += MMC_TOC_D_SIZE;
 	bfs_put_be16(out + MMC_TOC_LENGTH, (uint16_t)(o - 2));
 	return o;
@@ -1046,13 +1065,28 @@ static bool record_tracks(struct vdrive *vd, uint64_t lba, uint32_t keep, bool n
 	return true;
 }
 
+/*
+ * A TAO track of audio (page 05h Data Block Type 0): its CONTROL nibble and ISRC from page
+ * 05h, the 2-second pregap the drive wrote before it (silence), the disc's MCN if page 05h
+ * gives one.
+ */
+static void audio_track(struct vdrive *vd, struct vdrive_track *t)
+{
+	t->audio = true;
+	t->ctl = vd->track_mode & 0x0B;
+	t->pregap = AUDIO_PREGAP;
+	memcpy(t->isrc, vd->wp_isrc, sizeof(t->isrc));
+	if (vd->wp_mcn[0])
+		memcpy(vd->mcn, vd->wp_mcn, sizeof(vd->mcn));
+}
+
 void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct vdrive_result *res)
 {
 	bool new_track =
 		!vd->m->overwrite && (vd->ntracks == 0 || !vd->tracks[vd->ntracks - 1].open);
 	uint32_t keep = n;
-	bool removed = false;
+	bool removed = false, audio = vd_write_block_size(vd, 0) == AUDIO_BLOCK;
 
 	faults_reload(vd);
 	if (vd->unformatted) {
@@ -1089,12 +1123,15 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
 		return;
 	}
-	if (image_write(vd, lba, buf, keep) < 0) {
+	if (audio ? vd_audio_pwrite(vd, (int64_t)lba, buf, keep) < 0
+		  : image_write(vd, lba, buf, keep) < 0) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
 	}
-	/* the read cache holds the latest 64 MiB written */
-	if (keep) {
+	/* the read cache holds the latest 64 MiB written (READ(10): data only) */
+	if (keep && audio) {
+		vd->used_end = BFS_MAX(vd->used_end, lba + keep);
+	} else if (keep) {
 		if (lba != vd->cache_hi || vd->cache_hi == vd->cache_lo)
 			vd->cache_lo = lba;
 		vd->cache_hi = lba + keep;
@@ -1106,6 +1143,8 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		vd->written = vd->written || keep;
 	else if (keep && !record_tracks(vd, lba, keep, new_track, res))
 		return;
+	if (keep && new_track && audio)
+		audio_track(vd, &vd->tracks[vd->ntracks - 1]);
 	vd->state_dirty = true;
 	if (removed) {
 		/* the medium is gone with its session open: NOT READY, tray open */
@@ -1259,6 +1298,10 @@ static void read_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir,
 		vd_sense_info(res, BFS_MAX(lba, end));
 		return;
 	}
+	if (vd_audio_in(vd, (int64_t)lba, n)) {
+		vd_check(res, vd, 0x05, 0x64, 0x00); /* illegal mode: CD-DA has no 2048 bytes */
+		return;
+	}
 	if (vdrive_read_blocks(vd, lba, n, out) < 0) {
 		vd_check(res, vd, 0x03, 0x11, 0x00); /* unrecovered read error */
 		return;
@@ -1300,6 +1343,33 @@ static void read_track_info(struct vdrive *vd, const uint8_t *cdb, void *buf, si
 		 track_info(vd, tno, tmp));
 }
 
+/* A 13-digit MCN or 12-character ISRC of page 05h at p (valid bit, then the characters),
+ * into out (n + 1 bytes); "" when not valid or malformed */
+static void wp_code(const uint8_t *p, size_t n, char *out)
+{
+	out[0] = '\0';
+	if (!(p[0] & MMC_WP_VALID))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (p[1 + i] < '0' || p[1 + i] > 'Z' || (p[1 + i] > '9' && p[1 + i] < 'A'))
+			return;
+	memcpy(out, p + 1, n);
+	out[n] = '\0';
+}
+
+/* Page 05h's Data Block Type, Track Mode, MCN and ISRC (pg holds n bytes of the page) */
+static void wp_audio(struct vdrive *vd, const uint8_t *pg, size_t n)
+{
+	if (n > MMC_WP_BLOCK_TYPE)
+		vd->block_type = pg[MMC_WP_BLOCK_TYPE] & 0x0F;
+	vd->track_mode = pg[MMC_WP_TRACK] & MMC_WP_TRACK_MASK;
+	vd->wp_mcn[0] = vd->wp_isrc[0] = '\0';
+	if (n >= MMC_WP_ISRC + 13)
+		wp_code(pg + MMC_WP_MCN, 13, vd->wp_mcn);
+	if (n >= MMC_WP_SUBHEADER)
+		wp_code(pg + MMC_WP_ISRC, 12, vd->wp_isrc);
+}
+
 /* MODE SELECT(10): page 05h's Test Write, Write Type and Multi-session fields */
 static void mode_select(struct vdrive *vd, enum vdrive_dir dir, const uint8_t *out, size_t len,
 			struct vdrive_result *res)
@@ -1332,6 +1402,7 @@ static void mode_select(struct vdrive *vd, enum vdrive_dir dir, const uint8_t *o
 			return;
 		}
 		vd->write_type = wt;
+		wp_audio(vd, pg, len - MMC_MODE_HEADER_SIZE - bdl);
 		if (test && !vd->test_write)
 			vd->test_nwa = vd_nwa(vd);
 		vd->test_write = test;
@@ -1358,7 +1429,9 @@ static void blank(struct vdrive *vd, const uint8_t *cdb, struct vdrive_result *r
 	}
 	vd->ntracks = 0, vd->status = DS_BLANK, vd->used_end = 0;
 	vd->cache_lo = vd->cache_hi = 0;
-	if ((type == MMC_BLANK_FULL && ftruncate(vd->img_fd, 0) < 0) ||
+	vd_audio_reset(vd);
+	if ((type == MMC_BLANK_FULL && (ftruncate(vd->img_fd, 0) < 0 ||
+					(vd->audio_fd >= 0 && ftruncate(vd->audio_fd, 0) < 0))) ||
 	    vd_state_save(vd, true) < 0) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
@@ -1418,31 +1491,45 @@ static void write_cmd(struct vdrive *vd, const uint8_t *cdb, enum vdrive_dir dir
 	uint64_t lba = bfs_get_be32(cdb + MMC_CDB_LBA);
 	uint32_t n = cdb[MMC_CDB_OPCODE] == MMC_OP_WRITE10 ? bfs_get_be16(cdb + MMC_CDB10_LENGTH)
 							   : bfs_get_be32(cdb + MMC_CDB12_LENGTH);
+	/* the block size of the write type: audio 2352, a CD-Text lead-in 96, else 2048 */
+	size_t bs = vd_write_block_size(vd, (int32_t)(uint32_t)lba);
 
-	if (dir != VDRIVE_DIR_OUT || len < (size_t)n * BLOCK) {
+	if (dir != VDRIVE_DIR_OUT || len < (size_t)n * bs) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	vd_write(vd, lba, n, buf, res);
+	if (vd->sao && vd->m->cls == MC_CD) /* SAO of audio: LBAs signed from the lead-in */
+		vd_audio_write(vd, (int32_t)(uint32_t)lba, n, buf, res);
+	else
+		vd_write(vd, lba, n, buf, res);
 	if (res->status == 0)
-		res->resid = len - (size_t)n * BLOCK;
+		res->resid = len - (size_t)n * bs;
 }
 
 /* READ TOC formats 0 and 1 in LBA or MSF form; 2 (Full TOC) on CD */
 static void read_toc_cmd(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 			 struct vdrive_result *res)
 {
-	unsigned fmt = cdb[MMC_TOC_CDB_FORMAT] & 0x0F;
-	uint8_t tmp[1024];
+	unsigned fmt = cdb[MMC_TOC_CDB_FORMAT] & 0x0F, from = cdb[MMC_TOC_CDB_TRACK];
+	uint8_t tmp[2048];
 	size_t n;
 
-	if (fmt > MMC_TOC_FORMAT_FULL || (fmt == MMC_TOC_FORMAT_FULL && vd->m->cls != MC_CD)) {
+	if ((fmt > MMC_TOC_FORMAT_FULL && fmt != MMC_TOC_FORMAT_ATIP &&
+	     fmt != MMC_TOC_FORMAT_CDTEXT) ||
+	    (fmt >= MMC_TOC_FORMAT_FULL && vd->m->cls != MC_CD) ||
+	    (fmt == MMC_TOC_FORMAT_TOC && from > vd->ntracks && from != MMC_TOC_LEADOUT)) {
 		vd_check(res, vd, 0x05, 0x24, 0x00);
 		return;
 	}
-	n = fmt == MMC_TOC_FORMAT_FULL
-		    ? full_toc(vd, tmp, sizeof(tmp))
-		    : read_toc(vd, fmt, cdb[MMC_TOC_CDB_MSF] & MMC_TOC_MSF, tmp, sizeof(tmp));
+	if (fmt == MMC_TOC_FORMAT_CDTEXT) {
+		vd_toc_cdtext(vd, cdb, buf, len, res);
+		return;
+	}
+	n = fmt == MMC_TOC_FORMAT_FULL ? full_toc(vd, tmp, sizeof(tmp))
+	    : fmt == MMC_TOC_FORMAT_ATIP
+		    ? vd_toc_atip(vd, tmp)
+		    : read_toc(vd, fmt, cdb[MMC_TOC_CDB_MSF] & MMC_TOC_MSF,
+			       fmt == MMC_TOC_FORMAT_TOC ? from : 0, tmp, sizeof(tmp));
 	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_CDB10_LENGTH), tmp, n);
 }
 
@@ -1535,6 +1622,13 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		write_cmd(vd, cdb, dir, buf, len, res);
 		return;
 	case MMC_OP_SYNC_CACHE: /* data and state on disk, the buffer drained */
+		/* TAO on CD: the flush ends the track (run-out written), as drives do for
+		 * wodim and libburn, which send no CLOSE TRACK (mmc.md 2.2 step 6); kept to
+		 * audio tracks, whose next one starts after its own pregap */
+		if (vd->ntracks && vd->tracks[vd->ntracks - 1].open &&
+		    vd->tracks[vd->ntracks - 1].audio && vd->write_type == MMC_WP_TYPE_TAO &&
+		    !vd->test_write)
+			vd->tracks[vd->ntracks - 1].open = false;
 		if (vd_state_save(vd, true) < 0) {
 			vd_check(res, vd, 0x03, 0x0C, 0x00);
 			return;

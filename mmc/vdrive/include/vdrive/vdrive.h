@@ -23,6 +23,13 @@
  * drive is refused (-EUCLEAN, "damaged" and the remedy in the diagnostics), never guessed
  * at, and a write-once disc's recorded blocks are never written again.
  *
+ * Audio CDs (CD-R/RW): page 05h Data Block Type 0 makes TAO tracks of 2352-byte CD-DA
+ * sectors, each after a 2-second pregap the drive lays down; SEND CUE SHEET with audio
+ * tracks takes an SAO session (pregaps, index points, ISRC and MCN entries, CD-Text written
+ * into the lead-in). Audio reads back with READ CD (with the Q sub-channel the tracks imply:
+ * track, index, relative and absolute time, MCN and ISRC frames), READ TOC formats 0-2 and
+ * 4 (ATIP), 5 (CD-Text), and READ SUB-CHANNEL; READ(10) of audio answers 05/64/00.
+ *
  * Commands it does not emulate yet answer ILLEGAL REQUEST 05/20/00, as a real drive answers
  * an unknown opcode. Not thread-safe.
  */
@@ -107,12 +114,21 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 		 void *buf, size_t len, struct vdrive_result *res);
 
 /* What is in the drive, for `burnfs vdrive info` and export. */
+#define VDRIVE_INDEXES_MAX 32 /* index points 02.. of an audio track */
+
 struct vdrive_track {
-	uint64_t start;
-	uint64_t size; /* blocks written (closed) or so far (open) */
+	uint64_t start; /* data: the first block; audio: INDEX 01 */
+	uint64_t size;	/* blocks written (closed) or so far (open); audio: from INDEX 01 */
 	unsigned session;
 	bool open;
 	uint64_t reserved; /* RESERVE TRACK: its size in blocks, 0 when not reserved */
+	/* audio (CD-DA) tracks: 2352-byte sectors, kept in DIR/audio.img */
+	bool audio;
+	uint8_t ctl;	 /* audio: the CONTROL nibble (pre-emphasis 1, copy 2, 4-channel 8) */
+	uint32_t pregap; /* audio: the blocks of INDEX 00 right before start */
+	unsigned nindex;
+	uint32_t index[VDRIVE_INDEXES_MAX]; /* audio: INDEX 02.. as offsets from start */
+	char isrc[13];			    /* audio: "" or the 12-character ISRC */
 };
 
 #define VDRIVE_TRACKS_MAX 99
@@ -127,8 +143,10 @@ struct vdrive_info {
 	unsigned nsessions;
 	unsigned ntracks;
 	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
-	uint64_t nwa;	   /* next writable address (sequential media) */
-	uint64_t used_end; /* one past the last written block */
+	uint64_t nwa;	       /* next writable address (sequential media) */
+	uint64_t used_end;     /* one past the last written block */
+	char mcn[14];	       /* the disc's media catalogue number, "" for none */
+	unsigned cdtext_packs; /* CD-Text packs in the lead-in */
 };
 void vdrive_get_info(const struct vdrive *vd, struct vdrive_info *ret);
 
