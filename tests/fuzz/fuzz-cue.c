@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "common/macro.h"
 #include "engine/audio.h"
 #include "replay-driver.h"
 
@@ -89,23 +90,57 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef BFS_LIBFUZZER
+/* The start of a random line of mut[0..len) and its length with the newline. */
+static size_t pick_line(const uint8_t *mut, size_t len, uint64_t *seed, size_t *ret_n)
+{
+	size_t at = fuzz_next_rand(seed) % len, end;
+
+	while (at > 0 && mut[at - 1] != '\n')
+		at--;
+	end = at;
+	while (end < len && mut[end++] != '\n')
+		;
+	*ret_n = end - at;
+	return at;
+}
+
+/*
+ * Characters a sheet is made of in place of others, a cut, and whole lines dropped or
+ * repeated elsewhere (commands out of order: INDEX before TRACK, FLAGS after INDEX...).
+ */
 size_t fuzz_mutate(uint8_t *mut, const uint8_t *data, size_t size, uint64_t *seed)
 {
 	static const char alphabet[] = "0123456789:\" \n\r\t0159ABCIXZ";
 	unsigned nflip = 1 + (unsigned)(fuzz_next_rand(seed) % 6);
-	size_t len = size;
+	size_t len = size, at, n;
 
 	memcpy(mut, data, size);
 	for (unsigned j = 0; j < nflip && len; j++) {
-		size_t at = fuzz_next_rand(seed) % len;
-		uint64_t how = fuzz_next_rand(seed) % 4;
+		uint64_t how = fuzz_next_rand(seed) % 6;
 
-		if (how == 0)
+		at = fuzz_next_rand(seed) % len;
+		if (how == 0) {
 			mut[at] = (uint8_t)fuzz_next_rand(seed);
-		else if (how < 3)
+		} else if (how < 3) {
 			mut[at] = (uint8_t)alphabet[fuzz_next_rand(seed) % (sizeof(alphabet) - 1)];
-		else
+		} else if (how == 3) {
 			len = at + 1; /* cut short */
+		} else {
+			/* drop a line; or (5) move it: drop it and put it back elsewhere */
+			uint8_t line[256];
+
+			at = pick_line(mut, len, seed, &n);
+			n = BFS_MIN(n, sizeof(line));
+			memcpy(line, mut + at, n);
+			memmove(mut + at, mut + at + n, len - at - n);
+			len -= n;
+			if (how == 5 && len) {
+				at = pick_line(mut, len, seed, &(size_t){0});
+				memmove(mut + at + n, mut + at, len - at);
+				memcpy(mut + at, line, n);
+				len += n;
+			}
+		}
 	}
 	return len;
 }
