@@ -27,4 +27,12 @@ typedef int (*mmc_test_exec_fn)(void *userdata, const uint8_t *cdb, size_t cdb_l
 int mmc_drive_open_test(mmc_test_exec_fn fn, void *userdata, uint32_t max_blocks,
 			struct mmc_drive **ret) BFS_WARN_UNUSED;
 
+/*
+ * Shared by mmc.c and audio.c (not a test hook): WRITE(10) of n blocks of block_size bytes
+ * at lba (a two's-complement LBA for CD lead-ins and pregaps), the drive's full buffer
+ * (02/04/08) waited out; one command, n <= 65535.
+ */
+int mmc_write_sized(struct mmc_drive *d, uint32_t lba, uint32_t n, const uint8_t *buf,
+		    size_t block_size, struct bfs_diag *diag) BFS_WARN_UNUSED;
+
 #endif

@@ -1119,19 +1119,25 @@ static int in_pieces(struct mmc_drive *d, uint64_t lba, uint32_t n, uint8_t *buf
 int mmc_write(struct mmc_drive *d, uint64_t lba, uint32_t n, const uint8_t *buf,
 	      struct bfs_diag *diag)
 {
-	uint8_t cdb[MMC_CDB10_SIZE] = {MMC_OP_WRITE10};
-
 	if (lba > UINT32_MAX || n > 0xFFFF)
 		return bfs_diag_set(diag, -EINVAL, "WRITE(10) of %u blocks at %llu", n,
 				    (unsigned long long)lba);
 	if (n > d->max_blocks)
 		return in_pieces(d, lba, n, (uint8_t *)buf, false, true, diag);
-	bfs_put_be32(cdb + MMC_CDB_LBA, (uint32_t)lba);
+	return mmc_write_sized(d, (uint32_t)lba, n, buf, 2048, diag);
+}
+
+int mmc_write_sized(struct mmc_drive *d, uint32_t lba, uint32_t n, const uint8_t *buf,
+		    size_t block_size, struct bfs_diag *diag)
+{
+	uint8_t cdb[MMC_CDB10_SIZE] = {MMC_OP_WRITE10};
+
+	bfs_put_be32(cdb + MMC_CDB_LBA, lba);
 	bfs_put_be16(cdb + MMC_CDB10_LENGTH, (uint16_t)n);
 	for (struct buffer_wait w = {0};;) {
 		struct mmc_sense s = {0};
-		int r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_OUT, (void *)buf, (size_t)n * 2048,
-				 &s, diag);
+		int r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_OUT, (void *)buf,
+				 (size_t)n * block_size, &s, diag);
 
 		if (r == 0)
 			return 0;
