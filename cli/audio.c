@@ -30,7 +30,7 @@ static void on_signal(int sig)
 struct audio_args {
 	const char *drive, *cue;
 	enum eng_audio_mode mode;
-	bool mode_given, cdtext, close, verify, simulate;
+	bool mode_given, cdtext, close, verify, simulate, trace;
 	double pregap; /* seconds, < 0: not given */
 	const char *title, *performer, *mcn;
 	const char *track_title[ENG_CD_MAX_TRACKS + 1], *isrc[ENG_CD_MAX_TRACKS + 1];
@@ -56,7 +56,8 @@ static void audio_usage(FILE *f)
 		"  --mcn CODE             the disc's catalog number (13 digits)\n"
 		"  --close                finalize the disc (TAO; DAO always does)\n"
 		"  --verify none|full     read every track back and compare (default full)\n"
-		"  --simulate             a test write: the drive records nothing\n");
+		"  --simulate             a test write: the drive records nothing\n"
+		"  --trace                log every command sent to the drive on stderr\n");
 }
 
 /* "N=VALUE": N a track number 1-99 */
@@ -93,6 +94,7 @@ enum {
 	OPT_SIMULATE,
 	OPT_CUE,
 	OPT_DRIVE,
+	OPT_TRACE,
 };
 
 static int audio_opt(struct audio_args *a, int c, char *arg)
@@ -152,6 +154,9 @@ static int audio_opt(struct audio_args *a, int c, char *arg)
 	case OPT_DRIVE:
 		a->drive = arg;
 		return 0;
+	case OPT_TRACE:
+		a->trace = true;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -200,6 +205,7 @@ static int audio_parse(int argc, char **argv, struct audio_args *a)
 		{"simulate", no_argument, NULL, OPT_SIMULATE},
 		{"cue", required_argument, NULL, OPT_CUE},
 		{"drive", required_argument, NULL, OPT_DRIVE},
+		{"trace", no_argument, NULL, OPT_TRACE},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -359,6 +365,8 @@ static int audio_run(const struct audio_args *a, const char *drive)
 
 	if ((r = job_prepare(a, &j, &diag)) < 0 || (r = eng_drive_open(drive, &diag, &d)) < 0)
 		goto out;
+	if (a->trace)
+		eng_drive_set_trace(d, stderr);
 	o.cdtext = j.packs;
 	o.ncdtext = j.npacks;
 	/* a real drive reads audio some samples early or late; a virtual one is exact */

@@ -188,6 +188,27 @@ out:
 	return r;
 }
 
+/*
+ * READ TRACK INFORMATION of the invisible track (MMC-6 6.27: address type 01b, track FFh):
+ * where the next TAO track's audio goes, after the 2-s pregap the drive lays down itself.
+ * Asked directly: a disc's "last track" in READ DISC INFORMATION may still name the track
+ * just closed.
+ */
+static int tao_nwa(struct mmc_drive *d, unsigned tno, int32_t *ret, struct bfs_diag *diag)
+{
+	const uint8_t cdb[10] = {0x52, 0x01, 0, 0, 0, 0xFF, 0, 0, 48, 0};
+	uint8_t reply[48] = {0};
+	struct mmc_track t;
+	int r;
+
+	if ((r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, reply, sizeof(reply), NULL, diag)) < 0)
+		return r;
+	if (mmc_parse_track_info(reply, sizeof(reply), &t) < 0 || !t.nwa_valid || t.nwa > INT32_MAX)
+		return bfs_diag_set(diag, -EIO, "track %02u: the drive gives no writable address", tno);
+	*ret = (int32_t)t.nwa;
+	return 0;
+}
+
 static int burn_tao(struct mmc_drive *d, struct job *j, struct bfs_diag *diag)
 {
 	const struct eng_audio_plan *p = j->pr.p;
@@ -200,19 +221,15 @@ static int burn_tao(struct mmc_drive *d, struct job *j, struct bfs_diag *diag)
 		const struct eng_audio_ptrack *t = &p->tracks[i];
 		struct mmc_audio_tao tao = {
 			.test = j->o->simulate, .multi = !j->o->close, .ctl = (uint8_t)t->ctl};
-		struct mmc_media m;
+		int32_t nwa;
 
 		memcpy(tao.isrc, t->isrc, sizeof(tao.isrc));
 		memcpy(tao.mcn, p->mcn, sizeof(tao.mcn));
 		j->st.track = t->number;
 		if ((r = mmc_audio_set_tao(d, &tao, diag)) < 0 ||
-		    (r = mmc_media_probe(d, &m, diag)) < 0)
+		    (r = tao_nwa(d, t->number, &nwa, diag)) < 0)
 			return r;
-		if (!m.nwa_valid)
-			return bfs_diag_set(diag, -EIO,
-					    "track %02u: the drive gives no writable address",
-					    t->number);
-		if ((r = write_span(d, j, t->start, t->length, (int32_t)m.nwa, diag)) < 0 ||
+		if ((r = write_span(d, j, t->start, t->length, nwa, diag)) < 0 ||
 		    (r = mmc_sync_cache(d, diag)) < 0 || (r = mmc_audio_close_track(d, diag)) < 0)
 			return r;
 	}
