@@ -484,9 +484,11 @@ void vd_toc_cdtext(struct vdrive *vd, const uint8_t *cdb, void *buf, size_t len,
 
 /* ---- SAO of audio: the cue sheet (MMC-6 6.33; boot-audio.md 4) ------------------------------ */
 
+#define NONE INT64_MIN /* no such index point */
+
 struct cue_parse {
 	struct vd_sao *s;
-	int64_t idx[VDRIVE_TRACKS_MAX][2 + VDRIVE_INDEXES_MAX]; /* INDEX 00.. LBAs, -1 none */
+	int64_t idx[VDRIVE_TRACKS_MAX][2 + VDRIVE_INDEXES_MAX]; /* INDEX 00.. LBAs, or NONE */
 	bool audio, data;
 	char isrc[13];
 	unsigned isrc_tno, isrc_parts, mcn_parts;
@@ -538,13 +540,13 @@ static bool cue_index(struct cue_parse *c, const uint8_t *e)
 			return false;
 		s->ntracks++;
 		for (unsigned k = 0; k < 2 + VDRIVE_INDEXES_MAX; k++)
-			c->idx[tno - 1][k] = -1;
+			c->idx[tno - 1][k] = NONE;
 		s->tracks[tno - 1] = (struct vdrive_track){
 			.audio = true, .ctl = (uint8_t)((e[MMC_CUE_CTL_ADR] >> 4) & 0x0B)};
 		if (c->isrc_parts == 2 && c->isrc_tno == tno)
 			memcpy(s->tracks[tno - 1].isrc, c->isrc, 13);
 	}
-	if (c->idx[tno - 1][x] >= 0 || (x > 0 && c->idx[tno - 1][x - 1] < 0 && x != 1))
+	if (c->idx[tno - 1][x] != NONE || (x > 1 && c->idx[tno - 1][x - 1] == NONE))
 		return false;
 	c->idx[tno - 1][x] = lba;
 	return true;
@@ -559,17 +561,18 @@ static bool cue_tracks(struct cue_parse *c, int64_t first, int64_t end)
 	for (unsigned i = 0; i < s->ntracks; i++) {
 		struct vdrive_track *t = &s->tracks[i];
 		int64_t i0 = c->idx[i][0], i1 = c->idx[i][1];
-		int64_t next = i + 1 < s->ntracks ? (c->idx[i + 1][0] >= 0 ? c->idx[i + 1][0]
-									   : c->idx[i + 1][1])
+		int64_t next = i + 1 < s->ntracks ? (c->idx[i + 1][0] != NONE ? c->idx[i + 1][0]
+									      : c->idx[i + 1][1])
 						  : end;
 
-		if (i1 < 0 || (i0 >= 0 && i0 > i1) || (i0 >= 0 ? i0 : i1) != prev || next <= i1 ||
-		    i1 < 0)
+		/* INDEX 01 at or after LBA 0 (the pregap holds what comes before) */
+		if (i1 == NONE || i1 < 0 || (i0 != NONE && i0 > i1) ||
+		    (i0 != NONE ? i0 : i1) != prev || next <= i1)
 			return false;
 		t->start = (uint64_t)i1;
-		t->pregap = (uint32_t)(i0 >= 0 ? i1 - i0 : 0);
+		t->pregap = (uint32_t)(i0 != NONE ? i1 - i0 : 0);
 		t->size = (uint64_t)(next - i1);
-		for (unsigned k = 2; k < 2 + VDRIVE_INDEXES_MAX && c->idx[i][k] >= 0; k++) {
+		for (unsigned k = 2; k < 2 + VDRIVE_INDEXES_MAX && c->idx[i][k] != NONE; k++) {
 			if (c->idx[i][k] <= (k == 2 ? i1 : c->idx[i][k - 1]) ||
 			    c->idx[i][k] >= next)
 				return false;

@@ -736,6 +736,10 @@ static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 	out[MMC_DI_SESSIONS_LSB] = (uint8_t)(ns ? ns : 1);
 	out[MMC_DI_FIRST_TRACK_LS_LSB] = (uint8_t)(vd->ntracks ? vd->ntracks : 1);
 	out[MMC_DI_LAST_TRACK_LS_LSB] = (uint8_t)(vd->ntracks ? vd->ntracks : 1);
+	if (!vd->m->overwrite && vd->status == DS_INCOMPLETE && vd->ntracks &&
+	    !vd->tracks[vd->ntracks - 1].open)
+		/* the open session's invisible track, next after its closed ones (TAO audio) */
+		out[MMC_DI_LAST_TRACK_LS_LSB]++;
 	if (!vd->m->overwrite && vd->status == DS_APPENDABLE) {
 		/* the empty next track */
 		out[MMC_DI_FIRST_TRACK_LS_LSB]++, out[MMC_DI_LAST_TRACK_LS_LSB]++;
