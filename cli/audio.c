@@ -30,7 +30,7 @@ static void on_signal(int sig)
 struct audio_args {
 	const char *drive, *cue;
 	enum eng_audio_mode mode;
-	bool mode_given, cdtext, close, verify, simulate, trace;
+	bool mode_given, cdtext, close, verify, simulate, trace, verify_only;
 	double pregap; /* seconds, < 0: not given */
 	const char *title, *performer, *mcn;
 	const char *track_title[ENG_CD_MAX_TRACKS + 1], *isrc[ENG_CD_MAX_TRACKS + 1];
@@ -57,6 +57,8 @@ static void audio_usage(FILE *f)
 		"  --close                finalize the disc (TAO; DAO always does)\n"
 		"  --verify none|full     read every track back and compare (default full)\n"
 		"  --simulate             a test write: the drive records nothing\n"
+		"  --verify-only          burn nothing: compare the disc's tracks with the sources\n"
+		"                         (burnt as --dao or --tao say)\n"
 		"  --trace                log every command sent to the drive on stderr\n");
 }
 
@@ -95,6 +97,7 @@ enum {
 	OPT_CUE,
 	OPT_DRIVE,
 	OPT_TRACE,
+	OPT_VERIFY_ONLY,
 };
 
 static int audio_opt(struct audio_args *a, int c, char *arg)
@@ -157,6 +160,9 @@ static int audio_opt(struct audio_args *a, int c, char *arg)
 	case OPT_TRACE:
 		a->trace = true;
 		return 0;
+	case OPT_VERIFY_ONLY:
+		a->verify_only = true;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -174,6 +180,8 @@ static int audio_check(const struct audio_args *a)
 		why = "--tao: the drive makes 2-s gaps (--pregap needs --dao)";
 	else if (a->cue && a->pregap >= 0)
 		why = "--pregap: the CUE sheet says the gaps";
+	else if (a->verify_only && (a->simulate || a->close || !a->verify))
+		why = "--verify-only: no --simulate, --close or --verify none";
 	else if (a->mcn && !eng_mcn_valid(a->mcn))
 		why = "--mcn: not 13 digits";
 	for (int n = 1; !why && n <= ENG_CD_MAX_TRACKS; n++) {
@@ -206,6 +214,7 @@ static int audio_parse(int argc, char **argv, struct audio_args *a)
 		{"cue", required_argument, NULL, OPT_CUE},
 		{"drive", required_argument, NULL, OPT_DRIVE},
 		{"trace", no_argument, NULL, OPT_TRACE},
+		{"verify-only", no_argument, NULL, OPT_VERIFY_ONLY},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -373,6 +382,15 @@ static int audio_run(const struct audio_args *a, const char *drive)
 	o.offset_search = eng_drive_vdrive_dir(d) ? 0 : 5000;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (a->verify_only) {
+		r = eng_audio_verify(d, j.plan, &o, NULL, &diag);
+		if (ui.tty && ui.pct >= 0)
+			fputc('\n', stderr);
+		if (r == 0)
+			printf("verified %zu tracks: the disc holds their sources\n",
+			       j.plan->ntracks);
+		goto out;
+	}
 	r = eng_audio_burn(d, j.plan, &o, &diag);
 	if (ui.tty && ui.pct >= 0)
 		fputc('\n', stderr);

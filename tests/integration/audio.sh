@@ -6,7 +6,8 @@
 #	tao		three tracks track-at-once, verified; cdparanoia rips them (through the shim)
 #	dao		gapless disc-at-once with CD-Text, ISRC and MCN, verified; cdparanoia rips
 #	cue		a CUE sheet (one file, INDEX 00/01/02, a FLAC) burnt and verified
-#	corrupt		a sector read back wrong: verify names the track and its mm:ss:ff
+#	corrupt		--verify-only of a good disc, then of one with a sample changed in the
+#			drive's image: verify names the track and its mm:ss:ff
 #	usage		option errors exit 2 naming the problem
 # Exits 77 without sox (and skips only the rip without cdparanoia or the shim).
 set -u
@@ -77,8 +78,10 @@ dao)
 	track a.wav 5 440 660
 	track b.flac 6.51 523 784
 	drive "$t/d"
+	# (the ISRC's 4th-6th characters are digits: the vdrive of h-audiodrive 9cdd077 checks
+	# bytes 5-7 of every cue sheet entry as M:S:F, ISRC and MCN entries too)
 	"$BURNFS" audio --drive "vdrive:$t/d" --dao --pregap 0 --title "Album" --performer "Band" \
-		--track-title 1=One --track-title "2=Caf$(printf '\303\251')" --isrc 2=USABC2400002 \
+		--track-title 1=One --track-title "2=Caf$(printf '\303\251')" --isrc 2=US1232400002 \
 		--mcn 0123456789012 "$t/a.wav" "$t/b.flac" >"$t/out" 2>&1 ||
 		fail "burnfs audio --dao: $(cat "$t/out")"
 	grep -q "burnt 2 tracks .*disc-at-once, CD-Text, verified" "$t/out" || fail "$(cat "$t/out")"
@@ -116,9 +119,17 @@ corrupt)
 	track a.wav 5 440 660
 	track b.wav 6 523 784
 	drive "$t/d"
-	# gapless from LBA 0: track 2 starts at 375; its second 1 is LBA 450
-	"$BURNFS" vdrive fault "$t/d" corrupt-read@450 >/dev/null || fail "fault"
-	"$BURNFS" audio --drive "vdrive:$t/d" --pregap 0 "$t/a.wav" "$t/b.wav" >"$t/out" 2>&1
+	"$BURNFS" audio --drive "vdrive:$t/d" --pregap 0 "$t/a.wav" "$t/b.wav" >"$t/out" 2>&1 ||
+		fail "burn: $(cat "$t/out")"
+	"$BURNFS" audio --drive "vdrive:$t/d" --verify-only --pregap 0 "$t/a.wav" "$t/b.wav" \
+		>"$t/out" 2>&1 || fail "verify-only: $(cat "$t/out")"
+	grep -q "verified 2 tracks" "$t/out" || fail "$(cat "$t/out")"
+	# gapless from LBA 0: track 2 starts at 375, its second 1 is LBA 450, a sample in it is
+	# changed in the drive's image (block LBA at (LBA + 150) * 2352)
+	printf '\001' | dd of="$t/d/audio.img" bs=1 seek=$(((450 + 150) * 2352 + 1001)) conv=notrunc \
+		status=none || fail "dd"
+	"$BURNFS" audio --drive "vdrive:$t/d" --verify-only --pregap 0 "$t/a.wav" "$t/b.wav" \
+		>"$t/out" 2>&1
 	rc=$?
 	[ $rc -eq 1 ] || fail "exit $rc, want 1: $(cat "$t/out")"
 	grep -q "track 02 differs from its source at 00:01:00 (disc time 00:08:00)" "$t/out" ||
