@@ -5,6 +5,7 @@
 # must hold is known: sox's raw output, zero-padded to 2352 bytes.
 #	tao		three tracks track-at-once, verified; cdparanoia rips them (through the shim)
 #	dao		gapless disc-at-once with CD-Text, ISRC and MCN, verified; cdparanoia rips
+#	sessions	--simulate; TAO sessions appended, --close; DAO refused on a used disc
 #	cue		a CUE sheet (one file, INDEX 00/01/02, a FLAC) burnt and verified
 #	corrupt		--verify-only of a good disc, then of one with a sample changed in the
 #			drive's image: verify names the track and its mm:ss:ff
@@ -86,6 +87,29 @@ dao)
 		fail "burnfs audio --dao: $(cat "$t/out")"
 	grep -q "burnt 2 tracks .*disc-at-once, CD-Text, verified" "$t/out" || fail "$(cat "$t/out")"
 	rip "$t/d" 2 0 "$t/a.wav.pcm" "$t/b.flac.pcm"
+	;;
+sessions)
+	# --simulate records nothing; TAO leaves the disc appendable, a second session of two
+	# tracks is verified where the TOC puts them; --close finalizes, then nothing is added
+	track a.wav 5 440
+	track b.wav 4.5 660
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --simulate "$t/a.wav" >"$t/out" 2>&1 ||
+		fail "simulate: $(cat "$t/out")"
+	grep -q "simulated 1 track" "$t/out" || fail "$(cat "$t/out")"
+	"$BURNFS" info --drive "vdrive:$t/d" | grep -q "(blank" || fail "simulate recorded"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/a.wav" >"$t/out" 2>&1 || fail "$(cat "$t/out")"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/b.wav" "$t/a.wav" >"$t/out" 2>&1 ||
+		fail "second session: $(cat "$t/out")"
+	grep -q "burnt 2 tracks .*verified" "$t/out" || fail "$(cat "$t/out")"
+	"$BURNFS" info --drive "vdrive:$t/d" | grep -q "sessions: 2 closed" || fail "not 2 sessions"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --close "$t/b.wav" >"$t/out" 2>&1 ||
+		fail "$(cat "$t/out")"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/a.wav" >"$t/out" 2>&1 && fail "burnt onto a closed disc"
+	grep -q "the disc is complete: no track can be added" "$t/out" || fail "$(cat "$t/out")"
+	# disc-at-once needs a blank disc
+	"$BURNFS" audio --drive "vdrive:$t/d" "$t/a.wav" >"$t/out" 2>&1 && fail "DAO onto a used disc"
+	grep -q "disc-at-once needs a blank disc" "$t/out" || fail "$(cat "$t/out")"
 	;;
 cue)
 	track album.flac 12 440 550
