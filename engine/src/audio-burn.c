@@ -204,7 +204,8 @@ static int tao_nwa(struct mmc_drive *d, unsigned tno, int32_t *ret, struct bfs_d
 	if ((r = mmc_exec(d, cdb, sizeof(cdb), MMC_DIR_IN, reply, sizeof(reply), NULL, diag)) < 0)
 		return r;
 	if (mmc_parse_track_info(reply, sizeof(reply), &t) < 0 || !t.nwa_valid || t.nwa > INT32_MAX)
-		return bfs_diag_set(diag, -EIO, "track %02u: the drive gives no writable address", tno);
+		return bfs_diag_set(diag, -EIO, "track %02u: the drive gives no writable address",
+				    tno);
 	*ret = (int32_t)t.nwa;
 	return 0;
 }
@@ -337,23 +338,38 @@ static int disc_starts(struct mmc_drive *d, const struct eng_audio_plan *p, bool
 	return r;
 }
 
-/* The first differing sector of a chunk, named by track time and disc time. */
+/* The sector of the first differing byte in [lo, hi) of a chunk, by track and disc time. */
 static int mismatch(const struct eng_audio_ptrack *t, int32_t disc_start, int32_t lba,
-		    const uint8_t *got, const uint8_t *want, uint32_t k, struct bfs_diag *diag)
+		    const uint8_t *got, const uint8_t *want, size_t lo, size_t hi,
+		    struct bfs_diag *diag)
 {
 	char rel[16], abs[16];
-	uint32_t s = 0;
-	int32_t off;
+	int32_t s, off;
 
-	while (s + 1 < k && !memcmp(got + (size_t)s * ENG_CD_SECTOR,
-				    want + (size_t)s * ENG_CD_SECTOR, ENG_CD_SECTOR))
-		s++;
-	off = lba + (int32_t)s - disc_start;
+	while (lo + 1 < hi && got[lo] == want[lo])
+		lo++;
+	s = (int32_t)(lo / ENG_CD_SECTOR);
+	off = lba + s - disc_start;
 	eng_msf_format((uint32_t)(off < 0 ? -off : off), rel, sizeof(rel));
-	eng_msf_format((uint32_t)(lba + (int32_t)s + ENG_CD_LEADIN_GAP), abs, sizeof(abs));
+	eng_msf_format((uint32_t)(lba + s + ENG_CD_LEADIN_GAP), abs, sizeof(abs));
 	return bfs_diag_set(
 		diag, -EILSEQ, "track %02u differs from its source at %s%s%s (disc time %s)",
 		t->number, off < 0 ? "-" : "", rel, off < 0 ? " in its pregap" : "", abs);
+}
+
+/*
+ * The bytes [*lo, *hi) of a chunk of n frames whose source starts at frame f: read with a
+ * drive's offset, the first or last samples of the disc come from before or after the
+ * program, which nobody knows, so they are not compared.
+ */
+static void comparable(const struct prog *pr, int64_t f, size_t n, size_t *lo, size_t *hi)
+{
+	int64_t end = f + (int64_t)n, total = (int64_t)pr->frames;
+
+	*lo = f < 0 ? (size_t)BFS_MIN(-f, (int64_t)n) * 4 : 0;
+	*hi = end > total ? (size_t)BFS_MAX(total - f, (int64_t)0) * 4 : n * 4;
+	if (*hi < *lo)
+		*hi = *lo;
 }
 
 static int verify_track(struct mmc_drive *d, struct job *j, size_t i, int32_t disc_start, int shift,
@@ -368,13 +384,15 @@ static int verify_track(struct mmc_drive *d, struct job *j, size_t i, int32_t di
 	j->st.track = t->number;
 	for (int32_t lba = from; lba < to;) {
 		uint32_t k = (uint32_t)BFS_MIN(to - lba, (int32_t)CHUNK);
+		size_t n = (size_t)k * ENG_CD_SAMPLES, lo, hi;
+		int64_t f = frame_of(j->pr.p, lba) + shift;
 
 		if ((r = mmc_audio_read(d, lba + delta, k, j->buf, diag)) < 0 ||
-		    (r = prog_read(&j->pr, frame_of(j->pr.p, lba) + shift,
-				   (size_t)k * ENG_CD_SAMPLES, j->want, diag)) < 0)
+		    (r = prog_read(&j->pr, f, n, j->want, diag)) < 0)
 			return r;
-		if (memcmp(j->buf, j->want, (size_t)k * ENG_CD_SECTOR))
-			return mismatch(t, disc_start, lba + delta, j->buf, j->want, k, diag);
+		comparable(&j->pr, f, n, &lo, &hi);
+		if (memcmp(j->buf + lo, j->want + lo, hi - lo))
+			return mismatch(t, disc_start, lba + delta, j->buf, j->want, lo, hi, diag);
 		if ((r = tell(j, k)) < 0)
 			return bfs_diag_set(diag, r, "cancelled");
 		lba += (int32_t)k;
