@@ -222,7 +222,7 @@ static int burn_tao(struct mmc_drive *d, struct job *j, struct bfs_diag *diag)
 		const struct eng_audio_ptrack *t = &p->tracks[i];
 		struct mmc_audio_tao tao = {
 			.test = j->o->simulate, .multi = !j->o->close, .ctl = (uint8_t)t->ctl};
-		int32_t nwa;
+		int32_t nwa = 0;
 
 		memcpy(tao.isrc, t->isrc, sizeof(tao.isrc));
 		memcpy(tao.mcn, p->mcn, sizeof(tao.mcn));
