@@ -275,8 +275,47 @@ static int make_sheet(const struct audio_args *a, struct eng_cue_sheet **ret, st
 	return 0;
 }
 
-static int make_cdtext(const struct eng_cue_sheet *s, uint8_t **packs, size_t *n,
-		       struct bfs_diag *diag)
+struct job {
+	struct eng_cue_sheet *sheet;
+	struct eng_audio_src **srcs;
+	struct eng_audio_plan *plan;
+	uint8_t *packs;
+	size_t npacks;
+};
+
+/*
+ * What the sheet and the options leave out of the CD-Text, from the files' tags (tracks
+ * given as files only: a CUE sheet's text is the sheet's): each track's title and
+ * performer, the album's title and performer when every track has the same.
+ */
+static void text_from_tags(struct eng_cdtext *t, const struct job *j)
+{
+	for (size_t i = 0; i < j->sheet->ntracks; i++) {
+		const struct eng_audio_src *src = j->srcs[j->sheet->tracks[i].index[0].file];
+
+		for (int k = ENG_CDTEXT_TITLE; k <= ENG_CDTEXT_PERFORMER; k++)
+			if (!t->text[i + 1][k])
+				t->text[i + 1][k] = eng_audio_src_tag(src, k, false);
+	}
+	for (int k = ENG_CDTEXT_TITLE; k <= ENG_CDTEXT_PERFORMER; k++) {
+		const char *v = k == ENG_CDTEXT_TITLE ? eng_audio_src_tag(j->srcs[0], k, true)
+						      : t->text[1][k];
+
+		for (size_t i = 1; v && i < j->sheet->ntracks; i++) {
+			const char *w = k == ENG_CDTEXT_TITLE
+						? eng_audio_src_tag(j->srcs[i], k, true)
+						: t->text[i + 1][k];
+
+			if (!w || strcmp(v, w))
+				v = NULL;
+		}
+		if (!t->text[0][k])
+			t->text[0][k] = v;
+	}
+}
+
+static int make_cdtext(const struct eng_cue_sheet *s, const struct job *j, uint8_t **packs,
+		       size_t *n, struct bfs_diag *diag)
 {
 	struct eng_cdtext *t = bfs_new(struct eng_cdtext, 1);
 	int r;
@@ -290,6 +329,8 @@ static int make_cdtext(const struct eng_cue_sheet *s, uint8_t **packs, size_t *n
 		for (size_t i = 0; i < s->ntracks; i++)
 			t->text[i + 1][k] = s->tracks[i].text[k];
 	}
+	if (j)
+		text_from_tags(t, j);
 	r = eng_cdtext_packs(t, packs, n, diag);
 	free(t);
 	return r;
@@ -318,14 +359,6 @@ static int show_progress(const struct eng_audio_status *st, void *userdata)
 	return atomic_load(&cancelled) ? -1 : 0;
 }
 
-struct job {
-	struct eng_cue_sheet *sheet;
-	struct eng_audio_src **srcs;
-	struct eng_audio_plan *plan;
-	uint8_t *packs;
-	size_t npacks;
-};
-
 static void job_done(struct job *j)
 {
 	eng_audio_plan_free(j->plan);
@@ -352,7 +385,8 @@ static int job_prepare(const struct audio_args *a, struct job *j, struct bfs_dia
 			return r;
 	if ((r = eng_audio_plan_cue(j->sheet, j->srcs, &j->plan, diag)) < 0)
 		return r;
-	if (a->cdtext && (r = make_cdtext(j->sheet, &j->packs, &j->npacks, diag)) < 0)
+	if (a->cdtext &&
+	    (r = make_cdtext(j->sheet, a->cue ? NULL : j, &j->packs, &j->npacks, diag)) < 0)
 		return r;
 	return 0;
 }

@@ -29,8 +29,9 @@ struct eng_audio_src {
 	bool swap; /* big-endian raw samples (MOTOROLA) */
 	SNDFILE *sf;
 	uint64_t frames;
-	uint64_t sf_pos; /* libsndfile's read position, to seek only when needed */
-	short *buf;	 /* CHUNK_FRAMES stereo frames for sf reads */
+	uint64_t sf_pos;	      /* libsndfile's read position, to seek only when needed */
+	short *buf;		      /* CHUNK_FRAMES stereo frames for sf reads */
+	char *title, *artist, *album; /* tags, NULL when none */
 };
 
 struct eng_audio_src *eng_audio_src_free(struct eng_audio_src *s)
@@ -42,9 +43,27 @@ struct eng_audio_src *eng_audio_src_free(struct eng_audio_src *s)
 	if (s->fd >= 0)
 		(void)close(s->fd);
 	free(s->buf);
+	free(s->title);
+	free(s->artist);
+	free(s->album);
 	free(s->path);
 	free(s);
 	return NULL;
+}
+
+const char *eng_audio_src_tag(const struct eng_audio_src *s, enum eng_cdtext_kind k, bool album)
+{
+	if (album)
+		return k == ENG_CDTEXT_TITLE ? s->album : NULL;
+	return k == ENG_CDTEXT_TITLE ? s->title : k == ENG_CDTEXT_PERFORMER ? s->artist : NULL;
+}
+
+/* A tag copied, NULL when absent or empty (an allocation failure only loses the tag). */
+static char *tag_dup(SNDFILE *sf, int which)
+{
+	const char *v = sf_get_string(sf, which);
+
+	return v && *v ? strdup(v) : NULL;
 }
 
 uint64_t eng_audio_src_frames(const struct eng_audio_src *s)
@@ -199,6 +218,9 @@ static int open_sndfile(struct eng_audio_src *s, struct bfs_diag *diag)
 
 	if (!sf)
 		return bfs_diag_set(diag, -EINVAL, "'%s': %s", s->path, sf_strerror(NULL));
+	s->title = tag_dup(sf, SF_STR_TITLE);
+	s->artist = tag_dup(sf, SF_STR_ARTIST);
+	s->album = tag_dup(sf, SF_STR_ALBUM);
 	if (info.samplerate == ENG_CD_RATE && info.channels == 2) {
 		s->sf = sf;
 		s->frames = (uint64_t)info.frames;

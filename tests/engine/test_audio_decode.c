@@ -4,7 +4,7 @@
  * sample as sox's own raw output; a 48 kHz mono WAV and FLAC are converted (with one
  * warning) to 44.1 kHz stereo: the length scales by 44100/48000, both channels are equal,
  * and the 1 kHz tone keeps its frequency and level; a MOTOROLA BIN is byte-swapped; reads
- * past the end are silence. Exits 77 without sox.
+ * past the end are silence; FLAC comments give the CD-Text tags. Exits 77 without sox.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,6 +162,29 @@ static void test_adecode_48k_mono_flac(void **state)
 	check_converted("flac");
 }
 
+/* FLAC comments as CD-Text candidates; a file without them has none */
+static void test_adecode_tags(void **state)
+{
+	struct bfs_diag d = {0};
+	struct eng_audio_src *s;
+
+	(void)state;
+	run("sox -n --comment 'TITLE=Hello there' --add-comment 'ARTIST=The Band' "
+	    "--add-comment 'ALBUM=Album X' -r 44100 -c 2 -b 16 %s/tag.flac synth 1 sine 440",
+	    dir);
+	s = open_src("tag.flac", ENG_CUE_WAVE, &d);
+	assert_string_equal(eng_audio_src_tag(s, ENG_CDTEXT_TITLE, false), "Hello there");
+	assert_string_equal(eng_audio_src_tag(s, ENG_CDTEXT_PERFORMER, false), "The Band");
+	assert_string_equal(eng_audio_src_tag(s, ENG_CDTEXT_TITLE, true), "Album X");
+	assert_null(eng_audio_src_tag(s, ENG_CDTEXT_SONGWRITER, false));
+	eng_audio_src_free(s);
+	run("sox -n -r 44100 -c 2 -b 16 %s/notag.flac synth 1 sine 440", dir);
+	s = open_src("notag.flac", ENG_CUE_WAVE, &d);
+	assert_null(eng_audio_src_tag(s, ENG_CDTEXT_TITLE, false));
+	assert_null(eng_audio_src_tag(s, ENG_CDTEXT_TITLE, true));
+	eng_audio_src_free(s);
+}
+
 static void test_adecode_motorola_and_errors(void **state)
 {
 	static const uint8_t be[8] = {0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0};
@@ -199,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_adecode_cd_flac),
 		cmocka_unit_test(test_adecode_48k_mono_wav),
 		cmocka_unit_test(test_adecode_48k_mono_flac),
+		cmocka_unit_test(test_adecode_tags),
 		cmocka_unit_test(test_adecode_motorola_and_errors),
 	};
 	char cmd[64];

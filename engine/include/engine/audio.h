@@ -131,6 +131,13 @@ int eng_audio_src_open(const char *path, enum eng_cue_ftype type, struct eng_aud
 struct eng_audio_src *eng_audio_src_free(struct eng_audio_src *s);
 BFS_DEFINE_FREEP(struct eng_audio_src, eng_audio_src_free)
 
+/*
+ * The file's own tag for a CD-Text kind (libsndfile's title, artist; FLAC and Ogg comments,
+ * WAV INFO chunks), or NULL: ENG_CDTEXT_TITLE, ENG_CDTEXT_PERFORMER, and for the album
+ * (album = true) its title. Valid while s is.
+ */
+const char *eng_audio_src_tag(const struct eng_audio_src *s, enum eng_cdtext_kind k, bool album);
+
 /* Length in stereo sample frames (the file's length as CD-DA, after any conversion). */
 uint64_t eng_audio_src_frames(const struct eng_audio_src *s);
 
