@@ -283,37 +283,6 @@ struct job {
 	size_t npacks;
 };
 
-/*
- * What the sheet and the options leave out of the CD-Text, from the files' tags (tracks
- * given as files only: a CUE sheet's text is the sheet's): each track's title and
- * performer, the album's title and performer when every track has the same.
- */
-static void text_from_tags(struct eng_cdtext *t, const struct job *j)
-{
-	for (size_t i = 0; i < j->sheet->ntracks; i++) {
-		const struct eng_audio_src *src = j->srcs[j->sheet->tracks[i].index[0].file];
-
-		for (int k = ENG_CDTEXT_TITLE; k <= ENG_CDTEXT_PERFORMER; k++)
-			if (!t->text[i + 1][k])
-				t->text[i + 1][k] = eng_audio_src_tag(src, k, false);
-	}
-	for (int k = ENG_CDTEXT_TITLE; k <= ENG_CDTEXT_PERFORMER; k++) {
-		const char *v = k == ENG_CDTEXT_TITLE ? eng_audio_src_tag(j->srcs[0], k, true)
-						      : t->text[1][k];
-
-		for (size_t i = 1; v && i < j->sheet->ntracks; i++) {
-			const char *w = k == ENG_CDTEXT_TITLE
-						? eng_audio_src_tag(j->srcs[i], k, true)
-						: t->text[i + 1][k];
-
-			if (!w || strcmp(v, w))
-				v = NULL;
-		}
-		if (!t->text[0][k])
-			t->text[0][k] = v;
-	}
-}
-
 static int make_cdtext(const struct eng_cue_sheet *s, const struct job *j, uint8_t **packs,
 		       size_t *n, struct bfs_diag *diag)
 {
@@ -322,15 +291,7 @@ static int make_cdtext(const struct eng_cue_sheet *s, const struct job *j, uint8
 
 	if (!t)
 		return -ENOMEM;
-	t->first_track = s->tracks[0].number;
-	t->last_track = s->tracks[s->ntracks - 1].number;
-	for (int k = 0; k < ENG_CDTEXT_NKINDS; k++) {
-		t->text[0][k] = s->text[k];
-		for (size_t i = 0; i < s->ntracks; i++)
-			t->text[i + 1][k] = s->tracks[i].text[k];
-	}
-	if (j)
-		text_from_tags(t, j);
+	eng_cdtext_of_sheet(s, j ? j->srcs : NULL, t);
 	r = eng_cdtext_packs(t, packs, n, diag);
 	free(t);
 	return r;

@@ -229,3 +229,53 @@ void eng_cdtext_leadin(const uint8_t *packs, size_t npacks, uint64_t sector, uin
 		}
 	}
 }
+
+/* The file of a track's INDEX 01 (its first index when that is 00, the next one). */
+static const struct eng_audio_src *track_src(const struct eng_cue_sheet *s,
+					     struct eng_audio_src *const *srcs, size_t i)
+{
+	const struct eng_cue_track *t = &s->tracks[i];
+
+	return srcs[t->index[t->index[0].number == 0 && t->nindex > 1 ? 1 : 0].file];
+}
+
+/* The album's string of kind k when every track's tag gives the same one. */
+static const char *album_tag(const struct eng_cue_sheet *s, struct eng_audio_src *const *srcs,
+			     const struct eng_cdtext *t, enum eng_cdtext_kind k)
+{
+	const char *v = NULL;
+
+	for (size_t i = 0; i < s->ntracks; i++) {
+		const char *w = k == ENG_CDTEXT_TITLE
+					? eng_audio_src_tag(track_src(s, srcs, i), k, true)
+					: t->text[i + 1][k];
+
+		if (!w || (v && strcmp(v, w)))
+			return NULL;
+		v = w;
+	}
+	return v;
+}
+
+void eng_cdtext_of_sheet(const struct eng_cue_sheet *s, struct eng_audio_src *const *srcs,
+			 struct eng_cdtext *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->first_track = s->tracks[0].number;
+	ret->last_track = s->tracks[s->ntracks - 1].number;
+	for (int k = 0; k < ENG_CDTEXT_NKINDS; k++) {
+		ret->text[0][k] = s->text[k];
+		for (size_t i = 0; i < s->ntracks; i++)
+			ret->text[i + 1][k] = s->tracks[i].text[k];
+	}
+	if (!srcs)
+		return;
+	for (size_t i = 0; i < s->ntracks; i++)
+		for (int k = ENG_CDTEXT_TITLE; k <= ENG_CDTEXT_PERFORMER; k++)
+			if (!ret->text[i + 1][k])
+				ret->text[i + 1][k] =
+					eng_audio_src_tag(track_src(s, srcs, i), k, false);
+	for (int k = ENG_CDTEXT_TITLE; k <= ENG_CDTEXT_PERFORMER; k++)
+		if (!ret->text[0][k])
+			ret->text[0][k] = album_tag(s, srcs, ret, k);
+}

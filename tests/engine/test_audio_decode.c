@@ -185,6 +185,56 @@ static void test_adecode_tags(void **state)
 	eng_audio_src_free(s);
 }
 
+/* CD-Text of files: the sheet's strings first, then each file's tags; the album's when all
+ * tracks agree */
+static void test_adecode_cdtext_of_tags(void **state)
+{
+	char p1[64], p2[64], p3[64];
+	const char *paths[] = {p1, p2, p3};
+	struct eng_audio_src *srcs[3];
+	struct eng_cue_sheet *s = NULL;
+	struct eng_cdtext *t = calloc(1, sizeof(*t));
+	struct bfs_diag d = {0};
+
+	(void)state;
+	assert_non_null(t);
+	run("sox -n --comment 'TITLE=Two' --add-comment 'ARTIST=The Band' "
+	    "--add-comment 'ALBUM=Album X' -r 44100 -c 2 -b 16 %s/two.flac synth 1 sine 440",
+	    dir);
+	run("sox -n -r 44100 -c 2 -b 16 %s/notag.flac synth 1 sine 440", dir);
+	(void)snprintf(p1, sizeof(p1), "%s/tag.flac", dir);
+	(void)snprintf(p2, sizeof(p2), "%s/two.flac", dir);
+	(void)snprintf(p3, sizeof(p3), "%s/notag.flac", dir);
+	assert_int_equal(eng_cue_of_files(paths, 2, 150, &s, &d), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(eng_audio_src_open(paths[i], ENG_CUE_WAVE, &srcs[i], &d), 0);
+	s->tracks[1].text[ENG_CDTEXT_TITLE] = strdup("Sheet's");
+
+	eng_cdtext_of_sheet(s, srcs, t);
+	assert_int_equal(t->first_track, 1);
+	assert_int_equal(t->last_track, 2);
+	assert_string_equal(t->text[1][ENG_CDTEXT_TITLE], "Hello there");
+	assert_string_equal(t->text[2][ENG_CDTEXT_TITLE], "Sheet's");
+	assert_string_equal(t->text[2][ENG_CDTEXT_PERFORMER], "The Band");
+	assert_string_equal(t->text[0][ENG_CDTEXT_TITLE], "Album X");
+	assert_string_equal(t->text[0][ENG_CDTEXT_PERFORMER], "The Band");
+	/* without the sources: the sheet's only */
+	eng_cdtext_of_sheet(s, NULL, t);
+	assert_null(t->text[1][ENG_CDTEXT_TITLE]);
+	assert_null(t->text[0][ENG_CDTEXT_TITLE]);
+	/* a track without tags: no album strings */
+	srcs[1] = eng_audio_src_free(srcs[1]);
+	srcs[1] = srcs[2];
+	eng_cdtext_of_sheet(s, srcs, t);
+	assert_null(t->text[0][ENG_CDTEXT_TITLE]);
+	assert_null(t->text[0][ENG_CDTEXT_PERFORMER]);
+	assert_string_equal(t->text[1][ENG_CDTEXT_PERFORMER], "The Band");
+	eng_audio_src_free(srcs[0]);
+	eng_audio_src_free(srcs[2]);
+	eng_cue_free(s);
+	free(t);
+}
+
 static void test_adecode_motorola_and_errors(void **state)
 {
 	static const uint8_t be[8] = {0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0};
@@ -223,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_adecode_48k_mono_wav),
 		cmocka_unit_test(test_adecode_48k_mono_flac),
 		cmocka_unit_test(test_adecode_tags),
+		cmocka_unit_test(test_adecode_cdtext_of_tags),
 		cmocka_unit_test(test_adecode_motorola_and_errors),
 	};
 	char cmd[64];

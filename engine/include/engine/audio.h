@@ -160,6 +160,15 @@ struct eng_cdtext {
 	const char *upc_isrc[ENG_CD_MAX_TRACKS + 1]; /* 8Eh: [0] UPC/EAN (MCN), [n] ISRC */
 };
 
+/*
+ * The CD-Text of a sheet: its album and track strings; with srcs (the sheet's files, open),
+ * what the sheet leaves out comes from the files' tags: each track's title and performer
+ * (from the file of its INDEX 01), the album's title and performer when every track's file
+ * agrees. The strings are borrowed from the sheet and the sources.
+ */
+void eng_cdtext_of_sheet(const struct eng_cue_sheet *s, struct eng_audio_src *const *srcs,
+			 struct eng_cdtext *ret);
+
 /* CRC of a pack's first 16 bytes: CCITT polynomial 1021h, init 0, inverted. */
 uint16_t eng_cdtext_crc(const uint8_t *p, size_t n);
 
