@@ -1086,8 +1086,12 @@ static int fake_sg_io(struct drive *d, struct sg_io_hdr *h)
 		return -1;
 	}
 	vd = drive_vd(d);
-	if (!vd || !sg_dir(h, &dir))
+	/* the block layer's SG_IO checks the direction only when data moves (cdrdao sends 0
+	 * with commands that have none) */
+	if (!vd || (h->dxfer_len && !sg_dir(h, &dir)))
 		return -1;
+	if (!h->dxfer_len)
+		dir = VDRIVE_DIR_NONE;
 	memcpy(cdb, h->cmdp, h->cmd_len);
 	if (dir == VDRIVE_DIR_NONE || len == 0) {
 		dir = VDRIVE_DIR_NONE;
@@ -1205,6 +1209,161 @@ static bool sg_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
 	}
 }
 
+/*
+ * CDROM_SEND_PACKET (libcdio's way to send MMC commands on Linux): the 12-byte packet to the
+ * drive, its sense into cgc->sense; -1 with EIO on CHECK CONDITION, as the cdrom driver.
+ */
+static int send_packet(struct drive *d, struct cdrom_generic_command *cgc)
+{
+	struct vdrive *vd = drive_vd(d);
+	enum vdrive_dir dir = cgc->data_direction == CGC_DATA_READ    ? VDRIVE_DIR_IN
+			      : cgc->data_direction == CGC_DATA_WRITE ? VDRIVE_DIR_OUT
+								      : VDRIVE_DIR_NONE;
+	struct vdrive_result res;
+	size_t len = dir == VDRIVE_DIR_NONE ? 0 : cgc->buflen;
+
+	if (!vd)
+		return -1;
+	if (len && !cgc->buffer) {
+		errno = EFAULT;
+		return -1;
+	}
+	vdrive_exec(vd, cgc->cmd, CDROM_PACKET_SIZE, dir, len ? cgc->buffer : NULL, len, &res);
+	cgc->stat = res.status;
+	if (cgc->sense)
+		memcpy(cgc->sense, res.sense,
+		       sizeof(*cgc->sense) < sizeof(res.sense) ? sizeof(*cgc->sense)
+							       : sizeof(res.sense));
+	if (res.status) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* READ TOC format 0 from track (LBA or MSF) into b (n bytes): the status, -1 with errno. */
+static int toc_cmd(struct drive *d, uint8_t track, bool msf, uint8_t *b, size_t n)
+{
+	uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_READ_TOC,
+				       [MMC_TOC_CDB_MSF] = msf ? MMC_TOC_MSF : 0,
+				       [MMC_TOC_CDB_TRACK] = track};
+	struct vdrive *vd = drive_vd(d);
+	struct vdrive_result res;
+
+	if (!vd)
+		return -1;
+	memset(b, 0, n);
+	bfs_put_be16(cdb + MMC_CDB10_LENGTH, (uint16_t)n);
+	vdrive_exec(vd, cdb, sizeof(cdb), VDRIVE_DIR_IN, b, n, &res);
+	if (res.status) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* The cdrom driver's TOC ioctls (drivers/cdrom/cdrom.c turns them into READ TOC). */
+static bool cdrom_toc_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
+{
+	uint8_t b[MMC_TOC_HEADER_SIZE + 2 * MMC_TOC_D_SIZE];
+
+	switch (req) {
+	case CDROMREADTOCHDR: {
+		struct cdrom_tochdr *h = arg;
+
+		if (toc_cmd(d, 0, false, b, sizeof(b)) < 0)
+			return done(ret, -1);
+		h->cdth_trk0 = b[MMC_TOC_FIRST], h->cdth_trk1 = b[MMC_TOC_LAST];
+		return done(ret, 0);
+	}
+	case CDROMREADTOCENTRY: {
+		struct cdrom_tocentry *e = arg;
+		bool msf = e->cdte_format == CDROM_MSF;
+		const uint8_t *x = b + MMC_TOC_HEADER_SIZE;
+
+		if (toc_cmd(d, e->cdte_track == CDROM_LEADOUT ? MMC_TOC_LEADOUT : e->cdte_track,
+			    msf, b, sizeof(b)) < 0)
+			return done(ret, -1);
+		e->cdte_adr = x[MMC_TOC_D_ADR_CTL] >> 4, e->cdte_ctrl = x[MMC_TOC_D_ADR_CTL] & 0x0F;
+		if (msf) {
+			e->cdte_addr.msf.minute = x[MMC_TOC_D_ADDRESS + 1];
+			e->cdte_addr.msf.second = x[MMC_TOC_D_ADDRESS + 2];
+			e->cdte_addr.msf.frame = x[MMC_TOC_D_ADDRESS + 3];
+		} else {
+			e->cdte_addr.lba = (int)bfs_get_be32(x + MMC_TOC_D_ADDRESS);
+		}
+		e->cdte_datamode = 0;
+		return done(ret, 0);
+	}
+	case CDROMMULTISESSION: { /* READ TOC format 1: the last session's first track */
+		struct cdrom_multisession *m = arg;
+		uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_READ_TOC,
+					       [MMC_TOC_CDB_FORMAT] = MMC_TOC_FORMAT_SESSION,
+					       [MMC_CDB10_LENGTH + 1] = sizeof(b)};
+		struct vdrive *vd = drive_vd(d);
+		struct vdrive_result res;
+		int32_t lba;
+
+		if (!vd)
+			return done(ret, -1);
+		vdrive_exec(vd, cdb, sizeof(cdb), VDRIVE_DIR_IN, b, sizeof(b), &res);
+		if (res.status) {
+			errno = EIO;
+			return done(ret, -1);
+		}
+		lba = (int32_t)bfs_get_be32(b + MMC_TOC_HEADER_SIZE + MMC_TOC_D_ADDRESS);
+		m->xa_flag = b[MMC_TOC_LAST] > 1; /* the kernel's test: more than one session */
+		if (m->addr_format == CDROM_MSF) {
+			m->addr.msf.minute = (uint8_t)((lba + 150) / 4500);
+			m->addr.msf.second = (uint8_t)((lba + 150) / 75 % 60);
+			m->addr.msf.frame = (uint8_t)((lba + 150) % 75);
+		} else {
+			m->addr.lba = lba;
+		}
+		return done(ret, 0);
+	}
+	case CDROM_GET_MCN: { /* READ SUB-CHANNEL format 02h */
+		struct cdrom_mcn *mcn = arg;
+		uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_READ_SUBCHANNEL,
+					       [MMC_SUBCH_CDB_SUBQ] = MMC_SUBCH_SUBQ,
+					       [MMC_SUBCH_CDB_FORMAT] = MMC_SUBCH_MCN,
+					       [MMC_CDB10_LENGTH + 1] = MMC_SUBCH_CODE_SIZE};
+		uint8_t r[MMC_SUBCH_CODE_SIZE] = {0};
+		struct vdrive *vd = drive_vd(d);
+		struct vdrive_result res;
+
+		if (!vd)
+			return done(ret, -1);
+		vdrive_exec(vd, cdb, sizeof(cdb), VDRIVE_DIR_IN, r, sizeof(r), &res);
+		if (res.status) {
+			errno = EIO;
+			return done(ret, -1);
+		}
+		memset(mcn, 0, sizeof(*mcn));
+		if (r[MMC_SUBCH_D_VALID] & 0x80)
+			memcpy(mcn->medium_catalog_number, r + MMC_SUBCH_D_TEXT, 13);
+		return done(ret, 0);
+	}
+	case CDROM_DISC_STATUS: { /* audio, data or mixed, from the tracks' CONTROL */
+		bool audio = false, data = false;
+
+		if (toc_cmd(d, 0, false, b, MMC_TOC_HEADER_SIZE) < 0)
+			return done(ret, CDS_NO_INFO);
+		for (unsigned t = b[MMC_TOC_FIRST]; t <= b[MMC_TOC_LAST]; t++) {
+			if (toc_cmd(d, (uint8_t)t, false, b, sizeof(b)) < 0)
+				return done(ret, CDS_NO_INFO);
+			if (b[MMC_TOC_HEADER_SIZE + MMC_TOC_D_ADR_CTL] & 0x04)
+				data = true;
+			else
+				audio = true;
+		}
+		return done(ret, audio && data ? CDS_MIXED : audio ? CDS_AUDIO : CDS_DATA_1);
+	}
+	default:
+		return false;
+	}
+}
+
 /* The cdrom driver's ioctls; false when req is not one of them. */
 static bool cdrom_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
 {
@@ -1266,8 +1425,10 @@ static bool cdrom_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
 		}
 		return done(ret, 0);
 	}
+	case CDROM_SEND_PACKET:
+		return done(ret, send_packet(d, arg));
 	default:
-		return false;
+		return cdrom_toc_ioctl(d, req, arg, ret);
 	}
 }
 

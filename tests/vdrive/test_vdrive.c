@@ -1213,6 +1213,233 @@ static void test_create_halfway(void **state)
 	vdrive_close(vd);
 }
 
+/* ---- audio CDs ------------------------------------------------------------------------ */
+
+/* Page 05h for audio: write type, raw 2352 blocks, CONTROL, an MCN and an ISRC (or NULL) */
+static void page05_audio(struct vdrive *vd, uint8_t type, uint8_t ctl, const char *mcn,
+			 const char *isrc)
+{
+	uint8_t p[8 + 52] = {0}, cdb[10] = {0x55, 0x10};
+
+	bfs_put_be16(cdb + 7, sizeof(p));
+	p[8] = 0x05, p[9] = 50, p[10] = (uint8_t)(0x40 | type), p[11] = ctl, p[12] = 0x00;
+	if (mcn)
+		p[8 + 16] = 0x80, memcpy(p + 8 + 17, mcn, 13);
+	if (isrc)
+		p[8 + 32] = 0x80, memcpy(p + 8 + 33, isrc, 12);
+	assert_int_equal(run(vd, cdb, 10, VDRIVE_DIR_OUT, p, sizeof(p)).status, 0);
+}
+
+static struct vdrive_result write_audio(struct vdrive *vd, int32_t lba, uint16_t n, uint8_t *buf)
+{
+	uint8_t cdb[10] = {0x2A};
+
+	for (size_t i = 0; i < (size_t)n * 2352; i++) /* each block's own pattern */
+		buf[i] = (uint8_t)((uint32_t)(lba + (int32_t)(i / 2352)) * 3 + i % 2352 * 7 + 1);
+	bfs_put_be32(cdb + 2, (uint32_t)lba);
+	bfs_put_be16(cdb + 7, n);
+	return run(vd, cdb, 10, VDRIVE_DIR_OUT, buf, (size_t)n * 2352);
+}
+
+/* READ CD of one block at lba: expected sector type, main channel byte, sub-channel */
+static struct vdrive_result read_cd1(struct vdrive *vd, int32_t lba, uint8_t type, uint8_t main,
+				     uint8_t sub, uint8_t *b, size_t len)
+{
+	uint8_t cdb[12] = {0xBE, (uint8_t)(type << 2)};
+
+	bfs_put_be32(cdb + 2, (uint32_t)lba);
+	bfs_put_be24(cdb + 6, 1);
+	cdb[9] = main, cdb[10] = sub;
+	return in(vd, cdb, 12, b, len);
+}
+
+/* The Q CRC as ECMA-130 22.3.5 has it, computed here a second time: CRC-16 1021h, inverted */
+static uint16_t q_crc(const uint8_t *q)
+{
+	uint16_t c = 0;
+
+	for (int i = 0; i < 10; i++)
+		for (int b = 7; b >= 0; b--) {
+			bool top = ((c >> 15) & 1) ^ ((q[i] >> b) & 1);
+
+			c = (uint16_t)(c << 1);
+			if (top)
+				c ^= 0x1021;
+		}
+	return (uint16_t)~c;
+}
+
+/* The formatted Q (READ CD sub-channel 010b) of block lba */
+static void q_at(struct vdrive *vd, int32_t lba, uint8_t *q)
+{
+	uint8_t b[2352 + 16];
+
+	assert_int_equal(read_cd1(vd, lba, 1, 0x10, 0x02, b, sizeof(b)).status, 0);
+	memcpy(q, b + 2352, 16);
+	assert_int_equal(bfs_get_be16(q + 10), q_crc(q));
+}
+
+/*
+ * TAO audio: page 05h block type 0, 2352-byte WRITEs, the drive's 2 s pregap before the
+ * second track (the NWA past it, SYNCHRONIZE CACHE ending the track), READ(10) refused,
+ * READ CD of CD-DA; the Q sub-channel of a pregap (index 0, counting down), of a body, of
+ * the MCN and ISRC frames; TOC from track 2, READ SUB-CHANNEL; all of it after a reopen;
+ * a state whose audio line is damaged is refused
+ */
+static void test_audio_tao(void **state)
+{
+	struct vdrive *vd = open_fresh("atao", "cd-r", 30000);
+	uint8_t *buf = calloc(300, 2352), b[2352 + 96], cdb[10] = {0x52, 0x01};
+	uint8_t q[16], sync[10] = {0x35}, close[10] = {0x5B, 0, 0x02};
+	char st[256];
+
+	(void)state;
+	page05_audio(vd, 0x01, 0x00, "0000000000017", "FRZ039800212");
+	assert_int_equal(write_audio(vd, 0, 300, buf).status, 0);
+	assert_int_equal(run(vd, sync, 10, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	page05_audio(vd, 0x01, 0x01, NULL, NULL); /* pre-emphasis */
+	bfs_put_be32(cdb + 2, 0xFF);
+	bfs_put_be16(cdb + 7, 48);
+	assert_int_equal(in(vd, cdb, 10, b, 48).status, 0);
+	assert_int_equal(bfs_get_be32(b + 12), 450); /* 300 + the 150-block pregap */
+	assert_sense(write_audio(vd, 300, 1, buf), 0x05, 0x21, 0x02);
+	assert_int_equal(write_audio(vd, 450, 300, buf).status, 0);
+	assert_int_equal(run(vd, sync, 10, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	assert_int_equal(run(vd, close, 10, VDRIVE_DIR_NONE, NULL, 0).status, 0);
+	vdrive_close(vd);
+	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), 0);
+	(void)run(vd, sync, 10, VDRIVE_DIR_NONE, NULL, 0); /* the power-on unit attention */
+
+	/* 2048-byte reads of CD-DA: illegal mode; READ CD as CD-DA, not as mode 1 */
+	assert_sense(read10(vd, 0, 1, false, b), 0x05, 0x64, 0x00);
+	assert_sense(read_cd1(vd, 460, 2, 0x10, 0, b, 2352), 0x05, 0x64, 0x00);
+	assert_int_equal(read_cd1(vd, 460, 1, 0xF8, 0, b, 2352).status, 0);
+	(void)write_audio(vd, 460, 1, buf); /* refused (complete disc), fills buf as written */
+	assert_memory_equal(b, buf, 2352);
+	assert_int_equal(read_cd1(vd, 320, 0, 0x10, 0, b, 2352).status, 0);
+	memset(buf, 0, 2352);
+	assert_memory_equal(b, buf, 2352); /* the pregap the drive laid down: silence */
+	/* Q: track 2's pregap counts down to INDEX 01; the body counts up; BCD throughout */
+	q_at(vd, 350, q);
+	assert_memory_equal(
+		q, ((uint8_t[]){0x11, 0x02, 0x00, 0x00, 0x01, 0x25, 0, 0x00, 0x06, 0x50}), 10);
+	q_at(vd, 460, q);
+	assert_memory_equal(
+		q, ((uint8_t[]){0x11, 0x02, 0x01, 0x00, 0x00, 0x10, 0, 0x00, 0x08, 0x10}), 10);
+	/* one frame in 100 the MCN (ADR 2), another the ISRC (ADR 3: 6-bit letters, BCD) */
+	q_at(vd, 0, q);
+	assert_memory_equal(
+		q, ((uint8_t[]){0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x70, 0, 0x00}), 10);
+	q_at(vd, 25, q);
+	assert_memory_equal(
+		q, ((uint8_t[]){0x03, 0x5A, 0x2A, 0x80, 0x0C, 0x98, 0x00, 0x21, 0x20, 0x25}), 10);
+	/* raw P-W: Q in bit 6 of each of the 96 bytes, P set in a pause */
+	assert_int_equal(read_cd1(vd, 350, 1, 0x10, 0x01, b, 2352 + 96).status, 0);
+	assert_int_equal(b[2352] & 0xC0, 0x80 | ((0x11 >> 7) & 1) << 6);
+	assert_int_equal((b[2352 + 7] >> 6) & 1, 1); /* the ADR's last bit */
+	/* READ TOC format 0 from track 2: its descriptor first, CONTROL pre-emphasis */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x43, cdb[6] = 2;
+	bfs_put_be16(cdb + 7, 64);
+	assert_int_equal(in(vd, cdb, 10, b, 64).status, 0);
+	assert_int_equal(bfs_get_be16(b), 2 + 2 * 8);
+	assert_int_equal(b[4 + 1], 0x11);
+	assert_int_equal(b[4 + 2], 2);
+	assert_int_equal(bfs_get_be32(b + 8), 450);
+	assert_int_equal(b[12 + 2], 0xAA);
+	cdb[6] = 3; /* no such track */
+	assert_sense(in(vd, cdb, 10, b, 64), 0x05, 0x24, 0x00);
+	/* READ SUB-CHANNEL: the ISRC of track 1, none on track 2, the MCN */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x42, cdb[2] = 0x40, cdb[3] = 0x03, cdb[6] = 1, cdb[8] = 24;
+	assert_int_equal(in(vd, cdb, 10, b, 24).status, 0);
+	assert_int_equal(b[8] & 0x80, 0x80);
+	assert_memory_equal(b + 9, "FRZ039800212", 12);
+	cdb[6] = 2;
+	assert_int_equal(in(vd, cdb, 10, b, 24).status, 0);
+	assert_int_equal(b[8] & 0x80, 0);
+	cdb[3] = 0x02;
+	assert_int_equal(in(vd, cdb, 10, b, 24).status, 0);
+	assert_memory_equal(b + 9, "0000000000017", 13);
+	vdrive_close(vd);
+
+	/* an audio line naming a track the disc does not have: damaged, refused */
+	{
+		char *p = drive_dir("atao/state");
+		FILE *f = fopen(p, "r+");
+		size_t n;
+
+		assert_non_null(f);
+		n = fread(st, 1, sizeof(st) - 1, f);
+		st[n] = '\0';
+		assert_non_null(strstr(st, "audio 1 0 150 FRZ039800212 -\naudio 2 1 150 - -\n"));
+		assert_non_null(strstr(st, "mcn 0000000000017\n"));
+		*strstr(st, "audio 2 1") = 'A'; /* an unknown line */
+		rewind(f);
+		fwrite(st, 1, n, f);
+		fclose(f);
+		assert_int_equal(vdrive_open(drive_dir("atao"), &vd), -EUCLEAN);
+	}
+	free(buf);
+}
+
+/*
+ * SAO of audio: the cue sheet's pregaps (track 1's with a second of audio before its INDEX
+ * 01, track 2's 75 blocks), an index point, the session recorded at its last block; WRITEs
+ * off the next block refused; sheets that mix data and audio, that do not start at -150, or
+ * on a written disc, refused
+ */
+static void test_audio_sao(void **state)
+{
+	static const uint8_t cue[] = {
+		0x01, 0x00, 0x00, 0x01, 0x00, 0, 0,  0, /* lead-in, no CD-Text */
+		0x01, 0x01, 0x00, 0x00, 0x00, 0, 0,  0, /* t1 INDEX 00 at -150 */
+		0x01, 0x01, 0x01, 0x00, 0x00, 0, 3,  0, /* t1 INDEX 01 at 75 */
+		0x21, 0x02, 0x00, 0x00, 0x00, 0, 8,  0, /* t2 INDEX 00 at 450 (copy) */
+		0x21, 0x02, 0x01, 0x00, 0x00, 0, 9,  0, /* t2 INDEX 01 at 525 */
+		0x21, 0x02, 0x02, 0x00, 0x00, 0, 10, 0, /* t2 INDEX 02 at 600 */
+		0x01, 0xAA, 0x01, 0x01, 0x00, 0, 14, 0, /* lead-out at 900 */
+	};
+	uint8_t *buf = calloc(100, 2352), b[2352 + 16], c[sizeof(cue)], scs[10] = {0x5D};
+	struct vdrive *vd = open_fresh("asao", "cd-r", 30000);
+	uint8_t q[16];
+
+	(void)state;
+	bfs_put_be24(scs + 6, sizeof(cue));
+	page05_audio(vd, 0x02, 0, NULL, NULL);
+	memcpy(c, cue, sizeof(c));
+	c[8 + 6] = 1; /* t1 INDEX 00 at 00:01:00: not where the drive starts */
+	assert_sense(run(vd, scs, 10, VDRIVE_DIR_OUT, c, sizeof(c)), 0x05, 0x26, 0x00);
+	memcpy(c, cue, sizeof(c));
+	c[24] = 0x41, c[27] = 0x10; /* t2 INDEX 00 as data */
+	assert_sense(run(vd, scs, 10, VDRIVE_DIR_OUT, c, sizeof(c)), 0x05, 0x26, 0x00);
+	assert_int_equal(run(vd, scs, 10, VDRIVE_DIR_OUT, (void *)cue, sizeof(cue)).status, 0);
+	for (int32_t lba = -150; lba < 900; lba += 100) {
+		uint16_t n = (uint16_t)BFS_MIN(900 - lba, 100);
+
+		assert_sense(write_audio(vd, lba + 1, 1, buf), 0x05, 0x21, 0x02);
+		assert_int_equal(write_audio(vd, lba, n, buf).status, 0);
+	}
+	disc_info(vd, b);
+	assert_int_equal(b[2] & 0x03, 0x02); /* complete at the lead-out */
+	/* the second of audio before track 1's INDEX 01 reads back (LBA 10 is in it) */
+	assert_int_equal(read_cd1(vd, 10, 1, 0x10, 0, b, 2352).status, 0);
+	(void)write_audio(vd, 10, 1, buf);
+	assert_memory_equal(b, buf, 2352);
+	q_at(vd, 10, q);
+	assert_int_equal(q[1], 0x01), assert_int_equal(q[2], 0x00);
+	assert_memory_equal(q + 3, ((uint8_t[]){0x00, 0x00, 0x65}), 3); /* 65 blocks to go */
+	q_at(vd, 500, q); /* track 2's pregap, CONTROL copy */
+	assert_memory_equal(q, ((uint8_t[]){0x21, 0x02, 0x00, 0x00, 0x00, 0x25}), 6);
+	q_at(vd, 610, q); /* after INDEX 02 */
+	assert_memory_equal(q, ((uint8_t[]){0x21, 0x02, 0x02, 0x00, 0x01, 0x10}), 6);
+	/* a second SAO on the written disc: refused */
+	page05_audio(vd, 0x02, 0, NULL, NULL);
+	assert_sense(run(vd, scs, 10, VDRIVE_DIR_OUT, (void *)cue, sizeof(cue)), 0x05, 0x26, 0x00);
+	vdrive_close(vd);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1235,6 +1462,8 @@ int main(void)
 		cmocka_unit_test(test_fault_changes),
 		cmocka_unit_test(test_write_once_floor),
 		cmocka_unit_test(test_create_halfway),
+		cmocka_unit_test(test_audio_tao),
+		cmocka_unit_test(test_audio_sao),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -594,15 +594,15 @@ static bool cue_entries(struct cue_parse *c, const uint8_t *p, size_t pl, int64_
 		const uint8_t *e = p + o;
 		unsigned adr = e[MMC_CUE_CTL_ADR] & MMC_CUE_ADR_MASK, tno = e[MMC_CUE_TNO];
 
-		if (e[MMC_CUE_MIN] > 99 || e[MMC_CUE_SEC] > 59 || e[MMC_CUE_FRAME] > 74)
-			return false;
 		if (adr == MMC_CUE_ADR_MCN || adr == MMC_CUE_ADR_ISRC) {
 			if (!cue_code(c, e))
 				return false;
 			continue;
 		}
-		if (adr != MMC_CUE_ADR_TIME || *end != INT64_MIN)
-			return false; /* nothing after the lead-out */
+		/* a time (binary MSF); nothing after the lead-out */
+		if (adr != MMC_CUE_ADR_TIME || *end != INT64_MIN || e[MMC_CUE_MIN] > 99 ||
+		    e[MMC_CUE_SEC] > 59 || e[MMC_CUE_FRAME] > 74)
+			return false;
 		if (tno == MMC_CUE_TNO_LEADIN) {
 			if (lead_in || c->s->ntracks)
 				return false;

@@ -141,8 +141,9 @@ static size_t page2a(const struct vdrive *vd, uint8_t *p)
 	p[MMC_CAP2A_READ] = 0x3B;   /* reads CD-R, CD-RW, DVD-ROM, DVD-R, DVD-RAM */
 	p[MMC_CAP2A_WRITE] = 0x37;  /* writes CD-R, CD-RW, DVD-R, DVD-RAM; test write */
 	p[MMC_CAP2A_FLAGS4] = 0xC0; /* BUF (underrun free), multi-session */
-	/* CD-DA commands supported, CD-DA stream accurate (cdparanoia needs the first) */
-	p[MMC_CAP2A_FLAGS4 + 1] = 0x03;
+	/* CD-DA commands supported, CD-DA stream accurate (cdparanoia needs the first), ISRC
+	 * and UPC (MCN) read (cd-info asks for them only then) */
+	p[MMC_CAP2A_FLAGS4 + 1] = 0x63;
 	/* tray, eject, lock */
 	p[MMC_CAP2A_MECH] = (uint8_t)(0x20 | 0x08 | (vd->prevent ? 0x02 : 0) | 0x01);
 	bfs_put_be16(p + MMC_CAP2A_MAX_READ, (uint16_t)BFS_MIN(max, 0xFFFFu));

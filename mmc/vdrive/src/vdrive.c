@@ -706,6 +706,34 @@ static size_t get_configuration(const struct vdrive *vd, uint8_t rt, uint16_t st
 	return o;
 }
 
+/*
+ * On CD, READ DISC INFORMATION's Last Session Lead-in Start Address and Last Possible
+ * Lead-out Start Address are MSF (0, M, S, F; MMC-6 6.22.3.1.11-12, mmc.md 2.1): the lead-in
+ * of the next session (a blank disc's from its ATIP, where wodim starts writing CD-Text)
+ * and the capacity; FF:FF:FF when no session can follow.
+ */
+static void cd_leadin_leadout(const struct vdrive *vd, uint8_t *out)
+{
+	uint64_t n = vd_nwa(vd);
+	int64_t leadin = vd->status == DS_BLANK ? ATIP_LEADIN_LBA
+			 : n != UINT64_MAX	? (int64_t)n - AUDIO_PREGAP - 4500
+						: INT64_MIN;
+	uint64_t f;
+
+	if (leadin == INT64_MIN || vd->status == DS_INCOMPLETE) {
+		memset(out + MMC_DI_LAST_LEADIN + 1, 0xFF, 3);
+	} else {
+		f = (uint64_t)(leadin < -150 ? leadin + 450150 : leadin + 150);
+		out[MMC_DI_LAST_LEADIN + 1] = (uint8_t)(f / 4500);
+		out[MMC_DI_LAST_LEADIN + 2] = (uint8_t)(f / 75 % 60);
+		out[MMC_DI_LAST_LEADIN + 3] = (uint8_t)(f % 75);
+	}
+	f = vd->capacity + 150;
+	out[MMC_DI_LAST_LEADOUT + 1] = (uint8_t)(f / 4500);
+	out[MMC_DI_LAST_LEADOUT + 2] = (uint8_t)(f / 75 % 60);
+	out[MMC_DI_LAST_LEADOUT + 3] = (uint8_t)(f % 75);
+}
+
 /* READ DISC INFORMATION (MMC-6 6.22), standard disc information, 34 bytes */
 static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 {
@@ -750,7 +778,10 @@ static size_t disc_info(const struct vdrive *vd, uint8_t *out)
 	 * libburn format again before each session, which erased the disc */
 	if (vd->m->profile == MMC_PROFILE_DVD_PLUS_RW && !vd->unformatted)
 		out[MMC_DI_FLAGS] |= MMC_DI_BG_FORMAT_MASK;
-	bfs_put_be32(out + MMC_DI_LAST_LEADOUT, (uint32_t)(vd->capacity - 1));
+	if (vd->m->cls == MC_CD)
+		cd_leadin_leadout(vd, out);
+	else
+		bfs_put_be32(out + MMC_DI_LAST_LEADOUT, (uint32_t)(vd->capacity - 1));
 	return MMC_DI_SIZE;
 }
 
