@@ -68,7 +68,7 @@ static void album_open(struct album *al, const char *file)
 				   "FILE x BINARY\n"
 				   "TRACK 01 AUDIO\n"
 				   "TITLE \"One\"\n"
-				   "ISRC US1232400001\n"
+				   "ISRC USABC2400001\n"
 				   "INDEX 00 00:00:00\n"
 				   "INDEX 01 00:03:00\n"
 				   "TRACK 02 AUDIO\n"
@@ -142,7 +142,7 @@ static void check_disc(struct mmc_drive *drv, const uint8_t *packs, size_t npack
 	assert_int_equal(mmc_read_mcn(drv, code, &d), 0);
 	assert_string_equal(code, "0123456789012");
 	assert_int_equal(mmc_read_isrc(drv, 1, code, &d), 0);
-	assert_string_equal(code, "US1232400001");
+	assert_string_equal(code, "USABC2400001");
 }
 
 static void test_aburn_dao_readback(void **state)

@@ -79,10 +79,8 @@ dao)
 	track a.wav 5 440 660
 	track b.flac 6.51 523 784
 	drive "$t/d"
-	# (the ISRC's 4th-6th characters are digits: the vdrive of h-audiodrive 9cdd077 checks
-	# bytes 5-7 of every cue sheet entry as M:S:F, ISRC and MCN entries too)
 	"$BURNFS" audio --drive "vdrive:$t/d" --dao --pregap 0 --title "Album" --performer "Band" \
-		--track-title 1=One --track-title "2=Caf$(printf '\303\251')" --isrc 2=US1232400002 \
+		--track-title 1=One --track-title "2=Caf$(printf '\303\251')" --isrc 2=USABC2400002 \
 		--mcn 0123456789012 "$t/a.wav" "$t/b.flac" >"$t/out" 2>&1 ||
 		fail "burnfs audio --dao: $(cat "$t/out")"
 	grep -q "burnt 2 tracks .*disc-at-once, CD-Text, verified" "$t/out" || fail "$(cat "$t/out")"
