@@ -5,7 +5,8 @@
 # must hold is known: sox's raw output, zero-padded to 2352 bytes.
 #	tao		three tracks track-at-once, verified; cdparanoia rips them (through the shim)
 #	dao		gapless disc-at-once with CD-Text, ISRC and MCN, verified; cdparanoia rips
-#	sessions	--simulate; TAO sessions appended, --close; DAO refused on a used disc
+#	sessions	--simulate; TAO sessions appended, --close; DAO refused on a used disc;
+#			an album too long refused before writing (exit 3)
 #	cue		a CUE sheet (one file, INDEX 00/01/02, a FLAC) burnt and verified
 #	corrupt		--verify-only of a good disc, then of one with a sample changed in the
 #			drive's image: verify names the track and its mm:ss:ff
@@ -108,6 +109,13 @@ sessions)
 	# disc-at-once needs a blank disc
 	"$BURNFS" audio --drive "vdrive:$t/d" "$t/a.wav" >"$t/out" 2>&1 && fail "DAO onto a used disc"
 	grep -q "disc-at-once needs a blank disc" "$t/out" || fail "$(cat "$t/out")"
+	# too long for the disc: refused before writing, exit 3, both lengths in mm:ss:ff
+	"$BURNFS" vdrive create --media cd-r --capacity 1024 "$t/small" >/dev/null || fail "create"
+	"$BURNFS" audio --drive "vdrive:$t/small" "$t/a.wav" "$t/b.wav" "$t/a.wav" >"$t/out" 2>&1
+	rc=$?
+	[ $rc -eq 3 ] || fail "too long: exit $rc, want 3: $(cat "$t/out")"
+	grep -q "the album needs 00:18:38, the disc has 00:13:49 free" "$t/out" || fail "$(cat "$t/out")"
+	"$BURNFS" info --drive "vdrive:$t/small" | grep -q "(blank" || fail "too long: written"
 	;;
 cue)
 	track album.flac 12 440 550
