@@ -329,11 +329,17 @@ static int disc_starts(struct mmc_drive *d, const struct eng_audio_plan *p, bool
 	if (!toc)
 		return -ENOMEM;
 	r = mmc_read_toc(d, toc, diag);
-	if (r == 0 && toc->ntracks < p->ntracks)
-		r = bfs_diag_set(diag, -EIO, "the disc has %u tracks, %zu were written",
-				 toc->ntracks, p->ntracks);
-	for (size_t i = 0; r == 0 && i < p->ntracks; i++)
-		starts[i] = toc->tracks[toc->ntracks - p->ntracks + i].start;
+	/* the disc's last audio tracks: a data session may follow them (Enhanced CD) */
+	for (size_t i = toc->ntracks, k = p->ntracks; r == 0 && k > 0; k--) {
+		while (i > 0 && (toc->tracks[i - 1].ctl & MMC_AUDIO_CTL_DATA))
+			i--;
+		if (i == 0)
+			r = bfs_diag_set(diag, -EIO,
+					 "the disc has %zu audio tracks, %zu were planned",
+					 p->ntracks - k, p->ntracks);
+		else
+			starts[k - 1] = toc->tracks[--i].start;
+	}
 	free(toc);
 	return r;
 }

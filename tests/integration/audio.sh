@@ -7,6 +7,7 @@
 #	dao		gapless disc-at-once with CD-Text, ISRC and MCN, verified; cdparanoia rips
 #	sessions	--simulate; TAO sessions appended, --close; DAO refused on a used disc;
 #			an album too long refused before writing (exit 3)
+#	enhanced	an audio session then a data session (burnfs burn --new-tree)
 #	cue		a CUE sheet (one file, INDEX 00/01/02, a FLAC) burnt and verified
 #	corrupt		--verify-only of a good disc, then of one with a sample changed in the
 #			drive's image: verify names the track and its mm:ss:ff
@@ -116,6 +117,21 @@ sessions)
 	[ $rc -eq 3 ] || fail "too long: exit $rc, want 3: $(cat "$t/out")"
 	grep -q "the album needs 00:18:38, the disc has 00:13:49 free" "$t/out" || fail "$(cat "$t/out")"
 	"$BURNFS" info --drive "vdrive:$t/small" | grep -q "(blank" || fail "too long: written"
+	;;
+enhanced)
+	# Enhanced CD: an audio session (TAO, left appendable), then a data session; the data
+	# session reads back, and the audio tracks still verify where the TOC puts them
+	track a.wav 5 440
+	track b.wav 4.5 660
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/a.wav" "$t/b.wav" >"$t/out" 2>&1 ||
+		fail "audio session: $(cat "$t/out")"
+	mkdir -p "$t/src" && echo hello >"$t/src/readme.txt"
+	"$BURNFS" burn "$t/src" --new-tree --drive "vdrive:$t/d" >"$t/out" 2>&1 ||
+		fail "data session: $(cat "$t/out")"
+	"$BURNFS" ls --drive "vdrive:$t/d" --session 2 | grep -q readme.txt || fail "ls session 2"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --verify-only "$t/a.wav" "$t/b.wav" >"$t/out" 2>&1 ||
+		fail "verify-only: $(cat "$t/out")"
 	;;
 cue)
 	track album.flac 12 440 550

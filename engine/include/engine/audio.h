@@ -295,8 +295,8 @@ int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
 
 /*
  * Read the plan's tracks back with READ CD and compare them sample for sample with their
- * sources: SAO from each track's INDEX 00, TAO from INDEX 01 of the disc's last tracks (as
- * the TOC places them). The first difference fails with -EILSEQ and a message naming the
+ * sources: SAO from each track's INDEX 00, TAO from INDEX 01 of the disc's last audio
+ * tracks (as the TOC places them; a data session after them is passed over). The first difference fails with -EILSEQ and a message naming the
  * track and the time in it (mm:ss:ff from INDEX 01) and on the disc. *ret_offset (may be
  * NULL): the read offset used, in samples.
  */
