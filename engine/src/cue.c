@@ -345,15 +345,29 @@ static int cmd_code(struct cue_ctx *c, const char **p, bool isrc)
 	return 0;
 }
 
+/*
+ * TITLE "x": quoted as CDRWIN says; some taggers write the words bare (TITLE My Song), which
+ * is taken as the rest of the line, trailing blanks dropped.
+ */
 static int cmd_text(struct cue_ctx *c, const char **p, enum eng_cdtext_kind k, const char *cmd)
 {
 	struct eng_cue_track *t = cur_track(c->s);
 	char v[CUE_MAX_TEXT];
 	char **dst = t ? &t->text[k] : &c->s->text[k];
+	const char *q = *p + strspn(*p, " \t");
+	size_t n = strlen(q);
 	int r;
 
-	if ((r = need_token(c, p, v, sizeof(v), cmd)) < 0 || (r = no_more(c, p)) < 0)
+	if (*q && *q != '"') {
+		while (n && (q[n - 1] == ' ' || q[n - 1] == '\t'))
+			n--;
+		if (n >= sizeof(v))
+			return cue_err(c, -EINVAL, "string longer than %zu bytes", sizeof(v) - 1);
+		memcpy(v, q, n);
+		v[n] = '\0';
+	} else if ((r = need_token(c, p, v, sizeof(v), cmd)) < 0 || (r = no_more(c, p)) < 0) {
 		return r;
+	}
 	free(*dst);
 	*dst = strdup(v);
 	return *dst ? 0 : -ENOMEM;

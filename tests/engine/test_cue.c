@@ -111,6 +111,18 @@ static void test_cue_gaps_appended(void **state)
 	assert_int_equal(s->tracks[2].index[0].file, 2);
 }
 
+/* TITLE and PERFORMER without quotes: the rest of the line */
+static void test_cue_bare_text(void **state)
+{
+	_cleanup_(eng_cue_freep) struct eng_cue_sheet *s = parse_ok(
+		"PERFORMER The Band \t\nFILE a WAVE\nTRACK 01 AUDIO\nTITLE Song: \"live\"\n"
+		"INDEX 01 00:00:00\n");
+
+	(void)state;
+	assert_string_equal(s->text[ENG_CDTEXT_PERFORMER], "The Band");
+	assert_string_equal(s->tracks[0].text[ENG_CDTEXT_TITLE], "Song: \"live\"");
+}
+
 static void test_cue_errors(void **state)
 {
 	static const struct {
@@ -254,7 +266,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cue_single_file),	  cmocka_unit_test(test_cue_gaps_appended),
 		cmocka_unit_test(test_cue_errors),	  cmocka_unit_test(test_cue_limits),
-		cmocka_unit_test(test_cue_load_resolves),
+		cmocka_unit_test(test_cue_load_resolves), cmocka_unit_test(test_cue_bare_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
