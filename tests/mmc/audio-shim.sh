@@ -2,19 +2,22 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # audio-shim.sh CASE: audio CDs burnt by wodim onto a virtual CD-R through the LD_PRELOAD
 # shim, then read by software nobody here wrote (issue 14 §1, the independent checks):
-#   tao  wodim -tao -pad of two WAVs (made with sox); cdparanoia rips every track and the
-#        PCM equals the input's (each track then the 2 s of silence the drive laid down
-#        before the next, as a ripper sees them); cd-info lists two audio tracks; burnfs info
-#        too, at the addresses the pregap puts them
+#   tao  wodim -tao -pad -multi of two WAVs (made with sox), then a data session (an
+#        Enhanced CD); cdparanoia rips every audio track and the PCM equals the input's (each
+#        track then the 2 s of silence the drive laid down before the next, as a ripper sees
+#        them); cd-info lists the two audio tracks and the data track after the session gap;
+#        burnfs info too, at the addresses the pregap puts them
 #   dao  wodim -dao -text -useinfo (CD-Text, ISRC and MCN from cdda2wav-style .inf files)
 #        with an index point; cdparanoia rips the PCM back; cd-info shows the MCN, both
 #        ISRCs and the CD-Text; cdrdao read-toc shows them too, with track 2's pregap and
 #        the index; burnfs info shows the MCN, the ISRCs and the CD-Text packs
+#   cdrskin  cdrskin -sao (libburn) with CD-Text from a Sony input sheet (v07t), MCN and
+#        ISRCs, gapless: cdparanoia rips the PCM back, cd-info shows the CD-Text, MCN, ISRCs
 # Exit 77 when a tool or the shim is missing.
 set -u
 : "${BURNFS:?}" "${BURNFS_SHIM:?}"
-case=${1:?usage: audio-shim.sh tao|dao}
-for tool in wodim cdparanoia cd-info cdrdao sox; do
+case=${1:?usage: audio-shim.sh tao|dao|cdrskin}
+for tool in wodim cdrskin cdparanoia cd-info cdrdao sox; do
 	command -v "$tool" >/dev/null || { echo "SKIP: $tool missing" >&2; exit 77; }
 done
 [ -f "$BURNFS_SHIM" ] || { echo "SKIP: no shim at $BURNFS_SHIM" >&2; exit 77; }
@@ -53,8 +56,12 @@ pcm t1 5 440 660
 case $case in
 tao)
 	pcm t2 4.5 550 880 # 337.5 sectors: -pad fills the last one with silence
-	shim "$t/d" wodim dev="$dev" -tao -pad gracetime=0 -audio t1.wav t2.wav >w.log 2>&1 ||
+	shim "$t/d" wodim dev="$dev" -tao -pad -multi gracetime=0 -audio t1.wav t2.wav >w.log 2>&1 ||
 		fail "wodim -tao: $(tail -5 w.log)"
+	mkdir src && echo data >src/readme.txt
+	"$BURNFS" image src --media cd -o data.iso >/dev/null 2>&1 || fail "burnfs image"
+	shim "$t/d" wodim dev="$dev" -tao gracetime=0 -data data.iso >w.log 2>&1 ||
+		fail "wodim -data after the audio session: $(tail -5 w.log)"
 	zeros 150
 	head -c $((338 * 2352 - $(stat -c %s t2.raw))) /dev/zero >pad.raw
 	rip 1 t1.raw z150.raw
@@ -62,7 +69,11 @@ tao)
 	shim "$t/d" cd-info -C "$dev" --no-header --no-cddb >info.txt 2>&1 || fail "cd-info: $(cat info.txt)"
 	grep -q '^ *1: 00:02:00  000000 audio' info.txt || fail "cd-info track 1: $(cat info.txt)"
 	grep -q '^ *2: 00:09:00  000525 audio' info.txt || fail "cd-info track 2: $(cat info.txt)"
+	# the data session after the audio one's lead-out (863) and the 11,400-block gap
+	grep -q '^ *3: 02:45:38  012263 data' info.txt || fail "cd-info track 3: $(cat info.txt)"
 	"$BURNFS" info --drive "vdrive:$t/d" >binfo.txt 2>&1 || fail "burnfs info: $(cat binfo.txt)"
+	grep -q '^sessions: 2 closed, the last starts at block 12263' binfo.txt ||
+		fail "burnfs info: $(cat binfo.txt)"
 	grep -q '^audio: 2 track(s), 00:11:38' binfo.txt || fail "burnfs info: $(cat binfo.txt)"
 	grep -q 'audio track 2: at 00:09:00, 00:04:38 long$' binfo.txt || fail "burnfs info: $(cat binfo.txt)"
 	;;
@@ -101,6 +112,23 @@ dao)
 		binfo.txt || fail "burnfs info: $(cat binfo.txt)"
 	grep -q 'audio track 2: at 00:07:00, 00:04:00 long, copy permitted, ISRC USXYZ0000012' \
 		binfo.txt || fail "burnfs info: $(cat binfo.txt)"
+	;;
+cdrskin)
+	pcm t2 4 550 880
+	printf '%s\n' 'Input Sheet Version = 0.7T' 'Text Code = 8859' 'Language Code = English' \
+		'Album Title = Skin Album' 'Artist Name = Skin Band' 'Track 01 Title = Skin One' \
+		'Track 01 Artist = Player A' 'Track 02 Title = Skin Two' 'Track 02 Artist = Player B' \
+		>sheet.v07t
+	shim "$t/d" cdrskin dev="$dev" -sao gracetime=0 input_sheet_v07t=sheet.v07t \
+		mcn=4006381333931 -audio isrc=DEA123456789 t1.wav isrc=USXYZ0000012 t2.wav \
+		>c.log 2>&1 || fail "cdrskin -sao: $(tail -5 c.log)"
+	rip 1 t1.raw
+	rip 2 t2.raw
+	shim "$t/d" cd-info -C "$dev" --no-header --no-cddb >info.txt 2>&1 || fail "cd-info: $(cat info.txt)"
+	for want in 'Media Catalog Number (MCN): 4006381333931' 'TRACK  2 ISRC: USXYZ0000012' \
+		'TITLE: Skin Album' 'PERFORMER: Skin Band' 'TITLE: Skin Two' 'PERFORMER: Player A'; do
+		grep -qF "$want" info.txt || fail "cd-info lacks '$want': $(cat info.txt)"
+	done
 	;;
 *)
 	fail "unknown case $case"

@@ -372,6 +372,46 @@ static void test_tao(void **state)
 	free(toc), free(buf), free(want);
 }
 
+/* --simulate: TAO and SAO with Test Write go through every step and record nothing */
+static void test_simulate(void **state)
+{
+	struct mmc_audio_layout *l = calloc(1, sizeof(*l));
+	uint8_t *buf = malloc(100 * MMC_AUDIO_BLOCK), packs[8 * 18];
+	struct bfs_diag diag = {0};
+	char addr[160];
+	struct mmc_drive *d = new_cd("sim", addr, sizeof(addr));
+	struct mmc_media m;
+
+	(void)state;
+	assert_true(l && buf);
+	for (unsigned i = 0; i < 2; i++) {
+		struct mmc_audio_tao p = {.test = true};
+
+		ok(mmc_audio_set_tao(d, &p, &diag), &diag);
+		ok(mmc_media_probe(d, &m, &diag), &diag);
+		for (uint32_t o = 0; o < 300; o += 100) {
+			fill(buf, (int32_t)(m.nwa + o), 100);
+			ok(mmc_audio_write(d, (int32_t)(m.nwa + o), 100, buf, &diag), &diag);
+		}
+		ok(mmc_sync_cache(d, &diag), &diag);
+		ok(mmc_audio_close_track(d, &diag), &diag);
+	}
+	ok(mmc_audio_close_session(d, &diag), &diag);
+	ok(mmc_media_probe(d, &m, &diag), &diag);
+	assert_int_equal(m.status, MMC_DISC_BLANK);
+	l->first = 1, l->ntracks = 1, l->cdtext = true;
+	l->tracks[0] = (struct mmc_audio_track){.pregap = 150, .length = 300};
+	ok(mmc_audio_set_sao(d, true, false, &diag), &diag);
+	ok(mmc_audio_send_cue_sheet(d, l, &diag), &diag);
+	ok(mmc_audio_write_leadin(d, packs, cdtext(packs), &diag), &diag);
+	write_layout(d, l, buf);
+	ok(mmc_sync_cache(d, &diag), &diag);
+	ok(mmc_media_probe(d, &m, &diag), &diag);
+	assert_int_equal(m.status, MMC_DISC_BLANK);
+	mmc_drive_close(d);
+	free(l), free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_toc_parsers),
 		cmocka_unit_test(test_sao),
 		cmocka_unit_test(test_tao),
+		cmocka_unit_test(test_simulate),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1291,7 +1291,7 @@ static void test_audio_tao(void **state)
 	struct vdrive *vd = open_fresh("atao", "cd-r", 30000);
 	uint8_t *buf = calloc(300, 2352), b[2352 + 96], cdb[10] = {0x52, 0x01};
 	uint8_t q[16], sync[10] = {0x35}, close[10] = {0x5B, 0, 0x02};
-	char st[256];
+	char st[256], img[128], away[128];
 
 	(void)state;
 	page05_audio(vd, 0x01, 0x00, "0000000000017", "FRZ039800212");
@@ -1363,7 +1363,18 @@ static void test_audio_tao(void **state)
 	assert_memory_equal(b + 9, "0000000000017", 13);
 	vdrive_close(vd);
 
-	/* an audio line naming a track the disc does not have: damaged, refused */
+	/* the audio image cut short, or gone: damaged, refused */
+	snprintf(img, sizeof(img), "%s", drive_dir("atao/audio.img"));
+	snprintf(away, sizeof(away), "%s", drive_dir("audio.img"));
+	assert_int_equal(truncate(img, 2352 * 800), 0);
+	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), -EUCLEAN);
+	assert_int_equal(rename(img, away), 0);
+	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), -EUCLEAN);
+	assert_int_equal(rename(away, img), 0);
+	assert_int_equal(truncate(img, 2352 * 900), 0);
+	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), 0);
+	vdrive_close(vd);
+	/* an unknown line after the tracks: damaged, refused */
 	{
 		char *p = drive_dir("atao/state");
 		FILE *f = fopen(p, "r+");

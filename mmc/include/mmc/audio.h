@@ -209,9 +209,10 @@ struct mmc_toc {
 
 /*
  * READ TOC formats 0 (LBA), 1 and 2 (MSF: each track's session, each session's lead-out
- * from A2h for the lengths). -ENOMEDIUM-class errors from the sense table for a blank disc
- * (05/24/00 on format 0 of a disc without a closed session). -EPROTO for a reply that
- * contradicts itself (tracks out of order, a lead-out before a track).
+ * from A2h for the lengths); a drive without formats 1 or 2 gives one session. A blank disc
+ * gives no tracks, or the error its drive answers (05/24/00 through the sense table).
+ * -EPROTO for a reply that contradicts itself (tracks out of order, a lead-out before a
+ * track). Data tracks are listed too (CONTROL with MMC_AUDIO_CTL_DATA).
  */
 int mmc_read_toc(struct mmc_drive *d, struct mmc_toc *ret, struct bfs_diag *diag) BFS_WARN_UNUSED;
 

@@ -218,6 +218,39 @@ int vdrive_fault(const char *dir, const char *spec)
 /* ---- open, close -------------------------------------------------------------------------- */
 
 /* The state and the disc image, checked against each other (vd->dir set, locked). */
+/*
+ * The audio image of a disc with audio tracks: there, a regular file, holding every block
+ * the last audio track recorded (its pregaps may be holes: silence). Kept open.
+ */
+static int open_audio(struct vdrive *vd, struct bfs_diag *diag)
+{
+	_cleanup_free_ char *p = vd_path(vd->dir, "audio.img");
+	uint64_t end = 0;
+	struct stat st;
+
+	for (unsigned i = 0; i < vd->ntracks; i++)
+		if (vd->tracks[i].audio)
+			end = vd->tracks[i].start + vd->tracks[i].size + AUDIO_PREGAP;
+	if (!end)
+		return 0;
+	if (!p)
+		return -ENOMEM;
+	vd->audio_fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (vd->audio_fd < 0 && errno != ENOENT && errno != EISDIR && errno != ELOOP)
+		return bfs_diag_set(diag, -errno, "'%s': %s", p, strerror(errno));
+	if (vd->audio_fd < 0)
+		return BFS_CORRUPT(diag, "its audio image '%s' is missing", p);
+	if (fstat(vd->audio_fd, &st) < 0)
+		return bfs_diag_set(diag, -errno, "'%s': %s", p, strerror(errno));
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < end * AUDIO_BLOCK)
+		return BFS_CORRUPT(diag,
+				   "its audio image '%s' holds %llu sectors, but the audio tracks "
+				   "reach %llu (the image was cut short)",
+				   p, (unsigned long long)((uint64_t)st.st_size / AUDIO_BLOCK),
+				   (unsigned long long)end);
+	return 0;
+}
+
 static int open_disc(struct vdrive *vd, struct bfs_diag *diag)
 {
 	_cleanup_free_ char *img = vd_path(vd->dir, "disc.img");
@@ -247,7 +280,7 @@ static int open_disc(struct vdrive *vd, struct bfs_diag *diag)
 				   "(the image was cut short)",
 				   img, (unsigned long long)((uint64_t)st.st_size / BLOCK),
 				   (unsigned long long)vd->used_end);
-	return 0;
+	return open_audio(vd, diag);
 }
 
 /* A damaged drive's message: what is wrong, then what the user can do. */
@@ -298,6 +331,9 @@ int vdrive_open_diag(const char *dir, struct vdrive **ret, struct bfs_diag *rete
 		if (vd->img_fd >= 0)
 			close(vd->img_fd);
 		vd->img_fd = -1; /* nothing to save */
+		if (vd->audio_fd >= 0)
+			close(vd->audio_fd);
+		vd->audio_fd = -1;
 		vdrive_close(vd);
 		return r;
 	}
