@@ -352,6 +352,21 @@ static int job_prepare(const struct audio_args *a, struct job *j, struct bfs_dia
 	return 0;
 }
 
+/* After a failed burn: the disc's state, so the user knows whether it is still usable. */
+static void tell_disc(struct mmc_drive *d)
+{
+	struct bfs_diag diag = {0};
+	struct mmc_media m;
+
+	if (eng_drive_probe(d, &m, &diag) < 0)
+		fprintf(stderr, "burnfs audio: the disc's state is unknown: %s\n",
+			bfs_diag_msg(&diag, diag.err));
+	else
+		fprintf(stderr, "burnfs audio: the disc now: %s, %s\n",
+			m.profile_name ? m.profile_name : "unknown medium",
+			eng_disc_status_name(m.status));
+}
+
 static int audio_run(const struct audio_args *a, const char *drive)
 {
 	struct job j = {0};
@@ -400,6 +415,8 @@ out:
 	if (r == 0)
 		return 0;
 	fprintf(stderr, "burnfs audio: %s\n", bfs_diag_msg(&diag, r));
+	if (d && !a->verify_only)
+		tell_disc(d);
 	if (r == -ECANCELED)
 		return CLI_EXIT_INTR;
 	return r == -ENOSPC ? CLI_EXIT_LIMIT : CLI_EXIT_JOB;
