@@ -5,7 +5,8 @@
  * track 2 with an INDEX 02, CD-Text, ISRC and MCN gives the planned TOC, the same CD-Text
  * packs, MCN and ISRC, and verifies; verify against the source shifted by 30 samples finds
  * that read offset when asked to search and fails naming the track without the search; a
- * plan longer than the disc is refused before writing, in mm:ss:ff.
+ * plan longer than the disc is refused before writing, in mm:ss:ff; the progress callback
+ * cancels.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -185,6 +186,35 @@ static void test_aburn_dao_readback(void **state)
 	eng_drive_close(drv);
 }
 
+static int stop_at_second(const struct eng_audio_status *st, void *userdata)
+{
+	unsigned *calls = userdata;
+
+	assert_int_equal(st->phase, ENG_AUDIO_PHASE_WRITE);
+	assert_true(st->done <= st->total);
+	return ++*calls >= 2 ? -1 : 0;
+}
+
+/* the progress callback's negative answer stops the write */
+static void test_aburn_cancel(void **state)
+{
+	struct album al = {0};
+	struct mmc_drive *drv = new_cd("cancel", 0);
+	struct bfs_diag d = {0};
+	unsigned calls = 0;
+	struct eng_audio_burn_opts o = {.mode = ENG_AUDIO_TAO,
+					.verify = true,
+					.progress = stop_at_second,
+					.userdata = &calls};
+
+	(void)state;
+	album_open(&al, "a.bin");
+	assert_int_equal(eng_audio_burn(drv, al.plan, &o, &d), -ECANCELED);
+	assert_int_equal(calls, 2);
+	album_close(&al);
+	eng_drive_close(drv);
+}
+
 static void test_aburn_too_long(void **state)
 {
 	struct album al = {0};
@@ -209,6 +239,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aburn_dao_readback),
+		cmocka_unit_test(test_aburn_cancel),
 		cmocka_unit_test(test_aburn_too_long),
 	};
 	char cmd[64];
