@@ -162,6 +162,32 @@ static void test_adecode_48k_mono_flac(void **state)
 	check_converted("flac");
 }
 
+/* 4 channels of one tone (undithered: equal) at 44.1 kHz: mixed down to stereo at the same
+ * level, same length */
+static void test_adecode_quad(void **state)
+{
+	struct bfs_diag d = {0};
+	struct eng_audio_src *s;
+	uint8_t buf[4 * 4410];
+	double sum = 0;
+
+	(void)state;
+	run("sox -D -n -r 44100 -c 4 -b 16 %s/quad.wav synth 1 sine 1000 gain -6", dir);
+	s = open_src("quad.wav", ENG_CUE_WAVE, &d);
+	assert_int_equal(d.nwarnings, 1);
+	assert_true(eng_audio_src_frames(s) >= 44100 - 2 && eng_audio_src_frames(s) <= 44100 + 2);
+	assert_int_equal(eng_audio_src_read(s, 20000, 4410, buf, &d), 0);
+	for (int i = 0; i < 4410; i++) {
+		int16_t l = (int16_t)(buf[4 * i] | buf[4 * i + 1] << 8);
+		int16_t r = (int16_t)(buf[4 * i + 2] | buf[4 * i + 3] << 8);
+
+		assert_int_equal(l, r);
+		sum += (double)l * l;
+	}
+	assert_true(fabs(sqrt(sum / 4410) / 32768.0 - 0.5 / sqrt(2.0)) < 0.01);
+	eng_audio_src_free(s);
+}
+
 /* FLAC comments as CD-Text candidates; a file without them has none */
 static void test_adecode_tags(void **state)
 {
@@ -272,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_adecode_cd_flac),
 		cmocka_unit_test(test_adecode_48k_mono_wav),
 		cmocka_unit_test(test_adecode_48k_mono_flac),
+		cmocka_unit_test(test_adecode_quad),
 		cmocka_unit_test(test_adecode_tags),
 		cmocka_unit_test(test_adecode_cdtext_of_tags),
 		cmocka_unit_test(test_adecode_motorola_and_errors),
