@@ -1262,39 +1262,12 @@ static int toc_cmd(struct drive *d, uint8_t track, bool msf, uint8_t *b, size_t 
 	return 0;
 }
 
-/* The cdrom driver's TOC ioctls (drivers/cdrom/cdrom.c turns them into READ TOC). */
-static bool cdrom_toc_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
+/* CDROMMULTISESSION and CDROM_GET_MCN: READ TOC format 1, READ SUB-CHANNEL format 02h */
+static bool cdrom_session_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
 {
 	uint8_t b[MMC_TOC_HEADER_SIZE + 2 * MMC_TOC_D_SIZE];
 
 	switch (req) {
-	case CDROMREADTOCHDR: {
-		struct cdrom_tochdr *h = arg;
-
-		if (toc_cmd(d, 0, false, b, sizeof(b)) < 0)
-			return done(ret, -1);
-		h->cdth_trk0 = b[MMC_TOC_FIRST], h->cdth_trk1 = b[MMC_TOC_LAST];
-		return done(ret, 0);
-	}
-	case CDROMREADTOCENTRY: {
-		struct cdrom_tocentry *e = arg;
-		bool msf = e->cdte_format == CDROM_MSF;
-		const uint8_t *x = b + MMC_TOC_HEADER_SIZE;
-
-		if (toc_cmd(d, e->cdte_track == CDROM_LEADOUT ? MMC_TOC_LEADOUT : e->cdte_track,
-			    msf, b, sizeof(b)) < 0)
-			return done(ret, -1);
-		e->cdte_adr = x[MMC_TOC_D_ADR_CTL] >> 4, e->cdte_ctrl = x[MMC_TOC_D_ADR_CTL] & 0x0F;
-		if (msf) {
-			e->cdte_addr.msf.minute = x[MMC_TOC_D_ADDRESS + 1];
-			e->cdte_addr.msf.second = x[MMC_TOC_D_ADDRESS + 2];
-			e->cdte_addr.msf.frame = x[MMC_TOC_D_ADDRESS + 3];
-		} else {
-			e->cdte_addr.lba = (int)bfs_get_be32(x + MMC_TOC_D_ADDRESS);
-		}
-		e->cdte_datamode = 0;
-		return done(ret, 0);
-	}
 	case CDROMMULTISESSION: { /* READ TOC format 1: the last session's first track */
 		struct cdrom_multisession *m = arg;
 		uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_READ_TOC,
@@ -1344,6 +1317,44 @@ static bool cdrom_toc_ioctl(struct drive *d, unsigned long req, void *arg, int *
 			memcpy(mcn->medium_catalog_number, r + MMC_SUBCH_D_TEXT, 13);
 		return done(ret, 0);
 	}
+	default:
+		return false;
+	}
+}
+
+/* The cdrom driver's TOC ioctls (drivers/cdrom/cdrom.c turns them into READ TOC). */
+static bool cdrom_toc_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
+{
+	uint8_t b[MMC_TOC_HEADER_SIZE + 2 * MMC_TOC_D_SIZE];
+
+	switch (req) {
+	case CDROMREADTOCHDR: {
+		struct cdrom_tochdr *h = arg;
+
+		if (toc_cmd(d, 0, false, b, sizeof(b)) < 0)
+			return done(ret, -1);
+		h->cdth_trk0 = b[MMC_TOC_FIRST], h->cdth_trk1 = b[MMC_TOC_LAST];
+		return done(ret, 0);
+	}
+	case CDROMREADTOCENTRY: {
+		struct cdrom_tocentry *e = arg;
+		bool msf = e->cdte_format == CDROM_MSF;
+		const uint8_t *x = b + MMC_TOC_HEADER_SIZE;
+
+		if (toc_cmd(d, e->cdte_track == CDROM_LEADOUT ? MMC_TOC_LEADOUT : e->cdte_track,
+			    msf, b, sizeof(b)) < 0)
+			return done(ret, -1);
+		e->cdte_adr = x[MMC_TOC_D_ADR_CTL] >> 4, e->cdte_ctrl = x[MMC_TOC_D_ADR_CTL] & 0x0F;
+		if (msf) {
+			e->cdte_addr.msf.minute = x[MMC_TOC_D_ADDRESS + 1];
+			e->cdte_addr.msf.second = x[MMC_TOC_D_ADDRESS + 2];
+			e->cdte_addr.msf.frame = x[MMC_TOC_D_ADDRESS + 3];
+		} else {
+			e->cdte_addr.lba = (int)bfs_get_be32(x + MMC_TOC_D_ADDRESS);
+		}
+		e->cdte_datamode = 0;
+		return done(ret, 0);
+	}
 	case CDROM_DISC_STATUS: { /* audio, data or mixed, from the tracks' CONTROL */
 		bool audio = false, data = false;
 
@@ -1360,7 +1371,7 @@ static bool cdrom_toc_ioctl(struct drive *d, unsigned long req, void *arg, int *
 		return done(ret, audio && data ? CDS_MIXED : audio ? CDS_AUDIO : CDS_DATA_1);
 	}
 	default:
-		return false;
+		return cdrom_session_ioctl(d, req, arg, ret);
 	}
 }
 

@@ -1279,6 +1279,43 @@ static void q_at(struct vdrive *vd, int32_t lba, uint8_t *q)
 	assert_int_equal(bfs_get_be16(q + 10), q_crc(q));
 }
 
+/* The TAO disc of test_audio_tao damaged: its audio image cut short or gone, an unknown
+ * line after its tracks; the state's audio lines as written */
+static void audio_damaged(void)
+{
+	char st[256], img[128], away[128];
+	struct vdrive *vd = NULL;
+
+	/* the audio image cut short, or gone: damaged, refused */
+	snprintf(img, sizeof(img), "%s", drive_dir("atao/audio.img"));
+	snprintf(away, sizeof(away), "%s", drive_dir("audio.img"));
+	assert_int_equal(truncate(img, 2352 * 800), 0);
+	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), -EUCLEAN);
+	assert_int_equal(rename(img, away), 0);
+	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), -EUCLEAN);
+	assert_int_equal(rename(away, img), 0);
+	assert_int_equal(truncate(img, 2352 * 900), 0);
+	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), 0);
+	vdrive_close(vd);
+	/* an unknown line after the tracks: damaged, refused */
+	{
+		char *p = drive_dir("atao/state");
+		FILE *f = fopen(p, "r+");
+		size_t n;
+
+		assert_non_null(f);
+		n = fread(st, 1, sizeof(st) - 1, f);
+		st[n] = '\0';
+		assert_non_null(strstr(st, "audio 1 0 150 FRZ039800212 -\naudio 2 1 150 - -\n"));
+		assert_non_null(strstr(st, "mcn 0000000000017\n"));
+		*strstr(st, "audio 2 1") = 'A'; /* an unknown line */
+		rewind(f);
+		fwrite(st, 1, n, f);
+		fclose(f);
+		assert_int_equal(vdrive_open(drive_dir("atao"), &vd), -EUCLEAN);
+	}
+}
+
 /*
  * TAO audio: page 05h block type 0, 2352-byte WRITEs, the drive's 2 s pregap before the
  * second track (the NWA past it, SYNCHRONIZE CACHE ending the track), READ(10) refused,
@@ -1291,7 +1328,6 @@ static void test_audio_tao(void **state)
 	struct vdrive *vd = open_fresh("atao", "cd-r", 30000);
 	uint8_t *buf = calloc(300, 2352), b[2352 + 96], cdb[10] = {0x52, 0x01};
 	uint8_t q[16], sync[10] = {0x35}, close[10] = {0x5B, 0, 0x02};
-	char st[256], img[128], away[128];
 
 	(void)state;
 	page05_audio(vd, 0x01, 0x00, "0000000000017", "FRZ039800212");
@@ -1363,34 +1399,7 @@ static void test_audio_tao(void **state)
 	assert_memory_equal(b + 9, "0000000000017", 13);
 	vdrive_close(vd);
 
-	/* the audio image cut short, or gone: damaged, refused */
-	snprintf(img, sizeof(img), "%s", drive_dir("atao/audio.img"));
-	snprintf(away, sizeof(away), "%s", drive_dir("audio.img"));
-	assert_int_equal(truncate(img, 2352 * 800), 0);
-	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), -EUCLEAN);
-	assert_int_equal(rename(img, away), 0);
-	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), -EUCLEAN);
-	assert_int_equal(rename(away, img), 0);
-	assert_int_equal(truncate(img, 2352 * 900), 0);
-	assert_int_equal(vdrive_open(drive_dir("atao"), &vd), 0);
-	vdrive_close(vd);
-	/* an unknown line after the tracks: damaged, refused */
-	{
-		char *p = drive_dir("atao/state");
-		FILE *f = fopen(p, "r+");
-		size_t n;
-
-		assert_non_null(f);
-		n = fread(st, 1, sizeof(st) - 1, f);
-		st[n] = '\0';
-		assert_non_null(strstr(st, "audio 1 0 150 FRZ039800212 -\naudio 2 1 150 - -\n"));
-		assert_non_null(strstr(st, "mcn 0000000000017\n"));
-		*strstr(st, "audio 2 1") = 'A'; /* an unknown line */
-		rewind(f);
-		fwrite(st, 1, n, f);
-		fclose(f);
-		assert_int_equal(vdrive_open(drive_dir("atao"), &vd), -EUCLEAN);
-	}
+	audio_damaged();
 	free(buf);
 }
 

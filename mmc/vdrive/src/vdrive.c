@@ -1645,6 +1645,25 @@ static void inquiry(const uint8_t *cdb, void *buf, size_t len, struct vdrive_res
 	vd_reply(res, buf, len, bfs_get_be16(cdb + MMC_INQUIRY_CDB_ALLOC), q, sizeof(q));
 }
 
+/* SYNCHRONIZE CACHE: data and state on disk, the buffer drained */
+static void sync_cache(struct vdrive *vd, const uint8_t *cdb, struct vdrive_result *res)
+{
+	struct vdrive_track *t = vd->ntracks ? &vd->tracks[vd->ntracks - 1] : NULL;
+
+	/* TAO on CD: the flush ends the track (run-out written), as drives do for wodim and
+	 * libburn, which send no CLOSE TRACK (mmc.md 2.2 step 6); kept to audio tracks, whose
+	 * next one starts after its own pregap */
+	if (t && t->open && t->audio && vd->write_type == MMC_WP_TYPE_TAO && !vd->test_write)
+		t->open = false;
+	if (vd_state_save(vd, true) < 0) {
+		vd_check(res, vd, 0x03, 0x0C, 0x00);
+		return;
+	}
+	if (buffer_flush_ns(vd))
+		long_op(vd, 0x08, cdb[MMC_SYNC_CACHE_CDB_FLAGS] & MMC_SYNC_CACHE_IMMED,
+			buffer_flush_ns(vd));
+}
+
 void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdrive_dir dir,
 		 void *buf, size_t len, struct vdrive_result *res)
 {
@@ -1692,21 +1711,8 @@ void vdrive_exec(struct vdrive *vd, const uint8_t *cdb, size_t cdb_len, enum vdr
 	case MMC_OP_WRITE12:
 		write_cmd(vd, cdb, dir, buf, len, res);
 		return;
-	case MMC_OP_SYNC_CACHE: /* data and state on disk, the buffer drained */
-		/* TAO on CD: the flush ends the track (run-out written), as drives do for
-		 * wodim and libburn, which send no CLOSE TRACK (mmc.md 2.2 step 6); kept to
-		 * audio tracks, whose next one starts after its own pregap */
-		if (vd->ntracks && vd->tracks[vd->ntracks - 1].open &&
-		    vd->tracks[vd->ntracks - 1].audio && vd->write_type == MMC_WP_TYPE_TAO &&
-		    !vd->test_write)
-			vd->tracks[vd->ntracks - 1].open = false;
-		if (vd_state_save(vd, true) < 0) {
-			vd_check(res, vd, 0x03, 0x0C, 0x00);
-			return;
-		}
-		if (buffer_flush_ns(vd))
-			long_op(vd, 0x08, cdb[MMC_SYNC_CACHE_CDB_FLAGS] & MMC_SYNC_CACHE_IMMED,
-				buffer_flush_ns(vd));
+	case MMC_OP_SYNC_CACHE:
+		sync_cache(vd, cdb, res);
 		return;
 	case MMC_OP_READ_TOC:
 		read_toc_cmd(vd, cdb, buf, len, res);
