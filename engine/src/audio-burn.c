@@ -294,6 +294,33 @@ static void job_done(struct job *j)
 	free(j->want);
 }
 
+/*
+ * What track-at-once cannot write: the drive lays 2 s of silence before each track, and
+ * without a cue sheet there are no index points, so a plan with its own pregaps (INDEX 00
+ * audio, a hidden track, PREGAP) or INDEX 02.. is refused rather than burnt without them.
+ */
+static int tao_check(const struct eng_audio_plan *p, struct bfs_diag *diag)
+{
+	for (size_t i = 0; i < p->ntracks; i++) {
+		const struct eng_audio_ptrack *t = &p->tracks[i];
+		int32_t gap = t->start - t->pregap_lba;
+		const char *what = NULL;
+
+		if (t->nindex)
+			what = "index points";
+		else if (i > 0 && gap)
+			what = "a pregap";
+		else if (i == 0 && (gap != ENG_CD_LEADIN_GAP || p->runs[0].src))
+			what = "a pregap of its own";
+		if (what)
+			return bfs_diag_set(diag, -EINVAL,
+					    "track %02u has %s: track-at-once cannot write them "
+					    "(disc-at-once can)",
+					    t->number, what);
+	}
+	return 0;
+}
+
 int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
 		   const struct eng_audio_burn_opts *o, struct bfs_diag *diag)
 {
@@ -302,6 +329,8 @@ int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
 
 	if (o->mode == ENG_AUDIO_TAO && o->cdtext)
 		return bfs_diag_set(diag, -EINVAL, "CD-Text needs disc-at-once");
+	if (o->mode == ENG_AUDIO_TAO && (r = tao_check(p, diag)) < 0)
+		return r;
 	if ((r = check_disc(d, p, o, diag)) < 0)
 		return r;
 	if ((r = job_init(&j, p, o)) == 0)

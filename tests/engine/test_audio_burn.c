@@ -202,7 +202,7 @@ static void test_aburn_cancel(void **state)
 	struct mmc_drive *drv = new_cd("cancel", 0);
 	struct bfs_diag d = {0};
 	unsigned calls = 0;
-	struct eng_audio_burn_opts o = {.mode = ENG_AUDIO_TAO,
+	struct eng_audio_burn_opts o = {.mode = ENG_AUDIO_SAO,
 					.verify = true,
 					.progress = stop_at_second,
 					.userdata = &calls};
@@ -211,6 +211,32 @@ static void test_aburn_cancel(void **state)
 	album_open(&al, "a.bin");
 	assert_int_equal(eng_audio_burn(drv, al.plan, &o, &d), -ECANCELED);
 	assert_int_equal(calls, 2);
+	album_close(&al);
+	eng_drive_close(drv);
+}
+
+/* TAO cannot write a sheet's own pregaps or index points: refused before the disc */
+static void test_aburn_tao_refuses_gaps(void **state)
+{
+	struct album al = {0};
+	struct mmc_drive *drv = new_cd("taogaps", 0);
+	struct bfs_diag d = {0};
+	struct eng_audio_burn_opts o = {.mode = ENG_AUDIO_TAO};
+	struct eng_audio_plan *p;
+
+	(void)state;
+	album_open(&al, "a.bin");
+	assert_int_equal(eng_audio_burn(drv, al.plan, &o, &d), -EINVAL);
+	assert_string_equal(d.msg, "track 01 has a pregap of its own: track-at-once cannot write "
+				   "them (disc-at-once can)");
+	/* track 1 as TAO lays it out: the index point of track 2 still refused */
+	p = al.plan;
+	p->runs[0].src = NULL;
+	p->runs[0].frames = 150 * ENG_CD_SAMPLES;
+	p->tracks[0].start = 0;
+	bfs_diag_clear(&d);
+	assert_int_equal(eng_audio_burn(drv, p, &o, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "track 02 has index points"));
 	album_close(&al);
 	eng_drive_close(drv);
 }
@@ -240,6 +266,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aburn_dao_readback),
 		cmocka_unit_test(test_aburn_cancel),
+		cmocka_unit_test(test_aburn_tao_refuses_gaps),
 		cmocka_unit_test(test_aburn_too_long),
 	};
 	char cmd[64];

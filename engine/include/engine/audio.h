@@ -287,7 +287,8 @@ struct eng_audio_burn_opts {
  * Burn the plan onto the blank (SAO) or blank/appendable (TAO) CD in d, after checking that
  * it fits; then, with o->verify, eng_audio_verify(). TAO writes each track's audio from its
  * INDEX 01 (the plan's pregaps are the drive's 2 s of silence, so plans for TAO have none
- * but track 1's). Returns 0, -ENOSPC (lengths in mm:ss:ff), -EMEDIUMTYPE for a disc that is
+ * but track 1's; -EINVAL naming the track for one with pregaps or index points of its
+ * own). Returns 0, -ENOSPC (lengths in mm:ss:ff), -EMEDIUMTYPE for a disc that is
  * not a writable CD, -EILSEQ when verify finds a difference, -ECANCELED, -EIO...
  */
 int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
