@@ -26,6 +26,7 @@ static void usage(FILE *f)
 		"Usage: burnfs image SRC... -o OUT [options]\n"
 		"       burnfs verify IMAGE [--session LBA] [--against SRC] [--json]\n"
 		"       burnfs burn SRC...|IMAGE --drive D [--verify none|quick|full] [--close]\n"
+		"       burnfs audio [--drive D] TRACK...|--cue FILE.cue [--dao|--tao] [--cd-text]\n"
 		"       burnfs info|eject [--drive D]   (default: the drive `burnfs mount` uses)\n"
 		"       burnfs erase|verify --drive D\n"
 		"       burnfs drives [--json]\n"
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
 				return cli_drive_main(argc - 1, argv + 1);
 		return cli_verify_main(argc - 1, argv + 1);
 	}
+	if (strcmp(argv[1], "audio") == 0)
+		return cli_audio_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "drives") == 0)
 		return cli_drives_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "mount") == 0 || strcmp(argv[1], "umount") == 0)
@@ -81,7 +84,7 @@ int main(int argc, char **argv)
 	    !strcmp(argv[1], "erase") || !strcmp(argv[1], "eject"))
 		return cli_drive_main(argc - 1, argv + 1);
 	fprintf(stderr,
-		"burnfs: '%s' is not a burnfs command (this build has: image, verify, burn, info, "
+		"burnfs: '%s' is not a burnfs command (this build has: image, verify, burn, audio, info, "
 		"erase, eject, vdrive, drives, mount, umount, commit, status, sessions, ls, "
 		"extract)\n",
 		argv[1]);

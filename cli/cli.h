@@ -21,6 +21,9 @@ enum {
 /* `burnfs image SRC... -o OUT`: argv[0] is "image". */
 int cli_image_main(int argc, char **argv);
 
+/* `burnfs audio TRACK...|--cue FILE`: argv[0] is "audio" (cli/audio.c). */
+int cli_audio_main(int argc, char **argv);
+
 /* `burnfs verify IMAGE`: argv[0] is "verify". */
 int cli_verify_main(int argc, char **argv);
 

@@ -5,11 +5,12 @@ set -eu
 
 what=${1:-test}
 
-build_pkgs="meson ninja-build pkg-config gcc libcmocka-dev libxxhash-dev libssl-dev libiscsi-dev libfuse3-dev libudev-dev libjson-c-dev zlib1g-dev"
+build_pkgs="meson ninja-build pkg-config gcc libcmocka-dev libxxhash-dev libssl-dev libiscsi-dev libfuse3-dev libudev-dev libjson-c-dev zlib1g-dev
+libsndfile1-dev libsamplerate0-dev"
 test_pkgs="xorriso libarchive-tools genisoimage python3-pycdlib p7zip-full udftools
 libudfread-dev qemu-system-x86 linux-image-amd64 busybox-static cpio
 libclang-rt-14-dev clang-format time xz-utils tgt qemu-block-extra fuse3 attr desktop-file-utils jq cdrskin growisofs wodim perl
-cdparanoia libcdio-utils cdrdao sox"
+cdparanoia libcdio-utils cdrdao sox flac"
 
 case $what in
 build) pkgs=$build_pkgs ;;

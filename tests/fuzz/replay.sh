@@ -41,6 +41,14 @@ edits)
 		"$t/ops" "$t/compact" "$t/torn" "$t/foreign"
 	exit 0 # (not exec: the EXIT trap removes $t)
 	;;
+cue)
+	# CUE sheets as EAC and CDRWIN write them: one file with INDEX 00/01/02, CD-Text, ISRC
+	# and CATALOG; a file a track with gaps appended to the previous one; PREGAP/POSTGAP
+	printf '\357\273\277REM GENRE Rock\r\nCATALOG 0123456789012\r\nPERFORMER "The Band"\r\nTITLE "Album"\r\nFILE "a.wav" WAVE\r\n  TRACK 01 AUDIO\r\n    TITLE "One"\r\n    ISRC USABC2400001\r\n    INDEX 00 00:00:00\r\n    INDEX 01 00:02:10\r\n  TRACK 02 AUDIO\r\n    FLAGS DCP PRE\r\n    SONGWRITER "S"\r\n    INDEX 00 00:05:00\r\n    INDEX 01 00:05:20\r\n    INDEX 02 00:07:00\r\n' >"$t/single.cue"
+	printf 'FILE "1.flac" WAVE\nTRACK 01 AUDIO\nINDEX 01 00:00:00\nTRACK 02 AUDIO\nINDEX 00 00:05:00\nFILE "2.bin" BINARY\nINDEX 01 00:00:00\nFILE 3.bin MOTOROLA\nTRACK 03 AUDIO\nPREGAP 00:01:00\nINDEX 01 00:00:00\nPOSTGAP 00:00:30\n' >"$t/gaps.cue"
+	"$BURNFS_BUILD/tests/fuzz/fuzz-cue" --mutations "${FUZZ_MUTATIONS:-3000}" "$t"/*.cue
+	exit 0 # (not exec: the EXIT trap removes $t)
+	;;
 mmc)
 	# drive replies as MMC-6 and SPC-4 lay them out: sense in fixed and descriptor format,
 	# READ TRACK INFORMATION, GET PERFORMANCE (write speeds), SG_IO host/driver status

@@ -1,0 +1,202 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# audio.sh CASE: `burnfs audio` onto a virtual CD-R. Inputs are made with sox (44.1 kHz
+# stereo WAV and FLAC, one of them not a whole number of sectors), so the PCM each track
+# must hold is known: sox's raw output, zero-padded to 2352 bytes.
+#	tao		three tracks track-at-once, verified; cdparanoia rips them (through the shim)
+#	dao		gapless disc-at-once with CD-Text, ISRC and MCN, verified; cdparanoia rips
+#	sessions	--simulate; TAO sessions appended, --close; DAO refused on a used disc;
+#			an album too long refused before writing (exit 3)
+#	enhanced	an audio session then a data session (burnfs burn --new-tree)
+#	cue		a CUE sheet (one file, INDEX 00/01/02, a FLAC) burnt and verified
+#	corrupt		--verify-only of a good disc, then of one with a sample changed in the
+#			drive's image: verify names the track and its mm:ss:ff
+#	usage		option errors exit 2 naming the problem
+# Exits 77 without sox (and skips only the rip without cdparanoia or the shim).
+set -u
+: "${BURNFS:?}"
+t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-audio.XXXXXX")
+trap 'rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+export BURNFS_VDRIVE_LONGOP_MS=0
+command -v sox >/dev/null || { echo "SKIP: sox not installed" >&2; exit 77; }
+
+# track NAME SECONDS FREQ...: $t/NAME (format by its extension) and $t/NAME.pcm, its CD-DA
+# padded to whole sectors
+track() {
+	local name=$1 secs=$2
+	shift 2
+	local synth=()
+	for f in "$@"; do synth+=(sine "$f"); done
+	sox -n -r 44100 -c 2 -b 16 "$t/$name" synth "$secs" "${synth[@]}" gain -4 || fail "sox $name"
+	sox "$t/$name" -t raw -e signed -b 16 -L "$t/$name.pcm" || fail "sox raw $name"
+	local n
+	n=$(stat -c %s "$t/$name.pcm")
+	truncate -s $(((n + 2351) / 2352 * 2352)) "$t/$name.pcm"
+}
+
+# drive DIR: a virtual drive with a blank CD-R
+drive() { "$BURNFS" vdrive create --media cd-r "$1" >/dev/null || fail "vdrive create"; }
+
+# rip DIR N GAP_AFTER...: cdparanoia through the shim rips N tracks; each must equal the
+# expected PCM given, followed by GAP_AFTER sectors of silence (the next track's pregap)
+rip() {
+	local dir=$1 n=$2 gap=$3 i=1 dev
+	shift 3
+	if [ -z "${BURNFS_SHIM:-}" ] || ! command -v cdparanoia >/dev/null; then
+		echo "audio.sh: cdparanoia or the shim missing: rip skipped" >&2
+		return 0
+	fi
+	for i in 7 8 9 10 11 12 13 14 15; do [ -e /dev/sr$i ] || { dev=/dev/sr$i; break; }; done
+	[ -n "${dev:-}" ] || { echo "audio.sh: no free /dev/srN name: rip skipped" >&2; return 0; }
+	mkdir -p "$t/rip" && rm -f "$t/rip"/*
+	(cd "$t/rip" && env LD_PRELOAD="$BURNFS_SHIM" BURNFS_SHIM_DRIVES="$dev=$dir" \
+		timeout 120 cdparanoia -q -d "$dev" -r -B >"$t/rip.log" 2>&1) ||
+		fail "cdparanoia: $(tail -5 "$t/rip.log")"
+	i=1
+	for want in "$@"; do
+		local got
+		got=$(printf '%s/rip/track%02d.cdda.raw' "$t" "$i")
+		[ -f "$got" ] || fail "cdparanoia made no track $i: $(ls "$t/rip")"
+		cp "$want" "$t/want.pcm"
+		[ "$i" -lt "$n" ] && truncate -s +$((gap * 2352)) "$t/want.pcm"
+		cmp "$got" "$t/want.pcm" || fail "cdparanoia's track $i differs from its input"
+		i=$((i + 1))
+	done
+	[ $((i - 1)) -eq "$n" ] || fail "$((i - 1)) tracks checked, $n expected"
+}
+
+case ${1:-} in
+tao)
+	track a.wav 5 440 660
+	track b.flac 6.51 523 784
+	track c.wav 4.2 330 495
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/a.wav" "$t/b.flac" "$t/c.wav" >"$t/out" 2>&1 ||
+		fail "burnfs audio --tao: $(cat "$t/out")"
+	grep -q "burnt 3 tracks .*track-at-once, verified" "$t/out" || fail "$(cat "$t/out")"
+	rip "$t/d" 3 150 "$t/a.wav.pcm" "$t/b.flac.pcm" "$t/c.wav.pcm"
+	;;
+dao)
+	track a.wav 5 440 660
+	track b.flac 6.51 523 784
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --dao --pregap 0 --title "Album" --performer "Band" \
+		--track-title 1=One --track-title "2=Caf$(printf '\303\251')" --isrc 2=USABC2400002 \
+		--mcn 0123456789012 "$t/a.wav" "$t/b.flac" >"$t/out" 2>&1 ||
+		fail "burnfs audio --dao: $(cat "$t/out")"
+	grep -q "burnt 2 tracks .*disc-at-once, CD-Text, verified" "$t/out" || fail "$(cat "$t/out")"
+	rip "$t/d" 2 0 "$t/a.wav.pcm" "$t/b.flac.pcm"
+	;;
+sessions)
+	# --simulate records nothing; TAO leaves the disc appendable, a second session of two
+	# tracks is verified where the TOC puts them; --close finalizes, then nothing is added
+	track a.wav 5 440
+	track b.wav 4.5 660
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --simulate "$t/a.wav" >"$t/out" 2>&1 ||
+		fail "simulate: $(cat "$t/out")"
+	grep -q "simulated 1 track" "$t/out" || fail "$(cat "$t/out")"
+	"$BURNFS" info --drive "vdrive:$t/d" | grep -q "(blank" || fail "simulate recorded"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/a.wav" >"$t/out" 2>&1 || fail "$(cat "$t/out")"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/b.wav" "$t/a.wav" >"$t/out" 2>&1 ||
+		fail "second session: $(cat "$t/out")"
+	grep -q "burnt 2 tracks .*verified" "$t/out" || fail "$(cat "$t/out")"
+	"$BURNFS" info --drive "vdrive:$t/d" | grep -q "sessions: 2 closed" || fail "not 2 sessions"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --close "$t/b.wav" >"$t/out" 2>&1 ||
+		fail "$(cat "$t/out")"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/a.wav" >"$t/out" 2>&1 && fail "burnt onto a closed disc"
+	grep -q "the disc is complete: no track can be added" "$t/out" || fail "$(cat "$t/out")"
+	# disc-at-once needs a blank disc
+	"$BURNFS" audio --drive "vdrive:$t/d" "$t/a.wav" >"$t/out" 2>&1 && fail "DAO onto a used disc"
+	grep -q "disc-at-once needs a blank disc" "$t/out" || fail "$(cat "$t/out")"
+	# too long for the disc: refused before writing, exit 3, both lengths in mm:ss:ff
+	"$BURNFS" vdrive create --media cd-r --capacity 1024 "$t/small" >/dev/null || fail "create"
+	"$BURNFS" audio --drive "vdrive:$t/small" "$t/a.wav" "$t/b.wav" "$t/a.wav" >"$t/out" 2>&1
+	rc=$?
+	[ $rc -eq 3 ] || fail "too long: exit $rc, want 3: $(cat "$t/out")"
+	grep -q "the album needs 00:18:38, the disc has 00:13:49 free" "$t/out" || fail "$(cat "$t/out")"
+	"$BURNFS" info --drive "vdrive:$t/small" | grep -q "(blank" || fail "too long: written"
+	;;
+enhanced)
+	# Enhanced CD: an audio session (TAO, left appendable), then a data session; the data
+	# session reads back, and the audio tracks still verify where the TOC puts them
+	track a.wav 5 440
+	track b.wav 4.5 660
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/a.wav" "$t/b.wav" >"$t/out" 2>&1 ||
+		fail "audio session: $(cat "$t/out")"
+	mkdir -p "$t/src" && echo hello >"$t/src/readme.txt"
+	"$BURNFS" burn "$t/src" --new-tree --drive "vdrive:$t/d" >"$t/out" 2>&1 ||
+		fail "data session: $(cat "$t/out")"
+	"$BURNFS" ls --drive "vdrive:$t/d" --session 2 | grep -q readme.txt || fail "ls session 2"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --verify-only "$t/a.wav" "$t/b.wav" >"$t/out" 2>&1 ||
+		fail "verify-only: $(cat "$t/out")"
+	;;
+cue)
+	track album.flac 12 440 550
+	cat >"$t/album.cue" <<'CUE'
+REM made by audio.sh
+CATALOG 0123456789012
+PERFORMER "Band"
+TITLE "Album"
+FILE "album.flac" WAVE
+  TRACK 01 AUDIO
+    TITLE "One"
+    INDEX 01 00:00:00
+  TRACK 02 AUDIO
+    TITLE "Two"
+    FLAGS DCP
+    INDEX 00 00:05:00
+    INDEX 01 00:06:00
+    INDEX 02 00:08:00
+CUE
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --cue "$t/album.cue" --cd-text >"$t/out" 2>&1 ||
+		fail "burnfs audio --cue: $(cat "$t/out")"
+	grep -q "burnt 2 tracks (00:12:00) disc-at-once, CD-Text, verified" "$t/out" ||
+		fail "$(cat "$t/out")"
+	# a broken sheet is refused before the drive, naming its line
+	printf 'FILE "album.flac" WAVE\nTRACK 01 AUDIO\nINDEX 01 00:00:99\n' >"$t/bad.cue"
+	"$BURNFS" audio --drive "vdrive:$t/d" --cue "$t/bad.cue" >"$t/out" 2>&1 && fail "bad sheet burnt"
+	grep -q "bad.cue:3: '00:00:99' is not a time" "$t/out" || fail "$(cat "$t/out")"
+	;;
+corrupt)
+	track a.wav 5 440 660
+	track b.wav 6 523 784
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --pregap 0 "$t/a.wav" "$t/b.wav" >"$t/out" 2>&1 ||
+		fail "burn: $(cat "$t/out")"
+	"$BURNFS" audio --drive "vdrive:$t/d" --verify-only --pregap 0 "$t/a.wav" "$t/b.wav" \
+		>"$t/out" 2>&1 || fail "verify-only: $(cat "$t/out")"
+	grep -q "verified 2 tracks" "$t/out" || fail "$(cat "$t/out")"
+	# gapless from LBA 0: track 2 starts at 375, its second 1 is LBA 450, a sample in it is
+	# changed in the drive's image (block LBA at (LBA + 150) * 2352)
+	printf '\001' | dd of="$t/d/audio.img" bs=1 seek=$(((450 + 150) * 2352 + 1001)) conv=notrunc \
+		status=none || fail "dd"
+	"$BURNFS" audio --drive "vdrive:$t/d" --verify-only --pregap 0 "$t/a.wav" "$t/b.wav" \
+		>"$t/out" 2>&1
+	rc=$?
+	[ $rc -eq 1 ] || fail "exit $rc, want 1: $(cat "$t/out")"
+	grep -q "track 02 differs from its source at 00:01:00 (disc time 00:08:00)" "$t/out" ||
+		fail "$(cat "$t/out")"
+	;;
+usage)
+	track a.wav 5 440
+	for args in "--tao --cd-text" "--tao --pregap 1" "--isrc 1=XX" "--mcn 12" "--verify quick" \
+		"--dao --tao" "--track-title 2=x" "--isrc x"; do
+		# shellcheck disable=SC2086
+		"$BURNFS" audio --drive "vdrive:$t/none" $args "$t/a.wav" >"$t/out" 2>&1
+		rc=$?
+		[ $rc -eq 2 ] || fail "'$args': exit $rc, want 2: $(cat "$t/out")"
+		grep -q "burnfs audio: " "$t/out" || fail "'$args': $(cat "$t/out")"
+	done
+	"$BURNFS" audio --drive "vdrive:$t/none" >"$t/out" 2>&1
+	[ $? -eq 2 ] && grep -q "no TRACK files and no --cue" "$t/out" || fail "$(cat "$t/out")"
+	"$BURNFS" audio --help | grep -q -- "--cue FILE.cue" || fail "--help"
+	;;
+*)
+	fail "unknown case '${1:-}'"
+	;;
+esac
+exit 0
