@@ -54,7 +54,8 @@ int cli_commit_main(int argc, char **argv);
 
 /*
  * The image options `burnfs image` and `burnfs burn` share (cli/imageopts.c): --fs,
- * --udf-rev, --iso-level, --volid, --graft, --exclude, --rr-relocate. A command joins
+ * --udf-rev, --iso-level, --volid, --graft, --exclude, --rr-relocate and the boot options
+ * (--boot-bios, --boot-efi, --boot-catalog, --hybrid, --hybrid-mbr). A command joins
  * cli_image_longopts to its own options (cli_longopts_join), hands every getopt result to
  * cli_image_opt(), adds its positional sources with cli_image_add_source(), and checks the
  * whole with cli_image_args_check(). The vals are above 0xFF, clear of any letter.
@@ -67,6 +68,11 @@ enum {
 	CLI_IMAGEOPT_GRAFT,
 	CLI_IMAGEOPT_EXCLUDE,
 	CLI_IMAGEOPT_RR_RELOCATE,
+	CLI_IMAGEOPT_BOOT_BIOS,
+	CLI_IMAGEOPT_BOOT_EFI,
+	CLI_IMAGEOPT_BOOT_CATALOG,
+	CLI_IMAGEOPT_HYBRID,
+	CLI_IMAGEOPT_HYBRID_MBR,
 };
 
 extern const struct option cli_image_longopts[]; /* ended by a zero entry */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The image options that `burnfs image` and `burnfs burn` share (--fs, --udf-rev,
- * --iso-level, --volid, --graft, --exclude, --rr-relocate), parsed in one place: a command
+ * --iso-level, --volid, --graft, --exclude, --rr-relocate, the boot options), parsed in one place: a command
  * splices cli_image_longopts into its own table and hands each getopt result to
  * cli_image_opt().
  */
@@ -24,6 +24,11 @@ const struct option cli_image_longopts[] = {
 	{"graft", required_argument, NULL, CLI_IMAGEOPT_GRAFT},
 	{"exclude", required_argument, NULL, CLI_IMAGEOPT_EXCLUDE},
 	{"rr-relocate", no_argument, NULL, CLI_IMAGEOPT_RR_RELOCATE},
+	{"boot-bios", required_argument, NULL, CLI_IMAGEOPT_BOOT_BIOS},
+	{"boot-efi", required_argument, NULL, CLI_IMAGEOPT_BOOT_EFI},
+	{"boot-catalog", required_argument, NULL, CLI_IMAGEOPT_BOOT_CATALOG},
+	{"hybrid", no_argument, NULL, CLI_IMAGEOPT_HYBRID},
+	{"hybrid-mbr", required_argument, NULL, CLI_IMAGEOPT_HYBRID_MBR},
 	{0},
 };
 
@@ -35,7 +40,16 @@ const char cli_image_usage[] =
 	"  --volid ID         the volume identifier, 1 to 32 characters\n"
 	"  --graft SRC=/DEST  put SRC at /DEST in the image\n"
 	"  --exclude GLOB     leave out names or image paths matching GLOB (fnmatch)\n"
-	"  --rr-relocate      relocate deep directories (Rock Ridge RE/CL) instead of deep paths\n";
+	"  --rr-relocate      relocate deep directories (Rock Ridge RE/CL) instead of deep paths\n"
+	"  --boot-bios PATH   El Torito BIOS boot: the image's file PATH (isolinux.bin), no\n"
+	"                     emulation, 4 sectors loaded, boot info table patched in\n"
+	"  --boot-efi PATH    El Torito UEFI boot: the image's FAT image file PATH\n"
+	"  --boot-catalog PATH  show the boot catalog as the image's file PATH (default:\n"
+	"                     hidden, in no directory)\n"
+	"  --hybrid           also bootable as a disk (USB stick): an isohybrid MBR that\n"
+	"                     starts --boot-bios, and a GPT whose EFI system partition is\n"
+	"                     --boot-efi; the backup GPT ends the image\n"
+	"  --hybrid-mbr FILE  the MBR code template (default " ENG_BOOT_MBR_DEFAULT ")\n";
 
 int cli_image_args_init(struct cli_image_args *a, const char *cmd, int argc,
 			struct eng_image_opts *image, struct eng_scan_opts *scan)
@@ -157,6 +171,21 @@ int cli_image_opt(struct cli_image_args *a, int c, char *arg)
 		break;
 	case CLI_IMAGEOPT_RR_RELOCATE:
 		a->image->rr_relocate = true;
+		break;
+	case CLI_IMAGEOPT_BOOT_BIOS:
+		a->image->boot.bios = arg;
+		break;
+	case CLI_IMAGEOPT_BOOT_EFI:
+		a->image->boot.efi = arg;
+		break;
+	case CLI_IMAGEOPT_BOOT_CATALOG:
+		a->image->boot.catalog = arg;
+		break;
+	case CLI_IMAGEOPT_HYBRID:
+		a->image->boot.hybrid = true;
+		break;
+	case CLI_IMAGEOPT_HYBRID_MBR:
+		a->image->boot.hybrid_mbr = arg;
 		break;
 	default:
 		return 0; /* not an image option */

@@ -34,6 +34,7 @@
 #include "engine/image.h"
 #include "engine/manifest.h"
 #include "engine/sink.h"
+#include "image-boot.h"
 #include "iso9660/writer.h"
 #include "udf/writer.h"
 
@@ -42,6 +43,7 @@ enum seg_kind {
 	SEG_ISO,
 	SEG_UDF,
 	SEG_DATA,
+	SEG_MEM, /* blocks made in memory by the plan (boot catalog, hybrid tables) */
 };
 
 /* 24 bytes: there is one per file and per metadata extent. */
@@ -52,6 +54,7 @@ struct seg {
 	union {
 		const struct bfs_extent *ext; /* SEG_ISO, SEG_UDF */
 		size_t first;		      /* SEG_DATA: index in files of its first file */
+		const uint8_t *mem;	      /* SEG_MEM */
 	};
 };
 
@@ -80,6 +83,7 @@ struct eng_image {
 	char volume_id[64];
 	char application[64];
 	struct eng_image_info info;
+	struct eng_boot boot; /* bootable images (image-boot.h) */
 
 	struct seg *segs;
 	size_t nsegs;
@@ -224,6 +228,54 @@ static int add_extents(struct eng_image *img, const struct bfs_extent_list *l, e
 
 static int plan_gaps(struct eng_image *img, uint64_t cursor);
 
+static int seg_mem(struct eng_image *img, uint64_t lba, uint64_t n, const uint8_t *mem)
+{
+	int r = seg_add(img, lba, n, SEG_MEM, NULL);
+
+	if (r == 0)
+		img->segs[img->nsegs - 1].mem = mem;
+	return r;
+}
+
+/* The hidden boot catalog's block, before the file data (a shown one is a file). */
+static int plan_boot_catalog(struct eng_image *img, uint64_t *cursor)
+{
+	if (!img->boot.on || img->boot.cat)
+		return 0;
+	img->boot.cat_lba = (*cursor)++;
+	return seg_mem(img, img->boot.cat_lba, 1, img->boot.catalog);
+}
+
+/*
+ * Hybrid: the backup GPT in the image's last blocks, after UDF's closing anchor (the
+ * anchor at 256 is the one UDF readers find then), the image kept a multiple of the write
+ * unit.
+ */
+static int plan_boot_tail(struct eng_image *img, uint64_t *cursor)
+{
+	uint64_t len = *cursor - img->opts.start_lba + img->boot.tail_blocks;
+
+	if (!img->boot.hybrid)
+		return 0;
+	if (img->opts.align > 1) /* zeros before the tables: plan_gaps() fills them */
+		*cursor += BFS_ROUND_UP(len, (uint64_t)img->opts.align) - len;
+	*cursor += img->boot.tail_blocks;
+	return seg_mem(img, *cursor - img->boot.tail_blocks, img->boot.tail_blocks, img->boot.tail);
+}
+
+/* Every address fixed: the boot record's pointer, the catalog, boot info table, MBR, GPTs. */
+static int plan_boot_render(struct eng_image *img)
+{
+	uint64_t cat;
+
+	if (!img->boot.on)
+		return 0;
+	cat = img->boot.cat ? img->boot.cat->data_lba : img->boot.cat_lba;
+	iso9660_writer_set_boot_catalog(img->iso, (uint32_t)cat);
+	return eng_boot_render(&img->boot, iso9660_writer_pvd_lba(img->iso), img->vi.volume_blocks,
+			       img->vi.uuid, img->diag);
+}
+
 static int plan(struct eng_image *img)
 {
 	const uint64_t start = img->opts.start_lba;
@@ -239,7 +291,8 @@ static int plan(struct eng_image *img)
 	bool meta_last = img->manifest && img->manifest->nsections;
 	int r;
 
-	r = seg_add(img, start, 16, SEG_ZERO, NULL);
+	r = img->boot.hybrid ? seg_mem(img, start, 16, img->boot.sysarea)
+			     : seg_add(img, start, 16, SEG_ZERO, NULL);
 	if (r < 0)
 		return r;
 	cursor = start + 16;
@@ -262,6 +315,9 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
+	r = plan_boot_catalog(img, &cursor);
+	if (r < 0)
+		return r;
 	/* every regular file, an upper bound of those with data: one allocation */
 	img->files = bfs_new(struct bfs_node *, BFS_MAX(img->info.stats.files, (uint64_t)1));
 	if (!img->files)
@@ -286,6 +342,9 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
+	r = plan_boot_tail(img, &cursor);
+	if (r < 0)
+		return r;
 	img->vi.volume_blocks = cursor;
 	if (img->iso) {
 		r = iso9660_writer_finish(img->iso, &img->vi);
@@ -301,6 +360,9 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
+	r = plan_boot_render(img);
+	if (r < 0)
+		return r;
 	return plan_gaps(img, cursor);
 }
 
@@ -765,6 +827,7 @@ static int writers_new(struct eng_image *img, struct bfs_node *root)
 			.rockridge = o->rockridge,
 			.level = o->iso_level,
 			.rr_relocate = o->rr_relocate,
+			.boot_record = img->boot.on,
 		};
 
 		r = iso9660_writer_new(&io, root, diag, &img->iso);
@@ -818,6 +881,11 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 		o->iso_level = o->media == ENG_MEDIA_BD || big ? 3 : 2;
 	if (!o->udf_rev)
 		o->udf_rev = o->media == ENG_MEDIA_BD ? 0x0250 : 0x0102;
+	r = eng_boot_prepare(&img->boot, &o->boot, root, o->start_lba, diag);
+	if (r < 0)
+		return r;
+	if (img->boot.on && !o->iso9660)
+		return bfs_diag_set(diag, -EINVAL, "boot options need iso9660 (El Torito) in --fs");
 	bfs_tree_stats(root, &img->info.stats);
 
 	volume_id(img);
@@ -1066,6 +1134,9 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 		case SEG_ZERO:
 			memset(dst, 0, n * BFS_BLOCK_SIZE);
 			break;
+		case SEG_MEM:
+			memcpy(dst, s->mem + img->seg_off * BFS_BLOCK_SIZE, n * BFS_BLOCK_SIZE);
+			break;
 		case SEG_ISO:
 		case SEG_UDF:
 			if (img->seg_off == 0) {
@@ -1113,6 +1184,9 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 						return r;
 				}
 				memcpy(dst, img->manifest_data + off, bytes);
+			} else if (f == img->boot.cat) {
+				memcpy(dst, img->boot.catalog, bytes);
+				sha_note(img, dst, bytes, true, true);
 			} else {
 				if (off == 0) {
 					r = data_open(img, f);
@@ -1122,12 +1196,15 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 				r = data_read(img, f, off, dst, bytes);
 				if (r < 0)
 					return r;
+				if (f == img->boot.bios && off == 0) /* hashed as stored */
+					memcpy(dst + 8, img->boot.bi_table,
+					       sizeof(img->boot.bi_table));
 				sha_note(img, dst, bytes, off == 0,
 					 off / BFS_BLOCK_SIZE + n == fblocks);
 			}
 			memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
 			if (off / BFS_BLOCK_SIZE + n == fblocks) {
-				if (f != img->manifest) {
+				if (f != img->manifest && f != img->boot.cat) {
 					r = data_close(img, f);
 					if (r < 0)
 						return r;
@@ -1224,6 +1301,22 @@ static int copy_file(struct eng_image *img, struct bfs_node *f, int out)
 	return 0;
 }
 
+/*
+ * The catalog shown as a file (its whole data), or the boot info table over bytes 8-63 of
+ * the BIOS file just copied.
+ */
+static int write_boot_block(struct eng_image *img, int fd, const struct bfs_node *f,
+			    const uint8_t *p, size_t len)
+{
+	uint64_t pos = (f->data_lba - img->opts.start_lba) * BFS_BLOCK_SIZE;
+	int r;
+
+	if (f == img->boot.bios)
+		pos += 8;
+	r = eng_sink_pwrite(fd, p, len, pos);
+	return r < 0 ? bfs_diag_set(&img->pdiag, r, "write error: %s", strerror(-r)) : 0;
+}
+
 int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, void *userdata)
 {
 	int r = 0;
@@ -1246,6 +1339,11 @@ int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, 
 		}
 		switch (s->kind) {
 		case SEG_ZERO:
+			break;
+		case SEG_MEM:
+			r = eng_sink_pwrite(fd, s->mem, (size_t)s->nblocks * BFS_BLOCK_SIZE, pos);
+			if (r < 0)
+				r = bfs_diag_set(img->diag, r, "write error: %s", strerror(-r));
 			break;
 		case SEG_ISO:
 		case SEG_UDF: {
@@ -1284,10 +1382,16 @@ int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, 
 					r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
 					break;
 				}
-				r = data_open(img, f);
-				if (r == 0)
+				r = f == img->boot.cat
+					    ? write_boot_block(img, fd, f, img->boot.catalog,
+							       sizeof(img->boot.catalog))
+					    : data_open(img, f);
+				if (r == 0 && f != img->boot.cat)
 					r = copy_file(img, f, fd);
-				if (r == 0)
+				if (r == 0 && f == img->boot.bios)
+					r = write_boot_block(img, fd, f, img->boot.bi_table,
+							     sizeof(img->boot.bi_table));
+				if (r == 0 && f != img->boot.cat)
 					r = data_close(img, f);
 				else if (img->fd >= 0) {
 					close(img->fd);
@@ -1590,6 +1694,7 @@ struct eng_image *eng_image_free(struct eng_image *img)
 	pthread_mutex_destroy(&img->lock);
 	pthread_cond_destroy(&img->can_put);
 	pthread_cond_destroy(&img->can_get);
+	eng_boot_done(&img->boot);
 	free(img);
 	return NULL;
 }

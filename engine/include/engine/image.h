@@ -65,6 +65,37 @@ int eng_scan(const struct eng_source *srcs, size_t nsrcs, const struct eng_scan_
 
 struct udf_prior;
 
+/*
+ * A bootable image (El Torito, iso9660/eltorito.h; hybrid, iso9660/hybrid.h). Boot files
+ * are files of the image, named by their image path; the image must start at block 0 (a
+ * first session: many BIOSes boot only that one). Each problem is an -EINVAL naming the
+ * option and the path at fault.
+ */
+struct eng_boot_opts {
+	/*
+	 * x86 BIOS, no emulation, 4 sectors loaded at 07C0h, the boot info table patched into
+	 * bytes 8-63 of the file as stored (isolinux.bin); at most ENG_BOOT_BIOS_MAX bytes.
+	 */
+	const char *bios;
+	/* UEFI: a FAT file system image, platform EFh, sector count its size (0 over 65535) */
+	const char *efi;
+	/*
+	 * The catalog shown in the trees as this image path (a 2048-byte file); NULL: hidden,
+	 * in no tree, found through the boot record only (xorriso's --boot-catalog-hide).
+	 */
+	const char *catalog;
+	/*
+	 * An MBR (the template's boot code, which loads the BIOS boot file) and a GPT whose
+	 * EFI system partition is the EFI image, the backup GPT in the image's last blocks.
+	 * Needs bios (an isohybrid-capable file: magic 7078C0FBh at byte 64).
+	 */
+	bool hybrid;
+	const char *hybrid_mbr; /* the template's host path; NULL: ENG_BOOT_MBR_DEFAULT */
+};
+
+#define ENG_BOOT_BIOS_MAX    (32u << 20)
+#define ENG_BOOT_MBR_DEFAULT "/usr/lib/ISOLINUX/isohdpfx.bin"
+
 struct eng_image_opts {
 	enum eng_media media;
 	bool iso9660, joliet, rockridge, udf; /* all false: the per-media defaults */
@@ -121,6 +152,7 @@ struct eng_image_opts {
 	 */
 	int (*manifest_chunk)(const uint8_t *bytes, size_t len, void *userdata, uint64_t *ret_lba);
 	void *manifest_userdata;
+	struct eng_boot_opts boot; /* all NULL/false: not bootable */
 };
 
 /* Verify granularity: 1 MiB of the image, counted from its first block. */
