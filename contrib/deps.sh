@@ -8,7 +8,8 @@ what=${1:-test}
 build_pkgs="meson ninja-build pkg-config gcc libcmocka-dev libxxhash-dev libssl-dev libiscsi-dev libfuse3-dev libudev-dev libjson-c-dev zlib1g-dev"
 test_pkgs="xorriso libarchive-tools genisoimage python3-pycdlib p7zip-full udftools
 libudfread-dev qemu-system-x86 linux-image-amd64 busybox-static cpio
-libclang-rt-14-dev clang-format time xz-utils tgt qemu-block-extra fuse3 attr desktop-file-utils jq cdrskin growisofs wodim perl"
+libclang-rt-14-dev clang-format time xz-utils tgt qemu-block-extra fuse3 attr desktop-file-utils jq cdrskin growisofs wodim perl
+isolinux syslinux-common ovmf grub-efi-amd64-bin grub-common mtools dosfstools gdisk fdisk"
 
 case $what in
 build) pkgs=$build_pkgs ;;
