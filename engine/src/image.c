@@ -1119,6 +1119,66 @@ static int sha_settle(struct eng_image *img)
 	return 0;
 }
 
+/*
+ * The next blocks of the SEG_DATA segment s, one file at a time, into dst (room for *n
+ * blocks; *n becomes those made).
+ */
+static int produce_data(struct eng_image *img, const struct seg *s, uint8_t *dst, size_t *pn)
+{
+	size_t n = *pn;
+	int r;
+
+	struct bfs_node *f;
+	uint64_t off, fblocks, fsize;
+	size_t bytes;
+
+	if (img->seg_off == 0)
+		img->cur_file = s->first;
+	f = img->files[img->cur_file];
+	off = (s->lba + img->seg_off - f->data_lba) * BFS_BLOCK_SIZE;
+	fsize = bfs_node_new_bytes(f); /* sections: the new region */
+	fblocks = BFS_DIV_ROUND_UP(fsize, BFS_BLOCK_SIZE);
+	/* one file at a time */
+	n = (size_t)BFS_MIN((uint64_t)n, fblocks - off / BFS_BLOCK_SIZE);
+	bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, fsize - off);
+	if (f == img->manifest) {
+		if (off == 0) {
+			r = sha_settle(img);
+			if (r == 0)
+				r = manifest_make(img);
+			if (r < 0)
+				return r;
+		}
+		memcpy(dst, img->manifest_data + off, bytes);
+	} else if (f == img->boot.cat) {
+		memcpy(dst, img->boot.catalog, bytes);
+		sha_note(img, dst, bytes, true, true);
+	} else {
+		if (off == 0) {
+			r = data_open(img, f);
+			if (r < 0)
+				return r;
+		}
+		r = data_read(img, f, off, dst, bytes);
+		if (r < 0)
+			return r;
+		if (f == img->boot.bios && off == 0) /* hashed as stored */
+			memcpy(dst + 8, img->boot.bi_table, sizeof(img->boot.bi_table));
+		sha_note(img, dst, bytes, off == 0, off / BFS_BLOCK_SIZE + n == fblocks);
+	}
+	memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
+	if (off / BFS_BLOCK_SIZE + n == fblocks) {
+		if (f != img->manifest && f != img->boot.cat) {
+			r = data_close(img, f);
+			if (r < 0)
+				return r;
+		}
+		img->cur_file++;
+	}
+	*pn = n;
+	return 0;
+}
+
 /* Produce up to max blocks into buf from the current position; returns blocks made. */
 static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 {
@@ -1161,58 +1221,11 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 			}
 			memcpy(dst, img->meta + img->seg_off * BFS_BLOCK_SIZE, n * BFS_BLOCK_SIZE);
 			break;
-		case SEG_DATA: {
-			struct bfs_node *f;
-			uint64_t off, fblocks, fsize;
-			size_t bytes;
-
-			if (img->seg_off == 0)
-				img->cur_file = s->first;
-			f = img->files[img->cur_file];
-			off = (s->lba + img->seg_off - f->data_lba) * BFS_BLOCK_SIZE;
-			fsize = bfs_node_new_bytes(f); /* sections: the new region */
-			fblocks = BFS_DIV_ROUND_UP(fsize, BFS_BLOCK_SIZE);
-			/* one file at a time */
-			n = (size_t)BFS_MIN((uint64_t)n, fblocks - off / BFS_BLOCK_SIZE);
-			bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, fsize - off);
-			if (f == img->manifest) {
-				if (off == 0) {
-					r = sha_settle(img);
-					if (r == 0)
-						r = manifest_make(img);
-					if (r < 0)
-						return r;
-				}
-				memcpy(dst, img->manifest_data + off, bytes);
-			} else if (f == img->boot.cat) {
-				memcpy(dst, img->boot.catalog, bytes);
-				sha_note(img, dst, bytes, true, true);
-			} else {
-				if (off == 0) {
-					r = data_open(img, f);
-					if (r < 0)
-						return r;
-				}
-				r = data_read(img, f, off, dst, bytes);
-				if (r < 0)
-					return r;
-				if (f == img->boot.bios && off == 0) /* hashed as stored */
-					memcpy(dst + 8, img->boot.bi_table,
-					       sizeof(img->boot.bi_table));
-				sha_note(img, dst, bytes, off == 0,
-					 off / BFS_BLOCK_SIZE + n == fblocks);
-			}
-			memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
-			if (off / BFS_BLOCK_SIZE + n == fblocks) {
-				if (f != img->manifest && f != img->boot.cat) {
-					r = data_close(img, f);
-					if (r < 0)
-						return r;
-				}
-				img->cur_file++;
-			}
+		case SEG_DATA:
+			r = produce_data(img, s, dst, &n);
+			if (r < 0)
+				return r;
 			break;
-		}
 		}
 		made += n;
 		img->seg_off += n;

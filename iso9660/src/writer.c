@@ -46,13 +46,13 @@
 
 enum iso_kind {
 	ISO_EXT_PVD,
-	ISO_EXT_BRVD,
 	ISO_EXT_SVD,
 	ISO_EXT_TERM,
 	ISO_EXT_PT_L,
 	ISO_EXT_PT_M,
 	ISO_EXT_DIR,
 	ISO_EXT_CE,
+	ISO_EXT_BRVD, /* last: the tests name kinds by number */
 };
 
 struct iso_dir;
