@@ -29,6 +29,7 @@ const struct option cli_image_longopts[] = {
 	{"boot-catalog", required_argument, NULL, CLI_IMAGEOPT_BOOT_CATALOG},
 	{"hybrid", no_argument, NULL, CLI_IMAGEOPT_HYBRID},
 	{"hybrid-mbr", required_argument, NULL, CLI_IMAGEOPT_HYBRID_MBR},
+	{"boot-replay", required_argument, NULL, CLI_IMAGEOPT_BOOT_REPLAY},
 	{0},
 };
 
@@ -49,7 +50,11 @@ const char cli_image_usage[] =
 	"  --hybrid           also bootable as a disk (USB stick): an isohybrid MBR that\n"
 	"                     starts --boot-bios, and a GPT whose EFI system partition is\n"
 	"                     --boot-efi; the backup GPT ends the image\n"
-	"  --hybrid-mbr FILE  the MBR code template (default " ENG_BOOT_MBR_DEFAULT ")\n";
+	"  --hybrid-mbr FILE  the MBR code template (default " ENG_BOOT_MBR_DEFAULT ")\n"
+	"  --boot-replay ISO  the boot setup of the bootable ISO (its boot files' paths,\n"
+	"                     catalog, hybrid MBR code), made anew over this image's tree,\n"
+	"                     which must hold those files (e.g. ISO's tree extracted + new\n"
+	"                     files); not with the other boot options\n";
 
 int cli_image_args_init(struct cli_image_args *a, const char *cmd, int argc,
 			struct eng_image_opts *image, struct eng_scan_opts *scan)
@@ -69,6 +74,10 @@ void cli_image_args_done(struct cli_image_args *a)
 {
 	free(a->srcs);
 	free(a->excludes);
+	if (a->replay)
+		eng_boot_replay_done(a->replay);
+	free(a->replay);
+	a->replay = NULL;
 	a->srcs = NULL;
 	a->excludes = NULL;
 }
@@ -128,6 +137,27 @@ static int parse_udf_rev(struct cli_image_args *a, const char *s)
 	return 0;
 }
 
+/* --boot-replay ISO: its setup read now, the options pointing into it */
+static int parse_replay(struct cli_image_args *a, const char *iso)
+{
+	struct bfs_diag diag = {0};
+	int r;
+
+	if (a->replay)
+		return cli_error(-EINVAL, a->cmd, "--boot-replay given twice");
+	a->replay = calloc(1, sizeof(*a->replay));
+	if (!a->replay)
+		return -ENOMEM;
+	r = eng_boot_replay_read(iso, a->replay, &diag);
+	if (r < 0) {
+		free(a->replay);
+		a->replay = NULL;
+		return cli_error(r == -ENOMEM ? r : -EINVAL, a->cmd, "%s", bfs_diag_msg(&diag, r));
+	}
+	eng_boot_replay_opts(a->replay, &a->image->boot);
+	return 0;
+}
+
 static int parse_graft(struct cli_image_args *a, char *s)
 {
 	char *eq = strchr(s, '=');
@@ -172,20 +202,28 @@ int cli_image_opt(struct cli_image_args *a, int c, char *arg)
 	case CLI_IMAGEOPT_RR_RELOCATE:
 		a->image->rr_relocate = true;
 		break;
+	case CLI_IMAGEOPT_BOOT_REPLAY:
+		r = parse_replay(a, arg);
+		break;
 	case CLI_IMAGEOPT_BOOT_BIOS:
 		a->image->boot.bios = arg;
+		a->boot_given = true;
 		break;
 	case CLI_IMAGEOPT_BOOT_EFI:
 		a->image->boot.efi = arg;
+		a->boot_given = true;
 		break;
 	case CLI_IMAGEOPT_BOOT_CATALOG:
 		a->image->boot.catalog = arg;
+		a->boot_given = true;
 		break;
 	case CLI_IMAGEOPT_HYBRID:
 		a->image->boot.hybrid = true;
+		a->boot_given = true;
 		break;
 	case CLI_IMAGEOPT_HYBRID_MBR:
 		a->image->boot.hybrid_mbr = arg;
+		a->boot_given = true;
 		break;
 	default:
 		return 0; /* not an image option */
@@ -203,6 +241,10 @@ int cli_image_args_check(const struct cli_image_args *a)
 {
 	const struct eng_image_opts *o = a->image;
 
+	if (a->replay && a->boot_given)
+		return cli_error(-EINVAL, a->cmd,
+				 "--boot-replay: not with --boot-bios, --boot-efi, --boot-catalog, "
+				 "--hybrid or --hybrid-mbr (the replayed ISO says them)");
 	if (o->udf_rev && !o->udf && (o->iso9660 || o->joliet || o->rockridge))
 		return cli_error(-EINVAL, a->cmd, "--udf-rev given but --fs has no udf");
 	return 0;

@@ -215,7 +215,7 @@ static int catalog_node(struct eng_boot *b, struct bfs_node *root, const char *p
 int eng_boot_prepare(struct eng_boot *b, const struct eng_boot_opts *o, struct bfs_node *root,
 		     uint64_t start_lba, struct bfs_diag *diag)
 {
-	int r;
+	int r = 0;
 
 	*b = (struct eng_boot){.on = o->bios || o->efi || o->hybrid};
 	if (!b->on)
@@ -251,7 +251,10 @@ int eng_boot_prepare(struct eng_boot *b, const struct eng_boot_opts *o, struct b
 	if (b->bios && b->bios == b->efi)
 		return bfs_diag_set(diag, -EINVAL, "--boot-bios and --boot-efi name one file");
 	if (o->hybrid) {
-		r = read_mbr(b, o->hybrid_mbr ? o->hybrid_mbr : ENG_BOOT_MBR_DEFAULT, diag);
+		if (o->mbr_code)
+			memcpy(b->mbr_code, o->mbr_code, HYBRID_MBR_CODE_LEN);
+		else
+			r = read_mbr(b, o->hybrid_mbr ? o->hybrid_mbr : ENG_BOOT_MBR_DEFAULT, diag);
 		if (r < 0)
 			return r;
 		b->sysarea = calloc(16, 2048);

@@ -10,6 +10,10 @@
 #   hybrid-bios  the --hybrid image as a hard disk under SeaBIOS (isohybrid MBR)
 #   hybrid-efi   ... and under OVMF (GPT EFI system partition)
 #   dvd+r        `burnfs burn` onto a virtual DVD+R, the exported disc booted (BIOS, UEFI)
+#   replay       --boot-replay: a hybrid image's tree extracted by xorriso, a file added,
+#                re-mastered with the first one's boot setup: the same report (paths,
+#                platforms, load sizes, catalog path, MBR code), and it boots (BIOS CD,
+#                UEFI hard disk)
 # Each boot runs qemu-system-x86_64 (TCG) under a hard 55 s limit. Exit 77 without a tool.
 set -u
 : "${BURNFS:?}"
@@ -181,8 +185,44 @@ dvd_r() {
 	efi_cd "$t/disc.iso"
 }
 
+# report IMG: xorriso's El Torito and system area lines that do not depend on addresses
+report() {
+	xorriso -indev "$1" -report_el_torito plain -report_system_area plain 2>/dev/null |
+		grep -E '^(El Torito (boot img|img path|img opts|cat path)|System area summary|MBR partition +:|GPT partition path)' |
+		sed -E 's/^(El Torito boot img : .*) +[0-9]+$/\1/; s/^(MBR partition +: +1 +0x00 +0xee +1) .*/\1/'
+}
+
+replay() {
+	need xorriso
+	mktree
+	image "$t/h.iso" "${BOOTOPTS[@]}" --hybrid --boot-catalog /isolinux/boot.cat
+	xorriso -osirrox on -indev "$t/h.iso" -extract / "$t/x" >/dev/null 2>&1 || fail "extract"
+	chmod -R u+w "$t/x"
+	rm -rf "$t/x/.burnfs" "$t/x/isolinux/boot.cat" # both made anew
+	mkdir -p "$t/new"
+	echo "my notes on the rescue disc" >"$t/new/notes.txt"
+	"$BURNFS" image "$t/x" "$t/new" -o "$t/r.iso" -q --boot-replay "$t/h.iso" 2>"$t/err" ||
+		fail "replay: $(cat "$t/err")"
+	report "$t/h.iso" >"$t/rep.h"
+	report "$t/r.iso" >"$t/rep.r"
+	[ "$(wc -l <"$t/rep.h")" -ge 9 ] || fail "short report: $(cat "$t/rep.h")"
+	diff -u "$t/rep.h" "$t/rep.r" >&2 || fail "the re-master's boot setup differs"
+	cmp -s <(head -c 432 "$t/h.iso") <(head -c 432 "$t/r.iso") || fail "MBR code not kept"
+	isoinfo -R -f -i "$t/r.iso" | grep -q '^/notes.txt$' || fail "the new file is missing"
+	bios_cd "$t/r.iso"
+	need_file "$OVMF"
+	qboot "$t/he.log" "$EFI_MARK" -bios "$OVMF" -drive "file=$t/r.iso,format=raw,if=ide"
+	# a setup it cannot keep, or a boot file the new tree lacks: refused, named
+	image "$t/plain.iso"
+	"$BURNFS" image "$t/x" -o "$t/bad.iso" --boot-replay "$t/plain.iso" 2>"$t/err" && fail "plain ISO replayed"
+	grep -q "plain.iso': no El Torito boot record" "$t/err" || fail "plain: $(cat "$t/err")"
+	"$BURNFS" image "$t/new" -o "$t/bad.iso" --boot-replay "$t/h.iso" 2>"$t/err" && fail "no boot file"
+	grep -q "'/isolinux/isolinux.bin': no such file in the image" "$t/err" || fail "lacks: $(cat "$t/err")"
+}
+
 case $case in
 tables) tables ;;
+replay) replay ;;
 errors) errors ;;
 bios-cd) mktree && image "$t/b.iso" "${BOOTOPTS[@]}" && bios_cd "$t/b.iso" ;;
 efi-cd) mktree && image "$t/b.iso" "${BOOTOPTS[@]}" && efi_cd "$t/b.iso" ;;
@@ -196,6 +236,6 @@ hybrid-efi)
 	qboot "$t/he.log" "$EFI_MARK" -bios "$OVMF" -drive "file=$t/h.iso,format=raw,if=ide"
 	;;
 dvd+r) dvd_r ;;
-*) echo "usage: boot.sh tables|errors|bios-cd|efi-cd|hybrid-bios|hybrid-efi|dvd+r" >&2; exit 2 ;;
+*) echo "usage: boot.sh tables|errors|bios-cd|efi-cd|hybrid-bios|hybrid-efi|dvd+r|replay" >&2; exit 2 ;;
 esac
 echo "$me $case: ok"

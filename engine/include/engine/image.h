@@ -90,8 +90,32 @@ struct eng_boot_opts {
 	 * Needs bios (an isohybrid-capable file: magic 7078C0FBh at byte 64).
 	 */
 	bool hybrid;
-	const char *hybrid_mbr; /* the template's host path; NULL: ENG_BOOT_MBR_DEFAULT */
+	const char *hybrid_mbr;	 /* the template's host path; NULL: ENG_BOOT_MBR_DEFAULT */
+	const uint8_t *mbr_code; /* the template's 432 bytes of code instead (a replay's) */
 };
+
+/*
+ * --boot-replay ISO: the boot setup of an existing image, read with burnfs's own readers:
+ * the image paths of its BIOS and EFI boot files (the files whose data its catalog's
+ * entries point at), its catalog's path when a tree shows it, and whether it is hybrid
+ * (an MBR whose boot field points at the BIOS file) with the MBR's boot code. A new image
+ * made with eng_boot_replay_opts() has the same setup; every address, the boot info
+ * table, the MBR's fields and the GPTs are made anew for it. The boot files must be in the
+ * new tree at the same paths (the ISO's tree extracted and given as a source, plus the new
+ * files). -EINVAL for an ISO without a boot record, -EOPNOTSUPP for entries burnfs does
+ * not write (emulation, other platforms, hidden images), each naming the ISO.
+ */
+struct eng_boot_replay {
+	char *bios, *efi, *catalog; /* image paths (owned), NULL when none */
+	bool hybrid;
+	uint8_t mbr_code[432];
+};
+
+int eng_boot_replay_read(const char *iso, struct eng_boot_replay *ret,
+			 struct bfs_diag *diag) BFS_WARN_UNUSED;
+void eng_boot_replay_done(struct eng_boot_replay *r);
+/* Boot options that make that setup again; borrow r's strings and code. */
+void eng_boot_replay_opts(const struct eng_boot_replay *r, struct eng_boot_opts *o);
 
 #define ENG_BOOT_BIOS_MAX    (32u << 20)
 #define ENG_BOOT_MBR_DEFAULT "/usr/lib/ISOLINUX/isohdpfx.bin"
