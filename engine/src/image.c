@@ -247,19 +247,25 @@ static int plan_boot_catalog(struct eng_image *img, uint64_t *cursor)
 }
 
 /*
- * Hybrid: the backup GPT in the image's last blocks, after UDF's closing anchor (the
- * anchor at 256 is the one UDF readers find then), the image kept a multiple of the write
- * unit.
+ * Hybrid: the blocks after the last planned one (UDF's closing anchor), the backup GPT in
+ * the last of them. With UDF, 256 of them: the closing anchor is then at N - 256, N the
+ * last block, one of the places ECMA-167 3/8.4.2.1 has readers look (the GPT's header
+ * takes block N).
  */
-static int plan_boot_tail(struct eng_image *img, uint64_t *cursor)
+static uint64_t boot_tail_blocks(const struct eng_image *img)
 {
-	uint64_t len = *cursor - img->opts.start_lba + img->boot.tail_blocks;
-
 	if (!img->boot.hybrid)
 		return 0;
-	if (img->opts.align > 1) /* zeros before the tables: plan_gaps() fills them */
-		*cursor += BFS_ROUND_UP(len, (uint64_t)img->opts.align) - len;
-	*cursor += img->boot.tail_blocks;
+	return img->udf ? 256 : img->boot.tail_blocks;
+}
+
+static int plan_boot_tail(struct eng_image *img, uint64_t *cursor)
+{
+	uint64_t n = boot_tail_blocks(img);
+
+	if (!n)
+		return 0;
+	*cursor += n; /* zeros before the tables: plan_gaps() fills them */
 	return seg_mem(img, *cursor - img->boot.tail_blocks, img->boot.tail_blocks, img->boot.tail);
 }
 
@@ -332,8 +338,9 @@ static int plan(struct eng_image *img)
 		r = iso9660_writer_plan_meta(img->iso, &cursor);
 	if (r < 0)
 		return r;
-	if (img->opts.align > 1) { /* pad to the write unit, the closing anchor included */
-		uint64_t len = cursor - start + (img->udf ? 1 : 0);
+	if (img->opts.align > 1) { /* pad to the write unit, the closing anchor and a
+				      hybrid's tail included */
+		uint64_t len = cursor - start + (img->udf ? 1 : 0) + boot_tail_blocks(img);
 
 		cursor += BFS_ROUND_UP(len, (uint64_t)img->opts.align) - len;
 	}
