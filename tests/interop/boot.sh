@@ -138,6 +138,14 @@ tables() {
 	xorriso -indev "$t/c.iso" -report_el_torito plain >"$t/rep2" 2>&1
 	has "$t/rep2" '^El Torito cat path : +/isolinux/boot.cat' "named catalog"
 	isoinfo -R -f -i "$t/c.iso" | grep -q '^/isolinux/boot.cat$' || fail "boot.cat not listed"
+	# an EFI image over 65,535 sectors: count 0, "to the end of the medium" (UEFI 2.3
+	# 12.3.2.1); alone, it is the default entry and the validation entry says EFh
+	mkdir -p "$t/big/boot"
+	mkfs.vfat -C "$t/big/boot/big.img" 40960 >/dev/null || fail "mkfs.vfat"
+	"$BURNFS" image "$t/big" -o "$t/big.iso" -q --boot-efi /boot/big.img 2>"$t/err" ||
+		fail "big EFI image: $(cat "$t/err")"
+	xorriso -indev "$t/big.iso" -report_el_torito plain >"$t/rep3" 2>&1
+	has "$t/rep3" '^El Torito boot img : +1 +UEFI +y +none +0x0000 +0x00 +0 +[0-9]+' "EFI count 0"
 	# same tree, same epoch, same bytes
 	image "$t/h2.iso" "${BOOTOPTS[@]}" --hybrid
 	cmp -s "$t/h.iso" "$t/h2.iso" || fail "two runs differ"
