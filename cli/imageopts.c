@@ -52,9 +52,9 @@ const char cli_image_usage[] =
 	"                     --boot-efi; the backup GPT ends the image\n"
 	"  --hybrid-mbr FILE  the MBR code template (default " ENG_BOOT_MBR_DEFAULT ")\n"
 	"  --boot-replay ISO  the boot setup of the bootable ISO (its boot files' paths,\n"
-	"                     catalog, hybrid MBR code), made anew over this image's tree,\n"
-	"                     which must hold those files (e.g. ISO's tree extracted + new\n"
-	"                     files); not with the other boot options\n";
+	"                     catalog, hybrid MBR code, volume id), made anew over this\n"
+	"                     image's tree, which must hold those files (e.g. the ISO's\n"
+	"                     tree extracted + new files); not with the other boot options\n";
 
 int cli_image_args_init(struct cli_image_args *a, const char *cmd, int argc,
 			struct eng_image_opts *image, struct eng_scan_opts *scan)
@@ -155,6 +155,8 @@ static int parse_replay(struct cli_image_args *a, const char *iso)
 		return cli_error(r == -ENOMEM ? r : -EINVAL, a->cmd, "%s", bfs_diag_msg(&diag, r));
 	}
 	eng_boot_replay_opts(a->replay, &a->image->boot);
+	if (!a->image->volume_id && a->replay->volume_id[0]) /* a later --volid wins */
+		a->image->volume_id = a->replay->volume_id;
 	return 0;
 }
 

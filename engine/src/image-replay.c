@@ -31,6 +31,7 @@ struct replay_walk {
 	size_t plen;
 	unsigned depth;
 	size_t nodes;
+	char volume_id[33];
 };
 
 static int walk_dir(struct replay_walk *w, const struct iso9660_entry *dir);
@@ -144,11 +145,14 @@ static int replay_walk(struct eng_imagefile *f, const char *iso, struct replay_w
 	const struct iso9660_reader_opts ro = {.view = ISO9660_VIEW_AUTO};
 	_cleanup_(iso9660_reader_freep) struct iso9660_reader *rd = NULL;
 	struct iso9660_entry root = {0};
+	struct iso9660_volume_info vi;
 	int r;
 
 	r = iso9660_reader_open(eng_imagefile_read, f, &ro, diag, &rd);
 	if (r < 0)
 		return bfs_diag_prefix(diag, r, "--boot-replay '%s'", iso);
+	iso9660_reader_info(rd, &vi);
+	memcpy(w->volume_id, vi.volume_id, sizeof(w->volume_id));
 	r = iso9660_reader_root(rd, &root);
 	w->r = rd;
 	if (r == 0)
@@ -186,6 +190,7 @@ int eng_boot_replay_read(const char *iso, struct eng_boot_replay *ret, struct bf
 	ret->bios = w.path[0];
 	ret->efi = w.path[1];
 	ret->catalog = w.path[2];
+	memcpy(ret->volume_id, w.volume_id, sizeof(ret->volume_id));
 	if (r < 0)
 		eng_boot_replay_done(ret);
 	return r;

@@ -13,7 +13,7 @@
 #   dvd+r        `burnfs burn` onto a virtual DVD+R, the exported disc booted (BIOS, UEFI)
 #   replay       --boot-replay: a hybrid image's tree extracted by xorriso, a file added,
 #                re-mastered with the first one's boot setup: the same report (paths,
-#                platforms, load sizes, catalog path, MBR code), and it boots (BIOS CD,
+#                platforms, load sizes, catalog path, MBR code, volume id), and it boots (BIOS CD,
 #                UEFI hard disk)
 # Each boot runs qemu-system-x86_64 (TCG) under a hard 55 s limit. Exit 77 without a tool.
 set -u
@@ -214,7 +214,7 @@ report() {
 replay() {
 	need xorriso
 	mktree
-	image "$t/h.iso" "${BOOTOPTS[@]}" --hybrid --boot-catalog /isolinux/boot.cat
+	image "$t/h.iso" "${BOOTOPTS[@]}" --hybrid --boot-catalog /isolinux/boot.cat --volid RESCUE_2026
 	xorriso -osirrox on -indev "$t/h.iso" -extract / "$t/x" >/dev/null 2>&1 || fail "extract"
 	chmod -R u+w "$t/x"
 	rm -rf "$t/x/.burnfs" "$t/x/isolinux/boot.cat" # both made anew
@@ -228,6 +228,7 @@ replay() {
 	diff -u "$t/rep.h" "$t/rep.r" >&2 || fail "the re-master's boot setup differs"
 	cmp -s <(head -c 432 "$t/h.iso") <(head -c 432 "$t/r.iso") || fail "MBR code not kept"
 	isoinfo -R -f -i "$t/r.iso" | grep -q '^/notes.txt$' || fail "the new file is missing"
+	isoinfo -d -i "$t/r.iso" | grep -q '^Volume id: RESCUE_2026$' || fail "volume id not kept"
 	bios_cd "$t/r.iso"
 	need_file "$OVMF"
 	qboot "$t/he.log" "$EFI_MARK" -bios "$OVMF" -drive "file=$t/r.iso,format=raw,if=ide"

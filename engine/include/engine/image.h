@@ -100,7 +100,8 @@ struct eng_boot_opts {
  * entries point at), its catalog's path when a tree shows it, and whether it is hybrid
  * (an MBR whose boot field points at the BIOS file) with the MBR's boot code. A new image
  * made with eng_boot_replay_opts() has the same setup; every address, the boot info
- * table, the MBR's fields and the GPTs are made anew for it. The boot files must be in the
+ * table, the MBR's fields and the GPTs are made anew for it; the volume identifier is
+ * kept too. The boot files must be in the
  * new tree at the same paths (the ISO's tree extracted and given as a source, plus the new
  * files). -EINVAL for an ISO without a boot record, -EOPNOTSUPP for entries burnfs does
  * not write (emulation, other platforms, hidden images), each naming the ISO.
@@ -109,6 +110,8 @@ struct eng_boot_replay {
 	char *bios, *efi, *catalog; /* image paths (owned), NULL when none */
 	bool hybrid;
 	uint8_t mbr_code[432];
+	/* its volume identifier: kept unless --volid says another (loaders search by it) */
+	char volume_id[33];
 };
 
 int eng_boot_replay_read(const char *iso, struct eng_boot_replay *ret,
