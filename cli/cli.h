@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct eng_image_opts;
+struct eng_boot_replay;
 struct eng_scan_opts;
 struct eng_source;
 
@@ -57,7 +58,8 @@ int cli_commit_main(int argc, char **argv);
 
 /*
  * The image options `burnfs image` and `burnfs burn` share (cli/imageopts.c): --fs,
- * --udf-rev, --iso-level, --volid, --graft, --exclude, --rr-relocate. A command joins
+ * --udf-rev, --iso-level, --volid, --graft, --exclude, --rr-relocate and the boot options
+ * (--boot-bios, --boot-efi, --boot-catalog, --hybrid, --hybrid-mbr, --boot-replay). A command joins
  * cli_image_longopts to its own options (cli_longopts_join), hands every getopt result to
  * cli_image_opt(), adds its positional sources with cli_image_add_source(), and checks the
  * whole with cli_image_args_check(). The vals are above 0xFF, clear of any letter.
@@ -70,6 +72,12 @@ enum {
 	CLI_IMAGEOPT_GRAFT,
 	CLI_IMAGEOPT_EXCLUDE,
 	CLI_IMAGEOPT_RR_RELOCATE,
+	CLI_IMAGEOPT_BOOT_BIOS,
+	CLI_IMAGEOPT_BOOT_EFI,
+	CLI_IMAGEOPT_BOOT_CATALOG,
+	CLI_IMAGEOPT_HYBRID,
+	CLI_IMAGEOPT_HYBRID_MBR,
+	CLI_IMAGEOPT_BOOT_REPLAY,
 };
 
 extern const struct option cli_image_longopts[]; /* ended by a zero entry */
@@ -83,7 +91,9 @@ struct cli_image_args {
 	size_t nsrcs;
 	const char **excludes;
 	size_t nexcludes;
-	unsigned given; /* image options seen */
+	unsigned given;	 /* image options seen */
+	bool boot_given; /* --boot-bios, --boot-efi, --boot-catalog, --hybrid, --hybrid-mbr */
+	struct eng_boot_replay *replay; /* --boot-replay's setup (owned), or NULL */
 };
 
 /* Room for argc sources and excludes. -ENOMEM; release with cli_image_args_done(). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The image options that `burnfs image` and `burnfs burn` share (--fs, --udf-rev,
- * --iso-level, --volid, --graft, --exclude, --rr-relocate), parsed in one place: a command
+ * --iso-level, --volid, --graft, --exclude, --rr-relocate, the boot options), parsed in one place: a command
  * splices cli_image_longopts into its own table and hands each getopt result to
  * cli_image_opt().
  */
@@ -24,6 +24,12 @@ const struct option cli_image_longopts[] = {
 	{"graft", required_argument, NULL, CLI_IMAGEOPT_GRAFT},
 	{"exclude", required_argument, NULL, CLI_IMAGEOPT_EXCLUDE},
 	{"rr-relocate", no_argument, NULL, CLI_IMAGEOPT_RR_RELOCATE},
+	{"boot-bios", required_argument, NULL, CLI_IMAGEOPT_BOOT_BIOS},
+	{"boot-efi", required_argument, NULL, CLI_IMAGEOPT_BOOT_EFI},
+	{"boot-catalog", required_argument, NULL, CLI_IMAGEOPT_BOOT_CATALOG},
+	{"hybrid", no_argument, NULL, CLI_IMAGEOPT_HYBRID},
+	{"hybrid-mbr", required_argument, NULL, CLI_IMAGEOPT_HYBRID_MBR},
+	{"boot-replay", required_argument, NULL, CLI_IMAGEOPT_BOOT_REPLAY},
 	{0},
 };
 
@@ -35,7 +41,20 @@ const char cli_image_usage[] =
 	"  --volid ID         the volume identifier, 1 to 32 characters\n"
 	"  --graft SRC=/DEST  put SRC at /DEST in the image\n"
 	"  --exclude GLOB     leave out names or image paths matching GLOB (fnmatch)\n"
-	"  --rr-relocate      relocate deep directories (Rock Ridge RE/CL) instead of deep paths\n";
+	"  --rr-relocate      relocate deep directories (Rock Ridge RE/CL) instead of deep paths\n"
+	"  --boot-bios PATH   El Torito BIOS boot: the image's file PATH (isolinux.bin), no\n"
+	"                     emulation, 4 sectors loaded, boot info table patched in\n"
+	"  --boot-efi PATH    El Torito UEFI boot: the image's FAT image file PATH\n"
+	"  --boot-catalog PATH  show the boot catalog as the image's file PATH (default:\n"
+	"                     hidden, in no directory)\n"
+	"  --hybrid           also bootable as a disk (USB stick): an isohybrid MBR that\n"
+	"                     starts --boot-bios, and a GPT whose EFI system partition is\n"
+	"                     --boot-efi; the backup GPT ends the image\n"
+	"  --hybrid-mbr FILE  the MBR code template (default " ENG_BOOT_MBR_DEFAULT ")\n"
+	"  --boot-replay ISO  the boot setup of the bootable ISO (its boot files' paths,\n"
+	"                     catalog, hybrid MBR code, volume id), made anew over this\n"
+	"                     image's tree, which must hold those files (e.g. the ISO's\n"
+	"                     tree extracted + new files); not with the other boot options\n";
 
 int cli_image_args_init(struct cli_image_args *a, const char *cmd, int argc,
 			struct eng_image_opts *image, struct eng_scan_opts *scan)
@@ -55,6 +74,10 @@ void cli_image_args_done(struct cli_image_args *a)
 {
 	free(a->srcs);
 	free(a->excludes);
+	if (a->replay)
+		eng_boot_replay_done(a->replay);
+	free(a->replay);
+	a->replay = NULL;
 	a->srcs = NULL;
 	a->excludes = NULL;
 }
@@ -114,6 +137,29 @@ static int parse_udf_rev(struct cli_image_args *a, const char *s)
 	return 0;
 }
 
+/* --boot-replay ISO: its setup read now, the options pointing into it */
+static int parse_replay(struct cli_image_args *a, const char *iso)
+{
+	struct bfs_diag diag = {0};
+	int r;
+
+	if (a->replay)
+		return cli_error(-EINVAL, a->cmd, "--boot-replay given twice");
+	a->replay = calloc(1, sizeof(*a->replay));
+	if (!a->replay)
+		return -ENOMEM;
+	r = eng_boot_replay_read(iso, a->replay, &diag);
+	if (r < 0) {
+		free(a->replay);
+		a->replay = NULL;
+		return cli_error(r == -ENOMEM ? r : -EINVAL, a->cmd, "%s", bfs_diag_msg(&diag, r));
+	}
+	eng_boot_replay_opts(a->replay, &a->image->boot);
+	if (!a->image->volume_id && a->replay->volume_id[0]) /* a later --volid wins */
+		a->image->volume_id = a->replay->volume_id;
+	return 0;
+}
+
 static int parse_graft(struct cli_image_args *a, char *s)
 {
 	char *eq = strchr(s, '=');
@@ -158,6 +204,29 @@ int cli_image_opt(struct cli_image_args *a, int c, char *arg)
 	case CLI_IMAGEOPT_RR_RELOCATE:
 		a->image->rr_relocate = true;
 		break;
+	case CLI_IMAGEOPT_BOOT_REPLAY:
+		r = parse_replay(a, arg);
+		break;
+	case CLI_IMAGEOPT_BOOT_BIOS:
+		a->image->boot.bios = arg;
+		a->boot_given = true;
+		break;
+	case CLI_IMAGEOPT_BOOT_EFI:
+		a->image->boot.efi = arg;
+		a->boot_given = true;
+		break;
+	case CLI_IMAGEOPT_BOOT_CATALOG:
+		a->image->boot.catalog = arg;
+		a->boot_given = true;
+		break;
+	case CLI_IMAGEOPT_HYBRID:
+		a->image->boot.hybrid = true;
+		a->boot_given = true;
+		break;
+	case CLI_IMAGEOPT_HYBRID_MBR:
+		a->image->boot.hybrid_mbr = arg;
+		a->boot_given = true;
+		break;
 	default:
 		return 0; /* not an image option */
 	}
@@ -174,6 +243,10 @@ int cli_image_args_check(const struct cli_image_args *a)
 {
 	const struct eng_image_opts *o = a->image;
 
+	if (a->replay && a->boot_given)
+		return cli_error(-EINVAL, a->cmd,
+				 "--boot-replay: not with --boot-bios, --boot-efi, --boot-catalog, "
+				 "--hybrid or --hybrid-mbr (the replayed ISO says them)");
 	if (o->udf_rev && !o->udf && (o->iso9660 || o->joliet || o->rockridge))
 		return cli_error(-EINVAL, a->cmd, "--udf-rev given but --fs has no udf");
 	return 0;

@@ -10,7 +10,8 @@ libsndfile1-dev libsamplerate0-dev"
 test_pkgs="xorriso libarchive-tools genisoimage python3-pycdlib p7zip-full udftools
 libudfread-dev qemu-system-x86 linux-image-amd64 busybox-static cpio
 libclang-rt-14-dev clang-format time xz-utils tgt qemu-block-extra fuse3 attr desktop-file-utils jq cdrskin growisofs wodim perl
-cdparanoia libcdio-utils cdrdao sox flac"
+cdparanoia libcdio-utils cdrdao sox flac
+isolinux syslinux-common ovmf grub-efi-amd64-bin grub-common mtools dosfstools gdisk fdisk"
 
 case $what in
 build) pkgs=$build_pkgs ;;

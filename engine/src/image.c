@@ -34,6 +34,7 @@
 #include "engine/image.h"
 #include "engine/manifest.h"
 #include "engine/sink.h"
+#include "image-boot.h"
 #include "iso9660/writer.h"
 #include "udf/writer.h"
 
@@ -42,6 +43,7 @@ enum seg_kind {
 	SEG_ISO,
 	SEG_UDF,
 	SEG_DATA,
+	SEG_MEM, /* blocks made in memory by the plan (boot catalog, hybrid tables) */
 };
 
 /* 24 bytes: there is one per file and per metadata extent. */
@@ -52,6 +54,7 @@ struct seg {
 	union {
 		const struct bfs_extent *ext; /* SEG_ISO, SEG_UDF */
 		size_t first;		      /* SEG_DATA: index in files of its first file */
+		const uint8_t *mem;	      /* SEG_MEM */
 	};
 };
 
@@ -80,6 +83,7 @@ struct eng_image {
 	char volume_id[64];
 	char application[64];
 	struct eng_image_info info;
+	struct eng_boot boot; /* bootable images (image-boot.h) */
 
 	struct seg *segs;
 	size_t nsegs;
@@ -224,6 +228,60 @@ static int add_extents(struct eng_image *img, const struct bfs_extent_list *l, e
 
 static int plan_gaps(struct eng_image *img, uint64_t cursor);
 
+static int seg_mem(struct eng_image *img, uint64_t lba, uint64_t n, const uint8_t *mem)
+{
+	int r = seg_add(img, lba, n, SEG_MEM, NULL);
+
+	if (r == 0)
+		img->segs[img->nsegs - 1].mem = mem;
+	return r;
+}
+
+/* The hidden boot catalog's block, before the file data (a shown one is a file). */
+static int plan_boot_catalog(struct eng_image *img, uint64_t *cursor)
+{
+	if (!img->boot.on || img->boot.cat)
+		return 0;
+	img->boot.cat_lba = (*cursor)++;
+	return seg_mem(img, img->boot.cat_lba, 1, img->boot.catalog);
+}
+
+/*
+ * Hybrid: the blocks after the last planned one (UDF's closing anchor), the backup GPT in
+ * the last of them. With UDF, 256 of them: the closing anchor is then at N - 256, N the
+ * last block, one of the places ECMA-167 3/8.4.2.1 has readers look (the GPT's header
+ * takes block N).
+ */
+static uint64_t boot_tail_blocks(const struct eng_image *img)
+{
+	if (!img->boot.hybrid)
+		return 0;
+	return img->udf ? 256 : img->boot.tail_blocks;
+}
+
+static int plan_boot_tail(struct eng_image *img, uint64_t *cursor)
+{
+	uint64_t n = boot_tail_blocks(img);
+
+	if (!n)
+		return 0;
+	*cursor += n; /* zeros before the tables: plan_gaps() fills them */
+	return seg_mem(img, *cursor - img->boot.tail_blocks, img->boot.tail_blocks, img->boot.tail);
+}
+
+/* Every address fixed: the boot record's pointer, the catalog, boot info table, MBR, GPTs. */
+static int plan_boot_render(struct eng_image *img)
+{
+	uint64_t cat;
+
+	if (!img->boot.on)
+		return 0;
+	cat = img->boot.cat ? img->boot.cat->data_lba : img->boot.cat_lba;
+	iso9660_writer_set_boot_catalog(img->iso, (uint32_t)cat);
+	return eng_boot_render(&img->boot, iso9660_writer_pvd_lba(img->iso), img->vi.volume_blocks,
+			       img->vi.uuid, img->diag);
+}
+
 static int plan(struct eng_image *img)
 {
 	const uint64_t start = img->opts.start_lba;
@@ -239,7 +297,8 @@ static int plan(struct eng_image *img)
 	bool meta_last = img->manifest && img->manifest->nsections;
 	int r;
 
-	r = seg_add(img, start, 16, SEG_ZERO, NULL);
+	r = img->boot.hybrid ? seg_mem(img, start, 16, img->boot.sysarea)
+			     : seg_add(img, start, 16, SEG_ZERO, NULL);
 	if (r < 0)
 		return r;
 	cursor = start + 16;
@@ -262,6 +321,9 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
+	r = plan_boot_catalog(img, &cursor);
+	if (r < 0)
+		return r;
 	/* every regular file, an upper bound of those with data: one allocation */
 	img->files = bfs_new(struct bfs_node *, BFS_MAX(img->info.stats.files, (uint64_t)1));
 	if (!img->files)
@@ -276,8 +338,9 @@ static int plan(struct eng_image *img)
 		r = iso9660_writer_plan_meta(img->iso, &cursor);
 	if (r < 0)
 		return r;
-	if (img->opts.align > 1) { /* pad to the write unit, the closing anchor included */
-		uint64_t len = cursor - start + (img->udf ? 1 : 0);
+	if (img->opts.align > 1) { /* pad to the write unit, the closing anchor and a
+				      hybrid's tail included */
+		uint64_t len = cursor - start + (img->udf ? 1 : 0) + boot_tail_blocks(img);
 
 		cursor += BFS_ROUND_UP(len, (uint64_t)img->opts.align) - len;
 	}
@@ -286,6 +349,9 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
+	r = plan_boot_tail(img, &cursor);
+	if (r < 0)
+		return r;
 	img->vi.volume_blocks = cursor;
 	if (img->iso) {
 		r = iso9660_writer_finish(img->iso, &img->vi);
@@ -301,6 +367,9 @@ static int plan(struct eng_image *img)
 		if (r < 0)
 			return r;
 	}
+	r = plan_boot_render(img);
+	if (r < 0)
+		return r;
 	return plan_gaps(img, cursor);
 }
 
@@ -810,6 +879,7 @@ static int writers_new(struct eng_image *img, struct bfs_node *root)
 			.rockridge = o->rockridge,
 			.level = o->iso_level,
 			.rr_relocate = o->rr_relocate,
+			.boot_record = img->boot.on,
 		};
 
 		r = iso9660_writer_new(&io, root, img->diag, &img->iso);
@@ -856,6 +926,11 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 		o->iso_level = o->media == ENG_MEDIA_BD || big ? 3 : 2;
 	if (!o->udf_rev)
 		o->udf_rev = o->media == ENG_MEDIA_BD ? 0x0250 : 0x0102;
+	r = eng_boot_prepare(&img->boot, &o->boot, root, o->start_lba, diag);
+	if (r < 0)
+		return r;
+	if (img->boot.on && !o->iso9660)
+		return bfs_diag_set(diag, -EINVAL, "boot options need iso9660 (El Torito) in --fs");
 	bfs_tree_stats(root, &img->info.stats);
 
 	volume_id(img);
@@ -1089,6 +1164,66 @@ static int sha_settle(struct eng_image *img)
 	return 0;
 }
 
+/*
+ * The next blocks of the SEG_DATA segment s, one file at a time, into dst (room for *n
+ * blocks; *n becomes those made).
+ */
+static int produce_data(struct eng_image *img, const struct seg *s, uint8_t *dst, size_t *pn)
+{
+	size_t n = *pn;
+	int r;
+
+	struct bfs_node *f;
+	uint64_t off, fblocks, fsize;
+	size_t bytes;
+
+	if (img->seg_off == 0)
+		img->cur_file = s->first;
+	f = img->files[img->cur_file];
+	off = (s->lba + img->seg_off - f->data_lba) * BFS_BLOCK_SIZE;
+	fsize = bfs_node_new_bytes(f); /* sections: the new region */
+	fblocks = BFS_DIV_ROUND_UP(fsize, BFS_BLOCK_SIZE);
+	/* one file at a time */
+	n = (size_t)BFS_MIN((uint64_t)n, fblocks - off / BFS_BLOCK_SIZE);
+	bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, fsize - off);
+	if (f == img->manifest) {
+		if (off == 0) {
+			r = sha_settle(img);
+			if (r == 0)
+				r = manifest_make(img);
+			if (r < 0)
+				return r;
+		}
+		memcpy(dst, img->manifest_data + off, bytes);
+	} else if (f == img->boot.cat) {
+		memcpy(dst, img->boot.catalog, bytes);
+		sha_note(img, dst, bytes, true, true);
+	} else {
+		if (off == 0) {
+			r = data_open(img, f);
+			if (r < 0)
+				return r;
+		}
+		r = data_read(img, f, off, dst, bytes);
+		if (r < 0)
+			return r;
+		if (f == img->boot.bios && off == 0) /* hashed as stored */
+			memcpy(dst + 8, img->boot.bi_table, sizeof(img->boot.bi_table));
+		sha_note(img, dst, bytes, off == 0, off / BFS_BLOCK_SIZE + n == fblocks);
+	}
+	memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
+	if (off / BFS_BLOCK_SIZE + n == fblocks) {
+		if (f != img->manifest && f != img->boot.cat) {
+			r = data_close(img, f);
+			if (r < 0)
+				return r;
+		}
+		img->cur_file++;
+	}
+	*pn = n;
+	return 0;
+}
+
 /* Produce up to max blocks into buf from the current position; returns blocks made. */
 static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 {
@@ -1103,6 +1238,9 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 		switch (s->kind) {
 		case SEG_ZERO:
 			memset(dst, 0, n * BFS_BLOCK_SIZE);
+			break;
+		case SEG_MEM:
+			memcpy(dst, s->mem + img->seg_off * BFS_BLOCK_SIZE, n * BFS_BLOCK_SIZE);
 			break;
 		case SEG_ISO:
 		case SEG_UDF:
@@ -1128,52 +1266,11 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 			}
 			memcpy(dst, img->meta + img->seg_off * BFS_BLOCK_SIZE, n * BFS_BLOCK_SIZE);
 			break;
-		case SEG_DATA: {
-			struct bfs_node *f;
-			uint64_t off, fblocks, fsize;
-			size_t bytes;
-
-			if (img->seg_off == 0)
-				img->cur_file = s->first;
-			f = img->files[img->cur_file];
-			off = (s->lba + img->seg_off - f->data_lba) * BFS_BLOCK_SIZE;
-			fsize = bfs_node_new_bytes(f); /* sections: the new region */
-			fblocks = BFS_DIV_ROUND_UP(fsize, BFS_BLOCK_SIZE);
-			/* one file at a time */
-			n = (size_t)BFS_MIN((uint64_t)n, fblocks - off / BFS_BLOCK_SIZE);
-			bytes = (size_t)BFS_MIN((uint64_t)n * BFS_BLOCK_SIZE, fsize - off);
-			if (f == img->manifest) {
-				if (off == 0) {
-					r = sha_settle(img);
-					if (r == 0)
-						r = manifest_make(img);
-					if (r < 0)
-						return r;
-				}
-				memcpy(dst, img->manifest_data + off, bytes);
-			} else {
-				if (off == 0) {
-					r = data_open(img, f);
-					if (r < 0)
-						return r;
-				}
-				r = data_read(img, f, off, dst, bytes);
-				if (r < 0)
-					return r;
-				sha_note(img, dst, bytes, off == 0,
-					 off / BFS_BLOCK_SIZE + n == fblocks);
-			}
-			memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
-			if (off / BFS_BLOCK_SIZE + n == fblocks) {
-				if (f != img->manifest) {
-					r = data_close(img, f);
-					if (r < 0)
-						return r;
-				}
-				img->cur_file++;
-			}
+		case SEG_DATA:
+			r = produce_data(img, s, dst, &n);
+			if (r < 0)
+				return r;
 			break;
-		}
 		}
 		made += n;
 		img->seg_off += n;
@@ -1262,6 +1359,22 @@ static int copy_file(struct eng_image *img, struct bfs_node *f, int out)
 	return 0;
 }
 
+/*
+ * The catalog shown as a file (its whole data), or the boot info table over bytes 8-63 of
+ * the BIOS file just copied.
+ */
+static int write_boot_block(struct eng_image *img, int fd, const struct bfs_node *f,
+			    const uint8_t *p, size_t len)
+{
+	uint64_t pos = (f->data_lba - img->opts.start_lba) * BFS_BLOCK_SIZE;
+	int r;
+
+	if (f == img->boot.bios)
+		pos += 8;
+	r = eng_sink_pwrite(fd, p, len, pos);
+	return r < 0 ? bfs_diag_set(&img->pdiag, r, "write error: %s", strerror(-r)) : 0;
+}
+
 int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, void *userdata)
 {
 	int r = 0;
@@ -1284,6 +1397,11 @@ int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, 
 		}
 		switch (s->kind) {
 		case SEG_ZERO:
+			break;
+		case SEG_MEM:
+			r = eng_sink_pwrite(fd, s->mem, (size_t)s->nblocks * BFS_BLOCK_SIZE, pos);
+			if (r < 0)
+				r = bfs_diag_set(img->diag, r, "write error: %s", strerror(-r));
 			break;
 		case SEG_ISO:
 		case SEG_UDF: {
@@ -1322,10 +1440,16 @@ int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, 
 					r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
 					break;
 				}
-				r = data_open(img, f);
-				if (r == 0)
+				r = f == img->boot.cat
+					    ? write_boot_block(img, fd, f, img->boot.catalog,
+							       sizeof(img->boot.catalog))
+					    : data_open(img, f);
+				if (r == 0 && f != img->boot.cat)
 					r = copy_file(img, f, fd);
-				if (r == 0)
+				if (r == 0 && f == img->boot.bios)
+					r = write_boot_block(img, fd, f, img->boot.bi_table,
+							     sizeof(img->boot.bi_table));
+				if (r == 0 && f != img->boot.cat)
 					r = data_close(img, f);
 				else if (img->fd >= 0) {
 					close(img->fd);
@@ -1628,6 +1752,7 @@ struct eng_image *eng_image_free(struct eng_image *img)
 	pthread_mutex_destroy(&img->lock);
 	pthread_cond_destroy(&img->can_put);
 	pthread_cond_destroy(&img->can_get);
+	eng_boot_done(&img->boot);
 	free(img);
 	return NULL;
 }

@@ -33,6 +33,7 @@
 #include "common/bytes.h"
 #include "common/charset.h"
 #include "common/log.h"
+#include "iso9660/eltorito.h"
 #include "iso9660/layout.h"
 
 /* The largest extent of one record of a multi-extent file: block aligned, below 4 GiB. */
@@ -53,6 +54,7 @@ enum iso_kind {
 	ISO_EXT_PT_M,
 	ISO_EXT_DIR,
 	ISO_EXT_CE,
+	ISO_EXT_BRVD, /* last: the tests name kinds by number */
 };
 
 struct iso_dir;
@@ -116,6 +118,7 @@ struct iso9660_writer {
 	unsigned ntrees;
 	struct bfs_extent_list extents;
 	uint64_t pvd_lba;
+	uint32_t boot_catalog;	/* the El Torito catalog's LBA (opts.boot_record) */
 	struct bfs_arena arena; /* identifiers of the records */
 	uint8_t *susp;		/* scratch for building one record's system use entries */
 	size_t susp_cap;
@@ -1301,6 +1304,9 @@ int iso9660_writer_plan_descriptors(struct iso9660_writer *w, uint64_t *cursor)
 
 	w->pvd_lba = *cursor;
 	r = bfs_extent_list_add(&w->extents, (*cursor)++, 1, ISO_EXT_PVD, NULL);
+	/* El Torito 2.0: the boot record right after the PVD, at session start + 17 */
+	if (r == 0 && w->opts.boot_record)
+		r = bfs_extent_list_add(&w->extents, (*cursor)++, 1, ISO_EXT_BRVD, NULL);
 	if (r == 0 && w->opts.joliet)
 		r = bfs_extent_list_add(&w->extents, (*cursor)++, 1, ISO_EXT_SVD, &w->trees[1]);
 	if (r == 0)
@@ -1375,6 +1381,16 @@ int iso9660_writer_finish(struct iso9660_writer *w, const struct bfs_volume_info
 				    (unsigned long long)vi->volume_blocks);
 	w->vi = vi;
 	return 0;
+}
+
+void iso9660_writer_set_boot_catalog(struct iso9660_writer *w, uint32_t lba)
+{
+	w->boot_catalog = lba;
+}
+
+uint64_t iso9660_writer_pvd_lba(const struct iso9660_writer *w)
+{
+	return w->pvd_lba;
 }
 
 const struct bfs_extent_list *iso9660_writer_extents(const struct iso9660_writer *w)
@@ -1493,6 +1509,9 @@ int iso9660_writer_fill(struct iso9660_writer *w, const struct bfs_extent *e, ui
 	switch (e->kind) {
 	case ISO_EXT_PVD:
 		return fill_vd(w, &w->trees[0], buf);
+	case ISO_EXT_BRVD:
+		iso9660_eltorito_brvd(buf, w->boot_catalog);
+		return 0;
 	case ISO_EXT_SVD:
 		return fill_vd(w, e->obj, buf);
 	case ISO_EXT_TERM:

@@ -65,6 +65,64 @@ int eng_scan(const struct eng_source *srcs, size_t nsrcs, const struct eng_scan_
 
 struct udf_prior;
 
+/*
+ * A bootable image (El Torito, iso9660/eltorito.h; hybrid, iso9660/hybrid.h). Boot files
+ * are files of the image, named by their image path; the image must start at block 0 (a
+ * first session: many BIOSes boot only that one). Each problem is an -EINVAL naming the
+ * option and the path at fault.
+ */
+struct eng_boot_opts {
+	/*
+	 * x86 BIOS, no emulation, 4 sectors loaded at 07C0h, the boot info table patched into
+	 * bytes 8-63 of the file as stored (isolinux.bin); at most ENG_BOOT_BIOS_MAX bytes.
+	 */
+	const char *bios;
+	/* UEFI: a FAT file system image, platform EFh, sector count its size (0 over 65535) */
+	const char *efi;
+	/*
+	 * The catalog shown in the trees as this image path (a 2048-byte file); NULL: hidden,
+	 * in no tree, found through the boot record only (xorriso's --boot-catalog-hide).
+	 */
+	const char *catalog;
+	/*
+	 * An MBR (the template's boot code, which loads the BIOS boot file) and a GPT whose
+	 * EFI system partition is the EFI image, the backup GPT in the image's last blocks.
+	 * Needs bios (an isohybrid-capable file: magic 7078C0FBh at byte 64).
+	 */
+	bool hybrid;
+	const char *hybrid_mbr;	 /* the template's host path; NULL: ENG_BOOT_MBR_DEFAULT */
+	const uint8_t *mbr_code; /* the template's 432 bytes of code instead (a replay's) */
+};
+
+/*
+ * --boot-replay ISO: the boot setup of an existing image, read with burnfs's own readers:
+ * the image paths of its BIOS and EFI boot files (the files whose data its catalog's
+ * entries point at), its catalog's path when a tree shows it, and whether it is hybrid
+ * (an MBR whose boot field points at the BIOS file) with the MBR's boot code. A new image
+ * made with eng_boot_replay_opts() has the same setup; every address, the boot info
+ * table, the MBR's fields and the GPTs are made anew for it; the volume identifier is
+ * kept too. The boot files must be in the
+ * new tree at the same paths (the ISO's tree extracted and given as a source, plus the new
+ * files). -EINVAL for an ISO without a boot record, -EOPNOTSUPP for entries burnfs does
+ * not write (emulation, other platforms, hidden images), each naming the ISO.
+ */
+struct eng_boot_replay {
+	char *bios, *efi, *catalog; /* image paths (owned), NULL when none */
+	bool hybrid;
+	uint8_t mbr_code[432];
+	/* its volume identifier: kept unless --volid says another (loaders search by it) */
+	char volume_id[33];
+};
+
+int eng_boot_replay_read(const char *iso, struct eng_boot_replay *ret,
+			 struct bfs_diag *diag) BFS_WARN_UNUSED;
+void eng_boot_replay_done(struct eng_boot_replay *r);
+/* Boot options that make that setup again; borrow r's strings and code. */
+void eng_boot_replay_opts(const struct eng_boot_replay *r, struct eng_boot_opts *o);
+
+#define ENG_BOOT_BIOS_MAX    (32u << 20)
+#define ENG_BOOT_MBR_DEFAULT "/usr/lib/ISOLINUX/isohdpfx.bin"
+
 struct eng_image_opts {
 	enum eng_media media;
 	bool iso9660, joliet, rockridge, udf; /* all false: the per-media defaults */
@@ -121,6 +179,7 @@ struct eng_image_opts {
 	 */
 	int (*manifest_chunk)(const uint8_t *bytes, size_t len, void *userdata, uint64_t *ret_lba);
 	void *manifest_userdata;
+	struct eng_boot_opts boot; /* all NULL/false: not bootable */
 };
 
 /* Verify granularity: 1 MiB of the image, counted from its first block. */

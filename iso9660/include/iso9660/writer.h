@@ -28,6 +28,7 @@ struct iso9660_writer_opts {
 	unsigned level;	  /* interchange level 2 or 3; 3 allows multi-extent files >= 4 GiB */
 	bool rr_relocate; /* relocate directories deeper than 8 levels (CL/PL/RE) instead of
 			     writing deep paths */
+	bool boot_record; /* an El Torito boot record after the PVD (iso9660/eltorito.h) */
 };
 
 /*
@@ -62,6 +63,12 @@ int iso9660_writer_plan_meta(struct iso9660_writer *w, uint64_t *cursor) BFS_WAR
  */
 int iso9660_writer_finish(struct iso9660_writer *w,
 			  const struct bfs_volume_info *vi) BFS_WARN_UNUSED;
+
+/* The El Torito catalog's LBA, for the boot record (opts.boot_record), before rendering. */
+void iso9660_writer_set_boot_catalog(struct iso9660_writer *w, uint32_t lba);
+
+/* The primary volume descriptor's LBA, after step 1 (the boot info table's bi_pvd). */
+uint64_t iso9660_writer_pvd_lba(const struct iso9660_writer *w);
 
 /* The extents recorded by the plan steps, sorted by LBA; borrowed, valid until free. */
 const struct bfs_extent_list *iso9660_writer_extents(const struct iso9660_writer *w);
