@@ -18,13 +18,13 @@
 #include "cli.h"
 #include "textout.h"
 #include "common/diag.h"
+#include "engine/audio.h"
 #include "engine/burn.h"
 #include "engine/drive.h"
 #include "engine/image.h"
 #include "engine/imagefile.h"
 #include "engine/sessions.h"
 #include "engine/verify.h"
-#include "mmc/audio.h"
 
 static atomic_int cancelled;
 
@@ -740,48 +740,28 @@ static void print_info_text(const struct mmc_media *m, const struct eng_disc_spa
 }
 
 /*
- * The audio tracks of a CD (READ TOC, READ SUB-CHANNEL, CD-Text): their times in mm:ss:ff,
- * CONTROL flags and ISRC, the disc's MCN and CD-Text packs. Nothing for a disc without
- * audio; a drive that answers none of it is not an error here.
+ * The audio tracks of a CD: their times in mm:ss:ff, CONTROL flags and ISRC, the disc's MCN
+ * and CD-Text packs. Nothing for a disc without audio (engine/audio.h).
  */
 static void print_audio(struct mmc_drive *d, const struct mmc_media *m)
 {
-	_cleanup_free_ struct mmc_toc *toc = calloc(1, sizeof(*toc));
-	_cleanup_free_ uint8_t *packs = malloc((size_t)MMC_CDTEXT_PACKS_MAX * MMC_CDTEXT_PACK);
-	struct bfs_diag diag = {0};
-	char mcn[MMC_AUDIO_MCN_LEN + 1] = "", isrc[MMC_AUDIO_ISRC_LEN + 1], a[9], b[9];
-	size_t npacks = 0;
-	unsigned naudio = 0;
-	uint64_t blocks = 0;
+	_cleanup_free_ struct eng_audio_disc *a = malloc(sizeof(*a));
+	char t1[16], t2[16];
 
-	if (!toc || !packs || (m->profile != 0x0009 && m->profile != 0x000A) ||
-	    mmc_read_toc(d, toc, &diag) < 0)
+	if (!a || eng_audio_disc_read(d, m->profile, a) < 0 || !a->ntracks)
 		return;
-	for (unsigned i = 0; i < toc->ntracks; i++)
-		if (!(toc->tracks[i].ctl & MMC_AUDIO_CTL_DATA))
-			naudio++, blocks += toc->tracks[i].length;
-	if (!naudio)
-		return;
-	if (mmc_read_mcn(d, mcn, &diag) < 0)
-		mcn[0] = '\0';
-	bfs_diag_clear(&diag);
-	if (mmc_read_cdtext(d, packs, MMC_CDTEXT_PACKS_MAX, &npacks, &diag) < 0)
-		npacks = 0;
-	printf("audio: %u track(s), %s (mm:ss:ff), MCN %s, CD-Text %zu pack(s)\n", naudio,
-	       mmc_audio_time((uint32_t)blocks, a), mcn[0] ? mcn : "none", npacks);
-	for (unsigned i = 0; i < toc->ntracks; i++) {
-		const struct mmc_toc_track *t = &toc->tracks[i];
+	printf("audio: %u track(s), %s (mm:ss:ff), MCN %s, CD-Text %zu pack(s)\n", a->ntracks,
+	       eng_msf_format((uint32_t)a->blocks, t1, sizeof(t1)), a->mcn[0] ? a->mcn : "none",
+	       a->cdtext_packs);
+	for (unsigned i = 0; i < a->ntracks; i++) {
+		const struct eng_audio_track_info *t = &a->tracks[i];
 
-		if (t->ctl & MMC_AUDIO_CTL_DATA)
-			continue;
-		bfs_diag_clear(&diag);
-		if (mmc_read_isrc(d, t->number, isrc, &diag) < 0)
-			isrc[0] = '\0';
 		printf("  audio track %u: at %s, %s long%s%s%s%s\n", t->number,
-		       mmc_audio_time((uint32_t)(t->start + 150), a), mmc_audio_time(t->length, b),
-		       t->ctl & MMC_AUDIO_CTL_PREEMPHASIS ? ", pre-emphasis" : "",
-		       t->ctl & MMC_AUDIO_CTL_COPY ? ", copy permitted" : "",
-		       isrc[0] ? ", ISRC " : "", isrc);
+		       eng_msf_format((uint32_t)(t->start + 150), t1, sizeof(t1)),
+		       eng_msf_format(t->length, t2, sizeof(t2)),
+		       t->ctl & ENG_CD_CTL_PRE ? ", pre-emphasis" : "",
+		       t->ctl & ENG_CD_CTL_COPY ? ", copy permitted" : "",
+		       t->isrc[0] ? ", ISRC " : "", t->isrc);
 	}
 }
 

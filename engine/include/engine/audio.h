@@ -305,4 +305,30 @@ int eng_audio_verify(struct mmc_drive *d, const struct eng_audio_plan *p,
 		     const struct eng_audio_burn_opts *o, int *ret_offset,
 		     struct bfs_diag *diag) BFS_WARN_UNUSED;
 
+/* ---- a CD's audio as its drive reports it (audio-info.c) ---------------------------- */
+
+struct eng_audio_track_info {
+	unsigned number;
+	int32_t start;	 /* INDEX 01, LBA */
+	uint32_t length; /* sectors */
+	uint8_t ctl;	 /* enum eng_cd_ctl */
+	char isrc[13];	 /* "" for none */
+};
+
+struct eng_audio_disc {
+	unsigned ntracks; /* audio tracks: the disc's data tracks are left out */
+	struct eng_audio_track_info tracks[ENG_CD_MAX_TRACKS];
+	uint64_t blocks; /* of the audio tracks */
+	char mcn[14];	 /* "" for none */
+	size_t cdtext_packs;
+};
+
+/*
+ * The audio tracks of the CD in d (READ TOC, READ SUB-CHANNEL, CD-Text), for a listing:
+ * ntracks 0 for a disc without audio, or one whose drive answers none of it (not an
+ * error). profile: the medium's (only CDs, 0009h and 000Ah, are asked). -ENOMEM.
+ */
+int eng_audio_disc_read(struct mmc_drive *d, unsigned profile,
+			struct eng_audio_disc *ret) BFS_WARN_UNUSED;
+
 #endif
