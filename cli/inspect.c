@@ -181,6 +181,11 @@ int insp_open(const struct insp_args *a, struct insp_open *o)
 				 bfs_diag_set(&o->diag, -ENODATA,
 					      "session %u is still open: nothing in it to read",
 					      o->s->number));
+	if (o->s->audio)
+		return insp_fail(a, o,
+				 bfs_diag_set(&o->diag, -ENOTDIR,
+					      "session %u holds audio tracks (CD-DA), no files",
+					      o->s->number));
 	r = eng_disctree_open(eng_medium_read, o->m, o->s->start, o->s->start + o->s->length,
 			      ENG_TREE_AUTO, &o->diag, &o->t);
 	return r < 0 ? insp_fail(a, o, r) : 0;
@@ -216,9 +221,9 @@ static void session_json(const struct eng_session *s, const char *why)
 
 	date_str(s, date, sizeof(date));
 	printf("{\"number\": %u, \"start\": %" PRIu64 ", \"length\": %" PRIu64
-	       ", \"open\": %s, \"head\": %s, \"file_systems\": [",
+	       ", \"open\": %s, \"head\": %s, \"audio\": %s, \"file_systems\": [",
 	       s->number, s->start, s->length, s->open ? "true" : "false",
-	       s->head ? "true" : "false");
+	       s->head ? "true" : "false", s->audio ? "true" : "false");
 	for (unsigned i = 0, k = 0; i < 4; i++)
 		if (s->fs & (1u << i))
 			printf("%s\"%s\"", k++ ? ", " : "", names[i]);
@@ -246,7 +251,10 @@ static void session_text(const struct eng_session *s, const char *why)
 	fs_names(s->fs, fs, sizeof(fs));
 	date_str(s, date, sizeof(date));
 	printf("session %u: start %" PRIu64 ", %" PRIu64 " blocks, %s, volume '", s->number,
-	       s->start, s->length, fs[0] ? fs : "no file system");
+	       s->start, s->length,
+	       s->audio ? "audio (CD-DA)"
+	       : fs[0]	? fs
+			: "no file system");
 	cli_text_put(stdout, s->volume_id);
 	printf("', created %s", date);
 	if (s->head) /* engine/sessions.h */
@@ -278,9 +286,10 @@ static int cmd_sessions(const struct insp_args *a)
 
 		bfs_diag_clear(&o.diag);
 		r = eng_session_count(o.m, s, disagree, sizeof(disagree), &o.diag);
-		/* a UDF-only session is not damage: its tree waits for the UDF reader */
-		failed += r < 0 && r != -EOPNOTSUPP && !s->open;
-		if (r < 0 && r != -EOPNOTSUPP && !s->open)
+		/* a UDF-only session is not damage: its tree waits for the UDF reader; nor is
+		 * an audio one, which has none */
+		failed += r < 0 && r != -EOPNOTSUPP && !s->open && !s->audio;
+		if (r < 0 && r != -EOPNOTSUPP && !s->open && !s->audio)
 			say(a->cmd, bfs_diag_msg(&o.diag, r));
 		if (disagree[0])
 			say(a->cmd, disagree);

@@ -8,14 +8,12 @@
 #include "common/macro.h"
 #include "engine/audio.h"
 #include "mmc/audio.h"
+#include "mmc/layout.h"
 
 /* the engine's CONTROL bits are the MMC layer's (both ECMA-130 22.3.3.1) */
 _Static_assert(ENG_CD_CTL_PRE == MMC_AUDIO_CTL_PREEMPHASIS, "pre-emphasis bit");
 _Static_assert(ENG_CD_CTL_COPY == MMC_AUDIO_CTL_COPY, "copy bit");
 _Static_assert(ENG_CD_CTL_DATA == MMC_AUDIO_CTL_DATA, "data bit");
-
-#define PROFILE_CD_R  0x0009
-#define PROFILE_CD_RW 0x000A
 
 static void track_add(struct mmc_drive *d, const struct mmc_toc_track *t,
 		      struct eng_audio_disc *ret)
@@ -43,7 +41,8 @@ int eng_audio_disc_read(struct mmc_drive *d, unsigned profile, struct eng_audio_
 	memset(ret, 0, sizeof(*ret));
 	if (!toc || !packs)
 		return -ENOMEM;
-	if ((profile != PROFILE_CD_R && profile != PROFILE_CD_RW) ||
+	if ((profile != MMC_PROFILE_CD_R && profile != MMC_PROFILE_CD_RW &&
+	     profile != MMC_PROFILE_CD_ROM) ||
 	    mmc_read_toc(d, toc, &diag) < 0)
 		return 0;
 	for (unsigned i = 0; i < toc->ntracks && ret->ntracks < ENG_CD_MAX_TRACKS; i++)

@@ -602,11 +602,24 @@ static void finish(struct mmc_drive *d, struct eng_burn_result *res, struct eng_
 }
 
 /* The last closed session of a disc, NULL when it has none. */
+/*
+ * The last closed session that holds a tree to carry: a CD's audio sessions (an Enhanced
+ * CD's first) hold none, and are passed over.
+ */
 static const struct eng_session *last_closed(const struct eng_session *s, size_t n)
 {
-	while (n && s[n - 1].open)
+	while (n && (s[n - 1].open || s[n - 1].audio))
 		n--;
 	return n ? &s[n - 1] : NULL;
+}
+
+/* The first session with a tree: where the new UDF partition may start. */
+static const struct eng_session *first_data(const struct eng_session *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!s[i].audio)
+			return &s[i];
+	return NULL;
 }
 
 /*
@@ -665,8 +678,9 @@ static int merge_disc(struct job *j, const struct mmc_media *m, struct bfs_node 
 				       "(--new-tree writes a session without them)");
 	last = last_closed(list, n);
 	if (!last)
-		return no_edits_at(j->o, "the disc holds no closed session", diag);
-	r = eng_append_merge(eng_medium_read, med, last, &list[0], j->o->edits, root, diag, ret);
+		return no_edits_at(j->o, "the disc holds no closed session with files", diag);
+	r = eng_append_merge(eng_medium_read, med, last, first_data(list, n), j->o->edits, root,
+			     diag, ret);
 	if (r < 0)
 		return merge_failed(med, r, diag);
 	res->appended = true;

@@ -31,10 +31,11 @@ size_t eng_sessions_of_tracks(const struct mmc_track *t, size_t nt, struct eng_s
 		if (t[i].blank)
 			continue; /* the invisible track where the next session goes */
 		if (!n || out[n - 1].number != t[i].session)
-			out[n++] =
-				(struct eng_session){.number = t[i].session, .start = t[i].start};
+			out[n++] = (struct eng_session){
+				.number = t[i].session, .start = t[i].start, .audio = true};
 		out[n - 1].length = t[i].start + t[i].size - out[n - 1].start;
 		out[n - 1].open |= t[i].nwa_valid;
+		out[n - 1].audio &= t[i].audio; /* mixed mode: a data track first, then audio */
 	}
 	return n;
 }
@@ -289,6 +290,8 @@ static void describe(struct eng_medium *m, struct eng_session *s)
 	struct bfs_diag quiet = {0};
 	uint8_t b[BLOCK];
 
+	if (s->audio)
+		return; /* CD-DA: its sectors do not even read as blocks */
 	if (eng_disctree_has_udf(eng_medium_read, m, s->start))
 		s->fs |= ENG_FS_UDF;
 	if (s->open || read_pvd(m, s->start, b) < 0)
@@ -395,6 +398,9 @@ int eng_session_count(struct eng_medium *m, struct eng_session *s, char *disagre
 		disagree[0] = '\0';
 	if (s->open)
 		return bfs_diag_set(diag, -ENODATA, "session %u is open: nothing to read yet",
+				    s->number);
+	if (s->audio)
+		return bfs_diag_set(diag, -ENOTDIR, "session %u holds audio tracks: no files",
 				    s->number);
 	r = count_tree(m, s, ENG_TREE_AUTO, &used, &c, diag);
 	if (r < 0)

@@ -510,14 +510,21 @@ static int load_locked(struct stg_lower *l, unsigned session, struct bfs_diag *d
 		r = eng_disc_identity(l->m, l->id, diag);
 	if (r < 0)
 		return r;
-	/* closed sessions only: an open one (being written) holds nothing to read yet */
-	while (n > 0 && s[n - 1].open)
+	/*
+	 * closed sessions only: an open one (being written) holds nothing to read yet; and by
+	 * default the last with files, as a commit carries it (a CD's audio sessions have none)
+	 */
+	while (n > 0 && (s[n - 1].open || (session == 0 && s[n - 1].audio)))
 		n--;
 	if (n == 0 && session == 0)
 		return 0;
 	pick = eng_session_pick(s, n, session, diag);
 	if (!pick)
 		return diag->err;
+	if (pick->audio)
+		return bfs_diag_set(diag, -ENOTDIR,
+				    "session %u holds audio tracks (CD-DA), no files",
+				    pick->number);
 	r = eng_disctree_open_fullest(eng_medium_read, l->m, pick->start,
 				      pick->start + pick->length, diag, &t);
 	if (r == 0)

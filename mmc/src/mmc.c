@@ -969,6 +969,8 @@ int mmc_parse_track_info(const uint8_t *b, size_t n, struct mmc_track *ret)
 	t.session = b[MMC_TI_SESSION_LSB] | (n > MMC_TI_SESSION_MSB && len >= MMC_TI_SESSION_MSB - 1
 						     ? (unsigned)b[MMC_TI_SESSION_MSB] << 8
 						     : 0);
+	/* MMC-6 6.27.3.6: 4, 5 or 7 on DVD and BD, the CONTROL nibble on CD */
+	t.audio = !(b[MMC_TI_TRACK_MODE] & MMC_TI_MODE_DATA);
 	t.reserved = b[MMC_TI_DATA_MODE] & MMC_TI_RT;
 	t.blank = b[MMC_TI_DATA_MODE] & MMC_TI_BLANK;
 	t.nwa_valid = b[MMC_TI_VALID] & MMC_TI_NWA_V;
@@ -983,6 +985,8 @@ int mmc_parse_track_info(const uint8_t *b, size_t n, struct mmc_track *ret)
 int mmc_read_tracks(struct mmc_drive *d, const struct mmc_media *m, struct mmc_track *ret,
 		    size_t max, size_t *ret_n, struct bfs_diag *diag)
 {
+	bool cd = m->profile == MMC_PROFILE_CD_ROM || m->profile == MMC_PROFILE_CD_R ||
+		  m->profile == MMC_PROFILE_CD_RW;
 	size_t n = 0;
 
 	for (unsigned tno = m->first_track ? m->first_track : 1; tno <= m->last_track && n < max;
@@ -1001,6 +1005,8 @@ int mmc_read_tracks(struct mmc_drive *d, const struct mmc_media *m, struct mmc_t
 			return bfs_diag_set(diag, -EPROTO,
 					    "READ TRACK INFORMATION of track %u: reply of %u bytes",
 					    tno, bfs_get_be16(b + MMC_TI_LENGTH) + 2u);
+		/* only a CD has audio tracks: a DVD's or BD's Track Mode is not its CONTROL */
+		ret[n].audio &= cd;
 		n++;
 	}
 	*ret_n = n;

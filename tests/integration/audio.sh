@@ -127,9 +127,19 @@ enhanced)
 	"$BURNFS" audio --drive "vdrive:$t/d" --tao "$t/a.wav" "$t/b.wav" >"$t/out" 2>&1 ||
 		fail "audio session: $(cat "$t/out")"
 	mkdir -p "$t/src" && echo hello >"$t/src/readme.txt"
-	"$BURNFS" burn "$t/src" --new-tree --drive "vdrive:$t/d" >"$t/out" 2>&1 ||
+	# (an audio session has no tree to carry: a plain burn starts one, and the next merges it)
+	"$BURNFS" burn "$t/src" --drive "vdrive:$t/d" >"$t/out" 2>&1 ||
 		fail "data session: $(cat "$t/out")"
 	"$BURNFS" ls --drive "vdrive:$t/d" --session 2 | grep -q readme.txt || fail "ls session 2"
+	mkdir -p "$t/src2" && echo again >"$t/src2/more.txt"
+	"$BURNFS" burn "$t/src2" --drive "vdrive:$t/d" >"$t/out" 2>&1 ||
+		fail "second data session: $(cat "$t/out")"
+	[ "$("$BURNFS" ls --drive "vdrive:$t/d" | grep -c -E '^(readme|more)\.txt$')" = 2 ] ||
+		fail "session 3 does not hold session 2's file: $("$BURNFS" ls --drive "vdrive:$t/d")"
+	"$BURNFS" sessions --drive "vdrive:$t/d" >"$t/out" 2>&1 || fail "sessions: $(cat "$t/out")"
+	grep -q '^session 1: .*audio (CD-DA)' "$t/out" || fail "session 1 not audio: $(cat "$t/out")"
+	"$BURNFS" ls --drive "vdrive:$t/d" --session 1 >"$t/out" 2>&1 && fail "ls of the audio session"
+	grep -q "holds audio tracks" "$t/out" || fail "ls of the audio session: $(cat "$t/out")"
 	"$BURNFS" audio --drive "vdrive:$t/d" --tao --verify-only "$t/a.wav" "$t/b.wav" >"$t/out" 2>&1 ||
 		fail "verify-only: $(cat "$t/out")"
 	;;

@@ -50,6 +50,7 @@ struct eng_session {
 	uint64_t length; /* blocks: its tracks, its volume's size, or up to the next session */
 	unsigned fs;	 /* ENG_FS_* */
 	bool open;	 /* a disc's session still open for writing (nothing readable yet) */
+	bool audio;	 /* a CD's session of audio tracks only (CD-DA): no file system */
 	/*
 	 * The first session at block 0 of a grown overwritable disc or image, whose own
 	 * descriptors were replaced by a copy of the newest session's (engine/grow.h): it

@@ -64,6 +64,7 @@ enum mmc_op {
  * table) */
 enum mmc_profile {
 	MMC_PROFILE_NONE = 0x0000,	    /* no medium */
+	MMC_PROFILE_CD_ROM = 0x0008,	    /* CD-ROM (a pressed or finalized CD) */
 	MMC_PROFILE_CD_R = 0x0009,	    /* CD-R */
 	MMC_PROFILE_CD_RW = 0x000A,	    /* CD-RW */
 	MMC_PROFILE_DVD_ROM = 0x0010,	    /* DVD-ROM */

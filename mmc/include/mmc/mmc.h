@@ -146,6 +146,7 @@ struct mmc_track {
 	bool blank;	/* nothing written in it yet (the invisible/incomplete track) */
 	bool reserved;	/* RESERVE TRACK made it */
 	bool nwa_valid; /* open for writing at nwa */
+	bool audio;	/* CD-DA: its Track Mode (the Q CONTROL bits on CD) has no data bit */
 	uint64_t start, size, nwa, free_blocks;
 };
 
