@@ -417,6 +417,22 @@ static void test_bad_revision(void **state)
 	bfs_node_free(root);
 }
 
+/* The descriptor CRC, eight bytes at a time, against the bit-by-bit definition above. */
+static void test_crc(void **state)
+{
+	uint8_t b[600];
+
+	(void)state;
+	srand(3);
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)rand();
+	for (size_t off = 0; off < 9; off++)
+		for (size_t n = 0; n + off <= sizeof(b); n += 1 + n / 7)
+			assert_int_equal(udf_crc_itu(b + off, n), crc(b + off, n));
+	/* the check value of CRC-16/XMODEM */
+	assert_int_equal(udf_crc_itu((const uint8_t *)"123456789", 9), 0x31C3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_walk_102),     cmocka_unit_test(test_walk_201),
 		cmocka_unit_test(test_walk_250),     cmocka_unit_test(test_layout_numbers),
 		cmocka_unit_test(test_sections_102), cmocka_unit_test(test_sections_250),
+		cmocka_unit_test(test_crc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
