@@ -351,7 +351,9 @@ static void commit_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: burnfs commit MOUNTPOINT [--verify none|quick|full] [--close] [--speed X]\n"
-		"                     [--simulate] [--notify]\n"
+		"                     [--simulate] [--notify] [--boot-bios PATH] [--boot-efi PATH]\n"
+		"                     [--boot-catalog PATH] [--hybrid [--hybrid-mbr FILE]]\n"
+		"                     [--boot-replay ISO]\n"
 		"\n"
 		"Burn what is staged in the burnfs mount at MOUNTPOINT (any path inside it) as a\n"
 		"session, like `echo commit > MOUNTPOINT/.burnfs/ctl`, and follow it to the end.\n"
@@ -360,6 +362,11 @@ static void commit_usage(FILE *f)
 		"session back (default full). --close: finalize the disc. --speed X: X times the\n"
 		"medium's 1x (8 or 8x), or max. --simulate: a test write (CD-R/RW, DVD-R/RW).\n"
 		"--notify: a desktop notification at the end (notify-send).\n"
+		"Boot options, as burnfs image's, onto a blank disc only (a first session):\n"
+		"--boot-bios, --boot-efi and --boot-catalog name files of the mount's tree, as\n"
+		"paths in the mount (from the working directory, or MOUNTPOINT/isolinux/...) or\n"
+		"as the disc's paths (/isolinux/isolinux.bin); --hybrid-mbr FILE and\n"
+		"--boot-replay ISO are files of this machine, read by the mount's daemon.\n"
 		"Ctrl-C cancels the commit and waits for the disc's state.\n"
 		"\n"
 		"       burnfs commit --cancel MOUNTPOINT\n"
@@ -524,6 +531,100 @@ static bool speed_ok(const char *arg)
 	return true;
 }
 
+/* ---- boot options --------------------------------------------------------------------------- */
+
+/* The boot options as given; the daemon judges their combination (and says why not). */
+struct boot_args {
+	const char *bios, *efi, *catalog, *hybrid_mbr, *replay;
+	bool hybrid;
+};
+
+/*
+ * The disc path of a file named for --boot-bios, --boot-efi or --boot-catalog: a path that
+ * lies in the mount (from the working directory, or MOUNTPOINT/...; its directory resolved,
+ * its last name kept, as the tree stores a symlink as one) made absolute from the mount's
+ * root, else arg itself when it starts with '/' (a disc path, as burnfs image takes). The
+ * file need not exist yet: the daemon's engine checks it. malloc'd, NULL (said) if neither.
+ */
+static char *tree_path(const char *mnt, const char *opt, const char *arg)
+{
+	_cleanup_free_ char *copy = strdup(arg), *dir = NULL;
+	size_t ml = strlen(mnt);
+	const char *base = copy;
+	char *slash, *ret = NULL;
+	int r = -1;
+
+	if (!copy)
+		return NULL;
+	slash = strrchr(copy, '/');
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+	}
+	dir = realpath(!slash ? "." : slash == copy ? "/" : copy, NULL);
+	if (dir && *base && strcmp(base, ".") && strcmp(base, "..")) {
+		if (strcmp(dir, mnt) == 0)
+			r = asprintf(&ret, "/%s", base);
+		else if (strncmp(dir, mnt, ml) == 0 && dir[ml] == '/')
+			r = asprintf(&ret, "%s/%s", dir + ml, base);
+		if (r >= 0)
+			return ret;
+	}
+	if (arg[0] == '/')
+		return strdup(arg);
+	fprintf(stderr,
+		"burnfs commit: %s '%s': not a file in the mount '%s' (nor a disc path, which "
+		"starts with /)\n",
+		opt, arg, mnt);
+	return NULL;
+}
+
+/*
+ * One "KEY=VALUE" word of the ctl line, the blanks and backslashes of VALUE escaped with a
+ * backslash (the ctl grammar, job.h). false (said) for a newline, which no line can carry.
+ */
+static bool put_word(FILE *f, const char *opt, const char *key, const char *val)
+{
+	if (strchr(val, '\n')) {
+		fprintf(stderr, "burnfs commit: %s: a path with a newline cannot be given\n", opt);
+		return false;
+	}
+	fprintf(f, " %s=", key);
+	for (; *val; val++) {
+		if (*val == ' ' || *val == '\t' || *val == '\\')
+			fputc('\\', f);
+		fputc(*val, f);
+	}
+	return true;
+}
+
+/* The boot options' words for the ctl line into f; false (said) when one cannot be. */
+static bool put_boot(FILE *f, const char *mnt, const struct boot_args *b)
+{
+	static const char *const opts[] = {"--boot-bios", "--boot-efi", "--boot-catalog",
+					   "--hybrid-mbr", "--boot-replay"};
+	const char *vals[] = {b->bios, b->efi, b->catalog, b->hybrid_mbr, b->replay};
+
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(vals); i++) {
+		_cleanup_free_ char *p = NULL;
+
+		if (!vals[i])
+			continue;
+		if (i < 3) {
+			p = tree_path(mnt, opts[i], vals[i]);
+		} else if (!(p = realpath(vals[i], NULL))) { /* the daemon's cwd is not ours */
+			fprintf(stderr, "burnfs commit: %s '%s': %s\n", opts[i], vals[i],
+				strerror(errno));
+			return false;
+		}
+		if (!p || !put_word(f, opts[i], opts[i] + 2, p))
+			return false;
+	}
+	if (b->hybrid)
+		fputs(" hybrid", f);
+	return true;
+}
+
 /* The end of a followed commit: its result (and the notification); the exit code. */
 static int report(const char *mnt, struct json_object *st, bool notify_end)
 {
@@ -545,19 +646,53 @@ static int report(const char *mnt, struct json_object *st, bool notify_end)
 	return code;
 }
 
+/* The ctl command of a commit, newline-terminated; NULL (said) when it cannot be made. */
+static char *commit_line(const char *mnt, const char *verify, bool finalize, const char *speed,
+			 bool simulate, const struct boot_args *boot)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	bool ok;
+
+	if (!f) {
+		fprintf(stderr, "burnfs commit: %s\n", strerror(errno));
+		return NULL;
+	}
+	fprintf(f, "commit verify=%s%s%s%s%s", verify, finalize ? " close" : "",
+		speed ? " speed=" : "", speed ? speed : "", simulate ? " simulate" : "");
+	ok = put_boot(f, mnt, boot);
+	fputc('\n', f);
+	if (fclose(f) != 0 || !ok) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
 static int cmd_commit(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"verify", required_argument, NULL, 'v'}, {"close", no_argument, NULL, 'c'},
-		{"speed", required_argument, NULL, 'S'},  {"simulate", no_argument, NULL, 's'},
-		{"notify", no_argument, NULL, 'n'},	  {"cancel", no_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'},	  {},
+		{"verify", required_argument, NULL, 'v'},
+		{"close", no_argument, NULL, 'c'},
+		{"speed", required_argument, NULL, 'S'},
+		{"simulate", no_argument, NULL, 's'},
+		{"notify", no_argument, NULL, 'n'},
+		{"cancel", no_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},
+		{"boot-bios", required_argument, NULL, 'B'},
+		{"boot-efi", required_argument, NULL, 'E'},
+		{"boot-catalog", required_argument, NULL, 'K'},
+		{"hybrid", no_argument, NULL, 'H'},
+		{"hybrid-mbr", required_argument, NULL, 'M'},
+		{"boot-replay", required_argument, NULL, 'R'},
+		{},
 	};
 	const char *verify = "full", *speed = NULL;
 	bool finalize = false, simulate = false, notify_end = false, cancel = false;
-	_cleanup_free_ char *mnt = NULL;
+	struct boot_args boot = {0};
+	_cleanup_free_ char *mnt = NULL, *line = NULL;
 	struct json_object *st = NULL;
-	char line[128];
 	struct sigaction sa = {.sa_handler = on_signal};
 	int c, r, code;
 
@@ -593,6 +728,24 @@ static int cmd_commit(int argc, char **argv)
 		case 'C':
 			cancel = true;
 			break;
+		case 'B':
+			boot.bios = optarg;
+			break;
+		case 'E':
+			boot.efi = optarg;
+			break;
+		case 'K':
+			boot.catalog = optarg;
+			break;
+		case 'H':
+			boot.hybrid = true;
+			break;
+		case 'M':
+			boot.hybrid_mbr = optarg;
+			break;
+		case 'R':
+			boot.replay = optarg;
+			break;
 		case 'h':
 			commit_usage(stdout);
 			return 0;
@@ -623,8 +776,9 @@ static int cmd_commit(int argc, char **argv)
 	st = NULL;
 	if (cancel)
 		return cancel_commit(mnt);
-	snprintf(line, sizeof(line), "commit verify=%s%s%s%s%s\n", verify, finalize ? " close" : "",
-		 speed ? " speed=" : "", speed ? speed : "", simulate ? " simulate" : "");
+	line = commit_line(mnt, verify, finalize, speed, simulate, &boot);
+	if (!line)
+		return CLI_EXIT_USAGE;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	r = write_ctl(mnt, line);

@@ -56,6 +56,7 @@
 #define OPEN_TRIES     20	   /* drive busy at a commit's start: retries 100 ms apart */
 #define JOURNAL_NAME   "journal"
 #define JOURNAL_HEADER "burnfs-journal 1"
+#define CTL_WORDS_MAX  4096u /* bytes of one command: room for the boot options' paths */
 
 enum job_state {
 	ST_IDLE,
@@ -103,10 +104,23 @@ struct result {
 	size_t nbad, bad_cap;
 };
 
+/*
+ * A commit's boot options (issue 14 §2, as burnfs image's): image paths of the mount's tree
+ * (bios, efi, catalog) and host files the daemon reads itself (hybrid_mbr, replay: absolute,
+ * as the daemon's working directory is not the writer's). Owned strings; the replayed ISO is
+ * read when the command is accepted, so that a bad one is refused at once.
+ */
+struct commit_boot {
+	char *bios, *efi, *catalog, *hybrid_mbr, *replay;
+	bool hybrid;
+	struct eng_boot_replay *rp; /* replay's setup, read by boot_check() */
+};
+
 struct commit_opts {
 	enum eng_verify_mode verify;
 	bool finalize, simulate;
 	unsigned speed_x; /* 0: the fastest */
+	struct commit_boot boot;
 };
 
 struct stg_job {
@@ -1099,6 +1113,29 @@ static int commit_scan(struct stg_job *j, struct run *rn, struct bfs_node **root
 	return 0;
 }
 
+static bool boot_given(const struct commit_boot *b)
+{
+	return b->bios || b->efi || b->catalog || b->hybrid || b->hybrid_mbr || b->replay;
+}
+
+/* The engine's boot options of the commit (borrowing b's strings). */
+static void boot_image_opts(const struct commit_boot *b, struct eng_image_opts *io)
+{
+	if (b->rp) {
+		eng_boot_replay_opts(b->rp, &io->boot);
+		if (b->rp->volume_id[0]) /* loaders may search for the volume by it */
+			io->volume_id = b->rp->volume_id;
+		return;
+	}
+	io->boot = (struct eng_boot_opts){
+		.bios = b->bios,
+		.efi = b->efi,
+		.catalog = b->catalog,
+		.hybrid = b->hybrid,
+		.hybrid_mbr = b->hybrid_mbr,
+	};
+}
+
 /*
  * Open the drive, journal the start (durable before anything is written: a new daemon must
  * learn of this commit) and burn. 0, or -1 with the message and remedy in rn. j->drive_lock
@@ -1154,6 +1191,7 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 		.progress = on_progress,
 		.userdata = j,
 	};
+	boot_image_opts(&j->copts.boot, &bo->image);
 	set_phase(j, "planning");
 	/* the mount's changes of the disc's own files, as they are now (the mount is frozen) */
 	r = j->lower ? stg_lower_edits_sync(j->lower, &diag) : 0;
@@ -1179,7 +1217,14 @@ static int commit_burn(struct stg_job *j, struct run *rn, struct bfs_node *root,
 		job_log(j, "out of memory recording the damaged ranges; the log has them all");
 	if (r < 0) {
 		set_message(rn, "%s", bfs_diag_msg(&diag, r));
-		rn->res.remedy = make_remedy(r, before, &rn->res.after, j->drive);
+		/* the engine refuses boot options it cannot honour before any write */
+		rn->res.remedy =
+			r == -EINVAL && !res->wrote && boot_given(&j->copts.boot)
+				? str_printf(
+					  "fix the boot option named (its file must be in the "
+					  "mount's tree at that path), then commit again; nothing "
+					  "was written and the staged files are intact")
+				: make_remedy(r, before, &rn->res.after, j->drive);
 		return -1;
 	}
 	return 0;
@@ -1268,12 +1313,157 @@ static void *commit_main(void *arg)
 
 /* ---- control -------------------------------------------------------------------------------- */
 
+static void boot_clear(struct commit_boot *b)
+{
+	free(b->bios);
+	free(b->efi);
+	free(b->catalog);
+	free(b->hybrid_mbr);
+	free(b->replay);
+	if (b->rp)
+		eng_boot_replay_done(b->rp);
+	free(b->rp);
+	*b = (struct commit_boot){0};
+}
+
+/*
+ * One word of a commit that is a boot option (boot-bios=PATH, boot-efi=PATH,
+ * boot-catalog=PATH, hybrid, hybrid-mbr=FILE, boot-replay=ISO) into b: 1 when it was one,
+ * 0 when it is none, -EINVAL (said) when it is one given twice or without its value.
+ */
+static int parse_boot_word(const char *t, struct commit_boot *b, struct bfs_diag *diag)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{"boot-bios=", offsetof(struct commit_boot, bios)},
+		{"boot-efi=", offsetof(struct commit_boot, efi)},
+		{"boot-catalog=", offsetof(struct commit_boot, catalog)},
+		{"hybrid-mbr=", offsetof(struct commit_boot, hybrid_mbr)},
+		{"boot-replay=", offsetof(struct commit_boot, replay)},
+	};
+
+	if (strcmp(t, "hybrid") == 0) {
+		if (b->hybrid)
+			return bfs_diag_set(diag, -EINVAL, "commit: 'hybrid' given twice");
+		b->hybrid = true;
+		return 1;
+	}
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(keys); i++) {
+		size_t kl = strlen(keys[i].key);
+		char **v = (char **)((char *)b + keys[i].off);
+
+		if (strncmp(t, keys[i].key, kl) != 0)
+			continue;
+		if (*v)
+			return bfs_diag_set(diag, -EINVAL, "commit: '%.*s' given twice",
+					    (int)kl - 1, t);
+		if (!t[kl])
+			return bfs_diag_set(diag, -EINVAL, "commit: '%s' names no path", t);
+		*v = strdup(t + kl);
+		return *v ? 1 : -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * What can be told of the boot options before the commit starts, so that the writer hears
+ * it (the CLI prints the refusal): the words' combination and form, the host files, the
+ * replayed ISO's setup (read now), and the disc: the image code boots only a session at
+ * block 0, and a later session's boot record is one that most BIOSes never read (they boot
+ * the first session), so a disc holding sessions is refused rather than made to look
+ * bootable. The image paths' files are checked by the engine when it plans the session.
+ */
+static int boot_check(struct stg_job *j, struct commit_boot *b, struct bfs_diag *diag)
+{
+	const char *host[] = {b->hybrid_mbr, b->replay};
+	struct disc d;
+	int r;
+
+	if (!boot_given(b))
+		return 0;
+	if (b->replay && (b->bios || b->efi || b->catalog || b->hybrid || b->hybrid_mbr))
+		return bfs_diag_set(diag, -EINVAL,
+				    "commit: boot-replay= is not given with boot-bios=, boot-efi=, "
+				    "boot-catalog=, hybrid or hybrid-mbr= (the replayed ISO says "
+				    "them)");
+	if (b->hybrid && !b->bios)
+		return bfs_diag_set(diag, -EINVAL,
+				    "commit: hybrid needs boot-bios= (the MBR starts the BIOS boot "
+				    "file)");
+	if (b->hybrid_mbr && !b->hybrid)
+		return bfs_diag_set(diag, -EINVAL, "commit: hybrid-mbr= needs hybrid");
+	if (b->catalog && !b->bios && !b->efi)
+		return bfs_diag_set(diag, -EINVAL,
+				    "commit: boot-catalog= needs a boot image (boot-bios= or "
+				    "boot-efi=)");
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(host); i++) {
+		if (host[i] && host[i][0] != '/')
+			return bfs_diag_set(diag, -EINVAL,
+					    "commit: %s '%s' is a file of the host: give its "
+					    "absolute path (the daemon reads it)",
+					    i ? "boot-replay=" : "hybrid-mbr=", host[i]);
+		if (host[i] && access(host[i], R_OK) < 0) {
+			int e = errno;
+
+			return bfs_diag_set(diag, -e, "commit: %s '%s': %s",
+					    i ? "boot-replay=" : "hybrid-mbr=", host[i],
+					    strerror(e));
+		}
+	}
+	pthread_mutex_lock(&j->lock);
+	d = j->disc;
+	pthread_mutex_unlock(&j->lock);
+	if (d.known && (d.sessions > 0 || d.nwa > 0))
+		return bfs_diag_set(diag, -EINVAL,
+				    "commit: boot options need a blank disc: this %s holds %u "
+				    "session(s), and only a first session can boot (most BIOSes "
+				    "read the boot record of the first session only); burn the "
+				    "staged files without boot options, or load a blank disc and "
+				    "write `refresh`",
+				    d.profile, d.sessions);
+	if (b->replay) {
+		b->rp = calloc(1, sizeof(*b->rp));
+		if (!b->rp)
+			return -ENOMEM;
+		r = eng_boot_replay_read(b->replay, b->rp, diag);
+		if (r < 0) {
+			free(b->rp);
+			b->rp = NULL;
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* The boot options for the log: " boot-bios=/x boot-efi=/y ...", or "" without them. */
+static void boot_describe(const struct commit_boot *b, char *buf, size_t cap)
+{
+	const char *names[] = {"boot-bios", "boot-efi", "boot-catalog", "hybrid-mbr",
+			       "boot-replay"};
+	const char *vals[] = {b->bios, b->efi, b->catalog, b->hybrid_mbr, b->replay};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(vals) && n < cap; i++)
+		if (vals[i])
+			n += (size_t)snprintf(buf + n, cap - n, ", %s %s", names[i], vals[i]);
+	if (b->hybrid && n < cap)
+		snprintf(buf + n, cap - n, ", hybrid");
+}
+
 static int parse_commit(char **tok, size_t n, struct commit_opts *o, struct bfs_diag *diag)
 {
 	*o = (struct commit_opts){.verify = ENG_VERIFY_FULL};
 	for (size_t i = 1; i < n; i++) {
 		const char *t = tok[i];
+		int r = parse_boot_word(t, &o->boot, diag);
 
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
 		if (strcmp(t, "verify=none") == 0)
 			o->verify = ENG_VERIFY_NONE;
 		else if (strcmp(t, "verify=quick") == 0)
@@ -1302,15 +1492,17 @@ static int parse_commit(char **tok, size_t n, struct commit_opts *o, struct bfs_
 			return bfs_diag_set(
 				diag, -EINVAL,
 				"commit: '%s' is not an option (verify=none|quick|full, "
-				"close, speed=X, simulate)",
+				"close, speed=X, simulate, boot-bios=PATH, boot-efi=PATH, "
+				"boot-catalog=PATH, hybrid, hybrid-mbr=FILE, boot-replay=ISO)",
 				t);
 	}
 	return 0;
 }
 
-static int start_commit(struct stg_job *j, const struct commit_opts *o, struct bfs_diag *diag)
+/* Start the commit o says; o's boot options become the job's (o->boot is emptied) then. */
+static int start_commit(struct stg_job *j, struct commit_opts *o, struct bfs_diag *diag)
 {
-	char speed[16] = "max";
+	char speed[16] = "max", boot[1024];
 	int r;
 
 	if (j->session)
@@ -1334,7 +1526,9 @@ static int start_commit(struct stg_job *j, const struct commit_opts *o, struct b
 	j->state = ST_COMMITTING;
 	j->cancel = 0;
 	j->job_id++;
+	boot_clear(&j->copts.boot); /* the last commit's: its thread has ended */
 	j->copts = *o;
+	o->boot = (struct commit_boot){0};
 	j->started = time(NULL);
 	j->ended = 0;
 	j->files = j->bytes = 0;
@@ -1342,8 +1536,10 @@ static int start_commit(struct stg_job *j, const struct commit_opts *o, struct b
 	j->done = j->total = 0;
 	j->rate = 0;
 	j->ring_fill = j->drive_fill = j->op_progress = -1;
-	log_l(j, "commit %u: verify=%s%s%s, speed %s", j->job_id, verify_names[o->verify],
-	      o->finalize ? ", close" : "", o->simulate ? ", simulate" : "", speed);
+	boot_describe(&j->copts.boot, boot, sizeof(boot));
+	log_l(j, "commit %u: verify=%s%s%s, speed %s%s", j->job_id, verify_names[j->copts.verify],
+	      j->copts.finalize ? ", close" : "", j->copts.simulate ? ", simulate" : "", speed,
+	      boot);
 	r = -pthread_create(&j->thread, NULL, commit_main, j);
 	if (r < 0) {
 		j->state = ST_FAILED;
@@ -1427,9 +1623,44 @@ static int do_refresh(struct stg_job *j, struct bfs_diag *diag)
 	return 0;
 }
 
+/*
+ * Split a command into words, in place: blanks (space, tab) separate them, and a backslash
+ * takes the next character as it is (a path's space, tab or backslash: `boot-bios=/my\ dir/x`).
+ * -EINVAL (said) for too many words or a backslash that ends the line.
+ */
+static int split_words(char *s, char **tok, size_t cap, size_t *ret_n, struct bfs_diag *diag)
+{
+	size_t n = 0;
+
+	for (;;) {
+		char *o;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		if (n == cap)
+			return bfs_diag_set(diag, -EINVAL, "too many words");
+		tok[n++] = o = s;
+		for (; *s && *s != ' ' && *s != '\t'; s++) {
+			if (*s == '\\' && !*++s)
+				return bfs_diag_set(
+					diag, -EINVAL,
+					"a backslash ends the command (it escapes the "
+					"next character: '\\ ' a space, '\\\\' itself)");
+			*o++ = *s;
+		}
+		if (*s) /* the blank after the word */
+			s++;
+		*o = '\0';
+	}
+	*ret_n = n;
+	return 0;
+}
+
 int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag *diag)
 {
-	char buf[512], *tok[16], *save = NULL;
+	char buf[CTL_WORDS_MAX + 1], *tok[16];
 	size_t len = strlen(line), n = 0;
 	int r;
 
@@ -1442,8 +1673,8 @@ int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag 
 				    "only the owner of the mount (uid %u) may write commands to it",
 				    (unsigned)j->owner);
 	}
-	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
-		       line[len - 1] == '\t'))
+	/* trailing blanks are split_words()'s: one may be escaped, the end of a path */
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	if (len >= sizeof(buf))
 		r = bfs_diag_set(diag, -EINVAL, "a command of %zu bytes is too long", len);
@@ -1455,13 +1686,9 @@ int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag 
 		goto out;
 	memcpy(buf, line, len);
 	buf[len] = '\0';
-	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-		if (n == BFS_ARRAY_SIZE(tok)) {
-			r = bfs_diag_set(diag, -EINVAL, "too many words");
-			goto out;
-		}
-		tok[n++] = t;
-	}
+	r = split_words(buf, tok, BFS_ARRAY_SIZE(tok), &n, diag);
+	if (r < 0)
+		goto out;
 	if (n == 0) {
 		r = bfs_diag_set(diag, -EINVAL,
 				 "empty command (commit, cancel, discard or refresh)");
@@ -1470,7 +1697,10 @@ int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag 
 
 		r = parse_commit(tok, n, &o, diag);
 		if (r == 0)
+			r = boot_check(j, &o.boot, diag);
+		if (r == 0)
 			r = start_commit(j, &o, diag);
+		boot_clear(&o.boot);
 	} else if (strcmp(tok[0], "cancel") != 0 && strcmp(tok[0], "discard") != 0 &&
 		   strcmp(tok[0], "refresh") != 0) {
 		r = bfs_diag_set(diag, -EINVAL,
@@ -1829,6 +2059,7 @@ struct stg_job *stg_job_free(struct stg_job *j)
 	pthread_mutex_destroy(&j->lock);
 	pthread_mutex_destroy(&j->drive_lock);
 	result_clear(&j->last);
+	boot_clear(&j->copts.boot);
 	free(j->log);
 	free(j->staging_dir);
 	free(j->drive);
@@ -1927,6 +2158,28 @@ static void json_disc(FILE *f, const struct disc *d)
 		d->erasable ? "true" : "false");
 }
 
+/* ", \"boot\": {...}": the commit's boot options, each null when not given (all: null). */
+static void json_boot(FILE *f, const struct commit_boot *b)
+{
+	const char *keys[] = {"bios", "efi", "catalog", "hybrid_mbr", "replay"};
+	const char *vals[] = {b->bios, b->efi, b->catalog, b->hybrid_mbr, b->replay};
+
+	if (!boot_given(b)) {
+		fputs(", \"boot\": null", f);
+		return;
+	}
+	fputs(", \"boot\": {", f);
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(keys); i++) {
+		fprintf(f, "\"%s\": ", keys[i]);
+		if (vals[i])
+			json_str(f, vals[i]);
+		else
+			fputs("null", f);
+		fputs(", ", f);
+	}
+	fprintf(f, "\"hybrid\": %s}", b->hybrid ? "true" : "false");
+}
+
 char *stg_job_status(struct stg_job *j)
 {
 	char *text = NULL;
@@ -1971,6 +2224,7 @@ char *stg_job_status(struct stg_job *j)
 		fprintf(f, "\"speed\": \"%ux\"", j->copts.speed_x);
 	else
 		fputs("\"speed\": \"max\"", f);
+	json_boot(f, &j->copts.boot);
 	fprintf(f, ", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"started\": ", j->files,
 		j->bytes);
 	json_time(f, j->job_id ? j->started : 0);

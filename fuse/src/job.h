@@ -56,9 +56,15 @@ struct stg_job *stg_job_free(struct stg_job *j);
 
 /*
  * One line written to .burnfs/ctl by uid: `commit [verify=none|quick|full] [close]
- * [speed=X] [simulate]`, `cancel`, `discard`, `refresh`. 0 when accepted (a commit then
- * runs in the job's thread), else -errno with a message: -EPERM for a uid other than the
- * owner, -EINVAL for a bad line, -EBUSY for a commit while one runs.
+ * [speed=X] [simulate] [boot-bios=PATH] [boot-efi=PATH] [boot-catalog=PATH] [hybrid]
+ * [hybrid-mbr=FILE] [boot-replay=ISO]`, `cancel`, `discard`, `refresh`. Words are separated
+ * by blanks; a backslash takes the next character as it is (`boot-bios=/my\ dir/x.bin`).
+ * The boot options are burnfs image's: PATH a path of the mount's tree from its root (/...),
+ * FILE and ISO absolute paths of the host that the daemon reads; only onto a blank disc. 0
+ * when accepted (a commit then runs in the job's thread), else -errno with a message:
+ * -EPERM for a uid other than the owner, -EINVAL for a bad line (boot options onto a disc
+ * holding a session too), -ENOENT or -EACCES for a host file, -EBUSY for a commit while one
+ * runs.
  */
 int stg_job_ctl(struct stg_job *j, const char *line, uid_t uid, struct bfs_diag *diag);
 

@@ -685,6 +685,88 @@ disc-view)
 	mountpoint -q "$t/view" && fail "session 9 left a mount"
 	"$BURNFS" mount --session x "$t/view" 2>/dev/null; [ $? = 2 ] || fail "--session x"
 	;;
+boot)
+	# the commit's boot options (issue 14 §2): isolinux and a FAT image staged in the mount,
+	# named as a path in it (relative, then MOUNTPOINT/...) and as a disc path with a blank,
+	# --hybrid; bad options refused by the daemon with the reason (exit 1) or by the command
+	# (exit 2); a boot file missing from the tree fails the commit before any write; the
+	# exported DVD+R as xorriso reports its El Torito entries and system area, booted once by
+	# SeaBIOS (about 1 s; 50 s allowed on a loaded machine); a second session with boot
+	# options refused (only a first session boots); --boot-replay of the exported disc onto
+	# a blank one gives the same setup
+	need_boot() { for x; do [ -e "$x" ] || command -v "$x" >/dev/null || exit 77; done; }
+	need_boot xorriso mkfs.vfat qemu-system-x86_64 /usr/lib/ISOLINUX/isolinux.bin \
+		/usr/lib/syslinux/modules/bios/ldlinux.c32
+	mark=BURNFS-COMMIT-BOOT-OK
+	new_disc dvd+r
+	start
+	stage_boot() { # the boot tree into the mount
+		mkdir -p "$mnt/isolinux" "$mnt/boot" "$mnt/my docs" || fail "mkdir in the mount"
+		cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$mnt/isolinux/"
+		printf 'SAY %s\nPROMPT 1\nTIMEOUT 0\n' "$mark" >"$mnt/isolinux/isolinux.cfg"
+		cp "$t/efi.img" "$mnt/boot/efi.img" && echo hi >"$mnt/my docs/read me.txt" || fail "cp"
+	}
+	mkfs.vfat -C "$t/efi.img" 2048 >/dev/null || fail "mkfs.vfat"
+	stage_boot
+	fingerprint "$stg" >"$t/before"
+	commit_rc() { # commit_rc RC NEEDLE ARGS...: burnfs commit exits RC saying NEEDLE
+		local want=$1 needle=$2 rc
+		shift 2
+		"$BURNFS" commit "$@" >"$t/out" 2>&1
+		rc=$?
+		[ $rc = "$want" ] || fail "commit $*: exit $rc (not $want): $(cat "$t/out")"
+		grep -q -e "$needle" "$t/out" || fail "commit $*: no '$needle' in: $(cat "$t/out")"
+	}
+	commit_rc 1 "needs boot-bios=" "$mnt" --hybrid
+	commit_rc 1 "needs hybrid" "$mnt" --boot-bios /isolinux/isolinux.bin --hybrid-mbr /usr/lib/ISOLINUX/isohdpfx.bin
+	commit_rc 1 "not given with" "$mnt" --boot-bios /isolinux/isolinux.bin --boot-replay /etc/hostname
+	commit_rc 2 "not a file in the mount" "$mnt" --boot-bios nowhere/isolinux.bin
+	commit_rc 2 "No such file" "$mnt" --boot-replay "$t/no.iso"
+	grep -q "ctl: commit: boot-replay= is not given with" "$mnt/.burnfs/log" || fail "log: $(cat "$mnt/.burnfs/log")"
+	commit_rc 1 "'/isolinux/nope.bin': no such file" "$mnt" --boot-bios "$mnt/isolinux/nope.bin"
+	grep -q "^remedy: fix the boot option" "$t/out" || fail "remedy: $(cat "$t/out")"
+	[ "$(st .disc.status)" = blank ] || fail "a refused commit wrote: $(st .disc)"
+	fingerprint "$stg" | cmp -s - "$t/before" || fail "a refused commit changed the staging directory"
+	(cd "$mnt/isolinux" && "$BURNFS" commit .. --verify quick --boot-bios isolinux.bin \
+		--boot-efi "$mnt/boot/efi.img" --boot-catalog "/my docs/boot.cat" --hybrid) >"$t/out" 2>&1 ||
+		fail "boot commit: $(cat "$t/out")"
+	[ "$(st .job.boot.bios)/$(st .job.boot.efi)/$(st .job.boot.catalog)" = \
+		"/isolinux/isolinux.bin//boot/efi.img//my docs/boot.cat" ] || fail "status: $(st .job)"
+	"$BURNFS" vdrive export "$vd" -o "$t/disc.iso" >/dev/null || fail "vdrive export"
+	xorriso -indev "$t/disc.iso" -report_el_torito plain -report_system_area plain >"$t/et" \
+		2>/dev/null || fail "xorriso report"
+	for re in "^El Torito catalog +: [0-9]+ +1$" "^El Torito cat path : /my docs/boot.cat$" \
+		"^El Torito boot img : +1 +BIOS +y +none +0x0000 +0x00 +4 +[0-9]+$" \
+		"^El Torito boot img : +2 +UEFI +y +none +0x0000 +0x00 +4096 +[0-9]+$" \
+		"^El Torito img path : +1 +/isolinux/isolinux.bin$" "^El Torito img opts : +1 +boot-info-table" \
+		"^El Torito img path : +2 +/boot/efi.img$" "^System area summary: MBR isohybrid cyl-align-off GPT$"; do
+		grep -Eq -e "$re" "$t/et" || fail "no /$re/ in: $(cat "$t/et")"
+	done
+	qemu-system-x86_64 -m 256 -nographic -no-reboot -accel tcg -net none -boot d \
+		-cdrom "$t/disc.iso" >"$t/qemu.log" 2>&1 &
+	qpid=$!
+	for i in $(seq 200); do
+		tr -d '\r' <"$t/qemu.log" | grep -aq "$mark" && break
+		kill -0 $qpid 2>/dev/null || break
+		sleep 0.25
+	done
+	kill $qpid 2>/dev/null
+	wait $qpid 2>/dev/null
+	tr -d '\r' <"$t/qemu.log" | grep -aq "$mark" || fail "no $mark after ${i}x0.25 s: $(tail -c 1000 "$t/qemu.log")"
+	echo "boot: SeaBIOS booted the committed disc in about $((i / 4)) s"
+	echo more >"$mnt/more"
+	commit_rc 1 "boot options need a blank disc" "$mnt" --boot-bios /isolinux/isolinux.bin
+	[ "$(st .disc.sessions)" = 1 ] || fail "sessions: $(st .disc)"
+	# --boot-replay of that disc onto a blank one: the same El Torito and hybrid setup
+	rm "$mnt/more" && new_disc dvd+r && ctl refresh && stage_boot
+	"$BURNFS" commit "$mnt" --verify none --boot-replay "$t/disc.iso" >"$t/out" 2>&1 ||
+		fail "replay commit: $(cat "$t/out")"
+	"$BURNFS" vdrive export "$vd" -o "$t/disc2.iso" >/dev/null || fail "vdrive export 2"
+	xorriso -indev "$t/disc2.iso" -report_el_torito plain -report_system_area plain >"$t/et2" 2>/dev/null
+	grep -E "^(El Torito (img path|img opts|cat path)|System area summary)" "$t/et" >"$t/want"
+	grep -E "^(El Torito (img path|img opts|cat path)|System area summary)" "$t/et2" | diff "$t/want" - ||
+		fail "the replayed setup differs"
+	;;
 *)
 	echo "unknown case $1" >&2
 	exit 2

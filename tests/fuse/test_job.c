@@ -470,6 +470,76 @@ static void test_job_simulate(void **state)
 	stg_job_free(j);
 }
 
+#define ISOLINUX_BIN "/usr/lib/ISOLINUX/isolinux.bin"
+
+/*
+ * A commit's boot options: the grammar (a backslash escapes a path's blank, a word given
+ * twice, combinations, host files that must be absolute and readable), the engine's refusal of
+ * a boot file that is not in the tree (nothing written), a bootable first session whose paths
+ * hold a space, and the refusal of boot options onto a disc that holds a session.
+ */
+static void test_job_boot(void **state)
+{
+	struct fixture *f = *state;
+	struct stg_job *j = job_open(f);
+	struct json_object *o;
+	char *log;
+
+	assert_ctl_fails(j, "commit hybrid", getuid(), -EINVAL, "needs boot-bios=");
+	assert_ctl_fails(j, "commit boot-bios=/a hybrid-mbr=" ISOLINUX_BIN, getuid(), -EINVAL,
+			 "needs hybrid");
+	assert_ctl_fails(j, "commit boot-catalog=/boot.cat", getuid(), -EINVAL, "boot image");
+	assert_ctl_fails(j, "commit boot-bios=/a boot-bios=/b", getuid(), -EINVAL, "given twice");
+	assert_ctl_fails(j, "commit boot-efi=", getuid(), -EINVAL, "names no path");
+	assert_ctl_fails(j, "commit boot-bios=/a\\", getuid(), -EINVAL, "backslash");
+	assert_ctl_fails(j, "commit boot-replay=rescue.iso", getuid(), -EINVAL, "absolute");
+	assert_ctl_fails(j, "commit boot-replay=/nonexistent/rescue.iso", getuid(), -ENOENT,
+			 "/nonexistent/rescue.iso");
+	assert_ctl_fails(j, "commit boot-replay=/etc/hostname boot-bios=/a", getuid(), -EINVAL,
+			 "not given with");
+	assert_ctl_fails(j, "commit boot-bios=/a bootbios=/b", getuid(), -EINVAL, "'bootbios=/b'");
+	assert_false(stg_job_frozen(j));
+	if (access(ISOLINUX_BIN, R_OK) < 0) {
+		stg_job_free(j);
+		skip(); /* package isolinux */
+	}
+	sh("mkdir -p '%s/my dir' && cp " ISOLINUX_BIN " '%s/my dir/' && echo hi >'%s/readme'",
+	   f->staging, f->staging, f->staging);
+	/* the escaped path reaches the engine whole, which finds no such file: nothing written */
+	ctl_ok(j, "commit verify=quick boot-bios=/my\\ dir/missing.bin\n");
+	o = wait_done(j);
+	if (strcmp(jstr(o, "state"), "failed") != 0 ||
+	    !strstr(jstr(o, "last_result.message"), "'/my dir/missing.bin': no such file") ||
+	    !strstr(jstr(o, "last_result.remedy"), "boot option"))
+		fail_msg("%s", json_object_to_json_string(o));
+	assert_string_equal(jstr(o, "job.boot.bios"), "/my dir/missing.bin");
+	assert_string_equal(jstr(o, "disc.status"), "blank");
+	json_object_put(o);
+	ctl_ok(j, "commit verify=quick boot-bios=/my\\ dir/isolinux.bin "
+		  "boot-catalog=/my\\ dir/boot.cat\n");
+	o = wait_done(j);
+	if (strcmp(jstr(o, "state"), "done") != 0)
+		fail_msg("%s", json_object_to_json_string(o));
+	assert_string_equal(jstr(o, "job.boot.catalog"), "/my dir/boot.cat");
+	assert_null(jstr(o, "job.boot.efi"));
+	json_object_put(o);
+	/* the El Torito boot record at block 17 of the disc: the first session booted */
+	sh("dd if='%s/disc.img' bs=2048 skip=17 count=1 status=none | head -c 32 | "
+	   "grep -aq 'CD001.EL TORITO SPECIFICATION'",
+	   f->vd);
+	/* a second session cannot boot: refused before anything starts */
+	sh("echo more >'%s/more'", f->staging);
+	assert_ctl_fails(j, "commit boot-bios=/my\\ dir/isolinux.bin", getuid(), -EINVAL,
+			 "blank disc");
+	assert_false(stg_job_frozen(j));
+	log = stg_job_log(j);
+	assert_non_null(
+		strstr(log, "boot-bios /my dir/isolinux.bin, boot-catalog /my dir/boot.cat"));
+	assert_non_null(strstr(log, "ctl: commit: boot options need a blank disc"));
+	free(log);
+	stg_job_free(j);
+}
+
 static void test_job_discard_refresh(void **state)
 {
 	struct fixture *f = *state;
@@ -651,6 +721,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_simulate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_boot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_discard_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_interrupted_journal, setup, teardown),
