@@ -88,6 +88,7 @@ static uint32_t node_target(const struct lnode *n)
 struct nl_delta {
 	uint64_t ino;
 	int64_t d;
+	const struct eng_attr *attr; /* an ATTR of one name of a hard-linked file: all its names' */
 };
 
 struct nlinks {
@@ -694,8 +695,10 @@ static void stat_of(const struct lnode *n, struct stat *st)
 /*
  * The link counts the edits change: a removed name of a regular file takes one from its
  * file's count, a LINK adds one; a removed directory takes one for each file under it that
- * keeps no name of its own elsewhere. Built at the first stat after a change, under its own
- * mutex (readers of the index hold the read lock only).
+ * keeps no name of its own elsewhere. And the ATTR of one name of a file with several: a
+ * chmod through one name shows through all (they are one file, as the commit records it).
+ * Built at the first stat after a change, under its own mutex (readers of the index hold
+ * the read lock only).
  */
 static int nl_cmp(const void *a, const void *b)
 {
@@ -704,10 +707,10 @@ static int nl_cmp(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-static void nl_add(struct nlinks *nl, uint64_t ino, int64_t d)
+static void nl_add(struct nlinks *nl, uint64_t ino, int64_t d, const struct eng_attr *attr)
 {
 	if (BFS_GROW(nl->v, nl->cap, nl->n + 1) == 0)
-		nl->v[nl->n++] = (struct nl_delta){ino, d};
+		nl->v[nl->n++] = (struct nl_delta){ino, d, attr};
 }
 
 struct nl_walk {
@@ -729,7 +732,7 @@ static void nl_dir_gone(const struct stg_lower *l, struct nlinks *nl, uint32_t d
 		if (!S_ISREG(l->v[x].mode) || !(p = path_locked(l, x)))
 			continue;
 		if (eng_edits_in_place(l->edits, p)) /* no record of its own: goes with the dir */
-			nl_add(nl, l->v[x].ino, -1);
+			nl_add(nl, l->v[x].ino, -1, NULL);
 		free(p);
 	}
 }
@@ -741,25 +744,31 @@ static int nl_record(const char *kind, const char *disc, const char *target,
 	uint32_t x;
 
 	(void)target;
-	(void)attr;
 	if (find_path(w->l, disc, &x) < 0)
 		return 0;
 	if (!strcmp(kind, "link") && S_ISREG(w->l->v[x].mode))
-		nl_add(w->nl, w->l->v[x].ino, 1);
+		nl_add(w->nl, w->l->v[x].ino, 1, NULL);
 	else if (!strcmp(kind, "delete") && S_ISREG(w->l->v[x].mode))
-		nl_add(w->nl, w->l->v[x].ino, -1);
+		nl_add(w->nl, w->l->v[x].ino, -1, NULL);
+	else if (!strcmp(kind, "attr") && attr && S_ISREG(w->l->v[x].mode) && w->l->v[x].nlink > 1)
+		nl_add(w->nl, w->l->v[x].ino, 0, attr);
 	else if (!strcmp(kind, "delete") && S_ISDIR(w->l->v[x].mode))
 		nl_dir_gone(w->l, w->nl, x, 0);
 	return 0;
 }
 
-/* Under lock: the change of file ino's link count. */
-static int64_t nl_delta(const struct stg_lower *l, uint64_t ino)
+/*
+ * Under lock: the change of file ino's link count; *attr (may be NULL) the ATTR one of its
+ * names has, when it has several.
+ */
+static int64_t nl_delta(const struct stg_lower *l, uint64_t ino, const struct eng_attr **attr)
 {
 	struct nlinks *nl = l->nl;
 	struct nl_delta key = {.ino = ino}, *hit;
 	int64_t d = 0;
 
+	if (attr)
+		*attr = NULL;
 	if (!nl)
 		return 0;
 	pthread_mutex_lock(&nl->lock);
@@ -772,16 +781,21 @@ static int64_t nl_delta(const struct stg_lower *l, uint64_t ino)
 		if (nl->n)
 			qsort(nl->v, nl->n, sizeof(*nl->v), nl_cmp);
 		for (size_t i = 0; i < nl->n; i++) /* one entry per ino, the deltas summed */
-			if (k && nl->v[k - 1].ino == nl->v[i].ino)
+			if (k && nl->v[k - 1].ino == nl->v[i].ino) {
 				nl->v[k - 1].d += nl->v[i].d;
-			else
+				if (nl->v[i].attr)
+					nl->v[k - 1].attr = nl->v[i].attr;
+			} else {
 				nl->v[k++] = nl->v[i];
+			}
 		nl->n = k;
 		nl->valid = true;
 	}
 	hit = nl->n ? bsearch(&key, nl->v, nl->n, sizeof(key), nl_cmp) : NULL;
 	if (hit)
 		d = hit->d;
+	if (hit && attr)
+		*attr = hit->attr;
 	pthread_mutex_unlock(&nl->lock);
 	return d;
 }
@@ -796,14 +810,14 @@ static void nl_invalidate(struct stg_lower *l)
 /* Under lock: node x's attributes, with those the edits changed. */
 static void stat_edited(const struct stg_lower *l, uint32_t x, struct stat *st)
 {
-	const struct eng_attr *a;
+	const struct eng_attr *a = NULL, *link_attr = NULL;
 	char *path;
 
 	stat_of(&l->v[x], st);
 	if (!l->edits || l->stale || eng_edits_empty(l->edits))
 		return;
 	if (S_ISREG(st->st_mode)) {
-		int64_t n = (int64_t)st->st_nlink + nl_delta(l, l->v[x].ino);
+		int64_t n = (int64_t)st->st_nlink + nl_delta(l, l->v[x].ino, &link_attr);
 
 		st->st_nlink = n > 0 ? (nlink_t)n : 1;
 	}
@@ -811,6 +825,8 @@ static void stat_edited(const struct stg_lower *l, uint32_t x, struct stat *st)
 		return;
 	a = eng_edits_attr(l->edits, path);
 	free(path);
+	if (!a)
+		a = link_attr; /* set through another name of the same file */
 	if (!a)
 		return;
 	if (a->mask & ENG_ATTR_MODE)

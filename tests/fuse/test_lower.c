@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "engine/edits.h"
 #include "lower.h"
 
 struct fixture {
@@ -295,6 +296,42 @@ static void test_zisofs(void **state)
 	assert_int_equal(total, 200000);
 }
 
+/*
+ * A chmod through one name of a hard-linked disc file shows through its other name too, as
+ * the commit records it (one file), also after the edits are read back from their log.
+ */
+static void test_link_attr(void **state)
+{
+	struct fixture *f = *state;
+	struct eng_attr a = {.mask = ENG_ATTR_MODE, .mode = 0600};
+	struct bfs_diag diag = {0};
+	char drive[160];
+	uint64_t gen;
+	struct stat st;
+
+	sh("set -e; cd '%s'; mkdir -p h/x h/y; printf data > h/x/f; ln h/x/f h/y/g;"
+	   "'%s' vdrive create hv --media bd-r >/dev/null;"
+	   "'%s' burn h --drive vdrive:hv --verify none >/dev/null 2>&1",
+	   f->dir, getenv("BURNFS"), getenv("BURNFS"));
+	snprintf(drive, sizeof(drive), "vdrive:%s/hv", f->dir);
+	for (int round = 0; round < 2; round++) {
+		_cleanup_(stg_lower_freep) struct stg_lower *l = NULL;
+
+		assert_int_equal(stg_lower_new(drive, &l), 0);
+		assert_int_equal(stg_lower_load(l, 0, &diag), 0);
+		assert_int_equal(stg_lower_edits_open(l, f->dir, "hv.edits", &diag), 0);
+		if (round == 0)
+			assert_int_equal(stg_lower_set_attr(l, stg_lower_generation(l),
+							    at(l, "x/f", &gen), &a, &diag),
+					 0);
+		assert_int_equal(stg_lower_stat(l, gen, at(l, "y/g", &gen), &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_int_equal(st.st_nlink, 2);
+		assert_int_equal(stg_lower_stat(l, gen, at(l, "x/f", &gen), &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_blank_and_missing),
 		cmocka_unit_test(test_drive_shared),
 		cmocka_unit_test(test_zisofs),
+		cmocka_unit_test(test_link_attr),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
