@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/io.h"
 #include "common/diag.h"
 
 #define CHUNK_FRAMES 8192 /* frames converted at a time */
@@ -71,21 +72,6 @@ uint64_t eng_audio_src_frames(const struct eng_audio_src *s)
 	return s->frames;
 }
 
-static int write_all(int fd, const uint8_t *b, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, b, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? -errno : -EIO;
-		b += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 static int tmp_open(void)
 {
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -127,7 +113,7 @@ static int emit_frames(int fd, const float *f, long n, uint64_t *frames)
 	for (long i = 0; i < n * 2; i++)
 		bfs_put_le16(b + 2 * i, (uint16_t)s[i]);
 	*frames += (uint64_t)n;
-	return write_all(fd, b, (size_t)n * 4);
+	return bfs_write_all(fd, b, (size_t)n * 4);
 }
 
 struct conv {

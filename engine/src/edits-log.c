@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "edits-internal.h"
 
 #define MAGIC	    "burnfs-edits 1"
@@ -238,21 +239,6 @@ static int line_replay(struct eng_edits *e, char *line)
 
 /* ---- the file ---------------------------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int header_make(struct buf *b, const char *id)
 {
 	int r = buf_put(b, MAGIC, strlen(MAGIC));
@@ -309,7 +295,7 @@ static int compact(struct eng_edits *e, struct bfs_diag *diag)
 		return r;
 	}
 	fd = openat(e->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	r = fd < 0 ? -errno : write_all(fd, b.p, b.n);
+	r = fd < 0 ? -errno : bfs_write_all(fd, b.p, b.n);
 	free(b.p);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
@@ -363,7 +349,7 @@ int edits_log(struct eng_edits *e, struct bfs_diag *diag, char op, const char *a
 		return 0;
 	r = line_make(&l, op, a, b, c, op == 'R' ? 3 : op == 'A' ? 1 : 2, attr);
 	if (r == 0)
-		r = write_all(e->fd, l.p, l.n);
+		r = bfs_write_all(e->fd, l.p, l.n);
 	free(l.p);
 	if (r < 0) {
 		e->broken = r != -ENOMEM; /* the model has the change, the log has not */

@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common/io.h"
 #include "common/diag.h"
 #include "common/macro.h"
 #include "vdrive-internal.h"
@@ -166,20 +167,6 @@ static int state_format(const struct vdrive *vd, char *buf, size_t size)
 	return (int)(o + (size_t)n);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w, n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Write the state to dir/state.tmp (a new file: a stale one of a killed process is removed
  * first) and put it in place: rename() replaces the drive's state, link() (excl, for a new
@@ -204,7 +191,7 @@ static int state_write(struct vdrive *vd, bool durable, bool excl)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, text, (size_t)len);
+	r = bfs_write_all(fd, text, (size_t)len);
 	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
