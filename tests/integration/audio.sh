@@ -4,7 +4,8 @@
 # stereo WAV and FLAC, one of them not a whole number of sectors), so the PCM each track
 # must hold is known: sox's raw output, zero-padded to 2352 bytes.
 #	tao		three tracks track-at-once, verified; cdparanoia rips them (through the shim)
-#	dao		gapless disc-at-once with CD-Text, ISRC and MCN, verified; cdparanoia rips
+#	dao		gapless disc-at-once with CD-Text, ISRC and MCN, verified; cdparanoia rips,
+#			cd-info and cdrdao read-toc show them;
 #	sessions	--simulate; TAO sessions appended, --close; DAO refused on a used disc;
 #			an album too long refused before writing (exit 3)
 #	enhanced	an audio session then a data session (burnfs burn --new-tree)
@@ -66,6 +67,34 @@ rip() {
 	[ $((i - 1)) -eq "$n" ] || fail "$((i - 1)) tracks checked, $n expected"
 }
 
+# others DIR WANT...: cd-info and cdrdao read-toc, through the shim, read the disc in DIR; each
+# WANT is "cd-info:TEXT" or "cdrdao:TEXT", a line their output must hold
+others() {
+	local dir=$1 dev want
+	shift
+	if [ -z "${BURNFS_SHIM:-}" ] || ! command -v cd-info >/dev/null || ! command -v cdrdao >/dev/null; then
+		echo "audio.sh: cd-info, cdrdao or the shim missing: their checks skipped" >&2
+		return 0
+	fi
+	for i in 7 8 9 10 11 12 13 14 15; do [ -e /dev/sr$i ] || { dev=/dev/sr$i; break; }; done
+	[ -n "${dev:-}" ] || { echo "audio.sh: no free /dev/srN name: skipped" >&2; return 0; }
+	(cd "$t" && env LD_PRELOAD="$BURNFS_SHIM" BURNFS_SHIM_DRIVES="$dev=$dir" \
+		timeout 60 cd-info -C "$dev" --no-header --no-cddb >"$t/cd-info.txt" 2>&1) ||
+		fail "cd-info: $(tail -5 "$t/cd-info.txt")"
+	rm -f "$t/toc.txt"
+	(cd "$t" && env LD_PRELOAD="$BURNFS_SHIM" BURNFS_SHIM_DRIVES="$dev=$dir" \
+		timeout 60 cdrdao read-toc --device "$dev" toc.txt >"$t/cdrdao.log" 2>&1) ||
+		fail "cdrdao read-toc: $(tail -5 "$t/cdrdao.log")"
+	for want in "$@"; do
+		case $want in
+		cd-info:*) grep -qF -- "${want#cd-info:}" "$t/cd-info.txt" ||
+			fail "cd-info lacks '${want#cd-info:}': $(cat "$t/cd-info.txt")" ;;
+		cdrdao:*) grep -qF -- "${want#cdrdao:}" "$t/toc.txt" ||
+			fail "cdrdao read-toc lacks '${want#cdrdao:}': $(cat "$t/toc.txt")" ;;
+		esac
+	done
+}
+
 case ${1:-} in
 tao)
 	track a.wav 5 440 660
@@ -87,6 +116,14 @@ dao)
 		fail "burnfs audio --dao: $(cat "$t/out")"
 	grep -q "burnt 2 tracks .*disc-at-once, CD-Text, verified" "$t/out" || fail "$(cat "$t/out")"
 	rip "$t/d" 2 0 "$t/a.wav.pcm" "$t/b.flac.pcm"
+	# what others read of it: the tracks (gapless: track 2 at 5 s, 6.51 s long in whole
+	# sectors), the MCN, the ISRC, the CD-Text (Latin-1, as CD-Text holds it)
+	others "$t/d" 'cd-info:Media Catalog Number (MCN): 0123456789012' \
+		'cd-info:TRACK  2 ISRC: USABC2400002' 'cd-info:TITLE: Album' 'cd-info:PERFORMER: Band' \
+		'cd-info:TITLE: One' 'cdrdao:CATALOG "0123456789012"' 'cdrdao:ISRC "USABC2400002"' \
+		'cdrdao:TITLE "Album"' 'cdrdao:TITLE "One"' 'cdrdao:PERFORMER "Band"' \
+		'cdrdao:TITLE "Caf\351"' 'cdrdao:FILE "data.wav" 0 00:05:00' \
+		'cdrdao:FILE "data.wav" 00:05:00 00:06:39'
 	;;
 sessions)
 	# --simulate records nothing; TAO leaves the disc appendable, a second session of two
