@@ -11,8 +11,9 @@
  * in the same order; the tools only poll sooner, and a wait they bound by a count of polls
  * stays bounded. A drive that is still busy answers the poll "not ready" as before.
  *
- * Only usleep, sleep and the relative nanosleep/clock_nanosleep are scaled; timeouts of
- * poll/select on descriptors are left alone (they wait for data, not for time).
+ * Scaled: usleep, sleep, the relative nanosleep/clock_nanosleep, and poll and select with no
+ * descriptor to watch (growisofs sleeps with poll(NULL, 0, ms)). A poll or select that
+ * watches descriptors keeps its timeout: it waits for data, not for time.
  * Not instrumented (like the shim): it is preloaded into programs built without ASan.
  */
 #ifndef _GNU_SOURCE
@@ -20,6 +21,9 @@
 #endif
 #include <dlfcn.h>
 #include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <sys/select.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,4 +108,39 @@ __attribute__((visibility("default"))) unsigned int sleep(unsigned int s)
 
 	nanosleep(&ts, NULL);
 	return 0;
+}
+
+typedef int poll_fn(struct pollfd *, nfds_t, int);
+
+__attribute__((visibility("default"))) int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	static poll_fn *real;
+	struct timespec ts;
+
+	if (n == 0 && timeout_ms > 0) {
+		ts = (struct timespec){.tv_sec = timeout_ms / 1000,
+				       .tv_nsec = (long)(timeout_ms % 1000) * 1000000};
+		return nanosleep(&ts, NULL) ? -1 : 0;
+	}
+	if (!real)
+		real = (poll_fn *)dlsym(RTLD_NEXT, "poll");
+	return real(fds, n, timeout_ms);
+}
+
+typedef int select_fn(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+
+__attribute__((visibility("default"))) int select(int n, fd_set *r, fd_set *w, fd_set *e,
+						  struct timeval *tv)
+{
+	static select_fn *real;
+	struct timespec ts;
+
+	if ((n == 0 || (!r && !w && !e)) && tv) {
+		ts = (struct timespec){.tv_sec = tv->tv_sec, .tv_nsec = tv->tv_usec * 1000};
+		*tv = (struct timeval){0, 0};
+		return nanosleep(&ts, NULL) ? -1 : 0;
+	}
+	if (!real)
+		real = (select_fn *)dlsym(RTLD_NEXT, "select");
+	return real(n, r, w, e, tv);
 }
