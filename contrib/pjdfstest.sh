@@ -19,7 +19,10 @@
 # system EXT4, UFS or ZFS (POSIX does not require it); the mount passes its backing file
 # system's ctime through, so --run runs it a second time with df naming the backing type,
 # which makes 30 subtests of the 1 the suite runs by itself: the 29 more that a native ext4
-# directory runs. Needs cc and prove (Debian's perl).
+# directory runs. The test files run 4 at a time (BURNFS_PJDFSTEST_JOBS): each works under
+# names of its own (pjdfstest_ and an MD5 of random bytes) and most of the suite's time is
+# its 1-second sleeps (the timestamp checks) and the round trips through the mount, which
+# overlap. Needs cc and prove (Debian's perl).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -89,7 +92,7 @@ run() {
 	shift
 	local groups=("$@")
 	[ ${#groups[@]} = 0 ] && groups=(.)
-	prove -r "${groups[@]/#/$dir/tests/}" || rc=1
+	prove -j "${BURNFS_PJDFSTEST_JOBS:-4}" -r "${groups[@]/#/$dir/tests/}" || rc=1
 	case " ${groups[*]} " in *" . "* | *" rename "*) ;; *) return $rc ;; esac
 	# rename/22 again, with df naming the type of the file system behind the mount
 	backing=$(stat -f -c %T "$BACKING" 2>/dev/null)
@@ -116,7 +119,7 @@ case ${1:-} in
 	run "$dir" "$@"
 	;;
 -h | --help)
-	sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'
 	;;
 *)
 	[ "$(id -u)" = 0 ] || { echo "pjdfstest: run it as root (the suite switches users)" >&2; exit 2; }

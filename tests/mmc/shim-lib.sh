@@ -16,11 +16,14 @@ shim_device() {
 }
 
 # shim DIR CMD...: CMD with the shim mapping $dev to the vdrive directory DIR (only the tool
-# gets the preload: burnfs itself is built with ASan, which must come first)
+# gets the preload: burnfs itself is built with ASan, which must come first), and with
+# $BURNFS_SHIM_FASTSLEEP when set: the tool's sleeps before it polls the drive, which
+# answers at once, divided by 50 (tests/mmc/fastsleep.c)
 shim() {
 	local dir=$1
 	shift
-	env LD_PRELOAD="$BURNFS_SHIM" BURNFS_SHIM_DRIVES="$dev=$dir" timeout 300 "$@"
+	env LD_PRELOAD="$BURNFS_SHIM${BURNFS_SHIM_FASTSLEEP:+:$BURNFS_SHIM_FASTSLEEP}" \
+		BURNFS_SHIM_DRIVES="$dev=$dir" timeout 300 "$@"
 }
 
 # vdrive MEDIUM DIR [CAPACITY]: a new virtual drive with a blank disc
