@@ -31,9 +31,14 @@
 #include "engine/disctree.h"
 #include "engine/sessions.h"
 
-#define NO_LBA	   UINT32_MAX
-#define NO_TARGET  UINT32_MAX
-#define IDLE_CLOSE 1.0 /* seconds without reads before the drive is closed */
+#define NO_LBA	  UINT32_MAX
+#define NO_TARGET UINT32_MAX
+/*
+ * Seconds without reads before the drive is closed: the mount holds it O_EXCL while open,
+ * and every other user of the drive (a burner, `burnfs vdrive export`, a player) is turned
+ * away or waits meanwhile. A read burst keeps it open; an idle mount lets it go at once.
+ */
+#define IDLE_CLOSE 0.25
 #define NODES_MAX  (UINT32_MAX / 2)
 
 /*
@@ -150,12 +155,22 @@ static void *reaper_main(void *arg)
 	pthread_mutex_lock(&l->io);
 	while (!l->stopping) {
 		struct timespec until;
+		double left;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		pthread_cond_timedwait(&l->io_cond, &l->io, &until);
-		if (l->m && now_s() - l->last_use >= IDLE_CLOSE)
+		if (!l->m) { /* asleep until a read opens the drive (open_medium() wakes it) */
+			pthread_cond_wait(&l->io_cond, &l->io);
+			continue;
+		}
+		left = l->last_use + IDLE_CLOSE - now_s();
+		if (left <= 0) {
 			close_medium(l);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)(left * 1e9) + 1000000; /* 1 ms late: never early */
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&l->io_cond, &l->io, &until);
 	}
 	pthread_mutex_unlock(&l->io);
 	return NULL;
@@ -165,13 +180,17 @@ static void *reaper_main(void *arg)
 static int open_medium(struct stg_lower *l)
 {
 	struct bfs_diag diag = {0};
+	int r;
 
 	while (l->suspended)
 		pthread_cond_wait(&l->io_cond, &l->io);
 	l->last_use = now_s();
 	if (l->m)
 		return 0;
-	return eng_medium_open(l->drive, NULL, &l->m, &diag);
+	r = eng_medium_open(l->drive, NULL, &l->m, &diag);
+	if (r == 0)
+		pthread_cond_broadcast(&l->io_cond); /* the reaper: a drive to let go of */
+	return r;
 }
 
 void stg_lower_suspend(struct stg_lower *l)

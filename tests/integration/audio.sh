@@ -8,7 +8,8 @@
 #			cd-info and cdrdao read-toc show them;
 #	sessions	--simulate; TAO sessions appended, --close; DAO refused on a used disc;
 #			an album too long refused before writing (exit 3)
-#	enhanced	an audio session then a data session (burnfs burn --new-tree)
+#	enhanced	an audio session then data sessions (a plain burn: the audio session has no
+#			tree to carry; the next burn merges the first data session)
 #	cue		a CUE sheet (one file, INDEX 00/01/02, a FLAC) burnt and verified
 #	corrupt		--verify-only of a good disc, then of one with a sample changed in the
 #			drive's image: verify names the track and its mm:ss:ff
