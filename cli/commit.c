@@ -670,7 +670,66 @@ static char *commit_line(const char *mnt, const char *verify, bool finalize, con
 	return line;
 }
 
-static int cmd_commit(int argc, char **argv)
+struct commit_args {
+	const char *verify, *speed;
+	bool finalize, simulate, notify_end, cancel;
+	struct boot_args boot;
+};
+
+/* An option of burnfs commit into a: 0, or the exit code of a bad one. */
+static int commit_opt(int c, struct commit_args *a)
+{
+	switch (c) {
+	case 'v':
+		if (strcmp(optarg, "none") && strcmp(optarg, "quick") && strcmp(optarg, "full")) {
+			fprintf(stderr,
+				"burnfs commit: --verify: '%s' is not none, quick or full\n",
+				optarg);
+			return CLI_EXIT_USAGE;
+		}
+		a->verify = optarg;
+		return 0;
+	case 'S':
+		if (!speed_ok(optarg))
+			return CLI_EXIT_USAGE;
+		a->speed = strcmp(optarg, "max") == 0 ? NULL : optarg;
+		return 0;
+	case 'c':
+		a->finalize = true;
+		return 0;
+	case 's':
+		a->simulate = true;
+		return 0;
+	case 'n':
+		a->notify_end = true;
+		return 0;
+	case 'C':
+		a->cancel = true;
+		return 0;
+	case 'B':
+		a->boot.bios = optarg;
+		return 0;
+	case 'E':
+		a->boot.efi = optarg;
+		return 0;
+	case 'K':
+		a->boot.catalog = optarg;
+		return 0;
+	case 'H':
+		a->boot.hybrid = true;
+		return 0;
+	case 'M':
+		a->boot.hybrid_mbr = optarg;
+		return 0;
+	case 'R':
+		a->boot.replay = optarg;
+		return 0;
+	}
+	return CLI_EXIT_USAGE;
+}
+
+/* The command line of burnfs commit into a: -1 to go on, else the exit code (help, usage). */
+static int commit_args(int argc, char **argv, struct commit_args *a)
 {
 	static const struct option lo[] = {
 		{"verify", required_argument, NULL, 'v'},
@@ -688,74 +747,24 @@ static int cmd_commit(int argc, char **argv)
 		{"boot-replay", required_argument, NULL, 'R'},
 		{},
 	};
-	const char *verify = "full", *speed = NULL;
-	bool finalize = false, simulate = false, notify_end = false, cancel = false;
-	struct boot_args boot = {0};
-	_cleanup_free_ char *mnt = NULL, *line = NULL;
-	struct json_object *st = NULL;
-	struct sigaction sa = {.sa_handler = on_signal};
-	int c, r, code;
+	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'v':
-			if (strcmp(optarg, "none") && strcmp(optarg, "quick") &&
-			    strcmp(optarg, "full")) {
-				fprintf(stderr,
-					"burnfs commit: --verify: '%s' is not none, quick or "
-					"full\n",
-					optarg);
-				return CLI_EXIT_USAGE;
-			}
-			verify = optarg;
-			break;
-		case 'c':
-			finalize = true;
-			break;
-		case 'S':
-			if (!speed_ok(optarg))
-				return CLI_EXIT_USAGE;
-			speed = strcmp(optarg, "max") == 0 ? NULL : optarg;
-			break;
-		case 's':
-			simulate = true;
-			break;
-		case 'n':
-			notify_end = true;
-			break;
-		case 'C':
-			cancel = true;
-			break;
-		case 'B':
-			boot.bios = optarg;
-			break;
-		case 'E':
-			boot.efi = optarg;
-			break;
-		case 'K':
-			boot.catalog = optarg;
-			break;
-		case 'H':
-			boot.hybrid = true;
-			break;
-		case 'M':
-			boot.hybrid_mbr = optarg;
-			break;
-		case 'R':
-			boot.replay = optarg;
-			break;
-		case 'h':
+		if (c == 'h') {
 			commit_usage(stdout);
 			return 0;
-		default:
+		}
+		if (c == ':' || c == '?') {
 			fprintf(stderr,
 				"burnfs commit: %s '%s'\n(burnfs commit --help tells more)\n",
 				c == ':' ? "an argument is missing after" : "unknown option",
 				argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}
+		if (commit_opt(c, a))
+			return CLI_EXIT_USAGE;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "burnfs commit: %s\n(burnfs commit --help tells more)\n",
@@ -763,6 +772,19 @@ static int cmd_commit(int argc, char **argv)
 				       : "one mount point only");
 		return CLI_EXIT_USAGE;
 	}
+	return -1;
+}
+
+static int cmd_commit(int argc, char **argv)
+{
+	struct commit_args a = {.verify = "full"};
+	_cleanup_free_ char *mnt = NULL, *line = NULL;
+	struct json_object *st = NULL;
+	struct sigaction sa = {.sa_handler = on_signal};
+	int r = commit_args(argc, argv, &a), code;
+
+	if (r >= 0)
+		return r;
 	mnt = find_mount(argv[optind]);
 	if (!mnt)
 		return no_mount("commit", argv[optind], errno);
@@ -774,9 +796,9 @@ static int cmd_commit(int argc, char **argv)
 	}
 	json_object_put(st);
 	st = NULL;
-	if (cancel)
+	if (a.cancel)
 		return cancel_commit(mnt);
-	line = commit_line(mnt, verify, finalize, speed, simulate, &boot);
+	line = commit_line(mnt, a.verify, a.finalize, a.speed, a.simulate, &a.boot);
 	if (!line)
 		return CLI_EXIT_USAGE;
 	sigaction(SIGINT, &sa, NULL);
@@ -791,7 +813,7 @@ static int cmd_commit(int argc, char **argv)
 	r = follow(mnt, &st);
 	if (r)
 		return r;
-	code = report(mnt, st, notify_end);
+	code = report(mnt, st, a.notify_end);
 	json_object_put(st);
 	return code;
 }
