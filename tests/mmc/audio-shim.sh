@@ -6,11 +6,13 @@
 #        Enhanced CD); cdparanoia rips every audio track and the PCM equals the input's (each
 #        track then the 2 s of silence the drive laid down before the next, as a ripper sees
 #        them); cd-info lists the two audio tracks and the data track after the session gap;
-#        burnfs info too, at the addresses the pregap puts them
+#        burnfs info too, at the addresses the pregap puts them; burnfs audio --verify-only
+#        finds the sources on the disc, and tells them swapped
 #   dao  wodim -dao -text -useinfo (CD-Text, ISRC and MCN from cdda2wav-style .inf files)
 #        with an index point; cdparanoia rips the PCM back; cd-info shows the MCN, both
 #        ISRCs and the CD-Text; cdrdao read-toc shows them too, with track 2's pregap and
-#        the index; burnfs info shows the MCN, the ISRCs and the CD-Text packs
+#        the index; burnfs info shows the MCN, the ISRCs and the CD-Text packs, and burnfs
+#        audio --dao --verify-only finds the files on the disc
 #   cdrskin  cdrskin -sao (libburn) with CD-Text from a Sony input sheet (v07t), MCN and
 #        ISRCs, gapless: cdparanoia rips the PCM back, cd-info shows the CD-Text, MCN, ISRCs
 # Exit 77 when a tool or the shim is missing.
@@ -76,6 +78,13 @@ tao)
 		fail "burnfs info: $(cat binfo.txt)"
 	grep -q '^audio: 2 track(s), 00:11:38' binfo.txt || fail "burnfs info: $(cat binfo.txt)"
 	grep -q 'audio track 2: at 00:09:00, 00:04:38 long$' binfo.txt || fail "burnfs info: $(cat binfo.txt)"
+	# burnfs's verify agrees with what wodim burnt: the tracks are the sources, sample for
+	# sample; and it tells sources that are not
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --verify-only t1.wav t2.wav >v.log 2>&1 ||
+		fail "burnfs audio --verify-only of wodim's tracks: $(cat v.log)"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --verify-only t2.wav t1.wav >v.log 2>&1 &&
+		fail "burnfs audio --verify-only passed the sources swapped"
+	grep -q 'track 01 differs' v.log || fail "verify of swapped sources: $(cat v.log)"
 	;;
 dao)
 	pcm t2 4 550 880
@@ -112,6 +121,10 @@ dao)
 		binfo.txt || fail "burnfs info: $(cat binfo.txt)"
 	grep -q 'audio track 2: at 00:07:00, 00:04:00 long, copy permitted, ISRC USXYZ0000012' \
 		binfo.txt || fail "burnfs info: $(cat binfo.txt)"
+	# burnfs's verify of wodim's disc-at-once: the files gapless (wodim's 2-s pregap of
+	# track 2 is the end of t1.wav)
+	"$BURNFS" audio --drive "vdrive:$t/d" --dao --pregap 0 --verify-only t1.wav t2.wav \
+		>v.log 2>&1 || fail "burnfs audio --verify-only of wodim's disc-at-once: $(cat v.log)"
 	;;
 cdrskin)
 	pcm t2 4 550 880
