@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
-#include "common/io.h"
 #include "common/diag.h"
+#include "common/io.h"
 
 #define CHUNK_FRAMES 8192 /* frames converted at a time */
 
@@ -254,18 +254,10 @@ int eng_audio_src_open(const char *path, enum eng_cue_ftype type, struct eng_aud
 static int read_raw(struct eng_audio_src *s, uint64_t first, size_t n, uint8_t *buf,
 		    struct bfs_diag *diag)
 {
-	size_t done = 0;
+	ssize_t got = bfs_pread_full(s->fd, buf, n * 4, (off_t)(first * 4));
 
-	while (done < n * 4) {
-		ssize_t k = pread(s->fd, buf + done, n * 4 - done, (off_t)(first * 4 + done));
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return bfs_diag_set(diag, k < 0 ? -errno : -EIO, "'%s': read failed",
-					    s->path);
-		done += (size_t)k;
-	}
+	if (got < 0 || (size_t)got < n * 4)
+		return bfs_diag_set(diag, got < 0 ? (int)got : -EIO, "'%s': read failed", s->path);
 	if (s->swap)
 		for (size_t i = 0; i < n * 4; i += 2) {
 			uint8_t t = buf[i];

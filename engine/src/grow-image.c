@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "append-internal.h"
+#include "common/io.h"
 #include "engine/grow.h"
 #include "engine/sink.h"
 #include "medium.h"
@@ -31,20 +32,12 @@ struct grow_file {
 static int fio_read(void *userdata, uint64_t lba, uint32_t n, uint8_t *buf)
 {
 	struct grow_file *g = userdata;
-	size_t len = (size_t)n * BLOCK, got = 0;
+	size_t len = (size_t)n * BLOCK;
+	ssize_t got = bfs_pread_full(g->fd, buf, len, (off_t)(lba * BLOCK));
 
-	while (got < len) {
-		ssize_t k = pread(g->fd, buf + got, len - got, (off_t)(lba * BLOCK + got));
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	memset(buf + got, 0, len - got);
+	if (got < 0)
+		return (int)got;
+	memset(buf + got, 0, len - (size_t)got);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/io.h"
 #include "common/macro.h"
 #include "iso9660/layout.h"
 #include "udf/layout.h"
@@ -100,22 +101,15 @@ static int open_checked(const char *path, struct eng_imagefile *f, struct bfs_di
 int eng_imagefile_read(void *imagefile, uint64_t lba, uint32_t n, uint8_t *buf)
 {
 	struct eng_imagefile *f = imagefile;
-	size_t len = (size_t)n * BLOCK, done = 0;
+	size_t len = (size_t)n * BLOCK;
+	ssize_t got;
 
 	if (lba > f->blocks || n > f->blocks - lba)
 		return -ENXIO;
-	while (done < len) {
-		ssize_t g = pread(f->fd, buf + done, len - done, (off_t)(lba * BLOCK + done));
-
-		if (g < 0 && errno == EINTR)
-			continue;
-		if (g < 0)
-			return -errno;
-		if (g == 0)
-			return -ENXIO; /* the file shrank since it was opened */
-		done += (size_t)g;
-	}
-	return 0;
+	got = bfs_pread_full(f->fd, buf, len, (off_t)(lba * BLOCK));
+	if (got < 0)
+		return (int)got;
+	return (size_t)got < len ? -ENXIO : 0; /* the file shrank since it was opened */
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/io.h"
 #include "common/macro.h"
 #include "mmc/layout.h"
 #include "vdrive-internal.h"
@@ -89,49 +90,33 @@ static int grow_disc_img(struct vdrive *vd, uint64_t end)
 
 int vd_audio_pwrite(struct vdrive *vd, int64_t lba, const uint8_t *buf, uint32_t n)
 {
-	size_t len = (size_t)n * AUDIO_BLOCK, done = 0;
-	int fd = audio_fd(vd);
+	int fd = audio_fd(vd), r;
 
 	if (fd < 0)
 		return fd;
 	if (lba < -(int64_t)AUDIO_PREGAP)
 		return -EINVAL;
-	while (done < len) {
-		ssize_t w = pwrite(fd, buf + done, len - done,
-				   (off_t)((lba + AUDIO_PREGAP) * AUDIO_BLOCK + done));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		done += (size_t)w;
-	}
+	r = bfs_pwrite_all(fd, buf, (size_t)n * AUDIO_BLOCK,
+			   (off_t)((lba + AUDIO_PREGAP) * AUDIO_BLOCK));
+	if (r < 0)
+		return r;
 	return lba + n > 0 ? grow_disc_img(vd, (uint64_t)(lba + n)) : 0;
 }
 
 int vd_audio_pread(struct vdrive *vd, int64_t lba, uint8_t *buf, uint32_t n)
 {
-	size_t len = (size_t)n * AUDIO_BLOCK, done = 0;
+	size_t len = (size_t)n * AUDIO_BLOCK;
 	int fd = audio_fd(vd);
+	ssize_t got;
 
 	if (fd < 0)
 		return fd;
 	if (lba < -(int64_t)AUDIO_PREGAP)
 		return -EINVAL;
-	while (done < len) {
-		ssize_t g = pread(fd, buf + done, len - done,
-				  (off_t)((lba + AUDIO_PREGAP) * AUDIO_BLOCK + done));
-
-		if (g < 0 && errno == EINTR)
-			continue;
-		if (g < 0)
-			return -errno;
-		if (g == 0) { /* never written (a TAO pregap): digital silence */
-			memset(buf + done, 0, len - done);
-			break;
-		}
-		done += (size_t)g;
-	}
+	got = bfs_pread_full(fd, buf, len, (off_t)((lba + AUDIO_PREGAP) * AUDIO_BLOCK));
+	if (got < 0)
+		return (int)got;
+	memset(buf + got, 0, len - (size_t)got); /* never written (a TAO pregap): silence */
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "common/bytes.h"
 #include "common/diag.h"
 #include "common/extent.h"
+#include "common/io.h"
 #include "common/macro.h"
 #include "mmc/layout.h"
 #include "vdrive-internal.h"
@@ -547,23 +548,15 @@ int vdrive_import(struct vdrive *vd, int img_fd, const uint64_t *starts, size_t 
 
 int vdrive_read_blocks(struct vdrive *vd, uint64_t lba, uint32_t n, uint8_t *buf)
 {
-	size_t len = (size_t)n * BLOCK, done = 0;
+	size_t len = (size_t)n * BLOCK;
+	ssize_t got;
 
 	if (lba > vd->capacity || n > vd->capacity - lba)
 		return -ENXIO;
-	while (done < len) {
-		ssize_t g = pread(vd->img_fd, buf + done, len - done, (off_t)(lba * BLOCK + done));
-
-		if (g < 0 && errno == EINTR)
-			continue;
-		if (g < 0)
-			return -errno;
-		if (g == 0) { /* past the image file's end: never written, zeros */
-			memset(buf + done, 0, len - done);
-			break;
-		}
-		done += (size_t)g;
-	}
+	got = bfs_pread_full(vd->img_fd, buf, len, (off_t)(lba * BLOCK));
+	if (got < 0)
+		return (int)got;
+	memset(buf + got, 0, len - (size_t)got); /* past the image file's end: never written */
 	return 0;
 }
 
