@@ -16,6 +16,8 @@
 #			data track, cdparanoia rips the audio tracks equal to their inputs
 #	mixed-cue	the same from a CUE sheet (`TRACK 01 MODE1/2048` of an ISO, then AUDIO);
 #			the data track's blocks are the ISO's; a data track 02 is refused
+#	export		vdrive export of a disc with audio refused (nothing written); import-image
+#			refused onto it, taken after load --blank (the audio shelved with the disc)
 #	usage		option errors exit 2 naming the problem
 # Exits 77 without sox (and skips only the rip without cdparanoia or the shim).
 set -u
@@ -282,6 +284,26 @@ CUE
 	"$BURNFS" audio --drive "vdrive:$t/d" --cue "$t/m.cue" >"$t/out" 2>&1 && fail "data track 02"
 	grep -q "track 02 is 'MODE1/2048': only AUDIO tracks and a MODE1/2048 track 01" "$t/out" ||
 		fail "data track 02: $(cat "$t/out")"
+	;;
+export)
+	track a.wav 5 440
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --verify none "$t/a.wav" >"$t/out" 2>&1 ||
+		fail "burnfs audio: $(cat "$t/out")"
+	"$BURNFS" vdrive export "$t/d" -o "$t/x.iso" >"$t/out" 2>&1 && fail "export of audio"
+	grep -q "holds 1 audio track (CD-DA)" "$t/out" || fail "export: $(cat "$t/out")"
+	[ -z "$(ls "$t" | grep 'x\.iso')" ] || fail "export left a file: $(ls "$t")"
+	mkdir -p "$t/src" && echo hi >"$t/src/f.txt"
+	"$BURNFS" image -o "$t/data.iso" --media cd "$t/src" >/dev/null || fail "burnfs image"
+	"$BURNFS" vdrive import-image "$t/d" "$t/data.iso" >"$t/out" 2>&1 && fail "import onto audio"
+	grep -q "not blank" "$t/out" || fail "import: $(cat "$t/out")"
+	"$BURNFS" vdrive load "$t/d" --blank >/dev/null || fail "load --blank"
+	"$BURNFS" vdrive import-image "$t/d" "$t/data.iso" >"$t/out" 2>&1 ||
+		fail "import onto the blank: $(cat "$t/out")"
+	"$BURNFS" ls --drive "vdrive:$t/d" | grep -qx f.txt || fail "ls after import"
+	[ ! -s "$t/d/audio.img" ] || fail "the audio of the shelved disc is still in the drive"
+	"$BURNFS" vdrive export "$t/d" -o "$t/x.iso" >"$t/out" 2>&1 || fail "export: $(cat "$t/out")"
+	cmp "$t/x.iso" "$t/data.iso" || fail "the export is not the imported image"
 	;;
 usage)
 	track a.wav 5 440
