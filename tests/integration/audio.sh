@@ -12,8 +12,9 @@
 #	corrupt		--verify-only of a good disc, then of one with a sample changed in the
 #			drive's image: verify names the track and its mm:ss:ff
 #	mixed		a mixed-mode CD: --data DIR (track 1, an ISO made of DIR) and two audio
-#			tracks; burnfs ls/sessions, xorriso and cd-info through the shim see the
-#			data track, cdparanoia rips the audio tracks equal to their inputs
+#			tracks; burnfs ls/sessions, xorriso, cd-info and cdrdao through the shim
+#			see the data track (and the 2-s audio pregap after it), cdparanoia rips
+#			the audio tracks equal to their inputs
 #	mixed-cue	the same from a CUE sheet (`TRACK 01 MODE1/2048` of an ISO, then AUDIO);
 #			the data track's blocks are the ISO's; a data track 02 is refused
 #	export		vdrive export of a disc with audio refused (nothing written); import-image
@@ -109,6 +110,17 @@ mixed_checks() {
 			fail "cd-info: track 1 not data: $(cat "$t/ci.log")"
 		[ $r = 77 ] || [ "$(grep -cE '^ +[23]: .* audio ' "$t/ci.log")" = 2 ] ||
 			fail "cd-info: tracks 2, 3 not audio: $(cat "$t/ci.log")"
+	fi
+	if command -v cdrdao >/dev/null; then
+		# cdrdao tells a data track's mode by READ CD of raw sectors, and finds the pregap
+		rm -f "$t/m.toc"
+		shim "$dir" cdrdao read-toc --device @DEV@ "$t/m.toc" >"$t/cd.log" 2>&1
+		r=$?
+		[ $r = 77 ] || [ $r = 0 ] || fail "cdrdao read-toc: $(tail -5 "$t/cd.log")"
+		[ $r = 77 ] || { grep -qx 'TRACK MODE1' "$t/m.toc" &&
+			[ "$(grep -cx 'TRACK AUDIO' "$t/m.toc")" = 2 ] &&
+			grep -qx 'SILENCE 00:02:00' "$t/m.toc"; } ||
+			fail "cdrdao read-toc: $(cat "$t/m.toc")"
 	fi
 }
 
