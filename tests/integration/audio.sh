@@ -16,7 +16,8 @@
 #			see the data track (and the 2-s audio pregap after it), cdparanoia rips
 #			the audio tracks equal to their inputs
 #	mixed-cue	the same from a CUE sheet (`TRACK 01 MODE1/2048` of an ISO, then AUDIO);
-#			the data track's blocks are the ISO's; a data track 02 is refused
+#			the data track's blocks are the ISO's; --verify-only names a changed
+#			block of the data track; a data track 02 is refused
 #	export		vdrive export of a disc with audio refused (nothing written); import-image
 #			refused onto it, taken after load --blank (the audio shelved with the disc)
 #	usage		option errors exit 2 naming the problem
@@ -291,6 +292,15 @@ CUE
 	mixed_checks "$t/d" big.bin
 	RIP_FIRST=2 rip "$t/d" 2 150 "$t/a.wav.pcm" "$t/b.wav.pcm"
 	"$BURNFS" audio --drive "vdrive:$t/d" --verify-only --cue "$t/m.cue" >"$t/out" 2>&1 ||
+		fail "verify-only: $(cat "$t/out")"
+	# a byte of the data track changed in the drive's image: verify names the block
+	off=$((20 * 2048 + 7))
+	byte=$(od -An -tu1 -j "$off" -N1 "$t/d/disc.img")
+	printf "\\x$(printf %02x $((byte ^ 255)))" |
+		dd of="$t/d/disc.img" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	"$BURNFS" audio --drive "vdrive:$t/d" --verify-only --cue "$t/m.cue" >"$t/out" 2>&1 &&
+		fail "verify-only of a changed data track"
+	grep -q "data track 01 differs from its image at block 20" "$t/out" ||
 		fail "verify-only: $(cat "$t/out")"
 	sed -i 's/TRACK 01 MODE1\/2048/TRACK 01 AUDIO/; s/TRACK 02 AUDIO/TRACK 02 MODE1\/2048/' "$t/m.cue"
 	"$BURNFS" audio --drive "vdrive:$t/d" --cue "$t/m.cue" >"$t/out" 2>&1 && fail "data track 02"
