@@ -311,7 +311,9 @@ struct eng_audio_burn_opts {
  * it fits; then, with o->verify, eng_audio_verify(). TAO writes each track's audio from its
  * INDEX 01 (the plan's pregaps are the drive's 2 s of silence, so plans for TAO have none
  * but track 1's; -EINVAL naming the track for one with pregaps or index points of its
- * own). Returns 0, -ENOSPC (lengths in mm:ss:ff), -EMEDIUMTYPE for a disc that is
+ * own; -EINVAL too for a mixed-mode plan: its data track needs the cue sheet). SAO writes a
+ * data track 1 in 2048-byte blocks from its pregap at -150 (zeros), then the audio.
+ * Returns 0, -ENOSPC (lengths in mm:ss:ff), -EMEDIUMTYPE for a disc that is
  * not a writable CD, -EILSEQ when verify finds a difference, -ECANCELED, -EIO...
  */
 int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
@@ -320,7 +322,9 @@ int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
 /*
  * Read the plan's tracks back with READ CD and compare them sample for sample with their
  * sources: SAO from each track's INDEX 00, TAO from INDEX 01 of the disc's last audio
- * tracks (as the TOC places them; a data session after them is passed over). The first difference fails with -EILSEQ and a message naming the
+ * tracks (as the TOC places them; a data session after them is passed over); a mixed-mode
+ * plan's data track is read with READ(10) and compared with its image first ("data track 01
+ * differs from its image at block N"). The first difference fails with -EILSEQ and a message naming the
  * track and the time in it (mm:ss:ff from INDEX 01) and on the disc. *ret_offset (may be
  * NULL): the read offset used, in samples.
  */
