@@ -13,8 +13,8 @@
 #			drive's image: verify names the track and its mm:ss:ff
 #	mixed		a mixed-mode CD: --data DIR (track 1, an ISO made of DIR) and two audio
 #			tracks; burnfs ls/sessions, xorriso, cd-info and cdrdao through the shim
-#			see the data track (and the 2-s audio pregap after it), cdparanoia rips
-#			the audio tracks equal to their inputs
+#			see the data track (and the 2-s audio pregap after it) and CD-Text,
+#			cdparanoia rips the audio tracks equal to their inputs
 #	mixed-cue	the same from a CUE sheet (`TRACK 01 MODE1/2048` of an ISO, then AUDIO);
 #			the data track's blocks are the ISO's; --verify-only names a changed
 #			block of the data track; a data track 02 is refused
@@ -255,10 +255,13 @@ mixed)
 	track b.flac 4.5 660
 	drive "$t/d"
 	mkdir -p "$t/src" && head -c 300000 /dev/urandom >"$t/src/data.bin"
-	"$BURNFS" audio --drive "vdrive:$t/d" --data "$t/src" "$t/a.wav" "$t/b.flac" \
-		>"$t/out" 2>&1 || fail "burnfs audio --data: $(cat "$t/out")"
-	grep -q "burnt 3 tracks .*disc-at-once, verified" "$t/out" || fail "$(cat "$t/out")"
+	# CD-Text in the lead-in of a disc whose first track is data (cue sheet lead-in 54h)
+	"$BURNFS" audio --drive "vdrive:$t/d" --data "$t/src" --title "Mixed Album" "$t/a.wav" \
+		"$t/b.flac" >"$t/out" 2>&1 || fail "burnfs audio --data: $(cat "$t/out")"
+	grep -q "burnt 3 tracks .*disc-at-once, CD-Text, verified" "$t/out" || fail "$(cat "$t/out")"
 	mixed_checks "$t/d" data.bin
+	[ ! -s "$t/ci.log" ] || grep -q 'TITLE: Mixed Album' "$t/ci.log" ||
+		fail "cd-info: no CD-Text: $(cat "$t/ci.log")"
 	# the data track is 300 blocks (4 s, the ISO padded), then 2 s of pregap before track 2
 	RIP_FIRST=2 rip "$t/d" 2 150 "$t/a.wav.pcm" "$t/b.flac.pcm"
 	"$BURNFS" audio --drive "vdrive:$t/d" --tao --data "$t/src" "$t/a.wav" >"$t/out" 2>&1
