@@ -240,6 +240,9 @@ int eng_audio_plan_cue(const struct eng_cue_sheet *sheet, struct eng_audio_src *
 			return r;
 		p->ntracks++;
 	}
+	if (p->data && p->ntracks < 2)
+		return bfs_diag_set(diag, -EINVAL,
+				    "a data track and no audio: that is a data CD (burnfs burn)");
 	p->leadout = pl.lba;
 	*ret = TAKE_PTR(p);
 	return 0;

@@ -338,6 +338,15 @@ static void test_alayout_mixed_errors(void **state)
 			      &p, &d),
 			 -EINVAL);
 	assert_non_null(strstr(d.msg, "a BINARY file of its own"));
+	bfs_diag_clear(&d);
+	/* a data track alone: no audio to follow it */
+	add_bin(f, "a.iso", 310 * 512);
+	f->srcs[3] = f->srcs[0], f->srcs[0] = f->srcs[2], f->srcs[2] = f->srcs[3];
+	f->srcs[3] = NULL;
+	assert_int_equal(
+		plan(f, "FILE a.iso BINARY\nTRACK 01 MODE1/2048\nINDEX 01 00:00:00\n", &p, &d),
+		-EINVAL);
+	assert_non_null(strstr(d.msg, "a data track and no audio"));
 	assert_null(p);
 }
 
