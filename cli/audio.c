@@ -5,6 +5,7 @@
  * sample for sample.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -12,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "common/diag.h"
 #include "engine/audio.h"
 #include "engine/drive.h"
+#include "engine/image.h"
 
 static atomic_int cancelled;
 
@@ -29,6 +32,7 @@ static void on_signal(int sig)
 
 struct audio_args {
 	const char *drive, *cue;
+	const char *data; /* --data DIR|ISO: a mixed-mode CD's data track 1 */
 	enum eng_audio_mode mode;
 	bool mode_given, cdtext, close, verify, simulate, trace, verify_only;
 	double pregap; /* seconds, < 0: not given */
@@ -59,6 +63,8 @@ static void audio_usage(FILE *f)
 		"  --simulate             a test write: the drive records nothing\n"
 		"  --verify-only          burn nothing: compare the disc's tracks with the sources\n"
 		"                         (burnt as --dao or --tao say)\n"
+		"  --data DIR|ISO         a mixed-mode CD (DAO): track 1 the data (an ISO image, or\n"
+		"                         one made of DIR), the audio tracks from 2 on\n"
 		"  --trace                log every command sent to the drive on stderr\n");
 }
 
@@ -98,6 +104,7 @@ enum {
 	OPT_DRIVE,
 	OPT_TRACE,
 	OPT_VERIFY_ONLY,
+	OPT_DATA,
 };
 
 static int audio_opt(struct audio_args *a, int c, char *arg)
@@ -163,6 +170,9 @@ static int audio_opt(struct audio_args *a, int c, char *arg)
 	case OPT_VERIFY_ONLY:
 		a->verify_only = true;
 		return 0;
+	case OPT_DATA:
+		a->data = arg;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -182,12 +192,15 @@ static int audio_check(const struct audio_args *a)
 		why = "--pregap: the CUE sheet says the gaps";
 	else if (a->verify_only && (a->simulate || a->close || !a->verify))
 		why = "--verify-only: no --simulate, --close or --verify none";
+	else if (a->data && a->mode == ENG_AUDIO_TAO)
+		why = "--data: a mixed-mode CD is written --dao";
 	else if (a->mcn && !eng_mcn_valid(a->mcn))
 		why = "--mcn: not 13 digits";
 	for (int n = 1; !why && n <= ENG_CD_MAX_TRACKS; n++) {
 		if (a->isrc[n] && !eng_isrc_valid(a->isrc[n]))
 			why = "--isrc: a code is not CCOOOYYSSSSS (5 of A-Z 0-9, then 7 digits)";
-		else if ((a->isrc[n] || a->track_title[n]) && a->nfiles && (size_t)n > a->nfiles)
+		else if ((a->isrc[n] || a->track_title[n]) && a->nfiles &&
+			 (size_t)n > a->nfiles + (a->data ? 1 : 0))
 			why = "--isrc/--track-title: no such track";
 	}
 	if (!why)
@@ -215,6 +228,7 @@ static int audio_parse(int argc, char **argv, struct audio_args *a)
 		{"drive", required_argument, NULL, OPT_DRIVE},
 		{"trace", no_argument, NULL, OPT_TRACE},
 		{"verify-only", no_argument, NULL, OPT_VERIFY_ONLY},
+		{"data", required_argument, NULL, OPT_DATA},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -245,8 +259,57 @@ static int set_text(char **dst, const char *v)
 	return *dst ? 0 : -ENOMEM;
 }
 
+/*
+ * The ISO image of DIR for the data track, as `burnfs image --media cd --no-manifest` makes
+ * it (eng_image_write_fd: the manifest needs the hashing stream), into an unlinked file of
+ * $TMPDIR; *ret_fd stays open for the job, the file
+ * named by /proc/self/fd/N. -errno with diag.
+ */
+static int make_iso(const char *dir, int *ret_fd, struct bfs_diag *diag)
+{
+	struct eng_image_opts io = {.media = ENG_MEDIA_CD, .ring_bytes = 1u << 20};
+	struct eng_source src = {.path = dir};
+	struct eng_scan_opts so = {0};
+	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
+	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
+	const char *tmp = getenv("TMPDIR");
+	int fd, r;
+
+	if ((r = eng_scan(&src, 1, &so, diag, &root)) < 0 ||
+	    (r = eng_image_new(&io, root, diag, &img)) < 0)
+		return bfs_diag_prefix(diag, r, "--data '%s'", dir);
+	fd = open(tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return bfs_diag_set(diag, -errno, "--data: a temporary file in %s: %m",
+				    tmp && *tmp ? tmp : "/tmp");
+	if ((r = eng_image_write_fd(img, fd, NULL, NULL)) < 0) {
+		close(fd);
+		return bfs_diag_set(diag, r, "--data: writing the image of '%s' failed", dir);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* --data: an ISO as it is, or one made of a directory (iso_fd >= 0 then). */
+static int add_data(const char *data, struct eng_cue_sheet *s, int *iso_fd, struct bfs_diag *diag)
+{
+	char path[64];
+	struct stat st;
+	int r;
+
+	if (stat(data, &st) < 0)
+		return bfs_diag_set(diag, -errno, "--data '%s': %m", data);
+	if (!S_ISDIR(st.st_mode))
+		return eng_cue_add_data(s, data, diag);
+	if ((r = make_iso(data, iso_fd, diag)) < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", *iso_fd);
+	return eng_cue_add_data(s, path, diag);
+}
+
 /* The sheet to burn: the --cue one or one track a file, with the options' text and codes. */
-static int make_sheet(const struct audio_args *a, struct eng_cue_sheet **ret, struct bfs_diag *diag)
+static int make_sheet(const struct audio_args *a, struct eng_cue_sheet **ret, int *iso_fd,
+		      struct bfs_diag *diag)
 {
 	_cleanup_(eng_cue_freep) struct eng_cue_sheet *s = NULL;
 	uint32_t pregap = a->mode == ENG_AUDIO_TAO ? 0 : ENG_CD_LEADIN_GAP;
@@ -256,7 +319,7 @@ static int make_sheet(const struct audio_args *a, struct eng_cue_sheet **ret, st
 		pregap = (uint32_t)lround(a->pregap * ENG_CD_FPS);
 	r = a->cue ? eng_cue_load(a->cue, &s, diag)
 		   : eng_cue_of_files(a->files, a->nfiles, pregap, &s, diag);
-	if (r < 0)
+	if (r < 0 || (a->data && (r = add_data(a->data, s, iso_fd, diag)) < 0))
 		return r;
 	if ((r = set_text(&s->text[ENG_CDTEXT_TITLE], a->title)) < 0 ||
 	    (r = set_text(&s->text[ENG_CDTEXT_PERFORMER], a->performer)) < 0)
@@ -281,6 +344,7 @@ struct job {
 	struct eng_audio_plan *plan;
 	uint8_t *packs;
 	size_t npacks;
+	int iso_fd; /* --data DIR: the image made of it, -1 else */
 };
 
 static int make_cdtext(const struct eng_cue_sheet *s, const struct job *j, uint8_t **packs,
@@ -328,6 +392,8 @@ static void job_done(struct job *j)
 	free(j->srcs);
 	eng_cue_free(j->sheet);
 	free(j->packs);
+	if (j->iso_fd >= 0)
+		close(j->iso_fd);
 }
 
 /* Sheet, decoded sources, plan and CD-Text: everything that can fail before the drive. */
@@ -335,7 +401,7 @@ static int job_prepare(const struct audio_args *a, struct job *j, struct bfs_dia
 {
 	int r;
 
-	if ((r = make_sheet(a, &j->sheet, diag)) < 0)
+	if ((r = make_sheet(a, &j->sheet, &j->iso_fd, diag)) < 0)
 		return r;
 	j->srcs = bfs_new(struct eng_audio_src *, j->sheet->nfiles);
 	if (!j->srcs)
@@ -369,7 +435,7 @@ static void tell_disc(struct mmc_drive *d)
 
 static int audio_run(const struct audio_args *a, const char *drive)
 {
-	struct job j = {0};
+	struct job j = {.iso_fd = -1};
 	struct bfs_diag diag = {0};
 	_cleanup_(eng_drive_closep) struct mmc_drive *d = NULL;
 	struct ui ui = {.tty = isatty(STDERR_FILENO), .pct = -1};

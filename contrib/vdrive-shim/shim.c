@@ -1262,6 +1262,47 @@ static int toc_cmd(struct drive *d, uint8_t track, bool msf, uint8_t *b, size_t 
 	return 0;
 }
 
+/*
+ * CDROMSUBCHNL: READ SUB-CHANNEL format 01h (the current position) in MSF, as the kernel's
+ * cdrom driver sends it (cdrom_read_subchannel), the addresses then given in the format
+ * the caller asked for (sanitize_format): cd-info's "audio status".
+ */
+static int subchannel(struct drive *d, struct cdrom_subchnl *q)
+{
+	uint8_t cdb[MMC_CDB10_SIZE] = {[MMC_CDB_OPCODE] = MMC_OP_READ_SUBCHANNEL,
+				       [MMC_SUBCH_CDB_MSF] = MMC_SUBCH_MSF,
+				       [MMC_SUBCH_CDB_SUBQ] = MMC_SUBCH_SUBQ,
+				       [MMC_SUBCH_CDB_FORMAT] = MMC_SUBCH_POSITION,
+				       [MMC_CDB10_LENGTH + 1] = MMC_SUBCH_POS_SIZE};
+	uint8_t r[MMC_SUBCH_POS_SIZE] = {0};
+	const uint8_t *abs = r + MMC_SUBCH_D_ABS + 1, *rel = r + MMC_SUBCH_D_REL + 1;
+	struct vdrive *vd = drive_vd(d);
+	struct vdrive_result res;
+
+	if (!vd)
+		return -1;
+	if (q->cdsc_format != CDROM_MSF && q->cdsc_format != CDROM_LBA) {
+		errno = EINVAL;
+		return -1;
+	}
+	vdrive_exec(vd, cdb, sizeof(cdb), VDRIVE_DIR_IN, r, sizeof(r), &res);
+	if (res.status) {
+		errno = EIO;
+		return -1;
+	}
+	q->cdsc_audiostatus = r[MMC_SUBCH_STATUS];
+	q->cdsc_adr = r[MMC_SUBCH_D_ADR_CTL] >> 4, q->cdsc_ctrl = r[MMC_SUBCH_D_ADR_CTL] & 0x0F;
+	q->cdsc_trk = r[MMC_SUBCH_D_TRACK], q->cdsc_ind = r[MMC_SUBCH_D_INDEX];
+	if (q->cdsc_format == CDROM_MSF) {
+		q->cdsc_absaddr.msf = (struct cdrom_msf0){abs[0], abs[1], abs[2]};
+		q->cdsc_reladdr.msf = (struct cdrom_msf0){rel[0], rel[1], rel[2]};
+	} else { /* the kernel's conversion: absolute less the 2 s before LBA 0 */
+		q->cdsc_absaddr.lba = (abs[0] * 60 + abs[1]) * 75 + abs[2] - 150;
+		q->cdsc_reladdr.lba = (rel[0] * 60 + rel[1]) * 75 + rel[2];
+	}
+	return 0;
+}
+
 /* CDROMMULTISESSION and CDROM_GET_MCN: READ TOC format 1, READ SUB-CHANNEL format 02h */
 static bool cdrom_session_ioctl(struct drive *d, unsigned long req, void *arg, int *ret)
 {
@@ -1370,6 +1411,8 @@ static bool cdrom_toc_ioctl(struct drive *d, unsigned long req, void *arg, int *
 		}
 		return done(ret, audio && data ? CDS_MIXED : audio ? CDS_AUDIO : CDS_DATA_1);
 	}
+	case CDROMSUBCHNL:
+		return done(ret, subchannel(d, arg));
 	default:
 		return cdrom_session_ioctl(d, req, arg, ret);
 	}

@@ -19,7 +19,7 @@
 #define CHUNK	      32 /* sectors a WRITE or READ CD: 75 KiB */
 #define PROBE_SECTORS 8	 /* sectors read to find the read offset */
 
-/* The plan's runs as one stream of frames; frame 0 is track 1's INDEX 00. */
+/* The plan's runs as one stream of frames; frame 0 is the first audio track's INDEX 00. */
 struct prog {
 	const struct eng_audio_plan *p;
 	uint64_t *starts; /* first frame of each run */
@@ -90,9 +90,31 @@ static int prog_read(const struct prog *pr, int64_t f, size_t n, uint8_t *buf,
 	return 0;
 }
 
+/* The first audio track: track 2 after a mixed-mode CD's data track. */
+static size_t first_audio(const struct eng_audio_plan *p)
+{
+	return p->data ? 1 : 0;
+}
+
 static int64_t frame_of(const struct eng_audio_plan *p, int32_t lba)
 {
-	return ((int64_t)lba - p->tracks[0].pregap_lba) * ENG_CD_SAMPLES;
+	return ((int64_t)lba - p->tracks[first_audio(p)].pregap_lba) * ENG_CD_SAMPLES;
+}
+
+/* n blocks of the data track from block `block` (negative: its pregap, zeros) into buf. */
+static int data_read(const struct eng_audio_plan *p, int32_t block, uint32_t n, uint8_t *buf,
+		     struct bfs_diag *diag)
+{
+	const uint64_t bframes = ENG_CD_DATA_BLOCK / 4;
+	uint32_t zeros = block < 0 ? (uint32_t)BFS_MIN((int64_t)n, -(int64_t)block) : 0;
+
+	memset(buf, 0, (size_t)zeros * ENG_CD_DATA_BLOCK);
+	if (zeros == n)
+		return 0;
+	/* a BINARY source reads the file's bytes unchanged: 512 "frames" a block */
+	return eng_audio_src_read(p->data, (uint64_t)(block + (int32_t)zeros) * bframes,
+				  (size_t)((n - zeros) * bframes),
+				  buf + (size_t)zeros * ENG_CD_DATA_BLOCK, diag);
 }
 
 struct job {
@@ -154,11 +176,29 @@ static int to_layout(const struct eng_audio_plan *p, bool cdtext, struct mmc_aud
 	return 0;
 }
 
+/* A mixed-mode CD's data track, from its pregap at -150 (zeros) to its last block. */
+static int write_data(struct mmc_drive *d, struct job *j, struct bfs_diag *diag)
+{
+	const struct eng_audio_plan *p = j->pr.p;
+	int32_t end = (int32_t)p->data_blocks;
+
+	for (int32_t b = p->tracks[0].pregap_lba; b < end;) {
+		uint32_t k = (uint32_t)BFS_MIN(end - b, (int32_t)CHUNK);
+		int r;
+
+		if ((r = data_read(p, b, k, j->buf, diag)) < 0 ||
+		    (r = mmc_audio_write_data(d, b, k, j->buf, diag)) < 0 || (r = tell(j, k)) < 0)
+			return r == -ECANCELED ? bfs_diag_set(diag, r, "cancelled") : r;
+		b += (int32_t)k;
+	}
+	return 0;
+}
+
 static int burn_sao(struct mmc_drive *d, struct job *j, struct bfs_diag *diag)
 {
 	const struct eng_audio_plan *p = j->pr.p;
 	struct mmc_audio_layout *l = bfs_new(struct mmc_audio_layout, 1);
-	int32_t first = p->tracks[0].pregap_lba;
+	int32_t first = p->tracks[0].pregap_lba, audio = p->tracks[first_audio(p)].pregap_lba;
 	int r;
 
 	if (!l)
@@ -180,7 +220,9 @@ static int burn_sao(struct mmc_drive *d, struct job *j, struct bfs_diag *diag)
 	j->st = (struct eng_audio_status){.phase = ENG_AUDIO_PHASE_WRITE,
 					  .track = p->tracks[0].number,
 					  .total = (uint64_t)(p->leadout - first)};
-	if ((r = write_span(d, j, first, (uint32_t)(p->leadout - first), first, diag)) < 0)
+	if (p->data && (r = write_data(d, j, diag)) < 0)
+		goto out;
+	if ((r = write_span(d, j, audio, (uint32_t)(p->leadout - audio), audio, diag)) < 0)
 		goto out;
 	r = mmc_sync_cache(d, diag);
 out:
@@ -329,6 +371,9 @@ int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
 
 	if (o->mode == ENG_AUDIO_TAO && o->cdtext)
 		return bfs_diag_set(diag, -EINVAL, "CD-Text needs disc-at-once");
+	if (o->mode == ENG_AUDIO_TAO && p->data)
+		return bfs_diag_set(diag, -EINVAL,
+				    "a mixed-mode CD (a data track 1) needs disc-at-once");
 	if (o->mode == ENG_AUDIO_TAO && (r = tao_check(p, diag)) < 0)
 		return r;
 	if ((r = check_disc(d, p, o, diag)) < 0)
@@ -407,6 +452,34 @@ static void comparable(const struct prog *pr, int64_t f, size_t n, size_t *lo, s
 		*hi = *lo;
 }
 
+/* The data track read with READ(10) and compared block by block with its image. */
+static int verify_data(struct mmc_drive *d, struct job *j, struct bfs_diag *diag)
+{
+	const struct eng_audio_plan *p = j->pr.p;
+	uint8_t *want = j->want;
+
+	j->st.track = p->tracks[0].number;
+	for (uint32_t b = 0; b < p->data_blocks;) {
+		uint32_t k = BFS_MIN(p->data_blocks - b, (uint32_t)CHUNK);
+		size_t at = 0, n = (size_t)k * ENG_CD_DATA_BLOCK;
+		int r;
+
+		if ((r = mmc_read(d, b, k, j->buf, false, diag)) < 0 ||
+		    (r = data_read(p, (int32_t)b, k, want, diag)) < 0)
+			return r;
+		while (at < n && j->buf[at] == want[at])
+			at++;
+		if (at < n)
+			return bfs_diag_set(
+				diag, -EILSEQ, "data track %02u differs from its image at block %u",
+				p->tracks[0].number, b + (uint32_t)(at / ENG_CD_DATA_BLOCK));
+		if ((r = tell(j, k)) < 0)
+			return bfs_diag_set(diag, r, "cancelled");
+		b += k;
+	}
+	return 0;
+}
+
 static int verify_track(struct mmc_drive *d, struct job *j, size_t i, int32_t disc_start, int shift,
 			struct bfs_diag *diag)
 {
@@ -448,7 +521,8 @@ static int find_offset(struct mmc_drive *d, struct job *j, const int32_t *starts
 	int32_t mid;
 	int r;
 
-	for (size_t i = 1; i < p->ntracks; i++)
+	best = first_audio(p);
+	for (size_t i = best + 1; i < p->ntracks; i++)
 		if (p->tracks[i].length > p->tracks[best].length)
 			best = i;
 	mid = p->tracks[best].start + (int32_t)p->tracks[best].length / 2;
@@ -478,17 +552,21 @@ int eng_audio_verify(struct mmc_drive *d, const struct eng_audio_plan *p,
 	int shift = 0, r;
 	struct job j;
 
+	if (o->mode == ENG_AUDIO_TAO && p->data)
+		return bfs_diag_set(diag, -EINVAL, "a mixed-mode CD is burnt disc-at-once");
 	if ((r = job_init(&j, p, o)) < 0 ||
 	    (r = disc_starts(d, p, o->mode == ENG_AUDIO_TAO, starts, diag)) < 0)
 		goto out;
 	if (o->offset_search && (r = find_offset(d, &j, starts, &shift, diag)) < 0)
 		goto out;
-	j.st = (struct eng_audio_status){.phase = ENG_AUDIO_PHASE_VERIFY};
-	for (size_t i = 0; i < p->ntracks; i++)
+	j.st = (struct eng_audio_status){.phase = ENG_AUDIO_PHASE_VERIFY, .total = p->data_blocks};
+	for (size_t i = first_audio(p); i < p->ntracks; i++)
 		j.st.total += (uint64_t)(p->tracks[i].start + (int32_t)p->tracks[i].length -
 					 (o->mode == ENG_AUDIO_TAO ? p->tracks[i].start
 								   : p->tracks[i].pregap_lba));
-	for (size_t i = 0; i < p->ntracks && r == 0; i++)
+	if (p->data)
+		r = verify_data(d, &j, diag);
+	for (size_t i = first_audio(p); i < p->ntracks && r == 0; i++)
 		r = verify_track(d, &j, i, starts[i], shift, diag);
 	if (r == 0 && ret_offset)
 		*ret_offset = shift;

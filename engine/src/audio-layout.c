@@ -25,14 +25,16 @@
 
 #include "common/diag.h"
 
-#define FORM_AUDIO	 0x00
-#define FORM_LEAD	 0x01
-#define FORM_LEADIN_TEXT 0x41
-#define ADR_TIME	 1
-#define ADR_MCN		 2
-#define ADR_ISRC	 3
-#define TNO_LEADOUT	 0xAA
-#define CUE_ENTRY	 8
+#define FORM_AUDIO	0x00
+#define FORM_LEAD	0x01
+#define FORM_MODE1	0x10 /* Mode 1, 2048 bytes from the host */
+#define FORM_MODE1_LEAD 0x14 /* Mode 1 zeros the drive makes (a data disc's lead-in) */
+#define FORM_TEXT	0x40 /* R-W CD-Text from the host in the lead-in */
+#define ADR_TIME	1
+#define ADR_MCN		2
+#define ADR_ISRC	3
+#define TNO_LEADOUT	0xAA
+#define CUE_ENTRY	8
 
 char *eng_msf_format(uint32_t sectors, char *buf, size_t len)
 {
@@ -131,7 +133,7 @@ static int check_index(struct planner *pl, const struct eng_cue_track *t,
 			    eng_msf_format((uint32_t)tail_sectors(s, 0), len, sizeof(len)));
 }
 
-/* Silence so that track 1's INDEX 01 is at least 2 s after INDEX 00 (LBA -150). */
+/* Silence so that the track's INDEX 01 is at least 2 s after its INDEX 00. */
 static int lead_silence(struct planner *pl, const struct eng_cue_track *t)
 {
 	uint64_t before = t->pregap;
@@ -139,6 +141,40 @@ static int lead_silence(struct planner *pl, const struct eng_cue_track *t)
 	if (t->index[0].number == 0)
 		before += span_sectors(pl, &t->index[0], &t->index[1]);
 	return before < ENG_CD_LEADIN_GAP ? add_run(pl, NULL, 0, ENG_CD_LEADIN_GAP - before) : 0;
+}
+
+/*
+ * Data track 1 of a mixed-mode CD: its file's 2048-byte blocks from LBA 0, after a pregap of
+ * 150 blocks at -150 (zeros). The file is the track's alone, from its start: an ISO image.
+ */
+static int plan_data(struct planner *pl)
+{
+	const struct eng_cue_track *ct = &pl->sheet->tracks[0];
+	const struct eng_cue_file *f = &pl->sheet->files[ct->index[0].file];
+	struct eng_audio_src *src = pl->srcs[ct->index[0].file];
+	uint64_t frames = eng_audio_src_frames(src), bframes = ENG_CD_DATA_BLOCK / 4;
+
+	if (ct->nindex != 1 || ct->index[0].number != 1 || ct->index[0].offset || ct->pregap ||
+	    ct->postgap || f->type != ENG_CUE_BINARY ||
+	    (pl->sheet->ntracks > 1 && pl->sheet->tracks[1].index[0].file == ct->index[0].file))
+		return bfs_diag_set(pl->diag, -EINVAL,
+				    "data track 01 must be a BINARY file of its own, INDEX 01 "
+				    "00:00:00 only (an ISO image)");
+	if (frames % bframes || frames == 0 || frames / bframes > INT32_MAX / 4)
+		return bfs_diag_set(pl->diag, -EINVAL,
+				    "'%s' is %llu bytes: a data track is whole 2048-byte blocks",
+				    f->path, (unsigned long long)frames * 4);
+	pl->p->data = src;
+	/* a track is 4 s at least: a small image is padded with zeros (read past its end) */
+	pl->p->data_blocks = (uint32_t)BFS_MAX(frames / bframes, (uint64_t)ENG_CD_MIN_TRACK);
+	pl->p->tracks[0] =
+		(struct eng_audio_ptrack){.number = ct->number,
+					  .ctl = ENG_CD_CTL_DATA | (ct->ctl & ENG_CD_CTL_COPY),
+					  .pregap_lba = pl->lba,
+					  .start = 0,
+					  .length = pl->p->data_blocks};
+	pl->lba = (int32_t)pl->p->data_blocks;
+	return 0;
 }
 
 static int plan_track(struct planner *pl, size_t ti)
@@ -152,7 +188,10 @@ static int plan_track(struct planner *pl, size_t ti)
 				       .pregap_lba = pl->lba,
 				       .first_run = pl->p->nruns};
 	memcpy(t->isrc, ct->isrc, sizeof(t->isrc));
-	if (ti == 0 && (r = lead_silence(pl, ct)) < 0)
+	if (ti == 0 && (ct->ctl & ENG_CD_CTL_DATA))
+		return plan_data(pl);
+	/* track 1's 2 s, and those an audio track after the data track needs */
+	if ((ti == 0 || (ti == 1 && pl->p->data)) && (r = lead_silence(pl, ct)) < 0)
 		return r;
 	if ((r = add_run(pl, NULL, 0, ct->pregap)) < 0)
 		return r;
@@ -201,6 +240,9 @@ int eng_audio_plan_cue(const struct eng_cue_sheet *sheet, struct eng_audio_src *
 			return r;
 		p->ntracks++;
 	}
+	if (p->data && p->ntracks < 2)
+		return bfs_diag_set(diag, -EINVAL,
+				    "a data track and no audio: that is a data CD (burnfs burn)");
 	p->leadout = pl.lba;
 	*ret = TAKE_PTR(p);
 	return 0;
@@ -262,18 +304,20 @@ int eng_audio_cue_sheet(const struct eng_audio_plan *p, bool cdtext, uint8_t **r
 	e = buf;
 	if (p->mcn[0])
 		e = code_entries(e, ADR_MCN, 0, p->mcn);
+	/* the lead-in in the first track's mode: audio silence or Mode 1 zeros */
 	e = entry(e, (uint8_t)(p->tracks[0].ctl << 4 | ADR_TIME), 0, 0,
-		  cdtext ? FORM_LEADIN_TEXT : FORM_LEAD,
+		  (uint8_t)((p->data ? FORM_MODE1_LEAD : FORM_LEAD) | (cdtext ? FORM_TEXT : 0)),
 		  -ENG_CD_LEADIN_GAP); /* 00:00:00 (cookbook) */
 	for (size_t i = 0; i < p->ntracks; i++) {
 		const struct eng_audio_ptrack *t = &p->tracks[i];
 		uint8_t ctl = (uint8_t)(t->ctl << 4), tno = (uint8_t)t->number;
+		uint8_t form = t->ctl & ENG_CD_CTL_DATA ? FORM_MODE1 : FORM_AUDIO;
 
 		if (t->isrc[0])
 			e = code_entries(e, ctl | ADR_ISRC, tno, t->isrc);
 		if (t->pregap_lba < t->start)
-			e = entry(e, ctl | ADR_TIME, tno, 0, FORM_AUDIO, t->pregap_lba);
-		e = entry(e, ctl | ADR_TIME, tno, 1, FORM_AUDIO, t->start);
+			e = entry(e, ctl | ADR_TIME, tno, 0, form, t->pregap_lba);
+		e = entry(e, ctl | ADR_TIME, tno, 1, form, t->start);
 		for (unsigned k = 0; k < t->nindex; k++)
 			e = entry(e, ctl | ADR_TIME, tno, (uint8_t)(k + 2), FORM_AUDIO,
 				  t->index[k]);

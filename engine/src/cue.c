@@ -196,6 +196,7 @@ static int cmd_track(struct cue_ctx *c, const char **p)
 	struct eng_cue_sheet *s = c->s;
 	struct eng_cue_track *prev = cur_track(s), *t;
 	char num[8], mode[32];
+	bool data = false;
 	unsigned n;
 	int r;
 
@@ -211,13 +212,19 @@ static int cmd_track(struct cue_ctx *c, const char **p)
 			       n, prev->number);
 	if (prev && !has_start(prev))
 		return cue_err(c, -EINVAL, "track %02u has no INDEX 01", prev->number);
-	if (strcasecmp(mode, "AUDIO"))
-		return cue_err(c, -EOPNOTSUPP, "track %02u is '%s': only AUDIO tracks are burnt", n,
-			       mode);
+	/* a mixed-mode CD: a Mode 1 data track first, then audio (the planner checks its file) */
+	if (!prev && n == 1 && !strcasecmp(mode, "MODE1/2048"))
+		data = true;
+	else if (strcasecmp(mode, "AUDIO"))
+		return cue_err(c, -EOPNOTSUPP,
+			       "track %02u is '%s': only AUDIO tracks and a MODE1/2048 track 01 "
+			       "(mixed mode) are burnt",
+			       n, mode);
 	if (s->ntracks >= ENG_CD_MAX_TRACKS)
 		return cue_err(c, -EINVAL, "more than 99 tracks");
 	t = &s->tracks[s->ntracks++];
 	t->number = n;
+	t->ctl = data ? ENG_CD_CTL_DATA : 0;
 	return 0;
 }
 
@@ -583,5 +590,33 @@ int eng_cue_of_files(const char *const *paths, size_t n, uint32_t pregap,
 		s->ntracks++;
 	}
 	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int eng_cue_add_data(struct eng_cue_sheet *s, const char *iso_path, struct bfs_diag *diag)
+{
+	char *path;
+
+	if ((s->ntracks && (s->tracks[0].ctl & ENG_CD_CTL_DATA)) ||
+	    s->ntracks >= ENG_CD_MAX_TRACKS || s->nfiles >= CUE_MAX_FILES)
+		return bfs_diag_set(
+			diag, -EINVAL,
+			"a data track needs track 1 and room for one more of 99 tracks");
+	path = strdup(iso_path);
+	if (!path)
+		return -ENOMEM;
+	memmove(s->files + 1, s->files, s->nfiles * sizeof(*s->files));
+	s->files[0] = (struct eng_cue_file){.path = path, .type = ENG_CUE_BINARY};
+	s->nfiles++;
+	memmove(s->tracks + 1, s->tracks, s->ntracks * sizeof(*s->tracks));
+	s->tracks[0] = (struct eng_cue_track){.number = 1, .ctl = ENG_CD_CTL_DATA, .nindex = 1};
+	s->tracks[0].index[0] = (struct eng_cue_index){.number = 1, .file = 0};
+	s->ntracks++;
+	for (size_t i = 1; i < s->ntracks; i++) {
+		s->tracks[i].number++;
+		for (unsigned k = 0; k < s->tracks[i].nindex; k++)
+			s->tracks[i].index[k].file++;
+	}
+	/* the planner pads it to 2 s; a longer --pregap stays as it is */
 	return 0;
 }

@@ -289,6 +289,29 @@ static int export_blocks(struct vdrive *vd, uint64_t used_end, int fd)
 	return 0;
 }
 
+/*
+ * A disc with audio tracks (an audio CD, a mixed-mode or Enhanced CD) is not exported: its
+ * audio is 2352-byte sectors in audio.img that a 2048-byte image has no room for, and an
+ * image of the data blocks alone would look whole while missing the tracks. -EMEDIUMTYPE.
+ */
+static int audio_refused(const struct eng_vdrive *vd, const struct vdrive_info *vi,
+			 struct bfs_diag *diag)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < vi->ntracks; i++)
+		n += vi->tracks[i].audio;
+	if (!n)
+		return 0;
+	return bfs_diag_set(diag, -EMEDIUMTYPE,
+			    "'%s' holds %u audio track%s (CD-DA): an image file has 2048-byte "
+			    "blocks only, and one without the audio would not be the disc\n"
+			    "remedy: rip the audio with cdparanoia through the shim "
+			    "(contrib/vdrive-shim), or compare it with `burnfs audio "
+			    "--verify-only`",
+			    vd->dir, n, n == 1 ? "" : "s");
+}
+
 int eng_vdrive_export(struct eng_vdrive *vd, const char *out, struct bfs_diag *reterr_diag)
 {
 	_cleanup_free_ char *tmp = NULL;
@@ -296,6 +319,8 @@ int eng_vdrive_export(struct eng_vdrive *vd, const char *out, struct bfs_diag *r
 	int fd, r;
 
 	vdrive_get_info(vd->vd, &vi);
+	if ((r = audio_refused(vd, &vi, reterr_diag)) < 0)
+		return r;
 	if (asprintf(&tmp, "%s.burnfs-XXXXXX", out) < 0) {
 		tmp = NULL;
 		return bfs_diag_set(reterr_diag, -ENOMEM, "out of memory");

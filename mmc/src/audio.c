@@ -135,9 +135,40 @@ int32_t mmc_audio_layout_start(const struct mmc_audio_layout *l, unsigned i)
 	return (int32_t)lba;
 }
 
+/*
+ * Track i's CONTROL: audio, or data (Mode 1) for track 1 of a mixed-mode disc, without index
+ * points; the audio track after it has a pregap of 2 s at least (a change of mode).
+ */
+static int track_mode_check(const struct mmc_audio_layout *l, unsigned i, struct bfs_diag *diag)
+{
+	const struct mmc_audio_track *t = &l->tracks[i];
+	unsigned no = l->first + i;
+	uint8_t audio = MMC_AUDIO_CTL_PREEMPHASIS | MMC_AUDIO_CTL_COPY | MMC_AUDIO_CTL_4CH;
+
+	if (t->ctl & MMC_AUDIO_CTL_DATA) {
+		if (no != 1 || (t->ctl & ~(MMC_AUDIO_CTL_DATA | MMC_AUDIO_CTL_COPY)) || t->nindex)
+			return bfs_diag_set(diag, -EINVAL,
+					    "track %u: CONTROL %#x: only track 1 may be data "
+					    "(Mode 1, no index points)",
+					    no, t->ctl);
+		return 0;
+	}
+	if (t->ctl & ~audio)
+		return bfs_diag_set(diag, -EINVAL, "track %u: CONTROL %#x is not audio", no,
+				    t->ctl);
+	if (i && (l->tracks[i - 1].ctl & MMC_AUDIO_CTL_DATA) && t->pregap < MMC_AUDIO_PREGAP)
+		return bfs_diag_set(diag, -EINVAL,
+				    "track %u: a pregap of %u blocks after the data track; at "
+				    "least 150 (2 s)",
+				    no, t->pregap);
+	return 0;
+}
+
 /* The rules of mmc/audio.h's layout: -EINVAL naming the track and the field. */
 static int layout_check(const struct mmc_audio_layout *l, struct bfs_diag *diag)
 {
+	int r;
+
 	if (l->ntracks == 0 || l->ntracks > MMC_AUDIO_TRACKS_MAX || l->first == 0 ||
 	    l->first + l->ntracks - 1 > MMC_AUDIO_TRACKS_MAX)
 		return bfs_diag_set(diag, -EINVAL,
@@ -158,9 +189,8 @@ static int layout_check(const struct mmc_audio_layout *l, struct bfs_diag *diag)
 			return bfs_diag_set(diag, -EINVAL,
 					    "track %u: %u blocks; a track is at least 300 (4 s)",
 					    no, t->length);
-		if (t->ctl & ~(MMC_AUDIO_CTL_PREEMPHASIS | MMC_AUDIO_CTL_COPY | MMC_AUDIO_CTL_4CH))
-			return bfs_diag_set(diag, -EINVAL, "track %u: CONTROL %#x is not audio", no,
-					    t->ctl);
+		if ((r = track_mode_check(l, i, diag)) < 0)
+			return r;
 		if (t->isrc[0] && !mmc_isrc_valid(t->isrc))
 			return bfs_diag_set(diag, -EINVAL, "track %u: ISRC '%s' is malformed", no,
 					    t->isrc);
@@ -215,9 +245,11 @@ int mmc_audio_cue_sheet(const struct mmc_audio_layout *l, uint8_t *buf, size_t c
 	size_t need = (size_t)(3 + 2) * MMC_CUE_SIZE, o = 0;
 	int32_t lba = -(int32_t)MMC_AUDIO_PREGAP;
 	int r = layout_check(l, diag);
+	bool data1;
 
 	if (r < 0)
 		return r;
+	data1 = l->tracks[0].ctl & MMC_AUDIO_CTL_DATA;
 	for (unsigned i = 0; i < l->ntracks; i++)
 		need += (size_t)(4 + l->tracks[i].nindex) * MMC_CUE_SIZE;
 	if (cap < need)
@@ -225,22 +257,29 @@ int mmc_audio_cue_sheet(const struct mmc_audio_layout *l, uint8_t *buf, size_t c
 				    need, cap);
 	if (l->mcn[0])
 		o += cue_code(buf + o, MMC_CUE_ADR_MCN, 0, 0, l->mcn);
-	cue_entry(buf + o, MMC_CUE_ADR_TIME, MMC_CUE_TNO_LEADIN, 0,
-		  l->cdtext ? MMC_CUE_FORM_CDTEXT : MMC_CUE_FORM_SILENT, 0);
+	/* the lead-in in track 1's mode: drive-made audio silence or Mode 1 zeros */
+	cue_entry(buf + o, (uint8_t)(l->tracks[0].ctl << 4 | MMC_CUE_ADR_TIME), MMC_CUE_TNO_LEADIN,
+		  0,
+		  (uint8_t)((data1 ? MMC_CUE_FORM_MODE1_ZERO : MMC_CUE_FORM_SILENT) |
+			    (l->cdtext ? MMC_CUE_FORM_RW : 0)),
+		  0);
 	memset(buf + o + MMC_CUE_MIN, 0, 3); /* the lead-in at MSF 0 (libburn's cookbook) */
 	o += MMC_CUE_SIZE;
 	for (unsigned i = 0; i < l->ntracks; i++) {
 		const struct mmc_audio_track *t = &l->tracks[i];
 		uint8_t tno = (uint8_t)(l->first + i), ca = (uint8_t)(t->ctl << 4 | 1);
+		/* the host sends every block, a data track's (pregap too) as 2048 bytes */
+		uint8_t form =
+			t->ctl & MMC_AUDIO_CTL_DATA ? MMC_CUE_FORM_MODE1 : MMC_CUE_FORM_AUDIO;
 
 		if (t->isrc[0])
 			o += cue_code(buf + o, MMC_CUE_ADR_ISRC, t->ctl, tno, t->isrc);
 		if (t->pregap) { /* the host sends the pregap's audio (data form 00h) */
-			cue_entry(buf + o, ca, tno, 0, MMC_CUE_FORM_AUDIO, lba);
+			cue_entry(buf + o, ca, tno, 0, form, lba);
 			o += MMC_CUE_SIZE;
 		}
 		lba += (int32_t)t->pregap;
-		cue_entry(buf + o, ca, tno, 1, MMC_CUE_FORM_AUDIO, lba);
+		cue_entry(buf + o, ca, tno, 1, form, lba);
 		o += MMC_CUE_SIZE;
 		for (unsigned k = 0; k < t->nindex; k++, o += MMC_CUE_SIZE)
 			cue_entry(buf + o, ca, tno, (uint8_t)(k + 2), MMC_CUE_FORM_AUDIO,
@@ -380,6 +419,24 @@ int mmc_audio_write(struct mmc_drive *d, int32_t lba, uint32_t n, const uint8_t 
 				diag, r, "writing audio at block %d (%s)", lba + (int32_t)done,
 				mmc_audio_time((uint32_t)(lba + (int32_t)done + 150), t));
 		}
+	}
+	return 0;
+}
+
+int mmc_audio_write_data(struct mmc_drive *d, int32_t lba, uint32_t n, const uint8_t *buf,
+			 struct bfs_diag *diag)
+{
+	uint32_t piece = BFS_MAX(mmc_drive_max_blocks(d), 1u);
+
+	for (uint32_t done = 0, k; done < n; done += k) {
+		int r;
+
+		k = BFS_MIN(n - done, piece);
+		r = mmc_write_sized(d, (uint32_t)(lba + (int32_t)done), k,
+				    buf + (size_t)done * MMC_DATA_BLOCK, MMC_DATA_BLOCK, diag);
+		if (r < 0)
+			return bfs_diag_prefix(diag, r, "writing the data track at block %d",
+					       lba + (int32_t)done);
 	}
 	return 0;
 }

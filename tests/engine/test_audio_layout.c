@@ -244,6 +244,112 @@ static void test_alayout_pregap(void **state)
 	assert_memory_equal(cue + 32, "\x01\x02\x01\x00\x00\x00\x0D\x00", 8);
 }
 
+/*
+ * A mixed-mode CD: data track 01 (an "ISO" of 310 blocks: 512 frames a block) from LBA 0,
+ * the audio after it with the 2 s a change of mode needs, though the sheet gives none; the
+ * cue sheet's data entries (CTL 4, form 10h, the lead-in 14h); a small image padded to 4 s.
+ */
+static void test_alayout_mixed(void **state)
+{
+	static const uint8_t want[] = {
+		0x41, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, /* lead-in: Mode 1 zeros */
+		0x41, 0x01, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, /* t1 idx0 LBA -150, Mode 1 */
+		0x41, 0x01, 0x01, 0x10, 0x00, 0x00, 0x02, 0x00, /* t1 idx1 LBA 0 */
+		0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x06, 0x0A, /* t2 idx0 LBA 310, audio */
+		0x01, 0x02, 0x01, 0x00, 0x00, 0x00, 0x08, 0x0A, /* t2 idx1 LBA 460 */
+		0x01, 0xAA, 0x01, 0x01, 0x00, 0x00, 0x0D, 0x23, /* lead-out LBA 860 */
+	};
+	struct fx *f = *state;
+	_cleanup_(eng_audio_plan_freep) struct eng_audio_plan *p = NULL;
+	_cleanup_free_ uint8_t *cue = NULL;
+	struct bfs_diag d = {0};
+	size_t len = 0;
+
+	add_bin(f, "d.iso", 310 * 512);
+	add_bin(f, "a.bin", 400 * ENG_CD_SAMPLES);
+	add_bin(f, "s.iso", 200 * 512);
+	assert_int_equal(plan(f,
+			      "FILE d.iso BINARY\nTRACK 01 MODE1/2048\nINDEX 01 00:00:00\n"
+			      "FILE a.bin BINARY\nTRACK 02 AUDIO\nINDEX 01 00:00:00\n",
+			      &p, &d),
+			 0);
+	assert_ptr_equal(p->data, f->srcs[0]);
+	assert_int_equal(p->data_blocks, 310);
+	assert_int_equal(p->tracks[0].ctl, ENG_CD_CTL_DATA);
+	assert_int_equal(p->tracks[0].pregap_lba, -150);
+	assert_int_equal(p->tracks[0].start, 0);
+	assert_int_equal(p->tracks[0].length, 310);
+	assert_int_equal(p->tracks[0].nruns, 0);
+	assert_int_equal(p->tracks[1].pregap_lba, 310);
+	assert_int_equal(p->tracks[1].start, 460);
+	assert_int_equal(p->leadout, 860);
+	/* the runs are the audio's only: 2 s of silence, then the file */
+	assert_int_equal(p->nruns, 2);
+	assert_null(p->runs[0].src);
+	assert_int_equal(p->runs[0].frames, 150 * ENG_CD_SAMPLES);
+	assert_int_equal(eng_audio_cue_sheet(p, false, &cue, &len), 0);
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(cue, want, sizeof(want));
+	free(TAKE_PTR(cue));
+	/* with CD-Text the data lead-in carries R-W: 54h */
+	assert_int_equal(eng_audio_cue_sheet(p, true, &cue, &len), 0);
+	assert_int_equal(cue[3], 0x54);
+	eng_audio_plan_free(TAKE_PTR(p));
+
+	/* the sheet's first file is now the small image */
+	f->srcs[3] = f->srcs[0], f->srcs[0] = f->srcs[2], f->srcs[2] = f->srcs[3];
+	f->srcs[3] = NULL;
+	assert_int_equal(plan(f,
+			      "FILE s.iso BINARY\nTRACK 01 MODE1/2048\nINDEX 01 00:00:00\n"
+			      "FILE a.bin BINARY\nTRACK 02 AUDIO\nPREGAP 00:03:00\n"
+			      "INDEX 01 00:00:00\n",
+			      &p, &d),
+			 0);
+	assert_int_equal(p->data_blocks, 300);		 /* 200, padded to 4 s */
+	assert_int_equal(p->tracks[1].start, 300 + 225); /* a longer gap stays */
+}
+
+/* Data tracks a mixed-mode CD cannot have: track 02, a file not whole blocks, a shared file */
+static void test_alayout_mixed_errors(void **state)
+{
+	static const char two[] = "FILE a.bin BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n"
+				  "FILE d.iso BINARY\nTRACK 02 MODE1/2048\nINDEX 01 00:00:00\n";
+	struct fx *f = *state;
+	struct eng_cue_sheet *s = NULL;
+	struct eng_audio_plan *p = NULL;
+	struct bfs_diag d = {0};
+
+	assert_int_equal(eng_cue_parse(two, strlen(two), "t.cue", &s, &d), -EOPNOTSUPP);
+	assert_non_null(strstr(d.msg, "track 02 is 'MODE1/2048'"));
+	bfs_diag_clear(&d);
+	add_bin(f, "odd.iso", 310 * 512 + 1);
+	add_bin(f, "a.bin", 400 * ENG_CD_SAMPLES);
+	assert_int_equal(plan(f,
+			      "FILE odd.iso BINARY\nTRACK 01 MODE1/2048\nINDEX 01 00:00:00\n"
+			      "FILE a.bin BINARY\nTRACK 02 AUDIO\nINDEX 01 00:00:00\n",
+			      &p, &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.msg, "a data track is whole 2048-byte blocks"));
+	bfs_diag_clear(&d);
+	/* the image and the audio in one file (srcs[0]) */
+	assert_int_equal(plan(f,
+			      "FILE one.bin BINARY\nTRACK 01 MODE1/2048\nINDEX 01 00:00:00\n"
+			      "TRACK 02 AUDIO\nINDEX 01 00:04:00\n",
+			      &p, &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.msg, "a BINARY file of its own"));
+	bfs_diag_clear(&d);
+	/* a data track alone: no audio to follow it */
+	add_bin(f, "a.iso", 310 * 512);
+	f->srcs[3] = f->srcs[0], f->srcs[0] = f->srcs[2], f->srcs[2] = f->srcs[3];
+	f->srcs[3] = NULL;
+	assert_int_equal(
+		plan(f, "FILE a.iso BINARY\nTRACK 01 MODE1/2048\nINDEX 01 00:00:00\n", &p, &d),
+		-EINVAL);
+	assert_non_null(strstr(d.msg, "a data track and no audio"));
+	assert_null(p);
+}
+
 static void test_alayout_errors(void **state)
 {
 	struct fx *f = *state;
@@ -271,6 +377,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alayout_gaps_appended, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_alayout_pregap, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_alayout_errors, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_alayout_mixed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_alayout_mixed_errors, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,15 @@
 #	cue		a CUE sheet (one file, INDEX 00/01/02, a FLAC) burnt and verified
 #	corrupt		--verify-only of a good disc, then of one with a sample changed in the
 #			drive's image: verify names the track and its mm:ss:ff
+#	mixed		a mixed-mode CD: --data DIR (track 1, an ISO made of DIR) and two audio
+#			tracks; burnfs ls/sessions, xorriso, cd-info and cdrdao through the shim
+#			see the data track (and the 2-s audio pregap after it) and CD-Text,
+#			cdparanoia rips the audio tracks equal to their inputs
+#	mixed-cue	the same from a CUE sheet (`TRACK 01 MODE1/2048` of an ISO, then AUDIO);
+#			the data track's blocks are the ISO's; --verify-only names a changed
+#			block of the data track; a data track 02 is refused
+#	export		vdrive export of a disc with audio refused (nothing written); import-image
+#			refused onto it, taken after load --blank (the audio shelved with the disc)
 #	usage		option errors exit 2 naming the problem
 # Exits 77 without sox (and skips only the rip without cdparanoia or the shim).
 set -u
@@ -41,9 +50,10 @@ track() {
 drive() { "$BURNFS" vdrive create --media cd-r "$1" >/dev/null || fail "vdrive create"; }
 
 # rip DIR N GAP_AFTER...: cdparanoia through the shim rips N tracks; each must equal the
-# expected PCM given, followed by GAP_AFTER sectors of silence (the next track's pregap)
+# expected PCM given, followed by GAP_AFTER sectors of silence (the next track's pregap).
+# RIP_FIRST: the first audio track's number (2 after a data track, which cdparanoia skips)
 rip() {
-	local dir=$1 n=$2 gap=$3 i=1 dev
+	local dir=$1 n=$2 gap=$3 i=1 dev first=${RIP_FIRST:-1}
 	shift 3
 	if [ -z "${BURNFS_SHIM:-}" ] || ! command -v cdparanoia >/dev/null; then
 		echo "audio.sh: cdparanoia or the shim missing: rip skipped" >&2
@@ -55,17 +65,66 @@ rip() {
 	(cd "$t/rip" && env LD_PRELOAD="$BURNFS_SHIM" BURNFS_SHIM_DRIVES="$dev=$dir" \
 		timeout 120 cdparanoia -q -d "$dev" -r -B >"$t/rip.log" 2>&1) ||
 		fail "cdparanoia: $(tail -5 "$t/rip.log")"
-	i=1
+	i=$first
 	for want in "$@"; do
 		local got
 		got=$(printf '%s/rip/track%02d.cdda.raw' "$t" "$i")
 		[ -f "$got" ] || fail "cdparanoia made no track $i: $(ls "$t/rip")"
 		cp "$want" "$t/want.pcm"
-		[ "$i" -lt "$n" ] && truncate -s +$((gap * 2352)) "$t/want.pcm"
+		[ "$i" -lt $((first + n - 1)) ] && truncate -s +$((gap * 2352)) "$t/want.pcm"
 		cmp "$got" "$t/want.pcm" || fail "cdparanoia's track $i differs from its input"
 		i=$((i + 1))
 	done
-	[ $((i - 1)) -eq "$n" ] || fail "$((i - 1)) tracks checked, $n expected"
+	[ $((i - first)) -eq "$n" ] || fail "$((i - first)) tracks checked, $n expected"
+}
+
+# shim DIR CMD...: CMD with a free /dev/srN ($dev in it: written as @DEV@) served by the shim
+# from the virtual drive in DIR; returns 77 (nothing run) without the shim or a free name
+shim() {
+	local dir=$1 dev=
+	shift
+	[ -n "${BURNFS_SHIM:-}" ] || return 77
+	for i in 7 8 9 10 11 12 13 14 15; do [ -e /dev/sr$i ] || { dev=/dev/sr$i; break; }; done
+	[ -n "$dev" ] || return 77
+	env LD_PRELOAD="$BURNFS_SHIM" BURNFS_SHIM_DRIVES="$dev=$dir" timeout 60 "${@//@DEV@/$dev}"
+}
+
+# mixed_checks DIR FILE: the disc in DIR is mixed mode, data track 1 holding FILE (/FILE in
+# the ISO); xorriso (its file) and cd-info (track types) agree, when they and the shim are here
+mixed_checks() {
+	local dir=$1 file=$2 r
+	"$BURNFS" ls --drive "vdrive:$dir" | grep -qx "$file" || fail "burnfs ls: no $file"
+	"$BURNFS" sessions --drive "vdrive:$dir" >"$t/out" 2>&1 || fail "sessions: $(cat "$t/out")"
+	grep -q '^session 1: .*iso9660' "$t/out" || fail "sessions: not data: $(cat "$t/out")"
+	grep -q 'audio (CD-DA)' "$t/out" && fail "sessions: the mixed session read as audio"
+	if command -v xorriso >/dev/null; then
+		rm -f "$t/x.out"
+		shim "$dir" xorriso -indev @DEV@ -osirrox on -extract "/$file" "$t/x.out" \
+			>"$t/xo.log" 2>&1
+		r=$?
+		[ $r = 77 ] || [ $r = 0 ] || fail "xorriso: $(tail -3 "$t/xo.log")"
+		[ $r = 77 ] || cmp "$t/x.out" "$t/src/$file" || fail "xorriso's $file differs"
+	fi
+	if command -v cd-info >/dev/null; then
+		shim "$dir" cd-info -C @DEV@ --no-header --no-cddb >"$t/ci.log" 2>&1
+		r=$?
+		[ $r = 77 ] || grep -q 'mixed mode CD' "$t/ci.log" || fail "cd-info: $(cat "$t/ci.log")"
+		[ $r = 77 ] || grep -qE '^ +1: 00:02:00 +000000 data' "$t/ci.log" ||
+			fail "cd-info: track 1 not data: $(cat "$t/ci.log")"
+		[ $r = 77 ] || [ "$(grep -cE '^ +[23]: .* audio ' "$t/ci.log")" = 2 ] ||
+			fail "cd-info: tracks 2, 3 not audio: $(cat "$t/ci.log")"
+	fi
+	if command -v cdrdao >/dev/null; then
+		# cdrdao tells a data track's mode by READ CD of raw sectors, and finds the pregap
+		rm -f "$t/m.toc"
+		shim "$dir" cdrdao read-toc --device @DEV@ "$t/m.toc" >"$t/cd.log" 2>&1
+		r=$?
+		[ $r = 77 ] || [ $r = 0 ] || fail "cdrdao read-toc: $(tail -5 "$t/cd.log")"
+		[ $r = 77 ] || { grep -qx 'TRACK MODE1' "$t/m.toc" &&
+			[ "$(grep -cx 'TRACK AUDIO' "$t/m.toc")" = 2 ] &&
+			grep -qx 'SILENCE 00:02:00' "$t/m.toc"; } ||
+			fail "cdrdao read-toc: $(cat "$t/m.toc")"
+	fi
 }
 
 # others DIR WANT...: cd-info and cdrdao read-toc, through the shim, read the disc in DIR; each
@@ -228,6 +287,86 @@ corrupt)
 	[ $rc -eq 1 ] || fail "exit $rc, want 1: $(cat "$t/out")"
 	grep -q "track 02 differs from its source at 00:01:00 (disc time 00:08:00)" "$t/out" ||
 		fail "$(cat "$t/out")"
+	;;
+mixed)
+	track a.wav 5 440
+	track b.flac 4.5 660
+	drive "$t/d"
+	mkdir -p "$t/src" && head -c 300000 /dev/urandom >"$t/src/data.bin"
+	# CD-Text in the lead-in of a disc whose first track is data (cue sheet lead-in 54h)
+	"$BURNFS" audio --drive "vdrive:$t/d" --data "$t/src" --title "Mixed Album" "$t/a.wav" \
+		"$t/b.flac" >"$t/out" 2>&1 || fail "burnfs audio --data: $(cat "$t/out")"
+	grep -q "burnt 3 tracks .*disc-at-once, CD-Text, verified" "$t/out" || fail "$(cat "$t/out")"
+	mixed_checks "$t/d" data.bin
+	[ ! -s "$t/ci.log" ] || grep -q 'TITLE: Mixed Album' "$t/ci.log" ||
+		fail "cd-info: no CD-Text: $(cat "$t/ci.log")"
+	# the data track is 300 blocks (4 s, the ISO padded), then 2 s of pregap before track 2
+	RIP_FIRST=2 rip "$t/d" 2 150 "$t/a.wav.pcm" "$t/b.flac.pcm"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --data "$t/src" "$t/a.wav" >"$t/out" 2>&1
+	[ $? = 2 ] && grep -q -- "--data: a mixed-mode CD is written --dao" "$t/out" ||
+		fail "--tao --data: $(cat "$t/out")"
+	;;
+mixed-cue)
+	track a.wav 5 440
+	track b.wav 4.5 660
+	mkdir -p "$t/src" && head -c 1000000 /dev/urandom >"$t/src/big.bin"
+	"$BURNFS" image -o "$t/data.iso" --media cd "$t/src" >/dev/null || fail "burnfs image"
+	# no PREGAP for track 02: the planner gives the audio after data its 2 s
+	cat >"$t/m.cue" <<'CUE'
+FILE "data.iso" BINARY
+  TRACK 01 MODE1/2048
+    INDEX 01 00:00:00
+FILE "a.wav" WAVE
+  TRACK 02 AUDIO
+    INDEX 01 00:00:00
+FILE "b.wav" WAVE
+  TRACK 03 AUDIO
+    PREGAP 00:02:00
+    INDEX 01 00:00:00
+CUE
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --cue "$t/m.cue" >"$t/out" 2>&1 ||
+		fail "burnfs audio --cue: $(cat "$t/out")"
+	grep -q "burnt 3 tracks .*disc-at-once, verified" "$t/out" || fail "$(cat "$t/out")"
+	n=$(stat -c %s "$t/data.iso")
+	cmp -n "$n" "$t/data.iso" "$t/d/disc.img" || fail "the data track is not the ISO"
+	mixed_checks "$t/d" big.bin
+	RIP_FIRST=2 rip "$t/d" 2 150 "$t/a.wav.pcm" "$t/b.wav.pcm"
+	"$BURNFS" audio --drive "vdrive:$t/d" --verify-only --cue "$t/m.cue" >"$t/out" 2>&1 ||
+		fail "verify-only: $(cat "$t/out")"
+	# a byte of the data track changed in the drive's image: verify names the block
+	off=$((20 * 2048 + 7))
+	byte=$(od -An -tu1 -j "$off" -N1 "$t/d/disc.img")
+	printf '%b' "\\x$(printf %02x $((byte ^ 255)))" |
+		dd of="$t/d/disc.img" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	"$BURNFS" audio --drive "vdrive:$t/d" --verify-only --cue "$t/m.cue" >"$t/out" 2>&1 &&
+		fail "verify-only of a changed data track"
+	grep -q "data track 01 differs from its image at block 20" "$t/out" ||
+		fail "verify-only: $(cat "$t/out")"
+	sed -i 's/TRACK 01 MODE1\/2048/TRACK 01 AUDIO/; s/TRACK 02 AUDIO/TRACK 02 MODE1\/2048/' "$t/m.cue"
+	"$BURNFS" audio --drive "vdrive:$t/d" --cue "$t/m.cue" >"$t/out" 2>&1 && fail "data track 02"
+	grep -q "track 02 is 'MODE1/2048': only AUDIO tracks and a MODE1/2048 track 01" "$t/out" ||
+		fail "data track 02: $(cat "$t/out")"
+	;;
+export)
+	track a.wav 5 440
+	drive "$t/d"
+	"$BURNFS" audio --drive "vdrive:$t/d" --tao --verify none "$t/a.wav" >"$t/out" 2>&1 ||
+		fail "burnfs audio: $(cat "$t/out")"
+	"$BURNFS" vdrive export "$t/d" -o "$t/x.iso" >"$t/out" 2>&1 && fail "export of audio"
+	grep -q "holds 1 audio track (CD-DA)" "$t/out" || fail "export: $(cat "$t/out")"
+	for f in "$t"/x.iso*; do [ ! -e "$f" ] || fail "export left $f"; done
+	mkdir -p "$t/src" && echo hi >"$t/src/f.txt"
+	"$BURNFS" image -o "$t/data.iso" --media cd "$t/src" >/dev/null || fail "burnfs image"
+	"$BURNFS" vdrive import-image "$t/d" "$t/data.iso" >"$t/out" 2>&1 && fail "import onto audio"
+	grep -q "not blank" "$t/out" || fail "import: $(cat "$t/out")"
+	"$BURNFS" vdrive load "$t/d" --blank >/dev/null || fail "load --blank"
+	"$BURNFS" vdrive import-image "$t/d" "$t/data.iso" >"$t/out" 2>&1 ||
+		fail "import onto the blank: $(cat "$t/out")"
+	"$BURNFS" ls --drive "vdrive:$t/d" | grep -qx f.txt || fail "ls after import"
+	[ ! -s "$t/d/audio.img" ] || fail "the audio of the shelved disc is still in the drive"
+	"$BURNFS" vdrive export "$t/d" -o "$t/x.iso" >"$t/out" 2>&1 || fail "export: $(cat "$t/out")"
+	cmp "$t/x.iso" "$t/data.iso" || fail "the export is not the imported image"
 	;;
 usage)
 	track a.wav 5 440

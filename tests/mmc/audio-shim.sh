@@ -5,9 +5,10 @@
 #   tao  wodim -tao -pad -multi of two WAVs (made with sox), then a data session (an
 #        Enhanced CD); cdparanoia rips every audio track and the PCM equals the input's (each
 #        track then the 2 s of silence the drive laid down before the next, as a ripper sees
-#        them); cd-info lists the two audio tracks and the data track after the session gap;
-#        burnfs info too, at the addresses the pregap puts them; burnfs audio --verify-only
-#        finds the sources on the disc, and tells them swapped
+#        them); cd-info lists the two audio tracks and the data track after the session gap,
+#        and its audio status (CDROMSUBCHNL); burnfs info too, at the addresses the pregap
+#        puts them; burnfs audio --verify-only finds the sources on the disc, and tells them
+#        swapped
 #   dao  wodim -dao -text -useinfo (CD-Text, ISRC and MCN from cdda2wav-style .inf files)
 #        with an index point; cdparanoia rips the PCM back; cd-info shows the MCN, both
 #        ISRCs and the CD-Text; cdrdao read-toc shows them too, with track 2's pregap and
@@ -73,6 +74,8 @@ tao)
 	grep -q '^ *2: 00:09:00  000525 audio' info.txt || fail "cd-info track 2: $(cat info.txt)"
 	# the data session after the audio one's lead-out (863) and the 11,400-block gap
 	grep -q '^ *3: 02:45:38  012263 data' info.txt || fail "cd-info track 3: $(cat info.txt)"
+	# CDROMSUBCHNL through the shim: READ SUB-CHANNEL's position, no audio playing
+	grep -q '^audio status: no status' info.txt || fail "cd-info audio status: $(cat info.txt)"
 	"$BURNFS" info --drive "vdrive:$t/d" >binfo.txt 2>&1 || fail "burnfs info: $(cat binfo.txt)"
 	grep -q '^sessions: 2 closed, the last starts at block 12263' binfo.txt ||
 		fail "burnfs info: $(cat binfo.txt)"

@@ -310,6 +310,87 @@ static void test_sao(void **state)
 	free(l), free(toc), free(buf), free(want);
 }
 
+/* Mode 1 data of block b (2048 bytes a block) */
+static void fill_data(uint8_t *p, int32_t b, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		for (unsigned i = 0; i < MMC_DATA_BLOCK; i++)
+			p[(size_t)k * MMC_DATA_BLOCK + i] =
+				(uint8_t)((uint32_t)(b + (int32_t)k) * 5 + i * 3 + 2);
+}
+
+/*
+ * A mixed-mode CD, SAO: data track 1 (CONTROL 4, Mode 1, 2048-byte blocks from -150), audio
+ * track 2 after a 2-s pregap. The TOC gives the data track's CONTROL, READ(10) its blocks,
+ * READ CD the audio; the cue sheet rules (data only as track 1, 2 s after it), and a WRITE
+ * crossing from the data track into the audio is refused.
+ */
+static void test_sao_mixed(void **state)
+{
+	struct mmc_audio_layout *l = calloc(1, sizeof(*l));
+	struct mmc_toc *toc = calloc(1, sizeof(*toc));
+	uint8_t *buf = malloc(100 * MMC_AUDIO_BLOCK), *want = malloc(100 * MMC_AUDIO_BLOCK);
+	struct bfs_diag diag = {0};
+	char addr[160];
+	struct mmc_drive *d = new_cd("mixed", addr, sizeof(addr));
+	uint8_t cue[256];
+	size_t n;
+
+	(void)state;
+	assert_true(l && toc && buf && want);
+	l->first = 1, l->ntracks = 2;
+	l->tracks[0] =
+		(struct mmc_audio_track){.ctl = MMC_AUDIO_CTL_DATA, .pregap = 150, .length = 320};
+	l->tracks[1] = (struct mmc_audio_track){.pregap = 149, .length = 300};
+	assert_int_equal(mmc_audio_cue_sheet(l, cue, sizeof(cue), &n, &diag), -EINVAL);
+	assert_non_null(strstr(bfs_diag_msg(&diag, -EINVAL), "after the data track"));
+	bfs_diag_clear(&diag);
+	l->tracks[1].pregap = 150;
+	ok(mmc_audio_cue_sheet(l, cue, sizeof(cue), &n, &diag), &diag);
+	assert_memory_equal(cue, "\x41\x00\x00\x14\x00\x00\x00\x00", 8); /* lead-in */
+	assert_memory_equal(cue + 8, "\x41\x01\x00\x10\x00\x00\x00\x00", 8);
+	assert_memory_equal(cue + 16, "\x41\x01\x01\x10\x00\x00\x02\x00", 8);
+	assert_memory_equal(cue + 24, "\x01\x02\x00\x00\x00\x00\x06\x14", 8); /* 320 */
+
+	ok(mmc_audio_set_sao(d, false, false, &diag), &diag);
+	ok(mmc_audio_send_cue_sheet(d, l, &diag), &diag);
+	for (int32_t b = -150; b < 320; b += 94) {
+		fill_data(buf, b, (uint32_t)BFS_MIN(94, 320 - b));
+		ok(mmc_audio_write_data(d, b, (uint32_t)BFS_MIN(94, 320 - b), buf, &diag), &diag);
+	}
+	/* the audio is 2352-byte blocks: one WRITE of data past the data track is refused */
+	fill(buf, 320, 100);
+	assert_int_not_equal(mmc_audio_write_data(d, 320, 1, buf, &diag), 0);
+	bfs_diag_clear(&diag);
+	for (int32_t b = 320; b < 770; b += 90) {
+		fill(buf, b, 90);
+		ok(mmc_audio_write(d, b, 90, buf, &diag), &diag);
+	}
+	ok(mmc_sync_cache(d, &diag), &diag);
+	d = reopen(d, addr);
+
+	ok(mmc_read_toc(d, toc, &diag), &diag);
+	assert_int_equal(toc->ntracks, 2);
+	assert_true(toc->tracks[0].ctl & MMC_AUDIO_CTL_DATA);
+	assert_int_equal(toc->tracks[0].start, 0);
+	assert_false(toc->tracks[1].ctl & MMC_AUDIO_CTL_DATA);
+	assert_int_equal(toc->tracks[1].start, 470);
+	assert_int_equal(toc->leadout, 770);
+	for (uint32_t b = 0; b < 320; b += 64) {
+		ok(mmc_read(d, b, 64, buf, false, &diag), &diag);
+		fill_data(want, (int32_t)b, 64);
+		assert_memory_equal(buf, want, 64 * MMC_DATA_BLOCK);
+	}
+	check_audio(d, 320, 770, buf, want);
+	/* audio reads of the data track, data reads of the audio: the drive says no */
+	assert_int_not_equal(mmc_audio_read(d, 10, 1, buf, &diag), 0);
+	bfs_diag_clear(&diag);
+	assert_int_not_equal(mmc_read(d, 500, 1, buf, false, &diag), 0);
+	bfs_diag_clear(&diag);
+	mmc_drive_close(d);
+	free(l), free(toc), free(buf), free(want);
+}
+
 static void test_tao(void **state)
 {
 	struct mmc_toc *toc = calloc(1, sizeof(*toc));
@@ -415,11 +496,9 @@ static void test_simulate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cue_sheet_example),
-		cmocka_unit_test(test_pure),
-		cmocka_unit_test(test_toc_parsers),
-		cmocka_unit_test(test_sao),
-		cmocka_unit_test(test_tao),
+		cmocka_unit_test(test_cue_sheet_example), cmocka_unit_test(test_pure),
+		cmocka_unit_test(test_toc_parsers),	  cmocka_unit_test(test_sao),
+		cmocka_unit_test(test_sao_mixed),	  cmocka_unit_test(test_tao),
 		cmocka_unit_test(test_simulate),
 	};
 

@@ -1440,6 +1440,29 @@ static void test_audio_sao(void **state)
 	memcpy(c, cue, sizeof(c));
 	c[24] = 0x41, c[27] = 0x10; /* t2 INDEX 00 as data */
 	assert_sense(run(vd, scs, 10, VDRIVE_DIR_OUT, c, sizeof(c)), 0x05, 0x26, 0x00);
+	for (unsigned e = 24; e < 48; e += 8) /* all of track 2 data: only track 1 may be */
+		c[e] = 0x41, c[e + 3] = 0x10;
+	assert_sense(run(vd, scs, 10, VDRIVE_DIR_OUT, c, sizeof(c)), 0x05, 0x26, 0x00);
+	{ /* mixed mode: data track 1, audio track 2 after a pregap of 75, then of 150 */
+		static const uint8_t mixed[] = {
+			0x41, 0x00, 0x00, 0x14, 0x00, 0, 0,  0, /* lead-in, Mode 1 zeros */
+			0x41, 0x01, 0x00, 0x10, 0x00, 0, 0,  0, /* t1 INDEX 00 at -150, Mode 1 */
+			0x41, 0x01, 0x01, 0x10, 0x00, 0, 2,  0, /* t1 INDEX 01 at 0 */
+			0x01, 0x02, 0x00, 0x00, 0x00, 0, 6,  0, /* t2 INDEX 00 at 300, audio */
+			0x01, 0x02, 0x01, 0x00, 0x00, 0, 7,  0, /* t2 INDEX 01 at 375 */
+			0x01, 0xAA, 0x01, 0x01, 0x00, 0, 14, 0, /* lead-out at 900 */
+		};
+		uint8_t m[sizeof(mixed)], scs3[10] = {0x5D};
+
+		memcpy(m, mixed, sizeof(m));
+		bfs_put_be24(scs3 + 6, sizeof(m));
+		assert_sense(run(vd, scs3, 10, VDRIVE_DIR_OUT, m, sizeof(m)), 0x05, 0x26, 0x00);
+		m[32 + 6] = 8; /* t2 INDEX 01 at 450: the 2 s a change of mode needs */
+		assert_int_equal(run(vd, scs3, 10, VDRIVE_DIR_OUT, m, sizeof(m)).status, 0);
+		/* the data track takes 2048-byte blocks from -150: of a 2352-byte buffer, 304
+		 * bytes are left over */
+		assert_int_equal(write_audio(vd, -150, 1, buf).resid, 2352 - 2048);
+	}
 	{ /* an ISRC that is not CCOOOYYSSSSS: refused, never recorded */
 		uint8_t isrc[16 + sizeof(cue)] = {0x03, 0x01, 'u', 'S', 'A', 'B', 'C', '2',
 						  0x03, 0x01, '4', '0', '0', '0', '0', '1'};

@@ -18,6 +18,7 @@ struct bfs_diag;
 
 #define ENG_CD_FPS	  75   /* sectors a second */
 #define ENG_CD_SECTOR	  2352 /* bytes of an audio sector */
+#define ENG_CD_DATA_BLOCK 2048 /* bytes of a Mode 1 sector's user data */
 #define ENG_CD_SAMPLES	  588  /* stereo sample frames of an audio sector */
 #define ENG_CD_RATE	  44100
 #define ENG_CD_MAX_TRACKS 99
@@ -70,7 +71,7 @@ struct eng_cue_index {
 
 struct eng_cue_track {
 	unsigned number;
-	unsigned ctl;  /* enum eng_cd_ctl from FLAGS */
+	unsigned ctl;  /* enum eng_cd_ctl from FLAGS; ENG_CD_CTL_DATA for MODE1/2048 */
 	char isrc[13]; /* "" when none */
 	char *text[ENG_CDTEXT_NKINDS];
 	uint32_t pregap, postgap; /* generated silence (PREGAP, POSTGAP), sectors */
@@ -89,8 +90,9 @@ struct eng_cue_sheet {
 /*
  * Parse a CUE sheet held in text[0..len) (no NUL needed). name is used in messages only:
  * "NAME:LINE: what is wrong". Returns 0 and a sheet the caller frees with eng_cue_free(),
- * -EINVAL (diag says file and line) for a malformed sheet, -EOPNOTSUPP for data tracks,
- * -ENOMEM.
+ * -EINVAL (diag says file and line) for a malformed sheet, -EOPNOTSUPP for a data track
+ * that is not track 1 of a mixed-mode CD (`TRACK 01 MODE1/2048` from a BINARY file, the
+ * only data track burnt), -ENOMEM.
  */
 int eng_cue_parse(const char *text, size_t len, const char *name, struct eng_cue_sheet **ret,
 		  struct bfs_diag *diag) BFS_WARN_UNUSED;
@@ -111,6 +113,15 @@ int eng_cue_load(const char *path, struct eng_cue_sheet **ret,
  */
 int eng_cue_of_files(const char *const *paths, size_t n, uint32_t pregap,
 		     struct eng_cue_sheet **ret, struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/*
+ * Make s a mixed-mode CD: the ISO image at iso_path (2048-byte blocks) becomes data track 1
+ * (MODE1/2048, its own FILE, BINARY) and the audio tracks move to 2..; the first of them gets
+ * the 2-s pregap that follows a data track. -EINVAL when s already has a data track or 99
+ * tracks, -ENOMEM.
+ */
+int eng_cue_add_data(struct eng_cue_sheet *s, const char *iso_path,
+		     struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 struct eng_cue_sheet *eng_cue_free(struct eng_cue_sheet *s);
 BFS_DEFINE_FREEP(struct eng_cue_sheet, eng_cue_free)
@@ -210,6 +221,14 @@ struct eng_audio_ptrack {
 
 struct eng_audio_plan {
 	char mcn[14];
+	/*
+	 * A mixed-mode CD's data track 1 (tracks[0], CONTROL ENG_CD_CTL_DATA, no runs): its
+	 * file as a raw source whose bytes are the ISO's (BINARY sources read unchanged, 512
+	 * frames a 2048-byte block), data_blocks long from LBA 0, after a pregap of 150 blocks
+	 * of zeros. NULL for an audio-only plan; the runs then start at tracks[1]'s INDEX 00.
+	 */
+	struct eng_audio_src *data; /* borrowed */
+	uint32_t data_blocks;
 	size_t ntracks;
 	struct eng_audio_ptrack tracks[ENG_CD_MAX_TRACKS];
 	int32_t leadout; /* LBA */
@@ -223,8 +242,12 @@ BFS_DEFINE_FREEP(struct eng_audio_plan, eng_audio_plan_free)
 /*
  * Plan a disc-at-once from a parsed sheet whose files are open in srcs (one per
  * sheet->files, borrowed for the plan's life). Track 1 starts at LBA -150 (a longer pregap
- * of track 1 moves its INDEX 01 later, as a hidden track). Rejects (-EINVAL, naming the track)
- * tracks under 4 s, index points out of order or past their file. Returns 0, -EINVAL, -ENOMEM.
+ * of track 1 moves its INDEX 01 later, as a hidden track). A data track 1 (mixed mode) is its
+ * file's 2048-byte blocks from LBA 0; the audio track after it gets silence up to a pregap of
+ * 2 s (Yellow Book: a change of track mode needs 2 s of gap; the gap is kept as the audio
+ * track's INDEX 00, audio silence, as cdrdao and wodim do). Rejects (-EINVAL, naming the
+ * track) tracks under 4 s, index points out of order or past their file, a data file that is
+ * not whole 2048-byte blocks. Returns 0, -EINVAL, -ENOMEM.
  */
 int eng_audio_plan_cue(const struct eng_cue_sheet *sheet, struct eng_audio_src *const *srcs,
 		       struct eng_audio_plan **ret, struct bfs_diag *diag) BFS_WARN_UNUSED;
@@ -288,7 +311,9 @@ struct eng_audio_burn_opts {
  * it fits; then, with o->verify, eng_audio_verify(). TAO writes each track's audio from its
  * INDEX 01 (the plan's pregaps are the drive's 2 s of silence, so plans for TAO have none
  * but track 1's; -EINVAL naming the track for one with pregaps or index points of its
- * own). Returns 0, -ENOSPC (lengths in mm:ss:ff), -EMEDIUMTYPE for a disc that is
+ * own; -EINVAL too for a mixed-mode plan: its data track needs the cue sheet). SAO writes a
+ * data track 1 in 2048-byte blocks from its pregap at -150 (zeros), then the audio.
+ * Returns 0, -ENOSPC (lengths in mm:ss:ff), -EMEDIUMTYPE for a disc that is
  * not a writable CD, -EILSEQ when verify finds a difference, -ECANCELED, -EIO...
  */
 int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
@@ -297,7 +322,9 @@ int eng_audio_burn(struct mmc_drive *d, const struct eng_audio_plan *p,
 /*
  * Read the plan's tracks back with READ CD and compare them sample for sample with their
  * sources: SAO from each track's INDEX 00, TAO from INDEX 01 of the disc's last audio
- * tracks (as the TOC places them; a data session after them is passed over). The first difference fails with -EILSEQ and a message naming the
+ * tracks (as the TOC places them; a data session after them is passed over); a mixed-mode
+ * plan's data track is read with READ(10) and compared with its image first ("data track 01
+ * differs from its image at block N"). The first difference fails with -EILSEQ and a message naming the
  * track and the time in it (mm:ss:ff from INDEX 01) and on the disc. *ret_offset (may be
  * NULL): the read offset used, in samples.
  */

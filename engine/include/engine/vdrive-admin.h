@@ -110,6 +110,7 @@ int eng_vdrive_set_loaded(struct eng_vdrive *vd, bool loaded,
 /*
  * What the disc recorded (blocks 0 to used_end) into the image file out, sparse where the
  * blocks are zeros: written to a temporary file beside it, renamed to out when whole.
+ * -EMEDIUMTYPE (nothing written) for a disc with audio tracks: the image would lack them.
  */
 int eng_vdrive_export(struct eng_vdrive *vd, const char *out,
 		      struct bfs_diag *reterr_diag) BFS_WARN_UNUSED;

@@ -20,7 +20,8 @@
  *	mmc_audio_close_track()
  *   then once: mmc_audio_close_session() (finalizes unless the last page 05h said multi).
  *
- * SAO, the whole session at once (mmc.md 2.3; only on a blank CD):
+ * SAO, the whole session at once (mmc.md 2.3; only on a blank CD; a mixed-mode CD's data
+ * track 1 is written with mmc_audio_write_data(), its pregap from -150 too):
  *	mmc_audio_set_sao()        page 05h: SAO
  *	mmc_audio_send_cue_sheet() the layout: pregaps, index points, ISRC, MCN, CD-Text flag
  *	mmc_audio_write_leadin()   only when layout.cdtext: the packs, repeated in the lead-in
@@ -44,6 +45,7 @@
 struct mmc_drive;
 
 #define MMC_AUDIO_BLOCK	       2352u /* bytes of an audio sector */
+#define MMC_DATA_BLOCK	       2048u /* bytes of a Mode 1 sector (a mixed-mode data track) */
 #define MMC_AUDIO_FPS	       75u   /* sectors (CD frames) a second */
 #define MMC_AUDIO_PREGAP       150u  /* the 2-second pregap: track 1's, and TAO's */
 #define MMC_AUDIO_TRACK_MIN    300u  /* the shortest track, 4 s (MMC-5 6.33.3.6) */
@@ -100,7 +102,10 @@ int mmc_audio_set_sao(struct mmc_drive *d, bool test, bool multi,
 
 /* One track of an SAO session, as its cue sheet describes it. */
 struct mmc_audio_track {
-	uint8_t ctl;	 /* CONTROL nibble: MMC_AUDIO_CTL_PREEMPHASIS | MMC_AUDIO_CTL_COPY */
+	/* CONTROL nibble: MMC_AUDIO_CTL_PREEMPHASIS | MMC_AUDIO_CTL_COPY; MMC_AUDIO_CTL_DATA
+	 * (with COPY only) for track 1 of a mixed-mode CD: Mode 1, 2048-byte blocks, its
+	 * pregap too (zeros), no index points; the audio track after it needs a pregap >= 150 */
+	uint8_t ctl;
 	uint32_t pregap; /* blocks of INDEX 00 before INDEX 01; track 1: >= 150 (more than 150
 			  * is audio before track 1, a hidden track); others: 0 = gapless */
 	uint32_t length; /* blocks from INDEX 01 to the next track's INDEX 00 (the last: to
@@ -174,6 +179,10 @@ int mmc_audio_leadin_start(struct mmc_drive *d, int32_t *ret_lba,
  */
 int mmc_audio_write(struct mmc_drive *d, int32_t lba, uint32_t n, const uint8_t *buf,
 		    struct bfs_diag *diag) BFS_WARN_UNUSED;
+
+/* WRITE(10) of n Mode 1 blocks (2048 bytes) at lba (negative in the pregap): SAO's data track. */
+int mmc_audio_write_data(struct mmc_drive *d, int32_t lba, uint32_t n, const uint8_t *buf,
+			 struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 /* TAO: CLOSE TRACK (001b) of the invisible track's predecessor, the one just written. */
 int mmc_audio_close_track(struct mmc_drive *d, struct bfs_diag *diag) BFS_WARN_UNUSED;

@@ -168,7 +168,9 @@ uint8_t vd_track_adr_ctl(const struct vdrive *vd, unsigned i)
 size_t vd_write_block_size(const struct vdrive *vd, int64_t lba)
 {
 	if (vd->sao)
-		return lba < vd->sao->audio_start ? LEADIN_BLOCK : AUDIO_BLOCK;
+		return lba < vd->sao->audio_start ? LEADIN_BLOCK
+		       : lba < vd->sao->data_end  ? BLOCK
+						  : AUDIO_BLOCK;
 	if (vd->m->cls == MC_CD && vd->block_type == MMC_WP_BLOCK_RAW &&
 	    vd->write_type != MMC_WP_TYPE_SAO)
 		return AUDIO_BLOCK;
@@ -590,6 +592,7 @@ struct cue_parse {
 	struct vd_sao *s;
 	int64_t idx[VDRIVE_TRACKS_MAX][2 + VDRIVE_INDEXES_MAX]; /* INDEX 00.. LBAs, or NONE */
 	bool audio, data;
+	unsigned mode1_tracks; /* data tracks (Mode 1 from the host) */
 	char isrc[13];
 	unsigned isrc_tno, isrc_parts, mcn_parts;
 };
@@ -627,9 +630,14 @@ static bool cue_index(struct cue_parse *c, const uint8_t *e)
 	struct vd_sao *s = c->s;
 	int64_t lba = msf_lba(e + MMC_CUE_MIN);
 
+	bool audio = e[MMC_CUE_DATA_FORM] == MMC_CUE_FORM_AUDIO && !(e[MMC_CUE_CTL_ADR] & 0x40);
+	/* Mode 1 from the host: a data track (mixed mode allows it as track 1 only) */
+	bool mode1 = e[MMC_CUE_DATA_FORM] == MMC_CUE_FORM_MODE1 &&
+		     (e[MMC_CUE_CTL_ADR] & 0x40); /* CONTROL 4: data */
+
 	if (tno == 0 || tno > VDRIVE_TRACKS_MAX || x > 1 + VDRIVE_INDEXES_MAX)
 		return false;
-	if (e[MMC_CUE_DATA_FORM] == MMC_CUE_FORM_AUDIO && !(e[MMC_CUE_CTL_ADR] & 0x40))
+	if (audio)
 		c->audio = true;
 	else
 		c->data = true;
@@ -640,10 +648,14 @@ static bool cue_index(struct cue_parse *c, const uint8_t *e)
 		for (unsigned k = 0; k < 2 + VDRIVE_INDEXES_MAX; k++)
 			c->idx[tno - 1][k] = NONE;
 		s->tracks[tno - 1] = (struct vdrive_track){
-			.audio = true, .ctl = (uint8_t)((e[MMC_CUE_CTL_ADR] >> 4) & 0x0B)};
+			.audio = !mode1, .ctl = (uint8_t)((e[MMC_CUE_CTL_ADR] >> 4) & 0x0B)};
 		if (c->isrc_parts == 2 && c->isrc_tno == tno)
 			memcpy(s->tracks[tno - 1].isrc, c->isrc, 13);
+		if (mode1)
+			c->mode1_tracks++;
 	}
+	if (s->tracks[tno - 1].audio ? !audio : !mode1)
+		return false; /* one track, two modes */
 	if (c->idx[tno - 1][x] != NONE || (x > 1 && c->idx[tno - 1][x - 1] == NONE))
 		return false;
 	c->idx[tno - 1][x] = lba;
@@ -705,7 +717,10 @@ static bool cue_entries(struct cue_parse *c, const uint8_t *p, size_t pl, int64_
 			if (lead_in || c->s->ntracks)
 				return false;
 			lead_in = true;
-			c->s->cdtext = e[MMC_CUE_DATA_FORM] == MMC_CUE_FORM_CDTEXT;
+			/* audio silence or Mode 1 zeros, with R-W (CD-Text) from the host */
+			c->s->cdtext =
+				e[MMC_CUE_DATA_FORM] == MMC_CUE_FORM_CDTEXT ||
+				e[MMC_CUE_DATA_FORM] == (MMC_CUE_FORM_MODE1_ZERO | MMC_CUE_FORM_RW);
 		} else if (tno == MMC_CUE_TNO_LEADOUT) {
 			*end = msf_lba(e + MMC_CUE_MIN);
 		} else {
@@ -720,10 +735,26 @@ static bool cue_entries(struct cue_parse *c, const uint8_t *p, size_t pl, int64_
 }
 
 /*
+ * A mixed-mode sheet is what it may be: track 1 data (Mode 1) and the rest audio, with the
+ * 2-s gap a change of mode needs (Yellow Book) before the first audio track, whose INDEX 00
+ * is audio; no index points in the data track. An all-audio sheet passes.
+ */
+static bool cue_mixed_ok(const struct cue_parse *c)
+{
+	const struct vd_sao *s = c->s;
+
+	if (!c->data)
+		return true;
+	return c->mode1_tracks == 1 && !s->tracks[0].audio && s->tracks[0].nindex == 0 &&
+	       s->ntracks > 1 && s->tracks[1].pregap >= AUDIO_PREGAP;
+}
+
+/*
  * SEND CUE SHEET of audio tracks: the session from the NWA less 150 (track 1's INDEX 00 at
  * -150 on a blank disc), tracks numbered on from the disc's, CD-Text in the lead-in when
- * its data form is 41h. false (nothing done) when the sheet has no audio track: the data
- * sheet's checks follow. Mixed audio and data sheets are refused (05/26/00).
+ * its data form has R-W (41h, 54h). false (nothing done) when the sheet has no audio track:
+ * the data sheet's checks follow. A mixed-mode sheet (data track 1, then audio) is taken
+ * (cue_mixed_ok); other mixes of audio and data are refused (05/26/00).
  */
 bool vd_audio_cue_sheet(struct vdrive *vd, const uint8_t *p, size_t pl, struct vdrive_result *res)
 {
@@ -749,7 +780,7 @@ bool vd_audio_cue_sheet(struct vdrive *vd, const uint8_t *p, size_t pl, struct v
 		free(c->s);
 		return false;
 	}
-	if (c->data || vd->ntracks || first != at || !cue_tracks(c, first, end) ||
+	if (vd->ntracks || first != at || !cue_tracks(c, first, end) || !cue_mixed_ok(c) ||
 	    end > (int64_t)vd->capacity) {
 		/* audio SAO on a blank disc only (mmc.md 2.3: drives handle it badly after a
 		 * session), its first block where the drive starts */
@@ -761,6 +792,9 @@ bool vd_audio_cue_sheet(struct vdrive *vd, const uint8_t *p, size_t pl, struct v
 	vd->sao = c->s;
 	vd->sao->audio_start = (int32_t)first;
 	vd->sao->end = (int32_t)end;
+	vd->sao->data_end = c->s->tracks[0].audio
+				    ? (int32_t)first
+				    : (int32_t)(c->s->tracks[0].start + c->s->tracks[0].size);
 	vd->sao->next = vd->sao->cdtext ? INT32_MIN : (int32_t)first;
 	res->resid = 0;
 	return true;
@@ -816,15 +850,33 @@ static void sao_commit(struct vdrive *vd, struct vdrive_result *res)
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 }
 
+/*
+ * Blocks of a mixed-mode disc's data track: its pregap (before LBA 0) is the drive's to
+ * record as zeros, the rest goes to disc.img where READ(10) finds it. -errno.
+ */
+static int sao_data(struct vdrive *vd, int64_t lba, uint32_t n, const uint8_t *buf)
+{
+	uint32_t skip = lba < 0 ? (uint32_t)BFS_MIN((int64_t)n, -lba) : 0;
+
+	if (vd->test_write || skip == n)
+		return 0;
+	return vd_image_write(vd, (uint64_t)(lba + skip), buf + (size_t)skip * BLOCK, n - skip);
+}
+
 void vd_audio_write(struct vdrive *vd, int64_t lba, uint32_t n, const uint8_t *buf,
 		    struct vdrive_result *res)
 {
 	struct vd_sao *s = vd->sao;
 	bool leadin = lba < s->audio_start;
+	bool data = !leadin && lba < s->data_end;
 
 	if (s->next == INT32_MIN && leadin && lba >= ATIP_LEADIN_LBA)
 		s->next = (int32_t)lba; /* the host starts the lead-in where it likes */
-	if (lba != s->next || (leadin ? lba + n > s->audio_start : lba + n > s->end) ||
+	/* one WRITE, one block size: it may not cross into the lead-in, data or audio beyond */
+	if (lba != s->next ||
+	    lba + n > (leadin ? s->audio_start
+		       : data ? s->data_end
+			      : s->end) ||
 	    (leadin && !s->cdtext)) {
 		vd_check(res, vd, 0x05, 0x21, 0x02); /* invalid address for write */
 		return;
@@ -836,7 +888,8 @@ void vd_audio_write(struct vdrive *vd, int64_t lba, uint32_t n, const uint8_t *b
 		}
 		for (uint32_t k = 0; k < n; k++)
 			leadin_block(s, buf + (size_t)k * LEADIN_BLOCK);
-	} else if (!vd->test_write && vd_audio_pwrite(vd, lba, buf, n) < 0) {
+	} else if (data ? sao_data(vd, lba, n, buf) < 0
+			: !vd->test_write && vd_audio_pwrite(vd, lba, buf, n) < 0) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
 	}

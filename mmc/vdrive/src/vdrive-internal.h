@@ -165,7 +165,10 @@ struct vd_sao {
 	int32_t next;	     /* the block the host sends next */
 	int32_t audio_start; /* the first track's INDEX 00 (-150 on a blank disc) */
 	int32_t end;	     /* the lead-out */
-	bool cdtext;	     /* the lead-in carries the host's CD-Text */
+	/* a mixed-mode disc's data track 1 (2048-byte blocks, those before LBA 0 its pregap)
+	 * ends here; audio_start when the session is all audio */
+	int32_t data_end;
+	bool cdtext; /* the lead-in carries the host's CD-Text */
 	unsigned ntracks;
 	struct vdrive_track tracks[VDRIVE_TRACKS_MAX];
 	char mcn[14];
@@ -182,6 +185,9 @@ size_t vd_write_block_size(const struct vdrive *vd, int64_t lba);
 /* The WRITE of an audio block size (TAO audio, SAO audio and its lead-in); res set. */
 void vd_audio_write(struct vdrive *vd, int64_t lba, uint32_t n, const uint8_t *buf,
 		    struct vdrive_result *res);
+
+/* n 2048-byte blocks of buf into DIR/disc.img at lba; -errno. */
+int vd_image_write(struct vdrive *vd, uint64_t lba, const uint8_t *buf, uint32_t n);
 
 /* n 2352-byte blocks at lba (>= -150) into or out of DIR/audio.img; -errno. */
 int vd_audio_pwrite(struct vdrive *vd, int64_t lba, const uint8_t *buf, uint32_t n);

@@ -1077,7 +1077,7 @@ static bool buffer_full(struct vdrive *vd, uint32_t n, struct vdrive_result *res
 }
 
 /* n blocks of buf into the image at lba, in pwrite()s of at most BFS_WRITE_PIECE (see there) */
-static int image_write(struct vdrive *vd, uint64_t lba, const uint8_t *buf, uint32_t n)
+int vd_image_write(struct vdrive *vd, uint64_t lba, const uint8_t *buf, uint32_t n)
 {
 	size_t len = (size_t)n * BLOCK, done = 0;
 
@@ -1191,7 +1191,7 @@ void vd_write(struct vdrive *vd, uint64_t lba, uint32_t n, const uint8_t *buf,
 		return;
 	}
 	if (audio ? vd_audio_pwrite(vd, (int64_t)lba, buf, keep) < 0
-		  : image_write(vd, lba, buf, keep) < 0) {
+		  : vd_image_write(vd, lba, buf, keep) < 0) {
 		vd_check(res, vd, 0x03, 0x0C, 0x00);
 		return;
 	}
