@@ -93,7 +93,12 @@ struct eng_image {
 	size_t nfiles;
 	size_t files_cap;
 
-	/* hashes (opts.hashes) */
+	/*
+	 * Hashes. The chunks' XXH3 only when the caller asked opts.hashes (a burn's verify
+	 * reads them), not for a manifest, which implies opts.hashes but reads only the
+	 * files' SHA-256; and those only when there is a manifest to list them.
+	 */
+	bool want_chunks;
 	struct eng_hash128 *chunks; /* one per ENG_CHUNK_BLOCKS of the image */
 	size_t nchunks;
 	uint8_t (*sha)[32];	   /* per entry of files */
@@ -961,6 +966,7 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 		memcpy(seed + 12, img->volume_id, sizeof(img->volume_id));
 		img->vi.uuid = XXH3_64bits(seed, sizeof(seed));
 	}
+	img->want_chunks = o->hashes;
 	if (o->manifest) {
 		o->hashes = true;
 		r = manifest_add(img);
@@ -1474,6 +1480,24 @@ int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, 
 	return r;
 }
 
+/*
+ * The XXH3 of the chunks in n blocks just produced at p (slots tile chunks: a chunk ends at
+ * a slot end). The producer's alone: the lock that publishes the slot orders it before
+ * any reader of the chunks delivered.
+ */
+static void chunk_hash(struct eng_image *img, const uint8_t *p, size_t n)
+{
+	(void)XXH3_128bits_update(img->xxh, p, n * BFS_BLOCK_SIZE);
+	img->produced += (uint64_t)n;
+	if (img->produced % ENG_CHUNK_BLOCKS == 0 || img->produced == img->info.blocks) {
+		XXH128_hash_t h = XXH3_128bits_digest(img->xxh);
+
+		img->chunks[(img->produced - 1) / ENG_CHUNK_BLOCKS] =
+			(struct eng_hash128){.hi = h.high64, .lo = h.low64};
+		(void)XXH3_128bits_reset(img->xxh);
+	}
+}
+
 static void *producer(void *arg)
 {
 	struct eng_image *img = arg;
@@ -1497,6 +1521,8 @@ static void *producer(void *arg)
 		sl->nsf = 0;
 		img->cur_slot = sl;
 		n = produce(img, sl->data, img->slot_blocks);
+		if (n > 0 && img->chunks) /* before the slot is published, outside the lock */
+			chunk_hash(img, sl->data, (size_t)n);
 
 		pthread_mutex_lock(&img->lock);
 		if (n < 0) {
@@ -1507,19 +1533,6 @@ static void *producer(void *arg)
 		} else {
 			sl->nblocks = (size_t)n;
 			img->head++;
-		}
-		if (n > 0 && img->chunks) {
-			/* slots tile chunks: a chunk ends at a slot end */
-			(void)XXH3_128bits_update(img->xxh, sl->data, (size_t)n * BFS_BLOCK_SIZE);
-			img->produced += (uint64_t)n;
-			if (img->produced % ENG_CHUNK_BLOCKS == 0 ||
-			    img->produced == img->info.blocks) {
-				XXH128_hash_t h = XXH3_128bits_digest(img->xxh);
-
-				img->chunks[(img->produced - 1) / ENG_CHUNK_BLOCKS] =
-					(struct eng_hash128){.hi = h.high64, .lo = h.low64};
-				(void)XXH3_128bits_reset(img->xxh);
-			}
 		}
 		pthread_cond_broadcast(&img->can_get);
 		pthread_mutex_unlock(&img->lock);
@@ -1567,15 +1580,19 @@ int eng_stream_start(struct eng_image *img)
 
 	if (img->started)
 		return -EALREADY;
-	if (img->opts.hashes) {
+	if (img->want_chunks) {
 		img->nchunks = BFS_DIV_ROUND_UP(img->info.blocks, ENG_CHUNK_BLOCKS);
 		img->chunks = bfs_new(struct eng_hash128, BFS_MAX(img->nchunks, (size_t)1));
-		img->sha = calloc(BFS_MAX(img->nfiles, (size_t)1), sizeof(*img->sha));
-		img->md = EVP_MD_CTX_new();
 		img->xxh = XXH3_createState();
-		if (!img->chunks || !img->sha || !img->md || !img->xxh)
+		if (!img->chunks || !img->xxh)
 			return -ENOMEM;
 		(void)XXH3_128bits_reset(img->xxh);
+	}
+	if (img->manifest) {
+		img->sha = calloc(BFS_MAX(img->nfiles, (size_t)1), sizeof(*img->sha));
+		img->md = EVP_MD_CTX_new();
+		if (!img->sha || !img->md)
+			return -ENOMEM;
 	}
 	img->slot_blocks = ring < (4u << 20) ? ENG_CHUNK_BLOCKS / 2 : ENG_CHUNK_BLOCKS;
 	need = img->info.blocks / img->slot_blocks + 1;
