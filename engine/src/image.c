@@ -58,12 +58,25 @@ struct seg {
 	};
 };
 
-/* A piece of one file's data inside a slot, for the hasher thread's SHA-256. */
+/*
+ * Hasher threads: a file's SHA-256 is one sequential digest, so files are shared out
+ * between them whole; two keep both cores of a small machine busy on a tree of many files
+ * while the producer copies.
+ */
+#define NHASHERS 2
+
+/* A piece of one file's data inside a slot, for its hasher thread's SHA-256. */
 struct slot_file {
 	uint32_t file; /* index in files */
 	uint32_t off;  /* bytes from the slot's start */
 	uint32_t bytes;
+	uint8_t hasher;	  /* the thread that hashes the file */
 	bool first, last; /* the file's first piece (init) and last (final) */
+};
+
+struct hasher_arg {
+	struct eng_image *img;
+	unsigned idx;
 };
 
 struct slot {
@@ -93,11 +106,18 @@ struct eng_image {
 	size_t nfiles;
 	size_t files_cap;
 
-	/* hashes (opts.hashes) */
+	/*
+	 * Hashes. The chunks' XXH3 only when the caller asked opts.hashes (a burn's verify
+	 * reads them), not for a manifest, which implies opts.hashes but reads only the
+	 * files' SHA-256; and those only when there is a manifest to list them.
+	 */
+	bool want_chunks;
 	struct eng_hash128 *chunks; /* one per ENG_CHUNK_BLOCKS of the image */
 	size_t nchunks;
 	uint8_t (*sha)[32];	   /* per entry of files */
-	EVP_MD_CTX *md;		   /* producer's SHA-256 of the current file */
+	EVP_MD_CTX *md[NHASHERS];  /* each hasher's SHA-256 of its current file */
+	uint64_t hload[NHASHERS];  /* bytes of the files given to each hasher so far */
+	unsigned cur_hasher;	   /* the hasher of the producer's current file */
 	struct bfs_node *manifest; /* /.burnfs/SHA256SUMS, or NULL */
 	uint8_t *manifest_data;	   /* its new bytes, made when the producer reaches it */
 	struct bfs_node **mlines;  /* the files it lists, in line order */
@@ -129,13 +149,16 @@ struct eng_image {
 	/* ring */
 	pthread_t thread;
 	/*
-	 * The hasher thread takes the files' SHA-256 off the producer: it hashes each
-	 * produced slot's file pieces in order (hashed counts them), and a slot is refilled
-	 * only once it is both consumed and hashed. Without it (no hashes) hashed is unused.
+	 * The hasher threads take the files' SHA-256 off the producer: each goes through
+	 * every produced slot in order (hashed[] counts them) and hashes its files' pieces,
+	 * and a slot is refilled only once it is consumed and hashed by all. Without a
+	 * manifest there are none (nhashers 0).
 	 */
-	pthread_t hash_thread;
+	pthread_t hash_thread[NHASHERS];
+	struct hasher_arg hargs[NHASHERS];
+	unsigned nhashers; /* started */
 	bool hashing;
-	size_t hashed;
+	size_t hashed[NHASHERS];
 	struct slot *cur_slot; /* the slot the producer fills */
 	bool started;
 	pthread_mutex_t lock;
@@ -961,6 +984,7 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 		memcpy(seed + 12, img->volume_id, sizeof(img->volume_id));
 		img->vi.uuid = XXH3_64bits(seed, sizeof(seed));
 	}
+	img->want_chunks = o->hashes;
 	if (o->manifest) {
 		o->hashes = true;
 		r = manifest_add(img);
@@ -1111,55 +1135,76 @@ static int data_read(struct eng_image *img, struct bfs_node *f, uint64_t off, ui
 }
 
 /* One piece of file's data into its SHA-256 (the producer's or the hasher's context). */
-static void sha_apply(struct eng_image *img, size_t file, const uint8_t *p, size_t bytes,
-		      bool first, bool last)
+static void sha_apply(struct eng_image *img, const struct slot_file *sf, const uint8_t *p)
 {
-	if (first)
-		(void)EVP_DigestInit_ex(img->md, EVP_sha256(), NULL);
-	(void)EVP_DigestUpdate(img->md, p, bytes);
-	if (last)
-		(void)EVP_DigestFinal_ex(img->md, img->sha[file], NULL);
+	EVP_MD_CTX *md = img->md[sf->hasher];
+
+	if (sf->first)
+		(void)EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	(void)EVP_DigestUpdate(md, p, sf->bytes);
+	if (sf->last)
+		(void)EVP_DigestFinal_ex(md, img->sha[sf->file], NULL);
 }
 
-/* A piece of the current file at p: hashed now, or noted for the hasher thread. */
+/*
+ * A piece of the current file at p, noted for its hasher thread. A new file goes to the
+ * hasher given the fewest bytes so far: a rule of the plan alone, so the same files go to
+ * the same thread every run (the digests do not depend on it anyway).
+ */
 static void sha_note(struct eng_image *img, const uint8_t *p, size_t bytes, bool first, bool last)
 {
 	struct slot *sl = img->cur_slot;
 
-	if (!img->md)
+	if (!img->hashing)
 		return;
-	if (!img->hashing) {
-		sha_apply(img, img->cur_file, p, bytes, first, last);
-		return;
+	if (first) {
+		img->cur_hasher = 0;
+		for (unsigned i = 1; i < NHASHERS; i++)
+			if (img->hload[i] < img->hload[img->cur_hasher])
+				img->cur_hasher = i;
+		img->hload[img->cur_hasher] += bfs_node_new_bytes(img->files[img->cur_file]);
 	}
 	sl->sf[sl->nsf++] = (struct slot_file){
 		.file = (uint32_t)img->cur_file,
 		.off = (uint32_t)(p - sl->data),
 		.bytes = (uint32_t)bytes,
+		.hasher = (uint8_t)img->cur_hasher,
 		.first = first,
 		.last = last,
 	};
 }
 
+/* Slots every hasher is done with (with none: all produced). */
+static size_t all_hashed(const struct eng_image *img)
+{
+	size_t n = img->head;
+
+	for (unsigned i = 0; i < img->nhashers; i++)
+		n = BFS_MIN(n, img->hashed[i]);
+	return n;
+}
+
 /*
- * Every file's SHA-256 up to the producer's position is final: wait for the hasher to
- * finish the published slots, then hash the pieces of the slot being filled here.
+ * Every file's SHA-256 up to the producer's position is final: wait for the hashers to
+ * finish the published slots, then hash the pieces of the slot being filled here (with
+ * the hashers' contexts, which wait for the next slot meanwhile).
  */
 static int sha_settle(struct eng_image *img)
 {
 	struct slot *sl = img->cur_slot;
+	bool stop;
 
 	if (!img->hashing)
 		return 0;
 	pthread_mutex_lock(&img->lock);
-	while (img->hashed != img->head && !img->stop)
+	while (all_hashed(img) != img->head && !img->stop)
 		pthread_cond_wait(&img->can_put, &img->lock);
+	stop = img->stop;
 	pthread_mutex_unlock(&img->lock);
-	if (img->stop)
+	if (stop)
 		return -ECANCELED;
 	for (size_t i = 0; i < sl->nsf; i++)
-		sha_apply(img, sl->sf[i].file, sl->data + sl->sf[i].off, sl->sf[i].bytes,
-			  sl->sf[i].first, sl->sf[i].last);
+		sha_apply(img, &sl->sf[i], sl->data + sl->sf[i].off);
 	sl->nsf = 0;
 	return 0;
 }
@@ -1474,6 +1519,24 @@ int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, 
 	return r;
 }
 
+/*
+ * The XXH3 of the chunks in n blocks just produced at p (slots tile chunks: a chunk ends at
+ * a slot end). The producer's alone: the lock that publishes the slot orders it before
+ * any reader of the chunks delivered.
+ */
+static void chunk_hash(struct eng_image *img, const uint8_t *p, size_t n)
+{
+	(void)XXH3_128bits_update(img->xxh, p, n * BFS_BLOCK_SIZE);
+	img->produced += (uint64_t)n;
+	if (img->produced % ENG_CHUNK_BLOCKS == 0 || img->produced == img->info.blocks) {
+		XXH128_hash_t h = XXH3_128bits_digest(img->xxh);
+
+		img->chunks[(img->produced - 1) / ENG_CHUNK_BLOCKS] =
+			(struct eng_hash128){.hi = h.high64, .lo = h.low64};
+		(void)XXH3_128bits_reset(img->xxh);
+	}
+}
+
 static void *producer(void *arg)
 {
 	struct eng_image *img = arg;
@@ -1483,9 +1546,7 @@ static void *producer(void *arg)
 		ssize_t n;
 
 		pthread_mutex_lock(&img->lock);
-		while (img->head - BFS_MIN(img->tail, img->hashing ? img->hashed : img->tail) ==
-			       img->nslots &&
-		       !img->stop)
+		while (img->head - BFS_MIN(img->tail, all_hashed(img)) == img->nslots && !img->stop)
 			pthread_cond_wait(&img->can_put, &img->lock);
 		if (img->stop) {
 			pthread_mutex_unlock(&img->lock);
@@ -1497,6 +1558,8 @@ static void *producer(void *arg)
 		sl->nsf = 0;
 		img->cur_slot = sl;
 		n = produce(img, sl->data, img->slot_blocks);
+		if (n > 0 && img->chunks) /* before the slot is published, outside the lock */
+			chunk_hash(img, sl->data, (size_t)n);
 
 		pthread_mutex_lock(&img->lock);
 		if (n < 0) {
@@ -1508,19 +1571,6 @@ static void *producer(void *arg)
 			sl->nblocks = (size_t)n;
 			img->head++;
 		}
-		if (n > 0 && img->chunks) {
-			/* slots tile chunks: a chunk ends at a slot end */
-			(void)XXH3_128bits_update(img->xxh, sl->data, (size_t)n * BFS_BLOCK_SIZE);
-			img->produced += (uint64_t)n;
-			if (img->produced % ENG_CHUNK_BLOCKS == 0 ||
-			    img->produced == img->info.blocks) {
-				XXH128_hash_t h = XXH3_128bits_digest(img->xxh);
-
-				img->chunks[(img->produced - 1) / ENG_CHUNK_BLOCKS] =
-					(struct eng_hash128){.hi = h.high64, .lo = h.low64};
-				(void)XXH3_128bits_reset(img->xxh);
-			}
-		}
 		pthread_cond_broadcast(&img->can_get);
 		pthread_mutex_unlock(&img->lock);
 		if (n <= 0)
@@ -1531,32 +1581,67 @@ static void *producer(void *arg)
 
 static void *hasher(void *arg)
 {
-	struct eng_image *img = arg;
+	const struct hasher_arg *ha = arg;
+	struct eng_image *img = ha->img;
+	size_t *hashed = &img->hashed[ha->idx];
 
 	for (;;) {
 		struct slot *sl;
 
 		pthread_mutex_lock(&img->lock);
-		while (img->hashed == img->head && !img->done && !img->stop)
+		while (*hashed == img->head && !img->done && !img->stop)
 			pthread_cond_wait(&img->can_get, &img->lock);
-		if (img->stop || img->hashed == img->head) { /* stopped, or all done */
+		if (img->stop || *hashed == img->head) { /* stopped, or all done */
 			pthread_mutex_unlock(&img->lock);
 			break;
 		}
-		sl = &img->slots[img->hashed % img->nslots];
+		sl = &img->slots[*hashed % img->nslots];
 		pthread_mutex_unlock(&img->lock);
 
+		/* the slot's pieces stay as they are until every hasher is past it */
 		for (size_t i = 0; i < sl->nsf; i++)
-			sha_apply(img, sl->sf[i].file, sl->data + sl->sf[i].off, sl->sf[i].bytes,
-				  sl->sf[i].first, sl->sf[i].last);
+			if (sl->sf[i].hasher == ha->idx)
+				sha_apply(img, &sl->sf[i], sl->data + sl->sf[i].off);
 
 		pthread_mutex_lock(&img->lock);
-		sl->nsf = 0;
-		img->hashed++;
+		(*hashed)++;
 		pthread_cond_broadcast(&img->can_put);
 		pthread_mutex_unlock(&img->lock);
 	}
 	return NULL;
+}
+
+/* Stop and join the hasher threads started (the producer is not running). */
+static void hashers_stop(struct eng_image *img)
+{
+	pthread_mutex_lock(&img->lock);
+	img->stop = true;
+	pthread_cond_broadcast(&img->can_get);
+	pthread_mutex_unlock(&img->lock);
+	for (unsigned i = 0; i < img->nhashers; i++)
+		pthread_join(img->hash_thread[i], NULL);
+	img->nhashers = 0;
+	img->hashing = false;
+}
+
+/* Start the hasher threads when there is a manifest to hash the files for. */
+static int hashers_start(struct eng_image *img)
+{
+	int r;
+
+	if (!img->md[0])
+		return 0;
+	for (unsigned i = 0; i < NHASHERS; i++) {
+		img->hargs[i] = (struct hasher_arg){.img = img, .idx = i};
+		r = -pthread_create(&img->hash_thread[i], NULL, hasher, &img->hargs[i]);
+		if (r < 0) {
+			hashers_stop(img);
+			return bfs_diag_set(img->diag, r, "cannot start the hasher threads");
+		}
+		img->nhashers++;
+	}
+	img->hashing = true;
+	return 0;
 }
 
 int eng_stream_start(struct eng_image *img)
@@ -1567,15 +1652,23 @@ int eng_stream_start(struct eng_image *img)
 
 	if (img->started)
 		return -EALREADY;
-	if (img->opts.hashes) {
+	if (img->want_chunks) {
 		img->nchunks = BFS_DIV_ROUND_UP(img->info.blocks, ENG_CHUNK_BLOCKS);
 		img->chunks = bfs_new(struct eng_hash128, BFS_MAX(img->nchunks, (size_t)1));
-		img->sha = calloc(BFS_MAX(img->nfiles, (size_t)1), sizeof(*img->sha));
-		img->md = EVP_MD_CTX_new();
 		img->xxh = XXH3_createState();
-		if (!img->chunks || !img->sha || !img->md || !img->xxh)
+		if (!img->chunks || !img->xxh)
 			return -ENOMEM;
 		(void)XXH3_128bits_reset(img->xxh);
+	}
+	if (img->manifest) {
+		img->sha = calloc(BFS_MAX(img->nfiles, (size_t)1), sizeof(*img->sha));
+		if (!img->sha)
+			return -ENOMEM;
+		for (unsigned i = 0; i < NHASHERS; i++) {
+			img->md[i] = EVP_MD_CTX_new();
+			if (!img->md[i])
+				return -ENOMEM;
+		}
 	}
 	img->slot_blocks = ring < (4u << 20) ? ENG_CHUNK_BLOCKS / 2 : ENG_CHUNK_BLOCKS;
 	need = img->info.blocks / img->slot_blocks + 1;
@@ -1588,26 +1681,16 @@ int eng_stream_start(struct eng_image *img)
 	for (size_t i = 0; i < img->nslots; i++) {
 		img->slots[i].data = malloc(img->slot_blocks * BFS_BLOCK_SIZE);
 		/* a piece per file: a file has at least a block of data in the slot */
-		img->slots[i].sf = img->md ? bfs_new(struct slot_file, img->slot_blocks) : NULL;
-		if (!img->slots[i].data || (img->md && !img->slots[i].sf))
+		img->slots[i].sf = img->md[0] ? bfs_new(struct slot_file, img->slot_blocks) : NULL;
+		if (!img->slots[i].data || (img->md[0] && !img->slots[i].sf))
 			return -ENOMEM;
 	}
-	if (img->md) {
-		r = -pthread_create(&img->hash_thread, NULL, hasher, img);
-		if (r < 0)
-			return bfs_diag_set(img->diag, r, "cannot start the hasher thread");
-		img->hashing = true;
-	}
+	r = hashers_start(img);
+	if (r < 0)
+		return r;
 	r = -pthread_create(&img->thread, NULL, producer, img);
 	if (r < 0) {
-		if (img->hashing) {
-			pthread_mutex_lock(&img->lock);
-			img->stop = true;
-			pthread_cond_broadcast(&img->can_get);
-			pthread_mutex_unlock(&img->lock);
-			pthread_join(img->hash_thread, NULL);
-			img->hashing = false;
-		}
+		hashers_stop(img);
 		return bfs_diag_set(img->diag, r, "cannot start the producer thread");
 	}
 	img->started = true;
@@ -1724,8 +1807,8 @@ struct eng_image *eng_image_free(struct eng_image *img)
 		pthread_cond_broadcast(&img->can_get);
 		pthread_mutex_unlock(&img->lock);
 		pthread_join(img->thread, NULL);
-		if (img->hashing)
-			pthread_join(img->hash_thread, NULL);
+		for (unsigned i = 0; i < img->nhashers; i++)
+			pthread_join(img->hash_thread[i], NULL);
 	}
 	if (img->fd >= 0)
 		close(img->fd);
@@ -1741,7 +1824,8 @@ struct eng_image *eng_image_free(struct eng_image *img)
 	free(img->files);
 	free(img->chunks);
 	free(img->sha);
-	EVP_MD_CTX_free(img->md);
+	for (unsigned i = 0; i < NHASHERS; i++)
+		EVP_MD_CTX_free(img->md[i]);
 	XXH3_freeState(img->xxh);
 	free(img->manifest_data);
 	free(img->mlines);

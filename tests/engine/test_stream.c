@@ -76,7 +76,8 @@ static void on_file(const struct bfs_node *f, uint64_t first, uint64_t last, voi
 		fd->hits++;
 }
 
-static void check(size_t ring, uint64_t start)
+/* The image through a ring of ring bytes from block start; chunk hashes when hashes. */
+static void check(size_t ring, uint64_t start, bool hashes)
 {
 	struct eng_source src = {.path = tmpl};
 	struct eng_scan_opts so = {.have_epoch = true, .epoch = 1700000000};
@@ -85,7 +86,8 @@ static void check(size_t ring, uint64_t start)
 				    .epoch = 1700000000,
 				    .ring_bytes = ring,
 				    .start_lba = start,
-				    .manifest = true};
+				    .manifest = true,
+				    .hashes = hashes};
 	struct bfs_diag diag = {0};
 	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
 	_cleanup_(eng_image_freep) struct eng_image *img = NULL;
@@ -114,8 +116,10 @@ static void check(size_t ring, uint64_t start)
 	}
 	assert_int_equal(got, info.blocks);
 	h = eng_image_chunk_hashes(img, &nh);
-	nchunks = (info.blocks + ENG_CHUNK_BLOCKS - 1) / ENG_CHUNK_BLOCKS;
+	/* a manifest alone needs the files' SHA-256, not the chunks' XXH3 */
+	nchunks = hashes ? (info.blocks + ENG_CHUNK_BLOCKS - 1) / ENG_CHUNK_BLOCKS : 0;
 	assert_int_equal(nh, nchunks);
+	assert_true(hashes == (h != NULL));
 	for (size_t i = 0; i < nchunks; i++) {
 		size_t len = (size_t)((i + 1) * ENG_CHUNK_BLOCKS <= info.blocks
 					      ? ENG_CHUNK_BLOCKS
@@ -142,19 +146,25 @@ static void check(size_t ring, uint64_t start)
 static void test_hashes_small_ring(void **state)
 {
 	(void)state;
-	check(1u << 20, 0);
+	check(1u << 20, 0, true);
 }
 
 static void test_hashes_large_ring(void **state)
 {
 	(void)state;
-	check(64u << 20, 0);
+	check(64u << 20, 0, true);
 }
 
 static void test_hashes_at_start_block(void **state)
 {
 	(void)state;
-	check(2u << 20, 12345);
+	check(2u << 20, 12345, true);
+}
+
+static void test_manifest_without_chunks(void **state)
+{
+	(void)state;
+	check(2u << 20, 0, false);
 }
 
 int main(void)
@@ -163,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_hashes_small_ring),
 		cmocka_unit_test(test_hashes_large_ring),
 		cmocka_unit_test(test_hashes_at_start_block),
+		cmocka_unit_test(test_manifest_without_chunks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -152,10 +152,10 @@ struct eng_image_opts {
 	 * Add the manifest /.burnfs/SHA256SUMS (hidden in ISO 9660, Joliet and UDF) to the
 	 * tree: one `sha256sum -c` line per regular file, paths relative to the root. Its data
 	 * is the last file of the image, so every other file has been hashed when it is made.
-	 * Implies hashes.
+	 * The files' SHA-256 only: the chunks' XXH3 need hashes as well.
 	 */
 	bool manifest;
-	/* Hash while streaming: XXH3-128 per ENG_CHUNK_BLOCKS chunk, SHA-256 per file. */
+	/* Hash while streaming: XXH3-128 per ENG_CHUNK_BLOCKS chunk (eng_image_chunk_hashes). */
 	bool hashes;
 	/*
 	 * Appending (engine/append.h): the tree holds BFS_NODE_PRIOR files, whose data an
