@@ -18,9 +18,11 @@
 
 #include "cli.h"
 #include "common/diag.h"
+#include "common/extent.h"
 #include "engine/audio.h"
 #include "engine/drive.h"
 #include "engine/image.h"
+#include "engine/sink.h"
 
 static atomic_int cancelled;
 
@@ -260,14 +262,15 @@ static int set_text(char **dst, const char *v)
 }
 
 /*
- * The ISO image of DIR for the data track, as `burnfs image --media cd --no-manifest` makes
- * it (eng_image_write_fd: the manifest needs the hashing stream), into an unlinked file of
- * $TMPDIR; *ret_fd stays open for the job, the file
+ * The ISO image of DIR for the data track, as `burnfs image --media cd` makes it (with its
+ * manifest), into an unlinked file of $TMPDIR; *ret_fd stays open for the job, the file
  * named by /proc/self/fd/N. -errno with diag.
  */
 static int make_iso(const char *dir, int *ret_fd, struct bfs_diag *diag)
 {
-	struct eng_image_opts io = {.media = ENG_MEDIA_CD, .ring_bytes = 1u << 20};
+	struct eng_image_opts io = {
+		.media = ENG_MEDIA_CD, .ring_bytes = 1u << 20, .manifest = true};
+	struct eng_image_info info;
 	struct eng_source src = {.path = dir};
 	struct eng_scan_opts so = {0};
 	_cleanup_(bfs_node_freep) struct bfs_node *root = NULL;
@@ -282,9 +285,13 @@ static int make_iso(const char *dir, int *ret_fd, struct bfs_diag *diag)
 	if (fd < 0)
 		return bfs_diag_set(diag, -errno, "--data: a temporary file in %s: %m",
 				    tmp && *tmp ? tmp : "/tmp");
-	if ((r = eng_image_write_fd(img, fd, NULL, NULL)) < 0) {
+	eng_image_info(img, &info);
+	r = eng_sink_image(img, fd, true, "the data track's image", NULL, NULL, diag);
+	if (r == 0 && ftruncate(fd, (off_t)(info.blocks * BFS_BLOCK_SIZE)) < 0)
+		r = bfs_diag_set(diag, -errno, "the data track's image: %m");
+	if (r < 0) {
 		close(fd);
-		return bfs_diag_set(diag, r, "--data: writing the image of '%s' failed", dir);
+		return bfs_diag_prefix(diag, r, "--data: writing the image of '%s'", dir);
 	}
 	*ret_fd = fd;
 	return 0;

@@ -159,48 +159,6 @@ static int progress_cb(uint64_t done, uint64_t total, void *userdata)
 	return atomic_load(&interrupted) ? -1 : 0;
 }
 
-/*
- * Pull the image's blocks from the stream (already started) into fd until total: at their
- * block offsets with all-zero blocks left as holes (sparse, a file), or in order with the
- * zeros written (a pipe, which cannot seek).
- */
-static int stream_blocks(struct eng_image *img, uint64_t total, int fd, bool sparse,
-			 const char *name, bool tty, double t0, struct bfs_diag *diag)
-{
-	const uint8_t *buf;
-	uint64_t pos = 0;
-	double last = 0;
-	int r;
-
-	while (pos < total) {
-		ssize_t n;
-
-		if (atomic_load(&interrupted))
-			return bfs_diag_set(diag, -EINTR, "interrupted");
-		n = eng_stream_peek(img, 512, &buf);
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			break;
-		r = sparse ? eng_sink_sparse(fd, buf, (size_t)n, pos)
-			   : eng_sink_stream(fd, buf, (size_t)n * BFS_BLOCK_SIZE);
-		eng_stream_consume(img, (size_t)n);
-		if (r < 0) {
-			bfs_diag_clear(diag);
-			return bfs_diag_set(diag, r, "'%s': write error: %s", name, strerror(-r));
-		}
-		pos += (uint64_t)n;
-		if (tty && now_s() - last >= 0.25) {
-			last = now_s();
-			progress(pos, total, t0, false);
-		}
-	}
-	if (pos != total)
-		return bfs_diag_set(diag, -EIO, "internal error: streamed %llu blocks of %llu",
-				    (unsigned long long)pos, (unsigned long long)total);
-	return 0;
-}
-
 /* A failure, its names escaped for the terminal (textout.h). */
 static void image_error(const struct bfs_diag *diag, int r)
 {
@@ -220,10 +178,9 @@ static int image_to_stdout(struct eng_image *img, const struct eng_image_info *i
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN); /* a closed pipe is EPIPE, reported */
-	r = eng_stream_start(img);
-	if (r == 0)
-		r = stream_blocks(img, info->blocks, STDOUT_FILENO, false, "standard output", tty,
-				  t0, &diag);
+	r = eng_sink_image(img, STDOUT_FILENO, false, "standard output", progress_cb,
+			   &(struct progress_ctx){.t0 = t0, .tty = tty}, &diag);
+	r = r == -ECANCELED ? -EINTR : r;
 	if (r < 0) {
 		if (tty)
 			fputc('\n', stderr);
@@ -467,10 +424,9 @@ static int write_image_fd(struct eng_image *img, const struct eng_image_info *in
 		r = eng_image_write_fd(img, fd, progress_cb, &pc);
 		return r == -ECANCELED ? -EINTR : r;
 	}
-	r = eng_stream_start(img);
-	if (r < 0)
-		return r;
-	return stream_blocks(img, info->blocks, fd, true, out, tty, t0, diag);
+	r = eng_sink_image(img, fd, true, out, progress_cb,
+			   &(struct progress_ctx){.t0 = t0, .tty = tty}, diag);
+	return r == -ECANCELED ? -EINTR : r;
 }
 
 /* The image into the file out (temporary file, then renamed into place): an exit code. */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/extent.h"
@@ -68,5 +69,42 @@ int eng_sink_sparse(int fd, const uint8_t *buf, size_t n, uint64_t pos)
 		}
 		i = j;
 	}
+	return 0;
+}
+
+int eng_sink_image(struct eng_image *img, int fd, bool sparse, const char *name,
+		   eng_progress_fn progress, void *userdata, struct bfs_diag *diag)
+{
+	struct eng_image_info info;
+	const uint8_t *buf;
+	uint64_t pos = 0;
+	int r = eng_stream_start(img);
+
+	if (r < 0)
+		return r;
+	eng_image_info(img, &info);
+	while (pos < info.blocks) {
+		ssize_t n = eng_stream_peek(img, ENG_CHUNK_BLOCKS, &buf);
+
+		if (n <= 0) {
+			r = (int)n;
+			break;
+		}
+		r = sparse ? eng_sink_sparse(fd, buf, (size_t)n, pos)
+			   : eng_sink_stream(fd, buf, (size_t)n * BFS_BLOCK_SIZE);
+		eng_stream_consume(img, (size_t)n);
+		if (r < 0) {
+			bfs_diag_clear(diag);
+			return bfs_diag_set(diag, r, "'%s': write error: %s", name, strerror(-r));
+		}
+		pos += (uint64_t)n;
+		if (progress && progress(pos, info.blocks, userdata) < 0)
+			return bfs_diag_set(diag, -ECANCELED, "cancelled");
+	}
+	if (r < 0)
+		return r;
+	if (pos != info.blocks)
+		return bfs_diag_set(diag, -EIO, "internal error: streamed %llu blocks of %llu",
+				    (unsigned long long)pos, (unsigned long long)info.blocks);
 	return 0;
 }

@@ -298,6 +298,9 @@ mixed)
 		"$t/b.flac" >"$t/out" 2>&1 || fail "burnfs audio --data: $(cat "$t/out")"
 	grep -q "burnt 3 tracks .*disc-at-once, CD-Text, verified" "$t/out" || fail "$(cat "$t/out")"
 	mixed_checks "$t/d" data.bin
+	# the data track carries its manifest, as every image: verify checks the files by it
+	"$BURNFS" verify --drive "vdrive:$t/d" >"$t/out" 2>&1 || fail "verify: $(cat "$t/out")"
+	grep -q "1 files match, 0 differ, 0 missing" "$t/out" || fail "verify: $(cat "$t/out")"
 	[ ! -s "$t/ci.log" ] || grep -q 'TITLE: Mixed Album' "$t/ci.log" ||
 		fail "cd-info: no CD-Text: $(cat "$t/ci.log")"
 	# the data track is 300 blocks (4 s, the ISO padded), then 2 s of pregap before track 2

@@ -6,6 +6,7 @@
  *	                   holes (the file must be extended to its size by the caller)
  *	eng_sink_stream()  bytes in order to a pipe or a file at its offset, zeros included
  *	eng_sink_pwrite()  bytes at a byte offset of a file
+ *	eng_sink_image()   a whole image, streamed (hashes, manifest) into a file or a pipe
  *
  * Every write goes out in pieces of at most BFS_WRITE_PIECE (common/extent.h), the size
  * that keeps the page cache from making large folios on this project's VMs (see there).
@@ -14,11 +15,25 @@
 #ifndef BFS_ENGINE_SINK_H
 #define BFS_ENGINE_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/diag.h"
+#include "engine/image.h"
 
 int eng_sink_sparse(int fd, const uint8_t *buf, size_t n, uint64_t pos);
 int eng_sink_stream(int fd, const uint8_t *p, size_t len);
 int eng_sink_pwrite(int fd, const uint8_t *p, size_t len, uint64_t off);
+
+/*
+ * The whole image img streamed into fd (eng_stream_start(), then every block): sparse (a
+ * regular file, zero blocks left as holes; the caller sets its size) or in order (a pipe).
+ * progress (may be NULL) gets the blocks done and the total after each MiB; a negative
+ * return cancels with -ECANCELED. 0 or -errno with diag (a write error names
+ * name).
+ */
+int eng_sink_image(struct eng_image *img, int fd, bool sparse, const char *name,
+		   eng_progress_fn progress, void *userdata, struct bfs_diag *diag) BFS_WARN_UNUSED;
 
 #endif
