@@ -23,6 +23,8 @@
 # Not a test.
 set -eu
 cd "$(dirname "$0")/../.."
+# shellcheck source=contrib/bench/lib.sh
+. contrib/bench/lib.sh
 burnfs=${BURNFS:-build/cli/burnfs}
 [ -x "$burnfs" ] || {
 	echo "build first: meson setup build-rel --buildtype=release && ninja -C build-rel," \
@@ -51,20 +53,7 @@ fail() {
 }
 
 # ---- the trees (made once) ---------------------------------------------------------------
-if [ ! -d "$old" ]; then
-	echo "generating 100,000 files of a few bytes in 1,000 directories..." >&2
-	/usr/bin/python3 - "$old.tmp" <<'PY'
-import os, sys
-root = sys.argv[1]
-for d in range(1000):
-    p = os.path.join(root, "d%03d" % d)
-    os.makedirs(p)
-    for f in range(100):
-        with open(os.path.join(p, "f%02d.txt" % f), "w") as fh:
-            fh.write("%d/%d\n" % (d, f))
-PY
-	mv "$old.tmp" "$old"
-fi
+tiny_files "$old"
 if [ ! -d "$new" ]; then
 	# ten files of random data, 1 MiB in all, the same on every run; at the root of the
 	# disc next to d000..d999, so nothing is replaced

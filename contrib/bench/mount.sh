@@ -26,6 +26,8 @@
 # (default 3). Not a test.
 set -eu
 cd "$(dirname "$0")/../.."
+# shellcheck source=contrib/bench/lib.sh
+. contrib/bench/lib.sh
 burnfs=${BURNFS:-build/cli/burnfs}
 [ -x "$burnfs" ] || {
 	echo "build first: meson setup build-rel --buildtype=release && ninja -C build-rel," \
@@ -61,20 +63,7 @@ fail() {
 
 # ---- the trees and discs (made once) -----------------------------------------------------
 make_trees() {
-	if [ ! -d "$old" ]; then
-		echo "generating 100,000 files of a few bytes in 1,000 directories..." >&2
-		/usr/bin/python3 - "$old.tmp" <<'PY'
-import os, sys
-root = sys.argv[1]
-for d in range(1000):
-    p = os.path.join(root, "d%03d" % d)
-    os.makedirs(p)
-    for f in range(100):
-        with open(os.path.join(p, "f%02d.txt" % f), "w") as fh:
-            fh.write("%d/%d\n" % (d, f))
-PY
-		mv "$old.tmp" "$old"
-	fi
+	tiny_files "$old"
 	if [ ! -d "$big" ]; then
 		/usr/bin/python3 - "$big.tmp" <<'PY'
 import os, random, sys

@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-sh.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -33,18 +35,6 @@ struct fixture {
 	char staging[128], vd[128], state[128], drive[160], outside[128];
 	unsigned changed;
 };
-
-static void sh(const char *fmt, ...) BFS_PRINTF(1, 2);
-static void sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
 
 static int setup(void **state)
 {

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "test-sh.h"
+
 #include "engine/edits.h"
 #include "lower.h"
 
@@ -26,18 +28,6 @@ struct fixture {
 	char drive[128];
 	char vd[96];
 };
-
-static void sh(const char *fmt, ...) BFS_PRINTF(1, 2);
-static void sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
 
 static int setup(void **state)
 {

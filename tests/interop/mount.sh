@@ -161,31 +161,8 @@ commit() {
 	session -1 >"$t/se$2"
 }
 
-# view IMAGE S END OUT: IMAGE cut at END with session S's volume descriptors at block 16 and
-# its UDF anchor at 256 (what a DVD+RW holds after an append; append.sh's view)
-view() {
-	/usr/bin/python3 - "$@" <<'PY' || fail "view"
-import sys
-img, s, end, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-B = 2048
-with open(img, "rb") as f:
-    data = bytearray(f.read(end * B))
-if s:
-    k = 16
-    while data[(s + k) * B + 1:(s + k) * B + 6] == b"CD001" and data[(s + k) * B] != 255:
-        k += 1
-    k += 1
-    while data[(s + k) * B + 1:(s + k) * B + 6] in (b"BEA01", b"NSR02", b"NSR03", b"TEA01"):
-        k += 1
-    data[16 * B:k * B] = data[(s + 16) * B:(s + k) * B]
-    a = data[(s + 256) * B:(s + 257) * B]
-    if (len(a) == B and a[0:2] == b"\x02\x00" and sum(a[0:4] + a[5:16]) % 256 == a[4]
-            and int.from_bytes(a[12:16], "little") == s + 256):
-        data[256 * B:257 * B] = a
-with open(out, "wb") as f:
-    f.write(data)
-PY
-}
+# view IMAGE S END OUT: the overwritable view of session S (view.py)
+view() { /usr/bin/python3 "$here/view.py" "$@" || fail "view"; }
 
 # isoinfo_list IMAGE S: "TYPE MODE SIZE PATH" of every entry of session S's Rock Ridge tree
 # as isoinfo -T S lists it (a multi-extent file once, its extents' sizes added)
