@@ -11,6 +11,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/fuse/lib.sh
 . "$here/lib.sh"
+fail() { fail_with_log "$@"; }
 fuse_require
 command -v jq >/dev/null || { echo "no jq" >&2; exit 77; }
 t=$(mktemp -d "${TMPDIR:-/tmp}/burnfs-job.XXXXXX")
@@ -22,12 +23,6 @@ mnt=$t/mnt
 stg=$t/staging
 vd=$t/vd
 daemon=
-
-fail() {
-	echo "FAIL: $*" >&2
-	[ -e "$mnt/.burnfs/log" ] && { echo "--- .burnfs/log:" >&2; tail -20 "$mnt/.burnfs/log" >&2; }
-	exit 1
-}
 
 sanitizer_check() {
 	if sanitizer_report; then exit 1; fi

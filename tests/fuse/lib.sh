@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # lib.sh: the helpers fs.sh and job.sh share, sourced by both (not a test of its own). The
 # sourcing script sets $BURNFS, $t (its temporary directory, which holds daemon.log), $mnt,
-# $stg and $daemon, and defines fail MESSAGE.
+# $stg and $daemon; fs.sh defines its own fail MESSAGE, job.sh and interop/mount.sh take
+# fail_with_log from here.
 # shellcheck shell=bash disable=SC2154
 
 # exit 77 where FUSE cannot be used: no /dev/fuse or no fusermount3
@@ -41,4 +42,12 @@ mount_daemon() {
 		sleep 0.1
 	done
 	fail "the mount did not come up"
+}
+
+# fail_with_log MESSAGE: the test fails, the mount's last log lines shown (job.sh and
+# interop/mount.sh name it fail)
+fail_with_log() {
+	echo "FAIL: $*" >&2
+	[ -e "$mnt/.burnfs/log" ] && { echo "--- .burnfs/log:" >&2; tail -20 "$mnt/.burnfs/log" >&2; }
+	exit 1
 }

@@ -38,6 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 check=$here/check.py
 # shellcheck source=tests/fuse/lib.sh
 . "$here/../fuse/lib.sh"
+fail() { fail_with_log "$@"; }
 fuse_require
 for tool in xorriso jq; do
 	command -v $tool >/dev/null || { echo "SKIP: $tool missing" >&2; exit 77; }
@@ -49,12 +50,6 @@ mnt=$t/mnt
 stg=$t/staging
 vd=$t/vd
 daemon=
-
-fail() {
-	echo "FAIL: $*" >&2
-	[ -e "$mnt/.burnfs/log" ] && { echo "--- .burnfs/log:" >&2; tail -20 "$mnt/.burnfs/log" >&2; }
-	exit 1
-}
 
 # stop: unmount, the daemon's exit 0 and no sanitizer report
 stop() {
