@@ -125,20 +125,25 @@ static void progress(uint64_t done, uint64_t total, double t0, bool final)
 }
 
 /*
- * Which way to write an image file: copying file data inside the kernel wins for large
- * files (one copy instead of two); the two-thread stream wins for many small ones (one
- * thread opens and reads while the other writes). BURNFS_IMAGE_PATH=direct|stream forces
- * one, for the tests that check both give the same bytes.
+ * Which way to write an image file: straight into it (image-write.c: file data read,
+ * hashed and written by a few threads at once, each file at its place, around the page
+ * cache), or the stream, which hands blocks over in order (the way of a burn; a pipe).
+ * Straight is the way unless the chunks' hashes are asked for. BURNFS_IMAGE_PATH forces
+ * one, for the tests that check every way gives the same bytes: stream, direct, or
+ * buffered (direct through the page cache).
  */
-static bool direct_path(const struct eng_image_info *info)
+static const char *forced_path(void)
 {
 	const char *force = getenv("BURNFS_IMAGE_PATH");
 
-	if (force && strcmp(force, "direct") == 0)
-		return true;
-	if (force && strcmp(force, "stream") == 0)
-		return false;
-	return info->stats.files && info->stats.data_bytes / info->stats.files >= (1u << 20);
+	return force && *force ? force : NULL;
+}
+
+static bool direct_path(const struct eng_image_opts *io)
+{
+	const char *force = forced_path();
+
+	return force ? strcmp(force, "stream") != 0 : !io->hashes;
 }
 
 struct progress_ctx {
@@ -411,20 +416,19 @@ static int open_temp(const char *out, char **ret_tmp)
 	return fd;
 }
 
-/* Write the image into fd (a new file), by the kernel's copy or the stream. */
-static int write_image_fd(struct eng_image *img, const struct eng_image_info *info, bool hashes,
-			  int fd, const char *out, bool tty, double t0, struct bfs_diag *diag)
+/* Write the image into fd (a new file), straight or by the stream. */
+static int write_image_fd(const struct image_cmd *ic, struct eng_image *img, int fd, bool tty,
+			  double t0, struct bfs_diag *diag)
 {
 	int r;
 
-	if (!hashes && direct_path(info)) {
-		/* no hashes wanted: file data is copied inside the kernel */
+	if (direct_path(&ic->io)) {
 		struct progress_ctx pc = {.t0 = t0, .tty = tty};
 
 		r = eng_image_write_fd(img, fd, progress_cb, &pc);
 		return r == -ECANCELED ? -EINTR : r;
 	}
-	r = eng_sink_image(img, fd, true, out, progress_cb,
+	r = eng_sink_image(img, fd, true, ic->out, progress_cb,
 			   &(struct progress_ctx){.t0 = t0, .tty = tty}, diag);
 	return r == -ECANCELED ? -EINTR : r;
 }
@@ -444,7 +448,7 @@ static int image_to_file(struct image_cmd *ic, struct eng_image *img,
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	r = write_image_fd(img, info, ic->io.hashes || ic->io.manifest, fd, ic->out, tty, t0, diag);
+	r = write_image_fd(ic, img, fd, tty, t0, diag);
 	if (r == 0 && ftruncate(fd, (off_t)(info->blocks * BFS_BLOCK_SIZE)) < 0)
 		r = bfs_diag_set(diag, -errno, "'%s': %m", ic->out);
 	if (close(fd) < 0 && r == 0)
@@ -554,6 +558,7 @@ int cli_image_main(int argc, char **argv)
 		cli_image_args_done(&ic.ia);
 		return r;
 	}
+	ic.io.page_cache = forced_path() && strcmp(forced_path(), "buffered") == 0;
 	r = eng_image_new(&ic.io, root, &diag, &img);
 	if (r < 0) {
 		cli_image_args_done(&ic.ia);

@@ -38,141 +38,7 @@
 #include "iso9660/writer.h"
 #include "udf/writer.h"
 
-enum seg_kind {
-	SEG_ZERO,
-	SEG_ISO,
-	SEG_UDF,
-	SEG_DATA,
-	SEG_MEM, /* blocks made in memory by the plan (boot catalog, hybrid tables) */
-};
-
-/* 24 bytes: there is one per file and per metadata extent. */
-struct seg {
-	uint64_t lba : 56; /* images stay far below 2^56 blocks */
-	uint64_t kind : 8; /* enum seg_kind */
-	uint64_t nblocks;
-	union {
-		const struct bfs_extent *ext; /* SEG_ISO, SEG_UDF */
-		size_t first;		      /* SEG_DATA: index in files of its first file */
-		const uint8_t *mem;	      /* SEG_MEM */
-	};
-};
-
-/*
- * Hasher threads: a file's SHA-256 is one sequential digest, so files are shared out
- * between them whole; two keep both cores of a small machine busy on a tree of many files
- * while the producer copies.
- */
-#define NHASHERS 2
-
-/* A piece of one file's data inside a slot, for its hasher thread's SHA-256. */
-struct slot_file {
-	uint32_t file; /* index in files */
-	uint32_t off;  /* bytes from the slot's start */
-	uint32_t bytes;
-	uint8_t hasher;	  /* the thread that hashes the file */
-	bool first, last; /* the file's first piece (init) and last (final) */
-};
-
-struct hasher_arg {
-	struct eng_image *img;
-	unsigned idx;
-};
-
-struct slot {
-	uint8_t *data;
-	size_t nblocks;
-	struct slot_file *sf; /* the files' pieces in it (hasher thread only) */
-	size_t nsf;
-};
-
-struct eng_image {
-	struct eng_image_opts opts;
-	struct bfs_node *root;
-	struct bfs_diag *diag;
-	struct iso9660_writer *iso;
-	struct udf_writer *udf;
-	struct bfs_volume_info vi;
-	char volume_id[64];
-	char application[64];
-	struct eng_image_info info;
-	struct eng_boot boot; /* bootable images (image-boot.h) */
-
-	struct seg *segs;
-	size_t nsegs;
-	size_t segs_cap;
-	/* files with data in plan order; a SEG_DATA segment covers a run of them back to back */
-	struct bfs_node **files;
-	size_t nfiles;
-	size_t files_cap;
-
-	/*
-	 * Hashes. The chunks' XXH3 only when the caller asked opts.hashes (a burn's verify
-	 * reads them), not for a manifest, which implies opts.hashes but reads only the
-	 * files' SHA-256; and those only when there is a manifest to list them.
-	 */
-	bool want_chunks;
-	struct eng_hash128 *chunks; /* one per ENG_CHUNK_BLOCKS of the image */
-	size_t nchunks;
-	uint8_t (*sha)[32];	   /* per entry of files */
-	EVP_MD_CTX *md[NHASHERS];  /* each hasher's SHA-256 of its current file */
-	uint64_t hload[NHASHERS];  /* bytes of the files given to each hasher so far */
-	unsigned cur_hasher;	   /* the hasher of the producer's current file */
-	struct bfs_node *manifest; /* /.burnfs/SHA256SUMS, or NULL */
-	uint8_t *manifest_data;	   /* its new bytes, made when the producer reaches it */
-	struct bfs_node **mlines;  /* the files it lists, in line order */
-	size_t nmlines;
-	struct eng_manifest_chunk *mchunks;
-	size_t nmchunks;
-	uint64_t *mreuse; /* per chunk: its first block in an earlier session, or CHUNK_NEW */
-	bool sections_ok; /* an ISO level that allows multi-extent files */
-
-	/* producer state */
-	size_t cur_seg;
-	uint64_t produced; /* blocks produced so far */
-	uint64_t seg_off;  /* blocks of cur_seg already produced */
-	size_t cur_file;   /* SEG_DATA: index in files of the file at seg_off */
-	uint8_t *meta;	   /* rendered metadata extent */
-	size_t meta_cap;
-	int fd;				 /* open data file of cur_seg, -1 */
-	char path[PATH_MAX + 256];	 /* its source path */
-	const struct bfs_node *dir_node; /* the directory dir_fd is open on */
-	int dir_fd;			 /* O_PATH, or -1 */
-	uint64_t data_end, hole_end;
-	struct bfs_diag pdiag; /* producer's own diag, copied to diag on failure */
-	/* eng_image_write_fd(): the caller's progress, whose negative answer stops the copy */
-	eng_progress_fn wprogress;
-	void *wprogress_userdata;
-	uint64_t wdone; /* blocks done, for it */
-	bool wstop;
-
-	/* ring */
-	pthread_t thread;
-	/*
-	 * The hasher threads take the files' SHA-256 off the producer: each goes through
-	 * every produced slot in order (hashed[] counts them) and hashes its files' pieces,
-	 * and a slot is refilled only once it is consumed and hashed by all. Without a
-	 * manifest there are none (nhashers 0).
-	 */
-	pthread_t hash_thread[NHASHERS];
-	struct hasher_arg hargs[NHASHERS];
-	unsigned nhashers; /* started */
-	bool hashing;
-	size_t hashed[NHASHERS];
-	struct slot *cur_slot; /* the slot the producer fills */
-	bool started;
-	pthread_mutex_t lock;
-	pthread_cond_t can_put, can_get;
-	struct slot *slots;
-	size_t nslots;
-	size_t slot_blocks; /* ENG_CHUNK_BLOCKS, or half of it for rings under 4 MiB */
-	XXH3_state_t *xxh;  /* chunk being hashed */
-	size_t head, tail;  /* produced / consumed slot counts */
-	bool done, stop;
-	int err;
-	size_t rpos; /* blocks of the consumer's current slot already read */
-	uint64_t delivered;
-};
+#include "image-internal.h"
 
 static int seg_add(struct eng_image *img, uint64_t lba, uint64_t n, enum seg_kind kind,
 		   const struct bfs_extent *e)
@@ -788,7 +654,7 @@ static int manifest_add(struct eng_image *img)
 
 /* The manifest's new bytes (its chunks no earlier session holds, the trailer), once every
  * other file has been hashed. */
-static int manifest_make(struct eng_image *img)
+int img_manifest_make(struct eng_image *img)
 {
 	uint64_t bytes = bfs_node_new_bytes(img->manifest), o = 0;
 	int r;
@@ -926,8 +792,7 @@ int eng_image_new(const struct eng_image_opts *opts, struct bfs_node *root, stru
 	img = bfs_new(struct eng_image, 1);
 	if (!img)
 		return -ENOMEM;
-	img->fd = -1;
-	img->dir_fd = -1;
+	img_src_init(&img->src, &img->pdiag);
 	img->root = root;
 	img->diag = diag;
 	img->opts = *opts;
@@ -1017,122 +882,6 @@ void eng_image_info(const struct eng_image *img, struct eng_image_info *ret)
 }
 
 /* ---- producer ------------------------------------------------------------------------- */
-
-/*
- * Open a file's source for reading. Its stat is not asked again here: the scan's is what
- * the plan was made from, and data_close() compares the file with it once it is read (a
- * file changed before or while it was read fails there; reads stop at the scanned size).
- * O_NONBLOCK: a file replaced by a FIFO meanwhile must not block the open.
- */
-static int data_open(struct eng_image *img, struct bfs_node *f)
-{
-	int r;
-
-	r = bfs_node_src_path(f, img->path, sizeof(img->path));
-	if (r < 0) {
-		_cleanup_free_ char *ip = bfs_node_path(f);
-
-		return bfs_diag_set(&img->pdiag, r, "'%s': no source path: %s", ip ? ip : f->name,
-				    strerror(-r));
-	}
-	if (!f->src_path && f->parent != img->dir_node) {
-		/* files of one directory come one after another: open them relative to it */
-		if (img->dir_fd >= 0)
-			close(img->dir_fd);
-		img->dir_node = f->parent;
-		img->dir_fd = open(f->parent->src_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	}
-	if (!f->src_path && img->dir_fd >= 0)
-		img->fd = openat(img->dir_fd, f->name,
-				 O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	else
-		img->fd =
-			open(img->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (img->fd < 0)
-		return bfs_diag_set(&img->pdiag, -errno, "'%s': cannot open: %m", img->path);
-	if (f->size >= (1u << 20))
-		(void)posix_fadvise(img->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	img->hole_end = 0;
-	/*
-	 * Look for holes (SEEK_DATA/SEEK_HOLE) only when the file had fewer blocks allocated
-	 * than its size at the scan: that saves two system calls per small file. Holes missed
-	 * this way are read as zeros, which is what they are.
-	 */
-	img->data_end = f->flags & BFS_NODE_SPARSE ? 0 : f->size;
-	return 0;
-}
-
-static int data_close(struct eng_image *img, struct bfs_node *f)
-{
-	struct stat st;
-	int r = 0;
-
-	if (fstat(img->fd, &st) < 0)
-		r = bfs_diag_set(&img->pdiag, -errno, "'%s': %m", img->path);
-	else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size ||
-		 st.st_mtim.tv_sec != f->src_mtime.sec ||
-		 (uint32_t)st.st_mtim.tv_nsec != f->src_mtime.nsec)
-		r = bfs_diag_set(&img->pdiag, -ESTALE,
-				 "'%s': changed while it was being read (size or mtime)",
-				 img->path);
-	close(img->fd);
-	img->fd = -1;
-	return r;
-}
-
-/* Read file bytes [off, off+len) into buf, skipping holes. */
-static int data_read(struct eng_image *img, struct bfs_node *f, uint64_t off, uint8_t *buf,
-		     size_t len)
-{
-	while (len > 0) {
-		size_t n;
-		ssize_t got;
-
-		if (off >= img->data_end) {
-			/* find the next data region: [hole_end, data_end) */
-			off_t d = lseek(img->fd, (off_t)off, SEEK_DATA), h;
-
-			if (d < 0) {
-				if (errno != ENXIO)
-					d = (off_t)off, h = (off_t)f->size;
-				else
-					d = (off_t)f->size, h = (off_t)f->size;
-			} else {
-				h = lseek(img->fd, d, SEEK_HOLE);
-				if (h < 0)
-					h = (off_t)f->size;
-			}
-			img->hole_end = (uint64_t)d;
-			img->data_end = BFS_MAX((uint64_t)h, (uint64_t)d);
-			if (img->data_end == off && off < f->size)
-				img->data_end = f->size; /* be safe: read the rest */
-			if (img->hole_end > f->size)
-				img->hole_end = f->size;
-		}
-		if (off < img->hole_end) {
-			n = (size_t)BFS_MIN((uint64_t)len, img->hole_end - off);
-			memset(buf, 0, n);
-		} else {
-			n = (size_t)BFS_MIN((uint64_t)len, img->data_end - off);
-			got = pread(img->fd, buf, n, (off_t)off);
-			if (got < 0) {
-				if (errno == EINTR)
-					continue;
-				return bfs_diag_set(&img->pdiag, -errno, "'%s': read error: %m",
-						    img->path);
-			}
-			if (got == 0)
-				return bfs_diag_set(&img->pdiag, -ESTALE,
-						    "'%s': shrank while it was being read",
-						    img->path);
-			n = (size_t)got;
-		}
-		buf += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /* One piece of file's data into its SHA-256 (the producer's or the hasher's context). */
 static void sha_apply(struct eng_image *img, const struct slot_file *sf, const uint8_t *p)
@@ -1235,7 +984,7 @@ static int produce_data(struct eng_image *img, const struct seg *s, uint8_t *dst
 		if (off == 0) {
 			r = sha_settle(img);
 			if (r == 0)
-				r = manifest_make(img);
+				r = img_manifest_make(img);
 			if (r < 0)
 				return r;
 		}
@@ -1245,11 +994,11 @@ static int produce_data(struct eng_image *img, const struct seg *s, uint8_t *dst
 		sha_note(img, dst, bytes, true, true);
 	} else {
 		if (off == 0) {
-			r = data_open(img, f);
+			r = img_src_open(&img->src, f);
 			if (r < 0)
 				return r;
 		}
-		r = data_read(img, f, off, dst, bytes);
+		r = img_src_read(&img->src, f, off, dst, bytes);
 		if (r < 0)
 			return r;
 		if (f == img->boot.bios && off == 0) /* hashed as stored */
@@ -1259,7 +1008,7 @@ static int produce_data(struct eng_image *img, const struct seg *s, uint8_t *dst
 	memset(dst + bytes, 0, n * BFS_BLOCK_SIZE - bytes);
 	if (off / BFS_BLOCK_SIZE + n == fblocks) {
 		if (f != img->manifest && f != img->boot.cat) {
-			r = data_close(img, f);
+			r = img_src_close(&img->src, f);
 			if (r < 0)
 				return r;
 		}
@@ -1325,198 +1074,6 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 		}
 	}
 	return (ssize_t)made;
-}
-
-/* ---- direct write --------------------------------------------------------------------- */
-
-/* Ask the caller of eng_image_write_fd() whether to go on: true to stop. */
-static bool write_stopped(struct eng_image *img)
-{
-	if (!img->wstop && img->wprogress &&
-	    img->wprogress(img->wdone, img->info.blocks, img->wprogress_userdata) < 0)
-		img->wstop = true;
-	return img->wstop;
-}
-
-/* Copy [off, off + len) of the open source file to out at out_off, inside the kernel. */
-static int copy_range(struct eng_image *img, int out, uint64_t off, uint64_t len, uint64_t out_off)
-{
-	while (len > 0) {
-		loff_t in = (loff_t)off, o = (loff_t)out_off;
-		ssize_t n;
-
-		if (write_stopped(img))
-			return bfs_diag_set(&img->pdiag, -ECANCELED, "interrupted");
-		/* 64 MiB at a time: a cancel is seen within a fraction of a second */
-		n = copy_file_range(img->fd, &in, out, &o, (size_t)BFS_MIN(len, 64u << 20), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 &&
-		    (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS)) {
-			/* another file system or no support: through memory */
-			uint8_t *buf = img->meta;
-			size_t chunk = (size_t)BFS_MIN(len, (uint64_t)img->meta_cap);
-			int r;
-
-			r = data_read(img, img->files[img->cur_file], off, buf, chunk);
-			if (r == 0)
-				r = eng_sink_pwrite(out, buf, chunk, out_off);
-			if (r < 0)
-				return r;
-			n = (ssize_t)chunk;
-		} else if (n < 0) {
-			return bfs_diag_set(&img->pdiag, -errno, "'%s': copy error: %m", img->path);
-		} else if (n == 0) {
-			return bfs_diag_set(&img->pdiag, -ESTALE,
-					    "'%s': shrank while it was being read", img->path);
-		}
-		off += (uint64_t)n, len -= (uint64_t)n, out_off += (uint64_t)n;
-	}
-	return 0;
-}
-
-/* The data regions of the open file f (holes stay holes in the output). */
-static int copy_file(struct eng_image *img, struct bfs_node *f, int out)
-{
-	uint64_t base = (f->data_lba - img->opts.start_lba) * BFS_BLOCK_SIZE;
-	uint64_t off = 0;
-	int r;
-
-	if (img->data_end == f->size) /* fully allocated: one copy */
-		return copy_range(img, out, 0, f->size, base);
-	while (off < f->size) {
-		off_t d = lseek(img->fd, (off_t)off, SEEK_DATA), h;
-
-		if (d < 0 && errno == ENXIO)
-			break; /* a hole up to the end */
-		if (d < 0)     /* no SEEK_DATA here: copy everything */
-			return copy_range(img, out, off, f->size - off, base + off);
-		h = lseek(img->fd, d, SEEK_HOLE);
-		if (h < 0 || (uint64_t)h > f->size)
-			h = (off_t)f->size;
-		if ((uint64_t)h <= (uint64_t)d)
-			break;
-		r = copy_range(img, out, (uint64_t)d, (uint64_t)(h - d), base + (uint64_t)d);
-		if (r < 0)
-			return r;
-		off = (uint64_t)h;
-	}
-	return 0;
-}
-
-/*
- * The catalog shown as a file (its whole data), or the boot info table over bytes 8-63 of
- * the BIOS file just copied.
- */
-static int write_boot_block(struct eng_image *img, int fd, const struct bfs_node *f,
-			    const uint8_t *p, size_t len)
-{
-	uint64_t pos = (f->data_lba - img->opts.start_lba) * BFS_BLOCK_SIZE;
-	int r;
-
-	if (f == img->boot.bios)
-		pos += 8;
-	r = eng_sink_pwrite(fd, p, len, pos);
-	return r < 0 ? bfs_diag_set(&img->pdiag, r, "write error: %s", strerror(-r)) : 0;
-}
-
-int eng_image_write_fd(struct eng_image *img, int fd, eng_progress_fn progress, void *userdata)
-{
-	int r = 0;
-
-	if (img->opts.hashes || img->started)
-		return -EINVAL;
-	img->wprogress = progress;
-	img->wprogress_userdata = userdata;
-	img->meta_cap = 1u << 20;
-	img->meta = malloc(img->meta_cap);
-	if (!img->meta)
-		return -ENOMEM;
-	for (size_t i = 0; i < img->nsegs && r == 0; i++) {
-		const struct seg *s = &img->segs[i];
-		uint64_t pos = (s->lba - img->opts.start_lba) * BFS_BLOCK_SIZE;
-
-		if (write_stopped(img)) {
-			r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
-			break;
-		}
-		switch (s->kind) {
-		case SEG_ZERO:
-			break;
-		case SEG_MEM:
-			r = eng_sink_pwrite(fd, s->mem, (size_t)s->nblocks * BFS_BLOCK_SIZE, pos);
-			if (r < 0)
-				r = bfs_diag_set(img->diag, r, "write error: %s", strerror(-r));
-			break;
-		case SEG_ISO:
-		case SEG_UDF: {
-			size_t need = (size_t)s->nblocks * BFS_BLOCK_SIZE;
-
-			if (need > img->meta_cap) {
-				uint8_t *m = realloc(img->meta, need);
-
-				if (!m)
-					return -ENOMEM;
-				img->meta = m;
-				img->meta_cap = need;
-			}
-			r = s->kind == SEG_ISO ? iso9660_writer_fill(img->iso, s->ext, img->meta)
-					       : udf_writer_fill(img->udf, s->ext, img->meta);
-			if (r < 0) {
-				r = bfs_diag_prefix(img->diag, r,
-						    "rendering metadata at block %llu",
-						    (unsigned long long)s->lba);
-				break;
-			}
-			r = eng_sink_pwrite(fd, img->meta, need, pos);
-			if (r < 0)
-				r = bfs_diag_set(img->diag, r, "write error: %s", strerror(-r));
-			break;
-		}
-		case SEG_DATA: {
-			uint64_t end = s->lba + s->nblocks;
-
-			for (img->cur_file = s->first; r == 0 && img->cur_file < img->nfiles &&
-						       img->files[img->cur_file]->data_lba < end;
-			     img->cur_file++) {
-				struct bfs_node *f = img->files[img->cur_file];
-
-				if (write_stopped(img)) {
-					r = bfs_diag_set(img->diag, -ECANCELED, "interrupted");
-					break;
-				}
-				r = f == img->boot.cat
-					    ? write_boot_block(img, fd, f, img->boot.catalog,
-							       sizeof(img->boot.catalog))
-					    : data_open(img, f);
-				if (r == 0 && f != img->boot.cat)
-					r = copy_file(img, f, fd);
-				if (r == 0 && f == img->boot.bios)
-					r = write_boot_block(img, fd, f, img->boot.bi_table,
-							     sizeof(img->boot.bi_table));
-				if (r == 0 && f != img->boot.cat)
-					r = data_close(img, f);
-				else if (img->fd >= 0) {
-					close(img->fd);
-					img->fd = -1;
-				}
-				if (r < 0)
-					r = bfs_diag_set(img->diag, r, "%s",
-							 bfs_diag_msg(&img->pdiag, r));
-				img->wdone = f->data_lba - img->opts.start_lba +
-					     BFS_DIV_ROUND_UP(f->size, BFS_BLOCK_SIZE);
-			}
-			break;
-		}
-		}
-		img->wdone = s->lba + s->nblocks - img->opts.start_lba;
-	}
-	if (r == 0 && ftruncate(fd, (off_t)(img->info.blocks * BFS_BLOCK_SIZE)) < 0)
-		r = bfs_diag_set(img->diag, -errno, "write error: %m");
-	if (r == 0 && progress)
-		(void)progress(img->info.blocks, img->info.blocks, userdata); /* done: no stop */
-	img->delivered = r == 0 ? img->info.blocks : 0;
-	return r;
 }
 
 /*
@@ -1810,10 +1367,7 @@ struct eng_image *eng_image_free(struct eng_image *img)
 		for (unsigned i = 0; i < img->nhashers; i++)
 			pthread_join(img->hash_thread[i], NULL);
 	}
-	if (img->fd >= 0)
-		close(img->fd);
-	if (img->dir_fd >= 0)
-		close(img->dir_fd);
+	img_src_release(&img->src);
 	for (size_t i = 0; img->slots && i < img->nslots; i++) {
 		free(img->slots[i].data);
 		free(img->slots[i].sf);

@@ -282,20 +282,25 @@ unreadable)
 	no_leftovers "$t/out"
 	;;
 changed)
-	# a file that changes while the image streams: exit 1, named, nothing left behind
+	# a file that changes while the image is made: exit 1, named, nothing left behind. The
+	# stream reads files in order: one big sparse file first (12 GiB of zeros to hash, slow
+	# enough). The direct path's two lanes take a file each: two big ones keep them busy.
 	mkdir -p "$t/src" "$t/out"
-	truncate -s 12G "$t/src/a_big"
-	echo before >"$t/src/z_changes"
-	# --manifest: the stream path, which hashes 12 GiB of zeros (slow enough)
-	"$BURNFS" image -q --manifest "$t/src" -o "$t/out/x.iso" 2>"$t/err" &
-	pid=$!
-	sleep 0.5
-	echo "after, longer" >"$t/src/z_changes"
-	wait $pid
-	rc=$?
-	[ $rc = 1 ] || fail "changed file: exit $rc, want 1 ($(cat "$t/err"))"
-	grep -q "z_changes': changed" "$t/err" || fail "message: $(cat "$t/err")"
-	no_leftovers "$t/out"
+	for p in stream direct; do
+		rm -rf "${t:?}/src"/*
+		truncate -s 12G "$t/src/a_big"
+		[ $p = direct ] && truncate -s 4G "$t/src/a_big" "$t/src/b_big"
+		echo before >"$t/src/z_changes"
+		BURNFS_IMAGE_PATH=$p "$BURNFS" image -q "$t/src" -o "$t/out/x.iso" 2>"$t/err" &
+		pid=$!
+		sleep 0.5
+		echo "after, longer" >"$t/src/z_changes"
+		wait $pid
+		rc=$?
+		[ $rc = 1 ] || fail "$p: changed file: exit $rc, want 1 ($(cat "$t/err"))"
+		grep -q "z_changes': changed" "$t/err" || fail "$p: message: $(cat "$t/err")"
+		no_leftovers "$t/out"
+	done
 	;;
 interrupt)
 	# SIGINT during the stream path (--manifest: hashing 12 GiB of zeros) and during the

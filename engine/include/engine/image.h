@@ -138,6 +138,11 @@ struct eng_image_opts {
 	int64_t epoch;
 	size_t ring_bytes; /* 0: 64 MiB */
 	/*
+	 * eng_image_write_fd(): write through the page cache. By default file data goes
+	 * around it (O_DIRECT) where the file system takes that (image-write.c says why).
+	 */
+	bool page_cache;
+	/*
 	 * First block of the session on the medium (the next writable address): every
 	 * address in the image is absolute, the stream starts there.
 	 */
@@ -213,11 +218,13 @@ void eng_image_info(const struct eng_image *img, struct eng_image_info *ret);
 
 /*
  * Write the whole image into fd (a regular file, opened for writing, empty) without the
- * producer thread: metadata is rendered, file data is copied inside the kernel
- * (copy_file_range, falling back to read/write), and zero blocks are not written, so the
- * result is sparse where the image is zero. Same bytes as the stream. Not with
- * opts.hashes (hashes need the data in memory: use the stream). progress (may be NULL)
- * gets the blocks done so far before each file and each 64 MiB of one, and at the end; a
+ * stream: metadata rendered first, then file data read, hashed for the manifest and written
+ * by a few threads at once, each file at its place (image-write.c), by default around the
+ * page cache (opts.page_cache); without a manifest and through the page cache, copied
+ * inside the kernel (copy_file_range). Blocks the plan leaves zero and holes of sparse
+ * files are not written: the caller sizes the file. Same bytes as the stream. Not with
+ * opts.hashes (the chunks' XXH3 need the data in order: use the stream). progress (may be
+ * NULL) gets the blocks done so far every 0.2 s and at the end, on the calling thread; a
  * negative return stops the copy with -ECANCELED (the engine's progress contract, as
  * eng_burn_progress_fn: a caller cancelling from elsewhere has it read an atomic flag).
  */
