@@ -116,6 +116,27 @@ struct commit_boot {
 	struct eng_boot_replay *rp; /* replay's setup, read by boot_check() */
 };
 
+/*
+ * The boot options that name a file, one row each: the control word (`boot-bios=PATH`;
+ * burnfs commit's --boot-bios), the key under job.boot in the status and, prefixed with
+ * "boot_", in the journal. hybrid, a flag, is the one more.
+ */
+static const struct boot_field {
+	const char *word, *key;
+	size_t off;
+} boot_fields[] = {
+	{"boot-bios", "bios", offsetof(struct commit_boot, bios)},
+	{"boot-efi", "efi", offsetof(struct commit_boot, efi)},
+	{"boot-catalog", "catalog", offsetof(struct commit_boot, catalog)},
+	{"hybrid-mbr", "hybrid_mbr", offsetof(struct commit_boot, hybrid_mbr)},
+	{"boot-replay", "replay", offsetof(struct commit_boot, replay)},
+};
+
+static char **boot_field_ptr(const struct commit_boot *b, const struct boot_field *bf)
+{
+	return (char **)((char *)b + bf->off);
+}
+
 struct commit_opts {
 	enum eng_verify_mode verify;
 	bool finalize, simulate;
@@ -499,6 +520,21 @@ static void put_disc(FILE *f, const char *pfx, const struct disc *d)
 	put_escaped(f, key, d->why);
 }
 
+/* The commit's boot options in the journal: boot_bios=PATH... and boot_hybrid=1. */
+static void journal_put_boot(FILE *f, const struct commit_boot *b)
+{
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(boot_fields); i++) {
+		const char *v = *boot_field_ptr(b, &boot_fields[i]);
+		char key[32];
+
+		snprintf(key, sizeof(key), "boot_%s", boot_fields[i].key);
+		if (v)
+			put_escaped(f, key, v);
+	}
+	if (b->hybrid)
+		fputs("boot_hybrid=1\n", f);
+}
+
 /* What a commit writes into its journal, besides the job's fields. */
 struct journal_entry {
 	const char *state;
@@ -529,6 +565,7 @@ static int journal_write(struct stg_job *j, const struct journal_entry *e, struc
 		j->files, j->bytes, verify_names[j->copts.verify], j->copts.finalize,
 		j->copts.simulate);
 	fprintf(f, "speed=%u\n", j->copts.speed_x);
+	journal_put_boot(f, &j->copts.boot);
 	if (e->before)
 		put_disc(f, "before", e->before);
 	if (e->res) {
@@ -666,6 +703,21 @@ static uint64_t jnum(const struct journal *jn, const char *key)
 	const char *v = jget(jn, key);
 
 	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* The boot options journal_put_boot() wrote, into b (empty). */
+static void jboot(const struct journal *jn, struct commit_boot *b)
+{
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(boot_fields); i++) {
+		char key[32];
+		const char *v;
+
+		snprintf(key, sizeof(key), "boot_%s", boot_fields[i].key);
+		v = jget(jn, key);
+		if (v && *v)
+			*boot_field_ptr(b, &boot_fields[i]) = strdup(v);
+	}
+	b->hybrid = jnum(jn, "boot_hybrid") != 0;
 }
 
 static void jdisc(const struct journal *jn, const char *pfx, struct disc *d)
@@ -1333,35 +1385,24 @@ static void boot_clear(struct commit_boot *b)
  */
 static int parse_boot_word(const char *t, struct commit_boot *b, struct bfs_diag *diag)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-	} keys[] = {
-		{"boot-bios=", offsetof(struct commit_boot, bios)},
-		{"boot-efi=", offsetof(struct commit_boot, efi)},
-		{"boot-catalog=", offsetof(struct commit_boot, catalog)},
-		{"hybrid-mbr=", offsetof(struct commit_boot, hybrid_mbr)},
-		{"boot-replay=", offsetof(struct commit_boot, replay)},
-	};
-
 	if (strcmp(t, "hybrid") == 0) {
 		if (b->hybrid)
 			return bfs_diag_set(diag, -EINVAL, "commit: 'hybrid' given twice");
 		b->hybrid = true;
 		return 1;
 	}
-	for (size_t i = 0; i < BFS_ARRAY_SIZE(keys); i++) {
-		size_t kl = strlen(keys[i].key);
-		char **v = (char **)((char *)b + keys[i].off);
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(boot_fields); i++) {
+		size_t kl = strlen(boot_fields[i].word);
+		char **v = boot_field_ptr(b, &boot_fields[i]);
 
-		if (strncmp(t, keys[i].key, kl) != 0)
+		if (strncmp(t, boot_fields[i].word, kl) != 0 || t[kl] != '=')
 			continue;
 		if (*v)
-			return bfs_diag_set(diag, -EINVAL, "commit: '%.*s' given twice",
-					    (int)kl - 1, t);
-		if (!t[kl])
+			return bfs_diag_set(diag, -EINVAL, "commit: '%.*s' given twice", (int)kl,
+					    t);
+		if (!t[kl + 1])
 			return bfs_diag_set(diag, -EINVAL, "commit: '%s' names no path", t);
-		*v = strdup(t + kl);
+		*v = strdup(t + kl + 1);
 		return *v ? 1 : -ENOMEM;
 	}
 	return 0;
@@ -1440,15 +1481,15 @@ static int boot_check(struct stg_job *j, struct commit_boot *b, struct bfs_diag 
 /* The boot options for the log: " boot-bios=/x boot-efi=/y ...", or "" without them. */
 static void boot_describe(const struct commit_boot *b, char *buf, size_t cap)
 {
-	const char *names[] = {"boot-bios", "boot-efi", "boot-catalog", "hybrid-mbr",
-			       "boot-replay"};
-	const char *vals[] = {b->bios, b->efi, b->catalog, b->hybrid_mbr, b->replay};
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < BFS_ARRAY_SIZE(vals) && n < cap; i++)
-		if (vals[i])
-			n += (size_t)snprintf(buf + n, cap - n, ", %s %s", names[i], vals[i]);
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(boot_fields) && n < cap; i++) {
+		const char *v = *boot_field_ptr(b, &boot_fields[i]);
+
+		if (v)
+			n += (size_t)snprintf(buf + n, cap - n, ", %s %s", boot_fields[i].word, v);
+	}
 	if (b->hybrid && n < cap)
 		snprintf(buf + n, cap - n, ", hybrid");
 }
@@ -1850,7 +1891,7 @@ static void restore(struct stg_job *j, const struct journal *jn)
 	const char *st = jget(jn, "state"), *v;
 	struct disc before;
 	struct bfs_diag jd = {0};
-	char when[64], desc[512];
+	char when[64], desc[512], boot[1024];
 	int r;
 
 	if (!st)
@@ -1867,6 +1908,8 @@ static void restore(struct stg_job *j, const struct journal *jn)
 	j->copts.finalize = jnum(jn, "close") != 0;
 	j->copts.simulate = jnum(jn, "simulate") != 0;
 	j->copts.speed_x = (unsigned)BFS_MIN(jnum(jn, "speed"), (uint64_t)64);
+	jboot(jn, &j->copts.boot);
+	boot_describe(&j->copts.boot, boot, sizeof(boot));
 	jdisc(jn, "before", &before);
 	/* where its session went: a session there now holds the mount's changes too */
 	j->written_at = before.known && (!strcmp(st, "started") || !strcmp(st, "burned"))
@@ -1884,11 +1927,21 @@ static void restore(struct stg_job *j, const struct journal *jn)
 		j->ended = time(NULL);
 		j->last.after = j->disc;
 		if (asprintf(&j->last.message,
-			     "the commit started at %s (%" PRIu64 " files, %.1f MiB onto '%s') was "
+			     "the commit started at %s (%" PRIu64
+			     " files, %.1f MiB onto '%s'%s) was "
 			     "interrupted: the burnfs daemon stopped during it; the disc now: %s",
-			     when, j->files, (double)j->bytes / 1048576.0, j->drive, desc) < 0)
+			     when, j->files, (double)j->bytes / 1048576.0, j->drive, boot,
+			     desc) < 0)
 			j->last.message = NULL;
 		j->last.remedy = interrupted_remedy(&before, &j->disc, j->drive);
+		if (j->last.remedy && boot_given(&j->copts.boot)) {
+			char *rb = str_printf("%s; to make the disc bootable, give the same boot "
+					      "options again (%s)",
+					      j->last.remedy, boot + 2);
+
+			free(j->last.remedy);
+			j->last.remedy = rb;
+		}
 		log_l(j, "%s", j->last.message ? j->last.message : "an interrupted commit");
 		log_l(j, "remedy: %s", j->last.remedy ? j->last.remedy : "");
 		r = journal_write(j, &e, &jd);
@@ -2161,18 +2214,17 @@ static void json_disc(FILE *f, const struct disc *d)
 /* ", \"boot\": {...}": the commit's boot options, each null when not given (all: null). */
 static void json_boot(FILE *f, const struct commit_boot *b)
 {
-	const char *keys[] = {"bios", "efi", "catalog", "hybrid_mbr", "replay"};
-	const char *vals[] = {b->bios, b->efi, b->catalog, b->hybrid_mbr, b->replay};
-
 	if (!boot_given(b)) {
 		fputs(", \"boot\": null", f);
 		return;
 	}
 	fputs(", \"boot\": {", f);
-	for (size_t i = 0; i < BFS_ARRAY_SIZE(keys); i++) {
-		fprintf(f, "\"%s\": ", keys[i]);
-		if (vals[i])
-			json_str(f, vals[i]);
+	for (size_t i = 0; i < BFS_ARRAY_SIZE(boot_fields); i++) {
+		const char *v = *boot_field_ptr(b, &boot_fields[i]);
+
+		fprintf(f, "\"%s\": ", boot_fields[i].key);
+		if (v)
+			json_str(f, v);
 		else
 			fputs("null", f);
 		fputs(", ", f);

@@ -513,6 +513,11 @@ static void test_job_boot(void **state)
 	assert_string_equal(jstr(o, "job.boot.catalog"), "/my dir/boot.cat");
 	assert_null(jstr(o, "job.boot.efi"));
 	json_object_put(o);
+	/* the journal keeps them, for a daemon that comes after an interrupted commit */
+	sh("grep -qx 'boot_bios=/my dir/isolinux.bin' '%s/journal' && "
+	   "grep -qx 'boot_catalog=/my dir/boot.cat' '%s/journal' && "
+	   "! grep -q '^boot_efi=\\|^boot_hybrid=' '%s/journal'",
+	   f->state, f->state, f->state);
 	/* the El Torito boot record at block 17 of the disc: the first session booted */
 	sh("dd if='%s/disc.img' bs=2048 skip=17 count=1 status=none | head -c 32 | "
 	   "grep -aq 'CD001.EL TORITO SPECIFICATION'",
@@ -661,6 +666,7 @@ static void test_job_interrupted_journal(void **state)
 	assert_string_equal(jstr(o, "job.id"), "7");
 	assert_non_null(strstr(jstr(o, "last_result.message"), "2023-11-14 22:13:20 UTC"));
 	assert_non_null(strstr(jstr(o, "last_result.remedy"), "nothing was recorded"));
+	assert_null(jstr(o, "job.boot.bios"));
 	json_object_put(o);
 	stg_job_free(j);
 	/* recorded as interrupted: a third daemon says the same */
@@ -670,6 +676,24 @@ static void test_job_interrupted_journal(void **state)
 	assert_string_equal(jstr(o, "state"), "interrupted");
 	json_object_put(o);
 	stg_job_free(j);
+	/* a bootable commit's options come back: status, message, remedy */
+	sh("printf 'burnfs-journal 1\\nstate=started\\njob=8\\nstarted=1700000000\\n"
+	   "boot_bios=/iso linux/isolinux.bin\\nboot_hybrid=1\\nbefore_known=1\\n' >'%s/journal'",
+	   f->state);
+	j = job_open(f);
+	o = status(j);
+	assert_string_equal(jstr(o, "state"), "interrupted");
+	assert_string_equal(jstr(o, "job.boot.bios"), "/iso linux/isolinux.bin");
+	assert_string_equal(jstr(o, "job.boot.hybrid"), "true");
+	assert_non_null(
+		strstr(jstr(o, "last_result.message"), "boot-bios /iso linux/isolinux.bin"));
+	assert_non_null(strstr(jstr(o, "last_result.remedy"), "same boot options again"));
+	json_object_put(o);
+	stg_job_free(j);
+	/* the journal rewritten as interrupted keeps them too */
+	sh("grep -qx 'boot_bios=/iso linux/isolinux.bin' '%s/journal' && "
+	   "grep -qx boot_hybrid=1 '%s/journal'",
+	   f->state, f->state);
 	/* garbage is ignored with a note */
 	sh("echo garbage >'%s/journal'", f->state);
 	j = job_open(f);
