@@ -2,7 +2,9 @@
 /*
  * The image written straight into a file (eng_image_write_fd(), image-write.c): the same
  * bytes as the stream, with and without the manifest, around the page cache and through
- * it; holes of a sparse file stay holes; a cancel stops it soon; a write error is named.
+ * it; holes of a sparse file stay holes; a cancel stops it soon; a write error is named; a
+ * file system that refuses a direct write gets the rest through the page cache. Linked with
+ * --wrap=pwrite64 (tests/engine/meson.build) for that refusal.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +26,24 @@
 #include "engine/image.h"
 
 static char tmpl[] = "/tmp/burnfs-imgwrite.XXXXXX";
+
+/* --wrap=pwrite64: when refuse_direct, a write to a descriptor opened O_DIRECT fails EINVAL */
+ssize_t __real_pwrite64(int fd, const void *p, size_t n, off_t off);
+ssize_t __wrap_pwrite64(int fd, const void *p, size_t n, off_t off);
+static bool refuse_direct;
+static unsigned refused;
+
+ssize_t __wrap_pwrite64(int fd, const void *p, size_t n, off_t off)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (refuse_direct && fl >= 0 && (fl & O_DIRECT)) {
+		__atomic_add_fetch(&refused, 1, __ATOMIC_RELAXED);
+		errno = EINVAL;
+		return -1;
+	}
+	return __real_pwrite64(fd, p, n, off);
+}
 static char sparse_tmpl[] = "/tmp/burnfs-imgwrite-sparse.XXXXXX";
 
 static void put_file(const char *dir, const char *name, size_t size, unsigned seed)
@@ -220,6 +240,18 @@ static void test_copy_in_kernel(void **state)
 	same_bytes(false, true);
 }
 
+/* Direct writes refused (a file system wanting other alignment): the same bytes all the same. */
+static void test_direct_refused(void **state)
+{
+	(void)state;
+	refuse_direct = true;
+	refused = 0;
+	same_bytes(true, false);
+	same_bytes(false, false);
+	refuse_direct = false;
+	assert_true(refused >= 2); /* once per image: then every write takes the page cache */
+}
+
 /* The sparse file's hole is a hole of the image too (where the file system keeps holes). */
 static void test_holes_stay(void **state)
 {
@@ -301,7 +333,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_direct), cmocka_unit_test(test_manifest_page_cache),
 		cmocka_unit_test(test_copy_direct),	cmocka_unit_test(test_copy_in_kernel),
 		cmocka_unit_test(test_holes_stay),	cmocka_unit_test(test_cancel),
-		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_write_error),	cmocka_unit_test(test_direct_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
