@@ -168,6 +168,9 @@ struct eng_image {
 	uint64_t delivered;
 };
 
+/* img->meta grown to need bytes at least (a metadata extent is rendered there whole). */
+int img_meta_reserve(struct eng_image *img, size_t need);
+
 /* The manifest's new bytes into img->manifest_data, once every file's SHA-256 is known. */
 int img_manifest_make(struct eng_image *img);
 

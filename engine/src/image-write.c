@@ -693,14 +693,8 @@ static int meta_put(struct writer *w, const struct seg *s)
 			l->cur->len += need;
 		return r;
 	}
-	if (need > img->meta_cap) {
-		uint8_t *m = realloc(img->meta, need);
-
-		if (!m)
-			return -ENOMEM;
-		img->meta = m;
-		img->meta_cap = need;
-	}
+	if (img_meta_reserve(img, need) < 0)
+		return -ENOMEM;
 	r = render(img, s, img->meta);
 	return r < 0 ? r : meta_copy(w, img->meta, need, at);
 }

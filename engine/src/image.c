@@ -654,6 +654,20 @@ static int manifest_add(struct eng_image *img)
 
 /* The manifest's new bytes (its chunks no earlier session holds, the trailer), once every
  * other file has been hashed. */
+int img_meta_reserve(struct eng_image *img, size_t need)
+{
+	uint8_t *m;
+
+	if (need <= img->meta_cap)
+		return 0;
+	m = realloc(img->meta, need);
+	if (!m)
+		return -ENOMEM;
+	img->meta = m;
+	img->meta_cap = need;
+	return 0;
+}
+
 int img_manifest_make(struct eng_image *img)
 {
 	uint64_t bytes = bfs_node_new_bytes(img->manifest), o = 0;
@@ -1041,14 +1055,8 @@ static ssize_t produce(struct eng_image *img, uint8_t *buf, size_t max)
 			if (img->seg_off == 0) {
 				size_t need = (size_t)s->nblocks * BFS_BLOCK_SIZE;
 
-				if (need > img->meta_cap) {
-					uint8_t *m = realloc(img->meta, need);
-
-					if (!m)
-						return -ENOMEM;
-					img->meta = m;
-					img->meta_cap = need;
-				}
+				if (img_meta_reserve(img, need) < 0)
+					return -ENOMEM;
 				r = s->kind == SEG_ISO
 					    ? iso9660_writer_fill(img->iso, s->ext, img->meta)
 					    : udf_writer_fill(img->udf, s->ext, img->meta);

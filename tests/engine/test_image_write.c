@@ -24,6 +24,7 @@
 #include "common/diag.h"
 #include "common/tree.h"
 #include "engine/image.h"
+#include "pattern-file.h"
 
 static char tmpl[] = "/tmp/burnfs-imgwrite.XXXXXX";
 
@@ -45,19 +46,6 @@ ssize_t __wrap_pwrite64(int fd, const void *p, size_t n, off_t off)
 	return __real_pwrite64(fd, p, n, off);
 }
 static char sparse_tmpl[] = "/tmp/burnfs-imgwrite-sparse.XXXXXX";
-
-static void put_file(const char *dir, const char *name, size_t size, unsigned seed)
-{
-	char p[1100];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	for (size_t i = 0; i < size; i++)
-		fputc((int)((i * 131 + seed) % 251), f);
-	fclose(f);
-}
 
 /* A file of size bytes, all hole but 4 KiB of data at data_at. */
 static void put_sparse(const char *dir, const char *name, off_t size, off_t data_at)

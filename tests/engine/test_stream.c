@@ -21,21 +21,9 @@
 #include "common/diag.h"
 #include "common/tree.h"
 #include "engine/image.h"
+#include "pattern-file.h"
 
 static char tmpl[] = "/tmp/burnfs-stream.XXXXXX";
-
-static void put_file(const char *dir, const char *name, size_t size, unsigned seed)
-{
-	char p[1100];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	for (size_t i = 0; i < size; i++)
-		fputc((int)((i * 131 + seed) % 251), f);
-	fclose(f);
-}
 
 static int setup(void **state)
 {
