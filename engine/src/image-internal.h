@@ -171,7 +171,14 @@ struct eng_image {
 /* img->meta grown to need bytes at least (a metadata extent is rendered there whole). */
 int img_meta_reserve(struct eng_image *img, size_t need);
 
-/* The manifest's new bytes into img->manifest_data, once every file's SHA-256 is known. */
+/*
+ * The manifest's new bytes, once every file's SHA-256 is known: whole into
+ * img->manifest_data (the stream), or part by part (image-write.c): its chunks, then its
+ * trailer block; a part's length (whole blocks) is 0 when an earlier session holds it.
+ */
 int img_manifest_make(struct eng_image *img);
+size_t img_manifest_parts(const struct eng_image *img);
+size_t img_manifest_part_len(const struct eng_image *img, size_t i);
+int img_manifest_part(struct eng_image *img, size_t i, uint8_t *out);
 
 #endif

@@ -48,7 +48,7 @@
 
 #define NLANES	   2
 #define NBUFS	   3	      /* per lane: one written, one filled, one spare */
-#define UNIT_BYTES (4u << 20) /* a lane's buffer; the most a run of small files gathers */
+#define UNIT_BYTES (1u << 20) /* a lane's buffer; the most a run of small files gathers */
 #define DIO_ALIGN  4096u      /* memory and lengths of direct writes (offsets: 2048) */
 #define TICK_NS	   200000000L /* progress reported every 0.2 s */
 
@@ -756,19 +756,44 @@ static int reserve(struct writer *w)
 	return 0;
 }
 
-/* The manifest, once every file's SHA-256 is known. */
+/*
+ * The manifest, once every file's SHA-256 is known: its new chunks and trailer rendered
+ * one at a time straight into the metadata lane's buffers (a chunk is at most
+ * ENG_MANIFEST_CHUNK_MAX and its padding, far below a buffer).
+ */
 static int write_manifest(struct writer *w)
 {
 	struct eng_image *img = w->img;
 	const struct bfs_node *f = img->manifest;
-	int r;
+	struct lane *l = &w->meta;
+	uint64_t start = (f->data_lba - img->opts.start_lba) * BFS_BLOCK_SIZE, at = start;
+	int r = 0;
 
-	r = img_manifest_make(img);
-	if (r < 0)
-		return bfs_diag_set(img->diag, r, "%s", bfs_diag_msg(&img->pdiag, r));
-	/* its new bytes are whole blocks (it ends with its trailer block) */
-	return meta_copy(w, img->manifest_data, (size_t)bfs_node_new_bytes(f),
-			 (f->data_lba - img->opts.start_lba) * BFS_BLOCK_SIZE);
+	for (size_t i = 0; r == 0 && i < img_manifest_parts(img); i++) {
+		size_t len = img_manifest_part_len(img, i), room;
+
+		if (!len)
+			continue;
+		r = lane_room(l, at, false, &room);
+		if (r == 0 && room < len) {
+			lane_queue(l);
+			r = lane_room(l, at, false, &room);
+		}
+		if (r == 0 && room < len)
+			r = bfs_diag_set(img->diag, -EIO,
+					 "internal error: a manifest chunk of %zu bytes", len);
+		if (r == 0)
+			r = img_manifest_part(img, i, l->cur->p + l->cur->len);
+		if (r == 0)
+			l->cur->len += len, at += len;
+	}
+	if (r == 0 && at - start != bfs_node_new_bytes(f))
+		r = bfs_diag_set(img->diag, -EIO,
+				 "internal error: manifest is %llu new bytes, planned %llu",
+				 (unsigned long long)(at - start),
+				 (unsigned long long)bfs_node_new_bytes(f));
+	lane_queue(l);
+	return r;
 }
 
 /* The metadata lane's writes done: 0, or the image's error. */

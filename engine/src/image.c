@@ -668,6 +668,27 @@ int img_meta_reserve(struct eng_image *img, size_t need)
 	return 0;
 }
 
+size_t img_manifest_parts(const struct eng_image *img)
+{
+	return img->nmchunks + 1;
+}
+
+size_t img_manifest_part_len(const struct eng_image *img, size_t i)
+{
+	if (i == img->nmchunks)
+		return BFS_BLOCK_SIZE; /* the trailer */
+	return img->mreuse[i] == CHUNK_NEW ? (size_t)img->mchunks[i].blocks * BFS_BLOCK_SIZE : 0;
+}
+
+int img_manifest_part(struct eng_image *img, size_t i, uint8_t *out)
+{
+	if (i == img->nmchunks) {
+		eng_manifest_trailer(img->opts.start_lba, (char *)out);
+		return 0;
+	}
+	return chunk_render(img, &img->mchunks[i], false, (char *)out);
+}
+
 int img_manifest_make(struct eng_image *img)
 {
 	uint64_t bytes = bfs_node_new_bytes(img->manifest), o = 0;
@@ -677,16 +698,18 @@ int img_manifest_make(struct eng_image *img)
 	img->manifest_data = malloc(bytes);
 	if (!img->manifest_data)
 		return -ENOMEM;
-	for (size_t i = 0; i < img->nmchunks; i++) {
-		if (img->mreuse[i] != CHUNK_NEW)
+	for (size_t i = 0; i < img_manifest_parts(img); i++) {
+		size_t len = img_manifest_part_len(img, i);
+
+		if (!len)
 			continue;
-		r = chunk_render(img, &img->mchunks[i], false, (char *)img->manifest_data + o);
+		if (o + len > bytes)
+			break;
+		r = img_manifest_part(img, i, img->manifest_data + o);
 		if (r < 0)
 			return r;
-		o += img->mchunks[i].blocks * BFS_BLOCK_SIZE;
+		o += len;
 	}
-	eng_manifest_trailer(img->opts.start_lba, (char *)img->manifest_data + o);
-	o += BFS_BLOCK_SIZE;
 	if (o != bytes)
 		return bfs_diag_set(&img->pdiag, -EIO,
 				    "internal error: manifest is %llu new bytes, planned %llu",
