@@ -47,7 +47,7 @@
 #include "image-internal.h"
 
 #define NLANES	   2
-#define NBUFS	   3	      /* per lane: one written, one filled, one spare */
+#define NBUFS	   2	      /* per lane: one written while the other is filled */
 #define UNIT_BYTES (1u << 20) /* a lane's buffer; the most a run of small files gathers */
 #define DIO_ALIGN  4096u      /* memory and lengths of direct writes (offsets: 2048) */
 #define TICK_NS	   200000000L /* progress reported every 0.2 s */
@@ -506,6 +506,13 @@ static int units_plan(struct writer *w)
 		}
 		bytes += fb;
 		end = f->data_lba * BFS_BLOCK_SIZE + fb;
+	}
+	/* far fewer units than files, with small files: give back the rest */
+	if (w->nunits) {
+		struct unit *u = realloc(w->units, w->nunits * sizeof(*u));
+
+		if (u)
+			w->units = u;
 	}
 	return 0;
 }
