@@ -105,6 +105,9 @@ static int read_entries(struct eng_imagefile *f, const char *iso, uint32_t cat,
 	if (r < 0)
 		return bfs_diag_set(diag, r, "--boot-replay '%s': boot catalog at block %u: %s",
 				    iso, cat, r == -BFS_EFSCORRUPTED ? "damaged" : strerror(-r));
+	if (n == 0)
+		return bfs_diag_set(diag, -EINVAL,
+				    "--boot-replay '%s': its boot catalog has no entry", iso);
 	for (size_t i = 0; i < n; i++) {
 		int k = e[i].platform == ELTORITO_PLATFORM_X86	 ? 0
 			: e[i].platform == ELTORITO_PLATFORM_EFI ? 1
@@ -117,6 +120,13 @@ static int read_entries(struct eng_imagefile *f, const char *iso, uint32_t cat,
 				"emulation %u) is not one burnfs writes (one no-emulation "
 				"BIOS and one EFI entry)",
 				iso, i + 1, e[i].platform, e[i].media);
+		/* found by their block in the tree: one in the system area would be "none" */
+		if (e[i].lba < 16)
+			return bfs_diag_set(
+				diag, -BFS_EFSCORRUPTED,
+				"--boot-replay '%s': catalog entry %zu points at block %u, "
+				"in the system area, not at a file",
+				iso, i + 1, e[i].lba);
 		w->lba[k] = e[i].lba;
 	}
 	w->lba[2] = cat;

@@ -49,6 +49,26 @@ cue)
 	"$BURNFS_BUILD/tests/fuzz/fuzz-cue" --mutations "${FUZZ_MUTATIONS:-3000}" "$t"/*.cue
 	exit 0 # (not exec: the EXIT trap removes $t)
 	;;
+boot)
+	# --boot-replay's reader: bootable images as burnfs and xorriso make them, El Torito for
+	# BIOS and EFI, hybrid (MBR and GPT), the catalog shown as a file and hidden
+	command -v xorriso >/dev/null && command -v mkfs.vfat >/dev/null &&
+		[ -r /usr/lib/ISOLINUX/isolinux.bin ] || { echo "xorriso, dosfstools or isolinux missing" >&2; exit 77; }
+	mkdir -p "$t/src/isolinux" "$t/src/boot"
+	cp /usr/lib/ISOLINUX/isolinux.bin "$t/src/isolinux/"
+	mkfs.vfat -C "$t/src/boot/efi.img" 128 >/dev/null
+	echo hi >"$t/src/readme"
+	SOURCE_DATE_EPOCH=1700000000 "$BURNFS" image -q "$t/src" -o "$t/hybrid.iso" --media cd \
+		--boot-bios /isolinux/isolinux.bin --boot-efi /boot/efi.img --hybrid
+	SOURCE_DATE_EPOCH=1700000000 "$BURNFS" image -q "$t/src" -o "$t/shown.iso" --media cd \
+		--boot-bios /isolinux/isolinux.bin --boot-catalog /isolinux/boot.cat
+	xorriso -as mkisofs -quiet -R -J -o "$t/xorriso.iso" -b isolinux/isolinux.bin \
+		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
+		-eltorito-alt-boot -e boot/efi.img -no-emul-boot \
+		-isohybrid-mbr /usr/lib/ISOLINUX/isohdpfx.bin -isohybrid-gpt-basdat "$t/src" 2>/dev/null
+	"$BURNFS_BUILD/tests/fuzz/fuzz-boot" --mutations "${FUZZ_MUTATIONS:-2000}" "$t"/*.iso
+	exit 0 # (not exec: the EXIT trap removes $t)
+	;;
 mmc)
 	# drive replies as MMC-6 and SPC-4 lay them out: sense in fixed and descriptor format,
 	# READ TRACK INFORMATION, GET PERFORMANCE (write speeds), SG_IO host/driver status

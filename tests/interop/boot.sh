@@ -238,6 +238,18 @@ replay() {
 	grep -q "plain.iso': no El Torito boot record" "$t/err" || fail "plain: $(cat "$t/err")"
 	"$BURNFS" image "$t/new" -o "$t/bad.iso" --boot-replay "$t/h.iso" 2>"$t/err" && fail "no boot file"
 	grep -q "'/isolinux/isolinux.bin': no such file in the image" "$t/err" || fail "lacks: $(cat "$t/err")"
+	# a catalog entry pointing at block 0 (found by fuzz-boot): refused, not an unbootable
+	# re-master
+	python3 - "$t/h.iso" "$t/zero.iso" <<'PY' || fail "python"
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+cat = struct.unpack("<I", d[17 * 2048 + 0x47:17 * 2048 + 0x4B])[0]
+d[cat * 2048 + 40:cat * 2048 + 44] = bytes(4)  # the default entry's load RBA
+open(sys.argv[2], "wb").write(d)
+PY
+	"$BURNFS" image "$t/x" -o "$t/bad.iso" --boot-replay "$t/zero.iso" 2>"$t/err" && fail "block 0 replayed"
+	grep -q "catalog entry 1 points at block 0" "$t/err" || fail "block 0: $(cat "$t/err")"
+	[ ! -e "$t/bad.iso" ] || fail "a refused replay left bad.iso"
 }
 
 case $case in
