@@ -494,12 +494,25 @@ static size_t toc_len(const uint8_t *b, size_t n)
 	return n < MMC_TOC_HEADER_SIZE ? 0 : BFS_MIN(n, (size_t)bfs_get_be16(b) + 2);
 }
 
+/*
+ * Addresses a CD can have, in the LBA form of READ TOC: from the lead-in of the longest
+ * (-45150, 90:00:00 in MSF) to far past the 99 minutes of any disc. A reply outside them is
+ * no CD's, and the lengths below could not be computed from it.
+ */
+#define TOC_LBA_MIN (-45150)
+#define TOC_LBA_MAX (1 << 24)
+
+static bool toc_lba_ok(int32_t lba)
+{
+	return lba >= TOC_LBA_MIN && lba < TOC_LBA_MAX;
+}
+
 /* Each track's length: to the next track of its session, or to the session's lead-out. */
 static void toc_lengths(struct mmc_toc *t, const int32_t *leadout, unsigned nleadout)
 {
 	for (unsigned i = 0; i < t->ntracks; i++) {
 		struct mmc_toc_track *k = &t->tracks[i];
-		int32_t end = t->leadout;
+		int64_t end = t->leadout;
 
 		if (i + 1 < t->ntracks && t->tracks[i + 1].session == k->session)
 			end = t->tracks[i + 1].start;
@@ -523,6 +536,9 @@ int mmc_parse_toc0(const uint8_t *b, size_t n, struct mmc_toc *ret, struct bfs_d
 		unsigned no = e[MMC_TOC_D_TRACK];
 		int32_t start = (int32_t)bfs_get_be32(e + MMC_TOC_D_ADDRESS);
 
+		if (!toc_lba_ok(start))
+			return bfs_diag_set(diag, -EPROTO,
+					    "READ TOC: track %u at block %d, on no CD", no, start);
 		if (no == MMC_TOC_LEADOUT) {
 			ret->leadout = start, lead_out = true;
 			continue;

@@ -3,7 +3,9 @@
  * Fuzz target for the MMC layer's parsers of what a drive sends back (a drive, a USB bridge
  * or an iSCSI target is untrusted input): the fixed-format sense parser and the sense
  * table, the SG_IO transport's descriptor-to-fixed sense conversion and its host/driver
- * status mapping, READ TRACK INFORMATION and GET PERFORMANCE (write speed) replies. Every
+ * status mapping, READ TRACK INFORMATION and GET PERFORMANCE (write speed) replies, READ
+ * TOC formats 0, 1 and 2 as an audio CD's drive gives them (the tracks, sessions and
+ * lengths `burnfs info` and an audio verify go by). Every
  * parser gets the whole input; each checks what its result promises. Then the same input is
  * a script of replies for a drive (mmc-internal.h's test transport) that the layer probes
  * (GET CONFIGURATION, READ DISC/TRACK INFORMATION, READ FORMAT CAPACITIES, READ TOC), lists
@@ -20,6 +22,7 @@
 #include "common/bytes.h"
 #include "common/macro.h"
 #include "mmc-internal.h"
+#include "mmc/audio.h"
 #include "mmc/mmc.h"
 #include "replay-driver.h"
 #include "sgio-internal.h"
@@ -78,6 +81,40 @@ static void check_track_info(const uint8_t *data, size_t size)
 	if (size < 28 || t.number > 0xFFFF || t.session > 0xFFFF || t.start > UINT32_MAX ||
 	    t.size > UINT32_MAX || t.nwa > UINT32_MAX || t.free_blocks > UINT32_MAX)
 		abort();
+}
+
+/*
+ * The input as READ TOC replies one after the other, each as long as its header says: format
+ * 0, then the rest as format 1 and as format 2 onto that TOC, as mmc_read_toc() does.
+ */
+static void check_toc(const uint8_t *data, size_t size)
+{
+	static struct mmc_toc t;
+	struct bfs_diag d = {0};
+	size_t n0 = size >= 2 ? BFS_MIN(size, (size_t)bfs_get_be16(data) + 2) : size;
+
+	if (mmc_parse_toc0(data, n0, &t, &d) < 0) {
+		if (!d.msg[0])
+			abort();
+		return;
+	}
+	(void)mmc_parse_toc1(data + n0, size - n0, &t, &d);
+	if (mmc_parse_toc2(data + n0, size - n0, &t, &d) < 0)
+		return;
+	if (t.ntracks > MMC_AUDIO_TRACKS_MAX)
+		abort();
+	for (unsigned i = 0; i < t.ntracks; i++) {
+		const struct mmc_toc_track *k = &t.tracks[i];
+
+		/* numbered 1..99 in order, sessions in order, no track longer than the disc */
+		if (k->number < 1 || k->number > 99 || k->session < 1 ||
+		    (i &&
+		     (k->number <= t.tracks[i - 1].number || k->start < t.tracks[i - 1].start ||
+		      k->session < t.tracks[i - 1].session)))
+			abort();
+		if ((int64_t)k->start + k->length > (int64_t)INT32_MAX + 1)
+			abort();
+	}
 }
 
 static void check_write_speeds(const uint8_t *data, size_t size)
@@ -224,6 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_sense_to_fixed(data, size);
 	check_track_info(data, size);
 	check_write_speeds(data, size);
+	check_toc(data, size);
 	check_status(data, size);
 	return 0;
 }

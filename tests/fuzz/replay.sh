@@ -71,7 +71,8 @@ boot)
 	;;
 mmc)
 	# drive replies as MMC-6 and SPC-4 lay them out: sense in fixed and descriptor format,
-	# READ TRACK INFORMATION, GET PERFORMANCE (write speeds), SG_IO host/driver status
+	# READ TRACK INFORMATION, GET PERFORMANCE (write speeds), SG_IO host/driver status,
+	# READ TOC formats 0 and 2
 	/usr/bin/python3 - "$t" <<'PY'
 import struct, sys
 d = sys.argv[1]
@@ -118,6 +119,25 @@ w("script-bd-r-appendable", ua + good(conf) + good(di2) + good(ti) + good(toc) +
   good(ti) + busy + bytes([0x48]) + bytes([0x7F]))
 w("status-timeout", [0x03, 0x00, 0x00])
 w("status-driver-sense", [0x00, 0x08, 0x00])
+# READ TOC of a mixed-mode CD (data track 1, audio 2 and 3) then its Full TOC (format 2):
+# tracks 1-2 in session 1, track 3 in session 2 (Enhanced CD), lead-outs from A2h
+def toc0(tracks, leadout):
+    b = b"".join(struct.pack(">BBBBI", 0, 0x10 | ctl, no, 0, lba) for no, ctl, lba in tracks)
+    b += struct.pack(">BBBBI", 0, 0x10, 0xAA, 0, leadout)
+    return struct.pack(">HBB", len(b) + 2, tracks[0][0], tracks[-1][0]) + b
+def msf(lba):
+    lba += 150
+    return bytes([lba // 4500, lba // 75 % 60, lba % 75])
+def ftoc(points):
+    b = b"".join(bytes([s, 0x10 | ctl, 0, p, 0, 0, 0, 0]) + pm for s, ctl, p, pm in points)
+    return struct.pack(">HBB", len(b) + 2, 1, 2) + b
+t0 = toc0([(1, 4, 0), (2, 0, 15000), (3, 0, 45000)], 60000)
+t2 = ftoc([(1, 4, 0xA0, bytes([1, 0, 0])), (1, 0, 0xA1, bytes([2, 0, 0])),
+           (1, 0, 0xA2, msf(33000)), (1, 4, 1, msf(0)), (1, 0, 2, msf(15000)),
+           (2, 0, 0xA0, bytes([3, 0, 0])), (2, 0, 0xA1, bytes([3, 0, 0])),
+           (2, 0, 0xA2, msf(60000)), (2, 0, 3, msf(45000))])
+w("toc-enhanced", t0 + t2)
+w("toc-one-session", toc0([(1, 0, 0), (2, 0, 20000)], 30000))
 PY
 	"$BURNFS_BUILD/tests/fuzz/fuzz-mmc" --mutations "${FUZZ_MUTATIONS:-20000}" "$t"/*
 	exit 0 # (not exec: the EXIT trap removes $t)

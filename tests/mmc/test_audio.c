@@ -202,6 +202,15 @@ static void test_toc_parsers(void **state)
 	b[20 + 2] = 3; /* no lead-out at all */
 	bfs_put_be32(b + 20 + 4, 900);
 	assert_int_equal(mmc_parse_toc0(b, sizeof(b), t, &diag), -EPROTO);
+	/* an address on no CD (fuzz-mmc: its length overflowed); a hidden track's pregap is one */
+	b[20 + 2] = 0xAA;
+	bfs_put_be32(b + 4 + 4, 0x80000000u);
+	diag = (struct bfs_diag){0};
+	assert_int_equal(mmc_parse_toc0(b, sizeof(b), t, &diag), -EPROTO);
+	assert_non_null(strstr(diag.msg, "on no CD"));
+	bfs_put_be32(b + 4 + 4, (uint32_t)-150);
+	ok(mmc_parse_toc0(b, sizeof(b), t, &diag), &diag);
+	assert_int_equal(t->tracks[0].length, 650);
 	free(t);
 }
 
