@@ -146,6 +146,9 @@ static int lead_silence(struct planner *pl, const struct eng_cue_track *t)
 /*
  * Data track 1 of a mixed-mode CD: its file's 2048-byte blocks from LBA 0, after a pregap of
  * 150 blocks at -150 (zeros). The file is the track's alone, from its start: an ISO image.
+ * The track ends with a post-gap of 150 Mode 1 blocks of zeros, part of it, as a data
+ * track followed by a track of another mode does (ECMA-130: a change of mode needs the
+ * post-gap of the track before as well as the pregap of the one after, each 2 s).
  */
 static int plan_data(struct planner *pl)
 {
@@ -165,8 +168,12 @@ static int plan_data(struct planner *pl)
 				    "'%s' is %llu bytes: a data track is whole 2048-byte blocks",
 				    f->path, (unsigned long long)frames * 4);
 	pl->p->data = src;
-	/* a track is 4 s at least: a small image is padded with zeros (read past its end) */
-	pl->p->data_blocks = (uint32_t)BFS_MAX(frames / bframes, (uint64_t)ENG_CD_MIN_TRACK);
+	/*
+	 * a track is 4 s at least: a small image is padded with zeros (read past its end);
+	 * then its post-gap, also read past the end
+	 */
+	pl->p->data_blocks = (uint32_t)BFS_MAX(frames / bframes, (uint64_t)ENG_CD_MIN_TRACK) +
+			     ENG_CD_DATA_POSTGAP;
 	pl->p->tracks[0] =
 		(struct eng_audio_ptrack){.number = ct->number,
 					  .ctl = ENG_CD_CTL_DATA | (ct->ctl & ENG_CD_CTL_COPY),

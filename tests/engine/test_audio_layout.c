@@ -245,9 +245,10 @@ static void test_alayout_pregap(void **state)
 }
 
 /*
- * A mixed-mode CD: data track 01 (an "ISO" of 310 blocks: 512 frames a block) from LBA 0,
- * the audio after it with the 2 s a change of mode needs, though the sheet gives none; the
- * cue sheet's data entries (CTL 4, form 10h, the lead-in 14h); a small image padded to 4 s.
+ * A mixed-mode CD: data track 01 (an "ISO" of 310 blocks: 512 frames a block) from LBA 0
+ * and its 150-block post-gap, the audio after it with the 2 s a change of mode needs, though
+ * the sheet gives none; the cue sheet's data entries (CTL 4, form 10h, the lead-in 14h); a
+ * small image padded to 4 s.
  */
 static void test_alayout_mixed(void **state)
 {
@@ -255,9 +256,9 @@ static void test_alayout_mixed(void **state)
 		0x41, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, /* lead-in: Mode 1 zeros */
 		0x41, 0x01, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, /* t1 idx0 LBA -150, Mode 1 */
 		0x41, 0x01, 0x01, 0x10, 0x00, 0x00, 0x02, 0x00, /* t1 idx1 LBA 0 */
-		0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x06, 0x0A, /* t2 idx0 LBA 310, audio */
-		0x01, 0x02, 0x01, 0x00, 0x00, 0x00, 0x08, 0x0A, /* t2 idx1 LBA 460 */
-		0x01, 0xAA, 0x01, 0x01, 0x00, 0x00, 0x0D, 0x23, /* lead-out LBA 860 */
+		0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x08, 0x0A, /* t2 idx0 LBA 460, audio */
+		0x01, 0x02, 0x01, 0x00, 0x00, 0x00, 0x0A, 0x0A, /* t2 idx1 LBA 610 */
+		0x01, 0xAA, 0x01, 0x01, 0x00, 0x00, 0x0F, 0x23, /* lead-out LBA 1010 */
 	};
 	struct fx *f = *state;
 	_cleanup_(eng_audio_plan_freep) struct eng_audio_plan *p = NULL;
@@ -274,15 +275,15 @@ static void test_alayout_mixed(void **state)
 			      &p, &d),
 			 0);
 	assert_ptr_equal(p->data, f->srcs[0]);
-	assert_int_equal(p->data_blocks, 310);
+	assert_int_equal(p->data_blocks, 310 + 150); /* its post-gap: zeros */
 	assert_int_equal(p->tracks[0].ctl, ENG_CD_CTL_DATA);
 	assert_int_equal(p->tracks[0].pregap_lba, -150);
 	assert_int_equal(p->tracks[0].start, 0);
-	assert_int_equal(p->tracks[0].length, 310);
+	assert_int_equal(p->tracks[0].length, 460);
 	assert_int_equal(p->tracks[0].nruns, 0);
-	assert_int_equal(p->tracks[1].pregap_lba, 310);
-	assert_int_equal(p->tracks[1].start, 460);
-	assert_int_equal(p->leadout, 860);
+	assert_int_equal(p->tracks[1].pregap_lba, 460);
+	assert_int_equal(p->tracks[1].start, 610);
+	assert_int_equal(p->leadout, 1010);
 	/* the runs are the audio's only: 2 s of silence, then the file */
 	assert_int_equal(p->nruns, 2);
 	assert_null(p->runs[0].src);
@@ -305,8 +306,8 @@ static void test_alayout_mixed(void **state)
 			      "INDEX 01 00:00:00\n",
 			      &p, &d),
 			 0);
-	assert_int_equal(p->data_blocks, 300);		 /* 200, padded to 4 s */
-	assert_int_equal(p->tracks[1].start, 300 + 225); /* a longer gap stays */
+	assert_int_equal(p->data_blocks, 300 + 150);	       /* 200, padded to 4 s */
+	assert_int_equal(p->tracks[1].start, 300 + 150 + 225); /* a longer gap stays */
 }
 
 /* Data tracks a mixed-mode CD cannot have: track 02, a file not whole blocks, a shared file */

@@ -303,7 +303,13 @@ mixed)
 	grep -q "1 files match, 0 differ, 0 missing" "$t/out" || fail "verify: $(cat "$t/out")"
 	[ ! -s "$t/ci.log" ] || grep -q 'TITLE: Mixed Album' "$t/ci.log" ||
 		fail "cd-info: no CD-Text: $(cat "$t/ci.log")"
-	# the data track is 300 blocks (4 s, the ISO padded), then 2 s of pregap before track 2
+	# the data track is 300 blocks (4 s, the ISO padded) and its 150-block post-gap of Mode 1
+	# zeros, then 2 s of pregap before track 2: cdrdao reads track 1 as 6 s of data, cd-info
+	# puts track 2 at LBA 600
+	[ ! -s "$t/m.toc" ] || grep -q '^DATAFILE "data_1" 00:06:00' "$t/m.toc" ||
+		fail "cdrdao: data track not 6 s: $(cat "$t/m.toc")"
+	[ ! -s "$t/ci.log" ] || grep -qE '^ +2: 00:10:00 +000600 audio' "$t/ci.log" ||
+		fail "cd-info: track 2 not at 600: $(cat "$t/ci.log")"
 	RIP_FIRST=2 rip "$t/d" 2 150 "$t/a.wav.pcm" "$t/b.flac.pcm"
 	"$BURNFS" audio --drive "vdrive:$t/d" --tao --data "$t/src" "$t/a.wav" >"$t/out" 2>&1
 	[ $? = 2 ] && grep -q -- "--data: a mixed-mode CD is written --dao" "$t/out" ||

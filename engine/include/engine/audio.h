@@ -23,9 +23,11 @@ struct bfs_diag;
 #define ENG_CD_RATE	  44100
 #define ENG_CD_MAX_TRACKS 99
 #define ENG_CD_MAX_INDEX  99
-#define ENG_CD_MIN_TRACK  300	 /* sectors: 4 s, MMC-5 6.33.3.6 */
-#define ENG_CD_LEADIN_GAP 150	 /* the 2-second pregap of track 1 (and of TAO tracks) */
-#define ENG_CD_74MIN	  333000 /* sectors of a 74-minute disc, for plans without a disc */
+#define ENG_CD_MIN_TRACK  300 /* sectors: 4 s, MMC-5 6.33.3.6 */
+#define ENG_CD_LEADIN_GAP 150 /* the 2-second pregap of track 1 (and of TAO tracks) */
+/* the post-gap a data track followed by an audio track ends with: 2 s in its own mode */
+#define ENG_CD_DATA_POSTGAP 150
+#define ENG_CD_74MIN	    333000 /* sectors of a 74-minute disc, for plans without a disc */
 
 /* Q CONTROL nibble of a track (ECMA-130 22.3.3.1; reference boot-audio.md §4) */
 enum eng_cd_ctl {
