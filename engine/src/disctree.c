@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "engine/sink.h"
 #include "iso9660/layout.h"
 #include "iso9660/reader.h"
 #include "udf/reader.h"
@@ -163,15 +164,6 @@ oom:
 	return NULL;
 }
 
-/* An all-zero block: the second half of a 4096-byte volume structure descriptor. */
-static bool zero_block(const uint8_t *b)
-{
-	for (size_t i = 0; i < BLOCK; i++)
-		if (b[i])
-			return false;
-	return true;
-}
-
 bool eng_disctree_has_udf(eng_disctree_read_fn read, void *userdata, uint64_t start)
 {
 	static const uint32_t sizes[] = {2048, 4096, 1024, 512}; /* logical block sizes */
@@ -185,7 +177,7 @@ bool eng_disctree_has_udf(eng_disctree_read_fn read, void *userdata, uint64_t st
 			nsr = true;
 		else if (memcmp(b + 1, "BEA01", 5) != 0 && memcmp(b + 1, "CD001", 5) != 0 &&
 			 memcmp(b + 1, "TEA01", 5) != 0 && memcmp(b + 1, "BOOT2", 5) != 0 &&
-			 !zero_block(b))
+			 !eng_block_is_zero(b)) /* a 4096-byte descriptor's second half */
 			break;
 	}
 	if (!nsr)

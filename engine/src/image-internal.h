@@ -40,6 +40,8 @@ int img_src_open(struct img_src *s, struct bfs_node *f);
 int img_src_read(struct img_src *s, const struct bfs_node *f, uint64_t off, uint8_t *buf,
 		 size_t len);
 int img_src_close(struct img_src *s, const struct bfs_node *f);
+/* The data region at or after off into [hole_end, data_end) (SEEK_DATA, SEEK_HOLE). */
+void img_src_seek_data(struct img_src *s, const struct bfs_node *f, uint64_t off);
 
 enum seg_kind {
 	SEG_ZERO,

@@ -89,6 +89,28 @@ int img_src_close(struct img_src *s, const struct bfs_node *f)
 	return r;
 }
 
+void img_src_seek_data(struct img_src *s, const struct bfs_node *f, uint64_t off)
+{
+	off_t d = lseek(s->fd, (off_t)off, SEEK_DATA), h;
+
+	if (d < 0) {
+		if (errno != ENXIO)
+			d = (off_t)off, h = (off_t)f->size; /* no SEEK_DATA here: all data */
+		else
+			d = (off_t)f->size, h = (off_t)f->size; /* a hole to the end */
+	} else {
+		h = lseek(s->fd, d, SEEK_HOLE);
+		if (h < 0)
+			h = (off_t)f->size;
+	}
+	s->hole_end = (uint64_t)d;
+	s->data_end = BFS_MAX((uint64_t)h, (uint64_t)d);
+	if (s->data_end == off && off < f->size)
+		s->data_end = f->size; /* be safe: read the rest */
+	if (s->hole_end > f->size)
+		s->hole_end = f->size;
+}
+
 /* Read file bytes [off, off+len) into buf, skipping holes. */
 int img_src_read(struct img_src *s, const struct bfs_node *f, uint64_t off, uint8_t *buf,
 		 size_t len)
@@ -97,27 +119,8 @@ int img_src_read(struct img_src *s, const struct bfs_node *f, uint64_t off, uint
 		size_t n;
 		ssize_t got;
 
-		if (off >= s->data_end) {
-			/* find the next data region: [hole_end, data_end) */
-			off_t d = lseek(s->fd, (off_t)off, SEEK_DATA), h;
-
-			if (d < 0) {
-				if (errno != ENXIO)
-					d = (off_t)off, h = (off_t)f->size;
-				else
-					d = (off_t)f->size, h = (off_t)f->size;
-			} else {
-				h = lseek(s->fd, d, SEEK_HOLE);
-				if (h < 0)
-					h = (off_t)f->size;
-			}
-			s->hole_end = (uint64_t)d;
-			s->data_end = BFS_MAX((uint64_t)h, (uint64_t)d);
-			if (s->data_end == off && off < f->size)
-				s->data_end = f->size; /* be safe: read the rest */
-			if (s->hole_end > f->size)
-				s->hole_end = f->size;
-		}
+		if (off >= s->data_end)
+			img_src_seek_data(s, f, off);
 		if (off < s->hole_end) {
 			n = (size_t)BFS_MIN((uint64_t)len, s->hole_end - off);
 			memset(buf, 0, n);

@@ -123,32 +123,9 @@ static int out_write(struct writer *w, const uint8_t *p, size_t len, uint64_t at
 	return eng_sink_pwrite(w->fd, p, len, at);
 }
 
-static bool zero_block(const uint8_t *p)
+static int put_out(void *userdata, const uint8_t *p, size_t len, uint64_t at)
 {
-	return p[0] == 0 && memcmp(p, p + 1, BFS_BLOCK_SIZE - 1) == 0;
-}
-
-/* A buffer of a sparse file: its runs of non-zero blocks only. */
-static int out_write_sparse(struct writer *w, const uint8_t *p, size_t len, uint64_t at)
-{
-	size_t n = len / BFS_BLOCK_SIZE, i = 0;
-
-	while (i < n) {
-		bool z = zero_block(p + i * BFS_BLOCK_SIZE);
-		size_t j = i + 1;
-		int r;
-
-		while (j < n && zero_block(p + j * BFS_BLOCK_SIZE) == z)
-			j++;
-		if (!z) {
-			r = out_write(w, p + i * BFS_BLOCK_SIZE, (j - i) * BFS_BLOCK_SIZE,
-				      at + i * BFS_BLOCK_SIZE);
-			if (r < 0)
-				return r;
-		}
-		i = j;
-	}
-	return 0;
+	return out_write(userdata, p, len, at);
 }
 
 /* ---- lanes --------------------------------------------------------------------------- */
@@ -196,7 +173,9 @@ static void *lane_writer(void *arg)
 
 		/* after a failure or a cancel, what is queued is dropped (werr: this thread's) */
 		if (!l->werr && !stopped(w)) {
-			r = b->sparse ? out_write_sparse(w, b->p, b->len, b->at)
+			/* a sparse file's zero blocks stay holes */
+			r = b->sparse ? eng_sink_nonzero(b->p, b->len / BFS_BLOCK_SIZE, b->at,
+							 put_out, w)
 				      : out_write(w, b->p, b->len, b->at);
 			if (r == 0)
 				atomic_fetch_add(&w->done, b->len);
@@ -373,23 +352,17 @@ static int lane_copy_file(struct lane *l, struct bfs_node *f)
 	r = img_src_open(&l->src, f);
 	if (r < 0)
 		return r;
+	/* its data regions only: the holes of a sparse file stay holes */
 	while (r == 0 && off < size) {
-		off_t d = (off_t)off, h = (off_t)size;
+		uint64_t d, h;
 
-		if (l->src.data_end != size) { /* sparse: its data regions only */
-			d = lseek(l->src.fd, (off_t)off, SEEK_DATA);
-			if (d < 0 && errno == ENXIO)
-				break;
-			h = d < 0 ? (off_t)size : lseek(l->src.fd, d, SEEK_HOLE);
-			if (d < 0)
-				d = (off_t)off; /* no SEEK_DATA here: copy everything */
-			if (h < 0 || (uint64_t)h > size)
-				h = (off_t)size;
-			if (h <= d)
-				break;
-		}
-		r = lane_copy_range(l, f, (uint64_t)d, (uint64_t)(h - d), base + (uint64_t)d);
-		off = (uint64_t)h;
+		if (off >= l->src.data_end)
+			img_src_seek_data(&l->src, f, off);
+		d = BFS_MAX(off, l->src.hole_end), h = BFS_MIN(l->src.data_end, size);
+		if (d >= h)
+			break;
+		r = lane_copy_range(l, f, d, h - d, base + d);
+		off = h;
 	}
 	if (r == 0 && f == img->boot.bios) {
 		r = eng_sink_pwrite(l->w->fd, img->boot.bi_table, sizeof(img->boot.bi_table),

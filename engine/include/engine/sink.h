@@ -4,6 +4,7 @@
  *
  *	eng_sink_sparse()  n blocks at block pos of a regular file, all-zero blocks left as
  *	                   holes (the file must be extended to its size by the caller)
+ *	eng_sink_nonzero() the same split of blocks into runs, each run given to a function
  *	eng_sink_stream()  bytes in order to a pipe or a file at its offset, zeros included
  *	eng_sink_pwrite()  bytes at a byte offset of a file
  *	eng_sink_image()   a whole image, streamed (hashes, manifest) into a file or a pipe
@@ -25,6 +26,17 @@
 int eng_sink_sparse(int fd, const uint8_t *buf, size_t n, uint64_t pos);
 int eng_sink_stream(int fd, const uint8_t *p, size_t len);
 int eng_sink_pwrite(int fd, const uint8_t *p, size_t len, uint64_t off);
+
+/* Whether the 2048-byte block at p is all zeros. */
+bool eng_block_is_zero(const uint8_t *p);
+
+/*
+ * The runs of non-zero blocks of buf[0..n blocks), each to put with the byte offset it has
+ * when buf starts at byte at; zero blocks are left out. 0, or put's first failure.
+ */
+typedef int (*eng_sink_put_fn)(void *userdata, const uint8_t *p, size_t len, uint64_t at);
+int eng_sink_nonzero(const uint8_t *buf, size_t n, uint64_t at, eng_sink_put_fn put,
+		     void *userdata);
 
 /*
  * The whole image img streamed into fd (eng_stream_start(), then every block): sparse (a
